@@ -1,0 +1,718 @@
+"""The engine facade: `KsqlEngine(data_dir).execute(sql)` runs statements end to end.
+
+text -> ksql.parser (AST) -> ksql.planner (metastore, plan) -> ksql.runtime (log, queries).
+Every statement that changes the metastore is appended to the command topic; at start-up
+the engine replays it, so streams, tables and persistent queries survive a restart.
+"""
+from __future__ import annotations
+
+import base64
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import orjson
+import pyarrow as pa
+
+from ksql.errors import KsqlError, KsqlStatementError, KsqlSyntaxError
+from ksql.parser import ast, parse_statement, split_statements, substitute_variables
+from ksql.planner import types as T
+from ksql.planner.expressions import Scope, cast_to, compile_expression
+from ksql.planner.functions import FUNCTIONS
+from ksql.planner.metastore import DataSource, MetaStore
+from ksql.planner.plan import QueryPlan, plan_query
+from ksql.planner.schema import HEADER, KEY, ROWTIME, VALUE, Column, LogicalSchema
+from ksql.results import DescribeResult, ListResult, RowStream, StatusResult, TextResult
+from ksql.runtime import processing_log
+from ksql.runtime.log import EmbeddedLog, make_records
+from ksql.runtime.murmur2 import partitions_for
+from ksql.runtime.query import PersistentQuery, TransientQuery
+from ksql.runtime.serdes import make_format
+
+COMMAND_TOPIC = "_confluent-ksql-default__command_topic"
+
+DEFAULT_PROPERTIES = {
+    "auto.offset.reset": "latest",
+    "ksql.service.id": "default_",
+    "ksql.persistence.default.format.key": "KAFKA",
+}
+
+_OFFSET_RESET_KEYS = ("auto.offset.reset", "ksql.streams.auto.offset.reset")
+
+
+@dataclass
+class Session:
+    """Per-client state: SET properties and DEFINEd variables."""
+
+    properties: dict = field(default_factory=dict)
+    variables: dict = field(default_factory=dict)
+
+    def offset_reset(self, defaults: dict) -> str:
+        for key in _OFFSET_RESET_KEYS:
+            if key in self.properties:
+                return str(self.properties[key]).lower()
+        return str(defaults.get("auto.offset.reset", "latest")).lower()
+
+
+class StatementFailed(KsqlError):
+    """A statement of a script failed; carries its position in the script."""
+
+    def __init__(self, error: KsqlError, statement: str, line: int, column: int):
+        self.error = error
+        self.statement = statement
+        self.line = line
+        self.column = column
+        super().__init__(str(error))
+
+
+class KsqlEngine:
+    def __init__(self, data_dir: str = "ksql-data", properties: dict | None = None):
+        self.properties = {**DEFAULT_PROPERTIES, **(properties or {})}
+        self.log = EmbeddedLog(data_dir)
+        self.metastore = MetaStore()
+        self.queries: dict[str, PersistentQuery] = {}
+        self.session = Session()
+        self._lock = threading.RLock()
+        self._replaying = False
+        self._ensure_internal_topics()
+        self._replay()
+
+    # ---------------------------------------------------------------- start-up
+
+    def _ensure_internal_topics(self) -> None:
+        if self.log.topic(COMMAND_TOPIC) is None:
+            self.log.create_topic(COMMAND_TOPIC, 1)
+        if self.log.topic(processing_log.TOPIC) is None:
+            self.log.create_topic(processing_log.TOPIC, 1)
+        statement = parse_statement(processing_log.STREAM_SQL)
+        source = self._source_from_create(statement, processing_log.STREAM_SQL)
+        source.is_internal = True
+        self.metastore.put(source)
+
+    def _replay(self) -> None:
+        """Rebuild the metastore and restart persistent queries from the command topic."""
+        self._replaying = True
+        try:
+            offset = 0
+            while True:
+                batch, next_offset = self.log.read(COMMAND_TOPIC, 0, offset)
+                if batch is None:
+                    break
+                for command_offset, value in zip(batch.column(0).to_pylist(), batch.column(3).to_pylist()):
+                    command = orjson.loads(value)
+                    session = Session(properties=command.get("properties", {}))
+                    try:
+                        self._execute_one(command["statement"], session, command_offset)
+                    except KsqlError as error:  # a command that no longer applies is skipped
+                        print(f"warning: could not replay `{command['statement']}`: {error}")
+                offset = next_offset
+        finally:
+            self._replaying = False
+
+    def _record_command(self, text: str, session: Session) -> int:
+        """Append a metastore-changing statement to the command topic; returns its offset."""
+        if self._replaying:
+            return self._replay_offset
+        value = orjson.dumps({"statement": text, "properties": session.properties})
+        return self.log.append(COMMAND_TOPIC, 0, make_records([None], [value], [_now()]))
+
+    def _next_command_offset(self) -> int:
+        if self._replaying:
+            return self._replay_offset
+        return self.log.end_offset(COMMAND_TOPIC, 0)
+
+    # ---------------------------------------------------------------- executing
+
+    def execute(self, sql: str, session: Session | None = None) -> list:
+        """Run every statement of `sql`; stops at the first error (raised as StatementFailed)."""
+        session = session or self.session
+        results = []
+        for piece in split_statements(sql):
+            text = substitute_variables(piece.text, session.variables)
+            try:
+                results.append(self._execute_one(text, session))
+            except KsqlSyntaxError as error:
+                positioned = error.with_offset(piece.line - 1, piece.column - 1)
+                raise StatementFailed(positioned, piece.text, positioned.line, positioned.column) from None
+            except KsqlError as error:
+                raise StatementFailed(error, piece.text, piece.line, piece.column) from None
+        return results
+
+    def _execute_one(self, text: str, session: Session, replay_offset: int | None = None):
+        statement = parse_statement(text)
+        handler = getattr(self, "_exec_" + type(statement).__name__, None)
+        if handler is None:
+            raise KsqlStatementError(f"{type(statement).__name__} statements are not supported yet.")
+        with self._lock:
+            self._replay_offset = replay_offset
+            return handler(statement, text, session)
+
+    # ---------------------------------------------------------------- DDL
+
+    def _exec_CreateSource(self, stmt: ast.CreateSource, text: str, session: Session):
+        existing = self.metastore.get(stmt.name)
+        kind = stmt.kind.lower()
+        if existing is not None and not stmt.or_replace:
+            if stmt.if_not_exists:
+                return StatusResult(text, f"Cannot add {kind} {stmt.name}: A {kind} with the same name already exists.")
+            raise KsqlStatementError(
+                f"Cannot add {kind} '{stmt.name}': A {existing.kind.lower()} with the same name already exists")
+        source = self._source_from_create(stmt, text)
+        topic = self.log.topic(source.topic)
+        partitions = stmt.properties.get("PARTITIONS")
+        if topic is None:
+            if partitions is None:
+                raise KsqlStatementError(
+                    f"Topic '{source.topic}' does not exist. If you want to create a new topic for the "
+                    f"{kind} please re-run the statement providing the required 'PARTITIONS' configuration "
+                    f"in the WITH clause (and optionally 'REPLICAS'). For example: "
+                    f"CREATE {stmt.kind} {stmt.name} (ID INT) WITH (KAFKA_TOPIC='{source.topic}', "
+                    f"PARTITIONS=2, REPLICAS=1, FORMAT='JSON');")
+            self.log.create_topic(source.topic, int(partitions),
+                                  "compact" if source.is_table else "delete")
+        elif partitions is not None and int(partitions) != topic.partitions and not self._replaying:
+            raise KsqlStatementError(
+                f"A Kafka topic with the name '{source.topic}' already exists, with different partition/replica "
+                f"configuration than required. KSQL expects {partitions} partitions (topic has "
+                f"{topic.partitions}), 1 replication factor (topic has 1).")
+        source.partitions = self.log.topic(source.topic).partitions
+        self._record_command(text, session)
+        self.metastore.put(source)
+        noun = "Stream" if stmt.kind == "STREAM" else "Table"
+        return StatusResult(text, f"{noun} created", f"{kind}/`{stmt.name}`/create")
+
+    def _source_from_create(self, stmt: ast.CreateSource, text: str) -> DataSource:
+        props = _normalize_properties(stmt.properties)
+        if not stmt.columns:
+            raise KsqlStatementError(
+                f"The statement does not define any columns. Column definitions are required unless the "
+                f"formats support schema inference (AVRO, PROTOBUF, JSON_SR).")
+        columns = []
+        for element in stmt.columns:
+            sql_type = T.from_ref(element.type)
+            if element.name in ("ROWTIME", "ROWPARTITION", "ROWOFFSET", "WINDOWSTART", "WINDOWEND"):
+                raise KsqlStatementError(f"'{element.name}' is a reserved column name. "
+                                         f"You cannot use it as a name for a column.")
+            if element.constraint == "PRIMARY KEY" and stmt.kind == "STREAM":
+                raise KsqlStatementError(
+                    f"Column `{element.name}` is a 'PRIMARY KEY' column: please use 'KEY' for streams.\n"
+                    f"Tables have PRIMARY KEYs, which are unique and NON NULL.\n"
+                    f"Streams have KEYs, which have no uniqueness or NON NULL constraints.")
+            if element.constraint == "KEY" and stmt.kind == "TABLE":
+                raise KsqlStatementError(
+                    f"Column `{element.name}` is a 'KEY' column: please use 'PRIMARY KEY' for tables.\n"
+                    f"Tables have PRIMARY KEYs, which are unique and NON NULL.\n"
+                    f"Streams have KEYs, which have no uniqueness or NON NULL constraints.")
+            if element.constraint in ("KEY", "PRIMARY KEY"):
+                namespace = KEY
+            elif element.constraint in ("HEADERS", "HEADER"):
+                namespace = HEADER
+            else:
+                namespace = VALUE
+            columns.append(Column(element.name, sql_type, namespace, element.header_key))
+        names = [c.name for c in columns]
+        duplicate = next((n for n in names if names.count(n) > 1), None)
+        if duplicate:
+            raise KsqlStatementError(f"Duplicate column names: {duplicate}")
+        if stmt.kind == "TABLE" and not any(c.namespace == KEY for c in columns):
+            raise KsqlStatementError(
+                f"Tables require a PRIMARY KEY. Please define the PRIMARY KEY.\n"
+                f"Use a partial schema to define the primary key and still load the value columns from "
+                f"the Schema Registry, for example:\n"
+                f"\tCREATE TABLE {stmt.name} (ID INT PRIMARY KEY) WITH (...);")
+        schema = LogicalSchema(tuple(sorted(columns, key=lambda c: 0 if c.namespace == KEY else 1)))
+        topic = props.get("KAFKA_TOPIC")
+        if topic is None:
+            raise KsqlStatementError("Missing required property \"KAFKA_TOPIC\" which has no default value.")
+        key_format, value_format = self._formats(props)
+        source = DataSource(
+            name=stmt.name, kind=stmt.kind, schema=schema, topic=str(topic), key_format=key_format,
+            value_format=value_format, sql=text, is_source=stmt.is_source,
+            value_delimiter=str(props.get("VALUE_DELIMITER", ",")),
+            key_delimiter=str(props.get("KEY_DELIMITER", ",")),
+            wrap_single_value=_bool_prop(props.get("WRAP_SINGLE_VALUE")),
+            timestamp_column=_timestamp_column(props, schema),
+            timestamp_format=props.get("TIMESTAMP_FORMAT"),
+        )
+        # Fail now, not when the first record arrives, if a format cannot hold the columns.
+        make_format(key_format, schema.key, key=True, options=source.key_options())
+        make_format(value_format, schema.value, key=False, options=source.value_options())
+        return source
+
+    def _formats(self, props: dict, defaults: DataSource | None = None) -> tuple[str, str]:
+        both = props.get("FORMAT")
+        if both is not None and ("KEY_FORMAT" in props or "VALUE_FORMAT" in props):
+            raise KsqlStatementError(
+                "Cannot supply both 'FORMAT' and 'KEY_FORMAT' or 'VALUE_FORMAT' properties.")
+        key_format = props.get("KEY_FORMAT", both)
+        value_format = props.get("VALUE_FORMAT", both)
+        if key_format is None:
+            key_format = defaults.key_format if defaults else self.properties[
+                "ksql.persistence.default.format.key"]
+        if value_format is None:
+            value_format = defaults.value_format if defaults else self.properties.get(
+                "ksql.persistence.default.format.value")
+        if value_format is None:
+            raise KsqlStatementError(
+                "Statement is missing the 'VALUE_FORMAT' property from the WITH clause. "
+                "Either provide one or set a default via the 'ksql.persistence.default.format.value' config.")
+        return str(key_format).upper(), str(value_format).upper()
+
+    def _exec_DropSource(self, stmt: ast.DropSource, text: str, session: Session):
+        source = self.metastore.get(stmt.name)
+        kind = stmt.kind.lower()
+        if source is None:
+            if stmt.if_exists:
+                return StatusResult(text, f"Source `{stmt.name}` does not exist.")
+            raise KsqlStatementError(f"{kind.capitalize()} {stmt.name} does not exist.")
+        if source.kind != stmt.kind:
+            raise KsqlStatementError(
+                f"Incompatible data source type is {source.kind}, but statement was DROP {stmt.kind}")
+        if source.is_internal:
+            raise KsqlStatementError(f"Cannot drop {stmt.name}: it is the engine's processing log.")
+        writers = sorted(q for q in source.write_queries if q in self.queries)
+        readers = sorted(q for q in source.read_queries if q in self.queries)
+        if writers or readers:
+            parts = []
+            if writers:
+                parts.append(f"The following queries write into this source: [{', '.join(writers)}]. ")
+            if readers:
+                parts.append(f"The following queries read from this source: [{', '.join(readers)}]. ")
+            raise KsqlStatementError(
+                f"Cannot drop {stmt.name}.\n" + "\n".join(parts) +
+                "\nYou need to terminate them before dropping " + stmt.name + ".")
+        self._record_command(text, session)
+        self.metastore.remove(stmt.name)
+        if stmt.delete_topic and self.log.topic(source.topic) is not None:
+            still_used = any(s.topic == source.topic for s in self.metastore.sources())
+            if not still_used:
+                self.log.delete_topic(source.topic)
+        return StatusResult(text, f"Source `{stmt.name}` (topic: {source.topic}) was dropped.",
+                            f"{kind}/`{stmt.name}`/drop")
+
+    # ---------------------------------------------------------------- persistent queries
+
+    def _exec_CreateAsSelect(self, stmt: ast.CreateAsSelect, text: str, session: Session):
+        existing = self.metastore.get(stmt.name)
+        kind = stmt.kind.lower()
+        if existing is not None and not stmt.or_replace:
+            if stmt.if_not_exists:
+                return StatusResult(text, f"Cannot add {kind} {stmt.name}: A {kind} with the same name already exists.")
+            raise KsqlStatementError(
+                f"Cannot add {kind} '{stmt.name}': A {existing.kind.lower()} with the same name already exists")
+        plan = plan_query(stmt.query, self.metastore, sink=stmt.name, persistent=True)
+        source = plan.source.source
+        if stmt.kind == "TABLE" and not source.is_table:
+            raise KsqlStatementError(
+                "Invalid result type. Your SELECT query produces a STREAM. "
+                "Please use CREATE STREAM AS SELECT statement instead.")
+        if stmt.kind == "STREAM" and source.is_table:
+            raise KsqlStatementError(
+                "Invalid result type. Your SELECT query produces a TABLE. "
+                "Please use CREATE TABLE AS SELECT statement instead.")
+        props = _normalize_properties(stmt.properties)
+        key_format, value_format = self._formats(props, defaults=source)
+        if not plan.schema.key and key_format != "NONE" and stmt.query.partition_by:
+            key_format = "NONE"
+        topic_name = str(props.get("KAFKA_TOPIC", stmt.name))
+        partitions = int(props.get("PARTITIONS", source.partitions))
+        sink = DataSource(
+            name=stmt.name, kind=stmt.kind, schema=plan.schema, topic=topic_name,
+            key_format=key_format, value_format=value_format, sql=text,
+            value_delimiter=str(props.get("VALUE_DELIMITER", source.value_delimiter if value_format == source.value_format else ",")),
+            wrap_single_value=_bool_prop(props.get("WRAP_SINGLE_VALUE")),
+            partitions=partitions,
+        )
+        make_format(key_format, sink.schema.key, key=True, options=sink.key_options())
+        make_format(value_format, sink.schema.value, key=False, options=sink.value_options())
+        offset = self._next_command_offset()
+        query_id = f"{'CSAS' if stmt.kind == 'STREAM' else 'CTAS'}_{stmt.name}_{offset}"
+        existing_topic = self.log.topic(topic_name)
+        if existing_topic is None:
+            self.log.create_topic(topic_name, partitions, "compact" if sink.is_table else "delete")
+        elif "PARTITIONS" in props and existing_topic.partitions != partitions and not self._replaying:
+            raise KsqlStatementError(
+                f"A Kafka topic with the name '{topic_name}' already exists, with different partition/replica "
+                f"configuration than required. KSQL expects {partitions} partitions (topic has "
+                f"{existing_topic.partitions}), 1 replication factor (topic has 1).")
+        sink.partitions = self.log.topic(topic_name).partitions
+        self._record_command(text, session)
+        self.metastore.put(sink)
+        self._start_query(query_id, "CSAS" if stmt.kind == "STREAM" else "CTAS", text, plan, sink, session)
+        return StatusResult(text, f"Created query with ID {query_id}", f"{kind}/`{stmt.name}`/create",
+                            query_id)
+
+    def _exec_InsertInto(self, stmt: ast.InsertInto, text: str, session: Session):
+        sink = self.metastore.get(stmt.target)
+        if sink is None:
+            raise KsqlStatementError(f"{stmt.target} does not exist.")
+        if sink.is_table:
+            raise KsqlStatementError(
+                f"INSERT INTO can only be used to insert into a stream. {stmt.target} is a table.")
+        if sink.is_source:
+            raise KsqlStatementError(f"Cannot insert into read-only stream: {stmt.target}")
+        plan = plan_query(stmt.query, self.metastore, sink=stmt.target, persistent=True)
+        if plan.source.source.is_table:
+            raise KsqlStatementError(
+                f"Incompatible data sink and query result. Data sink ({stmt.target}) type is STREAM but "
+                f"select query result is TABLE.")
+        if [(c.name, c.type, c.namespace) for c in plan.schema.columns] != \
+                [(c.name, c.type, c.namespace) for c in sink.schema.columns]:
+            raise KsqlStatementError(
+                f"Incompatible schema between results and sink.\n"
+                f"Result schema is {plan.schema.describe()}\n"
+                f"Sink schema is {sink.schema.describe()}")
+        offset = self._next_command_offset()
+        props = _normalize_properties(stmt.properties)
+        query_id = str(props.get("QUERY_ID", f"INSERTQUERY_{offset}")).upper()
+        if query_id in self.queries:
+            raise KsqlStatementError(f"Query ID '{query_id}' already exists.")
+        self._record_command(text, session)
+        self._start_query(query_id, "INSERT", text, plan, sink, session)
+        return StatusResult(text, f"Created query with ID {query_id}", f"stream/`{stmt.target}`/create",
+                            query_id)
+
+    def _start_query(self, query_id: str, kind: str, text: str, plan: QueryPlan, sink: DataSource,
+                     session: Session) -> None:
+        query = PersistentQuery(query_id, kind, text, plan, sink, self.log,
+                                session.offset_reset(self.properties))
+        self.queries[query_id] = query
+        plan.source.source.read_queries.add(query_id)
+        sink.write_queries.add(query_id)
+        query.start()
+
+    def _exec_Terminate(self, stmt: ast.Terminate, text: str, session: Session):
+        if stmt.query_id is None:
+            ids = list(self.queries)
+        else:
+            query_id = stmt.query_id.upper()
+            if query_id not in self.queries:
+                raise KsqlStatementError(f"Unknown queryId: {stmt.query_id}")
+            ids = [query_id]
+        self._record_command(text, session)
+        for query_id in ids:
+            self._terminate(query_id)
+        return StatusResult(text, "Query terminated.", "terminate/" + (ids[0] if len(ids) == 1 else "ALL") + "/execute")
+
+    def _terminate(self, query_id: str) -> None:
+        query = self.queries.pop(query_id)
+        query.stop()
+        for source in self.metastore.sources():
+            source.read_queries.discard(query_id)
+            source.write_queries.discard(query_id)
+        self.log.delete_group(query_id)
+
+    # ---------------------------------------------------------------- DML
+
+    def _exec_InsertValues(self, stmt: ast.InsertValues, text: str, session: Session):
+        target = self.metastore.get(stmt.target)
+        if target is None:
+            raise KsqlStatementError(f"Cannot insert values into an unknown stream/table: {stmt.target}")
+        if target.is_source:
+            raise KsqlStatementError(f"Cannot insert values into read-only {target.kind.lower()}: {stmt.target}")
+        schema = target.schema
+        writable = [c for c in schema.columns if c.namespace != HEADER]
+        names = list(stmt.columns) or [c.name for c in writable]
+        if len(names) != len(stmt.values):
+            raise KsqlStatementError(
+                f"Failed to prepare statement: Expected number columns and values to match: "
+                f"{[n for n in names]}, {len(stmt.values)}")
+        values = {}
+        empty = pa.RecordBatch.from_arrays([pa.array([0])], names=["__ROW"])
+        scope = Scope()
+        for name, expr in zip(names, stmt.values):
+            column = schema.find(name)
+            if name == ROWTIME:
+                column = Column(ROWTIME, T.BIGINT)
+            if column is None:
+                raise KsqlStatementError(f"Column name {name} does not exist.")
+            if column.namespace == HEADER:
+                raise KsqlStatementError(f"Cannot insert into HEADER columns: {name}")
+            compiled = compile_expression(expr, scope)
+            if compiled.type is not None and compiled.type != column.type and not _assignable(compiled.type, column.type):
+                raise KsqlStatementError(
+                    f"Expected type {column.type} for field {name} but got {expr_text(expr)}({compiled.type})")
+            values[name] = cast_to(compiled, column.type).column(empty)
+        key_columns, value_columns = schema.key, schema.value
+        if target.is_table:
+            for column in key_columns:
+                if column.name not in values or values[column.name][0].as_py() is None:
+                    raise KsqlStatementError(f"Failed to insert values into '{target.name}'. "
+                                             f"Value for primary key column(s) {column.name} is required for tables")
+        key_format = make_format(target.key_format, key_columns, key=True, options=target.key_options())
+        value_format = make_format(target.value_format, value_columns, key=False, options=target.value_options())
+
+        def column_array(c):
+            return values[c.name] if c.name in values else pa.nulls(1, T.to_arrow(c.type))
+
+        keys = key_format.encode([column_array(c) for c in key_columns], 1)
+        payloads = value_format.encode([column_array(c) for c in value_columns], 1)
+        rowtime = values[ROWTIME][0].as_py() if ROWTIME in values else _now()
+        partition = int(partitions_for(keys, target.partitions, int(time.time_ns()))[0])
+        self.log.append(target.topic, partition, make_records(keys, payloads, [rowtime]))
+        return StatusResult(text, "Inserted", None)
+
+    # ---------------------------------------------------------------- queries
+
+    def _exec_QueryStatement(self, stmt: ast.QueryStatement, text: str, session: Session):
+        query = stmt.query
+        plan = plan_query(query, self.metastore)
+        source = plan.source.source
+        push = query.emit is not None
+        if not push and source.is_table:
+            raise KsqlStatementError(
+                f"Pull queries on tables are not supported yet. Add EMIT CHANGES to watch {source.name} "
+                f"as a push query.")
+        if query.emit == "FINAL":
+            raise KsqlStatementError("EMIT FINAL is only supported for windowed aggregations.")
+        query_id = f"transient_{source.name}_{uuid.uuid4().int % 10**19}"
+        offset_reset = session.offset_reset(self.properties)
+        transient = TransientQuery(query_id, plan, self.log, offset_reset, push, on_log=self._log_entries)
+        columns = [c for c, _ in plan.steps[-1].columns]
+        return RowStream(text, query_id, [c.name for c in columns], [str(c.type) for c in columns],
+                         transient.rows, transient.close)
+
+    def _log_entries(self, entries: list[bytes]) -> None:
+        self.log.append(processing_log.TOPIC, 0, processing_log.records(entries))
+
+    def _exec_Print(self, stmt: ast.Print, text: str, session: Session):
+        topic = self.log.topic(stmt.topic)
+        if topic is None:
+            topic = next((t for t in self.log.topics() if t.name.upper() == stmt.topic.upper()), None)
+        if topic is None:
+            raise KsqlStatementError(f"Could not find topic '{stmt.topic}', or the KSQL user does not have "
+                                     f"permissions to list the topic. Topic names are case-sensitive.")
+        closed = threading.Event()
+        log = self.log
+        from_beginning = stmt.from_beginning or session.offset_reset(self.properties) == "earliest"
+
+        def lines():
+            positions = {p: (log.start_offset(topic.name, p) if from_beginning else log.end_offset(topic.name, p))
+                         for p in range(topic.partitions)}
+            printed, seen = 0, 0
+            interval = stmt.interval or 1
+            while not closed.is_set():
+                progressed = False
+                for p in positions:
+                    batch, next_offset = log.read(topic.name, p, positions[p])
+                    positions[p] = next_offset
+                    if batch is None:
+                        continue
+                    progressed = True
+                    for ts, key, value in zip(batch.column(1).to_pylist(), batch.column(2).to_pylist(),
+                                              batch.column(3).to_pylist()):
+                        seen += 1
+                        if (seen - 1) % interval:
+                            continue
+                        yield _print_line(ts, key, value, p)
+                        printed += 1
+                        if stmt.limit is not None and printed >= stmt.limit:
+                            return
+                if not progressed:
+                    log.wait(0.2)
+
+        return RowStream(text, f"print_{topic.name}", [], [], lines, closed.set, is_print=True)
+
+    # ---------------------------------------------------------------- introspection
+
+    def _exec_Show(self, stmt: ast.Show, text: str, session: Session):
+        what = stmt.what
+        if what in ("STREAMS", "TABLES"):
+            kind = what[:-1]
+            sources = self.metastore.sources(kind)
+            items = [{"type": kind, "name": s.name, "topic": s.topic, "keyFormat": s.key_format,
+                      "valueFormat": s.value_format, "isWindowed": False} for s in sources]
+            headers = [f"{kind.capitalize()} Name", "Kafka Topic", "Key Format", "Value Format", "Windowed"]
+            rows = [[i["name"], i["topic"], i["keyFormat"], i["valueFormat"], "false"] for i in items]
+            return ListResult(text, what.lower(), headers, rows, items)
+        if what == "TOPICS":
+            topics = [t for t in self.log.topics() if stmt.all or not t.name.startswith("_")]
+            items = [{"name": t.name, "replicaInfo": [1] * t.partitions} for t in topics]
+            rows = [[t.name, t.partitions, 1] for t in topics]
+            return ListResult(text, "kafka_topics", ["Kafka Topic", "Partitions", "Partition Replicas"], rows, items)
+        if what == "QUERIES":
+            items = []
+            for q in self.queries.values():
+                items.append({"queryString": q.sql, "sinks": [q.sink.name], "sinkKafkaTopics": [q.sink.topic],
+                              "id": q.id, "statusCount": {q.state: 1}, "queryType": "PERSISTENT",
+                              "state": q.state})
+            rows = [[i["id"], "PERSISTENT", i["state"], ", ".join(i["sinks"]),
+                     ", ".join(i["sinkKafkaTopics"]), i["queryString"]] for i in items]
+            return ListResult(text, "queries", ["Query ID", "Query Type", "Status", "Sink Name", "Sink Kafka Topic",
+                                                "Query String"], rows, items)
+        if what == "PROPERTIES":
+            merged = {**self.properties, **session.properties}
+            items = [{"name": k, "scope": "KSQL", "value": str(v)} for k, v in sorted(merged.items())]
+            rows = [[i["name"], "SESSION" if i["name"] in session.properties else "", i["value"]] for i in items]
+            return ListResult(text, "properties", ["Property", "Level", "Value"], rows, items)
+        if what == "FUNCTIONS":
+            items = [{"name": f.name, "type": "SCALAR", "category": f.category} for f in
+                     sorted(FUNCTIONS.values(), key=lambda f: f.name)]
+            rows = [[i["name"], i["category"]] for i in items]
+            return ListResult(text, "function_names", ["Function Name", "Category"], rows, items)
+        if what == "VARIABLES":
+            items = [{"name": k, "value": v} for k, v in sorted(session.variables.items())]
+            return ListResult(text, "variables", ["Variable Name", "Value"],
+                              [[i["name"], i["value"]] for i in items], items)
+        if what == "TYPES":
+            return ListResult(text, "type_list", ["Type Name", "Schema"], [], [])
+        raise KsqlStatementError(f"SHOW {what} is not supported yet.")
+
+    def _exec_Describe(self, stmt: ast.Describe, text: str, session: Session):
+        if stmt.name in ("STREAMS", "TABLES") and self.metastore.get(stmt.name) is None:
+            return self._exec_Show(ast.Show(stmt.name, True), text, session)
+        source = self.metastore.get(stmt.name)
+        if source is None:
+            raise KsqlStatementError(f"Could not find STREAM/TABLE '{stmt.name}' in the Metastore")
+        rows = []
+        for column in source.schema.columns:
+            suffix = {KEY: "(primary key)" if source.is_table else "(key)", HEADER: "(header)"}.get(column.namespace, "")
+            rows.append([column.name, f"{column.type}{(' ' + suffix) if suffix else ''}"])
+        details = []
+        if stmt.extended:
+            details = [("Type", source.kind), ("Key format", source.key_format),
+                       ("Value format", source.value_format), ("Kafka topic", f"{source.topic} (partitions: "
+                       f"{source.partitions}, replication: 1)"), ("Statement", source.sql)]
+            for query_id in sorted(source.write_queries):
+                q = self.queries.get(query_id)
+                if q:
+                    details.append(("Write query", f"{q.id} [{q.state}] in: {q.records_in}, out: {q.records_out}"
+                                    + (f", error: {q.error}" if q.error else "")))
+            for query_id in sorted(source.read_queries):
+                details.append(("Read query", query_id))
+        item = {"name": source.name, "type": source.kind, "topic": source.topic,
+                "keyFormat": source.key_format, "valueFormat": source.value_format,
+                "statement": source.sql, "extended": stmt.extended, "partitions": source.partitions,
+                "readQueries": sorted(source.read_queries), "writeQueries": sorted(source.write_queries),
+                "fields": [{"name": c.name, "schema": {"type": c.type.base}, **({"type": c.namespace}
+                           if c.namespace != VALUE else {})} for c in source.schema.columns]}
+        return DescribeResult(text, "sourceDescription", f"Name                 : {source.name}",
+                              ["Field", "Type"], rows, details, item)
+
+    def _exec_DescribeFunction(self, stmt: ast.DescribeFunction, text: str, session: Session):
+        function = FUNCTIONS.get(stmt.name)
+        if function is None:
+            raise KsqlStatementError(f"Can't find any functions with the name '{stmt.name}'")
+        return TextResult(text, "describe_function",
+                          f"Name        : {function.name}\nType        : SCALAR\n"
+                          f"Category    : {function.category}\nDescription : {function.description}")
+
+    def _exec_Explain(self, stmt: ast.Explain, text: str, session: Session):
+        if stmt.query is not None:
+            plan = plan_query(stmt.query, self.metastore)
+            return TextResult(text, "executionPlan", plan.explain())
+        query = self.queries.get(stmt.query_id.upper())
+        if query is None:
+            raise KsqlStatementError(f"Query with id:{stmt.query_id} does not exist, "
+                                     f"use SHOW QUERIES to view the full set of running queries.")
+        return TextResult(text, "queryDescription",
+                          f"ID           : {query.id}\nQuery type   : PERSISTENT\nSQL          : {query.sql}\n"
+                          f"State        : {query.state}\n\nExecution plan\n--------------\n"
+                          + query.plan.explain(query.sink.name))
+
+    # ---------------------------------------------------------------- session
+
+    def _exec_SetProperty(self, stmt: ast.SetProperty, text: str, session: Session):
+        if stmt.name in _OFFSET_RESET_KEYS and stmt.value.lower() not in ("earliest", "latest", "none"):
+            raise KsqlStatementError(
+                f"Invalid value {stmt.value} for configuration auto.offset.reset: "
+                f"String must be one of: latest, earliest, none")
+        session.properties[stmt.name] = stmt.value
+        return StatusResult(text, f"Successfully changed local property '{stmt.name}' to '{stmt.value}'.")
+
+    def _exec_UnsetProperty(self, stmt: ast.UnsetProperty, text: str, session: Session):
+        session.properties.pop(stmt.name, None)
+        return StatusResult(text, f"Successfully unset local property '{stmt.name}'.")
+
+    def _exec_DefineVariable(self, stmt: ast.DefineVariable, text: str, session: Session):
+        session.variables[stmt.name] = stmt.value
+        return StatusResult(text, f"Defined variable {stmt.name}.")
+
+    def _exec_UndefineVariable(self, stmt: ast.UndefineVariable, text: str, session: Session):
+        if session.variables.pop(stmt.name, None) is None:
+            return StatusResult(text, f"Variable '{stmt.name}' is not defined.")
+        return StatusResult(text, f"Undefined variable {stmt.name}.")
+
+    # ---------------------------------------------------------------- shutdown
+
+    def close(self) -> None:
+        for query in list(self.queries.values()):
+            query.stop()
+        self.log.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def expr_text(expr) -> str:
+    from ksql.planner.format import format_expression
+
+    return format_expression(expr)
+
+
+def _assignable(source: T.SqlType, target: T.SqlType) -> bool:
+    if source.is_numeric and target.is_numeric:
+        return True
+    if source.base == "STRING" and target.base in ("TIMESTAMP", "DATE", "TIME"):
+        return True
+    return source.base == target.base
+
+
+def _normalize_properties(props: dict) -> dict:
+    return {k.upper(): v for k, v in props.items()}
+
+
+def _bool_prop(value) -> bool | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    return str(value).lower() == "true"
+
+
+def _timestamp_column(props: dict, schema: LogicalSchema) -> str | None:
+    name = props.get("TIMESTAMP")
+    if name is None:
+        return None
+    name = str(name)
+    column = schema.find(name) or schema.find(name.upper())
+    if column is None:
+        raise KsqlStatementError(f"The TIMESTAMP column set in the WITH clause does not exist in the schema: '{name}'")
+    if column.type.base not in ("BIGINT", "TIMESTAMP", "STRING"):
+        raise KsqlStatementError(
+            f"Timestamp column, `{column.name}`, should be LONG(INT64), TIMESTAMP, or a String with a "
+            f"timestamp_format specified.")
+    if column.type.base == "STRING" and "TIMESTAMP_FORMAT" not in props:
+        raise KsqlStatementError(
+            f"Timestamp column, `{column.name}`, should be LONG(INT64), TIMESTAMP, or a String with a "
+            f"timestamp_format specified.")
+    return column.name
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
+
+
+def _print_line(timestamp: int, key: bytes | None, value: bytes | None, partition: int) -> str:
+    moment = datetime.fromtimestamp(timestamp / 1000, tz=timezone.utc)
+    stamp = moment.strftime("%Y/%m/%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d} Z"
+    return f"rowtime: {stamp}, key: {_print_bytes(key)}, value: {_print_bytes(value)}, partition: {partition}"
+
+
+def _print_bytes(data: bytes | None) -> str:
+    if data is None:
+        return "<null>"
+    if len(data) in (4, 8) and any(b < 32 for b in data):
+        return str(int.from_bytes(data, "big", signed=True))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return base64.b64encode(data).decode()

@@ -1,0 +1,64 @@
+"""What executing a statement returns, before it is rendered (REPL tables, JSON, REST entities)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+
+@dataclass
+class StatusResult:
+    """A statement that changed something: CREATE, DROP, TERMINATE, SET, INSERT ..."""
+
+    statement: str
+    message: str
+    command_id: str | None = None
+    query_id: str | None = None
+    kind: str = "currentStatus"
+
+
+@dataclass
+class ListResult:
+    """SHOW/LIST output: a title, column headers and rows, plus the structured items."""
+
+    statement: str
+    kind: str  # streams | tables | kafka_topics | queries | properties | function_names | variables
+    headers: list[str]
+    rows: list[list[Any]]
+    items: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class DescribeResult:
+    statement: str
+    kind: str  # sourceDescription | describe_function
+    title: str
+    headers: list[str]
+    rows: list[list[Any]]
+    details: list[tuple[str, str]] = field(default_factory=list)
+    item: dict = field(default_factory=dict)
+
+
+@dataclass
+class TextResult:
+    """Free text, such as an EXPLAIN plan."""
+
+    statement: str
+    kind: str
+    text: str
+    item: dict = field(default_factory=dict)
+
+
+@dataclass
+class RowStream:
+    """Rows of a push query, a stream scan or PRINT; read `rows()` until it ends or close()."""
+
+    statement: str
+    query_id: str
+    column_names: list[str]
+    column_types: list[str]
+    rows: Any  # callable returning an iterator of rows (lists), or of lines for PRINT
+    close: Any
+    is_print: bool = False
+
+    def __iter__(self) -> Iterator:
+        return iter(self.rows())

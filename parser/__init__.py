@@ -1,0 +1,11 @@
+"""SQL text -> AST. See `parse.py` for the entry points."""
+from ksql.parser.parse import (  # noqa: F401
+    StatementText,
+    is_complete,
+    keywords,
+    parse_expression,
+    parse_script,
+    parse_statement,
+    split_statements,
+    substitute_variables,
+)

@@ -1,0 +1,645 @@
+"""Expression compiler: an AST expression becomes a typed function over an Arrow batch.
+
+Each expression is compiled once per query into nested closures over Arrow compute
+kernels; evaluating it on a batch runs one kernel per operator for the whole batch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ksql.errors import KsqlStatementError
+from ksql.parser import ast
+from ksql.planner import types as T
+from ksql.planner.types import SqlType
+
+Evaluator = Callable[[pa.RecordBatch], "pa.Array | pa.Scalar"]
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """A compiled expression: its SQL type and how to evaluate it on a batch.
+
+    `evaluate` may return a scalar for constant expressions; use `column()` for an array.
+    """
+
+    type: SqlType | None  # None only for an untyped NULL literal
+    evaluate: Evaluator
+    constant: bool = False
+
+    def column(self, batch: pa.RecordBatch) -> pa.Array:
+        return broadcast(self.evaluate(batch), batch.num_rows, self.arrow_type)
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        return T.to_arrow(self.type) if self.type is not None else pa.null()
+
+
+def broadcast(value, length: int, arrow_type: pa.DataType | None = None) -> pa.Array:
+    """An array of `length` rows from an array or a scalar."""
+    if isinstance(value, pa.ChunkedArray):
+        value = value.combine_chunks()
+    if isinstance(value, pa.Array):
+        return value
+    if not value.is_valid:
+        return pa.nulls(length, arrow_type or value.type)
+    one = pa.array([value.as_py()], value.type)
+    return one.take(pa.array(np.zeros(length, dtype=np.int64)))
+
+
+@dataclass(frozen=True)
+class ScopeColumn:
+    field: str  # the batch column that holds it
+    type: SqlType
+
+
+class Scope:
+    """The columns an expression may name, with optional source qualifiers."""
+
+    def __init__(self):
+        self._columns: dict[tuple[str | None, str], ScopeColumn] = {}
+        self._ambiguous: set[str] = set()
+        self.sources: set[str] = set()
+
+    def add(self, source: str | None, name: str, field: str, sql_type: SqlType) -> None:
+        column = ScopeColumn(field, sql_type)
+        if source is not None:
+            self.sources.add(source)
+            self._columns[(source, name)] = column
+        existing = self._columns.get((None, name))
+        if existing is not None and existing.field != field:
+            self._ambiguous.add(name)
+        self._columns[(None, name)] = column
+
+    def resolve(self, ref: ast.ColumnRef) -> ScopeColumn:
+        if ref.source is not None:
+            if ref.source not in self.sources:
+                raise KsqlStatementError(
+                    f"'{ref.source}' is not a valid stream/table name or alias.")
+            column = self._columns.get((ref.source, ref.name))
+            if column is None:
+                raise KsqlStatementError(f"Column '{ref.source}.{ref.name}' cannot be resolved.")
+            return column
+        if ref.name in self._ambiguous:
+            raise KsqlStatementError(f"Column '{ref.name}' is ambiguous.")
+        column = self._columns.get((None, ref.name))
+        if column is None:
+            raise KsqlStatementError(f"Column '{ref.name}' cannot be resolved.")
+        return column
+
+
+# ---------------------------------------------------------------- the compiler
+
+
+def compile_expression(expr: ast.Expression, scope: Scope) -> Compiled:
+    compiler = _COMPILERS.get(type(expr))
+    if compiler is None:
+        raise KsqlStatementError(f"Expressions of kind {type(expr).__name__} are not supported yet")
+    return compiler(expr, scope)
+
+
+def _literal(expr: ast.Literal, scope: Scope) -> Compiled:
+    kind, value = expr.kind, expr.value
+    if kind == "NULL":
+        return Compiled(None, lambda batch: pa.scalar(None), True)
+    if kind == "DECIMAL":
+        sign, digits, exponent = value.as_tuple()
+        scale = max(-exponent, 0)
+        precision = max(len(digits), scale, 1)
+        sql_type = T.decimal(precision, scale)
+    else:
+        sql_type = {"INTEGER": T.INTEGER, "BIGINT": T.BIGINT, "DOUBLE": T.DOUBLE,
+                    "STRING": T.STRING, "BOOLEAN": T.BOOLEAN}[kind]
+    scalar = pa.scalar(value, T.to_arrow(sql_type))
+    return Compiled(sql_type, lambda batch: scalar, True)
+
+
+def _column(expr: ast.ColumnRef, scope: Scope) -> Compiled:
+    column = scope.resolve(expr)
+    field = column.field
+    return Compiled(column.type, lambda batch: batch.column(field))
+
+
+def cast_to(compiled: Compiled, target: SqlType) -> Compiled:
+    """Convert a compiled expression to another type (CAST semantics)."""
+    source = compiled.type
+    if source == target:
+        return compiled
+    arrow_type = T.to_arrow(target)
+    inner = compiled.evaluate
+    if source is None:
+        return Compiled(target, lambda batch: pa.scalar(None, arrow_type), True)
+    if target.base == "STRING":
+        return Compiled(target, lambda batch: _to_string(inner(batch), source), compiled.constant)
+    if source.base == "STRING" and target.base in ("INTEGER", "BIGINT", "DOUBLE", "DECIMAL", "BOOLEAN"):
+        return Compiled(target, lambda batch: _parse_strings(inner(batch), arrow_type), compiled.constant)
+    if source.base == "DOUBLE" and target.base in ("INTEGER", "BIGINT"):
+        # Java's (int) cast truncates toward zero.
+        return Compiled(target, lambda batch: pc.cast(pc.trunc(inner(batch)), arrow_type, safe=False),
+                        compiled.constant)
+    if target.base == "DECIMAL":
+        return Compiled(target, lambda batch: _to_decimal(inner(batch), source, target), compiled.constant)
+    return Compiled(target, lambda batch: pc.cast(inner(batch), arrow_type, safe=False), compiled.constant)
+
+
+def _to_decimal(value, source: SqlType, target: SqlType):
+    arrow_type = T.to_arrow(target)
+    if source.base == "DOUBLE":
+        # Round half up to the target scale, as Java's BigDecimal.setScale(HALF_UP) does.
+        value = pc.round(value, target.scale, round_mode="half_up")
+        return pc.cast(value, arrow_type, safe=False)
+    if source.base == "DECIMAL" and source.scale > target.scale:
+        value = pc.round(value, target.scale, round_mode="half_up")
+    return pc.cast(value, arrow_type, safe=False)
+
+
+def _to_string(value, source: SqlType):
+    if source.base == "BOOLEAN":
+        return pc.if_else(value, "true", "false")
+    if source.base == "DOUBLE":
+        return _java_double_strings(value)
+    if source.base in ("ARRAY", "MAP", "STRUCT", "BYTES"):
+        from ksql.planner.values import format_value
+
+        array = broadcast(value, 1) if not isinstance(value, pa.Array) else value
+        return pa.array([None if v is None else format_value(v, source) for v in array.to_pylist()],
+                        pa.string())
+    return pc.cast(value, pa.string())
+
+
+def _java_double_strings(value):
+    """Doubles as Java prints them: 1.0, 0.5, 1.0E10."""
+    from ksql.planner.values import java_double
+
+    array = value if isinstance(value, pa.Array) else broadcast(value, 1)
+    result = pa.array([None if v is None else java_double(v) for v in array.to_pylist()], pa.string())
+    return result if isinstance(value, pa.Array) else result[0]
+
+
+def _parse_strings(value, arrow_type: pa.DataType):
+    """Parse strings to numbers/booleans; values that do not parse become NULL."""
+    array = value if isinstance(value, pa.Array) else broadcast(value, 1)
+    trimmed = pc.utf8_trim_whitespace(array)
+    try:
+        if pa.types.is_boolean(arrow_type):
+            lowered = pc.utf8_lower(trimmed)
+            result = pc.if_else(pc.equal(lowered, "true"), True,
+                                pc.if_else(pc.equal(lowered, "false"), False, pa.scalar(None, pa.bool_())))
+        else:
+            result = pc.cast(trimmed, arrow_type)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        result = pa.array([_parse_one(v, arrow_type) for v in trimmed.to_pylist()], arrow_type)
+    return result if isinstance(value, pa.Array) else result[0]
+
+
+def _parse_one(text, arrow_type):
+    if text is None:
+        return None
+    try:
+        if pa.types.is_integer(arrow_type):
+            number = int(text)
+            bits = arrow_type.bit_width
+            return number if -(2 ** (bits - 1)) <= number < 2 ** (bits - 1) else None
+        if pa.types.is_floating(arrow_type):
+            return float(text)
+        if pa.types.is_decimal(arrow_type):
+            return Decimal(text).quantize(Decimal(1).scaleb(-arrow_type.scale))
+    except (ValueError, ArithmeticError):
+        return None
+    return None
+
+
+def _cast(expr: ast.Cast, scope: Scope) -> Compiled:
+    target = T.from_ref(expr.type)
+    return cast_to(compile_expression(expr.operand, scope), target)
+
+
+# ---------------------------------------------------------------- operators
+
+
+def _arithmetic(expr: ast.BinaryOp, scope: Scope) -> Compiled:
+    left = compile_expression(expr.left, scope)
+    right = compile_expression(expr.right, scope)
+    op = expr.op
+    lt, rt = left.type, right.type
+    if op == "||" or (op == "+" and (_is_string(lt) or _is_string(rt))):
+        if not (_is_string(lt) or lt is None) or not (_is_string(rt) or rt is None):
+            raise KsqlStatementError(f"Error processing expression: {_text(expr)}. "
+                                     f"Unsupported arithmetic types. {lt} {rt}")
+        lf, rf = left.evaluate, right.evaluate
+        return Compiled(T.STRING, lambda b: pc.binary_join_element_wise(lf(b), rf(b), ""),
+                        left.constant and right.constant)
+    if lt is None or rt is None:
+        known = lt or rt or T.INTEGER
+        return Compiled(known, lambda b: pa.scalar(None, T.to_arrow(known)), True)
+    if not (lt.is_numeric and rt.is_numeric):
+        raise KsqlStatementError(
+            f"Error processing expression: {_text(expr)}. Unsupported arithmetic types. {lt} {rt}")
+    result_type = _arithmetic_type(op, lt, rt)
+    common = T.common_numeric(lt, rt)
+    if common.base == "DECIMAL":
+        common = result_type if op in ("+", "-") else common
+    lf = cast_to(left, common).evaluate if lt != common else left.evaluate
+    rf = cast_to(right, common).evaluate if rt != common else right.evaluate
+    integral = common.base in ("INTEGER", "BIGINT")
+    arrow_result = T.to_arrow(result_type)
+
+    def evaluate(batch):
+        a, b = lf(batch), rf(batch)
+        if op == "+":
+            out = pc.add(a, b)
+        elif op == "-":
+            out = pc.subtract(a, b)
+        elif op == "*":
+            out = pc.multiply(a, b)
+        elif op == "/":
+            out = _divide(a, b, integral)
+        else:
+            out = _modulo(a, b, integral)
+        if out.type != arrow_result:
+            out = pc.cast(out, arrow_result, safe=False)
+        return out
+
+    return Compiled(result_type, evaluate, left.constant and right.constant)
+
+
+def _divide(a, b, integral: bool):
+    if integral:
+        # Integer division truncates toward zero; division by zero gives NULL.
+        zero = pc.equal(b, 0)
+        safe_b = pc.if_else(zero, 1, b)
+        quotient = pc.divide(a, safe_b)
+        return pc.if_else(zero, pa.scalar(None, quotient.type), quotient)
+    return pc.divide(a, b)
+
+
+def _modulo(a, b, integral: bool):
+    # Java's % keeps the sign of the dividend: a - b * trunc(a / b).
+    if integral:
+        zero = pc.equal(b, 0)
+        safe_b = pc.if_else(zero, 1, b)
+        quotient = pc.divide(a, safe_b)
+        out = pc.subtract(a, pc.multiply(quotient, safe_b))
+        return pc.if_else(zero, pa.scalar(None, out.type), out)
+    return pc.subtract(a, pc.multiply(pc.trunc(pc.divide(a, b)), b))
+
+
+def _arithmetic_type(op: str, a: SqlType, b: SqlType) -> SqlType:
+    common = T.common_numeric(a, b)
+    if common.base != "DECIMAL":
+        return common
+    da = a if a.base == "DECIMAL" else T.integer_decimal(a)
+    db = b if b.base == "DECIMAL" else T.integer_decimal(b)
+    p1, s1, p2, s2 = da.precision, da.scale, db.precision, db.scale
+    if op in ("+", "-"):
+        scale = max(s1, s2)
+        precision = max(p1 - s1, p2 - s2) + scale + 1
+    elif op == "*":
+        precision, scale = p1 + p2 + 1, s1 + s2
+    elif op == "/":
+        scale = max(6, s1 + p2 + 1)
+        precision = p1 - s1 + s2 + scale
+    else:
+        scale = max(s1, s2)
+        precision = min(p1 - s1, p2 - s2) + scale
+    return T.decimal(min(precision, 38), min(scale, 38))
+
+
+_COMPARISONS = {"=": pc.equal, "<>": pc.not_equal, "<": pc.less, "<=": pc.less_equal,
+                ">": pc.greater, ">=": pc.greater_equal}
+
+
+def _comparable(left: Compiled, right: Compiled, expr) -> tuple[Evaluator, Evaluator]:
+    lt, rt = left.type, right.type
+    if lt is None or rt is None or lt == rt:
+        return left.evaluate, right.evaluate
+    if lt.is_numeric and rt.is_numeric:
+        common = T.common_numeric(lt, rt)
+        return cast_to(left, common).evaluate, cast_to(right, common).evaluate
+    if lt.base == rt.base and lt.base in ("DECIMAL",):
+        return left.evaluate, right.evaluate
+    if {lt.base, rt.base} <= {"TIMESTAMP", "STRING"} or {lt.base, rt.base} <= {"DATE", "STRING"} \
+            or {lt.base, rt.base} <= {"TIME", "STRING"}:
+        target = lt if lt.base != "STRING" else rt
+        return cast_to(left, target).evaluate, cast_to(right, target).evaluate
+    raise KsqlStatementError(
+        f"Error in WHERE expression: Cannot compare {_text(expr.left)} ({lt}) to {_text(expr.right)} ({rt}) "
+        f"with {getattr(expr, 'op', '=')}.")
+
+
+def _comparison(expr: ast.BinaryOp, scope: Scope) -> Compiled:
+    left = compile_expression(expr.left, scope)
+    right = compile_expression(expr.right, scope)
+    lf, rf = _comparable(left, right, expr)
+    kernel = _COMPARISONS[expr.op]
+    return Compiled(T.BOOLEAN, lambda b: kernel(lf(b), rf(b)), left.constant and right.constant)
+
+
+def _binary(expr: ast.BinaryOp, scope: Scope) -> Compiled:
+    if expr.op in _COMPARISONS:
+        return _comparison(expr, scope)
+    return _arithmetic(expr, scope)
+
+
+def _require_boolean(compiled: Compiled, expr) -> Compiled:
+    if compiled.type is not None and compiled.type.base != "BOOLEAN":
+        raise KsqlStatementError(
+            f"Type mismatch: {_text(expr)} is {compiled.type}, a BOOLEAN was expected.")
+    return compiled
+
+
+def _logical(expr: ast.LogicalOp, scope: Scope) -> Compiled:
+    left = _require_boolean(compile_expression(expr.left, scope), expr.left)
+    right = _require_boolean(compile_expression(expr.right, scope), expr.right)
+    kernel = pc.and_kleene if expr.op == "AND" else pc.or_kleene
+    lf, rf = left.evaluate, right.evaluate
+    return Compiled(T.BOOLEAN, lambda b: kernel(_bool(lf(b)), _bool(rf(b))),
+                    left.constant and right.constant)
+
+
+def _bool(value):
+    if isinstance(value, pa.Scalar) and not value.is_valid:
+        return pa.scalar(None, pa.bool_())
+    return value
+
+
+def _not(expr: ast.Not, scope: Scope) -> Compiled:
+    operand = _require_boolean(compile_expression(expr.operand, scope), expr.operand)
+    inner = operand.evaluate
+    return Compiled(T.BOOLEAN, lambda b: pc.invert(_bool(inner(b))), operand.constant)
+
+
+def _negate(expr: ast.Negate, scope: Scope) -> Compiled:
+    operand = compile_expression(expr.operand, scope)
+    if operand.type is not None and not operand.type.is_numeric:
+        raise KsqlStatementError(f"Cannot negate {_text(expr.operand)} of type {operand.type}")
+    inner = operand.evaluate
+    return Compiled(operand.type, lambda b: pc.negate(inner(b)), operand.constant)
+
+
+def _is_null(expr: ast.IsNull, scope: Scope) -> Compiled:
+    operand = compile_expression(expr.value, scope)
+    inner = operand.evaluate
+    kernel = pc.is_valid if expr.negated else pc.is_null
+
+    def evaluate(batch):
+        value = inner(batch)
+        if isinstance(value, pa.Scalar):
+            return pa.scalar(value.is_valid if expr.negated else not value.is_valid)
+        return kernel(value)
+
+    return Compiled(T.BOOLEAN, evaluate, operand.constant)
+
+
+def _between(expr: ast.Between, scope: Scope) -> Compiled:
+    low = ast.BinaryOp(">=", expr.value, expr.low)
+    high = ast.BinaryOp("<=", expr.value, expr.high)
+    both = _logical(ast.LogicalOp("AND", low, high), scope)
+    if not expr.negated:
+        return both
+    inner = both.evaluate
+    return Compiled(T.BOOLEAN, lambda b: pc.invert(inner(b)), both.constant)
+
+
+def _in_list(expr: ast.InList, scope: Scope) -> Compiled:
+    # x IN (a, b) is x = a OR x = b, with SQL's null semantics.
+    result = None
+    for item in expr.items:
+        test = ast.BinaryOp("=", expr.value, item)
+        result = test if result is None else ast.LogicalOp("OR", result, test)
+    compiled = compile_expression(result, scope)
+    if not expr.negated:
+        return compiled
+    inner = compiled.evaluate
+    return Compiled(T.BOOLEAN, lambda b: pc.invert(inner(b)), compiled.constant)
+
+
+def _like(expr: ast.Like, scope: Scope) -> Compiled:
+    value = compile_expression(expr.value, scope)
+    pattern = compile_expression(expr.pattern, scope)
+    if not pattern.constant:
+        raise KsqlStatementError("LIKE patterns must be literals")
+    text = pattern.evaluate(None).as_py()
+    if expr.escape is not None:
+        text = _translate_escape(text, expr.escape)
+    inner = value.evaluate
+    negated = expr.negated
+
+    def evaluate(batch):
+        result = pc.match_like(inner(batch), text)
+        return pc.invert(result) if negated else result
+
+    return Compiled(T.BOOLEAN, evaluate, value.constant)
+
+
+def _translate_escape(pattern: str, escape: str) -> str:
+    """Rewrite a pattern with a custom escape character to Arrow's backslash escapes."""
+    out, i = [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == escape and i + 1 < len(pattern):
+            out.append("\\" + pattern[i + 1])
+            i += 2
+            continue
+        out.append("\\\\" if ch == "\\" else ch)
+        i += 1
+    return "".join(out)
+
+
+def _is_distinct(expr: ast.IsDistinctFrom, scope: Scope) -> Compiled:
+    left = compile_expression(expr.left, scope)
+    right = compile_expression(expr.right, scope)
+    lf, rf = _comparable(left, right, expr)
+    negated = expr.negated
+
+    def evaluate(batch):
+        n = batch.num_rows
+        a, b = broadcast(lf(batch), n), broadcast(rf(batch), n)
+        equal = pc.fill_null(pc.equal(a, b), False)
+        both_null = pc.and_(pc.is_null(a), pc.is_null(b))
+        same = pc.or_(equal, both_null)
+        return same if negated else pc.invert(same)
+
+    return Compiled(T.BOOLEAN, evaluate)
+
+
+def _case(expr: ast.Case, scope: Scope) -> Compiled:
+    conditions = [_require_boolean(compile_expression(c, scope), c) for c, _ in expr.whens]
+    results = [compile_expression(r, scope) for _, r in expr.whens]
+    default = compile_expression(expr.default, scope) if expr.default is not None else None
+    all_results = results + ([default] if default else [])
+    result_type = T.common_type([r.type for r in all_results])
+    if result_type is None and any(r.type is not None for r in all_results):
+        raise KsqlStatementError("Invalid Case expression. Type for all 'THEN' clauses should be the same.")
+    result_type = result_type or T.STRING
+    results = [cast_to(r, result_type) for r in results]
+    default = cast_to(default, result_type) if default else None
+    arrow_type = T.to_arrow(result_type)
+
+    def evaluate(batch):
+        n = batch.num_rows
+        out = broadcast(default.evaluate(batch), n, arrow_type) if default else pa.nulls(n, arrow_type)
+        for condition, result in zip(reversed(conditions), reversed(results)):
+            mask = pc.fill_null(broadcast(condition.evaluate(batch), n, pa.bool_()), False)
+            out = pc.if_else(mask, broadcast(result.evaluate(batch), n, arrow_type), out)
+        return out
+
+    return Compiled(result_type, evaluate)
+
+
+def _subscript(expr: ast.Subscript, scope: Scope) -> Compiled:
+    base = compile_expression(expr.base, scope)
+    index = compile_expression(expr.index, scope)
+    if base.type is None:
+        raise KsqlStatementError(f"Cannot subscript NULL: {_text(expr)}")
+    bf, xf = base.evaluate, index.evaluate
+    if base.type.base == "ARRAY":
+        element = base.type.params[0]
+        return Compiled(element, lambda b: _array_element(broadcast(bf(b), b.num_rows),
+                                                          broadcast(xf(b), b.num_rows, pa.int32())))
+    if base.type.base == "MAP":
+        value_type = base.type.params[1]
+        return Compiled(value_type, lambda b: _map_lookup(broadcast(bf(b), b.num_rows),
+                                                          broadcast(xf(b), b.num_rows)))
+    raise KsqlStatementError(f"Subscripts apply to ARRAY and MAP values, not {base.type}: {_text(expr)}")
+
+
+def _array_element(arrays: pa.Array, index: pa.Array) -> pa.Array:
+    """1-based element access; negative indexes count from the end; out of range is NULL."""
+    lengths = pc.fill_null(pc.list_value_length(arrays), 0).to_numpy(zero_copy_only=False)
+    idx = pc.fill_null(pc.cast(index, pa.int64()), 0).to_numpy(zero_copy_only=False)
+    position = np.where(idx > 0, idx - 1, lengths + idx)
+    valid = (idx != 0) & (position >= 0) & (position < lengths) & ~np.asarray(
+        pc.is_null(arrays).to_numpy(zero_copy_only=False)) & np.asarray(
+        pc.is_valid(index).to_numpy(zero_copy_only=False))
+    offsets = arrays.offsets.to_numpy()[:-1] if len(arrays) else np.array([], dtype=np.int64)
+    take = np.where(valid, offsets + np.where(valid, position, 0), 0)
+    values = arrays.flatten() if arrays.offset == 0 else arrays.values
+    if len(values) == 0:
+        return pa.nulls(len(arrays), arrays.type.value_type)
+    taken = values.take(pa.array(take.astype(np.int64)))
+    return pc.if_else(pa.array(valid), taken, pa.scalar(None, taken.type))
+
+
+def _map_lookup(maps: pa.Array, keys: pa.Array) -> pa.Array:
+    result = []
+    for m, k in zip(maps.to_pylist(), keys.to_pylist()):
+        value = None
+        if m is not None and k is not None:
+            for mk, mv in m:
+                if mk == k:
+                    value = mv
+        result.append(value)
+    return pa.array(result, maps.type.item_type)
+
+
+def _dereference(expr: ast.Dereference, scope: Scope) -> Compiled:
+    base = compile_expression(expr.base, scope)
+    if base.type is None or base.type.base != "STRUCT":
+        raise KsqlStatementError(f"Can't dereference a non-STRUCT value: {_text(expr)}")
+    field_type = base.type.field(expr.field)
+    if field_type is None:
+        raise KsqlStatementError(f"Could not find field '{expr.field}' in '{_text(expr.base)}'.")
+    inner = base.evaluate
+    name = expr.field
+    return Compiled(field_type, lambda b: pc.struct_field(broadcast(inner(b), b.num_rows), [name]))
+
+
+def _array_constructor(expr: ast.ArrayConstructor, scope: Scope) -> Compiled:
+    items = [compile_expression(i, scope) for i in expr.items]
+    element = T.common_type([i.type for i in items])
+    if element is None:
+        if any(i.type is not None for i in items):
+            raise KsqlStatementError("invalid input syntax for type ARRAY: all elements must share a type")
+        element = T.STRING
+    items = [cast_to(i, element) for i in items]
+    arrow_type = pa.list_(T.to_arrow(element))
+
+    def evaluate(batch):
+        n = batch.num_rows
+        columns = [broadcast(i.evaluate(batch), n, arrow_type.value_type) for i in items]
+        if not columns:
+            return pa.array([[]] * n, arrow_type)
+        values = pa.concat_arrays([c.take(pa.array(np.arange(n))) for c in columns]) if n else pa.array([], arrow_type.value_type)
+        # Interleave: row r takes element k from columns[k][r].
+        k = len(columns)
+        order = (np.arange(k)[None, :] * n + np.arange(n)[:, None]).ravel()
+        flat = values.take(pa.array(order))
+        offsets = pa.array(np.arange(0, n * k + 1, k, dtype=np.int32))
+        return pa.ListArray.from_arrays(offsets, flat, type=arrow_type)
+
+    return Compiled(T.array(element), evaluate)
+
+
+def _struct_constructor(expr: ast.StructConstructor, scope: Scope) -> Compiled:
+    fields = [(name, compile_expression(e, scope)) for name, e in expr.fields]
+    fields = [(name, c if c.type is not None else cast_to(c, T.STRING)) for name, c in fields]
+    sql_type = T.struct((name, c.type) for name, c in fields)
+
+    def evaluate(batch):
+        n = batch.num_rows
+        arrays = [broadcast(c.evaluate(batch), n, c.arrow_type) for _, c in fields]
+        return pa.StructArray.from_arrays(arrays, names=[name for name, _ in fields])
+
+    return Compiled(sql_type, evaluate)
+
+
+def _map_constructor(expr: ast.MapConstructor, scope: Scope) -> Compiled:
+    keys = [cast_to(compile_expression(k, scope), T.STRING) for k, _ in expr.entries]
+    values = [compile_expression(v, scope) for _, v in expr.entries]
+    value_type = T.common_type([v.type for v in values]) or T.STRING
+    values = [cast_to(v, value_type) for v in values]
+    arrow_type = T.to_arrow(T.map_of(T.STRING, value_type))
+
+    def evaluate(batch):
+        n = batch.num_rows
+        ks = [broadcast(k.evaluate(batch), n, pa.string()).to_pylist() for k in keys]
+        vs = [broadcast(v.evaluate(batch), n, arrow_type.item_type).to_pylist() for v in values]
+        rows = [[(ks[j][r], vs[j][r]) for j in range(len(keys)) if ks[j][r] is not None] for r in range(n)]
+        return pa.array(rows, arrow_type)
+
+    return Compiled(T.map_of(T.STRING, value_type), evaluate)
+
+
+def _function(expr: ast.FunctionCall, scope: Scope) -> Compiled:
+    from ksql.planner.functions import compile_call
+
+    return compile_call(expr, [compile_expression(a, scope) for a in expr.args])
+
+
+def _is_string(t: SqlType | None) -> bool:
+    return t is not None and t.base == "STRING"
+
+
+def _text(expr) -> str:
+    from ksql.planner.format import format_expression
+
+    return format_expression(expr)
+
+
+_COMPILERS = {
+    ast.Literal: _literal,
+    ast.ColumnRef: _column,
+    ast.BinaryOp: _binary,
+    ast.LogicalOp: _logical,
+    ast.Not: _not,
+    ast.Negate: _negate,
+    ast.IsNull: _is_null,
+    ast.Between: _between,
+    ast.InList: _in_list,
+    ast.Like: _like,
+    ast.IsDistinctFrom: _is_distinct,
+    ast.Cast: _cast,
+    ast.Case: _case,
+    ast.Subscript: _subscript,
+    ast.Dereference: _dereference,
+    ast.ArrayConstructor: _array_constructor,
+    ast.StructConstructor: _struct_constructor,
+    ast.MapConstructor: _map_constructor,
+    ast.FunctionCall: _function,
+}

@@ -1,0 +1,69 @@
+"""The metastore: every stream and table the engine knows, with its schema, topic and formats."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from ksql.errors import KsqlStatementError
+from ksql.planner.schema import LogicalSchema
+
+
+@dataclass
+class DataSource:
+    name: str
+    kind: str  # STREAM | TABLE
+    schema: LogicalSchema
+    topic: str
+    key_format: str
+    value_format: str
+    sql: str = ""
+    is_source: bool = False  # CREATE SOURCE STREAM/TABLE: read-only
+    value_delimiter: str = ","
+    key_delimiter: str = ","
+    wrap_single_value: bool | None = None
+    timestamp_column: str | None = None
+    timestamp_format: str | None = None
+    partitions: int = 1
+    is_internal: bool = False
+    read_queries: set = field(default_factory=set)
+    write_queries: set = field(default_factory=set)
+
+    @property
+    def is_table(self) -> bool:
+        return self.kind == "TABLE"
+
+    def key_options(self) -> dict:
+        return {"delimiter": self.key_delimiter}
+
+    def value_options(self) -> dict:
+        return {"delimiter": self.value_delimiter, "wrap_single_value": self.wrap_single_value}
+
+
+class MetaStore:
+    def __init__(self):
+        self._sources: dict[str, DataSource] = {}
+        self._lock = threading.RLock()
+
+    def get(self, name: str) -> DataSource | None:
+        return self._sources.get(name)
+
+    def require(self, name: str) -> DataSource:
+        source = self._sources.get(name)
+        if source is None:
+            raise KsqlStatementError(f"{name} does not exist.")
+        return source
+
+    def put(self, source: DataSource) -> None:
+        with self._lock:
+            self._sources[source.name] = source
+
+    def remove(self, name: str) -> DataSource:
+        with self._lock:
+            return self._sources.pop(name)
+
+    def sources(self, kind: str | None = None) -> list[DataSource]:
+        return sorted((s for s in self._sources.values() if kind is None or s.kind == kind),
+                      key=lambda s: s.name)
+
+    def names(self) -> list[str]:
+        return sorted(self._sources)

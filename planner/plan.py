@@ -1,0 +1,211 @@
+"""Analyzer and logical plan: a parsed query, checked against the metastore, becomes a chain
+of small plan nodes (Source -> Filter -> Project [-> Repartition]) whose expressions are
+already compiled."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ksql.errors import KsqlStatementError
+from ksql.parser import ast
+from ksql.planner import types as T
+from ksql.planner.expressions import Compiled, Scope, compile_expression
+from ksql.planner.format import format_expression
+from ksql.planner.metastore import DataSource, MetaStore
+from ksql.planner.schema import KEY, PSEUDO_COLUMNS, RESERVED_NAMES, VALUE, Column, LogicalSchema
+
+NULL_VALUE = "__NULL_VALUE"  # batch column: the record's value was null (a tombstone for tables)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceNode:
+    source: DataSource
+    alias: str
+
+    def describe(self) -> str:
+        return f"Source {self.source.name} [{self.source.kind}, topic {self.source.topic}]"
+
+
+@dataclass(frozen=True, slots=True)
+class FilterNode:
+    predicate: Compiled
+    text: str
+
+    def describe(self) -> str:
+        return f"Filter {self.text}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectNode:
+    columns: tuple[tuple[Column, Compiled], ...]
+
+    def describe(self) -> str:
+        return "Project " + ", ".join(c.name for c, _ in self.columns)
+
+
+@dataclass(frozen=True, slots=True)
+class RepartitionNode:
+    keys: tuple[Compiled, ...]
+    texts: tuple[str, ...]
+
+    def describe(self) -> str:
+        return "Repartition by " + (", ".join(self.texts) or "NULL")
+
+
+@dataclass
+class QueryPlan:
+    source: SourceNode
+    steps: tuple  # FilterNode | ProjectNode | RepartitionNode, in order
+    schema: LogicalSchema  # output columns (KEY / VALUE)
+    limit: int | None = None
+    emit: str | None = None
+
+    def explain(self, sink: str | None = None) -> str:
+        nodes = [self.source.describe()] + [s.describe() for s in self.steps]
+        if sink:
+            nodes.append(f"Sink {sink}")
+        lines = []
+        for depth, text in enumerate(reversed(nodes)):
+            lines.append("  " * depth + ("-> " if depth else "") + text)
+        return "\n".join(lines)
+
+
+def source_scope(source: DataSource, alias: str) -> Scope:
+    scope = Scope()
+    for name, sql_type in PSEUDO_COLUMNS.items():
+        scope.add(alias, name, name, sql_type)
+    for column in source.schema.columns:
+        scope.add(alias, column.name, column.name, column.type)
+    if alias != source.name:
+        scope.sources.add(source.name)
+    return scope
+
+
+def plan_query(query: ast.Query, metastore: MetaStore, sink: str | None = None,
+               persistent: bool = False) -> QueryPlan:
+    source = metastore.get(query.source.name)
+    if source is None:
+        raise KsqlStatementError(f"{query.source.name} does not exist.")
+    alias = query.source.alias or source.name
+    scope = source_scope(source, alias)
+    steps = []
+
+    if query.where is not None:
+        try:
+            predicate = compile_expression(query.where, scope)
+        except KsqlStatementError as error:
+            raise _clause_error(error, "WHERE") from None
+        if predicate.type is not None and predicate.type.base != "BOOLEAN":
+            raise KsqlStatementError(
+                f"Type error in WHERE expression: Should evaluate to boolean but is "
+                f"{format_expression(query.where)} ({predicate.type}) instead.")
+        steps.append(FilterNode(predicate, format_expression(query.where)))
+
+    items = _select_items(query, source, alias, scope)
+    partition_by = query.partition_by
+    if partition_by and source.is_table:
+        raise KsqlStatementError("Only streams can be repartitioned: PARTITION BY is not allowed on a table.")
+    if partition_by:
+        key_exprs = [e for e in partition_by if not _is_null_literal(e)]
+        try:
+            keys = tuple(compile_expression(e, scope) for e in key_exprs)
+        except KsqlStatementError as error:
+            raise _clause_error(error, "PARTITION BY") from None
+        steps.append(RepartitionNode(keys, tuple(format_expression(e) for e in key_exprs)))
+        key_sources = list(key_exprs)
+    else:
+        key_sources = [ast.ColumnRef(c.name) for c in source.schema.key]
+
+    columns = []
+    key_found = set()
+    for name, expr, compiled in items:
+        namespace = VALUE
+        if persistent and _matches_key(expr, key_sources, alias, source.name):
+            namespace = KEY
+            key_found.add(_key_name(expr))
+        columns.append((Column(name, compiled.type or T.STRING, namespace), compiled))
+
+    if persistent:
+        missing = [_key_name(k) for k in key_sources if _key_name(k) not in key_found]
+        if missing:
+            names = " and ".join(missing)
+            plural = "s" if len(missing) > 1 else ""
+            raise KsqlStatementError(
+                f"The query used to build `{sink}` must include the key column{plural} {names} in its "
+                f"projection (eg, SELECT {', '.join(missing)}...)" + ("." if plural else ""))
+        # Key columns come first in the output schema, in the order of the source key.
+        order = {n: i for i, n in enumerate(_key_name(k) for k in key_sources)}
+        keys = sorted((c for c in columns if c[0].namespace == KEY),
+                      key=lambda c: order[_key_name(_expr_of(items, c[0].name))])
+        columns = keys + [c for c in columns if c[0].namespace != KEY]
+
+    seen = set()
+    for column, _ in columns:
+        if column.name in seen:
+            raise KsqlStatementError(f"Duplicate column name: {column.name}. Use aliases to make names unique.")
+        seen.add(column.name)
+    steps.append(ProjectNode(tuple(columns)))
+    schema = LogicalSchema(tuple(c for c, _ in columns))
+    return QueryPlan(SourceNode(source, alias), tuple(steps), schema, query.limit, query.emit)
+
+
+def _expr_of(items, name):
+    for item_name, expr, _ in items:
+        if item_name == name:
+            return expr
+    return None
+
+
+def _is_null_literal(expr) -> bool:
+    return isinstance(expr, ast.Literal) and expr.kind == "NULL"
+
+
+def _key_name(expr) -> str:
+    return expr.name if isinstance(expr, ast.ColumnRef) else format_expression(expr)
+
+
+def _matches_key(expr, key_sources, alias, source_name) -> bool:
+    for key in key_sources:
+        if isinstance(key, ast.ColumnRef) and isinstance(expr, ast.ColumnRef):
+            if expr.name == key.name and expr.source in (None, alias, source_name):
+                return True
+        elif expr == key:
+            return True
+    return False
+
+
+def _select_items(query: ast.Query, source: DataSource, alias: str, scope: Scope):
+    """(output name, expression, compiled) for each selected column, with * expanded."""
+    items = []
+    for position, item in enumerate(query.select):
+        if isinstance(item, ast.SelectAll):
+            if item.source is not None and item.source not in (alias, source.name):
+                raise KsqlStatementError(f"'{item.source}' is not a valid stream/table name or alias.")
+            for column in source.schema.key + source.schema.value:
+                expr = ast.ColumnRef(column.name)
+                items.append((column.name, expr, compile_expression(expr, scope)))
+            continue
+        expr = item.expression
+        try:
+            compiled = compile_expression(expr, scope)
+        except KsqlStatementError as error:
+            raise _clause_error(error, "SELECT") from None
+        if item.alias is not None:
+            name = item.alias
+        elif isinstance(expr, ast.ColumnRef):
+            name = expr.name
+        elif isinstance(expr, ast.Dereference):
+            name = expr.field
+        else:
+            name = f"KSQL_COL_{position}"
+        if name in RESERVED_NAMES:
+            raise KsqlStatementError(f"Reserved column name in select: `{name}`. "
+                                     f"Please remove or alias the column.")
+        items.append((name, expr, compiled))
+    return items
+
+
+def _clause_error(error: KsqlStatementError, clause: str) -> KsqlStatementError:
+    message = str(error)
+    if message.startswith("Column '"):
+        return KsqlStatementError(f"{clause} column '{message[8:]}")
+    return error

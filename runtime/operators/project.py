@@ -1,0 +1,26 @@
+"""ProjectOp: computes the output columns. Stateless: keeps nothing between batches.
+
+The output batch holds ROWTIME and the null-value flag, then the output columns in
+schema order (key columns first)."""
+from __future__ import annotations
+
+import pyarrow as pa
+
+from ksql.planner import types as T
+from ksql.planner.plan import NULL_VALUE, ProjectNode
+from ksql.planner.schema import ROWTIME
+
+
+class ProjectOp:
+    def __init__(self, node: ProjectNode):
+        self.columns = node.columns
+        self.names = [ROWTIME, NULL_VALUE] + [c.name for c, _ in self.columns]
+
+    def process(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        arrays = [batch.column(ROWTIME), batch.column(NULL_VALUE)]
+        for column, compiled in self.columns:
+            array = compiled.column(batch)
+            if array.type != T.to_arrow(column.type):  # an untyped NULL
+                array = array.cast(T.to_arrow(column.type))
+            arrays.append(array)
+        return pa.RecordBatch.from_arrays(arrays, names=self.names)

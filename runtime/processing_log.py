@@ -1,0 +1,86 @@
+"""The processing log: a record that cannot be processed is described here, as in ksqlDB,
+and the query goes on. It is a topic with a stream over it, KSQL_PROCESSING_LOG."""
+from __future__ import annotations
+
+import base64
+import time
+
+import orjson
+
+from ksql.runtime.log import make_records
+
+TOPIC = "default_ksql_processing_log"
+STREAM = "KSQL_PROCESSING_LOG"
+
+# Error types, as ksqlDB numbers them.
+DESERIALIZATION_ERROR = 0
+RECORD_PROCESSING_ERROR = 1
+PRODUCTION_ERROR = 2
+SERIALIZATION_ERROR = 3
+
+STREAM_SQL = (
+    f"CREATE STREAM {STREAM} ("
+    "LOGGER STRING, LEVEL STRING, `TIME` BIGINT, MESSAGE STRUCT<"
+    "`TYPE` INTEGER, "
+    "DESERIALIZATIONERROR STRUCT<TARGET STRING, ERRORMESSAGE STRING, RECORDB64 STRING, "
+    "CAUSE ARRAY<STRING>, `topic` STRING>, "
+    "RECORDPROCESSINGERROR STRUCT<ERRORMESSAGE STRING, RECORD STRING, CAUSE ARRAY<STRING>>, "
+    "PRODUCTIONERROR STRUCT<ERRORMESSAGE STRING>, "
+    "SERIALIZATIONERROR STRUCT<TARGET STRING, ERRORMESSAGE STRING, RECORD STRING, "
+    "CAUSE ARRAY<STRING>, `topic` STRING>>"
+    f") WITH (KAFKA_TOPIC='{TOPIC}', VALUE_FORMAT='JSON');"
+)
+
+
+def deserialization_errors(query_id: str, topic: str, target: str, errors: dict[int, str],
+                           payloads: list) -> list[bytes]:
+    """One processing-log entry (JSON) per record that failed to deserialize."""
+    now = int(time.time() * 1000)
+    entries = []
+    for row, message in sorted(errors.items()):
+        payload = payloads[row]
+        entries.append(orjson.dumps({
+            "LOGGER": f"processing.{query_id}.KsqlTopic.Source.deserializer",
+            "LEVEL": "ERROR",
+            "TIME": now,
+            "MESSAGE": {
+                "TYPE": DESERIALIZATION_ERROR,
+                "DESERIALIZATIONERROR": {
+                    "TARGET": target,
+                    "ERRORMESSAGE": f"Failed to deserialize {target} from topic: {topic}. {message}",
+                    "RECORDB64": base64.b64encode(payload).decode() if payload is not None else None,
+                    "CAUSE": [message],
+                    "topic": topic,
+                },
+                "RECORDPROCESSINGERROR": None,
+                "PRODUCTIONERROR": None,
+                "SERIALIZATIONERROR": None,
+            },
+        }))
+    return entries
+
+
+def processing_error(query_id: str, message: str, row) -> bytes:
+    """A processing-log entry for a record that failed inside a query."""
+    record = {k: v for k, v in row.to_pylist()[0].items() if not k.startswith("__")}
+    return orjson.dumps({
+        "LOGGER": f"processing.{query_id}.Project",
+        "LEVEL": "ERROR",
+        "TIME": int(time.time() * 1000),
+        "MESSAGE": {
+            "TYPE": RECORD_PROCESSING_ERROR,
+            "DESERIALIZATIONERROR": None,
+            "RECORDPROCESSINGERROR": {
+                "ERRORMESSAGE": f"Error processing record: {message}",
+                "RECORD": orjson.dumps(record, default=str).decode(),
+                "CAUSE": [message],
+            },
+            "PRODUCTIONERROR": None,
+            "SERIALIZATIONERROR": None,
+        },
+    })
+
+
+def records(entries: list[bytes]):
+    now = int(time.time() * 1000)
+    return make_records([None] * len(entries), entries, [now] * len(entries))

@@ -1,0 +1,238 @@
+"""Running queries: persistent queries (a background thread each, writing to a sink topic
+in transactions) and transient queries (push and stream-scan queries read by a caller)."""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Iterator
+
+import numpy as np
+import pyarrow as pa
+
+from ksql.planner.metastore import DataSource
+from ksql.planner.plan import NULL_VALUE, FilterNode, ProjectNode, QueryPlan
+from ksql.planner.schema import ROWTIME
+from ksql.runtime import processing_log
+from ksql.runtime.log import EmbeddedLog
+from ksql.runtime.operators.filter import FilterOp
+from ksql.runtime.operators.project import ProjectOp
+from ksql.runtime.sink import SinkEncoder
+from ksql.runtime.source import SourceDecoder
+
+LOG = logging.getLogger("ksql.query")
+MAX_BATCH = 10_000
+IDLE_WAIT = 0.2
+
+
+class Pipeline:
+    """The operators of one query, applied to each batch read from one source partition."""
+
+    def __init__(self, plan: QueryPlan, query_id: str):
+        self.query_id = query_id
+        self.decoder = SourceDecoder(plan.source.source, query_id)
+        self.operators = []
+        for step in plan.steps:
+            if isinstance(step, FilterNode):
+                self.operators.append(FilterOp(step.predicate))
+            elif isinstance(step, ProjectNode):
+                self.operators.append(ProjectOp(step))
+            # RepartitionNode: the sink partitions by the new key; nothing to do per batch.
+
+    def run(self, records: pa.RecordBatch, partition: int) -> tuple[pa.RecordBatch, list[bytes]]:
+        decoded = self.decoder.decode(records, partition)
+        batch, entries = decoded.batch, decoded.log_entries
+        try:
+            return self._apply(batch), entries
+        except Exception as error:  # noqa: BLE001 - one bad record must not stop the query
+            return self._row_by_row(batch, entries, error)
+
+    def _apply(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        for operator in self.operators:
+            batch = operator.process(batch)
+        return batch
+
+    def _row_by_row(self, batch, entries, error):
+        """Find the rows that fail, log them, and keep the rest."""
+        LOG.warning("query %s: batch failed (%s); retrying row by row", self.query_id, error)
+        good = []
+        for i in range(batch.num_rows):
+            row = batch.slice(i, 1)
+            try:
+                good.append(self._apply(row))
+            except Exception as row_error:  # noqa: BLE001
+                entries.append(processing_log.processing_error(self.query_id, str(row_error), row))
+        if not good:
+            return self._apply(batch.slice(0, 0)), entries
+        return pa.concat_batches(good), entries
+
+
+class PersistentQuery:
+    """A query that runs until terminated, writing its output to a sink topic.
+
+    Each step reads one batch from one source partition, and commits the output, the
+    processing-log entries and the new source offset in one transaction."""
+
+    def __init__(self, query_id: str, kind: str, sql: str, plan: QueryPlan, sink: DataSource,
+                 log: EmbeddedLog, offset_reset: str = "latest"):
+        self.id = query_id
+        self.kind = kind  # CSAS | CTAS | INSERT
+        self.sql = sql
+        self.plan = plan
+        self.sink = sink
+        self.log = log
+        self.source = plan.source.source
+        self.offset_reset = offset_reset
+        self.state = "CREATED"
+        self.error: str | None = None
+        self.records_in = 0
+        self.records_out = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.pipeline = Pipeline(plan, query_id)
+        self.encoder = SinkEncoder(sink, log.topic(sink.topic).partitions)
+
+    def start(self) -> None:
+        self.state = "RUNNING"
+        self._thread = threading.Thread(target=self._run, name=f"query-{self.id}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
+        if self.state == "RUNNING":
+            self.state = "TERMINATED"
+
+    def _start_positions(self) -> dict[int, int]:
+        topic = self.source.topic
+        partitions = self.log.topic(topic).partitions
+        committed = self.log.committed(self.id)
+        positions = {}
+        for p in range(partitions):
+            if (topic, p) in committed:
+                positions[p] = committed[(topic, p)]
+            elif self.offset_reset == "earliest":
+                positions[p] = self.log.start_offset(topic, p)
+            else:
+                positions[p] = self.log.end_offset(topic, p)
+        return positions
+
+    def _run(self) -> None:
+        try:
+            positions = self._start_positions()
+            if not self.log.committed(self.id):
+                # Record where we start, so a restart resumes here and not at 'latest'.
+                self.log.commit_offsets(self.id, {(self.source.topic, p): o for p, o in positions.items()})
+            while not self._stop.is_set():
+                if not self._step(positions):
+                    self.log.wait(IDLE_WAIT)
+        except Exception as error:  # noqa: BLE001
+            LOG.exception("query %s failed", self.id)
+            self.state = "ERROR"
+            self.error = str(error)
+
+    def _step(self, positions: dict[int, int]) -> bool:
+        progressed = False
+        topic = self.source.topic
+        for partition, position in positions.items():
+            if self._stop.is_set():
+                break
+            records, next_offset = self.log.read(topic, partition, position, MAX_BATCH)
+            if records is None:
+                continue
+            rows, entries = self.pipeline.run(records, partition)
+            self.records_in += records.num_rows
+            self.records_out += rows.num_rows
+            txn = self.log.begin(self.id)
+            try:
+                for sink_partition, batch in self.encoder.encode(rows).items():
+                    txn.append(self.sink.topic, sink_partition, batch)
+                if entries:
+                    txn.append(processing_log.TOPIC, 0, processing_log.records(entries))
+                positions[partition] = next_offset
+                txn.commit({(topic, partition): next_offset})
+            except BaseException:
+                txn.abort()
+                raise
+            progressed = True
+        return progressed
+
+
+class TransientQuery:
+    """A push query (EMIT CHANGES: runs until closed or LIMIT) or a scan of a stream's
+    current contents (no EMIT: ends at the offsets seen when it started)."""
+
+    def __init__(self, query_id: str, plan: QueryPlan, log: EmbeddedLog, offset_reset: str,
+                 push: bool, on_log=None):
+        self.id = query_id
+        self.plan = plan
+        self.log = log
+        self.push = push
+        self.limit = plan.limit
+        self.pipeline = Pipeline(plan, query_id)
+        self.columns = [c for c, _ in next(s for s in plan.steps if isinstance(s, ProjectNode)).columns]
+        self._closed = threading.Event()
+        self._on_log = on_log
+        topic = plan.source.source.topic
+        partitions = log.topic(topic).partitions
+        start = offset_reset == "earliest" or not push
+        self.positions = {p: (log.start_offset(topic, p) if start else log.end_offset(topic, p))
+                          for p in range(partitions)}
+        self.ends = {p: log.end_offset(topic, p) for p in range(partitions)}
+
+    def close(self) -> None:
+        self._closed.set()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    def rows(self, poll: float = IDLE_WAIT) -> Iterator[list]:
+        """Result rows as lists of Python values, in column order."""
+        emitted = 0
+        topic = self.plan.source.source.topic
+        while not self._closed.is_set():
+            progressed = False
+            for partition in self.positions:
+                position = self.positions[partition]
+                if not self.push and position >= self.ends[partition]:
+                    continue
+                records, next_offset = self.log.read(topic, partition, position, MAX_BATCH)
+                if records is None:
+                    continue
+                if not self.push:
+                    records = _before(records, self.ends[partition])
+                self.positions[partition] = next_offset
+                progressed = True
+                rows, entries = self.pipeline.run(records, partition)
+                if entries and self._on_log:
+                    self._on_log(entries)
+                for row in _python_rows(rows, self.columns):
+                    yield row
+                    emitted += 1
+                    if self.limit is not None and emitted >= self.limit:
+                        self.close()
+                        return
+            if not self.push and all(self.positions[p] >= self.ends[p] for p in self.positions):
+                return
+            if not progressed:
+                self.log.wait(poll)
+
+
+def _before(records: pa.RecordBatch, end: int) -> pa.RecordBatch:
+    offsets = records.column(0).to_numpy()
+    return records.slice(0, int(np.searchsorted(offsets, end)))
+
+
+def _python_rows(rows: pa.RecordBatch, columns) -> Iterator[list]:
+    if rows.num_rows == 0:
+        return
+    null_value = rows.column(NULL_VALUE).to_pylist()
+    values = [rows.column(c.name).to_pylist() for c in columns]
+    for i in range(rows.num_rows):
+        if null_value[i]:
+            continue
+        yield [v[i] for v in values]
+
+
+__all__ = ["PersistentQuery", "TransientQuery", "Pipeline", "ROWTIME"]

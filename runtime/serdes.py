@@ -1,0 +1,513 @@
+"""Key and value formats: bytes <-> typed Arrow columns, a batch at a time.
+
+A format is built once per query for a list of columns. `decode` turns a list of raw
+payloads into one Arrow array per column plus the rows that failed (row -> reason);
+`encode` turns columns back into payloads. Formats: KAFKA, JSON, DELIMITED, NONE.
+"""
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import struct
+from datetime import date, datetime, time, timezone
+from decimal import Decimal, InvalidOperation
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ksql.errors import KsqlStatementError
+from ksql.planner import types as T
+from ksql.planner.schema import Column
+from ksql.planner.types import SqlType
+
+FORMATS = ("KAFKA", "JSON", "DELIMITED", "NONE")
+
+
+class RecordError(Exception):
+    pass
+
+
+def make_format(name: str, columns: tuple[Column, ...], *, key: bool, options: dict | None = None):
+    name = name.upper()
+    options = options or {}
+    if name == "JSON":
+        return JsonFormat(columns, key=key, wrap=options.get("wrap_single_value"))
+    if name == "KAFKA":
+        return KafkaFormat(columns, key=key)
+    if name == "DELIMITED":
+        return DelimitedFormat(columns, options.get("delimiter", ","))
+    if name == "NONE":
+        if columns:
+            raise KsqlStatementError(
+                f"The 'NONE' format can only be used when no columns are defined. Got: {list(c.name for c in columns)}")
+        return NoneFormat()
+    if name in ("AVRO", "PROTOBUF", "JSON_SR", "PROTOBUF_NOSR"):
+        raise KsqlStatementError(f"The {name} format needs a schema registry, which is not supported yet.")
+    raise KsqlStatementError(f"Unknown format: {name}")
+
+
+class _Format:
+    columns: tuple[Column, ...]
+
+    def _empty_row(self):
+        return [None] * len(self.columns)
+
+    def _build(self, rows: list[list]) -> list[pa.Array]:
+        arrays = []
+        for i, column in enumerate(self.columns):
+            arrays.append(pa.array([r[i] for r in rows], T.to_arrow(column.type)))
+        return arrays
+
+
+class NoneFormat(_Format):
+    columns = ()
+
+    def decode(self, payloads):
+        return [], {}
+
+    def encode(self, arrays, n):
+        return [None] * n
+
+
+# ---------------------------------------------------------------- KAFKA
+
+_KAFKA_TYPES = {"INTEGER": ">i4", "BIGINT": ">i8", "DOUBLE": ">f8"}
+
+
+class KafkaFormat(_Format):
+    """Kafka's own serializers: 4/8-byte big-endian numbers, UTF-8 strings, raw bytes."""
+
+    def __init__(self, columns, key: bool):
+        if len(columns) > 1:
+            raise KsqlStatementError(
+                f"The 'KAFKA' format only supports a single field. Got: "
+                f"[{', '.join(f'`{c.name}` {c.type}' for c in columns)}]")
+        for column in columns:
+            if column.type.base not in ("INTEGER", "BIGINT", "DOUBLE", "STRING", "BYTES", "BOOLEAN"):
+                raise KsqlStatementError(
+                    f"The 'KAFKA' format does not support type '{column.type.base}'")
+        self.columns = tuple(columns)
+
+    def decode(self, payloads):
+        n = len(payloads)
+        if not self.columns:
+            return [], {}
+        sql_type = self.columns[0].type
+        arrow_type = T.to_arrow(sql_type)
+        bad = {}
+        if sql_type.base in _KAFKA_TYPES:
+            dtype = np.dtype(_KAFKA_TYPES[sql_type.base])
+            width = dtype.itemsize
+            valid = [p is not None for p in payloads]
+            for i, p in enumerate(payloads):
+                if p is not None and len(p) != width:
+                    bad[i] = (f"Size of data received by {_java_deserializer(sql_type)} is not {width}"
+                              if len(p) != width else "")
+                    valid[i] = False
+            joined = b"".join(p if v else b"\0" * width for p, v in zip(payloads, valid))
+            values = np.frombuffer(joined, dtype=dtype).astype(dtype.newbyteorder("="))
+            return [pa.array(values, arrow_type, mask=~np.array(valid, dtype=bool))], bad
+        if sql_type.base == "STRING":
+            out = []
+            for i, p in enumerate(payloads):
+                try:
+                    out.append(None if p is None else p.decode("utf-8"))
+                except UnicodeDecodeError:
+                    bad[i] = "invalid UTF-8 in STRING"
+                    out.append(None)
+            return [pa.array(out, pa.string())], bad
+        if sql_type.base == "BOOLEAN":
+            return [pa.array([None if p is None else p != b"\0" for p in payloads], pa.bool_())], bad
+        return [pa.array(payloads, pa.binary())], bad
+
+    def encode(self, arrays, n):
+        if not self.columns:
+            return [None] * n
+        sql_type = self.columns[0].type
+        values = arrays[0]
+        if sql_type.base in _KAFKA_TYPES:
+            dtype = np.dtype(_KAFKA_TYPES[sql_type.base])
+            nulls = values.is_null().to_numpy(zero_copy_only=False)
+            raw = pc.fill_null(values, 0).to_numpy(zero_copy_only=False).astype(dtype).tobytes()
+            w = dtype.itemsize
+            return [None if nulls[i] else raw[i * w:(i + 1) * w] for i in range(n)]
+        if sql_type.base == "STRING":
+            return [None if v is None else v.encode() for v in values.to_pylist()]
+        if sql_type.base == "BOOLEAN":
+            return [None if v is None else (b"\x01" if v else b"\x00") for v in values.to_pylist()]
+        return values.to_pylist()
+
+
+def _java_deserializer(sql_type: SqlType) -> str:
+    return {"INTEGER": "IntegerDeserializer", "BIGINT": "LongDeserializer",
+            "DOUBLE": "DoubleDeserializer"}.get(sql_type.base, "Deserializer")
+
+
+# ---------------------------------------------------------------- JSON
+
+
+class JsonFormat(_Format):
+    """JSON objects with case-insensitive field names; a single key column is unwrapped."""
+
+    def __init__(self, columns, key: bool, wrap=None):
+        self.columns = tuple(columns)
+        self.key = key
+        # A lone key column is written bare; a lone value column is wrapped in an object
+        # unless WRAP_SINGLE_VALUE=false.
+        if wrap is None:
+            wrap = not key
+        self.unwrapped = len(self.columns) == 1 and not wrap
+        self.readers = [_json_reader(c.type) for c in self.columns]
+        self.writers = [_json_writer(c.type) for c in self.columns]
+        self.lookup = {c.name.upper(): i for i, c in enumerate(self.columns)}
+
+    def decode(self, payloads):
+        rows, bad = [], {}
+        for i, payload in enumerate(payloads):
+            if payload is None:
+                rows.append(self._empty_row())
+                continue
+            try:
+                rows.append(self._decode_one(orjson.loads(payload)))
+            except (orjson.JSONDecodeError, RecordError, ValueError, TypeError) as error:
+                bad[i] = _json_error(error)
+                rows.append(self._empty_row())
+        return self._build(rows), bad
+
+    def _decode_one(self, document):
+        if self.unwrapped:
+            return [self.readers[0](document)]
+        if not isinstance(document, dict):
+            if len(self.columns) == 1:  # a bare value for a single wrapped column is accepted
+                return [self.readers[0](document)]
+            raise RecordError(f"Can't convert type. sourceType: {_json_kind(document)}, requiredType: STRUCT")
+        row = self._empty_row()
+        for name, value in document.items():
+            index = self.lookup.get(name.upper())
+            if index is not None:
+                row[index] = self.readers[index](value)
+        return row
+
+    def encode(self, arrays, n):
+        if not self.columns:
+            return [None] * n
+        columns = [w(a) for w, a in zip(self.writers, arrays)]
+        if self.unwrapped:
+            return [orjson.dumps(v, default=_json_default) for v in columns[0]]
+        names = [c.name for c in self.columns]
+        return [orjson.dumps(dict(zip(names, row)), default=_json_default) for row in zip(*columns)]
+
+    def encode_rows(self, arrays, n, present: np.ndarray):
+        """Like encode, but rows where `present` is false become None (tombstones)."""
+        payloads = self.encode(arrays, n)
+        return [p if present[i] else None for i, p in enumerate(payloads)]
+
+
+def _json_error(error) -> str:
+    if isinstance(error, orjson.JSONDecodeError):
+        return f"Failed to deserialize JSON: {error}"
+    return str(error)
+
+
+def _json_kind(value) -> str:
+    if isinstance(value, bool):
+        return "BOOLEAN"
+    if isinstance(value, int):
+        return "INTEGER"
+    if isinstance(value, float):
+        return "DOUBLE"
+    if isinstance(value, str):
+        return "STRING"
+    if isinstance(value, list):
+        return "ARRAY"
+    if isinstance(value, dict):
+        return "OBJECT"
+    return "NULL"
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"Cannot write {type(value).__name__} as JSON")
+
+
+def _fail(value, sql_type: SqlType):
+    raise RecordError(f"Can't convert type. sourceType: {_json_kind(value)}, requiredType: {sql_type}")
+
+
+def _json_reader(sql_type: SqlType):
+    """A function from a parsed JSON value to the Python value Arrow expects for sql_type."""
+    base = sql_type.base
+
+    if base == "BOOLEAN":
+        def read(v):
+            if v is None or isinstance(v, bool):
+                return v
+            if isinstance(v, str) and v.lower() in ("true", "false"):
+                return v.lower() == "true"
+            _fail(v, sql_type)
+        return read
+    if base in ("INTEGER", "BIGINT"):
+        bits = 32 if base == "INTEGER" else 64
+
+        def read(v):
+            if v is None:
+                return None
+            if isinstance(v, bool):
+                _fail(v, sql_type)
+            if isinstance(v, int):
+                number = v
+            elif isinstance(v, float):
+                number = int(v)
+            elif isinstance(v, str):
+                try:
+                    number = int(v.strip())
+                except ValueError:
+                    _fail(v, sql_type)
+            else:
+                _fail(v, sql_type)
+            if not -(2 ** (bits - 1)) <= number < 2 ** (bits - 1):
+                raise RecordError(f"Value {number} is out of range for {sql_type}")
+            return number
+        return read
+    if base == "DOUBLE":
+        def read(v):
+            if v is None:
+                return None
+            if isinstance(v, bool):
+                _fail(v, sql_type)
+            if isinstance(v, (int, float)):
+                return float(v)
+            if isinstance(v, str):
+                try:
+                    return float(v)
+                except ValueError:
+                    _fail(v, sql_type)
+            _fail(v, sql_type)
+        return read
+    if base == "DECIMAL":
+        quantum = Decimal(1).scaleb(-sql_type.scale)
+
+        def read(v):
+            if v is None:
+                return None
+            if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+                _fail(v, sql_type)
+            try:
+                number = Decimal(str(v)).quantize(quantum)
+            except InvalidOperation:
+                _fail(v, sql_type)
+            if len(number.as_tuple().digits) > sql_type.precision:
+                raise RecordError(f"Value {v} does not fit {sql_type}")
+            return number
+        return read
+    if base == "STRING":
+        def read(v):
+            if v is None or isinstance(v, str):
+                return v
+            if isinstance(v, bool):
+                return "true" if v else "false"
+            if isinstance(v, (int, float)):
+                return str(v)
+            return orjson.dumps(v).decode()
+        return read
+    if base == "BYTES":
+        def read(v):
+            if v is None:
+                return None
+            if not isinstance(v, str):
+                _fail(v, sql_type)
+            try:
+                return base64.b64decode(v, validate=True)
+            except ValueError:
+                raise RecordError("Value is not valid base64 for BYTES") from None
+        return read
+    if base in ("TIMESTAMP", "DATE", "TIME"):
+        def read(v):
+            if v is None:
+                return None
+            if isinstance(v, int) and not isinstance(v, bool):
+                return v
+            if isinstance(v, str) and v.lstrip("-").isdigit():
+                return int(v)
+            _fail(v, sql_type)
+        return read
+    if base == "ARRAY":
+        element = _json_reader(sql_type.params[0])
+
+        def read(v):
+            if v is None:
+                return None
+            if not isinstance(v, list):
+                _fail(v, sql_type)
+            return [element(x) for x in v]
+        return read
+    if base == "MAP":
+        key_reader = _json_reader(sql_type.params[0])
+        value_reader = _json_reader(sql_type.params[1])
+
+        def read(v):
+            if v is None:
+                return None
+            if not isinstance(v, dict):
+                _fail(v, sql_type)
+            return [(key_reader(k), value_reader(x)) for k, x in v.items()]
+        return read
+    if base == "STRUCT":
+        fields = [(name, _json_reader(t)) for name, t in sql_type.params]
+        lookup = {name.upper(): (name, reader) for name, reader in fields}
+
+        def read(v):
+            if v is None:
+                return None
+            if not isinstance(v, dict):
+                _fail(v, sql_type)
+            out = {name: None for name, _ in fields}
+            for k, x in v.items():
+                hit = lookup.get(k.upper())
+                if hit is not None:
+                    out[hit[0]] = hit[1](x)
+            return out
+        return read
+    raise KsqlStatementError(f"JSON does not support {sql_type}")
+
+
+def _json_writer(sql_type: SqlType):
+    """A function from an Arrow array to a list of JSON-ready Python values."""
+    base = sql_type.base
+    if base in ("TIMESTAMP", "TIME", "DATE"):
+        int_type = pa.int64() if base == "TIMESTAMP" else pa.int32()
+        return lambda array: pc.cast(array, int_type).to_pylist()
+    if base in ("ARRAY", "MAP", "STRUCT"):
+        convert = _python_writer(sql_type)
+        return lambda array: [convert(v) for v in array.to_pylist()]
+    return lambda array: array.to_pylist()
+
+
+def _python_writer(sql_type: SqlType):
+    """Convert one Python value (from Arrow's to_pylist) into a JSON-ready value."""
+    base = sql_type.base
+    if base == "TIMESTAMP":
+        return lambda v: None if v is None else _epoch_millis(v)
+    if base == "DATE":
+        return lambda v: None if v is None else (v - date(1970, 1, 1)).days
+    if base == "TIME":
+        return lambda v: None if v is None else (
+            ((v.hour * 60 + v.minute) * 60 + v.second) * 1000 + v.microsecond // 1000)
+    if base == "ARRAY":
+        element = _python_writer(sql_type.params[0])
+        return lambda v: None if v is None else [element(x) for x in v]
+    if base == "MAP":
+        value = _python_writer(sql_type.params[1])
+        return lambda v: None if v is None else {k: value(x) for k, x in v}
+    if base == "STRUCT":
+        fields = [(name, _python_writer(t)) for name, t in sql_type.params]
+        return lambda v: None if v is None else {name: w(v.get(name)) for name, w in fields}
+    return lambda v: v
+
+
+def _epoch_millis(value: datetime) -> int:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return int(value.timestamp() * 1000) if value.microsecond % 1000 == 0 else int(value.timestamp() * 1000)
+
+
+# ---------------------------------------------------------------- DELIMITED
+
+
+class DelimitedFormat(_Format):
+    """Comma (or other single-character) separated values, one field per column."""
+
+    def __init__(self, columns, delimiter: str = ","):
+        for column in columns:
+            if column.type.base in ("ARRAY", "MAP", "STRUCT"):
+                raise KsqlStatementError(
+                    f"The 'DELIMITED' format does not support type '{column.type.base}', column: `{column.name}`")
+        self.columns = tuple(columns)
+        self.delimiter = {"TAB": "\t", "SPACE": " "}.get(delimiter.upper(), delimiter) if len(delimiter) > 1 else delimiter
+        if len(self.delimiter) != 1:
+            raise KsqlStatementError(f"Invalid delimiter: '{delimiter}'. A delimiter is one character, TAB or SPACE.")
+        self.parsers = [_text_parser(c.type) for c in self.columns]
+
+    def decode(self, payloads):
+        rows, bad = [], {}
+        for i, payload in enumerate(payloads):
+            if payload is None:
+                rows.append(self._empty_row())
+                continue
+            try:
+                text = payload.decode("utf-8")
+                fields = next(csv.reader([text], delimiter=self.delimiter)) if text else [""]
+                if len(fields) != len(self.columns):
+                    raise RecordError(
+                        f"Column count mismatch on deserialization. topic: , expected: {len(self.columns)}, "
+                        f"got: {len(fields)}")
+                rows.append([None if f == "" else p(f) for p, f in zip(self.parsers, fields)])
+            except (RecordError, ValueError, UnicodeDecodeError, InvalidOperation) as error:
+                bad[i] = str(error) or "invalid DELIMITED record"
+                rows.append(self._empty_row())
+        return self._build(rows), bad
+
+    def encode(self, arrays, n):
+        if not self.columns:
+            return [None] * n
+        columns = [_text_column(a, c.type) for a, c in zip(arrays, self.columns)]
+        out = []
+        for row in zip(*columns):
+            buffer = io.StringIO()
+            csv.writer(buffer, delimiter=self.delimiter, lineterminator="").writerow(
+                ["" if v is None else v for v in row])
+            out.append(buffer.getvalue().encode())
+        return out
+
+
+def _text_parser(sql_type: SqlType):
+    base = sql_type.base
+    if base in ("INTEGER", "BIGINT", "TIMESTAMP", "DATE", "TIME"):
+        return lambda s: int(s.strip())
+    if base == "DOUBLE":
+        return lambda s: float(s)
+    if base == "DECIMAL":
+        quantum = Decimal(1).scaleb(-sql_type.scale)
+        return lambda s: Decimal(s).quantize(quantum)
+    if base == "BOOLEAN":
+        return lambda s: s.strip().lower() == "true"
+    if base == "BYTES":
+        return lambda s: base64.b64decode(s)
+    return lambda s: s
+
+
+def _text_column(array: pa.Array, sql_type: SqlType) -> list:
+    from ksql.planner.values import java_double
+
+    base = sql_type.base
+    if base in ("TIMESTAMP", "TIME", "DATE"):
+        return [None if v is None else str(v) for v in pc.cast(array, pa.int64() if base == "TIMESTAMP" else pa.int32()).to_pylist()]
+    if base == "DOUBLE":
+        return [None if v is None else java_double(v) for v in array.to_pylist()]
+    if base == "BOOLEAN":
+        return [None if v is None else ("true" if v else "false") for v in array.to_pylist()]
+    if base == "BYTES":
+        return [None if v is None else base64.b64encode(v).decode() for v in array.to_pylist()]
+    return [None if v is None else str(v) for v in array.to_pylist()]
+
+
+# ---------------------------------------------------------------- helpers for literal rows
+
+
+def python_to_json_value(value, sql_type: SqlType):
+    """A Python value of sql_type as JSON-ready data (used for test output and REST rows)."""
+    return _python_writer(sql_type)(value)
+
+
+def kafka_int_bytes(value: int, width: int = 4) -> bytes:
+    return struct.pack(">i" if width == 4 else ">q", value)
+
+
+__all__ = ["make_format", "FORMATS", "RecordError", "python_to_json_value"]
+_unused = (time,)

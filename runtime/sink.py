@@ -1,0 +1,44 @@
+"""Writing a query's output: output rows -> key and value payloads -> sink partitions."""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from ksql.planner.metastore import DataSource
+from ksql.planner.plan import NULL_VALUE
+from ksql.planner.schema import ROWTIME
+from ksql.runtime.log import make_records
+from ksql.runtime.murmur2 import partitions_for
+from ksql.runtime.serdes import make_format
+
+
+class SinkEncoder:
+    def __init__(self, sink: DataSource, partitions: int):
+        schema = sink.schema
+        self.partitions = partitions
+        self.key_names = [c.name for c in schema.key]
+        self.value_names = [c.name for c in schema.value]
+        self.key_format = make_format(sink.key_format, schema.key, key=True, options=sink.key_options())
+        self.value_format = make_format(sink.value_format, schema.value, key=False,
+                                        options=sink.value_options())
+        self._round_robin = 0
+
+    def encode(self, rows: pa.RecordBatch) -> dict[int, pa.RecordBatch]:
+        """Output rows, split into one record batch per sink partition."""
+        n = rows.num_rows
+        if n == 0:
+            return {}
+        keys = self.key_format.encode([rows.column(c) for c in self.key_names], n)
+        values = self.value_format.encode([rows.column(c) for c in self.value_names], n)
+        null_value = rows.column(NULL_VALUE).to_numpy(zero_copy_only=False)
+        values = [None if null_value[i] else v for i, v in enumerate(values)]
+        timestamps = rows.column(ROWTIME)
+        parts = partitions_for(keys, self.partitions, self._round_robin)
+        self._round_robin += sum(1 for k in keys if k is None)
+        records = make_records(keys, values, timestamps)
+        if self.partitions == 1:
+            return {0: records}
+        out = {}
+        for p in np.unique(parts):
+            out[int(p)] = records.filter(pa.array(parts == p))
+        return out
