@@ -539,7 +539,7 @@ class KsqlEngine:
                               "id": q.id, "statusCount": {q.state: 1}, "queryType": "PERSISTENT",
                               "state": q.state})
             rows = [[i["id"], "PERSISTENT", i["state"], ", ".join(i["sinks"]),
-                     ", ".join(i["sinkKafkaTopics"]), i["queryString"]] for i in items]
+                     ", ".join(i["sinkKafkaTopics"]), " ".join(i["queryString"].split())] for i in items]
             return ListResult(text, "queries", ["Query ID", "Query Type", "Status", "Sink Name", "Sink Kafka Topic",
                                                 "Query String"], rows, items)
         if what == "PROPERTIES":

@@ -85,8 +85,9 @@ def is_complete(buffer: str) -> bool:
     """True when the buffer ends a statement (a ';' outside strings and comments)."""
     last = None
     for match in _SPLIT_TOKENS.finditer(buffer):
-        last = match
-    if last is None or last.group() != ";":
+        if match.group() == ";":
+            last = match
+    if last is None:
         return False
     return not _has_code(buffer[last.end():])
 

@@ -139,9 +139,16 @@ def cast_to(compiled: Compiled, target: SqlType) -> Compiled:
     if source.base == "STRING" and target.base in ("INTEGER", "BIGINT", "DOUBLE", "DECIMAL", "BOOLEAN"):
         return Compiled(target, lambda batch: _parse_strings(inner(batch), arrow_type), compiled.constant)
     if source.base == "DOUBLE" and target.base in ("INTEGER", "BIGINT"):
-        # Java's (int) cast truncates toward zero.
-        return Compiled(target, lambda batch: pc.cast(pc.trunc(inner(batch)), arrow_type, safe=False),
-                        compiled.constant)
+        # Java's (int) cast truncates toward zero and saturates at the type's bounds.
+        bits = 31 if target.base == "INTEGER" else 63
+        low, high = float(-(2 ** bits)), float(2 ** bits - 1)
+
+        def to_integer(batch):
+            value = pc.trunc(inner(batch))
+            value = pc.max_element_wise(pc.min_element_wise(value, high), low)
+            return pc.cast(value, arrow_type, safe=False)
+
+        return Compiled(target, to_integer, compiled.constant)
     if target.base == "DECIMAL":
         return Compiled(target, lambda batch: _to_decimal(inner(batch), source, target), compiled.constant)
     return Compiled(target, lambda batch: pc.cast(inner(batch), arrow_type, safe=False), compiled.constant)

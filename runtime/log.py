@@ -18,6 +18,7 @@ committed are removed, so a crash neither loses nor duplicates output.
 from __future__ import annotations
 
 import bisect
+import fcntl
 import json
 import os
 import shutil
@@ -224,6 +225,44 @@ class _Partition:
         plen = _HEADER.unpack(data[: _HEADER.size])[6]
         return _decode(data[_HEADER.size + plen:])
 
+    def compact(self) -> None:
+        """Keep only the newest record of each key (offsets are kept, so gaps appear)."""
+        with self.lock:
+            if self.pending or not self.frames:
+                return
+            batches = [self._read_frame(f) for f in self.frames
+                       if (f.producer, f.txn) not in self.hidden]
+        if not batches:
+            return
+        records = pa.concat_batches(batches)
+        keys = records.column(2).to_pylist()
+        newest = {}
+        for i, key in enumerate(keys):
+            newest[key] = i
+        keep = sorted(i for k, i in newest.items() if k is not None) + [
+            i for i, k in enumerate(keys) if k is None]
+        keep.sort()
+        if len(keep) == records.num_rows:
+            return
+        compacted = records.take(pa.array(keep, pa.int64()))
+        payload = _encode(compacted)
+        head = _HEADER.pack(_MAGIC, len(payload), 0, compacted.column(0)[0].as_py(), compacted.num_rows, 0, 0)
+        crc = zlib.crc32(head[12:] + payload)
+        head = _HEADER.pack(_MAGIC, len(payload), crc, compacted.column(0)[0].as_py(), compacted.num_rows, 0, 0)
+        tmp = self.path.with_suffix(".compact")
+        tmp.write_bytes(head + payload)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        with self.lock:
+            os.close(self._fd)
+            os.replace(tmp, self.path)
+            self._fd = os.open(self.path, os.O_RDWR, 0o644)
+            last = compacted.column(0)[-1].as_py()
+            frame = _Frame(compacted.column(0)[0].as_py(), compacted.num_rows, last, 0,
+                           len(head) + len(payload), "", 0)
+            self.frames, self.bases = [], []
+            self._index(frame)
+
     def start_offset(self) -> int:
         with self.lock:
             return self.frames[0].base_offset if self.frames else self.end_offset
@@ -256,6 +295,13 @@ class EmbeddedLog:
     def __init__(self, data_dir: str | os.PathLike):
         self.root = Path(data_dir)
         (self.root / "topics").mkdir(parents=True, exist_ok=True)
+        # One process per data directory: a second one would corrupt the files.
+        self._lock_fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._lock_fd)
+            raise TopicError(f"The data directory {self.root} is in use by another ksql process.") from None
         self._lock = threading.RLock()
         self._changed = threading.Condition(threading.Lock())
         self._topics: dict[str, TopicInfo] = {}
@@ -267,6 +313,8 @@ class EmbeddedLog:
         for meta in sorted((self.root / "topics").glob("*/meta.json")):
             info = TopicInfo(**json.loads(meta.read_text()))
             self._open_topic(info, aborted)
+            if info.cleanup_policy == "compact":
+                self.compact(info.name)
         self._commits_fd = os.open(self._commits_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     # -- commits file
@@ -348,6 +396,12 @@ class EmbeddedLog:
                 self._partitions.pop((name, p)).close()
             shutil.rmtree(self.root / "topics" / name, ignore_errors=True)
 
+    def compact(self, name: str) -> None:
+        """Compact every partition of a topic (keep the newest record per key)."""
+        info = self._topics[name]
+        for p in range(info.partitions):
+            self._partitions[(name, p)].compact()
+
     def topic(self, name: str) -> TopicInfo | None:
         return self._topics.get(name)
 
@@ -416,6 +470,7 @@ class EmbeddedLog:
                 part.close()
             self._partitions.clear()
             os.close(self._commits_fd)
+            os.close(self._lock_fd)
 
 
 class Transaction:

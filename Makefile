@@ -1,0 +1,29 @@
+# ksql: make help lists the targets.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: help run test unit conformance lint clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+run: $(STAMP)  ## open the ksql shell on the embedded engine (data in ./ksql-data)
+	$(BIN)/ksql
+
+test: $(STAMP)  ## run the whole test suite
+	$(BIN)/python -m pytest -q -n 2 tests
+
+lint: $(STAMP)  ## check style with ruff
+	$(BIN)/python -m pip install --quiet ruff && $(BIN)/ruff check ksql parser planner runtime repl tests
+
+clean:  ## remove the virtualenv and build leftovers
+	rm -rf $(VENV) build dist *.egg-info ksql-data

@@ -1,0 +1,136 @@
+"""The `ksql` command: the REPL (default), `ksql run FILE.sql`, `ksql test ...`."""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from typing import TextIO
+
+from ksql import __version__
+from ksql.errors import KsqlError, KsqlSyntaxError
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "run":
+        return _run_command(argv[1:])
+    if argv and argv[0] == "test":
+        from ksql.testing.cli import main as test_main
+
+        return test_main(argv[1:])
+    return _repl_command(argv)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", help="where the embedded log keeps its data")
+    parser.add_argument("-d", "--define", action="append", default=[], metavar="NAME=VALUE",
+                        help="define a variable for ${NAME} substitution (repeatable)")
+    parser.add_argument("--output", choices=["TABULAR", "JSON"], default="TABULAR", type=str.upper)
+    parser.add_argument("--set", action="append", default=[], metavar="PROPERTY=VALUE",
+                        help="set a property, as SET 'PROPERTY'='VALUE' would (repeatable)")
+
+
+def _repl_command(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="ksql", description="Streaming SQL: the interactive shell. "
+                                     "Subcommands: `ksql run FILE.sql`, `ksql test ...`.")
+    _common(parser)
+    parser.add_argument("-f", "--file", help="run the statements of a file and exit")
+    parser.add_argument("-e", "--execute", help="run these statements and exit")
+    parser.add_argument("--version", action="version", version=f"ksql {__version__}")
+    args = parser.parse_args(argv)
+    engine = _engine(args.data_dir or "ksql-data", args)
+    try:
+        if args.execute is not None:
+            return run_script(engine, args.execute, "<command line>", sys.stdout, sys.stderr, args.output)
+        if args.file is not None:
+            return _run_file(engine, args.file, args.output)
+        if not sys.stdin.isatty():
+            return run_script(engine, sys.stdin.read(), "<stdin>", sys.stdout, sys.stderr, args.output)
+        from ksql.repl.app import Repl
+
+        return Repl(engine, args.data_dir or "ksql-data", output=args.output).run()
+    finally:
+        engine.close()
+
+
+def _run_command(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="ksql run", description="Run a SQL script; stop at the first error.")
+    _common(parser)
+    parser.add_argument("file", help="the .sql script")
+    args = parser.parse_args(argv)
+    if args.data_dir:
+        engine = _engine(args.data_dir, args)
+        try:
+            return _run_file(engine, args.file, args.output)
+        finally:
+            engine.close()
+    with tempfile.TemporaryDirectory(prefix="ksql-run-") as data_dir:
+        engine = _engine(data_dir, args)
+        try:
+            return _run_file(engine, args.file, args.output)
+        finally:
+            engine.close()
+
+
+def _engine(data_dir: str, args):
+    from ksql.engine import KsqlEngine
+
+    engine = KsqlEngine(data_dir)
+    for item in args.define:
+        name, _, value = item.partition("=")
+        engine.session.variables[name.strip()] = value
+    for item in args.set:
+        name, _, value = item.partition("=")
+        engine.session.properties[name.strip()] = value
+    return engine
+
+
+def _run_file(engine, path: str, output: str) -> int:
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as error:
+        print(f"ksql: cannot read {path}: {error.strerror}", file=sys.stderr)
+        return 2
+    return run_script(engine, text, path, sys.stdout, sys.stderr, output)
+
+
+def run_script(engine, text: str, name: str, out: TextIO, err: TextIO, output: str = "TABULAR") -> int:
+    """Run statements one at a time, printing each result; 1 at the first error, else 0."""
+    from ksql.engine import StatementFailed
+    from ksql.parser import split_statements, substitute_variables
+    from ksql.repl.render import render, stream_rows
+    from ksql.results import RowStream
+
+    for piece in split_statements(text):
+        try:
+            results = engine.execute(piece.text)
+        except StatementFailed as failure:
+            error = failure.error
+            line = piece.line + failure.line - 1
+            column = failure.column + (piece.column - 1 if failure.line == 1 else 0)
+            err.write(f"{name}:{line}:{column}: {error.reason if isinstance(error, KsqlSyntaxError) else error}\n")
+            if isinstance(error, KsqlSyntaxError) and error.pointer():
+                err.write(error.pointer() + "\n")
+            else:
+                err.write(f"Statement: {substitute_variables(piece.text, engine.session.variables)}\n")
+            return 1
+        except KsqlError as error:
+            err.write(f"{name}:{piece.line}:{piece.column}: {error}\n")
+            return 1
+        for result in results:
+            if isinstance(result, RowStream):
+                try:
+                    stream_rows(result, out, output)
+                except KeyboardInterrupt:
+                    pass
+                finally:
+                    result.close()
+            else:
+                render(result, out, output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

@@ -1,0 +1,44 @@
+"""Shared fixtures: a fresh embedded engine in a temporary directory, and polling helpers."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ksql.engine import KsqlEngine
+
+
+@pytest.fixture
+def engine(tmp_path):
+    eng = KsqlEngine(str(tmp_path / "data"))
+    eng.session.properties["auto.offset.reset"] = "earliest"
+    yield eng
+    eng.close()
+
+
+def wait_for(condition, timeout: float = 20.0, interval: float = 0.05):
+    """Poll until condition() returns a truthy value; fail with the last value at the deadline."""
+    deadline = time.monotonic() + timeout
+    value = condition()
+    while not value:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s (last value: {value!r})")
+        time.sleep(interval)
+        value = condition()
+    return value
+
+
+def topic_records(log, topic: str) -> list[tuple]:
+    """Every committed record of a topic as (partition, key, value, timestamp), in log order."""
+    out = []
+    info = log.topic(topic)
+    for p in range(info.partitions):
+        offset = 0
+        while True:
+            batch, offset = log.read(topic, p, offset)
+            if batch is None:
+                break
+            for key, value, ts in zip(batch.column(2).to_pylist(), batch.column(3).to_pylist(),
+                                      batch.column(1).to_pylist()):
+                out.append((p, key, value, ts))
+    return out

@@ -1,0 +1,137 @@
+"""The `ksql` command as users run it: scripts, -e, and the interactive shell in a terminal."""
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+KSQL = [sys.executable, "-m", "ksql.cli"]
+
+
+def run(args, tmp_path, stdin=None):
+    return subprocess.run(KSQL + args, cwd=tmp_path, input=stdin, capture_output=True, text=True, timeout=120)
+
+
+def test_run_script_stops_at_first_error_with_position(tmp_path):
+    script = tmp_path / "bad.sql"
+    script.write_text("SHOW STREAMS;\n\nCREATE STREAM s (id INT KEY) WITH (kafka_topic='s',\n"
+                      "  value_format='JSON' partitions=1);\nSHOW TOPICS;\n")
+    result = run(["run", str(script)], tmp_path)
+    assert result.returncode == 1
+    assert f"{script}:4:23: Syntax error at or near 'partitions'; expected ')', ','" in result.stderr
+    assert "Partitions" not in result.stdout  # nothing after the failing statement ran
+
+
+def test_run_script_success(tmp_path):
+    script = tmp_path / "ok.sql"
+    script.write_text("CREATE STREAM s (id INT KEY, v STRING) WITH (kafka_topic='s', value_format='JSON', "
+                      "partitions=1);\nSHOW STREAMS;\n")
+    result = run(["run", str(script)], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert " S                   | s " in result.stdout
+
+
+def test_execute_option_and_unknown_source(tmp_path):
+    result = run(["--data-dir", "d", "-e", "SELECT * FROM missing;"], tmp_path)
+    assert result.returncode == 1
+    assert "<command line>:1:1: MISSING does not exist." in result.stderr
+
+
+def test_missing_script_file(tmp_path):
+    result = run(["run", "nope.sql"], tmp_path)
+    assert result.returncode == 2
+    assert "cannot read nope.sql" in result.stderr
+
+
+def test_second_process_on_same_data_dir_is_refused(tmp_path):
+    from ksql.engine import KsqlEngine
+
+    engine = KsqlEngine(str(tmp_path / "d"))
+    try:
+        result = run(["--data-dir", "d", "-e", "SHOW STREAMS;"], tmp_path)
+        assert result.returncode != 0
+        assert "in use by another ksql process" in result.stderr
+    finally:
+        engine.close()
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\r")
+
+
+class Terminal:
+    """The REPL in a pseudo-terminal, read with deadlines."""
+
+    def __init__(self, args, cwd: Path):
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            os.chdir(cwd)
+            os.environ["KSQL_HISTORY"] = str(cwd / "history")
+            os.environ["TERM"] = "xterm"
+            os.execv(sys.executable, [sys.executable, "-m", "ksql.cli"] + args)
+        self.screen = ""
+
+    def send(self, text: str) -> None:
+        os.write(self.fd, text.encode())
+
+    def expect(self, text: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.screen:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"{text!r} not seen; screen:\n{self.screen[-2000:]}")
+            ready, _, _ = select.select([self.fd], [], [], remaining)
+            if ready:
+                try:
+                    data = os.read(self.fd, 65536).decode(errors="replace")
+                except OSError:
+                    break
+                # Answer cursor-position requests so prompt_toolkit does not wait for them.
+                if "\x1b[6n" in data:
+                    self.send("\x1b[1;1R")
+                self.screen += _ANSI.sub("", data)
+        assert text in self.screen, f"{text!r} not seen; screen:\n{self.screen[-2000:]}"
+
+    def mark(self) -> None:
+        self.screen = ""
+
+    def close(self) -> int:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                return os.waitstatus_to_exitcode(status)
+            try:
+                if select.select([self.fd], [], [], 0.1)[0]:
+                    os.read(self.fd, 65536)
+            except OSError:
+                pass
+        os.kill(self.pid, 9)
+        raise AssertionError("ksql did not exit")
+
+
+def test_repl_multiline_statement_push_query_and_ctrl_c(tmp_path):
+    term = Terminal(["--data-dir", "data"], tmp_path)
+    term.expect("ksql>")
+    term.send("CREATE STREAM s (id INT KEY, v STRING)\r")
+    term.expect("   >")
+    term.send("  WITH (kafka_topic='s', value_format='JSON', partitions=1);\r")
+    term.expect("Stream created")
+    term.send("INSERT INTO s (id, v) VALUES (1, 'hello');\r")
+    term.expect("Inserted")
+    term.send("SET 'auto.offset.reset'='earliest';\r")
+    term.expect("Successfully changed")
+    term.mark()
+    term.send("SELECT * FROM s EMIT CHANGES;\r")
+    term.expect("hello")
+    term.send("\x03")  # Ctrl-C stops the push query and returns to the prompt
+    term.expect("ksql>")
+    term.mark()
+    term.send("SHOW STREAMS;\r")
+    term.expect(" S ")
+    term.send("exit\r")
+    assert term.close() == 0

@@ -1,0 +1,69 @@
+import pytest
+
+from ksql.errors import KsqlSyntaxError
+from ksql.parser import ast, is_complete, keywords, parse_script, parse_statement, split_statements
+
+
+def test_create_stream_with_columns_and_properties():
+    stmt = parse_statement("CREATE STREAM s (id INT KEY, `name` STRING, tags ARRAY<STRING>) "
+                           "WITH (kafka_topic='t', value_format='json', partitions=2);")
+    assert isinstance(stmt, ast.CreateSource)
+    assert stmt.kind == "STREAM" and stmt.name == "S"
+    assert [(c.name, c.type.name, c.constraint) for c in stmt.columns] == [
+        ("ID", "INT", "KEY"), ("name", "STRING", None), ("TAGS", "ARRAY", None)]
+    assert stmt.properties == {"KAFKA_TOPIC": "t", "VALUE_FORMAT": "json", "PARTITIONS": 2}
+
+
+def test_query_clauses():
+    stmt = parse_statement("SELECT a AS x, b + 1, * FROM s src WHERE a > 1 EMIT CHANGES LIMIT 5")
+    query = stmt.query
+    assert query.source == ast.Relation("S", "SRC")
+    assert query.select[0] == ast.SelectExpression(ast.ColumnRef("A"), "X")
+    assert query.select[2] == ast.SelectAll()
+    assert query.where == ast.BinaryOp(">", ast.ColumnRef("A"), ast.Literal(1, "INTEGER"))
+    assert (query.emit, query.limit) == ("CHANGES", 5)
+
+
+def test_non_reserved_keywords_are_names():
+    stmt = parse_statement("SELECT key, type, timestamp FROM s EMIT CHANGES;")
+    assert [i.expression.name for i in stmt.query.select] == ["KEY", "TYPE", "TIMESTAMP"]
+
+
+def test_literals():
+    select = parse_statement("SELECT 1, 3000000000, 1.50, 1E3, 'it''s', true, null FROM s;").query.select
+    assert [(i.expression.value, i.expression.kind) for i in select][:4] == [
+        (1, "INTEGER"), (3000000000, "BIGINT"), (pytest.approx(1.5), "DECIMAL"), (1000.0, "DOUBLE")]
+    assert select[4].expression.value == "it's"
+
+
+def test_syntax_error_names_line_column_token_and_expected():
+    with pytest.raises(KsqlSyntaxError) as info:
+        parse_script("SHOW STREAMS;\nSELECT a\n  FROM s WHER x = 1;")
+    error = info.value
+    assert (error.line, error.column, error.token) == (3, 15, "x")
+    assert "Syntax error at or near 'x'" in str(error)
+    assert error.pointer().endswith("\n" + " " * 14 + "^")
+
+
+def test_syntax_error_at_end_of_input():
+    with pytest.raises(KsqlSyntaxError) as info:
+        parse_statement("SELECT * FROM")
+    assert info.value.token == "<EOF>"
+    assert "expected an identifier" in str(info.value)
+
+
+def test_split_respects_strings_and_comments():
+    pieces = split_statements("SELECT ';' FROM s; -- a comment; here\nSHOW STREAMS;\n/* ; */ LIST TOPICS")
+    assert [p.text for p in pieces] == ["SELECT ';' FROM s;", "-- a comment; here\nSHOW STREAMS;",
+                                        "/* ; */ LIST TOPICS"]
+    assert [(p.line, p.column) for p in pieces] == [(1, 1), (1, 20), (3, 1)]
+
+
+def test_is_complete():
+    assert not is_complete("SELECT * FROM s")
+    assert not is_complete("SELECT ';")
+    assert is_complete("SELECT * FROM s;  -- done")
+
+
+def test_keywords_come_from_the_grammar():
+    assert {"SELECT", "EMIT", "CHANGES", "PARTITION"} <= set(keywords())

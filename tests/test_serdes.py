@@ -1,0 +1,92 @@
+from decimal import Decimal
+
+import orjson
+import pyarrow as pa
+import pytest
+
+from ksql.errors import KsqlStatementError
+from ksql.planner import types as T
+from ksql.planner.schema import KEY, Column
+from ksql.runtime.serdes import make_format
+
+COLUMNS = (Column("ID", T.INTEGER), Column("NAME", T.STRING), Column("PRICE", T.decimal(4, 2)),
+           Column("TAGS", T.array(T.STRING)), Column("TS", T.TIMESTAMP))
+
+
+def test_json_decodes_case_insensitive_fields_and_missing_as_null():
+    fmt = make_format("JSON", COLUMNS, key=False)
+    payloads = [b'{"id": 1, "Name": "a", "price": 1.5, "tags": ["x"], "ts": 1000}', b'{"ID": 2}', None]
+    arrays, bad = fmt.decode(payloads)
+    assert bad == {}
+    assert arrays[0].to_pylist() == [1, 2, None]
+    assert arrays[1].to_pylist() == ["a", None, None]
+    assert arrays[2].to_pylist() == [Decimal("1.50"), None, None]
+    assert arrays[3].to_pylist() == [["x"], None, None]
+    assert arrays[4].cast(pa.int64()).to_pylist() == [1000, None, None]
+
+
+def test_json_reports_bad_records_by_row():
+    fmt = make_format("JSON", COLUMNS, key=False)
+    arrays, bad = fmt.decode([b'{"id": 1}', b"{not json", b'{"id": "x"}'])
+    assert sorted(bad) == [1, 2]
+    assert "Failed to deserialize JSON" in bad[1]
+    assert bad[2] == "Can't convert type. sourceType: STRING, requiredType: INTEGER"
+    assert arrays[0].to_pylist() == [1, None, None]
+
+
+def test_json_roundtrip():
+    fmt = make_format("JSON", COLUMNS, key=False)
+    payloads = [b'{"ID":1,"NAME":"a","PRICE":1.5,"TAGS":["x"],"TS":1000}']
+    arrays, _ = fmt.decode(payloads)
+    assert orjson.loads(fmt.encode(arrays, 1)[0]) == {"ID": 1, "NAME": "a", "PRICE": 1.5,
+                                                        "TAGS": ["x"], "TS": 1000}
+
+
+def test_json_single_key_is_unwrapped_single_value_wrapped():
+    key = make_format("JSON", (Column("K", T.STRING, KEY),), key=True)
+    assert key.encode([pa.array(["a"])], 1) == [b'"a"']
+    value = make_format("JSON", (Column("V", T.INTEGER),), key=False)
+    assert value.encode([pa.array([1], pa.int32())], 1) == [b'{"V":1}']
+    bare = make_format("JSON", (Column("V", T.INTEGER),), key=False, options={"wrap_single_value": False})
+    assert bare.encode([pa.array([1], pa.int32())], 1) == [b"1"]
+    assert bare.decode([b"5"])[0][0].to_pylist() == [5]
+
+
+def test_kafka_format_matches_java_serializers():
+    ints = make_format("KAFKA", (Column("K", T.INTEGER, KEY),), key=True)
+    assert ints.encode([pa.array([1, None, -2], pa.int32())], 3) == [b"\x00\x00\x00\x01", None,
+                                                                      b"\xff\xff\xff\xfe"]
+    arrays, bad = ints.decode([b"\x00\x00\x00\x01", None, b"\x01"])
+    assert arrays[0].to_pylist() == [1, None, None]
+    assert list(bad) == [2]
+    longs = make_format("KAFKA", (Column("K", T.BIGINT, KEY),), key=True)
+    assert longs.decode([(5).to_bytes(8, "big")])[0][0].to_pylist() == [5]
+    doubles = make_format("KAFKA", (Column("K", T.DOUBLE, KEY),), key=True)
+    assert doubles.decode(doubles.encode([pa.array([1.5])], 1))[0][0].to_pylist() == [1.5]
+    strings = make_format("KAFKA", (Column("K", T.STRING, KEY),), key=True)
+    assert strings.encode([pa.array(["é"])], 1) == ["é".encode()]
+
+
+def test_kafka_format_rejects_several_columns():
+    with pytest.raises(KsqlStatementError, match="only supports a single field"):
+        make_format("KAFKA", COLUMNS[:2], key=False)
+
+
+def test_delimited_roundtrip_and_errors():
+    fmt = make_format("DELIMITED", COLUMNS[:3], key=False)
+    arrays, bad = fmt.decode([b"1,hello,2.50", b"2,,", b"1,2", b"x,a,1"])
+    assert sorted(bad) == [2, 3]
+    assert arrays[0].to_pylist() == [1, 2, None, None]
+    assert arrays[1].to_pylist() == ["hello", None, None, None]
+    assert fmt.encode([a.slice(0, 2) for a in arrays], 2) == [b"1,hello,2.50", b"2,,"]
+
+
+def test_delimited_custom_delimiter():
+    fmt = make_format("DELIMITED", COLUMNS[:2], key=False, options={"delimiter": "TAB"})
+    arrays, bad = fmt.decode([b"1\tx"])
+    assert (arrays[0].to_pylist(), arrays[1].to_pylist(), bad) == ([1], ["x"], {})
+
+
+def test_delimited_rejects_complex_types():
+    with pytest.raises(KsqlStatementError, match="does not support type 'ARRAY'"):
+        make_format("DELIMITED", COLUMNS, key=False)
