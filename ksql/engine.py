@@ -68,8 +68,12 @@ class StatementFailed(KsqlError):
 
 
 class KsqlEngine:
-    def __init__(self, data_dir: str = "ksql-data", properties: dict | None = None):
+    def __init__(self, data_dir: str = "ksql-data", properties: dict | None = None,
+                 background: bool = True):
+        """background=False runs no query threads: the caller drives them with drain(),
+        which makes tests deterministic."""
         self.properties = {**DEFAULT_PROPERTIES, **(properties or {})}
+        self.background = background
         self.log = EmbeddedLog(data_dir)
         self.metastore = MetaStore()
         self.queries: dict[str, PersistentQuery] = {}
@@ -160,6 +164,9 @@ class KsqlEngine:
             raise KsqlStatementError(
                 f"Cannot add {kind} '{stmt.name}': A {existing.kind.lower()} with the same name already exists")
         source = self._source_from_create(stmt, text)
+        if existing is not None:
+            _check_upgrade(existing, source.schema)
+            source.read_queries, source.write_queries = existing.read_queries, existing.write_queries
         topic = self.log.topic(source.topic)
         partitions = stmt.properties.get("PARTITIONS")
         if topic is None:
@@ -212,6 +219,13 @@ class KsqlEngine:
             else:
                 namespace = VALUE
             columns.append(Column(element.name, sql_type, namespace, element.header_key))
+        headers = [c for c in columns if c.namespace == HEADER]
+        if sum(1 for c in headers if c.header_key is None) and len(headers) > 1:
+            raise KsqlStatementError("Schema already contains a HEADERS column.")
+        header_keys = [c.header_key for c in headers if c.header_key is not None]
+        repeated = next((k for k in header_keys if header_keys.count(k) > 1), None)
+        if repeated is not None:
+            raise KsqlStatementError(f"Schema already contains a HEADER('{repeated}') column.")
         names = [c.name for c in columns]
         duplicate = next((n for n in names if names.count(n) > 1), None)
         if duplicate:
@@ -272,17 +286,19 @@ class KsqlEngine:
                 f"Incompatible data source type is {source.kind}, but statement was DROP {stmt.kind}")
         if source.is_internal:
             raise KsqlStatementError(f"Cannot drop {stmt.name}: it is the engine's processing log.")
-        writers = sorted(q for q in source.write_queries if q in self.queries)
-        readers = sorted(q for q in source.read_queries if q in self.queries)
-        if writers or readers:
-            parts = []
-            if writers:
-                parts.append(f"The following queries write into this source: [{', '.join(writers)}]. ")
-            if readers:
-                parts.append(f"The following queries read from this source: [{', '.join(readers)}]. ")
+        readers = sorted({self.queries[q].sink.name for q in source.read_queries if q in self.queries})
+        if readers:
             raise KsqlStatementError(
-                f"Cannot drop {stmt.name}.\n" + "\n".join(parts) +
-                "\nYou need to terminate them before dropping " + stmt.name + ".")
+                f"Cannot drop {stmt.name}.\nThe following streams and/or tables read from this source: "
+                f"[{', '.join(readers)}].\nYou need to drop them before dropping {stmt.name}.")
+        inserts = sorted(q for q in source.write_queries if q in self.queries and self.queries[q].kind == "INSERT")
+        if inserts:
+            raise KsqlStatementError(
+                f"Cannot drop {stmt.name}.\nThe following queries write into this source: "
+                f"[{', '.join(inserts)}].\nYou need to terminate them before dropping {stmt.name}.")
+        # The query that created the source goes with it.
+        for query_id in sorted(q for q in source.write_queries if q in self.queries):
+            self._terminate(query_id)
         self._record_command(text, session)
         self.metastore.remove(stmt.name)
         if stmt.delete_topic and self.log.topic(source.topic) is not None:
@@ -324,11 +340,17 @@ class KsqlEngine:
             value_delimiter=str(props.get("VALUE_DELIMITER", source.value_delimiter if value_format == source.value_format else ",")),
             wrap_single_value=_bool_prop(props.get("WRAP_SINGLE_VALUE")),
             partitions=partitions,
+            timestamp_column=_timestamp_column(props, plan.schema),
+            timestamp_format=props.get("TIMESTAMP_FORMAT"),
         )
         make_format(key_format, sink.schema.key, key=True, options=sink.key_options())
         make_format(value_format, sink.schema.value, key=False, options=sink.value_options())
         offset = self._next_command_offset()
         query_id = f"{'CSAS' if stmt.kind == 'STREAM' else 'CTAS'}_{stmt.name}_{offset}"
+        if existing is not None:
+            replaced = self._replace_target(existing, stmt, plan)
+            if replaced is not None:
+                query_id = replaced
         existing_topic = self.log.topic(topic_name)
         if existing_topic is None:
             self.log.create_topic(topic_name, partitions, "compact" if sink.is_table else "delete")
@@ -343,6 +365,24 @@ class KsqlEngine:
         self._start_query(query_id, "CSAS" if stmt.kind == "STREAM" else "CTAS", text, plan, sink, session)
         return StatusResult(text, f"Created query with ID {query_id}", f"{kind}/`{stmt.name}`/create",
                             query_id)
+
+    def _replace_target(self, existing: DataSource, stmt: ast.CreateAsSelect, plan: QueryPlan) -> str | None:
+        """CREATE OR REPLACE of a query's sink: stop the old query; the new one keeps its id
+        and goes on from the old one's committed offsets."""
+        if existing.kind != stmt.kind:
+            raise KsqlStatementError(
+                f"Cannot add {stmt.kind.lower()} '{stmt.name}': A {existing.kind.lower()} with the same "
+                f"name already exists")
+        _check_upgrade(existing, plan.schema)
+        writers = [q for q in existing.write_queries if q in self.queries and self.queries[q].kind != "INSERT"]
+        if not writers:
+            return None
+        query_id = writers[0]
+        old = self.queries.pop(query_id)
+        old.stop()
+        old.source.read_queries.discard(query_id)
+        existing.write_queries.discard(query_id)
+        return query_id
 
     def _exec_InsertInto(self, stmt: ast.InsertInto, text: str, session: Session):
         sink = self.metastore.get(stmt.target)
@@ -381,7 +421,10 @@ class KsqlEngine:
         self.queries[query_id] = query
         plan.source.source.read_queries.add(query_id)
         sink.write_queries.add(query_id)
-        query.start()
+        if self.background:
+            query.start()
+        else:
+            query.prepare()
 
     def _exec_Terminate(self, stmt: ast.Terminate, text: str, session: Session):
         if stmt.query_id is None:
@@ -635,6 +678,16 @@ class KsqlEngine:
             return StatusResult(text, f"Variable '{stmt.name}' is not defined.")
         return StatusResult(text, f"Undefined variable {stmt.name}.")
 
+    def drain(self, max_rounds: int = 100_000) -> None:
+        """Without background threads: step every query until none has input left."""
+        for _ in range(max_rounds):
+            progressed = False
+            for query in list(self.queries.values()):
+                progressed |= query.step()
+            if not progressed:
+                return
+        raise KsqlError("queries did not become idle")
+
     # ---------------------------------------------------------------- shutdown
 
     def close(self) -> None:
@@ -661,9 +714,31 @@ def expr_text(expr) -> str:
 def _assignable(source: T.SqlType, target: T.SqlType) -> bool:
     if source.is_numeric and target.is_numeric:
         return True
-    if source.base == "STRING" and target.base in ("TIMESTAMP", "DATE", "TIME"):
+    if source.base == "STRING" and target.base in ("TIMESTAMP", "DATE", "TIME", "BYTES"):
         return True
     return source.base == target.base
+
+
+def _check_upgrade(existing: DataSource, schema: LogicalSchema) -> None:
+    """CREATE OR REPLACE may add value columns at the end; everything else must stay."""
+    def changed(old, new):
+        return [c for i, c in enumerate(old) if i >= len(new) or (new[i].name, new[i].type) != (c.name, c.type)]
+
+    table = existing.is_table
+    keys = changed(existing.schema.key, schema.key)
+    if keys or len(schema.key) != len(existing.schema.key):
+        listed = ", ".join(f"`{c.name}` {c.type} KEY" for c in keys or existing.schema.key)
+        reason = f"Key columns must be identical. The following key columns are changed, missing or reordered: [{listed}]"
+    else:
+        values = changed(existing.schema.value, schema.value)
+        if not values:
+            return
+        listed = ", ".join(f"`{c.name}` {c.type}" for c in values)
+        reason = f"The following columns are changed, missing or reordered: [{listed}]"
+    raise KsqlStatementError(
+        f"Cannot upgrade data source: DataSource '`{existing.name}`' has schema = "
+        f"{existing.schema.describe(table)} which is not upgrade compatible with {schema.describe(table)}. "
+        f"({reason})")
 
 
 def _normalize_properties(props: dict) -> dict:

@@ -312,3 +312,28 @@ class DefineVariable(Statement):
 @dataclass(frozen=True, slots=True)
 class UndefineVariable(Statement):
     name: str
+
+
+@dataclass(frozen=True, slots=True)
+class AssertValues(Statement):
+    """ASSERT VALUES / ASSERT NULL VALUES: the next record of a source is this one."""
+
+    target: str
+    columns: tuple[str, ...]
+    values: tuple[Expression, ...]
+    null_value: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AssertSource(Statement):
+    """ASSERT STREAM|TABLE: a source exists with this schema and these properties."""
+
+    kind: str
+    name: str
+    columns: tuple[ColumnDef, ...] = ()
+    properties: dict = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RunScript(Statement):
+    path: str

@@ -580,6 +580,24 @@ class _ToAst(Transformer):
     def define_variable(self, items):
         return ast.DefineVariable(items[1], _string_text(items[2]))
 
+    def assert_values(self, items):
+        columns = next((i[1] for i in items if isinstance(i, tuple) and i[0] == "columns"), ())
+        values = tuple(i for i in items[3:] if isinstance(i, ast.Expression))
+        return ast.AssertValues(items[2], columns, values)
+
+    def assert_null_values(self, items):
+        columns = next((i[1] for i in items if isinstance(i, tuple) and i[0] == "columns"), ())
+        values = tuple(i for i in items[4:] if isinstance(i, ast.Expression))
+        return ast.AssertValues(items[3], columns, values, null_value=True)
+
+    def assert_source(self, items):
+        kind, name, props = self._common(items)
+        columns = next((i for i in items if isinstance(i, tuple) and i and isinstance(i[0], ast.ColumnDef)), ())
+        return ast.AssertSource(kind, name, columns, props)
+
+    def run_script(self, items):
+        return ast.RunScript(_string_text(items[2]))
+
     def undefine_variable(self, items):
         return ast.UndefineVariable(items[1])
 

@@ -136,6 +136,8 @@ def cast_to(compiled: Compiled, target: SqlType) -> Compiled:
         return Compiled(target, lambda batch: pa.scalar(None, arrow_type), True)
     if target.base == "STRING":
         return Compiled(target, lambda batch: _to_string(inner(batch), source), compiled.constant)
+    if source.base == "STRING" and target.base in ("BYTES", "TIMESTAMP", "DATE", "TIME"):
+        return Compiled(target, lambda batch: _parse_temporal(inner(batch), target), compiled.constant)
     if source.base == "STRING" and target.base in ("INTEGER", "BIGINT", "DOUBLE", "DECIMAL", "BOOLEAN"):
         return Compiled(target, lambda batch: _parse_strings(inner(batch), arrow_type), compiled.constant)
     if source.base == "DOUBLE" and target.base in ("INTEGER", "BIGINT"):
@@ -201,6 +203,33 @@ def _parse_strings(value, arrow_type: pa.DataType):
             result = pc.cast(trimmed, arrow_type)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         result = pa.array([_parse_one(v, arrow_type) for v in trimmed.to_pylist()], arrow_type)
+    return result if isinstance(value, pa.Array) else result[0]
+
+
+def _parse_temporal(value, target: SqlType):
+    """Strings to BYTES (base64) or to TIMESTAMP/DATE/TIME (ISO-8601); NULL where they do not parse."""
+    import base64
+    from datetime import date, datetime, time, timezone
+
+    def parse(text):
+        if text is None:
+            return None
+        try:
+            if target.base == "BYTES":
+                return base64.b64decode(text, validate=True)
+            if target.base == "DATE":
+                return date.fromisoformat(text)
+            if target.base == "TIME":
+                return time.fromisoformat(text)
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            if moment.tzinfo is not None:
+                moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+            return moment
+        except ValueError:
+            return None
+
+    array = value if isinstance(value, pa.Array) else broadcast(value, 1)
+    result = pa.array([parse(v) for v in array.to_pylist()], T.to_arrow(target))
     return result if isinstance(value, pa.Array) else result[0]
 
 

@@ -33,7 +33,7 @@ class Pipeline:
         self.operators = []
         for step in plan.steps:
             if isinstance(step, FilterNode):
-                self.operators.append(FilterOp(step.predicate))
+                self.operators.append(FilterOp(step.predicate, table=plan.source.source.is_table))
             elif isinstance(step, ProjectNode):
                 self.operators.append(ProjectOp(step))
             # RepartitionNode: the sink partitions by the new key; nothing to do per batch.
@@ -117,19 +117,35 @@ class PersistentQuery:
                 positions[p] = self.log.end_offset(topic, p)
         return positions
 
-    def _run(self) -> None:
+    def prepare(self) -> None:
+        """Fix the start positions; a restart resumes from the committed ones."""
+        self.positions = self._start_positions()
+        if not self.log.committed(self.id):
+            # Record where we start, so a restart resumes here and not at 'latest'.
+            self.log.commit_offsets(self.id, {(self.source.topic, p): o for p, o in self.positions.items()})
+        self.state = "RUNNING"
+
+    def step(self) -> bool:
+        """Process at most one batch per source partition; False when there was nothing to do."""
+        if self.state != "RUNNING":
+            return False
         try:
-            positions = self._start_positions()
-            if not self.log.committed(self.id):
-                # Record where we start, so a restart resumes here and not at 'latest'.
-                self.log.commit_offsets(self.id, {(self.source.topic, p): o for p, o in positions.items()})
-            while not self._stop.is_set():
-                if not self._step(positions):
-                    self.log.wait(IDLE_WAIT)
+            return self._step(self.positions)
         except Exception as error:  # noqa: BLE001
             LOG.exception("query %s failed", self.id)
             self.state = "ERROR"
             self.error = str(error)
+            return False
+
+    def _run(self) -> None:
+        try:
+            self.prepare()
+        except Exception as error:  # noqa: BLE001
+            LOG.exception("query %s could not start", self.id)
+            self.state, self.error = "ERROR", str(error)
+        while not self._stop.is_set() and self.state == "RUNNING":
+            if not self.step():
+                self.log.wait(IDLE_WAIT)
 
     def _step(self, positions: dict[int, int]) -> bool:
         progressed = False

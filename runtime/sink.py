@@ -22,6 +22,8 @@ class SinkEncoder:
         self.value_format = make_format(sink.value_format, schema.value, key=False,
                                         options=sink.value_options())
         self._round_robin = 0
+        self.timestamp_column = sink.timestamp_column
+        self.timestamp_format = sink.timestamp_format
 
     def encode(self, rows: pa.RecordBatch) -> dict[int, pa.RecordBatch]:
         """Output rows, split into one record batch per sink partition."""
@@ -33,6 +35,8 @@ class SinkEncoder:
         null_value = rows.column(NULL_VALUE).to_numpy(zero_copy_only=False)
         values = [None if null_value[i] else v for i, v in enumerate(values)]
         timestamps = rows.column(ROWTIME)
+        if self.timestamp_column:
+            timestamps = self._event_time(rows, timestamps)
         parts = partitions_for(keys, self.partitions, self._round_robin)
         self._round_robin += sum(1 for k in keys if k is None)
         records = make_records(keys, values, timestamps)
@@ -42,3 +46,14 @@ class SinkEncoder:
         for p in np.unique(parts):
             out[int(p)] = records.filter(pa.array(parts == p))
         return out
+
+    def _event_time(self, rows, fallback):
+        """The sink's TIMESTAMP column sets the records' timestamps (kept where it is null)."""
+        import pyarrow.compute as pc
+
+        values = rows.column(self.timestamp_column)
+        if pa.types.is_string(values.type):
+            from ksql.runtime.timestamps import parse_timestamps
+
+            values = parse_timestamps(values, self.timestamp_format)
+        return pc.coalesce(values.cast(pa.int64()), fallback)

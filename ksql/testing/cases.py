@@ -1,0 +1,346 @@
+"""One SQL test case: statements, input records, expected output records or error, run on a
+fresh embedded engine. Shared by the three input forms of `ksql test`."""
+from __future__ import annotations
+
+import math
+import re
+import tempfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import orjson
+import pyarrow as pa
+
+from ksql.engine import KsqlEngine, StatementFailed
+from ksql.errors import KsqlError
+from ksql.planner import types as T
+from ksql.planner.metastore import DataSource
+from ksql.runtime.log import make_records
+from ksql.runtime.murmur2 import partitions_for
+from ksql.runtime.serdes import make_format
+
+PASSED, FAILED, ERROR, UNSUPPORTED = "passed", "failed", "error", "unsupported"
+
+# What the reference harness assumes: read from the start, emit every update.
+TEST_PROPERTIES = {"auto.offset.reset": "earliest", "cache.max.bytes.buffering": "0"}
+
+
+@dataclass
+class Record:
+    topic: str
+    key: object = None
+    value: object = None
+    timestamp: int | None = None
+    window: dict | None = None
+    headers: list | None = None
+
+
+@dataclass
+class Case:
+    file: str
+    name: str
+    statements: list[str]
+    inputs: list[Record] = field(default_factory=list)
+    outputs: list[Record] | None = None  # None: outputs are not checked
+    expected_error: str | None = None  # a message substring
+    properties: dict = field(default_factory=dict)
+    topics: dict[str, int] = field(default_factory=dict)  # topic -> partitions
+    post_sources: list[dict] = field(default_factory=list)
+    unsupported: str | None = None  # why the engine cannot run this case yet
+    malformed: str | None = None  # what is wrong with the test file itself
+
+
+@dataclass
+class Result:
+    file: str
+    case: str
+    status: str
+    reason: str = ""
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "case": self.case, "status": self.status, "reason": self.reason}
+
+
+def run_case(case: Case) -> Result:
+    if case.malformed:
+        return Result(case.file, case.name, ERROR, case.malformed)
+    if case.unsupported:
+        return Result(case.file, case.name, UNSUPPORTED, case.unsupported)
+    with tempfile.TemporaryDirectory(prefix="ksql-test-") as data_dir:
+        engine = KsqlEngine(data_dir, properties=dict(case.properties), background=False)
+        try:
+            return _run(engine, case)
+        except KsqlError as error:
+            return Result(case.file, case.name, ERROR, str(error))
+        except Exception as error:  # noqa: BLE001 - a crash in one case must not stop the others
+            return Result(case.file, case.name, ERROR, f"{type(error).__name__}: {error}")
+        finally:
+            engine.close()
+
+
+def _run(engine: KsqlEngine, case: Case) -> Result:
+    engine.session.properties.update(TEST_PROPERTIES)
+    engine.session.properties.update({k: str(v) for k, v in case.properties.items()})
+    for topic, partitions in case.topics.items():
+        if engine.log.topic(topic) is None:
+            engine.log.create_topic(topic, partitions)
+    from ksql.testing.sqltests import Assertions
+
+    assertions = Assertions(engine)
+    error = None
+    for statement in case.statements:
+        try:
+            if not assertions.handle(statement):
+                engine.execute(statement)
+        except StatementFailed as failure:
+            error = (statement, failure.error)
+            break
+        except KsqlError as failure:  # an ASSERT that does not hold
+            error = (statement, failure)
+            break
+    if case.expected_error is not None:
+        if error is None:
+            return Result(case.file, case.name, FAILED,
+                          f"expected an error containing {case.expected_error!r}, but every statement succeeded")
+        if not _message_matches(case.expected_error, str(error[1])):
+            return Result(case.file, case.name, FAILED,
+                          f"expected an error containing {case.expected_error!r}, got: {error[1]}")
+        return Result(case.file, case.name, PASSED)
+    if error is not None:
+        return Result(case.file, case.name, ERROR, f"statement failed: {error[0]}\n{error[1]}")
+
+    for record in case.inputs:
+        produce(engine, record)
+    engine.drain()
+    failed = [q for q in engine.queries.values() if q.state == "ERROR"]
+    if failed:
+        return Result(case.file, case.name, ERROR, f"query {failed[0].id} failed: {failed[0].error}")
+    if case.outputs is not None:
+        reason = compare_outputs(engine, case.outputs)
+        if reason:
+            return Result(case.file, case.name, FAILED, reason)
+    reason = check_sources(engine, case.post_sources)
+    if reason:
+        return Result(case.file, case.name, FAILED, reason)
+    return Result(case.file, case.name, PASSED)
+
+
+_PREFIXES = ("Exception while preparing statement: ",)
+
+
+def _message_matches(expected: str, actual: str) -> bool:
+    for prefix in _PREFIXES:
+        expected = expected.replace(prefix, "")
+    return expected in actual
+
+
+# ---------------------------------------------------------------- producing inputs
+
+
+def _source_for_topic(engine: KsqlEngine, topic: str) -> DataSource | None:
+    for source in engine.metastore.sources():
+        if source.topic == topic and not source.is_internal:
+            return source
+    return None
+
+
+def produce(engine: KsqlEngine, record: Record) -> None:
+    if record.window is not None:
+        raise KsqlError("windowed input records are not supported yet")
+    source = _source_for_topic(engine, record.topic)
+    info = engine.log.topic(record.topic)
+    if info is None:
+        info = engine.log.create_topic(record.topic, 1)
+    key = _encode(record.key, source, key=True)
+    value = _encode(record.value, source, key=False)
+    partition = int(partitions_for([key], info.partitions)[0]) if key is not None else 0
+    headers = None
+    if record.headers:
+        import base64
+
+        headers = [[{"key": h["KEY"] if "KEY" in h else h["key"],
+                     "value": base64.b64decode(h.get("VALUE", h.get("value")) or b"")} for h in record.headers]]
+    timestamp = record.timestamp if record.timestamp is not None else 0
+    engine.log.append(record.topic, partition, make_records([key], [value], [timestamp], headers), sync=False)
+
+
+def _encode(value, source: DataSource | None, key: bool) -> bytes | None:
+    if value is None:
+        return None
+    fmt_name = (source.key_format if key else source.value_format) if source else "JSON"
+    columns = (source.schema.key if key else source.schema.value) if source else ()
+    if fmt_name == "JSON":
+        return orjson.dumps(value, default=_json_default)
+    if fmt_name == "DELIMITED" and isinstance(value, str):
+        return value.encode()
+    if fmt_name == "KAFKA" and columns:
+        column = columns[0]
+        from ksql.runtime.serdes import _json_reader  # the JSON value coerced to the column's type
+
+        fmt = make_format("KAFKA", columns, key=key)
+        array = pa.array([_json_reader(column.type)(value)], T.to_arrow(column.type))
+        return fmt.encode([array], 1)[0]
+    if isinstance(value, str):
+        return value.encode()
+    return orjson.dumps(value, default=_json_default)
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(type(value).__name__)
+
+
+# ---------------------------------------------------------------- checking outputs
+
+
+def read_topic(engine: KsqlEngine, topic: str) -> list[tuple]:
+    """(key bytes, value bytes, timestamp) of every committed record, partition by partition."""
+    info = engine.log.topic(topic)
+    if info is None:
+        return []
+    out = []
+    for p in range(info.partitions):
+        offset = 0
+        while True:
+            batch, offset = engine.log.read(topic, p, offset)
+            if batch is None:
+                break
+            out += zip(batch.column(2).to_pylist(), batch.column(3).to_pylist(), batch.column(1).to_pylist())
+    return out
+
+
+def _decode(data: bytes | None, source: DataSource | None, key: bool):
+    if data is None:
+        return None
+    fmt_name = (source.key_format if key else source.value_format) if source else "JSON"
+    columns = (source.schema.key if key else source.schema.value) if source else ()
+    if fmt_name == "JSON":
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return data.decode(errors="replace")
+    if fmt_name == "KAFKA" and columns:
+        arrays, bad = make_format("KAFKA", columns, key=key).decode([data])
+        if bad:
+            return data
+        value = arrays[0].to_pylist()[0]
+        return value
+    try:
+        return data.decode()
+    except UnicodeDecodeError:
+        return data
+
+
+def compare_outputs(engine: KsqlEngine, expected: list[Record]) -> str | None:
+    """None when the topics hold exactly the expected records, in order; else a report."""
+    topics = list(dict.fromkeys(r.topic for r in expected))
+    if not expected:  # no output expected at all: every query's sink must stay empty
+        topics = sorted({q.sink.topic for q in engine.queries.values()})
+    for topic in topics:
+        want = [r for r in expected if r.topic == topic]
+        source = _sink_for_topic(engine, topic)
+        got = [Record(topic, _decode(k, source, True), _decode(v, source, False), ts)
+               for k, v, ts in read_topic(engine, topic)]
+        for i, (w, g) in enumerate(zip(want, got)):
+            difference = _record_difference(w, g)
+            if difference:
+                return (f"topic {topic}, record {i}: {difference}\n"
+                        f"  expected: {_show(w)}\n  actual:   {_show(g)}")
+        if len(got) != len(want):
+            extra = got[len(want):] if len(got) > len(want) else want[len(got):]
+            word = "unexpected" if len(got) > len(want) else "missing"
+            return (f"topic {topic}: expected {len(want)} records, got {len(got)}; first {word}: "
+                    f"{_show(extra[0])}")
+    return None
+
+
+def _sink_for_topic(engine: KsqlEngine, topic: str) -> DataSource | None:
+    candidates = [s for s in engine.metastore.sources() if s.topic == topic and not s.is_internal]
+    # The source written by a query (the sink) decides the format; else the first declared.
+    for source in candidates:
+        if source.write_queries:
+            return source
+    return candidates[0] if candidates else None
+
+
+def _record_difference(want: Record, got: Record) -> str | None:
+    if not values_equal(want.key, got.key):
+        return "key differs"
+    difference = _first_difference(want.value, got.value, "value")
+    if difference:
+        return difference
+    if want.timestamp is not None and want.timestamp != got.timestamp:
+        return f"timestamp differs: expected {want.timestamp}, got {got.timestamp}"
+    return None
+
+
+def _first_difference(want, got, path: str) -> str | None:
+    if isinstance(want, dict) and isinstance(got, dict):
+        for name in want:
+            if name not in got:
+                return f"{path}.{name} is missing"
+            difference = _first_difference(want[name], got[name], f"{path}.{name}")
+            if difference:
+                return difference
+        extra = [n for n in got if n not in want]
+        if extra:
+            return f"{path}.{extra[0]} is unexpected"
+        return None
+    if not values_equal(want, got):
+        return f"{path} differs: expected {want!r}, got {got!r}"
+    return None
+
+
+def values_equal(a, b) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b or a == b and type(a) is type(b)
+    if isinstance(a, (int, float, Decimal)) and isinstance(b, (int, float, Decimal)):
+        fa, fb = float(a), float(b)
+        return fa == fb or (math.isnan(fa) and math.isnan(fb)) or math.isclose(fa, fb, rel_tol=1e-12)
+    if isinstance(a, (int, float)) and isinstance(b, str) or isinstance(b, (int, float)) and isinstance(a, str):
+        try:
+            return float(a) == float(b)
+        except ValueError:
+            return False
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(values_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(values_equal(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def _show(record: Record) -> str:
+    text = f"key={record.key!r}, value={orjson.dumps(record.value, default=str).decode()}"
+    if record.timestamp is not None:
+        text += f", timestamp={record.timestamp}"
+    return text
+
+
+def check_sources(engine: KsqlEngine, expected: list[dict]) -> str | None:
+    """Post-conditions on sources: type, formats and schema."""
+    for want in expected:
+        name = want.get("name")
+        source = engine.metastore.get(name)
+        if source is None:
+            return f"post: source {name} does not exist"
+        if "type" in want and want["type"].upper() != source.kind:
+            return f"post: {name} is a {source.kind}, expected {want['type'].upper()}"
+        key_format = want.get("keyFormat", {}).get("format") if isinstance(want.get("keyFormat"), dict) else None
+        if key_format and key_format != source.key_format:
+            return f"post: {name} key format is {source.key_format}, expected {key_format}"
+        value_format = want.get("valueFormat")
+        if isinstance(value_format, dict):
+            value_format = value_format.get("format")
+        if value_format and value_format != source.value_format:
+            return f"post: {name} value format is {source.value_format}, expected {value_format}"
+        if "schema" in want:
+            actual = source.schema.describe(source.is_table)
+            if _normalize_schema(want["schema"]) != _normalize_schema(actual):
+                return f"post: {name} schema is {actual}, expected {want['schema']}"
+    return None
+
+
+def _normalize_schema(text: str) -> str:
+    text = re.sub(r"\bINT\b", "INTEGER", text.replace("`", "").upper())
+    return " ".join(text.split())

@@ -1,0 +1,176 @@
+"""ksqlDB's JSON test files (query-validation-tests, rest-query-validation-tests) -> Cases."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from ksql.testing.cases import Case, Record
+
+REGISTRY_FORMATS = ("AVRO", "PROTOBUF", "JSON_SR", "PROTOBUF_NOSR")
+# Functions that exist only in ksqlDB's own test code.
+TEST_ONLY_FUNCTIONS = ("TEST_UDF", "BAD_TEST_UDF", "TEST_UDAF", "TEST_UDTF", "MID_VAR_ARG", "VAR_ARG",
+                       "TEST_UDAF_", "TOSTRING_UDAF", "NULL_UDAF", "TEST_UDTF_", "SUM_MAP",
+                       "BACKWARD_CONCAT", "MIDDLE_VAR_ARG", "MULTI_ARG", "OBJ_COL_ARG", "STRUCT_UDAF",
+                       "COUNT_TEST", "RETURN_INCORRECT_TYPE", "WHEN_NULL", "TIME_ZONE_TEST")
+
+
+class TestFileError(Exception):
+    """A malformed test file or case: names the file, the case and the field."""
+
+
+def strip_comments(text: str) -> str:
+    """Remove // and /* */ comments outside JSON strings."""
+    out, i, n = [], 0, len(text)
+    in_string = False
+    while i < n:
+        ch = text[i]
+        if in_string:
+            out.append(ch)
+            if ch == "\\" and i + 1 < n:
+                out.append(text[i + 1])
+                i += 2
+                continue
+            if ch == '"':
+                in_string = False
+            i += 1
+            continue
+        if ch == '"':
+            in_string = True
+            out.append(ch)
+            i += 1
+        elif text.startswith("//", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def load_file(path: str | Path) -> dict:
+    path = Path(path)
+    try:
+        return json.loads(strip_comments(path.read_text()))
+    except json.JSONDecodeError as error:
+        raise TestFileError(f"{path.name}: not valid JSON at line {error.lineno}, column {error.colno}: "
+                            f"{error.msg}") from None
+
+
+def cases_from_file(path: str | Path) -> list[Case]:
+    """Every case of a JSON test file, expanded over its `format` and `config` lists. A case
+    that is malformed comes back as an `error` case naming the field."""
+    path = Path(path)
+    document = load_file(path)
+    tests = document.get("tests")
+    if not isinstance(tests, list):
+        raise TestFileError(f"{path.name}: missing the 'tests' list")
+    cases = []
+    for index, test in enumerate(tests):
+        cases += _expand(path.name, test, index)
+    return cases
+
+
+def _expand(file: str, test: dict, index: int) -> list[Case]:
+    name = test.get("name") or f"#{index}"
+    formats = test.get("format") or [None]
+    configs = test.get("config") or [None]
+    cases = []
+    for fmt in formats:
+        for config in configs:
+            suffix = "".join(f" - {v}" for v in (fmt, config) if v is not None)
+            cases.append(_case(file, f"{name}{suffix}", test, fmt, config))
+    return cases
+
+
+def _substitute(value, fmt, config):
+    if isinstance(value, str):
+        if fmt is not None:
+            value = value.replace("{FORMAT}", fmt)
+        if config is not None:
+            value = value.replace("{CONFIG}", config)
+        return value
+    if isinstance(value, list):
+        return [_substitute(v, fmt, config) for v in value]
+    if isinstance(value, dict):
+        return {k: _substitute(v, fmt, config) for k, v in value.items()}
+    return value
+
+
+def _case(file: str, name: str, test: dict, fmt, config) -> Case:
+    test = _substitute(test, fmt, config)
+    statements = test.get("statements")
+    case = Case(file, name, [])
+    if not isinstance(statements, list) or not all(isinstance(s, str) for s in statements):
+        return _malformed(case, "'statements' must be a list of strings")
+    case.statements = statements
+    case.properties = {k: v for k, v in (test.get("properties") or {}).items()}
+    try:
+        case.inputs = [_record(r) for r in test.get("inputs", [])]
+        outputs = test.get("outputs")
+        case.outputs = [_record(r) for r in outputs] if outputs is not None else None
+    except (KeyError, TypeError) as error:
+        return _malformed(case, f"an input or output record lacks the field {error}")
+    for topic in test.get("topics", []):
+        if "name" not in topic:
+            return _malformed(case, "a 'topics' entry lacks the field 'name'")
+        case.topics[topic["name"]] = int(topic.get("partitions", 1))
+    for record in case.inputs:
+        case.topics.setdefault(record.topic, 1)
+    for statement in statements:
+        topic = _declared_topic(statement)
+        if topic is not None:
+            case.topics.setdefault(topic, 1)
+    expected = test.get("expectedException")
+    if expected is not None:
+        case.expected_error = expected.get("message", "")
+    post = test.get("post") or {}
+    case.post_sources = post.get("sources", [])
+    case.unsupported = _unsupported(test, statements)
+    return case
+
+
+def _malformed(case: Case, reason: str) -> Case:
+    case.malformed = f"{case.file}: case '{case.name}': {reason}"
+    return case
+
+
+def _record(data: dict) -> Record:
+    return Record(topic=data["topic"], key=data.get("key"), value=data.get("value"),
+                  timestamp=data.get("timestamp"), window=data.get("window"), headers=data.get("headers"))
+
+
+_CREATE_SOURCE = re.compile(r"^\s*(?:--[^\n]*\n\s*)*CREATE\s+(OR\s+REPLACE\s+)?(SOURCE\s+)?(STREAM|TABLE)\b(?!.*\bAS\s+SELECT\b)",
+                            re.IGNORECASE | re.DOTALL)
+_KAFKA_TOPIC = re.compile(r"KAFKA_TOPIC\s*=\s*'([^']*)'", re.IGNORECASE)
+_PARTITIONS = re.compile(r"\bPARTITIONS\s*=", re.IGNORECASE)
+
+
+def _declared_topic(statement: str) -> str | None:
+    """The topic a CREATE STREAM/TABLE (not AS SELECT) reads, which the harness pre-creates."""
+    if not _CREATE_SOURCE.match(statement) or _PARTITIONS.search(statement):
+        return None
+    match = _KAFKA_TOPIC.search(statement)
+    return match.group(1) if match else None
+
+
+def _unsupported(test: dict, statements: list[str]) -> str | None:
+    if test.get("enabled") is False:
+        return "disabled in the corpus"
+    text = " ".join(statements).upper()
+    for fmt in REGISTRY_FORMATS:
+        if re.search(rf"FORMAT\s*=\s*'{fmt}'", text):
+            return f"needs a schema registry ({fmt})"
+    for topic in test.get("topics", []):
+        if any(k in topic for k in ("keySchema", "valueSchema", "schema")) and \
+                str(topic.get("format", topic.get("valueFormat", ""))).upper() in REGISTRY_FORMATS:
+            return "needs a schema registry"
+    for function in TEST_ONLY_FUNCTIONS:
+        if re.search(rf"\b{function}\s*\(", text):
+            return f"calls {function}, which exists only in ksqlDB's test code"
+    if "responses" in test or "expectedError" in test:
+        return "checks REST responses, which need `ksql server`"
+    return None
