@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: help run test unit conformance lint clean
+.PHONY: help run test conformance baseline lint clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
@@ -21,6 +21,12 @@ run: $(STAMP)  ## open the ksql shell on the embedded engine (data in ./ksql-dat
 
 test: $(STAMP)  ## run the whole test suite
 	$(BIN)/python -m pytest -q -n 2 tests
+
+conformance: $(STAMP)  ## run the whole ksqlDB corpus; writes conformance/SUMMARY.md and results.json
+	$(BIN)/python -m ksql.testing.conformance -j 2
+
+baseline: $(STAMP)  ## run the corpus and raise the ratchet baseline to what passes now
+	$(BIN)/python -m ksql.testing.conformance -j 2 --update-baseline
 
 lint: $(STAMP)  ## check style with ruff
 	$(BIN)/python -m pip install --quiet ruff && $(BIN)/ruff check ksql parser planner runtime repl tests

@@ -1,0 +1,149 @@
+"""The ksqlDB conformance run: every case of the corpus, a report, and the ratchet baseline.
+
+    python -m ksql.testing.conformance [--corpus DIR] [-j N] [--out conformance]
+
+writes conformance/results.json (per case) and conformance/SUMMARY.md (per file and in total).
+`--check` runs only the cases the committed baseline lists as passing and fails if any of
+them no longer passes; `--update-baseline` rewrites the baseline from a full run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from ksql.testing.cases import PASSED, Result
+from ksql.testing.cli import run_cases
+
+ROOT = Path(__file__).resolve().parents[2]
+STATUSES = ("passed", "failed", "error", "unsupported")
+
+
+def default_corpus() -> Path:
+    return Path(os.environ.get("KSQL_CONFORMANCE_DIR", ROOT.parent / "shared" / "conformance" / "ksqldb"))
+
+
+def collect(corpus: Path):
+    """(cases, load errors) of every form in the corpus."""
+    from ksql.testing.qtt import cases_from_file
+    from ksql.testing.sqltests import cases_from_sql_file
+    from ksql.testing.triple import case_from_triple
+
+    cases, errors = [], []
+    for folder in ("query-validation-tests", "rest-query-validation-tests"):
+        for path in sorted((corpus / folder).glob("*.json")):
+            try:
+                for case in cases_from_file(path):
+                    case.file = f"{folder}/{path.name}"
+                    cases.append(case)
+            except Exception as error:  # noqa: BLE001 - one broken file must not stop the run
+                errors.append(Result(f"{folder}/{path.name}", "", "error", str(error)))
+    for path in sorted((corpus / "extras" / "sql-tests").rglob("*.sql")):
+        relative = path.relative_to(corpus).as_posix()
+        for case in cases_from_sql_file(path):
+            case.file = relative
+            cases.append(case)
+    for statements in sorted((corpus / "extras" / "test-runner").glob("*/*/statements.sql")):
+        folder = statements.parent
+        inputs = folder / "input.json"
+        try:
+            case = case_from_triple(str(statements), str(inputs) if inputs.exists() else None,
+                                    str(folder / "output.json"))
+            case.file = folder.relative_to(corpus).as_posix()
+            case.name = folder.name
+            if folder.parent.name == "incorrect":
+                case.name += " (must fail)"
+            cases.append(case)
+        except Exception as error:  # noqa: BLE001
+            errors.append(Result(folder.relative_to(corpus).as_posix(), folder.name, "error", str(error)))
+    return cases, errors
+
+
+def key(result: Result) -> str:
+    return f"{result.file}::{result.case}"
+
+
+def _invert_incorrect(results: list[Result]) -> list[Result]:
+    """Triples under incorrect/ pass when the engine reports them as failing."""
+    out = []
+    for r in results:
+        if r.case.endswith("(must fail)"):
+            status = "passed" if r.status in ("failed", "error") else "failed"
+            reason = "" if status == "passed" else "expected this test-runner case to fail"
+            out.append(Result(r.file, r.case, status, reason))
+        else:
+            out.append(r)
+    return out
+
+
+def write_report(results: list[Result], out: Path, seconds: float) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    results = sorted(results, key=key)
+    (out / "results.json").write_text(json.dumps([r.as_dict() for r in results], indent=1) + "\n")
+    per_file: dict[str, Counter] = defaultdict(Counter)
+    reasons: Counter = Counter()
+    for r in results:
+        per_file[r.file][r.status] += 1
+        if r.status == "unsupported":
+            reasons[r.reason] += 1
+    total = Counter(r.status for r in results)
+    count = len(results)
+    lines = ["# ksqlDB conformance", "",
+             f"{total['passed']} of {count} cases pass ({100 * total['passed'] / max(count, 1):.1f}%): "
+             f"{total['failed']} failed, {total['error']} errored, {total['unsupported']} unsupported.",
+             "", f"Run with `make conformance` ({seconds:.0f} s). Per case: `conformance/results.json`.",
+             "", "| file | passed | failed | error | unsupported |", "|---|---:|---:|---:|---:|"]
+    for file in sorted(per_file):
+        c = per_file[file]
+        lines.append(f"| {file} | {c['passed']} | {c['failed']} | {c['error']} | {c['unsupported']} |")
+    lines += ["", "Unsupported, by reason:", ""]
+    lines += [f"- {n}: {reason}" for reason, n in reasons.most_common()]
+    (out / "SUMMARY.md").write_text("\n".join(lines) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ksql.testing.conformance")
+    parser.add_argument("--corpus", type=Path, default=default_corpus())
+    parser.add_argument("--out", type=Path, default=ROOT / "conformance")
+    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--check", action="store_true", help="only check that baseline cases still pass")
+    parser.add_argument("--update-baseline", action="store_true", help="rewrite the baseline from this run")
+    args = parser.parse_args(argv)
+
+    if not args.corpus.is_dir():
+        print(f"conformance corpus not found at {args.corpus}", file=sys.stderr)
+        return 2
+    baseline_path = args.out / "baseline.json"
+    baseline = set(json.loads(baseline_path.read_text())) if baseline_path.exists() else set()
+    started = time.monotonic()
+    cases, errors = collect(args.corpus)
+    if args.check:
+        cases = [c for c in cases if f"{c.file}::{c.name}" in baseline]
+    results = _invert_incorrect(run_cases(cases, args.jobs)) + errors
+    seconds = time.monotonic() - started
+    passing = {key(r) for r in results if r.status == PASSED}
+    if args.check:
+        regressed = sorted(baseline - passing)
+        for name in regressed:
+            result = next((r for r in results if key(r) == name), None)
+            print(f"REGRESSION {name}: {result.reason if result else 'case no longer exists'}")
+        print(f"{len(baseline) - len(regressed)} of {len(baseline)} baseline cases pass ({seconds:.0f} s)")
+        return 1 if regressed else 0
+    write_report(results, args.out, seconds)
+    if args.update_baseline:
+        baseline_path.write_text(json.dumps(sorted(passing), indent=1) + "\n")
+    total = Counter(r.status for r in results)
+    print(", ".join(f"{total[s]} {s}" for s in STATUSES) + f" ({len(results)} cases, {seconds:.0f} s)")
+    lost = sorted(baseline - passing)
+    if lost and not args.update_baseline:
+        print(f"{len(lost)} baseline cases no longer pass, e.g. {lost[:3]}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
