@@ -15,6 +15,13 @@ TEST_ONLY_FUNCTIONS = ("TEST_UDF", "BAD_TEST_UDF", "TEST_UDAF", "TEST_UDTF", "MI
                        "COUNT_TEST", "RETURN_INCORRECT_TYPE", "WHEN_NULL", "TIME_ZONE_TEST")
 
 
+CASE_FIELDS = {"name", "statements", "inputs", "outputs", "post", "expectedException", "responses",
+               "properties", "format", "topics", "expectedError", "comment", "comments", "inputConditions",
+               "config", "versions", "enabled", "notes", "note", "issues", "issue", "description",
+               "tracked by"}
+RECORD_FIELDS = {"topic", "key", "value", "timestamp", "window", "headers", "comment"}
+
+
 class TestFileError(Exception):
     """A malformed test file or case: names the file, the case and the field."""
 
@@ -106,6 +113,18 @@ def _case(file: str, name: str, test: dict, fmt, config) -> Case:
     case = Case(file, name, [])
     if not isinstance(statements, list) or not all(isinstance(s, str) for s in statements):
         return _malformed(case, "'statements' must be a list of strings")
+    unknown = sorted(set(test) - CASE_FIELDS)
+    if unknown:
+        return _malformed(case, f"unknown field '{unknown[0]}'")
+    for kind in ("inputs", "outputs"):
+        for i, record in enumerate(test.get(kind) or []):
+            if not isinstance(record, dict):
+                return _malformed(case, f"{kind}[{i}] is not an object")
+            unknown = sorted(set(record) - RECORD_FIELDS)
+            if unknown:
+                return _malformed(case, f"{kind}[{i}] has the unknown field '{unknown[0]}'")
+            if "topic" not in record:
+                return _malformed(case, f"{kind}[{i}] lacks the field 'topic'")
     case.statements = statements
     case.properties = {k: v for k, v in (test.get("properties") or {}).items()}
     try:
