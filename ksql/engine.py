@@ -198,7 +198,7 @@ class KsqlEngine:
                 f"formats support schema inference (AVRO, PROTOBUF, JSON_SR).")
         columns = []
         for element in stmt.columns:
-            sql_type = T.from_ref(element.type)
+            sql_type = T.from_ref(element.type, self.metastore.types)
             if element.name in ("ROWTIME", "ROWPARTITION", "ROWOFFSET", "WINDOWSTART", "WINDOWEND"):
                 raise KsqlStatementError(f"'{element.name}' is a reserved column name. "
                                          f"You cannot use it as a name for a column.")
@@ -600,7 +600,11 @@ class KsqlEngine:
             return ListResult(text, "variables", ["Variable Name", "Value"],
                               [[i["name"], i["value"]] for i in items], items)
         if what == "TYPES":
-            return ListResult(text, "type_list", ["Type Name", "Schema"], [], [])
+            items = [{"name": n, "schema": str(t)} for n, t in sorted(self.metastore.types.items())]
+            return ListResult(text, "type_list", ["Type Name", "Schema"],
+                              [[i["name"], i["schema"]] for i in items], items)
+        if what in ("CONNECTORS", "CONNECTOR PLUGINS"):
+            raise KsqlStatementError("Connectors are not supported: there is no Kafka Connect integration yet.")
         raise KsqlStatementError(f"SHOW {what} is not supported yet.")
 
     def _exec_Describe(self, stmt: ast.Describe, text: str, session: Session):
@@ -654,6 +658,110 @@ class KsqlEngine:
                           f"ID           : {query.id}\nQuery type   : PERSISTENT\nSQL          : {query.sql}\n"
                           f"State        : {query.state}\n\nExecution plan\n--------------\n"
                           + query.plan.explain(query.sink.name))
+
+    def _exec_AlterSource(self, stmt: ast.AlterSource, text: str, session: Session):
+        source = self.metastore.get(stmt.name)
+        if source is None:
+            raise KsqlStatementError(f"Source {stmt.name} does not exist.")
+        if source.kind != stmt.kind:
+            raise KsqlStatementError(f"Incompatible data source type is {source.kind}, but statement was "
+                                     f"ALTER {stmt.kind}")
+        if any(self.queries.get(q) and self.queries[q].kind != "INSERT" for q in source.write_queries):
+            raise KsqlStatementError("ALTER command is not supported for CREATE ... AS statements.")
+        columns = list(source.schema.columns)
+        for element in stmt.columns:
+            if source.schema.find(element.name) is not None or any(c.name == element.name for c in columns):
+                raise KsqlStatementError(f"Cannot add column `{element.name}` to schema. "
+                                         f"A column with the same name already exists.")
+            columns.append(Column(element.name, T.from_ref(element.type, self.metastore.types)))
+        self._record_command(text, session)
+        source.schema = LogicalSchema(tuple(columns))
+        source.sql = text if not source.sql else source.sql
+        return StatusResult(text, f"{'Stream' if source.kind == 'STREAM' else 'Table'} {stmt.name} altered.",
+                            f"{stmt.kind.lower()}/`{stmt.name}`/alter")
+
+    def _exec_CreateType(self, stmt: ast.CreateType, text: str, session: Session):
+        if stmt.name in self.metastore.types:
+            if stmt.if_not_exists:
+                return StatusResult(text, f"Type {stmt.name} already exists.")
+            raise KsqlStatementError(f"Cannot register custom type '{stmt.name}' since it is already registered "
+                                     f"with type: {self.metastore.types[stmt.name]}")
+        sql_type = T.from_ref(stmt.type, self.metastore.types)
+        self._record_command(text, session)
+        self.metastore.types[stmt.name] = sql_type
+        return StatusResult(text, f"Registered custom type with name '{stmt.name}' and SQL type {sql_type}",
+                            f"type/`{stmt.name}`/create")
+
+    def _exec_DropType(self, stmt: ast.DropType, text: str, session: Session):
+        if stmt.name not in self.metastore.types:
+            if stmt.if_exists:
+                return StatusResult(text, f"Type {stmt.name} does not exist.")
+            raise KsqlStatementError(f"Type {stmt.name} does not exist.")
+        self._record_command(text, session)
+        del self.metastore.types[stmt.name]
+        return StatusResult(text, f"Dropped type '{stmt.name}'", f"type/`{stmt.name}`/drop")
+
+    def _paused_queries(self, query_id: str | None) -> list[PersistentQuery]:
+        if query_id is None:
+            return list(self.queries.values())
+        query = self.queries.get(query_id.upper())
+        if query is None:
+            raise KsqlStatementError(f"Unknown queryId: {query_id}")
+        return [query]
+
+    def _exec_PauseQuery(self, stmt: ast.PauseQuery, text: str, session: Session):
+        queries = self._paused_queries(stmt.query_id)
+        self._record_command(text, session)
+        for query in queries:
+            query.pause()
+        return StatusResult(text, "Query paused.", None)
+
+    def _exec_ResumeQuery(self, stmt: ast.ResumeQuery, text: str, session: Session):
+        queries = self._paused_queries(stmt.query_id)
+        self._record_command(text, session)
+        for query in queries:
+            query.resume()
+        return StatusResult(text, "Query resumed.", None)
+
+    def _exec_AlterSystem(self, stmt: ast.AlterSystem, text: str, session: Session):
+        raise KsqlStatementError("ALTER SYSTEM is not supported: set server properties in the "
+                                 "configuration file, or per session with SET.")
+
+    def _exec_CreateConnector(self, stmt, text, session):
+        raise KsqlStatementError("Connectors are not supported: there is no Kafka Connect integration yet.")
+
+    _exec_DropConnector = _exec_CreateConnector
+    _exec_DescribeConnector = _exec_CreateConnector
+
+    def _exec_AssertTopic(self, stmt: ast.AssertTopic, text: str, session: Session):
+        deadline = time.monotonic() + (stmt.timeout or 0) / 1000
+        while True:
+            topic = self.log.topic(stmt.name)
+            if (topic is not None) == stmt.exists:
+                break
+            if time.monotonic() >= deadline:
+                state = "does not exist" if stmt.exists else "exists"
+                raise KsqlStatementError(f"Topic {stmt.name} {state}.")
+            self.log.wait(0.1)
+        if topic is not None and "PARTITIONS" in {k.upper() for k in stmt.properties}:
+            wanted = int({k.upper(): v for k, v in stmt.properties.items()}["PARTITIONS"])
+            if wanted != topic.partitions:
+                raise KsqlStatementError(f"Mismatched configuration for topic {stmt.name}: For config "
+                                         f"partitions, expected {wanted} got {topic.partitions}")
+        return StatusResult(text, f"Topic {stmt.name} {'exists' if stmt.exists else 'does not exist'}.",
+                            None, kind="assert_topic")
+
+    def _exec_AssertSchema(self, stmt, text, session):
+        raise KsqlStatementError("ASSERT SCHEMA needs a schema registry, which is not supported yet.")
+
+    def _exec_RunScript(self, stmt: ast.RunScript, text: str, session: Session):
+        try:
+            with open(stmt.path, encoding="utf-8") as f:
+                script = f.read()
+        except OSError as error:
+            raise KsqlStatementError(f"Failed to read script file {stmt.path}: {error.strerror}") from None
+        results = self.execute(script, session)
+        return results[-1] if results else StatusResult(text, "Script ran: no statements.")
 
     # ---------------------------------------------------------------- session
 

@@ -135,6 +135,12 @@ class Case(Expression):
 
 
 @dataclass(frozen=True, slots=True)
+class Lambda(Expression):
+    params: tuple[str, ...]
+    body: Expression
+
+
+@dataclass(frozen=True, slots=True)
 class Subscript(Expression):
     base: Expression
     index: Expression
@@ -176,9 +182,34 @@ class SelectAll(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class SelectStructAll(Node):
+    """`struct_expression->*`: every field of a struct as its own column."""
+
+    expression: Expression
+
+
+@dataclass(frozen=True, slots=True)
 class Relation(Node):
     name: str
     alias: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Join(Node):
+    kind: str  # INNER | LEFT | RIGHT | FULL
+    relation: Relation
+    criteria: Expression
+    within: tuple[int, int] | None = None  # (before, after) in milliseconds
+    grace: int | None = None  # milliseconds
+
+
+@dataclass(frozen=True, slots=True)
+class Window(Node):
+    kind: str  # TUMBLING | HOPPING | SESSION
+    size: int  # milliseconds (the gap for SESSION)
+    advance: int | None = None
+    retention: int | None = None
+    grace: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +220,10 @@ class Query(Node):
     partition_by: tuple[Expression, ...] = ()
     emit: str | None = None  # None | CHANGES | FINAL
     limit: int | None = None
+    joins: tuple[Join, ...] = ()
+    window: Window | None = None
+    group_by: tuple[Expression, ...] | None = None
+    having: Expression | None = None
 
 
 # ---------------------------------------------------------------- statements
@@ -337,3 +372,74 @@ class AssertSource(Statement):
 @dataclass(frozen=True, slots=True)
 class RunScript(Statement):
     path: str
+
+
+@dataclass(frozen=True, slots=True)
+class AssertTopic(Statement):
+    name: str
+    exists: bool = True
+    properties: dict = field(default_factory=dict, hash=False)
+    timeout: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AssertSchema(Statement):
+    subject: str | None = None
+    id: int | None = None
+    exists: bool = True
+    timeout: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlterSource(Statement):
+    kind: str
+    name: str
+    columns: tuple[ColumnDef, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CreateType(Statement):
+    name: str
+    type: TypeRef
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DropType(Statement):
+    name: str
+    if_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PauseQuery(Statement):
+    query_id: str | None  # None means ALL
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeQuery(Statement):
+    query_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlterSystem(Statement):
+    name: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreateConnector(Statement):
+    kind: str  # SOURCE | SINK
+    name: str
+    properties: dict = field(default_factory=dict, hash=False)
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DropConnector(Statement):
+    name: str
+    if_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DescribeConnector(Statement):
+    name: str

@@ -112,7 +112,12 @@ def parse_statement(text: str) -> ast.Statement:
         tree = _parser().parse(text)
     except lark.exceptions.UnexpectedInput as error:
         raise _syntax_error(text, error) from None
-    return _ToAst().transform(tree)
+    try:
+        return _ToAst(text).transform(tree)
+    except lark.exceptions.VisitError as error:
+        if isinstance(error.orig_exc, KsqlSyntaxError):
+            raise error.orig_exc from None
+        raise
 
 
 def parse_script(script: str) -> list[tuple[StatementText, ast.Statement]]:
@@ -138,11 +143,29 @@ def _non_reserved() -> frozenset[str]:
                      if rule.origin.name == "non_reserved")
 
 
+_EXPRESSION_STARTS = {"'('", "'-'", "'+'", "a number", "a string", "an identifier", "CASE", "CAST", "NOT",
+                      "TRUE", "FALSE", "NULL", "ARRAY", "MAP", "STRUCT", "DECIMAL"}
+_MAX_EXPECTED = 6
+# When many tokens could come next, these are shown first: the ones people most often mean.
+_LIKELY = ["';'", "','", "')'", "an expression", "an identifier", "FROM", "WHERE", "AS", "SELECT", "CREATE",
+           "INSERT", "SHOW", "DESCRIBE", "DROP", "WITH", "KEY", "PRIMARY", "JOIN", "ON", "GROUP", "PARTITION",
+           "EMIT", "LIMIT", "STREAM", "TABLE", "STREAMS", "TABLES", "TOPICS", "QUERIES", "BY", "AND", "OR",
+           "'='", "'('", "a string", "a number"]
+
+
 def _expected(terminals) -> tuple[str, ...]:
-    names = {t for t in terminals if not t.startswith("__")}
-    if "IDENTIFIER" in names:  # a name is expected: don't list every non-reserved keyword
-        names -= _non_reserved()
-    return tuple(sorted({_terminal_display(t) for t in names}))
+    """A short list of what could have come next (not the whole token table)."""
+    names = {t for t in terminals if not t.startswith("__") and t != "LAMBDA_PARAMETER"}
+    if names & {"IDENTIFIER", "DIGIT_IDENTIFIER", "QUOTED_IDENTIFIER"}:
+        names -= _non_reserved()  # a name is expected: don't list every non-reserved keyword
+    shown = {_terminal_display(t) for t in names}
+    if len(shown & _EXPRESSION_STARTS) >= 4:
+        shown = (shown - _EXPRESSION_STARTS) | {"an expression"}
+    rank = {name: i for i, name in enumerate(_LIKELY)}
+    ordered = sorted(shown, key=lambda t: (rank.get(t, len(rank)), t))
+    if len(ordered) > _MAX_EXPECTED:
+        ordered = ordered[:_MAX_EXPECTED] + ["..."]
+    return tuple(ordered)
 
 
 def _terminal_display(name: str) -> str:
@@ -152,10 +175,9 @@ def _terminal_display(name: str) -> str:
         return name
     if isinstance(pattern, lark.lexer.PatternStr):
         return pattern.value.upper() if pattern.value.isalpha() else f"'{pattern.value}'"
-    return {"IDENTIFIER": "an identifier", "STRING": "a string",
-            "INTEGER_VALUE": "an integer", "DECIMAL_VALUE": "a number",
-            "DOUBLE_VALUE": "a number", "QUOTED_IDENTIFIER": "an identifier",
-            "BACKQUOTED_IDENTIFIER": "an identifier"}.get(name, name)
+    return {"IDENTIFIER": "an identifier", "DIGIT_IDENTIFIER": "an identifier", "STRING": "a string",
+            "INTEGER_VALUE": "a number", "DECIMAL_VALUE": "a number", "DOUBLE_VALUE": "a number",
+            "QUOTED_IDENTIFIER": "an identifier", "BACKQUOTED_IDENTIFIER": "an identifier"}.get(name, name)
 
 
 def _syntax_error(text: str, error: lark.exceptions.UnexpectedInput) -> KsqlSyntaxError:
@@ -180,12 +202,26 @@ def _syntax_error(text: str, error: lark.exceptions.UnexpectedInput) -> KsqlSynt
         token_text = "<EOF>"
     message = f"Syntax error at or near '{token_text}'"
     if expected:
-        shown = ", ".join(expected[:12]) + (", ..." if len(expected) > 12 else "")
-        message += f"; expected {shown}"
+        message += f"; expected {', '.join(expected)}"
+    if token_text.upper() in keywords() and ("an identifier" in expected or "an expression" in expected):
+        message += f". '{token_text}' is a keyword: to use it as a name, quote it with backticks (`{token_text}`)"
     return KsqlSyntaxError(message, line, column, token_text, expected, source_line)
 
 
 # ---------------------------------------------------------------- tree -> AST
+
+_UNITS_MS = {"MILLISECOND": 1, "SECOND": 1000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
+
+
+def _duration_ms(amount: int, unit: str) -> int:
+    name = unit.upper().rstrip("S") if unit.upper() not in ("MILLISECONDS",) else "MILLISECOND"
+    if unit.upper() == "MILLISECONDS":
+        name = "MILLISECOND"
+    if name not in _UNITS_MS:
+        raise KsqlSyntaxError(f"Unknown time unit '{unit}'; use MILLISECONDS, SECONDS, MINUTES, HOURS or DAYS",
+                              getattr(unit, "line", 1) or 1, getattr(unit, "column", 1) or 1, str(unit))
+    return amount * _UNITS_MS[name]
+
 
 
 def _identifier_text(token: Token) -> str:
@@ -218,13 +254,28 @@ class _Properties:
     values: dict
 
 
+@functools.cache
+def _reserved() -> frozenset[str]:
+    return frozenset(keywords()) - {_terminal_display(t) for t in _non_reserved()}
+
+
 class _ToAst(Transformer):
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
     # -- names and literals
 
     def plain_identifier(self, items):
         item = items[0]
         if isinstance(item, lark.Tree):  # non_reserved keyword used as a name
             item = item.children[0]
+        if isinstance(item, Token) and item.type == "IDENTIFIER" and item.upper() in _reserved():
+            lines = self.text.split("\n")
+            raise KsqlSyntaxError(
+                f"Syntax error at or near '{item}'. '{item}' is a reserved keyword: to use it as a name, "
+                f"quote it with backticks (`{item}`)", item.line, item.column, str(item), (),
+                lines[item.line - 1] if item.line <= len(lines) else "")
         return item.upper() if isinstance(item, str) else item
 
     def quoted_identifier(self, items):
@@ -273,6 +324,10 @@ class _ToAst(Transformer):
 
     def simple_type(self, items):
         return ast.TypeRef(items[0])
+
+    def parameterized_type(self, items):
+        return ast.TypeRef(items[0], tuple(int(p) if isinstance(p, Token) and p.type == "INTEGER_VALUE" else p
+                                            for p in items[1:]))
 
     def decimal_type(self, items):
         return ast.TypeRef("DECIMAL", (int(items[1]), int(items[2])))
@@ -425,11 +480,105 @@ class _ToAst(Transformer):
         return ("limit", int(items[1]))
 
     def query(self, items):
-        select = tuple(i for i in items if isinstance(i, (ast.SelectExpression, ast.SelectAll)))
+        select = tuple(i for i in items if isinstance(i, (ast.SelectExpression, ast.SelectAll,
+                                                           ast.SelectStructAll)))
         source = next(i for i in items if isinstance(i, ast.Relation))
+        joins = tuple(i for i in items if isinstance(i, ast.Join))
+        window = next((i for i in items if isinstance(i, ast.Window)), None)
         clauses = dict(i for i in items if isinstance(i, tuple))
         return ast.Query(select, source, clauses.get("where"), clauses.get("partition_by", ()),
-                         clauses.get("emit"), clauses.get("limit"))
+                         clauses.get("emit"), clauses.get("limit"), joins, window,
+                         clauses.get("group_by"), clauses.get("having"))
+
+    def select_struct_all(self, items):
+        return ast.SelectStructAll(items[0])
+
+    # -- joins and windows
+
+    def inner_join(self, _):
+        return "INNER"
+
+    def left_join(self, _):
+        return "LEFT"
+
+    def right_join(self, _):
+        return "RIGHT"
+
+    def full_join(self, _):
+        return "FULL"
+
+    def duration(self, items):
+        return _duration_ms(int(items[0]), items[1])
+
+    def grace_period(self, items):
+        return ("grace", items[2])
+
+    def within_clause(self, items):
+        durations = [i for i in items if isinstance(i, int)]
+        grace = next((i[1] for i in items if isinstance(i, tuple)), None)
+        before, after = (durations[0], durations[0]) if len(durations) == 1 else durations[:2]
+        return ("within", (before, after), grace)
+
+    def join_clause(self, items):
+        kind = items[0]
+        relation = next(i for i in items if isinstance(i, ast.Relation))
+        within = next((i for i in items if isinstance(i, tuple) and i[0] == "within"), None)
+        return ast.Join(kind, relation, items[-1], within[1] if within else None, within[2] if within else None)
+
+    def retention_option(self, items):
+        return ("retention", items[1])
+
+    def grace_option(self, items):
+        return ("grace", items[2])
+
+    def _window(self, kind, items):
+        durations = [i for i in items if isinstance(i, int)]
+        options = dict(i for i in items if isinstance(i, tuple))
+        advance = durations[1] if kind == "HOPPING" else None
+        return ast.Window(kind, durations[0], advance, options.get("retention"), options.get("grace"))
+
+    def tumbling_window(self, items):
+        return self._window("TUMBLING", items)
+
+    def hopping_window(self, items):
+        return self._window("HOPPING", items)
+
+    def session_window(self, items):
+        return self._window("SESSION", items)
+
+    def window_clause(self, items):
+        return items[-1]
+
+    def empty_grouping(self, _):
+        return ()
+
+    def grouping_set(self, items):
+        return tuple(items)
+
+    def group_by(self, items):
+        out = []
+        for item in items[2:]:
+            out.extend(item if isinstance(item, tuple) else (item,))
+        return ("group_by", tuple(out))
+
+    def having_clause(self, items):
+        return ("having", items[1])
+
+    # -- lambdas and typed literals
+
+    def lambda_one(self, items):
+        return ast.Lambda((items[0],), items[2])
+
+    def lambda_many(self, items):
+        names = tuple(i for i in items[:-2] if isinstance(i, str) and not isinstance(i, Token))
+        return ast.Lambda(names, items[-1])
+
+    def lambda_parenthesized(self, items):
+        name = str(items[0]).strip("() \t\n").upper()
+        return ast.Lambda((name,), items[2])
+
+    def typed_decimal_literal(self, items):
+        return ast.Literal(Decimal(_string_text(items[1])), "DECIMAL")
 
     # -- statements
 
@@ -597,6 +746,71 @@ class _ToAst(Transformer):
 
     def run_script(self, items):
         return ast.RunScript(_string_text(items[2]))
+
+    def alter_option(self, items):
+        rest = [i for i in items if not isinstance(i, Token)]
+        return ast.ColumnDef(rest[0], rest[1])
+
+    def alter_source(self, items):
+        kind = next(i[1] for i in items if isinstance(i, tuple) and i[0] == "kind")
+        name = next(i for i in items if isinstance(i, str) and not isinstance(i, Token))
+        return ast.AlterSource(kind, name, tuple(i for i in items if isinstance(i, ast.ColumnDef)))
+
+    def create_type(self, items):
+        name = next(i for i in items if isinstance(i, str) and not isinstance(i, Token))
+        return ast.CreateType(name, items[-1], _flag(items, "if_not_exists"))
+
+    def drop_type(self, items):
+        return ast.DropType(items[-1], _flag(items, "if_exists"))
+
+    def pause_query(self, items):
+        return ast.PauseQuery(None if isinstance(items[1], Token) and items[1].type == "ALL" else items[1])
+
+    def resume_query(self, items):
+        return ast.ResumeQuery(None if isinstance(items[1], Token) and items[1].type == "ALL" else items[1])
+
+    def alter_system(self, items):
+        return ast.AlterSystem(_string_text(items[2]), _string_text(items[3]))
+
+    def create_connector(self, items):
+        kind = str(items[1]).upper()
+        name = next(i for i in items if isinstance(i, str) and not isinstance(i, Token))
+        props = next((i.values for i in items if isinstance(i, _Properties)), {})
+        return ast.CreateConnector(kind, name, props, _flag(items, "if_not_exists"))
+
+    def drop_connector(self, items):
+        return ast.DropConnector(items[-1], _flag(items, "if_exists"))
+
+    def describe_connector(self, items):
+        return ast.DescribeConnector(items[-1])
+
+    def not_exists(self, _):
+        return _Flag("not_exists")
+
+    def timeout(self, items):
+        return ("timeout", items[1])
+
+    def assert_topic(self, items):
+        name = next(i for i in items if isinstance(i, str) and not isinstance(i, Token))
+        props = next((i.values for i in items if isinstance(i, _Properties)), {})
+        timeout = next((i[1] for i in items if isinstance(i, tuple) and i[0] == "timeout"), None)
+        return ast.AssertTopic(name, not _flag(items, "not_exists"), props, timeout)
+
+    def assert_schema(self, items):
+        subject, schema_id = None, None
+        for i, item in enumerate(items):
+            if isinstance(item, Token) and item.type == "SUBJECT":
+                subject = items[i + 1]
+            if isinstance(item, Token) and item.type == "ID":
+                schema_id = int(items[i + 1])
+        timeout = next((i[1] for i in items if isinstance(i, tuple) and i[0] == "timeout"), None)
+        return ast.AssertSchema(subject, schema_id, not _flag(items, "not_exists"), timeout)
+
+    def show_connectors(self, items):
+        return ast.Show("CONNECTORS")
+
+    def show_connector_plugins(self, items):
+        return ast.Show("CONNECTOR PLUGINS")
 
     def undefine_variable(self, items):
         return ast.UndefineVariable(items[1])

@@ -65,6 +65,7 @@ class Scope:
         self._columns: dict[tuple[str | None, str], ScopeColumn] = {}
         self._ambiguous: set[str] = set()
         self.sources: set[str] = set()
+        self.custom_types: dict = {}  # CREATE TYPE names usable in CAST
 
     def add(self, source: str | None, name: str, field: str, sql_type: SqlType) -> None:
         column = ScopeColumn(field, sql_type)
@@ -251,7 +252,7 @@ def _parse_one(text, arrow_type):
 
 
 def _cast(expr: ast.Cast, scope: Scope) -> Compiled:
-    target = T.from_ref(expr.type)
+    target = T.from_ref(expr.type, scope.custom_types)
     return cast_to(compile_expression(expr.operand, scope), target)
 
 
@@ -642,6 +643,10 @@ def _map_constructor(expr: ast.MapConstructor, scope: Scope) -> Compiled:
     return Compiled(T.map_of(T.STRING, value_type), evaluate)
 
 
+def _lambda(expr: ast.Lambda, scope: Scope) -> Compiled:
+    raise KsqlStatementError("Lambda expressions are only allowed as arguments of TRANSFORM, FILTER and REDUCE.")
+
+
 def _function(expr: ast.FunctionCall, scope: Scope) -> Compiled:
     from ksql.planner.functions import compile_call
 
@@ -678,4 +683,5 @@ _COMPILERS = {
     ast.StructConstructor: _struct_constructor,
     ast.MapConstructor: _map_constructor,
     ast.FunctionCall: _function,
+    ast.Lambda: _lambda,
 }

@@ -42,6 +42,7 @@ class DataSource:
 class MetaStore:
     def __init__(self):
         self._sources: dict[str, DataSource] = {}
+        self.types: dict = {}  # CREATE TYPE name -> SqlType
         self._lock = threading.RLock()
 
     def get(self, name: str) -> DataSource | None:

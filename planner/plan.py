@@ -86,7 +86,9 @@ def plan_query(query: ast.Query, metastore: MetaStore, sink: str | None = None,
     if source is None:
         raise KsqlStatementError(f"{query.source.name} does not exist.")
     alias = query.source.alias or source.name
+    _refuse_unsupported(query)
     scope = source_scope(source, alias)
+    scope.custom_types = metastore.types
     steps = []
 
     if query.where is not None:
@@ -148,6 +150,18 @@ def plan_query(query: ast.Query, metastore: MetaStore, sink: str | None = None,
     return QueryPlan(SourceNode(source, alias), tuple(steps), schema, query.limit, query.emit)
 
 
+def _refuse_unsupported(query: ast.Query) -> None:
+    """Clauses the planner does not run yet get a clear error rather than a wrong answer."""
+    if query.joins:
+        raise KsqlStatementError("JOIN is not supported yet.")
+    if query.window is not None:
+        raise KsqlStatementError("Windowed aggregations (WINDOW ...) are not supported yet.")
+    if query.group_by is not None:
+        raise KsqlStatementError("GROUP BY is not supported yet.")
+    if query.having is not None:
+        raise KsqlStatementError("HAVING requires GROUP BY, which is not supported yet.")
+
+
 def _expr_of(items, name):
     for item_name, expr, _ in items:
         if item_name == name:
@@ -177,6 +191,15 @@ def _select_items(query: ast.Query, source: DataSource, alias: str, scope: Scope
     """(output name, expression, compiled) for each selected column, with * expanded."""
     items = []
     for position, item in enumerate(query.select):
+        if isinstance(item, ast.SelectStructAll):
+            base = compile_expression(item.expression, scope)
+            if base.type is None or base.type.base != "STRUCT":
+                raise KsqlStatementError(f"Can't expand '->*' on a non-STRUCT value: "
+                                         f"{format_expression(item.expression)}")
+            for field_name, _ in base.type.params:
+                expr = ast.Dereference(item.expression, field_name)
+                items.append((field_name, expr, compile_expression(expr, scope)))
+            continue
         if isinstance(item, ast.SelectAll):
             if item.source is not None and item.source not in (alias, source.name):
                 raise KsqlStatementError(f"'{item.source}' is not a valid stream/table name or alias.")

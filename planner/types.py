@@ -84,7 +84,9 @@ def struct(fields) -> SqlType:
 def from_ref(ref, custom_types: dict | None = None) -> SqlType:
     """Resolve a parsed type reference (ksql.parser.ast.TypeRef)."""
     name = _ALIASES.get(ref.name, ref.name)
-    if name in PRIMITIVES:
+    if name in PRIMITIVES and name != "DECIMAL":
+        if ref.params and name != "STRING":
+            raise KsqlStatementError(f"Unexpected parameters for type {ref.name}")
         return SqlType(name)
     if name == "DECIMAL":
         return decimal(*ref.params)

@@ -117,6 +117,14 @@ class PersistentQuery:
                 positions[p] = self.log.end_offset(topic, p)
         return positions
 
+    def pause(self) -> None:
+        if self.state == "RUNNING":
+            self.state = "PAUSED"
+
+    def resume(self) -> None:
+        if self.state == "PAUSED":
+            self.state = "RUNNING"
+
     def prepare(self) -> None:
         """Fix the start positions; a restart resumes from the committed ones."""
         self.positions = self._start_positions()
@@ -143,7 +151,7 @@ class PersistentQuery:
         except Exception as error:  # noqa: BLE001
             LOG.exception("query %s could not start", self.id)
             self.state, self.error = "ERROR", str(error)
-        while not self._stop.is_set() and self.state == "RUNNING":
+        while not self._stop.is_set() and self.state in ("RUNNING", "PAUSED"):
             if not self.step():
                 self.log.wait(IDLE_WAIT)
 

@@ -41,7 +41,7 @@ def test_syntax_error_names_line_column_token_and_expected():
         parse_script("SHOW STREAMS;\nSELECT a\n  FROM s WHER x = 1;")
     error = info.value
     assert (error.line, error.column, error.token) == (3, 15, "x")
-    assert "Syntax error at or near 'x'" in str(error)
+    assert str(error) == "line 3:15: Syntax error at or near 'x'; expected ';', WHERE, JOIN, ON, GROUP, PARTITION, ..."
     assert error.pointer().endswith("\n" + " " * 14 + "^")
 
 
@@ -67,3 +67,31 @@ def test_is_complete():
 
 def test_keywords_come_from_the_grammar():
     assert {"SELECT", "EMIT", "CHANGES", "PARTITION"} <= set(keywords())
+
+
+def test_keyword_as_name_suggests_backticks():
+    with pytest.raises(KsqlSyntaxError) as info:
+        parse_statement("SELECT * FROM select;")
+    assert str(info.value) == ("line 1:15: Syntax error at or near 'select'. 'select' is a reserved keyword: "
+                               "to use it as a name, quote it with backticks (`select`)")
+    assert parse_statement("SELECT * FROM `select`;").query.source.name == "select"
+
+
+def test_expected_list_is_short():
+    with pytest.raises(KsqlSyntaxError) as info:
+        parse_statement("SELEC * FROM s")
+    assert str(info.value).endswith("expected SELECT, CREATE, INSERT, SHOW, DESCRIBE, DROP, ...")
+
+
+def test_joins_windows_group_by_and_lambdas():
+    query = parse_statement(
+        "SELECT l.id, COUNT(*) FROM l LEFT OUTER JOIN r WITHIN (1 SECOND, 2 MINUTES) GRACE PERIOD 3 SECONDS "
+        "ON l.id = r.id WINDOW HOPPING (SIZE 1 HOUR, ADVANCE BY 10 MINUTES, RETENTION 2 DAYS) "
+        "GROUP BY l.id, (a, b) HAVING COUNT(*) > 1 EMIT FINAL;").query
+    join = query.joins[0]
+    assert (join.kind, join.relation.name, join.within, join.grace) == ("LEFT", "R", (1000, 120000), 3000)
+    assert query.window == ast.Window("HOPPING", 3600000, 600000, 172800000, None)
+    assert query.group_by == (ast.ColumnRef("ID", "L"), ast.ColumnRef("A"), ast.ColumnRef("B"))
+    assert query.emit == "FINAL"
+    args = parse_statement("SELECT TRANSFORM(m, (k, v) => k, (x) => x + 1, x => x) FROM s;").query.select[0].expression.args
+    assert [a.params for a in args[1:]] == [("K", "V"), ("X",), ("X",)]
