@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: help run test conformance baseline lint clean
+.PHONY: help run test conformance baseline bench lint clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ conformance: $(STAMP)  ## run the whole ksqlDB corpus; writes conformance/SUMMAR
 
 baseline: $(STAMP)  ## run the corpus and raise the ratchet baseline to what passes now
 	$(BIN)/python -m ksql.testing.conformance -j 2 --update-baseline
+
+bench: $(STAMP)  ## run the benchmarks and print their figures
+	$(BIN)/python -m benchmarks.parse
 
 lint: $(STAMP)  ## check style with ruff
 	$(BIN)/python -m pip install --quiet ruff && $(BIN)/ruff check ksql parser planner runtime repl tests

@@ -65,14 +65,18 @@ def split_statements(script: str) -> list[StatementText]:
             start = match.end()
     pieces.append((start, len(script)))
     result = []
+    line, line_start, counted = 1, 0, 0  # line numbers are counted incrementally
     for begin, end in pieces:
         text = script[begin:end]
         if not _has_code(text):
             continue
         offset = begin + (len(text) - len(text.lstrip()))
-        line = script.count("\n", 0, offset) + 1
-        column = offset - (script.rfind("\n", 0, offset) + 1) + 1
-        result.append(StatementText(text.strip(), line, column))
+        line += script.count("\n", counted, offset)
+        newline = script.rfind("\n", counted, offset)
+        if newline >= 0:
+            line_start = newline + 1
+        counted = offset
+        result.append(StatementText(text.strip(), line, offset - line_start + 1))
     return result
 
 
@@ -255,7 +259,8 @@ class _Properties:
 
 
 @functools.cache
-def _reserved() -> frozenset[str]:
+def reserved_words() -> frozenset[str]:
+    """Keywords that cannot be names unless back-quoted."""
     return frozenset(keywords()) - {_terminal_display(t) for t in _non_reserved()}
 
 
@@ -270,7 +275,7 @@ class _ToAst(Transformer):
         item = items[0]
         if isinstance(item, lark.Tree):  # non_reserved keyword used as a name
             item = item.children[0]
-        if isinstance(item, Token) and item.type == "IDENTIFIER" and item.upper() in _reserved():
+        if isinstance(item, Token) and item.type == "IDENTIFIER" and item.upper() in reserved_words():
             lines = self.text.split("\n")
             raise KsqlSyntaxError(
                 f"Syntax error at or near '{item}'. '{item}' is a reserved keyword: to use it as a name, "
@@ -303,7 +308,13 @@ class _ToAst(Transformer):
         return ast.Literal(-Decimal(str(items[1])), "DECIMAL")
 
     def double_literal(self, items):
-        return ast.Literal(float(items[0]), "DOUBLE")
+        value = float(items[0])
+        if value in (float("inf"), float("-inf")):
+            token = items[0]
+            negative = self.text[:token.start_pos].rstrip().endswith("-")
+            raise KsqlSyntaxError(f"Number overflows DOUBLE: {'-' if negative else ''}{token}", token.line,
+                                  token.column, str(token))
+        return ast.Literal(value, "DOUBLE")
 
     def negative_double_literal(self, items):
         return ast.Literal(-float(items[1]), "DOUBLE")

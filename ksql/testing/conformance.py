@@ -27,6 +27,29 @@ def default_corpus() -> Path:
     return Path(os.environ.get("KSQL_CONFORMANCE_DIR", ROOT.parent / "shared" / "conformance" / "ksqldb"))
 
 
+def corpus_statements() -> list[str]:
+    """The text of every statement in the corpus (with {FORMAT} and {CONFIG} filled in)."""
+    import glob
+
+    from ksql.parser import split_statements
+    from ksql.testing.qtt import load_file
+
+    corpus = default_corpus()
+    statements = []
+    for path in sorted(glob.glob(str(corpus / "*-tests" / "*.json"))):
+        try:
+            document = load_file(path)
+        except Exception:  # noqa: BLE001 - files with JSON errors are reported by the harness
+            continue
+        for test in document["tests"]:
+            fmt = (test.get("format") or ["JSON"])[0]
+            for s in test.get("statements", []):
+                statements.append(s.replace("{FORMAT}", fmt).replace("{CONFIG}", "true"))
+    for path in sorted(glob.glob(str(corpus / "extras" / "**" / "*.sql"), recursive=True)):
+        statements += [p.text for p in split_statements(Path(path).read_text())]
+    return statements
+
+
 def collect(corpus: Path):
     """(cases, load errors) of every form in the corpus."""
     from ksql.testing.qtt import cases_from_file

@@ -1,0 +1,70 @@
+"""Golden parser tests (SQL in; normalized SQL and AST out) and round trips over the corpus."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ksql.errors import KsqlSyntaxError
+from ksql.parser import parse_statement, split_statements
+from ksql.parser.format import format_statement
+from ksql.testing.conformance import corpus_statements, default_corpus
+
+GOLDEN = Path(__file__).parent / "parser" / "statements.sql"
+
+
+def test_golden_statements():
+    out = []
+    for piece in split_statements(GOLDEN.read_text()):
+        statement = parse_statement(piece.text)
+        text = format_statement(statement)
+        assert parse_statement(text) == statement, text
+        out.append(f"-- line {piece.line}\n{text}\n{statement!r}\n")
+    actual = "\n".join(out)
+    expected_path = GOLDEN.with_suffix(".out")
+    if os.environ.get("KSQL_UPDATE_GOLDEN"):
+        expected_path.write_text(actual)
+    assert actual == expected_path.read_text()
+
+
+@pytest.mark.skipif(not default_corpus().is_dir(), reason="no conformance corpus")
+def test_corpus_statements_round_trip():
+    parsed = 0
+    for text in corpus_statements():
+        try:
+            statement = parse_statement(text)
+        except KsqlSyntaxError:
+            continue  # statements the corpus expects to be rejected
+        parsed += 1
+        assert parse_statement(format_statement(statement)) == statement, text
+    assert parsed > 5000
+
+
+def _corpus_sample():
+    statements = corpus_statements() if default_corpus().is_dir() else []
+    return statements or ["SELECT * FROM s EMIT CHANGES;"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_random_text_only_raises_syntax_errors(text):
+    try:
+        parse_statement(text)
+    except KsqlSyntaxError as error:
+        assert error.line >= 1 and error.column >= 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(_corpus_sample()), st.integers(0, 10_000), st.integers(0, 10_000),
+       st.sampled_from(["", "(", ")", ",", "'", "`", ";", "SELECT", "->", "[", "=>", "--", "/*", "1E"]))
+def test_mutated_statements_only_raise_syntax_errors(text, cut, insert_at, fragment):
+    cut %= len(text) + 1
+    insert_at %= len(text) + 1
+    mutated = text[:insert_at] + fragment + text[insert_at:cut] if insert_at < cut else text[:cut] + fragment
+    try:
+        parse_statement(mutated)
+    except KsqlSyntaxError:
+        pass
