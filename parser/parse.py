@@ -612,8 +612,10 @@ class _ToAst(Transformer):
         return ("kind", str(items[0]).upper())
 
     def property(self, items):
-        value = items[1]
-        return (items[0], value.value if isinstance(value, ast.Literal) else value)
+        key, value = items
+        if isinstance(key, Token) and key.type == "STRING":
+            key = _string_text(key)
+        return (key, value.value if isinstance(value, ast.Literal) else value)
 
     def with_properties(self, items):
         return _Properties(dict(i for i in items if isinstance(i, tuple)))

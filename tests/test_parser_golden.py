@@ -68,3 +68,12 @@ def test_mutated_statements_only_raise_syntax_errors(text, cut, insert_at, fragm
         parse_statement(mutated)
     except KsqlSyntaxError:
         pass
+
+
+def test_documentation_examples_parse():
+    from ksql.parser import parse_script
+
+    statements = parse_script((Path(__file__).parent / "parser" / "docs_examples.sql").read_text())
+    assert len(statements) == 31
+    for _, statement in statements:
+        assert parse_statement(format_statement(statement)) == statement

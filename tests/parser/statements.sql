@@ -39,3 +39,4 @@ ASSERT VALUES users (id, name) VALUES (1, 'a');
 ASSERT NULL VALUES users (id) KEY (1);
 CREATE SINK CONNECTOR IF NOT EXISTS c WITH ("connector.class"='x');
 RUN SCRIPT '/tmp/script.sql';
+CREATE SOURCE CONNECTOR s WITH ('connector.class' = 'x', "tasks.max" = 1);

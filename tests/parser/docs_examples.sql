@@ -1,0 +1,25 @@
+-- Statements in the style of ksqlDB's documentation and tutorials: every one must parse.
+CREATE STREAM pageviews (page_id BIGINT, viewtime BIGINT, user_id VARCHAR) WITH (KAFKA_TOPIC = 'keyless-pageviews-topic', VALUE_FORMAT = 'JSON');
+CREATE TABLE users (id BIGINT PRIMARY KEY, usertimestamp BIGINT, gender VARCHAR, region_id VARCHAR) WITH (KAFKA_TOPIC = 'my-users-topic', VALUE_FORMAT = 'JSON');
+CREATE STREAM pageviews_enriched AS SELECT pv.id, u.name FROM pageviews pv LEFT JOIN users u ON pv.userid = u.userid EMIT CHANGES;
+SELECT WINDOWSTART, WINDOWEND, orderzip_code, count(*) FROM orders WINDOW TUMBLING (SIZE 1 HOUR) GROUP BY orderzip_code EMIT CHANGES;
+SELECT TIMESTAMPTOSTRING(WINDOWSTART, 'yyyy-MM-dd HH:mm:ss', 'UTC') AS window_start, regionid, COUNT(*) FROM pageviews WINDOW HOPPING (SIZE 30 SECONDS, ADVANCE BY 10 SECONDS) WHERE UCASE(gender)='FEMALE' AND LCASE (regionid) LIKE '%_6' GROUP BY regionid EMIT CHANGES;
+INSERT INTO foo (ROWTIME, KEY_COL, COL_A) VALUES (1510923225000, 'key', 'A');
+CREATE STREAM s3 WITH (KAFKA_TOPIC='s3', VALUE_FORMAT='JSON') AS SELECT * FROM s1 WHERE x > 1;
+DESCRIBE STREAMS EXTENDED;
+CREATE SOURCE CONNECTOR s WITH ('connector.class' = 'io.confluent.connect.jdbc.JdbcSourceConnector', 'connection.url' = 'jdbc:postgresql://localhost:5432/postgres');
+CREATE STREAM s (ID INT KEY, ts VARCHAR) WITH (kafka_topic='s', value_format='json', timestamp='ts', timestamp_format='yyyy-MM-dd''T''HH:mm:ssX');
+SELECT * FROM riderLocations WHERE GEO_DISTANCE(latitude, longitude, 37.4133, -122.1162) <= 5 EMIT CHANGES;
+CREATE TABLE currentLocation AS SELECT profileId, LATEST_BY_OFFSET(latitude) AS la, LATEST_BY_OFFSET(longitude) AS lo FROM riderlocations GROUP BY profileId EMIT CHANGES;
+SELECT * FROM currentLocation WHERE profileId = 'c2309eec';
+CREATE STREAM orders_by_user AS SELECT * FROM orders PARTITION BY userid;
+SELECT a->b->c, arr[1], map['key'] FROM s EMIT CHANGES;
+SELECT CASE WHEN orderunits < 2.0 THEN 'small' WHEN orderunits < 4.0 THEN 'medium' ELSE 'large' END AS case_result FROM orders EMIT CHANGES;
+CREATE TABLE pageviews_per_region AS SELECT regionid, COUNT(*) FROM pageviews_enriched WINDOW SESSION (60 SECONDS) GROUP BY regionid EMIT FINAL;
+SELECT * FROM s1 INNER JOIN s2 WITHIN 1 HOUR GRACE PERIOD 15 MINUTES ON s1.id = s2.id EMIT CHANGES;
+SHOW TOPICS EXTENDED; SHOW PROPERTIES; SHOW FUNCTIONS; SHOW TYPES; SHOW VARIABLES; SHOW CONNECTORS; SHOW SINK CONNECTORS; SHOW CONNECTOR PLUGINS;
+ASSERT TOPIC my_topic WITH (PARTITIONS=3) TIMEOUT 5 SECONDS;
+ASSERT SCHEMA ID 4 TIMEOUT 5 SECONDS;
+CREATE STREAM s1 (a INT, b STRING) WITH (kafka_topic='s1', value_format='avro', value_schema_id=5);
+SELECT * FROM pageviews WHERE ROWTIME >= '2017-11-17T04:53:45' AND ROWTIME <= '2017-11-17T04:53:48' EMIT CHANGES;
+SELECT EXPLODE(topics) AS topic FROM s EMIT CHANGES;
