@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import math
 import io
 import struct
 from datetime import date, datetime, time, timezone
@@ -386,7 +387,26 @@ def _json_writer(sql_type: SqlType):
     if base in ("ARRAY", "MAP", "STRUCT"):
         convert = _python_writer(sql_type)
         return lambda array: [convert(v) for v in array.to_pylist()]
+    if base == "DOUBLE":
+        return _double_writer
     return lambda array: array.to_pylist()
+
+
+def _double_writer(array: pa.Array) -> list:
+    values = array.to_pylist()
+    finite = pc.is_finite(array)
+    if pc.all(pc.fill_null(finite, True)).as_py():
+        return values
+    return [_non_finite(v) for v in values]
+
+
+def _non_finite(value):
+    """JSON has no NaN or Infinity: written as strings, as Jackson does for ksqlDB."""
+    if value is None or math.isfinite(value):
+        return value
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
 
 
 def _python_writer(sql_type: SqlType):
@@ -408,6 +428,8 @@ def _python_writer(sql_type: SqlType):
     if base == "STRUCT":
         fields = [(name, _python_writer(t)) for name, t in sql_type.params]
         return lambda v: None if v is None else {name: w(v.get(name)) for name, w in fields}
+    if base == "DOUBLE":
+        return _non_finite
     return lambda v: v
 
 

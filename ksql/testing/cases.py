@@ -277,13 +277,17 @@ def _record_difference(want: Record, got: Record) -> str | None:
 
 def _first_difference(want, got, path: str) -> str | None:
     if isinstance(want, dict) and isinstance(got, dict):
+        # Field names match case-insensitively, as the reference harness's schema-aware reader does.
+        got_names = {n.upper(): n for n in got}
         for name in want:
-            if name not in got:
+            actual_name = name if name in got else got_names.get(name.upper())
+            if actual_name is None:
                 return f"{path}.{name} is missing"
-            difference = _first_difference(want[name], got[name], f"{path}.{name}")
+            difference = _first_difference(want[name], got[actual_name], f"{path}.{name}")
             if difference:
                 return difference
-        extra = [n for n in got if n not in want]
+        wanted = {n.upper() for n in want}
+        extra = [n for n in got if n.upper() not in wanted]
         if extra:
             return f"{path}.{extra[0]} is unexpected"
         return None
@@ -304,10 +308,15 @@ def values_equal(a, b) -> bool:
         except ValueError:
             return False
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(values_equal(a[k], b[k]) for k in a)
+        upper = {str(k).upper(): v for k, v in b.items()}
+        return len(a) == len(b) and all(values_equal(v, b[k] if k in b else upper.get(str(k).upper(), _MISSING))
+                                        for k, v in a.items())
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(values_equal(x, y) for x, y in zip(a, b))
     return a == b
+
+
+_MISSING = object()
 
 
 def _show(record: Record) -> str:

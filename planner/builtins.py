@@ -1,0 +1,917 @@
+"""ksqlDB's built-in scalar functions.
+
+Each function declares its signatures (argument types -> return type, resolved once per
+query) and how to evaluate a batch: with Arrow kernels where Arrow has them, otherwise row
+by row over Python values (string formatting, JSON, URLs).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+import re
+import urllib.parse
+import uuid as uuid_module
+from decimal import ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ksql.planner import types as T
+from ksql.planner.expressions import broadcast
+from ksql.planner.functions import BadArguments, per_row, register, rows
+from ksql.planner.types import SqlType
+
+ANY, NUM, ARRAY, MAP, STRUCT = "ANY", "NUM", "ARRAY", "MAP", "STRUCT"
+_ORDER = ["INTEGER", "BIGINT", "DECIMAL", "DOUBLE"]
+
+
+def _fits(t: SqlType | None, p) -> bool:
+    if t is None or p == ANY:
+        return True
+    if p == NUM:
+        return t.is_numeric
+    if p in (ARRAY, MAP, STRUCT):
+        return t.base == p
+    if t == p:
+        return True
+    if t.is_numeric and p.is_numeric:
+        if p.base == "DECIMAL" and t.base == "DECIMAL":
+            return True
+        return _ORDER.index(t.base) <= _ORDER.index(p.base)
+    return False
+
+
+def sig(*params, ret, variadic: bool = False):
+    """One signature. `ret` is a type or a function of the argument types; with variadic,
+    the last parameter repeats (zero or more times)."""
+    return params, ret, variadic
+
+
+def overloads(*signatures):
+    def resolve(types):
+        for params, ret, variadic in signatures:
+            if variadic:
+                if len(types) < len(params) - 1:
+                    continue
+                expanded = list(params[:-1]) + [params[-1]] * (len(types) - len(params) + 1)
+            else:
+                if len(types) != len(params):
+                    continue
+                expanded = list(params)
+            if all(_fits(t, p) for t, p in zip(types, expanded)):
+                wanted = [p if isinstance(p, SqlType) else None for p in expanded]
+                result = ret(types) if callable(ret) else ret
+                return result, wanted
+        raise BadArguments()
+    return resolve
+
+
+def first_type(types):
+    known = next((t for t in types if t is not None), None)
+    return known or T.STRING
+
+
+def element_type(types):
+    t = types[0]
+    return t.params[0] if t is not None and t.base == "ARRAY" else T.STRING
+
+
+def arrays_type(types):
+    for t in types:
+        if t is not None:
+            return t
+    return T.array(T.STRING)
+
+
+def fn(name, category, description, resolve, evaluate, *signatures):
+    register(name, category, description, resolve, evaluate, signatures)
+
+
+S, I, L, D, B, BY = T.STRING, T.INTEGER, T.BIGINT, T.DOUBLE, T.BOOLEAN, T.BYTES
+
+
+# ---------------------------------------------------------------- math
+
+def _math1(kernel, name, description, *, ret=D):
+    fn(name, "MATHEMATICAL", description, overloads(sig(NUM, ret=ret)),
+       lambda v, n: kernel(pc.cast(v[0], pa.float64())), f"{name}(x NUMBER) -> DOUBLE")
+
+
+def _nan_if_invalid(value, valid):
+    return pc.if_else(valid, value, np.nan)
+
+
+for _name, _kernel, _text in [
+    ("SIN", pc.sin, "The sine of x (radians)."), ("COS", pc.cos, "The cosine of x (radians)."),
+    ("TAN", pc.tan, "The tangent of x (radians)."), ("ATAN", pc.atan, "The arc tangent of x."),
+    ("EXP", pc.exp, "e raised to the power x."),
+    ("SINH", lambda x: pc.divide(pc.subtract(pc.exp(x), pc.exp(pc.negate(x))), 2.0), "The hyperbolic sine."),
+    ("COSH", lambda x: pc.divide(pc.add(pc.exp(x), pc.exp(pc.negate(x))), 2.0), "The hyperbolic cosine."),
+    ("TANH", lambda x: pc.divide(pc.subtract(pc.exp(x), pc.exp(pc.negate(x))),
+                                 pc.add(pc.exp(x), pc.exp(pc.negate(x)))), "The hyperbolic tangent."),
+    ("ASIN", lambda x: _nan_if_invalid(pc.asin(pc.if_else(pc.less_equal(pc.abs(x), 1.0), x, 0.0)),
+                                       pc.less_equal(pc.abs(x), 1.0)), "The arc sine of x."),
+    ("ACOS", lambda x: _nan_if_invalid(pc.acos(pc.if_else(pc.less_equal(pc.abs(x), 1.0), x, 0.0)),
+                                       pc.less_equal(pc.abs(x), 1.0)), "The arc cosine of x."),
+    ("COT", lambda x: pc.divide(1.0, pc.tan(x)), "The cotangent of x (radians)."),
+    ("DEGREES", lambda x: pc.multiply(x, 180.0 / math.pi), "Radians to degrees."),
+    ("RADIANS", lambda x: pc.multiply(x, math.pi / 180.0), "Degrees to radians."),
+    ("SQRT", lambda x: pc.sqrt(x), "The square root of x."),
+    ("CBRT", lambda x: _cbrt(x), "The cube root of x."),
+    ("LN", lambda x: _log(x, math.e), "The natural logarithm of x."),
+]:
+    _math1(_kernel, _name, _text)
+
+
+def _cbrt(x):
+    values = x.to_numpy(zero_copy_only=False) if isinstance(x, pa.Array) else np.array([x.as_py()], dtype=float)
+    result = pa.array(np.cbrt(values), mask=pc.is_null(x).to_numpy(zero_copy_only=False)
+                      if isinstance(x, pa.Array) else None)
+    return result if isinstance(x, pa.Array) else result[0]
+
+
+def _log(x, base):
+    # Java: log of a negative number is NaN, of zero is -Infinity.
+    return pc.divide(pc.ln(x), math.log(base)) if base != math.e else pc.ln(x)
+
+
+fn("LOG", "MATHEMATICAL", "The logarithm of x in base 10, or in the given base.",
+   overloads(sig(NUM, ret=D), sig(NUM, NUM, ret=D)),
+   lambda v, n: pc.log10(pc.cast(v[0], pa.float64())) if len(v) == 1 else
+   pc.divide(pc.ln(pc.cast(v[1], pa.float64())), pc.ln(pc.cast(v[0], pa.float64()))),
+   "LOG(x NUMBER) -> DOUBLE", "LOG(base NUMBER, x NUMBER) -> DOUBLE")
+fn("POWER", "MATHEMATICAL", "x raised to the power y.", overloads(sig(NUM, NUM, ret=D)),
+   lambda v, n: pc.power(pc.cast(v[0], pa.float64()), pc.cast(v[1], pa.float64())), "POWER(x, y) -> DOUBLE")
+fn("ATAN2", "MATHEMATICAL", "The angle of the point (x, y).", overloads(sig(NUM, NUM, ret=D)),
+   lambda v, n: pc.atan2(pc.cast(v[0], pa.float64()), pc.cast(v[1], pa.float64())), "ATAN2(y, x) -> DOUBLE")
+fn("PI", "MATHEMATICAL", "The constant pi.", overloads(sig(ret=D)), lambda v, n: pa.scalar(math.pi), "PI() -> DOUBLE")
+fn("RANDOM", "MATHEMATICAL", "A random number in [0, 1).", overloads(sig(ret=D)),
+   lambda v, n: pa.array(np.random.random(n)), "RANDOM() -> DOUBLE")
+
+
+def _sign(values, n):
+    return pc.cast(pc.sign(pc.cast(values[0], pa.float64())), pa.int32())
+
+
+fn("SIGN", "MATHEMATICAL", "-1, 0 or 1 as x is negative, zero or positive.", overloads(sig(NUM, ret=I)), _sign,
+   "SIGN(x NUMBER) -> INTEGER")
+
+
+def _same_numeric(types):
+    return types[0] or D
+
+
+fn("ABS", "MATHEMATICAL", "The absolute value.", overloads(sig(NUM, ret=_same_numeric)),
+   lambda v, n: pc.abs(v[0]), "ABS(x NUMBER) -> same type")
+fn("CEIL", "MATHEMATICAL", "The smallest whole number not below x.", overloads(sig(NUM, ret=_same_numeric)),
+   lambda v, n: v[0] if pa.types.is_integer(v[0].type) else pc.ceil(v[0]), "CEIL(x NUMBER) -> same type")
+fn("FLOOR", "MATHEMATICAL", "The largest whole number not above x.", overloads(sig(NUM, ret=_same_numeric)),
+   lambda v, n: v[0] if pa.types.is_integer(v[0].type) else pc.floor(v[0]), "FLOOR(x NUMBER) -> same type")
+
+
+def _round_type(types):
+    t = types[0] or D
+    if len(types) == 1:
+        if t.base == "DOUBLE":
+            return L
+        if t.base == "DECIMAL":
+            return T.decimal(min(max(t.precision - t.scale + 1, 1), 38), 0)
+    return t
+
+
+def _rounding(mode):
+    def evaluate(values, n):
+        value = values[0]
+        digits = values[1] if len(values) > 1 else pa.scalar(0, pa.int32())
+        if pa.types.is_integer(value.type):
+            if len(values) == 1:
+                return value
+        out = []
+        for x, d in rows([value, digits], n):
+            if x is None or d is None:
+                out.append(None)
+                continue
+            if isinstance(x, float) and (math.isnan(x) or math.isinf(x)):
+                out.append(x)
+                continue
+            exact = Decimal(str(x)) if isinstance(x, float) else Decimal(x)
+            if mode == ROUND_HALF_UP and isinstance(x, float):
+                # Java's Math.round: half way rounds toward positive infinity.
+                rounded = (exact.scaleb(d) + Decimal("0.5")).to_integral_value(rounding=ROUND_FLOOR).scaleb(-d)
+            else:
+                rounded = exact.quantize(Decimal(1).scaleb(-d), rounding=mode) if d >= 0 else \
+                    (exact.scaleb(d).quantize(Decimal(1), rounding=mode)).scaleb(-d)
+            if isinstance(x, float):
+                out.append(float(rounded) if len(values) > 1 else int(rounded))
+            elif isinstance(x, int):
+                out.append(int(rounded))
+            else:
+                out.append(rounded if len(values) > 1 else rounded.quantize(Decimal(1), rounding=mode))
+        return out
+    return evaluate
+
+
+fn("ROUND", "MATHEMATICAL", "Rounds half up, to a whole number or to a number of decimal places.",
+   overloads(sig(NUM, ret=_round_type), sig(NUM, I, ret=_round_type)), _rounding(ROUND_HALF_UP),
+   "ROUND(x NUMBER [, places INTEGER])")
+fn("TRUNC", "MATHEMATICAL", "Truncates toward zero, to a whole number or to a number of decimal places.",
+   overloads(sig(NUM, ret=_round_type), sig(NUM, I, ret=_round_type)), _rounding(ROUND_DOWN),
+   "TRUNC(x NUMBER [, places INTEGER])")
+
+
+def _comparable_type(name):
+    def resolve(types):
+        known = [t for t in types if t is not None]
+        if not types:
+            raise BadArguments(f"Function '{name.lower()}' does not accept parameters ().")
+        if not known:
+            raise BadArguments(f"Function '{name.lower()}' cannot be resolved due to ambiguous method "
+                               f"parameters ({', '.join('null' for _ in types)}).")
+        first = known[0]
+        if first.is_numeric:
+            if not all(t.is_numeric for t in known):
+                raise BadArguments(f"Function '{name.lower()}' does not accept parameters "
+                                   f"({', '.join(str(t) if t else 'null' for t in types)}).")
+            result = known[0]
+            for t in known[1:]:
+                result = T.common_numeric(result, t)
+            return result, [result] * len(types)
+        target = first
+        for t in known:
+            if t.base == "STRING" and first.base in ("DATE", "TIME", "TIMESTAMP"):
+                continue
+            if t.base in ("DATE", "TIME", "TIMESTAMP") and first.base == "STRING":
+                target = t
+                continue
+            if t.base != first.base:
+                raise BadArguments(f"Function '{name.lower()}' does not accept parameters "
+                                   f"({', '.join(str(t) if t else 'null' for t in types)}).")
+        return target, [target] * len(types)
+    return resolve
+
+
+def _extreme(largest):
+    def evaluate(values, n):
+        arrays = [broadcast(v, n) for v in values]
+        kernel = pc.max_element_wise if largest else pc.min_element_wise
+        return kernel(*arrays, skip_nulls=True)
+    return evaluate
+
+
+fn("GREATEST", "MATHEMATICAL", "The largest of its arguments, ignoring NULLs.", _comparable_type("GREATEST"),
+   _extreme(True), "GREATEST(a, b, ...) -> the arguments' type")
+fn("LEAST", "MATHEMATICAL", "The smallest of its arguments, ignoring NULLs.", _comparable_type("LEAST"),
+   _extreme(False), "LEAST(a, b, ...) -> the arguments' type")
+
+
+def _geo_distance(lat1, lon1, lat2, lon2, unit="KM"):
+    radius = {"KM": 6371.0, "KILOMETERS": 6371.0, "MI": 3959.0, "MILES": 3959.0}.get(str(unit).upper())
+    if radius is None:
+        raise ValueError("unit must be KM or MI")
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * radius * math.asin(math.sqrt(a))
+
+
+fn("GEO_DISTANCE", "", "The great-circle distance between two points, in KM (default) or MI.",
+   overloads(sig(D, D, D, D, ret=D), sig(D, D, D, D, S, ret=D)),
+   per_row(lambda *a: _geo_distance(*[float(x) if not isinstance(x, str) else x for x in a])),
+   "GEO_DISTANCE(lat1, lon1, lat2, lon2 [, unit])")
+fn("GENERATE_SERIES", "ARRAY", "An array of numbers from start to end, by step.",
+   overloads(sig(I, I, ret=T.array(I)), sig(L, L, ret=T.array(L)), sig(I, I, I, ret=T.array(I)),
+             sig(L, L, I, ret=T.array(L))),
+   per_row(lambda a, b, step=None: list(range(a, b + (1 if (step or (1 if b >= a else -1)) > 0 else -1),
+                                              step or (1 if b >= a else -1)))),
+   "GENERATE_SERIES(start, end [, step])")
+
+
+# ---------------------------------------------------------------- strings
+
+def _str1(name, kernel, description, ret=S):
+    fn(name, "STRING", description, overloads(sig(S, ret=ret)), lambda v, n: kernel(v[0]), f"{name}(s STRING)")
+
+
+_str1("UCASE", pc.utf8_upper, "Upper case.")
+_str1("LCASE", pc.utf8_lower, "Lower case.")
+_str1("TRIM", lambda s: pc.utf8_trim(s, " \t\n\r\x0b\x0c"), "Removes leading and trailing whitespace.")
+fn("LEN", "STRING", "The length of a string, or of bytes.",
+   overloads(sig(S, ret=I), sig(BY, ret=I)),
+   lambda v, n: pc.utf8_length(v[0]) if pa.types.is_string(v[0].type) else pc.binary_length(v[0]),
+   "LEN(s STRING) -> INTEGER", "LEN(b BYTES) -> INTEGER")
+
+
+def _initcap(s):
+    return re.sub(r"(^|\s)(\S)", lambda m: m.group(1) + m.group(2).upper(), s.lower())
+
+
+fn("INITCAP", "STRING", "Capitalizes the first letter of each word.", overloads(sig(S, ret=S)),
+   per_row(_initcap), "INITCAP(s STRING)")
+
+
+def _concat(values, n):
+    arrays = [pc.fill_null(broadcast(v, n), b"" if pa.types.is_binary(v.type) else "") for v in values]
+    all_null = None
+    for v in values:
+        null = pc.is_null(broadcast(v, n))
+        all_null = null if all_null is None else pc.and_(all_null, null)
+    joined = pc.binary_join_element_wise(*arrays, b"" if pa.types.is_binary(arrays[0].type) else "")
+    return pc.if_else(all_null, pa.scalar(None, joined.type), joined)
+
+
+fn("CONCAT", "STRING", "Concatenates strings (or bytes), skipping NULLs.",
+   overloads(sig(S, ret=S, variadic=True), sig(BY, ret=BY, variadic=True)), _concat, "CONCAT(s STRING, ...)")
+
+
+def _concat_ws(values, n):
+    out = []
+    for sep, *parts in rows(values, n):
+        out.append(None if sep is None else sep.join(p for p in parts if p is not None))
+    return out
+
+
+fn("CONCAT_WS", "STRING", "Concatenates with a separator, skipping NULLs.",
+   overloads(sig(S, S, ret=S, variadic=True), sig(BY, BY, ret=BY, variadic=True)), _concat_ws,
+   "CONCAT_WS(separator, s, ...)")
+
+
+def _substring(s, start, length=None):
+    begin = start - 1 if start > 0 else max(len(s) + start, 0)
+    if start == 0:
+        begin = 0
+    return s[begin:] if length is None else s[begin:begin + max(length, 0)]
+
+
+fn("SUBSTRING", "STRING", "A substring by 1-based position and optional length.",
+   overloads(sig(S, I, ret=S), sig(S, I, I, ret=S), sig(BY, I, ret=BY), sig(BY, I, I, ret=BY)),
+   per_row(_substring), "SUBSTRING(s, position [, length])")
+
+
+def _replace(s, old, new):
+    return s.replace(old, new)
+
+
+fn("REPLACE", "STRING", "Replaces every occurrence of a substring.", overloads(sig(S, S, S, ret=S)),
+   per_row(_replace), "REPLACE(s, old, new)")
+
+
+def _instr(s, sub, position=1, occurrence=1):
+    if position < 0:
+        end = len(s) + position + 1
+        index = end
+        for _ in range(occurrence):
+            index = s.rfind(sub, 0, index + len(sub) - 1 if index < end else end)
+            if index < 0:
+                return 0
+            end = index
+        return index + 1
+    index = position - 2
+    for _ in range(occurrence):
+        index = s.find(sub, index + 1)
+        if index < 0:
+            return 0
+    return index + 1
+
+
+fn("INSTR", "STRING", "The 1-based position of a substring (0 when absent).",
+   overloads(sig(S, S, ret=I), sig(S, S, I, ret=I), sig(S, S, I, I, ret=I)), per_row(_instr),
+   "INSTR(s, sub [, position [, occurrence]])")
+
+
+def _pad(left):
+    def pad(s, length, filler):
+        if length < 0 or (not filler and len(s) < length):
+            return None
+        if len(s) >= length:
+            return s[:length]
+        needed = length - len(s)
+        fill = (filler * (needed // len(filler) + 1))[:needed]
+        return fill + s if left else s + fill
+    return pad
+
+
+fn("LPAD", "STRING", "Pads on the left to a length.", overloads(sig(S, I, S, ret=S), sig(BY, I, BY, ret=BY)),
+   per_row(_pad(True)), "LPAD(s, length, padding)")
+fn("RPAD", "STRING", "Pads on the right to a length.", overloads(sig(S, I, S, ret=S), sig(BY, I, BY, ret=BY)),
+   per_row(_pad(False)), "RPAD(s, length, padding)")
+
+
+def _mask_char(c, upper="X", lower="x", digit="n", other="-"):
+    if c.isupper():
+        return upper if upper is not None else c
+    if c.islower():
+        return lower if lower is not None else c
+    if c.isdigit():
+        return digit if digit is not None else c
+    return other if other is not None else c
+
+
+def _masker(kind):
+    def mask(s, *args):
+        if kind == "ALL":
+            chars = args
+            return "".join(_mask_char(c, *chars) for c in s)
+        n, chars = args[0], args[1:]
+        if n < 0:
+            raise ValueError("negative length")
+        if kind == "LEFT":
+            return "".join(_mask_char(c, *chars) for c in s[:n]) + s[n:]
+        if kind == "RIGHT":
+            return s[:max(len(s) - n, 0)] + "".join(_mask_char(c, *chars) for c in s[max(len(s) - n, 0):])
+        if kind == "KEEP_LEFT":
+            return s[:n] + "".join(_mask_char(c, *chars) for c in s[n:])
+        return "".join(_mask_char(c, *chars) for c in s[:max(len(s) - n, 0)]) + s[max(len(s) - n, 0):]
+    return lambda values, n: [None if args[0] is None else mask(*args) for args in rows(values, n)]
+
+
+fn("MASK", "STRING", "Masks letters, digits and other characters.",
+   overloads(sig(S, ret=S), sig(S, S, ret=S), sig(S, S, S, ret=S), sig(S, S, S, S, ret=S), sig(S, S, S, S, S, ret=S)),
+   _masker("ALL"), "MASK(s [, upper, lower, digit, other])")
+for _name, _kind in [("MASK_LEFT", "LEFT"), ("MASK_RIGHT", "RIGHT"), ("MASK_KEEP_LEFT", "KEEP_LEFT"),
+                     ("MASK_KEEP_RIGHT", "KEEP_RIGHT")]:
+    fn(_name, "STRING", f"Masks characters ({_kind.lower().replace('_', ' ')}).",
+       overloads(*[sig(S, I, *([S] * k), ret=S) for k in range(5)]), _masker(_kind),
+       f"{_name}(s, n [, upper, lower, digit, other])")
+
+
+def _chr(code):
+    if isinstance(code, str):
+        if not re.fullmatch(r"\\u[0-9a-fA-F]{4}", code):
+            return None
+        return chr(int(code[2:], 16))
+    return chr(code) if 0 <= code <= 0x10FFFF else None
+
+
+fn("CHR", "STRING", "The character with a code point (or a '\\uXXXX' string).",
+   overloads(sig(I, ret=S), sig(S, ret=S)), per_row(_chr), "CHR(code INTEGER)", "CHR(code STRING)")
+fn("UUID", "STRING", "A random UUID, or the UUID in 16 bytes.", overloads(sig(ret=S), sig(BY, ret=S)),
+   lambda v, n: [str(uuid_module.uuid4()) for _ in range(n)] if not v else
+   per_row(lambda b: str(uuid_module.UUID(bytes=b)))(v, n), "UUID() -> STRING")
+fn("MD5", "STRING", "The hex MD5 digest of a string.", overloads(sig(S, ret=S)),
+   per_row(lambda s: hashlib.md5(s.encode()).hexdigest()), "MD5(s STRING)")
+
+_ENCODINGS = {"hex", "utf8", "ascii", "base64"}
+
+
+def _to_bytes(s, encoding):
+    encoding = encoding.lower()
+    if encoding == "hex":
+        return bytes.fromhex(s)
+    if encoding == "base64":
+        return base64.b64decode(s, validate=True)
+    if encoding == "utf8":
+        return s.encode("utf-8")
+    if encoding == "ascii":
+        return s.encode("ascii")
+    raise ValueError(encoding)
+
+
+def _from_bytes(b, encoding):
+    encoding = encoding.lower()
+    if encoding == "hex":
+        return b.hex().upper()
+    if encoding == "base64":
+        return base64.b64encode(b).decode()
+    if encoding == "utf8":
+        return b.decode("utf-8")
+    if encoding == "ascii":
+        return b.decode("ascii")
+    raise ValueError(encoding)
+
+
+fn("TO_BYTES", "CONVERSIONS", "A string as bytes, in hex, utf8, ascii or base64.", overloads(sig(S, S, ret=BY)),
+   per_row(_to_bytes), "TO_BYTES(s, encoding)")
+fn("FROM_BYTES", "CONVERSIONS", "Bytes as a string, in hex, utf8, ascii or base64.", overloads(sig(BY, S, ret=S)),
+   per_row(_from_bytes), "FROM_BYTES(b, encoding)")
+fn("ENCODE", "STRING", "Re-encodes a string from one encoding (hex, utf8, ascii, base64) to another.",
+   overloads(sig(S, S, S, ret=S)), per_row(lambda s, a, b: _from_bytes(_to_bytes(s, a), b)),
+   "ENCODE(s, from, to)")
+
+
+def _int_from_bytes(width, kind):
+    def convert(b, order="BIG_ENDIAN"):
+        if len(b) != width:
+            raise ValueError("wrong length")
+        data = b if order.upper() == "BIG_ENDIAN" else b[::-1]
+        if kind == "double":
+            import struct
+
+            return struct.unpack(">d", data)[0]
+        return int.from_bytes(data, "big", signed=True)
+    return convert
+
+
+fn("INT_FROM_BYTES", "CONVERSIONS", "A 4-byte integer.", overloads(sig(BY, ret=I), sig(BY, S, ret=I)),
+   per_row(_int_from_bytes(4, "int")), "INT_FROM_BYTES(b [, byte_order])")
+fn("BIGINT_FROM_BYTES", "CONVERSIONS", "An 8-byte integer.", overloads(sig(BY, ret=L), sig(BY, S, ret=L)),
+   per_row(_int_from_bytes(8, "int")), "BIGINT_FROM_BYTES(b [, byte_order])")
+fn("DOUBLE_FROM_BYTES", "CONVERSIONS", "An 8-byte double.", overloads(sig(BY, ret=D), sig(BY, S, ret=D)),
+   per_row(_int_from_bytes(8, "double")), "DOUBLE_FROM_BYTES(b [, byte_order])")
+
+
+def _java_regex(pattern: str) -> str:
+    """Java regex syntax mostly matches Python's; possessive and named-group spellings differ."""
+    return pattern.replace("(?<", "(?P<").replace("(?P<=", "(?<=").replace("(?P<!", "(?<!")
+
+
+fn("REGEXP_EXTRACT", "REGULAR_EXPRESSION", "The first match of a pattern (or of one of its groups).",
+   overloads(sig(S, S, ret=S), sig(S, S, I, ret=S)),
+   per_row(lambda p, s, g=0: (lambda m: m.group(g) if m else None)(re.search(_java_regex(p), s))),
+   "REGEXP_EXTRACT(pattern, s [, group])")
+fn("REGEXP_EXTRACT_ALL", "REGULAR_EXPRESSION", "Every match of a pattern (or of one of its groups).",
+   overloads(sig(S, S, ret=T.array(S)), sig(S, S, I, ret=T.array(S))),
+   per_row(lambda p, s, g=0: [m.group(g) for m in re.finditer(_java_regex(p), s)]),
+   "REGEXP_EXTRACT_ALL(pattern, s [, group])")
+fn("REGEXP_REPLACE", "REGULAR_EXPRESSION", "Replaces every match of a pattern.", overloads(sig(S, S, S, ret=S)),
+   per_row(lambda s, p, r: re.sub(_java_regex(p), re.sub(r"\$(\d)", r"\\\1", r), s)),
+   "REGEXP_REPLACE(s, pattern, replacement)")
+fn("REGEXP_SPLIT_TO_ARRAY", "REGULAR_EXPRESSION", "Splits a string around matches of a pattern.",
+   overloads(sig(S, S, ret=T.array(S))), per_row(lambda s, p: re.split(_java_regex(p), s)),
+   "REGEXP_SPLIT_TO_ARRAY(s, pattern)")
+
+
+def _split(s, delimiter):
+    if delimiter == "" or delimiter == b"":
+        return list(s) if isinstance(s, str) else [bytes([c]) for c in s]
+    return s.split(delimiter)
+
+
+fn("SPLIT", "STRING", "Splits a string (or bytes) around a delimiter.",
+   overloads(sig(S, S, ret=T.array(S)), sig(BY, BY, ret=T.array(BY))), per_row(_split), "SPLIT(s, delimiter)")
+
+
+def _split_to_map(s, entry, kv):
+    result = {}
+    for part in s.split(entry):
+        if kv in part:
+            k, v = part.split(kv, 1)
+            result[k] = v
+    return list(result.items())
+
+
+fn("SPLIT_TO_MAP", "STRING", "Splits 'k1=v1,k2=v2' into a map.", overloads(sig(S, S, S, ret=T.map_of(S, S))),
+   per_row(_split_to_map), "SPLIT_TO_MAP(s, entry_delimiter, kv_delimiter)")
+
+
+# ---------------------------------------------------------------- nulls and conditionals
+
+def _coalesce_type(types):
+    common = T.common_type(types)
+    if common is None:
+        if all(t is None for t in types):
+            return T.STRING, [T.STRING] * len(types)
+        raise BadArguments()
+    return common, [common] * len(types)
+
+
+def _coalesce(values, n):
+    if len(values) == 1:
+        return broadcast(values[0], n)
+    return pc.coalesce(*[broadcast(v, n) for v in values])
+
+
+register("COALESCE", "CONDITIONAL", "The first argument that is not NULL.", _coalesce_type, _coalesce,
+         ("COALESCE(a, b, ...)",))
+register("IFNULL", "CONDITIONAL", "The second argument when the first is NULL.",
+         lambda types: _coalesce_type(types) if len(types) == 2 else (_ for _ in ()).throw(BadArguments()),
+         _coalesce, ("IFNULL(a, b)",))
+
+
+def _nullif(values, n):
+    a, b = broadcast(values[0], n), broadcast(values[1], n)
+    equal = pc.fill_null(pc.equal(a, b), False)
+    return pc.if_else(equal, pa.scalar(None, a.type), a)
+
+
+register("NULLIF", "CONDITIONAL", "NULL when both arguments are equal, else the first.",
+         lambda types: ((types[0] or types[1] or T.STRING), [types[0] or types[1]] * 2) if len(types) == 2
+         else (_ for _ in ()).throw(BadArguments()), _nullif, ("NULLIF(a, b)",))
+fn("AS_VALUE", "", "Copies a key column into the value.", overloads(sig(ANY, ret=first_type)),
+   lambda v, n: broadcast(v[0], n), "AS_VALUE(key)")
+
+
+# ---------------------------------------------------------------- collections
+
+fn("ARRAY_LENGTH", "ARRAY", "The number of elements.", overloads(sig(ARRAY, ret=I)),
+   lambda v, n: pc.list_value_length(v[0]), "ARRAY_LENGTH(a ARRAY)")
+fn("ARRAY_CONTAINS", "ARRAY", "Whether an array holds a value.", overloads(sig(ARRAY, ANY, ret=B)),
+   lambda v, n: [None if a is None else x in a for a, x in rows(v, n)], "ARRAY_CONTAINS(a, value)")
+
+
+def _distinct(a):
+    out = []
+    for x in a:
+        if x not in out:
+            out.append(x)
+    return out
+
+
+def _sortable(x):
+    return (x is None, x)
+
+
+fn("ARRAY_DISTINCT", "ARRAY", "The distinct elements, in order of first appearance.",
+   overloads(sig(ARRAY, ret=arrays_type)), per_row(_distinct), "ARRAY_DISTINCT(a)")
+fn("ARRAY_EXCEPT", "ARRAY", "The distinct elements of a that are not in b.",
+   overloads(sig(ARRAY, ARRAY, ret=arrays_type)), per_row(lambda a, b: [x for x in _distinct(a) if x not in b]),
+   "ARRAY_EXCEPT(a, b)")
+fn("ARRAY_INTERSECT", "ARRAY", "The distinct elements in both arrays.",
+   overloads(sig(ARRAY, ARRAY, ret=arrays_type)), per_row(lambda a, b: [x for x in _distinct(a) if x in b]),
+   "ARRAY_INTERSECT(a, b)")
+fn("ARRAY_UNION", "ARRAY", "The distinct elements of either array.",
+   overloads(sig(ARRAY, ARRAY, ret=arrays_type)), per_row(lambda a, b: _distinct(a + b)), "ARRAY_UNION(a, b)")
+fn("ARRAY_CONCAT", "ARRAY", "The elements of a, then of b.", overloads(sig(ARRAY, ARRAY, ret=arrays_type)),
+   lambda v, n: [None if a is None and b is None else (a or []) + (b or []) for a, b in rows(v, n)],
+   "ARRAY_CONCAT(a, b)")
+fn("ARRAY_REMOVE", "ARRAY", "The array without every element equal to a value.",
+   overloads(sig(ARRAY, ANY, ret=arrays_type)),
+   lambda v, n: [None if a is None else [e for e in a if e != x] for a, x in rows(v, n)], "ARRAY_REMOVE(a, value)")
+fn("ARRAY_MAX", "ARRAY", "The largest element, ignoring NULLs.", overloads(sig(ARRAY, ret=element_type)),
+   per_row(lambda a: max((x for x in a if x is not None), default=None)), "ARRAY_MAX(a)")
+fn("ARRAY_MIN", "ARRAY", "The smallest element, ignoring NULLs.", overloads(sig(ARRAY, ret=element_type)),
+   per_row(lambda a: min((x for x in a if x is not None), default=None)), "ARRAY_MIN(a)")
+
+
+def _array_sort(a, direction="ASC"):
+    present = sorted(x for x in a if x is not None)
+    if direction.upper() == "DESC":
+        present.reverse()
+    return present + [None] * (len(a) - len(present))
+
+
+fn("ARRAY_SORT", "ARRAY", "The elements sorted ASC (default) or DESC, NULLs last.",
+   overloads(sig(ARRAY, ret=arrays_type), sig(ARRAY, S, ret=arrays_type)), per_row(_array_sort),
+   "ARRAY_SORT(a [, direction])")
+
+
+def _array_join(values, n):
+    out = []
+    for a, *sep in rows(values, n):
+        delimiter = sep[0] if sep else ","
+        if a is None:
+            out.append(None)
+            continue
+        out.append((delimiter or "").join("null" if x is None else _text(x) for x in a))
+    return out
+
+
+def _text(x):
+    from ksql.planner.values import format_value
+
+    return x if isinstance(x, str) else format_value(x)
+
+
+fn("ARRAY_JOIN", "ARRAY", "The elements as text, joined by a delimiter (default ',').",
+   overloads(sig(ARRAY, ret=S), sig(ARRAY, S, ret=S)), _array_join, "ARRAY_JOIN(a [, delimiter])")
+
+
+def _slice(a, start, end):
+    return a[start - 1:end] if start >= 1 and end >= start else None
+
+
+fn("SLICE", "ARRAY", "Elements from a 1-based start to an end position, inclusive.",
+   overloads(sig(ARRAY, I, I, ret=arrays_type)), per_row(_slice), "SLICE(a, from, to)")
+
+
+def _map_type(types):
+    t = types[0]
+    return t if t is not None else T.map_of(S, S)
+
+
+fn("MAP_KEYS", "MAP", "The keys of a map.", overloads(sig(MAP, ret=lambda t: T.array(t[0].params[0] if t[0] else S))),
+   per_row(lambda m: [k for k, _ in m]), "MAP_KEYS(m)")
+fn("MAP_VALUES", "MAP", "The values of a map.",
+   overloads(sig(MAP, ret=lambda t: T.array(t[0].params[1] if t[0] else S))),
+   per_row(lambda m: [v for _, v in m]), "MAP_VALUES(m)")
+
+
+def _map_union(a, b):
+    merged = dict(a or [])
+    merged.update(dict(b or []))
+    return list(merged.items())
+
+
+fn("MAP_UNION", "MAP", "Both maps' entries; the second wins on equal keys.", overloads(sig(MAP, MAP, ret=_map_type)),
+   lambda v, n: [None if a is None and b is None else _map_union(a, b) for a, b in rows(v, n)], "MAP_UNION(a, b)")
+
+
+def _as_map_type(types):
+    keys, values = types
+    return T.map_of(S, values.params[0] if values is not None else S)
+
+
+fn("AS_MAP", "MAP", "A map from an array of keys and an array of values.",
+   overloads(sig(ARRAY, ARRAY, ret=_as_map_type)), per_row(lambda k, v: list(dict(zip(k, v)).items())),
+   "AS_MAP(keys, values)")
+
+
+def _entries_type(types):
+    value = types[0].params[1] if types[0] is not None else S
+    return T.array(T.struct([("K", S), ("V", value)]))
+
+
+fn("ENTRIES", "MAP", "The entries of a map as an array of STRUCT<K, V>, optionally sorted by key.",
+   overloads(sig(MAP, B, ret=_entries_type)),
+   per_row(lambda m, ordered: [{"K": k, "V": v} for k, v in (sorted(m) if ordered else m)]), "ENTRIES(m, sorted)")
+fn("ELT", "STRING", "The n-th of the following arguments (1-based).", overloads(sig(I, S, ret=S, variadic=True)),
+   lambda v, n: [None if args[0] is None or not 1 <= args[0] < len(args) else args[args[0]]
+                 for args in rows(v, n)], "ELT(n, s1, s2, ...)")
+fn("FIELD", "STRING", "The 1-based position of a string among the following arguments (0 if absent).",
+   overloads(sig(S, S, ret=I, variadic=True)),
+   lambda v, n: [0 if args[0] is None else next((i for i, x in enumerate(args[1:], 1) if x == args[0]), 0)
+                 for args in rows(v, n)], "FIELD(s, s1, s2, ...)")
+
+
+# ---------------------------------------------------------------- JSON
+
+def _json_path(document, path):
+    if not path.startswith("$"):
+        raise ValueError("path must start with $")
+    node = document
+    for part in re.findall(r"\.([^.\[\]]+)|\[['\"]?([^\]'\"]+)['\"]?\]", path[1:]):
+        key = part[0] or part[1]
+        if isinstance(node, dict):
+            if key not in node:
+                return None
+            node = node[key]
+        elif isinstance(node, list):
+            try:
+                node = node[int(key)]
+            except (ValueError, IndexError):
+                return None
+        else:
+            return None
+    return node
+
+
+def _extract_json_field(text, path):
+    try:
+        value = _json_path(orjson.loads(text), path)
+    except orjson.JSONDecodeError:
+        return None
+    if value is None:
+        return None
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+
+fn("EXTRACTJSONFIELD", "JSON", "The value at a JSONPath in a JSON string.", overloads(sig(S, S, ret=S)),
+   per_row(_extract_json_field), "EXTRACTJSONFIELD(json, path)")
+
+
+def _is_json(text):
+    try:
+        orjson.loads(text)
+        return True
+    except orjson.JSONDecodeError:
+        return False
+
+
+fn("IS_JSON_STRING", "JSON", "Whether a string is valid JSON.", overloads(sig(S, ret=B)),
+   lambda v, n: [False if s is None else _is_json(s) for (s,) in rows(v, n)], "IS_JSON_STRING(s)")
+
+
+def _json_loads(text):
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return _INVALID
+
+
+_INVALID = object()
+
+
+def _json_array_length(text):
+    value = _json_loads(text)
+    return len(value) if isinstance(value, list) else None
+
+
+fn("JSON_ARRAY_LENGTH", "JSON", "The length of a JSON array.", overloads(sig(S, ret=I)),
+   per_row(_json_array_length), "JSON_ARRAY_LENGTH(json)")
+
+
+def _json_keys(text):
+    value = _json_loads(text)
+    return list(value) if isinstance(value, dict) else None
+
+
+fn("JSON_KEYS", "JSON", "The keys of a JSON object.", overloads(sig(S, ret=T.array(S))), per_row(_json_keys),
+   "JSON_KEYS(json)")
+
+
+def _json_records(text):
+    value = _json_loads(text)
+    if not isinstance(value, dict):
+        return None
+    return [(k, orjson.dumps(v).decode()) for k, v in value.items()]
+
+
+fn("JSON_RECORDS", "JSON", "The entries of a JSON object, values as JSON text.",
+   overloads(sig(S, ret=T.map_of(S, S))), per_row(_json_records), "JSON_RECORDS(json)")
+
+
+def _json_items(text):
+    value = _json_loads(text)
+    return [orjson.dumps(v).decode() for v in value] if isinstance(value, list) else None
+
+
+fn("JSON_ITEMS", "JSON", "The items of a JSON array, as JSON text.", overloads(sig(S, ret=T.array(S))),
+   per_row(_json_items), "JSON_ITEMS(json)")
+
+
+def _json_concat(*texts):
+    values = [_json_loads(t) for t in texts]
+    if any(v is _INVALID for v in values):
+        return None
+    if all(isinstance(v, dict) for v in values):
+        merged = {}
+        for v in values:
+            merged.update(v)
+        return orjson.dumps(merged).decode()
+    merged = []
+    for v in values:
+        merged += v if isinstance(v, list) else [v]
+    return orjson.dumps(merged).decode()
+
+
+fn("JSON_CONCAT", "JSON", "Merges JSON objects, or concatenates JSON arrays.", overloads(sig(S, ret=S, variadic=True)),
+   per_row(_json_concat), "JSON_CONCAT(json, ...)")
+
+
+def _json_array_contains(text, value):
+    array = _json_loads(text)
+    if not isinstance(array, list):
+        return False
+    return any(type(x) is type(value) and x == value or (isinstance(x, (int, float)) and not isinstance(x, bool)
+                                                         and isinstance(value, (int, float)) and x == value)
+               for x in array)
+
+
+fn("JSON_ARRAY_CONTAINS", "JSON", "Whether a JSON array holds a value.", overloads(sig(S, ANY, ret=B)),
+   lambda v, n: [False if t is None else _json_array_contains(t, x) for t, x in rows(v, n)],
+   "JSON_ARRAY_CONTAINS(json, value)")
+
+
+def _to_json_string(values, n, sql_type=None):
+    from ksql.runtime.serdes import python_to_json_value
+
+    return [None if x is None else orjson.dumps(python_to_json_value(x, sql_type), default=_json_default).decode()
+            for (x,) in rows(values, n)]
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    return str(value)
+
+
+def _to_json_resolve(types):
+    if len(types) != 1:
+        raise BadArguments()
+    return S, [None]
+
+
+register("TO_JSON_STRING", "JSON", "Any value as JSON text.", _to_json_resolve,
+         lambda v, n: _to_json_string(v, n, T.from_arrow(v[0].type) if not pa.types.is_null(v[0].type) else None),
+         ("TO_JSON_STRING(value)",))
+
+
+# ---------------------------------------------------------------- URLs
+
+def _url(part):
+    def extract(url):
+        parsed = urllib.parse.urlsplit(url)
+        if part == "host":
+            return parsed.hostname
+        if part == "port":
+            return parsed.port
+        if part == "path":
+            return parsed.path or None if parsed.path else ""
+        if part == "protocol":
+            return parsed.scheme or None
+        if part == "query":
+            return parsed.query or None
+        return parsed.fragment or None
+    return extract
+
+
+for _part, _ret in [("HOST", S), ("PORT", I), ("PATH", S), ("PROTOCOL", S), ("QUERY", S), ("FRAGMENT", S)]:
+    fn(f"URL_EXTRACT_{_part}", "URL", f"The {_part.lower()} of a URL.", overloads(sig(S, ret=_ret)),
+       per_row(_url(_part.lower())), f"URL_EXTRACT_{_part}(url)")
+
+
+def _url_parameter(url, name):
+    values = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query, keep_blank_values=True).get(name)
+    return values[0] if values else None
+
+
+fn("URL_EXTRACT_PARAMETER", "URL", "The first value of a query parameter.", overloads(sig(S, S, ret=S)),
+   per_row(_url_parameter), "URL_EXTRACT_PARAMETER(url, name)")
+fn("URL_ENCODE_PARAM", "URL", "Escapes a value for a URL query.", overloads(sig(S, ret=S)),
+   per_row(lambda s: urllib.parse.quote_plus(s)), "URL_ENCODE_PARAM(s)")
+fn("URL_DECODE_PARAM", "URL", "Unescapes a URL query value.", overloads(sig(S, ret=S)),
+   per_row(lambda s: urllib.parse.unquote_plus(s)), "URL_DECODE_PARAM(s)")
