@@ -192,6 +192,7 @@ class KsqlEngine:
 
     def _source_from_create(self, stmt: ast.CreateSource, text: str) -> DataSource:
         props = _normalize_properties(stmt.properties)
+        self._formats(props)  # an unknown format is the first thing to report
         if not stmt.columns:
             raise KsqlStatementError(
                 f"The statement does not define any columns. Column definitions are required unless the "
@@ -257,9 +258,11 @@ class KsqlEngine:
 
     def _formats(self, props: dict, defaults: DataSource | None = None) -> tuple[str, str]:
         both = props.get("FORMAT")
-        if both is not None and ("KEY_FORMAT" in props or "VALUE_FORMAT" in props):
-            raise KsqlStatementError(
-                "Cannot supply both 'FORMAT' and 'KEY_FORMAT' or 'VALUE_FORMAT' properties.")
+        for which in ("KEY_FORMAT", "VALUE_FORMAT"):
+            if both is not None and which in props:
+                raise KsqlStatementError(
+                    f"Cannot supply both '{which}' and 'FORMAT' properties, as 'FORMAT' sets both key and value "
+                    f"formats. Either use just 'FORMAT', or use 'KEY_FORMAT' and 'VALUE_FORMAT'.")
         key_format = props.get("KEY_FORMAT", both)
         value_format = props.get("VALUE_FORMAT", both)
         if key_format is None:
@@ -272,7 +275,13 @@ class KsqlEngine:
             raise KsqlStatementError(
                 "Statement is missing the 'VALUE_FORMAT' property from the WITH clause. "
                 "Either provide one or set a default via the 'ksql.persistence.default.format.value' config.")
-        return str(key_format).upper(), str(value_format).upper()
+        key_format, value_format = str(key_format).upper(), str(value_format).upper()
+        from ksql.runtime.serdes import KNOWN_FORMATS
+
+        for name in (key_format, value_format):
+            if name not in KNOWN_FORMATS:
+                raise KsqlStatementError(f"Unknown format: {name}")
+        return key_format, value_format
 
     def _exec_DropSource(self, stmt: ast.DropSource, text: str, session: Session):
         source = self.metastore.get(stmt.name)

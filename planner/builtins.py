@@ -465,20 +465,20 @@ def _to_bytes(s, encoding):
     if encoding == "utf8":
         return s.encode("utf-8")
     if encoding == "ascii":
-        return s.encode("ascii")
+        return s.encode("ascii", errors="replace")  # Java writes '?' for what ASCII cannot hold
     raise ValueError(encoding)
 
 
-def _from_bytes(b, encoding):
+def _from_bytes(b, encoding, upper_hex=True):
     encoding = encoding.lower()
     if encoding == "hex":
-        return b.hex().upper()
+        return b.hex().upper() if upper_hex else b.hex()
     if encoding == "base64":
         return base64.b64encode(b).decode()
     if encoding == "utf8":
-        return b.decode("utf-8")
+        return b.decode("utf-8", errors="replace")
     if encoding == "ascii":
-        return b.decode("ascii")
+        return b.decode("ascii", errors="replace")
     raise ValueError(encoding)
 
 
@@ -487,7 +487,7 @@ fn("TO_BYTES", "CONVERSIONS", "A string as bytes, in hex, utf8, ascii or base64.
 fn("FROM_BYTES", "CONVERSIONS", "Bytes as a string, in hex, utf8, ascii or base64.", overloads(sig(BY, S, ret=S)),
    per_row(_from_bytes), "FROM_BYTES(b, encoding)")
 fn("ENCODE", "STRING", "Re-encodes a string from one encoding (hex, utf8, ascii, base64) to another.",
-   overloads(sig(S, S, S, ret=S)), per_row(lambda s, a, b: _from_bytes(_to_bytes(s, a), b)),
+   overloads(sig(S, S, S, ret=S)), per_row(lambda s, a, b: _from_bytes(_to_bytes(s, a), b, upper_hex=False)),
    "ENCODE(s, from, to)")
 
 
@@ -857,7 +857,7 @@ fn("JSON_ARRAY_CONTAINS", "JSON", "Whether a JSON array holds a value.", overloa
 def _to_json_string(values, n, sql_type=None):
     from ksql.runtime.serdes import python_to_json_value
 
-    return [None if x is None else orjson.dumps(python_to_json_value(x, sql_type), default=_json_default).decode()
+    return ["null" if x is None else orjson.dumps(python_to_json_value(x, sql_type), default=_json_default).decode()
             for (x,) in rows(values, n)]
 
 

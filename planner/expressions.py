@@ -135,6 +135,10 @@ def cast_to(compiled: Compiled, target: SqlType) -> Compiled:
     inner = compiled.evaluate
     if source is None:
         return Compiled(target, lambda batch: pa.scalar(None, arrow_type), True)
+    if target.base in ("ARRAY", "MAP", "STRUCT") and source.base != target.base:
+        raise KsqlStatementError(f"Cast of {source} to {target} is not supported")
+    if target.base in ("ARRAY", "MAP", "STRUCT"):
+        return Compiled(target, lambda batch: _cast_nested(inner(batch), source, target), compiled.constant)
     if target.base == "STRING":
         return Compiled(target, lambda batch: _to_string(inner(batch), source), compiled.constant)
     if source.base == "STRING" and target.base in ("BYTES", "TIMESTAMP", "DATE", "TIME"):
@@ -155,6 +159,38 @@ def cast_to(compiled: Compiled, target: SqlType) -> Compiled:
     if target.base == "DECIMAL":
         return Compiled(target, lambda batch: _to_decimal(inner(batch), source, target), compiled.constant)
     return Compiled(target, lambda batch: pc.cast(inner(batch), arrow_type, safe=False), compiled.constant)
+
+
+def _cast_nested(value, source: SqlType, target: SqlType):
+    """ARRAY/MAP/STRUCT to another shape of the same kind: elements, values and fields cast
+    one by one (struct fields by name; missing ones are NULL)."""
+    array = value if isinstance(value, pa.Array) else broadcast(value, 1)
+    if target.base == "ARRAY":
+        flat = array.flatten()
+        element = cast_to(Compiled(source.params[0], lambda b: flat), target.params[0])
+        values = element.column(pa.RecordBatch.from_arrays([flat], names=["v"]))
+        offsets = array.offsets
+        result = pa.ListArray.from_arrays(offsets, values, type=T.to_arrow(target), mask=array.is_null())
+    elif target.base == "MAP":
+        keys, items = array.keys, array.items
+        k = cast_to(Compiled(source.params[0], lambda b: keys), target.params[0])
+        v = cast_to(Compiled(source.params[1], lambda b: items), target.params[1])
+        k_values = k.column(pa.RecordBatch.from_arrays([keys], names=["k"]))
+        v_values = v.column(pa.RecordBatch.from_arrays([items], names=["v"]))
+        result = pa.MapArray.from_arrays(array.offsets, k_values, v_values, type=T.to_arrow(target),
+                                         mask=array.is_null())
+    else:
+        fields = []
+        for name, field_type in target.params:
+            source_type = source.field(name)
+            if source_type is None:
+                fields.append(pa.nulls(len(array), T.to_arrow(field_type)))
+                continue
+            column = pc.struct_field(array, [name])
+            compiled = cast_to(Compiled(source_type, lambda b, c=column: c), field_type)
+            fields.append(compiled.column(pa.RecordBatch.from_arrays([column], names=["f"])))
+        result = pa.StructArray.from_arrays(fields, names=[n for n, _ in target.params], mask=array.is_null())
+    return result if isinstance(value, pa.Array) else result[0]
 
 
 def _to_decimal(value, source: SqlType, target: SqlType):
@@ -347,6 +383,8 @@ def _arithmetic_type(op: str, a: SqlType, b: SqlType) -> SqlType:
     return T.decimal(min(precision, 38), min(scale, 38))
 
 
+_OPERATOR_NAMES = {"=": "EQUAL", "<>": "NOT_EQUAL", "<": "LESS_THAN", "<=": "LESS_THAN_OR_EQUAL",
+                   ">": "GREATER_THAN", ">=": "GREATER_THAN_OR_EQUAL"}
 _COMPARISONS = {"=": pc.equal, "<>": pc.not_equal, "<": pc.less, "<=": pc.less_equal,
                 ">": pc.greater, ">=": pc.greater_equal}
 
@@ -372,9 +410,31 @@ def _comparable(left: Compiled, right: Compiled, expr) -> tuple[Evaluator, Evalu
 def _comparison(expr: ast.BinaryOp, scope: Scope) -> Compiled:
     left = compile_expression(expr.left, scope)
     right = compile_expression(expr.right, scope)
+    complex_types = ("ARRAY", "MAP", "STRUCT")
+    if any(t is not None and t.base in complex_types for t in (left.type, right.type)):
+        return _complex_comparison(expr, left, right)
     lf, rf = _comparable(left, right, expr)
     kernel = _COMPARISONS[expr.op]
     return Compiled(T.BOOLEAN, lambda b: kernel(lf(b), rf(b)), left.constant and right.constant)
+
+
+def _complex_comparison(expr, left: Compiled, right: Compiled) -> Compiled:
+    """ARRAY, MAP and STRUCT values compare for (in)equality only, element by element."""
+    if expr.op not in ("=", "<>") or (left.type and right.type and left.type != right.type):
+        raise KsqlStatementError(
+            f"Cannot compare {_text(expr.left)} ({left.type}) to {_text(expr.right)} ({right.type}) "
+            f"with {_OPERATOR_NAMES[expr.op]}.")
+    lf, rf = left.evaluate, right.evaluate
+    negate = expr.op == "<>"
+
+    def evaluate(batch):
+        n = batch.num_rows
+        a = broadcast(lf(batch), n).to_pylist()
+        b = broadcast(rf(batch), n).to_pylist()
+        return pa.array([None if x is None or y is None else (x != y) if negate else (x == y)
+                         for x, y in zip(a, b)], pa.bool_())
+
+    return Compiled(T.BOOLEAN, evaluate)
 
 
 def _binary(expr: ast.BinaryOp, scope: Scope) -> Compiled:

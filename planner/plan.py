@@ -190,7 +190,8 @@ def _matches_key(expr, key_sources, alias, source_name) -> bool:
 def _select_items(query: ast.Query, source: DataSource, alias: str, scope: Scope):
     """(output name, expression, compiled) for each selected column, with * expanded."""
     items = []
-    for position, item in enumerate(query.select):
+    generated = 0
+    for item in query.select:
         if isinstance(item, ast.SelectStructAll):
             base = compile_expression(item.expression, scope)
             if base.type is None or base.type.base != "STRUCT":
@@ -219,7 +220,8 @@ def _select_items(query: ast.Query, source: DataSource, alias: str, scope: Scope
         elif isinstance(expr, ast.Dereference):
             name = expr.field
         else:
-            name = f"KSQL_COL_{position}"
+            name = f"KSQL_COL_{generated}"
+            generated += 1
         if name in RESERVED_NAMES:
             raise KsqlStatementError(f"Reserved column name in select: `{name}`. "
                                      f"Please remove or alias the column.")

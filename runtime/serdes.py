@@ -25,6 +25,7 @@ from ksql.planner.schema import Column
 from ksql.planner.types import SqlType
 
 FORMATS = ("KAFKA", "JSON", "DELIMITED", "NONE")
+KNOWN_FORMATS = FORMATS + ("AVRO", "PROTOBUF", "JSON_SR", "PROTOBUF_NOSR")
 
 
 class RecordError(Exception):
@@ -34,6 +35,11 @@ class RecordError(Exception):
 def make_format(name: str, columns: tuple[Column, ...], *, key: bool, options: dict | None = None):
     name = name.upper()
     options = options or {}
+    if options.get("wrap_single_value") is not None and not key:
+        if len(columns) != 1:
+            raise KsqlStatementError("'WRAP_SINGLE_VALUE' is only valid for single-field value schemas")
+        if name in ("KAFKA", "DELIMITED") and options.get("wrap_single_value"):
+            raise KsqlStatementError(f"Format '{name}' does not support 'WRAP_SINGLE_VALUE' set to 'true'.")
     if name == "JSON":
         return JsonFormat(columns, key=key, wrap=options.get("wrap_single_value"))
     if name == "KAFKA":
@@ -42,8 +48,8 @@ def make_format(name: str, columns: tuple[Column, ...], *, key: bool, options: d
         return DelimitedFormat(columns, options.get("delimiter", ","))
     if name == "NONE":
         if columns:
-            raise KsqlStatementError(
-                f"The 'NONE' format can only be used when no columns are defined. Got: {list(c.name for c in columns)}")
+            listed = ", ".join(f"`{c.name}` {c.type}{' KEY' if key else ''}" for c in columns)
+            raise KsqlStatementError(f"The 'NONE' format can only be used when no columns are defined. Got: [{listed}]")
         return NoneFormat()
     if name in ("AVRO", "PROTOBUF", "JSON_SR", "PROTOBUF_NOSR"):
         raise KsqlStatementError(f"The {name} format needs a schema registry, which is not supported yet.")
@@ -87,7 +93,7 @@ class KafkaFormat(_Format):
                 f"The 'KAFKA' format only supports a single field. Got: "
                 f"[{', '.join(f'`{c.name}` {c.type}' for c in columns)}]")
         for column in columns:
-            if column.type.base not in ("INTEGER", "BIGINT", "DOUBLE", "STRING", "BYTES", "BOOLEAN"):
+            if column.type.base not in ("INTEGER", "BIGINT", "DOUBLE", "STRING", "BYTES"):
                 raise KsqlStatementError(
                     f"The 'KAFKA' format does not support type '{column.type.base}'")
         self.columns = tuple(columns)
@@ -479,13 +485,18 @@ class DelimitedFormat(_Format):
         if not self.columns:
             return [None] * n
         columns = [_text_column(a, c.type) for a, c in zip(arrays, self.columns)]
-        out = []
-        for row in zip(*columns):
-            buffer = io.StringIO()
-            csv.writer(buffer, delimiter=self.delimiter, lineterminator="").writerow(
-                ["" if v is None else v for v in row])
-            out.append(buffer.getvalue().encode())
-        return out
+        delimiter = self.delimiter
+        return [delimiter.join("" if v is None else _csv_field(v, delimiter) for v in row).encode()
+                for row in zip(*columns)]
+
+
+def _csv_field(value: str, delimiter: str) -> str:
+    """Quote as Apache Commons CSV's minimal mode does (what ksqlDB writes)."""
+    if value == "":
+        return '""'
+    needs = (value[0] <= "#" or value[-1] <= " " or delimiter in value or '"' in value
+             or "\n" in value or "\r" in value)
+    return '"' + value.replace('"', '""') + '"' if needs else value
 
 
 def _text_parser(sql_type: SqlType):

@@ -352,4 +352,5 @@ def check_sources(engine: KsqlEngine, expected: list[dict]) -> str | None:
 
 def _normalize_schema(text: str) -> str:
     text = re.sub(r"\bINT\b", "INTEGER", text.replace("`", "").upper())
+    text = re.sub(r"\s*,\s*", ", ", text).replace("PRIMARY KEY", "KEY")
     return " ".join(text.split())
