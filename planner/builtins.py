@@ -915,3 +915,126 @@ fn("URL_ENCODE_PARAM", "URL", "Escapes a value for a URL query.", overloads(sig(
    per_row(lambda s: urllib.parse.quote_plus(s)), "URL_ENCODE_PARAM(s)")
 fn("URL_DECODE_PARAM", "URL", "Unescapes a URL query value.", overloads(sig(S, ret=S)),
    per_row(lambda s: urllib.parse.unquote_plus(s)), "URL_DECODE_PARAM(s)")
+
+
+# ---------------------------------------------------------------- dates and times
+
+from datetime import date as _date, datetime as _datetime, timedelta as _timedelta, timezone as _utc_tz  # noqa: E402
+
+from ksql.planner import javatime  # noqa: E402
+
+TS, DT, TM = T.TIMESTAMP, T.DATE, T.TIME
+_UTC = _utc_tz.utc
+UNIT_FUNCTIONS = ("DATEADD", "DATESUB", "TIMEADD", "TIMESUB", "TIMESTAMPADD", "TIMESTAMPSUB")
+_UNIT_MS = {"MILLISECOND": 1, "SECOND": 1000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
+
+
+def _unit_ms(unit: str) -> int:
+    name = unit.upper()
+    name = name[:-1] if name.endswith("S") else name
+    if name not in _UNIT_MS:
+        raise ValueError(f"Unknown time unit {unit}")
+    return _UNIT_MS[name]
+
+
+def _utc(moment):
+    return moment.replace(tzinfo=_UTC) if moment.tzinfo is None else moment
+
+
+def _naive_utc(moment):
+    return moment.astimezone(_UTC).replace(tzinfo=None)
+
+
+def _format_timestamp(ts, pattern, tz="UTC"):
+    return javatime.format_datetime(_utc(ts).astimezone(javatime.zone(tz)), pattern)
+
+
+def _parse_timestamp(text, pattern, tz="UTC"):
+    return _naive_utc(javatime.parse_datetime(text, pattern, javatime.zone(tz)))
+
+
+fn("FORMAT_TIMESTAMP", "DATE_TIME", "A TIMESTAMP as text, with a Java DateTimeFormatter pattern.",
+   overloads(sig(TS, S, ret=S), sig(TS, S, S, ret=S)), per_row(_format_timestamp),
+   "FORMAT_TIMESTAMP(ts, pattern [, time_zone])")
+fn("PARSE_TIMESTAMP", "DATE_TIME", "Text to a TIMESTAMP, with a Java DateTimeFormatter pattern.",
+   overloads(sig(S, S, ret=TS), sig(S, S, S, ret=TS)), per_row(_parse_timestamp),
+   "PARSE_TIMESTAMP(s, pattern [, time_zone])")
+fn("FORMAT_DATE", "DATE_TIME", "A DATE as text.", overloads(sig(DT, S, ret=S)),
+   per_row(lambda d, p: javatime.format_datetime(_datetime(d.year, d.month, d.day, tzinfo=_UTC), p)),
+   "FORMAT_DATE(date, pattern)")
+fn("PARSE_DATE", "DATE_TIME", "Text to a DATE.", overloads(sig(S, S, ret=DT)),
+   per_row(lambda s, p: javatime.parse_datetime(s, p).date()), "PARSE_DATE(s, pattern)")
+fn("FORMAT_TIME", "DATE_TIME", "A TIME as text.", overloads(sig(TM, S, ret=S)),
+   per_row(lambda t, p: javatime.format_datetime(_datetime.combine(_date(1970, 1, 1), t, tzinfo=_UTC), p)),
+   "FORMAT_TIME(time, pattern)")
+fn("PARSE_TIME", "DATE_TIME", "Text to a TIME.", overloads(sig(S, S, ret=TM)),
+   per_row(lambda s, p: javatime.parse_datetime(s, p).time()), "PARSE_TIME(s, pattern)")
+fn("TIMESTAMPTOSTRING", "DATE_TIME", "Epoch milliseconds as text (deprecated: use FORMAT_TIMESTAMP).",
+   overloads(sig(L, S, ret=S), sig(L, S, S, ret=S)),
+   per_row(lambda ms, p, tz="UTC": javatime.format_datetime(javatime.from_millis(ms, javatime.zone(tz)), p)),
+   "TIMESTAMPTOSTRING(millis, pattern [, time_zone])")
+fn("STRINGTOTIMESTAMP", "DATE_TIME", "Text to epoch milliseconds (deprecated: use PARSE_TIMESTAMP).",
+   overloads(sig(S, S, ret=L), sig(S, S, S, ret=L)),
+   per_row(lambda s, p, tz="UTC": javatime.to_millis(javatime.parse_datetime(s, p, javatime.zone(tz)))),
+   "STRINGTOTIMESTAMP(s, pattern [, time_zone])")
+fn("STRINGTODATE", "DATE_TIME", "Text to days since the epoch (deprecated: use PARSE_DATE).",
+   overloads(sig(S, S, ret=I)),
+   per_row(lambda s, p: (javatime.parse_datetime(s, p).date() - _date(1970, 1, 1)).days),
+   "STRINGTODATE(s, pattern)")
+fn("DATETOSTRING", "DATE_TIME", "Days since the epoch as text (deprecated: use FORMAT_DATE).",
+   overloads(sig(I, S, ret=S)),
+   per_row(lambda days, p: javatime.format_datetime(javatime.from_millis(days * 86_400_000), p)),
+   "DATETOSTRING(days, pattern)")
+fn("FROM_UNIXTIME", "DATE_TIME", "Epoch milliseconds to a TIMESTAMP.", overloads(sig(L, ret=TS)),
+   lambda v, n: pc.cast(pc.cast(v[0], pa.int64()), pa.timestamp("ms")), "FROM_UNIXTIME(millis)")
+fn("FROM_DAYS", "DATE_TIME", "Days since the epoch to a DATE.", overloads(sig(I, ret=DT)),
+   lambda v, n: pc.cast(pc.cast(v[0], pa.int32()), pa.date32()), "FROM_DAYS(days)")
+
+
+def _unix_timestamp(values, n):
+    if not values:
+        import time as _time
+
+        return pa.scalar(int(_time.time() * 1000), pa.int64())
+    return pc.cast(values[0], pa.int64())
+
+
+fn("UNIX_TIMESTAMP", "DATE_TIME", "Epoch milliseconds of a TIMESTAMP, or of now.",
+   overloads(sig(ret=L), sig(TS, ret=L)), _unix_timestamp, "UNIX_TIMESTAMP([ts])")
+
+
+def _unix_date(values, n):
+    if not values:
+        return pa.scalar((_date.today() - _date(1970, 1, 1)).days, pa.int32())
+    return pc.cast(values[0], pa.int32())
+
+
+fn("UNIX_DATE", "DATE_TIME", "Days since the epoch of a DATE, or of today.",
+   overloads(sig(ret=I), sig(DT, ret=I)), _unix_date, "UNIX_DATE([date])")
+fn("CONVERT_TZ", "DATE_TIME", "A TIMESTAMP moved from one time zone to another.",
+   overloads(sig(TS, S, S, ret=TS)),
+   per_row(lambda ts, a, b: ts.replace(tzinfo=javatime.zone(a)).astimezone(javatime.zone(b)).replace(tzinfo=None)),
+   "CONVERT_TZ(ts, from_zone, to_zone)")
+
+
+def _add(kind, sign):
+    def apply(unit, amount, value):
+        delta = _timedelta(milliseconds=sign * amount * _unit_ms(unit))
+        if kind == "DATE":
+            if _unit_ms(unit) < 86_400_000:
+                raise ValueError("DATEADD takes DAYS or larger")
+            return value + _timedelta(days=delta.days)
+        if kind == "TIME":
+            moment = _datetime.combine(_date(1970, 1, 1), value) + delta
+            return moment.time()
+        return value + delta
+    return apply
+
+
+for _kind, _type, _names in [("DATE", DT, ("DATEADD", "DATESUB")), ("TIME", TM, ("TIMEADD", "TIMESUB")),
+                             ("TIMESTAMP", TS, ("TIMESTAMPADD", "TIMESTAMPSUB"))]:
+    for _name, _sign in zip(_names, (1, -1)):
+        fn(_name, "DATE_TIME", f"{'Adds to' if _sign > 0 else 'Subtracts from'} a {_kind}: "
+           f"({_name} unit, amount, value).",
+           overloads(sig(S, I, _type, ret=_type), sig(S, L, _type, ret=_type)), per_row(_add(_kind, _sign)),
+           f"{_name}(unit, amount, {_kind.lower()})")

@@ -67,6 +67,14 @@ class Scope:
         self.sources: set[str] = set()
         self.custom_types: dict = {}  # CREATE TYPE names usable in CAST
 
+    def copy(self) -> "Scope":
+        other = Scope()
+        other._columns = dict(self._columns)
+        other._ambiguous = set(self._ambiguous)
+        other.sources = set(self.sources)
+        other.custom_types = self.custom_types
+        return other
+
     def add(self, source: str | None, name: str, field: str, sql_type: SqlType) -> None:
         column = ScopeColumn(field, sql_type)
         if source is not None:
@@ -710,6 +718,18 @@ def _lambda(expr: ast.Lambda, scope: Scope) -> Compiled:
 def _function(expr: ast.FunctionCall, scope: Scope) -> Compiled:
     from ksql.planner.functions import compile_call
 
+    if any(isinstance(a, ast.Lambda) for a in expr.args):
+        from ksql.planner.lambdas import compile_lambda_call
+
+        return compile_lambda_call(expr, scope)
+    from ksql.planner.builtins import UNIT_FUNCTIONS
+
+    units = ("MILLISECOND", "SECOND", "MINUTE", "HOUR", "DAY")
+    if expr.name in UNIT_FUNCTIONS and expr.args and isinstance(expr.args[0], ast.ColumnRef) \
+            and expr.args[0].name.rstrip("S") in units:
+        # DATEADD(DAYS, 1, d): the first argument is a time unit, not a column.
+        unit = ast.Literal(expr.args[0].name, "STRING")
+        expr = ast.FunctionCall(expr.name, (unit,) + expr.args[1:])
     return compile_call(expr, [compile_expression(a, scope) for a in expr.args])
 
 

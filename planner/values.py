@@ -36,7 +36,7 @@ def format_value(value, sql_type=None) -> str:
     if isinstance(value, (bytes, bytearray)):
         return base64.b64encode(value).decode()
     if isinstance(value, list):
-        if value and isinstance(value[0], tuple) and sql_type is not None and sql_type.base == "MAP":
+        if value and all(isinstance(v, tuple) and len(v) == 2 for v in value):
             return "{" + ", ".join(f"{k}={format_value(v)}" for k, v in value) + "}"
         return "[" + ", ".join(format_value(v) for v in value) + "]"
     if isinstance(value, dict):
