@@ -20,6 +20,7 @@ from ksql.errors import KsqlError, KsqlStatementError, KsqlSyntaxError
 from ksql.parser import ast, parse_statement, split_statements, substitute_variables
 from ksql.planner import types as T
 from ksql.planner.expressions import Scope, cast_to, compile_expression
+from ksql.planner.aggregation import AggregateNode
 from ksql.planner.functions import FUNCTIONS
 from ksql.planner.metastore import DataSource, MetaStore
 from ksql.planner.plan import QueryPlan, plan_query
@@ -329,11 +330,11 @@ class KsqlEngine:
                 f"Cannot add {kind} '{stmt.name}': A {existing.kind.lower()} with the same name already exists")
         plan = plan_query(stmt.query, self.metastore, sink=stmt.name, persistent=True)
         source = plan.source.source
-        if stmt.kind == "TABLE" and not source.is_table:
+        if stmt.kind == "TABLE" and not plan.produces_table:
             raise KsqlStatementError(
                 "Invalid result type. Your SELECT query produces a STREAM. "
                 "Please use CREATE STREAM AS SELECT statement instead.")
-        if stmt.kind == "STREAM" and source.is_table:
+        if stmt.kind == "STREAM" and plan.produces_table:
             raise KsqlStatementError(
                 "Invalid result type. Your SELECT query produces a TABLE. "
                 "Please use CREATE TABLE AS SELECT statement instead.")
@@ -351,8 +352,10 @@ class KsqlEngine:
             partitions=partitions,
             timestamp_column=_timestamp_column(props, plan.schema),
             timestamp_format=props.get("TIMESTAMP_FORMAT"),
+            window_type=plan.window.kind if plan.window else None,
+            window_size=plan.window.size if plan.window else None,
         )
-        make_format(key_format, sink.schema.key, key=True, options=sink.key_options())
+        _check_key_format(key_format, sink)
         make_format(value_format, sink.schema.value, key=False, options=sink.value_options())
         offset = self._next_command_offset()
         query_id = f"{'CSAS' if stmt.kind == 'STREAM' else 'CTAS'}_{stmt.name}_{offset}"
@@ -425,8 +428,11 @@ class KsqlEngine:
 
     def _start_query(self, query_id: str, kind: str, text: str, plan: QueryPlan, sink: DataSource,
                      session: Session) -> None:
+        changelog = _changelog_topic(query_id)
+        if any(isinstance(step, AggregateNode) for step in plan.steps) and self.log.topic(changelog) is None:
+            self.log.create_topic(changelog, 1, "compact")
         query = PersistentQuery(query_id, kind, text, plan, sink, self.log,
-                                session.offset_reset(self.properties))
+                                session.offset_reset(self.properties), changelog)
         self.queries[query_id] = query
         plan.source.source.read_queries.add(query_id)
         sink.write_queries.add(query_id)
@@ -451,6 +457,8 @@ class KsqlEngine:
     def _terminate(self, query_id: str) -> None:
         query = self.queries.pop(query_id)
         query.stop()
+        if self.log.topic(_changelog_topic(query_id)) is not None:
+            self.log.delete_topic(_changelog_topic(query_id))
         for source in self.metastore.sources():
             source.read_queries.discard(query_id)
             source.write_queries.discard(query_id)
@@ -834,6 +842,19 @@ def _assignable(source: T.SqlType, target: T.SqlType) -> bool:
     if source.base == "STRING" and target.base in ("TIMESTAMP", "DATE", "TIME", "BYTES"):
         return True
     return source.base == target.base
+
+
+def _changelog_topic(query_id: str) -> str:
+    return f"_confluent-ksql-default_query_{query_id}-Aggregate-Materialize-changelog"
+
+
+def _check_key_format(key_format: str, sink: DataSource) -> None:
+    try:
+        make_format(key_format, sink.schema.key, key=True, options=sink.key_options())
+    except KsqlStatementError as error:
+        columns = ", ".join(f"`{c.name}` {c.type} KEY" for c in sink.schema.key)
+        raise KsqlStatementError(f"Key format does not support schema.\nformat: {key_format}\nschema: "
+                                 f"Persistence{{columns=[{columns}], features=[]}}\nreason: {error}") from None
 
 
 def _check_upgrade(existing: DataSource, schema: LogicalSchema) -> None:

@@ -25,6 +25,8 @@ class DataSource:
     timestamp_format: str | None = None
     partitions: int = 1
     is_internal: bool = False
+    window_type: str | None = None  # TUMBLING | HOPPING | SESSION: keys carry their window
+    window_size: int | None = None  # milliseconds
     read_queries: set = field(default_factory=set)
     write_queries: set = field(default_factory=set)
 

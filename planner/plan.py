@@ -29,6 +29,7 @@ class SourceNode:
 class FilterNode:
     predicate: Compiled
     text: str
+    table: bool = False  # on a table, rows that do not match become tombstones
 
     def describe(self) -> str:
         return f"Filter {self.text}"
@@ -58,6 +59,8 @@ class QueryPlan:
     schema: LogicalSchema  # output columns (KEY / VALUE)
     limit: int | None = None
     emit: str | None = None
+    produces_table: bool = False  # the result is a table (a table source, or GROUP BY)
+    window: ast.Window | None = None  # the result is windowed
 
     def explain(self, sink: str | None = None) -> str:
         nodes = [self.source.describe()] + [s.describe() for s in self.steps]
@@ -100,8 +103,12 @@ def plan_query(query: ast.Query, metastore: MetaStore, sink: str | None = None,
             raise KsqlStatementError(
                 f"Type error in WHERE expression: Should evaluate to boolean but is "
                 f"{format_expression(query.where)} ({predicate.type}) instead.")
-        steps.append(FilterNode(predicate, format_expression(query.where)))
+        steps.append(FilterNode(predicate, format_expression(query.where), table=source.is_table))
 
+    if _is_aggregation(query):
+        return _plan_aggregation(query, source, alias, scope, steps, sink, persistent)
+    if query.window is not None:
+        raise KsqlStatementError("WINDOW clause requires a GROUP BY clause.")
     items = _select_items(query, source, alias, scope)
     partition_by = query.partition_by
     if partition_by and source.is_table:
@@ -147,19 +154,36 @@ def plan_query(query: ast.Query, metastore: MetaStore, sink: str | None = None,
         seen.add(column.name)
     steps.append(ProjectNode(tuple(columns)))
     schema = LogicalSchema(tuple(c for c, _ in columns))
-    return QueryPlan(SourceNode(source, alias), tuple(steps), schema, query.limit, query.emit)
+    return QueryPlan(SourceNode(source, alias), tuple(steps), schema, query.limit, query.emit,
+                     produces_table=source.is_table)
+
+
+def _is_aggregation(query: ast.Query) -> bool:
+    from ksql.planner.aggregation import contains_aggregate
+
+    return query.group_by is not None or query.having is not None or any(
+        isinstance(i, ast.SelectExpression) and contains_aggregate(i.expression) for i in query.select)
+
+
+def _plan_aggregation(query, source, alias, scope, steps, sink, persistent) -> QueryPlan:
+    from ksql.planner.aggregation import plan_aggregation
+
+    if query.partition_by:
+        raise KsqlStatementError("PARTITION BY cannot be used with GROUP BY.")
+    node, having, columns = plan_aggregation(query, source, alias, scope, sink, persistent)
+    steps.append(node)
+    if having is not None:
+        steps.append(FilterNode(having, format_expression(query.having), table=True))
+    steps.append(ProjectNode(tuple(columns)))
+    schema = LogicalSchema(tuple(c for c, _ in columns))
+    return QueryPlan(SourceNode(source, alias), tuple(steps), schema, query.limit, query.emit,
+                     produces_table=True, window=query.window)
 
 
 def _refuse_unsupported(query: ast.Query) -> None:
     """Clauses the planner does not run yet get a clear error rather than a wrong answer."""
     if query.joins:
         raise KsqlStatementError("JOIN is not supported yet.")
-    if query.window is not None:
-        raise KsqlStatementError("Windowed aggregations (WINDOW ...) are not supported yet.")
-    if query.group_by is not None:
-        raise KsqlStatementError("GROUP BY is not supported yet.")
-    if query.having is not None:
-        raise KsqlStatementError("HAVING requires GROUP BY, which is not supported yet.")
 
 
 def _expr_of(items, name):

@@ -10,14 +10,17 @@ import numpy as np
 import pyarrow as pa
 
 from ksql.planner.metastore import DataSource
+from ksql.planner.aggregation import AggregateNode
 from ksql.planner.plan import NULL_VALUE, FilterNode, ProjectNode, QueryPlan
 from ksql.planner.schema import ROWTIME
 from ksql.runtime import processing_log
 from ksql.runtime.log import EmbeddedLog
+from ksql.runtime.operators.aggregate import AggregateOp
 from ksql.runtime.operators.filter import FilterOp
 from ksql.runtime.operators.project import ProjectOp
 from ksql.runtime.sink import SinkEncoder
 from ksql.runtime.source import SourceDecoder
+from ksql.runtime.state import StateStore
 
 LOG = logging.getLogger("ksql.query")
 MAX_BATCH = 10_000
@@ -27,16 +30,33 @@ IDLE_WAIT = 0.2
 class Pipeline:
     """The operators of one query, applied to each batch read from one source partition."""
 
-    def __init__(self, plan: QueryPlan, query_id: str):
+    def __init__(self, plan: QueryPlan, query_id: str, log=None, changelog: str | None = None):
         self.query_id = query_id
         self.decoder = SourceDecoder(plan.source.source, query_id)
         self.operators = []
+        self.stores: list[StateStore] = []
         for step in plan.steps:
             if isinstance(step, FilterNode):
-                self.operators.append(FilterOp(step.predicate, table=plan.source.source.is_table))
+                self.operators.append(FilterOp(step.predicate, table=step.table))
             elif isinstance(step, ProjectNode):
                 self.operators.append(ProjectOp(step))
+            elif isinstance(step, AggregateNode):
+                store = StateStore(log, changelog)
+                self.stores.append(store)
+                self.operators.append(AggregateOp(step, store))
             # RepartitionNode: the sink partitions by the new key; nothing to do per batch.
+
+    @property
+    def stateful(self) -> bool:
+        return bool(self.stores)
+
+    def restore(self) -> None:
+        for store in self.stores:
+            store.restore()
+
+    def flush(self, txn) -> None:
+        for store in self.stores:
+            store.flush(txn)
 
     def run(self, records: pa.RecordBatch, partition: int) -> tuple[pa.RecordBatch, list[bytes]]:
         decoded = self.decoder.decode(records, partition)
@@ -73,7 +93,7 @@ class PersistentQuery:
     processing-log entries and the new source offset in one transaction."""
 
     def __init__(self, query_id: str, kind: str, sql: str, plan: QueryPlan, sink: DataSource,
-                 log: EmbeddedLog, offset_reset: str = "latest"):
+                 log: EmbeddedLog, offset_reset: str = "latest", changelog: str | None = None):
         self.id = query_id
         self.kind = kind  # CSAS | CTAS | INSERT
         self.sql = sql
@@ -88,7 +108,7 @@ class PersistentQuery:
         self.records_out = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.pipeline = Pipeline(plan, query_id)
+        self.pipeline = Pipeline(plan, query_id, log, changelog)
         self.encoder = SinkEncoder(sink, log.topic(sink.topic).partitions)
 
     def start(self) -> None:
@@ -126,7 +146,8 @@ class PersistentQuery:
             self.state = "RUNNING"
 
     def prepare(self) -> None:
-        """Fix the start positions; a restart resumes from the committed ones."""
+        """Fix the start positions and rebuild state; a restart resumes from the committed ones."""
+        self.pipeline.restore()
         self.positions = self._start_positions()
         if not self.log.committed(self.id):
             # Record where we start, so a restart resumes here and not at 'latest'.
@@ -173,6 +194,7 @@ class PersistentQuery:
                     txn.append(self.sink.topic, sink_partition, batch)
                 if entries:
                     txn.append(processing_log.TOPIC, 0, processing_log.records(entries))
+                self.pipeline.flush(txn)
                 positions[partition] = next_offset
                 txn.commit({(topic, partition): next_offset})
             except BaseException:

@@ -22,6 +22,7 @@ class SinkEncoder:
         self.value_format = make_format(sink.value_format, schema.value, key=False,
                                         options=sink.value_options())
         self._round_robin = 0
+        self.window_type = sink.window_type
         self.timestamp_column = sink.timestamp_column
         self.timestamp_format = sink.timestamp_format
 
@@ -31,6 +32,9 @@ class SinkEncoder:
         if n == 0:
             return {}
         keys = self.key_format.encode([rows.column(c) for c in self.key_names], n)
+        if self.window_type is not None and "__WINDOW_START" in rows.schema.names:
+            keys = window_keys(keys, rows.column("__WINDOW_START").to_pylist(),
+                               rows.column("__WINDOW_END").to_pylist(), self.window_type == "SESSION")
         values = self.value_format.encode([rows.column(c) for c in self.value_names], n)
         null_value = rows.column(NULL_VALUE).to_numpy(zero_copy_only=False)
         values = [None if null_value[i] else v for i, v in enumerate(values)]
@@ -57,3 +61,12 @@ class SinkEncoder:
 
             values = parse_timestamps(values, self.timestamp_format)
         return pc.coalesce(values.cast(pa.int64()), fallback)
+
+
+def window_keys(keys: list, starts: list, ends: list, session: bool) -> list[bytes]:
+    """Kafka Streams' windowed key layout: key + start (time windows) or key + end + start (sessions)."""
+    import struct
+
+    if session:
+        return [(k or b"") + struct.pack(">qq", e, s) for k, s, e in zip(keys, starts, ends)]
+    return [(k or b"") + struct.pack(">q", s) for k, s in zip(keys, starts)]

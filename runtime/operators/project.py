@@ -8,7 +8,7 @@ import pyarrow as pa
 
 from ksql.planner import types as T
 from ksql.planner.plan import NULL_VALUE, ProjectNode
-from ksql.planner.schema import ROWTIME
+from ksql.planner.schema import ROWTIME, WINDOWEND, WINDOWSTART
 
 
 class ProjectOp:
@@ -18,9 +18,13 @@ class ProjectOp:
 
     def process(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         arrays = [batch.column(ROWTIME), batch.column(NULL_VALUE)]
+        names = self.names
+        if WINDOWSTART in batch.schema.names:  # windowed results keep their window for the sink key
+            arrays += [batch.column(WINDOWSTART), batch.column(WINDOWEND)]
+            names = [ROWTIME, NULL_VALUE, "__WINDOW_START", "__WINDOW_END"] + self.names[2:]
         for column, compiled in self.columns:
             array = compiled.column(batch)
             if array.type != T.to_arrow(column.type):  # an untyped NULL
                 array = array.cast(T.to_arrow(column.type))
             arrays.append(array)
-        return pa.RecordBatch.from_arrays(arrays, names=self.names)
+        return pa.RecordBatch.from_arrays(arrays, names=names)

@@ -1,0 +1,351 @@
+"""Aggregate functions: each resolves its result type from its argument types at plan time
+and keeps a small state per group: init, add (one input row), undo (the reverse of add, for
+aggregations over tables), merge (two states, for session windows) and result."""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Callable
+
+from ksql.errors import KsqlStatementError
+from ksql.planner import types as T
+from ksql.planner.types import SqlType
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    name: str
+    description: str
+    resolve: Callable[[list], SqlType]  # argument types -> result type; raises KsqlStatementError
+    init: Callable[[], Any]
+    add: Callable[..., Any]  # (state, *args) -> state
+    result: Callable[[Any], Any]
+    undo: Callable[..., Any] | None = None  # None: not allowed on tables
+    merge: Callable[[Any, Any], Any] | None = None
+    literal_args: int = 0  # trailing arguments that must be literals (TOPK's k, ...)
+
+
+AGGREGATES: dict[str, Aggregate] = {}
+
+
+def register(aggregate: Aggregate) -> None:
+    AGGREGATES[aggregate.name] = aggregate
+
+
+def _bad(name, types):
+    shown = ", ".join(str(t) if t else "null" for t in types)
+    return KsqlStatementError(f"Function '{name.lower()}' does not accept parameters ({shown}).")
+
+
+def _numeric(name):
+    def resolve(types):
+        if len(types) != 1 or (types[0] is not None and not types[0].is_numeric):
+            raise _bad(name, types)
+        return types[0] or T.BIGINT
+    return resolve
+
+
+# COUNT(*) is COUNT of no argument: counts rows; COUNT(x) skips NULLs.
+def _count_add(state, *args):
+    return state + (1 if not args or args[0] is not None else 0)
+
+
+def _count_undo(state, *args):
+    return state - (1 if not args or args[0] is not None else 0)
+
+
+register(Aggregate("COUNT", "The number of rows, or of non-NULL values.", lambda types: T.BIGINT,
+                   lambda: 0, _count_add, lambda s: s, _count_undo, lambda a, b: a + b))
+
+
+def _sum_add(state, value):
+    return state if value is None else (value if state is None else state + value)
+
+
+def _sum_undo(state, value):
+    return state if value is None or state is None else state - value
+
+
+def _sum_type(types):
+    t = _numeric("SUM")(types)
+    return T.decimal(38, t.scale) if t.base == "DECIMAL" else t
+
+
+register(Aggregate("SUM", "The sum of the values.", _sum_type, lambda: None, _sum_add,
+                   lambda s: 0 if s is None else s, _sum_undo, lambda a, b: _sum_add(a, b)))
+
+
+def _avg_add(state, value):
+    total, count = state
+    return state if value is None else (total + value, count + 1)
+
+
+def _avg_undo(state, value):
+    total, count = state
+    return state if value is None else (total - value, count - 1)
+
+
+def _avg_result(state):
+    total, count = state
+    if count == 0:
+        return None
+    return float(total) / count
+
+
+register(Aggregate("AVG", "The average of the values.", lambda types: _numeric("AVG")(types) and T.DOUBLE,
+                   lambda: (0, 0), _avg_add, _avg_result, _avg_undo,
+                   lambda a, b: (a[0] + b[0], a[1] + b[1])))
+
+
+def _comparable(name):
+    def resolve(types):
+        if len(types) != 1:
+            raise _bad(name, types)
+        t = types[0] or T.BIGINT
+        if t.base in ("ARRAY", "MAP", "STRUCT", "BOOLEAN"):
+            raise _bad(name, types)
+        return t
+    return resolve
+
+
+def _extreme(pick):
+    def add(state, value):
+        if value is None:
+            return state
+        if isinstance(value, float) and math.isnan(value):
+            return state
+        return value if state is None else pick(state, value)
+    return add
+
+
+register(Aggregate("MIN", "The smallest value.", _comparable("MIN"), lambda: None, _extreme(min), lambda s: s,
+                   None, _extreme(min)))
+register(Aggregate("MAX", "The largest value.", _comparable("MAX"), lambda: None, _extreme(max), lambda s: s,
+                   None, _extreme(max)))
+
+
+def _collect_list_add(state, value):
+    return state + [value]
+
+
+def _collect_list_undo(state, value):
+    state = list(state)
+    if value in state:
+        state.remove(value)
+    return state
+
+
+register(Aggregate("COLLECT_LIST", "Every value, in arrival order, as an array.",
+                   lambda types: T.array(types[0] or T.STRING), lambda: [], _collect_list_add, lambda s: s,
+                   _collect_list_undo, lambda a, b: a + b))
+
+
+def _collect_set_add(state, value):
+    return state if value in state else state + [value]
+
+
+register(Aggregate("COLLECT_SET", "The distinct values, in order of first arrival, as an array.",
+                   lambda types: T.array(types[0] or T.STRING), lambda: [], _collect_set_add, lambda s: s,
+                   _collect_list_undo, lambda a, b: a + [x for x in b if x not in a]))
+
+
+def _distinct_add(state, value):
+    if value is None:
+        return state
+    counts = Counter(state)
+    counts[value] += 1
+    return dict(counts)
+
+
+register(Aggregate("COUNT_DISTINCT", "The number of distinct non-NULL values.", lambda types: T.BIGINT,
+                   lambda: {}, _distinct_add, lambda s: len(s), None,
+                   lambda a, b: dict(Counter(a) + Counter(b))))
+
+
+def _histogram_add(state, value):
+    if value is None:
+        return state
+    state = dict(state)
+    state[value] = state.get(value, 0) + 1
+    return state
+
+
+def _histogram_undo(state, value):
+    if value is None or value not in state:
+        return state
+    state = dict(state)
+    state[value] -= 1
+    if state[value] <= 0:
+        del state[value]
+    return state
+
+
+register(Aggregate("HISTOGRAM", "How many times each string value occurs, as a map.",
+                   lambda types: T.map_of(T.STRING, T.BIGINT), lambda: {}, _histogram_add,
+                   lambda s: list(s.items()), _histogram_undo, lambda a, b: dict(Counter(a) + Counter(b))))
+
+
+def _by_offset(latest: bool):
+    """EARLIEST_BY_OFFSET / LATEST_BY_OFFSET (value [, n [, ignore_nulls]])."""
+    def resolve(types):
+        if not 1 <= len(types) <= 3:
+            raise _bad("LATEST_BY_OFFSET" if latest else "EARLIEST_BY_OFFSET", types)
+        t = types[0] or T.STRING
+        return T.array(t) if len(types) >= 2 and types[1] is not None and types[1].base == "INTEGER" else t
+
+    def add(state, value, *options):
+        n = options[0] if options and isinstance(options[0], int) and not isinstance(options[0], bool) else None
+        ignore_nulls = options[-1] if options and isinstance(options[-1], bool) else True
+        if value is None and ignore_nulls:
+            return state
+        items = list(state[0]) if state else []
+        limit = n or 1
+        if latest:
+            items = (items + [value])[-limit:]
+        elif len(items) < limit:
+            items.append(value)
+        return (items, n is not None)
+
+    def result(state):
+        if not state:
+            return None
+        items, is_list = state
+        if is_list:
+            return items
+        return items[0] if items else None
+
+    return resolve, add, result
+
+
+for _latest, _name in ((False, "EARLIEST_BY_OFFSET"), (True, "LATEST_BY_OFFSET")):
+    _resolve, _add, _result = _by_offset(_latest)
+    register(Aggregate(_name, f"The {'latest' if _latest else 'earliest'} value(s) by offset.", _resolve,
+                       lambda: None, _add, _result, None, None, literal_args=2))
+
+
+def _topk(distinct: bool):
+    def add(state, value, k):
+        if value is None:
+            return state
+        items = list(state) + [value]
+        if distinct:
+            items = list(dict.fromkeys(items))
+        return sorted(items, reverse=True)[:k]
+
+    return add
+
+
+register(Aggregate("TOPK", "The k largest values.", lambda types: T.array(types[0] or T.STRING), lambda: [],
+                   _topk(False), lambda s: s, None, None, literal_args=1))
+register(Aggregate("TOPKDISTINCT", "The k largest distinct values.", lambda types: T.array(types[0] or T.STRING),
+                   lambda: [], _topk(True), lambda s: s, None, None, literal_args=1))
+
+
+def _stddev_add(state, value):
+    if value is None:
+        return state
+    count, total, squares = state
+    value = float(value)
+    return (count + 1, total + value, squares + value * value)
+
+
+def _stddev_undo(state, value):
+    if value is None:
+        return state
+    count, total, squares = state
+    value = float(value)
+    return (count - 1, total - value, squares - value * value)
+
+
+def _stddev_result(state):
+    count, total, squares = state
+    if count < 2:
+        return None if count == 0 else 0.0
+    variance = (squares - total * total / count) / (count - 1)
+    return math.sqrt(max(variance, 0.0))
+
+
+for _name in ("STDDEV_SAMP", "STDDEV_SAMPLE"):
+    register(Aggregate(_name, "The sample standard deviation.", lambda types: _numeric(_name)(types) and T.DOUBLE,
+                       lambda: (0, 0.0, 0.0), _stddev_add, _stddev_result, _stddev_undo,
+                       lambda a, b: (a[0] + b[0], a[1] + b[1], a[2] + b[2])))
+
+
+def _corr_add(state, x, y):
+    if x is None or y is None:
+        return state
+    n, sx, sy, sxx, syy, sxy = state
+    x, y = float(x), float(y)
+    return (n + 1, sx + x, sy + y, sxx + x * x, syy + y * y, sxy + x * y)
+
+
+def _corr_undo(state, x, y):
+    if x is None or y is None:
+        return state
+    n, sx, sy, sxx, syy, sxy = state
+    x, y = float(x), float(y)
+    return (n - 1, sx - x, sy - y, sxx - x * x, syy - y * y, sxy - x * y)
+
+
+def _corr_result(state):
+    n, sx, sy, sxx, syy, sxy = state
+    if n < 2:
+        return float("nan")
+    cov = sxy - sx * sy / n
+    vx, vy = sxx - sx * sx / n, syy - sy * sy / n
+    if vx <= 0 or vy <= 0:
+        return float("nan")
+    return cov / math.sqrt(vx * vy)
+
+
+register(Aggregate("CORRELATION", "The correlation coefficient of two columns.", lambda types: T.DOUBLE,
+                   lambda: (0, 0.0, 0.0, 0.0, 0.0, 0.0), _corr_add, _corr_result, _corr_undo,
+                   lambda a, b: tuple(x + y for x, y in zip(a, b))))
+
+
+def _attr_add(state, value):
+    counts = dict(state)
+    counts[_hashable(value)] = counts.get(_hashable(value), 0) + 1
+    return counts
+
+
+def _attr_undo(state, value):
+    counts = dict(state)
+    key = _hashable(value)
+    counts[key] = counts.get(key, 0) - 1
+    if counts[key] <= 0:
+        counts.pop(key)
+    return counts
+
+
+def _hashable(value):
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _attr_result(state):
+    return next(iter(state)) if len(state) == 1 else None
+
+
+register(Aggregate("ATTR", "The value when every row has the same one, else NULL.",
+                   lambda types: types[0] or T.STRING, lambda: {}, _attr_add, _attr_result, _attr_undo))
+
+
+def _sum_list_add(state, values):
+    if values is None:
+        return state
+    return state + sum(v for v in values if v is not None)
+
+
+register(Aggregate("SUM_LIST", "The sum of every element of array values.",
+                   lambda types: types[0].params[0] if types[0] is not None else T.DOUBLE, lambda: 0,
+                   _sum_list_add, lambda s: s,
+                   lambda state, values: state if values is None else state - sum(v for v in values if v is not None)))
+
+
+def is_aggregate(name: str) -> bool:
+    return name in AGGREGATES
+
+
+__all__ = ["AGGREGATES", "Aggregate", "is_aggregate", "Decimal"]

@@ -1,0 +1,273 @@
+"""Planning GROUP BY queries: the aggregate node and what is computed after it.
+
+Input rows are grouped by the GROUP BY expressions; each aggregate call keeps a state per
+group (and per window). After the aggregate, the SELECT and HAVING expressions are evaluated
+on a batch of (group key, aggregate results, window bounds): every sub-expression equal to a
+GROUP BY expression is read from the key, every aggregate call from its result.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from ksql.errors import KsqlStatementError
+from ksql.parser import ast
+from ksql.planner import types as T
+from ksql.planner.aggregates import AGGREGATES, Aggregate
+from ksql.planner.expressions import Compiled, Scope, compile_expression
+from ksql.planner.format import format_expression
+from ksql.planner.metastore import DataSource
+from ksql.planner.schema import KEY, RESERVED_NAMES, ROWTIME, VALUE, WINDOWEND, WINDOWSTART, Column
+
+KEY_FIELD = "__KEY_{}"
+AGG_FIELD = "__AGG_{}"
+
+
+@dataclass(frozen=True)
+class AggregateCall:
+    function: Aggregate
+    args: tuple[Compiled, ...]  # evaluated per input row
+    literals: tuple  # trailing constant arguments (TOPK's k, LATEST_BY_OFFSET's n, ...)
+    type: T.SqlType
+    text: str
+
+
+@dataclass(frozen=True)
+class AggregateNode:
+    keys: tuple[Compiled, ...]
+    key_texts: tuple[str, ...]
+    calls: tuple[AggregateCall, ...]
+    window: ast.Window | None
+    table_source: bool  # input is a table: updates undo the previous row of the same key
+    source_key: tuple[str, ...]  # the input table's key columns
+    emit_final: bool = False
+
+    def describe(self) -> str:
+        window = f" WINDOW {self.window.kind}" if self.window else ""
+        calls = ", ".join(c.text for c in self.calls)
+        return f"Aggregate by {', '.join(self.key_texts) or '()'}{window} [{calls}]"
+
+
+def contains_aggregate(expr) -> bool:
+    found = []
+    _walk(expr, lambda e: found.append(e) if isinstance(e, ast.FunctionCall) and e.name in AGGREGATES else None)
+    return bool(found)
+
+
+def _walk(node, visit) -> None:
+    visit(node)
+    if isinstance(node, ast.Node):
+        for field in dataclasses.fields(node):
+            _walk_value(getattr(node, field.name), visit)
+
+
+def _walk_value(value, visit):
+    if isinstance(value, ast.Node):
+        _walk(value, visit)
+    elif isinstance(value, tuple):
+        for item in value:
+            _walk_value(item, visit)
+
+
+def rewrite(node, replace):
+    """Rebuild an expression bottom-up; replace(node) returns a substitute or None."""
+    substitute = replace(node)
+    if substitute is not None:
+        return substitute
+    if not isinstance(node, ast.Node):
+        return node
+    changes = {}
+    for field in dataclasses.fields(node):
+        value = getattr(node, field.name)
+        new = _rewrite_value(value, replace)
+        if new is not value:
+            changes[field.name] = new
+    return dataclasses.replace(node, **changes) if changes else node
+
+
+def _rewrite_value(value, replace):
+    if isinstance(value, ast.Node):
+        return rewrite(value, replace)
+    if isinstance(value, tuple):
+        items = tuple(_rewrite_value(v, replace) for v in value)
+        return items if any(a is not b for a, b in zip(items, value)) else value
+    return value
+
+
+def _unqualified(expr, names: set[str]):
+    """The expression with `alias.col` references written as plain `col` (single source)."""
+    return rewrite(expr, lambda e: ast.ColumnRef(e.name) if isinstance(e, ast.ColumnRef) and e.source in names
+                   else None)
+
+
+def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Scope, sink: str | None,
+                     persistent: bool):
+    """(AggregateNode, HAVING predicate or None, output columns with their compiled expressions)."""
+    names = {alias, source.name}
+    group_by = [_unqualified(e, names) for e in (query.group_by or ())]
+    if persistent and not group_by:
+        first = next(_aggregate_calls(query), None)
+        text = format_expression(first) if first is not None else "?"
+        raise KsqlStatementError(f"CREATE TABLE AS SELECT statement does not support aggregate function [{text}] "
+                                 f"without a GROUP BY clause.")
+    try:
+        keys = tuple(compile_expression(e, scope) for e in group_by)
+    except KsqlStatementError as error:
+        raise KsqlStatementError(str(error).replace("Column '", "GROUP BY column '", 1)) from None
+
+    items = _items(query, source, names)
+    calls: list[ast.FunctionCall] = []
+
+    def collect(e):
+        if isinstance(e, ast.FunctionCall) and e.name in AGGREGATES and e not in calls:
+            calls.append(e)
+
+    for _, expr in items:
+        _walk(expr, collect)
+    having = _unqualified(query.having, names) if query.having is not None else None
+    if having is not None:
+        _walk(having, collect)
+
+    compiled_calls = tuple(_compile_call(c, scope, source) for c in calls)
+    if source.is_table:
+        refused = [c.function.name for c in compiled_calls if c.function.undo is None]
+        if refused:
+            listed = ", ".join(refused[:-1]) + (" and " if len(refused) > 1 else "") + refused[-1]
+            raise KsqlStatementError(f"The aggregation functions {listed} cannot be applied to a table source, "
+                                     f"only to a stream source.")
+
+    post = Scope()
+    post.custom_types = scope.custom_types
+    for i, (expr, compiled) in enumerate(zip(group_by, keys)):
+        post.add(None, KEY_FIELD.format(i), KEY_FIELD.format(i), compiled.type or T.STRING)
+    for i, call in enumerate(compiled_calls):
+        post.add(None, AGG_FIELD.format(i), AGG_FIELD.format(i), call.type)
+    post.add(None, ROWTIME, ROWTIME, T.BIGINT)
+    if query.window is not None:
+        post.add(None, WINDOWSTART, WINDOWSTART, T.BIGINT)
+        post.add(None, WINDOWEND, WINDOWEND, T.BIGINT)
+
+    def to_post(expr):
+        def replace(e):
+            if isinstance(e, ast.FunctionCall) and e in calls:
+                return ast.ColumnRef(AGG_FIELD.format(calls.index(e)))
+            if isinstance(e, ast.Expression) and e in group_by:
+                return ast.ColumnRef(KEY_FIELD.format(group_by.index(e)))
+            return None
+        return rewrite(expr, replace)
+
+    columns, key_columns, leftovers = [], {}, []
+    for name, expr in items:
+        rewritten = to_post(expr)
+        loose = _loose_columns(rewritten)
+        if loose:
+            leftovers.append(format_expression(expr))
+            continue
+        compiled = compile_expression(rewritten, post)
+        key_index = group_by.index(expr) if expr in group_by else None
+        namespace = KEY if persistent and key_index is not None else VALUE
+        if namespace == KEY:
+            if key_index in key_columns:
+                raise KsqlStatementError(f"The projection contains a key column more than once: "
+                                         f"`{key_columns[key_index]}` and `{name}`.")
+            key_columns[key_index] = name
+        columns.append((Column(name, compiled.type or T.STRING, namespace), compiled, key_index))
+    if leftovers:
+        raise KsqlStatementError(f"Non-aggregate SELECT expression(s) not part of GROUP BY: "
+                                 f"{', '.join(leftovers)}\nEither add the column(s) to the GROUP BY or remove "
+                                 f"them from the SELECT.")
+    if persistent:
+        missing = [format_expression(e) for i, e in enumerate(group_by) if i not in key_columns]
+        if missing:
+            plural = len(missing) > 1
+            listed = ", ".join(missing[:-1]) + " and " + missing[-1] if plural else missing[0]
+            raise KsqlStatementError(
+                f"The query used to build `{sink}` must include the grouping expression{'s' if plural else ''} "
+                f"{listed} in its projection (eg, SELECT {', '.join(missing)}...).")
+        if not any(c.namespace == VALUE for c, _, _ in columns):
+            raise KsqlStatementError("The projection contains no value columns.")
+        values = [c.name for c, _, _ in columns if c.namespace == VALUE]
+        duplicate = next((n for n in values if values.count(n) > 1 or n in key_columns.values()), None)
+        if duplicate:
+            column = next(c for c, _, _ in columns if c.name == duplicate and c.namespace == VALUE)
+            raise KsqlStatementError(f"Duplicate value columns found in schema: `{duplicate}` {column.type}")
+        ordered_keys = sorted((c for c in columns if c[0].namespace == KEY), key=lambda c: c[2])
+        columns = ordered_keys + [c for c in columns if c[0].namespace == VALUE]
+
+    having_compiled = None
+    if having is not None:
+        rewritten = to_post(having)
+        if _loose_columns(rewritten):
+            raise KsqlStatementError(f"Non-aggregate HAVING expression not part of GROUP BY: "
+                                     f"{format_expression(having)}")
+        having_compiled = compile_expression(rewritten, post)
+
+    node = AggregateNode(keys, tuple(format_expression(e) for e in group_by), compiled_calls, query.window,
+                         source.is_table, tuple(c.name for c in source.schema.key), query.emit == "FINAL")
+    return node, having_compiled, [(c, compiled) for c, compiled, _ in columns]
+
+
+def _aggregate_calls(query):
+    found = []
+    for item in query.select:
+        if isinstance(item, ast.SelectExpression):
+            _walk(item.expression, lambda e: found.append(e) if isinstance(e, ast.FunctionCall)
+                  and e.name in AGGREGATES else None)
+    return iter(found)
+
+
+def _loose_columns(expr) -> list[str]:
+    """Column references that are neither keys, aggregates nor pseudo/window columns."""
+    found = []
+    allowed = {ROWTIME, WINDOWSTART, WINDOWEND}
+    _walk(expr, lambda e: found.append(e.name) if isinstance(e, ast.ColumnRef) and not e.name.startswith("__")
+          and e.name not in allowed else None)
+    return found
+
+
+def _items(query: ast.Query, source: DataSource, names: set[str]):
+    """(output name, unqualified expression) per selected column, with * expanded."""
+    items, generated = [], 0
+    for item in query.select:
+        if isinstance(item, ast.SelectAll):
+            for column in source.schema.key + source.schema.value:
+                items.append((column.name, ast.ColumnRef(column.name)))
+            continue
+        if isinstance(item, ast.SelectStructAll):
+            raise KsqlStatementError("'->*' is not supported with GROUP BY.")
+        expr = _unqualified(item.expression, names)
+        if item.alias is not None:
+            name = item.alias
+        elif isinstance(expr, ast.ColumnRef):
+            name = expr.name
+        elif isinstance(expr, ast.Dereference):
+            name = expr.field
+        else:
+            name = f"KSQL_COL_{generated}"
+            generated += 1
+        if name in RESERVED_NAMES and name not in (WINDOWSTART, WINDOWEND):
+            raise KsqlStatementError(f"Reserved column name in select: `{name}`. Please remove or alias the column.")
+        items.append((name, expr))
+    return items
+
+
+def _compile_call(call: ast.FunctionCall, scope: Scope, source: DataSource) -> AggregateCall:
+    function = AGGREGATES[call.name]
+    args = list(call.args)
+    literals = []
+    while function.literal_args and args and len(literals) < function.literal_args and len(args) > 1 \
+            and isinstance(args[-1], ast.Literal):
+        literals.insert(0, args.pop().value)
+    compiled = tuple(compile_expression(a, scope) for a in args)
+    if call.name == "COUNT" and (call.star or not compiled):
+        compiled = ()
+    result_type = function.resolve([c.type for c in compiled] + [_literal_type(v) for v in literals])
+    return AggregateCall(function, compiled, tuple(literals), result_type, format_expression(call))
+
+
+def _literal_type(value):
+    if isinstance(value, bool):
+        return T.BOOLEAN
+    if isinstance(value, int):
+        return T.INTEGER
+    return T.STRING

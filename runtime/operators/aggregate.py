@@ -1,0 +1,190 @@
+"""AggregateOp: GROUP BY, optionally windowed (TUMBLING, HOPPING, SESSION), over a stream or a table.
+
+State: one entry per group (per group and window when windowed) holding each aggregate's
+state and the group's latest timestamp; for a table input, also the last row of each input
+key (to undo it when the key is updated or deleted). Windows are kept until the query ends
+(retention is not enforced yet). With EMIT FINAL, results wait in the store until their
+window closes (stream time past window end + grace).
+
+Every input row yields its update(s) in order, as ksqlDB does with caching off: the state
+updates are sequential by nature, so this operator walks the batch row by row.
+"""
+from __future__ import annotations
+
+import pyarrow as pa
+
+from ksql.planner import types as T
+from ksql.planner.aggregation import AGG_FIELD, KEY_FIELD, AggregateNode
+from ksql.planner.plan import NULL_VALUE
+from ksql.planner.schema import ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
+from ksql.runtime.state import StateStore
+
+DEFAULT_GRACE_MS = 24 * 3600 * 1000
+
+
+class AggregateOp:
+    def __init__(self, node: AggregateNode, store: StateStore):
+        self.node = node
+        self.store = store
+        self.windowed = node.window is not None
+        window = node.window
+        self.grace = (window.grace if window.grace is not None else DEFAULT_GRACE_MS) if window else 0
+        self.key_types = [T.to_arrow(k.type or T.STRING) for k in node.keys]
+        self.agg_types = [T.to_arrow(c.type) for c in node.calls]
+
+    # -- state layout: ("G", key[, start, end]) -> [states, max timestamp]
+    #                  ("S", source key) -> (group key, args)      for table inputs
+    #                  ("W", key) -> [[start, end], ...]           sessions of a key
+    #                  ("T", partition) -> stream time
+    #                  ("F", key, start, end) -> pending final row  for EMIT FINAL
+
+    def process(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        out = _Output(len(self.node.keys), len(self.node.calls), self.windowed)
+        n = batch.num_rows
+        if n == 0:
+            return out.batch(self)
+        keys = [k.column(batch).to_pylist() for k in self.node.keys]
+        args = [[a.column(batch).to_pylist() for a in call.args] for call in self.node.calls]
+        times = batch.column(ROWTIME).to_pylist()
+        nulls = batch.column(NULL_VALUE).to_pylist()
+        partitions = batch.column(ROWPARTITION).to_pylist()
+        source_keys = [batch.column(name).to_pylist() for name in self.node.source_key] \
+            if self.node.table_source else []
+        for i in range(n):
+            row_args = [[column[i] for column in call_args] for call_args in args]
+            key = tuple(column[i] for column in keys)
+            ts = times[i]
+            if self.node.table_source:
+                self._table_row(tuple(c[i] for c in source_keys), key, row_args, ts, nulls[i], out)
+                continue
+            if nulls[i] or any(k is None for k in key):
+                continue  # records without a value or a group are not aggregated
+            if not self.windowed:
+                self._update(("G", key), key, row_args, ts, out, window=None)
+                continue
+            stream_time = max(self.store.get(("T", partitions[i]), ts), ts)
+            self.store.put(("T", partitions[i]), stream_time)
+            if self.node.window.kind == "SESSION":
+                self._session(key, row_args, ts, stream_time, out)
+            else:
+                for start, end in self._windows(ts):
+                    if end + self.grace <= stream_time:
+                        continue  # late: the window has closed
+                    self._update(("G", key, start, end), key, row_args, ts, out, window=(start, end))
+            if self.node.emit_final:
+                self._emit_closed(stream_time, out)
+        return out.batch(self)
+
+    # -- plain and windowed updates
+
+    def _update(self, store_key, key, row_args, ts, out, window, undo=False):
+        entry = self.store.get(store_key)
+        states = entry[0] if entry else [c.function.init() for c in self.node.calls]
+        latest = max(entry[1], ts) if entry else ts
+        step = "undo" if undo else "add"
+        states = [getattr(call.function, step)(state, *values, *call.literals)
+                  for call, state, values in zip(self.node.calls, states, row_args)]
+        self.store.put(store_key, [states, latest])
+        results = [call.function.result(state) for call, state in zip(self.node.calls, states)]
+        if self.node.emit_final and window is not None:
+            self.store.put(("F", key, window[0], window[1]), (results, latest))
+            return
+        out.add(key, results, ts if self.node.table_source else latest, window)
+
+    def _windows(self, ts):
+        window = self.node.window
+        if window.kind == "TUMBLING":
+            start = ts - ts % window.size
+            return [(start, start + window.size)]
+        advance = window.advance
+        start = max(0, ts - window.size + advance) // advance * advance
+        windows = []
+        while start <= ts:
+            windows.append((start, start + window.size))
+            start += advance
+        return windows
+
+    def _emit_closed(self, stream_time, out):
+        closed = [k for k in self.store.data if k[0] == "F" and k[3] + self.grace <= stream_time]
+        for store_key in sorted(closed, key=lambda k: (k[3], k[2])):
+            results, latest = self.store.get(store_key)
+            self.store.delete(store_key)
+            out.add(store_key[1], results, latest, (store_key[2], store_key[3]))
+
+    # -- sessions
+
+    def _session(self, key, row_args, ts, stream_time, out):
+        gap = self.node.window.size
+        sessions = list(self.store.get(("W", key), []))
+        merging = [s for s in sessions if s[0] - gap <= ts <= s[1] + gap]
+        start = min([ts] + [s[0] for s in merging])
+        end = max([ts] + [s[1] for s in merging])
+        if end < stream_time - self.grace:
+            return  # late: the session has closed
+        states = [c.function.init() for c in self.node.calls]
+        latest = ts
+        for old_start, old_end in merging:
+            old_states, old_latest = self.store.get(("G", key, old_start, old_end))
+            self.store.delete(("G", key, old_start, old_end))
+            states = [c.function.merge(a, b) if c.function.merge else b
+                      for c, a, b in zip(self.node.calls, states, old_states)]
+            latest = max(latest, old_latest)
+            if (old_start, old_end) != (start, end):
+                out.tombstone(key, (old_start, old_end), ts)
+        remaining = [s for s in sessions if s not in merging] + [[start, end]]
+        self.store.put(("W", key), remaining)
+        self.store.put(("G", key, start, end), [states, latest])
+        self._update(("G", key, start, end), key, row_args, ts, out, window=(start, end))
+
+    # -- tables
+
+    def _table_row(self, source_key, key, row_args, ts, tombstone, out):
+        previous = self.store.get(("S", source_key))
+        if previous is not None:
+            old_key, old_args = previous
+            self._update(("G", old_key), old_key, old_args, ts, out, window=None, undo=True)
+        if tombstone or any(k is None for k in key):
+            self.store.delete(("S", source_key))
+            return
+        self._update(("G", key), key, row_args, ts, out, window=None)
+        self.store.put(("S", source_key), (key, row_args))
+
+
+class _Output:
+    """Output rows, collected column by column."""
+
+    def __init__(self, keys: int, calls: int, windowed: bool):
+        self.keys = [[] for _ in range(keys)]
+        self.results = [[] for _ in range(calls)]
+        self.times, self.nulls = [], []
+        self.windowed = windowed
+        self.starts, self.ends = [], []
+
+    def add(self, key, results, ts, window) -> None:
+        for column, value in zip(self.keys, key):
+            column.append(value)
+        for column, value in zip(self.results, results):
+            column.append(value)
+        self.times.append(ts)
+        self.nulls.append(False)
+        if self.windowed:
+            self.starts.append(window[0])
+            self.ends.append(window[1])
+
+    def tombstone(self, key, window, ts) -> None:
+        self.add(key, [None] * len(self.results), ts, window)
+        self.nulls[-1] = True
+
+    def batch(self, op: AggregateOp) -> pa.RecordBatch:
+        arrays = [pa.array(self.times, pa.int64()), pa.array(self.nulls, pa.bool_())]
+        names = [ROWTIME, NULL_VALUE]
+        for i, (values, arrow_type) in enumerate(zip(self.keys, op.key_types)):
+            arrays.append(pa.array(values, arrow_type))
+            names.append(KEY_FIELD.format(i))
+        for i, (values, arrow_type) in enumerate(zip(self.results, op.agg_types)):
+            arrays.append(pa.array(values, arrow_type))
+            names.append(AGG_FIELD.format(i))
+        if self.windowed:
+            arrays += [pa.array(self.starts, pa.int64()), pa.array(self.ends, pa.int64())]
+            names += [WINDOWSTART, WINDOWEND]
+        return pa.RecordBatch.from_arrays(arrays, names=names)
