@@ -110,6 +110,11 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
         text = format_expression(first) if first is not None else "?"
         raise KsqlStatementError(f"CREATE TABLE AS SELECT statement does not support aggregate function [{text}] "
                                  f"without a GROUP BY clause.")
+    for expr in group_by:
+        if contains_aggregate(expr):
+            name = next(c.name for c in _calls_in(expr))
+            raise KsqlStatementError(f"GROUP BY does not support aggregate functions: {name} is an aggregate "
+                                     f"function.")
     try:
         keys = tuple(compile_expression(e, scope) for e in group_by)
     except KsqlStatementError as error:
@@ -200,11 +205,21 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
         if _loose_columns(rewritten):
             raise KsqlStatementError(f"Non-aggregate HAVING expression not part of GROUP BY: "
                                      f"{format_expression(having)}")
-        having_compiled = compile_expression(rewritten, post)
+        try:
+            having_compiled = compile_expression(rewritten, post)
+        except KsqlStatementError as error:
+            raise KsqlStatementError(str(error).replace("Error in WHERE expression", "Error in HAVING expression")
+                                     .replace("(__AGG_", "(").replace("__AGG_", "AGG_")) from None
 
     node = AggregateNode(keys, tuple(format_expression(e) for e in group_by), compiled_calls, query.window,
                          source.is_table, tuple(c.name for c in source.schema.key), query.emit == "FINAL")
     return node, having_compiled, [(c, compiled) for c, compiled, _ in columns]
+
+
+def _calls_in(expr):
+    found = []
+    _walk(expr, lambda e: found.append(e) if isinstance(e, ast.FunctionCall) and e.name in AGGREGATES else None)
+    return found
 
 
 def _aggregate_calls(query):

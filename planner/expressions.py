@@ -406,6 +406,9 @@ def _comparable(left: Compiled, right: Compiled, expr) -> tuple[Evaluator, Evalu
         return cast_to(left, common).evaluate, cast_to(right, common).evaluate
     if lt.base == rt.base and lt.base in ("DECIMAL",):
         return left.evaluate, right.evaluate
+    if _is_time_column(expr.left) and rt.base == "STRING" or _is_time_column(expr.right) and lt.base == "STRING":
+        # ksqlDB's "magic timestamp conversion": ROWTIME > '2020-01-01T00:00:00' compares as epoch millis.
+        return _as_millis(left).evaluate, _as_millis(right).evaluate
     if {lt.base, rt.base} <= {"TIMESTAMP", "STRING"} or {lt.base, rt.base} <= {"DATE", "STRING"} \
             or {lt.base, rt.base} <= {"TIME", "STRING"}:
         target = lt if lt.base != "STRING" else rt
@@ -413,6 +416,24 @@ def _comparable(left: Compiled, right: Compiled, expr) -> tuple[Evaluator, Evalu
     raise KsqlStatementError(
         f"Error in WHERE expression: Cannot compare {_text(expr.left)} ({lt}) to {_text(expr.right)} ({rt}) "
         f"with {getattr(expr, 'op', '=')}.")
+
+
+def _is_time_column(expr) -> bool:
+    return isinstance(expr, ast.ColumnRef) and expr.name in ("ROWTIME", "WINDOWSTART", "WINDOWEND")
+
+
+def _as_millis(compiled: Compiled) -> Compiled:
+    if compiled.type is None or compiled.type.base != "STRING":
+        return compiled
+    inner = compiled.evaluate
+
+    def evaluate(batch):
+        value = inner(batch)
+        parsed = _parse_temporal(value, T.TIMESTAMP)
+        return pc.cast(parsed, pa.int64()) if isinstance(parsed, pa.Array) else pa.scalar(
+            None if not parsed.is_valid else parsed.cast(pa.int64()).as_py(), pa.int64())
+
+    return Compiled(T.BIGINT, evaluate, compiled.constant)
 
 
 def _comparison(expr: ast.BinaryOp, scope: Scope) -> Compiled:

@@ -210,6 +210,19 @@ def read_topic(engine: KsqlEngine, topic: str) -> list[tuple]:
     return out
 
 
+def _split_window(data: bytes | None, source: DataSource | None):
+    """A windowed key's (inner key bytes, window) as Kafka Streams lays them out."""
+    import struct
+
+    if data is None or source is None or source.window_type is None:
+        return data, None
+    if source.window_type == "SESSION":
+        end, start = struct.unpack(">qq", data[-16:])
+        return data[:-16], {"start": start, "end": end, "type": "session"}
+    (start,) = struct.unpack(">q", data[-8:])
+    return data[:-8], {"start": start, "end": start + (source.window_size or 0), "type": "time"}
+
+
 def _decode(data: bytes | None, source: DataSource | None, key: bool):
     if data is None:
         return None
@@ -240,8 +253,10 @@ def compare_outputs(engine: KsqlEngine, expected: list[Record]) -> str | None:
     for topic in topics:
         want = [r for r in expected if r.topic == topic]
         source = _sink_for_topic(engine, topic)
-        got = [Record(topic, _decode(k, source, True), _decode(v, source, False), ts)
-               for k, v, ts in read_topic(engine, topic)]
+        got = []
+        for k, v, ts in read_topic(engine, topic):
+            k, window = _split_window(k, source)
+            got.append(Record(topic, _decode(k, source, True), _decode(v, source, False), ts, window))
         for i, (w, g) in enumerate(zip(want, got)):
             difference = _record_difference(w, g)
             if difference:
@@ -272,6 +287,11 @@ def _record_difference(want: Record, got: Record) -> str | None:
         return difference
     if want.timestamp is not None and want.timestamp != got.timestamp:
         return f"timestamp differs: expected {want.timestamp}, got {got.timestamp}"
+    if want.window is not None:
+        expected = {k: want.window.get(k) for k in ("start", "end")}
+        actual = {k: (got.window or {}).get(k) for k in ("start", "end")}
+        if expected != actual:
+            return f"window differs: expected {want.window}, got {got.window}"
     return None
 
 
@@ -321,6 +341,8 @@ _MISSING = object()
 
 def _show(record: Record) -> str:
     text = f"key={record.key!r}, value={orjson.dumps(record.value, default=str).decode()}"
+    if record.window is not None:
+        text += f", window={record.window}"
     if record.timestamp is not None:
         text += f", timestamp={record.timestamp}"
     return text

@@ -89,7 +89,8 @@ class AggregateOp:
         if self.node.emit_final and window is not None:
             self.store.put(("F", key, window[0], window[1]), (results, latest))
             return
-        out.add(key, results, ts if self.node.table_source else latest, window)
+        if out is not None:
+            out.add(key, results, ts, window)
 
     def _windows(self, ts):
         window = self.node.window
@@ -130,7 +131,7 @@ class AggregateOp:
                       for c, a, b in zip(self.node.calls, states, old_states)]
             latest = max(latest, old_latest)
             if (old_start, old_end) != (start, end):
-                out.tombstone(key, (old_start, old_end), ts)
+                out.tombstone(key, (old_start, old_end), old_latest)
         remaining = [s for s in sessions if s not in merging] + [[start, end]]
         self.store.put(("W", key), remaining)
         self.store.put(("G", key, start, end), [states, latest])
@@ -139,11 +140,15 @@ class AggregateOp:
     # -- tables
 
     def _table_row(self, source_key, key, row_args, ts, tombstone, out):
+        """An upsert (or delete) of one input table row: undo its previous value, apply the new one.
+        When the row stays in the same group, only the final result is emitted."""
         previous = self.store.get(("S", source_key))
+        deleted = tombstone or any(k is None for k in key)
         if previous is not None:
             old_key, old_args = previous
-            self._update(("G", old_key), old_key, old_args, ts, out, window=None, undo=True)
-        if tombstone or any(k is None for k in key):
+            quiet = not deleted and old_key == key
+            self._update(("G", old_key), old_key, old_args, ts, None if quiet else out, window=None, undo=True)
+        if deleted:
             self.store.delete(("S", source_key))
             return
         self._update(("G", key), key, row_args, ts, out, window=None)
