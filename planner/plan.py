@@ -106,7 +106,13 @@ def plan_query(query: ast.Query, metastore: MetaStore, sink: str | None = None,
         steps.append(FilterNode(predicate, format_expression(query.where), table=source.is_table))
 
     if _is_aggregation(query):
+        if _table_functions(query):
+            raise KsqlStatementError("Table functions cannot be used with aggregations.")
         return _plan_aggregation(query, source, alias, scope, steps, sink, persistent)
+    if _table_functions(query):
+        if source.is_table:
+            raise KsqlStatementError("Table source is not supported with table functions")
+        query = _plan_table_functions(query, scope, steps)
     if query.window is not None:
         raise KsqlStatementError("WINDOW clause requires a GROUP BY clause.")
     items = _select_items(query, source, alias, scope)
@@ -156,6 +162,77 @@ def plan_query(query: ast.Query, metastore: MetaStore, sink: str | None = None,
     schema = LogicalSchema(tuple(c for c, _ in columns))
     return QueryPlan(SourceNode(source, alias), tuple(steps), schema, query.limit, query.emit,
                      produces_table=source.is_table)
+
+
+TABLE_FUNCTIONS = ("EXPLODE", "CUBE_EXPLODE")
+
+
+@dataclass(frozen=True, slots=True)
+class TableFunctionNode:
+    """EXPLODE / CUBE_EXPLODE: one output row per element; several table functions in one
+    SELECT are zipped (the shorter ones padded with NULLs)."""
+
+    calls: tuple[tuple[str, Compiled], ...]  # (function name, compiled array argument)
+    fields: tuple[str, ...]  # batch columns holding each call's elements
+
+    def describe(self) -> str:
+        return "TableFunction " + ", ".join(name for name, _ in self.calls)
+
+
+def _table_functions(query: ast.Query) -> list:
+    from ksql.planner.aggregation import _walk
+
+    found = []
+    for item in query.select:
+        if isinstance(item, ast.SelectExpression):
+            _walk(item.expression, lambda e: found.append(e) if isinstance(e, ast.FunctionCall)
+                  and e.name in TABLE_FUNCTIONS and e not in found else None)
+    return found
+
+
+def _plan_table_functions(query: ast.Query, scope: Scope, steps: list) -> ast.Query:
+    """Add a TableFunctionNode and return the query with each call replaced by its element column."""
+    import dataclasses
+
+    from ksql.planner.aggregation import rewrite
+
+    calls = _table_functions(query)
+    compiled, fields = [], []
+    for i, call in enumerate(calls):
+        if len(call.args) != 1:
+            raise KsqlStatementError(f"Function '{call.name.lower()}' takes one argument.")
+        arg = compile_expression(call.args[0], scope)
+        if arg.type is None or arg.type.base != "ARRAY":
+            raise KsqlStatementError(
+                f"Function '{call.name.lower()}' does not accept parameters ({arg.type}).\nValid alternatives are:"
+                f"\nexplode(ARRAY<DECIMAL> input)\nexplode(ARRAY<T> list)")
+        field = f"__TF_{i}"
+        element = arg.type.params[0] if call.name == "EXPLODE" else arg.type
+        scope.add(None, field, field, element)
+        compiled.append((call.name, arg))
+        fields.append(field)
+    steps.append(TableFunctionNode(tuple(compiled), tuple(fields)))
+
+    def replace(e):
+        if isinstance(e, ast.FunctionCall) and e in calls:
+            return ast.ColumnRef(fields[calls.index(e)])
+        return None
+
+    select, generated = [], 0
+    for item in query.select:
+        if isinstance(item, ast.SelectExpression):
+            # Names are given from the expressions as written, before the calls are replaced.
+            alias = item.alias
+            if alias is None and isinstance(item.expression, ast.ColumnRef):
+                alias = item.expression.name
+            elif alias is None and isinstance(item.expression, ast.Dereference):
+                alias = item.expression.field
+            elif alias is None:
+                alias = f"KSQL_COL_{generated}"
+                generated += 1
+            item = ast.SelectExpression(rewrite(item.expression, replace), alias)
+        select.append(item)
+    return dataclasses.replace(query, select=tuple(select))
 
 
 def _is_aggregation(query: ast.Query) -> bool:

@@ -11,13 +11,14 @@ import pyarrow as pa
 
 from ksql.planner.metastore import DataSource
 from ksql.planner.aggregation import AggregateNode
-from ksql.planner.plan import NULL_VALUE, FilterNode, ProjectNode, QueryPlan
+from ksql.planner.plan import NULL_VALUE, FilterNode, ProjectNode, QueryPlan, TableFunctionNode
 from ksql.planner.schema import ROWTIME
 from ksql.runtime import processing_log
 from ksql.runtime.log import EmbeddedLog
 from ksql.runtime.operators.aggregate import AggregateOp
 from ksql.runtime.operators.filter import FilterOp
 from ksql.runtime.operators.project import ProjectOp
+from ksql.runtime.operators.table_function import TableFunctionOp
 from ksql.runtime.sink import SinkEncoder
 from ksql.runtime.source import SourceDecoder
 from ksql.runtime.state import StateStore
@@ -40,6 +41,8 @@ class Pipeline:
                 self.operators.append(FilterOp(step.predicate, table=step.table))
             elif isinstance(step, ProjectNode):
                 self.operators.append(ProjectOp(step))
+            elif isinstance(step, TableFunctionNode):
+                self.operators.append(TableFunctionOp(step))
             elif isinstance(step, AggregateNode):
                 store = StateStore(log, changelog)
                 self.stores.append(store)
