@@ -28,6 +28,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", choices=["TABULAR", "JSON"], default="TABULAR", type=str.upper)
     parser.add_argument("--set", action="append", default=[], metavar="PROPERTY=VALUE",
                         help="set a property, as SET 'PROPERTY'='VALUE' would (repeatable)")
+    parser.add_argument("--extension-dir", help="a folder of Python files defining functions (see ksql.udf)")
 
 
 def _repl_command(argv: list[str]) -> int:
@@ -75,7 +76,8 @@ def _run_command(argv: list[str]) -> int:
 def _engine(data_dir: str, args):
     from ksql.engine import KsqlEngine
 
-    engine = KsqlEngine(data_dir)
+    properties = {"ksql.extension.dir": args.extension_dir} if args.extension_dir else {}
+    engine = KsqlEngine(data_dir, properties)
     for item in args.define:
         name, _, value = item.partition("=")
         engine.session.variables[name.strip()] = value

@@ -81,6 +81,9 @@ class KsqlEngine:
         self.session = Session()
         self._lock = threading.RLock()
         self._replaying = False
+        from ksql.udf import load_extensions
+
+        load_extensions(self.properties.get("ksql.extension.dir"))
         self._ensure_internal_topics()
         self._replay()
 
@@ -608,10 +611,9 @@ class KsqlEngine:
             rows = [[i["name"], "SESSION" if i["name"] in session.properties else "", i["value"]] for i in items]
             return ListResult(text, "properties", ["Property", "Level", "Value"], rows, items)
         if what == "FUNCTIONS":
-            items = [{"name": f.name, "type": "SCALAR", "category": f.category} for f in
-                     sorted(FUNCTIONS.values(), key=lambda f: f.name)]
-            rows = [[i["name"], i["category"]] for i in items]
-            return ListResult(text, "function_names", ["Function Name", "Category"], rows, items)
+            items = _function_list()
+            rows = [[i["name"], i["type"], i["category"]] for i in items]
+            return ListResult(text, "function_names", ["Function Name", "Type", "Category"], rows, items)
         if what == "VARIABLES":
             items = [{"name": k, "value": v} for k, v in sorted(session.variables.items())]
             return ListResult(text, "variables", ["Variable Name", "Value"],
@@ -656,12 +658,13 @@ class KsqlEngine:
                               ["Field", "Type"], rows, details, item)
 
     def _exec_DescribeFunction(self, stmt: ast.DescribeFunction, text: str, session: Session):
-        function = FUNCTIONS.get(stmt.name)
-        if function is None:
+        item = next((i for i in _function_list() if i["name"] == stmt.name), None)
+        if item is None:
             raise KsqlStatementError(f"Can't find any functions with the name '{stmt.name}'")
-        return TextResult(text, "describe_function",
-                          f"Name        : {function.name}\nType        : SCALAR\n"
-                          f"Category    : {function.category}\nDescription : {function.description}")
+        lines = [f"Name        : {item['name']}", f"Type        : {item['type']}",
+                 f"Category    : {item['category']}", f"Description : {item['description']}"]
+        lines += [f"Signature   : {s}" for s in item["signatures"]]
+        return TextResult(text, "describe_function", "\n".join(lines), item)
 
     def _exec_Explain(self, stmt: ast.Explain, text: str, session: Session):
         if stmt.query is not None:
@@ -828,6 +831,37 @@ class KsqlEngine:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _function_list() -> list[dict]:
+    """Every function: scalar, aggregate, table and lambda, with their descriptions."""
+    from ksql.planner.aggregates import AGGREGATES
+    from ksql.planner.plan import TABLE_FUNCTIONS
+
+    items = [{"name": f.name, "type": "TABLE" if f.name in TABLE_FUNCTIONS else "SCALAR",
+              "category": f.category or "OTHER", "description": f.description,
+              "signatures": list(f.signatures)} for f in FUNCTIONS.values()]
+    items += [{"name": a.name, "type": "AGGREGATE", "category": "AGGREGATE", "description": a.description,
+               "signatures": []} for a in AGGREGATES.values()]
+    items += [{"name": "EXPLODE", "type": "TABLE", "category": "TABLE",
+               "description": "One row per element of an array.", "signatures": ["EXPLODE(a ARRAY)"]},
+              {"name": "CUBE_EXPLODE", "type": "TABLE", "category": "TABLE",
+               "description": "One row per combination of the array's elements and NULLs.",
+               "signatures": ["CUBE_EXPLODE(a ARRAY)"]}]
+    items += [{"name": name, "type": "SCALAR", "category": "LAMBDA", "description": text, "signatures": [sig]}
+              for name, text, sig in [
+                  ("TRANSFORM", "Applies a lambda to each element (or map entry).",
+                   "TRANSFORM(a ARRAY, x => ...)  TRANSFORM(m MAP, (k, v) => key, (k, v) => value)"),
+                  ("FILTER", "Keeps the elements (or entries) for which a lambda is true.",
+                   "FILTER(a ARRAY, x => ...)  FILTER(m MAP, (k, v) => ...)"),
+                  ("REDUCE", "Folds the elements into one value with a lambda.",
+                   "REDUCE(a ARRAY, initial, (state, x) => ...)")]]
+    seen, unique = set(), []
+    for item in sorted(items, key=lambda i: i["name"]):
+        if item["name"] not in seen:
+            seen.add(item["name"])
+            unique.append(item)
+    return unique
 
 
 def expr_text(expr) -> str:

@@ -199,17 +199,20 @@ def _plan_table_functions(query: ast.Query, scope: Scope, steps: list) -> ast.Qu
     calls = _table_functions(query)
     compiled, fields = [], []
     for i, call in enumerate(calls):
-        if len(call.args) != 1:
+        if call.name not in ("EXPLODE", "CUBE_EXPLODE"):
+            arg = compile_expression(call, scope)  # a user table function: explode what it returns
+        elif len(call.args) != 1:
             raise KsqlStatementError(f"Function '{call.name.lower()}' takes one argument.")
-        arg = compile_expression(call.args[0], scope)
+        else:
+            arg = compile_expression(call.args[0], scope)
         if arg.type is None or arg.type.base != "ARRAY":
             raise KsqlStatementError(
                 f"Function '{call.name.lower()}' does not accept parameters ({arg.type}).\nValid alternatives are:"
                 f"\nexplode(ARRAY<DECIMAL> input)\nexplode(ARRAY<T> list)")
         field = f"__TF_{i}"
-        element = arg.type.params[0] if call.name == "EXPLODE" else arg.type
+        element = arg.type if call.name == "CUBE_EXPLODE" else arg.type.params[0]
         scope.add(None, field, field, element)
-        compiled.append((call.name, arg))
+        compiled.append((call.name if call.name == "CUBE_EXPLODE" else "EXPLODE", arg))
         fields.append(field)
     steps.append(TableFunctionNode(tuple(compiled), tuple(fields)))
 

@@ -25,7 +25,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--report", help="write one JSON object per case, one per line, to this file")
     parser.add_argument("-j", "--jobs", type=int, default=1, help="run cases in this many processes")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only failures and the summary")
+    parser.add_argument("-e", "--extension-dir", help="a folder of Python files defining functions (see ksql.udf)")
     args = parser.parse_args(argv)
+    if args.extension_dir:
+        from ksql.udf import load_extensions
+
+        load_extensions(args.extension_dir)
 
     results: list[Result] = []
     cases: list[Case] = []

@@ -70,7 +70,8 @@ def collect(corpus: Path):
         for case in cases_from_sql_file(path):
             case.file = relative
             cases.append(case)
-    for statements in sorted((corpus / "extras" / "test-runner").glob("*/*/statements.sql")):
+    runner = corpus / "extras" / "test-runner"
+    for statements in sorted(list(runner.glob("*/*/statements.sql")) + list(runner.glob("*/statements.sql"))):
         folder = statements.parent
         inputs = folder / "input.json"
         try:
@@ -82,7 +83,8 @@ def collect(corpus: Path):
                 case.name += " (must fail)"
             cases.append(case)
         except Exception as error:  # noqa: BLE001
-            errors.append(Result(folder.relative_to(corpus).as_posix(), folder.name, "error", str(error)))
+            name = folder.name + (" (must fail)" if folder.parent.name == "incorrect" else "")
+            errors.append(Result(folder.relative_to(corpus).as_posix(), name, "error", str(error)))
     return cases, errors
 
 
@@ -142,11 +144,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     baseline_path = args.out / "baseline.json"
     baseline = set(json.loads(baseline_path.read_text())) if baseline_path.exists() else set()
+    from ksql.udf import load_extensions
+
+    load_extensions(str(ROOT / "tests" / "extensions"))  # BACKWARD_CONCAT and other example functions
     started = time.monotonic()
     cases, errors = collect(args.corpus)
     if args.check:
         cases = [c for c in cases if f"{c.file}::{c.name}" in baseline]
-    results = _invert_incorrect(run_cases(cases, args.jobs)) + errors
+    results = _invert_incorrect(run_cases(cases, args.jobs) + errors)
     seconds = time.monotonic() - started
     passing = {key(r) for r in results if r.status == PASSED}
     if args.check:

@@ -11,8 +11,8 @@ REGISTRY_FORMATS = ("AVRO", "PROTOBUF", "JSON_SR", "PROTOBUF_NOSR")
 # Functions that exist only in ksqlDB's own test code.
 TEST_ONLY_FUNCTIONS = ("TEST_UDF", "BAD_TEST_UDF", "TEST_UDAF", "TEST_UDTF", "MID_VAR_ARG", "VAR_ARG",
                        "TEST_UDAF_", "TOSTRING_UDAF", "NULL_UDAF", "TEST_UDTF_", "SUM_MAP",
-                       "BACKWARD_CONCAT", "MIDDLE_VAR_ARG", "MULTI_ARG", "OBJ_COL_ARG", "STRUCT_UDAF",
-                       "COUNT_TEST", "RETURN_INCORRECT_TYPE", "WHEN_NULL", "TIME_ZONE_TEST")
+                       "MIDDLE_VAR_ARG", "MULTI_ARG", "OBJ_COL_ARG", "STRUCT_UDAF",
+                       "COUNT_TEST", "RETURN_INCORRECT_TYPE", "WHEN_NULL", "TIME_ZONE_TEST", "BAD_UDF", "THROWING_UDTF")
 
 
 CASE_FIELDS = {"name", "statements", "inputs", "outputs", "post", "expectedException", "responses",

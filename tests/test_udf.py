@@ -1,0 +1,51 @@
+"""Python UDFs, UDAFs and UDTFs loaded from an extension folder, as a user would write them."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ksql.engine import KsqlEngine
+
+EXTENSIONS = Path(__file__).parent / "extensions"
+
+
+@pytest.fixture
+def engine(tmp_path):
+    eng = KsqlEngine(str(tmp_path / "data"), {"ksql.extension.dir": str(EXTENSIONS)})
+    eng.session.properties["auto.offset.reset"] = "earliest"
+    eng.execute("CREATE STREAM s (id INT KEY, a STRING, b STRING, n BIGINT, z INT) "
+                "WITH (kafka_topic='s', value_format='JSON', partitions=1);"
+                "INSERT INTO s (id, a, b, n, z) VALUES (1, 'hat', 'cat', 3, 1);"
+                "INSERT INTO s (id, a, b, n, z) VALUES (2, 'pan', 'cake', 4, 0);")
+    yield eng
+    eng.close()
+
+
+def rows(engine, sql):
+    return list(engine.execute(sql)[0])
+
+
+def test_row_and_vectorized_udfs(engine):
+    assert rows(engine, "SELECT id, BACKWARD_CONCAT(a, b), TIMES_TWO(n) FROM s;") == [[1, "cathat", 6],
+                                                                                       [2, "cakepan", 8]]
+
+
+def test_a_failing_udf_sends_the_record_to_the_processing_log(engine):
+    assert rows(engine, "SELECT id, FAILS_ON_ZERO(z) FROM s;") == [[1, 1.0]]
+    errors = rows(engine, "SELECT MESSAGE->RECORDPROCESSINGERROR->ERRORMESSAGE FROM KSQL_PROCESSING_LOG;")
+    assert errors == [["Error processing record: FAILS_ON_ZERO failed: division by zero"]]
+
+
+def test_udaf_and_udtf(engine):
+    assert rows(engine, "SELECT a, PRODUCT(n) FROM s GROUP BY a EMIT CHANGES LIMIT 2;") == [["hat", 3], ["pan", 4]]
+    assert rows(engine, "SELECT id, CHARS(a) FROM s WHERE id = 1;") == [[1, "h"], [1, "a"], [1, "t"]]
+
+
+def test_user_functions_are_listed_and_described(engine):
+    listed = {item["name"]: item for item in engine.execute("SHOW FUNCTIONS;")[0].items}
+    assert listed["BACKWARD_CONCAT"]["category"] == "USER"
+    assert listed["PRODUCT"]["type"] == "AGGREGATE"
+    text = engine.execute("DESCRIBE FUNCTION backward_concat;")[0].text
+    assert "Description : b followed by a." in text
+    assert "Signature   : BACKWARD_CONCAT(STRING, STRING) -> STRING" in text
