@@ -138,9 +138,9 @@ def _log(x, base):
     return pc.divide(pc.ln(x), math.log(base)) if base != math.e else pc.ln(x)
 
 
-fn("LOG", "MATHEMATICAL", "The logarithm of x in base 10, or in the given base.",
+fn("LOG", "MATHEMATICAL", "The natural logarithm of x, or its logarithm in the given base.",
    overloads(sig(NUM, ret=D), sig(NUM, NUM, ret=D)),
-   lambda v, n: pc.log10(pc.cast(v[0], pa.float64())) if len(v) == 1 else
+   lambda v, n: pc.ln(pc.cast(v[0], pa.float64())) if len(v) == 1 else
    pc.divide(pc.ln(pc.cast(v[1], pa.float64())), pc.ln(pc.cast(v[0], pa.float64()))),
    "LOG(x NUMBER) -> DOUBLE", "LOG(base NUMBER, x NUMBER) -> DOUBLE")
 fn("POWER", "MATHEMATICAL", "x raised to the power y.", overloads(sig(NUM, NUM, ret=D)),
@@ -189,6 +189,8 @@ def _rounding(mode):
         if pa.types.is_integer(value.type):
             if len(values) == 1:
                 return value
+        if pa.types.is_floating(value.type) and isinstance(digits, pa.Scalar) and digits.is_valid:
+            return _round_doubles(value, digits.as_py(), mode, len(values) == 1)
         out = []
         for x, d in rows([value, digits], n):
             if x is None or d is None:
@@ -212,6 +214,15 @@ def _rounding(mode):
                 out.append(rounded if len(values) > 1 else rounded.quantize(Decimal(1), rounding=mode))
         return out
     return evaluate
+
+
+def _round_doubles(value, digits: int, mode, to_integer: bool):
+    """Vectorized rounding of doubles: Java's Math.round (half toward +infinity) or truncation."""
+    scale = 10.0 ** digits
+    scaled = pc.multiply(value, scale)
+    rounded = pc.floor(pc.add(scaled, 0.5)) if mode == ROUND_HALF_UP else pc.trunc(scaled)
+    result = pc.divide(rounded, scale)
+    return pc.cast(result, pa.int64()) if to_integer else result
 
 
 fn("ROUND", "MATHEMATICAL", "Rounds half up, to a whole number or to a number of decimal places.",
@@ -345,9 +356,19 @@ def _substring(s, start, length=None):
     return s[begin:] if length is None else s[begin:begin + max(length, 0)]
 
 
+def _substring_batch(values, n):
+    text = values[0]
+    constants = all(isinstance(v, pa.Scalar) and v.is_valid for v in values[1:])
+    if constants and pa.types.is_string(text.type) and values[1].as_py() > 0:
+        start = values[1].as_py() - 1
+        stop = start + max(values[2].as_py(), 0) if len(values) > 2 else None
+        return pc.utf8_slice_codeunits(text, start, stop)
+    return per_row(_substring)(values, n)
+
+
 fn("SUBSTRING", "STRING", "A substring by 1-based position and optional length.",
    overloads(sig(S, I, ret=S), sig(S, I, I, ret=S), sig(BY, I, ret=BY), sig(BY, I, I, ret=BY)),
-   per_row(_substring), "SUBSTRING(s, position [, length])")
+   _substring_batch, "SUBSTRING(s, position [, length])")
 
 
 def _replace(s, old, new):

@@ -493,7 +493,7 @@ class DelimitedFormat(_Format):
 def _csv_field(value: str, delimiter: str) -> str:
     """Quote as Apache Commons CSV's minimal mode does (what ksqlDB writes)."""
     if value == "":
-        return '""'
+        return value
     needs = (value[0] <= "#" or value[-1] <= " " or delimiter in value or '"' in value
              or "\n" in value or "\r" in value)
     return '"' + value.replace('"', '""') + '"' if needs else value
