@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ksql.errors import KsqlError, KsqlStatementError, KsqlSyntaxError
 from ksql.parser import ast, parse_statement, split_statements, substitute_variables
@@ -23,11 +24,12 @@ from ksql.planner.expressions import Scope, cast_to, compile_expression
 from ksql.planner.aggregation import AggregateNode
 from ksql.planner.functions import FUNCTIONS
 from ksql.planner.metastore import DataSource, MetaStore
-from ksql.planner.plan import QueryPlan, plan_query
+from ksql.planner.plan import NULL_VALUE, QueryPlan, plan_query
 from ksql.planner.schema import HEADER, KEY, ROWTIME, VALUE, Column, LogicalSchema
 from ksql.results import DescribeResult, ListResult, RowStream, StatusResult, TextResult
 from ksql.runtime import processing_log
 from ksql.runtime.log import EmbeddedLog, make_records
+from ksql.runtime.materialized import MaterializedTable
 from ksql.runtime.murmur2 import partitions_for
 from ksql.runtime.query import PersistentQuery, TransientQuery
 from ksql.runtime.serdes import make_format
@@ -78,6 +80,7 @@ class KsqlEngine:
         self.log = EmbeddedLog(data_dir)
         self.metastore = MetaStore()
         self.queries: dict[str, PersistentQuery] = {}
+        self.materialized: dict[str, MaterializedTable] = {}  # CTAS tables, for pull queries
         self.session = Session()
         self._lock = threading.RLock()
         self._replaying = False
@@ -254,6 +257,8 @@ class KsqlEngine:
             wrap_single_value=_bool_prop(props.get("WRAP_SINGLE_VALUE")),
             timestamp_column=_timestamp_column(props, schema),
             timestamp_format=props.get("TIMESTAMP_FORMAT"),
+            window_type=str(props["WINDOW_TYPE"]).upper() if "WINDOW_TYPE" in props else None,
+            window_size=_window_size(props.get("WINDOW_SIZE")),
         )
         # Fail now, not when the first record arrives, if a format cannot hold the columns.
         make_format(key_format, schema.key, key=True, options=source.key_options())
@@ -434,8 +439,11 @@ class KsqlEngine:
         changelog = _changelog_topic(query_id)
         if any(isinstance(step, AggregateNode) for step in plan.steps) and self.log.topic(changelog) is None:
             self.log.create_topic(changelog, 1, "compact")
+        view = None
+        if sink.is_table:
+            view = self.materialized[sink.name] = MaterializedTable(sink)
         query = PersistentQuery(query_id, kind, text, plan, sink, self.log,
-                                session.offset_reset(self.properties), changelog)
+                                session.offset_reset(self.properties), changelog, view)
         self.queries[query_id] = query
         plan.source.source.read_queries.add(query_id)
         sink.write_queries.add(query_id)
@@ -525,9 +533,7 @@ class KsqlEngine:
         source = plan.source.source
         push = query.emit is not None
         if not push and source.is_table:
-            raise KsqlStatementError(
-                f"Pull queries on tables are not supported yet. Add EMIT CHANGES to watch {source.name} "
-                f"as a push query.")
+            return self._pull_query(text, query, plan)
         if query.emit == "FINAL":
             raise KsqlStatementError("EMIT FINAL is only supported for windowed aggregations.")
         query_id = f"transient_{source.name}_{uuid.uuid4().int % 10**19}"
@@ -536,6 +542,34 @@ class KsqlEngine:
         columns = [c for c, _ in plan.steps[-1].columns]
         return RowStream(text, query_id, [c.name for c in columns], [str(c.type) for c in columns],
                          transient.rows, transient.close)
+
+    def _pull_query(self, text: str, query: ast.Query, plan: QueryPlan) -> RowStream:
+        """The current rows of a materialized table that match the query."""
+        source = plan.source.source
+        view = self.materialized.get(source.name)
+        if view is None:
+            if not source.is_source:
+                raise KsqlStatementError(
+                    f"The `{source.name}` table isn't queryable. To derive a queryable table, you can do "
+                    f"'CREATE TABLE QUERYABLE_{source.name} AS SELECT * FROM {source.name}'. See "
+                    f"https://cnfl.io/queryable for more info.\nAdd EMIT CHANGES if you intended to issue a "
+                    f"push query.")
+            view = MaterializedTable(source)
+            view.load_topic(self.log)
+        from ksql.runtime.query import Pipeline
+
+        pipeline = Pipeline(plan, "pull")
+        batch = pipeline.apply(view.snapshot(_key_lookup(query, source)))
+        # On a table a filter turns non-matching rows into tombstones; a pull query leaves them out.
+        batch = batch.filter(pc.invert(batch.column(NULL_VALUE)))
+        columns = [c for c, _ in plan.steps[-1].columns]
+        values = [batch.column(c.name).to_pylist() for c in columns]
+        rows = [[v[i] for v in values] for i in range(batch.num_rows)]
+        if query.limit is not None:
+            rows = rows[:query.limit]
+        query_id = f"pull_{source.name}_{uuid.uuid4().int % 10**19}"
+        return RowStream(text, query_id, [c.name for c in columns], [str(c.type) for c in columns],
+                         lambda: iter(rows), lambda: None)
 
     def _log_entries(self, entries: list[bytes]) -> None:
         self.log.append(processing_log.TOPIC, 0, processing_log.records(entries))
@@ -876,6 +910,32 @@ def _assignable(source: T.SqlType, target: T.SqlType) -> bool:
     if source.base == "STRING" and target.base in ("TIMESTAMP", "DATE", "TIME", "BYTES"):
         return True
     return source.base == target.base
+
+
+def _key_lookup(query: ast.Query, source: DataSource):
+    """The key of `WHERE key = literal` on a single-key table, for a direct lookup."""
+    where = query.where
+    key = source.schema.key
+    if len(key) != 1 or not isinstance(where, ast.BinaryOp) or where.op != "=":
+        return None
+    for column, literal in ((where.left, where.right), (where.right, where.left)):
+        if isinstance(column, ast.ColumnRef) and column.name == key[0].name and isinstance(literal, ast.Literal) \
+                and literal.kind in ("STRING", "INTEGER", "BIGINT") and literal.value is not None:
+            if (key[0].type.base == "STRING") == (literal.kind == "STRING"):
+                return (literal.value,)
+    return None
+
+
+def _window_size(text) -> int | None:
+    """'30 SECONDS' -> 30000."""
+    if text is None:
+        return None
+    amount, _, unit = str(text).strip().partition(" ")
+    scale = {"MILLISECOND": 1, "SECOND": 1000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
+    name = unit.strip().upper().rstrip("S")
+    if not amount.isdigit() or name not in scale:
+        raise KsqlStatementError(f"Invalid WINDOW_SIZE: '{text}'. Use a number and a unit, like '10 SECONDS'.")
+    return int(amount) * scale[name]
 
 
 def _changelog_topic(query_id: str) -> str:

@@ -11,7 +11,8 @@ from ksql.planner import types as T
 from ksql.planner.expressions import Compiled, Scope, compile_expression
 from ksql.planner.format import format_expression
 from ksql.planner.metastore import DataSource, MetaStore
-from ksql.planner.schema import KEY, PSEUDO_COLUMNS, RESERVED_NAMES, VALUE, Column, LogicalSchema
+from ksql.planner.schema import (KEY, PSEUDO_COLUMNS, RESERVED_NAMES, VALUE, WINDOWEND, WINDOWSTART, Column,
+                                 LogicalSchema)
 
 NULL_VALUE = "__NULL_VALUE"  # batch column: the record's value was null (a tombstone for tables)
 
@@ -78,6 +79,9 @@ def source_scope(source: DataSource, alias: str) -> Scope:
         scope.add(alias, name, name, sql_type)
     for column in source.schema.columns:
         scope.add(alias, column.name, column.name, column.type)
+    if source.window_type is not None:
+        scope.add(alias, WINDOWSTART, WINDOWSTART, T.BIGINT)
+        scope.add(alias, WINDOWEND, WINDOWEND, T.BIGINT)
     if alias != source.name:
         scope.sources.add(source.name)
     return scope
@@ -326,7 +330,7 @@ def _select_items(query: ast.Query, source: DataSource, alias: str, scope: Scope
         else:
             name = f"KSQL_COL_{generated}"
             generated += 1
-        if name in RESERVED_NAMES:
+        if name in RESERVED_NAMES and not (name in (WINDOWSTART, WINDOWEND) and source.window_type):
             raise KsqlStatementError(f"Reserved column name in select: `{name}`. "
                                      f"Please remove or alias the column.")
         items.append((name, expr, compiled))

@@ -313,8 +313,6 @@ class EmbeddedLog:
         for meta in sorted((self.root / "topics").glob("*/meta.json")):
             info = TopicInfo(**json.loads(meta.read_text()))
             self._open_topic(info, aborted)
-            if info.cleanup_policy == "compact":
-                self.compact(info.name)
         self._commits_fd = os.open(self._commits_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     # -- commits file

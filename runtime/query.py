@@ -69,6 +69,10 @@ class Pipeline:
         except Exception as error:  # noqa: BLE001 - one bad record must not stop the query
             return self._row_by_row(batch, entries, error)
 
+    def apply(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """Run the operators on an already decoded batch (pull queries over a snapshot)."""
+        return self._apply(batch)
+
     def _apply(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         for operator in self.operators:
             batch = operator.process(batch)
@@ -96,7 +100,8 @@ class PersistentQuery:
     processing-log entries and the new source offset in one transaction."""
 
     def __init__(self, query_id: str, kind: str, sql: str, plan: QueryPlan, sink: DataSource,
-                 log: EmbeddedLog, offset_reset: str = "latest", changelog: str | None = None):
+                 log: EmbeddedLog, offset_reset: str = "latest", changelog: str | None = None,
+                 view=None):
         self.id = query_id
         self.kind = kind  # CSAS | CTAS | INSERT
         self.sql = sql
@@ -112,6 +117,7 @@ class PersistentQuery:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.pipeline = Pipeline(plan, query_id, log, changelog)
+        self.view = view  # the sink table's materialized rows, for pull queries
         self.encoder = SinkEncoder(sink, log.topic(sink.topic).partitions)
 
     def start(self) -> None:
@@ -151,6 +157,8 @@ class PersistentQuery:
     def prepare(self) -> None:
         """Fix the start positions and rebuild state; a restart resumes from the committed ones."""
         self.pipeline.restore()
+        if self.view is not None:
+            self.view.load_topic(self.log)
         self.positions = self._start_positions()
         if not self.log.committed(self.id):
             # Record where we start, so a restart resumes here and not at 'latest'.
@@ -203,6 +211,8 @@ class PersistentQuery:
             except BaseException:
                 txn.abort()
                 raise
+            if self.view is not None:
+                self.view.apply(rows, ("__WINDOW_START", "__WINDOW_END"))
             progressed = True
         return progressed
 

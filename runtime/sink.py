@@ -70,3 +70,27 @@ def window_keys(keys: list, starts: list, ends: list, session: bool) -> list[byt
     if session:
         return [(k or b"") + struct.pack(">qq", e, s) for k, s, e in zip(keys, starts, ends)]
     return [(k or b"") + struct.pack(">q", s) for k, s in zip(keys, starts)]
+
+
+def split_window_keys(records: pa.RecordBatch, source) -> tuple[pa.RecordBatch, list, list]:
+    """The records with their windowed keys cut back to the inner key, and each window's bounds."""
+    import struct
+
+    keys = records.column(2).to_pylist()
+    inner, starts, ends = [], [], []
+    for key in keys:
+        if key is None:
+            inner.append(None)
+            starts.append(None)
+            ends.append(None)
+        elif source.window_type == "SESSION":
+            end, start = struct.unpack(">qq", key[-16:])
+            inner.append(key[:-16])
+            starts.append(start)
+            ends.append(end)
+        else:
+            (start,) = struct.unpack(">q", key[-8:])
+            inner.append(key[:-8])
+            starts.append(start)
+            ends.append(start + (source.window_size or 0))
+    return records.set_column(2, "key", pa.array(inner, pa.binary())), starts, ends

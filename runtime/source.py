@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from ksql.planner import types as T
 from ksql.planner.metastore import DataSource
 from ksql.planner.plan import NULL_VALUE
-from ksql.planner.schema import HEADER, ROWOFFSET, ROWPARTITION, ROWTIME
+from ksql.planner.schema import HEADER, ROWOFFSET, ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
 from ksql.runtime import processing_log
 from ksql.runtime.serdes import make_format
 
@@ -40,6 +40,23 @@ class SourceDecoder:
         self.arrow_types = {c.name: T.to_arrow(c.type) for c in schema.columns}
 
     def decode(self, records: pa.RecordBatch, partition: int) -> Decoded:
+        window = None
+        if self.source.window_type is not None:
+            from ksql.runtime.sink import split_window_keys
+
+            records, starts, ends = split_window_keys(records, self.source)
+            window = (pa.array(starts, pa.int64()), pa.array(ends, pa.int64()))
+        decoded, kept = self._decode(records, partition)
+        if window is not None:
+            starts, ends = window
+            if kept is not None:
+                mask = pa.array(kept)
+                starts, ends = starts.filter(mask), ends.filter(mask)
+            decoded.batch = decoded.batch.append_column(WINDOWSTART, starts).append_column(WINDOWEND, ends)
+        return decoded
+
+    def _decode(self, records: pa.RecordBatch, partition: int):
+        """(decoded rows, the mask of kept records or None when all were kept)."""
         n = records.num_rows
         keys = records.column(2).to_pylist()
         values = records.column(3).to_pylist()
@@ -71,8 +88,8 @@ class SourceDecoder:
             for column in self.source.schema.key:
                 keep &= batch.column(column.name).is_valid().to_numpy(zero_copy_only=False)
         if not keep.all():
-            batch = batch.filter(pa.array(keep))
-        return Decoded(batch, entries)
+            return Decoded(batch.filter(pa.array(keep)), entries), keep
+        return Decoded(batch, entries), None
 
     def _event_time(self, batch, keep, entries):
         """ROWTIME from the TIMESTAMP column; rows without a valid one are skipped."""
