@@ -400,7 +400,8 @@ class KsqlEngine:
         query_id = writers[0]
         old = self.queries.pop(query_id)
         old.stop()
-        old.source.read_queries.discard(query_id)
+        for source in old.plan.sources:
+            source.read_queries.discard(query_id)
         existing.write_queries.discard(query_id)
         return query_id
 
@@ -437,7 +438,8 @@ class KsqlEngine:
     def _start_query(self, query_id: str, kind: str, text: str, plan: QueryPlan, sink: DataSource,
                      session: Session) -> None:
         changelog = _changelog_topic(query_id)
-        if any(isinstance(step, AggregateNode) for step in plan.steps) and self.log.topic(changelog) is None:
+        stateful = plan.joins is not None or any(isinstance(step, AggregateNode) for step in plan.steps)
+        if stateful and self.log.topic(changelog) is None:
             self.log.create_topic(changelog, 1, "compact")
         view = None
         if sink.is_table:
@@ -445,7 +447,8 @@ class KsqlEngine:
         query = PersistentQuery(query_id, kind, text, plan, sink, self.log,
                                 session.offset_reset(self.properties), changelog, view)
         self.queries[query_id] = query
-        plan.source.source.read_queries.add(query_id)
+        for source in plan.sources:
+            source.read_queries.add(query_id)
         sink.write_queries.add(query_id)
         if self.background:
             query.start()

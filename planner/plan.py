@@ -62,6 +62,13 @@ class QueryPlan:
     emit: str | None = None
     produces_table: bool = False  # the result is a table (a table source, or GROUP BY)
     window: ast.Window | None = None  # the result is windowed
+    joins: object = None  # a JoinPlan when the query joins several sources
+
+    @property
+    def sources(self) -> list[DataSource]:
+        if self.joins is not None:
+            return [i.source for i in self.joins.inputs]
+        return [self.source.source]
 
     def explain(self, sink: str | None = None) -> str:
         nodes = [self.source.describe()] + [s.describe() for s in self.steps]
@@ -93,7 +100,8 @@ def plan_query(query: ast.Query, metastore: MetaStore, sink: str | None = None,
     if source is None:
         raise KsqlStatementError(f"{query.source.name} does not exist.")
     alias = query.source.alias or source.name
-    _refuse_unsupported(query)
+    if query.joins:
+        return _plan_join(query, metastore, sink, persistent)
     scope = source_scope(source, alias)
     scope.custom_types = metastore.types
     steps = []
@@ -264,10 +272,24 @@ def _plan_aggregation(query, source, alias, scope, steps, sink, persistent) -> Q
                      produces_table=True, window=query.window)
 
 
-def _refuse_unsupported(query: ast.Query) -> None:
-    """Clauses the planner does not run yet get a clear error rather than a wrong answer."""
-    if query.joins:
-        raise KsqlStatementError("JOIN is not supported yet.")
+def _plan_join(query: ast.Query, metastore: MetaStore, sink, persistent) -> QueryPlan:
+    from ksql.planner.joins import output_columns, plan_joins
+
+    if query.group_by is not None or _is_aggregation(query):
+        raise KsqlStatementError("Aggregations over joins are not supported yet.")
+    if query.window is not None or query.partition_by:
+        raise KsqlStatementError("WINDOW and PARTITION BY are not supported with joins yet.")
+    join_plan, scope = plan_joins(query, metastore)
+    steps = [join_plan]
+    if query.where is not None:
+        predicate = compile_expression(query.where, scope)
+        steps.append(FilterNode(predicate, format_expression(query.where), table=join_plan.produces_table))
+    columns = output_columns(query, join_plan, scope, sink, persistent)
+    steps.append(ProjectNode(tuple(columns)))
+    schema = LogicalSchema(tuple(c for c, _ in columns))
+    left = join_plan.inputs[0]
+    return QueryPlan(SourceNode(left.source, left.alias), tuple(steps), schema, query.limit, query.emit,
+                     produces_table=join_plan.produces_table, joins=join_plan)
 
 
 def _expr_of(items, name):

@@ -17,6 +17,7 @@ from ksql.runtime import processing_log
 from ksql.runtime.log import EmbeddedLog
 from ksql.runtime.operators.aggregate import AggregateOp
 from ksql.runtime.operators.filter import FilterOp
+from ksql.runtime.operators.join import JoinOp
 from ksql.runtime.operators.project import ProjectOp
 from ksql.runtime.operators.table_function import TableFunctionOp
 from ksql.runtime.sink import SinkEncoder
@@ -33,9 +34,17 @@ class Pipeline:
 
     def __init__(self, plan: QueryPlan, query_id: str, log=None, changelog: str | None = None):
         self.query_id = query_id
-        self.decoder = SourceDecoder(plan.source.source, query_id)
+        self.sources = plan.sources
+        self.decoders = [SourceDecoder(source, query_id) for source in self.sources]
+        self.decoder = self.decoders[0]
         self.operators = []
         self.stores: list[StateStore] = []
+        self.join = None
+        if plan.joins is not None:
+            store = StateStore(log, changelog)
+            self.stores.append(store)
+            self.join = JoinOp(plan.joins, store)
+            self.aliases = [i.alias for i in plan.joins.inputs]
         for step in plan.steps:
             if isinstance(step, FilterNode):
                 self.operators.append(FilterOp(step.predicate, table=step.table))
@@ -68,6 +77,26 @@ class Pipeline:
             return self._apply(batch), entries
         except Exception as error:  # noqa: BLE001 - one bad record must not stop the query
             return self._row_by_row(batch, entries, error)
+
+    def run_joined(self, parts: list[tuple[int, int, pa.RecordBatch]]) -> tuple[pa.RecordBatch, list[bytes]]:
+        """Rows read from several sources: (source index, partition, records). They meet the
+        joins one at a time in timestamp order, then go through the operators after the join."""
+        events, entries = [], []
+        for order, (index, partition, records) in enumerate(parts):
+            decoded = self.decoders[index].decode(records, partition)
+            entries += decoded.log_entries
+            batch = decoded.batch
+            alias = self.aliases[index]
+            columns = {f"{alias}__{name}": batch.column(name).to_pylist() for name in batch.schema.names
+                       if not name.startswith("__") and name not in ("ROWPARTITION", "ROWOFFSET")}
+            times = batch.column(ROWTIME).to_pylist()
+            nulls = batch.column(NULL_VALUE).to_pylist()
+            for i in range(batch.num_rows):
+                row = {name: values[i] for name, values in columns.items()}
+                events.append((times[i], order, i, index, row, nulls[i]))
+        events.sort(key=lambda e: (e[0], e[1], e[2]))
+        joined = self.join.process([(index, row, ts, null) for ts, _, _, index, row, null in events])
+        return self._apply(joined), entries
 
     def apply(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         """Run the operators on an already decoded batch (pull queries over a snapshot)."""
@@ -132,18 +161,17 @@ class PersistentQuery:
         if self.state == "RUNNING":
             self.state = "TERMINATED"
 
-    def _start_positions(self) -> dict[int, int]:
-        topic = self.source.topic
-        partitions = self.log.topic(topic).partitions
+    def _start_positions(self) -> dict[tuple[str, int], int]:
         committed = self.log.committed(self.id)
         positions = {}
-        for p in range(partitions):
-            if (topic, p) in committed:
-                positions[p] = committed[(topic, p)]
-            elif self.offset_reset == "earliest":
-                positions[p] = self.log.start_offset(topic, p)
-            else:
-                positions[p] = self.log.end_offset(topic, p)
+        for topic in dict.fromkeys(s.topic for s in self.plan.sources):
+            for p in range(self.log.topic(topic).partitions):
+                if (topic, p) in committed:
+                    positions[(topic, p)] = committed[(topic, p)]
+                elif self.offset_reset == "earliest":
+                    positions[(topic, p)] = self.log.start_offset(topic, p)
+                else:
+                    positions[(topic, p)] = self.log.end_offset(topic, p)
         return positions
 
     def pause(self) -> None:
@@ -162,7 +190,7 @@ class PersistentQuery:
         self.positions = self._start_positions()
         if not self.log.committed(self.id):
             # Record where we start, so a restart resumes here and not at 'latest'.
-            self.log.commit_offsets(self.id, {(self.source.topic, p): o for p, o in self.positions.items()})
+            self.log.commit_offsets(self.id, dict(self.positions))
         self.state = "RUNNING"
 
     def step(self) -> bool:
@@ -187,34 +215,57 @@ class PersistentQuery:
             if not self.step():
                 self.log.wait(IDLE_WAIT)
 
-    def _step(self, positions: dict[int, int]) -> bool:
+    def _step(self, positions: dict[tuple[str, int], int]) -> bool:
+        if self.pipeline.join is not None:
+            return self._join_step(positions)
         progressed = False
-        topic = self.source.topic
-        for partition, position in positions.items():
+        for (topic, partition), position in positions.items():
             if self._stop.is_set():
                 break
             records, next_offset = self.log.read(topic, partition, position, MAX_BATCH)
             if records is None:
                 continue
             rows, entries = self.pipeline.run(records, partition)
-            self.records_in += records.num_rows
-            self.records_out += rows.num_rows
-            txn = self.log.begin(self.id)
-            try:
-                for sink_partition, batch in self.encoder.encode(rows).items():
-                    txn.append(self.sink.topic, sink_partition, batch)
-                if entries:
-                    txn.append(processing_log.TOPIC, 0, processing_log.records(entries))
-                self.pipeline.flush(txn)
-                positions[partition] = next_offset
-                txn.commit({(topic, partition): next_offset})
-            except BaseException:
-                txn.abort()
-                raise
-            if self.view is not None:
-                self.view.apply(rows, ("__WINDOW_START", "__WINDOW_END"))
+            self._commit(rows, entries, records.num_rows, {(topic, partition): next_offset}, positions)
             progressed = True
         return progressed
+
+    def _join_step(self, positions) -> bool:
+        """Read what every source has, and join it in timestamp order, in one transaction."""
+        parts, offsets, count = [], {}, 0
+        for (topic, partition), position in positions.items():
+            records, next_offset = self.log.read(topic, partition, position, MAX_BATCH)
+            if records is None:
+                continue
+            offsets[(topic, partition)] = next_offset
+            count += records.num_rows
+            for index, source in enumerate(self.pipeline.sources):
+                if source.topic == topic:
+                    parts.append((index, partition, records))
+        if not parts:
+            return False
+        rows, entries = self.pipeline.run_joined(parts)
+        self._commit(rows, entries, count, offsets, positions)
+        return True
+
+    def _commit(self, rows, entries, count, offsets, positions) -> None:
+        """Output, processing-log entries, state changes and input offsets, in one transaction."""
+        self.records_in += count
+        self.records_out += rows.num_rows
+        txn = self.log.begin(self.id)
+        try:
+            for sink_partition, batch in self.encoder.encode(rows).items():
+                txn.append(self.sink.topic, sink_partition, batch)
+            if entries:
+                txn.append(processing_log.TOPIC, 0, processing_log.records(entries))
+            self.pipeline.flush(txn)
+            txn.commit(offsets)
+        except BaseException:
+            txn.abort()
+            raise
+        positions.update(offsets)
+        if self.view is not None:
+            self.view.apply(rows, ("__WINDOW_START", "__WINDOW_END"))
 
 
 class TransientQuery:
@@ -232,12 +283,12 @@ class TransientQuery:
         self.columns = [c for c, _ in next(s for s in plan.steps if isinstance(s, ProjectNode)).columns]
         self._closed = threading.Event()
         self._on_log = on_log
-        topic = plan.source.source.topic
-        partitions = log.topic(topic).partitions
         start = offset_reset == "earliest" or not push
-        self.positions = {p: (log.start_offset(topic, p) if start else log.end_offset(topic, p))
-                          for p in range(partitions)}
-        self.ends = {p: log.end_offset(topic, p) for p in range(partitions)}
+        self.positions, self.ends = {}, {}
+        for topic in dict.fromkeys(source.topic for source in plan.sources):
+            for p in range(log.topic(topic).partitions):
+                self.positions[(topic, p)] = log.start_offset(topic, p) if start else log.end_offset(topic, p)
+                self.ends[(topic, p)] = log.end_offset(topic, p)
 
     def close(self) -> None:
         self._closed.set()
@@ -249,21 +300,27 @@ class TransientQuery:
     def rows(self, poll: float = IDLE_WAIT) -> Iterator[list]:
         """Result rows as lists of Python values, in column order."""
         emitted = 0
-        topic = self.plan.source.source.topic
         while not self._closed.is_set():
             progressed = False
-            for partition in self.positions:
-                position = self.positions[partition]
-                if not self.push and position >= self.ends[partition]:
+            parts = []
+            for (topic, partition), position in self.positions.items():
+                if not self.push and position >= self.ends[(topic, partition)]:
                     continue
                 records, next_offset = self.log.read(topic, partition, position, MAX_BATCH)
                 if records is None:
                     continue
                 if not self.push:
-                    records = _before(records, self.ends[partition])
-                self.positions[partition] = next_offset
+                    records = _before(records, self.ends[(topic, partition)])
+                self.positions[(topic, partition)] = next_offset
                 progressed = True
-                rows, entries = self.pipeline.run(records, partition)
+                parts += [(index, partition, records) for index, source in enumerate(self.pipeline.sources)
+                          if source.topic == topic]
+            results = []
+            if parts and self.pipeline.join is not None:
+                results.append(self.pipeline.run_joined(parts))
+            else:
+                results += [self.pipeline.run(records, partition) for _, partition, records in parts]
+            for rows, entries in results:
                 if entries and self._on_log:
                     self._on_log(entries)
                 for row in _python_rows(rows, self.columns):

@@ -1,0 +1,179 @@
+"""JoinOp: a left-deep chain of joins over rows from several sources, in timestamp order.
+
+State, per join: for a table side, the current row of each key; for a stream side of a
+stream-stream join, the rows of each key still inside the join window plus its grace period
+(older ones are dropped, after emitting the NULL-padded row an outer join owes them). Rows
+are matched one at a time, in the order of their timestamps, as ksqlDB does.
+"""
+from __future__ import annotations
+
+import pyarrow as pa
+
+from ksql.planner import types as T
+from ksql.planner.joins import JoinNode, JoinPlan, field_name
+from ksql.planner.plan import NULL_VALUE
+from ksql.planner.schema import ROWOFFSET, ROWPARTITION, ROWTIME
+from ksql.runtime.state import StateStore
+
+
+class JoinOp:
+    def __init__(self, plan: JoinPlan, store: StateStore):
+        self.plan = plan
+        self.store = store
+        self.fields_of = [[field_name(i.alias, n) for n, _ in i.columns()] for i in plan.inputs]
+        self.types = dict(plan.fields)
+
+    # -- entry point
+
+    def process(self, events: list[tuple[int, dict, int, bool]]) -> pa.RecordBatch:
+        """events: (source index, row fields, timestamp, is tombstone), in timestamp order."""
+        out: list[tuple[dict, int, bool]] = []
+        for source, row, ts, tombstone in events:
+            if source == 0:
+                pending = [(row, ts, tombstone)]
+                start = 1
+            else:
+                pending = self._join(source, "R", row, ts, tombstone)
+                start = source + 1
+            for j in range(start, len(self.plan.inputs)):
+                produced = []
+                for left_row, left_ts, left_tomb in pending:
+                    produced += self._join(j, "L", left_row, left_ts, left_tomb)
+                pending = produced
+            out += pending
+        return self._batch(out)
+
+    # -- one join
+
+    def _key(self, node: JoinNode, side: str, row: dict):
+        field = node.left_field if side == "L" else node.right_field
+        if field is not None:
+            return row.get(field)
+        compiled = node.left_key if side == "L" else node.right_key
+        batch = pa.RecordBatch.from_arrays(
+            [pa.array([row.get(f)], self._arrow(f)) for f in self.types] + [pa.array([0], pa.int64())],
+            names=list(self.types) + [ROWTIME])
+        value = compiled.column(batch).to_pylist()[0]
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return value
+
+    def _arrow(self, field):
+        return T.to_arrow(self.types[field])
+
+    def _join(self, j: int, side: str, row: dict, ts: int, tombstone: bool) -> list:
+        node = self.plan.joins[j - 1]
+        key = self._key(node, side, row)
+        table = node.left_table if side == "L" else node.right_table
+        if key is None:
+            return []
+        if not node.left_table and not node.right_table:
+            return [] if tombstone else self._stream_stream(j, node, side, key, row, ts)
+        if table:
+            return self._table_update(j, node, side, key, row, ts, tombstone)
+        return [] if tombstone else self._stream_probe(j, node, key, row, ts)
+
+    def _merge(self, j: int, left: dict | None, right: dict | None, key) -> dict:
+        merged = {}
+        for index in range(j):
+            for f in self.fields_of[index]:
+                merged[f] = left.get(f) if left else None
+        for f in self.fields_of[j]:
+            merged[f] = right.get(f) if right else None
+        return merged
+
+    def _stream_probe(self, j, node, key, row, ts):
+        """Stream-table: a stream row meets the table's current row of its key."""
+        match = self.store.get(("R", j, key))
+        if match is None and node.kind == "INNER":
+            return []
+        return [(self._merge(j, row, match[0] if match else None, key), ts, False)]
+
+    def _table_update(self, j, node, side, key, row, ts, tombstone):
+        store_key = (side, j, key)
+        if tombstone:
+            self.store.delete(store_key)
+        else:
+            self.store.put(store_key, (row, ts))
+        if not (node.left_table and node.right_table):
+            return []  # the table side of a stream-table join only updates state
+        other = self.store.get(("R" if side == "L" else "L", j, key))
+        mine = None if tombstone else (row, ts)
+        left, right = (mine, other) if side == "L" else (other, mine)
+        emit_left = left is not None and node.kind in ("LEFT", "FULL")
+        emit_right = right is not None and node.kind in ("RIGHT", "FULL")
+        time = max(ts, other[1]) if other else ts
+        if left is not None and right is not None:
+            return [(self._merge(j, left[0], right[0], key), time, False)]
+        if emit_left or emit_right:
+            return [(self._merge(j, left[0] if left else None, right[0] if right else None, key), time, False)]
+        if tombstone and (other is not None or node.kind in ("LEFT", "FULL") and side == "L"
+                          or node.kind in ("RIGHT", "FULL") and side == "R"):
+            return [(self._key_only(j, node, key), time, True)]
+        return []
+
+    def _key_only(self, j, node, key) -> dict:
+        merged = self._merge(j, None, None, key)
+        for field in (node.left_field, node.right_field):
+            if field:
+                merged[field] = key
+        return merged
+
+    def _stream_stream(self, j, node, side, key, row, ts):
+        before, after = node.within
+        stream_time = max(self.store.get(("T", j), ts), ts)
+        self.store.put(("T", j), stream_time)
+        mine_key, other_key = (side, j, key), ("R" if side == "L" else "L", j, key)
+        mine = list(self.store.get(mine_key, []))
+        record = [ts, row, False]
+        out = []
+        for other in self.store.get(other_key, []):
+            other_ts = other[0]
+            low, high = (ts - before, ts + after) if side == "L" else (ts - after, ts + before)
+            if low <= other_ts <= high:
+                record[2] = True
+                other[2] = True
+                left, right = (row, other[1]) if side == "L" else (other[1], row)
+                out.append((self._merge(j, left, right, key), max(ts, other_ts), False))
+        mine.append(record)
+        self.store.put(mine_key, mine)
+        if out:
+            self.store.put(other_key, list(self.store.get(other_key, [])))
+        out += self._expire(j, node, stream_time)
+        return out
+
+    def _expire(self, j, node, stream_time):
+        """Drop rows past window + grace; an outer join emits its unmatched rows as they go."""
+        before, after = node.within
+        out = []
+        for store_key in [k for k in self.store.data if k[0] in ("L", "R") and k[1] == j]:
+            side = store_key[0]
+            horizon = after if side == "L" else before
+            kept = []
+            for record in self.store.get(store_key):
+                closed = record[0] + horizon + node.grace < stream_time
+                if not closed:
+                    kept.append(record)
+                    continue
+                owed = (side == "L" and node.kind in ("LEFT", "FULL")) or (side == "R" and node.kind in ("RIGHT", "FULL"))
+                if owed and not record[2]:
+                    left, right = (record[1], None) if side == "L" else (None, record[1])
+                    out.append((self._merge(j, left, right, store_key[2]), record[0], False))
+            if len(kept) != len(self.store.get(store_key)):
+                if kept:
+                    self.store.put(store_key, kept)
+                else:
+                    self.store.delete(store_key)
+        return sorted(out, key=lambda r: r[1])
+
+    # -- output
+
+    def _batch(self, rows: list) -> pa.RecordBatch:
+        arrays, names = [], []
+        for f in self.types:
+            arrays.append(pa.array([r[0].get(f) for r in rows], self._arrow(f)))
+            names.append(f)
+        arrays += [pa.array([r[1] for r in rows], pa.int64()), pa.array([r[2] for r in rows], pa.bool_()),
+                   pa.array([0] * len(rows), pa.int32()), pa.nulls(len(rows), pa.int64())]
+        names += [ROWTIME, NULL_VALUE, ROWPARTITION, ROWOFFSET]
+        return pa.RecordBatch.from_arrays(arrays, names=names)
