@@ -52,6 +52,9 @@ class JoinNode:
     text: str
     left_field: str | None = None  # the joined field holding the left key, when it is a plain column
     right_field: str | None = None
+    eager: bool = True  # stream-stream outer joins without GRACE PERIOD emit unmatched rows at once
+    foreign_key: bool = False  # table-table join from a left column to the right table's key
+    left_pk_field: str | None = None  # the left table's key field (foreign-key joins key their output by it)
 
     def describe(self) -> str:
         sides = f"{'TABLE' if self.left_table else 'STREAM'}-{'TABLE' if self.right_table else 'STREAM'}"
@@ -169,13 +172,19 @@ def _join_node(join: ast.Join, index: int, inputs: list[JoinInput], scope: Scope
         raise KsqlStatementError(f"A window definition was provided for a Stream-Table join. These joins are not "
                                  f"windowed. Please drop the window definition (ie. the WITHIN clause) and try "
                                  f"to execute your join again.")
+    foreign_key = left_table and right.is_table and index == 1 and not _is_primary_key(left_expr, left_inputs[0])
     if right.is_table and not _is_primary_key(right_expr, right):
         raise KsqlStatementError(
             f"Invalid join condition: {'table-table' if left_table else 'stream-table'} joins require to join on "
             f"the table's primary key. Got {format_expression(left_expr)} = {format_expression(right_expr)}.")
     grace = join.grace if join.grace is not None else DEFAULT_JOIN_GRACE_MS
+    if foreign_key and join.kind in ("RIGHT", "FULL"):
+        raise KsqlStatementError(f"{join.kind} OUTER JOIN on a foreign key is not supported")
+    left_pk = left_inputs[0].source.schema.key
+    left_pk_field = field_name(left_inputs[0].alias, left_pk[0].name) if foreign_key and left_pk else None
     return JoinNode(join.kind, left_table, index, right.is_table, left_key, right_key, join.within, grace,
-                    format_expression(criteria), _field(left_expr, scope), _field(right_expr, scope))
+                    format_expression(criteria), _field(left_expr, scope), _field(right_expr, scope),
+                    eager=join.grace is None, foreign_key=foreign_key, left_pk_field=left_pk_field)
 
 
 def _field(expr, scope: Scope) -> str | None:
@@ -236,7 +245,11 @@ def output_columns(query: ast.Query, plan: JoinPlan, scope: Scope, sink: str | N
             name = f"KSQL_COL_{generated}"
             generated += 1
         items.append((name, item.expression))
-    key_exprs = [query.joins[0].criteria.left, query.joins[0].criteria.right]
+    if plan.joins[0].foreign_key:
+        left = plan.inputs[0]
+        key_exprs = [ast.ColumnRef(c.name, left.alias) for c in left.source.schema.key]
+    else:
+        key_exprs = [query.joins[0].criteria.left, query.joins[0].criteria.right]
     columns, key_found = [], False
     for name, expr in items:
         compiled = compile_expression(expr, scope)
@@ -245,11 +258,16 @@ def output_columns(query: ast.Query, plan: JoinPlan, scope: Scope, sink: str | N
             namespace, key_found = KEY, True
         columns.append((Column(name, compiled.type or T.STRING, namespace), compiled))
     if persistent and not key_found:
-        shown = " or ".join(format_expression(e) for e in key_exprs)
+        if plan.joins[0].foreign_key:
+            raise KsqlStatementError(
+                "Primary key column missing in projection. For foreign-key table-table joins, the projection "
+                "must include all primary key columns from the left input table "
+                f"({', '.join('`' + format_expression(e).split('.')[-1] + '`' for e in key_exprs)}).")
+        shown = [format_expression(e) for e in key_exprs if isinstance(e, ast.ColumnRef)]
+        plural = len(shown) > 1
         raise KsqlStatementError(
-            f"Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\nThe query used to build "
-            f"`{sink}` must include the join expression {shown} in its projection (eg, SELECT "
-            f"{format_expression(key_exprs[0])}...).")
+            f"The query used to build `{sink}` must include the join expression{'s' if plural else ''} "
+            f"{' or '.join(shown)} in its projection (eg, SELECT {shown[0] if shown else 'ROWKEY'}...).")
     keys = [c for c in columns if c[0].namespace == KEY]
     return keys + [c for c in columns if c[0].namespace == VALUE]
 

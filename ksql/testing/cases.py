@@ -109,9 +109,12 @@ def _run(engine: KsqlEngine, case: Case) -> Result:
     if error is not None:
         return Result(case.file, case.name, ERROR, f"statement failed: {error[0]}\n{error[1]}")
 
+    # Like the reference harness, every input record is processed before the next is produced,
+    # so records of different topics meet in the order the test lists them.
+    engine.drain()
     for record in case.inputs:
         produce(engine, record)
-    engine.drain()
+        engine.drain()
     failed = [q for q in engine.queries.values() if q.state == "ERROR"]
     if failed:
         return Result(case.file, case.name, ERROR, f"query {failed[0].id} failed: {failed[0].error}")
