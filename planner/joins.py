@@ -143,6 +143,11 @@ def _join_node(join: ast.Join, index: int, inputs: list[JoinInput], scope: Scope
     sides = [criteria.left, criteria.right]
     right_names = {right.alias, right.source.name}
     on_right = [_refers_to(e, right_names, right) for e in sides]
+    for side in sides:
+        if not _has_columns(side):
+            raise KsqlStatementError(
+                f"Invalid comparison expression '{format_expression(side)}' in join '{format_expression(criteria)}'. "
+                f"Each side of the join comparision must contain references from exactly one source.")
     if on_right[0] == on_right[1]:
         raise KsqlStatementError(
             f"Invalid comparison expression '{format_expression(criteria)}' in join "
@@ -203,6 +208,14 @@ def _refers_to(expr, names: set[str], join_input: JoinInput) -> bool:
         elif join_input.source.schema.find(ref.name) is not None:
             return True
     return False
+
+
+def _has_columns(expr) -> bool:
+    from ksql.planner.aggregation import _walk
+
+    refs = []
+    _walk(expr, lambda e: refs.append(e) if isinstance(e, ast.ColumnRef) else None)
+    return bool(refs)
 
 
 def _is_primary_key(expr, join_input: JoinInput) -> bool:

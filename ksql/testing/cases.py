@@ -128,7 +128,8 @@ def _run(engine: KsqlEngine, case: Case) -> Result:
     return Result(case.file, case.name, PASSED)
 
 
-_PREFIXES = ("Exception while preparing statement: ",)
+# Wrappers ksqlDB's REST layer adds around the engine's own messages.
+_PREFIXES = ("Exception while preparing statement: ", "Failed to prepare statement: ")
 
 
 def _message_matches(expected: str, actual: str) -> bool:

@@ -65,12 +65,12 @@ class JoinOp:
         node = self.plan.joins[j - 1]
         key = self._key(node, side, row)
         table = node.left_table if side == "L" else node.right_table
+        if node.foreign_key:
+            return self._foreign_key(j, node, side, key, row, ts, tombstone)
         if key is None:
             return []
         if not node.left_table and not node.right_table:
             return [] if tombstone else self._stream_stream(j, node, side, key, row, ts)
-        if node.foreign_key:
-            return self._foreign_key(j, node, side, key, row, ts, tombstone)
         if table:
             return self._table_update(j, node, side, key, row, ts, tombstone)
         return [] if tombstone else self._stream_probe(j, node, key, row, ts)
@@ -124,7 +124,7 @@ class JoinOp:
                 self.store.delete(("FL", j, left_key))
                 return [(self._key_fields(j, node, left_key), ts, True)] if previous else []
             self.store.put(("FL", j, left_key), (row, ts, key))
-            match = self.store.get(("R", j, key))
+            match = self.store.get(("R", j, key)) if key is not None else None
             if match is None and node.kind == "INNER":
                 had = previous is not None and self.store.get(("R", j, previous[2])) is not None
                 return [(self._key_fields(j, node, left_key), ts, True)] if had else []
