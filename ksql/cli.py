@@ -14,6 +14,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "run":
         return _run_command(argv[1:])
+    if argv and argv[0] == "server":
+        from ksql.server import main as server_main
+
+        return server_main(argv[1:])
     if argv and argv[0] == "test":
         from ksql.testing.cli import main as test_main
 

@@ -81,6 +81,7 @@ class KsqlEngine:
         self.metastore = MetaStore()
         self.queries: dict[str, PersistentQuery] = {}
         self.materialized: dict[str, MaterializedTable] = {}  # CTAS tables, for pull queries
+        self.command_statuses: dict[str, str] = {}  # command id -> last status message (REST /status)
         self.session = Session()
         self._lock = threading.RLock()
         self._replaying = False
@@ -528,6 +529,34 @@ class KsqlEngine:
         self.log.append(target.topic, partition, make_records(keys, payloads, [rowtime]))
         return StatusResult(text, "Inserted", None)
 
+    def insert_row(self, target: str, row: dict) -> None:
+        """Insert one row given as JSON-like values by column name (REST /inserts-stream)."""
+        from ksql.runtime.serdes import _json_reader
+
+        with self._lock:
+            source = self.metastore.get(target)
+            if source is None:
+                raise KsqlStatementError(f"Cannot insert values into an unknown stream/table: {target}")
+            if source.is_source:
+                raise KsqlStatementError(f"Cannot insert values into read-only {source.kind.lower()}: {target}")
+            by_name = {k.upper(): v for k, v in row.items()}
+            unknown = [k for k in by_name if source.schema.find(k) is None and k != ROWTIME]
+            if unknown:
+                raise KsqlStatementError(f"Column name {unknown[0]} does not exist.")
+
+            def array(column):
+                value = _json_reader(column.type)(by_name.get(column.name.upper()))
+                return pa.array([value], T.to_arrow(column.type))
+
+            key_columns, value_columns = source.schema.key, source.schema.value
+            key_format = make_format(source.key_format, key_columns, key=True, options=source.key_options())
+            value_format = make_format(source.value_format, value_columns, key=False, options=source.value_options())
+            keys = key_format.encode([array(c) for c in key_columns], 1)
+            values = value_format.encode([array(c) for c in value_columns], 1)
+            rowtime = int(by_name.get(ROWTIME) or _now())
+            partition = int(partitions_for(keys, source.partitions, int(time.time_ns()))[0])
+            self.log.append(source.topic, partition, make_records(keys, values, [rowtime]))
+
     # ---------------------------------------------------------------- queries
 
     def _exec_QueryStatement(self, stmt: ast.QueryStatement, text: str, session: Session):
@@ -544,7 +573,7 @@ class KsqlEngine:
         transient = TransientQuery(query_id, plan, self.log, offset_reset, push, on_log=self._log_entries)
         columns = [c for c, _ in plan.steps[-1].columns]
         return RowStream(text, query_id, [c.name for c in columns], [str(c.type) for c in columns],
-                         transient.rows, transient.close)
+                         transient.rows, transient.close, limit=query.limit)
 
     def _pull_query(self, text: str, query: ast.Query, plan: QueryPlan) -> RowStream:
         """The current rows of a materialized table that match the query."""

@@ -59,6 +59,7 @@ class RowStream:
     rows: Any  # callable returning an iterator of rows (lists), or of lines for PRINT
     close: Any
     is_print: bool = False
+    limit: int | None = None
 
     def __iter__(self) -> Iterator:
         return iter(self.rows())

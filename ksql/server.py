@@ -1,0 +1,403 @@
+"""`ksql server`: the engine behind ksqlDB's REST API (starlette on hypercorn, HTTP/1.1 and h2c).
+
+Statements go to POST /ksql, queries to POST /query (ksqlDB's chunked JSON array) and POST
+/query-stream (one JSON line per row, or a JSON array with Accept: application/json), rows to
+POST /inserts-stream. Entities and error bodies carry ksqlDB's `@type` and `error_code`.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import threading
+from decimal import Decimal
+
+import orjson
+from starlette.applications import Starlette
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from ksql import __version__
+from ksql.engine import KsqlEngine, Session, StatementFailed
+from ksql.errors import KsqlError
+from ksql.planner.values import format_value
+from ksql.results import DescribeResult, ListResult, RowStream, StatusResult, TextResult
+
+KSQL_JSON = "application/vnd.ksql.v1+json"
+DELIMITED = "application/vnd.ksqlapi.delimited.v1"
+
+# ksqlDB's error codes: HTTP status * 100 + n.
+BAD_REQUEST, BAD_STATEMENT, QUERY_ENDPOINT, NOT_FOUND, SERVER_ERROR = 40000, 40001, 40002, 40400, 50000
+
+
+def _error(code: int, message: str, statement: str | None = None, entities=None) -> JSONResponse:
+    body = {"@type": "statement_error" if statement is not None else "generic_error",
+            "error_code": code, "message": message}
+    if statement is not None:
+        body["statementText"] = statement
+        body["entities"] = entities or []
+    return JSONResponse(body, status_code=code // 100)
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, bytes):
+        return format_value(value)
+    return str(value)
+
+
+def _dumps(value) -> bytes:
+    return orjson.dumps(value, default=_json_default)
+
+
+def _row_value(value):
+    """A result value as ksqlDB's REST API writes it (maps as objects, structs as objects)."""
+    if isinstance(value, list):
+        if value and all(isinstance(v, tuple) and len(v) == 2 for v in value):
+            return {str(k): _row_value(v) for k, v in value}
+        return [_row_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _row_value(v) for k, v in value.items()}
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+class KsqlServer:
+    def __init__(self, engine: KsqlEngine):
+        self.engine = engine
+        self.queries: dict[str, RowStream] = {}  # open push queries, by id, for /close-query
+        self.sequence = 0
+        self.lock = threading.Lock()
+        self.state = "READY"
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[
+            Route("/ksql", self.ksql, methods=["POST"]),
+            Route("/query", self.query, methods=["POST"]),
+            Route("/query-stream", self.query_stream, methods=["POST"]),
+            Route("/close-query", self.close_query, methods=["POST"]),
+            Route("/inserts-stream", self.inserts_stream, methods=["POST"]),
+            Route("/info", self.info, methods=["GET"]),
+            Route("/", self.info, methods=["GET"]),
+            Route("/healthcheck", self.healthcheck, methods=["GET"]),
+            Route("/status", self.statuses, methods=["GET"]),
+            Route("/status/{type}/{entity}/{action}", self.status, methods=["GET"]),
+            Route("/v1/metadata", self.metadata, methods=["GET"]),
+            Route("/v1/metadata/id", self.metadata, methods=["GET"]),
+            Route("/is_valid_property/{name}", self.valid_property, methods=["GET"]),
+            Route("/clusterStatus", self.cluster_status, methods=["GET"]),
+            Route("/ksql/terminate", self.terminate_cluster, methods=["POST"]),
+        ])
+
+    # -- request helpers
+
+    async def _body(self, request: Request) -> dict:
+        raw = await request.body()
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError as error:
+            raise _BadRequest(f"Invalid JSON in request: {error}") from None
+        if not isinstance(body, dict):
+            raise _BadRequest("The request body must be a JSON object.")
+        return body
+
+    @staticmethod
+    def _session(body: dict, properties_field: str) -> Session:
+        properties = body.get(properties_field) or {}
+        variables = body.get("sessionVariables") or {}
+        if not isinstance(properties, dict) or not isinstance(variables, dict):
+            raise _BadRequest(f"'{properties_field}' and 'sessionVariables' must be JSON objects.")
+        return Session(properties={k: str(v) for k, v in properties.items()},
+                       variables={k: str(v) for k, v in variables.items()})
+
+    # -- /ksql
+
+    async def ksql(self, request: Request) -> Response:
+        try:
+            body = await self._body(request)
+        except _BadRequest as error:
+            return _error(BAD_REQUEST, str(error))
+        text = body.get("ksql")
+        if not isinstance(text, str) or not text.strip():
+            return _error(BAD_REQUEST, "The request must have a 'ksql' field with the statements to run.")
+        session = self._session(body, "streamsProperties")
+        return await run_in_threadpool(self._run_statements, text, session)
+
+    def _run_statements(self, text: str, session: Session) -> Response:
+        from ksql.parser import split_statements
+
+        entities = []
+        for piece in split_statements(text):
+            try:
+                results = self.engine.execute(piece.text, session)
+            except StatementFailed as failure:
+                return _error(BAD_STATEMENT, str(failure.error), piece.text, entities)
+            except KsqlError as error:
+                return _error(BAD_STATEMENT, str(error), piece.text, entities)
+            for result in results:
+                if isinstance(result, RowStream):
+                    result.close()
+                    return _error(QUERY_ENDPOINT, "The following statement types should be issued to the "
+                                  "websocket endpoint '/query':\n\t* PRINT\n\t* SELECT", piece.text, entities)
+                entities.append(self._entity(result))
+        return Response(_dumps(entities), media_type=KSQL_JSON)
+
+    def _entity(self, result) -> dict:
+        if isinstance(result, StatusResult):
+            with self.lock:
+                self.sequence += 1
+                sequence = self.sequence
+            if result.command_id:
+                self.engine.command_statuses[result.command_id] = result.message
+            return {"@type": "currentStatus", "statementText": result.statement,
+                    "commandId": result.command_id,
+                    "commandStatus": {"status": "SUCCESS", "message": result.message, "queryId": result.query_id},
+                    "commandSequenceNumber": sequence, "warnings": []}
+        if isinstance(result, ListResult):
+            field = {"kafka_topics": "topics", "function_names": "functions", "type_list": "types"}.get(
+                result.kind, result.kind)
+            entity = {"@type": result.kind, "statementText": result.statement, field: result.items, "warnings": []}
+            if result.kind == "properties":
+                entity["overwrittenProperties"] = []
+                entity["defaultProperties"] = []
+            return entity
+        if isinstance(result, DescribeResult):
+            return {"@type": result.kind, "statementText": result.statement, "sourceDescription": result.item,
+                    "warnings": []}
+        if isinstance(result, TextResult):
+            return {"@type": result.kind, "statementText": result.statement, "text": result.text,
+                    **result.item, "warnings": []}
+        return {"@type": "warning_entity", "statementText": "", "message": str(result)}
+
+    # -- queries
+
+    def _start_query(self, text: str, session: Session) -> RowStream:
+        results = self.engine.execute(text, session)
+        if len(results) != 1 or not isinstance(results[0], RowStream):
+            raise _BadRequest("The request must hold exactly one SELECT or PRINT statement.")
+        stream = results[0]
+        self.queries[stream.query_id] = stream
+        return stream
+
+    def _rows(self, stream: RowStream):
+        try:
+            yield from stream.rows()
+        finally:
+            stream.close()
+            self.queries.pop(stream.query_id, None)
+
+    async def query(self, request: Request) -> Response:
+        """ksqlDB's /query: a JSON array streamed element by element."""
+        try:
+            body = await self._body(request)
+            session = self._session(body, "streamsProperties")
+            stream = await run_in_threadpool(self._start_query, body.get("ksql", ""), session)
+        except _BadRequest as error:
+            return _error(BAD_REQUEST, str(error))
+        except StatementFailed as failure:
+            return _error(BAD_STATEMENT, str(failure.error), failure.statement)
+        except KsqlError as error:
+            return _error(BAD_STATEMENT, str(error), body.get("ksql", ""))
+
+        def chunks():
+            schema = ", ".join(f"`{n}` {t}" for n, t in zip(stream.column_names, stream.column_types))
+            yield b"[" + _dumps({"header": {"queryId": stream.query_id, "schema": schema}})
+            count = 0
+            for row in self._rows(stream):
+                count += 1
+                if stream.is_print:
+                    yield b",\n" + _dumps({"row": {"columns": [row]}})
+                else:
+                    yield b",\n" + _dumps({"row": {"columns": [_row_value(v) for v in row]}})
+            final = "Limit Reached" if count and stream.column_names and count == _limit(stream) else "Query Completed"
+            yield b",\n" + _dumps({"finalMessage": final}) + b"]\n"
+
+        return StreamingResponse(iterate_in_threadpool(chunks()), media_type=KSQL_JSON)
+
+    async def query_stream(self, request: Request) -> Response:
+        """ksqlDB's /query-stream: a metadata line then one JSON array per row."""
+        try:
+            body = await self._body(request)
+            session = self._session(body, "properties")
+            stream = await run_in_threadpool(self._start_query, body.get("sql", ""), session)
+        except _BadRequest as error:
+            return _error(BAD_REQUEST, str(error))
+        except StatementFailed as failure:
+            return _error(BAD_STATEMENT, str(failure.error), failure.statement)
+        except KsqlError as error:
+            return _error(BAD_STATEMENT, str(error), body.get("sql", ""))
+        as_array = "application/json" in request.headers.get("accept", "")
+        metadata = {"queryId": stream.query_id, "columnNames": stream.column_names,
+                    "columnTypes": stream.column_types}
+
+        def lines():
+            yield (b"[" if as_array else b"") + _dumps(metadata) + (b"" if as_array else b"\n")
+            for row in self._rows(stream):
+                values = [row] if stream.is_print else [_row_value(v) for v in row]
+                yield (b"," + _dumps(values)) if as_array else _dumps(values) + b"\n"
+            if as_array:
+                yield b"]"
+
+        return StreamingResponse(iterate_in_threadpool(lines()),
+                                 media_type="application/json" if as_array else DELIMITED)
+
+    async def close_query(self, request: Request) -> Response:
+        try:
+            body = await self._body(request)
+        except _BadRequest as error:
+            return _error(BAD_REQUEST, str(error))
+        stream = self.queries.pop(str(body.get("queryId")), None)
+        if stream is None:
+            return _error(BAD_REQUEST, f"No query with id {body.get('queryId')}")
+        stream.close()
+        return Response(b"", status_code=200)
+
+    async def inserts_stream(self, request: Request) -> Response:
+        """The first JSON object names the target; each following line is a row; one ack per row."""
+        raw = (await request.body()).decode()
+        decoder = json.JSONDecoder()
+        objects, position = [], 0
+        while position < len(raw):
+            while position < len(raw) and raw[position].isspace():
+                position += 1
+            if position >= len(raw):
+                break
+            try:
+                value, position = decoder.raw_decode(raw, position)
+            except ValueError as error:
+                objects.append(_Invalid(str(error)))
+                break
+            objects.append(value)
+        if not objects or not isinstance(objects[0], dict) or "target" not in objects[0]:
+            return _error(BAD_REQUEST, "The first JSON object must name the target stream: {\"target\": \"S\"}")
+        target = str(objects[0]["target"]).upper() if not str(objects[0]["target"]).startswith("`") else \
+            str(objects[0]["target"]).strip("`")
+        as_array = "application/json" in request.headers.get("accept", "")
+        acks = await run_in_threadpool(self._insert_rows, target, objects[1:])
+        if as_array:
+            return Response(_dumps(acks), media_type="application/json")
+        return Response(b"".join(_dumps(a) + b"\n" for a in acks), media_type=DELIMITED)
+
+    def _insert_rows(self, target: str, rows: list) -> list[dict]:
+        acks = []
+        for seq, row in enumerate(rows):
+            try:
+                if isinstance(row, _Invalid) or not isinstance(row, dict):
+                    raise KsqlError(f"Invalid JSON row: {row}")
+                self.engine.insert_row(target, row)
+                acks.append({"status": "ok", "seq": seq})
+            except Exception as error:  # noqa: BLE001 - a bad row gets an error ack, the rest go on
+                acks.append({"@type": "generic_error", "error_code": BAD_REQUEST, "message": str(error),
+                             "status": "error", "seq": seq})
+        return acks
+
+    # -- status and metadata
+
+    async def info(self, request: Request) -> Response:
+        return JSONResponse({"KsqlServerInfo": {"version": __version__, "kafkaClusterId": "embedded",
+                                                "ksqlServiceId": "default_", "serverStatus": "RUNNING"}})
+
+    async def healthcheck(self, request: Request) -> Response:
+        healthy = {"isHealthy": True}
+        return JSONResponse({"isHealthy": True, "details": {"metastore": healthy, "kafka": healthy,
+                                                            "commandRunner": healthy},
+                             "serverState": self.state})
+
+    async def statuses(self, request: Request) -> Response:
+        return JSONResponse({"commandStatuses": {k: "SUCCESS" for k in self.engine.command_statuses}})
+
+    async def status(self, request: Request) -> Response:
+        p = request.path_params
+        command_id = f"{p['type']}/{p['entity']}/{p['action']}"
+        message = self.engine.command_statuses.get(command_id)
+        if message is None:
+            return _error(NOT_FOUND, f"Command not found: {command_id}")
+        return JSONResponse({"status": "SUCCESS", "message": message})
+
+    async def metadata(self, request: Request) -> Response:
+        return JSONResponse({"version": __version__, "clusterId": {"scope": {"path": [], "clusters": {
+            "kafka-cluster": "embedded", "ksql-cluster": "default_"}}}})
+
+    async def valid_property(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        if name.startswith(("ksql.", "auto.offset.reset", "cache.max.bytes.buffering", "processing.guarantee")):
+            return JSONResponse(True)
+        return _error(BAD_REQUEST, f"Not recognizable as ksql, streams, consumer, or producer property: '{name}'")
+
+    async def cluster_status(self, request: Request) -> Response:
+        host = f"{request.url.hostname}:{request.url.port}"
+        return JSONResponse({"clusterStatus": {host: {"hostAlive": True, "lastStatusUpdateMs": 0,
+                                                      "activeStandbyPerQuery": {}, "hostStoreLags": {
+                                                          "stateStoreLags": {}, "updateTimeMs": 0}}}})
+
+    async def terminate_cluster(self, request: Request) -> Response:
+        await run_in_threadpool(self.engine.execute, "TERMINATE ALL;")
+        self.state = "TERMINATING"
+        return JSONResponse({"@type": "currentStatus", "statementText": "TERMINATE CLUSTER;",
+                             "commandStatus": {"status": "SUCCESS", "message": "Cluster terminated."}})
+
+
+def _limit(stream: RowStream):
+    return getattr(stream, "limit", None)
+
+
+class _BadRequest(Exception):
+    pass
+
+
+class _Invalid:
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    def __str__(self):
+        return self.reason
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="ksql server", description="Run the engine with ksqlDB's REST API.")
+    parser.add_argument("--port", type=int, default=8088)
+    parser.add_argument("--host", default="0.0.0.0")
+    parser.add_argument("--data-dir", default="ksql-data")
+    parser.add_argument("--config", help="a properties file (key=value lines)")
+    args = parser.parse_args(argv)
+    properties = _read_properties(args.config) if args.config else {}
+    engine = KsqlEngine(args.data_dir, properties)
+    server = KsqlServer(engine)
+    try:
+        asyncio.run(_serve(server, args.host, args.port))
+    finally:
+        server.state = "TERMINATED"
+        engine.close()
+    return 0
+
+
+async def _serve(server: KsqlServer, host: str, port: int) -> None:
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+
+    config = Config()
+    config.bind = [f"{host}:{port}"]
+    config.accesslog = None
+    config.errorlog = None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    print(f"ksql server {__version__} listening on http://{host}:{port}", flush=True)
+    await serve(server.app(), config, shutdown_trigger=stop.wait)
+
+
+def _read_properties(path: str) -> dict:
+    properties = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith(("#", "!")) and "=" in line:
+                key, _, value = line.partition("=")
+                properties[key.strip()] = value.strip()
+    return properties

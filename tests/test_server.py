@@ -1,0 +1,121 @@
+"""`ksql server` as a real subprocess over real HTTP, spoken to as ksqlDB clients do."""
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from conftest import wait_for
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, data_dir):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen([sys.executable, "-m", "ksql.cli", "server", "--host", "127.0.0.1",
+                                         "--port", str(self.port), "--data-dir", str(data_dir)],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        wait_for(self._healthy, timeout=60)
+
+    def _healthy(self):
+        try:
+            return httpx.get(self.url + "/healthcheck", timeout=1).json()["isHealthy"]
+        except httpx.HTTPError:
+            assert self.process.poll() is None, self.process.stderr.read().decode()
+            return False
+
+    def ksql(self, statements: str, **properties):
+        return httpx.post(self.url + "/ksql", json={"ksql": statements, "streamsProperties": properties},
+                          timeout=30)
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def server(tmp_path):
+    running = Server(tmp_path / "data")
+    yield running
+    if running.process.poll() is None:
+        running.stop()
+
+
+def test_statements_inserts_and_push_query(server):
+    response = server.ksql("CREATE STREAM s (id INT KEY, v STRING) WITH (kafka_topic='s', value_format='JSON', "
+                           "partitions=1); CREATE STREAM upper AS SELECT id, UCASE(v) AS v FROM s;",
+                           **{"auto.offset.reset": "earliest"})
+    assert response.status_code == 200
+    entities = response.json()
+    assert [e["@type"] for e in entities] == ["currentStatus", "currentStatus"]
+    assert entities[0]["commandStatus"] == {"status": "SUCCESS", "message": "Stream created", "queryId": None}
+    assert entities[1]["commandStatus"]["queryId"] == "CSAS_UPPER_1"
+    inserts = httpx.post(server.url + "/inserts-stream", content=b'{"target": "S"}\n{"ID": 1, "V": "a"}\n'
+                                                                 b'{"ID": 2, "V": "b"}\n{"ID": "x"}\n', timeout=30)
+    acks = [json.loads(line) for line in inserts.text.splitlines()]
+    assert acks[:2] == [{"status": "ok", "seq": 0}, {"status": "ok", "seq": 1}]
+    assert acks[2]["status"] == "error" and acks[2]["seq"] == 2
+    stream = httpx.post(server.url + "/query-stream", timeout=30, json={
+        "sql": "SELECT * FROM upper EMIT CHANGES LIMIT 2;", "properties": {"auto.offset.reset": "earliest"}})
+    lines = [json.loads(line) for line in stream.text.splitlines()]
+    assert lines[0]["columnNames"] == ["ID", "V"] and lines[0]["columnTypes"] == ["INTEGER", "STRING"]
+    assert lines[1:] == [[1, "A"], [2, "B"]]
+
+
+def test_query_endpoint_and_errors(server):
+    server.ksql("CREATE STREAM s (id INT KEY, v STRING) WITH (kafka_topic='s', value_format='JSON', partitions=1);"
+                "INSERT INTO s (id, v) VALUES (1, 'a');")
+    response = httpx.post(server.url + "/query", timeout=30, json={
+        "ksql": "SELECT * FROM s EMIT CHANGES LIMIT 1;", "streamsProperties": {"auto.offset.reset": "earliest"}})
+    body = json.loads(response.text)
+    assert body[0]["header"]["schema"] == "`ID` INTEGER, `V` STRING"
+    assert body[1:] == [{"row": {"columns": [1, "a"]}}, {"finalMessage": "Limit Reached"}]
+    error = server.ksql("SELECT * FROM s;")
+    assert error.status_code == 400 and error.json()["error_code"] == 40002
+    missing = server.ksql("DROP STREAM nope;")
+    assert missing.status_code == 400
+    assert missing.json() == {"@type": "statement_error", "error_code": 40001,
+                              "message": "Stream NOPE does not exist.", "statementText": "DROP STREAM nope;",
+                              "entities": []}
+    syntax = server.ksql("SELEC 1;")
+    assert syntax.json()["message"].startswith("line 1:1: Syntax error at or near 'SELEC'")
+    assert httpx.get(server.url + "/info").json()["KsqlServerInfo"]["serverStatus"] == "RUNNING"
+
+
+def test_http2_pull_query_and_restart_keeps_queries(server, tmp_path):
+    server.ksql("CREATE STREAM s (id INT KEY, n INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);"
+                "CREATE TABLE totals AS SELECT id, SUM(n) AS total FROM s GROUP BY id;",
+                **{"auto.offset.reset": "earliest"})
+    server.ksql("INSERT INTO s (id, n) VALUES (1, 5); INSERT INTO s (id, n) VALUES (1, 7);")
+    with httpx.Client(http1=False, http2=True, timeout=30) as client:
+        def pull():
+            r = client.post(server.url + "/query-stream", json={"sql": "SELECT * FROM totals WHERE id = 1;"},
+                            headers={"Accept": "application/json"})
+            assert r.http_version == "HTTP/2"
+            return r.json()[1:] == [[1, 12]] and r.json()
+        wait_for(pull)
+    assert server.stop() == 0
+    restarted = Server(tmp_path / "data")
+    try:
+        restarted.ksql("INSERT INTO s (id, n) VALUES (1, 1);")
+        def total():
+            r = httpx.post(restarted.url + "/query-stream", json={"sql": "SELECT * FROM totals WHERE id = 1;"},
+                           timeout=30)
+            return [json.loads(line) for line in r.text.splitlines()][1:] == [[1, 13]]
+        wait_for(total)
+        queries = restarted.ksql("SHOW QUERIES;").json()[0]["queries"]
+        assert [q["id"] for q in queries] == ["CTAS_TOTALS_1"]
+    finally:
+        restarted.stop()
