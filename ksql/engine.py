@@ -600,8 +600,13 @@ class KsqlEngine:
         if query.limit is not None:
             rows = rows[:query.limit]
         query_id = f"pull_{source.name}_{uuid.uuid4().int % 10**19}"
+        key_names = {c.name for c in source.schema.key}
+        if source.window_type is not None:
+            key_names |= {"WINDOWSTART", "WINDOWEND"}
+        items = _projected_names(query, source)
+        keys = tuple(name for name, expr in items if isinstance(expr, ast.ColumnRef) and expr.name in key_names)
         return RowStream(text, query_id, [c.name for c in columns], [str(c.type) for c in columns],
-                         lambda: iter(rows), lambda: None)
+                         lambda: iter(rows), lambda: None, key_columns=keys)
 
     def _log_entries(self, entries: list[bytes]) -> None:
         self.log.append(processing_log.TOPIC, 0, processing_log.records(entries))
@@ -942,6 +947,19 @@ def _assignable(source: T.SqlType, target: T.SqlType) -> bool:
     if source.base == "STRING" and target.base in ("TIMESTAMP", "DATE", "TIME", "BYTES"):
         return True
     return source.base == target.base
+
+
+def _projected_names(query: ast.Query, source: DataSource) -> list[tuple[str, object]]:
+    """(output name, expression) of the plain column items, with * expanded."""
+    items = []
+    for item in query.select:
+        if isinstance(item, ast.SelectAll):
+            window = ["WINDOWSTART", "WINDOWEND"] if source.window_type is not None else []
+            names = [c.name for c in source.schema.key] + window + [c.name for c in source.schema.value]
+            items += [(name, ast.ColumnRef(name)) for name in names]
+        elif isinstance(item, ast.SelectExpression) and isinstance(item.expression, ast.ColumnRef):
+            items.append((item.alias or item.expression.name, item.expression))
+    return items
 
 
 def _key_lookup(query: ast.Query, source: DataSource):

@@ -60,6 +60,12 @@ class RowStream:
     close: Any
     is_print: bool = False
     limit: int | None = None
+    key_columns: tuple = ()  # pull queries: the result columns that are the table's key
+
+    def schema(self) -> str:
+        """ksqlDB's schema text for the header of a query response."""
+        return ", ".join(f"`{n}` {t}{' KEY' if n in self.key_columns else ''}"
+                         for n, t in zip(self.column_names, self.column_types))
 
     def __iter__(self) -> Iterator:
         return iter(self.rows())

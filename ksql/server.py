@@ -205,7 +205,7 @@ class KsqlServer:
             return _error(BAD_STATEMENT, str(error), body.get("ksql", ""))
 
         def chunks():
-            schema = ", ".join(f"`{n}` {t}" for n, t in zip(stream.column_names, stream.column_types))
+            schema = stream.schema()
             yield b"[" + _dumps({"header": {"queryId": stream.query_id, "schema": schema}})
             count = 0
             for row in self._rows(stream):

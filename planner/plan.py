@@ -334,9 +334,12 @@ def _select_items(query: ast.Query, source: DataSource, alias: str, scope: Scope
         if isinstance(item, ast.SelectAll):
             if item.source is not None and item.source not in (alias, source.name):
                 raise KsqlStatementError(f"'{item.source}' is not a valid stream/table name or alias.")
-            for column in source.schema.key + source.schema.value:
-                expr = ast.ColumnRef(column.name)
-                items.append((column.name, expr, compile_expression(expr, scope)))
+            names = [c.name for c in source.schema.key]
+            if source.window_type is not None:  # a windowed source's window bounds belong to its key
+                names += [WINDOWSTART, WINDOWEND]
+            for name in names + [c.name for c in source.schema.value]:
+                expr = ast.ColumnRef(name)
+                items.append((name, expr, compile_expression(expr, scope)))
             continue
         expr = item.expression
         try:

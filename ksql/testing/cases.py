@@ -48,6 +48,7 @@ class Case:
     post_sources: list[dict] = field(default_factory=list)
     unsupported: str | None = None  # why the engine cannot run this case yet
     malformed: str | None = None  # what is wrong with the test file itself
+    responses: list | None = None  # REST cases: the expected response of each statement
 
 
 @dataclass
@@ -86,6 +87,8 @@ def _run(engine: KsqlEngine, case: Case) -> Result:
             engine.log.create_topic(topic, partitions)
     from ksql.testing.sqltests import Assertions
 
+    if case.responses is not None:
+        return _run_rest(engine, case)
     assertions = Assertions(engine)
     error = None
     for statement in case.statements:
@@ -136,6 +139,110 @@ def _message_matches(expected: str, actual: str) -> bool:
     for prefix in _PREFIXES:
         expected = expected.replace(prefix, "")
     return expected in actual
+
+
+def _run_rest(engine: KsqlEngine, case: Case) -> Result:
+    """A REST case: each statement's response (entity, or query header and rows) is checked.
+    Inputs are produced (and processed) before the first query, as the reference harness does."""
+    from ksql.results import RowStream
+    from ksql.server import KsqlServer, _row_value
+
+    server = KsqlServer(engine)
+    actual, produced = [], False
+    for statement in case.statements:
+        is_query = statement.lstrip().upper().startswith(("SELECT", "PRINT"))
+        if is_query and not produced:
+            for record in case.inputs:
+                produce(engine, record)
+                engine.drain()
+            produced = True
+        try:
+            results = engine.execute(statement)
+        except StatementFailed as failure:
+            if case.expected_error is not None and _message_matches(case.expected_error, str(failure.error)):
+                return Result(case.file, case.name, PASSED)
+            return Result(case.file, case.name, FAILED if case.expected_error is not None else ERROR,
+                          f"statement failed: {statement}\n{failure.error}")
+        for result in results:
+            if isinstance(result, RowStream):
+                engine.drain()
+                rows = [{"row": {"columns": [_row_value(v) for v in row]}} for row in _take(result)]
+                actual.append({"query": [{"header": {"schema": result.schema()}}] + rows})
+            else:
+                actual.append({"admin": server._entity(result)})
+    if case.expected_error is not None:
+        return Result(case.file, case.name, FAILED,
+                      f"expected an error containing {case.expected_error!r}, but every statement succeeded")
+    if not produced:
+        for record in case.inputs:
+            produce(engine, record)
+            engine.drain()
+    reason = _compare_responses(case.responses, actual)
+    if reason:
+        return Result(case.file, case.name, FAILED, reason)
+    if case.outputs is not None:
+        reason = compare_outputs(engine, case.outputs)
+        if reason:
+            return Result(case.file, case.name, FAILED, reason)
+    return Result(case.file, case.name, PASSED)
+
+
+def _take(stream, limit: int = 1000) -> list:
+    """The rows a query has now: a push query stops when nothing more is there."""
+    rows = []
+    iterator = stream.rows(poll=0) if _accepts_poll(stream) else stream.rows()
+    for row in iterator:
+        rows.append(row)
+        if len(rows) >= (stream.limit or limit):
+            break
+    stream.close()
+    return rows
+
+
+def _accepts_poll(stream) -> bool:
+    import inspect
+
+    try:
+        return "poll" in inspect.signature(stream.rows).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _compare_responses(expected: list, actual: list) -> str | None:
+    for i, want in enumerate(expected):
+        if i >= len(actual):
+            return f"response {i}: missing (expected {orjson.dumps(want).decode()[:200]})"
+        got = actual[i]
+        kind = next(iter(want))
+        if kind not in got:
+            return f"response {i}: expected a {kind} response, got {orjson.dumps(got).decode()[:200]}"
+        if kind == "admin":
+            for field, value in want["admin"].items():
+                if not _subset_equal(value, got["admin"].get(field)):
+                    return f"response {i}: {field} is {got['admin'].get(field)!r}, expected {value!r}"
+            continue
+        want_items = [w for w in want["query"] if "finalMessage" not in w]
+        got_items = got["query"]
+        for j, (w, g) in enumerate(zip(want_items, got_items)):
+            if "header" in w:
+                if _normalize_schema(w["header"].get("schema", "")) != _normalize_schema(
+                        g.get("header", {}).get("schema", "")):
+                    return f"response {i}: header schema is {g.get('header')}, expected {w['header']}"
+            elif "row" in w:
+                if not values_equal(w["row"].get("columns"), g.get("row", {}).get("columns")):
+                    return (f"response {i}, row {j}: expected {w['row'].get('columns')}, "
+                            f"got {g.get('row', {}).get('columns')}")
+        if len(want_items) != len(got_items):
+            return f"response {i}: expected {len(want_items) - 1} rows, got {len(got_items) - 1}"
+    return None
+
+
+def _subset_equal(want, got) -> bool:
+    if isinstance(want, dict) and isinstance(got, dict):
+        return all(_subset_equal(v, got.get(k)) for k, v in want.items())
+    if isinstance(want, list) and isinstance(got, list):
+        return len(want) == len(got) and all(_subset_equal(a, b) for a, b in zip(want, got))
+    return values_equal(want, got)
 
 
 # ---------------------------------------------------------------- producing inputs

@@ -143,9 +143,10 @@ def _case(file: str, name: str, test: dict, fmt, config) -> Case:
         topic = _declared_topic(statement)
         if topic is not None:
             case.topics.setdefault(topic, 1)
-    expected = test.get("expectedException")
+    expected = test.get("expectedException") or test.get("expectedError")
     if expected is not None:
         case.expected_error = expected.get("message", "")
+    case.responses = test.get("responses")
     post = test.get("post") or {}
     case.post_sources = post.get("sources", [])
     case.unsupported = _unsupported(test, statements)
@@ -190,6 +191,6 @@ def _unsupported(test: dict, statements: list[str]) -> str | None:
     for function in TEST_ONLY_FUNCTIONS:
         if re.search(rf"\b{function}\s*\(", text):
             return f"calls {function}, which exists only in ksqlDB's test code"
-    if "responses" in test or "expectedError" in test:
-        return "checks REST responses, which need `ksql server`"
+    if any("queryProto" in r for r in test.get("responses", [])):
+        return "checks protobuf query responses"
     return None
