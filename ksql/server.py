@@ -361,7 +361,8 @@ class _Invalid:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="ksql server", description="Run the engine with ksqlDB's REST API.")
     parser.add_argument("--port", type=int, default=8088)
-    parser.add_argument("--host", default="0.0.0.0")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1: there is no authentication yet)")
     parser.add_argument("--data-dir", default="ksql-data")
     parser.add_argument("--config", help="a properties file (key=value lines)")
     args = parser.parse_args(argv)
@@ -388,7 +389,8 @@ async def _serve(server: KsqlServer, host: str, port: int) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    print(f"ksql server {__version__} listening on http://{host}:{port}", flush=True)
+    note = " (local connections only: no users are configured)" if host in ("127.0.0.1", "localhost") else ""
+    print(f"ksql server {__version__} listening on http://{host}:{port}{note}", flush=True)
     await serve(server.app(), config, shutdown_trigger=stop.wait)
 
 
