@@ -42,8 +42,25 @@ def _repl_command(argv: list[str]) -> int:
     parser.add_argument("-f", "--file", help="run the statements of a file and exit")
     parser.add_argument("-e", "--execute", help="run these statements and exit")
     parser.add_argument("--version", action="version", version=f"ksql {__version__}")
+    parser.add_argument("--server", help="connect to a running `ksql server` (or ksqlDB) at this URL")
+    parser.add_argument("-u", "--user", help="user name for the server's basic authentication")
+    parser.add_argument("-p", "--password", help="password for the server's basic authentication")
+    parser.add_argument("url", nargs="?", help="same as --server URL")
     args = parser.parse_args(argv)
-    engine = _engine(args.data_dir or "ksql-data", args)
+    url = args.server or args.url
+    if url:
+        from ksql.client import RemoteEngine
+
+        try:
+            engine = RemoteEngine(url, args.user, args.password)
+        except Exception as error:  # noqa: BLE001 - any connection failure gets one clear line
+            print(f"ksql: cannot reach a server at {url}: {error}", file=sys.stderr)
+            return 2
+        for item in args.define:
+            name, _, value = item.partition("=")
+            engine.session.variables[name.strip()] = value
+    else:
+        engine = _engine(args.data_dir or "ksql-data", args)
     try:
         if args.execute is not None:
             return run_script(engine, args.execute, "<command line>", sys.stdout, sys.stderr, args.output)
@@ -53,7 +70,7 @@ def _repl_command(argv: list[str]) -> int:
             return run_script(engine, sys.stdin.read(), "<stdin>", sys.stdout, sys.stderr, args.output)
         from ksql.repl.app import Repl
 
-        return Repl(engine, args.data_dir or "ksql-data", output=args.output).run()
+        return Repl(engine, url or args.data_dir or "ksql-data", output=args.output, remote=bool(url)).run()
     finally:
         engine.close()
 

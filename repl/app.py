@@ -46,9 +46,10 @@ class _Completer(Completer):
 
 
 class Repl:
-    def __init__(self, engine, location: str, output: str = "TABULAR"):
+    def __init__(self, engine, location: str, output: str = "TABULAR", remote: bool = False):
         self.engine = engine
         self.location = location
+        self.remote = remote
         self.output = output
         history_path = Path(os.environ.get("KSQL_HISTORY", Path.home() / ".ksql_history"))
         try:
@@ -59,8 +60,10 @@ class Repl:
                                      completer=_Completer(engine), complete_while_typing=False)
 
     def banner(self) -> str:
+        where = f"Server: {self.location}" if self.remote else \
+            f"Embedded engine, data in {os.path.abspath(self.location)}"
         return (f"ksql {__version__} - streaming SQL\n"
-                f"Embedded engine, data in {os.path.abspath(self.location)}\n"
+                f"{where}\n"
                 f"Type 'help' for help, 'exit' or Ctrl-D to leave.\n")
 
     def run(self) -> int:

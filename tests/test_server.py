@@ -119,3 +119,25 @@ def test_http2_pull_query_and_restart_keeps_queries(server, tmp_path):
         assert [q["id"] for q in queries] == ["CTAS_TOTALS_1"]
     finally:
         restarted.stop()
+
+
+def test_python_client_and_remote_cli(server):
+    from ksql.client import KsqlClient
+
+    client = KsqlClient(server.url)
+    try:
+        assert client.info()["serverStatus"] == "RUNNING"
+        entities = client.ksql("CREATE STREAM s (id INT KEY, v STRING) WITH (kafka_topic='s', "
+                               "value_format='JSON', partitions=1);")
+        assert entities[0]["commandStatus"]["message"] == "Stream created"
+        assert client.insert("S", [{"ID": 1, "V": "a"}]) == [{"status": "ok", "seq": 0}]
+        rows = list(client.query("SELECT * FROM s EMIT CHANGES LIMIT 1;", {"auto.offset.reset": "earliest"}))
+        assert rows == [[1, "a"]]
+    finally:
+        client.close()
+    result = subprocess.run([sys.executable, "-m", "ksql.cli", server.url, "-e",
+                             "SET 'auto.offset.reset'='earliest'; SELECT v FROM s EMIT CHANGES LIMIT 1; "
+                             "SELECT * FROM nope;"], capture_output=True, text=True, timeout=60)
+    assert "| a " in result.stdout
+    assert result.returncode == 1
+    assert "NOPE does not exist." in result.stderr

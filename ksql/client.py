@@ -1,0 +1,206 @@
+"""A Python client for ksqlDB's REST API (ours or ksqlDB's), and the remote engine the REPL
+uses with `ksql --server URL`.
+
+    from ksql.client import KsqlClient
+    client = KsqlClient("http://localhost:8088")
+    client.ksql("CREATE STREAM s (id INT KEY, v STRING) WITH (kafka_topic='s', value_format='JSON', partitions=1);")
+    client.insert("S", [{"ID": 1, "V": "a"}])
+    for row in client.query("SELECT * FROM s EMIT CHANGES LIMIT 1;", {"auto.offset.reset": "earliest"}):
+        print(row)
+"""
+from __future__ import annotations
+
+import json
+from typing import Iterator
+
+import httpx
+
+from ksql.errors import KsqlError
+from ksql.results import DescribeResult, ListResult, RowStream, StatusResult, TextResult
+
+
+class KsqlClientError(KsqlError):
+    def __init__(self, body: dict, status: int):
+        self.body = body
+        self.status = status
+        super().__init__(body.get("message", str(body)))
+
+
+class KsqlClient:
+    def __init__(self, url: str, user: str | None = None, password: str | None = None, timeout: float = 30):
+        self.url = url.rstrip("/")
+        auth = (user, password or "") if user else None
+        self.http = httpx.Client(auth=auth, timeout=httpx.Timeout(timeout, read=None))
+
+    def close(self) -> None:
+        self.http.close()
+
+    @staticmethod
+    def _check(response: httpx.Response):
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                body = {"message": response.text or f"HTTP {response.status_code}"}
+            raise KsqlClientError(body, response.status_code)
+        return response
+
+    def info(self) -> dict:
+        return self._check(self.http.get(self.url + "/info")).json()["KsqlServerInfo"]
+
+    def ksql(self, statements: str, properties: dict | None = None, variables: dict | None = None) -> list[dict]:
+        """Run statements (not queries); one entity per statement."""
+        body = {"ksql": statements, "streamsProperties": properties or {}, "sessionVariables": variables or {}}
+        return self._check(self.http.post(self.url + "/ksql", json=body)).json()
+
+    def query(self, sql: str, properties: dict | None = None, variables: dict | None = None) -> Iterator[list]:
+        """Rows of a push or pull query (or lines of PRINT), as they arrive."""
+        metadata, rows = self.stream(sql, properties, variables)
+        return rows
+
+    def stream(self, sql: str, properties: dict | None = None, variables: dict | None = None):
+        """(metadata, row iterator) of a query; the metadata has queryId, columnNames, columnTypes."""
+        body = {"sql": sql, "properties": properties or {}, "sessionVariables": variables or {}}
+        request = self.http.build_request("POST", self.url + "/query-stream", json=body,
+                                          headers={"Accept": "application/vnd.ksqlapi.delimited.v1"})
+        response = self.http.send(request, stream=True)
+        if response.status_code >= 400:
+            response.read()
+            self._check(response)
+        lines = response.iter_lines()
+        try:
+            metadata = json.loads(next(lines))
+        except StopIteration:
+            response.close()
+            raise KsqlError("The server ended the query without a header.") from None
+
+        def rows():
+            try:
+                for line in lines:
+                    if line.strip():
+                        value = json.loads(line)
+                        if isinstance(value, dict) and "error_code" in value:
+                            raise KsqlClientError(value, 200)
+                        yield value
+            finally:
+                response.close()
+
+        return metadata, rows()
+
+    def close_query(self, query_id: str) -> None:
+        self._check(self.http.post(self.url + "/close-query", json={"queryId": query_id}))
+
+    def insert(self, target: str, rows: list[dict]) -> list[dict]:
+        lines = [json.dumps({"target": target})] + [json.dumps(r) for r in rows]
+        response = self._check(self.http.post(self.url + "/inserts-stream", content="\n".join(lines).encode()))
+        return [json.loads(line) for line in response.text.splitlines() if line.strip()]
+
+
+class _Session:
+    def __init__(self):
+        self.properties: dict = {}
+        self.variables: dict = {}
+
+
+class _NoMetastore:
+    def sources(self, kind=None):
+        return []
+
+
+class RemoteEngine:
+    """What the REPL and `ksql -e/-f` need of an engine, served by a remote server."""
+
+    def __init__(self, url: str, user: str | None = None, password: str | None = None):
+        self.client = KsqlClient(url, user, password)
+        self.url = url
+        self.session = _Session()
+        self.metastore = _NoMetastore()
+        self.client.info()  # fail now, with a clear message, if nothing answers
+
+    def execute(self, sql: str, session=None) -> list:
+        from ksql.parser import split_statements
+
+        session = session or self.session
+        results = []
+        for piece in split_statements(sql):
+            text = piece.text
+            word = text.lstrip().split(None, 1)[0].upper() if text.strip() else ""
+            if word in ("SELECT", "PRINT"):
+                results.append(self._query(text, session))
+            elif word in ("SET", "UNSET", "DEFINE", "UNDEFINE"):
+                results.append(self._local(text, session))
+            else:
+                entities = self.client.ksql(text, session.properties, session.variables)
+                results += [_result(e) for e in entities]
+        return results
+
+    def _local(self, text: str, session) -> StatusResult:
+        from ksql.parser import ast, parse_statement
+
+        statement = parse_statement(text)
+        if isinstance(statement, ast.SetProperty):
+            session.properties[statement.name] = statement.value
+            return StatusResult(text, f"Successfully changed local property '{statement.name}' to "
+                                      f"'{statement.value}'.")
+        if isinstance(statement, ast.UnsetProperty):
+            session.properties.pop(statement.name, None)
+            return StatusResult(text, f"Successfully unset local property '{statement.name}'.")
+        if isinstance(statement, ast.DefineVariable):
+            session.variables[statement.name] = statement.value
+            return StatusResult(text, f"Defined variable {statement.name}.")
+        session.variables.pop(statement.name, None)
+        return StatusResult(text, f"Undefined variable {statement.name}.")
+
+    def _query(self, text: str, session) -> RowStream:
+        metadata, rows = self.client.stream(text, session.properties, session.variables)
+        is_print = not metadata.get("columnNames")
+
+        def iterate():
+            for row in rows:
+                yield row[0] if is_print and isinstance(row, list) and len(row) == 1 else row
+
+        def close():
+            try:
+                self.client.close_query(metadata.get("queryId", ""))
+            except KsqlError:
+                pass
+            rows.close()
+
+        return RowStream(text, metadata.get("queryId", ""), metadata.get("columnNames", []),
+                         metadata.get("columnTypes", []), iterate, close, is_print=is_print)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _result(entity: dict):
+    """A REST entity as the result object the REPL renders."""
+    kind = entity.get("@type")
+    text = entity.get("statementText", "")
+    if kind == "currentStatus":
+        status = entity.get("commandStatus", {})
+        return StatusResult(text, status.get("message", ""), entity.get("commandId"), status.get("queryId"))
+    if kind in ("streams", "tables"):
+        items = entity[kind]
+        headers = [f"{kind[:-1].capitalize()} Name", "Kafka Topic", "Key Format", "Value Format", "Windowed"]
+        rows = [[i["name"], i["topic"], i.get("keyFormat"), i.get("valueFormat"), str(i.get("isWindowed")).lower()]
+                for i in items]
+        return ListResult(text, kind, headers, rows, items)
+    if kind == "queries":
+        items = entity["queries"]
+        rows = [[q["id"], q.get("queryType"), q.get("state"), ", ".join(q.get("sinks", [])),
+                 " ".join(q.get("queryString", "").split())] for q in items]
+        return ListResult(text, kind, ["Query ID", "Query Type", "Status", "Sink Name", "Query String"], rows, items)
+    if kind == "kafka_topics":
+        items = entity["topics"]
+        rows = [[t["name"], len(t.get("replicaInfo", [])), 1] for t in items]
+        return ListResult(text, kind, ["Kafka Topic", "Partitions", "Partition Replicas"], rows, items)
+    if kind == "sourceDescription":
+        item = entity["sourceDescription"]
+        rows = [[f["name"], f["schema"]["type"] + (" (key)" if f.get("type") == "KEY" else "")]
+                for f in item.get("fields", [])]
+        return DescribeResult(text, kind, f"Name                 : {item.get('name')}", ["Field", "Type"], rows,
+                              [], item)
+    if "text" in entity:
+        return TextResult(text, kind or "text", entity["text"])
+    return TextResult(text, kind or "entity", json.dumps(entity, indent=2))
