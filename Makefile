@@ -31,6 +31,7 @@ baseline: $(STAMP)  ## run the corpus and raise the ratchet baseline to what pas
 bench: $(STAMP)  ## run the benchmarks and print their figures
 	$(BIN)/python -m benchmarks.parse
 	$(BIN)/python -m benchmarks.functions
+	$(BIN)/python -m benchmarks.stateful
 
 lint: $(STAMP)  ## check style with ruff
 	$(BIN)/python -m pip install --quiet ruff && $(BIN)/ruff check ksql parser planner runtime repl tests

@@ -1,0 +1,89 @@
+"""Stateful throughput and pull-query latency.
+
+    python -m benchmarks.stateful [--rows N] [--keys K] [--lookups L]
+
+1. Aggregation: N generated records (JSON) through `GROUP BY key` with COUNT, SUM and AVG,
+   driven without threads from the log to the sink: input rows per second.
+2. Pull queries: a table of K keys materialized by a CTAS; L key lookups through the engine's
+   statement path (`SELECT * FROM t WHERE id = k;`): p50 and p99 latency.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+
+import numpy as np
+import orjson
+
+from ksql.engine import KsqlEngine
+from ksql.runtime.log import make_records
+
+
+def produce(engine, topic: str, keys: np.ndarray, values: list[bytes], chunk: int = 10_000) -> None:
+    for start in range(0, len(values), chunk):
+        part = keys[start:start + chunk]
+        engine.log.append(topic, 0, make_records([int(k).to_bytes(4, "big") for k in part],
+                                                 values[start:start + chunk],
+                                                 list(range(start, start + len(part)))), sync=False)
+
+
+def aggregation(rows: int) -> float:
+    with tempfile.TemporaryDirectory() as data:
+        engine = KsqlEngine(data, background=False)
+        engine.session.properties["auto.offset.reset"] = "earliest"
+        engine.execute("CREATE STREAM bids (auction INT KEY, price INT) WITH (kafka_topic='bids', "
+                       "value_format='JSON', partitions=1);")
+        rng = np.random.default_rng(1)
+        keys = rng.integers(0, 10_000, rows)
+        prices = rng.integers(1, 1000, rows)
+        produce(engine, "bids", keys, [orjson.dumps({"PRICE": int(p)}) for p in prices])
+        engine.execute("CREATE TABLE stats AS SELECT auction, COUNT(*) AS n, SUM(price) AS total, "
+                       "AVG(price) AS average FROM bids GROUP BY auction;")
+        started = time.perf_counter()
+        engine.drain()
+        seconds = time.perf_counter() - started
+        engine.close()
+        return rows / seconds
+
+
+def pull_latency(keys: int, lookups: int) -> tuple[float, float, float]:
+    with tempfile.TemporaryDirectory() as data:
+        engine = KsqlEngine(data, background=False)
+        engine.session.properties["auto.offset.reset"] = "earliest"
+        engine.execute("CREATE STREAM users (id INT KEY, name STRING) WITH (kafka_topic='users', "
+                       "value_format='JSON', partitions=1);")
+        ids = np.arange(keys)
+        produce(engine, "users", ids, [orjson.dumps({"NAME": f"user{i}"}) for i in ids])
+        engine.execute("CREATE TABLE latest AS SELECT id, LATEST_BY_OFFSET(name) AS name FROM users GROUP BY id;")
+        started = time.perf_counter()
+        engine.drain()
+        build = time.perf_counter() - started
+        rng = np.random.default_rng(2)
+        latencies = []
+        for key in rng.integers(0, keys, lookups):
+            t0 = time.perf_counter()
+            rows = list(engine.execute(f"SELECT * FROM latest WHERE id = {int(key)};")[0])
+            latencies.append(time.perf_counter() - t0)
+            assert rows == [[int(key), f"user{int(key)}"]]
+        engine.close()
+        latencies.sort()
+        return build, statistics.median(latencies) * 1000, latencies[int(len(latencies) * 0.99)] * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--keys", type=int, default=1_000_000)
+    parser.add_argument("--lookups", type=int, default=1_000)
+    args = parser.parse_args()
+    print(f"aggregation (COUNT, SUM, AVG by key, 10k keys, caching off): {aggregation(args.rows):,.0f} rows/s "
+          f"over {args.rows:,} rows")
+    build, p50, p99 = pull_latency(args.keys, args.lookups)
+    print(f"pull-query key lookups on a {args.keys:,}-key table (built in {build:.0f} s): "
+          f"p50 {p50:.2f} ms, p99 {p99:.2f} ms over {args.lookups:,} lookups")
+
+
+if __name__ == "__main__":
+    main()
