@@ -17,6 +17,7 @@ from ksql.planner.metastore import DataSource
 from ksql.planner.plan import NULL_VALUE
 from ksql.planner.schema import ROWOFFSET, ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
 from ksql.runtime.source import SourceDecoder
+from ksql.runtime.state import freeze, thaw
 
 
 class MaterializedTable:
@@ -43,7 +44,7 @@ class MaterializedTable:
             ends = batch.column(window_columns[1]).to_pylist()
         with self.lock:
             for i in range(batch.num_rows):
-                key = (tuple(k[i] for k in keys), starts[i], ends[i])
+                key = (tuple(freeze(k[i]) for k in keys), starts[i], ends[i])
                 if nulls[i]:
                     self.rows.pop(key, None)
                 else:
@@ -65,6 +66,7 @@ class MaterializedTable:
                 self.apply(batch, (WINDOWSTART, WINDOWEND) if self.table.window_type else None)
 
     def lookup(self, key: tuple) -> list:
+        key = tuple(freeze(k) for k in key)
         with self.lock:
             return [(k, v) for k, v in self.rows.items() if k[0] == key] if self.table.window_type else \
                 ([(( key, None, None), self.rows[(key, None, None)])] if (key, None, None) in self.rows else [])
@@ -81,7 +83,7 @@ class MaterializedTable:
             ROWOFFSET: pa.nulls(n, pa.int64()),
         }
         for i, column in enumerate(schema.key):
-            arrays[column.name] = pa.array([k[0][i] for k, _ in items], T.to_arrow(column.type))
+            arrays[column.name] = pa.array([thaw(k[0][i]) for k, _ in items], T.to_arrow(column.type))
         for i, column in enumerate(schema.value):
             arrays[column.name] = pa.array([v[1][i] for _, v in items], T.to_arrow(column.type))
         if self.table.window_type is not None:

@@ -56,3 +56,25 @@ class StateStore:
             values.append(pickle.dumps(self.data[key]) if key in self.data else None)
         txn.append(self.topic, 0, make_records(keys, values, [0] * len(keys)))
         self._dirty.clear()
+
+
+class _FrozenDict(tuple):
+    """A dict (struct value) frozen into a hashable tuple of items."""
+
+
+def freeze(value):
+    """A hashable form of a key value: lists become tuples, dicts frozen item tuples."""
+    if isinstance(value, list):
+        return tuple(freeze(v) for v in value)
+    if isinstance(value, dict):
+        return _FrozenDict((k, freeze(v)) for k, v in value.items())
+    return value
+
+
+def thaw(value):
+    """The value `freeze` was given back (for building Arrow arrays)."""
+    if isinstance(value, _FrozenDict):
+        return {k: thaw(v) for k, v in value}
+    if isinstance(value, tuple):
+        return [thaw(v) for v in value]
+    return value

@@ -17,7 +17,7 @@ from ksql.planner import types as T
 from ksql.planner.aggregation import AGG_FIELD, KEY_FIELD, AggregateNode
 from ksql.planner.plan import NULL_VALUE
 from ksql.planner.schema import ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
-from ksql.runtime.state import StateStore
+from ksql.runtime.state import StateStore, freeze, thaw
 
 DEFAULT_GRACE_MS = 24 * 3600 * 1000
 
@@ -52,10 +52,10 @@ class AggregateOp:
             if self.node.table_source else []
         for i in range(n):
             row_args = [[column[i] for column in call_args] for call_args in args]
-            key = tuple(column[i] for column in keys)
+            key = tuple(freeze(column[i]) for column in keys)
             ts = times[i]
             if self.node.table_source:
-                self._table_row(tuple(c[i] for c in source_keys), key, row_args, ts, nulls[i], out)
+                self._table_row(tuple(freeze(c[i]) for c in source_keys), key, row_args, ts, nulls[i], out)
                 continue
             if nulls[i] or any(k is None for k in key):
                 continue  # records without a value or a group are not aggregated
@@ -184,7 +184,7 @@ class _Output:
         arrays = [pa.array(self.times, pa.int64()), pa.array(self.nulls, pa.bool_())]
         names = [ROWTIME, NULL_VALUE]
         for i, (values, arrow_type) in enumerate(zip(self.keys, op.key_types)):
-            arrays.append(pa.array(values, arrow_type))
+            arrays.append(pa.array([thaw(v) for v in values], arrow_type))
             names.append(KEY_FIELD.format(i))
         for i, (values, arrow_type) in enumerate(zip(self.results, op.agg_types)):
             arrays.append(pa.array(values, arrow_type))

@@ -13,7 +13,7 @@ from ksql.planner import types as T
 from ksql.planner.joins import JoinNode, JoinPlan, field_name
 from ksql.planner.plan import NULL_VALUE
 from ksql.planner.schema import ROWOFFSET, ROWPARTITION, ROWTIME
-from ksql.runtime.state import StateStore
+from ksql.runtime.state import StateStore, freeze
 
 
 class JoinOp:
@@ -63,7 +63,7 @@ class JoinOp:
 
     def _join(self, j: int, side: str, row: dict, ts: int, tombstone: bool) -> list:
         node = self.plan.joins[j - 1]
-        key = self._key(node, side, row)
+        key = freeze(self._key(node, side, row))
         table = node.left_table if side == "L" else node.right_table
         if node.foreign_key:
             return self._foreign_key(j, node, side, key, row, ts, tombstone)
