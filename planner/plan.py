@@ -15,6 +15,7 @@ from ksql.planner.schema import (KEY, PSEUDO_COLUMNS, RESERVED_NAMES, VALUE, WIN
                                  LogicalSchema)
 
 NULL_VALUE = "__NULL_VALUE"  # batch column: the record's value was null (a tombstone for tables)
+OUTPUT_TIME = "__ROWTIME"  # batch column: the timestamp of a projected output row (ROWTIME may be a column)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,7 @@ def plan_query(query: ast.Query, metastore: MetaStore, sink: str | None = None,
         query = _plan_table_functions(query, scope, steps)
     if query.window is not None:
         raise KsqlStatementError("WINDOW clause requires a GROUP BY clause.")
-    items = _select_items(query, source, alias, scope)
+    items = _select_items(query, source, alias, scope, persistent)
     partition_by = query.partition_by
     if partition_by and source.is_table:
         raise KsqlStatementError("Only streams can be repartitioned: PARTITION BY is not allowed on a table.")
@@ -317,7 +318,7 @@ def _matches_key(expr, key_sources, alias, source_name) -> bool:
     return False
 
 
-def _select_items(query: ast.Query, source: DataSource, alias: str, scope: Scope):
+def _select_items(query: ast.Query, source: DataSource, alias: str, scope: Scope, persistent: bool = True):
     """(output name, expression, compiled) for each selected column, with * expanded."""
     items = []
     generated = 0
@@ -355,7 +356,7 @@ def _select_items(query: ast.Query, source: DataSource, alias: str, scope: Scope
         else:
             name = f"KSQL_COL_{generated}"
             generated += 1
-        if name in RESERVED_NAMES and not (name in (WINDOWSTART, WINDOWEND) and source.window_type):
+        if persistent and name in RESERVED_NAMES and not (name in (WINDOWSTART, WINDOWEND) and source.window_type):
             raise KsqlStatementError(f"Reserved column name in select: `{name}`. "
                                      f"Please remove or alias the column.")
         items.append((name, expr, compiled))

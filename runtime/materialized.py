@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from ksql.planner import types as T
 from ksql.planner.metastore import DataSource
-from ksql.planner.plan import NULL_VALUE
+from ksql.planner.plan import NULL_VALUE, OUTPUT_TIME
 from ksql.planner.schema import ROWOFFSET, ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
 from ksql.runtime.source import SourceDecoder
 from ksql.runtime.state import freeze, thaw
@@ -30,13 +30,14 @@ class MaterializedTable:
         self.key_names = [c.name for c in table.schema.key]
         self.value_names = [c.name for c in table.schema.value]
 
-    def apply(self, batch: pa.RecordBatch, window_columns: tuple[str, str] | None = None) -> None:
+    def apply(self, batch: pa.RecordBatch, window_columns: tuple[str, str] | None = None,
+              time_column: str = OUTPUT_TIME) -> None:
         """Upsert rows from a batch holding the table's key and value columns (tombstones delete)."""
         if batch.num_rows == 0:
             return
         keys = [batch.column(n).to_pylist() for n in self.key_names]
         values = [batch.column(n).to_pylist() for n in self.value_names]
-        times = batch.column(ROWTIME).to_pylist()
+        times = batch.column(time_column).to_pylist()
         nulls = batch.column(NULL_VALUE).to_pylist()
         starts = ends = [None] * batch.num_rows
         if window_columns and window_columns[0] in batch.schema.names:
@@ -63,7 +64,7 @@ class MaterializedTable:
                 if records is None:
                     break
                 batch = decoder.decode(records, partition).batch  # windowed keys come with their bounds
-                self.apply(batch, (WINDOWSTART, WINDOWEND) if self.table.window_type else None)
+                self.apply(batch, (WINDOWSTART, WINDOWEND) if self.table.window_type else None, ROWTIME)
 
     def lookup(self, key: tuple) -> list:
         key = tuple(freeze(k) for k in key)

@@ -5,8 +5,7 @@ import numpy as np
 import pyarrow as pa
 
 from ksql.planner.metastore import DataSource
-from ksql.planner.plan import NULL_VALUE
-from ksql.planner.schema import ROWTIME
+from ksql.planner.plan import NULL_VALUE, OUTPUT_TIME
 from ksql.runtime.log import make_records
 from ksql.runtime.murmur2 import partitions_for
 from ksql.runtime.serdes import make_format
@@ -38,7 +37,7 @@ class SinkEncoder:
         values = self.value_format.encode([rows.column(c) for c in self.value_names], n)
         null_value = rows.column(NULL_VALUE).to_numpy(zero_copy_only=False)
         values = [None if null_value[i] else v for i, v in enumerate(values)]
-        timestamps = rows.column(ROWTIME)
+        timestamps = rows.column(OUTPUT_TIME)
         if self.timestamp_column:
             timestamps = self._event_time(rows, timestamps)
         parts = partitions_for(keys, self.partitions, self._round_robin)

@@ -1,27 +1,27 @@
 """ProjectOp: computes the output columns. Stateless: keeps nothing between batches.
 
-The output batch holds ROWTIME and the null-value flag, then the output columns in
-schema order (key columns first)."""
+The output batch holds the row's timestamp (OUTPUT_TIME) and the null-value flag, then the
+output columns in schema order (key columns first)."""
 from __future__ import annotations
 
 import pyarrow as pa
 
 from ksql.planner import types as T
-from ksql.planner.plan import NULL_VALUE, ProjectNode
+from ksql.planner.plan import NULL_VALUE, OUTPUT_TIME, ProjectNode
 from ksql.planner.schema import ROWTIME, WINDOWEND, WINDOWSTART
 
 
 class ProjectOp:
     def __init__(self, node: ProjectNode):
         self.columns = node.columns
-        self.names = [ROWTIME, NULL_VALUE] + [c.name for c, _ in self.columns]
+        self.names = [OUTPUT_TIME, NULL_VALUE] + [c.name for c, _ in self.columns]
 
     def process(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         arrays = [batch.column(ROWTIME), batch.column(NULL_VALUE)]
         names = self.names
         if WINDOWSTART in batch.schema.names:  # windowed results keep their window for the sink key
             arrays += [batch.column(WINDOWSTART), batch.column(WINDOWEND)]
-            names = [ROWTIME, NULL_VALUE, "__WINDOW_START", "__WINDOW_END"] + self.names[2:]
+            names = [OUTPUT_TIME, NULL_VALUE, "__WINDOW_START", "__WINDOW_END"] + self.names[2:]
         for column, compiled in self.columns:
             array = compiled.column(batch)
             if array.type != T.to_arrow(column.type):  # an untyped NULL
