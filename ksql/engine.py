@@ -166,11 +166,9 @@ class KsqlEngine:
     def _exec_CreateSource(self, stmt: ast.CreateSource, text: str, session: Session):
         existing = self.metastore.get(stmt.name)
         kind = stmt.kind.lower()
-        if existing is not None and not stmt.or_replace:
-            if stmt.if_not_exists:
-                return StatusResult(text, f"Cannot add {kind} {stmt.name}: A {kind} with the same name already exists.")
-            raise KsqlStatementError(
-                f"Cannot add {kind} '{stmt.name}': A {existing.kind.lower()} with the same name already exists")
+        refused = _name_taken(stmt, existing, text)
+        if refused is not None:
+            return refused
         source = self._source_from_create(stmt, text)
         if existing is not None:
             _check_upgrade(existing, source.schema)
@@ -332,11 +330,9 @@ class KsqlEngine:
     def _exec_CreateAsSelect(self, stmt: ast.CreateAsSelect, text: str, session: Session):
         existing = self.metastore.get(stmt.name)
         kind = stmt.kind.lower()
-        if existing is not None and not stmt.or_replace:
-            if stmt.if_not_exists:
-                return StatusResult(text, f"Cannot add {kind} {stmt.name}: A {kind} with the same name already exists.")
-            raise KsqlStatementError(
-                f"Cannot add {kind} '{stmt.name}': A {existing.kind.lower()} with the same name already exists")
+        refused = _name_taken(stmt, existing, text)
+        if refused is not None:
+            return refused
         plan = plan_query(stmt.query, self.metastore, sink=stmt.name, persistent=True)
         source = plan.source.source
         if stmt.kind == "TABLE" and not plan.produces_table:
@@ -986,6 +982,17 @@ def _window_size(text) -> int | None:
     if not amount.isdigit() or name not in scale:
         raise KsqlStatementError(f"Invalid WINDOW_SIZE: '{text}'. Use a number and a unit, like '10 SECONDS'.")
     return int(amount) * scale[name]
+
+
+def _name_taken(stmt, existing: DataSource | None, text: str) -> StatusResult | None:
+    """CREATE of a name in use: a message with IF NOT EXISTS, an error without OR REPLACE."""
+    if existing is None or stmt.or_replace:
+        return None
+    kind = stmt.kind.lower()
+    if stmt.if_not_exists:
+        return StatusResult(text, f"Cannot add {kind} {stmt.name}: A {kind} with the same name already exists.")
+    raise KsqlStatementError(
+        f"Cannot add {kind} '{stmt.name}': A {existing.kind.lower()} with the same name already exists")
 
 
 def _changelog_topic(query_id: str) -> str:

@@ -242,7 +242,9 @@ def _loose_columns(expr) -> list[str]:
 
 def _items(query: ast.Query, source: DataSource, names: set[str]):
     """(output name, unqualified expression) per selected column, with * expanded."""
-    items, generated = [], 0
+    from ksql.planner.plan import ColumnNamer
+
+    items, namer = [], ColumnNamer()
     for item in query.select:
         if isinstance(item, ast.SelectAll):
             for column in source.schema.key + source.schema.value:
@@ -251,15 +253,7 @@ def _items(query: ast.Query, source: DataSource, names: set[str]):
         if isinstance(item, ast.SelectStructAll):
             raise KsqlStatementError("'->*' is not supported with GROUP BY.")
         expr = _unqualified(item.expression, names)
-        if item.alias is not None:
-            name = item.alias
-        elif isinstance(expr, ast.ColumnRef):
-            name = expr.name
-        elif isinstance(expr, ast.Dereference):
-            name = expr.field
-        else:
-            name = f"KSQL_COL_{generated}"
-            generated += 1
+        name = namer.name(expr, item.alias)
         if name in RESERVED_NAMES and name not in (WINDOWSTART, WINDOWEND):
             raise KsqlStatementError(f"Reserved column name in select: `{name}`. Please remove or alias the column.")
         items.append((name, expr))

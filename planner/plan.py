@@ -81,6 +81,25 @@ class QueryPlan:
         return "\n".join(lines)
 
 
+class ColumnNamer:
+    """ksqlDB's names for selected columns: the alias, else the column or struct field name,
+    else KSQL_COL_0, KSQL_COL_1, ... counted over the unnamed expressions."""
+
+    def __init__(self):
+        self.generated = 0
+
+    def name(self, expr, alias: str | None) -> str:
+        if alias is not None:
+            return alias
+        if isinstance(expr, ast.ColumnRef):
+            return expr.name
+        if isinstance(expr, ast.Dereference):
+            return expr.field
+        name = f"KSQL_COL_{self.generated}"
+        self.generated += 1
+        return name
+
+
 def source_scope(source: DataSource, alias: str) -> Scope:
     scope = Scope()
     for name, sql_type in PSEUDO_COLUMNS.items():
@@ -234,18 +253,11 @@ def _plan_table_functions(query: ast.Query, scope: Scope, steps: list) -> ast.Qu
             return ast.ColumnRef(fields[calls.index(e)])
         return None
 
-    select, generated = [], 0
+    select, namer = [], ColumnNamer()
     for item in query.select:
         if isinstance(item, ast.SelectExpression):
             # Names are given from the expressions as written, before the calls are replaced.
-            alias = item.alias
-            if alias is None and isinstance(item.expression, ast.ColumnRef):
-                alias = item.expression.name
-            elif alias is None and isinstance(item.expression, ast.Dereference):
-                alias = item.expression.field
-            elif alias is None:
-                alias = f"KSQL_COL_{generated}"
-                generated += 1
+            alias = namer.name(item.expression, item.alias)
             item = ast.SelectExpression(rewrite(item.expression, replace), alias)
         select.append(item)
     return dataclasses.replace(query, select=tuple(select))
@@ -321,7 +333,7 @@ def _matches_key(expr, key_sources, alias, source_name) -> bool:
 def _select_items(query: ast.Query, source: DataSource, alias: str, scope: Scope, persistent: bool = True):
     """(output name, expression, compiled) for each selected column, with * expanded."""
     items = []
-    generated = 0
+    namer = ColumnNamer()
     for item in query.select:
         if isinstance(item, ast.SelectStructAll):
             base = compile_expression(item.expression, scope)
@@ -347,15 +359,7 @@ def _select_items(query: ast.Query, source: DataSource, alias: str, scope: Scope
             compiled = compile_expression(expr, scope)
         except KsqlStatementError as error:
             raise _clause_error(error, "SELECT") from None
-        if item.alias is not None:
-            name = item.alias
-        elif isinstance(expr, ast.ColumnRef):
-            name = expr.name
-        elif isinstance(expr, ast.Dereference):
-            name = expr.field
-        else:
-            name = f"KSQL_COL_{generated}"
-            generated += 1
+        name = namer.name(expr, item.alias)
         if persistent and name in RESERVED_NAMES and not (name in (WINDOWSTART, WINDOWEND) and source.window_type):
             raise KsqlStatementError(f"Reserved column name in select: `{name}`. "
                                      f"Please remove or alias the column.")
