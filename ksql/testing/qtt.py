@@ -137,12 +137,7 @@ def _case(file: str, name: str, test: dict, fmt, config) -> Case:
         if "name" not in topic:
             return _malformed(case, "a 'topics' entry lacks the field 'name'")
         case.topics[topic["name"]] = int(topic.get("partitions", 1))
-    for record in case.inputs:
-        case.topics.setdefault(record.topic, 1)
-    for statement in statements:
-        topic = _declared_topic(statement)
-        if topic is not None:
-            case.topics.setdefault(topic, 1)
+    add_source_topics(case)
     expected = test.get("expectedException") or test.get("expectedError")
     if expected is not None:
         case.expected_error = expected.get("message", "")
@@ -167,6 +162,17 @@ _CREATE_SOURCE = re.compile(r"^\s*(?:--[^\n]*\n\s*)*CREATE\s+(OR\s+REPLACE\s+)?(
                             re.IGNORECASE | re.DOTALL)
 _KAFKA_TOPIC = re.compile(r"KAFKA_TOPIC\s*=\s*'([^']*)'", re.IGNORECASE)
 _PARTITIONS = re.compile(r"\bPARTITIONS\s*=", re.IGNORECASE)
+
+
+def add_source_topics(case: Case) -> None:
+    """The topics the harness creates before the statements run (one partition unless the case
+    says otherwise): those of the input records and of CREATE STREAM/TABLE without PARTITIONS."""
+    for record in case.inputs:
+        case.topics.setdefault(record.topic, 1)
+    for statement in case.statements:
+        topic = _declared_topic(statement)
+        if topic is not None:
+            case.topics.setdefault(topic, 1)
 
 
 def _declared_topic(statement: str) -> str | None:

@@ -19,7 +19,7 @@ from ksql.planner.expressions import Scope, cast_to, compile_expression
 from ksql.planner.schema import KEY, ROWTIME
 from ksql.runtime.serdes import make_format
 from ksql.testing.cases import Case
-from ksql.testing.qtt import _declared_topic, _unsupported
+from ksql.testing.qtt import _unsupported, add_source_topics
 
 _TEST = re.compile(r"^--@test:\s*(.+?)\s*$", re.MULTILINE)
 _ANNOTATION = re.compile(r"^--@expected\.(error|message):\s*(.+?)\s*$", re.MULTILINE)
@@ -40,10 +40,7 @@ def cases_from_sql_file(path: str | Path) -> list[Case]:
             case.expected_error = annotations.get("message", "")
         case.outputs = None
         case.unsupported = _unsupported({}, statements)
-        for statement in statements:
-            topic = _declared_topic(statement)
-            if topic is not None:
-                case.topics.setdefault(topic, 1)
+        add_source_topics(case)
         cases.append(case)
     return cases
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ksql.parser import split_statements
 from ksql.testing.cases import Case, Record
-from ksql.testing.qtt import TestFileError, _declared_topic, strip_comments
+from ksql.testing.qtt import TestFileError, add_source_topics, strip_comments
 
 
 def _records(path: str | None, field: str) -> list[Record]:
@@ -33,10 +33,5 @@ def case_from_triple(sql_file: str, input_file: str | None, output_file: str | N
     statements = [p.text for p in split_statements(Path(sql_file).read_text())]
     case = Case(Path(sql_file).name, Path(sql_file).parent.name, statements,
                 inputs=_records(input_file, "inputs"), outputs=_records(output_file, "outputs"))
-    for record in case.inputs:
-        case.topics.setdefault(record.topic, 1)
-    for statement in statements:
-        topic = _declared_topic(statement)
-        if topic is not None:
-            case.topics.setdefault(topic, 1)
+    add_source_topics(case)
     return case
