@@ -179,9 +179,12 @@ def _join_node(join: ast.Join, index: int, inputs: list[JoinInput], scope: Scope
                                  f"to execute your join again.")
     foreign_key = left_table and right.is_table and index == 1 and not _is_primary_key(left_expr, left_inputs[0])
     if right.is_table and not _is_primary_key(right_expr, right):
-        raise KsqlStatementError(
-            f"Invalid join condition: {'table-table' if left_table else 'stream-table'} joins require to join on "
-            f"the table's primary key. Got {format_expression(left_expr)} = {format_expression(right_expr)}.")
+        written = " = ".join(format_expression(_qualified(e, inputs)) for e in sides)
+        if left_table:
+            raise KsqlStatementError(f"Invalid join condition: table-table joins require to join on the primary key "
+                                     f"of the right input table. Got {written}.")
+        raise KsqlStatementError(f"Invalid join condition: stream-table joins require to join on the table's "
+                                 f"primary key. Got {written}.")
     grace = join.grace if join.grace is not None else DEFAULT_JOIN_GRACE_MS
     if foreign_key and join.kind in ("RIGHT", "FULL"):
         raise KsqlStatementError(f"{join.kind} OUTER JOIN on a foreign key is not supported")
@@ -208,6 +211,19 @@ def _refers_to(expr, names: set[str], join_input: JoinInput) -> bool:
         elif join_input.source.schema.find(ref.name) is not None:
             return True
     return False
+
+
+def _qualified(expr, inputs: list[JoinInput]):
+    """The expression with each unqualified column named by the source that has it."""
+    from ksql.planner.aggregation import rewrite
+
+    def qualify(e):
+        if isinstance(e, ast.ColumnRef) and e.source is None:
+            owner = next((i for i in inputs if i.source.schema.find(e.name) is not None), None)
+            return ast.ColumnRef(e.name, owner.source.name) if owner else None
+        return None
+
+    return rewrite(expr, qualify)
 
 
 def _has_columns(expr) -> bool:

@@ -256,13 +256,17 @@ def _source_for_topic(engine: KsqlEngine, topic: str) -> DataSource | None:
 
 
 def produce(engine: KsqlEngine, record: Record) -> None:
-    if record.window is not None:
-        raise KsqlError("windowed input records are not supported yet")
+    import struct
+
     source = _source_for_topic(engine, record.topic)
     info = engine.log.topic(record.topic)
     if info is None:
         info = engine.log.create_topic(record.topic, 1)
     key = _encode(record.key, source, key=True)
+    if record.window is not None:  # Kafka Streams' windowed key layout
+        start, end = int(record.window.get("start", 0)), int(record.window.get("end", 0))
+        key = (key or b"") + (struct.pack(">qq", end, start) if str(record.window.get("type", "")).lower()
+                              == "session" else struct.pack(">q", start))
     value = _encode(record.value, source, key=False)
     partition = int(partitions_for([key], info.partitions)[0]) if key is not None else 0
     headers = None
