@@ -28,7 +28,8 @@ class AggregateOp:
         self.store = store
         self.windowed = node.window is not None
         window = node.window
-        self.grace = (window.grace if window.grace is not None else DEFAULT_GRACE_MS) if window else 0
+        default = 0 if node.emit_final else DEFAULT_GRACE_MS  # suppression closes windows at their end
+        self.grace = (window.grace if window.grace is not None else default) if window else 0
         self.key_types = [T.to_arrow(k.type or T.STRING) for k in node.keys]
         self.agg_types = [T.to_arrow(c.type) for c in node.calls]
 
