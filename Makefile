@@ -34,7 +34,7 @@ bench: $(STAMP)  ## run the benchmarks and print their figures
 	$(BIN)/python -m benchmarks.stateful
 
 lint: $(STAMP)  ## check style with ruff
-	$(BIN)/python -m pip install --quiet ruff && $(BIN)/ruff check ksql parser planner runtime repl tests
+	$(BIN)/ruff check --select F,E9 ksql parser planner runtime repl tests benchmarks
 
 clean:  ## remove the virtualenv and build leftovers
 	rm -rf $(VENV) build dist *.egg-info ksql-data

@@ -201,8 +201,8 @@ class KsqlEngine:
         self._formats(props)  # an unknown format is the first thing to report
         if not stmt.columns:
             raise KsqlStatementError(
-                f"The statement does not define any columns. Column definitions are required unless the "
-                f"formats support schema inference (AVRO, PROTOBUF, JSON_SR).")
+                "The statement does not define any columns. Column definitions are required unless the "
+                "formats support schema inference (AVRO, PROTOBUF, JSON_SR).")
         columns = []
         for element in stmt.columns:
             sql_type = T.from_ref(element.type, self.metastore.types)

@@ -11,7 +11,6 @@ import asyncio
 import json
 import signal
 import threading
-from decimal import Decimal
 
 import orjson
 from starlette.applications import Starlette
@@ -23,7 +22,7 @@ from starlette.routing import Route
 from ksql import __version__
 from ksql.engine import KsqlEngine, Session, StatementFailed
 from ksql.errors import KsqlError
-from ksql.planner.values import format_value
+from ksql.planner.values import json_default as _json_default
 from ksql.results import DescribeResult, ListResult, RowStream, StatusResult, TextResult
 
 KSQL_JSON = "application/vnd.ksql.v1+json"
@@ -40,14 +39,6 @@ def _error(code: int, message: str, statement: str | None = None, entities=None)
         body["statementText"] = statement
         body["entities"] = entities or []
     return JSONResponse(body, status_code=code // 100)
-
-
-def _json_default(value):
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, bytes):
-        return format_value(value)
-    return str(value)
 
 
 def _dumps(value) -> bytes:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from importlib import resources
 
 import lark
-from lark import Token, Transformer, v_args
+from lark import Token, Transformer
 
 from ksql.errors import KsqlSyntaxError
 from ksql.parser import ast

@@ -12,6 +12,10 @@ import math
 import re
 import urllib.parse
 import uuid as uuid_module
+from datetime import date as _date
+from datetime import datetime as _datetime
+from datetime import timedelta as _timedelta
+from datetime import timezone as _utc_tz
 from decimal import ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -19,10 +23,12 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ksql.planner import javatime
 from ksql.planner import types as T
 from ksql.planner.expressions import broadcast
 from ksql.planner.functions import BadArguments, per_row, register, rows
 from ksql.planner.types import SqlType
+from ksql.planner.values import json_default as _json_default
 
 ANY, NUM, ARRAY, MAP, STRUCT = "ANY", "NUM", "ARRAY", "MAP", "STRUCT"
 _ORDER = ["INTEGER", "BIGINT", "DECIMAL", "DOUBLE"]
@@ -882,14 +888,6 @@ def _to_json_string(values, n, sql_type=None):
             for (x,) in rows(values, n)]
 
 
-def _json_default(value):
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    return str(value)
-
-
 def _to_json_resolve(types):
     if len(types) != 1:
         raise BadArguments()
@@ -940,9 +938,6 @@ fn("URL_DECODE_PARAM", "URL", "Unescapes a URL query value.", overloads(sig(S, r
 
 # ---------------------------------------------------------------- dates and times
 
-from datetime import date as _date, datetime as _datetime, timedelta as _timedelta, timezone as _utc_tz  # noqa: E402
-
-from ksql.planner import javatime  # noqa: E402
 
 TS, DT, TM = T.TIMESTAMP, T.DATE, T.TIME
 _UTC = _utc_tz.utc

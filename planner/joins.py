@@ -174,9 +174,9 @@ def _join_node(join: ast.Join, index: int, inputs: list[JoinInput], scope: Scope
                                  "visit: https://docs.confluent.io/current/ksql/docs/syntax-reference.html"
                                  "#create-stream-as-select")
     if right.is_table and join.within is not None:
-        raise KsqlStatementError(f"A window definition was provided for a Stream-Table join. These joins are not "
-                                 f"windowed. Please drop the window definition (ie. the WITHIN clause) and try "
-                                 f"to execute your join again.")
+        raise KsqlStatementError("A window definition was provided for a Stream-Table join. These joins are not "
+                                 "windowed. Please drop the window definition (ie. the WITHIN clause) and try "
+                                 "to execute your join again.")
     foreign_key = left_table and right.is_table and index == 1 and not _is_primary_key(left_expr, left_inputs[0])
     if right.is_table and not _is_primary_key(right_expr, right):
         written = " = ".join(format_expression(_qualified(e, inputs)) for e in sides)

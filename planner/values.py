@@ -42,3 +42,12 @@ def format_value(value, sql_type=None) -> str:
     if isinstance(value, dict):
         return "Struct{" + ",".join(f"{k}={format_value(v)}" for k, v in value.items() if v is not None) + "}"
     return str(value)
+
+
+def json_default(value):
+    """What JSON writers (orjson, json) call for values JSON has no type for."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode()
+    return str(value)

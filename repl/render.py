@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from typing import Iterable, TextIO
 
-from ksql.planner.values import format_value
+from ksql.planner.values import format_value, json_default as _json_default
 from ksql.results import DescribeResult, ListResult, RowStream, StatusResult, TextResult
 
 
@@ -114,10 +113,3 @@ def to_json(result) -> dict:
         return {"@type": result.kind, "statementText": result.statement, "text": result.text}
     return {}
 
-
-def _json_default(value):
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, bytes):
-        return format_value(value)
-    return str(value)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import csv
 import math
-import io
 import struct
 from datetime import date, datetime, time, timezone
 from decimal import Decimal, InvalidOperation
@@ -23,6 +22,7 @@ from ksql.errors import KsqlStatementError
 from ksql.planner import types as T
 from ksql.planner.schema import Column
 from ksql.planner.types import SqlType
+from ksql.planner.values import json_default as _json_default
 
 FORMATS = ("KAFKA", "JSON", "DELIMITED", "NONE")
 KNOWN_FORMATS = FORMATS + ("AVRO", "PROTOBUF", "JSON_SR", "PROTOBUF_NOSR")
@@ -99,7 +99,6 @@ class KafkaFormat(_Format):
         self.columns = tuple(columns)
 
     def decode(self, payloads):
-        n = len(payloads)
         if not self.columns:
             return [], {}
         sql_type = self.columns[0].type
@@ -233,14 +232,6 @@ def _json_kind(value) -> str:
     if isinstance(value, dict):
         return "OBJECT"
     return "NULL"
-
-
-def _json_default(value):
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    raise TypeError(f"Cannot write {type(value).__name__} as JSON")
 
 
 def _fail(value, sql_type: SqlType):

@@ -17,6 +17,7 @@ from ksql.planner import types as T
 from ksql.planner.metastore import DataSource
 from ksql.runtime.log import make_records
 from ksql.runtime.murmur2 import partitions_for
+from ksql.planner.values import json_default as _json_default
 from ksql.runtime.serdes import make_format
 
 PASSED, FAILED, ERROR, UNSUPPORTED = "passed", "failed", "error", "unsupported"
@@ -298,12 +299,6 @@ def _encode(value, source: DataSource | None, key: bool) -> bytes | None:
     if isinstance(value, str):
         return value.encode()
     return orjson.dumps(value, default=_json_default)
-
-
-def _json_default(value):
-    if isinstance(value, Decimal):
-        return float(value)
-    raise TypeError(type(value).__name__)
 
 
 # ---------------------------------------------------------------- checking outputs
