@@ -175,6 +175,20 @@ class KsqlServer:
         self.queries[stream.query_id] = stream
         return stream
 
+    async def _open(self, request: Request, sql_field: str, properties_field: str) -> RowStream | Response:
+        """Start the query a request holds, or the error response to send instead."""
+        body = {}
+        try:
+            body = await self._body(request)
+            session = self._session(body, properties_field)
+            return await run_in_threadpool(self._start_query, str(body.get(sql_field, "")), session)
+        except _BadRequest as error:
+            return _error(BAD_REQUEST, str(error))
+        except StatementFailed as failure:
+            return _error(BAD_STATEMENT, str(failure.error), failure.statement)
+        except KsqlError as error:
+            return _error(BAD_STATEMENT, str(error), str(body.get(sql_field, "")))
+
     def _rows(self, stream: RowStream):
         try:
             yield from stream.rows()
@@ -184,16 +198,9 @@ class KsqlServer:
 
     async def query(self, request: Request) -> Response:
         """ksqlDB's /query: a JSON array streamed element by element."""
-        try:
-            body = await self._body(request)
-            session = self._session(body, "streamsProperties")
-            stream = await run_in_threadpool(self._start_query, body.get("ksql", ""), session)
-        except _BadRequest as error:
-            return _error(BAD_REQUEST, str(error))
-        except StatementFailed as failure:
-            return _error(BAD_STATEMENT, str(failure.error), failure.statement)
-        except KsqlError as error:
-            return _error(BAD_STATEMENT, str(error), body.get("ksql", ""))
+        stream = await self._open(request, "ksql", "streamsProperties")
+        if isinstance(stream, Response):
+            return stream
 
         def chunks():
             schema = stream.schema()
@@ -212,16 +219,9 @@ class KsqlServer:
 
     async def query_stream(self, request: Request) -> Response:
         """ksqlDB's /query-stream: a metadata line then one JSON array per row."""
-        try:
-            body = await self._body(request)
-            session = self._session(body, "properties")
-            stream = await run_in_threadpool(self._start_query, body.get("sql", ""), session)
-        except _BadRequest as error:
-            return _error(BAD_REQUEST, str(error))
-        except StatementFailed as failure:
-            return _error(BAD_STATEMENT, str(failure.error), failure.statement)
-        except KsqlError as error:
-            return _error(BAD_STATEMENT, str(error), body.get("sql", ""))
+        stream = await self._open(request, "sql", "properties")
+        if isinstance(stream, Response):
+            return stream
         as_array = "application/json" in request.headers.get("accept", "")
         metadata = {"queryId": stream.query_id, "columnNames": stream.column_names,
                     "columnTypes": stream.column_types}
