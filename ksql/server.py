@@ -67,7 +67,12 @@ class KsqlServer:
         self.state = "READY"
 
     def app(self) -> Starlette:
-        return Starlette(routes=[
+        handlers = {
+            404: lambda request, exc: _error(NOT_FOUND, f"No such endpoint: {request.method} {request.url.path}"),
+            405: lambda request, exc: _error(40500, f"Method {request.method} not allowed on {request.url.path}"),
+            500: lambda request, exc: _error(SERVER_ERROR, f"Internal error: {exc}"),
+        }
+        return Starlette(exception_handlers=handlers, routes=[
             Route("/ksql", self.ksql, methods=["POST"]),
             Route("/query", self.query, methods=["POST"]),
             Route("/query-stream", self.query_stream, methods=["POST"]),

@@ -88,6 +88,10 @@ def test_query_endpoint_and_errors(server):
     assert missing.json() == {"@type": "statement_error", "error_code": 40001,
                               "message": "Stream NOPE does not exist.", "statementText": "DROP STREAM nope;",
                               "entities": []}
+    unknown = httpx.get(server.url + "/nope")
+    assert unknown.status_code == 404 and unknown.json()["error_code"] == 40400
+    malformed = httpx.post(server.url + "/ksql", content=b"{not json")
+    assert malformed.status_code == 400 and malformed.json()["@type"] == "generic_error"
     syntax = server.ksql("SELEC 1;")
     assert syntax.json()["message"].startswith("line 1:1: Syntax error at or near 'SELEC'")
     assert httpx.get(server.url + "/info").json()["KsqlServerInfo"]["serverStatus"] == "RUNNING"
