@@ -569,7 +569,7 @@ class KsqlEngine:
         transient = TransientQuery(query_id, plan, self.log, offset_reset, push, on_log=self._log_entries)
         columns = [c for c, _ in plan.steps[-1].columns]
         return RowStream(text, query_id, [c.name for c in columns], [str(c.type) for c in columns],
-                         transient.rows, transient.close, limit=query.limit)
+                         transient.rows, transient.close, limit=query.limit, poll=transient.poll)
 
     def _pull_query(self, text: str, query: ast.Query, plan: QueryPlan) -> RowStream:
         """The current rows of a materialized table that match the query."""

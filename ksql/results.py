@@ -61,6 +61,7 @@ class RowStream:
     is_print: bool = False
     limit: int | None = None
     key_columns: tuple = ()  # pull queries: the result columns that are the table's key
+    poll: Any = None  # push queries: () -> (rows available now, ended?) without blocking
 
     def schema(self) -> str:
         """ksqlDB's schema text for the header of a query response."""

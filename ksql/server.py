@@ -194,9 +194,22 @@ class KsqlServer:
         except KsqlError as error:
             return _error(BAD_STATEMENT, str(error), str(body.get(sql_field, "")))
 
-    def _rows(self, stream: RowStream):
+    async def _rows(self, request: Request, stream: RowStream):
+        """A query's rows as they come. Push queries are polled without holding a thread, and end
+        when the client goes away."""
         try:
-            yield from stream.rows()
+            if stream.poll is None:  # pull queries and PRINT
+                async for row in iterate_in_threadpool(stream.rows()):
+                    yield row
+                return
+            while True:
+                rows, done = await run_in_threadpool(stream.poll)
+                for row in rows:
+                    yield row
+                if done or await request.is_disconnected():
+                    return
+                if not rows:
+                    await asyncio.sleep(0.05)
         finally:
             stream.close()
             self.queries.pop(stream.query_id, None)
@@ -207,11 +220,11 @@ class KsqlServer:
         if isinstance(stream, Response):
             return stream
 
-        def chunks():
+        async def chunks():
             schema = stream.schema()
             yield b"[" + _dumps({"header": {"queryId": stream.query_id, "schema": schema}})
             count = 0
-            for row in self._rows(stream):
+            async for row in self._rows(request, stream):
                 count += 1
                 if stream.is_print:
                     yield b",\n" + _dumps({"row": {"columns": [row]}})
@@ -220,7 +233,7 @@ class KsqlServer:
             final = "Limit Reached" if count and stream.column_names and count == _limit(stream) else "Query Completed"
             yield b",\n" + _dumps({"finalMessage": final}) + b"]\n"
 
-        return StreamingResponse(iterate_in_threadpool(chunks()), media_type=KSQL_JSON)
+        return StreamingResponse(chunks(), media_type=KSQL_JSON)
 
     async def query_stream(self, request: Request) -> Response:
         """ksqlDB's /query-stream: a metadata line then one JSON array per row."""
@@ -231,16 +244,15 @@ class KsqlServer:
         metadata = {"queryId": stream.query_id, "columnNames": stream.column_names,
                     "columnTypes": stream.column_types}
 
-        def lines():
+        async def lines():
             yield (b"[" if as_array else b"") + _dumps(metadata) + (b"" if as_array else b"\n")
-            for row in self._rows(stream):
+            async for row in self._rows(request, stream):
                 values = [row] if stream.is_print else [_row_value(v) for v in row]
                 yield (b"," + _dumps(values)) if as_array else _dumps(values) + b"\n"
             if as_array:
                 yield b"]"
 
-        return StreamingResponse(iterate_in_threadpool(lines()),
-                                 media_type="application/json" if as_array else DELIMITED)
+        return StreamingResponse(lines(), media_type="application/json" if as_array else DELIMITED)
 
     async def close_query(self, request: Request) -> Response:
         try:

@@ -283,6 +283,7 @@ class TransientQuery:
         self.columns = [c for c, _ in next(s for s in plan.steps if isinstance(s, ProjectNode)).columns]
         self._closed = threading.Event()
         self._on_log = on_log
+        self.emitted = 0
         start = offset_reset == "earliest" or not push
         self.positions, self.ends = {}, {}
         for topic in dict.fromkeys(source.topic for source in plan.sources):
@@ -298,43 +299,52 @@ class TransientQuery:
         return self._closed.is_set()
 
     def rows(self, poll: float = IDLE_WAIT) -> Iterator[list]:
-        """Result rows as lists of Python values, in column order."""
-        emitted = 0
-        while not self._closed.is_set():
-            progressed = False
-            parts = []
-            for (topic, partition), position in self.positions.items():
-                if not self.push and position >= self.ends[(topic, partition)]:
-                    continue
-                records, next_offset = self.log.read(topic, partition, position, MAX_BATCH)
-                if records is None:
-                    continue
-                if not self.push:
-                    records = _before(records, self.ends[(topic, partition)])
-                self.positions[(topic, partition)] = next_offset
-                progressed = True
-                parts += [(index, partition, records) for index, source in enumerate(self.pipeline.sources)
-                          if source.topic == topic]
-            results = []
-            if parts and self.pipeline.join is not None:
-                results.append(self.pipeline.run_joined(parts))
-            else:
-                results += [self.pipeline.run(records, partition) for _, partition, records in parts]
-            for rows, entries in results:
-                if entries and self._on_log:
-                    self._on_log(entries)
-                for row in _python_rows(rows, self.columns):
-                    yield row
-                    emitted += 1
-                    if self.limit is not None and emitted >= self.limit:
-                        self.close()
-                        return
-            if not self.push and all(self.positions[p] >= self.ends[p] for p in self.positions):
+        """Result rows as lists of Python values, in column order; with poll <= 0 the iterator
+        ends as soon as nothing more is available (it can be called again to go on)."""
+        while True:
+            rows, done = self.poll()
+            yield from rows
+            if done:
                 return
-            if not progressed:
+            if not rows:
                 if poll <= 0:
-                    return  # asked to stop when nothing more is there (test harness)
+                    return
                 self.log.wait(poll)
+
+    def poll(self) -> tuple[list[list], bool]:
+        """The rows available now, and whether the query has ended (LIMIT, closed, scan done).
+        Never blocks, so a server can serve many push queries without a thread each."""
+        if self._closed.is_set():
+            return [], True
+        parts = []
+        for (topic, partition), position in self.positions.items():
+            if not self.push and position >= self.ends[(topic, partition)]:
+                continue
+            records, next_offset = self.log.read(topic, partition, position, MAX_BATCH)
+            if records is None:
+                continue
+            if not self.push:
+                records = _before(records, self.ends[(topic, partition)])
+            self.positions[(topic, partition)] = next_offset
+            parts += [(index, partition, records) for index, source in enumerate(self.pipeline.sources)
+                      if source.topic == topic]
+        if parts and self.pipeline.join is not None:
+            results = [self.pipeline.run_joined(parts)]
+        else:
+            results = [self.pipeline.run(records, partition) for _, partition, records in parts]
+        out = []
+        for rows, entries in results:
+            if entries and self._on_log:
+                self._on_log(entries)
+            for row in _python_rows(rows, self.columns):
+                out.append(row)
+                self.emitted += 1
+                if self.limit is not None and self.emitted >= self.limit:
+                    self.close()
+                    return out, True
+        if not self.push and all(self.positions[p] >= self.ends[p] for p in self.positions):
+            return out, True
+        return out, False
 
 
 def _before(records: pa.RecordBatch, end: int) -> pa.RecordBatch:

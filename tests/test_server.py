@@ -144,3 +144,37 @@ def test_python_client_and_remote_cli(server):
     assert "| a " in result.stdout
     assert result.returncode == 1
     assert "NOPE does not exist." in result.stderr
+
+
+def test_many_push_queries_at_once_and_disconnects_end_them(server):
+    import asyncio
+
+    server.ksql("CREATE STREAM s (id INT KEY, v STRING) WITH (kafka_topic='s', value_format='JSON', partitions=1);")
+
+    async def one_query(client, i):
+        async with client.stream("POST", server.url + "/query-stream",
+                                 json={"sql": f"SELECT * FROM s WHERE id = {i} EMIT CHANGES LIMIT 1;",
+                                       "properties": {"auto.offset.reset": "earliest"}}) as response:
+            lines = []
+            async for line in response.aiter_lines():
+                if line.strip():
+                    lines.append(json.loads(line))
+            return lines
+
+    async def run():
+        async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=200)) as client:
+            tasks = [asyncio.create_task(one_query(client, i)) for i in range(100)]
+            rows = [{"ID": i, "V": f"v{i}"} for i in range(100)]
+            body = "\n".join(json.dumps(r) for r in [{"target": "S"}] + rows)
+            acks = await client.post(server.url + "/inserts-stream", content=body.encode())
+            assert acks.text.count('"ok"') == 100
+            return await asyncio.gather(*tasks)
+
+    results = asyncio.run(run())
+    assert [r[1:] for r in results] == [[[i, f"v{i}"]] for i in range(100)]
+
+    with httpx.stream("POST", server.url + "/query-stream", timeout=30,
+                      json={"sql": "SELECT * FROM s EMIT CHANGES;"}) as response:
+        query_id = json.loads(next(response.iter_lines()))["queryId"]
+    # The client went away: the server ends the push query and forgets it.
+    wait_for(lambda: httpx.post(server.url + "/close-query", json={"queryId": query_id}).status_code == 400)
