@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from ksql import __version__
@@ -65,6 +66,7 @@ class KsqlServer:
         self.sequence = 0
         self.lock = threading.Lock()
         self.state = "READY"
+        self.registry, self.latency = _metrics(self)
 
     def app(self) -> Starlette:
         handlers = {
@@ -88,7 +90,8 @@ class KsqlServer:
             Route("/is_valid_property/{name}", self.valid_property, methods=["GET"]),
             Route("/clusterStatus", self.cluster_status, methods=["GET"]),
             Route("/ksql/terminate", self.terminate_cluster, methods=["POST"]),
-        ])
+            Route("/metrics", self.metrics, methods=["GET"]),
+        ], middleware=[Middleware(_Timing, server=self)])
 
     # -- request helpers
 
@@ -306,6 +309,13 @@ class KsqlServer:
 
     # -- status and metadata
 
+    async def metrics(self, request: Request) -> Response:
+        """Prometheus text format: per query records in and out and state; per server open
+        push queries and request latencies."""
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
     async def info(self, request: Request) -> Response:
         return JSONResponse({"KsqlServerInfo": {"version": __version__, "kafkaClusterId": "embedded",
                                                 "ksqlServiceId": "default_", "serverStatus": "RUNNING"}})
@@ -348,6 +358,62 @@ class KsqlServer:
         self.state = "TERMINATING"
         return JSONResponse({"@type": "currentStatus", "statementText": "TERMINATE CLUSTER;",
                              "commandStatus": {"status": "SUCCESS", "message": "Cluster terminated."}})
+
+
+def _metrics(server: KsqlServer):
+    from prometheus_client import CollectorRegistry, Histogram
+    from prometheus_client.core import GaugeMetricFamily
+
+    registry = CollectorRegistry()
+    latency = Histogram("ksql_request_seconds", "Time to answer a request (to the first byte for streams).",
+                        ["path"], registry=registry)
+
+    class QueryCollector:
+        def collect(self):
+            records_in = GaugeMetricFamily("ksql_query_records_in", "Records read by a persistent query.",
+                                           labels=["query"])
+            records_out = GaugeMetricFamily("ksql_query_records_out", "Rows written by a persistent query.",
+                                            labels=["query"])
+            running = GaugeMetricFamily("ksql_query_running", "1 when a persistent query runs.", labels=["query"])
+            for query in list(server.engine.queries.values()):
+                records_in.add_metric([query.id], query.records_in)
+                records_out.add_metric([query.id], query.records_out)
+                running.add_metric([query.id], 1 if query.state == "RUNNING" else 0)
+            yield records_in
+            yield records_out
+            yield running
+            pushes = GaugeMetricFamily("ksql_push_queries_open", "Push queries being served.")
+            pushes.add_metric([], len(server.queries))
+            yield pushes
+
+    registry.register(QueryCollector())
+    return registry, latency
+
+
+class _Timing:
+    """ASGI middleware: request latency by endpoint."""
+
+    def __init__(self, app, server: KsqlServer):
+        self.app = app
+        self.server = server
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        import time
+
+        started = time.perf_counter()
+        timed = False
+
+        async def timed_send(message):
+            nonlocal timed
+            if message["type"] == "http.response.start" and not timed:
+                timed = True
+                path = scope["path"] if not scope["path"].startswith("/status/") else "/status/..."
+                self.server.latency.labels(path).observe(time.perf_counter() - started)
+            await send(message)
+
+        await self.app(scope, receive, timed_send)
 
 
 def _limit(stream: RowStream):

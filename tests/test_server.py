@@ -95,6 +95,9 @@ def test_query_endpoint_and_errors(server):
     syntax = server.ksql("SELEC 1;")
     assert syntax.json()["message"].startswith("line 1:1: Syntax error at or near 'SELEC'")
     assert httpx.get(server.url + "/info").json()["KsqlServerInfo"]["serverStatus"] == "RUNNING"
+    metrics = httpx.get(server.url + "/metrics").text
+    assert 'ksql_request_seconds_count{path="/ksql"}' in metrics
+    assert "ksql_push_queries_open 0.0" in metrics
 
 
 def test_http2_pull_query_and_restart_keeps_queries(server, tmp_path):
