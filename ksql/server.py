@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import signal
+import sys
 import threading
 
 import orjson
@@ -60,8 +61,9 @@ def _row_value(value):
 
 
 class KsqlServer:
-    def __init__(self, engine: KsqlEngine):
+    def __init__(self, engine: KsqlEngine, users: dict[str, str] | None = None):
         self.engine = engine
+        self.users = users or {}  # name -> scrypt hash; empty: no authentication
         self.queries: dict[str, RowStream] = {}  # open push queries, by id, for /close-query
         self.sequence = 0
         self.lock = threading.Lock()
@@ -91,7 +93,7 @@ class KsqlServer:
             Route("/clusterStatus", self.cluster_status, methods=["GET"]),
             Route("/ksql/terminate", self.terminate_cluster, methods=["POST"]),
             Route("/metrics", self.metrics, methods=["GET"]),
-        ], middleware=[Middleware(_Timing, server=self)])
+        ], middleware=[Middleware(_Timing, server=self), Middleware(_BasicAuth, server=self)])
 
     # -- request helpers
 
@@ -435,23 +437,37 @@ class _Invalid:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="ksql server", description="Run the engine with ksqlDB's REST API.")
     parser.add_argument("--port", type=int, default=8088)
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on (default 127.0.0.1: there is no authentication yet)")
+    parser.add_argument("--host", help="address to listen on (default: 127.0.0.1 without users, else 0.0.0.0)")
     parser.add_argument("--data-dir", default="ksql-data")
-    parser.add_argument("--config", help="a properties file (key=value lines)")
+    parser.add_argument("--config", help="a properties file (key=value lines): authentication.users.file, "
+                                         "ssl.certificate.location, ssl.key.location, ksql.* properties")
+    parser.add_argument("--add-user", metavar="NAME", help="add a user (password read from standard input) "
+                                                          "to --users-file, then exit")
+    parser.add_argument("--users-file", help="with --add-user: the users file to write")
     args = parser.parse_args(argv)
+    if args.add_user:
+        if not args.users_file:
+            parser.error("--add-user needs --users-file")
+        password = sys.stdin.readline().rstrip("\n")
+        with open(args.users_file, "a", encoding="utf-8") as f:
+            f.write(f"{args.add_user}:{hash_password(password)}\n")
+        return 0
     properties = _read_properties(args.config) if args.config else {}
-    engine = KsqlEngine(args.data_dir, properties)
-    server = KsqlServer(engine)
+    users = load_users(properties["authentication.users.file"]) if properties.get("authentication.users.file") else {}
+    host = args.host or ("0.0.0.0" if users else "127.0.0.1")
+    engine = KsqlEngine(args.data_dir, {k: v for k, v in properties.items() if k.startswith("ksql.")})
+    server = KsqlServer(engine, users)
     try:
-        asyncio.run(_serve(server, args.host, args.port))
+        asyncio.run(_serve(server, host, args.port, properties.get("ssl.certificate.location"),
+                           properties.get("ssl.key.location")))
     finally:
         server.state = "TERMINATED"
         engine.close()
     return 0
 
 
-async def _serve(server: KsqlServer, host: str, port: int) -> None:
+async def _serve(server: KsqlServer, host: str, port: int, certfile: str | None = None,
+                 keyfile: str | None = None) -> None:
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
 
@@ -459,13 +475,80 @@ async def _serve(server: KsqlServer, host: str, port: int) -> None:
     config.bind = [f"{host}:{port}"]
     config.accesslog = None
     config.errorlog = None
+    if certfile and keyfile:
+        config.certfile, config.keyfile = certfile, keyfile
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    note = " (local connections only: no users are configured)" if host in ("127.0.0.1", "localhost") else ""
-    print(f"ksql server {__version__} listening on http://{host}:{port}{note}", flush=True)
+    scheme = "https" if certfile and keyfile else "http"
+    note = " (basic authentication)" if server.users else \
+        (" (local connections only: no users are configured)" if host in ("127.0.0.1", "localhost") else
+         " (WARNING: no users are configured, anyone who can connect can run statements)")
+    print(f"ksql server {__version__} listening on {scheme}://{host}:{port}{note}", flush=True)
     await serve(server.app(), config, shutdown_trigger=stop.wait)
+
+
+# ---------------------------------------------------------------- users
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    """scrypt, with a random salt: 'scrypt$<salt hex>$<hash hex>'."""
+    import hashlib
+    import os
+
+    salt = salt or os.urandom(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2 ** 14, r=8, p=1)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    import hmac
+
+    try:
+        _, salt, _ = stored.split("$")
+        return hmac.compare_digest(hash_password(password, bytes.fromhex(salt)), stored)
+    except ValueError:
+        return False
+
+
+def load_users(path: str) -> dict[str, str]:
+    users = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#") and ":" in line:
+                name, _, stored = line.partition(":")
+                users[name] = stored
+    return users
+
+
+class _BasicAuth:
+    """ASGI middleware: HTTP basic authentication against the users file (health checks are open)."""
+
+    OPEN_PATHS = ("/healthcheck", "/chc/live", "/chc/ready")
+
+    def __init__(self, app, server: KsqlServer):
+        self.app = app
+        self.server = server
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not self.server.users or scope["path"] in self.OPEN_PATHS:
+            return await self.app(scope, receive, send)
+        import base64
+
+        header = dict(scope.get("headers") or []).get(b"authorization", b"").decode()
+        if header.startswith("Basic "):
+            try:
+                user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+            except ValueError:
+                user, password = "", ""
+            stored = self.server.users.get(user)
+            if stored and check_password(password, stored):
+                return await self.app(scope, receive, send)
+        response = _error(40100, "Unauthorized")
+        response.headers["WWW-Authenticate"] = 'Basic realm="ksql"'
+        await response(scope, receive, send)
 
 
 def _read_properties(path: str) -> dict:

@@ -20,11 +20,11 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, data_dir):
+    def __init__(self, data_dir, *extra):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen([sys.executable, "-m", "ksql.cli", "server", "--host", "127.0.0.1",
-                                         "--port", str(self.port), "--data-dir", str(data_dir)],
+                                         "--port", str(self.port), "--data-dir", str(data_dir), *extra],
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         wait_for(self._healthy, timeout=60)
 
@@ -181,3 +181,22 @@ def test_many_push_queries_at_once_and_disconnects_end_them(server):
         query_id = json.loads(next(response.iter_lines()))["queryId"]
     # The client went away: the server ends the push query and forgets it.
     wait_for(lambda: httpx.post(server.url + "/close-query", json={"queryId": query_id}).status_code == 400)
+
+
+def test_basic_authentication(tmp_path):
+    users = tmp_path / "users"
+    subprocess.run([sys.executable, "-m", "ksql.cli", "server", "--add-user", "ann", "--users-file", str(users)],
+                   input="s3cret\n", text=True, check=True, timeout=60)
+    assert "s3cret" not in users.read_text() and users.read_text().startswith("ann:scrypt$")
+    config = tmp_path / "server.properties"
+    config.write_text(f"authentication.users.file={users}\n")
+    secured = Server(tmp_path / "data", "--config", str(config))
+    try:
+        denied = httpx.post(secured.url + "/ksql", json={"ksql": "SHOW STREAMS;"})
+        assert denied.status_code == 401 and denied.json()["error_code"] == 40100
+        wrong = httpx.post(secured.url + "/ksql", json={"ksql": "SHOW STREAMS;"}, auth=("ann", "nope"))
+        assert wrong.status_code == 401
+        allowed = httpx.post(secured.url + "/ksql", json={"ksql": "SHOW STREAMS;"}, auth=("ann", "s3cret"))
+        assert allowed.status_code == 200 and allowed.json()[0]["@type"] == "streams"
+    finally:
+        secured.stop()
