@@ -159,6 +159,8 @@ def plan_query(query: ast.Query, metastore: MetaStore, sink: str | None = None,
             raise _clause_error(error, "PARTITION BY") from None
         steps.append(RepartitionNode(keys, tuple(format_expression(e) for e in key_exprs)))
         key_sources = list(key_exprs)
+        if persistent and _is_select_star(query):
+            items = _repartitioned_star(source, key_exprs, keys, scope)
     else:
         key_sources = [ast.ColumnRef(c.name) for c in source.schema.key]
 
@@ -173,6 +175,11 @@ def plan_query(query: ast.Query, metastore: MetaStore, sink: str | None = None,
 
     if persistent:
         missing = [_key_name(k) for k in key_sources if _key_name(k) not in key_found]
+        if missing and partition_by:
+            shown = [format_expression(_qualify(k, source)) for k in key_sources if _key_name(k) in missing]
+            raise KsqlStatementError(
+                f"The query used to build `{sink}` must include the partitioning expression{'s' if len(shown) > 1 else ''} "
+                f"{', '.join(shown)} in its projection (eg, SELECT {shown[0]}...).")
         if missing:
             names = " and ".join(missing)
             plural = "s" if len(missing) > 1 else ""
@@ -261,6 +268,33 @@ def _plan_table_functions(query: ast.Query, scope: Scope, steps: list) -> ast.Qu
             item = ast.SelectExpression(rewrite(item.expression, replace), alias)
         select.append(item)
     return dataclasses.replace(query, select=tuple(select))
+
+
+def _is_select_star(query: ast.Query) -> bool:
+    return len(query.select) == 1 and isinstance(query.select[0], ast.SelectAll) and query.select[0].source is None
+
+
+def _repartitioned_star(source: DataSource, key_exprs, keys, scope: Scope) -> list:
+    """SELECT * ... PARTITION BY: the new key first (named after the expression), then the value
+    columns, then the old key columns, minus the columns that became the key."""
+    namer = ColumnNamer()
+    items, moved = [], set()
+    for expr, compiled in zip(key_exprs, keys):
+        items.append((namer.name(expr, None), expr, compiled))
+        if isinstance(expr, ast.ColumnRef):
+            moved.add(expr.name)
+    for column in source.schema.value + source.schema.key:
+        if column.name not in moved:
+            expr = ast.ColumnRef(column.name)
+            items.append((column.name, expr, compile_expression(expr, scope)))
+    return items
+
+
+def _qualify(expr, source: DataSource):
+    from ksql.planner.aggregation import rewrite
+
+    return rewrite(expr, lambda e: ast.ColumnRef(e.name, source.name)
+                   if isinstance(e, ast.ColumnRef) and e.source is None and source.schema.find(e.name) else None)
 
 
 def _is_aggregation(query: ast.Query) -> bool:
