@@ -41,7 +41,7 @@ def _literal(expr: ast.Literal) -> str:
     if expr.kind == "STRING":
         return string(expr.value)
     if expr.kind == "NULL":
-        return "NULL"
+        return "null"
     if expr.kind == "BOOLEAN":
         return "TRUE" if expr.value else "FALSE"
     if expr.kind == "DOUBLE":

@@ -204,7 +204,7 @@ def _syntax_error(text: str, error: lark.exceptions.UnexpectedInput) -> KsqlSynt
         expected = _expected(error.allowed or ())
     else:
         token_text = "<EOF>"
-    message = f"Syntax error at or near '{token_text}'"
+    message = f"Syntax Error at or near '{token_text}'"
     if expected:
         message += f"; expected {', '.join(expected)}"
     if token_text.upper() in keywords() and ("an identifier" in expected or "an expression" in expected):
@@ -278,7 +278,7 @@ class _ToAst(Transformer):
         if isinstance(item, Token) and item.type == "IDENTIFIER" and item.upper() in reserved_words():
             lines = self.text.split("\n")
             raise KsqlSyntaxError(
-                f"Syntax error at or near '{item}'. '{item}' is a reserved keyword: to use it as a name, "
+                f"Syntax Error at or near '{item}'. '{item}' is a reserved keyword: to use it as a name, "
                 f"quote it with backticks (`{item}`)", item.line, item.column, str(item), (),
                 lines[item.line - 1] if item.line <= len(lines) else "")
         return item.upper() if isinstance(item, str) else item

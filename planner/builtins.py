@@ -586,6 +586,8 @@ fn("SPLIT_TO_MAP", "STRING", "Splits 'k1=v1,k2=v2' into a map.", overloads(sig(S
 # ---------------------------------------------------------------- nulls and conditionals
 
 def _coalesce_type(types):
+    if not types:
+        raise BadArguments("Function 'COALESCE' does not accept parameters ().")
     common = T.common_type(types)
     if common is None:
         if all(t is None for t in types):

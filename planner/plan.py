@@ -167,6 +167,9 @@ def plan_query(query: ast.Query, metastore: MetaStore, sink: str | None = None,
     columns = []
     key_found = set()
     for name, expr, compiled in items:
+        if persistent and compiled.type is None:
+            raise KsqlStatementError("Can't infer a type of null. Please explicitly cast it to a required type, "
+                                     "e.g. CAST(null AS VARCHAR).")
         namespace = VALUE
         if persistent and _matches_key(expr, key_sources, alias, source.name):
             namespace = KEY

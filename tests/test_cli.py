@@ -23,7 +23,7 @@ def test_run_script_stops_at_first_error_with_position(tmp_path):
                       "  value_format='JSON' partitions=1);\nSHOW TOPICS;\n")
     result = run(["run", str(script)], tmp_path)
     assert result.returncode == 1
-    assert f"{script}:4:23: Syntax error at or near 'partitions'; expected ',', ')'" in result.stderr
+    assert f"{script}:4:23: Syntax Error at or near 'partitions'; expected ',', ')'" in result.stderr
     assert "Partitions" not in result.stdout  # nothing after the failing statement ran
 
 

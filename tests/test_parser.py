@@ -41,7 +41,7 @@ def test_syntax_error_names_line_column_token_and_expected():
         parse_script("SHOW STREAMS;\nSELECT a\n  FROM s WHER x = 1;")
     error = info.value
     assert (error.line, error.column, error.token) == (3, 15, "x")
-    assert str(error) == "line 3:15: Syntax error at or near 'x'; expected ';', WHERE, JOIN, ON, GROUP, PARTITION, ..."
+    assert str(error) == "line 3:15: Syntax Error at or near 'x'; expected ';', WHERE, JOIN, ON, GROUP, PARTITION, ..."
     assert error.pointer().endswith("\n" + " " * 14 + "^")
 
 
@@ -72,7 +72,7 @@ def test_keywords_come_from_the_grammar():
 def test_keyword_as_name_suggests_backticks():
     with pytest.raises(KsqlSyntaxError) as info:
         parse_statement("SELECT * FROM select;")
-    assert str(info.value) == ("line 1:15: Syntax error at or near 'select'. 'select' is a reserved keyword: "
+    assert str(info.value) == ("line 1:15: Syntax Error at or near 'select'. 'select' is a reserved keyword: "
                                "to use it as a name, quote it with backticks (`select`)")
     assert parse_statement("SELECT * FROM `select`;").query.source.name == "select"
 

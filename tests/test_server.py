@@ -93,7 +93,7 @@ def test_query_endpoint_and_errors(server):
     malformed = httpx.post(server.url + "/ksql", content=b"{not json")
     assert malformed.status_code == 400 and malformed.json()["@type"] == "generic_error"
     syntax = server.ksql("SELEC 1;")
-    assert syntax.json()["message"].startswith("line 1:1: Syntax error at or near 'SELEC'")
+    assert syntax.json()["message"].startswith("line 1:1: Syntax Error at or near 'SELEC'")
     assert httpx.get(server.url + "/info").json()["KsqlServerInfo"]["serverStatus"] == "RUNNING"
     metrics = httpx.get(server.url + "/metrics").text
     assert 'ksql_request_seconds_count{path="/ksql"}' in metrics
