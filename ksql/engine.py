@@ -24,7 +24,7 @@ from ksql.planner.expressions import Scope, cast_to, compile_expression
 from ksql.planner.aggregation import AggregateNode
 from ksql.planner.functions import FUNCTIONS
 from ksql.planner.metastore import DataSource, MetaStore
-from ksql.planner.plan import NULL_VALUE, QueryPlan, plan_query
+from ksql.planner.plan import NULL_VALUE, FilterNode, QueryPlan, plan_query
 from ksql.planner.schema import HEADER, KEY, ROWTIME, VALUE, Column, LogicalSchema
 from ksql.results import DescribeResult, ListResult, RowStream, StatusResult, TextResult
 from ksql.runtime import processing_log
@@ -435,7 +435,9 @@ class KsqlEngine:
     def _start_query(self, query_id: str, kind: str, text: str, plan: QueryPlan, sink: DataSource,
                      session: Session) -> None:
         changelog = _changelog_topic(query_id)
-        stateful = plan.joins is not None or any(isinstance(step, AggregateNode) for step in plan.steps)
+        stateful = plan.joins is not None or any(
+            isinstance(step, AggregateNode) or isinstance(step, FilterNode) and step.key_fields and step.table
+            for step in plan.steps)
         if stateful and self.log.topic(changelog) is None:
             self.log.create_topic(changelog, 1, "compact")
         view = None

@@ -31,7 +31,8 @@ class SourceNode:
 class FilterNode:
     predicate: Compiled
     text: str
-    table: bool = False  # on a table, rows that do not match become tombstones
+    table: bool = False  # on a table, a row that stops matching becomes a tombstone
+    key_fields: tuple[str, ...] = ()  # on a table: the batch columns that identify a row
 
     def describe(self) -> str:
         return f"Filter {self.text}"
@@ -135,7 +136,8 @@ def plan_query(query: ast.Query, metastore: MetaStore, sink: str | None = None,
             raise KsqlStatementError(
                 f"Type error in WHERE expression: Should evaluate to boolean but is "
                 f"{format_expression(query.where)} ({predicate.type}) instead.")
-        steps.append(FilterNode(predicate, format_expression(query.where), table=source.is_table))
+        steps.append(FilterNode(predicate, format_expression(query.where), table=source.is_table,
+                                key_fields=tuple(c.name for c in source.schema.key)))
 
     if _is_aggregation(query):
         if _table_functions(query):
@@ -315,7 +317,9 @@ def _plan_aggregation(query, source, alias, scope, steps, sink, persistent) -> Q
     node, having, columns = plan_aggregation(query, source, alias, scope, sink, persistent)
     steps.append(node)
     if having is not None:
-        steps.append(FilterNode(having, format_expression(query.having), table=True))
+        window = (WINDOWSTART, WINDOWEND) if query.window is not None else ()
+        key_fields = tuple(f"__KEY_{i}" for i in range(len(node.keys))) + window
+        steps.append(FilterNode(having, format_expression(query.having), table=True, key_fields=key_fields))
     steps.append(ProjectNode(tuple(columns)))
     schema = LogicalSchema(tuple(c for c, _ in columns))
     return QueryPlan(SourceNode(source, alias), tuple(steps), schema, query.limit, query.emit,
@@ -333,7 +337,9 @@ def _plan_join(query: ast.Query, metastore: MetaStore, sink, persistent) -> Quer
     steps = [join_plan]
     if query.where is not None:
         predicate = compile_expression(query.where, scope)
-        steps.append(FilterNode(predicate, format_expression(query.where), table=join_plan.produces_table))
+        key_fields = tuple(f for f in (join_plan.joins[0].left_field, join_plan.joins[0].right_field) if f)
+        steps.append(FilterNode(predicate, format_expression(query.where), table=join_plan.produces_table,
+                                key_fields=key_fields[:1]))
     columns = output_columns(query, join_plan, scope, sink, persistent)
     steps.append(ProjectNode(tuple(columns)))
     schema = LogicalSchema(tuple(c for c, _ in columns))

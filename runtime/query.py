@@ -38,37 +38,29 @@ class Pipeline:
         self.decoders = [SourceDecoder(source, query_id) for source in self.sources]
         self.decoder = self.decoders[0]
         self.operators = []
-        self.stores: list[StateStore] = []
+        # One store per query: operators keep their state under keys of their own.
+        self.store = StateStore(log, changelog)
         self.join = None
         if plan.joins is not None:
-            store = StateStore(log, changelog)
-            self.stores.append(store)
-            self.join = JoinOp(plan.joins, store)
+            self.join = JoinOp(plan.joins, self.store)
             self.aliases = [i.alias for i in plan.joins.inputs]
         for step in plan.steps:
             if isinstance(step, FilterNode):
-                self.operators.append(FilterOp(step.predicate, table=step.table))
+                self.operators.append(FilterOp(step.predicate, table=step.table, key_fields=step.key_fields,
+                                               store=self.store))
             elif isinstance(step, ProjectNode):
                 self.operators.append(ProjectOp(step))
             elif isinstance(step, TableFunctionNode):
                 self.operators.append(TableFunctionOp(step))
             elif isinstance(step, AggregateNode):
-                store = StateStore(log, changelog)
-                self.stores.append(store)
-                self.operators.append(AggregateOp(step, store))
+                self.operators.append(AggregateOp(step, self.store))
             # RepartitionNode: the sink partitions by the new key; nothing to do per batch.
 
-    @property
-    def stateful(self) -> bool:
-        return bool(self.stores)
-
     def restore(self) -> None:
-        for store in self.stores:
-            store.restore()
+        self.store.restore()
 
     def flush(self, txn) -> None:
-        for store in self.stores:
-            store.flush(txn)
+        self.store.flush(txn)
 
     def run(self, records: pa.RecordBatch, partition: int) -> tuple[pa.RecordBatch, list[bytes]]:
         decoded = self.decoder.decode(records, partition)

@@ -9,12 +9,17 @@ from ksql.planner.plan import NULL_VALUE
 
 
 class FilterOp:
-    """On a stream, drops the rows that do not match. On a table, a row that does not
-    match becomes a tombstone for its key, so a row that stops matching is deleted downstream."""
+    """On a stream, drops the rows that do not match. On a table, a row that stops matching
+    becomes a tombstone for its key, so it is deleted downstream; a key that never matched
+    produces nothing. Keeps, on a table, the set of keys that currently match."""
 
-    def __init__(self, predicate: Compiled, table: bool = False):
+    def __init__(self, predicate: Compiled, table: bool = False, key_fields: tuple[str, ...] = (), store=None):
+        from ksql.runtime.state import StateStore
+
         self.predicate = predicate
         self.table = table
+        self.key_fields = key_fields
+        self.store = store if store is not None else StateStore()  # ("P", key) -> True while it matches
 
     def process(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         if batch.num_rows == 0:
@@ -26,5 +31,27 @@ class FilterOp:
         mask = pc.and_(mask, pc.invert(null_value))
         if self.table:
             index = batch.schema.get_field_index(NULL_VALUE)
-            return batch.set_column(index, NULL_VALUE, pc.invert(mask))
+            batch = batch.set_column(index, NULL_VALUE, pc.invert(mask))
+            if self.key_fields:
+                batch = batch.filter(pa.array(self._changes(batch, mask.to_pylist())))
+            return batch
         return batch.filter(mask)
+
+    def _changes(self, batch: pa.RecordBatch, matches: list) -> list[bool]:
+        """Which rows to pass on: matching rows, and tombstones for keys that matched before."""
+        from ksql.runtime.state import freeze
+
+        keys = list(zip(*[batch.column(f).to_pylist() for f in self.key_fields]))
+        keep = []
+        for key, match in zip(keys, matches):
+            key = ("P", freeze(list(key)))
+            if match:
+                if self.store.get(key) is None:
+                    self.store.put(key, True)
+                keep.append(True)
+            elif self.store.get(key) is not None:
+                self.store.delete(key)
+                keep.append(True)
+            else:
+                keep.append(False)
+        return keep
