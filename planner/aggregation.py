@@ -121,6 +121,8 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
         raise KsqlStatementError(str(error).replace("Column '", "GROUP BY column '", 1)) from None
 
     items = _items(query, source, names)
+    for _, expr in items:
+        _check_functions_exist(expr)
     calls: list[ast.FunctionCall] = []
 
     def collect(e):
@@ -214,6 +216,19 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
     node = AggregateNode(keys, tuple(format_expression(e) for e in group_by), compiled_calls, query.window,
                          source.is_table, tuple(c.name for c in source.schema.key), query.emit == "FINAL")
     return node, having_compiled, [(c, compiled) for c, compiled, _ in columns]
+
+
+def _check_functions_exist(expr) -> None:
+    """An unknown function is reported as such, before any GROUP BY rule about its arguments."""
+    from ksql.planner.functions import FUNCTIONS
+    from ksql.planner.lambdas import LAMBDA_FUNCTIONS
+
+    def check(e):
+        if isinstance(e, ast.FunctionCall) and e.name not in FUNCTIONS and e.name not in AGGREGATES \
+                and e.name not in LAMBDA_FUNCTIONS:
+            raise KsqlStatementError(f"Can't find any functions with the name '{e.name}'")
+
+    _walk(expr, check)
 
 
 def _calls_in(expr):
