@@ -611,7 +611,10 @@ register("IFNULL", "CONDITIONAL", "The second argument when the first is NULL.",
 
 def _nullif(values, n):
     a, b = broadcast(values[0], n), broadcast(values[1], n)
-    equal = pc.fill_null(pc.equal(a, b), False)
+    if pa.types.is_nested(a.type):  # lists, maps and structs compare element by element
+        equal = pa.array([x is not None and x == y for x, y in zip(a.to_pylist(), b.to_pylist())])
+    else:
+        equal = pc.fill_null(pc.equal(a, b), False)
     return pc.if_else(equal, pa.scalar(None, a.type), a)
 
 

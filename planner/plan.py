@@ -175,6 +175,10 @@ def plan_query(query: ast.Query, metastore: MetaStore, sink: str | None = None,
         namespace = VALUE
         if persistent and _matches_key(expr, key_sources, alias, source.name):
             namespace = KEY
+            if _key_name(expr) in key_found and partition_by:
+                first = next(c.name for c, _ in columns if c.namespace == KEY)
+                raise KsqlStatementError(f"The projection contains a key column (`{_key_name(expr)}`) more than "
+                                         f"once, aliased as: {first} and {name}.")
             key_found.add(_key_name(expr))
         columns.append((Column(name, compiled.type or T.STRING, namespace), compiled))
 
