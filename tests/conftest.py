@@ -16,7 +16,7 @@ def engine(tmp_path):
     eng.close()
 
 
-def wait_for(condition, timeout: float = 20.0, interval: float = 0.05):
+def wait_for(condition, timeout: float = 60.0, interval: float = 0.05):
     """Poll until condition() returns a truthy value; fail with the last value at the deadline."""
     deadline = time.monotonic() + timeout
     value = condition()
