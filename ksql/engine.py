@@ -7,6 +7,7 @@ the engine replays it, so streams, tables and persistent queries survive a resta
 from __future__ import annotations
 
 import base64
+import logging
 import threading
 import time
 import uuid
@@ -35,6 +36,7 @@ from ksql.runtime.query import PersistentQuery, TransientQuery
 from ksql.runtime.serdes import make_format
 
 COMMAND_TOPIC = "_confluent-ksql-default__command_topic"
+LOG = logging.getLogger("ksql.engine")
 
 DEFAULT_PROPERTIES = {
     "auto.offset.reset": "latest",
@@ -150,6 +152,10 @@ class KsqlEngine:
                 raise StatementFailed(positioned, piece.text, positioned.line, positioned.column) from None
             except KsqlError as error:
                 raise StatementFailed(error, piece.text, piece.line, piece.column) from None
+            except Exception as error:  # noqa: BLE001 - a bug must not take the caller down with a traceback
+                LOG.exception("statement failed unexpectedly: %s", piece.text)
+                failure = KsqlError(f"Internal error ({type(error).__name__}): {error}")
+                raise StatementFailed(failure, piece.text, piece.line, piece.column) from None
         return results
 
     def _execute_one(self, text: str, session: Session, replay_offset: int | None = None):

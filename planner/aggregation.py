@@ -45,7 +45,10 @@ class AggregateNode:
     def describe(self) -> str:
         window = f" WINDOW {self.window.kind}" if self.window else ""
         calls = ", ".join(c.text for c in self.calls)
-        return f"Aggregate by {', '.join(self.key_texts) or '()'}{window} [{calls}]"
+        state = "keeps one state per group" + (" and window until the query ends" if self.window else "")
+        if self.table_source:
+            state += ", and the last row of each input key"
+        return f"Aggregate by {', '.join(self.key_texts) or '()'}{window} [{calls}; {state}]"
 
 
 def contains_aggregate(expr) -> bool:

@@ -58,8 +58,16 @@ class JoinNode:
 
     def describe(self) -> str:
         sides = f"{'TABLE' if self.left_table else 'STREAM'}-{'TABLE' if self.right_table else 'STREAM'}"
-        window = f" WITHIN {self.within}" if self.within else ""
-        return f"Join {self.kind} {sides} ON {self.text}{window}"
+        if self.within:
+            state = (f"keeps each side's rows for {self.within[0]} ms before / {self.within[1]} ms after, "
+                     f"plus {self.grace} ms grace")
+        elif self.foreign_key:
+            state = "keeps every row of both tables (left rows by key and by foreign key)"
+        elif self.left_table:
+            state = "keeps the current row of each key of both tables"
+        else:
+            state = "keeps the current row of each key of the table"
+        return f"Join {self.kind} {sides}{' (foreign key)' if self.foreign_key else ''} ON {self.text} [{state}]"
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,9 @@ class JoinPlan:
     @property
     def produces_table(self) -> bool:
         return all(i.is_table for i in self.inputs)
+
+    def describe(self) -> str:
+        return " -> ".join(node.describe() for node in self.joins)
 
 
 def joined_scope(inputs: list[JoinInput], custom_types: dict) -> Scope:

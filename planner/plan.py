@@ -73,7 +73,12 @@ class QueryPlan:
         return [self.source.source]
 
     def explain(self, sink: str | None = None) -> str:
-        nodes = [self.source.describe()] + [s.describe() for s in self.steps]
+        if self.joins is not None:
+            sources = ", ".join(f"{i.source.name} [{i.source.kind}, topic {i.source.topic}]"
+                                for i in self.joins.inputs)
+            nodes = [f"Sources {sources}"] + [s.describe() for s in self.steps]
+        else:
+            nodes = [self.source.describe()] + [s.describe() for s in self.steps]
         if sink:
             nodes.append(f"Sink {sink}")
         lines = []
