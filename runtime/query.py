@@ -251,13 +251,14 @@ class PersistentQuery:
             if entries:
                 txn.append(processing_log.TOPIC, 0, processing_log.records(entries))
             self.pipeline.flush(txn)
+            if self.view is not None:
+                # Before the commit: once a reader can see a row in the sink, pull queries see it too.
+                self.view.apply(rows, ("__WINDOW_START", "__WINDOW_END"))
             txn.commit(offsets)
         except BaseException:
             txn.abort()
             raise
         positions.update(offsets)
-        if self.view is not None:
-            self.view.apply(rows, ("__WINDOW_START", "__WINDOW_END"))
 
 
 class TransientQuery:

@@ -17,5 +17,7 @@ CREATE STREAM paid AS
   SELECT o.id, o.amount, p.paid FROM orders o JOIN payments p WITHIN 10 SECONDS ON o.id = p.id;
 SELECT * FROM orders o LEFT JOIN customers c ON o.customer_id = c.id EMIT CHANGES LIMIT 2;
 SELECT * FROM paid EMIT CHANGES LIMIT 1;
+-- Wait until the chain of queries has produced the join's row, then look it up.
+SELECT * FROM named_orders EMIT CHANGES LIMIT 1;
 SELECT * FROM named_orders;
 SELECT * FROM customers c JOIN orders o ON c.id = o.customer_id EMIT CHANGES;
