@@ -28,6 +28,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 
 from ksql.errors import KsqlError
@@ -272,10 +273,8 @@ class _Partition:
 
 
 def _first_at_least(offsets: pa.Array, value: int) -> int:
-    import pyarrow.compute as pc
-
-    mask = pc.less(offsets, value)
-    return int(pc.sum(mask).as_py() or 0)
+    """Index of the first offset >= value (offsets within a frame are increasing)."""
+    return int(np.searchsorted(offsets.to_numpy(), value))
 
 
 def _encode(batch: pa.RecordBatch) -> bytes:

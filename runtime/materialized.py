@@ -67,10 +67,13 @@ class MaterializedTable:
                 self.apply(batch, (WINDOWSTART, WINDOWEND) if self.table.window_type else None, ROWTIME)
 
     def lookup(self, key: tuple) -> list:
+        """The rows of one key: every window of it for a windowed table, else at most one row."""
         key = tuple(freeze(k) for k in key)
         with self.lock:
-            return [(k, v) for k, v in self.rows.items() if k[0] == key] if self.table.window_type else \
-                ([(( key, None, None), self.rows[(key, None, None)])] if (key, None, None) in self.rows else [])
+            if self.table.window_type:
+                return [(k, v) for k, v in self.rows.items() if k[0] == key]
+            row = self.rows.get((key, None, None))
+            return [((key, None, None), row)] if row is not None else []
 
     def snapshot(self, only_key: tuple | None = None) -> pa.RecordBatch:
         """The current rows as a batch in the layout of a decoded source batch."""

@@ -9,8 +9,7 @@ from __future__ import annotations
 import base64
 import csv
 import math
-import struct
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
@@ -430,10 +429,14 @@ def _python_writer(sql_type: SqlType):
     return lambda v: v
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 def _epoch_millis(value: datetime) -> int:
+    """Exact milliseconds since the epoch (no float rounding)."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return int(value.timestamp() * 1000) if value.microsecond % 1000 == 0 else int(value.timestamp() * 1000)
+    return (value - _EPOCH) // timedelta(milliseconds=1)
 
 
 # ---------------------------------------------------------------- DELIMITED
@@ -529,9 +532,4 @@ def python_to_json_value(value, sql_type: SqlType):
     return _python_writer(sql_type)(value)
 
 
-def kafka_int_bytes(value: int, width: int = 4) -> bytes:
-    return struct.pack(">i" if width == 4 else ">q", value)
-
-
 __all__ = ["make_format", "FORMATS", "RecordError", "python_to_json_value"]
-_unused = (time,)
