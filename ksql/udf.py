@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -52,20 +53,78 @@ def _type(text: str):
     return T.from_ref(statement.columns[0].type)
 
 
-def _resolver(name: str, params: list[str], returns: str, variadic: bool):
-    from ksql.planner.builtins import overloads, sig
-
-    param_types = [_type(p) for p in params]
-    return overloads(sig(*param_types, ret=_type(returns), variadic=variadic))
+ANY = "ANY"  # a parameter that takes any type
 
 
-def udf(name: str, returns: str, params: list[str], description: str = "", vectorized: bool = False,
+@dataclass
+class _Overload:
+    params: list  # SqlType or ANY
+    returns: object  # SqlType, or a function of the argument types
+    variadic: bool
+    target: object  # the evaluate function (udf) or the Aggregate (udaf)
+
+
+# Every signature declared for a user function name, in declaration order.
+_OVERLOADS: dict[str, list[_Overload]] = {}
+
+
+def _param(text: str):
+    return ANY if text.upper() == ANY else _type(text)
+
+
+def _expand(overload: _Overload, count: int) -> list | None:
+    params = overload.params
+    if overload.variadic:
+        if count < len(params) - 1:
+            return None
+        return list(params[:-1]) + [params[-1]] * (count - len(params) + 1)
+    return list(params) if count == len(params) else None
+
+
+def _choose(name: str, types: list, shown_name: str) -> tuple[_Overload, list]:
+    """The overload for these argument types: an exact match first, then one reached by
+    implicit widening (INT -> BIGINT -> DECIMAL -> DOUBLE), as ksqlDB chooses."""
+    from ksql.planner.builtins import _fits
+
+    candidates = [(o, _expand(o, len(types))) for o in _OVERLOADS[name]]
+    candidates = [(o, params) for o, params in candidates if params is not None]
+    for exact in (True, False):
+        for overload, params in candidates:
+            if all(t is None or p == ANY or t == p or (not exact and _fits(t, p))
+                   for t, p in zip(types, params)):
+                return overload, params
+    shown = ", ".join(str(t) if t else "null" for t in types)
+    from ksql.planner.functions import BadArguments
+
+    raise BadArguments(f"Function '{shown_name}' does not accept parameters ({shown}).")
+
+
+def _return_type(overload: _Overload, types: list):
+    return overload.returns(types) if callable(overload.returns) else overload.returns
+
+
+def _declare(name: str, params: list[str], returns, variadic: bool, target) -> bool:
+    """Record one signature; True when it is the name's first."""
+    first = name not in _OVERLOADS
+    result = returns if callable(returns) else _type(returns)
+    _OVERLOADS.setdefault(name, []).append(_Overload([_param(p) for p in params], result, variadic, target))
+    return first
+
+
+def _signature(name: str, params: list[str], returns, variadic: bool) -> str:
+    shown = ", ".join(params) + ("..." if variadic else "")
+    return f"{name}({shown}) -> {returns if isinstance(returns, str) else 'depends on the arguments'}"
+
+
+def udf(name: str, returns, params: list[str], description: str = "", vectorized: bool = False,
         null_safe: bool = True, variadic: bool = False):
-    """Register a scalar function."""
-    from ksql.planner.functions import register, rows
+    """Register a scalar function. Declaring the same name again adds an overload.
+    `returns` is a SQL type name, or a function from the argument types to the result type."""
+    from ksql.planner.functions import FUNCTIONS, register, rows
+
+    upper = name.upper()
 
     def decorate(function):
-        upper = name.upper()
         if vectorized:
             def evaluate(values, n):
                 try:
@@ -84,9 +143,21 @@ def udf(name: str, returns: str, params: list[str], description: str = "", vecto
                     except Exception as error:  # noqa: BLE001
                         raise UdfError(f"{upper} failed: {error}") from error
                 return out
-        signature = f"{upper}({', '.join(params)}) -> {returns}"
-        register(upper, "USER", description or (function.__doc__ or "").strip().split("\n")[0],
-                 _resolver(upper, params, returns, variadic), evaluate, (signature,))
+        _declare(upper, params, returns, variadic, evaluate)
+        signatures = [_signature(upper, params, returns, variadic)]
+        existing = FUNCTIONS.get(upper)
+        if existing is not None and existing.category == "USER":
+            signatures = list(existing.signatures) + signatures
+            description_text = existing.description
+        else:
+            description_text = description or (function.__doc__ or "").strip().split("\n")[0]
+
+        def resolve(types):
+            overload, params_ = _choose(upper, types, upper.lower())
+            wanted = [p if p != ANY else None for p in params_]
+            return _return_type(overload, types), wanted, overload.target
+
+        register(upper, "USER", description_text, resolve, evaluate, signatures)
         return function
     return decorate
 
@@ -97,31 +168,48 @@ def _array(value, n):
     return broadcast(value, n) if isinstance(value, (pa.Scalar, pa.Array)) else value
 
 
-def udaf(name: str, returns: str, params: list[str], description: str = ""):
+def udaf(name: str, returns, params: list[str], description: str = "", variadic: bool = False):
     """Register an aggregate function: a class with init(), add(state, *args), result(state),
-    and optionally undo(state, *args) (for tables) and merge(a, b) (for session windows)."""
-    from ksql.planner.aggregates import Aggregate, register
+    and optionally undo(state, *args) (for tables) and merge(a, b) (for session windows).
+    Declaring the same name again adds an overload."""
+    from ksql.planner.aggregates import AGGREGATES, Aggregate, register
+
+    upper = name.upper()
 
     def decorate(cls):
         instance = cls()
-        result_type = _type(returns)
-        register(Aggregate(name.upper(), description or (cls.__doc__ or "").strip(),
-                           lambda types: result_type, instance.init, instance.add, instance.result,
-                           getattr(instance, "undo", None), getattr(instance, "merge", None)))
+        aggregate = Aggregate(upper, description or (cls.__doc__ or "").strip(),
+                              lambda types: _return_type(_choose(upper, types, upper)[0], types),
+                              instance.init, instance.add, instance.result,
+                              getattr(instance, "undo", None), getattr(instance, "merge", None))
+        _declare(upper, params, returns, variadic, aggregate)
+        first = AGGREGATES.get(upper)
+        description_text = first.description if first is not None else aggregate.description
+        register(Aggregate(upper, description_text, aggregate.resolve, aggregate.init, aggregate.add,
+                           aggregate.result, aggregate.undo, aggregate.merge,
+                           specialize=lambda types: _choose(upper, types, upper)[0].target))
         return cls
     return decorate
 
 
-def udtf(name: str, returns: str, params: list[str], description: str = ""):
-    """Register a table function: returns a list; each element becomes a row."""
+def udtf(name: str, returns, params: list[str], description: str = "", variadic: bool = False):
+    """Register a table function: returns a list; each element becomes a row. Declaring the
+    same name again adds an overload."""
     def decorate(function):
-        udf(name, f"ARRAY<{returns}>", params, description)(function)
+        result = (lambda types: _array_of(returns(types))) if callable(returns) else f"ARRAY<{returns}>"
+        udf(name, result, params, description, variadic=variadic)(function)
         from ksql.planner import plan
 
         if name.upper() not in plan.TABLE_FUNCTIONS:
             plan.TABLE_FUNCTIONS = plan.TABLE_FUNCTIONS + (name.upper(),)
         return function
     return decorate
+
+
+def _array_of(element):
+    from ksql.planner import types as T
+
+    return T.array(element)
 
 
 _loaded: set[str] = set()

@@ -25,6 +25,8 @@ class Aggregate:
     undo: Callable[..., Any] | None = None  # None: not allowed on tables
     merge: Callable[[Any, Any], Any] | None = None
     literal_args: int = 0  # trailing arguments that must be literals (TOPK's k, ...)
+    # For overloaded user aggregates: (argument types) -> the Aggregate for those types.
+    specialize: Callable[[list], "Aggregate"] | None = None
 
 
 AGGREGATES: dict[str, Aggregate] = {}

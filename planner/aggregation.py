@@ -16,6 +16,7 @@ from ksql.planner import types as T
 from ksql.planner.aggregates import AGGREGATES, Aggregate
 from ksql.planner.expressions import Compiled, Scope, compile_expression
 from ksql.planner.format import format_expression
+from ksql.planner.functions import BadArguments
 from ksql.planner.metastore import DataSource
 from ksql.planner.schema import KEY, RESERVED_NAMES, ROWTIME, VALUE, WINDOWEND, WINDOWSTART, Column
 
@@ -288,7 +289,13 @@ def _compile_call(call: ast.FunctionCall, scope: Scope, source: DataSource) -> A
     compiled = tuple(compile_expression(a, scope) for a in args)
     if call.name == "COUNT" and (call.star or not compiled):
         compiled = ()
-    result_type = function.resolve([c.type for c in compiled] + [_literal_type(v) for v in literals])
+    types = [c.type for c in compiled] + [_literal_type(v) for v in literals]
+    if function.specialize is not None:
+        try:
+            function = function.specialize(types)
+        except BadArguments as error:
+            raise KsqlStatementError(str(error)) from None
+    result_type = function.resolve(types)
     return AggregateCall(function, compiled, tuple(literals), result_type, format_expression(call))
 
 

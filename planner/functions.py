@@ -20,7 +20,8 @@ class ScalarFunction:
     name: str
     category: str
     description: str
-    # (argument types) -> (return type, argument types to cast to); raises BadArguments
+    # (argument types) -> (return type, argument types to cast to[, evaluate for an overload]);
+    # raises BadArguments
     resolve: Callable[[list[SqlType | None]], tuple[SqlType, list[SqlType | None]]]
     # (argument arrays or scalars, batch length) -> result array (or a list of Python values)
     evaluate: Callable[[list, int], "pa.Array | list"]
@@ -40,13 +41,15 @@ def compile_call(call: ast.FunctionCall, args: list[Compiled]) -> Compiled:
         raise KsqlStatementError(f"Can't find any functions with the name '{call.name}'")
     arg_types = [a.type for a in args]
     try:
-        return_type, wanted = function.resolve(arg_types)
+        resolved = function.resolve(arg_types)
     except BadArguments as error:
         shown = ", ".join(str(t) if t else "null" for t in arg_types)
         raise KsqlStatementError(
             str(error) or f"Function '{call.name.lower()}' does not accept parameters ({shown}).") from None
+    return_type, wanted = resolved[:2]
+    evaluate = resolved[2] if len(resolved) > 2 else function.evaluate
     args = [cast_to(a, w) if w is not None and a.type != w else a for a, w in zip(args, wanted)]
-    return bind(call.name, function.evaluate, args, return_type)
+    return bind(call.name, evaluate, args, return_type)
 
 
 def bind(name: str, evaluate, args: list[Compiled], return_type: SqlType) -> Compiled:

@@ -49,3 +49,19 @@ def test_user_functions_are_listed_and_described(engine):
     text = engine.execute("DESCRIBE FUNCTION backward_concat;")[0].text
     assert "Description : b followed by a." in text
     assert "Signature   : BACKWARD_CONCAT(STRING, STRING) -> STRING" in text
+
+
+def test_overloads_prefer_the_exact_signature_then_widen(engine):
+    assert rows(engine, "SELECT TEST_UDF(z, 'x'), TEST_UDF(n, 'x'), TEST_UDF() FROM s WHERE id = 1;") == \
+        [["doStuffIntString", "doStuffLongString", {"A": "foo"}]]
+    text = engine.execute("DESCRIBE FUNCTION test_udf;")[0].text
+    assert "TEST_UDF(INT, STRING) -> STRING" in text and "TEST_UDF() -> STRUCT<A VARCHAR>" in text
+    with pytest.raises(Exception, match=r"Function 'test_udf' does not accept parameters \(BOOLEAN\)"):
+        engine.execute("SELECT TEST_UDF(true) FROM s;")
+
+
+def test_overloaded_and_variadic_aggregates(engine):
+    assert rows(engine, "SELECT id, TEST_UDAF(n), TEST_UDAF(z), VAR_ARG(n, a, b) FROM s GROUP BY id "
+                        "EMIT CHANGES LIMIT 2;") == [[1, 3, 1, 9], [2, 4, 0, 11]]
+    with pytest.raises(Exception, match=r"Function 'VAR_ARG' does not accept parameters \(STRING, STRING\)"):
+        engine.execute("SELECT id, VAR_ARG(a, b) FROM s GROUP BY id EMIT CHANGES;")

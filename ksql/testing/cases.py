@@ -484,5 +484,6 @@ def check_sources(engine: KsqlEngine, expected: list[dict]) -> str | None:
 
 def _normalize_schema(text: str) -> str:
     text = re.sub(r"\bINT\b", "INTEGER", text.replace("`", "").upper())
+    text = re.sub(r"\bVARCHAR\b", "STRING", text)
     text = re.sub(r"\s*,\s*", ", ", text).replace("PRIMARY KEY", "KEY")
     return " ".join(text.split())

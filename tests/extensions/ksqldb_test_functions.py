@@ -1,0 +1,160 @@
+"""The functions ksqlDB's own test corpus calls (TEST_UDF, TEST_UDAF, TEST_UDTF, BAD_UDF,
+THROWING_UDTF, VAR_ARG), written as a Python extension. They show overloads (the same name
+declared for several signatures), variadic parameters, struct arguments and results, and
+functions that raise: the conformance harness loads this folder."""
+from decimal import Decimal
+
+from ksql.udf import udaf, udf, udtf
+
+# ---------------------------------------------------------------- TEST_UDF: overloads
+
+
+@udf("TEST_UDF", returns="STRING", params=["INT", "STRING"], description="Names the overload it resolved to.")
+def test_udf_int_string(i, s):
+    return "doStuffIntString"
+
+
+@udf("TEST_UDF", returns="STRING", params=["BIGINT", "STRING"])
+def test_udf_long_string(i, s):
+    return "doStuffLongString"
+
+
+@udf("TEST_UDF", returns="STRING", params=["STRUCT<A VARCHAR>"])
+def test_udf_struct(value):
+    return value["A"]
+
+
+@udf("TEST_UDF", returns="STRUCT<A VARCHAR>", params=[])
+def test_udf_make_struct():
+    return {"A": "foo"}
+
+
+# ---------------------------------------------------------------- BAD_UDF: functions that raise
+
+
+@udf("BAD_UDF", returns="INT", params=["INT"], description="Raises, or returns NULL, as tests need.")
+def bad_udf_int(value):
+    raise RuntimeError("boom")
+
+
+@udf("BAD_UDF", returns="STRING", params=["STRING"])
+def bad_udf_string(value):
+    return None if value == "d1" else value
+
+
+@udf("BAD_UDF", returns="INT", params=["BOOLEAN"])
+def bad_udf_boolean(should_throw):
+    if should_throw:
+        raise RuntimeError("You asked me to throw")
+    return 0
+
+
+# ---------------------------------------------------------------- table functions
+
+
+def _java_text(value):
+    """How Java's toString shows a value (the corpus checks these strings)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "Struct{" + ",".join(f"{k}={_java_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+_SCALARS = ["INT", "BIGINT", "DOUBLE", "BOOLEAN", "STRING", "DECIMAL(20, 10)", "STRUCT<A VARCHAR>"]
+
+for _type in _SCALARS:
+    _returns = "DECIMAL(30, 10)" if _type.startswith("DECIMAL") else _type
+    udtf("TEST_UDTF", returns=_returns, params=[_type], description="Each argument back as a row.")(
+        lambda value: [value])
+
+
+@udtf("TEST_UDTF", returns="STRING", params=_SCALARS)
+def test_udtf_scalars(*values):
+    return [_java_text(v) for v in values]
+
+
+@udtf("TEST_UDTF", returns="STRING", params=[f"ARRAY<{t}>" for t in _SCALARS])
+def test_udtf_arrays(*arrays):
+    return [_java_text(v) for array in arrays for v in array]
+
+
+@udtf("TEST_UDTF", returns="STRING", params=[f"MAP<STRING, {t}>" for t in _SCALARS])
+def test_udtf_maps(*maps):
+    return [_java_text(v) for entries in maps for _, v in entries]
+
+
+@udtf("THROWING_UDTF", returns="BOOLEAN", params=["BOOLEAN"], description="Raises when asked to.")
+def throwing_udtf(should_throw):
+    if should_throw:
+        raise RuntimeError("You asked me to throw")
+    return [should_throw]
+
+
+# ---------------------------------------------------------------- aggregates
+
+
+@udaf("TEST_UDAF", returns="BIGINT", params=["BIGINT"], description="A sum, for tests.")
+class TestSumLong:
+    def init(self):
+        return 0
+
+    def add(self, state, value):
+        return state if value is None else state + value
+
+    def undo(self, state, value):
+        return state if value is None else state - value
+
+    def merge(self, a, b):
+        return a + b
+
+    def result(self, state):
+        return state
+
+
+@udaf("TEST_UDAF", returns="INT", params=["INT"])
+class TestSumInt(TestSumLong):
+    pass
+
+
+@udaf("TEST_UDAF", returns="STRUCT<A INT, B INT>", params=["STRUCT<A INT, B INT>"])
+class TestSumStruct:
+    def init(self):
+        return {"A": 0, "B": 0}
+
+    def add(self, state, value):
+        if value is None:
+            return state
+        return {k: state[k] + (value.get(k) or 0) for k in state}
+
+    def undo(self, state, value):
+        if value is None:
+            return state
+        return {k: state[k] - (value.get(k) or 0) for k in state}
+
+    def merge(self, a, b):
+        return {k: a[k] + b[k] for k in a}
+
+    def result(self, state):
+        return state
+
+
+@udaf("VAR_ARG", returns="BIGINT", params=["BIGINT", "STRING"], variadic=True,
+      description="The sum of a number plus the lengths of any number of strings.")
+class VariadicSum:
+    def init(self):
+        return 0
+
+    def add(self, state, number, *strings):
+        return state + (number or 0) + sum(len(s) for s in strings if s is not None)
+
+    def undo(self, state, number, *strings):
+        return state - (number or 0) - sum(len(s) for s in strings if s is not None)
+
+    def merge(self, a, b):
+        return a + b
+
+    def result(self, state):
+        return state
