@@ -7,6 +7,7 @@ by row over Python values (string formatting, JSON, URLs).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import math
 import re
@@ -24,9 +25,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ksql.planner import javatime
+from ksql.planner import kernels as K
 from ksql.planner import types as T
 from ksql.planner.expressions import broadcast
 from ksql.planner.functions import BadArguments, per_row, register, rows
+from ksql.planner.kernels import with_fallback
 from ksql.planner.types import SqlType
 from ksql.planner.values import json_default as _json_default
 
@@ -285,7 +288,7 @@ fn("LEAST", "MATHEMATICAL", "The smallest of its arguments, ignoring NULLs.", _c
 
 
 def _geo_distance(lat1, lon1, lat2, lon2, unit="KM"):
-    radius = {"KM": 6371.0, "KILOMETERS": 6371.0, "MI": 3959.0, "MILES": 3959.0}.get(str(unit).upper())
+    radius = {"KM": 6371.0, "KILOMETERS": 6371.0, "MI": 3959.0, "MILES": 3959.0}.get(str(unit or "KM").upper())
     if radius is None:
         raise ValueError("unit must be KM or MI")
     p1, p2 = math.radians(lat1), math.radians(lat2)
@@ -296,7 +299,8 @@ def _geo_distance(lat1, lon1, lat2, lon2, unit="KM"):
 
 fn("GEO_DISTANCE", "", "The great-circle distance between two points, in KM (default) or MI.",
    overloads(sig(D, D, D, D, ret=D), sig(D, D, D, D, S, ret=D)),
-   per_row(lambda *a: _geo_distance(*[float(x) if not isinstance(x, str) else x for x in a])),
+   with_fallback(K.geo_distance, lambda *a: None if None in a[:4] else _geo_distance(
+       *[float(x) if not isinstance(x, (str, type(None))) else x for x in a]), null_on_null=False),
    "GEO_DISTANCE(lat1, lon1, lat2, lon2 [, unit])")
 fn("GENERATE_SERIES", "ARRAY", "An array of numbers from start to end, by step.",
    overloads(sig(I, I, ret=T.array(I)), sig(L, L, ret=T.array(L)), sig(I, I, I, ret=T.array(I)),
@@ -326,7 +330,7 @@ def _initcap(s):
 
 
 fn("INITCAP", "STRING", "Capitalizes the first letter of each word.", overloads(sig(S, ret=S)),
-   per_row(_initcap), "INITCAP(s STRING)")
+   with_fallback(K.initcap, _initcap), "INITCAP(s STRING)")
 
 
 def _concat(values, n):
@@ -343,11 +347,11 @@ fn("CONCAT", "STRING", "Concatenates strings (or bytes), skipping NULLs.",
    overloads(sig(S, ret=S, variadic=True), sig(BY, ret=BY, variadic=True)), _concat, "CONCAT(s STRING, ...)")
 
 
-def _concat_ws(values, n):
-    out = []
-    for sep, *parts in rows(values, n):
-        out.append(None if sep is None else sep.join(p for p in parts if p is not None))
-    return out
+def _concat_ws_row(sep, *parts):
+    return None if sep is None else sep.join(p for p in parts if p is not None)
+
+
+_concat_ws = with_fallback(K.concat_ws, _concat_ws_row, null_on_null=False)
 
 
 fn("CONCAT_WS", "STRING", "Concatenates with a separator, skipping NULLs.",
@@ -382,7 +386,7 @@ def _replace(s, old, new):
 
 
 fn("REPLACE", "STRING", "Replaces every occurrence of a substring.", overloads(sig(S, S, S, ret=S)),
-   per_row(_replace), "REPLACE(s, old, new)")
+   with_fallback(K.replace, _replace), "REPLACE(s, old, new)")
 
 
 def _instr(s, sub, position=1, occurrence=1):
@@ -404,7 +408,7 @@ def _instr(s, sub, position=1, occurrence=1):
 
 
 fn("INSTR", "STRING", "The 1-based position of a substring (0 when absent).",
-   overloads(sig(S, S, ret=I), sig(S, S, I, ret=I), sig(S, S, I, I, ret=I)), per_row(_instr),
+   overloads(sig(S, S, ret=I), sig(S, S, I, ret=I), sig(S, S, I, I, ret=I)), with_fallback(K.instr, _instr),
    "INSTR(s, sub [, position [, occurrence]])")
 
 
@@ -421,9 +425,9 @@ def _pad(left):
 
 
 fn("LPAD", "STRING", "Pads on the left to a length.", overloads(sig(S, I, S, ret=S), sig(BY, I, BY, ret=BY)),
-   per_row(_pad(True)), "LPAD(s, length, padding)")
+   with_fallback(K.pad(True), _pad(True)), "LPAD(s, length, padding)")
 fn("RPAD", "STRING", "Pads on the right to a length.", overloads(sig(S, I, S, ret=S), sig(BY, I, BY, ret=BY)),
-   per_row(_pad(False)), "RPAD(s, length, padding)")
+   with_fallback(K.pad(False), _pad(False)), "RPAD(s, length, padding)")
 
 
 def _mask_char(c, upper="X", lower="x", digit="n", other="-"):
@@ -451,7 +455,7 @@ def _masker(kind):
         if kind == "KEEP_LEFT":
             return s[:n] + "".join(_mask_char(c, *chars) for c in s[n:])
         return "".join(_mask_char(c, *chars) for c in s[:max(len(s) - n, 0)]) + s[max(len(s) - n, 0):]
-    return lambda values, n: [None if args[0] is None else mask(*args) for args in rows(values, n)]
+    return with_fallback(K.mask(kind), lambda s, *args: None if s is None else mask(s, *args), null_on_null=False)
 
 
 fn("MASK", "STRING", "Masks letters, digits and other characters.",
@@ -478,7 +482,7 @@ fn("UUID", "STRING", "A random UUID, or the UUID in 16 bytes.", overloads(sig(re
    lambda v, n: [str(uuid_module.uuid4()) for _ in range(n)] if not v else
    per_row(lambda b: str(uuid_module.UUID(bytes=b)))(v, n), "UUID() -> STRING")
 fn("MD5", "STRING", "The hex MD5 digest of a string.", overloads(sig(S, ret=S)),
-   per_row(lambda s: hashlib.md5(s.encode()).hexdigest()), "MD5(s STRING)")
+   with_fallback(K.md5, lambda s: hashlib.md5(s.encode()).hexdigest()), "MD5(s STRING)")
 
 _ENCODINGS = {"hex", "utf8", "ascii", "base64"}
 
@@ -544,19 +548,36 @@ def _java_regex(pattern: str) -> str:
     return pattern.replace("(?<", "(?P<").replace("(?P<=", "(?<=").replace("(?P<!", "(?<!")
 
 
+@functools.lru_cache(maxsize=256)
+def _java_compile(pattern: str) -> re.Pattern:
+    """A Java regex in Python: as in Java, \\w, \\d, \\s and \\b are ASCII classes."""
+    return re.compile(_java_regex(pattern), re.ASCII)
+
+
+def _java_replacement(text: str):
+    """Java's replacement syntax ($1 a group, \\x a literal x) as a function of the match."""
+    pieces = re.findall(r"\\(.)|\$(\d)|(.)", text, re.DOTALL)
+
+    def expand(match):
+        return "".join(literal or (match.group(int(group)) or "" if group else plain)
+                       for literal, group, plain in pieces)
+    return expand
+
+
 fn("REGEXP_EXTRACT", "REGULAR_EXPRESSION", "The first match of a pattern (or of one of its groups).",
    overloads(sig(S, S, ret=S), sig(S, S, I, ret=S)),
-   per_row(lambda p, s, g=0: (lambda m: m.group(g) if m else None)(re.search(_java_regex(p), s))),
+   with_fallback(K.regexp_extract,
+                 lambda p, s, g=0: (lambda m: m.group(g) if m else None)(_java_compile(p).search(s))),
    "REGEXP_EXTRACT(pattern, s [, group])")
 fn("REGEXP_EXTRACT_ALL", "REGULAR_EXPRESSION", "Every match of a pattern (or of one of its groups).",
    overloads(sig(S, S, ret=T.array(S)), sig(S, S, I, ret=T.array(S))),
-   per_row(lambda p, s, g=0: [m.group(g) for m in re.finditer(_java_regex(p), s)]),
+   with_fallback(K.regexp_extract_all, lambda p, s, g=0: [m.group(g) for m in _java_compile(p).finditer(s)]),
    "REGEXP_EXTRACT_ALL(pattern, s [, group])")
 fn("REGEXP_REPLACE", "REGULAR_EXPRESSION", "Replaces every match of a pattern.", overloads(sig(S, S, S, ret=S)),
-   per_row(lambda s, p, r: re.sub(_java_regex(p), re.sub(r"\$(\d)", r"\\\1", r), s)),
+   with_fallback(K.regexp_replace, lambda s, p, r: _java_compile(p).sub(_java_replacement(r), s)),
    "REGEXP_REPLACE(s, pattern, replacement)")
 fn("REGEXP_SPLIT_TO_ARRAY", "REGULAR_EXPRESSION", "Splits a string around matches of a pattern.",
-   overloads(sig(S, S, ret=T.array(S))), per_row(lambda s, p: re.split(_java_regex(p), s)),
+   overloads(sig(S, S, ret=T.array(S))), with_fallback(K.regexp_split, lambda s, p: _java_compile(p).split(s)),
    "REGEXP_SPLIT_TO_ARRAY(s, pattern)")
 
 
@@ -567,7 +588,8 @@ def _split(s, delimiter):
 
 
 fn("SPLIT", "STRING", "Splits a string (or bytes) around a delimiter.",
-   overloads(sig(S, S, ret=T.array(S)), sig(BY, BY, ret=T.array(BY))), per_row(_split), "SPLIT(s, delimiter)")
+   overloads(sig(S, S, ret=T.array(S)), sig(BY, BY, ret=T.array(BY))), with_fallback(K.split, _split),
+   "SPLIT(s, delimiter)")
 
 
 def _split_to_map(s, entry, kv):
@@ -790,7 +812,7 @@ def _extract_json_field(text, path):
 
 
 fn("EXTRACTJSONFIELD", "JSON", "The value at a JSONPath in a JSON string.", overloads(sig(S, S, ret=S)),
-   per_row(_extract_json_field), "EXTRACTJSONFIELD(json, path)")
+   with_fallback(K.extract_json_field, _extract_json_field), "EXTRACTJSONFIELD(json, path)")
 
 
 def _is_json(text):
@@ -802,7 +824,8 @@ def _is_json(text):
 
 
 fn("IS_JSON_STRING", "JSON", "Whether a string is valid JSON.", overloads(sig(S, ret=B)),
-   lambda v, n: [False if s is None else _is_json(s) for (s,) in rows(v, n)], "IS_JSON_STRING(s)")
+   with_fallback(K.is_json_string, lambda s: False if s is None else _is_json(s), null_on_null=False),
+   "IS_JSON_STRING(s)")
 
 
 def _json_loads(text):
@@ -821,7 +844,7 @@ def _json_array_length(text):
 
 
 fn("JSON_ARRAY_LENGTH", "JSON", "The length of a JSON array.", overloads(sig(S, ret=I)),
-   per_row(_json_array_length), "JSON_ARRAY_LENGTH(json)")
+   with_fallback(K.json_array_length, _json_array_length), "JSON_ARRAY_LENGTH(json)")
 
 
 def _json_keys(text):
@@ -829,7 +852,8 @@ def _json_keys(text):
     return list(value) if isinstance(value, dict) else None
 
 
-fn("JSON_KEYS", "JSON", "The keys of a JSON object.", overloads(sig(S, ret=T.array(S))), per_row(_json_keys),
+fn("JSON_KEYS", "JSON", "The keys of a JSON object.", overloads(sig(S, ret=T.array(S))),
+   with_fallback(K.json_keys, _json_keys),
    "JSON_KEYS(json)")
 
 
@@ -925,7 +949,7 @@ def _url(part):
 
 for _part, _ret in [("HOST", S), ("PORT", I), ("PATH", S), ("PROTOCOL", S), ("QUERY", S), ("FRAGMENT", S)]:
     fn(f"URL_EXTRACT_{_part}", "URL", f"The {_part.lower()} of a URL.", overloads(sig(S, ret=_ret)),
-       per_row(_url(_part.lower())), f"URL_EXTRACT_{_part}(url)")
+       with_fallback(K.url_part(_part.lower()), _url(_part.lower())), f"URL_EXTRACT_{_part}(url)")
 
 
 def _url_parameter(url, name):
@@ -934,11 +958,12 @@ def _url_parameter(url, name):
 
 
 fn("URL_EXTRACT_PARAMETER", "URL", "The first value of a query parameter.", overloads(sig(S, S, ret=S)),
-   per_row(_url_parameter), "URL_EXTRACT_PARAMETER(url, name)")
+   with_fallback(K.url_parameter, _url_parameter), "URL_EXTRACT_PARAMETER(url, name)")
 fn("URL_ENCODE_PARAM", "URL", "Escapes a value for a URL query.", overloads(sig(S, ret=S)),
-   per_row(lambda s: urllib.parse.quote_plus(s)), "URL_ENCODE_PARAM(s)")
+   with_fallback(K.url_encode, lambda s: urllib.parse.quote_plus(s, safe="*").replace("~", "%7E")),
+   "URL_ENCODE_PARAM(s)")
 fn("URL_DECODE_PARAM", "URL", "Unescapes a URL query value.", overloads(sig(S, ret=S)),
-   per_row(lambda s: urllib.parse.unquote_plus(s)), "URL_DECODE_PARAM(s)")
+   with_fallback(K.url_decode, lambda s: urllib.parse.unquote_plus(s)), "URL_DECODE_PARAM(s)")
 
 
 # ---------------------------------------------------------------- dates and times
@@ -975,36 +1000,45 @@ def _parse_timestamp(text, pattern, tz="UTC"):
 
 
 fn("FORMAT_TIMESTAMP", "DATE_TIME", "A TIMESTAMP as text, with a Java DateTimeFormatter pattern.",
-   overloads(sig(TS, S, ret=S), sig(TS, S, S, ret=S)), per_row(_format_timestamp),
+   overloads(sig(TS, S, ret=S), sig(TS, S, S, ret=S)),
+   with_fallback(K.format_timestamp("timestamp"), _format_timestamp),
    "FORMAT_TIMESTAMP(ts, pattern [, time_zone])")
 fn("PARSE_TIMESTAMP", "DATE_TIME", "Text to a TIMESTAMP, with a Java DateTimeFormatter pattern.",
-   overloads(sig(S, S, ret=TS), sig(S, S, S, ret=TS)), per_row(_parse_timestamp),
+   overloads(sig(S, S, ret=TS), sig(S, S, S, ret=TS)),
+   with_fallback(K.parse_timestamp("timestamp"), _parse_timestamp),
    "PARSE_TIMESTAMP(s, pattern [, time_zone])")
 fn("FORMAT_DATE", "DATE_TIME", "A DATE as text.", overloads(sig(DT, S, ret=S)),
-   per_row(lambda d, p: javatime.format_datetime(_datetime(d.year, d.month, d.day, tzinfo=_UTC), p)),
+   with_fallback(K.format_timestamp("date"),
+                 lambda d, p: javatime.format_datetime(_datetime(d.year, d.month, d.day, tzinfo=_UTC), p)),
    "FORMAT_DATE(date, pattern)")
 fn("PARSE_DATE", "DATE_TIME", "Text to a DATE.", overloads(sig(S, S, ret=DT)),
-   per_row(lambda s, p: javatime.parse_datetime(s, p).date()), "PARSE_DATE(s, pattern)")
+   with_fallback(K.parse_timestamp("date"), lambda s, p: javatime.parse_datetime(s, p).date()),
+   "PARSE_DATE(s, pattern)")
 fn("FORMAT_TIME", "DATE_TIME", "A TIME as text.", overloads(sig(TM, S, ret=S)),
-   per_row(lambda t, p: javatime.format_datetime(_datetime.combine(_date(1970, 1, 1), t, tzinfo=_UTC), p)),
+   with_fallback(K.format_timestamp("time"),
+                 lambda t, p: javatime.format_datetime(_datetime.combine(_date(1970, 1, 1), t, tzinfo=_UTC), p)),
    "FORMAT_TIME(time, pattern)")
 fn("PARSE_TIME", "DATE_TIME", "Text to a TIME.", overloads(sig(S, S, ret=TM)),
-   per_row(lambda s, p: javatime.parse_datetime(s, p).time()), "PARSE_TIME(s, pattern)")
+   with_fallback(K.parse_timestamp("time"), lambda s, p: javatime.parse_datetime(s, p).time()),
+   "PARSE_TIME(s, pattern)")
 fn("TIMESTAMPTOSTRING", "DATE_TIME", "Epoch milliseconds as text (deprecated: use FORMAT_TIMESTAMP).",
    overloads(sig(L, S, ret=S), sig(L, S, S, ret=S)),
-   per_row(lambda ms, p, tz="UTC": javatime.format_datetime(javatime.from_millis(ms, javatime.zone(tz)), p)),
+   with_fallback(K.format_timestamp("millis"),
+                 lambda ms, p, tz="UTC": javatime.format_datetime(javatime.from_millis(ms, javatime.zone(tz)), p)),
    "TIMESTAMPTOSTRING(millis, pattern [, time_zone])")
 fn("STRINGTOTIMESTAMP", "DATE_TIME", "Text to epoch milliseconds (deprecated: use PARSE_TIMESTAMP).",
    overloads(sig(S, S, ret=L), sig(S, S, S, ret=L)),
-   per_row(lambda s, p, tz="UTC": javatime.to_millis(javatime.parse_datetime(s, p, javatime.zone(tz)))),
+   with_fallback(K.parse_timestamp("millis"),
+                 lambda s, p, tz="UTC": javatime.to_millis(javatime.parse_datetime(s, p, javatime.zone(tz)))),
    "STRINGTOTIMESTAMP(s, pattern [, time_zone])")
 fn("STRINGTODATE", "DATE_TIME", "Text to days since the epoch (deprecated: use PARSE_DATE).",
    overloads(sig(S, S, ret=I)),
-   per_row(lambda s, p: (javatime.parse_datetime(s, p).date() - _date(1970, 1, 1)).days),
+   with_fallback(K.parse_timestamp("days"), lambda s, p: (javatime.parse_datetime(s, p).date() - _date(1970, 1, 1)).days),
    "STRINGTODATE(s, pattern)")
 fn("DATETOSTRING", "DATE_TIME", "Days since the epoch as text (deprecated: use FORMAT_DATE).",
    overloads(sig(I, S, ret=S)),
-   per_row(lambda days, p: javatime.format_datetime(javatime.from_millis(days * 86_400_000), p)),
+   with_fallback(K.format_timestamp("days"),
+                 lambda days, p: javatime.format_datetime(javatime.from_millis(days * 86_400_000), p)),
    "DATETOSTRING(days, pattern)")
 fn("FROM_UNIXTIME", "DATE_TIME", "Epoch milliseconds to a TIMESTAMP.", overloads(sig(L, ret=TS)),
    lambda v, n: pc.cast(pc.cast(v[0], pa.int64()), pa.timestamp("ms")), "FROM_UNIXTIME(millis)")

@@ -1,0 +1,725 @@
+"""Batch kernels for the functions Arrow has no single kernel for: string padding and
+masking, regular expressions with Java syntax, URLs, Java date patterns, JSON, geo distance.
+
+Each kernel takes (argument arrays or scalars, batch length) and returns one of:
+- the result array (every row computed with Arrow kernels, or by DuckDB over the batch);
+- (result, redo): a boolean mask of the unusual rows (a URL with escapes, a date that does
+  not match its pattern) that the function's row-level definition recomputes;
+- None: the arguments are outside what the kernel handles (a pattern that varies per row, a
+  Java regex feature RE2 lacks); the row-level definition computes the whole batch.
+`with_fallback` turns a kernel and a row-level definition into a function's evaluate.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import threading
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ksql.planner import javatime
+from ksql.planner.expressions import broadcast
+
+VARIES = object()  # an argument that is not one constant for the whole batch
+
+
+def constant(value):
+    """The Python value of a constant argument, or VARIES."""
+    return value.as_py() if isinstance(value, pa.Scalar) else VARIES
+
+
+def with_fallback(kernel, reference, null_on_null: bool = True):
+    """An evaluate function: the kernel over the batch; the row-level reference for the rows
+    (or batches) the kernel leaves to it."""
+    from ksql.planner.functions import per_row  # (functions imports the library, which imports this)
+
+    slow = per_row(reference, null_on_null)
+
+    def evaluate(values, n):
+        try:
+            out = kernel(values, n)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, _DuckError):
+            out = None  # a pattern RE2 rejects, a path DuckDB rejects: Python's rules decide
+        if out is None:
+            return slow(values, n)
+        if not isinstance(out, tuple):
+            return out
+        result, redo = out
+        redo = pc.fill_null(redo, False)
+        if not pc.any(redo).as_py():
+            return result
+        picked = pc.indices_nonzero(redo)
+        subset = [v if isinstance(v, pa.Scalar) else v.take(picked) for v in values]
+        again = pa.array(slow(subset, len(picked)), result.type)
+        return pc.replace_with_mask(broadcast(result, n), redo, again)
+    evaluate.reference = slow  # the row form, which tests hold the kernel to
+    return evaluate
+
+
+def _nulls(n, arrow_type=pa.string()):
+    return pa.nulls(n, arrow_type)
+
+
+# ---------------------------------------------------------------- strings
+
+def replace(values, n):
+    s, old, new = values[0], constant(values[1]), constant(values[2])
+    if old is VARIES or new is VARIES or old == "":
+        return None
+    if old is None or new is None:
+        return _nulls(n)
+    return pc.replace_substring(s, pattern=old, replacement=new)
+
+
+def instr(values, n):
+    if len(values) != 2 or constant(values[1]) is VARIES:
+        return None
+    s, sub = broadcast(values[0], n), constant(values[1])
+    if sub is None:
+        return _nulls(n, pa.int32())
+    found = pc.add(pc.find_substring(s, sub), 1)  # byte offsets: right for ASCII rows only
+    return found, pc.invert(pc.string_is_ascii(s))
+
+
+def pad(left: bool):
+    def kernel(values, n):
+        length, filler = constant(values[1]), constant(values[2])
+        if length is VARIES or filler is VARIES or isinstance(filler, bytes) or (length or 0) > 4096:
+            return None
+        if length is None or filler is None or length < 0:
+            return _nulls(n)
+        s = broadcast(values[0], n)
+        cut = pc.utf8_slice_codeunits(s, 0, length)
+        if not filler:  # nothing to pad with: only strings already long enough have a result
+            return pc.if_else(pc.less(pc.utf8_length(s), length), pa.scalar(None, pa.string()), cut)
+        full = (filler * (length // len(filler) + 1))[:length]
+        prefixes = pa.array([full[:k] for k in range(length + 1)])
+        fill = prefixes.take(pc.subtract(length, pc.utf8_length(cut)))
+        return pc.binary_join_element_wise(fill, cut, "") if left else pc.binary_join_element_wise(cut, fill, "")
+    return kernel
+
+
+def concat_ws(values, n):
+    sep = constant(values[0])
+    if sep is VARIES or isinstance(sep, bytes):
+        return None
+    if sep is None:
+        return _nulls(n)
+    pieces = [pc.fill_null(pc.binary_join_element_wise(sep, broadcast(v, n), ""), "") for v in values[1:]]
+    joined = pc.binary_join_element_wise(*pieces, "") if pieces else pa.array([""] * n)
+    return pc.utf8_slice_codeunits(joined, len(sep))  # drop the separator before the first part
+
+
+def split(values, n):
+    delimiter = constant(values[1])
+    if delimiter is VARIES or not delimiter:
+        return None
+    return pc.split_pattern(values[0], pattern=delimiter)
+
+
+def initcap(values, n):
+    """Words split at single spaces, each capitalized; strings with other whitespace go row by row."""
+    s = broadcast(values[0], n)
+    words = pc.split_pattern(s, pattern=" ")
+    flat = pc.utf8_capitalize(pc.list_flatten(words))
+    rebuilt = pa.ListArray.from_arrays(words.offsets, flat, mask=words.is_null())
+    return pc.binary_join(rebuilt, " "), pc.match_substring_regex(s, r"[^\S ]")
+
+
+_CLASSES = [r"\p{Lu}", r"\p{Ll}", r"\p{Nd}"]
+_PLACEHOLDERS = ["\ue000", "\ue001", "\ue002", "\ue003"]
+
+
+def _mask(s, chars):
+    """Replace upper, lower, digit and other characters; a NULL mask character keeps them.
+    Placeholders first, so a mask character is never itself masked again."""
+    if any(isinstance(c, str) and len(c) != 1 for c in chars if c is not None):
+        return None
+    for cls, mark, char in zip(_CLASSES, _PLACEHOLDERS, chars):
+        if char is not None:
+            s = pc.replace_substring_regex(s, pattern=cls, replacement=mark)
+    if chars[3] is not None:
+        s = pc.replace_substring_regex(s, pattern=r"[^\p{Lu}\p{Ll}\p{Nd}\x{e000}-\x{e002}]",
+                                       replacement=_PLACEHOLDERS[3])
+    for mark, char in zip(_PLACEHOLDERS, chars):
+        if char is not None:
+            s = pc.replace_substring(s, pattern=mark, replacement=char)
+    return s
+
+
+def mask(kind: str):
+    defaults = ("X", "x", "n", "-")
+
+    def kernel(values, n):
+        args = [constant(v) for v in values[1:]]
+        if VARIES in args:
+            return None
+        s = broadcast(values[0], n)
+        if kind == "ALL":
+            return _mask(s, tuple(args) + defaults[len(args):])
+        count, chars = args[0], tuple(args[1:]) + defaults[len(args) - 1:]
+        if count is None or count < 0:
+            return None
+        length = pc.utf8_length(s)
+        if kind in ("LEFT", "KEEP_LEFT"):
+            head, tail = pc.utf8_slice_codeunits(s, 0, count), pc.utf8_slice_codeunits(s, count)
+            masked = _mask(head if kind == "LEFT" else tail, chars)
+            if masked is None:
+                return None
+            return pc.binary_join_element_wise(*((masked, tail) if kind == "LEFT" else (head, masked)), "")
+        # RIGHT / KEEP_RIGHT: the split point depends on each string's length
+        if len(set(length.to_pylist())) > 1:
+            return None
+        point = max((length[0].as_py() or 0) - count, 0) if n else 0
+        head, tail = pc.utf8_slice_codeunits(s, 0, point), pc.utf8_slice_codeunits(s, point)
+        masked = _mask(tail if kind == "RIGHT" else head, chars)
+        if masked is None:
+            return None
+        return pc.binary_join_element_wise(*((head, masked) if kind == "RIGHT" else (masked, tail)), "")
+    return kernel
+
+
+# ---------------------------------------------------------------- regular expressions (RE2)
+
+def re2_pattern(pattern: str) -> str:
+    """Java's named groups in RE2's spelling; other Java features RE2 lacks make Arrow raise."""
+    return re.sub(r"\(\?<(?![=!])", "(?P<", pattern)
+
+
+def _capture_starts(pattern: str) -> list[int]:
+    """Where each capturing group's '(' is, in order."""
+    starts, i, in_class = [], 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "(" and (not pattern.startswith("(?", i) or pattern.startswith("(?P<", i)):
+            starts.append(i)
+        i += 1
+    return starts
+
+
+def regexp_extract(values, n):
+    pattern = constant(values[0])
+    group = constant(values[2]) if len(values) > 2 else 0
+    if pattern is VARIES or group is VARIES:
+        return None
+    if pattern is None or group is None:
+        return _nulls(n)
+    pattern = re2_pattern(pattern)
+    if group == 0:
+        named = f"(?P<g>{pattern})"
+    else:
+        starts = _capture_starts(pattern)
+        if group > len(starts) or pattern.startswith("(?P<", starts[group - 1]):
+            return None
+        at = starts[group - 1]
+        named = pattern[:at] + "(?P<g>" + pattern[at + 1:]
+    return pc.struct_field(pc.extract_regex(values[1], pattern=named), [0])
+
+
+def _re2_replacement(text: str) -> str:
+    """Java's replacement syntax ($1 a group, \\x a literal x) in RE2's (\\1 a group)."""
+    out, i = [], 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and i + 1 < len(text):
+            out.append("\\\\" if text[i + 1] == "\\" else text[i + 1])
+            i += 2
+            continue
+        if c == "$" and i + 1 < len(text) and text[i + 1].isdigit():
+            out.append("\\" + text[i + 1])
+            i += 2
+            continue
+        out.append("\\\\" if c == "\\" else c)
+        i += 1
+    return "".join(out)
+
+
+def regexp_replace(values, n):
+    pattern, replacement = constant(values[1]), constant(values[2])
+    if pattern is VARIES or replacement is VARIES:
+        return None
+    if pattern is None or replacement is None:
+        return _nulls(n)
+    return pc.replace_substring_regex(values[0], pattern=re2_pattern(pattern),
+                                      replacement=_re2_replacement(replacement))
+
+
+def regexp_split(values, n):
+    pattern = constant(values[1])
+    if pattern is VARIES or not pattern or re.search(r"(?<!\\)\((?!\?)", pattern):
+        return None  # Python's split also returns captured groups: leave those to it
+    return pc.split_pattern_regex(values[0], pattern=re2_pattern(pattern))
+
+
+def regexp_extract_all(values, n):
+    pattern = constant(values[0])
+    group = constant(values[2]) if len(values) > 2 else 0
+    if pattern is VARIES or group is VARIES or pattern is None or group is None:
+        return None
+    return duck(f"regexp_extract_all(a1, {_sql_text(re2_pattern(pattern))}, {int(group)})",
+                values[1:2], n, pa.list_(pa.string()))
+
+
+# ---------------------------------------------------------------- DuckDB over a batch
+
+_local = threading.local()
+
+
+class _DuckError(Exception):
+    pass
+
+
+def duck(expression: str, values: list, n: int, arrow_type):
+    """Evaluate one DuckDB expression over the arguments (named a1, a2, ...) of a batch."""
+    import duckdb
+
+    con = getattr(_local, "con", None)
+    if con is None:
+        con = _local.con = duckdb.connect()
+    table = pa.table({f"a{i + 1}": broadcast(v, n) for i, v in enumerate(values)})
+    try:
+        con.register("batch", table)
+        result = con.sql(f"SELECT {expression} AS r FROM batch").to_arrow_table().column(0)
+    except duckdb.Error as error:
+        raise _DuckError(str(error)) from error
+    finally:
+        con.unregister("batch")
+    return pc.cast(result.combine_chunks(), arrow_type)
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def md5(values, n):
+    return duck("md5(a1)", values, n, pa.string())
+
+
+# ---------------------------------------------------------------- JSON (DuckDB's JSON extension)
+
+_VALID = "CASE WHEN json_valid(a1) THEN a1 END"
+
+
+def _duck_json_path(path: str) -> str | None:
+    """A JSONPath as ksqlDB takes it ($.a.b[0], $['a']) in DuckDB's spelling, if it can."""
+    if not path.startswith("$") or re.search(r"[*?@]|\.\.", path):
+        return None
+    parts = []
+    for key, quoted, index in re.findall(r"\.([^.\[\]]+)|\[['\"]([^'\"]+)['\"]\]|\[(\d+)\]", path[1:]):
+        parts.append(f"[{index}]" if index else '."' + (key or quoted).replace('"', '\\"') + '"')
+    rebuilt = "$" + "".join(parts)
+    return rebuilt
+
+
+def extract_json_field(values, n):
+    path = constant(values[1])
+    if path is VARIES:
+        return None
+    if path is None:
+        return _nulls(n)
+    duck_path = _duck_json_path(path)
+    if duck_path is None:
+        return None
+    return duck(f"json_extract_string({_VALID}, {_sql_text(duck_path)})", values[:1], n, pa.string())
+
+
+def json_array_length(values, n):
+    return duck(f"CASE WHEN json_type({_VALID}) = 'ARRAY' THEN json_array_length({_VALID}) END",
+                values, n, pa.int32())
+
+
+def json_keys(values, n):
+    return duck(f"CASE WHEN json_type({_VALID}) = 'OBJECT' THEN json_keys({_VALID}) END",
+                values, n, pa.list_(pa.string()))
+
+
+def is_json_string(values, n):
+    return duck("coalesce(json_valid(a1), false)", values, n, pa.bool_())
+
+
+# ---------------------------------------------------------------- URLs
+
+# URLs in the plain shape (scheme://host[:port][/path][?query][#fragment], no escapes) are
+# taken apart by one regular expression; anything else goes row by row.
+_PLAIN = r"[A-Za-z0-9._~!$&'()*,;=:@/-]"
+_URL = (r"^(?P<protocol>[A-Za-z][A-Za-z0-9+.-]*)://(?P<host>[A-Za-z0-9.-]+)(?::(?P<port>\d{1,5}))?"
+        rf"(?P<path>/{_PLAIN}*)?(?:\?(?P<query>(?:{_PLAIN}|\?)*))?(?:#(?P<fragment>(?:{_PLAIN}|\?)*))?$")
+_URL_FIELDS = ["protocol", "host", "port", "path", "query", "fragment"]
+
+
+def url_part(part: str):
+    def kernel(values, n):
+        s = broadcast(values[0], n)
+        parts = pc.extract_regex(s, pattern=_URL)
+        unusual = pc.and_(pc.is_valid(s), pc.is_null(parts))
+        value = pc.struct_field(parts, [_URL_FIELDS.index(part)])
+        if part == "host":
+            value = pc.utf8_lower(value)
+        elif part == "port":
+            value = pc.cast(pc.if_else(pc.equal(value, ""), pa.scalar(None, pa.string()), value), pa.int32())
+        elif part != "path":  # an empty protocol, query or fragment is NULL; an empty path ""
+            value = pc.if_else(pc.equal(value, ""), pa.scalar(None, pa.string()), value)
+        return value, unusual
+    return kernel
+
+
+def url_parameter(values, n):
+    name = constant(values[1])
+    if name is VARIES:
+        return None
+    if name is None:
+        return _nulls(n)
+    s = broadcast(values[0], n)
+    query = pc.struct_field(pc.extract_regex(s, pattern=_URL), [_URL_FIELDS.index("query")])
+    unusual = pc.or_(pc.and_(pc.is_valid(s), pc.is_null(query)), pc.match_substring_regex(s, r"[%+]"))
+    escaped = "".join(c if c.isalnum() else f"\\x{{{ord(c):x}}}" for c in name)
+    found = pc.extract_regex(query, pattern=rf"(?:^|&)(?P<name>{escaped})(?:=(?P<value>[^&]*))?(?:&|$)")
+    return pc.struct_field(found, [1]), unusual
+
+
+def url_encode(values, n):
+    s = broadcast(values[0], n)
+    plain = pc.match_substring_regex(s, r"^[A-Za-z0-9.*_ -]*$")
+    return pc.replace_substring(s, pattern=" ", replacement="+"), pc.invert(plain)
+
+
+def url_decode(values, n):
+    s = broadcast(values[0], n)
+    return pc.replace_substring(s, pattern="+", replacement=" "), pc.match_substring(s, "%")
+
+
+# ---------------------------------------------------------------- geo
+
+def geo_distance(values, n):
+    """Haversine distance in KM, or in miles when the unit says so (a NULL unit means KM)."""
+    lat1, lon1, lat2, lon2 = [broadcast(v, n).cast(pa.float64()).to_numpy(zero_copy_only=False)
+                              for v in values[:4]]
+    unit = pc.utf8_upper(broadcast(values[4], n, pa.string())) if len(values) > 4 else pa.nulls(n, pa.string())
+    miles = pc.is_in(unit, pa.array(["MI", "MILES"])).to_numpy(zero_copy_only=False)
+    known = pc.or_(pc.is_null(unit), pc.is_in(unit, pa.array(["MI", "MILES", "KM", "KILOMETERS"])))
+    radius = np.where(miles, 3959.0, 6371.0)
+    d_lat, d_lon = np.radians(lat2 - lat1), np.radians(lon2 - lon1)
+    a = np.sin(d_lat / 2) ** 2 + np.cos(np.radians(lat1)) * np.cos(np.radians(lat2)) * np.sin(d_lon / 2) ** 2
+    with np.errstate(invalid="ignore"):
+        distance = 2 * radius * np.arcsin(np.sqrt(a))
+    missing = pc.invert(known)
+    for v in values[:4]:
+        missing = pc.or_(missing, pc.is_null(broadcast(v, n)))
+    return pa.array(distance, pa.float64(), mask=missing.to_numpy(zero_copy_only=False))
+
+
+# ---------------------------------------------------------------- Java date patterns
+
+_MONTHS = pa.array(javatime._MONTHS)
+_MONTHS_SHORT = pa.array([m[:3] for m in javatime._MONTHS])
+_DAYS = pa.array(javatime._DAYS)
+_DAYS_SHORT = pa.array([d[:3] for d in javatime._DAYS])
+
+
+@functools.lru_cache(maxsize=8)
+def _numerals(width: int) -> pa.Array:
+    """"0000".."9999" (or "0".."9999" for width 1): numbers become text by one take."""
+    return pa.array([str(i).zfill(width) for i in range(10_000)])
+
+
+def _padded(numbers, width: int):
+    low, high = pc.min_max(numbers).values()
+    if width <= 4 and (low.as_py() is None or (low.as_py() >= 0 and high.as_py() < 10_000)):
+        return _numerals(width).take(numbers)
+    text = pc.cast(numbers, pa.string())
+    return pc.utf8_lpad(text, width=width, padding="0") if width > 1 else text
+
+
+_STRFTIME = {"yyyy": "%Y", "MM": "%m", "dd": "%d", "HH": "%H", "mm": "%M", "ss": "%S"}
+
+
+def strftime_format(pattern: str) -> tuple[str | None, bool]:
+    """The C format for a Java pattern made of fixed-width numeric fields and literals, and
+    whether it shows milliseconds (only as 'ss.SSS', which '%S' of a millisecond timestamp
+    prints); (None, False) for any other pattern."""
+    tokens = list(javatime.tokens(pattern))
+    parts, millis, i = [], False, 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token == "ss" and tokens[i + 1:i + 3] == [".", "SSS"]:
+            parts.append("%S")
+            millis, i = True, i + 3
+            continue
+        if token in _STRFTIME:
+            parts.append(_STRFTIME[token])
+        elif token[0] == "'":
+            parts.append((token[1:-1].replace("''", "'") if len(token) > 2 else "'").replace("%", "%%"))
+        elif not token[0].isalpha():
+            parts.append(token.replace("%", "%%"))
+        else:
+            return None, False
+        i += 1
+    return "".join(parts), millis
+
+
+def format_moments(moments, pattern: str):
+    """Timestamps (already in the wanted zone) as text with a Java pattern; None for letters
+    (zone names, offsets) the batch form does not handle."""
+    pieces = []
+    for token in javatime.tokens(pattern):
+        letter, width = token[0], len(token)
+        if letter == "'":
+            pieces.append(token[1:-1].replace("''", "'") if width > 2 else "'")
+        elif not letter.isalpha():
+            pieces.append(token)
+        elif letter in "yu":
+            year = pc.year(moments)
+            pieces.append(_padded(pc.subtract(year, pc.multiply(pc.divide(year, 100), 100)), 2) if width == 2
+                          else _padded(year, width))
+        elif letter in "ML":
+            month = pc.subtract(pc.month(moments), 1)
+            pieces.append(_MONTHS.take(month) if width >= 4 else _MONTHS_SHORT.take(month) if width == 3
+                          else _padded(pc.add(month, 1), width))
+        elif letter == "d":
+            pieces.append(_padded(pc.day(moments), width))
+        elif letter == "D":
+            pieces.append(_padded(pc.day_of_year(moments), width))
+        elif letter == "E":
+            pieces.append((_DAYS if width >= 4 else _DAYS_SHORT).take(pc.day_of_week(moments)))
+        elif letter == "H":
+            pieces.append(_padded(pc.hour(moments), width))
+        elif letter in "hk":
+            hour = pc.hour(moments)
+            hour = pc.if_else(pc.equal(hour, 0), 24, hour) if letter == "k" else \
+                pc.add(pc.subtract(pc.add(hour, 11), pc.multiply(pc.divide(pc.add(hour, 11), 12), 12)), 1)
+            pieces.append(_padded(hour, width))
+        elif letter == "m":
+            pieces.append(_padded(pc.minute(moments), width))
+        elif letter == "s":
+            pieces.append(_padded(pc.second(moments), width))
+        elif letter == "S":
+            millis = _padded(pc.millisecond(moments), 3)
+            pieces.append(pc.utf8_slice_codeunits(millis, 0, width) if width <= 3
+                          else pc.binary_join_element_wise(millis, "0" * (width - 3), ""))
+        elif letter == "a":
+            pieces.append(pc.if_else(pc.less(pc.hour(moments), 12), "AM", "PM"))
+        else:
+            return None
+    if not pieces:
+        pieces = [""]
+    arrays = [p if not isinstance(p, str) else pa.scalar(p) for p in pieces]
+    if all(isinstance(p, pa.Scalar) for p in arrays):
+        text = "".join(pieces)
+        return pc.if_else(pc.is_valid(moments), text, pa.scalar(None, pa.string()))
+    return pc.binary_join_element_wise(*arrays, "")
+
+
+_UTC_NAMES = ("UTC", "Z", "GMT")
+
+
+def _named_zone(zone_name: str) -> bool:
+    """Whether Arrow can take the zone as it is (a region ID such as 'Europe/London').
+    Offsets like '+05:00' and unknown IDs are left to the row form, which knows Java's rules."""
+    if not re.fullmatch(r"[A-Za-z_]+(?:/[A-Za-z_+-]+)*", zone_name):
+        return False
+    try:
+        javatime.zone(zone_name)
+    except ValueError:
+        return False
+    return True
+
+
+# Arrow's time zone rules stop at 2037 (as 32-bit tz files do); Java's go on. Moments
+# outside these years are converted row by row.
+_ZONE_RULES_FROM, _ZONE_RULES_TO = -2_208_988_800_000, 2_145_916_800_000
+
+
+def _outside_zone_rules(millis):
+    return pc.or_(pc.less(millis, _ZONE_RULES_FROM), pc.greater_equal(millis, _ZONE_RULES_TO))
+
+
+def _in_zone(millis, zone_name):
+    """Epoch milliseconds as timestamps whose fields read as wall time in the zone, or None."""
+    moments = pc.cast(pc.cast(millis, pa.int64()), pa.timestamp("ms"))
+    if zone_name in _UTC_NAMES:
+        return moments
+    if not _named_zone(zone_name):
+        return None
+    return pc.cast(moments, pa.timestamp("ms", tz=zone_name))
+
+
+def format_timestamp(kind: str):
+    """FORMAT_TIMESTAMP / TIMESTAMPTOSTRING / FORMAT_DATE / DATETOSTRING / FORMAT_TIME."""
+    def kernel(values, n):
+        pattern = constant(values[1])
+        zone_name = constant(values[2]) if len(values) > 2 else "UTC"
+        if pattern is VARIES or zone_name is VARIES or zone_name is None:
+            return None
+        if pattern is None:
+            return _nulls(n)
+        value = broadcast(values[0], n)
+        if kind == "date":
+            millis = pc.multiply(pc.cast(pc.cast(value, pa.date32()), pa.int64()), 86_400_000)
+        elif kind == "days":
+            millis = pc.multiply(pc.cast(value, pa.int64()), 86_400_000)
+        elif kind == "time":
+            millis = pc.cast(pc.cast(value, pa.time32("ms")), pa.int32())
+        else:
+            millis = pc.cast(value, pa.int64())
+        if zone_name not in _UTC_NAMES and not _named_zone(zone_name):
+            return None
+        moments = _in_zone(millis, zone_name)
+        text = format_moments(moments, pattern)
+        if text is None or zone_name in _UTC_NAMES:
+            return text
+        return text, _outside_zone_rules(millis)
+    return kernel
+
+
+def _parse_regex(pattern: str):
+    """The RE2 pattern for a Java date pattern with numeric fields only, and its fields."""
+    parts, fields = ["(?i)^"], []
+    for token in javatime.tokens(pattern):
+        letter, width = token[0], len(token)
+        if letter == "'" or not letter.isalpha():
+            text = (token[1:-1].replace("''", "'") if width > 2 else "'") if letter == "'" else token
+            parts.append("".join(c if c.isalnum() else f"\\x{{{ord(c):x}}}" for c in text))
+            continue
+        name = f"f{len(fields)}"
+        if letter in "yu" and width != 2:
+            parts.append(f"(?P<{name}>[+-]?\\d{{{width},9}})")
+        elif letter == "S":
+            parts.append(f"(?P<{name}>\\d{{1,{max(width, 9)}}})")
+        elif letter == "a":
+            parts.append(f"(?P<{name}>[AaPp][Mm])")
+        elif letter in "yuMLdHkhms":
+            parts.append(f"(?P<{name}>\\d{{1,{max(width, 2)}}})" if width == 1 else f"(?P<{name}>\\d{{{width}}})")
+        else:
+            return None, None
+        fields.append((letter, width))
+    parts.append("$")
+    return "".join(parts), fields
+
+
+def _days_from_civil(y, m, d):
+    """Days since 1970-01-01 of proleptic Gregorian dates (numpy int64 arrays)."""
+    y = y - (m <= 2)
+    era = np.floor_divide(y, 400)
+    yoe = y - era * 400
+    doy = (153 * (m + np.where(m > 2, -3, 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def parse_millis(values, n):
+    """Text and a constant Java pattern (and zone) -> (epoch millis array, rows to redo)."""
+    pattern = constant(values[1])
+    zone_name = constant(values[2]) if len(values) > 2 else "UTC"
+    if pattern is VARIES or zone_name is VARIES or pattern is None or zone_name is None:
+        return None
+    if zone_name not in _UTC_NAMES and not _named_zone(zone_name):
+        return None
+    text = pc.utf8_trim_whitespace(broadcast(values[0], n))
+    fmt, with_millis = strftime_format(pattern)
+    if fmt is not None and not with_millis and all(f in fmt for f in ("%Y", "%m", "%d")):
+        result, redo = _strptime(text, pattern, fmt)  # (C's default date, 1900-01-01, is not Java's)
+    else:
+        out = _parse_fields(text, pattern, n)
+        if out is None:
+            return None
+        result, redo = out
+    if zone_name not in _UTC_NAMES:  # the fields were wall time in the zone
+        local = pc.cast(result, pa.timestamp("ms"))
+        result = pc.cast(pc.assume_timezone(local, timezone=zone_name, ambiguous="earliest",
+                                            nonexistent="latest"), pa.int64())
+        # wall times in a daylight-saving gap: Java moves them on by the gap; the row form does too
+        back = pc.local_timestamp(pc.cast(pc.cast(result, pa.timestamp("ms")), pa.timestamp("ms", tz=zone_name)))
+        moved = pc.not_equal(back, local)
+        redo = redo | pc.fill_null(pc.or_(moved, _outside_zone_rules(result)), False).to_numpy(zero_copy_only=False)
+    return result, pa.array(redo)
+
+
+def _strptime(text, pattern: str, fmt: str):
+    """Parse with a C format. C's parser is lenient where Java's is strict (one-digit months,
+    30 February rolled into March): rows that do not have exactly the pattern's shape, or whose
+    day came out different from the text's, are redone row by row."""
+    parsed = pc.strptime(text, format=fmt, unit="ms", error_is_null=True)
+    regex, _ = _parse_regex(pattern)
+    shaped = pc.match_substring_regex(text, regex)
+    tokens = javatime.tokens(pattern)
+    start = sum(len((t if t[0] != "'" else t[1:-1].replace("''", "'") or "'").encode())
+                for t in tokens[:tokens.index("dd")])  # every field before the day has a fixed width
+    digits = pc.binary_slice(pc.cast(text, pa.binary()), start, start + 2)
+    day = pc.cast(pc.cast(pc.if_else(shaped, digits, pa.scalar(None, pa.binary())), pa.string()), pa.int64())
+    exact = pc.and_(shaped, pc.equal(pc.day(parsed), day))
+    redo = pc.and_(pc.is_valid(text), pc.invert(pc.fill_null(exact, False))).to_numpy(zero_copy_only=False)
+    return pc.cast(parsed, pa.int64()), redo
+
+
+def _parse_fields(text, pattern: str, n: int):
+    """Parse by one regular expression that captures every numeric field; None for patterns
+    with names (months, days, zones)."""
+    regex, fields = _parse_regex(pattern)
+    if regex is None:
+        return None
+    matched = pc.extract_regex(text, pattern=regex) if fields else None
+    numbers = {"y": 1970, "M": 1, "d": 1, "H": 0, "h": None, "m": 0, "s": 0, "S": 0}
+    pm = None
+    for i, (letter, width) in enumerate(fields):
+        column = pc.struct_field(matched, [i])
+        if letter == "a":
+            pm = pc.equal(pc.utf8_upper(column), "PM").to_numpy(zero_copy_only=False)
+            continue
+        value = pc.fill_null(pc.cast(pc.if_else(pc.equal(column, ""), "0", column), pa.int64()), 0)
+        value = value.to_numpy(zero_copy_only=False)
+        if letter in "yu":
+            numbers["y"] = value + (2000 if width == 2 else 0)
+        elif letter in "ML":
+            numbers["M"] = value
+        elif letter == "S":
+            digits = pc.fill_null(pc.utf8_length(column), 3).to_numpy(zero_copy_only=False)
+            numbers["S"] = (value * 1000 // np.power(10, np.minimum(digits, 18).astype(np.int64))).astype(np.int64)
+        elif letter in "Hk":
+            numbers["H"] = value % 24
+        elif letter == "h":
+            numbers["H"] = value % 12
+        else:
+            numbers[letter] = value
+    y, mo, d = (np.broadcast_to(np.asarray(numbers[k], dtype=np.int64), (n,)) for k in "yMd")
+    h, mi, s, ms = (np.broadcast_to(np.asarray(numbers[k], dtype=np.int64), (n,)) for k in "HmsS")
+    if pm is not None:
+        h = h + np.where(pm, 12, 0)
+    days_in_month = np.array([31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(mo, 1, 12) - 1]
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    days_in_month = np.where((mo == 2) & ~leap, 28, days_in_month)
+    bad = (mo < 1) | (mo > 12) | (d < 1) | (d > days_in_month) | (h > 23) | (mi > 59) | (s > 59)
+    millis = (_days_from_civil(y, mo, d) * 86_400_000 + h * 3_600_000 + mi * 60_000 + s * 1000 + ms)
+    unmatched = pc.invert(pc.fill_null(pc.match_substring_regex(text, regex), True)).to_numpy(
+        zero_copy_only=False)
+    present = pc.is_valid(text).to_numpy(zero_copy_only=False)
+    redo = present & (unmatched | bad)
+    return pa.array(millis, pa.int64(), mask=~present | redo), redo
+
+
+def parse_timestamp(kind: str):
+    """PARSE_TIMESTAMP / STRINGTOTIMESTAMP / PARSE_DATE / STRINGTODATE / PARSE_TIME."""
+    def kernel(values, n):
+        out = parse_millis(values, n)
+        if out is None:
+            return None
+        millis, redo = out
+        if kind == "timestamp":
+            return pc.cast(millis, pa.timestamp("ms")), redo
+        if kind == "millis":
+            return millis, redo
+        days = pc.cast(pc.divide(millis, 86_400_000), pa.int32())  # floor for dates after 1970
+        if kind == "days":
+            return days, redo
+        if kind == "date":
+            return pc.cast(days, pa.date32()), redo
+        return pc.cast(pc.cast(millis, pa.int32()), pa.time32("ms")), redo
+    return kernel

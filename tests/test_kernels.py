@@ -1,0 +1,160 @@
+"""The batch kernels give the same results as the functions' row-by-row definitions, on
+generated batches that mix ordinary values with the unusual ones each kernel hands back."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ksql.planner.functions import FUNCTIONS
+
+TEXT = st.text(alphabet="abcXYZ019 ,.-_é\t*~%+=&@:/?#", max_size=12)
+SETTINGS = settings(max_examples=int(__import__("os").environ.get("KERNEL_EXAMPLES", 60)), deadline=None)
+
+
+def both(name, values):
+    """The function's batch result and its row-by-row result, as Python lists."""
+    evaluate = FUNCTIONS[name].evaluate
+    n = max((len(v) for v in values if isinstance(v, pa.Array)), default=1)
+    fast, slow = evaluate(values, n), evaluate.reference(values, n)
+    as_list = (lambda r: r if isinstance(r, list) else
+               (pa.array([r.as_py()] * n) if isinstance(r, pa.Scalar) else r).to_pylist())
+    return as_list(fast), [None if x is None else x for x in as_list(slow)]
+
+
+def check(name, *values):
+    fast, slow = both(name, list(values))
+    if isinstance(slow[0] if slow else None, float) or any(isinstance(x, float) for x in slow):
+        assert fast == pytest.approx(slow, rel=1e-12, nan_ok=True)
+    else:
+        assert fast == slow
+
+
+def strings(items):
+    return pa.array(items, pa.string())
+
+
+@SETTINGS
+@given(st.lists(st.none() | TEXT, min_size=1, max_size=8), TEXT.filter(bool), TEXT)
+def test_replace_split_instr(items, old, new):
+    check("REPLACE", strings(items), pa.scalar(old), pa.scalar(new))
+    check("SPLIT", strings(items), pa.scalar(old))
+    check("INSTR", strings(items), pa.scalar(old))
+
+
+@SETTINGS
+@given(st.lists(st.none() | TEXT, min_size=1, max_size=8), st.integers(-1, 15), st.sampled_from(["", "*", "ab", "xyz"]))
+def test_pads(items, length, filler):
+    check("LPAD", strings(items), pa.scalar(length, pa.int32()), pa.scalar(filler))
+    check("RPAD", strings(items), pa.scalar(length, pa.int32()), pa.scalar(filler))
+
+
+@SETTINGS
+@given(st.lists(st.lists(st.none() | TEXT, min_size=3, max_size=3), min_size=1, max_size=6), st.sampled_from(["", ",", " - "]))
+def test_concat_ws_and_initcap(rows, sep):
+    columns = [strings([r[i] for r in rows]) for i in range(3)]
+    check("CONCAT_WS", pa.scalar(sep), *columns)
+    check("INITCAP", columns[0])
+
+
+@SETTINGS
+@given(st.lists(st.none() | TEXT, min_size=1, max_size=8), st.integers(0, 6),
+       st.sampled_from([(), ("U",), ("U", "l", "#", "."), (None, "l", None, "+")]))
+def test_masks(items, count, chars):
+    args = [pa.scalar(c, pa.string()) for c in chars]
+    check("MASK", strings(items), *args)
+    for name in ("MASK_LEFT", "MASK_KEEP_LEFT", "MASK_RIGHT", "MASK_KEEP_RIGHT"):
+        check(name, strings(items), pa.scalar(count, pa.int32()), *args)
+
+
+PATTERNS = ["a", "[0-9]+", r"(\w+)@(\w+)", "x*", r"\s", "(?<name>[a-c])z", "b|9"]
+
+
+@SETTINGS
+@given(st.lists(st.none() | TEXT, min_size=1, max_size=8), st.sampled_from(PATTERNS), st.sampled_from(["_", "$1", r"\$"]))
+def test_regular_expressions(items, pattern, replacement):
+    groups = 2 if "@" in pattern else 1 if "(" in pattern else 0
+    for group in range(groups + 1):
+        check("REGEXP_EXTRACT", pa.scalar(pattern), strings(items), pa.scalar(group, pa.int32()))
+        check("REGEXP_EXTRACT_ALL", pa.scalar(pattern), strings(items), pa.scalar(group, pa.int32()))
+    if replacement != "$1" or groups:
+        check("REGEXP_REPLACE", strings(items), pa.scalar(pattern), pa.scalar(replacement))
+    if "*" not in pattern:  # zero-width matches split differently in every regex engine
+        check("REGEXP_SPLIT_TO_ARRAY", strings(items), pa.scalar(pattern))
+
+
+URLS = st.builds(lambda scheme, host, port, path, query, frag: f"{scheme}://{host}{port}{path}{query}{frag}",
+                 st.sampled_from(["http", "https", "ftp"]), st.sampled_from(["example.com", "Host.ORG", "a-b.c"]),
+                 st.sampled_from(["", ":8080", ":"]), st.sampled_from(["", "/", "/a/b.html", "/x%20y"]),
+                 st.sampled_from(["", "?", "?a=1&b=two", "?a&b=", "?q=x+y&a=%41"]), st.sampled_from(["", "#", "#top"]))
+
+
+@SETTINGS
+@given(st.lists(st.none() | URLS | TEXT, min_size=1, max_size=8), st.sampled_from(["a", "b", "q", "zz"]))
+def test_urls(items, name):
+    for part in ("HOST", "PORT", "PATH", "PROTOCOL", "QUERY", "FRAGMENT"):
+        check(f"URL_EXTRACT_{part}", strings(items))
+    check("URL_EXTRACT_PARAMETER", strings(items), pa.scalar(name))
+    check("URL_ENCODE_PARAM", strings(items))
+    check("URL_DECODE_PARAM", strings(items))
+
+
+def test_url_encoding_follows_java():
+    fast, slow = both("URL_ENCODE_PARAM", [strings(["a b*~é", "plain-text_1.2"])])
+    assert fast == slow == ["a+b*%7E%C3%A9", "plain-text_1.2"]
+
+
+FORMATS = ["yyyy-MM-dd HH:mm:ss.SSS", "dd/MM/yy h:mm a", "yyyyMMdd'T'HHmmss", "MMM d, yyyy EEE",
+           "D k S SS", "'literal'", "yyyy-MM-dd", "HH:mm", "yyyy-MM-dd'T'HH:mm:ss.SSS", "100%% ss"]
+MILLIS = st.integers(-5_000_000_000_000, 5_000_000_000_000)
+
+
+@SETTINGS
+@given(st.lists(st.none() | MILLIS, min_size=1, max_size=8), st.sampled_from(FORMATS),
+       st.sampled_from(["UTC", "America/New_York", "Asia/Kolkata", "+05:30"]))
+def test_date_formatting_and_parsing(millis, pattern, zone):
+    values = pa.array(millis, pa.int64())
+    check("TIMESTAMPTOSTRING", values, pa.scalar(pattern), pa.scalar(zone))
+    check("FORMAT_TIMESTAMP", pc.cast(values, pa.timestamp("ms")), pa.scalar(pattern), pa.scalar(zone))
+    check("FORMAT_DATE", pc.cast(pc.divide(values, 86_400_000), pa.int32()).cast(pa.date32()), pa.scalar(pattern))
+    text, _ = both("TIMESTAMPTOSTRING", [values, pa.scalar(pattern), pa.scalar(zone)])
+    if "M" not in pattern.replace("MM", "") and "E" not in pattern:
+        check("STRINGTOTIMESTAMP", strings(text + ["garbage", "2021-02-30 10:00:00.000"]), pa.scalar(pattern),
+              pa.scalar(zone))
+        check("PARSE_TIMESTAMP", strings(text), pa.scalar(pattern), pa.scalar(zone))
+
+
+def test_parsing_rejects_impossible_dates_row_by_row():
+    fast, slow = both("PARSE_DATE", [strings(["2021-02-28", "2021-02-29", "2020-02-29", None]),
+                                     pa.scalar("yyyy-MM-dd")])
+    assert fast == slow == [dt.date(2021, 2, 28), None, dt.date(2020, 2, 29), None]
+
+
+JSON = st.sampled_from(['{"a": {"b": [1, 2.5, "x"]}, "c": "hi"}', '[1, 2, 3]', '{"a": null}', "", "nope",
+                        '"text"', "12", '{"c": {"d": true}}', '{"a": [], "b": {}}'])
+
+
+@SETTINGS
+@given(st.lists(st.none() | JSON, min_size=1, max_size=8), st.sampled_from(["$.a", "$.c", "$.a.b[1]", "$['c']", "$"]))
+def test_json(items, path):
+    check("EXTRACTJSONFIELD", strings(items), pa.scalar(path))
+    check("JSON_ARRAY_LENGTH", strings(items))
+    check("JSON_KEYS", strings(items))
+    check("IS_JSON_STRING", strings(items))
+
+
+@SETTINGS
+@given(st.lists(st.none() | TEXT, min_size=1, max_size=8))
+def test_md5(items):
+    check("MD5", strings(items))
+
+
+@SETTINGS
+@given(st.lists(st.tuples(*[st.floats(-90, 90)] * 4), min_size=1, max_size=6), st.sampled_from([None, "KM", "mi"]))
+def test_geo_distance(points, unit):
+    columns = [pa.array([p[i] for p in points], pa.float64()) for i in range(4)]
+    check("GEO_DISTANCE", *columns, pa.scalar(unit, pa.string()))
