@@ -473,11 +473,12 @@ def _chr(code):
         if not re.fullmatch(r"\\u[0-9a-fA-F]{4}", code):
             return None
         return chr(int(code[2:], 16))
-    return chr(code) if 0 <= code <= 0x10FFFF else None
+    return chr(code) if 0 <= code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else None  # no lone surrogates
 
 
 fn("CHR", "STRING", "The character with a code point (or a '\\uXXXX' string).",
-   overloads(sig(I, ret=S), sig(S, ret=S)), per_row(_chr), "CHR(code INTEGER)", "CHR(code STRING)")
+   overloads(sig(I, ret=S), sig(S, ret=S)), with_fallback(K.chr_of_code, _chr),
+   "CHR(code INTEGER)", "CHR(code STRING)")
 fn("UUID", "STRING", "A random UUID, or the UUID in 16 bytes.", overloads(sig(ret=S), sig(BY, ret=S)),
    lambda v, n: [str(uuid_module.uuid4()) for _ in range(n)] if not v else
    per_row(lambda b: str(uuid_module.UUID(bytes=b)))(v, n), "UUID() -> STRING")
@@ -514,9 +515,9 @@ def _from_bytes(b, encoding, upper_hex=True):
 
 
 fn("TO_BYTES", "CONVERSIONS", "A string as bytes, in hex, utf8, ascii or base64.", overloads(sig(S, S, ret=BY)),
-   per_row(_to_bytes), "TO_BYTES(s, encoding)")
+   with_fallback(K.to_bytes, _to_bytes), "TO_BYTES(s, encoding)")
 fn("FROM_BYTES", "CONVERSIONS", "Bytes as a string, in hex, utf8, ascii or base64.", overloads(sig(BY, S, ret=S)),
-   per_row(_from_bytes), "FROM_BYTES(b, encoding)")
+   with_fallback(K.from_bytes, _from_bytes), "FROM_BYTES(b, encoding)")
 fn("ENCODE", "STRING", "Re-encodes a string from one encoding (hex, utf8, ascii, base64) to another.",
    overloads(sig(S, S, S, ret=S)), per_row(lambda s, a, b: _from_bytes(_to_bytes(s, a), b, upper_hex=False)),
    "ENCODE(s, from, to)")
@@ -536,11 +537,13 @@ def _int_from_bytes(width, kind):
 
 
 fn("INT_FROM_BYTES", "CONVERSIONS", "A 4-byte integer.", overloads(sig(BY, ret=I), sig(BY, S, ret=I)),
-   per_row(_int_from_bytes(4, "int")), "INT_FROM_BYTES(b [, byte_order])")
+   with_fallback(K.number_from_bytes(4, "int"), _int_from_bytes(4, "int")), "INT_FROM_BYTES(b [, byte_order])")
 fn("BIGINT_FROM_BYTES", "CONVERSIONS", "An 8-byte integer.", overloads(sig(BY, ret=L), sig(BY, S, ret=L)),
-   per_row(_int_from_bytes(8, "int")), "BIGINT_FROM_BYTES(b [, byte_order])")
+   with_fallback(K.number_from_bytes(8, "int"), _int_from_bytes(8, "int")),
+   "BIGINT_FROM_BYTES(b [, byte_order])")
 fn("DOUBLE_FROM_BYTES", "CONVERSIONS", "An 8-byte double.", overloads(sig(BY, ret=D), sig(BY, S, ret=D)),
-   per_row(_int_from_bytes(8, "double")), "DOUBLE_FROM_BYTES(b [, byte_order])")
+   with_fallback(K.number_from_bytes(8, "double"), _int_from_bytes(8, "double")),
+   "DOUBLE_FROM_BYTES(b [, byte_order])")
 
 
 def _java_regex(pattern: str) -> str:
@@ -652,7 +655,8 @@ fn("AS_VALUE", "", "Copies a key column into the value.", overloads(sig(ANY, ret
 fn("ARRAY_LENGTH", "ARRAY", "The number of elements.", overloads(sig(ARRAY, ret=I)),
    lambda v, n: pc.list_value_length(v[0]), "ARRAY_LENGTH(a ARRAY)")
 fn("ARRAY_CONTAINS", "ARRAY", "Whether an array holds a value.", overloads(sig(ARRAY, ANY, ret=B)),
-   lambda v, n: [None if a is None else x in a for a, x in rows(v, n)], "ARRAY_CONTAINS(a, value)")
+   with_fallback(K.array_contains, lambda a, x: None if a is None else x in a, null_on_null=False),
+   "ARRAY_CONTAINS(a, value)")
 
 
 def _distinct(a):
@@ -668,25 +672,30 @@ def _sortable(x):
 
 
 fn("ARRAY_DISTINCT", "ARRAY", "The distinct elements, in order of first appearance.",
-   overloads(sig(ARRAY, ret=arrays_type)), per_row(_distinct), "ARRAY_DISTINCT(a)")
+   overloads(sig(ARRAY, ret=arrays_type)), with_fallback(K.array_distinct, _distinct), "ARRAY_DISTINCT(a)")
 fn("ARRAY_EXCEPT", "ARRAY", "The distinct elements of a that are not in b.",
-   overloads(sig(ARRAY, ARRAY, ret=arrays_type)), per_row(lambda a, b: [x for x in _distinct(a) if x not in b]),
+   overloads(sig(ARRAY, ARRAY, ret=arrays_type)), with_fallback(K.array_set("EXCEPT"), lambda a, b: [x for x in _distinct(a) if x not in b]),
    "ARRAY_EXCEPT(a, b)")
 fn("ARRAY_INTERSECT", "ARRAY", "The distinct elements in both arrays.",
-   overloads(sig(ARRAY, ARRAY, ret=arrays_type)), per_row(lambda a, b: [x for x in _distinct(a) if x in b]),
+   overloads(sig(ARRAY, ARRAY, ret=arrays_type)), with_fallback(K.array_set("INTERSECT"), lambda a, b: [x for x in _distinct(a) if x in b]),
    "ARRAY_INTERSECT(a, b)")
 fn("ARRAY_UNION", "ARRAY", "The distinct elements of either array.",
-   overloads(sig(ARRAY, ARRAY, ret=arrays_type)), per_row(lambda a, b: _distinct(a + b)), "ARRAY_UNION(a, b)")
+   overloads(sig(ARRAY, ARRAY, ret=arrays_type)), with_fallback(K.array_set("UNION"), lambda a, b: _distinct(a + b)),
+   "ARRAY_UNION(a, b)")
 fn("ARRAY_CONCAT", "ARRAY", "The elements of a, then of b.", overloads(sig(ARRAY, ARRAY, ret=arrays_type)),
-   lambda v, n: [None if a is None and b is None else (a or []) + (b or []) for a, b in rows(v, n)],
+   with_fallback(K.array_concat, lambda a, b: None if a is None and b is None else (a or []) + (b or []),
+                 null_on_null=False),
    "ARRAY_CONCAT(a, b)")
 fn("ARRAY_REMOVE", "ARRAY", "The array without every element equal to a value.",
    overloads(sig(ARRAY, ANY, ret=arrays_type)),
-   lambda v, n: [None if a is None else [e for e in a if e != x] for a, x in rows(v, n)], "ARRAY_REMOVE(a, value)")
+   with_fallback(K.array_remove, lambda a, x: None if a is None else [e for e in a if e != x], null_on_null=False),
+   "ARRAY_REMOVE(a, value)")
 fn("ARRAY_MAX", "ARRAY", "The largest element, ignoring NULLs.", overloads(sig(ARRAY, ret=element_type)),
-   per_row(lambda a: max((x for x in a if x is not None), default=None)), "ARRAY_MAX(a)")
+   with_fallback(K.array_extreme("max"), lambda a: max((x for x in a if x is not None), default=None)),
+   "ARRAY_MAX(a)")
 fn("ARRAY_MIN", "ARRAY", "The smallest element, ignoring NULLs.", overloads(sig(ARRAY, ret=element_type)),
-   per_row(lambda a: min((x for x in a if x is not None), default=None)), "ARRAY_MIN(a)")
+   with_fallback(K.array_extreme("min"), lambda a: min((x for x in a if x is not None), default=None)),
+   "ARRAY_MIN(a)")
 
 
 def _array_sort(a, direction="ASC"):
@@ -697,19 +706,16 @@ def _array_sort(a, direction="ASC"):
 
 
 fn("ARRAY_SORT", "ARRAY", "The elements sorted ASC (default) or DESC, NULLs last.",
-   overloads(sig(ARRAY, ret=arrays_type), sig(ARRAY, S, ret=arrays_type)), per_row(_array_sort),
+   overloads(sig(ARRAY, ret=arrays_type), sig(ARRAY, S, ret=arrays_type)),
+   with_fallback(K.array_sort, _array_sort),
    "ARRAY_SORT(a [, direction])")
 
 
-def _array_join(values, n):
-    out = []
-    for a, *sep in rows(values, n):
-        delimiter = sep[0] if sep else ","
-        if a is None:
-            out.append(None)
-            continue
-        out.append((delimiter or "").join("null" if x is None else _text(x) for x in a))
-    return out
+def _array_join_row(a, *sep):
+    delimiter = sep[0] if sep else ","
+    if a is None:
+        return None
+    return (delimiter or "").join("null" if x is None else _text(x) for x in a)
 
 
 def _text(x):
@@ -719,7 +725,8 @@ def _text(x):
 
 
 fn("ARRAY_JOIN", "ARRAY", "The elements as text, joined by a delimiter (default ',').",
-   overloads(sig(ARRAY, ret=S), sig(ARRAY, S, ret=S)), _array_join, "ARRAY_JOIN(a [, delimiter])")
+   overloads(sig(ARRAY, ret=S), sig(ARRAY, S, ret=S)),
+   with_fallback(K.array_join, _array_join_row, null_on_null=False), "ARRAY_JOIN(a [, delimiter])")
 
 
 def _slice(a, start, end):
@@ -727,7 +734,8 @@ def _slice(a, start, end):
 
 
 fn("SLICE", "ARRAY", "Elements from a 1-based start to an end position, inclusive.",
-   overloads(sig(ARRAY, I, I, ret=arrays_type)), per_row(_slice), "SLICE(a, from, to)")
+   overloads(sig(ARRAY, I, I, ret=arrays_type)), with_fallback(K.slice_list, _slice),
+   "SLICE(a, from, to)")
 
 
 def _map_type(types):
@@ -736,10 +744,10 @@ def _map_type(types):
 
 
 fn("MAP_KEYS", "MAP", "The keys of a map.", overloads(sig(MAP, ret=lambda t: T.array(t[0].params[0] if t[0] else S))),
-   per_row(lambda m: [k for k, _ in m]), "MAP_KEYS(m)")
+   with_fallback(K.map_part("keys"), lambda m: [k for k, _ in m]), "MAP_KEYS(m)")
 fn("MAP_VALUES", "MAP", "The values of a map.",
    overloads(sig(MAP, ret=lambda t: T.array(t[0].params[1] if t[0] else S))),
-   per_row(lambda m: [v for _, v in m]), "MAP_VALUES(m)")
+   with_fallback(K.map_part("values"), lambda m: [v for _, v in m]), "MAP_VALUES(m)")
 
 
 def _map_union(a, b):
@@ -771,12 +779,12 @@ fn("ENTRIES", "MAP", "The entries of a map as an array of STRUCT<K, V>, optional
    overloads(sig(MAP, B, ret=_entries_type)),
    per_row(lambda m, ordered: [{"K": k, "V": v} for k, v in (sorted(m) if ordered else m)]), "ENTRIES(m, sorted)")
 fn("ELT", "STRING", "The n-th of the following arguments (1-based).", overloads(sig(I, S, ret=S, variadic=True)),
-   lambda v, n: [None if args[0] is None or not 1 <= args[0] < len(args) else args[args[0]]
-                 for args in rows(v, n)], "ELT(n, s1, s2, ...)")
+   with_fallback(K.elt, lambda i, *args: None if i is None or not 1 <= i <= len(args) else args[i - 1],
+                 null_on_null=False), "ELT(n, s1, s2, ...)")
 fn("FIELD", "STRING", "The 1-based position of a string among the following arguments (0 if absent).",
    overloads(sig(S, S, ret=I, variadic=True)),
-   lambda v, n: [0 if args[0] is None else next((i for i, x in enumerate(args[1:], 1) if x == args[0]), 0)
-                 for args in rows(v, n)], "FIELD(s, s1, s2, ...)")
+   with_fallback(K.field, lambda s, *args: 0 if s is None else next((i for i, x in enumerate(args, 1) if x == s), 0),
+                 null_on_null=False), "FIELD(s, s1, s2, ...)")
 
 
 # ---------------------------------------------------------------- JSON
@@ -1068,7 +1076,8 @@ fn("UNIX_DATE", "DATE_TIME", "Days since the epoch of a DATE, or of today.",
    overloads(sig(ret=I), sig(DT, ret=I)), _unix_date, "UNIX_DATE([date])")
 fn("CONVERT_TZ", "DATE_TIME", "A TIMESTAMP moved from one time zone to another.",
    overloads(sig(TS, S, S, ret=TS)),
-   per_row(lambda ts, a, b: ts.replace(tzinfo=javatime.zone(a)).astimezone(javatime.zone(b)).replace(tzinfo=None)),
+   with_fallback(K.convert_tz, lambda ts, a, b: ts.replace(tzinfo=javatime.zone(a)).astimezone(
+       javatime.zone(b)).replace(tzinfo=None)),
    "CONVERT_TZ(ts, from_zone, to_zone)")
 
 
@@ -1091,5 +1100,5 @@ for _kind, _type, _names in [("DATE", DT, ("DATEADD", "DATESUB")), ("TIME", TM, 
     for _name, _sign in zip(_names, (1, -1)):
         fn(_name, "DATE_TIME", f"{'Adds to' if _sign > 0 else 'Subtracts from'} a {_kind}: "
            f"({_name} unit, amount, value).",
-           overloads(sig(S, I, _type, ret=_type), sig(S, L, _type, ret=_type)), per_row(_add(_kind, _sign)),
+           overloads(sig(S, I, _type, ret=_type), sig(S, L, _type, ret=_type)), with_fallback(K.add_interval(_kind, _sign), _add(_kind, _sign)),
            f"{_name}(unit, amount, {_kind.lower()})")

@@ -158,3 +158,89 @@ def test_md5(items):
 def test_geo_distance(points, unit):
     columns = [pa.array([p[i] for p in points], pa.float64()) for i in range(4)]
     check("GEO_DISTANCE", *columns, pa.scalar(unit, pa.string()))
+
+
+INTS = st.none() | st.integers(-3, 3)
+LISTS = st.none() | st.lists(INTS, max_size=6)
+
+
+@SETTINGS
+@given(st.lists(st.tuples(LISTS, LISTS, INTS), min_size=1, max_size=6), st.sampled_from(["ASC", "desc"]),
+       st.integers(-1, 4), st.integers(0, 6))
+def test_arrays(rows, direction, start, end):
+    a = pa.array([r[0] for r in rows], pa.list_(pa.int32()))
+    b = pa.array([r[1] for r in rows], pa.list_(pa.int32()))
+    x = pa.array([r[2] for r in rows], pa.int32())
+    for name in ("ARRAY_DISTINCT", "ARRAY_MAX", "ARRAY_MIN", "ARRAY_SORT"):
+        check(name, a)
+    check("ARRAY_SORT", a, pa.scalar(direction))
+    for name in ("ARRAY_EXCEPT", "ARRAY_INTERSECT", "ARRAY_UNION", "ARRAY_CONCAT"):
+        check(name, a, b)
+    check("ARRAY_CONTAINS", a, x)
+    check("ARRAY_REMOVE", a, x)
+    check("ARRAY_CONTAINS", a, pa.scalar(None, pa.int32()))
+    check("SLICE", a, pa.scalar(start, pa.int32()), pa.scalar(end, pa.int32()))
+
+
+@SETTINGS
+@given(st.lists(st.none() | st.dictionaries(st.sampled_from("abc"), INTS, max_size=3), min_size=1, max_size=6))
+def test_map_keys_and_values(maps):
+    m = pa.array([None if d is None else list(d.items()) for d in maps], pa.map_(pa.string(), pa.int32()))
+    check("MAP_KEYS", m)
+    check("MAP_VALUES", m)
+
+
+@SETTINGS
+@given(st.lists(st.none() | st.sampled_from(["", "00ff", "0g", "abc", "QUJD", "QUI=", "Q", "héllo"]), min_size=1,
+                max_size=6), st.sampled_from(["hex", "base64", "utf8", "ascii"]))
+def test_bytes(items, encoding):
+    check("TO_BYTES", strings(items), pa.scalar(encoding))
+    blobs = pa.array([None if s is None else s.encode() for s in items] + [b"\xff\xfe"], pa.binary())
+    check("FROM_BYTES", blobs, pa.scalar(encoding))
+
+
+@SETTINGS
+@given(st.lists(st.none() | MILLIS, min_size=1, max_size=6), st.integers(-100, 100),
+       st.sampled_from(["DAYS", "hour", "MILLISECONDS", "MINUTE"]),
+       st.sampled_from([("UTC", "America/Los_Angeles"), ("Europe/Paris", "UTC"), ("Asia/Tokyo", "+01:00")]))
+def test_date_arithmetic_and_zones(millis, amount, unit, zones):
+    values = pa.array(millis, pa.int64())
+    moments = pc.cast(values, pa.timestamp("ms"))
+    days = pc.cast(pc.cast(pc.divide(values, 86_400_000), pa.int32()), pa.date32())
+    times = pa.array([None if m is None else m % 86_400_000 for m in millis], pa.int32()).cast(pa.time32("ms"))
+    amount = pa.scalar(amount, pa.int32())
+    for name, value in (("TIMESTAMPADD", moments), ("TIMESTAMPSUB", moments), ("TIMEADD", times),
+                        ("TIMESUB", times), ("DATEADD", days), ("DATESUB", days)):
+        check(name, pa.scalar(unit), amount, value)
+    check("CONVERT_TZ", moments, pa.scalar(zones[0]), pa.scalar(zones[1]))
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.none() | st.integers(-1, 4), st.none() | st.sampled_from("ab"),
+                          st.none() | st.sampled_from("ab")), min_size=1, max_size=6))
+def test_elt_and_field(rows):
+    index = pa.array([r[0] for r in rows], pa.int32())
+    first, second = strings([r[1] for r in rows]), strings([r[2] for r in rows])
+    check("ELT", index, first, second)
+    check("FIELD", first, second, pa.scalar("a"), first)
+
+
+@SETTINGS
+@given(st.lists(st.none() | st.binary(min_size=4, max_size=4), min_size=1, max_size=6),
+       st.lists(st.none() | st.binary(min_size=8, max_size=8), min_size=1, max_size=6),
+       st.sampled_from(["BIG_ENDIAN", "little_endian"]))
+def test_numbers_from_bytes(fours, eights, order):
+    check("INT_FROM_BYTES", pa.array(fours, pa.binary()), pa.scalar(order))
+    check("BIGINT_FROM_BYTES", pa.array(eights, pa.binary()))
+    fast, slow = both("DOUBLE_FROM_BYTES", [pa.array(eights, pa.binary()), pa.scalar(order)])
+    assert [repr(x) for x in fast] == [repr(x) for x in slow]  # NaNs too
+
+
+@SETTINGS
+@given(st.lists(st.none() | st.integers(-5, 0x10FFFF + 5), min_size=1, max_size=6),
+       st.lists(st.none() | st.lists(st.none() | TEXT, max_size=4), min_size=1, max_size=6),
+       st.sampled_from(["", "-", ", "]))
+def test_chr_and_array_join(codes, lists, delimiter):
+    check("CHR", pa.array(codes, pa.int32()))
+    check("ARRAY_JOIN", pa.array(lists, pa.list_(pa.string())), pa.scalar(delimiter))
+    check("ARRAY_JOIN", pa.array(lists, pa.list_(pa.string())))
