@@ -231,8 +231,17 @@ def _java_double_strings(value):
     from ksql.planner.values import java_double
 
     array = value if isinstance(value, pa.Array) else broadcast(value, 1)
-    result = pa.array([None if v is None else java_double(v) for v in array.to_pylist()], pa.string())
-    return result if isinstance(value, pa.Array) else result[0]
+    # Arrow prints the same shortest digits as Java in plain notation (Java's range for it is
+    # 0.001 <= |x| < 10^7); Java adds ".0" to whole numbers. Other values go one by one.
+    magnitude = pc.abs(array)
+    plain = pc.and_(pc.greater_equal(magnitude, 1e-3), pc.less(magnitude, 1e7))
+    text = pc.cast(array, pa.string())
+    text = pc.if_else(pc.match_substring(text, "."), text, pc.binary_join_element_wise(text, ".0", ""))
+    odd = pc.fill_null(pc.invert(plain), False)
+    if pc.any(odd).as_py():
+        others = array.filter(odd)
+        text = pc.replace_with_mask(text, odd, pa.array([java_double(v) for v in others.to_pylist()], pa.string()))
+    return text if isinstance(value, pa.Array) else text[0]
 
 
 def _parse_strings(value, arrow_type: pa.DataType):
@@ -274,7 +283,14 @@ def _parse_temporal(value, target: SqlType):
             return None
 
     array = value if isinstance(value, pa.Array) else broadcast(value, 1)
-    result = pa.array([parse(v) for v in array.to_pylist()], T.to_arrow(target))
+    result = None
+    if target.base in ("TIMESTAMP", "DATE"):
+        try:  # Arrow's own ISO-8601 parser takes whole batches of plain dates and local times
+            result = pc.cast(array, T.to_arrow(target))
+        except pa.ArrowException:
+            result = None  # an offset, a 'Z' or a bad value somewhere: Python's parser, row by row
+    if result is None:
+        result = pa.array([parse(v) for v in array.to_pylist()], T.to_arrow(target))
     return result if isinstance(value, pa.Array) else result[0]
 
 
@@ -653,15 +669,19 @@ def _array_element(arrays: pa.Array, index: pa.Array) -> pa.Array:
 
 
 def _map_lookup(maps: pa.Array, keys: pa.Array) -> pa.Array:
-    result = []
-    for m, k in zip(maps.to_pylist(), keys.to_pylist()):
-        value = None
-        if m is not None and k is not None:
-            for mk, mv in m:
-                if mk == k:
-                    value = mv
-        result.append(value)
-    return pa.array(result, maps.type.item_type)
+    """Each row's value for its key (the last entry with that key), or NULL."""
+    n = len(maps)
+    offsets = maps.offsets.to_numpy()  # absolute positions in the (unsliced) key and value children
+    parents = np.repeat(np.arange(n), np.diff(offsets))
+    start, stop = int(offsets[0]), int(offsets[-1])
+    entry_keys, entry_values = maps.keys.slice(start, stop - start), maps.items.slice(start, stop - start)
+    wanted = keys.take(pa.array(parents, pa.int64())) if len(parents) else keys.slice(0, 0)
+    hits = np.flatnonzero(pc.fill_null(pc.equal(entry_keys, wanted), False).to_numpy(zero_copy_only=False))
+    found = np.full(n, -1, np.int64)
+    np.maximum.at(found, parents[hits], hits)
+    present = (found >= 0) & pc.is_valid(maps).to_numpy(zero_copy_only=False)
+    taken = entry_values.take(pa.array(np.where(present, found, 0))) if len(entry_values) else pa.nulls(n, maps.type.item_type)
+    return pc.if_else(pa.array(present), taken, pa.scalar(None, maps.type.item_type))
 
 
 def _dereference(expr: ast.Dereference, scope: Scope) -> Compiled:

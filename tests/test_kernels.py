@@ -244,3 +244,33 @@ def test_chr_and_array_join(codes, lists, delimiter):
     check("CHR", pa.array(codes, pa.int32()))
     check("ARRAY_JOIN", pa.array(lists, pa.list_(pa.string())), pa.scalar(delimiter))
     check("ARRAY_JOIN", pa.array(lists, pa.list_(pa.string())))
+
+
+@SETTINGS
+@given(st.lists(st.none() | st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([1.0, 0.001, 1e7, -0.0]),
+                min_size=1, max_size=8))
+def test_doubles_print_as_java_does(numbers):
+    from ksql.planner.expressions import _java_double_strings
+    from ksql.planner.values import java_double
+
+    assert _java_double_strings(pa.array(numbers, pa.float64())).to_pylist() == \
+        [None if x is None else java_double(x) for x in numbers]
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.none() | st.lists(st.tuples(st.sampled_from("abc"), INTS), max_size=4),
+                          st.none() | st.sampled_from("abd")), min_size=1, max_size=6))
+def test_map_lookup(rows):
+    from ksql.planner.expressions import _map_lookup
+
+    maps = pa.array([r[0] for r in rows], pa.map_(pa.string(), pa.int32()))
+    keys = pa.array([r[1] for r in rows], pa.string())
+    expected = []
+    for entries, key in rows:
+        value = None
+        for k, v in entries or []:
+            if key is not None and k == key:
+                value = v
+        expected.append(value)
+    assert _map_lookup(maps, keys).to_pylist() == expected
+    assert _map_lookup(maps.slice(1), keys.slice(1)).to_pylist() == expected[1:]  # offsets of a slice
