@@ -269,9 +269,19 @@ def _stddev_result(state):
     return math.sqrt(max(variance, 0.0))
 
 
-for _name in ("STDDEV_SAMP", "STDDEV_SAMPLE"):
-    register(Aggregate(_name, "The sample standard deviation.", lambda types: _numeric(_name)(types) and T.DOUBLE,
-                       lambda: (0, 0.0, 0.0), _stddev_add, _stddev_result, _stddev_undo,
+def _variance_result(state):
+    count, total, squares = state
+    if count < 2:
+        return None if count == 0 else 0.0
+    return (squares - total * total / count) / (count - 1)
+
+
+# ksqlDB's STDDEV_SAMP returns the sample variance (its own tests say so); STDDEV_SAMPLE the
+# sample standard deviation.
+for _name, _result, _text in (("STDDEV_SAMP", _variance_result, "The sample variance (as ksqlDB computes it)."),
+                              ("STDDEV_SAMPLE", _stddev_result, "The sample standard deviation.")):
+    register(Aggregate(_name, _text, lambda types, name=_name: _numeric(name)(types) and T.DOUBLE,
+                       lambda: (0, 0.0, 0.0), _stddev_add, _result, _stddev_undo,
                        lambda a, b: (a[0] + b[0], a[1] + b[1], a[2] + b[2])))
 
 

@@ -147,10 +147,17 @@ def _log(x, base):
     return pc.divide(pc.ln(x), math.log(base)) if base != math.e else pc.ln(x)
 
 
+def _log_base(base, x):
+    """As ksqlDB: NaN for a base that is not positive, or is 1."""
+    base = pc.cast(base, pa.float64())
+    quotient = pc.divide(pc.ln(pc.cast(x, pa.float64())), pc.ln(base))
+    bad = pc.or_(pc.less_equal(base, 0.0), pc.equal(base, 1.0))
+    return pc.if_else(bad, np.nan, quotient)
+
+
 fn("LOG", "MATHEMATICAL", "The natural logarithm of x, or its logarithm in the given base.",
    overloads(sig(NUM, ret=D), sig(NUM, NUM, ret=D)),
-   lambda v, n: pc.ln(pc.cast(v[0], pa.float64())) if len(v) == 1 else
-   pc.divide(pc.ln(pc.cast(v[1], pa.float64())), pc.ln(pc.cast(v[0], pa.float64()))),
+   lambda v, n: pc.ln(pc.cast(v[0], pa.float64())) if len(v) == 1 else _log_base(v[0], v[1]),
    "LOG(x NUMBER) -> DOUBLE", "LOG(base NUMBER, x NUMBER) -> DOUBLE")
 fn("POWER", "MATHEMATICAL", "x raised to the power y.", overloads(sig(NUM, NUM, ret=D)),
    lambda v, n: pc.power(pc.cast(v[0], pa.float64()), pc.cast(v[1], pa.float64())), "POWER(x, y) -> DOUBLE")
@@ -469,10 +476,14 @@ for _name, _kind in [("MASK_LEFT", "LEFT"), ("MASK_RIGHT", "RIGHT"), ("MASK_KEEP
 
 
 def _chr(code):
-    if isinstance(code, str):
-        if not re.fullmatch(r"\\u[0-9a-fA-F]{4}", code):
+    if isinstance(code, str):  # '\\uXXXX', or a surrogate pair '\\uD860\\uDEB8' as Java writes it
+        if not re.fullmatch(r"(?:\\u[0-9a-fA-F]{4}){1,2}", code):
             return None
-        return chr(int(code[2:], 16))
+        units = bytes.fromhex(code.replace("\\u", ""))
+        try:
+            return units.decode("utf-16-be")
+        except UnicodeDecodeError:
+            return None
     return chr(code) if 0 <= code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else None  # no lone surrogates
 
 
@@ -557,6 +568,18 @@ def _java_compile(pattern: str) -> re.Pattern:
     return re.compile(_java_regex(pattern), re.ASCII)
 
 
+def _java_split(text: str, pattern: str) -> list[str]:
+    """Java's split with no limit on the count: captured groups are not part of the result."""
+    pieces, start = [], 0
+    for match in _java_compile(pattern).finditer(text):
+        if match.end() == 0 and match.start() == 0:
+            continue  # Java never makes an empty first piece from a zero-width match at the start
+        pieces.append(text[start:match.start()])
+        start = match.end()
+    pieces.append(text[start:])
+    return pieces
+
+
 def _java_replacement(text: str):
     """Java's replacement syntax ($1 a group, \\x a literal x) as a function of the match."""
     pieces = re.findall(r"\\(.)|\$(\d)|(.)", text, re.DOTALL)
@@ -580,7 +603,7 @@ fn("REGEXP_REPLACE", "REGULAR_EXPRESSION", "Replaces every match of a pattern.",
    with_fallback(K.regexp_replace, lambda s, p, r: _java_compile(p).sub(_java_replacement(r), s)),
    "REGEXP_REPLACE(s, pattern, replacement)")
 fn("REGEXP_SPLIT_TO_ARRAY", "REGULAR_EXPRESSION", "Splits a string around matches of a pattern.",
-   overloads(sig(S, S, ret=T.array(S))), with_fallback(K.regexp_split, lambda s, p: _java_compile(p).split(s)),
+   overloads(sig(S, S, ret=T.array(S))), with_fallback(K.regexp_split, _java_split),
    "REGEXP_SPLIT_TO_ARRAY(s, pattern)")
 
 
@@ -596,11 +619,15 @@ fn("SPLIT", "STRING", "Splits a string (or bytes) around a delimiter.",
 
 
 def _split_to_map(s, entry, kv):
+    """As ksqlDB: empty entries are skipped; an entry is split at every kv delimiter and its
+    first two parts taken; entries without the delimiter are skipped."""
+    if not entry or not kv:
+        return None
     result = {}
     for part in s.split(entry):
-        if kv in part:
-            k, v = part.split(kv, 1)
-            result[k] = v
+        pieces = part.split(kv)
+        if part and len(pieces) >= 2:
+            result[pieces[0]] = pieces[1]
     return list(result.items())
 
 
@@ -801,7 +828,8 @@ def _json_path(document, path):
             node = node[key]
         elif isinstance(node, list):
             try:
-                node = node[int(key)]
+                index = int(key)
+                node = node[index] if index >= 0 else None
             except (ValueError, IndexError):
                 return None
         else:
@@ -809,10 +837,20 @@ def _json_path(document, path):
     return node
 
 
+def _first_json_value(text):
+    """The first JSON value in the text, ignoring what follows it (as Jackson's readTree does)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        import json
+
+        return json.JSONDecoder().raw_decode(text.lstrip())[0]
+
+
 def _extract_json_field(text, path):
     try:
-        value = _json_path(orjson.loads(text), path)
-    except orjson.JSONDecodeError:
+        value = _json_path(_first_json_value(text), path)
+    except ValueError:
         return None
     if value is None:
         return None
@@ -869,7 +907,7 @@ def _json_records(text):
     value = _json_loads(text)
     if not isinstance(value, dict):
         return None
-    return [(k, orjson.dumps(v).decode()) for k, v in value.items()]
+    return [(k, v if isinstance(v, str) else orjson.dumps(v).decode()) for k, v in value.items()]
 
 
 fn("JSON_RECORDS", "JSON", "The entries of a JSON object, values as JSON text.",

@@ -431,7 +431,7 @@ def _comparable(left: Compiled, right: Compiled, expr) -> tuple[Evaluator, Evalu
         return cast_to(left, target).evaluate, cast_to(right, target).evaluate
     raise KsqlStatementError(
         f"Error in WHERE expression: Cannot compare {_text(expr.left)} ({lt}) to {_text(expr.right)} ({rt}) "
-        f"with {getattr(expr, 'op', '=')}.")
+        f"with {_OPERATOR_NAMES.get(getattr(expr, 'op', '='), '=')}.")
 
 
 def _is_time_column(expr) -> bool:
@@ -465,7 +465,7 @@ def _comparison(expr: ast.BinaryOp, scope: Scope) -> Compiled:
 
 def _complex_comparison(expr, left: Compiled, right: Compiled) -> Compiled:
     """ARRAY, MAP and STRUCT values compare for (in)equality only, element by element."""
-    if expr.op not in ("=", "<>") or (left.type and right.type and left.type != right.type):
+    if expr.op not in ("=", "<>") or (left.type and right.type and left.type.base != right.type.base):
         raise KsqlStatementError(
             f"Cannot compare {_text(expr.left)} ({left.type}) to {_text(expr.right)} ({right.type}) "
             f"with {_OPERATOR_NAMES[expr.op]}.")
@@ -474,12 +474,31 @@ def _complex_comparison(expr, left: Compiled, right: Compiled) -> Compiled:
 
     def evaluate(batch):
         n = batch.num_rows
-        a = broadcast(lf(batch), n).to_pylist()
-        b = broadcast(rf(batch), n).to_pylist()
-        return pa.array([None if x is None or y is None else (x != y) if negate else (x == y)
-                         for x, y in zip(a, b)], pa.bool_())
+        equal = _nested_equal(broadcast(lf(batch), n), broadcast(rf(batch), n))
+        return pc.invert(equal) if negate else equal
 
     return Compiled(T.BOOLEAN, evaluate)
+
+
+def _nested_equal(a: pa.Array, b: pa.Array) -> pa.Array:
+    """Equality of ARRAY, MAP and STRUCT values (NULL when either side is NULL); maps compare
+    as sets of entries. Arrow has no kernel for nested equality: values compare in Python."""
+    left, right = _comparable_values(a), _comparable_values(b)
+    return pa.array([None if x is None or y is None else x == y for x, y in zip(left, right)], pa.bool_())
+
+
+def _comparable_values(array: pa.Array) -> list:
+    def normal(value, arrow_type):
+        if value is None:
+            return None
+        if pa.types.is_map(arrow_type):
+            return {k: normal(v, arrow_type.item_type) for k, v in value}
+        if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
+            return [normal(v, arrow_type.value_type) for v in value]
+        if pa.types.is_struct(arrow_type):
+            return {f.name: normal(value.get(f.name), f.type) for f in arrow_type}
+        return value
+    return [normal(v, array.type) for v in array.to_pylist()]
 
 
 def _binary(expr: ast.BinaryOp, scope: Scope) -> Compiled:
@@ -596,13 +615,15 @@ def _translate_escape(pattern: str, escape: str) -> str:
 def _is_distinct(expr: ast.IsDistinctFrom, scope: Scope) -> Compiled:
     left = compile_expression(expr.left, scope)
     right = compile_expression(expr.right, scope)
-    lf, rf = _comparable(left, right, expr)
+    nested = any(t is not None and t.base in ("ARRAY", "MAP", "STRUCT") for t in (left.type, right.type))
+    lf, rf = (left.evaluate, right.evaluate) if nested else _comparable(left, right, expr)
     negated = expr.negated
 
     def evaluate(batch):
         n = batch.num_rows
         a, b = broadcast(lf(batch), n), broadcast(rf(batch), n)
-        equal = pc.fill_null(pc.equal(a, b), False)
+        nested = pa.types.is_nested(a.type) or pa.types.is_nested(b.type)
+        equal = pc.fill_null(_nested_equal(a, b) if nested else pc.equal(a, b), False)
         both_null = pc.and_(pc.is_null(a), pc.is_null(b))
         same = pc.or_(equal, both_null)
         return same if negated else pc.invert(same)

@@ -21,8 +21,23 @@ def tokens(pattern: str) -> tuple[str, ...]:
     return tuple(m.group() for m in _TOKEN.finditer(pattern))
 
 
+# Java's three-letter zone IDs (ZoneId.SHORT_IDS), plus the daylight names zone text parses to.
+SHORT_IDS = {
+    "ACT": "Australia/Darwin", "AET": "Australia/Sydney", "AGT": "America/Argentina/Buenos_Aires",
+    "ART": "Africa/Cairo", "AST": "America/Anchorage", "BET": "America/Sao_Paulo", "BST": "Asia/Dhaka",
+    "CAT": "Africa/Harare", "CNT": "America/St_Johns", "CST": "America/Chicago", "CTT": "Asia/Shanghai",
+    "EAT": "Africa/Addis_Ababa", "ECT": "Europe/Paris", "IET": "America/Indiana/Indianapolis",
+    "IST": "Asia/Kolkata", "JST": "Asia/Tokyo", "MIT": "Pacific/Apia", "NET": "Asia/Yerevan",
+    "NST": "Pacific/Auckland", "PLT": "Asia/Karachi", "PNT": "America/Phoenix", "PRT": "America/Puerto_Rico",
+    "PST": "America/Los_Angeles", "SST": "Pacific/Guadalcanal", "VST": "Asia/Ho_Chi_Minh",
+    "EST": "-05:00", "MST": "-07:00", "HST": "-10:00",
+    "PDT": "America/Los_Angeles", "MDT": "America/Denver", "CDT": "America/Chicago", "EDT": "America/New_York",
+}
+
+
 def zone(name: str):
-    """A time zone by ID ('UTC', 'Europe/London', '+05:00', 'GMT+1')."""
+    """A time zone by ID ('UTC', 'Europe/London', '+05:00', 'GMT+1', 'PST')."""
+    name = SHORT_IDS.get(name, name)
     if name in ("UTC", "Z", "GMT"):
         return timezone.utc
     match = re.fullmatch(r"(?:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?", name)

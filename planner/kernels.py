@@ -255,8 +255,8 @@ def regexp_replace(values, n):
 
 def regexp_split(values, n):
     pattern = constant(values[1])
-    if pattern is VARIES or not pattern or re.search(r"(?<!\\)\((?!\?)", pattern):
-        return None  # Python's split also returns captured groups: leave those to it
+    if pattern is VARIES or not pattern:
+        return None
     return pc.split_pattern_regex(values[0], pattern=re2_pattern(pattern))
 
 
@@ -313,11 +313,14 @@ def _duck_json_path(path: str) -> str | None:
     """A JSONPath as ksqlDB takes it ($.a.b[0], $['a']) in DuckDB's spelling, if it can."""
     if not path.startswith("$") or re.search(r"[*?@]|\.\.", path):
         return None
-    parts = []
-    for key, quoted, index in re.findall(r"\.([^.\[\]]+)|\[['\"]([^'\"]+)['\"]\]|\[(\d+)\]", path[1:]):
+    parts, consumed = [], 0
+    for match in re.finditer(r"\.([^.\[\]]+)|\[['\"]([^'\"]+)['\"]\]|\[(\d+)\]", path[1:]):
+        key, quoted, index = match.groups()
         parts.append(f"[{index}]" if index else '."' + (key or quoted).replace('"', '\\"') + '"')
-    rebuilt = "$" + "".join(parts)
-    return rebuilt
+        consumed += len(match.group())
+    if consumed != len(path) - 1:
+        return None  # negative indexes and other forms: the row form decides
+    return "$" + "".join(parts)
 
 
 def extract_json_field(values, n):
@@ -329,7 +332,9 @@ def extract_json_field(values, n):
     duck_path = _duck_json_path(path)
     if duck_path is None:
         return None
-    return duck(f"json_extract_string({_VALID}, {_sql_text(duck_path)})", values[:1], n, pa.string())
+    result = duck(f"json_extract_string({_VALID}, {_sql_text(duck_path)})", values[:1], n, pa.string())
+    # a document with text after its first value: Jackson reads the first value, row by row
+    return result, pc.invert(duck("coalesce(json_valid(a1), true)", values[:1], n, pa.bool_()))
 
 
 def json_array_length(values, n):
@@ -524,7 +529,7 @@ _UTC_NAMES = ("UTC", "Z", "GMT")
 def _named_zone(zone_name: str) -> bool:
     """Whether Arrow can take the zone as it is (a region ID such as 'Europe/London').
     Offsets like '+05:00' and unknown IDs are left to the row form, which knows Java's rules."""
-    if not re.fullmatch(r"[A-Za-z_]+(?:/[A-Za-z_+-]+)*", zone_name):
+    if not re.fullmatch(r"[A-Za-z_]+(?:/[A-Za-z_+-]+)*", zone_name) or zone_name in javatime.SHORT_IDS:
         return False
     try:
         javatime.zone(zone_name)

@@ -192,6 +192,6 @@ def _reduce(collection: Compiled, initial: Compiled, lambdas, scope: Scope) -> C
             positions = np.zeros(n, dtype=np.int64)
             positions[rows] = np.arange(len(rows))
             state = pc.if_else(pa.array(mask), updated.take(pa.array(positions)), state)
-        return pc.if_else(values.is_null(), pa.scalar(None, state_arrow), state)
+        return state  # a NULL or empty collection reduces to the initial state
 
     return Compiled(state_type, evaluate)
