@@ -201,7 +201,7 @@ def _by_offset(latest: bool):
         n = options[0] if options and isinstance(options[0], int) and not isinstance(options[0], bool) else None
         ignore_nulls = options[-1] if options and isinstance(options[-1], bool) else True
         if value is None and ignore_nulls:
-            return state
+            return state or ([], n is not None)  # nothing kept yet: n-forms show []
         items = list(state[0]) if state else []
         limit = n or 1
         if latest:

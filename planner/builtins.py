@@ -959,7 +959,8 @@ fn("JSON_ARRAY_CONTAINS", "JSON", "Whether a JSON array holds a value.", overloa
 def _to_json_string(values, n, sql_type=None):
     from ksql.runtime.serdes import python_to_json_value
 
-    return ["null" if x is None else orjson.dumps(python_to_json_value(x, sql_type), default=_json_default).decode()
+    return ["null" if x is None else orjson.dumps(python_to_json_value(x, sql_type, temporal_text=True),
+                                                  default=_json_default).decode()
             for (x,) in rows(values, n)]
 
 

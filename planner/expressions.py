@@ -583,19 +583,34 @@ def _in_list(expr: ast.InList, scope: Scope) -> Compiled:
 def _like(expr: ast.Like, scope: Scope) -> Compiled:
     value = compile_expression(expr.value, scope)
     pattern = compile_expression(expr.pattern, scope)
+    inner = value.evaluate
+    negated = expr.negated
     if not pattern.constant:
-        raise KsqlStatementError("LIKE patterns must be literals")
+        return Compiled(T.BOOLEAN, lambda batch: _like_by_pattern(
+            broadcast(inner(batch), batch.num_rows), broadcast(pattern.evaluate(batch), batch.num_rows),
+            expr.escape, negated))
     text = pattern.evaluate(None).as_py()
     if expr.escape is not None:
         text = _translate_escape(text, expr.escape)
-    inner = value.evaluate
-    negated = expr.negated
 
     def evaluate(batch):
         result = pc.match_like(inner(batch), text)
         return pc.invert(result) if negated else result
 
     return Compiled(T.BOOLEAN, evaluate, value.constant)
+
+
+def _like_by_pattern(values: pa.Array, patterns: pa.Array, escape, negated: bool) -> pa.Array:
+    """LIKE with a pattern per row: one match over the rows of each distinct pattern."""
+    result = pa.nulls(len(values), pa.bool_())
+    for text in pc.unique(patterns).to_pylist():
+        if text is None:
+            continue
+        rows = pc.fill_null(pc.equal(patterns, text), False)
+        like = _translate_escape(text, escape) if escape is not None else text
+        matched = pc.match_like(values.filter(rows), like)
+        result = pc.replace_with_mask(result, rows, pc.invert(matched) if negated else matched)
+    return result
 
 
 def _translate_escape(pattern: str, escape: str) -> str:

@@ -405,9 +405,13 @@ def _non_finite(value):
     return "Infinity" if value > 0 else "-Infinity"
 
 
-def _python_writer(sql_type: SqlType):
-    """Convert one Python value (from Arrow's to_pylist) into a JSON-ready value."""
+def _python_writer(sql_type: SqlType, temporal_text: bool = False):
+    """Convert one Python value (from Arrow's to_pylist) into a JSON-ready value. The JSON
+    format writes DATE, TIME and TIMESTAMP as numbers; TO_JSON_STRING (temporal_text) writes
+    them as ISO-8601 text, as ksqlDB does."""
     base = sql_type.base
+    if temporal_text and base in ("TIMESTAMP", "DATE", "TIME"):
+        return _iso_text(base)
     if base == "TIMESTAMP":
         return lambda v: None if v is None else _epoch_millis(v)
     if base == "DATE":
@@ -416,17 +420,27 @@ def _python_writer(sql_type: SqlType):
         return lambda v: None if v is None else (
             ((v.hour * 60 + v.minute) * 60 + v.second) * 1000 + v.microsecond // 1000)
     if base == "ARRAY":
-        element = _python_writer(sql_type.params[0])
+        element = _python_writer(sql_type.params[0], temporal_text)
         return lambda v: None if v is None else [element(x) for x in v]
     if base == "MAP":
-        value = _python_writer(sql_type.params[1])
+        value = _python_writer(sql_type.params[1], temporal_text)
         return lambda v: None if v is None else {k: value(x) for k, x in v}
     if base == "STRUCT":
-        fields = [(name, _python_writer(t)) for name, t in sql_type.params]
+        fields = [(name, _python_writer(t, temporal_text)) for name, t in sql_type.params]
         return lambda v: None if v is None else {name: w(v.get(name)) for name, w in fields}
     if base == "DOUBLE":
         return _non_finite
     return lambda v: v
+
+
+def _iso_text(base: str):
+    """Java's ISO-8601 text: 1972-09-27, 16:43:40[.123], 1971-11-28T23:46:40.000."""
+    if base == "DATE":
+        return lambda v: None if v is None else v.isoformat()
+    if base == "TIME":
+        return lambda v: None if v is None else (
+            v.strftime("%H:%M:%S") + (f".{v.microsecond // 1000:03d}" if v.microsecond else ""))
+    return lambda v: None if v is None else v.strftime("%Y-%m-%dT%H:%M:%S.") + f"{v.microsecond // 1000:03d}"
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -480,16 +494,17 @@ class DelimitedFormat(_Format):
             return [None] * n
         columns = [_text_column(a, c.type) for a, c in zip(arrays, self.columns)]
         delimiter = self.delimiter
-        return [delimiter.join("" if v is None else _csv_field(v, delimiter) for v in row).encode()
-                for row in zip(*columns)]
+        return [delimiter.join("" if v is None else _csv_field(v, delimiter, i == 0) for i, v in enumerate(row))
+                .encode() for row in zip(*columns)]
 
 
-def _csv_field(value: str, delimiter: str) -> str:
-    """Quote as Apache Commons CSV's minimal mode does (what ksqlDB writes)."""
+def _csv_field(value: str, delimiter: str, first: bool = False) -> str:
+    """Quote as the Apache Commons CSV version in ksqlDB does in its minimal mode: a record's
+    first field is quoted unless it starts with a letter or digit."""
     if value == "":
         return value
     needs = (value[0] <= "#" or value[-1] <= " " or delimiter in value or '"' in value
-             or "\n" in value or "\r" in value)
+             or "\n" in value or "\r" in value or (first and not (value[0].isascii() and value[0].isalnum())))
     return '"' + value.replace('"', '""') + '"' if needs else value
 
 
@@ -527,9 +542,9 @@ def _text_column(array: pa.Array, sql_type: SqlType) -> list:
 # ---------------------------------------------------------------- helpers for literal rows
 
 
-def python_to_json_value(value, sql_type: SqlType):
+def python_to_json_value(value, sql_type: SqlType, temporal_text: bool = False):
     """A Python value of sql_type as JSON-ready data (used for test output and REST rows)."""
-    return _python_writer(sql_type)(value)
+    return _python_writer(sql_type, temporal_text)(value)
 
 
 __all__ = ["make_format", "FORMATS", "RecordError", "python_to_json_value"]
