@@ -280,20 +280,26 @@ class _DuckError(Exception):
 
 def duck(expression: str, values: list, n: int, arrow_type):
     """Evaluate one DuckDB expression over the arguments (named a1, a2, ...) of a batch."""
+    return duck_many([(expression, arrow_type)], values, n)[0]
+
+
+def duck_many(expressions: list, values: list, n: int) -> list:
+    """Evaluate DuckDB expressions [(sql, arrow type)] over one batch in one query."""
     import duckdb
 
     con = getattr(_local, "con", None)
     if con is None:
         con = _local.con = duckdb.connect()
     table = pa.table({f"a{i + 1}": broadcast(v, n) for i, v in enumerate(values)})
+    select = ", ".join(f"{sql} AS r{i}" for i, (sql, _) in enumerate(expressions))
     try:
         con.register("batch", table)
-        result = con.sql(f"SELECT {expression} AS r FROM batch").to_arrow_table().column(0)
+        result = con.sql(f"SELECT {select} FROM batch").to_arrow_table()
     except duckdb.Error as error:
         raise _DuckError(str(error)) from error
     finally:
         con.unregister("batch")
-    return pc.cast(result.combine_chunks(), arrow_type)
+    return [pc.cast(result.column(i).combine_chunks(), arrow_type) for i, (_, arrow_type) in enumerate(expressions)]
 
 
 def _sql_text(text: str) -> str:
@@ -332,9 +338,10 @@ def extract_json_field(values, n):
     duck_path = _duck_json_path(path)
     if duck_path is None:
         return None
-    result = duck(f"json_extract_string({_VALID}, {_sql_text(duck_path)})", values[:1], n, pa.string())
-    # a document with text after its first value: Jackson reads the first value, row by row
-    return result, pc.invert(duck("coalesce(json_valid(a1), true)", values[:1], n, pa.bool_()))
+    # a document with text after its first value goes row by row: Jackson reads the first value
+    result, odd = duck_many([(f"json_extract_string({_VALID}, {_sql_text(duck_path)})", pa.string()),
+                             ("NOT coalesce(json_valid(a1), true)", pa.bool_())], values[:1], n)
+    return result, odd
 
 
 def json_array_length(values, n):
