@@ -312,8 +312,8 @@ fn("GEO_DISTANCE", "", "The great-circle distance between two points, in KM (def
 fn("GENERATE_SERIES", "ARRAY", "An array of numbers from start to end, by step.",
    overloads(sig(I, I, ret=T.array(I)), sig(L, L, ret=T.array(L)), sig(I, I, I, ret=T.array(I)),
              sig(L, L, I, ret=T.array(L))),
-   per_row(lambda a, b, step=None: list(range(a, b + (1 if (step or (1 if b >= a else -1)) > 0 else -1),
-                                              step or (1 if b >= a else -1)))),
+   with_fallback(K.generate_series, lambda a, b, step=None: list(range(
+       a, b + (1 if (step or (1 if b >= a else -1)) > 0 else -1), step or (1 if b >= a else -1)))),
    "GENERATE_SERIES(start, end [, step])")
 
 
@@ -490,9 +490,18 @@ def _chr(code):
 fn("CHR", "STRING", "The character with a code point (or a '\\uXXXX' string).",
    overloads(sig(I, ret=S), sig(S, ret=S)), with_fallback(K.chr_of_code, _chr),
    "CHR(code INTEGER)", "CHR(code STRING)")
+_uuid_of_bytes = with_fallback(K.uuid_from_bytes, lambda b: str(uuid_module.UUID(bytes=b)))
+
+
+def _uuid(values, n):
+    if not values:  # random UUIDs: uuid4 per row is the definition
+        return [str(uuid_module.uuid4()) for _ in range(n)]
+    return _uuid_of_bytes(values, n)
+
+
+_uuid.reference = _uuid_of_bytes.reference
 fn("UUID", "STRING", "A random UUID, or the UUID in 16 bytes.", overloads(sig(ret=S), sig(BY, ret=S)),
-   lambda v, n: [str(uuid_module.uuid4()) for _ in range(n)] if not v else
-   per_row(lambda b: str(uuid_module.UUID(bytes=b)))(v, n), "UUID() -> STRING")
+   _uuid, "UUID() -> STRING", "UUID(bytes BYTES) -> STRING")
 fn("MD5", "STRING", "The hex MD5 digest of a string.", overloads(sig(S, ret=S)),
    with_fallback(K.md5, lambda s: hashlib.md5(s.encode()).hexdigest()), "MD5(s STRING)")
 
@@ -530,7 +539,8 @@ fn("TO_BYTES", "CONVERSIONS", "A string as bytes, in hex, utf8, ascii or base64.
 fn("FROM_BYTES", "CONVERSIONS", "Bytes as a string, in hex, utf8, ascii or base64.", overloads(sig(BY, S, ret=S)),
    with_fallback(K.from_bytes, _from_bytes), "FROM_BYTES(b, encoding)")
 fn("ENCODE", "STRING", "Re-encodes a string from one encoding (hex, utf8, ascii, base64) to another.",
-   overloads(sig(S, S, S, ret=S)), per_row(lambda s, a, b: _from_bytes(_to_bytes(s, a), b, upper_hex=False)),
+   overloads(sig(S, S, S, ret=S)),
+   with_fallback(K.encode, lambda s, a, b: _from_bytes(_to_bytes(s, a), b, upper_hex=False)),
    "ENCODE(s, from, to)")
 
 
@@ -632,7 +642,7 @@ def _split_to_map(s, entry, kv):
 
 
 fn("SPLIT_TO_MAP", "STRING", "Splits 'k1=v1,k2=v2' into a map.", overloads(sig(S, S, S, ret=T.map_of(S, S))),
-   per_row(_split_to_map), "SPLIT_TO_MAP(s, entry_delimiter, kv_delimiter)")
+   with_fallback(K.split_to_map, _split_to_map), "SPLIT_TO_MAP(s, entry_delimiter, kv_delimiter)")
 
 
 # ---------------------------------------------------------------- nulls and conditionals
@@ -804,7 +814,8 @@ def _entries_type(types):
 
 fn("ENTRIES", "MAP", "The entries of a map as an array of STRUCT<K, V>, optionally sorted by key.",
    overloads(sig(MAP, B, ret=_entries_type)),
-   per_row(lambda m, ordered: [{"K": k, "V": v} for k, v in (sorted(m) if ordered else m)]), "ENTRIES(m, sorted)")
+   with_fallback(K.map_entries, lambda m, ordered: [{"K": k, "V": v} for k, v in (sorted(m) if ordered else m)]),
+   "ENTRIES(m, sorted)")
 fn("ELT", "STRING", "The n-th of the following arguments (1-based).", overloads(sig(I, S, ret=S, variadic=True)),
    with_fallback(K.elt, lambda i, *args: None if i is None or not 1 <= i <= len(args) else args[i - 1],
                  null_on_null=False), "ELT(n, s1, s2, ...)")
@@ -920,7 +931,7 @@ def _json_items(text):
 
 
 fn("JSON_ITEMS", "JSON", "The items of a JSON array, as JSON text.", overloads(sig(S, ret=T.array(S))),
-   per_row(_json_items), "JSON_ITEMS(json)")
+   with_fallback(K.json_items, _json_items), "JSON_ITEMS(json)")
 
 
 def _json_concat(*texts):

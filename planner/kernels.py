@@ -53,7 +53,10 @@ def with_fallback(kernel, reference, null_on_null: bool = True):
         picked = pc.indices_nonzero(redo)
         subset = [v if isinstance(v, pa.Scalar) else v.take(picked) for v in values]
         again = pa.array(slow(subset, len(picked)), result.type)
-        return pc.replace_with_mask(broadcast(result, n), redo, again)
+        # rows from the kernel's result, except the redone ones from `again` (any type, nested too)
+        positions = np.arange(n)
+        positions[picked.to_numpy()] = n + np.arange(len(picked))
+        return pa.concat_arrays([broadcast(result, n), again]).take(pa.array(positions))
     evaluate.reference = slow  # the row form, which tests hold the kernel to
     return evaluate
 
@@ -1049,3 +1052,105 @@ def array_join(values, n):
     parents, _ = _elements(lists)
     joined = pc.binary_join(_rebuild(lists, _count_by_row(parents, n), items), delimiter or "")
     return joined
+
+
+def generate_series(values, n):
+    start, end = (pc.fill_null(pc.cast(broadcast(v, n), pa.int64()), 0).to_numpy(zero_copy_only=False)
+                  for v in values[:2])
+    nulls = pc.or_(pc.is_null(broadcast(values[0], n)), pc.is_null(broadcast(values[1], n)))
+    if len(values) > 2:
+        step_array = broadcast(values[2], n)
+        nulls = pc.or_(nulls, pc.is_null(step_array))
+        step = pc.fill_null(pc.cast(step_array, pa.int64()), 1).to_numpy(zero_copy_only=False)
+    else:
+        step = np.where(end >= start, 1, -1)
+    nulls = nulls.to_numpy(zero_copy_only=False)
+    if np.any((step == 0) & ~nulls):
+        return None  # the row form reports a zero step
+    safe_step = np.where(step == 0, 1, step)
+    counts = np.where(nulls, 0, np.maximum((end - start) // safe_step + 1, 0))
+    if counts.sum() > 50_000_000:
+        return None
+    rows = np.repeat(np.arange(n), counts)
+    first = np.repeat(np.cumsum(counts) - counts, counts)
+    numbers = start[rows] + (np.arange(counts.sum()) - first) * safe_step[rows]
+    element = broadcast(values[0], n).type
+    offsets = np.zeros(n + 1, np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(numbers, element), mask=pa.array(nulls))
+
+
+def _apply(kernel, values, n):
+    """A kernel's (result, rows to redo) with no rows to redo when it returns an array alone."""
+    out = kernel(values, n)
+    if out is None or isinstance(out, tuple):
+        return out
+    return out, pa.array(np.zeros(n, bool))
+
+
+def encode(values, n):
+    """ENCODE(s, from, to): TO_BYTES then FROM_BYTES (hex in lower case)."""
+    raw = _apply(to_bytes, [values[0], values[1]], n)
+    if raw is None:
+        return None
+    text = _apply(from_bytes, [raw[0], values[2]], n)
+    if text is None:
+        return None
+    target = constant(values[2])
+    result = pc.utf8_lower(text[0]) if target.lower() == "hex" else text[0]
+    return result, pc.or_(raw[1], text[1])
+
+
+def uuid_from_bytes(values, n):
+    blobs = broadcast(values[0], n)
+    wrong = pc.fill_null(pc.not_equal(pc.binary_length(blobs), 16), False)
+    digits = pc.utf8_lower(duck("hex(a1)", [pc.if_else(wrong, pa.scalar(None, pa.binary()), blobs)], n, pa.string()))
+    parts = [pc.utf8_slice_codeunits(digits, a, b) for a, b in ((0, 8), (8, 12), (12, 16), (16, 20), (20, 32))]
+    return pc.binary_join_element_wise(*parts, "-"), wrong
+
+
+def split_to_map(values, n):
+    entry, kv = constant(values[1]), constant(values[2])
+    if entry is VARIES or kv is VARIES:
+        return None
+    if not entry or not kv:
+        return pa.nulls(n, pa.map_(pa.string(), pa.string()))
+    text = broadcast(values[0], n)
+    entries = pc.split_pattern(text, pattern=entry)
+    parents, items = _elements(entries)
+    pieces = pc.split_pattern(items, pattern=kv)
+    usable = pc.and_(pc.greater_equal(pc.list_value_length(pieces), 2),
+                     pc.greater(pc.utf8_length(items), 0)).to_numpy(zero_copy_only=False)
+    keys = pc.list_element(pieces.filter(pa.array(usable)), 0)
+    vals = pc.list_element(pieces.filter(pa.array(usable)), 1)
+    kept = parents[usable]
+    table = pa.table({"p": pa.array(kept, pa.int64()), "k": keys})
+    repeated = table.group_by(["p", "k"]).aggregate([("k", "count")]).filter(pc.greater(pc.field("k_count"), 1))
+    redo = np.zeros(n, bool)
+    redo[repeated.column("p").to_numpy()] = True  # a key given twice: the row form keeps the last value
+    counts = _count_by_row(kept, n)
+    offsets = np.zeros(n + 1, np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    maps = pa.MapArray.from_arrays(pa.array(offsets), keys, vals, mask=text.is_null())
+    return maps, pa.array(redo)
+
+
+def map_entries(values, n):
+    ordered = constant(values[1])
+    if ordered is VARIES or ordered is None:
+        return None
+    maps = broadcast(values[0], n)
+    offsets = maps.offsets.to_numpy()
+    start, stop = int(offsets[0]), int(offsets[-1])
+    keys, items = maps.keys.slice(start, stop - start), maps.items.slice(start, stop - start)
+    entries = pa.StructArray.from_arrays([keys, items], names=["K", "V"])
+    if ordered:
+        parents = np.repeat(np.arange(n), np.diff(offsets))
+        order = pc.sort_indices(pa.table({"p": parents, "k": keys}), sort_keys=[("p", "ascending"), ("k", "ascending")])
+        entries = entries.take(order)
+    return pa.ListArray.from_arrays(pa.array(offsets - start, pa.int32()), entries, mask=maps.is_null())
+
+
+def json_items(values, n):
+    return duck(f"CASE WHEN json_type({_VALID}) = 'ARRAY' THEN json_extract({_VALID}, '$[*]')::VARCHAR[] END",
+                values, n, pa.list_(pa.string()))

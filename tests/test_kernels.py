@@ -274,3 +274,33 @@ def test_map_lookup(rows):
         expected.append(value)
     assert _map_lookup(maps, keys).to_pylist() == expected
     assert _map_lookup(maps.slice(1), keys.slice(1)).to_pylist() == expected[1:]  # offsets of a slice
+
+
+@SETTINGS
+@given(st.lists(st.tuples(INTS, INTS, st.none() | st.integers(-3, 3)), min_size=1, max_size=6))
+def test_generate_series(rows):
+    columns = [pa.array([r[i] for r in rows], pa.int32()) for i in range(3)]
+    check("GENERATE_SERIES", columns[0], columns[1])
+    if all(r[2] != 0 for r in rows):
+        check("GENERATE_SERIES", *columns)
+
+
+@SETTINGS
+@given(st.lists(st.none() | st.sampled_from(["a:1/b:2", "a:1//b:2/", "a:1/a:3", "x", "", "k:v:w/z:"]), min_size=1,
+                max_size=6), st.sampled_from(["/", "&&", ""]), st.sampled_from([":", "="]),
+       st.lists(st.none() | st.binary(min_size=15, max_size=17), min_size=1, max_size=4))
+def test_maps_from_text_and_uuids(items, entry, kv, blobs):
+    check("SPLIT_TO_MAP", strings(items), pa.scalar(entry), pa.scalar(kv))
+    check("UUID", pa.array(blobs, pa.binary()))
+    check("ENCODE", strings(["QUJD", "00ff", None, "héllo"]), pa.scalar("base64" if entry else "utf8"),
+          pa.scalar("hex"))
+
+
+@SETTINGS
+@given(st.lists(st.none() | st.dictionaries(st.sampled_from("cab"), INTS, max_size=3), min_size=1, max_size=6),
+       st.booleans(), st.lists(st.none() | JSON, min_size=1, max_size=6))
+def test_entries_and_json_items(maps, ordered, documents):
+    m = pa.array([None if d is None else list(d.items()) for d in maps], pa.map_(pa.string(), pa.int32()))
+    check("ENTRIES", m, pa.scalar(ordered))
+    check("ENTRIES", m.slice(1), pa.scalar(ordered))
+    check("JSON_ITEMS", strings(documents))
