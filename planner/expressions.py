@@ -313,7 +313,10 @@ def _parse_one(text, arrow_type):
 
 def _cast(expr: ast.Cast, scope: Scope) -> Compiled:
     target = T.from_ref(expr.type, scope.custom_types)
-    return cast_to(compile_expression(expr.operand, scope), target)
+    operand = compile_expression(expr.operand, scope)
+    if operand.type is not None and target.base in ("ARRAY", "MAP", "STRUCT") and operand.type.base != target.base:
+        raise KsqlStatementError(f"Invalid Select: Cast of {operand.type} to {target} is not supported")
+    return cast_to(operand, target)
 
 
 # ---------------------------------------------------------------- operators
@@ -732,39 +735,96 @@ def _dereference(expr: ast.Dereference, scope: Scope) -> Compiled:
     return Compiled(field_type, lambda b: pc.struct_field(broadcast(inner(b), b.num_rows), [name]))
 
 
+_TRUE_TEXT, _FALSE_TEXT = ("true", "t", "yes", "y"), ("false", "f", "no", "n")
+
+
+def _literal_as(text: str, target: SqlType):
+    """A string literal in an ARRAY/MAP constructor, as ksqlDB coerces it to the elements' type."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        if target.base in ("INTEGER", "BIGINT"):
+            number = Decimal(text.strip())
+            if number != number.to_integral_value():
+                raise InvalidOperation
+            return int(number)
+        if target.base == "DOUBLE":
+            return float(text)
+        if target.base == "DECIMAL":
+            return Decimal(text.strip())
+        if target.base == "BOOLEAN" and text.strip().lower() in _TRUE_TEXT + _FALSE_TEXT:
+            return text.strip().lower() in _TRUE_TEXT
+    except (InvalidOperation, ValueError):
+        pass
+    raise KsqlStatementError(f'invalid input syntax for type {target}: "{text}"')
+
+
+def _common_element(exprs: list, compiled: list[Compiled], what: str) -> SqlType | None:
+    """The type every element becomes: the common type of the elements that are not string
+    literals; string literals are then coerced to it (ARRAY[10, '2e1'] is ARRAY<INTEGER>)."""
+    typed = [c.type for e, c in zip(exprs, compiled)
+             if not (isinstance(e, ast.Literal) and isinstance(e.value, str)) and c.type is not None]
+    common = T.common_type(typed) if typed else None
+    if typed and common is None:
+        raise KsqlStatementError(f"invalid input syntax for type {what}: all elements must share a type")
+    if common is None:
+        common = T.common_type([c.type for c in compiled])
+    return common
+
+
+def _coerced(exprs: list, compiled: list[Compiled], target: SqlType) -> list[Compiled]:
+    out = []
+    for e, c in zip(exprs, compiled):
+        if isinstance(e, ast.Literal) and isinstance(e.value, str) and target.base != "STRING":
+            value = _literal_as(e.value, target)
+            c = Compiled(target, lambda b, v=pa.scalar(value, T.to_arrow(target)): v, True)
+        out.append(cast_to(c, target))
+    return out
+
+
+def _interleave(columns: list[pa.Array], n: int) -> pa.Array:
+    """Row r's k-th element from columns[k][r]: one flat array, rows one after another."""
+    k = len(columns)
+    values = pa.concat_arrays(columns)
+    order = (np.arange(k)[None, :] * n + np.arange(n)[:, None]).ravel()
+    return values.take(pa.array(order))
+
+
 def _array_constructor(expr: ast.ArrayConstructor, scope: Scope) -> Compiled:
+    if not expr.items:
+        raise KsqlStatementError("Array constructor cannot be empty. Please supply at least one element "
+                                 "(see https://github.com/confluentinc/ksql/issues/4239).")
     items = [compile_expression(i, scope) for i in expr.items]
-    element = T.common_type([i.type for i in items])
+    element = _common_element(expr.items, items, "ARRAY")
     if element is None:
-        if any(i.type is not None for i in items):
-            raise KsqlStatementError("invalid input syntax for type ARRAY: all elements must share a type")
-        element = T.STRING
-    items = [cast_to(i, element) for i in items]
+        raise KsqlStatementError("Cannot construct an array with all NULL elements "
+                                 "(see https://github.com/confluentinc/ksql/issues/4239). As a workaround, "
+                                 "you may cast a NULL value to the desired type.")
+    items = _coerced(expr.items, items, element)
     arrow_type = pa.list_(T.to_arrow(element))
 
     def evaluate(batch):
         n = batch.num_rows
         columns = [broadcast(i.evaluate(batch), n, arrow_type.value_type) for i in items]
-        if not columns:
-            return pa.array([[]] * n, arrow_type)
-        values = pa.concat_arrays([c.take(pa.array(np.arange(n))) for c in columns]) if n else pa.array([], arrow_type.value_type)
-        # Interleave: row r takes element k from columns[k][r].
-        k = len(columns)
-        order = (np.arange(k)[None, :] * n + np.arange(n)[:, None]).ravel()
-        flat = values.take(pa.array(order))
-        offsets = pa.array(np.arange(0, n * k + 1, k, dtype=np.int32))
-        return pa.ListArray.from_arrays(offsets, flat, type=arrow_type)
+        offsets = pa.array(np.arange(0, n * len(columns) + 1, len(columns), dtype=np.int32))
+        return pa.ListArray.from_arrays(offsets, _interleave(columns, n), type=arrow_type)
 
     return Compiled(T.array(element), evaluate)
 
 
 def _struct_constructor(expr: ast.StructConstructor, scope: Scope) -> Compiled:
+    names = [name for name, _ in expr.fields]
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        raise KsqlStatementError(f"Duplicate field names found in STRUCT: '{duplicated[0]}'")
     fields = [(name, compile_expression(e, scope)) for name, e in expr.fields]
     fields = [(name, c if c.type is not None else cast_to(c, T.STRING)) for name, c in fields]
     sql_type = T.struct((name, c.type) for name, c in fields)
 
     def evaluate(batch):
         n = batch.num_rows
+        if not fields:
+            return pa.array([{}] * n, pa.struct([]))
         arrays = [broadcast(c.evaluate(batch), n, c.arrow_type) for _, c in fields]
         return pa.StructArray.from_arrays(arrays, names=[name for name, _ in fields])
 
@@ -772,18 +832,44 @@ def _struct_constructor(expr: ast.StructConstructor, scope: Scope) -> Compiled:
 
 
 def _map_constructor(expr: ast.MapConstructor, scope: Scope) -> Compiled:
-    keys = [cast_to(compile_expression(k, scope), T.STRING) for k, _ in expr.entries]
-    values = [compile_expression(v, scope) for _, v in expr.entries]
-    value_type = T.common_type([v.type for v in values]) or T.STRING
-    values = [cast_to(v, value_type) for v in values]
+    if not expr.entries:
+        raise KsqlStatementError("Map constructor cannot be empty. Please supply at least one key value pair "
+                                 "(see https://github.com/confluentinc/ksql/issues/4239).")
+    key_exprs = [k for k, _ in expr.entries]
+    value_exprs = [v for _, v in expr.entries]
+    keys = [compile_expression(k, scope) for k in key_exprs]
+    values = [compile_expression(v, scope) for v in value_exprs]
+    if all(isinstance(k, ast.Literal) and k.value is None for k in key_exprs):
+        raise KsqlStatementError("Cannot construct a map with all NULL keys "
+                                 "(see https://github.com/confluentinc/ksql/issues/4239).")
+    value_type = _common_element(value_exprs, values, "MAP")
+    if value_type is None:
+        raise KsqlStatementError("Cannot construct a map with all NULL values "
+                                 "(see https://github.com/confluentinc/ksql/issues/4239). As a workaround, "
+                                 "you may cast a NULL value to the desired type.")
+    keys = [cast_to(k, T.STRING) for k in keys]
+    values = _coerced(value_exprs, values, value_type)
     arrow_type = T.to_arrow(T.map_of(T.STRING, value_type))
 
     def evaluate(batch):
         n = batch.num_rows
-        ks = [broadcast(k.evaluate(batch), n, pa.string()).to_pylist() for k in keys]
-        vs = [broadcast(v.evaluate(batch), n, arrow_type.item_type).to_pylist() for v in values]
-        rows = [[(ks[j][r], vs[j][r]) for j in range(len(keys)) if ks[j][r] is not None] for r in range(n)]
-        return pa.array(rows, arrow_type)
+        # a NULL key is the text "null", as Java's String.valueOf writes it
+        ks = [pc.fill_null(broadcast(k.evaluate(batch), n, pa.string()), "null") for k in keys]
+        vs = [broadcast(v.evaluate(batch), n, arrow_type.item_type) for v in values]
+        flat_keys, flat_values = _interleave(ks, n), _interleave(vs, n)
+        offsets = pa.array(np.arange(0, n * len(keys) + 1, len(keys), dtype=np.int32))
+        if len(keys) > 1:  # the same key twice in a row: the last value wins, in the first one's place
+            rows = np.repeat(np.arange(n), len(keys))
+            last = pa.table({"r": rows, "k": flat_keys, "i": np.arange(len(rows))}).group_by(
+                ["r", "k"], use_threads=False).aggregate([("i", "min"), ("i", "max")])
+            if last.num_rows < len(rows):
+                order = pc.sort_indices(last.column("i_min"))
+                firsts, lasts = last.column("i_min").take(order), last.column("i_max").take(order)
+                counts = np.bincount(last.column("r").take(order).to_numpy(), minlength=n)
+                offsets = np.zeros(n + 1, np.int32)
+                np.cumsum(counts, out=offsets[1:])
+                return pa.MapArray.from_arrays(pa.array(offsets), flat_keys.take(firsts), flat_values.take(lasts))
+        return pa.MapArray.from_arrays(offsets, flat_keys, flat_values)
 
     return Compiled(T.map_of(T.STRING, value_type), evaluate)
 
