@@ -28,7 +28,7 @@ from ksql.planner.metastore import DataSource, MetaStore
 from ksql.planner.plan import NULL_VALUE, FilterNode, QueryPlan, plan_query
 from ksql.planner.schema import HEADER, KEY, ROWTIME, VALUE, Column, LogicalSchema
 from ksql.results import DescribeResult, ListResult, RowStream, StatusResult, TextResult
-from ksql.runtime import processing_log
+from ksql.runtime import processing_log, pull_sql
 from ksql.runtime.log import EmbeddedLog, make_records
 from ksql.runtime.materialized import MaterializedTable
 from ksql.runtime.murmur2 import partitions_for
@@ -565,6 +565,13 @@ class KsqlEngine:
 
     def _exec_QueryStatement(self, stmt: ast.QueryStatement, text: str, session: Session):
         query = stmt.query
+        if query.emit is None and pull_sql.needs_sql(query):
+            tables = self._pull_tables(query)
+            if tables is not None:
+                return self._sql_pull_query(text, query, tables)
+        if query.order_by:
+            raise KsqlStatementError("ORDER BY is only supported in pull queries on tables "
+                                     "(queries without EMIT CHANGES).")
         plan = plan_query(query, self.metastore)
         source = plan.source.source
         push = query.emit is not None
@@ -578,6 +585,44 @@ class KsqlEngine:
         columns = [c for c, _ in plan.steps[-1].columns]
         return RowStream(text, query_id, [c.name for c in columns], [str(c.type) for c in columns],
                          transient.rows, transient.close, limit=query.limit, poll=transient.poll)
+
+    def _pull_tables(self, query: ast.Query) -> list[pull_sql.Table] | None:
+        """The current rows of every table a pull query reads, all taken at one moment; None
+        when a source is not a table (the ordinary path then answers, or explains why not)."""
+        relations = [query.source] + [j.relation for j in query.joins]
+        sources = [self.metastore.get(r.name) for r in relations]
+        if any(s is None or not s.is_table for s in sources):
+            return None
+        views = []
+        for source in sources:
+            view = self.materialized.get(source.name)
+            if view is None:
+                if not source.is_source:
+                    return None  # not queryable: the ordinary path says so
+                view = MaterializedTable(source)
+                view.load_topic(self.log)
+            views.append(view)
+        locks = sorted({id(v): v for v in views}.values(), key=lambda v: v.table.name)
+        for view in locks:  # every table's lock at once: one consistent cut across them
+            view.lock.acquire()
+        try:
+            snapshots = [v.snapshot() for v in views]
+        finally:
+            for view in reversed(locks):
+                view.lock.release()
+        tables = []
+        for relation, source, batch in zip(relations, sources, snapshots):
+            names = [name for name, _ in pull_sql.columns_of(source)]
+            tables.append(pull_sql.Table(relation.alias or relation.name, source,
+                                         pa.Table.from_batches([batch]).select(names)))
+        return tables
+
+    def _sql_pull_query(self, text: str, query: ast.Query, tables: list) -> RowStream:
+        names, types, result = pull_sql.run(query, tables)
+        columns = [result.column(i).to_pylist() for i in range(result.num_columns)]
+        rows = [list(row) for row in zip(*columns)]
+        query_id = f"pull_{tables[0].source.name}_{uuid.uuid4().int % 10**19}"
+        return RowStream(text, query_id, names, [str(t) for t in types], lambda: iter(rows), lambda: None)
 
     def _pull_query(self, text: str, query: ast.Query, plan: QueryPlan) -> RowStream:
         """The current rows of a materialized table that match the query."""

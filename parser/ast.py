@@ -213,6 +213,12 @@ class Window(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class OrderItem(Node):
+    expression: Expression
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Query(Node):
     select: tuple[Node, ...]
     source: Relation
@@ -224,6 +230,7 @@ class Query(Node):
     window: Window | None = None
     group_by: tuple[Expression, ...] | None = None
     having: Expression | None = None
+    order_by: tuple[OrderItem, ...] = ()  # pull queries only
 
 
 # ---------------------------------------------------------------- statements

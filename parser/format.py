@@ -169,6 +169,9 @@ def format_query(query: ast.Query) -> str:
         text += " PARTITION BY " + ", ".join(format_expression(e) for e in query.partition_by)
     if query.having is not None:
         text += " HAVING " + format_expression(query.having)
+    if query.order_by:
+        text += " ORDER BY " + ", ".join(format_expression(o.expression) + (" DESC" if o.descending else "")
+                                         for o in query.order_by)
     if query.emit is not None:
         text += f" EMIT {query.emit}"
     if query.limit is not None:

@@ -499,7 +499,7 @@ class _ToAst(Transformer):
         clauses = dict(i for i in items if isinstance(i, tuple))
         return ast.Query(select, source, clauses.get("where"), clauses.get("partition_by", ()),
                          clauses.get("emit"), clauses.get("limit"), joins, window,
-                         clauses.get("group_by"), clauses.get("having"))
+                         clauses.get("group_by"), clauses.get("having"), clauses.get("order_by", ()))
 
     def select_struct_all(self, items):
         return ast.SelectStructAll(items[0])
@@ -574,6 +574,13 @@ class _ToAst(Transformer):
 
     def having_clause(self, items):
         return ("having", items[1])
+
+    def order_by_clause(self, items):
+        return ("order_by", tuple(i for i in items if isinstance(i, ast.OrderItem)))
+
+    def order_item(self, items):
+        descending = len(items) > 1 and isinstance(items[-1], Token) and items[-1].type == "DESC"
+        return ast.OrderItem(items[0], descending)
 
     # -- lambdas and typed literals
 
