@@ -1011,17 +1011,57 @@ def _projected_names(query: ast.Query, source: DataSource) -> list[tuple[str, ob
     return items
 
 
-def _key_lookup(query: ast.Query, source: DataSource):
-    """The key of `WHERE key = literal` on a single-key table, for a direct lookup."""
-    where = query.where
+def _key_lookup(query: ast.Query, source: DataSource) -> list[tuple] | None:
+    """The keys of `key = literal` or `key IN (literals)` (alone or AND-ed with other
+    conditions) on a single-key table, in the order written: the rows come back in that order,
+    and the full WHERE still filters them."""
     key = source.schema.key
-    if len(key) != 1 or not isinstance(where, ast.BinaryOp) or where.op != "=":
+    if len(key) != 1:
         return None
-    for column, literal in ((where.left, where.right), (where.right, where.left)):
-        if isinstance(column, ast.ColumnRef) and column.name == key[0].name and isinstance(literal, ast.Literal) \
-                and literal.kind in ("STRING", "INTEGER", "BIGINT") and literal.value is not None:
-            if (key[0].type.base == "STRING") == (literal.kind == "STRING"):
-                return (literal.value,)
+    conditions, pending = [], [query.where]
+    while pending:
+        condition = pending.pop(0)
+        if isinstance(condition, ast.LogicalOp) and condition.op == "AND":
+            pending[:0] = [condition.left, condition.right]
+        elif condition is not None:
+            conditions.append(condition)
+    for condition in conditions:
+        literals = _key_literals(condition, key[0].name)
+        if literals is None:
+            continue
+        values = [_key_value(literal, key[0].type) for literal in literals]
+        if all(v is not None for v in values):
+            return [(v,) for v in dict.fromkeys(values)]
+    return None
+
+
+def _key_literals(condition, key_name: str) -> list | None:
+    """The literals of `key = x`, `key IN (x, y)` or `key = x OR key = y`, in order."""
+    if isinstance(condition, ast.BinaryOp) and condition.op == "=":
+        for column, literal in ((condition.left, condition.right), (condition.right, condition.left)):
+            if isinstance(column, ast.ColumnRef) and column.name == key_name:
+                return [literal]
+    if isinstance(condition, ast.InList) and not condition.negated and \
+            isinstance(condition.value, ast.ColumnRef) and condition.value.name == key_name:
+        return list(condition.items)
+    if isinstance(condition, ast.LogicalOp) and condition.op == "OR":
+        left, right = _key_literals(condition.left, key_name), _key_literals(condition.right, key_name)
+        return left + right if left is not None and right is not None else None
+    return None
+
+
+def _key_value(literal, key_type: T.SqlType):
+    """A literal as a value of the key's type, or None when it is not one."""
+    if not isinstance(literal, ast.Literal) or literal.value is None or isinstance(literal.value, bool):
+        return None
+    if key_type.base == "STRING":
+        return literal.value if isinstance(literal.value, str) else None
+    if isinstance(literal.value, str):
+        return None
+    if key_type.base in ("INTEGER", "BIGINT"):
+        return int(literal.value) if float(literal.value).is_integer() else None
+    if key_type.base == "DOUBLE":
+        return float(literal.value)
     return None
 
 

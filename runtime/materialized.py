@@ -11,6 +11,7 @@ import threading
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ksql.planner import types as T
 from ksql.planner.metastore import DataSource
@@ -75,10 +76,14 @@ class MaterializedTable:
             row = self.rows.get((key, None, None))
             return [((key, None, None), row)] if row is not None else []
 
-    def snapshot(self, only_key: tuple | None = None) -> pa.RecordBatch:
-        """The current rows as a batch in the layout of a decoded source batch."""
+    def snapshot(self, only_keys: list[tuple] | None = None) -> pa.RecordBatch:
+        """The current rows as a batch in the layout of a decoded source batch: the rows of
+        the given keys in that order, or every row in the order ksqlDB's store scans give."""
         with self.lock:
-            items = self.lookup(only_key) if only_key is not None else list(self.rows.items())
+            if only_keys is not None:
+                items = [item for key in only_keys for item in self.lookup(key)]
+            else:
+                items = list(self.rows.items())
         schema = self.table.schema
         n = len(items)
         arrays = {
@@ -94,4 +99,30 @@ class MaterializedTable:
             arrays[WINDOWSTART] = pa.array([k[1] for k, _ in items], pa.int64())
             arrays[WINDOWEND] = pa.array([k[2] for k, _ in items], pa.int64())
         arrays[NULL_VALUE] = pa.array(np.zeros(n, dtype=bool))
-        return pa.RecordBatch.from_arrays(list(arrays.values()), names=list(arrays))
+        batch = pa.RecordBatch.from_arrays(list(arrays.values()), names=list(arrays))
+        return self._in_store_order(batch) if n > 1 and only_keys is None else batch
+
+    def _in_store_order(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """Rows in the order a scan of ksqlDB's state stores returns them: partition by
+        partition, then by serialized key, then by window start (what users see from ksqlDB)."""
+        from ksql.runtime.murmur2 import partitions_for
+        from ksql.runtime.serdes import make_format
+
+        key_columns = self.table.schema.key
+        if not key_columns:
+            return batch
+        try:
+            key_format = make_format(self.table.key_format, key_columns, key=True, options=self.table.key_options())
+            keys = key_format.encode([batch.column(c.name) for c in key_columns], batch.num_rows)
+        except Exception:  # noqa: BLE001 - a key the format cannot write: keep the rows as they are
+            return batch
+        partitions = partitions_for(keys, max(self.table.partitions or 1, 1))
+        order_columns = {"p": pa.array(partitions, pa.int32()), "k": pa.array(keys, pa.binary())}
+        sort_keys = [("p", "ascending"), ("k", "ascending")]
+        if self.table.window_type is not None:
+            order_columns["w"] = batch.column(WINDOWSTART)
+            sort_keys.append(("w", "ascending"))
+        order = pc.sort_indices(pa.table(order_columns), sort_keys=sort_keys)
+        batch = batch.set_column(batch.schema.get_field_index(ROWPARTITION), ROWPARTITION,
+                                 pa.array(partitions, pa.int32()))
+        return batch.take(order)

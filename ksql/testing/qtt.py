@@ -134,7 +134,7 @@ def _case(file: str, name: str, test: dict, fmt, config) -> Case:
         if "name" not in topic:
             return _malformed(case, "a 'topics' entry lacks the field 'name'")
         case.topics[topic["name"]] = int(topic.get("partitions", 1))
-    add_source_topics(case)
+    add_source_topics(case, 4 if "responses" in test else 1)
     expected = test.get("expectedException") or test.get("expectedError")
     if expected is not None:
         case.expected_error = expected.get("message", "")
@@ -158,23 +158,25 @@ def _record(data: dict) -> Record:
 _CREATE_SOURCE = re.compile(r"^\s*(?:--[^\n]*\n\s*)*CREATE\s+(OR\s+REPLACE\s+)?(SOURCE\s+)?(STREAM|TABLE)\b(?!.*\bAS\s+SELECT\b)",
                             re.IGNORECASE | re.DOTALL)
 _KAFKA_TOPIC = re.compile(r"KAFKA_TOPIC\s*=\s*'([^']*)'", re.IGNORECASE)
-_PARTITIONS = re.compile(r"\bPARTITIONS\s*=", re.IGNORECASE)
+_PARTITIONS = re.compile(r"\bPARTITIONS\s*=\s*(\d+)", re.IGNORECASE)
 
 
-def add_source_topics(case: Case) -> None:
-    """The topics the harness creates before the statements run (one partition unless the case
-    says otherwise): those of the input records and of CREATE STREAM/TABLE without PARTITIONS."""
-    for record in case.inputs:
-        case.topics.setdefault(record.topic, 1)
+def add_source_topics(case: Case, default_partitions: int = 1) -> None:
+    """The topics the harness creates before the statements run: those of CREATE STREAM/TABLE
+    (with their PARTITIONS, if given) and of the input records. ksqlDB's REST harness gives
+    them 4 partitions unless told otherwise (which orders its pull-query table scans)."""
     for statement in case.statements:
         topic = _declared_topic(statement)
         if topic is not None:
-            case.topics.setdefault(topic, 1)
+            partitions = _PARTITIONS.search(statement)
+            case.topics.setdefault(topic, int(partitions.group(1)) if partitions else default_partitions)
+    for record in case.inputs:
+        case.topics.setdefault(record.topic, default_partitions)
 
 
 def _declared_topic(statement: str) -> str | None:
     """The topic a CREATE STREAM/TABLE (not AS SELECT) reads, which the harness pre-creates."""
-    if not _CREATE_SOURCE.match(statement) or _PARTITIONS.search(statement):
+    if not _CREATE_SOURCE.match(statement):
         return None
     match = _KAFKA_TOPIC.search(statement)
     return match.group(1) if match else None
