@@ -25,6 +25,7 @@ from ksql.planner.expressions import Scope, cast_to, compile_expression
 from ksql.planner.aggregation import AggregateNode
 from ksql.planner.functions import FUNCTIONS
 from ksql.planner.metastore import DataSource, MetaStore
+from ksql.planner import pull_rules
 from ksql.planner.plan import NULL_VALUE, FilterNode, QueryPlan, plan_query
 from ksql.planner.schema import HEADER, KEY, ROWTIME, VALUE, Column, LogicalSchema
 from ksql.results import DescribeResult, ListResult, RowStream, StatusResult, TextResult
@@ -576,6 +577,7 @@ class KsqlEngine:
         source = plan.source.source
         push = query.emit is not None
         if not push and source.is_table:
+            pull_rules.check(query, source, {**self.properties, **session.properties})
             return self._pull_query(text, query, plan)
         if query.emit == "FINAL":
             raise KsqlStatementError("EMIT FINAL is only supported for windowed aggregations.")

@@ -461,6 +461,11 @@ def _comparison(expr: ast.BinaryOp, scope: Scope) -> Compiled:
     complex_types = ("ARRAY", "MAP", "STRUCT")
     if any(t is not None and t.base in complex_types for t in (left.type, right.type)):
         return _complex_comparison(expr, left, right)
+    for side, other in ((expr.left, right), (expr.right, left)):
+        if isinstance(side, ast.Literal) and side.value is None:
+            shown = [str(c.type) if c.type is not None else "NULL" for c in (left, right)]
+            raise KsqlStatementError(f"Error in WHERE expression: Comparison with NULL not supported: "
+                                     f"{shown[0]} {expr.op} {shown[1]}\nUse 'IS NULL' or 'IS NOT NULL' instead.")
     lf, rf = _comparable(left, right, expr)
     kernel = _COMPARISONS[expr.op]
     return Compiled(T.BOOLEAN, lambda b: kernel(lf(b), rf(b)), left.constant and right.constant)

@@ -1,0 +1,128 @@
+"""What ksqlDB refuses in a pull query, with its messages.
+
+Table scans are on by default (`ksql.query.pull.table.scan.enabled`), so most WHERE clauses
+work; with scans off, a pull query must name its keys the way a key lookup (or, for STRING
+keys, a range scan) can answer, and these rules say why when it does not.
+"""
+from __future__ import annotations
+
+from ksql.errors import KsqlStatementError
+from ksql.parser import ast
+from ksql.planner.format import format_expression
+from ksql.planner.metastore import DataSource
+from ksql.planner.schema import ROWOFFSET, ROWPARTITION, WINDOWEND, WINDOWSTART
+
+_SCAN_NEEDED = "Query requires table scan to be enabled. Table scans can be enabled by setting " \
+               "ksql.query.pull.table.scan.enabled=true"
+_COMBINED = "A comparison condition on the key column cannot be combined with other comparisons such as an " \
+            "IN predicate"
+_RANGE_OPS = ("<", "<=", ">", ">=")
+
+
+def check(query: ast.Query, source: DataSource, properties: dict) -> None:
+    """Raise ksqlDB's error for a pull query it would refuse."""
+    _no_pseudo_columns(query)
+    if query.limit is not None and query.limit < 0:
+        raise KsqlStatementError("Pull queries don't support negative integers in the LIMIT clause. "
+                                 "See https://cnfl.io/queries for more info.")
+    _null_keys(query.where, source)
+    if _enabled(properties, "ksql.query.pull.table.scan.enabled", True):
+        return
+    range_scans = _enabled(properties, "ksql.query.pull.range.scan.enabled", True)
+    if query.where is None:
+        raise KsqlStatementError(_SCAN_NEEDED)
+    disjuncts = _split(query.where, "OR")
+    keys = [c.name for c in source.schema.key]
+    for disjunct in disjuncts:
+        _check_disjunct(disjunct, keys, source, range_scans, len(disjuncts) > 1)
+
+
+def _enabled(properties: dict, name: str, default: bool) -> bool:
+    value = properties.get(name)
+    return default if value is None else str(value).lower() == "true"
+
+
+def _split(expr, op: str) -> list:
+    if isinstance(expr, ast.LogicalOp) and expr.op == op:
+        return _split(expr.left, op) + _split(expr.right, op)
+    return [expr]
+
+
+def _columns(expr) -> list[str]:
+    found = []
+
+    def walk(node):
+        if isinstance(node, ast.ColumnRef):
+            found.append(node.name)
+        elif hasattr(node, "__dataclass_fields__"):
+            for field in node.__dataclass_fields__:
+                value = getattr(node, field)
+                for item in (value if isinstance(value, tuple) else (value,)):
+                    if isinstance(item, ast.Node):
+                        walk(item)
+    walk(expr)
+    return found
+
+
+def _no_pseudo_columns(query: ast.Query) -> None:
+    for clause, exprs in (("SELECT", [i.expression for i in query.select if isinstance(i, ast.SelectExpression)]),
+                          ("WHERE", [query.where] if query.where is not None else [])):
+        bad = sorted({c for e in exprs for c in _columns(e) if c in (ROWPARTITION, ROWOFFSET)})
+        if bad:
+            shown = ", ".join(f"`{c}`" for c in bad)
+            raise KsqlStatementError(f"Pull queries don't support the following columns in {clause} clauses: {shown}")
+
+
+def _null_keys(where, source: DataSource) -> None:
+    keys = {c.name for c in source.schema.key}
+    for conjunct in (_split(where, "AND") if where is not None else []):
+        if isinstance(conjunct, ast.InList) and isinstance(conjunct.value, ast.ColumnRef) \
+                and conjunct.value.name in keys:
+            for item in conjunct.items:
+                if isinstance(item, ast.Literal) and item.value is None:
+                    raise KsqlStatementError(f"Primary key columns can not be NULL: ({conjunct.value.name} = null)")
+
+
+def _check_disjunct(disjunct, keys: list[str], source: DataSource, range_scans: bool, several: bool) -> None:
+    bounds: dict[str, list] = {}
+    for conjunct in _split(disjunct, "AND"):
+        if isinstance(conjunct, ast.Like):
+            raise KsqlStatementError("Like condition must be between strings")
+        if isinstance(conjunct, ast.InList):
+            if isinstance(conjunct.value, ast.ColumnRef) and conjunct.value.name in keys:
+                if any(_columns(item) for item in conjunct.items):
+                    raise KsqlStatementError("A comparison must be between a key column and a resolvable expression.")
+                bounds.setdefault(conjunct.value.name, []).append("IN")
+            continue
+        if not isinstance(conjunct, ast.BinaryOp) or conjunct.op not in ("=", "<>", "!=") + _RANGE_OPS:
+            continue
+        sides = (conjunct.left, conjunct.right)
+        named = [s for s in sides if isinstance(s, ast.ColumnRef)]
+        key_side = next((s for s in named if s.name in keys), None)
+        if key_side is None:
+            if any(c in keys for s in sides for c in _columns(s)):
+                raise KsqlStatementError("A comparison must directly reference a key column.")
+            continue
+        other = sides[1] if key_side is sides[0] else sides[0]
+        if _columns(other):
+            raise KsqlStatementError("A comparison must be between a key column and a resolvable expression.")
+        if conjunct.op in ("<>", "!="):
+            key = source.schema.find(key_side.name)
+            raise KsqlStatementError(f"Bound on key columns '[`{key.name}` {key.type} KEY]' must currently be '='. ")
+        bounds.setdefault(key_side.name, []).append(conjunct.op)
+    if not bounds:
+        if len(keys) > 1 and any(k in _columns(disjunct) for k in keys):
+            raise KsqlStatementError("Multi-column sources must specify every key in the WHERE clause.")
+        window_only = all(c in (WINDOWSTART, WINDOWEND) for c in _columns(disjunct))
+        raise KsqlStatementError("WHERE clause missing key column for disjunct"
+                                 + ("" if window_only else f": {format_expression(disjunct)}"))
+    if len(keys) > 1 and set(bounds) != set(keys):
+        raise KsqlStatementError("Multi-column sources must specify every key in the WHERE clause.")
+    for name, ops in bounds.items():
+        if len(ops) > 1:
+            raise KsqlStatementError(_COMBINED)
+        if ops[0] in _RANGE_OPS:
+            key = source.schema.find(name)
+            if several or not range_scans or key.type.base != "STRING" or len(keys) > 1 \
+                    or source.window_type is not None:
+                raise KsqlStatementError(_SCAN_NEEDED)
