@@ -366,6 +366,7 @@ class KsqlEngine:
             timestamp_format=props.get("TIMESTAMP_FORMAT"),
             window_type=plan.window.kind if plan.window else None,
             window_size=plan.window.size if plan.window else None,
+            window_retention=_window_retention(plan),
         )
         _check_key_format(key_format, sink)
         make_format(value_format, sink.schema.value, key=False, options=sink.value_options())
@@ -1065,6 +1066,20 @@ def _key_value(literal, key_type: T.SqlType):
     if key_type.base == "DOUBLE":
         return float(literal.value)
     return None
+
+
+def _window_retention(plan) -> int | None:
+    """How long a windowed aggregation keeps a window: RETENTION, else a day (or size + grace)."""
+    window = plan.window
+    if window is None:
+        return None
+    if window.retention is not None:
+        return window.retention
+    from ksql.runtime.operators.aggregate import DEFAULT_GRACE_MS, DEFAULT_RETENTION_MS
+
+    emit_final = any(getattr(step, "emit_final", False) for step in plan.steps)
+    grace = window.grace if window.grace is not None else (0 if emit_final else DEFAULT_GRACE_MS)
+    return max(window.size + grace, DEFAULT_RETENTION_MS)
 
 
 def _window_size(text) -> int | None:

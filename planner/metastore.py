@@ -27,6 +27,7 @@ class DataSource:
     is_internal: bool = False
     window_type: str | None = None  # TUMBLING | HOPPING | SESSION: keys carry their window
     window_size: int | None = None  # milliseconds
+    window_retention: int | None = None  # milliseconds a window is kept (windowed aggregations)
     read_queries: set = field(default_factory=set)
     write_queries: set = field(default_factory=set)
 

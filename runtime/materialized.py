@@ -7,6 +7,7 @@ filter and projection operators answer it.
 """
 from __future__ import annotations
 
+import heapq
 import threading
 
 import numpy as np
@@ -29,6 +30,8 @@ class MaterializedTable:
         self.rows: dict = {}
         self.lock = threading.RLock()
         self.key_names = [c.name for c in table.schema.key]
+        self._expiry: list = []  # (window start, key) of windowed rows, for retention
+        self._stream_time = float("-inf")
         self.value_names = [c.name for c in table.schema.value]
 
     def apply(self, batch: pa.RecordBatch, window_columns: tuple[str, str] | None = None,
@@ -44,13 +47,23 @@ class MaterializedTable:
         if window_columns and window_columns[0] in batch.schema.names:
             starts = batch.column(window_columns[0]).to_pylist()
             ends = batch.column(window_columns[1]).to_pylist()
+        retention = self.table.window_retention if window_columns else None
         with self.lock:
             for i in range(batch.num_rows):
                 key = (tuple(freeze(k[i]) for k in keys), starts[i], ends[i])
                 if nulls[i]:
                     self.rows.pop(key, None)
-                else:
-                    self.rows[key] = (times[i], tuple(v[i] for v in values))
+                    continue
+                if retention is not None:
+                    if starts[i] <= self._stream_time - retention:
+                        continue  # already past retention
+                    if key not in self.rows:
+                        heapq.heappush(self._expiry, (starts[i], key))
+                    self._stream_time = max(self._stream_time, times[i])
+                self.rows[key] = (times[i], tuple(v[i] for v in values))
+            if retention is not None:  # windows past retention leave the view, as they leave the store
+                while self._expiry and self._expiry[0][0] <= self._stream_time - retention:
+                    self.rows.pop(heapq.heappop(self._expiry)[1], None)
 
     def load_topic(self, log) -> None:
         """Rebuild from the table's topic (every committed record, in order)."""

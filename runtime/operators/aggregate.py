@@ -2,14 +2,18 @@
 
 State: one entry per group (per group and window when windowed) holding each aggregate's
 state and the group's latest timestamp; for a table input, also the last row of each input
-key (to undo it when the key is updated or deleted). Windows are kept until the query ends
-(retention is not enforced yet). With EMIT FINAL, results wait in the store until their
-window closes (stream time past window end + grace).
+key (to undo it when the key is updated or deleted). A window is dropped from the state once
+stream time has passed its start by the retention (RETENTION, else a day or size + grace), and
+records for dropped windows are late. With EMIT FINAL, results wait in the store until their
+window closes (stream time past window end + grace). Both are found through heaps ordered by
+time, so neither scans the state.
 
 Every input row yields its update(s) in order, as ksqlDB does with caching off: the state
 updates are sequential by nature, so this operator walks the batch row by row.
 """
 from __future__ import annotations
+
+import heapq
 
 import pyarrow as pa
 
@@ -20,6 +24,7 @@ from ksql.planner.schema import ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
 from ksql.runtime.state import StateStore, freeze, thaw
 
 DEFAULT_GRACE_MS = 24 * 3600 * 1000
+DEFAULT_RETENTION_MS = 24 * 3600 * 1000  # without RETENTION: a day, or size + grace if longer
 
 
 class AggregateOp:
@@ -32,6 +37,56 @@ class AggregateOp:
         self.grace = (window.grace if window.grace is not None else default) if window else 0
         self.key_types = [T.to_arrow(k.type or T.STRING) for k in node.keys]
         self.agg_types = [T.to_arrow(c.type) for c in node.calls]
+        self.retention = None
+        if window is not None:
+            self.retention = window.retention if window.retention is not None else \
+                max(window.size + self.grace, DEFAULT_RETENTION_MS)
+        self._expiry: list | None = None  # heap of (window start, store key) of live windows
+        self._pending: list | None = None  # heap of (close time, window start, store key) for EMIT FINAL
+
+    def _indexes(self) -> None:
+        """Build the time-ordered indexes from the state (after a restart, from the restored store)."""
+        if self._expiry is not None:
+            return
+        self._expiry, self._pending = [], []
+        for key in list(self.store.data):
+            if key[0] == "G" and len(key) == 4:
+                self._expiry.append((key[2], key))
+            elif key[0] == "F":
+                self._pending.append((key[3] + self.grace, key[2], key))
+        heapq.heapify(self._expiry)
+        heapq.heapify(self._pending)
+
+    def _note_stream_time(self, partition, stream_time) -> None:
+        if not hasattr(self, "_times"):
+            self._times = {k[1]: v for k, v in self.store.data.items() if k[0] == "T"}
+        self._times[partition] = stream_time
+
+    @property
+    def _horizon(self) -> float:
+        """Windows starting at or before this are past retention: the slowest partition's
+        stream time minus the retention."""
+        times = getattr(self, "_times", None)
+        if times is None:
+            self._times = times = {k[1]: v for k, v in self.store.data.items() if k[0] == "T"}
+        if not times or self.retention is None:
+            return float("-inf")
+        return min(times.values()) - self.retention
+
+    def _purge(self) -> None:
+        """Drop windows whose start is older than stream time minus the retention."""
+        horizon = self._horizon
+        while self._expiry and self._expiry[0][0] <= horizon:
+            _, store_key = heapq.heappop(self._expiry)
+            if self.store.get(store_key) is None:
+                continue
+            self.store.delete(store_key)
+            if self.node.window.kind == "SESSION":
+                sessions = [s for s in self.store.get(("W", store_key[1]), []) if (s[0], s[1]) != store_key[2:]]
+                if sessions:
+                    self.store.put(("W", store_key[1]), sessions)
+                else:
+                    self.store.delete(("W", store_key[1]))
 
     # -- state layout: ("G", key[, start, end]) -> [states, max timestamp]
     #                  ("S", source key) -> (group key, args)      for table inputs
@@ -44,6 +99,8 @@ class AggregateOp:
         n = batch.num_rows
         if n == 0:
             return out.batch(self)
+        if self.windowed:
+            self._indexes()
         keys = [k.column(batch).to_pylist() for k in self.node.keys]
         args = [[a.column(batch).to_pylist() for a in call.args] for call in self.node.calls]
         times = batch.column(ROWTIME).to_pylist()
@@ -63,17 +120,23 @@ class AggregateOp:
             if not self.windowed:
                 self._update(("G", key), key, row_args, ts, out, window=None)
                 continue
-            stream_time = max(self.store.get(("T", partitions[i]), ts), ts)
-            self.store.put(("T", partitions[i]), stream_time)
+            previous_time = self.store.get(("T", partitions[i]))
+            stream_time = ts if previous_time is None else max(previous_time, ts)
+            if stream_time != previous_time:
+                self.store.put(("T", partitions[i]), stream_time)
+                self._note_stream_time(partitions[i], stream_time)
+            horizon = self._horizon
             if self.node.window.kind == "SESSION":
                 self._session(key, row_args, ts, stream_time, out)
             else:
                 for start, end in self._windows(ts):
-                    if end + self.grace <= stream_time:
-                        continue  # late: the window has closed
+                    if end + self.grace <= stream_time or start <= horizon:
+                        continue  # late: the window has closed, or is past its retention
                     self._update(("G", key, start, end), key, row_args, ts, out, window=(start, end))
             if self.node.emit_final:
                 self._emit_closed(stream_time, out)
+            if self._expiry and self._expiry[0][0] <= self._horizon:
+                self._purge()
         return out.batch(self)
 
     # -- plain and windowed updates
@@ -81,6 +144,8 @@ class AggregateOp:
     def _update(self, store_key, key, row_args, ts, out, window, undo=False):
         entry = self.store.get(store_key)
         states = entry[0] if entry else [c.function.init() for c in self.node.calls]
+        if entry is None and window is not None and self._expiry is not None:
+            heapq.heappush(self._expiry, (window[0], store_key))
         latest = max(entry[1], ts) if entry else ts
         step = "undo" if undo else "add"
         states = [getattr(call.function, step)(state, *values, *call.literals)
@@ -88,7 +153,10 @@ class AggregateOp:
         self.store.put(store_key, [states, latest])
         results = [call.function.result(state) for call, state in zip(self.node.calls, states)]
         if self.node.emit_final and window is not None:
-            self.store.put(("F", key, window[0], window[1]), (results, latest))
+            final_key = ("F", key, window[0], window[1])
+            if self.store.get(final_key) is None and self._pending is not None:
+                heapq.heappush(self._pending, (window[1] + self.grace, window[0], final_key))
+            self.store.put(final_key, (results, latest))
             return
         if out is not None:
             out.add(key, results, ts, window)
@@ -107,9 +175,13 @@ class AggregateOp:
         return windows
 
     def _emit_closed(self, stream_time, out):
-        closed = [k for k in self.store.data if k[0] == "F" and k[3] + self.grace <= stream_time]
-        for store_key in sorted(closed, key=lambda k: (k[3], k[2])):
-            results, latest = self.store.get(store_key)
+        """Emit the pending results of every window that has closed, by window end then start."""
+        while self._pending and self._pending[0][0] <= stream_time:
+            _, _, store_key = heapq.heappop(self._pending)
+            pending = self.store.get(store_key)
+            if pending is None:
+                continue
+            results, latest = pending
             self.store.delete(store_key)
             out.add(store_key[1], results, latest, (store_key[2], store_key[3]))
 
@@ -136,6 +208,8 @@ class AggregateOp:
         remaining = [s for s in sessions if s not in merging] + [[start, end]]
         self.store.put(("W", key), remaining)
         self.store.put(("G", key, start, end), [states, latest])
+        if self._expiry is not None:
+            heapq.heappush(self._expiry, (start, ("G", key, start, end)))
         self._update(("G", key, start, end), key, row_args, ts, out, window=(start, end))
 
     # -- tables
