@@ -35,6 +35,7 @@ from ksql.runtime.materialized import MaterializedTable
 from ksql.runtime.murmur2 import partitions_for
 from ksql.runtime.query import PersistentQuery, TransientQuery
 from ksql.runtime.serdes import make_format
+from ksql.runtime.state import DEFAULT_MAX_ENTRIES, StateLimits
 
 COMMAND_TOPIC = "_confluent-ksql-default__command_topic"
 LOG = logging.getLogger("ksql.engine")
@@ -452,7 +453,8 @@ class KsqlEngine:
         if sink.is_table:
             view = self.materialized[sink.name] = MaterializedTable(sink)
         query = PersistentQuery(query_id, kind, text, plan, sink, self.log,
-                                session.offset_reset(self.properties), changelog, view)
+                                session.offset_reset(self.properties), changelog, view,
+                                self._state_limits(query_id))
         self.queries[query_id] = query
         for source in plan.sources:
             source.read_queries.add(query_id)
@@ -584,10 +586,17 @@ class KsqlEngine:
             raise KsqlStatementError("EMIT FINAL is only supported for windowed aggregations.")
         query_id = f"transient_{source.name}_{uuid.uuid4().int % 10**19}"
         offset_reset = session.offset_reset(self.properties)
-        transient = TransientQuery(query_id, plan, self.log, offset_reset, push, on_log=self._log_entries)
+        transient = TransientQuery(query_id, plan, self.log, offset_reset, push, on_log=self._log_entries,
+                                   state_limits=self._state_limits(query_id))
         columns = [c for c, _ in plan.steps[-1].columns]
         return RowStream(text, query_id, [c.name for c in columns], [str(c.type) for c in columns],
                          transient.rows, transient.close, limit=query.limit, poll=transient.poll)
+
+    def _state_limits(self, query_id: str) -> StateLimits:
+        """A query's state: this many entries in memory (ksql.state.max.entries), the rest
+        spilled to a file under the data folder."""
+        entries = int(self.properties.get("ksql.state.max.entries", DEFAULT_MAX_ENTRIES))
+        return StateLimits(entries, str(self.log.root / "state" / query_id))
 
     def _pull_tables(self, query: ast.Query) -> list[pull_sql.Table] | None:
         """The current rows of every table a pull query reads, all taken at one moment; None

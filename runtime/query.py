@@ -22,7 +22,7 @@ from ksql.runtime.operators.project import ProjectOp
 from ksql.runtime.operators.table_function import TableFunctionOp
 from ksql.runtime.sink import SinkEncoder
 from ksql.runtime.source import SourceDecoder
-from ksql.runtime.state import StateStore
+from ksql.runtime.state import StateLimits, StateStore
 
 LOG = logging.getLogger("ksql.query")
 MAX_BATCH = 10_000
@@ -32,14 +32,15 @@ IDLE_WAIT = 0.2
 class Pipeline:
     """The operators of one query, applied to each batch read from one source partition."""
 
-    def __init__(self, plan: QueryPlan, query_id: str, log=None, changelog: str | None = None):
+    def __init__(self, plan: QueryPlan, query_id: str, log=None, changelog: str | None = None,
+                 limits: StateLimits | None = None):
         self.query_id = query_id
         self.sources = plan.sources
         self.decoders = [SourceDecoder(source, query_id) for source in self.sources]
         self.decoder = self.decoders[0]
         self.operators = []
         # One store per query: operators keep their state under keys of their own.
-        self.store = StateStore(log, changelog)
+        self.store = StateStore(log, changelog, limits)
         self.join = None
         if plan.joins is not None:
             self.join = JoinOp(plan.joins, self.store)
@@ -122,7 +123,7 @@ class PersistentQuery:
 
     def __init__(self, query_id: str, kind: str, sql: str, plan: QueryPlan, sink: DataSource,
                  log: EmbeddedLog, offset_reset: str = "latest", changelog: str | None = None,
-                 view=None):
+                 view=None, state_limits: StateLimits | None = None):
         self.id = query_id
         self.kind = kind  # CSAS | CTAS | INSERT
         self.sql = sql
@@ -137,7 +138,7 @@ class PersistentQuery:
         self.records_out = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.pipeline = Pipeline(plan, query_id, log, changelog)
+        self.pipeline = Pipeline(plan, query_id, log, changelog, state_limits)
         self.view = view  # the sink table's materialized rows, for pull queries
         self.encoder = SinkEncoder(sink, log.topic(sink.topic).partitions)
 
@@ -203,9 +204,12 @@ class PersistentQuery:
         except Exception as error:  # noqa: BLE001
             LOG.exception("query %s could not start", self.id)
             self.state, self.error = "ERROR", str(error)
-        while not self._stop.is_set() and self.state in ("RUNNING", "PAUSED"):
-            if not self.step():
-                self.log.wait(IDLE_WAIT)
+        try:
+            while not self._stop.is_set() and self.state in ("RUNNING", "PAUSED"):
+                if not self.step():
+                    self.log.wait(IDLE_WAIT)
+        finally:
+            self.pipeline.store.close()
 
     def _step(self, positions: dict[tuple[str, int], int]) -> bool:
         if self.pipeline.join is not None:
@@ -266,13 +270,13 @@ class TransientQuery:
     current contents (no EMIT: ends at the offsets seen when it started)."""
 
     def __init__(self, query_id: str, plan: QueryPlan, log: EmbeddedLog, offset_reset: str,
-                 push: bool, on_log=None):
+                 push: bool, on_log=None, state_limits: StateLimits | None = None):
         self.id = query_id
         self.plan = plan
         self.log = log
         self.push = push
         self.limit = plan.limit
-        self.pipeline = Pipeline(plan, query_id)
+        self.pipeline = Pipeline(plan, query_id, limits=state_limits)
         self.columns = [c for c, _ in next(s for s in plan.steps if isinstance(s, ProjectNode)).columns]
         self._closed = threading.Event()
         self._on_log = on_log
@@ -308,6 +312,7 @@ class TransientQuery:
         """The rows available now, and whether the query has ended (LIMIT, closed, scan done).
         Never blocks, so a server can serve many push queries without a thread each."""
         if self._closed.is_set():
+            self.pipeline.store.close()  # here, on the thread that uses the store
             return [], True
         parts = []
         for (topic, partition), position in self.positions.items():

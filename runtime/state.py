@@ -1,33 +1,137 @@
-"""State stores: a query's keyed state in memory, with every change written to a compacted
-changelog topic in the same transaction as the query's output and offsets. At start-up the
-store is rebuilt from its changelog, so state, offsets and output always agree."""
+"""State stores: a query's keyed state, with every change written to a compacted changelog
+topic in the same transaction as the query's output and offsets. At start-up the store is
+rebuilt from its changelog, so state, offsets and output always agree.
+
+Memory stays bounded: past `max_entries` entries in memory, the oldest tenth of them (by
+when they came into memory; an entry read back from disk comes in again) spill to an LMDB
+file on disk (LMDB measured ~7x faster to write and ~12x faster to read
+than SQLite for this use; see the README). The file is only a cache of state that lives in
+the changelog: it is wiped when the store is rebuilt.
+"""
 from __future__ import annotations
 
+import itertools
 import pickle
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
 
 from ksql.runtime.log import make_records
 
+DEFAULT_MAX_ENTRIES = 1_000_000
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class StateLimits:
+    """How much state a store keeps in memory, and where the rest goes."""
+    max_entries: int = DEFAULT_MAX_ENTRIES
+    directory: str | None = None  # the spill file's folder; None: state never spills
+
 
 class StateStore:
-    def __init__(self, log=None, topic: str | None = None):
+    def __init__(self, log=None, topic: str | None = None, limits: StateLimits | None = None):
         self.log = log
         self.topic = topic  # None: the state lives only as long as the query (transient queries)
-        self.data: dict = {}
+        self.limits = limits or StateLimits()
+        self.hot: dict = {}  # in memory, in the order entries came in
+        self._cold = None  # the LMDB environment, opened at the first spill
+        self._cold_count = 0
         self._dirty: set = set()
 
+    # ---------------------------------------------------------------- reads and writes
+
     def get(self, key, default=None):
-        return self.data.get(key, default)
+        value = self.hot.get(key, _MISSING)
+        if value is not _MISSING:
+            return value
+        value = self._cold_take(key)
+        if value is _MISSING:
+            return default
+        self._keep(key, value)
+        return value
 
     def put(self, key, value) -> None:
-        self.data[key] = value
+        if key not in self.hot and self._cold is not None:
+            self._cold_take(key)
+        self._keep(key, value)
         self._dirty.add(key)
 
     def delete(self, key) -> None:
-        self.data.pop(key, None)
+        if self.hot.pop(key, _MISSING) is _MISSING:
+            self._cold_take(key)
         self._dirty.add(key)
 
+    def keys(self):
+        """Every key, in memory and spilled (a snapshot: safe to change the store meanwhile)."""
+        return list(self.hot) + list(self._cold_items(keys_only=True))
+
     def items(self):
-        return self.data.items()
+        return list(self.hot.items()) + list(self._cold_items())
+
+    @property
+    def data(self) -> dict:
+        """All entries as one dict (for tests and small stores; it reads the spill file)."""
+        return dict(self.items())
+
+    def __len__(self) -> int:
+        return len(self.hot) + self._cold_count
+
+    # ---------------------------------------------------------------- memory and the spill file
+
+    def _keep(self, key, value) -> None:
+        self.hot[key] = value
+        if len(self.hot) > self.limits.max_entries and self.limits.directory is not None:
+            self._spill(max(len(self.hot) - self.limits.max_entries, self.limits.max_entries // 10, 1))
+
+    def _spill(self, count: int) -> None:
+        """Move the `count` entries that came into memory first to disk."""
+        env = self._open()
+        victims = list(itertools.islice(self.hot, count))
+        with env.begin(write=True) as txn:
+            for key in victims:
+                if txn.put(pickle.dumps(key), pickle.dumps(self.hot.pop(key))):
+                    self._cold_count += 1
+
+    def _cold_take(self, key):
+        """Remove a key from the spill file and return its value (or _MISSING)."""
+        if self._cold is None or not self._cold_count:
+            return _MISSING
+        raw_key = pickle.dumps(key)
+        with self._cold.begin(write=True) as txn:
+            raw = txn.pop(raw_key)
+        if raw is None:
+            return _MISSING
+        self._cold_count -= 1
+        return pickle.loads(raw)
+
+    def _cold_items(self, keys_only: bool = False):
+        if self._cold is None or not self._cold_count:
+            return
+        with self._cold.begin() as txn:
+            for raw_key, raw in txn.cursor():
+                yield pickle.loads(raw_key) if keys_only else (pickle.loads(raw_key), pickle.loads(raw))
+
+    def _open(self):
+        if self._cold is None:
+            import lmdb
+
+            path = Path(self.limits.directory)
+            shutil.rmtree(path, ignore_errors=True)  # a cache of the changelog: start empty
+            path.mkdir(parents=True, exist_ok=True)
+            # no fsync: the changelog, not this file, is what survives a crash
+            self._cold = lmdb.open(str(path), map_size=1 << 40, sync=False, metasync=False,
+                                   lock=False, readahead=False)
+        return self._cold
+
+    def close(self) -> None:
+        """Release the spill file (its content is in the changelog)."""
+        if self._cold is not None:
+            self._cold.close()
+            self._cold = None
+            shutil.rmtree(self.limits.directory, ignore_errors=True)
+
+    # ---------------------------------------------------------------- changelog
 
     def restore(self) -> None:
         """Rebuild the state from the changelog (the newest record of each key wins)."""
@@ -40,9 +144,9 @@ class StateStore:
                 break
             for key, value in zip(batch.column(2).to_pylist(), batch.column(3).to_pylist()):
                 if value is None:
-                    self.data.pop(pickle.loads(key), None)
+                    self.delete(pickle.loads(key))
                 else:
-                    self.data[pickle.loads(key)] = pickle.loads(value)
+                    self.put(pickle.loads(key), pickle.loads(value))
         self._dirty.clear()
 
     def flush(self, txn) -> None:
@@ -52,10 +156,20 @@ class StateStore:
             return
         keys, values = [], []
         for key in self._dirty:
+            value = self.hot.get(key, _MISSING)
+            if value is _MISSING:
+                value = self._cold_peek(key)
             keys.append(pickle.dumps(key))
-            values.append(pickle.dumps(self.data[key]) if key in self.data else None)
+            values.append(None if value is _MISSING else pickle.dumps(value))
         txn.append(self.topic, 0, make_records(keys, values, [0] * len(keys)))
         self._dirty.clear()
+
+    def _cold_peek(self, key):
+        if self._cold is None or not self._cold_count:
+            return _MISSING
+        with self._cold.begin() as txn:
+            raw = txn.get(pickle.dumps(key))
+        return _MISSING if raw is None else pickle.loads(raw)
 
 
 class _FrozenDict(tuple):

@@ -49,7 +49,7 @@ class AggregateOp:
         if self._expiry is not None:
             return
         self._expiry, self._pending = [], []
-        for key in list(self.store.data):
+        for key in self.store.keys():
             if key[0] == "G" and len(key) == 4:
                 self._expiry.append((key[2], key))
             elif key[0] == "F":
@@ -59,8 +59,11 @@ class AggregateOp:
 
     def _note_stream_time(self, partition, stream_time) -> None:
         if not hasattr(self, "_times"):
-            self._times = {k[1]: v for k, v in self.store.data.items() if k[0] == "T"}
+            self._times = self._stored_times()
         self._times[partition] = stream_time
+
+    def _stored_times(self) -> dict:
+        return {k[1]: self.store.get(k) for k in self.store.keys() if k[0] == "T"}
 
     @property
     def _horizon(self) -> float:
@@ -68,7 +71,7 @@ class AggregateOp:
         stream time minus the retention."""
         times = getattr(self, "_times", None)
         if times is None:
-            self._times = times = {k[1]: v for k, v in self.store.data.items() if k[0] == "T"}
+            self._times = times = self._stored_times()
         if not times or self.retention is None:
             return float("-inf")
         return min(times.values()) - self.retention

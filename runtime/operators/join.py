@@ -136,7 +136,7 @@ class JoinOp:
             self.store.put(("R", j, key), (row, ts))
         out = []
         for store_key, (left_row, left_ts, fk) in sorted(
-                ((k, v) for k, v in self.store.data.items() if k[0] == "FL" and k[1] == j and v[2] == key),
+                ((k, v) for k, v in self.store.items() if k[0] == "FL" and k[1] == j and v[2] == key),
                 key=lambda item: item[1][1]):
             if tombstone:
                 if node.kind == "INNER":
@@ -193,7 +193,7 @@ class JoinOp:
         """Drop rows past window + grace; an outer join emits its unmatched rows as they go."""
         before, after = node.within
         out = []
-        for store_key in [k for k in self.store.data if k[0] in ("L", "R") and k[1] == j]:
+        for store_key in [k for k in self.store.keys() if k[0] in ("L", "R") and k[1] == j]:
             side = store_key[0]
             horizon = after if side == "L" else before
             kept = []
