@@ -109,9 +109,27 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
     """(AggregateNode, HAVING predicate or None, output columns with their compiled expressions)."""
     names = {alias, source.name}
     group_by = [_unqualified(e, names) for e in (query.group_by or ())]
+    if query.group_by and source.value_format == "KAFKA":
+        raise KsqlStatementError(f"Source(s) {source.name} are using the 'KAFKA' value format. "
+                                 f"This format does not yet support GROUP BY.")
+    for i, expr in enumerate(group_by):
+        if expr in group_by[:i]:
+            shown = f"{source.name}.{expr.name}" if isinstance(expr, ast.ColumnRef) else format_expression(expr)
+            raise KsqlStatementError(f"Duplicate GROUP BY expression: {shown}")
+    for call in _aggregate_calls(query):
+        inner = next((c for a in call.args for c in _calls_in(a)), None)
+        if inner is not None:
+            raise KsqlStatementError(f"Aggregate functions can not be nested: {format_expression(call)}")
     if persistent and not group_by:
+        plain = [format_expression(e) for _, e in _items(query, source, names)
+                 if not contains_aggregate(e) and _loose_columns(e)]
+        if plain:
+            raise KsqlStatementError(f"Non-aggregate SELECT expression(s) not part of GROUP BY: {', '.join(plain)}"
+                                     f"\nEither add the column(s) to the GROUP BY or remove them from the SELECT.")
         first = next(_aggregate_calls(query), None)
         text = format_expression(first) if first is not None else "?"
+        if first is not None and first.name == "COUNT" and (first.star or not first.args):
+            text = "COUNT(ROWTIME)"  # ksqlDB counts rows as COUNT(ROWTIME)
         raise KsqlStatementError(f"CREATE TABLE AS SELECT statement does not support aggregate function [{text}] "
                                  f"without a GROUP BY clause.")
     for expr in group_by:
@@ -183,6 +201,8 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
                                          f"`{key_columns[key_index]}` and `{name}`.")
             key_columns[key_index] = name
         columns.append((Column(name, compiled.type or T.STRING, namespace), compiled, key_index))
+    if leftovers and group_by and not calls:
+        raise KsqlStatementError("GROUP BY requires aggregate functions in either the SELECT or HAVING clause.")
     if leftovers:
         raise KsqlStatementError(f"Non-aggregate SELECT expression(s) not part of GROUP BY: "
                                  f"{', '.join(leftovers)}\nEither add the column(s) to the GROUP BY or remove "
@@ -208,9 +228,10 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
     having_compiled = None
     if having is not None:
         rewritten = to_post(having)
-        if _loose_columns(rewritten):
+        loose = _loose_columns(rewritten)
+        if loose:
             raise KsqlStatementError(f"Non-aggregate HAVING expression not part of GROUP BY: "
-                                     f"{format_expression(having)}")
+                                     f"{', '.join(dict.fromkeys(loose))}")
         try:
             having_compiled = compile_expression(rewritten, post)
         except KsqlStatementError as error:
