@@ -11,6 +11,9 @@ INSERT INTO orders (oid, user_id, amount) VALUES (12, 2, 1.25);
 INSERT INTO orders (oid, user_id, amount) VALUES (13, 9, 2.0);
 CREATE TABLE q_users AS SELECT * FROM users;
 CREATE TABLE q_orders AS SELECT * FROM orders;
+-- wait until both tables have every row (the queries run in the background)
+SELECT * FROM q_users EMIT CHANGES LIMIT 3;
+SELECT * FROM q_orders EMIT CHANGES LIMIT 4;
 SELECT * FROM q_users ORDER BY name DESC;
 SELECT name FROM q_users WHERE id > 1 ORDER BY id LIMIT 1;
 SELECT u.name, o.amount, UCASE(u.city) AS city, o.amount * 2 AS doubled FROM q_users u JOIN q_orders o ON u.id = o.user_id ORDER BY o.amount DESC;
