@@ -645,7 +645,7 @@ class KsqlEngine:
                 raise KsqlStatementError(
                     f"The `{source.name}` table isn't queryable. To derive a queryable table, you can do "
                     f"'CREATE TABLE QUERYABLE_{source.name} AS SELECT * FROM {source.name}'. See "
-                    f"https://cnfl.io/queryable for more info.\nAdd EMIT CHANGES if you intended to issue a "
+                    f"https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue a "
                     f"push query.")
             view = MaterializedTable(source)
             view.load_topic(self.log)

@@ -434,7 +434,7 @@ def _comparable(left: Compiled, right: Compiled, expr) -> tuple[Evaluator, Evalu
         return cast_to(left, target).evaluate, cast_to(right, target).evaluate
     raise KsqlStatementError(
         f"Error in WHERE expression: Cannot compare {_text(expr.left)} ({lt}) to {_text(expr.right)} ({rt}) "
-        f"with {_OPERATOR_NAMES.get(getattr(expr, 'op', '='), '=')}.")
+        f"with {_OPERATOR_NAMES.get(getattr(expr, 'op', '='), '=')}.\nStatement: {_text(expr)}")
 
 
 def _is_time_column(expr) -> bool:

@@ -18,7 +18,7 @@ TEST_ONLY_FUNCTIONS = ("TEST_UDF", "BAD_TEST_UDF", "TEST_UDAF", "TEST_UDTF", "MI
 CASE_FIELDS = {"name", "statements", "inputs", "outputs", "post", "expectedException", "responses",
                "properties", "format", "topics", "expectedError", "comment", "comments", "inputConditions",
                "config", "versions", "enabled", "notes", "note", "issues", "issue", "description",
-               "tracked by"}
+               "tracked by", "testPullWithProtoFormat"}
 
 
 class TestFileError(Exception):
