@@ -343,6 +343,8 @@ class KsqlEngine:
             return refused
         plan = plan_query(stmt.query, self.metastore, sink=stmt.name, persistent=True)
         source = plan.source.source
+        if any(s.is_table and s.window_type is not None for s in plan.sources):
+            raise KsqlStatementError("KSQL does not support persistent queries on windowed tables.")
         if stmt.kind == "TABLE" and not plan.produces_table:
             raise KsqlStatementError(
                 "Invalid result type. Your SELECT query produces a STREAM. "

@@ -189,17 +189,19 @@ def plan_query(query: ast.Query, metastore: MetaStore, sink: str | None = None,
 
     if persistent:
         missing = [_key_name(k) for k in key_sources if _key_name(k) not in key_found]
+        # ksqlDB names every key column (or partitioning expression) when any is missing
         if missing and partition_by:
-            shown = [format_expression(_qualify(k, source)) for k in key_sources if _key_name(k) in missing]
+            shown = [format_expression(_qualify(k, source)) for k in key_sources]
+            plural = "s" if len(shown) > 1 else ""
             raise KsqlStatementError(
-                f"The query used to build `{sink}` must include the partitioning expression{'s' if len(shown) > 1 else ''} "
-                f"{', '.join(shown)} in its projection (eg, SELECT {shown[0]}...).")
+                f"The query used to build `{sink}` must include the partitioning expression{plural} "
+                f"{' and '.join(shown)} in its projection (eg, SELECT {', '.join(shown)}...).")
         if missing:
-            names = " and ".join(missing)
-            plural = "s" if len(missing) > 1 else ""
+            every = [_key_name(k) for k in key_sources]
+            plural = "s" if len(every) > 1 else ""
             raise KsqlStatementError(
-                f"The query used to build `{sink}` must include the key column{plural} {names} in its "
-                f"projection (eg, SELECT {', '.join(missing)}...)" + ("." if plural else ""))
+                f"The query used to build `{sink}` must include the key column{plural} {' and '.join(every)} in its "
+                f"projection (eg, SELECT {', '.join(every)}...)" + ("." if plural else ""))
         # Key columns come first in the output schema, in the order of the source key.
         order = {n: i for i, n in enumerate(_key_name(k) for k in key_sources)}
         keys = sorted((c for c in columns if c[0].namespace == KEY),
