@@ -1080,17 +1080,17 @@ def _key_value(literal, key_type: T.SqlType):
 
 
 def _window_retention(plan) -> int | None:
-    """How long a windowed aggregation keeps a window: RETENTION, else a day (or size + grace)."""
+    """How long a windowed aggregation keeps a window: RETENTION, else size + grace."""
     window = plan.window
     if window is None:
         return None
     if window.retention is not None:
         return window.retention
-    from ksql.runtime.operators.aggregate import DEFAULT_GRACE_MS, DEFAULT_RETENTION_MS
+    from ksql.runtime.operators.aggregate import DEFAULT_GRACE_MS
 
     emit_final = any(getattr(step, "emit_final", False) for step in plan.steps)
     grace = window.grace if window.grace is not None else (0 if emit_final else DEFAULT_GRACE_MS)
-    return max(window.size + grace, DEFAULT_RETENTION_MS)
+    return window.size + grace
 
 
 def _window_size(text) -> int | None:

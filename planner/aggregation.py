@@ -108,6 +108,8 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
                      persistent: bool):
     """(AggregateNode, HAVING predicate or None, output columns with their compiled expressions)."""
     names = {alias, source.name}
+    if query.emit == "FINAL" and query.window is None:
+        raise KsqlStatementError("EMIT FINAL is only supported for windowed aggregations.")
     group_by = [_unqualified(e, names) for e in (query.group_by or ())]
     if query.group_by and source.value_format == "KAFKA":
         raise KsqlStatementError(f"Source(s) {source.name} are using the 'KAFKA' value format. "

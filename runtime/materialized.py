@@ -55,14 +55,14 @@ class MaterializedTable:
                     self.rows.pop(key, None)
                     continue
                 if retention is not None:
-                    if starts[i] <= self._stream_time - retention:
+                    if starts[i] < self._stream_time - retention:
                         continue  # already past retention
                     if key not in self.rows:
                         heapq.heappush(self._expiry, (starts[i], key))
                     self._stream_time = max(self._stream_time, times[i])
                 self.rows[key] = (times[i], tuple(v[i] for v in values))
             if retention is not None:  # windows past retention leave the view, as they leave the store
-                while self._expiry and self._expiry[0][0] <= self._stream_time - retention:
+                while self._expiry and self._expiry[0][0] < self._stream_time - retention:
                     self.rows.pop(heapq.heappop(self._expiry)[1], None)
 
     def load_topic(self, log) -> None:

@@ -3,9 +3,11 @@
 State: one entry per group (per group and window when windowed) holding each aggregate's
 state and the group's latest timestamp; for a table input, also the last row of each input
 key (to undo it when the key is updated or deleted). A window is dropped from the state once
-stream time has passed its start by the retention (RETENTION, else a day or size + grace), and
+stream time has passed its start by more than the retention (RETENTION, else size + grace, as
+Kafka Streams keeps windows), and
 records for dropped windows are late. With EMIT FINAL, results wait in the store until their
-window closes (stream time past window end + grace). Both are found through heaps ordered by
+window closes (stream time past window end + grace); a window that expired before stream time
+reached its close is dropped unemitted, as ksqlDB's own tests expect. Both are found through heaps ordered by
 time, so neither scans the state.
 
 Every input row yields its update(s) in order, as ksqlDB does with caching off: the state
@@ -24,7 +26,6 @@ from ksql.planner.schema import ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
 from ksql.runtime.state import StateStore, freeze, thaw
 
 DEFAULT_GRACE_MS = 24 * 3600 * 1000
-DEFAULT_RETENTION_MS = 24 * 3600 * 1000  # without RETENTION: a day, or size + grace if longer
 
 
 class AggregateOp:
@@ -39,8 +40,7 @@ class AggregateOp:
         self.agg_types = [T.to_arrow(c.type) for c in node.calls]
         self.retention = None
         if window is not None:
-            self.retention = window.retention if window.retention is not None else \
-                max(window.size + self.grace, DEFAULT_RETENTION_MS)
+            self.retention = window.retention if window.retention is not None else window.size + self.grace
         self._expiry: list | None = None  # heap of (window start, store key) of live windows
         self._pending: list | None = None  # heap of (close time, window start, store key) for EMIT FINAL
 
@@ -49,9 +49,10 @@ class AggregateOp:
         if self._expiry is not None:
             return
         self._expiry, self._pending = [], []
+        session = self.node.window.kind == "SESSION"
         for key in self.store.keys():
             if key[0] == "G" and len(key) == 4:
-                self._expiry.append((key[2], key))
+                self._expiry.append((key[3] if session else key[2], key))
             elif key[0] == "F":
                 self._pending.append((key[3] + self.grace, key[2], key))
         heapq.heapify(self._expiry)
@@ -67,8 +68,8 @@ class AggregateOp:
 
     @property
     def _horizon(self) -> float:
-        """Windows starting at or before this are past retention: the slowest partition's
-        stream time minus the retention."""
+        """Windows starting before this are past retention: the slowest partition's stream
+        time minus the retention."""
         times = getattr(self, "_times", None)
         if times is None:
             self._times = times = self._stored_times()
@@ -77,13 +78,15 @@ class AggregateOp:
         return min(times.values()) - self.retention
 
     def _purge(self) -> None:
-        """Drop windows whose start is older than stream time minus the retention."""
+        """Drop windows that started more than the retention before stream time."""
         horizon = self._horizon
-        while self._expiry and self._expiry[0][0] <= horizon:
+        while self._expiry and self._expiry[0][0] < horizon:
             _, store_key = heapq.heappop(self._expiry)
             if self.store.get(store_key) is None:
                 continue
             self.store.delete(store_key)
+            if self.node.emit_final:
+                self.store.delete(("F",) + store_key[1:])
             if self.node.window.kind == "SESSION":
                 sessions = [s for s in self.store.get(("W", store_key[1]), []) if (s[0], s[1]) != store_key[2:]]
                 if sessions:
@@ -131,15 +134,17 @@ class AggregateOp:
             horizon = self._horizon
             if self.node.window.kind == "SESSION":
                 self._session(key, row_args, ts, stream_time, out)
+                if self.node.emit_final:  # closed sessions are emitted before any expires
+                    self._emit_closed(stream_time, out)
             else:
                 for start, end in self._windows(ts):
-                    if end + self.grace <= stream_time or start <= horizon:
+                    if end + self.grace <= stream_time or start < horizon:
                         continue  # late: the window has closed, or is past its retention
                     self._update(("G", key, start, end), key, row_args, ts, out, window=(start, end))
+            if self._expiry and self._expiry[0][0] < self._horizon:
+                self._purge()
             if self.node.emit_final:
                 self._emit_closed(stream_time, out)
-            if self._expiry and self._expiry[0][0] <= self._horizon:
-                self._purge()
         return out.batch(self)
 
     # -- plain and windowed updates
@@ -207,12 +212,15 @@ class AggregateOp:
                       for c, a, b in zip(self.node.calls, states, old_states)]
             latest = max(latest, old_latest)
             if (old_start, old_end) != (start, end):
-                out.tombstone(key, (old_start, old_end), old_latest)
+                if self.node.emit_final:  # nothing was emitted for it: drop its pending result
+                    self.store.delete(("F", key, old_start, old_end))
+                else:
+                    out.tombstone(key, (old_start, old_end), old_latest)
         remaining = [s for s in sessions if s not in merging] + [[start, end]]
         self.store.put(("W", key), remaining)
         self.store.put(("G", key, start, end), [states, latest])
-        if self._expiry is not None:
-            heapq.heappush(self._expiry, (start, ("G", key, start, end)))
+        if self._expiry is not None:  # a session expires by its end, not its start
+            heapq.heappush(self._expiry, (end, ("G", key, start, end)))
         self._update(("G", key, start, end), key, row_args, ts, out, window=(start, end))
 
     # -- tables
