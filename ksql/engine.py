@@ -341,6 +341,8 @@ class KsqlEngine:
         refused = _name_taken(stmt, existing, text)
         if refused is not None:
             return refused
+        if stmt.query.limit is not None:
+            raise KsqlStatementError(f"CREATE {stmt.kind} AS SELECT statements don't support LIMIT clause.")
         plan = plan_query(stmt.query, self.metastore, sink=stmt.name, persistent=True)
         source = plan.source.source
         if any(s.is_table and s.window_type is not None for s in plan.sources):
@@ -575,6 +577,9 @@ class KsqlEngine:
             tables = self._pull_tables(query)
             if tables is not None:
                 return self._sql_pull_query(text, query, tables)
+        target = self.metastore.get(query.source.name)
+        if query.emit is None and not query.joins and target is not None and target.is_table:
+            pull_rules.check(query, target, {**self.properties, **session.properties})
         if query.order_by:
             raise KsqlStatementError("ORDER BY is only supported in pull queries on tables "
                                      "(queries without EMIT CHANGES).")
@@ -582,7 +587,6 @@ class KsqlEngine:
         source = plan.source.source
         push = query.emit is not None
         if not push and source.is_table:
-            pull_rules.check(query, source, {**self.properties, **session.properties})
             return self._pull_query(text, query, plan)
         if query.emit == "FINAL":
             raise KsqlStatementError("EMIT FINAL is only supported for windowed aggregations.")

@@ -465,7 +465,8 @@ def _comparison(expr: ast.BinaryOp, scope: Scope) -> Compiled:
         if isinstance(side, ast.Literal) and side.value is None:
             shown = [str(c.type) if c.type is not None else "NULL" for c in (left, right)]
             raise KsqlStatementError(f"Error in WHERE expression: Comparison with NULL not supported: "
-                                     f"{shown[0]} {expr.op} {shown[1]}\nUse 'IS NULL' or 'IS NOT NULL' instead.")
+                                     f"{shown[0]} {expr.op} {shown[1]}\nUse 'IS NULL' or 'IS NOT NULL' instead."
+                                     f"\nStatement: {_text(expr)}")
     lf, rf = _comparable(left, right, expr)
     kernel = _COMPARISONS[expr.op]
     return Compiled(T.BOOLEAN, lambda b: kernel(lf(b), rf(b)), left.constant and right.constant)

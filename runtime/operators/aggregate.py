@@ -167,7 +167,7 @@ class AggregateOp:
             self.store.put(final_key, (results, latest))
             return
         if out is not None:
-            out.add(key, results, ts, window)
+            out.add(key, results, latest, window)
 
     def _windows(self, ts):
         window = self.node.window
