@@ -228,19 +228,33 @@ for _latest, _name in ((False, "EARLIEST_BY_OFFSET"), (True, "LATEST_BY_OFFSET")
 
 
 def _topk(distinct: bool):
-    def add(state, value, k):
+    """TOPK(x, k), or TOPK(x, other columns..., k): each row of the result then is a struct
+    of the sort value and the other columns of the row it came from."""
+    def add(state, value, *rest):
+        k, others = rest[-1], rest[:-1]
         if value is None:
             return state
-        items = list(state) + [value]
+        item = value if not others else \
+            {"sort_col": value, **{f"col{i}": other for i, other in enumerate(others)}}
+        items = list(state) + [item]
         if distinct:
             items = list(dict.fromkeys(items))
-        return sorted(items, reverse=True)[:k]
+        key = (lambda entry: entry["sort_col"]) if others else None
+        return sorted(items, key=key, reverse=True)[:k]
 
     return add
 
 
-register(Aggregate("TOPK", "The k largest values.", lambda types: T.array(types[0] or T.STRING), lambda: [],
-                   _topk(False), lambda s: s, None, None, literal_args=1))
+def _topk_type(types):
+    sort_type = types[0] or T.STRING
+    others = types[1:-1]
+    if not others:
+        return T.array(sort_type)
+    return T.array(T.struct([("sort_col", sort_type)] + [(f"col{i}", t or T.STRING) for i, t in enumerate(others)]))
+
+
+register(Aggregate("TOPK", "The k largest values (with other columns of their rows, if given).", _topk_type,
+                   lambda: [], _topk(False), lambda s: s, None, None, literal_args=1))
 register(Aggregate("TOPKDISTINCT", "The k largest distinct values.", lambda types: T.array(types[0] or T.STRING),
                    lambda: [], _topk(True), lambda s: s, None, None, literal_args=1))
 

@@ -309,7 +309,7 @@ def _compile_call(call: ast.FunctionCall, scope: Scope, source: DataSource) -> A
     while function.literal_args and args and len(literals) < function.literal_args and len(args) > 1 \
             and isinstance(args[-1], ast.Literal):
         literals.insert(0, args.pop().value)
-    if function.literal_args and len(args) > 1:
+    if call.name in ("EARLIEST_BY_OFFSET", "LATEST_BY_OFFSET") and len(args) > 1:
         raise KsqlStatementError(
             f"Parameter 2 passed to function {call.name} must be a literal constant, "
             f"but was expression: '{format_expression(args[1])}'")
