@@ -577,6 +577,17 @@ class KsqlEngine:
             tables = self._pull_tables(query)
             if tables is not None:
                 return self._sql_pull_query(text, query, tables)
+        merged = {**self.properties, **session.properties}
+        if query.emit is None and query.limit is not None and \
+                str(merged.get("ksql.query.pull.limit.clause.enabled", "true")).lower() == "false":
+            raise KsqlStatementError(
+                "LIMIT clause in pull queries is currently disabled. You can enable them by setting "
+                "ksql.query.pull.limit.clause.enabled=true. See https://cnfl.io/queries for more info.\n"
+                "Add EMIT CHANGES if you intended to issue a push query.")
+        if query.limit is not None and query.limit < 0:
+            raise KsqlStatementError("Pull queries don't support negative integers in the LIMIT clause. "
+                                     "See https://cnfl.io/queries for more info." if query.emit is None else
+                                     "Push queries don't support negative integers in the LIMIT clause.")
         target = self.metastore.get(query.source.name)
         if query.emit is None and not query.joins and target is not None and target.is_table:
             pull_rules.check(query, target, {**self.properties, **session.properties})

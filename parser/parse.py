@@ -490,6 +490,14 @@ class _ToAst(Transformer):
     def limit_clause(self, items):
         return ("limit", int(items[1]))
 
+    def negative_limit_clause(self, items):
+        return ("limit", -int(items[2]))  # refused with ksqlDB's message when the query is planned
+
+    def decimal_limit_clause(self, items):
+        token = items[1]
+        raise KsqlSyntaxError("Failed to prepare statement: Value must be integer for command: LIMIT",
+                              token.line, token.column, str(token), (), "")
+
     def query(self, items):
         select = tuple(i for i in items if isinstance(i, (ast.SelectExpression, ast.SelectAll,
                                                            ast.SelectStructAll)))

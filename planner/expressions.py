@@ -569,7 +569,11 @@ def _is_null(expr: ast.IsNull, scope: Scope) -> Compiled:
 def _between(expr: ast.Between, scope: Scope) -> Compiled:
     low = ast.BinaryOp(">=", expr.value, expr.low)
     high = ast.BinaryOp("<=", expr.value, expr.high)
-    both = _logical(ast.LogicalOp("AND", low, high), scope)
+    try:
+        both = _logical(ast.LogicalOp("AND", low, high), scope)
+    except KsqlStatementError as error:  # ksqlDB words a BETWEEN type mismatch this way
+        raise KsqlStatementError(str(error).replace("Error in WHERE expression:", "Invalid expression:", 1)) \
+            from None
     if not expr.negated:
         return both
     inner = both.evaluate
@@ -592,6 +596,10 @@ def _in_list(expr: ast.InList, scope: Scope) -> Compiled:
 def _like(expr: ast.Like, scope: Scope) -> Compiled:
     value = compile_expression(expr.value, scope)
     pattern = compile_expression(expr.pattern, scope)
+    for side in (value, pattern):
+        if side.type is not None and side.type.base != "STRING":
+            raise KsqlStatementError(f"The column type for Like condition must be VARCHAR. "
+                                     f"The column type is {side.type}")
     inner = value.evaluate
     negated = expr.negated
     if not pattern.constant:
