@@ -35,19 +35,24 @@ def register(name: str, category: str, description: str, resolve, evaluate, sign
     FUNCTIONS[name] = ScalarFunction(name, category, description, resolve, evaluate, tuple(signatures))
 
 
-def compile_call(call: ast.FunctionCall, args: list[Compiled]) -> Compiled:
-    function = FUNCTIONS.get(call.name)
+def resolve_call(name: str, arg_types: list) -> tuple[SqlType, list, Callable]:
+    """The function a call names, for these argument types: (return type, the types to cast
+    each argument to (None: as it is), the evaluate function of the chosen overload)."""
+    function = FUNCTIONS.get(name)
     if function is None:
-        raise KsqlStatementError(f"Can't find any functions with the name '{call.name}'")
-    arg_types = [a.type for a in args]
+        raise KsqlStatementError(f"Can't find any functions with the name '{name}'")
     try:
         resolved = function.resolve(arg_types)
     except BadArguments as error:
         shown = ", ".join(str(t) if t else "null" for t in arg_types)
         raise KsqlStatementError(
-            str(error) or f"Function '{call.name.lower()}' does not accept parameters ({shown}).") from None
+            str(error) or f"Function '{name.lower()}' does not accept parameters ({shown}).") from None
     return_type, wanted = resolved[:2]
-    evaluate = resolved[2] if len(resolved) > 2 else function.evaluate
+    return return_type, wanted, resolved[2] if len(resolved) > 2 else function.evaluate
+
+
+def compile_call(call: ast.FunctionCall, args: list[Compiled]) -> Compiled:
+    return_type, wanted, evaluate = resolve_call(call.name, [a.type for a in args])
     args = [cast_to(a, w) if w is not None and a.type != w else a for a, w in zip(args, wanted)]
     return bind(call.name, evaluate, args, return_type)
 

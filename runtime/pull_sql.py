@@ -19,7 +19,7 @@ from ksql.parser import ast
 from ksql.planner import types as T
 from ksql.planner.aggregates import AGGREGATES
 from ksql.planner.expressions import Scope, compile_expression
-from ksql.planner.functions import FUNCTIONS, BadArguments
+from ksql.planner.functions import FUNCTIONS, resolve_call
 from ksql.planner.metastore import DataSource
 from ksql.planner.plan import ColumnNamer
 from ksql.planner.schema import ROWTIME, WINDOWEND, WINDOWSTART
@@ -289,18 +289,8 @@ class _Translator:
         if any(isinstance(a, ast.Lambda) for a in call.args):
             raise KsqlStatementError("Lambda functions are not supported in pull queries with joins, "
                                      "GROUP BY or ORDER BY.")
-        function = FUNCTIONS.get(call.name)
-        if function is None:
-            raise KsqlStatementError(f"Can't find any functions with the name '{call.name}'")
         arg_types = [self.type_of(a) for a in call.args]
-        try:
-            resolved = function.resolve(arg_types)
-        except BadArguments as error:
-            shown = ", ".join(str(t) if t else "null" for t in arg_types)
-            raise KsqlStatementError(
-                str(error) or f"Function '{call.name.lower()}' does not accept parameters ({shown}).") from None
-        return_type, wanted = resolved[:2]
-        evaluate = resolved[2] if len(resolved) > 2 else function.evaluate
+        return_type, wanted, evaluate = resolve_call(call.name, arg_types)
         params = [w if w is not None else (t or T.STRING) for w, t in zip(wanted, arg_types)]
         name = f"ksql_{call.name.lower()}_{next(_counter)}"
         self.udfs[name] = (_arrow_function(evaluate, return_type, len(params)), [_duck_type(p) for p in params],
