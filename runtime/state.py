@@ -63,11 +63,12 @@ class StateStore:
         self._dirty.add(key)
 
     def keys(self):
-        """Every key, in memory and spilled (a snapshot: safe to change the store meanwhile)."""
-        return list(self.hot) + list(self._cold_items(keys_only=True))
+        """Every key, in memory and spilled (do not change the store while iterating)."""
+        return itertools.chain(self.hot, self._cold_items(keys_only=True))
 
     def items(self):
-        return list(self.hot.items()) + list(self._cold_items())
+        """Every (key, value), in memory and spilled (do not change the store while iterating)."""
+        return itertools.chain(self.hot.items(), self._cold_items())
 
     @property
     def data(self) -> dict:

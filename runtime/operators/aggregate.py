@@ -64,7 +64,8 @@ class AggregateOp:
         self._times[partition] = stream_time
 
     def _stored_times(self) -> dict:
-        return {k[1]: self.store.get(k) for k in self.store.keys() if k[0] == "T"}
+        partitions = [k for k in self.store.keys() if k[0] == "T"]
+        return {k[1]: self.store.get(k) for k in partitions}
 
     @property
     def _horizon(self) -> float:
