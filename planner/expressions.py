@@ -209,6 +209,8 @@ def _to_decimal(value, source: SqlType, target: SqlType):
         return pc.cast(value, arrow_type, safe=False)
     if source.base == "DECIMAL" and source.scale > target.scale:
         value = pc.round(value, target.scale, round_mode="half_up")
+    if source.base in ("INTEGER", "BIGINT"):  # Arrow wants room for every digit of the integer type
+        value = pc.cast(value, pa.decimal128(38, target.scale))
     return pc.cast(value, arrow_type, safe=False)
 
 
