@@ -311,7 +311,7 @@ class TransientQuery:
     def poll(self) -> tuple[list[list], bool]:
         """The rows available now, and whether the query has ended (LIMIT, closed, scan done).
         Never blocks, so a server can serve many push queries without a thread each."""
-        if self._closed.is_set():
+        if self._closed.is_set() or self.limit == 0:
             self.pipeline.store.close()  # here, on the thread that uses the store
             return [], True
         parts = []
@@ -335,6 +335,9 @@ class TransientQuery:
             if entries and self._on_log:
                 self._on_log(entries)
             for row in _python_rows(rows, self.columns):
+                if self.limit is not None and self.emitted >= self.limit:  # LIMIT 0 too
+                    self.close()
+                    return out, True
                 out.append(row)
                 self.emitted += 1
                 if self.limit is not None and self.emitted >= self.limit:
