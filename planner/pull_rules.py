@@ -78,9 +78,13 @@ def _null_keys(where, source: DataSource) -> None:
     for conjunct in (_split(where, "AND") if where is not None else []):
         if isinstance(conjunct, ast.InList) and isinstance(conjunct.value, ast.ColumnRef) \
                 and conjunct.value.name in keys:
+            key = source.schema.find(conjunct.value.name)
             for item in conjunct.items:
                 if isinstance(item, ast.Literal) and item.value is None:
                     raise KsqlStatementError(f"Primary key columns can not be NULL: ({conjunct.value.name} = null)")
+                if isinstance(item, ast.Literal) and isinstance(item.value, str) and key.type.base != "STRING":
+                    raise KsqlStatementError(f"'{item.value}' can not be converted to the type of the key column: "
+                                             f"{key.name} {key.type} KEY")
 
 
 def _check_disjunct(disjunct, keys: list[str], source: DataSource, range_scans: bool, several: bool) -> None:
