@@ -54,11 +54,12 @@ class AggregateNode:
 
 def contains_aggregate(expr) -> bool:
     found = []
-    _walk(expr, lambda e: found.append(e) if isinstance(e, ast.FunctionCall) and e.name in AGGREGATES else None)
+    walk(expr, lambda e: found.append(e) if isinstance(e, ast.FunctionCall) and e.name in AGGREGATES else None)
     return bool(found)
 
 
-def _walk(node, visit) -> None:
+def walk(node, visit) -> None:
+    """Call visit on the node and on every node below it."""
     visit(node)
     if isinstance(node, ast.Node):
         for field in dataclasses.fields(node):
@@ -67,7 +68,7 @@ def _walk(node, visit) -> None:
 
 def _walk_value(value, visit):
     if isinstance(value, ast.Node):
-        _walk(value, visit)
+        walk(value, visit)
     elif isinstance(value, tuple):
         for item in value:
             _walk_value(item, visit)
@@ -154,10 +155,10 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
             calls.append(e)
 
     for _, expr in items:
-        _walk(expr, collect)
+        walk(expr, collect)
     having = _unqualified(query.having, names) if query.having is not None else None
     if having is not None:
-        _walk(having, collect)
+        walk(having, collect)
 
     compiled_calls = tuple(_compile_call(c, scope, source) for c in calls)
     if source.is_table:
@@ -255,12 +256,12 @@ def _check_functions_exist(expr) -> None:
                 and e.name not in LAMBDA_FUNCTIONS:
             raise KsqlStatementError(f"Can't find any functions with the name '{e.name}'")
 
-    _walk(expr, check)
+    walk(expr, check)
 
 
 def _calls_in(expr):
     found = []
-    _walk(expr, lambda e: found.append(e) if isinstance(e, ast.FunctionCall) and e.name in AGGREGATES else None)
+    walk(expr, lambda e: found.append(e) if isinstance(e, ast.FunctionCall) and e.name in AGGREGATES else None)
     return found
 
 
@@ -268,7 +269,7 @@ def _aggregate_calls(query):
     found = []
     for item in query.select:
         if isinstance(item, ast.SelectExpression):
-            _walk(item.expression, lambda e: found.append(e) if isinstance(e, ast.FunctionCall)
+            walk(item.expression, lambda e: found.append(e) if isinstance(e, ast.FunctionCall)
                   and e.name in AGGREGATES else None)
     return iter(found)
 
@@ -277,7 +278,7 @@ def _loose_columns(expr) -> list[str]:
     """Column references that are neither keys, aggregates nor pseudo/window columns."""
     found = []
     allowed = {ROWTIME, WINDOWSTART, WINDOWEND}
-    _walk(expr, lambda e: found.append(e.name) if isinstance(e, ast.ColumnRef) and not e.name.startswith("__")
+    walk(expr, lambda e: found.append(e.name) if isinstance(e, ast.ColumnRef) and not e.name.startswith("__")
           and e.name not in allowed else None)
     return found
 

@@ -211,10 +211,10 @@ def _field(expr, scope: Scope) -> str | None:
 
 
 def _refers_to(expr, names: set[str], join_input: JoinInput) -> bool:
-    from ksql.planner.aggregation import _walk
+    from ksql.planner.aggregation import walk
 
     refs = []
-    _walk(expr, lambda e: refs.append(e) if isinstance(e, ast.ColumnRef) else None)
+    walk(expr, lambda e: refs.append(e) if isinstance(e, ast.ColumnRef) else None)
     for ref in refs:
         if ref.source is not None:
             if ref.source in names:
@@ -238,10 +238,10 @@ def _qualified(expr, inputs: list[JoinInput]):
 
 
 def _has_columns(expr) -> bool:
-    from ksql.planner.aggregation import _walk
+    from ksql.planner.aggregation import walk
 
     refs = []
-    _walk(expr, lambda e: refs.append(e) if isinstance(e, ast.ColumnRef) else None)
+    walk(expr, lambda e: refs.append(e) if isinstance(e, ast.ColumnRef) else None)
     return bool(refs)
 
 

@@ -235,12 +235,12 @@ class TableFunctionNode:
 
 
 def _table_functions(query: ast.Query) -> list:
-    from ksql.planner.aggregation import _walk
+    from ksql.planner.aggregation import walk
 
     found = []
     for item in query.select:
         if isinstance(item, ast.SelectExpression):
-            _walk(item.expression, lambda e: found.append(e) if isinstance(e, ast.FunctionCall)
+            walk(item.expression, lambda e: found.append(e) if isinstance(e, ast.FunctionCall)
                   and e.name in TABLE_FUNCTIONS and e not in found else None)
     return found
 

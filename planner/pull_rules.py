@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ksql.errors import KsqlStatementError
 from ksql.parser import ast
+from ksql.planner.aggregation import walk
 from ksql.planner.format import format_expression
 from ksql.planner.metastore import DataSource
 from ksql.planner.schema import ROWOFFSET, ROWPARTITION, WINDOWEND, WINDOWSTART
@@ -50,17 +51,7 @@ def _split(expr, op: str) -> list:
 
 def _columns(expr) -> list[str]:
     found = []
-
-    def walk(node):
-        if isinstance(node, ast.ColumnRef):
-            found.append(node.name)
-        elif hasattr(node, "__dataclass_fields__"):
-            for field in node.__dataclass_fields__:
-                value = getattr(node, field)
-                for item in (value if isinstance(value, tuple) else (value,)):
-                    if isinstance(item, ast.Node):
-                        walk(item)
-    walk(expr)
+    walk(expr, lambda node: found.append(node.name) if isinstance(node, ast.ColumnRef) else None)
     return found
 
 

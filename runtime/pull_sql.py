@@ -18,6 +18,7 @@ from ksql.errors import KsqlStatementError
 from ksql.parser import ast
 from ksql.planner import types as T
 from ksql.planner.aggregates import AGGREGATES
+from ksql.planner.aggregation import rewrite
 from ksql.planner.expressions import Scope, compile_expression
 from ksql.planner.functions import FUNCTIONS, resolve_call
 from ksql.planner.metastore import DataSource
@@ -199,22 +200,13 @@ class _Translator:
 
     def _without_aggregates(self, expr, scope: Scope):
         """The expression with each aggregate call replaced by a typed placeholder column."""
-        if isinstance(expr, ast.FunctionCall) and expr.name in AGGREGATES and expr.name not in FUNCTIONS:
-            name = f"__AGG_{id(expr)}"
-            scope.add(None, name, name, self.type_of(expr) or T.STRING)
-            return ast.ColumnRef(name)
-        if not hasattr(expr, "__dataclass_fields__"):
-            return expr
-        changes = {}
-        for field in expr.__dataclass_fields__:
-            value = getattr(expr, field)
-            if isinstance(value, ast.Node):
-                changes[field] = self._without_aggregates(value, scope)
-            elif isinstance(value, tuple) and value and all(isinstance(v, ast.Node) for v in value):
-                changes[field] = tuple(self._without_aggregates(v, scope) for v in value)
-        import dataclasses
-
-        return dataclasses.replace(expr, **changes) if changes else expr
+        def replace(node):
+            if isinstance(node, ast.FunctionCall) and node.name in AGGREGATES and node.name not in FUNCTIONS:
+                name = f"__AGG_{id(node)}"
+                scope.add(None, name, name, self.type_of(node) or T.STRING)
+                return ast.ColumnRef(name)
+            return None
+        return rewrite(expr, replace)
 
     def expr(self, e) -> str:
         f = self.expr

@@ -53,6 +53,8 @@ def test_query_resumes_after_restart_with_an_uncommitted_transaction(tmp_path):
         engine.close()
 
 
+# A child engine: sets up (first run) or resumes, inserts rows n in [first, last) with an
+# INSERT template ({n}, {ms} = n * 1000, {id3} = n % 3, {id5} = n % 5), says so, then waits.
 CHILD = textwrap.dedent("""
     import sys, time
     from ksql.engine import KsqlEngine
@@ -61,22 +63,27 @@ CHILD = textwrap.dedent("""
         engine.execute(sys.argv[4])
     first, last = map(int, sys.argv[3].split(":"))
     for n in range(first, last):
-        engine.execute(f"INSERT INTO src (id, n) VALUES ({n % 5}, {n});")
+        engine.execute(sys.argv[5].format(n=n, ms=n * 1000, id3=n % 3, id5=n % 5))
     print("INSERTED", flush=True)
     time.sleep(600)
 """)
 
 
-def test_sigkill_at_random_moments_loses_and_duplicates_nothing(tmp_path):
-    data = str(tmp_path / "data")
+def kill_during_inserts(data: str, setup: str, insert: str, batches) -> None:
+    """Run one child per batch of inserts and SIGKILL it right after (mid-query, most likely)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    batches = [(0, 40), (40, 80), (80, 120)]
     for i, (first, last) in enumerate(batches):
         child = subprocess.Popen([sys.executable, "-c", CHILD, data, "setup" if i == 0 else "resume",
-                                  f"{first}:{last}", SETUP], stdout=subprocess.PIPE, env=env, text=True)
+                                  f"{first}:{last}", setup, insert], stdout=subprocess.PIPE, env=env, text=True)
         assert child.stdout.readline().strip() == "INSERTED"
-        child.send_signal(signal.SIGKILL)  # the query is most likely mid-batch
+        child.send_signal(signal.SIGKILL)
         child.wait()
+
+
+def test_sigkill_at_random_moments_loses_and_duplicates_nothing(tmp_path):
+    data = str(tmp_path / "data")
+    kill_during_inserts(data, SETUP, "INSERT INTO src (id, n) VALUES ({id5}, {n});",
+                        [(0, 40), (40, 80), (80, 120)])
 
     engine = KsqlEngine(data)
     try:
@@ -92,20 +99,6 @@ CREATE STREAM src (id INT KEY, n INT) WITH (kafka_topic='src', value_format='JSO
 CREATE TABLE counts AS SELECT id, COUNT(*) AS c, SUM(n) AS total, COLLECT_LIST(n) AS ns
   FROM src WINDOW TUMBLING (SIZE 10 SECONDS) GROUP BY id;
 """
-
-WINDOWED_CHILD = textwrap.dedent("""
-    import sys, time
-    from ksql.engine import KsqlEngine
-    engine = KsqlEngine(sys.argv[1])
-    if sys.argv[2] == "setup":
-        engine.execute(sys.argv[4])
-    first, last = map(int, sys.argv[3].split(":"))
-    for n in range(first, last):
-        engine.execute(f"INSERT INTO src (rowtime, id, n) VALUES ({n * 1000}, {n % 3}, {n});")
-    print("INSERTED", flush=True)
-    time.sleep(600)
-""")
-
 
 def sink_records(log, topic):
     """Each key's records in order. Records of different source partitions may interleave
@@ -132,13 +125,8 @@ def test_sigkill_during_windowed_aggregation_matches_an_uninterrupted_run(tmp_pa
     assert count(expected) == 90
 
     data = str(tmp_path / "data")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    for i, (first, last) in enumerate([(0, 30), (30, 60), (60, 90)]):
-        child = subprocess.Popen([sys.executable, "-c", WINDOWED_CHILD, data, "setup" if i == 0 else "resume",
-                                  f"{first}:{last}", WINDOWED], stdout=subprocess.PIPE, env=env, text=True)
-        assert child.stdout.readline().strip() == "INSERTED"
-        child.send_signal(signal.SIGKILL)
-        child.wait()
+    kill_during_inserts(data, WINDOWED, "INSERT INTO src (rowtime, id, n) VALUES ({ms}, {id3}, {n});",
+                        [(0, 30), (30, 60), (60, 90)])
 
     engine = KsqlEngine(data)
     try:

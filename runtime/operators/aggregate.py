@@ -43,6 +43,7 @@ class AggregateOp:
             self.retention = window.retention if window.retention is not None else window.size + self.grace
         self._expiry: list | None = None  # heap of (window start, store key) of live windows
         self._pending: list | None = None  # heap of (close time, window start, store key) for EMIT FINAL
+        self._times: dict | None = None  # partition -> stream time
 
     def _indexes(self) -> None:
         """Build the time-ordered indexes from the state (after a restart, from the restored store)."""
@@ -59,21 +60,20 @@ class AggregateOp:
         heapq.heapify(self._pending)
 
     def _note_stream_time(self, partition, stream_time) -> None:
-        if not hasattr(self, "_times"):
-            self._times = self._stored_times()
-        self._times[partition] = stream_time
+        self._partition_times()[partition] = stream_time
 
-    def _stored_times(self) -> dict:
-        partitions = [k for k in self.store.keys() if k[0] == "T"]
-        return {k[1]: self.store.get(k) for k in partitions}
+    def _partition_times(self) -> dict:
+        """Stream time per partition (read from the store once, then kept up to date)."""
+        if self._times is None:
+            partitions = [k for k in self.store.keys() if k[0] == "T"]
+            self._times = {k[1]: self.store.get(k) for k in partitions}
+        return self._times
 
     @property
     def _horizon(self) -> float:
         """Windows starting before this are past retention: the slowest partition's stream
         time minus the retention."""
-        times = getattr(self, "_times", None)
-        if times is None:
-            self._times = times = self._stored_times()
+        times = self._partition_times()
         if not times or self.retention is None:
             return float("-inf")
         return min(times.values()) - self.retention
