@@ -361,6 +361,11 @@ class KsqlEngine:
             key_format = "NONE"
         topic_name = str(props.get("KAFKA_TOPIC", stmt.name))
         partitions = int(props.get("PARTITIONS", source.partitions))
+        window_type, window_size = None, None
+        if plan.window is not None:
+            window_type, window_size = plan.window.kind, plan.window.size
+        elif plan.joins is None:  # a query over one windowed stream keeps its windowed keys
+            window_type, window_size = source.window_type, source.window_size
         sink = DataSource(
             name=stmt.name, kind=stmt.kind, schema=plan.schema, topic=topic_name,
             key_format=key_format, value_format=value_format, sql=text,
@@ -369,8 +374,8 @@ class KsqlEngine:
             partitions=partitions,
             timestamp_column=_timestamp_column(props, plan.schema),
             timestamp_format=props.get("TIMESTAMP_FORMAT"),
-            window_type=plan.window.kind if plan.window else None,
-            window_size=plan.window.size if plan.window else None,
+            window_type=window_type,
+            window_size=window_size,
             window_retention=_window_retention(plan),
         )
         _check_key_format(key_format, sink)
@@ -589,6 +594,8 @@ class KsqlEngine:
                                      "See https://cnfl.io/queries for more info." if query.emit is None else
                                      "Push queries don't support negative integers in the LIMIT clause.")
         target = self.metastore.get(query.source.name)
+        if query.emit is None:
+            pull_rules.check_any(query)
         if query.emit is None and not query.joins and target is not None and target.is_table:
             pull_rules.check(query, target, {**self.properties, **session.properties})
         if query.order_by:

@@ -142,12 +142,20 @@ def _input(relation: ast.Relation, metastore: MetaStore) -> JoinInput:
     return JoinInput(source, relation.alias or source.name)
 
 
+# how ksqlDB spells each join kind in its messages
+_JOIN_TEXT = {"INNER": "[INNER] JOIN", "LEFT": "LEFT [OUTER] JOIN", "RIGHT": "RIGHT [OUTER] JOIN",
+              "FULL": "[FULL] OUTER JOIN"}
+
+
 def _join_node(join: ast.Join, index: int, inputs: list[JoinInput], scope: Scope, previous) -> JoinNode:
     right = inputs[index]
     left_inputs = inputs[:index]
     left_table = all(i.is_table for i in left_inputs) if index == 1 else (
         previous[-1].left_table and previous[-1].right_table)
     criteria = join.criteria
+    if isinstance(criteria, ast.LogicalOp) and criteria.op == "AND":
+        raise KsqlStatementError(f"Invalid join condition: joins on multiple conditions are not yet supported. "
+                                 f"Got {format_expression(criteria)}.")
     if not (isinstance(criteria, ast.BinaryOp) and criteria.op == "="):
         raise KsqlStatementError(f"Unsupported join expression: {format_expression(criteria)}. Only equality "
                                  f"joins are supported (ON a.x = b.y).")
@@ -174,11 +182,12 @@ def _join_node(join: ast.Join, index: int, inputs: list[JoinInput], scope: Scope
             f"Invalid join condition: types don't match. Got {format_expression(left_expr)}{{{left_key.type}}} = "
             f"{format_expression(right_expr)}{{{right_key.type}}}.")
     if not left_table and right.is_table and join.kind in ("RIGHT", "FULL"):
-        raise KsqlStatementError(f"Invalid join type: {join.kind}-OUTER join not supported for stream-table join. "
-                                 f"Only INNER and LEFT joins are supported.")
+        raise KsqlStatementError(f"Invalid join type: {join.kind.lower()}-outer join not supported for stream-table "
+                                 f"join. Got {left_inputs[-1].source.name} {_JOIN_TEXT[join.kind]} "
+                                 f"{right.source.name}.")
     if left_table and not right.is_table:
         raise KsqlStatementError("Invalid join order: table-stream joins are not supported; only stream-table "
-                                 "joins. Got " + f"{left_inputs[-1].source.name} {join.kind} JOIN {right.source.name}.")
+                                 "joins. Got " + f"{left_inputs[-1].source.name} {_JOIN_TEXT[join.kind]} {right.source.name}.")
     if not left_table and not right.is_table and join.within is None:
         raise KsqlStatementError("Stream-Stream joins must have a WITHIN clause specified. None was provided. "
                                  "To learn about how to specify a WITHIN clause with a stream-stream join, please "

@@ -211,7 +211,8 @@ def plan_query(query: ast.Query, metastore: MetaStore, sink: str | None = None,
     seen = set()
     for column, _ in columns:
         if column.name in seen:
-            raise KsqlStatementError(f"Duplicate column name: {column.name}. Use aliases to make names unique.")
+            kind = "key" if column.namespace == KEY else "value"
+            raise KsqlStatementError(f"Duplicate {kind} columns found in schema: `{column.name}` {column.type}")
         seen.add(column.name)
     steps.append(ProjectNode(tuple(columns)))
     schema = LogicalSchema(tuple(c for c, _ in columns))
@@ -402,8 +403,8 @@ def _select_items(query: ast.Query, source: DataSource, alias: str, scope: Scope
             if item.source is not None and item.source not in (alias, source.name):
                 raise KsqlStatementError(f"'{item.source}' is not a valid stream/table name or alias.")
             names = [c.name for c in source.schema.key]
-            if source.window_type is not None:  # a windowed source's window bounds belong to its key
-                names += [WINDOWSTART, WINDOWEND]
+            if source.window_type is not None and not persistent:
+                names += [WINDOWSTART, WINDOWEND]  # in a sink they stay in the windowed key
             for name in names + [c.name for c in source.schema.value]:
                 expr = ast.ColumnRef(name)
                 items.append((name, expr, compile_expression(expr, scope)))

@@ -20,9 +20,15 @@ _COMBINED = "A comparison condition on the key column cannot be combined with ot
 _RANGE_OPS = ("<", "<=", ">", ">=")
 
 
-def check(query: ast.Query, source: DataSource, properties: dict) -> None:
-    """Raise ksqlDB's error for a pull query it would refuse."""
+def check_any(query: ast.Query) -> None:
+    """Raise ksqlDB's error for a pull query on any source (table or stream) that it refuses."""
+    if query.window is not None:
+        raise KsqlStatementError("Pull queries don't support WINDOW clauses.")
     _no_pseudo_columns(query)
+
+
+def check(query: ast.Query, source: DataSource, properties: dict) -> None:
+    """Raise ksqlDB's error for a pull query on a table that it would refuse."""
     if query.limit is not None and query.limit < 0:
         raise KsqlStatementError("Pull queries don't support negative integers in the LIMIT clause. "
                                  "See https://cnfl.io/queries for more info.")

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from ksql.planner.metastore import DataSource
 from ksql.planner.aggregation import AggregateNode
-from ksql.planner.plan import NULL_VALUE, FilterNode, ProjectNode, QueryPlan, TableFunctionNode
+from ksql.planner.plan import NULL_VALUE, FilterNode, ProjectNode, QueryPlan, RepartitionNode, TableFunctionNode
 from ksql.planner.schema import ROWTIME
 from ksql.runtime import processing_log
 from ksql.runtime.log import EmbeddedLog
@@ -140,7 +140,9 @@ class PersistentQuery:
         self._thread: threading.Thread | None = None
         self.pipeline = Pipeline(plan, query_id, log, changelog, state_limits)
         self.view = view  # the sink table's materialized rows, for pull queries
-        self.encoder = SinkEncoder(sink, log.topic(sink.topic).partitions)
+        rekeyed = plan.joins is not None or any(
+            isinstance(step, (RepartitionNode, AggregateNode)) for step in plan.steps)
+        self.encoder = SinkEncoder(sink, log.topic(sink.topic).partitions, source_keys=not rekeyed)
 
     def start(self) -> None:
         self.state = "RUNNING"

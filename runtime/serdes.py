@@ -90,7 +90,7 @@ class KafkaFormat(_Format):
         if len(columns) > 1:
             raise KsqlStatementError(
                 f"The 'KAFKA' format only supports a single field. Got: "
-                f"[{', '.join(f'`{c.name}` {c.type}' for c in columns)}]")
+                f"[{', '.join(f'`{c.name}` {c.type}' + (' KEY' if key else '') for c in columns)}]")
         for column in columns:
             if column.type.base not in ("INTEGER", "BIGINT", "DOUBLE", "STRING", "BYTES"):
                 raise KsqlStatementError(

@@ -12,8 +12,11 @@ from ksql.runtime.serdes import make_format
 
 
 class SinkEncoder:
-    def __init__(self, sink: DataSource, partitions: int):
+    def __init__(self, sink: DataSource, partitions: int, source_keys: bool = False):
+        """source_keys: the output keeps its input's keys (no re-keying), so an input record
+        without a key gives an output record without one, though it has several key columns."""
         schema = sink.schema
+        self.null_empty_keys = source_keys and len(schema.key) > 1
         self.partitions = partitions
         self.key_names = [c.name for c in schema.key]
         self.value_names = [c.name for c in schema.value]
@@ -31,6 +34,11 @@ class SinkEncoder:
         if n == 0:
             return {}
         keys = self.key_format.encode([rows.column(c) for c in self.key_names], n)
+        if self.null_empty_keys:
+            empty = np.ones(n, dtype=bool)
+            for name in self.key_names:
+                empty &= rows.column(name).is_null().to_numpy(zero_copy_only=False)
+            keys = [None if empty[i] else k for i, k in enumerate(keys)]
         if self.window_type is not None and "__WINDOW_START" in rows.schema.names:
             keys = window_keys(keys, rows.column("__WINDOW_START").to_pylist(),
                                rows.column("__WINDOW_END").to_pylist(), self.window_type == "SESSION")

@@ -84,9 +84,11 @@ class SourceDecoder:
         if self.source.timestamp_column:
             batch, entries = self._event_time(batch, keep, entries)
         if self.source.is_table and self.source.schema.key:
-            # Tables ignore records whose key is null.
+            # Tables ignore records whose key is null (every key column null).
+            present = np.zeros(n, dtype=bool)
             for column in self.source.schema.key:
-                keep &= batch.column(column.name).is_valid().to_numpy(zero_copy_only=False)
+                present |= batch.column(column.name).is_valid().to_numpy(zero_copy_only=False)
+            keep &= present
         if not keep.all():
             return Decoded(batch.filter(pa.array(keep)), entries), keep
         return Decoded(batch, entries), None

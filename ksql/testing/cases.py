@@ -50,6 +50,7 @@ class Case:
     unsupported: str | None = None  # why the engine cannot run this case yet
     malformed: str | None = None  # what is wrong with the test file itself
     responses: list | None = None  # REST cases: the expected response of each statement
+    verify_order: bool = False  # REST cases: rows must come in the expected order (else any order)
 
 
 @dataclass
@@ -178,7 +179,7 @@ def _run_rest(engine: KsqlEngine, case: Case) -> Result:
         for record in case.inputs:
             produce(engine, record)
             engine.drain()
-    reason = _compare_responses(case.responses, actual)
+    reason = _compare_responses(case.responses, actual, case.verify_order)
     if reason:
         return Result(case.file, case.name, FAILED, reason)
     if case.outputs is not None:
@@ -209,7 +210,9 @@ def _accepts_poll(stream) -> bool:
         return False
 
 
-def _compare_responses(expected: list, actual: list) -> str | None:
+def _compare_responses(expected: list, actual: list, verify_order: bool = False) -> str | None:
+    """None when the responses match; else what differs. As in ksqlDB's harness, the rows of
+    a query response match in any order unless the case asks for order."""
     for i, want in enumerate(expected):
         if i >= len(actual):
             return f"response {i}: missing (expected {orjson.dumps(want).decode()[:200]})"
@@ -224,6 +227,8 @@ def _compare_responses(expected: list, actual: list) -> str | None:
             continue
         want_items = [w for w in want["query"] if "finalMessage" not in w]
         got_items = got["query"]
+        if not verify_order:
+            got_items = _in_expected_order(want_items, got_items)
         for j, (w, g) in enumerate(zip(want_items, got_items)):
             if "header" in w:
                 if _normalize_schema(w["header"].get("schema", "")) != _normalize_schema(
@@ -236,6 +241,24 @@ def _compare_responses(expected: list, actual: list) -> str | None:
         if len(want_items) != len(got_items):
             return f"response {i}: expected {len(want_items) - 1} rows, got {len(got_items) - 1}"
     return None
+
+
+def _in_expected_order(want_items: list, got_items: list) -> list:
+    """The actual items reordered so that each expected row meets an equal actual row where
+    there is one (rows without a match keep their places at the end)."""
+    remaining = list(got_items)
+    ordered = []
+    for w in want_items:
+        wanted = w.get("row", {}).get("columns") if "row" in w else None
+        match = next((g for g in remaining if "row" in w and "row" in g
+                      and values_equal(wanted, g["row"].get("columns"))), None)
+        if match is None:
+            match = next((g for g in remaining if ("row" in g) == ("row" in w)), None)
+        if match is None:
+            break
+        remaining.remove(match)
+        ordered.append(match)
+    return ordered + remaining
 
 
 def _subset_equal(want, got) -> bool:

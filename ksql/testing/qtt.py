@@ -18,7 +18,7 @@ TEST_ONLY_FUNCTIONS = ("TEST_UDF", "BAD_TEST_UDF", "TEST_UDAF", "TEST_UDTF", "MI
 CASE_FIELDS = {"name", "statements", "inputs", "outputs", "post", "expectedException", "responses",
                "properties", "format", "topics", "expectedError", "comment", "comments", "inputConditions",
                "config", "versions", "enabled", "notes", "note", "issues", "issue", "description",
-               "tracked by", "testPullWithProtoFormat"}
+               "tracked by", "testPullWithProtoFormat", "outputConditions"}
 
 
 class TestFileError(Exception):
@@ -139,6 +139,7 @@ def _case(file: str, name: str, test: dict, fmt, config) -> Case:
     if expected is not None:
         case.expected_error = expected.get("message", "")
     case.responses = test.get("responses")
+    case.verify_order = bool((test.get("outputConditions") or {}).get("verifyOrder"))
     post = test.get("post") or {}
     case.post_sources = post.get("sources", [])
     case.unsupported = _unsupported(test, statements)

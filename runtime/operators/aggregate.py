@@ -134,6 +134,10 @@ class AggregateOp:
                 self._note_stream_time(partitions[i], stream_time)
             horizon = self._horizon
             if self.node.window.kind == "SESSION":
+                if self._expiry and self._expiry[0][0] < horizon:  # expired sessions take no merges
+                    if self.node.emit_final:
+                        self._emit_closed(stream_time, out)
+                    self._purge()
                 self._session(key, row_args, ts, stream_time, out)
                 if self.node.emit_final:  # closed sessions are emitted before any expires
                     self._emit_closed(stream_time, out)
@@ -202,8 +206,8 @@ class AggregateOp:
         merging = [s for s in sessions if s[0] - gap <= ts <= s[1] + gap]
         start = min([ts] + [s[0] for s in merging])
         end = max([ts] + [s[1] for s in merging])
-        if end < stream_time - self.grace:
-            return  # late: the session has closed
+        if end < stream_time - gap - self.grace:
+            return  # late: the session has closed (Kafka Streams closes it a gap after its end)
         states = [c.function.init() for c in self.node.calls]
         latest = ts
         for old_start, old_end in merging:
