@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import functools
 import json
 import signal
 import sys
@@ -47,8 +49,19 @@ def _dumps(value) -> bytes:
     return orjson.dumps(value, default=_json_default)
 
 
-def _row_value(value):
-    """A result value as ksqlDB's REST API writes it (maps as objects, structs as objects)."""
+def _row_value(value, shape=None):
+    """A result value as ksqlDB's REST API writes it (maps and structs as objects), shaped by
+    its column type where known (so an empty map is {} rather than [])."""
+    if value is None:
+        return None
+    kind = shape[0] if shape else None
+    if kind == "MAP":
+        pairs = value.items() if isinstance(value, dict) else value
+        return {str(k): _row_value(v, shape[1]) for k, v in pairs}
+    if kind == "ARRAY":
+        return [_row_value(v, shape[1]) for v in value]
+    if kind == "STRUCT" and isinstance(value, dict):
+        return {k: _row_value(v, shape[1].get(k)) for k, v in value.items()}
     if isinstance(value, list):
         if value and all(isinstance(v, tuple) and len(v) == 2 for v in value):
             return {str(k): _row_value(v) for k, v in value}
@@ -57,7 +70,47 @@ def _row_value(value):
         return {k: _row_value(v) for k, v in value.items()}
     if hasattr(value, "isoformat"):
         return value.isoformat()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
     return value
+
+
+def row_values(row, column_types) -> list:
+    """A result row as ksqlDB's REST API writes it, each value shaped by its column's type."""
+    return [_row_value(v, _shape(t)) for v, t in zip(row, column_types)]
+
+
+@functools.lru_cache(maxsize=256)
+def _shape(type_text: str):
+    """("MAP" | "ARRAY", element shape), ("STRUCT", {field: shape}) or None, from a type's text."""
+    text = type_text.strip()
+    upper = text.upper()
+    for kind in ("ARRAY", "MAP", "STRUCT"):
+        if upper.startswith(kind + "<") and text.endswith(">"):
+            parts = _top_level_split(text[len(kind) + 1:-1])
+            if kind == "ARRAY":
+                return kind, _shape(parts[0])
+            if kind == "MAP":
+                return kind, _shape(parts[-1])
+            fields = {}
+            for part in parts:
+                name, _, field_type = part.strip().partition(" ")
+                fields[name.strip("`")] = _shape(field_type)
+            return kind, fields
+    return None
+
+
+def _top_level_split(text: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        if char in "<(":
+            depth += 1
+        elif char in ">)":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return parts + [text[start:]]
 
 
 class KsqlServer:
@@ -234,7 +287,7 @@ class KsqlServer:
                 if stream.is_print:
                     yield b",\n" + _dumps({"row": {"columns": [row]}})
                 else:
-                    yield b",\n" + _dumps({"row": {"columns": [_row_value(v) for v in row]}})
+                    yield b",\n" + _dumps({"row": {"columns": row_values(row, stream.column_types)}})
             final = "Limit Reached" if count and stream.column_names and count == _limit(stream) else "Query Completed"
             yield b",\n" + _dumps({"finalMessage": final}) + b"]\n"
 
@@ -252,7 +305,7 @@ class KsqlServer:
         async def lines():
             yield (b"[" if as_array else b"") + _dumps(metadata) + (b"" if as_array else b"\n")
             async for row in self._rows(request, stream):
-                values = [row] if stream.is_print else [_row_value(v) for v in row]
+                values = [row] if stream.is_print else row_values(row, stream.column_types)
                 yield (b"," + _dumps(values)) if as_array else _dumps(values) + b"\n"
             if as_array:
                 yield b"]"

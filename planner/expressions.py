@@ -5,6 +5,7 @@ kernels; evaluating it on a batch runs one kernel per operator for the whole bat
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable
@@ -450,11 +451,41 @@ def _as_millis(compiled: Compiled) -> Compiled:
 
     def evaluate(batch):
         value = inner(batch)
-        parsed = _parse_temporal(value, T.TIMESTAMP)
-        return pc.cast(parsed, pa.int64()) if isinstance(parsed, pa.Array) else pa.scalar(
-            None if not parsed.is_valid else parsed.cast(pa.int64()).as_py(), pa.int64())
+        if isinstance(value, pa.Array):
+            return pa.array([partial_timestamp_millis(v) for v in value.to_pylist()], pa.int64())
+        return pa.scalar(partial_timestamp_millis(value.as_py()), pa.int64())
 
     return Compiled(T.BIGINT, evaluate, compiled.constant)
+
+
+_PARTIAL_TIMESTAMP = re.compile(
+    r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2})(?::(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?)?)?)?"
+    r"(Z|[+-]\d{2}(?::?\d{2})?)?")
+
+
+def partial_timestamp_millis(text: str | None) -> int | None:
+    """Epoch millis of a timestamp written as far as the writer cared to (ksqlDB's partial
+    form: '2018', '2020-02-24T24', '2019-01-01T00:00:00+0445'); the rest is the earliest
+    value, hour 24 is the next day's midnight, and no zone means UTC. None if unreadable."""
+    from datetime import datetime, timedelta, timezone
+
+    if text is None:
+        return None
+    match = _PARTIAL_TIMESTAMP.fullmatch(text.strip())
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    try:
+        moment = datetime(int(year), int(month or 1), int(day or 1), tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    moment += timedelta(hours=int(hour or 0), minutes=int(minute or 0), seconds=int(second or 0),
+                        milliseconds=int((fraction or "0").ljust(3, "0")))
+    if zone and zone != "Z":
+        digits = zone[1:].replace(":", "")
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+        moment -= offset if zone[0] == "+" else -offset
+    return (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(milliseconds=1)
 
 
 def _comparison(expr: ast.BinaryOp, scope: Scope) -> Compiled:

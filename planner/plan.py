@@ -405,7 +405,7 @@ def _select_items(query: ast.Query, source: DataSource, alias: str, scope: Scope
             names = [c.name for c in source.schema.key]
             if source.window_type is not None and not persistent:
                 names += [WINDOWSTART, WINDOWEND]  # in a sink they stay in the windowed key
-            for name in names + [c.name for c in source.schema.value]:
+            for name in names + [c.name for c in source.schema.value] + [c.name for c in source.schema.headers]:
                 expr = ast.ColumnRef(name)
                 items.append((name, expr, compile_expression(expr, scope)))
             continue

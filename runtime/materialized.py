@@ -32,7 +32,8 @@ class MaterializedTable:
         self.key_names = [c.name for c in table.schema.key]
         self._expiry: list = []  # (window start, key) of windowed rows, for retention
         self._stream_time = float("-inf")
-        self.value_names = [c.name for c in table.schema.value]
+        self.value_columns = list(table.schema.value) + list(table.schema.headers)  # headers: source tables
+        self.value_names = [c.name for c in self.value_columns]
 
     def apply(self, batch: pa.RecordBatch, window_columns: tuple[str, str] | None = None,
               time_column: str = OUTPUT_TIME) -> None:
@@ -106,7 +107,7 @@ class MaterializedTable:
         }
         for i, column in enumerate(schema.key):
             arrays[column.name] = pa.array([thaw(k[0][i]) for k, _ in items], T.to_arrow(column.type))
-        for i, column in enumerate(schema.value):
+        for i, column in enumerate(self.value_columns):
             arrays[column.name] = pa.array([v[1][i] for _, v in items], T.to_arrow(column.type))
         if self.table.window_type is not None:
             arrays[WINDOWSTART] = pa.array([k[1] for k, _ in items], pa.int64())

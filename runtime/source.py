@@ -112,8 +112,11 @@ class SourceDecoder:
 
     def _header_column(self, headers: pa.Array, column) -> pa.Array:
         rows = headers.to_pylist()
-        if column.header_key is None:
-            return pa.array([[] if h is None else h for h in rows], self.arrow_types[column.name])
+        if column.header_key is None:  # every header, as the column's STRUCT<KEY, VALUE> (any case)
+            arrow_type = self.arrow_types[column.name]
+            key_name, value_name = (f.name for f in arrow_type.value_type)
+            return pa.array([[{key_name: item["key"], value_name: item["value"]} for item in h or ()]
+                             for h in rows], arrow_type)
         out = []
         for h in rows:
             value = None

@@ -200,3 +200,12 @@ def test_basic_authentication(tmp_path):
         assert allowed.status_code == 200 and allowed.json()[0]["@type"] == "streams"
     finally:
         secured.stop()
+
+
+def test_rest_values_follow_the_column_type():
+    from ksql.server import row_values
+
+    row = [[], [("a", [])], b"!", {"F": [("k", 1)]}]
+    types = ["MAP<STRING, INTEGER>", "MAP<STRING, MAP<STRING, INTEGER>>", "BYTES",
+             "STRUCT<`F` MAP<STRING, INTEGER>>"]
+    assert row_values(row, types) == [{}, {"a": {}}, "IQ==", {"F": {"k": 1}}]

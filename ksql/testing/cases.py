@@ -147,7 +147,7 @@ def _run_rest(engine: KsqlEngine, case: Case) -> Result:
     """A REST case: each statement's response (entity, or query header and rows) is checked.
     Inputs are produced (and processed) before the first query, as the reference harness does."""
     from ksql.results import RowStream
-    from ksql.server import KsqlServer, _row_value
+    from ksql.server import KsqlServer, row_values
 
     server = KsqlServer(engine)
     actual, produced = [], False
@@ -168,7 +168,7 @@ def _run_rest(engine: KsqlEngine, case: Case) -> Result:
         for result in results:
             if isinstance(result, RowStream):
                 engine.drain()
-                rows = [{"row": {"columns": [_row_value(v) for v in row]}} for row in _take(result)]
+                rows = [{"row": {"columns": row_values(row, result.column_types)}} for row in _take(result)]
                 actual.append({"query": [{"header": {"schema": result.schema()}}] + rows})
             else:
                 actual.append({"admin": server._entity(result)})
