@@ -34,10 +34,13 @@ def table(headers: list[str], rows: Iterable[list]) -> str:
 
 
 class RowPrinter:
-    """Prints push-query rows as they arrive, in a box sized by the header."""
+    """Prints query rows in a box: sized by the header for rows still to come (push queries),
+    or by every value when the rows are known up front (pull queries)."""
 
-    def __init__(self, names: list[str], out: TextIO):
+    def __init__(self, names: list[str], out: TextIO, known_rows: list | None = None):
         self.widths = [max(len(n), 8) for n in names]
+        for row in known_rows or ():
+            self.widths = [max(w, len(cell(v))) for w, v in zip(self.widths, row)]
         self.names = names
         self.out = out
         self.rule = "+" + "+".join("-" * (w + 2) for w in self.widths) + "+"
@@ -90,10 +93,14 @@ def stream_rows(result: RowStream, out: TextIO, output: str = "TABULAR") -> int:
             out.flush()
             count += 1
         return count
-    printer = RowPrinter(result.column_names, out)
+    rows = result.rows()
+    known_rows = None
+    if result.poll is None:  # a pull query: every row is at hand, so the columns fit them
+        known_rows = rows = list(rows)
+    printer = RowPrinter(result.column_names, out, known_rows)
     printer.header()
     try:
-        for row in result.rows():
+        for row in rows:
             printer.row(row)
             count += 1
     finally:
