@@ -28,6 +28,7 @@ class MaterializedTable:
     def __init__(self, table: DataSource):
         self.table = table
         self.rows: dict = {}
+        self.windows: dict = {}  # windowed tables: key -> {(start, end)} of its rows, for lookups
         self.lock = threading.RLock()
         self.key_names = [c.name for c in table.schema.key]
         self._expiry: list = []  # (window start, key) of windowed rows, for retention
@@ -53,7 +54,7 @@ class MaterializedTable:
             for i in range(batch.num_rows):
                 key = (tuple(freeze(k[i]) for k in keys), starts[i], ends[i])
                 if nulls[i]:
-                    self.rows.pop(key, None)
+                    self._remove(key)
                     continue
                 if retention is not None:
                     if starts[i] < self._stream_time - retention:
@@ -62,9 +63,19 @@ class MaterializedTable:
                         heapq.heappush(self._expiry, (starts[i], key))
                     self._stream_time = max(self._stream_time, times[i])
                 self.rows[key] = (times[i], tuple(v[i] for v in values))
+                if starts[i] is not None:
+                    self.windows.setdefault(key[0], set()).add(key[1:])
             if retention is not None:  # windows past retention leave the view, as they leave the store
                 while self._expiry and self._expiry[0][0] < self._stream_time - retention:
-                    self.rows.pop(heapq.heappop(self._expiry)[1], None)
+                    self._remove(heapq.heappop(self._expiry)[1])
+
+    def _remove(self, key) -> None:
+        self.rows.pop(key, None)
+        windows = self.windows.get(key[0])
+        if windows is not None:
+            windows.discard(key[1:])
+            if not windows:
+                del self.windows[key[0]]
 
     def load_topic(self, log) -> None:
         """Rebuild from the table's topic (every committed record, in order)."""
@@ -86,7 +97,8 @@ class MaterializedTable:
         key = tuple(freeze(k) for k in key)
         with self.lock:
             if self.table.window_type:
-                return [(k, v) for k, v in self.rows.items() if k[0] == key]
+                found = [(key,) + window for window in sorted(self.windows.get(key, ()))]
+                return [(k, self.rows[k]) for k in found]
             row = self.rows.get((key, None, None))
             return [((key, None, None), row)] if row is not None else []
 
