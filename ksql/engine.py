@@ -359,6 +359,10 @@ class KsqlEngine:
         key_format, value_format = self._formats(props, defaults=source)
         if not plan.schema.key and key_format != "NONE" and stmt.query.partition_by:
             key_format = "NONE"
+        if plan.schema.key and key_format == "NONE" and plan.joins is not None and "KEY_FORMAT" not in props \
+                and "FORMAT" not in props:
+            # a join of keyless sources is keyed: the key format of a keyed input, else DELIMITED
+            key_format = next((s.key_format for s in plan.sources if s.key_format != "NONE"), "DELIMITED")
         topic_name = str(props.get("KAFKA_TOPIC", stmt.name))
         partitions = int(props.get("PARTITIONS", source.partitions))
         window_type, window_size = None, None

@@ -65,6 +65,7 @@ class Scope:
     def __init__(self):
         self._columns: dict[tuple[str | None, str], ScopeColumn] = {}
         self._ambiguous: set[str] = set()
+        self.candidates: dict[str, list[str]] = {}  # an ambiguous name -> the sources that have it
         self.sources: set[str] = set()
         self.custom_types: dict = {}  # CREATE TYPE names usable in CAST
 
@@ -72,6 +73,7 @@ class Scope:
         other = Scope()
         other._columns = dict(self._columns)
         other._ambiguous = set(self._ambiguous)
+        other.candidates = dict(self.candidates)
         other.sources = set(self.sources)
         other.custom_types = self.custom_types
         return other
@@ -96,7 +98,9 @@ class Scope:
                 raise KsqlStatementError(f"Column '{ref.source}.{ref.name}' cannot be resolved.")
             return column
         if ref.name in self._ambiguous:
-            raise KsqlStatementError(f"Column '{ref.name}' is ambiguous.")
+            owners = self.candidates.get(ref.name)
+            hint = f" Could be {' or '.join(f'{o}.{ref.name}' for o in owners)}." if owners else ""
+            raise KsqlStatementError(f"Column '{ref.name}' is ambiguous.{hint}")
         column = self._columns.get((None, ref.name))
         if column is None:
             raise KsqlStatementError(f"Column '{ref.name}' cannot be resolved.")

@@ -18,6 +18,7 @@ from ksql.planner.metastore import DataSource, MetaStore
 from ksql.planner.schema import KEY, PSEUDO_COLUMNS, ROWTIME, VALUE, Column
 
 DEFAULT_JOIN_GRACE_MS = 24 * 3600 * 1000
+JOIN_KEY = "__JOIN_KEY"  # the field holding each joined row's key: the last join's key value
 
 
 def field_name(alias: str, column: str) -> str:
@@ -55,6 +56,8 @@ class JoinNode:
     eager: bool = True  # stream-stream outer joins without GRACE PERIOD emit unmatched rows at once
     foreign_key: bool = False  # table-table join from a left column to the right table's key
     left_pk_field: str | None = None  # the left table's key field (foreign-key joins key their output by it)
+    left_expr: object = None  # the join criteria's sides, as written
+    right_expr: object = None
 
     def describe(self) -> str:
         sides = f"{'TABLE' if self.left_table else 'STREAM'}-{'TABLE' if self.right_table else 'STREAM'}"
@@ -75,6 +78,9 @@ class JoinPlan:
     inputs: tuple[JoinInput, ...]
     joins: tuple[JoinNode, ...]
     fields: tuple[tuple[str, T.SqlType], ...]  # every field of the joined rows
+    key_columns: tuple = ()  # columns (ast.ColumnRef) that may be selected as the result's key
+    synthetic_key: str | None = None  # the name of the key column when no source column is the key
+    key_type: T.SqlType | None = None
 
     @property
     def produces_table(self) -> bool:
@@ -103,6 +109,8 @@ def joined_scope(inputs: list[JoinInput], custom_types: dict) -> Scope:
         for name in counts:
             if counts[name] > 1 and name != ROWTIME:
                 scope._ambiguous.add(name)
+                scope.candidates[name] = [i.source.name for i in inputs
+                                          if any(n == name for n, _ in i.columns())]
     scope.add(None, ROWTIME, ROWTIME, T.BIGINT)
     for name, sql_type in PSEUDO_COLUMNS.items():
         if name != ROWTIME:
@@ -120,11 +128,7 @@ def plan_joins(query: ast.Query, metastore: MetaStore) -> tuple[JoinPlan, Scope]
     inputs = [_input(query.source, metastore)]
     for join in query.joins:
         inputs.append(_input(join.relation, metastore))
-    aliases = [i.alias for i in inputs]
-    duplicate = next((a for a in aliases if aliases.count(a) > 1), None)
-    if duplicate:
-        raise KsqlStatementError(f"Can not join '{duplicate}' to '{duplicate}': self joins need an alias on "
-                                 f"each side (FROM s a JOIN s b ...).")
+    _check_inputs(inputs)
     scope = joined_scope(inputs, metastore.types)
     nodes = []
     for index, join in enumerate(query.joins, start=1):
@@ -132,7 +136,94 @@ def plan_joins(query: ast.Query, metastore: MetaStore) -> tuple[JoinPlan, Scope]
     fields = []
     for join_input in inputs:
         fields += [(field_name(join_input.alias, n), t) for n, t in join_input.columns()]
-    return JoinPlan(tuple(inputs), tuple(nodes), tuple(fields)), scope
+    key_columns = _key_columns(nodes, inputs, scope)
+    last = nodes[-1]
+    key_type = (scope.resolve(key_columns[0]).type if last.foreign_key else last.left_key.type) or T.STRING
+    synthetic = None
+    if not key_columns:
+        synthetic = _synthetic_key_name(inputs)
+        scope.add(None, synthetic, JOIN_KEY, key_type)
+    fields.append((JOIN_KEY, key_type))
+    return JoinPlan(tuple(inputs), tuple(nodes), tuple(fields), tuple(key_columns), synthetic, key_type), scope
+
+
+def _key_columns(nodes: list[JoinNode], inputs: list[JoinInput], scope: Scope) -> list:
+    """The source columns that hold the result's key, as ksqlDB decides it. A join's key is
+    either side of its criteria (none for a FULL OUTER join, whose key may come from either
+    side); a join whose left side equals a key expression of the join before it keeps those
+    too. The columns among them can be selected as the key. A foreign-key join is keyed by
+    the left table's key."""
+    equivalent: list = []
+    for node in nodes:
+        if node.foreign_key:
+            left = inputs[0]
+            equivalent = [ast.ColumnRef(c.name, left.source.name) for c in left.source.schema.key]
+            continue
+        if node.kind == "FULL":
+            equivalent = []
+            continue
+        current = [_by_source_name(node.left_expr, inputs), _by_source_name(node.right_expr, inputs)]
+        if current[0] in equivalent:
+            current = equivalent + [e for e in current if e not in equivalent]
+        equivalent = current
+    return [e for e in equivalent if isinstance(e, ast.ColumnRef)]
+
+
+def _by_source_name(expr, inputs: list[JoinInput]):
+    """The expression with every column qualified by its source's name (not an alias)."""
+    from ksql.planner.aggregation import rewrite
+
+    def qualify(e):
+        if isinstance(e, ast.ColumnRef):
+            owner = _owner(e, inputs)
+            return ast.ColumnRef(e.name, owner.source.name) if owner else None
+        return None
+
+    return rewrite(expr, qualify)
+
+
+def _synthetic_key_name(inputs: list[JoinInput]) -> str:
+    """ROWKEY, or ROWKEY_n with the first n from 1 that no source column uses."""
+    taken = {c.name for i in inputs for c in i.source.schema.columns}
+    if "ROWKEY" not in taken:
+        return "ROWKEY"
+    n = 1
+    while f"ROWKEY_{n}" in taken:
+        n += 1
+    return f"ROWKEY_{n}"
+
+
+def _check_inputs(inputs: list[JoinInput]) -> None:
+    """ksqlDB's refusals that depend only on the sources joined."""
+    names = [i.source.name for i in inputs]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate and len(inputs) == 2:
+        raise KsqlStatementError(f"Can not join '{duplicate}' to '{duplicate}': self joins are not yet supported.")
+    if duplicate:
+        raise KsqlStatementError(f"N-way joins do not support multiple occurrences of the same source. "
+                                 f"Source: '{duplicate}'")
+    kafka = [i.source.name for i in inputs if i.source.value_format == "KAFKA"]
+    if kafka:
+        raise KsqlStatementError(f"Source(s) {', '.join(kafka)} are using the 'KAFKA' value format. "
+                                 f"This format does not yet support JOIN.")
+    windowed = [i for i in inputs if i.source.window_type]
+    if windowed and len(windowed) != len(inputs):
+        plain = next(i for i in inputs if not i.source.window_type)
+        first = windowed[0]
+        raise KsqlStatementError(f"Can not join windowed source to non-windowed source.\n`{first.source.name}` is "
+                                 f"{first.source.window_type} windowed\n`{plain.source.name}` is not windowed")
+    kinds = {i.source.window_type for i in windowed}
+    if "SESSION" in kinds and len(kinds) > 1:
+        left, right = windowed[0].source.window_type, windowed[1].source.window_type
+        raise KsqlStatementError(
+            f"Incompatible windowed sources.\nLeft source: {left}\nRight source: {right}\n"
+            f"Session windowed sources can only be joined to other session windowed sources, and may still not "
+            f"result in expected behaviour as session bounds must be an exact match for the join to work\n"
+            f"Hopping and tumbling windowed sources can only be joined to other hopping and tumbling windowed "
+            f"sources")
+    if len({(i.source.window_type, i.source.window_size) for i in windowed}) > 1:
+        raise KsqlStatementError("Implicit repartitioning of windowed sources is not supported. "
+                                 "See https://github.com/confluentinc/ksql/issues/4385.")
 
 
 def _input(relation: ast.Relation, metastore: MetaStore) -> JoinInput:
@@ -160,6 +251,7 @@ def _join_node(join: ast.Join, index: int, inputs: list[JoinInput], scope: Scope
         raise KsqlStatementError(f"Unsupported join expression: {format_expression(criteria)}. Only equality "
                                  f"joins are supported (ON a.x = b.y).")
     sides = [criteria.left, criteria.right]
+    _report_unresolved(sides, scope)
     right_names = {right.alias, right.source.name}
     on_right = [_refers_to(e, right_names, right) for e in sides]
     for side in sides:
@@ -167,6 +259,15 @@ def _join_node(join: ast.Join, index: int, inputs: list[JoinInput], scope: Scope
             raise KsqlStatementError(
                 f"Invalid comparison expression '{format_expression(side)}' in join '{format_expression(criteria)}'. "
                 f"Each side of the join comparision must contain references from exactly one source.")
+    owners = [_owners(side, inputs[:index + 1]) for side in sides]
+    if len(owners[0]) == 1 and owners[0] == owners[1]:
+        raise KsqlStatementError(f"Each side of the join must reference exactly one source and not the same "
+                                 f"source. Left side references `{owners[0][0]}` and right references "
+                                 f"`{owners[1][0]}`")
+    if not any(on_right) and all(len(o) == 1 for o in owners):
+        raise KsqlStatementError(f"A join criteria is expected to reference the source (`{right.source.name}`) in "
+                                 f"the FROM clause, instead the right source references `{owners[1][0]}` and the "
+                                 f"left source references `{owners[0][0]}`")
     if on_right[0] == on_right[1]:
         raise KsqlStatementError(
             f"Invalid comparison expression '{format_expression(criteria)}' in join "
@@ -174,20 +275,20 @@ def _join_node(join: ast.Join, index: int, inputs: list[JoinInput], scope: Scope
             f"exactly one source.")
     right_expr = sides[on_right.index(True)]
     left_expr = sides[on_right.index(False)]
-    left_key = compile_expression(left_expr, scope)
-    right_key = compile_expression(right_expr, scope)
-    if left_key.type != right_key.type and not (left_key.type and right_key.type and left_key.type.is_numeric
-                                                 and right_key.type.is_numeric):
+    left_key = _compile_on(left_expr, scope)
+    right_key = _compile_on(right_expr, scope)
+    if left_key.type != right_key.type:
         raise KsqlStatementError(
-            f"Invalid join condition: types don't match. Got {format_expression(left_expr)}{{{left_key.type}}} = "
-            f"{format_expression(right_expr)}{{{right_key.type}}}.")
+            f"Invalid join condition: types don't match. Got {format_expression(_qualified(left_expr, inputs))}"
+            f"{{{left_key.type}}} = {format_expression(_qualified(right_expr, inputs))}{{{right_key.type}}}.")
     if not left_table and right.is_table and join.kind in ("RIGHT", "FULL"):
         raise KsqlStatementError(f"Invalid join type: {join.kind.lower()}-outer join not supported for stream-table "
                                  f"join. Got {left_inputs[-1].source.name} {_JOIN_TEXT[join.kind]} "
                                  f"{right.source.name}.")
     if left_table and not right.is_table:
         raise KsqlStatementError("Invalid join order: table-stream joins are not supported; only stream-table "
-                                 "joins. Got " + f"{left_inputs[-1].source.name} {_JOIN_TEXT[join.kind]} {right.source.name}.")
+                                 "joins. Got " + f"{(_owner(left_expr, left_inputs) or left_inputs[-1]).source.name} "
+                                 f"{_JOIN_TEXT[join.kind]} {right.source.name}.")
     if not left_table and not right.is_table and join.within is None:
         raise KsqlStatementError("Stream-Stream joins must have a WITHIN clause specified. None was provided. "
                                  "To learn about how to specify a WITHIN clause with a stream-stream join, please "
@@ -197,7 +298,29 @@ def _join_node(join: ast.Join, index: int, inputs: list[JoinInput], scope: Scope
         raise KsqlStatementError("A window definition was provided for a Stream-Table join. These joins are not "
                                  "windowed. Please drop the window definition (ie. the WITHIN clause) and try "
                                  "to execute your join again.")
+    left_owner = _owner(left_expr, left_inputs)
+    left_on_key = left_owner is not None and _is_primary_key(left_expr, left_owner)
+    right_on_key = _is_primary_key(right_expr, right)
+    for side_input, on_key in ((left_owner, left_on_key), (right, right_on_key)):
+        if side_input is not None and side_input.source.window_type and not on_key:
+            raise KsqlStatementError("Implicit repartitioning of windowed sources is not supported. "
+                                     "See https://github.com/confluentinc/ksql/issues/4385.")
+    if left_on_key and right_on_key and left_owner.source.partitions and right.source.partitions \
+            and left_owner.source.partitions != right.source.partitions:
+        raise KsqlStatementError(
+            f"Can't join `{left_owner.source.name}` with `{right.source.name}` since the number of partitions "
+            f"don't match. `{left_owner.source.name}` partitions = {left_owner.source.partitions}; "
+            f"`{right.source.name}` partitions = {right.source.partitions}. Please repartition either one so "
+            f"that the number of partitions match.")
     foreign_key = left_table and right.is_table and index == 1 and not _is_primary_key(left_expr, left_inputs[0])
+    if left_table and right.is_table and index > 1 and not foreign_key:
+        previous_keys = _key_columns(previous, inputs, scope)
+        if _field(left_expr, scope) not in {_field(k, scope) for k in previous_keys} and right_on_key \
+                and not (previous[-1].kind == "FULL" and _is_primary_key(left_expr, left_owner or right)):
+            raise KsqlStatementError(
+                f"Invalid join condition: foreign-key table-table joins are not supported as part of n-way "
+                f"joins. Got {format_expression(_qualified(left_expr, inputs))} = "
+                f"{format_expression(_qualified(right_expr, inputs))}.")
     if right.is_table and not _is_primary_key(right_expr, right):
         written = " = ".join(format_expression(_qualified(e, inputs)) for e in sides)
         if left_table:
@@ -212,11 +335,64 @@ def _join_node(join: ast.Join, index: int, inputs: list[JoinInput], scope: Scope
     left_pk_field = field_name(left_inputs[0].alias, left_pk[0].name) if foreign_key and left_pk else None
     return JoinNode(join.kind, left_table, index, right.is_table, left_key, right_key, join.within, grace,
                     format_expression(criteria), _field(left_expr, scope), _field(right_expr, scope),
-                    eager=join.grace is None, foreign_key=foreign_key, left_pk_field=left_pk_field)
+                    eager=join.grace is None, foreign_key=foreign_key, left_pk_field=left_pk_field,
+                    left_expr=_qualified(left_expr, inputs), right_expr=_qualified(right_expr, inputs))
+
+
+def _report_unresolved(sides, scope: Scope) -> None:
+    """Unknown sources, unknown columns, then ambiguous columns, in that order (as ksqlDB)."""
+    errors = []
+    for side in sides:
+        try:
+            _compile_on(side, scope)
+        except KsqlStatementError as error:
+            errors.append(error)
+    for error in sorted(errors, key=lambda e: (0 if "not a valid stream/table" in str(e) else
+                                               1 if "cannot be resolved" in str(e) else 2)):
+        raise error
+
+
+def _owners(expr, inputs: list[JoinInput]) -> list[str]:
+    """The names of the sources an expression's columns belong to."""
+    from ksql.planner.aggregation import walk
+
+    refs = []
+    walk(expr, lambda e: refs.append(e) if isinstance(e, ast.ColumnRef) else None)
+    names = []
+    for ref in refs:
+        owner = _owner(ref, inputs)
+        if owner is not None and owner.source.name not in names:
+            names.append(owner.source.name)
+    return names
+
+
+def _compile_on(expr, scope: Scope) -> Compiled:
+    try:
+        return compile_expression(expr, scope)
+    except KsqlStatementError as error:
+        message = str(error)
+        if message.startswith("Column '") and "cannot be resolved" in message:
+            raise KsqlStatementError(f"JOIN ON column '{message[8:]}") from None
+        raise
+
+
+def _owner(expr, inputs: list[JoinInput]) -> JoinInput | None:
+    """The input a plain column reference belongs to (None for expressions)."""
+    if not isinstance(expr, ast.ColumnRef):
+        return None
+    if expr.source is not None:
+        return next((i for i in inputs if expr.source in (i.alias, i.source.name)), None)
+    owners = [i for i in inputs if i.source.schema.find(expr.name) is not None]
+    return owners[0] if len(owners) == 1 else None
 
 
 def _field(expr, scope: Scope) -> str | None:
-    return scope.resolve(expr).field if isinstance(expr, ast.ColumnRef) else None
+    if not isinstance(expr, ast.ColumnRef):
+        return None
+    try:
+        return scope.resolve(expr).field
+    except KsqlStatementError:
+        return None
 
 
 def _refers_to(expr, names: set[str], join_input: JoinInput) -> bool:
@@ -263,7 +439,7 @@ def output_name(expr, inputs: list[JoinInput], scope: Scope) -> str | None:
     """ksqlDB's name for a selected column of a join: COL when unique, ALIAS_COL otherwise."""
     if not isinstance(expr, ast.ColumnRef):
         return None
-    if expr.source is None or expr.name not in scope._ambiguous:
+    if expr.source is None or (expr.name not in scope._ambiguous and expr.name not in PSEUDO_COLUMNS):
         return expr.name
     alias = next((i.alias for i in inputs if expr.source in (i.alias, i.source.name)), expr.source)
     return f"{alias}_{expr.name}"
@@ -281,10 +457,14 @@ def expand_star(item: ast.SelectAll, inputs: list[JoinInput]) -> list[tuple[str,
 
 
 def output_columns(query: ast.Query, plan: JoinPlan, scope: Scope, sink: str | None, persistent: bool):
-    """(Column, compiled) for the projection; the join key becomes the key column."""
+    """(Column, compiled) for the projection. The first selected key column (one of the
+    plan's key columns, or its synthetic key) becomes the result's key, holding the join key
+    whichever side it came from."""
     items, generated = [], 0
     for item in query.select:
         if isinstance(item, ast.SelectAll):
+            if item.source is None and plan.synthetic_key:
+                items.append((plan.synthetic_key, ast.ColumnRef(plan.synthetic_key)))
             items += expand_star(item, list(plan.inputs))
             continue
         if isinstance(item, ast.SelectStructAll):
@@ -294,45 +474,52 @@ def output_columns(query: ast.Query, plan: JoinPlan, scope: Scope, sink: str | N
             name = f"KSQL_COL_{generated}"
             generated += 1
         items.append((name, item.expression))
-    if plan.joins[0].foreign_key:
-        left = plan.inputs[0]
-        key_exprs = [ast.ColumnRef(c.name, left.alias) for c in left.source.schema.key]
-    else:
-        key_exprs = [query.joins[0].criteria.left, query.joins[0].criteria.right]
-    columns, key_found = [], False
+    key_fields = {_field(e, scope) for e in plan.key_columns} | ({JOIN_KEY} if plan.synthetic_key else set())
+    columns, key_uses = [], []
     for name, expr in items:
         compiled = compile_expression(expr, scope)
         namespace = VALUE
-        if persistent and not key_found and _same_field(expr, key_exprs, scope):
-            namespace, key_found = KEY, True
+        if _field(expr, scope) in key_fields and (not key_uses or key_uses[0][1] == _field(expr, scope)):
+            key_uses.append((name, _field(expr, scope), expr))
+            if len(key_uses) == 1:
+                namespace = KEY
+                compiled = _join_key(compiled, plan)
         columns.append((Column(name, compiled.type or T.STRING, namespace), compiled))
-    if persistent and not key_found:
-        if plan.joins[0].foreign_key:
-            raise KsqlStatementError(
-                "Primary key column missing in projection. For foreign-key table-table joins, the projection "
-                "must include all primary key columns from the left input table "
-                f"({', '.join('`' + format_expression(e).split('.')[-1] + '`' for e in key_exprs)}).")
-        shown = [format_expression(e) for e in key_exprs if isinstance(e, ast.ColumnRef)]
-        plural = len(shown) > 1
-        raise KsqlStatementError(
-            f"The query used to build `{sink}` must include the join expression{'s' if plural else ''} "
-            f"{' or '.join(shown)} in its projection (eg, SELECT {shown[0] if shown else 'ROWKEY'}...).")
+    if persistent and len(key_uses) > 1:
+        expr = key_uses[0][2]
+        owner = next((i.alias for i in plan.inputs if expr.source in (i.alias, i.source.name)), None)
+        internal = f"{owner}_{expr.name}" if owner else expr.name
+        names = " and ".join(sorted(n for n, _, _ in key_uses))
+        raise KsqlStatementError(f"The projection contains a key column (`{internal}`) more than once, "
+                                 f"aliased as: {names}.")
+    if persistent and not key_uses:
+        raise KsqlStatementError(_missing_key_message(plan, sink))
     keys = [c for c in columns if c[0].namespace == KEY]
-    return keys + [c for c in columns if c[0].namespace == VALUE]
+    return keys + [c for c in columns if c[0].namespace != KEY]
 
 
-def _same_field(expr, key_exprs, scope: Scope) -> bool:
-    if not isinstance(expr, ast.ColumnRef):
-        return False
-    try:
-        field = scope.resolve(expr).field
-    except KsqlStatementError:
-        return False
-    for key in key_exprs:
-        if isinstance(key, ast.ColumnRef):
-            try:
-                if scope.resolve(key).field == field:
-                    return True
-            except KsqlStatementError:
-                continue
-    return False
+def _join_key(compiled: Compiled, plan: JoinPlan) -> Compiled:
+    """The join key field, as the selected key column's type."""
+    from ksql.planner.expressions import cast_to
+
+    key = Compiled(plan.key_type, lambda batch: batch.column(JOIN_KEY), False)
+    return cast_to(key, compiled.type) if compiled.type and compiled.type != plan.key_type else key
+
+
+def _missing_key_message(plan: JoinPlan, sink: str | None) -> str:
+    if plan.joins[0].foreign_key:
+        shown = ", ".join(f"`{e.name}`" for e in plan.key_columns)
+        single = len(plan.key_columns) == 1
+        return (f"Primary key column{'' if single else 's'} missing in projection. For foreign-key table-table "
+                f"joins, the projection must include all primary key columns from the left input table ({shown}).")
+    prefix = "Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\n"
+    if plan.synthetic_key:
+        name = plan.synthetic_key
+        return (f"{prefix}The query used to build `{sink}` must include the join expression {name} in its "
+                f"projection (eg, SELECT {name}...).\n{name} was added as a synthetic key column because the "
+                f"join criteria did not match any source column. This expression must be included in the "
+                f"projection and may be aliased.")
+    shown = [format_expression(e) for e in plan.key_columns]
+    listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+    return (f"{prefix}The query used to build `{sink}` must include the join expression"
+            f"{'s' if len(shown) > 1 else ''} {listed} in its projection (eg, SELECT {shown[0]}...).")

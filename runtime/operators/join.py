@@ -10,10 +10,10 @@ from __future__ import annotations
 import pyarrow as pa
 
 from ksql.planner import types as T
-from ksql.planner.joins import JoinNode, JoinPlan, field_name
+from ksql.planner.joins import JOIN_KEY, JoinNode, JoinPlan, field_name
 from ksql.planner.plan import NULL_VALUE
 from ksql.planner.schema import ROWOFFSET, ROWPARTITION, ROWTIME
-from ksql.runtime.state import StateStore, freeze
+from ksql.runtime.state import StateStore, freeze, thaw
 
 
 class JoinOp:
@@ -82,6 +82,7 @@ class JoinOp:
                 merged[f] = left.get(f) if left else None
         for f in self.fields_of[j]:
             merged[f] = right.get(f) if right else None
+        merged[JOIN_KEY] = thaw(key)
         return merged
 
     def _stream_probe(self, j, node, key, row, ts):
@@ -128,8 +129,8 @@ class JoinOp:
             if match is None and node.kind == "INNER":
                 had = previous is not None and self.store.get(("R", j, previous[2])) is not None
                 return [(self._key_fields(j, node, left_key), ts, True)] if had else []
-            return [(self._merge(j, row, match[0] if match else None, key), max(ts, match[1]) if match else ts,
-                     False)]
+            return [(self._merge(j, row, match[0] if match else None, left_key),
+                     max(ts, match[1]) if match else ts, False)]
         if tombstone:
             self.store.delete(("R", j, key))
         else:
@@ -142,13 +143,13 @@ class JoinOp:
                 if node.kind == "INNER":
                     out.append((self._key_fields(j, node, store_key[2]), ts, True))
                 else:
-                    out.append((self._merge(j, left_row, None, key), ts, False))
+                    out.append((self._merge(j, left_row, None, store_key[2]), ts, False))
             else:
-                out.append((self._merge(j, left_row, row, key), max(ts, left_ts), False))
+                out.append((self._merge(j, left_row, row, store_key[2]), max(ts, left_ts), False))
         return out
 
     def _key_fields(self, j, node, left_key) -> dict:
-        merged = self._merge(j, None, None, None)
+        merged = self._merge(j, None, None, left_key)
         merged[node.left_pk_field] = left_key
         return merged
 
