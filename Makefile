@@ -32,6 +32,7 @@ bench: $(STAMP)  ## run the benchmarks and print their figures
 	$(BIN)/python -m benchmarks.parse
 	$(BIN)/python -m benchmarks.functions
 	$(BIN)/python -m benchmarks.stateful
+	$(BIN)/python -m benchmarks.joins
 
 lint: $(STAMP)  ## check style with ruff
 	$(BIN)/ruff check --select F,E9 ksql parser planner runtime repl tests benchmarks

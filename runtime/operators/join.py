@@ -7,6 +7,8 @@ are matched one at a time, in the order of their timestamps, as ksqlDB does.
 """
 from __future__ import annotations
 
+import heapq
+
 import pyarrow as pa
 
 from ksql.planner import types as T
@@ -22,6 +24,27 @@ class JoinOp:
         self.store = store
         self.fields_of = [[field_name(i.alias, n) for n, _ in i.columns()] for i in plan.inputs]
         self.types = dict(plan.fields)
+        self._expiry: dict[int, list] | None = None  # stream-stream join -> heap of (close time, store key)
+
+    def _expiry_heap(self, j: int) -> list:
+        """The close times of the rows each stream-stream join keeps, built from the state once
+        (after a restart, from the restored store), then kept up to date."""
+        if self._expiry is None:
+            self._expiry = {}
+            for key, records in self.store.items():
+                if key[0] in ("L", "R") and isinstance(records, list):
+                    node = self.plan.joins[key[1] - 1]
+                    if node.within:
+                        heap = self._expiry.setdefault(key[1], [])
+                        heap += [(self._close_time(node, key[0], r[0]), key) for r in records]
+            for heap in self._expiry.values():
+                heapq.heapify(heap)
+        return self._expiry.setdefault(j, [])
+
+    @staticmethod
+    def _close_time(node: JoinNode, side: str, ts: int) -> int:
+        before, after = node.within
+        return ts + (after if side == "L" else before) + node.grace
 
     # -- entry point
 
@@ -121,10 +144,15 @@ class JoinOp:
         if side == "L":
             left_key = row.get(node.left_pk_field)
             previous = self.store.get(("FL", j, left_key))
+            if previous is not None and (tombstone or previous[2] != key):
+                self._unindex(j, previous[2], left_key)
             if tombstone:
                 self.store.delete(("FL", j, left_key))
                 return [(self._key_fields(j, node, left_key), ts, True)] if previous else []
             self.store.put(("FL", j, left_key), (row, ts, key))
+            if key is not None and (previous is None or previous[2] != key):
+                pointing = self.store.get(("FI", j, key), set())
+                self.store.put(("FI", j, key), pointing | {left_key})
             match = self.store.get(("R", j, key)) if key is not None else None
             if match is None and node.kind == "INNER":
                 had = previous is not None and self.store.get(("R", j, previous[2])) is not None
@@ -136,9 +164,10 @@ class JoinOp:
         else:
             self.store.put(("R", j, key), (row, ts))
         out = []
-        for store_key, (left_row, left_ts, fk) in sorted(
-                ((k, v) for k, v in self.store.items() if k[0] == "FL" and k[1] == j and v[2] == key),
-                key=lambda item: item[1][1]):
+        pointing = [(("FL", j, left_key), self.store.get(("FL", j, left_key)))
+                    for left_key in self.store.get(("FI", j, key), ())]
+        pointing = [item for item in pointing if item[1] is not None]
+        for store_key, (left_row, left_ts, fk) in sorted(pointing, key=lambda item: item[1][1]):
             if tombstone:
                 if node.kind == "INNER":
                     out.append((self._key_fields(j, node, store_key[2]), ts, True))
@@ -147,6 +176,14 @@ class JoinOp:
             else:
                 out.append((self._merge(j, left_row, row, store_key[2]), max(ts, left_ts), False))
         return out
+
+    def _unindex(self, j, foreign_key, left_key) -> None:
+        """Forget that a left row points to a right key (its foreign key changed or it went)."""
+        pointing = self.store.get(("FI", j, foreign_key), set()) - {left_key}
+        if pointing:
+            self.store.put(("FI", j, foreign_key), pointing)
+        else:
+            self.store.delete(("FI", j, foreign_key))
 
     def _key_fields(self, j, node, left_key) -> dict:
         merged = self._merge(j, None, None, left_key)
@@ -185,6 +222,7 @@ class JoinOp:
             record[2] = True
         mine.append(record)
         self.store.put(mine_key, mine)
+        heapq.heappush(self._expiry_heap(j), (self._close_time(node, side, ts), mine_key))
         if out:
             self.store.put(other_key, list(self.store.get(other_key, [])))
         out += self._expire(j, node, stream_time)
@@ -192,22 +230,26 @@ class JoinOp:
 
     def _expire(self, j, node, stream_time):
         """Drop rows past window + grace; an outer join emits its unmatched rows as they go."""
-        before, after = node.within
+        heap = self._expiry_heap(j)
+        due = set()
+        while heap and heap[0][0] < stream_time:
+            due.add(heapq.heappop(heap)[1])
         out = []
-        for store_key in [k for k in self.store.keys() if k[0] in ("L", "R") and k[1] == j]:
+        for store_key in due:
             side = store_key[0]
-            horizon = after if side == "L" else before
+            records = self.store.get(store_key)
+            if not records:
+                continue
             kept = []
-            for record in self.store.get(store_key):
-                closed = record[0] + horizon + node.grace < stream_time
-                if not closed:
+            for record in records:
+                if self._close_time(node, side, record[0]) >= stream_time:
                     kept.append(record)
                     continue
                 owed = (side == "L" and node.kind in ("LEFT", "FULL")) or (side == "R" and node.kind in ("RIGHT", "FULL"))
                 if owed and not record[2]:
                     left, right = (record[1], None) if side == "L" else (None, record[1])
                     out.append((self._merge(j, left, right, store_key[2]), record[0], False))
-            if len(kept) != len(self.store.get(store_key)):
+            if len(kept) != len(records):
                 if kept:
                     self.store.put(store_key, kept)
                 else:
