@@ -358,6 +358,8 @@ class KsqlEngine:
         props = _normalize_properties(stmt.properties)
         key_format, value_format = self._formats(props, defaults=source)
         if not plan.schema.key and key_format != "NONE" and stmt.query.partition_by:
+            if "KEY_FORMAT" in props:
+                raise KsqlStatementError("Key format specified for stream without key columns.")
             key_format = "NONE"
         if plan.schema.key and key_format == "NONE" and plan.joins is not None and "KEY_FORMAT" not in props \
                 and "FORMAT" not in props:
@@ -383,6 +385,7 @@ class KsqlEngine:
             window_retention=_window_retention(plan),
         )
         _check_key_format(key_format, sink)
+        _check_no_map_keys(sink.schema.key)
         make_format(value_format, sink.schema.value, key=False, options=sink.value_options())
         offset = self._next_command_offset()
         query_id = f"{'CSAS' if stmt.kind == 'STREAM' else 'CTAS'}_{stmt.name}_{offset}"
@@ -1144,6 +1147,16 @@ def _name_taken(stmt, existing: DataSource | None, text: str) -> StatusResult | 
 
 def _changelog_topic(query_id: str) -> str:
     return f"_confluent-ksql-default_query_{query_id}-Aggregate-Materialize-changelog"
+
+
+def _check_no_map_keys(columns) -> None:
+    """Maps have no stable serialized form, so a key holding one would not find its partition."""
+    for column in columns:
+        if "MAP<" in str(column.type).upper():
+            raise KsqlStatementError(
+                f"Map keys, including types that contain maps, are not supported as they may lead to unexpected "
+                f"behavior due to inconsistent serialization. Key column name: `{column.name}`. Column type: "
+                f"{column.type}. See https://github.com/confluentinc/ksql/issues/6621 for more.")
 
 
 def _check_key_format(key_format: str, sink: DataSource) -> None:

@@ -58,6 +58,7 @@ class JoinNode:
     left_pk_field: str | None = None  # the left table's key field (foreign-key joins key their output by it)
     left_expr: object = None  # the join criteria's sides, as written
     right_expr: object = None
+    repartitioned: tuple = ()  # the sides re-keyed by their join expression first (not on their key)
 
     def describe(self) -> str:
         sides = f"{'TABLE' if self.left_table else 'STREAM'}-{'TABLE' if self.right_table else 'STREAM'}"
@@ -70,7 +71,8 @@ class JoinNode:
             state = "keeps the current row of each key of both tables"
         else:
             state = "keeps the current row of each key of the table"
-        return f"Join {self.kind} {sides}{' (foreign key)' if self.foreign_key else ''} ON {self.text} [{state}]"
+        moves = "".join(f"; repartitions the {side} input by {text}" for side, text in self.repartitioned)
+        return f"Join {self.kind} {sides}{' (foreign key)' if self.foreign_key else ''} ON {self.text} [{state}{moves}]"
 
 
 @dataclass(frozen=True)
@@ -336,7 +338,12 @@ def _join_node(join: ast.Join, index: int, inputs: list[JoinInput], scope: Scope
     return JoinNode(join.kind, left_table, index, right.is_table, left_key, right_key, join.within, grace,
                     format_expression(criteria), _field(left_expr, scope), _field(right_expr, scope),
                     eager=join.grace is None, foreign_key=foreign_key, left_pk_field=left_pk_field,
-                    left_expr=_qualified(left_expr, inputs), right_expr=_qualified(right_expr, inputs))
+                    left_expr=_qualified(left_expr, inputs), right_expr=_qualified(right_expr, inputs),
+                    repartitioned=tuple(
+                        (side, format_expression(_qualified(expr, inputs)))
+                        for side, expr, on_key in (("left", left_expr, left_on_key or index > 1 or foreign_key),
+                                                   ("right", right_expr, right_on_key))
+                        if not on_key))
 
 
 def _report_unresolved(sides, scope: Scope) -> None:
@@ -459,21 +466,10 @@ def expand_star(item: ast.SelectAll, inputs: list[JoinInput]) -> list[tuple[str,
 def output_columns(query: ast.Query, plan: JoinPlan, scope: Scope, sink: str | None, persistent: bool):
     """(Column, compiled) for the projection. The first selected key column (one of the
     plan's key columns, or its synthetic key) becomes the result's key, holding the join key
-    whichever side it came from."""
-    items, generated = [], 0
-    for item in query.select:
-        if isinstance(item, ast.SelectAll):
-            if item.source is None and plan.synthetic_key:
-                items.append((plan.synthetic_key, ast.ColumnRef(plan.synthetic_key)))
-            items += expand_star(item, list(plan.inputs))
-            continue
-        if isinstance(item, ast.SelectStructAll):
-            raise KsqlStatementError("'->*' is not supported in joins yet.")
-        name = item.alias or output_name(item.expression, list(plan.inputs), scope)
-        if name is None:
-            name = f"KSQL_COL_{generated}"
-            generated += 1
-        items.append((name, item.expression))
+    whichever side it came from. With PARTITION BY, the partitioning expressions are the key."""
+    if query.partition_by:
+        return _repartitioned_columns(query, plan, scope, sink, persistent)
+    items = _select_list(query, plan, scope)
     key_fields = {_field(e, scope) for e in plan.key_columns} | ({JOIN_KEY} if plan.synthetic_key else set())
     columns, key_uses = [], []
     for name, expr in items:
@@ -496,6 +492,57 @@ def output_columns(query: ast.Query, plan: JoinPlan, scope: Scope, sink: str | N
         raise KsqlStatementError(_missing_key_message(plan, sink))
     keys = [c for c in columns if c[0].namespace == KEY]
     return keys + [c for c in columns if c[0].namespace != KEY]
+
+
+def _select_list(query: ast.Query, plan: JoinPlan, scope: Scope) -> list[tuple[str, object]]:
+    """(output name, expression) of each selected column, with stars expanded (an unqualified
+    star starts with the synthetic key, if the join has one)."""
+    items, generated = [], 0
+    for item in query.select:
+        if isinstance(item, ast.SelectAll):
+            if item.source is None and plan.synthetic_key and not query.partition_by:
+                items.append((plan.synthetic_key, ast.ColumnRef(plan.synthetic_key)))
+            items += expand_star(item, list(plan.inputs))
+            continue
+        if isinstance(item, ast.SelectStructAll):
+            raise KsqlStatementError("'->*' is not supported in joins yet.")
+        name = item.alias or output_name(item.expression, list(plan.inputs), scope)
+        if name is None:
+            name = f"KSQL_COL_{generated}"
+            generated += 1
+        items.append((name, item.expression))
+    return items
+
+
+def _repartitioned_columns(query, plan: JoinPlan, scope: Scope, sink, persistent):
+    """A join's result re-keyed by PARTITION BY: each partitioning expression must be selected
+    (PARTITION BY NULL leaves the result without a key)."""
+    key_exprs = [e for e in query.partition_by if not (isinstance(e, ast.Literal) and e.value is None)]
+    inputs = list(plan.inputs)
+    wanted = [_by_source_name(e, inputs) for e in key_exprs]
+    for expr in key_exprs:
+        try:
+            compile_expression(expr, scope)
+        except KsqlStatementError as error:
+            message = str(error)
+            raise (KsqlStatementError(f"PARTITION BY column '{message[8:]}") if message.startswith("Column '")
+                   else error) from None
+    columns, found = [], []
+    for name, expr in _select_list(query, plan, scope):
+        compiled = compile_expression(expr, scope)
+        namespace = VALUE
+        normalized = _by_source_name(expr, inputs)
+        if persistent and normalized in wanted and normalized not in found:
+            namespace = KEY
+            found.append(normalized)
+        columns.append((Column(name, compiled.type or T.STRING, namespace), compiled, normalized))
+    if persistent and len(found) != len(wanted):
+        shown = [format_expression(e) for e in wanted]
+        raise KsqlStatementError(
+            f"The query used to build `{sink}` must include the partitioning expression{'s' if len(shown) > 1 else ''} "
+            f"{' and '.join(shown)} in its projection (eg, SELECT {', '.join(shown)}...).")
+    keys = sorted((c for c in columns if c[0].namespace == KEY), key=lambda c: wanted.index(c[2]))
+    return [c[:2] for c in keys] + [c[:2] for c in columns if c[0].namespace != KEY]
 
 
 def _join_key(compiled: Compiled, plan: JoinPlan) -> Compiled:

@@ -160,10 +160,18 @@ def plan_query(query: ast.Query, metastore: MetaStore, sink: str | None = None,
         raise KsqlStatementError("Only streams can be repartitioned: PARTITION BY is not allowed on a table.")
     if partition_by:
         key_exprs = [e for e in partition_by if not _is_null_literal(e)]
+        if len(partition_by) > 1 and len(key_exprs) != len(partition_by):
+            raise KsqlStatementError("Cannot PARTITION BY multiple columns including NULL")
         try:
             keys = tuple(compile_expression(e, scope) for e in key_exprs)
         except KsqlStatementError as error:
-            raise _clause_error(error, "PARTITION BY") from None
+            error = _clause_error(error, "PARTITION BY")
+            unknown = next((e for e in key_exprs if isinstance(e, ast.ColumnRef)
+                            and f"'{e.name}' cannot be resolved" in str(error)), None)
+            if unknown is not None:
+                error = KsqlStatementError(f"{error} '{unknown.name}' must be a column in the source schema since "
+                                           f"PARTITION BY is applied on the input.")
+            raise error from None
         steps.append(RepartitionNode(keys, tuple(format_expression(e) for e in key_exprs)))
         key_sources = list(key_exprs)
         if persistent and _is_select_star(query):
@@ -343,9 +351,11 @@ def _plan_join(query: ast.Query, metastore: MetaStore, sink, persistent) -> Quer
 
     if query.group_by is not None or _is_aggregation(query):
         raise KsqlStatementError("Aggregations over joins are not supported yet.")
-    if query.window is not None or query.partition_by:
-        raise KsqlStatementError("WINDOW and PARTITION BY are not supported with joins yet.")
+    if query.window is not None:
+        raise KsqlStatementError("WINDOW clause requires a GROUP BY clause.")
     join_plan, scope = plan_joins(query, metastore)
+    if query.partition_by and join_plan.produces_table:
+        raise KsqlStatementError("Only streams can be repartitioned: PARTITION BY is not allowed on a table.")
     steps = [join_plan]
     if query.where is not None:
         predicate = compile_expression(query.where, scope)
