@@ -3,6 +3,7 @@ of small plan nodes (Source -> Filter -> Project [-> Repartition]) whose express
 already compiled."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from ksql.errors import KsqlStatementError
@@ -256,8 +257,6 @@ def _table_functions(query: ast.Query) -> list:
 
 def _plan_table_functions(query: ast.Query, scope: Scope, steps: list) -> ast.Query:
     """Add a TableFunctionNode and return the query with each call replaced by its element column."""
-    import dataclasses
-
     from ksql.planner.aggregation import rewrite
 
     calls = _table_functions(query)
@@ -350,7 +349,7 @@ def _plan_join(query: ast.Query, metastore: MetaStore, sink, persistent) -> Quer
     from ksql.planner.joins import output_columns, plan_joins
 
     if query.group_by is not None or _is_aggregation(query):
-        raise KsqlStatementError("Aggregations over joins are not supported yet.")
+        return _plan_join_aggregation(query, metastore, sink, persistent)
     if query.window is not None:
         raise KsqlStatementError("WINDOW clause requires a GROUP BY clause.")
     join_plan, scope = plan_joins(query, metastore)
@@ -368,6 +367,68 @@ def _plan_join(query: ast.Query, metastore: MetaStore, sink, persistent) -> Quer
     left = join_plan.inputs[0]
     return QueryPlan(SourceNode(left.source, left.alias), tuple(steps), schema, query.limit, query.emit,
                      produces_table=join_plan.produces_table, joins=join_plan)
+
+
+def _plan_join_aggregation(query: ast.Query, metastore: MetaStore, sink, persistent) -> QueryPlan:
+    """GROUP BY over a join: the joined rows are aggregated as if they came from one source
+    whose columns are named as a join names them (ALIAS_COLUMN)."""
+    from ksql.planner.aggregation import plan_aggregation, rewrite
+    from ksql.planner.joins import JOIN_KEY, output_name, plan_joins
+
+    if query.partition_by:
+        raise KsqlStatementError("PARTITION BY cannot be used with GROUP BY.")
+    join_plan, scope = plan_joins(query, metastore)
+    steps: list = [join_plan]
+    if query.where is not None:
+        steps.append(FilterNode(compile_expression(query.where, scope), format_expression(query.where),
+                                table=join_plan.produces_table, key_fields=(JOIN_KEY,)))
+    joined = Scope()
+    joined.custom_types = scope.custom_types
+    columns = [Column(JOIN_KEY, join_plan.key_type, KEY)]
+    joined.add(None, JOIN_KEY, JOIN_KEY, join_plan.key_type)
+    for field, sql_type in join_plan.fields:
+        if field != JOIN_KEY:
+            name = field.replace("__", "_", 1)
+            joined.add(None, name, field, sql_type)
+            columns.append(Column(name, sql_type, VALUE))
+    for name, sql_type in PSEUDO_COLUMNS.items():
+        joined.add(None, name, name, sql_type)
+    inputs = list(join_plan.inputs)
+
+    def to_joined(expr):
+        def replace(e):
+            if isinstance(e, ast.ColumnRef):
+                field = scope.resolve(e).field
+                return ast.ColumnRef(field.replace("__", "_", 1) if "__" in field[1:] else field)
+            return None
+        return rewrite(expr, replace) if expr is not None else None
+
+    select = []
+    for item in query.select:
+        if isinstance(item, ast.SelectExpression):
+            alias = item.alias or output_name(item.expression, inputs, scope)
+            try:
+                select.append(ast.SelectExpression(to_joined(item.expression), alias))
+            except KsqlStatementError as error:
+                raise _clause_error(error, "SELECT") from None
+        else:
+            select.append(item)
+    rewritten = dataclasses.replace(query, select=tuple(select), where=None, joins=(),
+                                    group_by=tuple(to_joined(e) for e in query.group_by or ()) or None,
+                                    having=to_joined(query.having))
+    source = DataSource(name="JOINED", kind="TABLE" if join_plan.produces_table else "STREAM",
+                        schema=LogicalSchema(tuple(columns)), topic="", key_format="NONE",
+                        value_format=join_plan.inputs[0].source.value_format)
+    node, having, output = plan_aggregation(rewritten, source, "JOINED", joined, sink, persistent)
+    steps.append(node)
+    if having is not None:
+        window = (WINDOWSTART, WINDOWEND) if query.window is not None else ()
+        key_fields = tuple(f"__KEY_{i}" for i in range(len(node.keys))) + window
+        steps.append(FilterNode(having, format_expression(query.having), table=True, key_fields=key_fields))
+    steps.append(ProjectNode(tuple(output)))
+    left = join_plan.inputs[0]
+    return QueryPlan(SourceNode(left.source, left.alias), tuple(steps), LogicalSchema(tuple(c for c, _ in output)),
+                     query.limit, query.emit, produces_table=True, window=query.window, joins=join_plan)
 
 
 def _expr_of(items, name):

@@ -199,8 +199,8 @@ class JoinOp:
 
     def _stream_stream(self, j, node, side, key, row, ts):
         before, after = node.within
-        stream_time = max(self.store.get(("T", j), ts), ts)
-        self.store.put(("T", j), stream_time)
+        stream_time = max(self.store.get(("JT", j), ts), ts)
+        self.store.put(("JT", j), stream_time)
         mine_key, other_key = (side, j, key), ("R" if side == "L" else "L", j, key)
         mine = list(self.store.get(mine_key, []))
         record = [ts, row, False]
