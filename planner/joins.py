@@ -55,7 +55,7 @@ class JoinNode:
     right_field: str | None = None
     eager: bool = True  # stream-stream outer joins without GRACE PERIOD emit unmatched rows at once
     foreign_key: bool = False  # table-table join from a left column to the right table's key
-    left_pk_field: str | None = None  # the left table's key field (foreign-key joins key their output by it)
+    left_pk_fields: tuple = ()  # the left table's key fields (foreign-key joins key their output by them)
     left_expr: object = None  # the join criteria's sides, as written
     right_expr: object = None
     repartitioned: tuple = ()  # the sides re-keyed by their join expression first (not on their key)
@@ -132,6 +132,8 @@ def plan_joins(query: ast.Query, metastore: MetaStore) -> tuple[JoinPlan, Scope]
         inputs.append(_input(join.relation, metastore))
     _check_inputs(inputs)
     scope = joined_scope(inputs, metastore.types)
+    for index, join in enumerate(query.joins, start=1):
+        _check_sides(join, index, inputs, scope)
     nodes = []
     for index, join in enumerate(query.joins, start=1):
         nodes.append(_join_node(join, index, inputs, scope, nodes))
@@ -253,23 +255,8 @@ def _join_node(join: ast.Join, index: int, inputs: list[JoinInput], scope: Scope
         raise KsqlStatementError(f"Unsupported join expression: {format_expression(criteria)}. Only equality "
                                  f"joins are supported (ON a.x = b.y).")
     sides = [criteria.left, criteria.right]
-    _report_unresolved(sides, scope)
     right_names = {right.alias, right.source.name}
     on_right = [_refers_to(e, right_names, right) for e in sides]
-    for side in sides:
-        if not _has_columns(side):
-            raise KsqlStatementError(
-                f"Invalid comparison expression '{format_expression(side)}' in join '{format_expression(criteria)}'. "
-                f"Each side of the join comparision must contain references from exactly one source.")
-    owners = [_owners(side, inputs[:index + 1]) for side in sides]
-    if len(owners[0]) == 1 and owners[0] == owners[1]:
-        raise KsqlStatementError(f"Each side of the join must reference exactly one source and not the same "
-                                 f"source. Left side references `{owners[0][0]}` and right references "
-                                 f"`{owners[1][0]}`")
-    if not any(on_right) and all(len(o) == 1 for o in owners):
-        raise KsqlStatementError(f"A join criteria is expected to reference the source (`{right.source.name}`) in "
-                                 f"the FROM clause, instead the right source references `{owners[1][0]}` and the "
-                                 f"left source references `{owners[0][0]}`")
     if on_right[0] == on_right[1]:
         raise KsqlStatementError(
             f"Invalid comparison expression '{format_expression(criteria)}' in join "
@@ -334,16 +321,42 @@ def _join_node(join: ast.Join, index: int, inputs: list[JoinInput], scope: Scope
     if foreign_key and join.kind in ("RIGHT", "FULL"):
         raise KsqlStatementError(f"{join.kind} OUTER JOIN on a foreign key is not supported")
     left_pk = left_inputs[0].source.schema.key
-    left_pk_field = field_name(left_inputs[0].alias, left_pk[0].name) if foreign_key and left_pk else None
+    left_pk_fields = tuple(field_name(left_inputs[0].alias, c.name) for c in left_pk) if foreign_key else ()
     return JoinNode(join.kind, left_table, index, right.is_table, left_key, right_key, join.within, grace,
                     format_expression(criteria), _field(left_expr, scope), _field(right_expr, scope),
-                    eager=join.grace is None, foreign_key=foreign_key, left_pk_field=left_pk_field,
+                    eager=join.grace is None, foreign_key=foreign_key, left_pk_fields=left_pk_fields,
                     left_expr=_qualified(left_expr, inputs), right_expr=_qualified(right_expr, inputs),
                     repartitioned=tuple(
                         (side, format_expression(_qualified(expr, inputs)))
                         for side, expr, on_key in (("left", left_expr, left_on_key or index > 1 or foreign_key),
                                                    ("right", right_expr, right_on_key))
                         if not on_key))
+
+
+def _check_sides(join: ast.Join, index: int, inputs: list[JoinInput], scope: Scope) -> None:
+    """Each side of every join's criteria names known columns of one source, and one side
+    names the source being joined (checked for all joins before any other rule)."""
+    criteria = join.criteria
+    if not (isinstance(criteria, ast.BinaryOp) and criteria.op == "="):
+        return
+    right = inputs[index]
+    sides = [criteria.left, criteria.right]
+    _report_unresolved(sides, scope)
+    for side in sides:
+        if not _has_columns(side):
+            raise KsqlStatementError(
+                f"Invalid comparison expression '{format_expression(side)}' in join '{format_expression(criteria)}'. "
+                f"Each side of the join comparision must contain references from exactly one source.")
+    on_right = [_refers_to(e, {right.alias, right.source.name}, right) for e in sides]
+    owners = [_owners(side, inputs[:index + 1]) for side in sides]
+    if len(owners[0]) == 1 and owners[0] == owners[1]:
+        raise KsqlStatementError(f"Each side of the join must reference exactly one source and not the same "
+                                 f"source. Left side references `{owners[0][0]}` and right references "
+                                 f"`{owners[1][0]}`")
+    if not any(on_right) and all(len(o) == 1 for o in owners):
+        raise KsqlStatementError(f"A join criteria is expected to reference the source (`{right.source.name}`) in "
+                                 f"the FROM clause, instead the right source references `{owners[1][0]}` and the "
+                                 f"left source references `{owners[0][0]}`")
 
 
 def _report_unresolved(sides, scope: Scope) -> None:
@@ -470,13 +483,19 @@ def output_columns(query: ast.Query, plan: JoinPlan, scope: Scope, sink: str | N
     if query.partition_by:
         return _repartitioned_columns(query, plan, scope, sink, persistent)
     items = _select_list(query, plan, scope)
-    key_fields = {_field(e, scope) for e in plan.key_columns} | ({JOIN_KEY} if plan.synthetic_key else set())
+    if plan.joins[-1].foreign_key:
+        return _foreign_key_columns(items, plan, scope, persistent)
+    # the key is the selected column that comes first among the key columns (the left side's
+    # join column before the right side's), whatever its place in the projection
+    key_order = [_field(e, scope) for e in plan.key_columns] + ([JOIN_KEY] if plan.synthetic_key else [])
+    selected = [_field(expr, scope) for _, expr in items]
+    key_field = next((f for f in key_order if f in selected), None)
     columns, key_uses = [], []
-    for name, expr in items:
+    for (name, expr), field in zip(items, selected):
         compiled = compile_expression(expr, scope)
         namespace = VALUE
-        if _field(expr, scope) in key_fields and (not key_uses or key_uses[0][1] == _field(expr, scope)):
-            key_uses.append((name, _field(expr, scope), expr))
+        if field is not None and field == key_field:
+            key_uses.append((name, field, expr))
             if len(key_uses) == 1:
                 namespace = KEY
                 compiled = _join_key(compiled, plan)
@@ -545,6 +564,45 @@ def _repartitioned_columns(query, plan: JoinPlan, scope: Scope, sink, persistent
     return [c[:2] for c in keys] + [c[:2] for c in columns if c[0].namespace != KEY]
 
 
+def _foreign_key_columns(items, plan: JoinPlan, scope: Scope, persistent: bool):
+    """A foreign-key join is keyed by the left table's primary key: every key column must be
+    selected, each once."""
+    left = plan.inputs[0]
+    key_fields = [_field(e, scope) for e in plan.key_columns]
+    columns, uses = [], {}
+    for name, expr in items:
+        compiled = compile_expression(expr, scope)
+        field = _field(expr, scope)
+        namespace = VALUE
+        if persistent and field in key_fields:
+            uses.setdefault(field, []).append(name)
+            namespace = KEY if len(uses[field]) == 1 else VALUE
+        columns.append((Column(name, compiled.type or T.STRING, namespace), compiled))
+    if not persistent:
+        return columns
+    for field, names in uses.items():
+        if len(names) > 1:
+            column = plan.key_columns[key_fields.index(field)].name
+            raise KsqlStatementError(f"The projection contains a key column (`{left.source.name}_{column}`) more "
+                                     f"than once, aliased as: {' and '.join(sorted(names))}.")
+    missing = [e.name for e, f in zip(plan.key_columns, key_fields) if f not in uses]
+    if missing:
+        plural = len(missing) > 1
+        raise KsqlStatementError(
+            f"Primary key column{'s' if plural else ''} missing in projection. For foreign-key table-table joins, "
+            f"the projection must include all primary key columns from the left input table "
+            f"(`{left.source.name}`). Missing column{'s' if plural else ''}: "
+            f"{', '.join(f'`{m}`' for m in missing)}.")
+    order = {f: i for i, f in enumerate(key_fields)}
+    keys = sorted((c for c in columns if c[0].namespace == KEY),
+                  key=lambda c: order.get(_field(_expr_for(items, c[0].name), scope), 0))
+    return keys + [c for c in columns if c[0].namespace != KEY]
+
+
+def _expr_for(items, name):
+    return next(expr for item_name, expr in items if item_name == name)
+
+
 def _join_key(compiled: Compiled, plan: JoinPlan) -> Compiled:
     """The join key field, as the selected key column's type."""
     from ksql.planner.expressions import cast_to
@@ -554,11 +612,6 @@ def _join_key(compiled: Compiled, plan: JoinPlan) -> Compiled:
 
 
 def _missing_key_message(plan: JoinPlan, sink: str | None) -> str:
-    if plan.joins[0].foreign_key:
-        shown = ", ".join(f"`{e.name}`" for e in plan.key_columns)
-        single = len(plan.key_columns) == 1
-        return (f"Primary key column{'' if single else 's'} missing in projection. For foreign-key table-table "
-                f"joins, the projection must include all primary key columns from the left input table ({shown}).")
     prefix = "Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\n"
     if plan.synthetic_key:
         name = plan.synthetic_key

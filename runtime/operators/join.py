@@ -142,7 +142,7 @@ class JoinOp:
         """Left table rows join the right table row their column points to; the output is keyed
         by the left table's key, and a right update re-joins every left row pointing to it."""
         if side == "L":
-            left_key = row.get(node.left_pk_field)
+            left_key = tuple(row.get(f) for f in node.left_pk_fields)
             previous = self.store.get(("FL", j, left_key))
             if previous is not None and (tombstone or previous[2] != key):
                 self._unindex(j, previous[2], left_key)
@@ -157,7 +157,7 @@ class JoinOp:
             if match is None and node.kind == "INNER":
                 had = previous is not None and self.store.get(("R", j, previous[2])) is not None
                 return [(self._key_fields(j, node, left_key), ts, True)] if had else []
-            return [(self._merge(j, row, match[0] if match else None, left_key),
+            return [(self._merge(j, row, match[0] if match else None, left_key[0]),
                      max(ts, match[1]) if match else ts, False)]
         if tombstone:
             self.store.delete(("R", j, key))
@@ -172,9 +172,9 @@ class JoinOp:
                 if node.kind == "INNER":
                     out.append((self._key_fields(j, node, store_key[2]), ts, True))
                 else:
-                    out.append((self._merge(j, left_row, None, store_key[2]), ts, False))
+                    out.append((self._merge(j, left_row, None, store_key[2][0]), ts, False))
             else:
-                out.append((self._merge(j, left_row, row, store_key[2]), max(ts, left_ts), False))
+                out.append((self._merge(j, left_row, row, store_key[2][0]), max(ts, left_ts), False))
         return out
 
     def _unindex(self, j, foreign_key, left_key) -> None:
@@ -186,8 +186,9 @@ class JoinOp:
             self.store.delete(("FI", j, foreign_key))
 
     def _key_fields(self, j, node, left_key) -> dict:
-        merged = self._merge(j, None, None, left_key)
-        merged[node.left_pk_field] = left_key
+        merged = self._merge(j, None, None, left_key[0])
+        for field, value in zip(node.left_pk_fields, left_key):
+            merged[field] = value
         return merged
 
     def _key_only(self, j, node, key) -> dict:
