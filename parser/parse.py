@@ -24,7 +24,8 @@ def grammar_text() -> str:
 @functools.cache
 def _parser() -> lark.Lark:
     return lark.Lark(grammar_text(), parser="lalr", lexer="contextual",
-                     propagate_positions=True, maybe_placeholders=True)
+                     propagate_positions=True, maybe_placeholders=True,
+                     cache=True)  # the LALR tables take ~2 s to build; lark keeps them in a temp file
 
 
 @functools.cache

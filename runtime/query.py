@@ -73,22 +73,51 @@ class Pipeline:
 
     def run_joined(self, parts: list[tuple[int, int, pa.RecordBatch]]) -> tuple[pa.RecordBatch, list[bytes]]:
         """Rows read from several sources: (source index, partition, records). They meet the
-        joins one at a time in timestamp order, then go through the operators after the join."""
-        events, entries = [], []
-        for order, (index, partition, records) in enumerate(parts):
+        joins in timestamp order, then go through the operators after the join. Consecutive
+        stream rows of a stream-table join are probed as one batch; other rows one at a time."""
+        batches, entries = [], []
+        for index, partition, records in parts:
             decoded = self.decoders[index].decode(records, partition)
             entries += decoded.log_entries
-            batch = decoded.batch
             alias = self.aliases[index]
-            columns = {f"{alias}__{name}": batch.column(name).to_pylist() for name in batch.schema.names
-                       if not name.startswith("__") and name not in ("ROWPARTITION", "ROWOFFSET")}
-            times = batch.column(ROWTIME).to_pylist()
-            nulls = batch.column(NULL_VALUE).to_pylist()
-            for i in range(batch.num_rows):
-                row = {name: values[i] for name, values in columns.items()}
-                events.append((times[i], order, i, index, row, nulls[i]))
-        events.sort(key=lambda e: (e[0], e[1], e[2]))
-        joined = self.join.process([(index, row, ts, null) for ts, _, _, index, row, null in events])
+            batch = decoded.batch
+            keep = [name for name in batch.schema.names if not name.startswith("__")
+                    and name not in ("ROWPARTITION", "ROWOFFSET")]
+            renamed = pa.RecordBatch.from_arrays([batch.column(n) for n in keep] + [batch.column(NULL_VALUE)],
+                                                 names=[f"{alias}__{n}" for n in keep] + [NULL_VALUE])
+            batches.append((index, renamed, batch.column(ROWTIME), batch.column(NULL_VALUE)))
+        # every row's place in timestamp order (ties: read order)
+        times = np.concatenate([t.to_numpy(zero_copy_only=False) for _, _, t, _ in batches]) if batches else []
+        parts_of = np.concatenate([np.full(len(t), k) for k, (_, _, t, _) in enumerate(batches)]) if batches else []
+        rows_of = np.concatenate([np.arange(len(t)) for _, _, t, _ in batches]) if batches else []
+        order = np.lexsort((rows_of, parts_of, times)) if len(times) else []
+        outputs, pending, as_lists = [], [], {}
+        vector_source = self.join.vector_source
+        sorted_parts = parts_of[order] if len(order) else np.array([], dtype=np.int64)
+        bounds = [0] + list(np.flatnonzero(np.diff(sorted_parts)) + 1) + [len(order)]
+        for position, end in zip(bounds[:-1], bounds[1:]):  # runs of rows from one batch
+            if position == end:
+                continue
+            k = sorted_parts[position]
+            index, renamed, _, nulls = batches[k]
+            rows = rows_of[order[position:end]]
+            if index == vector_source:
+                if pending:
+                    outputs.append(self.join.process(pending))
+                    pending = []
+                outputs.append(self.join.probe(renamed.take(pa.array(rows))))
+            else:
+                if k not in as_lists:  # once per batch: its columns as Python lists
+                    as_lists[k] = ({name: renamed.column(name).to_pylist() for name in renamed.schema.names
+                                    if name != NULL_VALUE}, nulls.to_pylist())
+                columns, null_flags = as_lists[k]
+                alias_time = f"{self.aliases[index]}__{ROWTIME}"
+                for i in rows:
+                    row = {name: values[i] for name, values in columns.items()}
+                    pending.append((index, row, columns[alias_time][i], null_flags[i]))
+        if pending or not outputs:
+            outputs.append(self.join.process(pending))
+        joined = pa.concat_batches([o for o in outputs if o.num_rows] or outputs[:1])
         return self._apply(joined), entries
 
     def apply(self, batch: pa.RecordBatch) -> pa.RecordBatch:

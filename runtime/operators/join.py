@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 
+import numpy as np
 import pyarrow as pa
 
 from ksql.planner import types as T
@@ -25,6 +26,10 @@ class JoinOp:
         self.fields_of = [[field_name(i.alias, n) for n, _ in i.columns()] for i in plan.inputs]
         self.types = dict(plan.fields)
         self._expiry: dict[int, list] | None = None  # stream-stream join -> heap of (close time, store key)
+        # A single stream-table join probes batches of stream rows at once: the stream's index.
+        only = plan.joins[0] if len(plan.joins) == 1 else None
+        self.vector_source = 0 if only is not None and not only.left_table and only.right_table \
+            and not only.foreign_key else None
 
     def _expiry_heap(self, j: int) -> list:
         """The close times of the rows each stream-stream join keeps, built from the state once
@@ -65,6 +70,41 @@ class JoinOp:
                 pending = produced
             out += pending
         return self._batch(out)
+
+    def probe(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """Stream rows (fields ALIAS__COL) of a single stream-table join, probed against the
+        table's current rows as one batch: the same rows `process` gives, one at a time."""
+        node = self.plan.joins[0]
+        n = batch.num_rows
+        keys = node.left_key.column(batch)
+        if not isinstance(keys, pa.Array):
+            keys = pa.array([keys.as_py()] * n, keys.type)
+        key_values = keys.to_pylist()
+        nulls = batch.column(NULL_VALUE).to_pylist()
+        matches = [None if k is None else self.store.get(("R", 1, freeze(k))) for k in key_values]
+        keep = [k is not None and not null and (m is not None or node.kind != "INNER")
+                for k, null, m in zip(key_values, nulls, matches)]
+        if not all(keep):
+            mask = pa.array(keep)
+            batch, keys = batch.filter(mask), keys.filter(mask)
+            matches = [m for m, kept in zip(matches, keep) if kept]
+            n = batch.num_rows
+        left_fields = set(self.fields_of[0])
+        arrays, names = [], []
+        for field in self.types:
+            if field in left_fields:
+                column = batch.column(field)
+                arrays.append(column if column.type == self._arrow(field) else column.cast(self._arrow(field)))
+            elif field == JOIN_KEY:
+                arrays.append(keys.cast(self._arrow(field)) if keys.type != self._arrow(field) else keys)
+            else:
+                arrays.append(pa.array([m[0].get(field) if m else None for m in matches], self._arrow(field)))
+            names.append(field)
+        left_time = batch.column(f"{self.plan.inputs[0].alias}__{ROWTIME}")
+        arrays += [left_time, pa.array(np.zeros(n, dtype=bool)), pa.array(np.zeros(n, dtype=np.int32)),
+                   pa.nulls(n, pa.int64())]
+        names += [ROWTIME, NULL_VALUE, ROWPARTITION, ROWOFFSET]
+        return pa.RecordBatch.from_arrays(arrays, names=names)
 
     # -- one join
 
