@@ -334,6 +334,10 @@ def _arithmetic(expr: ast.BinaryOp, scope: Scope) -> Compiled:
     right = compile_expression(expr.right, scope)
     op = expr.op
     lt, rt = left.type, right.type
+    if op != "||" and any(isinstance(e, ast.Literal) and e.value is None for e in (expr.left, expr.right)):
+        raise KsqlStatementError(f"Error processing expression: {_text(expr)}. Arithmetic on types "
+                                 f"{lt if lt is not None else 'null'} and {rt if rt is not None else 'null'} "
+                                 f"are not supported.")
     if op == "||" or (op == "+" and (_is_string(lt) or _is_string(rt))):
         if not (_is_string(lt) or lt is None) or not (_is_string(rt) or rt is None):
             raise KsqlStatementError(f"Error processing expression: {_text(expr)}. "

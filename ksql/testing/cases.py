@@ -51,6 +51,7 @@ class Case:
     malformed: str | None = None  # what is wrong with the test file itself
     responses: list | None = None  # REST cases: the expected response of each statement
     verify_order: bool = False  # REST cases: rows must come in the expected order (else any order)
+    inputs_after_query: bool = False  # REST cases: the inputs arrive once the push query runs
 
 
 @dataclass
@@ -153,7 +154,7 @@ def _run_rest(engine: KsqlEngine, case: Case) -> Result:
     actual, produced = [], False
     for statement in case.statements:
         is_query = statement.lstrip().upper().startswith(("SELECT", "PRINT"))
-        if is_query and not produced:
+        if is_query and not produced and not case.inputs_after_query:
             for record in case.inputs:
                 produce(engine, record)
                 engine.drain()
@@ -167,6 +168,10 @@ def _run_rest(engine: KsqlEngine, case: Case) -> Result:
                           f"statement failed: {statement}\n{failure.error}")
         for result in results:
             if isinstance(result, RowStream):
+                if case.inputs_after_query and not produced:
+                    for record in case.inputs:
+                        produce(engine, record)
+                    produced = True
                 engine.drain()
                 rows = [{"row": {"columns": row_values(row, result.column_types)}} for row in _take(result)]
                 actual.append({"query": [{"header": {"schema": result.schema()}}] + rows})

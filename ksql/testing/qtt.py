@@ -140,6 +140,7 @@ def _case(file: str, name: str, test: dict, fmt, config) -> Case:
         case.expected_error = expected.get("message", "")
     case.responses = test.get("responses")
     case.verify_order = bool((test.get("outputConditions") or {}).get("verifyOrder"))
+    case.inputs_after_query = bool((test.get("inputConditions") or {}).get("waitForActivePushQuery"))
     post = test.get("post") or {}
     case.post_sources = post.get("sources", [])
     case.unsupported = _unsupported(test, statements)
