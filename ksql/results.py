@@ -48,6 +48,10 @@ class TextResult:
     item: dict = field(default_factory=dict)
 
 
+class TombstoneRow(list):
+    """A push-query row for a table row that was deleted: its key, other columns null."""
+
+
 @dataclass
 class RowStream:
     """Rows of a push query, a stream scan or PRINT; read `rows()` until it ends or close()."""

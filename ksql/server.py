@@ -27,7 +27,7 @@ from ksql import __version__
 from ksql.engine import KsqlEngine, Session, StatementFailed
 from ksql.errors import KsqlError
 from ksql.planner.values import json_default as _json_default
-from ksql.results import DescribeResult, ListResult, RowStream, StatusResult, TextResult
+from ksql.results import DescribeResult, ListResult, RowStream, StatusResult, TextResult, TombstoneRow
 
 KSQL_JSON = "application/vnd.ksql.v1+json"
 DELIMITED = "application/vnd.ksqlapi.delimited.v1"
@@ -287,7 +287,10 @@ class KsqlServer:
                 if stream.is_print:
                     yield b",\n" + _dumps({"row": {"columns": [row]}})
                 else:
-                    yield b",\n" + _dumps({"row": {"columns": row_values(row, stream.column_types)}})
+                    entry = {"columns": row_values(row, stream.column_types)}
+                    if isinstance(row, TombstoneRow):
+                        entry["tombstone"] = True  # a table row was deleted
+                    yield b",\n" + _dumps({"row": entry})
             final = "Limit Reached" if count and stream.column_names and count == _limit(stream) else "Query Completed"
             yield b",\n" + _dumps({"finalMessage": final}) + b"]\n"
 

@@ -42,6 +42,9 @@ class FilterNode:
 @dataclass(frozen=True, slots=True)
 class ProjectNode:
     columns: tuple[tuple[Column, Compiled], ...]
+    # output columns that hold the row's key or window: a table's deleted row (a tombstone)
+    # still shows them in a push query, its other columns are null
+    key_names: frozenset = frozenset()
 
     def describe(self) -> str:
         return "Project " + ", ".join(c.name for c, _ in self.columns)
@@ -223,7 +226,9 @@ def plan_query(query: ast.Query, metastore: MetaStore, sink: str | None = None,
             kind = "key" if column.namespace == KEY else "value"
             raise KsqlStatementError(f"Duplicate {kind} columns found in schema: `{column.name}` {column.type}")
         seen.add(column.name)
-    steps.append(ProjectNode(tuple(columns)))
+    key_refs = {c.name for c in source.schema.key} | {WINDOWSTART, WINDOWEND}
+    key_names = frozenset(name for name, expr, _ in items if isinstance(expr, ast.ColumnRef) and expr.name in key_refs)
+    steps.append(ProjectNode(tuple(columns), key_names))
     schema = LogicalSchema(tuple(c for c, _ in columns))
     return QueryPlan(SourceNode(source, alias), tuple(steps), schema, query.limit, query.emit,
                      produces_table=source.is_table)
@@ -328,6 +333,21 @@ def _is_aggregation(query: ast.Query) -> bool:
         isinstance(i, ast.SelectExpression) and contains_aggregate(i.expression) for i in query.select)
 
 
+def _grouping_names(query: ast.Query, columns) -> frozenset:
+    """The output columns of an aggregation that are its grouping expressions or window bounds."""
+    from ksql.planner.aggregation import _unqualified
+
+    groups = {format_expression(_unqualified(e, {query.source.alias, query.source.name}))
+              for e in query.group_by or ()}
+    names = set()
+    for item, (column, _) in zip([i for i in query.select if isinstance(i, ast.SelectExpression)], columns):
+        expr = _unqualified(item.expression, {query.source.alias, query.source.name})
+        if format_expression(expr) in groups or (isinstance(expr, ast.ColumnRef)
+                                                 and expr.name in (WINDOWSTART, WINDOWEND)):
+            names.add(item.alias or column.name)
+    return frozenset(names)
+
+
 def _plan_aggregation(query, source, alias, scope, steps, sink, persistent) -> QueryPlan:
     from ksql.planner.aggregation import plan_aggregation
 
@@ -339,7 +359,7 @@ def _plan_aggregation(query, source, alias, scope, steps, sink, persistent) -> Q
         window = (WINDOWSTART, WINDOWEND) if query.window is not None else ()
         key_fields = tuple(f"__KEY_{i}" for i in range(len(node.keys))) + window
         steps.append(FilterNode(having, format_expression(query.having), table=True, key_fields=key_fields))
-    steps.append(ProjectNode(tuple(columns)))
+    steps.append(ProjectNode(tuple(columns), _grouping_names(query, columns)))
     schema = LogicalSchema(tuple(c for c, _ in columns))
     return QueryPlan(SourceNode(source, alias), tuple(steps), schema, query.limit, query.emit,
                      produces_table=True, window=query.window)

@@ -13,6 +13,7 @@ from ksql.planner.metastore import DataSource
 from ksql.planner.aggregation import AggregateNode
 from ksql.planner.plan import NULL_VALUE, FilterNode, ProjectNode, QueryPlan, RepartitionNode, TableFunctionNode
 from ksql.planner.schema import ROWTIME
+from ksql.results import TombstoneRow
 from ksql.runtime import processing_log
 from ksql.runtime.log import EmbeddedLog
 from ksql.runtime.operators.aggregate import AggregateOp
@@ -308,7 +309,10 @@ class TransientQuery:
         self.push = push
         self.limit = plan.limit
         self.pipeline = Pipeline(plan, query_id, limits=state_limits)
-        self.columns = [c for c, _ in next(s for s in plan.steps if isinstance(s, ProjectNode)).columns]
+        project = next(s for s in plan.steps if isinstance(s, ProjectNode))
+        self.columns = [c for c, _ in project.columns]
+        # a push query on a table shows deletes: the key (and window), other columns null
+        self.tombstone_keys = project.key_names if push and plan.produces_table else None
         self._closed = threading.Event()
         self._on_log = on_log
         self.emitted = 0
@@ -365,7 +369,7 @@ class TransientQuery:
         for rows, entries in results:
             if entries and self._on_log:
                 self._on_log(entries)
-            for row in _python_rows(rows, self.columns):
+            for row in _python_rows(rows, self.columns, self.tombstone_keys):
                 if self.limit is not None and self.emitted >= self.limit:  # LIMIT 0 too
                     self.close()
                     return out, True
@@ -384,13 +388,18 @@ def _before(records: pa.RecordBatch, end: int) -> pa.RecordBatch:
     return records.slice(0, int(np.searchsorted(offsets, end)))
 
 
-def _python_rows(rows: pa.RecordBatch, columns) -> Iterator[list]:
+def _python_rows(rows: pa.RecordBatch, columns, tombstone_keys=None) -> Iterator[list]:
+    """Each output row as a list; a tombstone is left out, or, when `tombstone_keys` names the
+    key columns to keep, given as a TombstoneRow with every other column null."""
     if rows.num_rows == 0:
         return
     null_value = rows.column(NULL_VALUE).to_pylist()
     values = [rows.column(c.name).to_pylist() for c in columns]
+    kept = [tombstone_keys is not None and c.name in tombstone_keys for c in columns]
     for i in range(rows.num_rows):
         if null_value[i]:
+            if tombstone_keys is not None:
+                yield TombstoneRow(v[i] if keep else None for v, keep in zip(values, kept))
             continue
         yield [v[i] for v in values]
 

@@ -209,3 +209,15 @@ def test_rest_values_follow_the_column_type():
     types = ["MAP<STRING, INTEGER>", "MAP<STRING, MAP<STRING, INTEGER>>", "BYTES",
              "STRUCT<`F` MAP<STRING, INTEGER>>"]
     assert row_values(row, types) == [{}, {"a": {}}, "IQ==", {"F": {"k": 1}}]
+
+
+def test_push_query_on_a_table_shows_deleted_rows(server):
+    server.ksql("CREATE STREAM s (k INT KEY, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);"
+                "CREATE TABLE positive AS SELECT k, SUM(v) AS total FROM s GROUP BY k HAVING SUM(v) > 0;"
+                "INSERT INTO s (k, v) VALUES (1, 10); INSERT INTO s (k, v) VALUES (1, -20);"
+                "INSERT INTO s (k, v) VALUES (1, 21);", **{"auto.offset.reset": "earliest"})
+    response = httpx.post(server.url + "/query", timeout=30, json={
+        "ksql": "SELECT * FROM positive EMIT CHANGES LIMIT 3;", "streamsProperties": {"auto.offset.reset": "earliest"}})
+    body = json.loads(response.text)
+    assert body[1:] == [{"row": {"columns": [1, 10]}}, {"row": {"columns": [1, None], "tombstone": True}},
+                        {"row": {"columns": [1, 11]}}, {"finalMessage": "Limit Reached"}]
