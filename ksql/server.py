@@ -113,9 +113,14 @@ def _top_level_split(text: str) -> list[str]:
     return parts + [text[start:]]
 
 
+MAX_REQUEST_BYTES = 16 * 1024 * 1024  # a request body past this is refused (413)
+
+
 class KsqlServer:
-    def __init__(self, engine: KsqlEngine, users: dict[str, str] | None = None):
+    def __init__(self, engine: KsqlEngine, users: dict[str, str] | None = None,
+                 max_request_bytes: int = MAX_REQUEST_BYTES):
         self.engine = engine
+        self.max_request_bytes = max_request_bytes
         self.users = users or {}  # name -> scrypt hash; empty: no authentication
         self.queries: dict[str, RowStream] = {}  # open push queries, by id, for /close-query
         self.sequence = 0
@@ -146,7 +151,8 @@ class KsqlServer:
             Route("/clusterStatus", self.cluster_status, methods=["GET"]),
             Route("/ksql/terminate", self.terminate_cluster, methods=["POST"]),
             Route("/metrics", self.metrics, methods=["GET"]),
-        ], middleware=[Middleware(_Timing, server=self), Middleware(_BasicAuth, server=self)])
+        ], middleware=[Middleware(_Timing, server=self), Middleware(_BasicAuth, server=self),
+                       Middleware(_BodyLimit, server=self)])
 
     # -- request helpers
 
@@ -472,6 +478,45 @@ class _Timing:
             await send(message)
 
         await self.app(scope, receive, timed_send)
+
+
+class _BodyLimit:
+    """Refuses request bodies larger than the server's limit (413), whether the client declares
+    their length or streams them, before they are held in memory."""
+
+    def __init__(self, app, server: KsqlServer):
+        self.app = app
+        self.limit = server.max_request_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or ()).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            return await self._refuse(scope, receive, send)
+        received = 0
+
+        async def counted():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope, receive, send):
+        response = _error(41300, f"The request body is larger than the limit of {self.limit} bytes.")
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
 
 
 def _limit(stream: RowStream):

@@ -92,6 +92,8 @@ def test_query_endpoint_and_errors(server):
     assert unknown.status_code == 404 and unknown.json()["error_code"] == 40400
     malformed = httpx.post(server.url + "/ksql", content=b"{not json")
     assert malformed.status_code == 400 and malformed.json()["@type"] == "generic_error"
+    huge = httpx.post(server.url + "/ksql", content=b'{"ksql": "' + b" " * (17 * 1024 * 1024) + b'"}', timeout=30)
+    assert huge.status_code == 413 and huge.json()["error_code"] == 41300
     syntax = server.ksql("SELEC 1;")
     assert syntax.json()["message"].startswith("line 1:1: Syntax Error at or near 'SELEC'")
     assert httpx.get(server.url + "/info").json()["KsqlServerInfo"]["serverStatus"] == "RUNNING"
