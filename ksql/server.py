@@ -439,13 +439,22 @@ def _metrics(server: KsqlServer):
             records_out = GaugeMetricFamily("ksql_query_records_out", "Rows written by a persistent query.",
                                             labels=["query"])
             running = GaugeMetricFamily("ksql_query_running", "1 when a persistent query runs.", labels=["query"])
+            errors = GaugeMetricFamily("ksql_query_errors", "Records of a persistent query that went to the "
+                                       "processing log.", labels=["query"])
+            late = GaugeMetricFamily("ksql_query_late_records", "Records dropped because their windows had "
+                                     "closed.", labels=["query"])
+            lag = GaugeMetricFamily("ksql_query_lag", "Input records not yet processed.", labels=["query"])
+            state = GaugeMetricFamily("ksql_query_state_entries", "Entries in a query's state store.",
+                                      labels=["query"])
             for query in list(server.engine.queries.values()):
                 records_in.add_metric([query.id], query.records_in)
                 records_out.add_metric([query.id], query.records_out)
                 running.add_metric([query.id], 1 if query.state == "RUNNING" else 0)
-            yield records_in
-            yield records_out
-            yield running
+                errors.add_metric([query.id], query.errors)
+                late.add_metric([query.id], query.late_records)
+                lag.add_metric([query.id], query.lag)
+                state.add_metric([query.id], query.state_entries)
+            yield from (records_in, records_out, running, errors, late, lag, state)
             pushes = GaugeMetricFamily("ksql_push_queries_open", "Push queries being served.")
             pushes.add_metric([], len(server.queries))
             yield pushes

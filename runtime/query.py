@@ -166,6 +166,7 @@ class PersistentQuery:
         self.error: str | None = None
         self.records_in = 0
         self.records_out = 0
+        self.errors = 0  # records that went to the processing log
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.pipeline = Pipeline(plan, query_id, log, changelog, state_limits)
@@ -173,6 +174,22 @@ class PersistentQuery:
         rekeyed = plan.joins is not None or any(
             isinstance(step, (RepartitionNode, AggregateNode)) for step in plan.steps)
         self.encoder = SinkEncoder(sink, log.topic(sink.topic).partitions, source_keys=not rekeyed)
+
+    @property
+    def late_records(self) -> int:
+        """Records dropped by windowed aggregations because their windows had closed."""
+        return sum(getattr(op, "late", 0) for op in self.pipeline.operators)
+
+    @property
+    def lag(self) -> int:
+        """Input records not yet processed, over every source partition."""
+        positions = dict(getattr(self, "positions", {}) or {})
+        return sum(max(self.log.end_offset(topic, partition) - position, 0)
+                   for (topic, partition), position in positions.items())
+
+    @property
+    def state_entries(self) -> int:
+        return len(self.pipeline.store)
 
     def start(self) -> None:
         self.state = "RUNNING"
@@ -280,6 +297,7 @@ class PersistentQuery:
         """Output, processing-log entries, state changes and input offsets, in one transaction."""
         self.records_in += count
         self.records_out += rows.num_rows
+        self.errors += len(entries)
         txn = self.log.begin(self.id)
         try:
             for sink_partition, batch in self.encoder.encode(rows).items():

@@ -44,6 +44,7 @@ class AggregateOp:
         self._expiry: list | None = None  # heap of (window start, store key) of live windows
         self._pending: list | None = None  # heap of (close time, window start, store key) for EMIT FINAL
         self._times: dict | None = None  # partition -> stream time
+        self.late = 0  # records dropped because every window they fall in had closed
 
     def _indexes(self) -> None:
         """Build the time-ordered indexes from the state (after a restart, from the restored store)."""
@@ -142,10 +143,14 @@ class AggregateOp:
                 if self.node.emit_final:  # closed sessions are emitted before any expires
                     self._emit_closed(stream_time, out)
             else:
+                accepted = False
                 for start, end in self._windows(ts):
                     if end + self.grace <= stream_time or start < horizon:
                         continue  # late: the window has closed, or is past its retention
+                    accepted = True
                     self._update(("G", key, start, end), key, row_args, ts, out, window=(start, end))
+                if not accepted:
+                    self.late += 1
             if self._expiry and self._expiry[0][0] < self._horizon:
                 self._purge()
             if self.node.emit_final:
@@ -207,6 +212,7 @@ class AggregateOp:
         start = min([ts] + [s[0] for s in merging])
         end = max([ts] + [s[1] for s in merging])
         if end < stream_time - gap - self.grace:
+            self.late += 1
             return  # late: the session has closed (Kafka Streams closes it a gap after its end)
         states = [c.function.init() for c in self.node.calls]
         latest = ts
