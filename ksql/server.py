@@ -333,30 +333,62 @@ class KsqlServer:
         return Response(b"", status_code=200)
 
     async def inserts_stream(self, request: Request) -> Response:
-        """The first JSON object names the target; each following line is a row; one ack per row."""
-        raw = (await request.body()).decode()
-        decoder = json.JSONDecoder()
-        objects, position = [], 0
-        while position < len(raw):
-            while position < len(raw) and raw[position].isspace():
-                position += 1
-            if position >= len(raw):
-                break
-            try:
-                value, position = decoder.raw_decode(raw, position)
-            except ValueError as error:
-                objects.append(_Invalid(str(error)))
-                break
-            objects.append(value)
-        if not objects or not isinstance(objects[0], dict) or "target" not in objects[0]:
+        """The first JSON object names the target; each following line is a row, inserted and
+        acknowledged as it arrives (the request body may stay open as long as the client likes)."""
+        batches = self._body_lines(request)
+        try:
+            first, *rest = await batches.__anext__()
+            header = json.loads(first)
+        except (StopAsyncIteration, ValueError):
+            header = None
+        if not isinstance(header, dict) or "target" not in header:
             return _error(BAD_REQUEST, "The first JSON object must name the target stream: {\"target\": \"S\"}")
-        target = str(objects[0]["target"]).upper() if not str(objects[0]["target"]).startswith("`") else \
-            str(objects[0]["target"]).strip("`")
+        named = str(header["target"])
+        target = named.strip("`") if named.startswith("`") else named.upper()
         as_array = "application/json" in request.headers.get("accept", "")
-        acks = await run_in_threadpool(self._insert_rows, target, objects[1:])
-        if as_array:
-            return Response(_dumps(acks), media_type="application/json")
-        return Response(b"".join(_dumps(a) + b"\n" for a in acks), media_type=DELIMITED)
+
+        async def all_batches():
+            if rest:
+                yield rest
+            async for batch in batches:
+                yield batch
+
+        async def acks():
+            seq = 0
+            if as_array:
+                yield b"["
+            async for lines in all_batches():  # the rows that arrived together go in together
+                rows = []
+                for line in lines:
+                    try:
+                        rows.append(json.loads(line))
+                    except ValueError as error:
+                        rows.append(_Invalid(f"Invalid JSON row: {error}"))
+                out = []
+                for ack in await run_in_threadpool(self._insert_rows, target, rows):
+                    ack["seq"] = seq
+                    out.append(((b"," if seq else b"") + _dumps(ack)) if as_array else _dumps(ack) + b"\n")
+                    seq += 1
+                yield b"".join(out)
+            if as_array:
+                yield b"]"
+
+        return _DuplexResponse(acks(), media_type="application/json" if as_array else DELIMITED)
+
+    async def _body_lines(self, request: Request):
+        """The request body's non-blank lines, a list per chunk as chunks arrive; a line longer
+        than the request limit ends the stream."""
+        pending = b""
+        async for chunk in request.stream():
+            pending += chunk
+            *complete, pending = pending.split(b"\n")
+            lines = [line for line in complete if line.strip()]
+            if lines:
+                yield lines
+            if len(pending) > self.max_request_bytes:
+                return
+        if pending.strip():
+            yield [pending]
 
     def _insert_rows(self, target: str, rows: list) -> list[dict]:
         acks = []
@@ -500,6 +532,8 @@ class _BodyLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        if scope["path"] == "/inserts-stream":  # a stream of rows: its lines are limited, not its length
+            return await self.app(scope, receive, send)
         declared = dict(scope.get("headers") or ()).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             return await self._refuse(scope, receive, send)
@@ -522,6 +556,14 @@ class _BodyLimit:
     async def _refuse(self, scope, receive, send):
         response = _error(41300, f"The request body is larger than the limit of {self.limit} bytes.")
         await response(scope, receive, send)
+
+
+class _DuplexResponse(StreamingResponse):
+    """A streamed response written while the request body is still being read (the acks of
+    /inserts-stream): it must not take the request's messages to watch for a disconnect."""
+
+    async def __call__(self, scope, receive, send):
+        await self.stream_response(send)
 
 
 class _TooLarge(Exception):

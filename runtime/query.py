@@ -27,6 +27,9 @@ from ksql.runtime.state import StateLimits, StateStore
 
 LOG = logging.getLogger("ksql.query")
 MAX_BATCH = 10_000
+# Push queries read less at a time: each poll's rows are held until the client takes them,
+# so a slow client costs the server about this many rows (and the first rows come sooner).
+PUSH_BATCH = 1_000
 IDLE_WAIT = 0.2
 
 
@@ -371,7 +374,7 @@ class TransientQuery:
         for (topic, partition), position in self.positions.items():
             if not self.push and position >= self.ends[(topic, partition)]:
                 continue
-            records, next_offset = self.log.read(topic, partition, position, MAX_BATCH)
+            records, next_offset = self.log.read(topic, partition, position, PUSH_BATCH if self.push else MAX_BATCH)
             if records is None:
                 continue
             if not self.push:

@@ -227,3 +227,26 @@ def test_push_query_on_a_table_shows_deleted_rows(server):
     for line in ('ksql_query_records_in{query="CTAS_POSITIVE_1"} 3.0', 'ksql_query_lag{query="CTAS_POSITIVE_1"} 0.0',
                  'ksql_query_errors{query="CTAS_POSITIVE_1"} 0.0', 'ksql_query_late_records{query="CTAS_POSITIVE_1"} 0.0'):
         assert line in metrics
+
+
+def test_a_stalled_client_holds_back_only_its_own_query(server):
+    server.ksql("CREATE STREAM big (id INT KEY, v STRING) WITH (kafka_topic='big', value_format='JSON', partitions=1);")
+    rows = [{"ID": i, "V": "x" * 8000} for i in range(5_000)]
+    body = "\n".join(json.dumps(r) for r in [{"target": "BIG"}] + rows)
+    assert httpx.post(server.url + "/inserts-stream", content=body.encode(), timeout=120).text.count('"ok"') == 5_000
+
+    stalled = socket.create_connection(("127.0.0.1", server.port))
+    request = json.dumps({"sql": "SELECT * FROM big EMIT CHANGES;",
+                          "properties": {"auto.offset.reset": "earliest"}}).encode()
+    stalled.sendall(b"POST /query-stream HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: " + str(len(request)).encode() + b"\r\n\r\n" + request)
+    try:
+        # The stalled client reads nothing; another client's query still gets its rows.
+        response = httpx.post(server.url + "/query-stream", timeout=30, json={
+            "sql": "SELECT id FROM big WHERE id = 4999 EMIT CHANGES LIMIT 1;",
+            "properties": {"auto.offset.reset": "earliest"}})
+        assert [json.loads(line) for line in response.text.splitlines()][1:] == [[4999]]
+        # and the server still answers everyone else
+        assert httpx.get(server.url + "/healthcheck", timeout=5).json()["isHealthy"]
+    finally:
+        stalled.close()
