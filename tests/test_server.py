@@ -81,6 +81,9 @@ def test_query_endpoint_and_errors(server):
     body = json.loads(response.text)
     assert body[0]["header"]["schema"] == "`ID` INTEGER, `V` STRING"
     assert body[1:] == [{"row": {"columns": [1, "a"]}}, {"finalMessage": "Limit Reached"}]
+    printed = httpx.post(server.url + "/query-stream", timeout=30, json={"sql": "PRINT s FROM BEGINNING LIMIT 1;"})
+    lines = [json.loads(line) for line in printed.text.splitlines()]
+    assert len(lines) == 2 and lines[1][0].endswith(', key: 1, value: {"V":"a"}, partition: 0')
     error = server.ksql("SELECT * FROM s;")
     assert error.status_code == 400 and error.json()["error_code"] == 40002
     missing = server.ksql("DROP STREAM nope;")
