@@ -70,7 +70,17 @@ def _repl_command(argv: list[str]) -> int:
             return run_script(engine, sys.stdin.read(), "<stdin>", sys.stdout, sys.stderr, args.output)
         from ksql.repl.app import Repl
 
-        return Repl(engine, url or args.data_dir or "ksql-data", output=args.output, remote=bool(url)).run()
+        def connect(other_url: str):
+            from ksql.client import RemoteEngine
+
+            return RemoteEngine(other_url, args.user, args.password)
+
+        shell = Repl(engine, url or args.data_dir or "ksql-data", output=args.output, remote=bool(url),
+                     connect=connect)
+        try:
+            return shell.run()
+        finally:
+            engine = shell.engine  # `server URL` may have switched engines
     finally:
         engine.close()
 
@@ -118,8 +128,10 @@ def _run_file(engine, path: str, output: str) -> int:
     return run_script(engine, text, path, sys.stdout, sys.stderr, output)
 
 
-def run_script(engine, text: str, name: str, out: TextIO, err: TextIO, output: str = "TABULAR") -> int:
-    """Run statements one at a time, printing each result; 1 at the first error, else 0."""
+def run_script(engine, text: str, name: str, out: TextIO, err: TextIO, output: str = "TABULAR",
+               width: int | None = None, interactive: bool = False) -> int:
+    """Run statements one at a time, printing each result (tables narrowed to `width`);
+    1 at the first error, else 0."""
     from ksql.engine import StatementFailed
     from ksql.parser import split_statements, substitute_variables
     from ksql.repl.render import render, stream_rows
@@ -144,13 +156,13 @@ def run_script(engine, text: str, name: str, out: TextIO, err: TextIO, output: s
         for result in results:
             if isinstance(result, RowStream):
                 try:
-                    stream_rows(result, out, output)
+                    stream_rows(result, out, output, width, hint=interactive)
                 except KeyboardInterrupt:
                     pass
                 finally:
                     result.close()
             else:
-                render(result, out, output)
+                render(result, out, output, width)
     return 0
 
 

@@ -1,8 +1,11 @@
 """The interactive shell: multi-line statements ending in ';', history, completion,
-highlighting, tables, and push queries that Ctrl-C stops."""
+KSQL highlighting, tables fitted to the terminal, push queries that Ctrl-C stops, and the
+CLI commands of ksqlDB's shell (help, clear, history, output, server, spool, version, exit)."""
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -10,34 +13,86 @@ from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import Completer, Completion
 from prompt_toolkit.history import FileHistory, InMemoryHistory
 from prompt_toolkit.lexers import PygmentsLexer
-from pygments.lexers.sql import SqlLexer
+from pygments.lexer import RegexLexer, words
+from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Text
 
 from ksql import __version__
 from ksql.parser import is_complete, keywords
 from ksql.planner.functions import FUNCTIONS
 
-LOCAL_COMMANDS = ("help", "exit", "quit", "clear", "version")
+COMMANDS = ("help", "clear", "history", "output", "server", "spool", "version", "exit", "quit")
 
 HELP = """Statements end with ';' and may span lines. For example:
-  SHOW STREAMS;  SHOW TOPICS;  SHOW QUERIES;  DESCRIBE <name>;
+  SHOW STREAMS;  SHOW TABLES;  SHOW QUERIES;  DESCRIBE <name>;
   CREATE STREAM s (id INT KEY, v STRING) WITH (kafka_topic='s', value_format='JSON', partitions=1);
-  SELECT * FROM s EMIT CHANGES;     (Ctrl-C stops it)
-Local commands (no ';' needed): help, clear, version, exit."""
+  SELECT * FROM s EMIT CHANGES;        a push query: Ctrl-C stops it
+  SELECT * FROM t WHERE id = 1;        a pull query on a table
+  SET 'auto.offset.reset'='earliest';  DEFINE name = 'value';  RUN SCRIPT 'file.sql';
+
+Shell commands (no ';' needed):
+  help                 this text
+  clear                clear the screen
+  history [N]          the last N statements (all without N)
+  output [TABULAR|JSON]  show or change how results are printed
+  server [URL]         show the server, or connect to another one
+  spool FILE | OFF     also write everything shown to FILE, or stop
+  version              the shell's version
+  exit, quit, Ctrl-D   leave"""
+
+# Properties users set most, offered after SET '
+PROPERTY_NAMES = ("auto.offset.reset", "ksql.query.pull.table.scan.enabled", "ksql.query.pull.limit.clause.enabled",
+                  "ksql.state.max.entries", "ksql.persistence.default.format.key",
+                  "ksql.persistence.default.format.value", "ksql.service.id", "processing.guarantee",
+                  "ksql.streams.auto.offset.reset")
+
+
+def ksql_lexer() -> type[RegexLexer]:
+    """A pygments lexer for KSQL: its keywords come from the grammar, its functions from the
+    function registry."""
+    class KsqlLexer(RegexLexer):
+        name = "KSQL"
+        flags = 2  # re.IGNORECASE
+        tokens = {"root": [
+            (r"\s+", Text),
+            (r"--.*?$", Comment.Single),
+            (r"/\*[\s\S]*?\*/", Comment.Multiline),
+            (r"'(''|[^'])*'", String.Single),
+            (r"`[^`]*`", Name.Quoted),
+            (r"\d+(\.\d*)?([eE][+-]?\d+)?", Number),
+            (words(tuple(sorted(FUNCTIONS, key=len, reverse=True)), suffix=r"(?=\s*\()"), Name.Function),
+            (words(tuple(sorted(keywords(), key=len, reverse=True)), suffix=r"\b"), Keyword),
+            (r"[A-Za-z_][A-Za-z0-9_]*", Name),
+            (r"->|:=|=>|<>|!=|<=|>=|\|\||[-+*/%<>=]", Operator),
+            (r"[(),;.\[\]{}]", Punctuation),
+        ]}
+    return KsqlLexer
+
+
+_SETTING = re.compile(r"\b(?:UN)?SET\s+'([^']*)$", re.IGNORECASE)  # a property name being typed
 
 
 class _Completer(Completer):
-    """Keywords, stream/table names, column names and function names."""
+    """Keywords, stream/table names, column names, function names, and property names after
+    SET '."""
 
-    def __init__(self, engine):
-        self.engine = engine
+    def __init__(self, shell: "Repl"):
+        self.shell = shell
 
     def get_completions(self, document, complete_event):
+        before = document.text_before_cursor
+        setting = _SETTING.search(before)
+        if setting:
+            typed = setting.group(1)
+            for name in PROPERTY_NAMES:
+                if name.startswith(typed):
+                    yield Completion(name, start_position=-len(typed))
+            return
         word = document.get_word_before_cursor(WORD=False)
         if not word:
             return
         upper = word.upper()
-        names = set(keywords()) | set(FUNCTIONS)
-        for source in self.engine.metastore.sources():
+        names = set(keywords()) | set(FUNCTIONS) | {c.upper() for c in COMMANDS}
+        for source in self.shell.engine.metastore.sources():
             names.add(source.name)
             names.update(c.name for c in source.schema.columns)
         for name in sorted(names):
@@ -45,19 +100,42 @@ class _Completer(Completer):
                 yield Completion(name, start_position=-len(word))
 
 
+class _Tee:
+    """The shell's output: the terminal, and the spool file while one is open."""
+
+    def __init__(self, terminal):
+        self.terminal = terminal
+        self.spool = None
+
+    def write(self, text: str) -> int:
+        self.terminal.write(text)
+        if self.spool is not None:
+            self.spool.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self.terminal.flush()
+        if self.spool is not None:
+            self.spool.flush()
+
+
 class Repl:
-    def __init__(self, engine, location: str, output: str = "TABULAR", remote: bool = False):
+    def __init__(self, engine, location: str, output: str = "TABULAR", remote: bool = False,
+                 connect=None):
         self.engine = engine
         self.location = location
         self.remote = remote
         self.output = output
+        self.connect = connect  # URL -> engine, for the `server URL` command
+        self.out = _Tee(sys.stdout)
         history_path = Path(os.environ.get("KSQL_HISTORY", Path.home() / ".ksql_history"))
         try:
             history = FileHistory(str(history_path))
         except OSError:
             history = InMemoryHistory()
-        self.session = PromptSession(history=history, lexer=PygmentsLexer(SqlLexer),
-                                     completer=_Completer(engine), complete_while_typing=False)
+        self.history = history
+        self.session = PromptSession(history=history, lexer=PygmentsLexer(ksql_lexer()),
+                                     completer=_Completer(self), complete_while_typing=False)
 
     def banner(self) -> str:
         where = f"Server: {self.location}" if self.remote else \
@@ -77,9 +155,11 @@ class Repl:
                 continue
             except EOFError:
                 print("Exiting ksql.")
+                self._spool_off()
                 return 0
-            if not buffer and line.strip().lower().rstrip(";") in LOCAL_COMMANDS:
-                if self._local(line.strip().lower().rstrip(";")):
+            if not buffer and line.strip() and line.split()[0].lower().rstrip(";") in COMMANDS:
+                if self.command(line.strip().rstrip(";").strip()):
+                    self._spool_off()
                     return 0
                 continue
             buffer = f"{buffer}\n{line}" if buffer else line
@@ -90,21 +170,114 @@ class Repl:
                 self.execute(buffer)
                 buffer = ""
 
-    def _local(self, command: str) -> bool:
-        if command in ("exit", "quit"):
+    # ---------------------------------------------------------------- shell commands
+
+    def command(self, text: str) -> bool:
+        """Run a shell command; True when the shell should end."""
+        name, _, argument = text.partition(" ")
+        name, argument = name.lower(), argument.strip()
+        if name in ("exit", "quit"):
             return True
-        if command == "help":
-            print(HELP)
-        elif command == "clear":
-            print("\033[2J\033[H", end="")
-        elif command == "version":
-            print(f"Version: {__version__}")
+        if name == "help":
+            self._print(HELP)
+        elif name == "clear":
+            print("\033[2J\033[H", end="", flush=True)
+        elif name == "version":
+            self._print(f"Version: {__version__}")
+        elif name == "history":
+            entries = list(self.history.load_history_strings())[::-1]  # oldest first
+            if argument.isdigit():
+                entries = entries[-int(argument):]
+            for number, entry in enumerate(entries, start=1):
+                self._print(f"{number:5}  {entry}")
+        elif name == "output":
+            self._output(argument)
+        elif name == "server":
+            self._server(argument)
+        elif name == "spool":
+            self._spool(argument)
         return False
+
+    def _output(self, argument: str) -> None:
+        if not argument:
+            self._print(f"Output format: {self.output}")
+        elif argument.upper() in ("TABULAR", "JSON"):
+            self.output = argument.upper()
+            self._print(f"Output format set to {self.output}")
+        else:
+            self._print(f"Unknown output format '{argument}': use TABULAR or JSON.")
+
+    def _server(self, argument: str) -> None:
+        if not argument:
+            self._print(f"Server: {self.location}" if self.remote else
+                        "Not connected to a server: statements run on the embedded engine.")
+            return
+        if self.connect is None:
+            self._print("This shell cannot switch servers.")
+            return
+        try:
+            engine = self.connect(argument)
+        except Exception as error:  # noqa: BLE001 - any connection failure gets one clear line
+            self._print(f"Could not connect to {argument}: {error}")
+            return
+        self.engine.close()
+        self.engine, self.location, self.remote = engine, argument, True
+        self._print(f"Server: {argument}")
+
+    def _spool(self, argument: str) -> None:
+        if not argument:
+            self._print("Spooling to " + self.out.spool.name if self.out.spool else "Not spooling.")
+        elif argument.upper() == "OFF":
+            if self.out.spool is None:
+                self._print("Not spooling.")
+            else:
+                name = self.out.spool.name
+                self._spool_off()
+                self._print(f"Stopped spooling to {name}")
+        else:
+            path = argument.strip("'\"")
+            try:
+                spool = open(path, "a", encoding="utf-8")
+            except OSError as error:
+                self._print(f"Cannot spool to {path}: {error.strerror}")
+                return
+            self._spool_off()
+            self.out.spool = spool
+            self._print(f"Spooling to {path}")
+
+    def _spool_off(self) -> None:
+        if self.out.spool is not None:
+            self.out.spool.close()
+            self.out.spool = None
+
+    def _print(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    # ---------------------------------------------------------------- statements
 
     def execute(self, text: str) -> None:
         from ksql.cli import run_script
 
+        if self.out.spool is not None:
+            self.out.spool.write(f"ksql> {text}\n")
+        width = shutil.get_terminal_size((120, 24)).columns
         try:
-            run_script(self.engine, text, "<input>", sys.stdout, sys.stdout, self.output)
+            run_script(self.engine, text, "<input>", self.out, self.out, self.output, width=width,
+                       interactive=True)
         except KeyboardInterrupt:
-            print("Query terminated")
+            self._print("Query terminated")
+        except Exception as error:  # noqa: BLE001 - the shell reports any failure and goes on
+            if self.remote and _is_connection_error(error):
+                self._print(f"Could not reach the server at {self.location}: {error}. "
+                            f"The next statement will try again.")
+            else:
+                self._print(f"Error: {error}")
+
+
+def _is_connection_error(error: Exception) -> bool:
+    try:
+        import httpx
+    except ImportError:
+        return False
+    return isinstance(error, (httpx.TransportError, ConnectionError))

@@ -18,14 +18,34 @@ def cell(value) -> str:
     return format_value(value)
 
 
-def table(headers: list[str], rows: Iterable[list]) -> str:
-    """A listing like ksqlDB's: header, a rule, rows, a rule."""
+def fit(widths: list[int], limit: int | None, border: int) -> list[int]:
+    """Column widths narrowed, widest first, so that a line fits `limit` characters (each
+    column costs its width plus `border`); None leaves them as they are."""
+    widths = list(widths)
+    if not limit:
+        return widths
+    while sum(widths) + border * len(widths) + 1 > limit:
+        widest = max(range(len(widths)), key=widths.__getitem__)
+        if widths[widest] <= 4:
+            break
+        widths[widest] -= 1
+    return widths
+
+
+def clip(value: str, width: int) -> str:
+    """A value cut to `width` characters, its end marked when cut."""
+    return value if len(value) <= width else value[:max(width - 1, 0)] + "…"
+
+
+def table(headers: list[str], rows: Iterable[list], width: int | None = None) -> str:
+    """A listing like ksqlDB's: header, a rule, rows, a rule (narrowed to `width` columns)."""
     rows = [[cell(v) for v in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in rows:
         for i, value in enumerate(row):
             widths[i] = max(widths[i], len(value))
-    line = lambda values: " " + " | ".join(v.ljust(w) for v, w in zip(values, widths)) + " "  # noqa: E731
+    widths = fit(widths, width, 3)
+    line = lambda values: " " + " | ".join(clip(v, w).ljust(w) for v, w in zip(values, widths)) + " "  # noqa: E731
     rule = "-" * (sum(widths) + 3 * len(widths) - 1)
     out = [line(headers), rule]
     out += [line(r) for r in rows]
@@ -37,10 +57,16 @@ class RowPrinter:
     """Prints query rows in a box: sized by the header for rows still to come (push queries),
     or by every value when the rows are known up front (pull queries)."""
 
-    def __init__(self, names: list[str], out: TextIO, known_rows: list | None = None):
+    def __init__(self, names: list[str], out: TextIO, known_rows: list | None = None, width: int | None = None):
         self.widths = [max(len(n), 8) for n in names]
         for row in known_rows or ():
             self.widths = [max(w, len(cell(v))) for w, v in zip(self.widths, row)]
+        if width and known_rows is None and names:
+            # rows still to come: share the terminal's width between the columns, as ksqlDB does
+            share = (width - 1 - 3 * len(names)) // len(names)
+            self.widths = [max(w, share) for w in self.widths]
+        self.widths = fit(self.widths, width, 3)
+        self.clipped = width is not None  # without a terminal width, long values overflow
         self.names = names
         self.out = out
         self.rule = "+" + "+".join("-" * (w + 2) for w in self.widths) + "+"
@@ -56,21 +82,23 @@ class RowPrinter:
         self.out.write(self.rule + "\n")
 
     def _line(self, values: list[str]) -> str:
+        if self.clipped:
+            values = [clip(v, w) for v, w in zip(values, self.widths)]
         return "|" + "|".join(" " + v.ljust(w) + " " for v, w in zip(values, self.widths)) + "|"
 
 
-def render(result, out: TextIO, output: str = "TABULAR") -> None:
-    """Write a non-streaming result (everything except RowStream)."""
+def render(result, out: TextIO, output: str = "TABULAR", width: int | None = None) -> None:
+    """Write a non-streaming result (everything except RowStream), tables narrowed to `width`."""
     if output == "JSON":
         out.write(json.dumps(to_json(result), indent=2, default=_json_default) + "\n")
         return
     if isinstance(result, StatusResult):
-        out.write(table(["Message"], [[result.message]]) + "\n")
+        out.write(table(["Message"], [[result.message]], width) + "\n")
     elif isinstance(result, ListResult):
-        out.write(table(result.headers, result.rows) + "\n")
+        out.write(table(result.headers, result.rows, width) + "\n")
     elif isinstance(result, DescribeResult):
         out.write(f"\n{result.title}\n")
-        out.write(table(result.headers, result.rows) + "\n")
+        out.write(table(result.headers, result.rows, width) + "\n")
         for name, value in result.details:
             out.write(f"{name:<20} : {value}\n")
     elif isinstance(result, TextResult):
@@ -78,8 +106,13 @@ def render(result, out: TextIO, output: str = "TABULAR") -> None:
     out.flush()
 
 
-def stream_rows(result: RowStream, out: TextIO, output: str = "TABULAR") -> int:
-    """Print a push query's rows (or PRINT's lines) until it ends; returns the row count."""
+def stream_rows(result: RowStream, out: TextIO, output: str = "TABULAR", width: int | None = None,
+                hint: bool = False) -> int:
+    """Print a query's rows (or PRINT's lines) until it ends; returns the row count. `hint`
+    tells the user of a push query how to stop it."""
+    if hint and (result.poll is not None or result.is_print):
+        out.write("Press CTRL-C to interrupt\n")
+        out.flush()
     count = 0
     if result.is_print:
         for line in result.rows():
@@ -97,7 +130,7 @@ def stream_rows(result: RowStream, out: TextIO, output: str = "TABULAR") -> int:
     known_rows = None
     if result.poll is None:  # a pull query: every row is at hand, so the columns fit them
         known_rows = rows = list(rows)
-    printer = RowPrinter(result.column_names, out, known_rows)
+    printer = RowPrinter(result.column_names, out, known_rows, width)
     printer.header()
     try:
         for row in rows:

@@ -135,3 +135,47 @@ def test_repl_multiline_statement_push_query_and_ctrl_c(tmp_path):
     term.expect(" S ")
     term.send("exit\r")
     assert term.close() == 0
+
+
+def test_repl_completion_shell_commands_spool_and_errors(tmp_path):
+    term = Terminal(["--data-dir", "data"], tmp_path)
+    term.expect("ksql>")
+    term.send("CREATE STREAM clicks (id INT KEY, url STRING) WITH (kafka_topic='clicks', value_format='JSON', "
+              "partitions=1);\r")
+    term.expect("Stream created")
+    term.send("spool out.txt\r")
+    term.expect("Spooling to out.txt")
+    term.mark()
+    term.send("DESCRIBE cli\t")  # Tab completes the stream's name
+    term.expect("CLICKS")
+    term.send(";\r")
+    term.expect("URL")
+    term.send("INSERT INTO clicks (id, url) VALUES (1, 'https://example.com/a/very/long/path');\r")
+    term.expect("Inserted")
+    term.send("SET 'auto.off\t")  # and property names after SET '
+    term.expect("auto.offset.reset")
+    term.send("'='earliest';\r")
+    term.expect("Successfully changed")
+    term.mark()
+    term.send("SELECT * FROM clicks EMIT CHANGES;\r")
+    term.expect("Press CTRL-C to interrupt")
+    term.expect("example.com")
+    term.send("\x03")
+    term.expect("ksql>")
+    term.mark()
+    term.send("SELECT nope FROM clicks EMIT CHANGES;\r")  # an error is one message, no traceback
+    term.expect("cannot be resolved")
+    term.expect("ksql>")
+    assert "Traceback" not in term.screen
+    term.send("output JSON\r")
+    term.expect("Output format set to JSON")
+    term.send("SHOW STREAMS;\r")
+    term.expect('"@type": "streams"')
+    term.send("history 2\r")
+    term.expect("SHOW STREAMS;")
+    term.send("spool off\r")
+    term.expect("Stopped spooling to out.txt")
+    term.send("exit\r")
+    assert term.close() == 0
+    spooled = (tmp_path / "out.txt").read_text()
+    assert "ksql> DESCRIBE CLICKS;" in spooled and "example.com" in spooled and '"@type": "streams"' in spooled
