@@ -102,9 +102,28 @@ class _Session:
         self.variables: dict = {}
 
 
-class _NoMetastore:
+class _RemoteMetastore:
+    """The server's stream and table names, for the shell's completion (asked again at most
+    every few seconds; columns are not known remotely)."""
+
+    def __init__(self, client: "KsqlClient"):
+        self.client = client
+        self._names: list = []
+        self._read_at = float("-inf")
+
     def sources(self, kind=None):
-        return []
+        import time
+        from types import SimpleNamespace
+
+        if time.monotonic() - self._read_at > 5:
+            self._read_at = time.monotonic()
+            try:
+                entities = self.client.ksql("SHOW STREAMS; SHOW TABLES;", {}, {})
+                self._names = [item["name"] for e in entities for item in e.get("streams", e.get("tables", []))]
+            except Exception:  # noqa: BLE001 - completion goes on without names when the server is away
+                pass
+        empty = SimpleNamespace(columns=())
+        return [SimpleNamespace(name=name, schema=empty) for name in self._names]
 
 
 class RemoteEngine:
@@ -114,7 +133,7 @@ class RemoteEngine:
         self.client = KsqlClient(url, user, password)
         self.url = url
         self.session = _Session()
-        self.metastore = _NoMetastore()
+        self.metastore = _RemoteMetastore(self.client)
         self.client.info()  # fail now, with a clear message, if nothing answers
 
     def execute(self, sql: str, session=None) -> list:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Iterable, TextIO
 
 from ksql.planner.values import format_value, json_default as _json_default
@@ -132,12 +133,17 @@ def stream_rows(result: RowStream, out: TextIO, output: str = "TABULAR", width: 
         known_rows = rows = list(rows)
     printer = RowPrinter(result.column_names, out, known_rows, width)
     printer.header()
+    started = time.monotonic()
     try:
         for row in rows:
             printer.row(row)
             count += 1
     finally:
         printer.footer()
+        seconds = time.monotonic() - started
+        if hint and known_rows is None and seconds >= 1:  # a long push query: how much came, how fast
+            out.write(f"{count:,} rows in {seconds:.1f} s ({count / seconds:,.0f} rows/s)\n")
+            out.flush()
     return count
 
 

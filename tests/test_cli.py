@@ -160,7 +160,9 @@ def test_repl_completion_shell_commands_spool_and_errors(tmp_path):
     term.send("SELECT * FROM clicks EMIT CHANGES;\r")
     term.expect("Press CTRL-C to interrupt")
     term.expect("example.com")
+    time.sleep(1)  # a push query that ran a while ends with how many rows came, and how fast
     term.send("\x03")
+    term.expect("1 rows in ")
     term.expect("ksql>")
     term.mark()
     term.send("SELECT nope FROM clicks EMIT CHANGES;\r")  # an error is one message, no traceback
