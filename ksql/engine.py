@@ -47,6 +47,7 @@ DEFAULT_PROPERTIES = {
 }
 
 _OFFSET_RESET_KEYS = ("auto.offset.reset", "ksql.streams.auto.offset.reset")
+PULL_CATCH_UP_SECONDS = 2.0  # how long a pull query waits for its tables' queries to catch up
 
 
 @dataclass
@@ -585,6 +586,8 @@ class KsqlEngine:
 
     def _exec_QueryStatement(self, stmt: ast.QueryStatement, text: str, session: Session):
         query = stmt.query
+        if query.emit is None:
+            self._catch_up([query.source.name] + [j.relation.name for j in query.joins])
         if query.emit is None and pull_sql.needs_sql(query):
             tables = self._pull_tables(query)
             if tables is not None:
@@ -622,6 +625,18 @@ class KsqlEngine:
         columns = [c for c, _ in plan.steps[-1].columns]
         return RowStream(text, query_id, [c.name for c in columns], [str(c.type) for c in columns],
                          transient.rows, transient.close, limit=query.limit, poll=transient.poll)
+
+    def _catch_up(self, names: list[str], timeout: float = PULL_CATCH_UP_SECONDS) -> None:
+        """Before a pull query: give the queries that build these tables a moment to process what
+        their sources already hold, so a pull query sees the writes made before it (a table
+        created a moment ago, rows just inserted)."""
+        if not self.background:
+            return  # the caller drives the queries (drain())
+        wanted = {name.upper() for name in names}
+        building = [q for q in list(self.queries.values()) if q.sink.name in wanted and q.state == "RUNNING"]
+        deadline = time.monotonic() + timeout
+        while any(q.lag > 0 for q in building) and time.monotonic() < deadline:
+            self.log.wait(0.02)
 
     def _state_limits(self, query_id: str) -> StateLimits:
         """A query's state: this many entries in memory (ksql.state.max.entries), the rest

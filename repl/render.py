@@ -25,7 +25,7 @@ def fit(widths: list[int], limit: int | None, border: int) -> list[int]:
     widths = list(widths)
     if not limit:
         return widths
-    while sum(widths) + border * len(widths) + 1 > limit:
+    while sum(widths) + border * len(widths) + 1 > limit - 1:  # the last column stays free: no wrap
         widest = max(range(len(widths)), key=widths.__getitem__)
         if widths[widest] <= 4:
             break
@@ -64,7 +64,7 @@ class RowPrinter:
             self.widths = [max(w, len(cell(v))) for w, v in zip(self.widths, row)]
         if width and known_rows is None and names:
             # rows still to come: share the terminal's width between the columns, as ksqlDB does
-            share = (width - 1 - 3 * len(names)) // len(names)
+            share = (width - 2 - 3 * len(names)) // len(names)
             self.widths = [max(w, share) for w in self.widths]
         self.widths = fit(self.widths, width, 3)
         self.clipped = width is not None  # without a terminal width, long values overflow
