@@ -146,12 +146,25 @@ class RemoteEngine:
             word = text.lstrip().split(None, 1)[0].upper() if text.strip() else ""
             if word in ("SELECT", "PRINT"):
                 results.append(self._query(text, session))
+            elif word == "RUN":  # the script is a file on this machine, not the server's
+                results += self._run_script(text, session)
             elif word in ("SET", "UNSET", "DEFINE", "UNDEFINE"):
                 results.append(self._local(text, session))
             else:
                 entities = self.client.ksql(text, session.properties, session.variables)
                 results += [_result(e) for e in entities]
         return results
+
+    def _run_script(self, text: str, session) -> list:
+        from ksql.parser import parse_statement
+
+        path = parse_statement(text).path
+        try:
+            with open(path, encoding="utf-8") as f:
+                script = f.read()
+        except OSError as error:
+            raise KsqlError(f"Failed to read script file {path}: {error.strerror}") from None
+        return self.execute(script, session)
 
     def _local(self, text: str, session) -> StatusResult:
         from ksql.parser import ast, parse_statement

@@ -1,6 +1,7 @@
 """The `ksql` command as users run it: scripts, -e, and the interactive shell in a terminal."""
 from __future__ import annotations
 
+import io
 import os
 import pty
 import re
@@ -181,3 +182,25 @@ def test_repl_completion_shell_commands_spool_and_errors(tmp_path):
     assert term.close() == 0
     spooled = (tmp_path / "out.txt").read_text()
     assert "ksql> DESCRIBE CLICKS;" in spooled and "example.com" in spooled and '"@type": "streams"' in spooled
+
+
+def test_tables_fit_the_terminal_width():
+    from ksql.repl.render import RowPrinter, table
+
+    listing = table(["Name", "Description"], [["clicks", "x" * 100]], width=40)
+    assert listing.splitlines() == [
+        " Name   | Description                ",
+        "-------------------------------------",
+        " clicks | xxxxxxxxxxxxxxxxxxxxxxxxx… ",
+        "-------------------------------------",
+    ]
+    out = io.StringIO()
+    printer = RowPrinter(["ID", "URL"], out, width=41)  # rows to come share the width
+    printer.header()
+    printer.row([1, "https://example.com/" + "p" * 40])
+    assert out.getvalue().splitlines() == [
+        "+------------------+------------------+",
+        "| ID               | URL              |",
+        "+------------------+------------------+",
+        "| 1                | https://example… |",
+    ]

@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -152,6 +153,12 @@ def test_python_client_and_remote_cli(server):
     assert "| a " in result.stdout
     assert result.returncode == 1
     assert "NOPE does not exist." in result.stderr
+    # RUN SCRIPT reads the file where the shell runs, and sends its statements
+    script = Path(server.process.args[-1]).parent / "script.sql"
+    script.write_text("CREATE STREAM t (id INT KEY) WITH (kafka_topic='t', value_format='JSON', partitions=1);")
+    result = subprocess.run([sys.executable, "-m", "ksql.cli", server.url, "-e", f"RUN SCRIPT '{script}';"],
+                            capture_output=True, text=True, timeout=60)
+    assert "Stream created" in result.stdout and result.returncode == 0
 
 
 def test_many_push_queries_at_once_and_disconnects_end_them(server):
