@@ -83,46 +83,35 @@ class Pipeline:
         for index, partition, records in parts:
             decoded = self.decoders[index].decode(records, partition)
             entries += decoded.log_entries
-            alias = self.aliases[index]
-            batch = decoded.batch
-            keep = [name for name in batch.schema.names if not name.startswith("__")
-                    and name not in ("ROWPARTITION", "ROWOFFSET")]
-            renamed = pa.RecordBatch.from_arrays([batch.column(n) for n in keep] + [batch.column(NULL_VALUE)],
-                                                 names=[f"{alias}__{n}" for n in keep] + [NULL_VALUE])
-            batches.append((index, renamed, batch.column(ROWTIME), batch.column(NULL_VALUE)))
-        # every row's place in timestamp order (ties: read order)
-        times = np.concatenate([t.to_numpy(zero_copy_only=False) for _, _, t, _ in batches]) if batches else []
-        parts_of = np.concatenate([np.full(len(t), k) for k, (_, _, t, _) in enumerate(batches)]) if batches else []
-        rows_of = np.concatenate([np.arange(len(t)) for _, _, t, _ in batches]) if batches else []
-        order = np.lexsort((rows_of, parts_of, times)) if len(times) else []
+            batches.append((index, self._joined_fields(index, decoded.batch)))
         outputs, pending, as_lists = [], [], {}
-        vector_source = self.join.vector_source
-        sorted_parts = parts_of[order] if len(order) else np.array([], dtype=np.int64)
-        bounds = [0] + list(np.flatnonzero(np.diff(sorted_parts)) + 1) + [len(order)]
-        for position, end in zip(bounds[:-1], bounds[1:]):  # runs of rows from one batch
-            if position == end:
-                continue
-            k = sorted_parts[position]
-            index, renamed, _, nulls = batches[k]
-            rows = rows_of[order[position:end]]
-            if index == vector_source:
+        for k, rows in _runs_in_time_order([b.column(f"{self.aliases[i]}__{ROWTIME}") for i, b in batches]):
+            index, fields = batches[k]
+            if index == self.join.vector_source:
                 if pending:
                     outputs.append(self.join.process(pending))
                     pending = []
-                outputs.append(self.join.probe(renamed.take(pa.array(rows))))
-            else:
-                if k not in as_lists:  # once per batch: its columns as Python lists
-                    as_lists[k] = ({name: renamed.column(name).to_pylist() for name in renamed.schema.names
-                                    if name != NULL_VALUE}, nulls.to_pylist())
-                columns, null_flags = as_lists[k]
-                alias_time = f"{self.aliases[index]}__{ROWTIME}"
-                for i in rows:
-                    row = {name: values[i] for name, values in columns.items()}
-                    pending.append((index, row, columns[alias_time][i], null_flags[i]))
+                outputs.append(self.join.probe(fields.take(pa.array(rows))))
+                continue
+            if k not in as_lists:  # once per batch: its columns as Python lists
+                as_lists[k] = {name: fields.column(name).to_pylist() for name in fields.schema.names}
+            columns = as_lists[k]
+            times, nulls = columns[f"{self.aliases[index]}__{ROWTIME}"], columns[NULL_VALUE]
+            for i in rows:
+                row = {name: values[i] for name, values in columns.items() if name != NULL_VALUE}
+                pending.append((index, row, times[i], nulls[i]))
         if pending or not outputs:
             outputs.append(self.join.process(pending))
         joined = pa.concat_batches([o for o in outputs if o.num_rows] or outputs[:1])
         return self._apply(joined), entries
+
+    def _joined_fields(self, index: int, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """A source's decoded rows with its columns named as the join names them (ALIAS__COL)."""
+        alias = self.aliases[index]
+        keep = [name for name in batch.schema.names
+                if not name.startswith("__") and name not in ("ROWPARTITION", "ROWOFFSET")]
+        return pa.RecordBatch.from_arrays([batch.column(n) for n in keep] + [batch.column(NULL_VALUE)],
+                                          names=[f"{alias}__{n}" for n in keep] + [NULL_VALUE])
 
     def apply(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         """Run the operators on an already decoded batch (pull queries over a snapshot)."""
@@ -170,6 +159,7 @@ class PersistentQuery:
         self.records_in = 0
         self.records_out = 0
         self.errors = 0  # records that went to the processing log
+        self.positions: dict[tuple[str, int], int] = {}  # next offset to read, per source partition
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.pipeline = Pipeline(plan, query_id, log, changelog, state_limits)
@@ -186,7 +176,7 @@ class PersistentQuery:
     @property
     def lag(self) -> int:
         """Input records not yet processed, over every source partition."""
-        positions = dict(getattr(self, "positions", {}) or {})
+        positions = dict(self.positions)
         return sum(max(self.log.end_offset(topic, partition) - position, 0)
                    for (topic, partition), position in positions.items())
 
@@ -407,6 +397,22 @@ class TransientQuery:
 def _before(records: pa.RecordBatch, end: int) -> pa.RecordBatch:
     offsets = records.column(0).to_numpy()
     return records.slice(0, int(np.searchsorted(offsets, end)))
+
+
+def _runs_in_time_order(times: list[pa.Array]):
+    """(batch number, row numbers) runs that, one after another, visit every row of the batches
+    in timestamp order (ties: batch order, then row order)."""
+    if not times:
+        return
+    stamps = np.concatenate([t.to_numpy(zero_copy_only=False) for t in times])
+    batch_of = np.concatenate([np.full(len(t), k) for k, t in enumerate(times)])
+    row_of = np.concatenate([np.arange(len(t)) for t in times])
+    order = np.lexsort((row_of, batch_of, stamps))
+    sorted_batches = batch_of[order]
+    bounds = [0, *(np.flatnonzero(np.diff(sorted_batches)) + 1), len(order)]
+    for start, end in zip(bounds[:-1], bounds[1:]):
+        if start < end:
+            yield int(sorted_batches[start]), row_of[order[start:end]]
 
 
 def _python_rows(rows: pa.RecordBatch, columns, tombstone_keys=None) -> Iterator[list]:
