@@ -15,7 +15,7 @@ from ksql.planner import types as T
 from ksql.planner.expressions import Compiled, Scope, compile_expression
 from ksql.planner.format import format_expression
 from ksql.planner.metastore import DataSource, MetaStore
-from ksql.planner.schema import KEY, PSEUDO_COLUMNS, ROWTIME, VALUE, Column
+from ksql.planner.schema import PSEUDO_COLUMNS, ROWTIME
 
 DEFAULT_JOIN_GRACE_MS = 24 * 3600 * 1000
 JOIN_KEY = "__JOIN_KEY"  # the field holding each joined row's key: the last join's key value
@@ -166,14 +166,14 @@ def _key_columns(nodes: list[JoinNode], inputs: list[JoinInput], scope: Scope) -
         if node.kind == "FULL":
             equivalent = []
             continue
-        current = [_by_source_name(node.left_expr, inputs), _by_source_name(node.right_expr, inputs)]
+        current = [by_source_name(node.left_expr, inputs), by_source_name(node.right_expr, inputs)]
         if current[0] in equivalent:
             current = equivalent + [e for e in current if e not in equivalent]
         equivalent = current
     return [e for e in equivalent if isinstance(e, ast.ColumnRef)]
 
 
-def _by_source_name(expr, inputs: list[JoinInput]):
+def by_source_name(expr, inputs: list[JoinInput]):
     """The expression with every column qualified by its source's name (not an alias)."""
     from ksql.planner.aggregation import rewrite
 
@@ -304,7 +304,7 @@ def _join_node(join: ast.Join, index: int, inputs: list[JoinInput], scope: Scope
     foreign_key = left_table and right.is_table and index == 1 and not _is_primary_key(left_expr, left_inputs[0])
     if left_table and right.is_table and index > 1 and not foreign_key:
         previous_keys = _key_columns(previous, inputs, scope)
-        if _field(left_expr, scope) not in {_field(k, scope) for k in previous_keys} and right_on_key \
+        if field_of(left_expr, scope) not in {field_of(k, scope) for k in previous_keys} and right_on_key \
                 and not (previous[-1].kind == "FULL" and _is_primary_key(left_expr, left_owner or right)):
             raise KsqlStatementError(
                 f"Invalid join condition: foreign-key table-table joins are not supported as part of n-way "
@@ -323,7 +323,7 @@ def _join_node(join: ast.Join, index: int, inputs: list[JoinInput], scope: Scope
     left_pk = left_inputs[0].source.schema.key
     left_pk_fields = tuple(field_name(left_inputs[0].alias, c.name) for c in left_pk) if foreign_key else ()
     return JoinNode(join.kind, left_table, index, right.is_table, left_key, right_key, join.within, grace,
-                    format_expression(criteria), _field(left_expr, scope), _field(right_expr, scope),
+                    format_expression(criteria), field_of(left_expr, scope), field_of(right_expr, scope),
                     eager=join.grace is None, foreign_key=foreign_key, left_pk_fields=left_pk_fields,
                     left_expr=_qualified(left_expr, inputs), right_expr=_qualified(right_expr, inputs),
                     repartitioned=tuple(
@@ -406,7 +406,7 @@ def _owner(expr, inputs: list[JoinInput]) -> JoinInput | None:
     return owners[0] if len(owners) == 1 else None
 
 
-def _field(expr, scope: Scope) -> str | None:
+def field_of(expr, scope: Scope) -> str | None:
     if not isinstance(expr, ast.ColumnRef):
         return None
     try:
@@ -453,173 +453,3 @@ def _has_columns(expr) -> bool:
 def _is_primary_key(expr, join_input: JoinInput) -> bool:
     key = join_input.source.schema.key
     return isinstance(expr, ast.ColumnRef) and len(key) == 1 and expr.name == key[0].name
-
-
-def output_name(expr, inputs: list[JoinInput], scope: Scope) -> str | None:
-    """ksqlDB's name for a selected column of a join: COL when unique, ALIAS_COL otherwise."""
-    if not isinstance(expr, ast.ColumnRef):
-        return None
-    if expr.source is None or (expr.name not in scope._ambiguous and expr.name not in PSEUDO_COLUMNS):
-        return expr.name
-    alias = next((i.alias for i in inputs if expr.source in (i.alias, i.source.name)), expr.source)
-    return f"{alias}_{expr.name}"
-
-
-def expand_star(item: ast.SelectAll, inputs: list[JoinInput]) -> list[tuple[str, ast.ColumnRef]]:
-    chosen = inputs if item.source is None else [i for i in inputs if item.source in (i.alias, i.source.name)]
-    if not chosen:
-        raise KsqlStatementError(f"'{item.source}' is not a valid stream/table name or alias.")
-    out = []
-    for join_input in chosen:
-        for column in join_input.source.schema.key + join_input.source.schema.value:
-            out.append((f"{join_input.alias}_{column.name}", ast.ColumnRef(column.name, join_input.alias)))
-    return out
-
-
-def output_columns(query: ast.Query, plan: JoinPlan, scope: Scope, sink: str | None, persistent: bool):
-    """(Column, compiled) for the projection. The first selected key column (one of the
-    plan's key columns, or its synthetic key) becomes the result's key, holding the join key
-    whichever side it came from. With PARTITION BY, the partitioning expressions are the key."""
-    if query.partition_by:
-        return _repartitioned_columns(query, plan, scope, sink, persistent)
-    items = _select_list(query, plan, scope)
-    if plan.joins[-1].foreign_key:
-        return _foreign_key_columns(items, plan, scope, persistent)
-    # the key is the selected column that comes first among the key columns (the left side's
-    # join column before the right side's), whatever its place in the projection
-    key_order = [_field(e, scope) for e in plan.key_columns] + ([JOIN_KEY] if plan.synthetic_key else [])
-    selected = [_field(expr, scope) for _, expr in items]
-    key_field = next((f for f in key_order if f in selected), None)
-    columns, key_uses = [], []
-    for (name, expr), field in zip(items, selected):
-        compiled = compile_expression(expr, scope)
-        namespace = VALUE
-        if field is not None and field == key_field:
-            key_uses.append((name, field, expr))
-            if len(key_uses) == 1:
-                namespace = KEY
-                compiled = _join_key(compiled, plan)
-        columns.append((Column(name, compiled.type or T.STRING, namespace), compiled))
-    if persistent and len(key_uses) > 1:
-        expr = key_uses[0][2]
-        owner = next((i.alias for i in plan.inputs if expr.source in (i.alias, i.source.name)), None)
-        internal = f"{owner}_{expr.name}" if owner else expr.name
-        names = " and ".join(sorted(n for n, _, _ in key_uses))
-        raise KsqlStatementError(f"The projection contains a key column (`{internal}`) more than once, "
-                                 f"aliased as: {names}.")
-    if persistent and not key_uses:
-        raise KsqlStatementError(_missing_key_message(plan, sink))
-    keys = [c for c in columns if c[0].namespace == KEY]
-    return keys + [c for c in columns if c[0].namespace != KEY]
-
-
-def _select_list(query: ast.Query, plan: JoinPlan, scope: Scope) -> list[tuple[str, object]]:
-    """(output name, expression) of each selected column, with stars expanded (an unqualified
-    star starts with the synthetic key, if the join has one)."""
-    items, generated = [], 0
-    for item in query.select:
-        if isinstance(item, ast.SelectAll):
-            if item.source is None and plan.synthetic_key and not query.partition_by:
-                items.append((plan.synthetic_key, ast.ColumnRef(plan.synthetic_key)))
-            items += expand_star(item, list(plan.inputs))
-            continue
-        if isinstance(item, ast.SelectStructAll):
-            raise KsqlStatementError("'->*' is not supported in joins yet.")
-        name = item.alias or output_name(item.expression, list(plan.inputs), scope)
-        if name is None:
-            name = f"KSQL_COL_{generated}"
-            generated += 1
-        items.append((name, item.expression))
-    return items
-
-
-def _repartitioned_columns(query, plan: JoinPlan, scope: Scope, sink, persistent):
-    """A join's result re-keyed by PARTITION BY: each partitioning expression must be selected
-    (PARTITION BY NULL leaves the result without a key)."""
-    key_exprs = [e for e in query.partition_by if not (isinstance(e, ast.Literal) and e.value is None)]
-    inputs = list(plan.inputs)
-    wanted = [_by_source_name(e, inputs) for e in key_exprs]
-    for expr in key_exprs:
-        try:
-            compile_expression(expr, scope)
-        except KsqlStatementError as error:
-            message = str(error)
-            raise (KsqlStatementError(f"PARTITION BY column '{message[8:]}") if message.startswith("Column '")
-                   else error) from None
-    columns, found = [], []
-    for name, expr in _select_list(query, plan, scope):
-        compiled = compile_expression(expr, scope)
-        namespace = VALUE
-        normalized = _by_source_name(expr, inputs)
-        if persistent and normalized in wanted and normalized not in found:
-            namespace = KEY
-            found.append(normalized)
-        columns.append((Column(name, compiled.type or T.STRING, namespace), compiled, normalized))
-    if persistent and len(found) != len(wanted):
-        shown = [format_expression(e) for e in wanted]
-        raise KsqlStatementError(
-            f"The query used to build `{sink}` must include the partitioning expression{'s' if len(shown) > 1 else ''} "
-            f"{' and '.join(shown)} in its projection (eg, SELECT {', '.join(shown)}...).")
-    keys = sorted((c for c in columns if c[0].namespace == KEY), key=lambda c: wanted.index(c[2]))
-    return [c[:2] for c in keys] + [c[:2] for c in columns if c[0].namespace != KEY]
-
-
-def _foreign_key_columns(items, plan: JoinPlan, scope: Scope, persistent: bool):
-    """A foreign-key join is keyed by the left table's primary key: every key column must be
-    selected, each once."""
-    left = plan.inputs[0]
-    key_fields = [_field(e, scope) for e in plan.key_columns]
-    columns, uses = [], {}
-    for name, expr in items:
-        compiled = compile_expression(expr, scope)
-        field = _field(expr, scope)
-        namespace = VALUE
-        if persistent and field in key_fields:
-            uses.setdefault(field, []).append(name)
-            namespace = KEY if len(uses[field]) == 1 else VALUE
-        columns.append((Column(name, compiled.type or T.STRING, namespace), compiled))
-    if not persistent:
-        return columns
-    for field, names in uses.items():
-        if len(names) > 1:
-            column = plan.key_columns[key_fields.index(field)].name
-            raise KsqlStatementError(f"The projection contains a key column (`{left.source.name}_{column}`) more "
-                                     f"than once, aliased as: {' and '.join(sorted(names))}.")
-    missing = [e.name for e, f in zip(plan.key_columns, key_fields) if f not in uses]
-    if missing:
-        plural = len(missing) > 1
-        raise KsqlStatementError(
-            f"Primary key column{'s' if plural else ''} missing in projection. For foreign-key table-table joins, "
-            f"the projection must include all primary key columns from the left input table "
-            f"(`{left.source.name}`). Missing column{'s' if plural else ''}: "
-            f"{', '.join(f'`{m}`' for m in missing)}.")
-    order = {f: i for i, f in enumerate(key_fields)}
-    keys = sorted((c for c in columns if c[0].namespace == KEY),
-                  key=lambda c: order.get(_field(_expr_for(items, c[0].name), scope), 0))
-    return keys + [c for c in columns if c[0].namespace != KEY]
-
-
-def _expr_for(items, name):
-    return next(expr for item_name, expr in items if item_name == name)
-
-
-def _join_key(compiled: Compiled, plan: JoinPlan) -> Compiled:
-    """The join key field, as the selected key column's type."""
-    from ksql.planner.expressions import cast_to
-
-    key = Compiled(plan.key_type, lambda batch: batch.column(JOIN_KEY), False)
-    return cast_to(key, compiled.type) if compiled.type and compiled.type != plan.key_type else key
-
-
-def _missing_key_message(plan: JoinPlan, sink: str | None) -> str:
-    prefix = "Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\n"
-    if plan.synthetic_key:
-        name = plan.synthetic_key
-        return (f"{prefix}The query used to build `{sink}` must include the join expression {name} in its "
-                f"projection (eg, SELECT {name}...).\n{name} was added as a synthetic key column because the "
-                f"join criteria did not match any source column. This expression must be included in the "
-                f"projection and may be aliased.")
-    shown = [format_expression(e) for e in plan.key_columns]
-    listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
-    return (f"{prefix}The query used to build `{sink}` must include the join expression"
-            f"{'s' if len(shown) > 1 else ''} {listed} in its projection (eg, SELECT {shown[0]}...).")

@@ -366,7 +366,8 @@ def _plan_aggregation(query, source, alias, scope, steps, sink, persistent) -> Q
 
 
 def _plan_join(query: ast.Query, metastore: MetaStore, sink, persistent) -> QueryPlan:
-    from ksql.planner.joins import output_columns, plan_joins
+    from ksql.planner.join_output import output_columns
+    from ksql.planner.joins import plan_joins
 
     if query.group_by is not None or _is_aggregation(query):
         return _plan_join_aggregation(query, metastore, sink, persistent)
@@ -393,7 +394,8 @@ def _plan_join_aggregation(query: ast.Query, metastore: MetaStore, sink, persist
     """GROUP BY over a join: the joined rows are aggregated as if they came from one source
     whose columns are named as a join names them (ALIAS_COLUMN)."""
     from ksql.planner.aggregation import plan_aggregation, rewrite
-    from ksql.planner.joins import JOIN_KEY, output_name, plan_joins
+    from ksql.planner.join_output import output_name
+    from ksql.planner.joins import JOIN_KEY, plan_joins
 
     if query.partition_by:
         raise KsqlStatementError("PARTITION BY cannot be used with GROUP BY.")
