@@ -33,6 +33,7 @@ bench: $(STAMP)  ## run the benchmarks and print their figures
 	$(BIN)/python -m benchmarks.functions
 	$(BIN)/python -m benchmarks.stateful
 	$(BIN)/python -m benchmarks.joins
+	$(BIN)/python -m benchmarks.nexmark
 
 lint: $(STAMP)  ## check style with ruff
 	$(BIN)/ruff check --select F,E9 ksql parser planner runtime repl tests benchmarks
