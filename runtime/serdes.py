@@ -168,8 +168,15 @@ class JsonFormat(_Format):
         self.readers = [_json_reader(c.type) for c in self.columns]
         self.writers = [_json_writer(c.type) for c in self.columns]
         self.lookup = {c.name.upper(): i for i, c in enumerate(self.columns)}
+        # Objects of plain columns are read column by column (see _decode_columns).
+        self.columnar = not self.unwrapped and bool(self.columns) and all(
+            c.type.base in _COLUMNAR_TYPES for c in self.columns)
 
     def decode(self, payloads):
+        if self.columnar:
+            arrays = self._decode_columns(payloads)
+            if arrays is not None:
+                return arrays, {}
         rows, bad = [], {}
         for i, payload in enumerate(payloads):
             if payload is None:
@@ -181,6 +188,43 @@ class JsonFormat(_Format):
                 bad[i] = _json_error(error)
                 rows.append(self._empty_row())
         return self._build(rows), bad
+
+    def _decode_columns(self, payloads) -> list[pa.Array] | None:
+        """A batch of JSON objects read column by column: each column's values gathered in one
+        pass and handed to Arrow whole. None when the batch needs the row-by-row reading (a
+        value of another JSON type than its column's, a field spelled two ways, a payload that
+        is not an object): that path gives each record its exact conversion or error."""
+        try:
+            documents = [orjson.loads(p) if p is not None else _EMPTY for p in payloads]
+        except orjson.JSONDecodeError:
+            return None
+        if not all(type(d) is dict for d in documents):
+            return None
+        spelling = {}
+        for name in set().union(*documents):
+            upper = name.upper()
+            if upper in self.lookup:
+                if upper in spelling:
+                    return None
+                spelling[upper] = name
+        arrays = []
+        for column in self.columns:
+            arrow_type = T.to_arrow(column.type)
+            name = spelling.get(column.name.upper())
+            if name is None:
+                arrays.append(pa.nulls(len(documents), arrow_type))
+                continue
+            try:
+                values = pa.array([d.get(name) for d in documents])
+            except (pa.ArrowException, OverflowError):
+                return None
+            if values.type not in _COLUMNAR_TYPES[column.type.base] and not pa.types.is_null(values.type):
+                return None
+            try:
+                arrays.append(values.cast(arrow_type))  # safe: an INTEGER out of range is refused
+            except pa.ArrowException:
+                return None
+        return arrays
 
     def _decode_one(self, document):
         if self.unwrapped:
@@ -209,6 +253,17 @@ class JsonFormat(_Format):
         """Like encode, but rows where `present` is false become None (tombstones)."""
         payloads = self.encode(arrays, n)
         return [p if present[i] else None for i, p in enumerate(payloads)]
+
+
+_EMPTY: dict = {}
+# column type -> the Arrow types of JSON values that convert to it exactly as the row reader would
+_COLUMNAR_TYPES = {
+    "BOOLEAN": (pa.bool_(),),
+    "INTEGER": (pa.int64(),),
+    "BIGINT": (pa.int64(),),
+    "DOUBLE": (pa.int64(), pa.float64()),
+    "STRING": (pa.string(),),
+}
 
 
 def _json_error(error) -> str:

@@ -90,3 +90,29 @@ def test_delimited_custom_delimiter():
 def test_delimited_rejects_complex_types():
     with pytest.raises(KsqlStatementError, match="does not support type 'ARRAY'"):
         make_format("DELIMITED", COLUMNS, key=False)
+
+
+def test_json_objects_read_column_by_column_match_the_row_reader():
+    from ksql.planner import types as T
+    from ksql.planner.schema import VALUE, Column
+    from ksql.runtime.serdes import make_format
+
+    columns = [Column("A", T.INTEGER, VALUE), Column("S", T.STRING, VALUE), Column("D", T.DOUBLE, VALUE),
+               Column("B", T.BOOLEAN, VALUE)]
+    batches = [
+        [b'{"a": 1, "s": "x", "d": 2, "b": true}', None, b'{"a": 3, "extra": [1]}', b'{}'],
+        [b'{"a": 1}', b'{"A": 2}'],                              # one field spelled two ways
+        [b'{"a": "7", "s": 5, "d": 1.5, "b": "false"}'],          # JSON types the row reader converts
+        [b'{"a": 99999999999}', b'{"d": true}', b'{"s": "ok"}'],   # errors for some records only
+        [b'{"a": 1, "A": 2}', b'[1, 2]', b'not json', b'{"a": 1.9}'],
+    ]
+    columnar = make_format("JSON", columns, key=False, options={})
+    by_row = make_format("JSON", columns, key=False, options={})
+    by_row.columnar = False
+    assert columnar._decode_columns(batches[0]) is not None  # plain objects go column by column
+    assert columnar._decode_columns(batches[1]) is None  # other JSON types: record by record
+    for payloads in batches:
+        arrays, errors = columnar.decode(payloads)
+        expected_arrays, expected_errors = by_row.decode(payloads)
+        assert [a.to_pylist() for a in arrays] == [a.to_pylist() for a in expected_arrays]
+        assert errors == expected_errors
