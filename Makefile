@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: help run test conformance baseline bench lint clean
+.PHONY: help run test conformance baseline bench lint kafka clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ bench: $(STAMP)  ## run the benchmarks and print their figures
 	$(BIN)/python -m benchmarks.stateful
 	$(BIN)/python -m benchmarks.joins
 	$(BIN)/python -m benchmarks.nexmark
+
+kafka: $(STAMP)  ## fetch Apache Kafka with Maven (once) and run a single-node broker until Ctrl-C
+	$(BIN)/python -m ksql.testing.kafka_broker
 
 lint: $(STAMP)  ## check style with ruff
 	$(BIN)/ruff check --select F,E9 ksql parser planner runtime repl tests benchmarks

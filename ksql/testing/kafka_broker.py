@@ -1,0 +1,174 @@
+"""A real single-node Apache Kafka broker (KRaft mode) for tests and local runs.
+
+The broker's jars are fetched once with Maven into a cache outside the repository
+(`~/.cache/ksql/kafka-VERSION`, or $KSQL_KAFKA_CACHE), then each broker runs with Java in a
+temporary directory on free loopback ports:
+
+    python -m ksql.testing.kafka_broker      # `make kafka`: prints the bootstrap servers, Ctrl-C stops it
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+KAFKA_VERSION = "4.3.1"
+START_TIMEOUT = 60.0
+
+_POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.ksql</groupId>
+  <artifactId>kafka-broker</artifactId>
+  <version>1</version>
+  <dependencies>
+    <dependency>
+      <groupId>org.apache.kafka</groupId>
+      <artifactId>kafka_2.13</artifactId>
+      <version>{version}</version>
+    </dependency>
+  </dependencies>
+</project>
+"""
+
+
+class BrokerUnavailable(Exception):
+    """No broker can run here (no Java, no Maven, or the jars could not be fetched)."""
+
+
+def cache_dir() -> Path:
+    default = Path.home() / ".cache" / "ksql" / f"kafka-{KAFKA_VERSION}"
+    return Path(os.environ.get("KSQL_KAFKA_CACHE", default))
+
+
+def fetch() -> Path:
+    """The folder of the broker's jars, fetched with Maven the first time."""
+    libs = cache_dir() / "libs"
+    if libs.is_dir() and any(libs.glob("kafka_2.13-*.jar")):
+        return libs
+    for tool in ("java", "mvn"):
+        if shutil.which(tool) is None:
+            raise BrokerUnavailable(f"`{tool}` is not installed: the Kafka broker needs Java 17 and Maven")
+    libs.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ksql-kafka-fetch-") as work:
+        (Path(work) / "pom.xml").write_text(_POM.format(version=KAFKA_VERSION))
+        staging = Path(work) / "libs"
+        result = subprocess.run(["mvn", "-q", "-B", "dependency:copy-dependencies",
+                                 f"-DoutputDirectory={staging}"], cwd=work, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise BrokerUnavailable(f"Maven could not fetch Apache Kafka {KAFKA_VERSION}:\n"
+                                    f"{(result.stdout + result.stderr)[-2000:]}")
+        if libs.exists():
+            shutil.rmtree(libs)
+        shutil.move(str(staging), str(libs))
+    return libs
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class KafkaBroker:
+    """One KRaft broker (also its own controller) in a temporary directory."""
+
+    def __init__(self):
+        self.port = _free_port()
+        self.controller_port = _free_port()
+        self.bootstrap_servers = f"127.0.0.1:{self.port}"
+        self.directory: tempfile.TemporaryDirectory | None = None
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "KafkaBroker":
+        libs = fetch()
+        self.directory = tempfile.TemporaryDirectory(prefix="ksql-kafka-")
+        root = Path(self.directory.name)
+        config = root / "server.properties"
+        config.write_text("\n".join([
+            "process.roles=broker,controller",
+            "node.id=1",
+            f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
+            f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+            "controller.listener.names=CONTROLLER",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            f"log.dirs={root / 'data'}",
+            "offsets.topic.replication.factor=1",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "group.initial.rebalance.delay.ms=0",
+            "num.partitions=1",
+        ]) + "\n")
+        classpath = str(libs / "*")
+        cluster_id = _cluster_id()
+        formatted = subprocess.run(["java", "-cp", classpath, "kafka.tools.StorageTool", "format",
+                                    "--cluster-id", cluster_id, "--config", str(config)],
+                                   capture_output=True, text=True)
+        if formatted.returncode != 0:
+            raise BrokerUnavailable(f"the broker's storage could not be formatted:\n{formatted.stderr[-2000:]}")
+        log = open(root / "broker.log", "wb")
+        self.process = subprocess.Popen(["java", "-Xmx512m", "-cp", classpath, "kafka.Kafka", str(config)],
+                                        stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BrokerUnavailable(f"the broker exited at start:\n{(root / 'broker.log').read_text()[-2000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return self
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise BrokerUnavailable(f"the broker did not listen on port {self.port} within {START_TIMEOUT:.0f} s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.directory is not None:
+            self.directory.cleanup()
+            self.directory = None
+
+    def __enter__(self) -> "KafkaBroker":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _cluster_id() -> str:
+    """A KRaft cluster id: 16 random bytes in URL-safe base64 without padding, as Kafka makes them."""
+    import base64
+
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+def main() -> int:
+    try:
+        broker = KafkaBroker().start()
+    except BrokerUnavailable as error:
+        print(f"kafka: {error}", file=sys.stderr)
+        return 2
+    print(f"Apache Kafka {KAFKA_VERSION} listening; bootstrap servers: {broker.bootstrap_servers} "
+          f"(Ctrl-C stops it)", flush=True)
+    try:
+        broker.process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        broker.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

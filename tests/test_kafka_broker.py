@@ -1,0 +1,37 @@
+"""The real Kafka broker the Kafka backend is tested against: it starts, and records produced
+with keys, headers and timestamps come back from it as they were sent."""
+from __future__ import annotations
+
+from conftest import wait_for
+
+
+def test_records_go_through_the_broker(kafka_broker):
+    from confluent_kafka import Consumer, Producer
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    config = {"bootstrap.servers": kafka_broker.bootstrap_servers}
+    admin = AdminClient(config)
+    for future in admin.create_topics([NewTopic("smoke", num_partitions=2, replication_factor=1)]).values():
+        future.result(timeout=30)
+    producer = Producer(config)
+    for i in range(3):
+        producer.produce("smoke", key=f"k{i}".encode(), value=f"v{i}".encode(), partition=i % 2,
+                         timestamp=1000 + i, headers=[("h", b"x")])
+    assert producer.flush(30) == 0
+    consumer = Consumer({**config, "group.id": "smoke", "auto.offset.reset": "earliest"})
+    consumer.subscribe(["smoke"])
+    received = []
+
+    def all_received():
+        message = consumer.poll(0.5)
+        if message is not None and message.error() is None:
+            received.append((message.partition(), message.key(), message.value(), message.timestamp()[1],
+                             message.headers()))
+        return len(received) == 3
+
+    try:
+        wait_for(all_received, timeout=60, interval=0)
+    finally:
+        consumer.close()
+    assert sorted(received) == [(0, b"k0", b"v0", 1000, [("h", b"x")]), (0, b"k2", b"v2", 1002, [("h", b"x")]),
+                                (1, b"k1", b"v1", 1001, [("h", b"x")])]
