@@ -353,10 +353,16 @@ def _arithmetic(expr: ast.BinaryOp, scope: Scope) -> Compiled:
             f"Error processing expression: {_text(expr)}. Unsupported arithmetic types. {lt} {rt}")
     result_type = _arithmetic_type(op, lt, rt)
     common = T.common_numeric(lt, rt)
-    if common.base == "DECIMAL":
-        common = result_type if op in ("+", "-") else common
-    lf = cast_to(left, common).evaluate if lt != common else left.evaluate
-    rf = cast_to(right, common).evaluate if rt != common else right.evaluate
+    left_as, right_as = common, common
+    if common.base == "DECIMAL" and op in ("+", "-"):
+        left_as = right_as = result_type
+    elif common.base == "DECIMAL":
+        # each side as its own decimal: a common type would widen both and overflow Arrow's
+        # precision for products and quotients (BIGINT * 0.908 is DECIMAL(19,0) * DECIMAL(3,3))
+        left_as = lt if lt.base == "DECIMAL" else T.integer_decimal(lt) if lt.base in ("INTEGER", "BIGINT") else common
+        right_as = rt if rt.base == "DECIMAL" else T.integer_decimal(rt) if rt.base in ("INTEGER", "BIGINT") else common
+    lf = cast_to(left, left_as).evaluate if lt != left_as else left.evaluate
+    rf = cast_to(right, right_as).evaluate if rt != right_as else right.evaluate
     integral = common.base in ("INTEGER", "BIGINT")
     arrow_result = T.to_arrow(result_type)
 

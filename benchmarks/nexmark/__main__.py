@@ -21,10 +21,20 @@ from benchmarks.nexmark.generate import generate
 from ksql.engine import KsqlEngine
 from ksql.runtime.log import make_records
 
-BIDS = ("CREATE STREAM bids (k BIGINT KEY, auction BIGINT, bidder BIGINT, price BIGINT, channel STRING, "
-        "url STRING, dateTime BIGINT, extra STRING) WITH (kafka_topic='bids', value_format='JSON', partitions=1);")
+SOURCES = (
+    "CREATE STREAM bids (k BIGINT KEY, auction BIGINT, bidder BIGINT, price BIGINT, channel STRING, "
+    "url STRING, dateTime BIGINT, extra STRING) WITH (kafka_topic='bids', value_format='JSON', partitions=1);",
+    "CREATE STREAM auctions (k BIGINT KEY, id BIGINT, itemName STRING, description STRING, initialBid BIGINT, "
+    "reserve BIGINT, dateTime BIGINT, expires BIGINT, seller BIGINT, category BIGINT, extra STRING) "
+    "WITH (kafka_topic='auctions', value_format='JSON', partitions=1);",
+    "CREATE TABLE persons (k BIGINT PRIMARY KEY, id BIGINT, name STRING, emailAddress STRING, creditCard STRING, "
+    "city STRING, state STRING, dateTime BIGINT, extra STRING) "
+    "WITH (kafka_topic='persons', value_format='JSON', partitions=1);",
+    "CREATE STREAM person_stream (k BIGINT KEY, id BIGINT, name STRING, dateTime BIGINT) "
+    "WITH (kafka_topic='persons', value_format='JSON', partitions=1);",
+)
 
-# name -> (what it measures, KSQL, DuckDB SQL over a table `bids`)
+# name -> (what it measures, KSQL, DuckDB SQL over tables `bids`, `auctions`, `persons`)
 QUERIES = {
     "q0": ("pass-through", "CREATE STREAM q0 AS SELECT * FROM bids;",
            "SELECT * FROM bids"),
@@ -33,6 +43,11 @@ QUERIES = {
            "SELECT auction, bidder, price * 0.908 AS price, dateTime FROM bids"),
     "q2": ("filter", "CREATE STREAM q2 AS SELECT k, auction, price FROM bids WHERE auction % 123 = 0;",
            "SELECT auction, price FROM bids WHERE auction % 123 = 0"),
+    "q3": ("local item suggestion: auctions joined to their sellers (stream-table)",
+           "CREATE STREAM q3 AS SELECT a.seller, p.name, p.city, p.state, a.id FROM auctions a "
+           "JOIN persons p ON a.seller = p.k WHERE a.category = 10 AND p.state IN ('OR', 'ID', 'CA');",
+           "SELECT p.name, p.city, p.state, a.id FROM auctions a JOIN persons p ON a.seller = p.id "
+           "WHERE a.category = 10 AND p.state IN ('OR', 'ID', 'CA')"),
     "q5": ("bids per auction, hopping 10 s / 2 s",
            "CREATE TABLE q5 AS SELECT auction, COUNT(*) AS bids FROM bids "
            "WINDOW HOPPING (SIZE 10 SECONDS, ADVANCE BY 2 SECONDS) GROUP BY auction;",
@@ -42,30 +57,48 @@ QUERIES = {
            "CREATE TABLE q7 AS SELECT channel, MAX(price) AS top FROM bids WINDOW TUMBLING (SIZE 10 SECONDS) "
            "GROUP BY channel;",
            "SELECT channel, dateTime // 10000 AS w, MAX(price) FROM bids GROUP BY channel, w"),
+    "q8": ("new sellers: persons joined to their auctions within 10 s (stream-stream)",
+           "CREATE STREAM q8 AS SELECT p.k, p.name, a.id AS auction FROM person_stream p "
+           "JOIN auctions a WITHIN 10 SECONDS GRACE PERIOD 1 SECOND ON p.k = a.seller;",
+           "SELECT p.id, p.name, a.id FROM persons p JOIN auctions a ON p.id = a.seller "
+           "AND abs(a.dateTime - p.dateTime) <= 10000"),
 }
+# the streams each query reads (its input events)
+INPUTS = {"q3": ("auctions", "persons"), "q8": ("auctions", "persons")}
+
+
+def input_count(name: str, events) -> int:
+    return sum(len(getattr(events, stream)[1]) for stream in INPUTS.get(name, ("bids",)))
 
 
 def run_engine(name: str, events, data_dir: str) -> tuple[float, int]:
     engine = KsqlEngine(data_dir, background=False)
     engine.session.properties["auto.offset.reset"] = "earliest"
-    engine.execute(BIDS)
-    keys, values, times = events.bids
-    for start in range(0, len(values), 10_000):
-        engine.log.append("bids", 0, make_records(keys[start:start + 10_000], values[start:start + 10_000],
-                                                  times[start:start + 10_000]), sync=False)
+    for statement in SOURCES:
+        engine.execute(statement)
+    for stream in INPUTS.get(name, ("bids",)):
+        keys, values, times = getattr(events, stream)
+        for start in range(0, len(values), 10_000):
+            engine.log.append(stream, 0, make_records(keys[start:start + 10_000], values[start:start + 10_000],
+                                                      times[start:start + 10_000]), sync=False)
     engine.execute(QUERIES[name][1])
     started = time.perf_counter()
     engine.drain()
     seconds = time.perf_counter() - started
+    failed = [f"{q.id}: {q.error}" for q in engine.queries.values() if q.state == "ERROR"]
+    if failed:  # a query that stopped would look fast: refuse to report it
+        raise SystemExit(f"{name} failed: {'; '.join(failed)}")
     out = sum(q.records_out for q in engine.queries.values())
     engine.close()
-    return len(values) / seconds, out
+    return input_count(name, events) / seconds, out
 
 
-def run_duckdb(name: str, json_path: str, count: int) -> float:
+def run_duckdb(name: str, json_paths: dict, count: int) -> float:
     connection = duckdb.connect()
     started = time.perf_counter()
-    connection.execute(f"CREATE TABLE bids AS SELECT * FROM read_json('{json_path}', format='newline_delimited')")
+    for stream in INPUTS.get(name, ("bids",)):
+        connection.execute(f"CREATE TABLE {stream} AS SELECT * FROM read_json('{json_paths[stream]}', "
+                           f"format='newline_delimited')")
     connection.execute(f"CREATE TABLE result AS {QUERIES[name][2]}")
     seconds = time.perf_counter() - started
     connection.close()
@@ -78,16 +111,18 @@ def main() -> None:
     parser.add_argument("--queries", default=",".join(QUERIES))
     args = parser.parse_args()
     events = generate(args.events)
-    bids = len(events.bids[1])
     results = []
     with tempfile.TemporaryDirectory() as scratch:
-        json_path = str(Path(scratch) / "bids.json")
-        with open(json_path, "wb") as f:
-            f.write(b"\n".join(events.bids[1]) + b"\n")
+        json_paths = {}
+        for stream in ("bids", "auctions", "persons"):
+            json_paths[stream] = str(Path(scratch) / f"{stream}.json")
+            with open(json_paths[stream], "wb") as f:
+                f.write(b"\n".join(getattr(events, stream)[1]) + b"\n")
         for name in args.queries.split(","):
+            count = input_count(name, events)
             engine_rate, out = run_engine(name, events, str(Path(scratch) / name))
-            duck_rate = run_duckdb(name, json_path, bids)
-            results.append({"query": name, "what": QUERIES[name][0], "input_events": bids, "output_rows": out,
+            duck_rate = run_duckdb(name, json_paths, count)
+            results.append({"query": name, "what": QUERIES[name][0], "input_events": count, "output_rows": out,
                             "engine_events_per_s": round(engine_rate), "duckdb_events_per_s": round(duck_rate),
                             "ratio": round(engine_rate / duck_rate, 3)})
             print(f"{name} ({QUERIES[name][0]}): {engine_rate:,.0f} events/s; DuckDB {duck_rate:,.0f} events/s "

@@ -10,3 +10,5 @@ SELECT k, CASE WHEN a > 0 THEN 'pos' WHEN a < 0 THEN 'neg' ELSE 'none' END AS si
        a IN (7, 8) AS in78, a IS NULL AS missing, COALESCE(s, 'dflt') AS s2 FROM nums;
 SELECT k, TRIM(s) AS t, LEN(s) AS l, SUBSTRING(s, 2) AS sub, CONCAT(s, '-', CAST(k AS STRING)) AS c FROM nums;
 SELECT k, d, CAST(d AS INT) AS i, CAST(d AS STRING) AS ds, CAST('12' AS INT) + 1 AS p FROM nums;
+-- integers with decimal literals: products and quotients keep Arrow's precision in range
+SELECT k, a * 0.908 AS converted, a / 0.5 AS halves, a % 1.5 AS rest FROM nums;
