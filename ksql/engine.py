@@ -345,6 +345,7 @@ class KsqlEngine:
         if stmt.query.limit is not None:
             raise KsqlStatementError(f"CREATE {stmt.kind} AS SELECT statements don't support LIMIT clause.")
         plan = plan_query(stmt.query, self.metastore, sink=stmt.name, persistent=True)
+        _check_runs(plan)
         source = plan.source.source
         if any(s.is_table and s.window_type is not None for s in plan.sources):
             raise KsqlStatementError("KSQL does not support persistent queries on windowed tables.")
@@ -438,6 +439,7 @@ class KsqlEngine:
         if sink.is_source:
             raise KsqlStatementError(f"Cannot insert into read-only stream: {stmt.target}")
         plan = plan_query(stmt.query, self.metastore, sink=stmt.target, persistent=True)
+        _check_runs(plan)
         if plan.source.source.is_table:
             raise KsqlStatementError(
                 f"Incompatible data sink and query result. Data sink ({stmt.target}) type is STREAM but "
@@ -1162,6 +1164,24 @@ def _name_taken(stmt, existing: DataSource | None, text: str) -> StatusResult | 
 
 def _changelog_topic(query_id: str) -> str:
     return f"_confluent-ksql-default_query_{query_id}-Aggregate-Materialize-changelog"
+
+
+def _check_runs(plan) -> None:
+    """Run the plan's operators over no rows: an expression that cannot be evaluated for any row
+    (a type Arrow refuses) fails the statement now, rather than the query later."""
+    from ksql.runtime.log import make_records
+    from ksql.runtime.query import Pipeline
+
+    pipeline = Pipeline(plan, "check")
+    try:
+        pipeline.run_joined([(0, 0, make_records([], [], []))]) if plan.joins is not None \
+            else pipeline.run(make_records([], [], []), 0)
+    except KsqlError:
+        raise
+    except Exception as error:  # noqa: BLE001 - whatever the runtime refuses, said as a statement error
+        raise KsqlStatementError(f"The query cannot run: {error}") from None
+    finally:
+        pipeline.store.close()
 
 
 def _check_no_map_keys(columns) -> None:

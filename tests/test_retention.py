@@ -63,17 +63,6 @@ def test_emit_final_drops_windows_that_expire_before_stream_time_reaches_their_c
     assert windows(engine, "finals") == [("a", 0, 1)]
 
 
-def test_partial_timestamps_fill_the_rest_with_the_earliest_value():
-    from ksql.planner.expressions import partial_timestamp_millis
-
-    assert partial_timestamp_millis("2018") == 1514764800000
-    assert partial_timestamp_millis("2020-02-22T23:45") == 1582415100000
-    assert partial_timestamp_millis("2020-02-24T24") == partial_timestamp_millis("2020-02-25")
-    assert partial_timestamp_millis("2019-01-01T00:00:00+0445") == 1546300800000 - (4 * 60 + 45) * 60_000
-    assert partial_timestamp_millis("2018-01-01T00:00:00.001Z") == 1514764800001
-    assert partial_timestamp_millis("yesterday") is None
-
-
 def test_late_records_are_counted(engine):
     engine.execute("CREATE TABLE counts AS SELECT user, COUNT(*) AS n FROM clicks "
                    "WINDOW TUMBLING (SIZE 1 SECOND, GRACE PERIOD 0 SECONDS) GROUP BY user;")
@@ -83,3 +72,4 @@ def test_late_records_are_counted(engine):
     query = engine.queries["CTAS_COUNTS_1"]
     assert (query.late_records, query.records_in, query.errors, query.lag) == (2, 4, 0, 0)
     assert windows(engine, "counts") == [("ann", 5000, 2)]
+
