@@ -84,9 +84,24 @@ class KafkaBroker:
         self.bootstrap_servers = f"127.0.0.1:{self.port}"
         self.directory: tempfile.TemporaryDirectory | None = None
         self.process: subprocess.Popen | None = None
+        self._log = None
 
-    def start(self) -> "KafkaBroker":
+    def start(self, attempts: int = 3) -> "KafkaBroker":
+        """Start the broker; a start that fails (a port taken meanwhile by another process) is
+        tried again on new ports."""
         libs = fetch()
+        for attempt in range(attempts):
+            try:
+                return self._start(libs)
+            except BrokerUnavailable:
+                self.stop()
+                if attempt == attempts - 1:
+                    raise
+                self.port, self.controller_port = _free_port(), _free_port()
+                self.bootstrap_servers = f"127.0.0.1:{self.port}"
+        raise AssertionError("unreachable")
+
+    def _start(self, libs: Path) -> "KafkaBroker":
         self.directory = tempfile.TemporaryDirectory(prefix="ksql-kafka-")
         root = Path(self.directory.name)
         config = root / "server.properties"
@@ -112,20 +127,32 @@ class KafkaBroker:
                                    capture_output=True, text=True)
         if formatted.returncode != 0:
             raise BrokerUnavailable(f"the broker's storage could not be formatted:\n{formatted.stderr[-2000:]}")
-        log = open(root / "broker.log", "wb")
+        self._log = open(root / "broker.log", "wb")
         self.process = subprocess.Popen(["java", "-Xmx512m", "-cp", classpath, "kafka.Kafka", str(config)],
-                                        stdout=log, stderr=subprocess.STDOUT)
+                                        stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise BrokerUnavailable(f"the broker exited at start:\n{(root / 'broker.log').read_text()[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
+            if self._answers():
+                return self
+            time.sleep(0.2)
         raise BrokerUnavailable(f"the broker did not listen on port {self.port} within {START_TIMEOUT:.0f} s")
+
+    def _answers(self) -> bool:
+        """The broker speaks Kafka on its port (not merely: something listens there)."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                pass
+        except OSError:
+            return False
+        from confluent_kafka.admin import AdminClient
+
+        try:
+            AdminClient({"bootstrap.servers": self.bootstrap_servers}).list_topics(timeout=2)
+            return self.process.poll() is None
+        except Exception:  # noqa: BLE001 - not ready yet (or not a broker)
+            return False
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -135,6 +162,9 @@ class KafkaBroker:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
         if self.directory is not None:
             self.directory.cleanup()
             self.directory = None
