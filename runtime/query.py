@@ -30,6 +30,9 @@ MAX_BATCH = 10_000
 # Push queries read less at a time: each poll's rows are held until the client takes them,
 # so a slow client costs the server about this many rows (and the first rows come sooner).
 PUSH_BATCH = 1_000
+# Fewer consecutive stream rows than this meet a stream-table join one at a time: below it,
+# building Arrow arrays for a batch probe costs more than it saves.
+MIN_PROBE_ROWS = 64
 IDLE_WAIT = 0.2
 
 
@@ -87,7 +90,7 @@ class Pipeline:
         outputs, pending, as_lists = [], [], {}
         for k, rows in _runs_in_time_order([b.column(f"{self.aliases[i]}__{ROWTIME}") for i, b in batches]):
             index, fields = batches[k]
-            if index == self.join.vector_source:
+            if index == self.join.vector_source and len(rows) >= MIN_PROBE_ROWS:
                 if pending:
                     outputs.append(self.join.process(pending))
                     pending = []
