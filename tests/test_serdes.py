@@ -3,6 +3,8 @@ from decimal import Decimal
 import orjson
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ksql.errors import KsqlStatementError
 from ksql.planner import types as T
@@ -116,3 +118,36 @@ def test_json_objects_read_column_by_column_match_the_row_reader():
         expected_arrays, expected_errors = by_row.decode(payloads)
         assert [a.to_pylist() for a in arrays] == [a.to_pylist() for a in expected_arrays]
         assert errors == expected_errors
+
+
+# Any bytes at all, as a record's value: each format answers with values or a per-record error,
+# never an exception for the batch.
+_HOSTILE = st.one_of(
+    st.binary(max_size=64),
+    st.just(b"[" * 5000 + b"]" * 5000),                           # deep nesting
+    st.just(b'{"A": "\xff\xfe"}'),                                  # invalid UTF-8
+    st.just(b'{"A": ' + b"9" * 400 + b"}"),                        # a huge number
+    st.builds(lambda n: b'{"A": "' + b"x" * n + b'"}', st.integers(0, 100_000)),
+    st.sampled_from([b"null", b"true", b"[]", b"{}", b'"x"', b"1e999", b'{"a": {"b": [1, {"c": null}]}}']),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), _HOSTILE), min_size=1, max_size=8),
+       st.sampled_from(["JSON", "DELIMITED", "KAFKA"]))
+def test_hostile_values_give_values_or_record_errors(payloads, format_name):
+    from ksql.planner import types as T
+    from ksql.planner.schema import VALUE, Column
+    from ksql.runtime.serdes import make_format
+
+    if format_name == "KAFKA":
+        columns = [Column("A", T.BIGINT, VALUE)]
+    elif format_name == "DELIMITED":
+        columns = [Column("A", T.INTEGER, VALUE), Column("B", T.STRING, VALUE), Column("C", T.DOUBLE, VALUE)]
+    else:
+        columns = [Column("A", T.INTEGER, VALUE), Column("B", T.STRING, VALUE),
+                   Column("C", T.array(T.map_of(T.STRING, T.DOUBLE)), VALUE), Column("D", T.decimal(4, 2), VALUE)]
+    arrays, errors = make_format(format_name, columns, key=False, options={}).decode(payloads)
+    assert len(arrays) == len(columns) and all(len(a) == len(payloads) for a in arrays)
+    assert set(errors) <= set(range(len(payloads)))
+    assert all(isinstance(reason, str) and reason for reason in errors.values())
