@@ -175,6 +175,9 @@ class KsqlEngine:
     def _exec_CreateSource(self, stmt: ast.CreateSource, text: str, session: Session):
         existing = self.metastore.get(stmt.name)
         kind = stmt.kind.lower()
+        if stmt.or_replace and (stmt.is_source or (existing is not None and existing.is_source)):
+            raise KsqlStatementError(f"Cannot add {kind} '{stmt.name}': CREATE OR REPLACE is not supported on "
+                                     f"source {kind}s.")
         refused = _name_taken(stmt, existing, text)
         if refused is not None:
             return refused
@@ -312,6 +315,8 @@ class KsqlEngine:
                 f"Incompatible data source type is {source.kind}, but statement was DROP {stmt.kind}")
         if source.is_internal:
             raise KsqlStatementError(f"Cannot drop {stmt.name}: it is the engine's processing log.")
+        if source.is_source and stmt.delete_topic:
+            raise KsqlStatementError(f"Cannot delete topic for read-only source: {stmt.name}")
         readers = sorted({self.queries[q].sink.name for q in source.read_queries if q in self.queries})
         if readers:
             raise KsqlStatementError(
@@ -870,6 +875,10 @@ class KsqlEngine:
         if source.kind != stmt.kind:
             raise KsqlStatementError(f"Incompatible data source type is {source.kind}, but statement was "
                                      f"ALTER {stmt.kind}")
+        if source.is_source:
+            kind = stmt.kind.lower()
+            raise KsqlStatementError(f"Cannot alter {kind} '{stmt.name}': ALTER operations are not supported on "
+                                     f"source {kind}s.")
         if any(self.queries.get(q) and self.queries[q].kind != "INSERT" for q in source.write_queries):
             raise KsqlStatementError("ALTER command is not supported for CREATE ... AS statements.")
         columns = list(source.schema.columns)
