@@ -238,8 +238,13 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
         try:
             having_compiled = compile_expression(rewritten, post)
         except KsqlStatementError as error:
-            raise KsqlStatementError(str(error).replace("Error in WHERE expression", "Error in HAVING expression")
-                                     .replace("(__AGG_", "(").replace("__AGG_", "AGG_")) from None
+            message = str(error).replace("Error in WHERE expression", "Error in HAVING expression")
+            # name the aggregates and groups as written, not by the fields that hold them
+            for i in reversed(range(len(calls))):
+                message = message.replace(AGG_FIELD.format(i), format_expression(calls[i]))
+            for i in reversed(range(len(group_by))):
+                message = message.replace(KEY_FIELD.format(i), format_expression(group_by[i]))
+            raise KsqlStatementError(message) from None
 
     node = AggregateNode(keys, tuple(format_expression(e) for e in group_by), compiled_calls, query.window,
                          source.is_table, tuple(c.name for c in source.schema.key), query.emit == "FINAL")

@@ -378,7 +378,16 @@ def _plan_join(query: ast.Query, metastore: MetaStore, sink, persistent) -> Quer
         raise KsqlStatementError("Only streams can be repartitioned: PARTITION BY is not allowed on a table.")
     steps = [join_plan]
     if query.where is not None:
-        predicate = compile_expression(query.where, scope)
+        try:
+            predicate = compile_expression(query.where, scope)
+        except KsqlStatementError as error:
+            message = str(error)
+            if message.startswith("Error in WHERE expression: Cannot compare"):
+                first, _, rest = message.partition("\n")
+                for join_input in join_plan.inputs:  # columns named as the join names them
+                    first = first.replace(f"{join_input.alias}.", f"{join_input.alias}_")
+                message = f"{first}\n{rest}" if rest else first
+            raise KsqlStatementError(message) from None
         key_fields = tuple(f for f in (join_plan.joins[0].left_field, join_plan.joins[0].right_field) if f)
         steps.append(FilterNode(predicate, format_expression(query.where), table=join_plan.produces_table,
                                 key_fields=key_fields[:1]))
