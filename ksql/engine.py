@@ -27,7 +27,7 @@ from ksql.planner.functions import FUNCTIONS
 from ksql.planner.metastore import DataSource, MetaStore
 from ksql.planner import pull_rules
 from ksql.planner.plan import NULL_VALUE, FilterNode, QueryPlan, plan_query
-from ksql.planner.schema import HEADER, KEY, ROWTIME, VALUE, Column, LogicalSchema
+from ksql.planner.schema import HEADER, KEY, ROWOFFSET, ROWPARTITION, ROWTIME, VALUE, Column, LogicalSchema
 from ksql.results import DescribeResult, ListResult, RowStream, StatusResult, TextResult
 from ksql.runtime import processing_log, pull_sql
 from ksql.runtime.log import EmbeddedLog, make_records
@@ -525,7 +525,7 @@ class KsqlEngine:
         if len(names) != len(stmt.values):
             raise KsqlStatementError(
                 f"Failed to prepare statement: Expected number columns and values to match: "
-                f"{[n for n in names]}, {len(stmt.values)}")
+                f"{len(names)}, {len(stmt.values)}")
         values = {}
         empty = pa.RecordBatch.from_arrays([pa.array([0])], names=["__ROW"])
         scope = Scope()
@@ -533,6 +533,8 @@ class KsqlEngine:
             column = schema.find(name)
             if name == ROWTIME:
                 column = Column(ROWTIME, T.BIGINT)
+            if name in (ROWPARTITION, ROWOFFSET):
+                raise KsqlStatementError(f"Inserting into column `{name}` is not allowed.")
             if column is None:
                 raise KsqlStatementError(f"Column name {name} does not exist.")
             if column.namespace == HEADER:

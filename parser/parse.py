@@ -295,12 +295,21 @@ class _ToAst(Transformer):
 
     def integer_literal(self, items):
         value = int(items[0])
+        # after a '-' the literal is checked as the negative number it becomes
+        negative = self.text[:items[0].start_pos].rstrip().endswith("-")
+        self._check_bigint(-value if negative else value, items[0])
         kind = "INTEGER" if value <= 2**31 - 1 else "BIGINT"
         return ast.Literal(value, kind)
 
     def negative_integer_literal(self, items):
         value = -int(items[1])
+        self._check_bigint(value, items[1])
         return ast.Literal(value, "INTEGER" if value >= -(2**31) else "BIGINT")
+
+    @staticmethod
+    def _check_bigint(value: int, token) -> None:
+        if not -(2**63) <= value <= 2**63 - 1:
+            raise KsqlSyntaxError(f"Invalid numeric literal: {value}", token.line, token.column, str(token))
 
     def decimal_literal(self, items):
         return ast.Literal(Decimal(str(items[0])), "DECIMAL")

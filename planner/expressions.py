@@ -129,7 +129,10 @@ def _literal(expr: ast.Literal, scope: Scope) -> Compiled:
     else:
         sql_type = {"INTEGER": T.INTEGER, "BIGINT": T.BIGINT, "DOUBLE": T.DOUBLE,
                     "STRING": T.STRING, "BOOLEAN": T.BOOLEAN}[kind]
-    scalar = pa.scalar(value, T.to_arrow(sql_type))
+    try:
+        scalar = pa.scalar(value, T.to_arrow(sql_type))
+    except OverflowError:
+        raise KsqlStatementError(f"Invalid numeric literal: {value}") from None
     return Compiled(sql_type, lambda batch: scalar, True)
 
 
