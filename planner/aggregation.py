@@ -231,6 +231,10 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
     having_compiled = None
     if having is not None:
         rewritten = to_post(having)
+        bounds = [b for b in (WINDOWSTART, WINDOWEND) if b in _columns_named(having)]
+        if bounds:
+            raise KsqlStatementError(f"Window bounds column {bounds[0]} can only be used in the SELECT clause of "
+                                     f"windowed aggregations")
         loose = _loose_columns(rewritten)
         if loose:
             raise KsqlStatementError(f"Non-aggregate HAVING expression not part of GROUP BY: "
@@ -277,6 +281,12 @@ def _aggregate_calls(query):
             walk(item.expression, lambda e: found.append(e) if isinstance(e, ast.FunctionCall)
                   and e.name in AGGREGATES else None)
     return iter(found)
+
+
+def _columns_named(expr) -> set[str]:
+    found = set()
+    walk(expr, lambda e: found.add(e.name) if isinstance(e, ast.ColumnRef) else None)
+    return found
 
 
 def _loose_columns(expr) -> list[str]:

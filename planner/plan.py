@@ -140,6 +140,9 @@ def plan_query(query: ast.Query, metastore: MetaStore, sink: str | None = None,
         try:
             predicate = compile_expression(query.where, scope)
         except KsqlStatementError as error:
+            bound = next((b for b in (WINDOWSTART, WINDOWEND) if f"Column '{b}' cannot be resolved" in str(error)), None)
+            if bound is not None and (persistent or query.emit is not None):  # only after windowed aggregations
+                raise KsqlStatementError(f"Error in WHERE expression: Unknown column {bound}.") from None
             raise _clause_error(error, "WHERE") from None
         if predicate.type is not None and predicate.type.base != "BOOLEAN":
             raise KsqlStatementError(
