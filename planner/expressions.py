@@ -519,7 +519,8 @@ def _comparison(expr: ast.BinaryOp, scope: Scope) -> Compiled:
                                      f"\nStatement: {_text(expr)}")
     lf, rf = _comparable(left, right, expr)
     kernel = _COMPARISONS[expr.op]
-    return Compiled(T.BOOLEAN, lambda b: kernel(lf(b), rf(b)), left.constant and right.constant)
+    # ksqlDB compares a NULL as false, not as unknown (so NOT (a = b) holds when b is NULL)
+    return Compiled(T.BOOLEAN, lambda b: pc.fill_null(kernel(lf(b), rf(b)), False), left.constant and right.constant)
 
 
 def _complex_comparison(expr, left: Compiled, right: Compiled) -> Compiled:
