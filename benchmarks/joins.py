@@ -14,19 +14,16 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 
 import numpy as np
 import orjson
 
-from benchmarks.stateful import produce
-from ksql.engine import KsqlEngine
+from benchmarks.common import bench_engine, drain_seconds, produce
 
 
 def stream_table(rows: int, keys: int) -> float:
     with tempfile.TemporaryDirectory() as data:
-        engine = KsqlEngine(data, background=False)
-        engine.session.properties["auto.offset.reset"] = "earliest"
+        engine = bench_engine(data)
         engine.execute("CREATE TABLE users (id INT PRIMARY KEY, name STRING) WITH (kafka_topic='users', "
                        "value_format='JSON', partitions=1);")
         engine.execute("CREATE STREAM clicks (id INT KEY, url STRING) WITH (kafka_topic='clicks', "
@@ -39,17 +36,14 @@ def stream_table(rows: int, keys: int) -> float:
         rng = np.random.default_rng(3)
         clicks = rng.integers(0, keys, rows)
         produce(engine, "clicks", clicks, [orjson.dumps({"URL": f"/page/{i % 100}"}) for i in range(rows)])
-        started = time.perf_counter()
-        engine.drain()
-        seconds = time.perf_counter() - started
+        seconds = drain_seconds(engine)
         engine.close()
         return rows / seconds
 
 
 def stream_stream(rows: int) -> float:
     with tempfile.TemporaryDirectory() as data:
-        engine = KsqlEngine(data, background=False)
-        engine.session.properties["auto.offset.reset"] = "earliest"
+        engine = bench_engine(data)
         for name in ("impressions", "clicks"):
             engine.execute(f"CREATE STREAM {name} (ad INT KEY, v INT) WITH (kafka_topic='{name}', "
                            f"value_format='JSON', partitions=1);")
@@ -59,9 +53,7 @@ def stream_stream(rows: int) -> float:
             produce(engine, name, rng.integers(0, 10_000, half), [orjson.dumps({"V": i}) for i in range(half)])
         engine.execute("CREATE STREAM matched AS SELECT i.ad, i.v AS shown, c.v AS clicked FROM impressions i "
                        "JOIN clicks c WITHIN 10 SECONDS GRACE PERIOD 1 SECOND ON i.ad = c.ad;")
-        started = time.perf_counter()
-        engine.drain()
-        seconds = time.perf_counter() - started
+        seconds = drain_seconds(engine)
         engine.close()
         return rows / seconds
 

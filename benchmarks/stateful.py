@@ -17,22 +17,12 @@ import time
 import numpy as np
 import orjson
 
-from ksql.engine import KsqlEngine
-from ksql.runtime.log import make_records
-
-
-def produce(engine, topic: str, keys: np.ndarray, values: list[bytes], chunk: int = 10_000) -> None:
-    for start in range(0, len(values), chunk):
-        part = keys[start:start + chunk]
-        engine.log.append(topic, 0, make_records([int(k).to_bytes(4, "big") for k in part],
-                                                 values[start:start + chunk],
-                                                 list(range(start, start + len(part)))), sync=False)
+from benchmarks.common import bench_engine, drain_seconds, produce
 
 
 def aggregation(rows: int) -> float:
     with tempfile.TemporaryDirectory() as data:
-        engine = KsqlEngine(data, background=False)
-        engine.session.properties["auto.offset.reset"] = "earliest"
+        engine = bench_engine(data)
         engine.execute("CREATE STREAM bids (auction INT KEY, price INT) WITH (kafka_topic='bids', "
                        "value_format='JSON', partitions=1);")
         rng = np.random.default_rng(1)
@@ -41,25 +31,20 @@ def aggregation(rows: int) -> float:
         produce(engine, "bids", keys, [orjson.dumps({"PRICE": int(p)}) for p in prices])
         engine.execute("CREATE TABLE stats AS SELECT auction, COUNT(*) AS n, SUM(price) AS total, "
                        "AVG(price) AS average FROM bids GROUP BY auction;")
-        started = time.perf_counter()
-        engine.drain()
-        seconds = time.perf_counter() - started
+        seconds = drain_seconds(engine)
         engine.close()
         return rows / seconds
 
 
 def pull_latency(keys: int, lookups: int) -> tuple[float, float, float]:
     with tempfile.TemporaryDirectory() as data:
-        engine = KsqlEngine(data, background=False)
-        engine.session.properties["auto.offset.reset"] = "earliest"
+        engine = bench_engine(data)
         engine.execute("CREATE STREAM users (id INT KEY, name STRING) WITH (kafka_topic='users', "
                        "value_format='JSON', partitions=1);")
         ids = np.arange(keys)
         produce(engine, "users", ids, [orjson.dumps({"NAME": f"user{i}"}) for i in ids])
         engine.execute("CREATE TABLE latest AS SELECT id, LATEST_BY_OFFSET(name) AS name FROM users GROUP BY id;")
-        started = time.perf_counter()
-        engine.drain()
-        build = time.perf_counter() - started
+        build = drain_seconds(engine)
         rng = np.random.default_rng(2)
         latencies = []
         for key in rng.integers(0, keys, lookups):

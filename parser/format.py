@@ -58,8 +58,17 @@ def _literal(expr: ast.Literal) -> str:
     return str(expr.value)
 
 
-def format_expression(expr) -> str:
-    f = format_expression
+def format_expression(expr, dialect=None) -> str:
+    """The expression as KSQL text. `dialect(node)` may give another text for a node (or None
+    to keep KSQL's); it applies at every depth, so another SQL can reuse this printer."""
+    if dialect is not None:
+        text = dialect(expr)
+        if text is not None:
+            return text
+
+    def f(e):
+        return format_expression(e, dialect)
+
     if isinstance(expr, ast.Literal):
         return _literal(expr)
     if isinstance(expr, ast.ColumnRef):

@@ -20,6 +20,7 @@ from ksql.planner import types as T
 from ksql.planner.aggregates import AGGREGATES
 from ksql.planner.aggregation import rewrite
 from ksql.planner.expressions import Scope, compile_expression
+from ksql.planner.format import format_expression
 from ksql.planner.functions import FUNCTIONS, resolve_call
 from ksql.planner.metastore import DataSource
 from ksql.planner.plan import ColumnNamer
@@ -105,6 +106,11 @@ def _quote(name: str) -> str:
 
 def _text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+# expressions KSQL and DuckDB write alike (once their operands are translated)
+_SAME_IN_DUCKDB = (ast.BinaryOp, ast.LogicalOp, ast.Not, ast.Negate, ast.IsNull, ast.Between, ast.InList, ast.Like,
+                   ast.IsDistinctFrom, ast.Case, ast.Subscript)
 
 
 class _Translator:
@@ -209,6 +215,10 @@ class _Translator:
         return rewrite(expr, replace)
 
     def expr(self, e) -> str:
+        """DuckDB SQL for a KSQL expression: KSQL's printer, with DuckDB's text where it differs."""
+        return format_expression(e, self._duckdb)
+
+    def _duckdb(self, e) -> str | None:
         f = self.expr
         if isinstance(e, ast.Literal):
             if e.value is None:
@@ -225,45 +235,24 @@ class _Translator:
             return f"{_quote(e.source)}.{_quote(e.name)}" if e.source else _quote(e.name)
         if isinstance(e, ast.FunctionCall):
             return self._call(e)
-        if isinstance(e, ast.BinaryOp):
-            op = e.op
-            if op in ("/", "%"):
-                lt, rt = self.type_of(e.left), self.type_of(e.right)
-                if op == "/" and lt and rt and lt.base in ("INTEGER", "BIGINT") and rt.base in ("INTEGER", "BIGINT"):
-                    op = "//"  # KSQL divides integers as integers
-            return f"({f(e.left)} {op} {f(e.right)})"
-        if isinstance(e, ast.LogicalOp):
-            return f"({f(e.left)} {e.op} {f(e.right)})"
-        if isinstance(e, ast.Not):
-            return f"(NOT {f(e.operand)})"
-        if isinstance(e, ast.Negate):
-            return f"(-{f(e.operand)})"
-        if isinstance(e, ast.IsNull):
-            return f"({f(e.value)} IS {'NOT ' if e.negated else ''}NULL)"
-        if isinstance(e, ast.Between):
-            return f"({f(e.value)} {'NOT ' if e.negated else ''}BETWEEN {f(e.low)} AND {f(e.high)})"
-        if isinstance(e, ast.InList):
-            return f"({f(e.value)} {'NOT ' if e.negated else ''}IN ({', '.join(f(i) for i in e.items)}))"
-        if isinstance(e, ast.Like):
-            escape = f" ESCAPE {_text(e.escape)}" if e.escape is not None else ""
-            return f"({f(e.value)} {'NOT ' if e.negated else ''}LIKE {f(e.pattern)}{escape})"
-        if isinstance(e, ast.IsDistinctFrom):
-            return f"({f(e.left)} IS {'NOT ' if e.negated else ''}DISTINCT FROM {f(e.right)})"
+        if isinstance(e, ast.BinaryOp) and e.op == "/":
+            lt, rt = self.type_of(e.left), self.type_of(e.right)
+            if lt and rt and lt.base in ("INTEGER", "BIGINT") and rt.base in ("INTEGER", "BIGINT"):
+                return f"({f(e.left)} // {f(e.right)})"  # KSQL divides integers as integers
+            return None
         if isinstance(e, ast.Cast):
             return f"CAST({f(e.operand)} AS {_duck_type(T.from_ref(e.type, self.scope.custom_types))})"
-        if isinstance(e, ast.Case):
-            whens = " ".join(f"WHEN {f(c)} THEN {f(r)}" for c, r in e.whens)
-            default = f" ELSE {f(e.default)}" if e.default is not None else ""
-            return f"(CASE {whens}{default} END)"
         if isinstance(e, ast.Subscript):
             base = self.type_of(e.base)
             if base is not None and base.base == "MAP":
                 return f"map_extract({f(e.base)}, {f(e.index)})[1]"
-            return f"{f(e.base)}[{f(e.index)}]"
+            return None
         if isinstance(e, ast.Dereference):
             return f"struct_extract({f(e.base)}, {_text(e.field)})"
-        raise KsqlStatementError(f"{type(e).__name__} is not supported in pull queries with joins, "
-                                 f"GROUP BY or ORDER BY.")
+        if not isinstance(e, _SAME_IN_DUCKDB):
+            raise KsqlStatementError(f"{type(e).__name__} is not supported in pull queries with joins, "
+                                     f"GROUP BY or ORDER BY.")
+        return None  # KSQL's text is DuckDB's too
 
     def _call(self, call: ast.FunctionCall) -> str:
         if call.name in AGGREGATES and call.name not in FUNCTIONS:

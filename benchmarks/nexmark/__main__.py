@@ -17,8 +17,8 @@ from pathlib import Path
 
 import duckdb
 
+from benchmarks.common import bench_engine, drain_seconds
 from benchmarks.nexmark.generate import generate
-from ksql.engine import KsqlEngine
 from ksql.runtime.log import make_records
 
 SOURCES = (
@@ -72,8 +72,7 @@ def input_count(name: str, events) -> int:
 
 
 def run_engine(name: str, events, data_dir: str) -> tuple[float, int]:
-    engine = KsqlEngine(data_dir, background=False)
-    engine.session.properties["auto.offset.reset"] = "earliest"
+    engine = bench_engine(data_dir)
     for statement in SOURCES:
         engine.execute(statement)
     for stream in INPUTS.get(name, ("bids",)):
@@ -82,9 +81,7 @@ def run_engine(name: str, events, data_dir: str) -> tuple[float, int]:
             engine.log.append(stream, 0, make_records(keys[start:start + 10_000], values[start:start + 10_000],
                                                       times[start:start + 10_000]), sync=False)
     engine.execute(QUERIES[name][1])
-    started = time.perf_counter()
-    engine.drain()
-    seconds = time.perf_counter() - started
+    seconds = drain_seconds(engine)
     failed = [f"{q.id}: {q.error}" for q in engine.queries.values() if q.state == "ERROR"]
     if failed:  # a query that stopped would look fast: refuse to report it
         raise SystemExit(f"{name} failed: {'; '.join(failed)}")
