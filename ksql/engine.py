@@ -37,7 +37,6 @@ from ksql.runtime.query import PersistentQuery, TransientQuery
 from ksql.runtime.serdes import make_format
 from ksql.runtime.state import DEFAULT_MAX_ENTRIES, StateLimits
 
-COMMAND_TOPIC = "_confluent-ksql-default__command_topic"
 LOG = logging.getLogger("ksql.engine")
 
 DEFAULT_PROPERTIES = {
@@ -82,7 +81,10 @@ class KsqlEngine:
         which makes tests deterministic."""
         self.properties = {**DEFAULT_PROPERTIES, **(properties or {})}
         self.background = background
-        self.log = EmbeddedLog(data_dir)
+        self.service_id = str(self.properties["ksql.service.id"])
+        self.command_topic = f"_confluent-ksql-{self.service_id}_command_topic"
+        self.processing_log_topic = processing_log.topic_for(self.service_id)
+        self.log = open_log(data_dir, self.properties)
         self.metastore = MetaStore()
         self.queries: dict[str, PersistentQuery] = {}
         self.materialized: dict[str, MaterializedTable] = {}  # CTAS tables, for pull queries
@@ -99,12 +101,12 @@ class KsqlEngine:
     # ---------------------------------------------------------------- start-up
 
     def _ensure_internal_topics(self) -> None:
-        if self.log.topic(COMMAND_TOPIC) is None:
-            self.log.create_topic(COMMAND_TOPIC, 1)
-        if self.log.topic(processing_log.TOPIC) is None:
-            self.log.create_topic(processing_log.TOPIC, 1)
-        statement = parse_statement(processing_log.STREAM_SQL)
-        source = self._source_from_create(statement, processing_log.STREAM_SQL)
+        if self.log.topic(self.command_topic) is None:
+            self.log.create_topic(self.command_topic, 1)
+        if self.log.topic(self.processing_log_topic) is None:
+            self.log.create_topic(self.processing_log_topic, 1)
+        sql = processing_log.stream_sql(self.processing_log_topic)
+        source = self._source_from_create(parse_statement(sql), sql)
         source.is_internal = True
         self.metastore.put(source)
 
@@ -114,7 +116,7 @@ class KsqlEngine:
         try:
             offset = 0
             while True:
-                batch, next_offset = self.log.read(COMMAND_TOPIC, 0, offset)
+                batch, next_offset = self.log.read(self.command_topic, 0, offset)
                 if batch is None:
                     break
                 for command_offset, value in zip(batch.column(0).to_pylist(), batch.column(3).to_pylist()):
@@ -133,12 +135,12 @@ class KsqlEngine:
         if self._replaying:
             return self._replay_offset
         value = orjson.dumps({"statement": text, "properties": session.properties})
-        return self.log.append(COMMAND_TOPIC, 0, make_records([None], [value], [_now()]))
+        return self.log.append(self.command_topic, 0, make_records([None], [value], [_now()]))
 
     def _next_command_offset(self) -> int:
         if self._replaying:
             return self._replay_offset
-        return self.log.end_offset(COMMAND_TOPIC, 0)
+        return self.log.end_offset(self.command_topic, 0)
 
     # ---------------------------------------------------------------- executing
 
@@ -467,7 +469,7 @@ class KsqlEngine:
 
     def _start_query(self, query_id: str, kind: str, text: str, plan: QueryPlan, sink: DataSource,
                      session: Session) -> None:
-        changelog = _changelog_topic(query_id)
+        changelog = self._changelog_topic(query_id)
         stateful = plan.joins is not None or any(
             isinstance(step, AggregateNode) or isinstance(step, FilterNode) and step.key_fields and step.table
             for step in plan.steps)
@@ -478,7 +480,7 @@ class KsqlEngine:
             view = self.materialized[sink.name] = MaterializedTable(sink)
         query = PersistentQuery(query_id, kind, text, plan, sink, self.log,
                                 session.offset_reset(self.properties), changelog, view,
-                                self._state_limits(query_id))
+                                self._state_limits(query_id), self.processing_log_topic)
         self.queries[query_id] = query
         for source in plan.sources:
             source.read_queries.add(query_id)
@@ -504,8 +506,8 @@ class KsqlEngine:
     def _terminate(self, query_id: str) -> None:
         query = self.queries.pop(query_id)
         query.stop()
-        if self.log.topic(_changelog_topic(query_id)) is not None:
-            self.log.delete_topic(_changelog_topic(query_id))
+        if self.log.topic(self._changelog_topic(query_id)) is not None:
+            self.log.delete_topic(self._changelog_topic(query_id))
         for source in self.metastore.sources():
             source.read_queries.discard(query_id)
             source.write_queries.discard(query_id)
@@ -643,10 +645,12 @@ class KsqlEngine:
             return  # the caller drives the queries (drain())
         wanted = {name.upper() for name in names}
         building = [q for q in list(self.queries.values()) if q.sink.name in wanted and q.state == "RUNNING"]
+        deadline = time.monotonic() + timeout
+        for query in building:  # a query just started first restores its state
+            query.prepared.wait(max(deadline - time.monotonic(), 0))
         # what the sources hold now: later writes need not be waited for (under a steady load
         # the queries never have nothing left to read)
         targets = [(q, {tp: self.log.end_offset(*tp) for tp in dict(q.positions)}) for q in building]
-        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and any(
                 q.positions.get(tp, 0) < end for q, ends in targets for tp, end in ends.items()):
             self.log.wait(0.02)
@@ -729,7 +733,7 @@ class KsqlEngine:
                          lambda: iter(rows), lambda: None, key_columns=keys)
 
     def _log_entries(self, entries: list[bytes]) -> None:
-        self.log.append(processing_log.TOPIC, 0, processing_log.records(entries))
+        self.log.append(self.processing_log_topic, 0, processing_log.records(entries))
 
     def _exec_Print(self, stmt: ast.Print, text: str, session: Session):
         topic = self.log.topic(stmt.topic)
@@ -1011,6 +1015,9 @@ class KsqlEngine:
                 return
         raise KsqlError("queries did not become idle")
 
+    def _changelog_topic(self, query_id: str) -> str:
+        return f"_confluent-ksql-{self.service_id}query_{query_id}-Aggregate-Materialize-changelog"
+
     # ---------------------------------------------------------------- shutdown
 
     def close(self) -> None:
@@ -1177,8 +1184,14 @@ def _name_taken(stmt, existing: DataSource | None, text: str) -> StatusResult | 
         f"Cannot add {kind} '{stmt.name}': A {existing.kind.lower()} with the same name already exists")
 
 
-def _changelog_topic(query_id: str) -> str:
-    return f"_confluent-ksql-default_query_{query_id}-Aggregate-Materialize-changelog"
+def open_log(data_dir: str, properties: dict):
+    """The Kafka cluster named by `bootstrap.servers`, else the embedded log in data_dir."""
+    from ksql.runtime.kafka_log import KafkaLog, client_config, exactly_once
+
+    config = client_config(properties)
+    if config is None:
+        return EmbeddedLog(data_dir)
+    return KafkaLog(config, data_dir, str(properties["ksql.service.id"]), exactly_once(properties))
 
 
 def _check_runs(plan) -> None:

@@ -9,7 +9,7 @@ import orjson
 
 from ksql.runtime.log import make_records
 
-TOPIC = "default_ksql_processing_log"
+TOPIC = "default_ksql_processing_log"  # ksqlDB's name: <service id>ksql_processing_log
 STREAM = "KSQL_PROCESSING_LOG"
 
 # Error types, as ksqlDB numbers them.
@@ -17,6 +17,15 @@ DESERIALIZATION_ERROR = 0
 RECORD_PROCESSING_ERROR = 1
 PRODUCTION_ERROR = 2
 SERIALIZATION_ERROR = 3
+
+def topic_for(service_id: str) -> str:
+    return f"{service_id}ksql_processing_log"
+
+
+def stream_sql(topic: str = TOPIC) -> str:
+    """The CREATE STREAM statement of the processing-log stream over its topic."""
+    return STREAM_SQL.replace(f"KAFKA_TOPIC='{TOPIC}'", f"KAFKA_TOPIC='{topic}'")
+
 
 STREAM_SQL = (
     f"CREATE STREAM {STREAM} ("

@@ -148,8 +148,10 @@ class PersistentQuery:
 
     def __init__(self, query_id: str, kind: str, sql: str, plan: QueryPlan, sink: DataSource,
                  log: EmbeddedLog, offset_reset: str = "latest", changelog: str | None = None,
-                 view=None, state_limits: StateLimits | None = None):
+                 view=None, state_limits: StateLimits | None = None,
+                 processing_log_topic: str = processing_log.TOPIC):
         self.id = query_id
+        self.processing_log_topic = processing_log_topic
         self.kind = kind  # CSAS | CTAS | INSERT
         self.sql = sql
         self.plan = plan
@@ -165,6 +167,7 @@ class PersistentQuery:
         self.positions: dict[tuple[str, int], int] = {}  # next offset to read, per source partition
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.prepared = threading.Event()  # start positions fixed, state restored (or failed)
         self.pipeline = Pipeline(plan, query_id, log, changelog, state_limits)
         self.view = view  # the sink table's materialized rows, for pull queries
         rekeyed = plan.joins is not None or any(
@@ -249,6 +252,8 @@ class PersistentQuery:
         except Exception as error:  # noqa: BLE001
             LOG.exception("query %s could not start", self.id)
             self.state, self.error = "ERROR", str(error)
+        finally:
+            self.prepared.set()
         try:
             while not self._stop.is_set() and self.state in ("RUNNING", "PAUSED"):
                 if not self.step():
@@ -265,6 +270,8 @@ class PersistentQuery:
                 break
             records, next_offset = self.log.read(topic, partition, position, MAX_BATCH)
             if records is None:
+                # nothing readable; the offset may still move past transaction markers
+                positions[(topic, partition)] = next_offset
                 continue
             rows, entries = self.pipeline.run(records, partition)
             self._commit(rows, entries, records.num_rows, {(topic, partition): next_offset}, positions)
@@ -277,6 +284,7 @@ class PersistentQuery:
         for (topic, partition), position in positions.items():
             records, next_offset = self.log.read(topic, partition, position, MAX_BATCH)
             if records is None:
+                positions[(topic, partition)] = next_offset
                 continue
             offsets[(topic, partition)] = next_offset
             count += records.num_rows
@@ -299,7 +307,7 @@ class PersistentQuery:
             for sink_partition, batch in self.encoder.encode(rows).items():
                 txn.append(self.sink.topic, sink_partition, batch)
             if entries:
-                txn.append(processing_log.TOPIC, 0, processing_log.records(entries))
+                txn.append(self.processing_log_topic, 0, processing_log.records(entries))
             self.pipeline.flush(txn)
             if self.view is not None:
                 # Before the commit: once a reader can see a row in the sink, pull queries see it too.
@@ -369,6 +377,7 @@ class TransientQuery:
                 continue
             records, next_offset = self.log.read(topic, partition, position, PUSH_BATCH if self.push else MAX_BATCH)
             if records is None:
+                self.positions[(topic, partition)] = next_offset
                 continue
             if not self.push:
                 records = _before(records, self.ends[(topic, partition)])

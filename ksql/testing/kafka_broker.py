@@ -119,6 +119,11 @@ class KafkaBroker:
             "transaction.state.log.min.isr=1",
             "group.initial.rebalance.delay.ms=0",
             "num.partitions=1",
+            # topics exist only when created, as the engine expects of a production cluster
+            "auto.create.topics.enable=false",
+            # small internal topics: a test broker starts and takes its first transaction sooner
+            "offsets.topic.num.partitions=4",
+            "transaction.state.log.num.partitions=4",
         ]) + "\n")
         classpath = str(libs / "*")
         cluster_id = _cluster_id()

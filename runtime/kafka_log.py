@@ -1,0 +1,461 @@
+"""The Kafka log backend: the same interface as EmbeddedLog, on a Kafka cluster.
+
+Topics are Kafka topics; a query's consumer-group offsets are the Kafka group
+`_confluent-ksql-<service id>query_<query id>`, as ksqlDB names it. With
+`processing.guarantee=exactly_once_v2` a query's output, state changes and input offsets go
+in one Kafka transaction (transactional.id = the group name, so a restarted query fences the
+old one); otherwise output is flushed before the offsets are committed (at least once).
+
+Records are produced to explicit partitions (the engine computes them with murmur2, as Java
+producers do) and read by one consumer per thread, in read_committed mode, so readers never
+see output of a transaction that did not commit. A consumer reads whatever partitions it is
+asked for: each partition is assigned at its first read and sought when a read asks for an
+offset other than the next one.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+from confluent_kafka import (ConsumerGroupTopicPartitions, Consumer, KafkaError, KafkaException, Producer,
+                             TopicPartition)
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from ksql.runtime.log import HEADER_TYPE, RECORD_SCHEMA, TopicError, TopicInfo
+
+# How long a read waits for records the broker says are there (a fetch round trip, normally).
+READ_TIMEOUT = 5.0
+# How long metadata of a topic seen once is trusted before asking the cluster again.
+TOPIC_CACHE_SECONDS = 10.0
+_ADMIN_TIMEOUT = 30.0
+# Records a reader keeps of a partition before it pauses fetching it (until they are read).
+_BUFFERED = 20_000
+
+# Engine properties given to every Kafka client: where the cluster is, and how to reach it.
+_CLIENT_PREFIXES = ("security.protocol", "sasl.", "ssl.", "client.id", "socket.", "broker.")
+
+
+def client_config(properties: dict) -> dict | None:
+    """The Kafka client settings in engine properties, or None when no cluster is configured.
+    Settings are read plain (`bootstrap.servers`) or as ksqlDB spells them for its Kafka
+    Streams clients (`ksql.streams.bootstrap.servers`)."""
+    config = {}
+    for name, value in properties.items():
+        plain = name.removeprefix("ksql.streams.")
+        if plain == "bootstrap.servers" or plain.startswith(_CLIENT_PREFIXES):
+            config[plain] = str(value)
+    return config if config.get("bootstrap.servers") else None
+
+
+def exactly_once(properties: dict) -> bool:
+    for name in ("processing.guarantee", "ksql.streams.processing.guarantee"):
+        if name in properties:
+            return str(properties[name]).lower() in ("exactly_once_v2", "exactly_once", "exactly_once_beta")
+    return False
+
+
+class KafkaLog:
+    def __init__(self, config: dict, data_dir: str, service_id: str = "default_",
+                 exactly_once: bool = False):
+        self.config = dict(config)
+        self.root = Path(data_dir)  # local files only: the spill files of query state
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.service_id = service_id
+        self.exactly_once = exactly_once
+        self.admin = AdminClient(self.config)
+        self._producer = Producer({**self.config, "enable.idempotence": True, "linger.ms": 1})
+        self._transactional: dict[str, tuple[Producer, Consumer]] = {}
+        self._group_clients: dict[str, Consumer] = {}
+        self._topics: dict[str, tuple[TopicInfo, float]] = {}
+        self._readers: dict[threading.Thread, _Reader] = {}
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(threading.Lock())
+        self._closed = False
+
+    def group(self, name: str) -> str:
+        """The Kafka consumer group (and transactional id) of a query."""
+        return f"_confluent-ksql-{self.service_id}query_{name}"
+
+    # ---------------------------------------------------------------- topics
+
+    def create_topic(self, name: str, partitions: int = 1, cleanup_policy: str = "delete",
+                     config: dict | None = None, replicas: int | None = None) -> TopicInfo:
+        if partitions < 1:
+            raise TopicError(f"Topic '{name}' needs at least one partition, not {partitions}")
+        settings = {"cleanup.policy": cleanup_policy, **{k: str(v) for k, v in (config or {}).items()}}
+        future = self.admin.create_topics([NewTopic(name, partitions, replicas or -1, config=settings)],
+                                          operation_timeout=_ADMIN_TIMEOUT)[name]
+        try:
+            future.result(timeout=_ADMIN_TIMEOUT)
+        except KafkaException as error:
+            if error.args[0].code() == KafkaError.TOPIC_ALREADY_EXISTS:
+                raise TopicError(f"Topic '{name}' already exists") from None
+            raise TopicError(f"Could not create topic '{name}': {error.args[0].str()}") from None
+        self._await(lambda: self._describe(name) is not None, f"topic '{name}' to appear")
+        info = TopicInfo(name, partitions, cleanup_policy, dict(config or {}))
+        with self._lock:
+            self._topics[name] = (info, time.monotonic())
+        return info
+
+    def delete_topic(self, name: str) -> None:
+        with self._lock:
+            self._topics.pop(name, None)
+        future = self.admin.delete_topics([name], operation_timeout=_ADMIN_TIMEOUT)[name]
+        try:
+            future.result(timeout=_ADMIN_TIMEOUT)
+        except KafkaException as error:
+            if error.args[0].code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
+                raise TopicError(f"Topic '{name}' does not exist") from None
+            raise TopicError(f"Could not delete topic '{name}': {error.args[0].str()}") from None
+        # so that a CREATE right after finds the name free
+        self._await(lambda: self._describe(name) is None, f"topic '{name}' to go")
+
+    def compact(self, name: str) -> None:
+        """The brokers compact topics with cleanup.policy=compact themselves."""
+
+    def topic(self, name: str) -> TopicInfo | None:
+        with self._lock:
+            cached = self._topics.get(name)
+        if cached is not None and time.monotonic() - cached[1] < TOPIC_CACHE_SECONDS:
+            return cached[0]
+        info = self._describe(name)
+        with self._lock:
+            if info is None:
+                self._topics.pop(name, None)
+            else:
+                self._topics[name] = (info, time.monotonic())
+        return info
+
+    def topics(self) -> list[TopicInfo]:
+        metadata = self.admin.list_topics(timeout=_ADMIN_TIMEOUT)
+        return sorted((TopicInfo(t.topic, len(t.partitions)) for t in metadata.topics.values()
+                       if t.error is None and not t.topic.startswith("__")), key=lambda t: t.name)
+
+    def _describe(self, name: str) -> TopicInfo | None:
+        metadata = self.admin.list_topics(topic=name, timeout=_ADMIN_TIMEOUT)
+        topic = metadata.topics.get(name)
+        if topic is None or topic.error is not None or not topic.partitions:
+            return None
+        if any(p.leader < 0 for p in topic.partitions.values()):
+            return None  # still being created: not usable yet
+        return TopicInfo(name, len(topic.partitions))
+
+    def _await(self, condition, what: str) -> None:
+        deadline = time.monotonic() + _ADMIN_TIMEOUT
+        while not condition():
+            if time.monotonic() > deadline:
+                raise TopicError(f"Timed out waiting for {what}")
+            time.sleep(0.02)
+
+    # ---------------------------------------------------------------- producing
+
+    def append(self, topic: str, partition: int, batch: pa.RecordBatch, sync: bool = True) -> int:
+        """Produce records outside any transaction; returns the first offset (-1 unless sync)."""
+        first = []
+
+        def delivered(error, message):
+            if error is None and not first:
+                first.append(message.offset())
+            elif error is not None:
+                first.append(error)
+
+        _produce(self._producer, topic, partition, batch, delivered if sync else None)
+        if sync:
+            self._producer.flush()
+            if first and isinstance(first[0], KafkaError):
+                raise TopicError(f"Could not write to topic '{topic}': {first[0].str()}")
+            self._notify()
+            return first[0] if first else -1
+        self._producer.poll(0)
+        self._notify()
+        return -1
+
+    def begin(self, producer: str):
+        if self.exactly_once:
+            return _KafkaTransaction(self, producer)
+        return _AtLeastOnce(self, producer)
+
+    def _transactional_producer(self, name: str) -> tuple[Producer, Consumer]:
+        with self._lock:
+            pair = self._transactional.get(name)
+            if pair is None:
+                # a short retry backoff: a transaction that starts right after the last one
+                # commits is refused until the broker has written the markers (CONCURRENT_TRANSACTIONS)
+                producer = Producer({**self.config, "transactional.id": self.group(name), "linger.ms": 1,
+                                     "retry.backoff.ms": 5})
+                producer.init_transactions(_ADMIN_TIMEOUT)
+                pair = self._transactional[name] = (producer, self._group_client(name))
+            return pair
+
+    def _group_client(self, name: str) -> Consumer:
+        """A consumer that joins no group: it commits the group's offsets and names the group
+        in transactions."""
+        with self._lock:
+            client = self._group_clients.get(name)
+            if client is None:
+                client = self._group_clients[name] = Consumer({
+                    **self.config, "group.id": self.group(name), "enable.auto.commit": False})
+            return client
+
+    # ---------------------------------------------------------------- consuming
+
+    def read(self, topic: str, partition: int, offset: int, max_records: int = 10_000):
+        return self._reader().read(topic, partition, offset, max_records)
+
+    def end_offset(self, topic: str, partition: int) -> int:
+        """The last stable offset: records below it are committed (or outside transactions)."""
+        return self._reader().watermarks(topic, partition)[1]
+
+    def start_offset(self, topic: str, partition: int) -> int:
+        return self._reader().watermarks(topic, partition)[0]
+
+    def _reader(self) -> "_Reader":
+        thread = threading.current_thread()
+        with self._lock:
+            reader = self._readers.get(thread)
+            if reader is None:
+                for gone in [t for t in self._readers if not t.is_alive()]:
+                    self._readers.pop(gone).close()
+                reader = self._readers[thread] = _Reader(self.config)
+            return reader
+
+    def committed(self, group: str) -> dict[tuple[str, int], int]:
+        request = ConsumerGroupTopicPartitions(self.group(group))
+        try:
+            result = self.admin.list_consumer_group_offsets([request])[self.group(group)].result(_ADMIN_TIMEOUT)
+        except KafkaException as error:
+            if error.args[0].code() == KafkaError.GROUP_ID_NOT_FOUND:
+                return {}
+            raise
+        return {(tp.topic, tp.partition): tp.offset for tp in result.topic_partitions or [] if tp.offset >= 0}
+
+    def commit_offsets(self, group: str, offsets: dict[tuple[str, int], int]) -> None:
+        if offsets:
+            self._group_client(group).commit(offsets=_partitions(offsets), asynchronous=False)
+
+    def delete_group(self, group: str) -> None:
+        with self._lock:
+            client = self._group_clients.pop(group, None)
+            pair = self._transactional.pop(group, None)
+        if client is not None:
+            client.close()
+        if pair is not None:
+            pair[0].flush()
+        try:
+            self.admin.delete_consumer_groups([self.group(group)])[self.group(group)].result(_ADMIN_TIMEOUT)
+        except KafkaException:
+            pass  # a group that never committed does not exist
+
+    def wait(self, timeout: float) -> None:
+        """Block until this process appends or commits something, or the timeout passes
+        (writes by other processes are seen at the next read)."""
+        with self._changed:
+            self._changed.wait(timeout)
+
+    def _notify(self) -> None:
+        with self._changed:
+            self._changed.notify_all()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._producer.flush(10)
+            for producer, _ in self._transactional.values():
+                producer.flush(10)
+            for client in self._group_clients.values():
+                client.close()
+            for reader in self._readers.values():
+                reader.close()
+            self._transactional.clear()
+            self._group_clients.clear()
+            self._readers.clear()
+
+
+class _KafkaTransaction:
+    """A query step's output, state changes and input offsets in one Kafka transaction."""
+
+    def __init__(self, log: KafkaLog, name: str):
+        self.log = log
+        self.producer, self.group_client = log._transactional_producer(name)
+        self.producer.begin_transaction()
+
+    def append(self, topic: str, partition: int, batch: pa.RecordBatch) -> None:
+        _produce(self.producer, topic, partition, batch)
+
+    def commit(self, offsets: dict[tuple[str, int], int]) -> None:
+        if offsets:
+            self.producer.send_offsets_to_transaction(_partitions(offsets), self.group_client.consumer_group_metadata(),
+                                                      _ADMIN_TIMEOUT)
+        self.producer.commit_transaction(_ADMIN_TIMEOUT)
+        self.log._notify()
+
+    def abort(self) -> None:
+        try:
+            self.producer.abort_transaction(_ADMIN_TIMEOUT)
+        except KafkaException:
+            pass  # a fenced or failed producer: the broker aborts the transaction itself
+
+
+class _AtLeastOnce:
+    """Without transactions: the output is flushed before the offsets are committed, so a
+    crash in between repeats output rather than losing it."""
+
+    def __init__(self, log: KafkaLog, name: str):
+        self.log = log
+        self.name = name
+        self.failed: list[KafkaError] = []
+
+    def append(self, topic: str, partition: int, batch: pa.RecordBatch) -> None:
+        def delivered(error, _message):
+            if error is not None:
+                self.failed.append(error)
+
+        _produce(self.log._producer, topic, partition, batch, delivered)
+
+    def commit(self, offsets: dict[tuple[str, int], int]) -> None:
+        self.log._producer.flush()
+        if self.failed:
+            raise TopicError(f"Could not write the output: {self.failed[0].str()}")
+        self.log.commit_offsets(self.name, offsets)
+        self.log._notify()
+
+    def abort(self) -> None:
+        self.log._producer.flush()
+
+
+def _partitions(offsets: dict[tuple[str, int], int]) -> list[TopicPartition]:
+    return [TopicPartition(topic, partition, offset) for (topic, partition), offset in offsets.items()]
+
+
+def _produce(producer: Producer, topic: str, partition: int, batch: pa.RecordBatch, on_delivery=None) -> None:
+    columns = batch.to_pydict()
+    extra = {} if on_delivery is None else {"on_delivery": on_delivery}
+    for timestamp, key, value, headers in zip(columns["timestamp"], columns["key"], columns["value"],
+                                              columns["headers"]):
+        kafka_headers = [(h["key"], h["value"]) for h in headers] if headers else None
+        while True:
+            try:
+                producer.produce(topic, value, key, partition=partition, timestamp=timestamp or 0,
+                                 headers=kafka_headers, **extra)
+                break
+            except BufferError:  # the local queue is full: let deliveries drain it
+                producer.poll(0.05)
+
+
+class _Reader:
+    """One thread's consumer: records of any partition, from any offset, as Arrow batches."""
+
+    def __init__(self, config: dict):
+        self.consumer = Consumer({
+            **config,
+            "group.id": f"ksql-reader-{uuid.uuid4().hex}",  # never joins, never commits
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "isolation.level": "read_committed",
+            "enable.partition.eof": True,
+            "auto.offset.reset": "earliest",  # an offset gone to retention reads from the oldest kept
+            "fetch.wait.max.ms": 10,
+            "queued.max.messages.kbytes": 16384,
+        })
+        self.next: dict[tuple[str, int], int] = {}  # where each assigned partition's fetch stands
+        self.buffer: dict[tuple[str, int], list] = {}
+        self.eof: dict[tuple[str, int], int] = {}  # the end offset, when the fetch is there
+        self.paused: set[tuple[str, int]] = set()
+
+    def watermarks(self, topic: str, partition: int) -> tuple[int, int]:
+        try:
+            return self.consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=_ADMIN_TIMEOUT,
+                                                       cached=False)
+        except KafkaException as error:
+            raise TopicError(f"Topic '{topic}' has no partition {partition}: {error.args[0].str()}") from None
+
+    def read(self, topic: str, partition: int, offset: int, max_records: int):
+        tp = (topic, partition)
+        self._position(tp, offset)
+        if not self.buffer[tp]:
+            end = self.watermarks(topic, partition)[1]
+            if offset >= end:
+                return None, offset
+            if self.eof.get(tp, end) < end:
+                del self.eof[tp]  # an end seen before more was written
+            self._fill(tp)
+            if not self.buffer[tp]:
+                # only transaction markers or aborted records lay between: skip past them
+                fetched = self.consumer.position([TopicPartition(topic, partition)])[0].offset
+                skipped = max(self.eof.get(tp, offset), fetched, offset)
+                self.next[tp] = skipped
+                return None, skipped
+        messages = self.buffer[tp][:max_records]
+        del self.buffer[tp][:max_records]
+        if tp in self.paused and len(self.buffer[tp]) < _BUFFERED:
+            self.consumer.resume([TopicPartition(*tp)])
+            self.paused.discard(tp)
+        self.next[tp] = messages[-1].offset() + 1
+        return _records(messages), self.next[tp]
+
+    def _position(self, tp: tuple[str, int], offset: int) -> None:
+        if tp not in self.next:
+            self.consumer.incremental_assign([TopicPartition(*tp, offset)])
+        elif self.next[tp] != offset:
+            try:
+                self.consumer.seek(TopicPartition(*tp, offset))
+            except KafkaException:  # not fetching yet: assign again at the new offset
+                self.consumer.incremental_unassign([TopicPartition(*tp)])
+                self.consumer.incremental_assign([TopicPartition(*tp, offset)])
+            if tp in self.paused:
+                self.consumer.resume([TopicPartition(*tp)])
+                self.paused.discard(tp)
+        else:
+            return
+        self.next[tp] = offset
+        self.buffer[tp] = []
+        self.eof.pop(tp, None)
+
+    def _fill(self, tp: tuple[str, int]) -> None:
+        """Consume until `tp` has records or is at its end. Records of other partitions are
+        kept for their reads; a partition with many kept records is paused until read."""
+        deadline = time.monotonic() + READ_TIMEOUT
+        while not self.buffer[tp] and tp not in self.eof and time.monotonic() < deadline:
+            first = self.consumer.consume(1, 0.1)
+            messages = first + self.consumer.consume(10_000, 0) if first else first
+            for message in messages:
+                key = (message.topic(), message.partition())
+                error = message.error()
+                if error is None:
+                    kept = self.buffer.get(key)
+                    if kept is not None:
+                        kept.append(message)
+                        self.eof.pop(key, None)
+                        if len(kept) >= _BUFFERED and key not in self.paused:
+                            self.consumer.pause([TopicPartition(*key)])
+                            self.paused.add(key)
+                elif error.code() == KafkaError._PARTITION_EOF:
+                    if key in self.next and not self.buffer.get(key):
+                        self.eof[key] = message.offset()
+                else:
+                    raise TopicError(f"Could not read topic '{key[0]}': {error.str()}")
+
+    def close(self) -> None:
+        try:
+            self.consumer.close()
+        except RuntimeError:
+            pass  # already closed
+
+
+def _records(messages: list) -> pa.RecordBatch:
+    headers = []
+    for message in messages:
+        pairs = message.headers()
+        headers.append([{"key": k, "value": v} for k, v in pairs] if pairs else None)
+    return pa.RecordBatch.from_arrays([
+        pa.array([m.offset() for m in messages], pa.int64()),
+        pa.array([m.timestamp()[1] for m in messages], pa.int64()),
+        pa.array([m.key() for m in messages], pa.binary()),
+        pa.array([m.value() for m in messages], pa.binary()),
+        pa.array(headers, HEADER_TYPE),
+    ], schema=RECORD_SCHEMA)
