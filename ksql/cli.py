@@ -33,6 +33,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="PROPERTY=VALUE",
                         help="set a property, as SET 'PROPERTY'='VALUE' would (repeatable)")
     parser.add_argument("--extension-dir", help="a folder of Python files defining functions (see ksql.udf)")
+    parser.add_argument("--bootstrap-servers", metavar="HOST:PORT,...",
+                        help="run on this Kafka cluster instead of the embedded log")
+    parser.add_argument("--config", help="a properties file of ksql.* properties and Kafka client settings "
+                                         "(bootstrap.servers, security.protocol, sasl.*, ksql.streams.ssl.*)")
 
 
 def _repl_command(argv: list[str]) -> int:
@@ -107,7 +111,13 @@ def _run_command(argv: list[str]) -> int:
 def _engine(data_dir: str, args):
     from ksql.engine import KsqlEngine
 
-    properties = {"ksql.extension.dir": args.extension_dir} if args.extension_dir else {}
+    from ksql.properties import engine_properties, read_properties
+
+    properties = engine_properties(read_properties(args.config)) if args.config else {}
+    if args.extension_dir:
+        properties["ksql.extension.dir"] = args.extension_dir
+    if args.bootstrap_servers:
+        properties["bootstrap.servers"] = args.bootstrap_servers
     engine = KsqlEngine(data_dir, properties)
     for item in args.define:
         name, _, value = item.partition("=")

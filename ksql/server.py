@@ -27,6 +27,7 @@ from ksql import __version__
 from ksql.engine import KsqlEngine, Session, StatementFailed
 from ksql.errors import KsqlError
 from ksql.planner.values import json_default as _json_default
+from ksql.properties import engine_properties, read_properties
 from ksql.results import DescribeResult, ListResult, RowStream, StatusResult, TextResult, TombstoneRow
 
 KSQL_JSON = "application/vnd.ksql.v1+json"
@@ -591,8 +592,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, default=8088)
     parser.add_argument("--host", help="address to listen on (default: 127.0.0.1 without users, else 0.0.0.0)")
     parser.add_argument("--data-dir", default="ksql-data")
+    parser.add_argument("--bootstrap-servers", metavar="HOST:PORT,...",
+                        help="run on this Kafka cluster instead of the embedded log")
     parser.add_argument("--config", help="a properties file (key=value lines): authentication.users.file, "
-                                         "ssl.certificate.location, ssl.key.location, ksql.* properties")
+                                         "ssl.certificate.location, ssl.key.location, ksql.* properties, "
+                                         "Kafka client settings (bootstrap.servers, security.protocol, sasl.*, "
+                                         "ksql.streams.ssl.*)")
     parser.add_argument("--add-user", metavar="NAME", help="add a user (password read from standard input) "
                                                           "to --users-file, then exit")
     parser.add_argument("--users-file", help="with --add-user: the users file to write")
@@ -604,10 +609,12 @@ def main(argv: list[str]) -> int:
         with open(args.users_file, "a", encoding="utf-8") as f:
             f.write(f"{args.add_user}:{hash_password(password)}\n")
         return 0
-    properties = _read_properties(args.config) if args.config else {}
+    properties = read_properties(args.config) if args.config else {}
+    if args.bootstrap_servers:
+        properties["bootstrap.servers"] = args.bootstrap_servers
     users = load_users(properties["authentication.users.file"]) if properties.get("authentication.users.file") else {}
     host = args.host or ("0.0.0.0" if users else "127.0.0.1")
-    engine = KsqlEngine(args.data_dir, {k: v for k, v in properties.items() if k.startswith("ksql.")})
+    engine = KsqlEngine(args.data_dir, engine_properties(properties))
     server = KsqlServer(engine, users)
     try:
         asyncio.run(_serve(server, host, args.port, properties.get("ssl.certificate.location"),
@@ -701,14 +708,3 @@ class _BasicAuth:
         response = _error(40100, "Unauthorized")
         response.headers["WWW-Authenticate"] = 'Basic realm="ksql"'
         await response(scope, receive, send)
-
-
-def _read_properties(path: str) -> dict:
-    properties = {}
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if line and not line.startswith(("#", "!")) and "=" in line:
-                key, _, value = line.partition("=")
-                properties[key.strip()] = value.strip()
-    return properties

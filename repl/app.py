@@ -138,8 +138,13 @@ class Repl:
                                      completer=_Completer(self), complete_while_typing=False)
 
     def banner(self) -> str:
-        where = f"Server: {self.location}" if self.remote else \
-            f"Embedded engine, data in {os.path.abspath(self.location)}"
+        kafka = getattr(getattr(self.engine, "log", None), "config", {}).get("bootstrap.servers")
+        if self.remote:
+            where = f"Server: {self.location}"
+        elif kafka:
+            where = f"Engine on the Kafka cluster at {kafka}, state in {os.path.abspath(self.location)}"
+        else:
+            where = f"Embedded engine, data in {os.path.abspath(self.location)}"
         return (f"ksql {__version__} - streaming SQL\n"
                 f"{where}\n"
                 f"Type 'help' for help, 'exit' or Ctrl-D to leave.\n")

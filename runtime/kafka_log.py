@@ -34,18 +34,24 @@ _ADMIN_TIMEOUT = 30.0
 # Records a reader keeps of a partition before it pauses fetching it (until they are read).
 _BUFFERED = 20_000
 
-# Engine properties given to every Kafka client: where the cluster is, and how to reach it.
-_CLIENT_PREFIXES = ("security.protocol", "sasl.", "ssl.", "client.id", "socket.", "broker.")
+# Engine properties given to every Kafka client: where the cluster is, and how to reach it
+# (passed through to librdkafka: security.protocol, sasl.username, ssl.ca.location, ...).
+_PLAIN = ("bootstrap.servers", "security.protocol", "sasl.")
+_STREAMS = _PLAIN + ("ssl.", "client.id", "socket.", "broker.")
 
 
 def client_config(properties: dict) -> dict | None:
     """The Kafka client settings in engine properties, or None when no cluster is configured.
-    Settings are read plain (`bootstrap.servers`) or as ksqlDB spells them for its Kafka
-    Streams clients (`ksql.streams.bootstrap.servers`)."""
+    Settings are read plain (`bootstrap.servers`, `sasl.username`) or as ksqlDB spells them
+    for its Kafka Streams clients (`ksql.streams.bootstrap.servers`, `ksql.streams.ssl.ca.location`)."""
     config = {}
     for name, value in properties.items():
-        plain = name.removeprefix("ksql.streams.")
-        if plain == "bootstrap.servers" or plain.startswith(_CLIENT_PREFIXES):
+        if name.startswith("ksql.streams."):
+            plain = name.removeprefix("ksql.streams.")
+            wanted = plain.startswith(_STREAMS)
+        else:
+            plain, wanted = name, name.startswith(_PLAIN)
+        if wanted:
             config[plain] = str(value)
     return config if config.get("bootstrap.servers") else None
 
@@ -172,6 +178,12 @@ class KafkaLog:
         self._producer.poll(0)
         self._notify()
         return -1
+
+    def open_producer(self, producer: str) -> None:
+        """With exactly-once, register the query's transactional id now: the broker aborts a
+        transaction an earlier instance left open, and fences that instance off."""
+        if self.exactly_once:
+            self._transactional_producer(producer)
 
     def begin(self, producer: str):
         if self.exactly_once:
@@ -364,7 +376,7 @@ class _Reader:
         })
         self.next: dict[tuple[str, int], int] = {}  # where each assigned partition's fetch stands
         self.buffer: dict[tuple[str, int], list] = {}
-        self.eof: dict[tuple[str, int], int] = {}  # the end offset, when the fetch is there
+        self.eof: dict[tuple[str, int], int] = {}  # the furthest end offset the fetch has reached
         self.paused: set[tuple[str, int]] = set()
 
     def watermarks(self, topic: str, partition: int) -> tuple[int, int]:
@@ -375,24 +387,24 @@ class _Reader:
             raise TopicError(f"Topic '{topic}' has no partition {partition}: {error.args[0].str()}") from None
 
     def read(self, topic: str, partition: int, offset: int, max_records: int):
+        """Records from `offset` on: everything committed when the read began, up to max_records
+        (like the embedded log, so a query sees all its sources have, not what a fetch brought)."""
         tp = (topic, partition)
         self._position(tp, offset)
-        if not self.buffer[tp]:
-            end = self.watermarks(topic, partition)[1]
-            if offset >= end:
-                return None, offset
-            if self.eof.get(tp, end) < end:
-                del self.eof[tp]  # an end seen before more was written
-            self._fill(tp)
-            if not self.buffer[tp]:
-                # only transaction markers or aborted records lay between: skip past them
-                fetched = self.consumer.position([TopicPartition(topic, partition)])[0].offset
-                skipped = max(self.eof.get(tp, offset), fetched, offset)
-                self.next[tp] = skipped
-                return None, skipped
-        messages = self.buffer[tp][:max_records]
-        del self.buffer[tp][:max_records]
-        if tp in self.paused and len(self.buffer[tp]) < _BUFFERED:
+        end = self.watermarks(topic, partition)[1]
+        kept = self.buffer[tp]
+        if not kept and offset >= end:
+            return None, offset
+        if len(kept) < max_records and (kept[-1].offset() + 1 if kept else offset) < end:
+            self._fill(tp, end, max_records)
+        if not kept:
+            # only transaction markers or aborted records lay between: skip past them
+            reached = self.eof.get(tp, offset)
+            self.next[tp] = reached if reached >= end else offset
+            return None, self.next[tp]
+        messages = kept[:max_records]
+        del kept[:max_records]
+        if tp in self.paused and len(kept) < _BUFFERED:
             self.consumer.resume([TopicPartition(*tp)])
             self.paused.discard(tp)
         self.next[tp] = messages[-1].offset() + 1
@@ -416,27 +428,29 @@ class _Reader:
         self.buffer[tp] = []
         self.eof.pop(tp, None)
 
-    def _fill(self, tp: tuple[str, int]) -> None:
-        """Consume until `tp` has records or is at its end. Records of other partitions are
-        kept for their reads; a partition with many kept records is paused until read."""
+    def _fill(self, tp: tuple[str, int], end: int, max_records: int) -> None:
+        """Consume until `tp` has max_records kept or its fetch has reached `end`. Records of
+        other partitions are kept for their reads; a partition with many kept records is
+        paused until they are read."""
+        kept = self.buffer[tp]
         deadline = time.monotonic() + READ_TIMEOUT
-        while not self.buffer[tp] and tp not in self.eof and time.monotonic() < deadline:
+        while (len(kept) < max_records and self.eof.get(tp, -1) < end
+               and not (kept and kept[-1].offset() + 1 >= end) and time.monotonic() < deadline):
             first = self.consumer.consume(1, 0.1)
             messages = first + self.consumer.consume(10_000, 0) if first else first
             for message in messages:
                 key = (message.topic(), message.partition())
                 error = message.error()
                 if error is None:
-                    kept = self.buffer.get(key)
-                    if kept is not None:
-                        kept.append(message)
-                        self.eof.pop(key, None)
-                        if len(kept) >= _BUFFERED and key not in self.paused:
+                    others = self.buffer.get(key)
+                    if others is not None:
+                        others.append(message)
+                        if len(others) >= _BUFFERED and key not in self.paused:
                             self.consumer.pause([TopicPartition(*key)])
                             self.paused.add(key)
                 elif error.code() == KafkaError._PARTITION_EOF:
-                    if key in self.next and not self.buffer.get(key):
-                        self.eof[key] = message.offset()
+                    if key in self.next:
+                        self.eof[key] = max(self.eof.get(key, -1), message.offset())
                 else:
                     raise TopicError(f"Could not read topic '{key[0]}': {error.str()}")
 

@@ -422,6 +422,9 @@ class EmbeddedLog:
         self._notify()
         return first
 
+    def open_producer(self, producer: str) -> None:
+        """Nothing to do: transactions a crash left open were dropped when the log opened."""
+
     def begin(self, producer: str) -> "Transaction":
         with self._lock:
             txn = self._last_txn.get(producer, 0) + 1

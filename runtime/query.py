@@ -225,6 +225,7 @@ class PersistentQuery:
 
     def prepare(self) -> None:
         """Fix the start positions and rebuild state; a restart resumes from the committed ones."""
+        self.log.open_producer(self.id)  # fences off an older instance of this query first
         self.pipeline.restore()
         if self.view is not None:
             self.view.load_topic(self.log)

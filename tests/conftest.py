@@ -10,12 +10,42 @@ import pytest
 from ksql.engine import KsqlEngine
 
 
+BACKENDS = ["embedded", "kafka"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    """Where the engine keeps its topics: 'embedded' (files in the test's folder) or 'kafka'
+    (the session's broker). Returns the engine properties that select it; on Kafka, every
+    topic and group a test made is deleted after it, so tests stay independent."""
+    if request.param == "embedded":
+        yield {}
+        return
+    broker = request.getfixturevalue("kafka_broker")
+    yield {"bootstrap.servers": broker.bootstrap_servers}
+    broker.clean()
+
+
 @pytest.fixture
-def engine(tmp_path):
-    eng = KsqlEngine(str(tmp_path / "data"))
+def make_engine(tmp_path, backend):
+    """Engines on the test's backend (several may share it, as after a restart)."""
+    engines = []
+
+    def make(folder: str = "data", properties: dict | None = None, background: bool = True) -> KsqlEngine:
+        eng = KsqlEngine(str(tmp_path / folder), {**backend, **(properties or {})}, background=background)
+        engines.append(eng)
+        return eng
+
+    yield make
+    for eng in engines:
+        eng.close()
+
+
+@pytest.fixture
+def engine(make_engine):
+    eng = make_engine()
     eng.session.properties["auto.offset.reset"] = "earliest"
-    yield eng
-    eng.close()
+    return eng
 
 
 @pytest.fixture(scope="session")

@@ -28,13 +28,17 @@ def test_run_script_stops_at_first_error_with_position(tmp_path):
     assert "Partitions" not in result.stdout  # nothing after the failing statement ran
 
 
-def test_run_script_success(tmp_path):
+def test_run_script_success(tmp_path, backend):
     script = tmp_path / "ok.sql"
-    script.write_text("CREATE STREAM s (id INT KEY, v STRING) WITH (kafka_topic='s', value_format='JSON', "
-                      "partitions=1);\nSHOW STREAMS;\n")
-    result = run(["run", str(script)], tmp_path)
+    script.write_text("SET 'auto.offset.reset'='earliest';\n"
+                      "CREATE STREAM s (id INT KEY, v STRING) WITH (kafka_topic='s', value_format='JSON', "
+                      "partitions=1);\nSHOW STREAMS;\nINSERT INTO s (id, v) VALUES (1, 'a');\n"
+                      "CREATE TABLE t AS SELECT id, COUNT(*) AS n FROM s GROUP BY id;\nSELECT * FROM t;\n")
+    where = ["--bootstrap-servers", backend["bootstrap.servers"]] if backend else []
+    result = run(["run", *where, str(script)], tmp_path)
     assert result.returncode == 0, result.stderr
     assert " S                   | s " in result.stdout
+    assert "| 1        | 1        |" in result.stdout
 
 
 def test_execute_option_and_unknown_source(tmp_path):

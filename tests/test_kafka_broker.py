@@ -33,5 +33,6 @@ def test_records_go_through_the_broker(kafka_broker):
         wait_for(all_received, timeout=60, interval=0)
     finally:
         consumer.close()
+        kafka_broker.clean()
     assert sorted(received) == [(0, b"k0", b"v0", 1000, [("h", b"x")]), (0, b"k2", b"v2", 1002, [("h", b"x")]),
                                 (1, b"k1", b"v1", 1001, [("h", b"x")])]

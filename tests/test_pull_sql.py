@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from ksql.engine import KsqlEngine
 from ksql.errors import KsqlError
 
 
 @pytest.fixture
-def engine(tmp_path):
-    eng = KsqlEngine(str(tmp_path / "data"), background=False)
+def engine(make_engine):
+    eng = make_engine(background=False)
     eng.session.properties["auto.offset.reset"] = "earliest"
     eng.execute("CREATE TABLE users (id INT PRIMARY KEY, name STRING, tags ARRAY<STRING>, props MAP<STRING, INT>) "
                 "WITH (kafka_topic='users', value_format='JSON', partitions=2);"
@@ -18,8 +17,7 @@ def engine(tmp_path):
                 "INSERT INTO users (id, name, tags, props) VALUES (2, 'bob', ARRAY['c'], MAP('x' := 2));"
                 "CREATE TABLE q AS SELECT * FROM users;")
     eng.drain()
-    yield eng
-    eng.close()
+    return eng
 
 
 def rows(engine, sql):

@@ -1,5 +1,7 @@
 """A persistent query stopped between batches, or killed at any moment, resumes where it
-left off: its sink holds every input row exactly once."""
+left off: its sink holds every input row exactly once. Each test runs on the embedded log
+and on Kafka (with processing.guarantee=exactly_once_v2); the uninterrupted reference run
+is always on the embedded log."""
 from __future__ import annotations
 
 import json
@@ -8,9 +10,12 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 
-from ksql.engine import KsqlEngine
-from ksql.runtime.log import EmbeddedLog, make_records
+import pytest
+
+from ksql.engine import KsqlEngine, open_log
+from ksql.runtime.log import make_records
 
 from conftest import topic_records, wait_for
 
@@ -30,21 +35,27 @@ def insert(engine, numbers):
         engine.execute(f"INSERT INTO src (id, n) VALUES ({n % 5}, {n});")
 
 
-def test_query_resumes_after_restart_with_an_uncommitted_transaction(tmp_path):
+@pytest.fixture
+def exactly_once(backend):
+    """The backend's engine properties, with exactly-once processing on Kafka."""
+    return {**backend, "processing.guarantee": "exactly_once_v2"} if backend else {}
+
+
+def test_query_resumes_after_restart_with_an_uncommitted_transaction(tmp_path, exactly_once):
     data = str(tmp_path / "data")
-    engine = KsqlEngine(data)
+    engine = KsqlEngine(data, exactly_once)
     engine.execute(SETUP)
     insert(engine, range(10))
     wait_for(lambda: sink_values(engine.log) == [0, 2, 4, 6, 8])
     engine.close()
 
     # A crash between two batches: output written but not committed.
-    log = EmbeddedLog(data)
+    log = open_log(data, {"ksql.service.id": "default_", **exactly_once})
     txn = log.begin("CSAS_EVENS_1")
-    txn.append("EVENS", 0, make_records([None], [b'{"N": 999}'], [0]))
+    txn.append("EVENS", 0, make_records([None], [b'{"N": 999}'], [1]))
     log.close()
 
-    engine = KsqlEngine(data)
+    engine = KsqlEngine(data, exactly_once)
     try:
         assert list(engine.queries) == ["CSAS_EVENS_1"]
         insert(engine, range(10, 14))
@@ -53,39 +64,45 @@ def test_query_resumes_after_restart_with_an_uncommitted_transaction(tmp_path):
         engine.close()
 
 
+# Record timestamps start at a recent whole minute: Kafka rolls a segment whose records are
+# older than segment.ms (7 days), then deletes it (retention) or compacts it, so a topic written
+# with 1970 timestamps soon loses records.
+NOW = int(time.time() // 60 * 60 * 1000)
+
 # A child engine: sets up (first run) or resumes, inserts rows n in [first, last) with an
-# INSERT template ({n}, {ms} = n * 1000, {id3} = n % 3, {id5} = n % 5), says so, then waits.
+# INSERT template ({n}, {now} = NOW + n * 1000, {id3} = n % 3, {id5} = n % 5), says so, then waits.
 CHILD = textwrap.dedent("""
-    import sys, time
+    import json, sys, time
     from ksql.engine import KsqlEngine
-    engine = KsqlEngine(sys.argv[1])
+    engine = KsqlEngine(sys.argv[1], json.loads(sys.argv[6]))
     if sys.argv[2] == "setup":
         engine.execute(sys.argv[4])
     first, last = map(int, sys.argv[3].split(":"))
     for n in range(first, last):
-        engine.execute(sys.argv[5].format(n=n, ms=n * 1000, id3=n % 3, id5=n % 5))
+        engine.execute(sys.argv[5].format(n=n, now=int(sys.argv[7]) + n * 1000, id3=n % 3, id5=n % 5))
     print("INSERTED", flush=True)
     time.sleep(600)
 """)
 
 
-def kill_during_inserts(data: str, setup: str, insert: str, batches) -> None:
+def kill_during_inserts(data: str, setup: str, insert: str, batches, properties: dict) -> None:
     """Run one child per batch of inserts and SIGKILL it right after (mid-query, most likely)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     for i, (first, last) in enumerate(batches):
         child = subprocess.Popen([sys.executable, "-c", CHILD, data, "setup" if i == 0 else "resume",
-                                  f"{first}:{last}", setup, insert], stdout=subprocess.PIPE, env=env, text=True)
+                                  f"{first}:{last}", setup, insert, json.dumps(properties), str(NOW)],
+                                 stdout=subprocess.PIPE, env=env, text=True)
         assert child.stdout.readline().strip() == "INSERTED"
         child.send_signal(signal.SIGKILL)
         child.wait()
 
 
-def test_sigkill_at_random_moments_loses_and_duplicates_nothing(tmp_path):
+def test_sigkill_at_random_moments_loses_and_duplicates_nothing(tmp_path, exactly_once):
     data = str(tmp_path / "data")
     kill_during_inserts(data, SETUP, "INSERT INTO src (id, n) VALUES ({id5}, {n});",
-                        [(0, 40), (40, 80), (80, 120)])
+                        [(0, 40), (40, 80), (80, 120)], exactly_once)
 
-    engine = KsqlEngine(data)
+    engine = KsqlEngine(data, exactly_once)
     try:
         wait_for(lambda: len(sink_values(engine.log)) >= 60)
         assert sink_values(engine.log) == list(range(0, 120, 2))
@@ -113,22 +130,22 @@ def count(by_key) -> int:
     return sum(len(v) for v in by_key.values())
 
 
-def test_sigkill_during_windowed_aggregation_matches_an_uninterrupted_run(tmp_path):
+def test_sigkill_during_windowed_aggregation_matches_an_uninterrupted_run(tmp_path, exactly_once):
     reference_dir = str(tmp_path / "reference")
     engine = KsqlEngine(reference_dir, background=False)
     engine.execute(WINDOWED)
     for n in range(0, 90):
-        engine.execute(f"INSERT INTO src (rowtime, id, n) VALUES ({n * 1000}, {n % 3}, {n});")
+        engine.execute(f"INSERT INTO src (rowtime, id, n) VALUES ({NOW + n * 1000}, {n % 3}, {n});")
     engine.drain()
     expected = sink_records(engine.log, "COUNTS")
     engine.close()
     assert count(expected) == 90
 
     data = str(tmp_path / "data")
-    kill_during_inserts(data, WINDOWED, "INSERT INTO src (rowtime, id, n) VALUES ({ms}, {id3}, {n});",
-                        [(0, 30), (30, 60), (60, 90)])
+    kill_during_inserts(data, WINDOWED, "INSERT INTO src (rowtime, id, n) VALUES ({now}, {id3}, {n});",
+                        [(0, 30), (30, 60), (60, 90)], exactly_once)
 
-    engine = KsqlEngine(data)
+    engine = KsqlEngine(data, exactly_once)
     try:
         wait_for(lambda: count(sink_records(engine.log, "COUNTS")) >= 90)
         assert sink_records(engine.log, "COUNTS") == expected
@@ -136,20 +153,20 @@ def test_sigkill_during_windowed_aggregation_matches_an_uninterrupted_run(tmp_pa
         engine.close()
 
 
-JOINS = """
+JOINS = f"""
 SET 'auto.offset.reset'='earliest';
 CREATE TABLE users (id INT PRIMARY KEY, name STRING) WITH (kafka_topic='users', value_format='JSON', partitions=2);
 CREATE STREAM orders (id INT KEY, n INT) WITH (kafka_topic='orders', value_format='JSON', partitions=2);
 CREATE STREAM clicks (id INT KEY, n INT) WITH (kafka_topic='clicks', value_format='JSON', partitions=2);
-INSERT INTO users (rowtime, id, name) VALUES (0, 0, 'ann');
-INSERT INTO users (rowtime, id, name) VALUES (0, 1, 'bob');
-INSERT INTO users (rowtime, id, name) VALUES (0, 2, 'cy');
+INSERT INTO users (rowtime, id, name) VALUES ({NOW}, 0, 'ann');
+INSERT INTO users (rowtime, id, name) VALUES ({NOW}, 1, 'bob');
+INSERT INTO users (rowtime, id, name) VALUES ({NOW}, 2, 'cy');
 CREATE STREAM enriched AS SELECT o.id, o.n, u.name FROM orders o LEFT JOIN users u ON o.id = u.id;
 CREATE STREAM pairs AS SELECT o.id, o.n AS ordered, c.n AS clicked FROM orders o
   JOIN clicks c WITHIN 5 SECONDS GRACE PERIOD 1 SECOND ON o.id = c.id;
 """
-JOIN_INSERTS = ("INSERT INTO orders (rowtime, id, n) VALUES ({ms}, {id5}, {n}); "
-                "INSERT INTO clicks (rowtime, id, n) VALUES ({ms}, {id5}, {n});")
+JOIN_INSERTS = ("INSERT INTO orders (rowtime, id, n) VALUES ({now}, {id5}, {n}); "
+                "INSERT INTO clicks (rowtime, id, n) VALUES ({now}, {id5}, {n});")
 
 
 def sorted_sink(log, topic) -> list:
@@ -157,12 +174,12 @@ def sorted_sink(log, topic) -> list:
     return sorted((key, value, ts) for _, key, value, ts in topic_records(log, topic))
 
 
-def test_sigkill_during_joins_matches_an_uninterrupted_run(tmp_path):
+def test_sigkill_during_joins_matches_an_uninterrupted_run(tmp_path, exactly_once):
     reference_dir = str(tmp_path / "reference")
     engine = KsqlEngine(reference_dir, background=False)
     engine.execute(JOINS)
-    for n in range(1, 61):  # orders come after the users (rowtime 0) they may meet
-        engine.execute(JOIN_INSERTS.format(n=n, ms=n * 1000, id5=n % 5))
+    for n in range(1, 61):  # orders come after the users (rowtime NOW) they may meet
+        engine.execute(JOIN_INSERTS.format(n=n, now=NOW + n * 1000, id5=n % 5))
     engine.drain()
     expected = {topic: sorted_sink(engine.log, topic) for topic in ("ENRICHED", "PAIRS")}
     engine.close()
@@ -171,9 +188,9 @@ def test_sigkill_during_joins_matches_an_uninterrupted_run(tmp_path):
     assert len(expected["PAIRS"]) > 60  # each order meets the clicks of its key within 5 seconds
 
     data = str(tmp_path / "data")
-    kill_during_inserts(data, JOINS, JOIN_INSERTS, [(1, 20), (20, 40), (40, 61)])
+    kill_during_inserts(data, JOINS, JOIN_INSERTS, [(1, 20), (20, 40), (40, 61)], exactly_once)
 
-    engine = KsqlEngine(data)
+    engine = KsqlEngine(data, exactly_once)
     try:
         wait_for(lambda: len(sorted_sink(engine.log, "ENRICHED")) >= 60
                  and len(sorted_sink(engine.log, "PAIRS")) >= len(expected["PAIRS"]))

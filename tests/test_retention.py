@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from ksql.engine import KsqlEngine
 
 
 @pytest.fixture
-def engine(tmp_path):
-    eng = KsqlEngine(str(tmp_path / "data"), background=False)
+def engine(make_engine):
+    eng = make_engine(background=False)
     eng.session.properties["auto.offset.reset"] = "earliest"
     eng.execute("CREATE STREAM clicks (user STRING KEY, page STRING) "
                 "WITH (kafka_topic='clicks', value_format='JSON', partitions=1);")
-    yield eng
-    eng.close()
+    return eng
 
 
 def click(engine, user, at):

@@ -45,9 +45,13 @@ class Server:
         return self.process.wait(timeout=30)
 
 
+def backend_args(backend: dict) -> list[str]:
+    return ["--bootstrap-servers", backend["bootstrap.servers"]] if backend else []
+
+
 @pytest.fixture
-def server(tmp_path):
-    running = Server(tmp_path / "data")
+def server(tmp_path, backend):
+    running = Server(tmp_path / "data", *backend_args(backend))
     yield running
     if running.process.poll() is None:
         running.stop()
@@ -106,7 +110,7 @@ def test_query_endpoint_and_errors(server):
     assert "ksql_push_queries_open 0.0" in metrics
 
 
-def test_http2_pull_query_and_restart_keeps_queries(server, tmp_path):
+def test_http2_pull_query_and_restart_keeps_queries(server, tmp_path, backend):
     server.ksql("CREATE STREAM s (id INT KEY, n INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);"
                 "CREATE TABLE totals AS SELECT id, SUM(n) AS total FROM s GROUP BY id;",
                 **{"auto.offset.reset": "earliest"})
@@ -119,7 +123,7 @@ def test_http2_pull_query_and_restart_keeps_queries(server, tmp_path):
             return r.json()[1:] == [[1, 12]] and r.json()
         wait_for(pull)
     assert server.stop() == 0
-    restarted = Server(tmp_path / "data")
+    restarted = Server(tmp_path / "data", *backend_args(backend))
     try:
         restarted.ksql("INSERT INTO s (id, n) VALUES (1, 1);")
         def total():

@@ -9,20 +9,15 @@ from pathlib import Path
 import pytest
 
 from ksql.cli import run_script
-from ksql.engine import KsqlEngine
 
 SQL_DIR = Path(__file__).parent / "sql"
 CASES = sorted(SQL_DIR.glob("*.sql"))
 
 
 @pytest.mark.parametrize("script", CASES, ids=[c.stem for c in CASES])
-def test_sql_file(script: Path, tmp_path):
+def test_sql_file(script: Path, make_engine):
     out = io.StringIO()
-    engine = KsqlEngine(str(tmp_path / "data"))
-    try:
-        code = run_script(engine, script.read_text(), script.name, out, out)
-    finally:
-        engine.close()
+    code = run_script(make_engine(), script.read_text(), script.name, out, out)
     actual = out.getvalue() + f"exit code: {code}\n"
     expected_path = script.with_suffix(".out")
     if os.environ.get("KSQL_UPDATE_GOLDEN"):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from ksql.engine import KsqlEngine
 from ksql.runtime.log import EmbeddedLog
 from ksql.runtime.state import StateLimits, StateStore
 
@@ -38,9 +37,9 @@ def store_keys(n):
 
 
 @pytest.mark.parametrize("limit", [None, 20])
-def test_an_aggregation_gives_the_same_answer_when_its_state_spills(tmp_path, limit):
+def test_an_aggregation_gives_the_same_answer_when_its_state_spills(make_engine, limit):
     properties = {"ksql.state.max.entries": limit} if limit else {}
-    engine = KsqlEngine(str(tmp_path / "data"), properties, background=False)
+    engine = make_engine(properties=properties, background=False)
     engine.session.properties["auto.offset.reset"] = "earliest"
     engine.execute("CREATE STREAM s (k STRING KEY, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=2);"
                    "CREATE TABLE t AS SELECT k, COUNT(*) AS n, SUM(v) AS total FROM s GROUP BY k;")
@@ -53,4 +52,3 @@ def test_an_aggregation_gives_the_same_answer_when_its_state_spills(tmp_path, li
     store = next(iter(engine.queries.values())).pipeline.store
     if limit:
         assert len(store.hot) <= limit < len(store)
-    engine.close()

@@ -5,21 +5,19 @@ from pathlib import Path
 
 import pytest
 
-from ksql.engine import KsqlEngine
 
 EXTENSIONS = Path(__file__).parent / "extensions"
 
 
 @pytest.fixture
-def engine(tmp_path):
-    eng = KsqlEngine(str(tmp_path / "data"), {"ksql.extension.dir": str(EXTENSIONS)})
+def engine(make_engine):
+    eng = make_engine(properties={"ksql.extension.dir": str(EXTENSIONS)})
     eng.session.properties["auto.offset.reset"] = "earliest"
     eng.execute("CREATE STREAM s (id INT KEY, a STRING, b STRING, n BIGINT, z INT) "
                 "WITH (kafka_topic='s', value_format='JSON', partitions=1);"
                 "INSERT INTO s (id, a, b, n, z) VALUES (1, 'hat', 'cat', 3, 1);"
                 "INSERT INTO s (id, a, b, n, z) VALUES (2, 'pan', 'cake', 4, 0);")
-    yield eng
-    eng.close()
+    return eng
 
 
 def rows(engine, sql):

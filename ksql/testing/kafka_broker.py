@@ -159,6 +159,25 @@ class KafkaBroker:
         except Exception:  # noqa: BLE001 - not ready yet (or not a broker)
             return False
 
+    def clean(self) -> None:
+        """Delete every topic and consumer group but the broker's own (between tests)."""
+        from confluent_kafka.admin import AdminClient
+
+        admin = AdminClient({"bootstrap.servers": self.bootstrap_servers})
+        groups = [g.group_id for g in admin.list_consumer_groups().result(timeout=30).valid]
+        if groups:
+            for future in admin.delete_consumer_groups(groups).values():
+                future.result(timeout=30)
+        topics = [t for t in admin.list_topics(timeout=30).topics if not t.startswith("__")]
+        if topics:
+            for future in admin.delete_topics(topics, operation_timeout=30).values():
+                future.result(timeout=30)
+        deadline = time.monotonic() + 30
+        while any(not t.startswith("__") for t in admin.list_topics(timeout=30).topics):
+            if time.monotonic() > deadline:
+                raise TimeoutError("topics were not deleted within 30 s")
+            time.sleep(0.05)
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()

@@ -2,8 +2,8 @@
 SET 'auto.offset.reset'='earliest';
 CREATE TABLE categories (id INT PRIMARY KEY, name STRING) WITH (kafka_topic='categories', value_format='JSON', partitions=1);
 CREATE STREAM sales (id INT KEY, category_id INT, amount DOUBLE) WITH (kafka_topic='sales', value_format='JSON', partitions=1);
-INSERT INTO categories (rowtime, id, name) VALUES (0, 1, 'books');
-INSERT INTO categories (rowtime, id, name) VALUES (0, 2, 'games');
+INSERT INTO categories (rowtime, id, name) VALUES (1, 1, 'books');
+INSERT INTO categories (rowtime, id, name) VALUES (1, 2, 'games');
 INSERT INTO sales (rowtime, id, category_id, amount) VALUES (1000, 1, 1, 10.0);
 INSERT INTO sales (rowtime, id, category_id, amount) VALUES (2000, 2, 2, 5.0);
 INSERT INTO sales (rowtime, id, category_id, amount) VALUES (3000, 3, 1, 2.5);
@@ -19,10 +19,10 @@ CREATE TABLE customers (id INT PRIMARY KEY, name STRING, region_id INT) WITH (ka
 CREATE TABLE regions (id INT PRIMARY KEY, region STRING) WITH (kafka_topic='regions', value_format='JSON', partitions=1);
 CREATE TABLE orders (id INT PRIMARY KEY, customer_id INT, amount DOUBLE) WITH (kafka_topic='orders', value_format='JSON', partitions=1);
 CREATE TABLE shipments (id INT PRIMARY KEY, carrier STRING) WITH (kafka_topic='shipments', value_format='JSON', partitions=1);
-INSERT INTO regions (rowtime, id, region) VALUES (0, 1, 'north');
-INSERT INTO regions (rowtime, id, region) VALUES (0, 2, 'south');
-INSERT INTO customers (rowtime, id, name, region_id) VALUES (0, 10, 'ann', 1);
-INSERT INTO customers (rowtime, id, name, region_id) VALUES (0, 11, 'bob', 2);
+INSERT INTO regions (rowtime, id, region) VALUES (1, 1, 'north');
+INSERT INTO regions (rowtime, id, region) VALUES (1, 2, 'south');
+INSERT INTO customers (rowtime, id, name, region_id) VALUES (1, 10, 'ann', 1);
+INSERT INTO customers (rowtime, id, name, region_id) VALUES (1, 11, 'bob', 2);
 INSERT INTO orders (rowtime, id, customer_id, amount) VALUES (1000, 100, 10, 9.5);
 INSERT INTO orders (rowtime, id, customer_id, amount) VALUES (2000, 101, 11, 20.0);
 INSERT INTO orders (rowtime, id, customer_id, amount) VALUES (3000, 102, 10, 3.25);
