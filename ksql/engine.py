@@ -30,7 +30,7 @@ from ksql.planner.plan import NULL_VALUE, FilterNode, QueryPlan, plan_query
 from ksql.planner.schema import HEADER, KEY, ROWOFFSET, ROWPARTITION, ROWTIME, VALUE, Column, LogicalSchema
 from ksql.results import DescribeResult, ListResult, RowStream, StatusResult, TextResult
 from ksql.runtime import processing_log, pull_sql
-from ksql.runtime.log import EmbeddedLog, make_records
+from ksql.runtime.log import EmbeddedLog, TopicError, make_records
 from ksql.runtime.materialized import MaterializedTable
 from ksql.runtime.murmur2 import partitions_for
 from ksql.runtime.query import PersistentQuery, TransientQuery
@@ -46,7 +46,8 @@ DEFAULT_PROPERTIES = {
 }
 
 _OFFSET_RESET_KEYS = ("auto.offset.reset", "ksql.streams.auto.offset.reset")
-PULL_CATCH_UP_SECONDS = 2.0  # how long a pull query waits for its tables' queries to catch up
+PULL_CATCH_UP_SECONDS = 2.0
+COMMAND_POLL_SECONDS = 0.5  # how soon a server runs statements another server wrote (Kafka)  # how long a pull query waits for its tables' queries to catch up
 
 
 @dataclass
@@ -95,8 +96,13 @@ class KsqlEngine:
         from ksql.udf import load_extensions
 
         load_extensions(self.properties.get("ksql.extension.dir"))
+        self._closing = threading.Event()
         self._ensure_internal_topics()
         self._replay()
+        self._follower = None
+        if background and hasattr(self.log, "join_group"):
+            self._follower = threading.Thread(target=self._follow_commands, name="command-runner", daemon=True)
+            self._follower.start()
 
     # ---------------------------------------------------------------- start-up
 
@@ -112,30 +118,52 @@ class KsqlEngine:
 
     def _replay(self) -> None:
         """Rebuild the metastore and restart persistent queries from the command topic."""
-        self._replaying = True
+        self._command_offset = 0
+        self._own_commands: set[int] = set()  # offsets of the commands this engine wrote
+        self._run_new_commands()
+
+    def _run_new_commands(self) -> None:
+        """Run the commands appended since the last call, but those this engine wrote (it ran
+        them when it wrote them)."""
+        with self._lock:
+            self._replaying = True
+            try:
+                while True:
+                    batch, next_offset = self.log.read(self.command_topic, 0, self._command_offset)
+                    if batch is None:
+                        self._command_offset = next_offset
+                        break
+                    for command_offset, value in zip(batch.column(0).to_pylist(), batch.column(3).to_pylist()):
+                        if command_offset not in self._own_commands:
+                            self._run_command(command_offset, orjson.loads(value))
+                    self._command_offset = next_offset
+            finally:
+                self._replaying = False
+
+    def _run_command(self, offset: int, command: dict) -> None:
+        session = Session(properties=command.get("properties", {}))
         try:
-            offset = 0
-            while True:
-                batch, next_offset = self.log.read(self.command_topic, 0, offset)
-                if batch is None:
-                    break
-                for command_offset, value in zip(batch.column(0).to_pylist(), batch.column(3).to_pylist()):
-                    command = orjson.loads(value)
-                    session = Session(properties=command.get("properties", {}))
-                    try:
-                        self._execute_one(command["statement"], session, command_offset)
-                    except KsqlError as error:  # a command that no longer applies is skipped
-                        print(f"warning: could not replay `{command['statement']}`: {error}")
-                offset = next_offset
-        finally:
-            self._replaying = False
+            self._execute_one(command["statement"], session, offset)
+        except KsqlError as error:  # a command that no longer applies is skipped
+            LOG.warning("could not run `%s` from the command topic: %s", command["statement"], error)
+
+    def _follow_commands(self) -> None:
+        """Servers sharing a service id (on Kafka) run each other's statements: poll the
+        command topic for commands other servers wrote."""
+        while not self._closing.wait(COMMAND_POLL_SECONDS):
+            try:
+                self._run_new_commands()
+            except Exception:  # noqa: BLE001 - a failed poll is retried at the next one
+                LOG.exception("reading the command topic failed")
 
     def _record_command(self, text: str, session: Session) -> int:
         """Append a metastore-changing statement to the command topic; returns its offset."""
         if self._replaying:
             return self._replay_offset
         value = orjson.dumps({"statement": text, "properties": session.properties})
-        return self.log.append(self.command_topic, 0, make_records([None], [value], [_now()]))
+        offset = self.log.append(self.command_topic, 0, make_records([None], [value], [_now()]))
+        self._own_commands.add(offset)
+        return offset
 
     def _next_command_offset(self) -> int:
         if self._replaying:
@@ -474,13 +502,17 @@ class KsqlEngine:
             isinstance(step, AggregateNode) or isinstance(step, FilterNode) and step.key_fields and step.table
             for step in plan.steps)
         if stateful and self.log.topic(changelog) is None:
-            self.log.create_topic(changelog, 1, "compact")
+            # one changelog partition per source partition: a server that takes a source
+            # partition over restores its state from the changelog partition of that number
+            partitions = max(self.log.topic(s.topic).partitions for s in plan.sources)
+            self.log.create_topic(changelog, partitions, "compact")
         view = None
         if sink.is_table:
             view = self.materialized[sink.name] = MaterializedTable(sink)
         query = PersistentQuery(query_id, kind, text, plan, sink, self.log,
                                 session.offset_reset(self.properties), changelog, view,
-                                self._state_limits(query_id), self.processing_log_topic)
+                                self._state_limits(query_id), self.processing_log_topic,
+                                scale_out=self.background and hasattr(self.log, "join_group"))
         self.queries[query_id] = query
         for source in plan.sources:
             source.read_queries.add(query_id)
@@ -507,7 +539,10 @@ class KsqlEngine:
         query = self.queries.pop(query_id)
         query.stop()
         if self.log.topic(self._changelog_topic(query_id)) is not None:
-            self.log.delete_topic(self._changelog_topic(query_id))
+            try:
+                self.log.delete_topic(self._changelog_topic(query_id))
+            except TopicError:
+                pass  # another server running the query deleted it first
         for source in self.metastore.sources():
             source.read_queries.discard(query_id)
             source.write_queries.discard(query_id)
@@ -1015,12 +1050,36 @@ class KsqlEngine:
                 return
         raise KsqlError("queries did not become idle")
 
+    def cluster_members(self) -> list[dict]:
+        """The servers running this engine's persistent queries, and the source partitions each
+        processes: this one alone on the embedded log; on Kafka, every member of the queries'
+        consumer groups."""
+        local = {"instance": getattr(self.log, "instance_id", ""), "url": self.properties.get(
+            "ksql.advertised.listener", ""), "local": True, "queries": {}}
+        if not hasattr(self.log, "join_group"):
+            for query in list(self.queries.values()):
+                local["queries"][query.id] = sorted(query.positions)
+            return [local]
+        members = {local["instance"]: local}
+        for query in list(self.queries.values()):
+            for instance, url, assigned in self.log.group_members(query.id):
+                member = members.setdefault(instance, {"instance": instance, "url": url, "local": False,
+                                                       "queries": {}})
+                if not query.partition_local:  # processed by the owner of the first partition
+                    first = (query.plan.sources[0].topic, 0)
+                    assigned = query._source_partitions() if first in assigned else []
+                member["queries"][query.id] = sorted(assigned)
+        return list(members.values())
+
     def _changelog_topic(self, query_id: str) -> str:
         return f"_confluent-ksql-{self.service_id}query_{query_id}-Aggregate-Materialize-changelog"
 
     # ---------------------------------------------------------------- shutdown
 
     def close(self) -> None:
+        self._closing.set()
+        if self._follower is not None:
+            self._follower.join(timeout=10)
         for query in list(self.queries.values()):
             query.stop()
         self.log.close()
@@ -1191,7 +1250,8 @@ def open_log(data_dir: str, properties: dict):
     config = client_config(properties)
     if config is None:
         return EmbeddedLog(data_dir)
-    return KafkaLog(config, data_dir, str(properties["ksql.service.id"]), exactly_once(properties))
+    return KafkaLog(config, data_dir, str(properties["ksql.service.id"]), exactly_once(properties),
+                    str(properties.get("ksql.advertised.listener", "")))
 
 
 def _check_runs(plan) -> None:

@@ -14,6 +14,7 @@ import json
 import signal
 import sys
 import threading
+import time
 
 import orjson
 from starlette.applications import Starlette
@@ -445,10 +446,20 @@ class KsqlServer:
         return _error(BAD_REQUEST, f"Not recognizable as ksql, streams, consumer, or producer property: '{name}'")
 
     async def cluster_status(self, request: Request) -> Response:
-        host = f"{request.url.hostname}:{request.url.port}"
-        return JSONResponse({"clusterStatus": {host: {"hostAlive": True, "lastStatusUpdateMs": 0,
-                                                      "activeStandbyPerQuery": {}, "hostStoreLags": {
-                                                          "stateStoreLags": {}, "updateTimeMs": 0}}}})
+        url = f"{request.url.scheme}://{request.url.hostname}:{request.url.port}"
+        members = await run_in_threadpool(self.engine.cluster_members)
+        now = int(time.time() * 1000)
+        hosts = {}
+        for member in members:
+            host = member["url"] or url if member["local"] else member["url"] or member["instance"]
+            hosts[host] = {
+                "hostAlive": True, "lastStatusUpdateMs": now, "local": member["local"],
+                "activeStandbyPerQuery": {
+                    query: {"activeStores": [], "activePartitions": [{"topic": t, "partition": p} for t, p in parts],
+                            "standByStores": [], "standByPartitions": []}
+                    for query, parts in member["queries"].items()},
+                "hostStoreLags": {"stateStoreLags": {}, "updateTimeMs": now}}
+        return JSONResponse({"clusterStatus": hosts})
 
     async def terminate_cluster(self, request: Request) -> Response:
         await run_in_threadpool(self.engine.execute, "TERMINATE ALL;")
@@ -614,7 +625,10 @@ def main(argv: list[str]) -> int:
         properties["bootstrap.servers"] = args.bootstrap_servers
     users = load_users(properties["authentication.users.file"]) if properties.get("authentication.users.file") else {}
     host = args.host or ("0.0.0.0" if users else "127.0.0.1")
-    engine = KsqlEngine(args.data_dir, engine_properties(properties))
+    settings = engine_properties(properties)
+    scheme = "https" if properties.get("ssl.certificate.location") else "http"
+    settings.setdefault("ksql.advertised.listener", f"{scheme}://{host}:{args.port}")
+    engine = KsqlEngine(args.data_dir, settings)
     server = KsqlServer(engine, users)
     try:
         asyncio.run(_serve(server, host, args.port, properties.get("ssl.certificate.location"),

@@ -65,7 +65,7 @@ def exactly_once(properties: dict) -> bool:
 
 class KafkaLog:
     def __init__(self, config: dict, data_dir: str, service_id: str = "default_",
-                 exactly_once: bool = False):
+                 exactly_once: bool = False, advertised_url: str = ""):
         self.config = dict(config)
         self.root = Path(data_dir)  # local files only: the spill files of query state
         self.root.mkdir(parents=True, exist_ok=True)
@@ -75,6 +75,11 @@ class KafkaLog:
         self._producer = Producer({**self.config, "enable.idempotence": True, "linger.ms": 1})
         self._transactional: dict[str, tuple[Producer, Consumer]] = {}
         self._group_clients: dict[str, Consumer] = {}
+        self._members: dict[str, Membership] = {}
+        # This process's id, kept in the data folder: a restarted server takes up the
+        # transactional ids it had, so the broker aborts what its previous life left open.
+        self.instance_id = _instance_id(self.root)
+        self.advertised_url = advertised_url  # told to the other servers through the group
         self._topics: dict[str, tuple[TopicInfo, float]] = {}
         self._readers: dict[threading.Thread, _Reader] = {}
         self._lock = threading.RLock()
@@ -196,16 +201,21 @@ class KafkaLog:
             if pair is None:
                 # a short retry backoff: a transaction that starts right after the last one
                 # commits is refused until the broker has written the markers (CONCURRENT_TRANSACTIONS)
-                producer = Producer({**self.config, "transactional.id": self.group(name), "linger.ms": 1,
-                                     "retry.backoff.ms": 5})
+                # a dead server's open transaction blocks readers of its output until it times out
+                producer = Producer({**self.config, "transactional.id": f"{self.group(name)}-{self.instance_id}",
+                                     "linger.ms": 1, "retry.backoff.ms": 5, "transaction.timeout.ms": 10_000})
                 producer.init_transactions(_ADMIN_TIMEOUT)
-                pair = self._transactional[name] = (producer, self._group_client(name))
+                pair = self._transactional[name] = (producer, None)
             return pair
 
     def _group_client(self, name: str) -> Consumer:
-        """A consumer that joins no group: it commits the group's offsets and names the group
-        in transactions."""
+        """The consumer that commits the group's offsets and names the group in transactions:
+        the query's group member when it has joined (the broker then fences a member of an
+        older generation), else one that joins no group."""
         with self._lock:
+            member = self._members.get(name)
+            if member is not None:
+                return member.consumer
             client = self._group_clients.get(name)
             if client is None:
                 client = self._group_clients[name] = Consumer({
@@ -248,7 +258,36 @@ class KafkaLog:
         if offsets:
             self._group_client(group).commit(offsets=_partitions(offsets), asynchronous=False)
 
+    def join_group(self, name: str, topics: list[str]) -> "Membership":
+        """Join the query's consumer group: the brokers share the topics' partitions among
+        every server running the query."""
+        member = Membership(self, name, topics)
+        with self._lock:
+            self._members[name] = member
+        return member
+
+    def group_members(self, name: str) -> list[tuple[str, str, list[tuple[str, int]]]]:
+        """(instance id, server URL, assigned partitions) of each member of a query's group."""
+        group = self.group(name)
+        try:
+            description = self.admin.describe_consumer_groups([group])[group].result(_ADMIN_TIMEOUT)
+        except KafkaException:
+            return []
+        members = []
+        for member in description.members:
+            instance, _, url = member.client_id.partition(" ")
+            partitions = member.assignment.topic_partitions if member.assignment else []
+            members.append((instance, url, [(tp.topic, tp.partition) for tp in partitions]))
+        return members
+
+    def leave_group(self, name: str) -> None:
+        with self._lock:
+            member = self._members.pop(name, None)
+        if member is not None:
+            member.close()
+
     def delete_group(self, group: str) -> None:
+        self.leave_group(group)
         with self._lock:
             client = self._group_clients.pop(group, None)
             pair = self._transactional.pop(group, None)
@@ -281,6 +320,9 @@ class KafkaLog:
                 producer.flush(10)
             for client in self._group_clients.values():
                 client.close()
+            for member in self._members.values():
+                member.close()
+            self._members.clear()
             for reader in self._readers.values():
                 reader.close()
             self._transactional.clear()
@@ -293,7 +335,8 @@ class _KafkaTransaction:
 
     def __init__(self, log: KafkaLog, name: str):
         self.log = log
-        self.producer, self.group_client = log._transactional_producer(name)
+        self.producer = log._transactional_producer(name)[0]
+        self.group_client = log._group_client(name)
         self.producer.begin_transaction()
 
     def append(self, topic: str, partition: int, batch: pa.RecordBatch) -> None:
@@ -338,6 +381,58 @@ class _AtLeastOnce:
 
     def abort(self) -> None:
         self.log._producer.flush()
+
+
+class Membership:
+    """A query's place in its consumer group. It fetches nothing (its partitions stay paused;
+    the query reads through the log); it tells which source partitions this server owns now,
+    and commits the group's offsets as a member."""
+
+    def __init__(self, log: KafkaLog, name: str, topics: list[str]):
+        self.consumer = Consumer({
+            **log.config,
+            "group.id": log.group(name),
+            # who this member is, for /clusterStatus on every server: "<instance id> <url>"
+            "client.id": f"{log.instance_id} {log.advertised_url}".strip(),
+            "enable.auto.commit": False,
+            "partition.assignment.strategy": "range",  # partition p of every source to the same server
+            "session.timeout.ms": 6000,  # a dead server's partitions move on after this
+            "heartbeat.interval.ms": 1000,
+        })
+        self.assigned: frozenset[tuple[str, int]] = frozenset()
+        self.generation = 0  # counts the assignments this member has seen
+        self.consumer.subscribe(list(topics), on_assign=self._on_assign, on_revoke=self._on_revoke)
+
+    def _on_assign(self, consumer, partitions) -> None:
+        consumer.assign(partitions)
+        consumer.pause(partitions)
+        self.assigned = frozenset((p.topic, p.partition) for p in partitions)
+        self.generation += 1
+
+    def _on_revoke(self, consumer, partitions) -> None:
+        consumer.unassign()
+        self.assigned = frozenset()
+        self.generation += 1
+
+    def poll(self) -> None:
+        """Serve the group protocol (rebalances call back from here)."""
+        self.consumer.poll(0)
+
+    def close(self) -> None:
+        try:
+            self.consumer.close()
+        except RuntimeError:
+            pass  # already closed
+
+
+def _instance_id(root: Path) -> str:
+    path = root / "instance.id"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        value = uuid.uuid4().hex[:12]
+        path.write_text(value + "\n")
+        return value
 
 
 def _partitions(offsets: dict[tuple[str, int], int]) -> list[TopicPartition]:

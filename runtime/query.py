@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Iterator
 
 import numpy as np
@@ -34,6 +35,25 @@ PUSH_BATCH = 1_000
 # building Arrow arrays for a batch probe costs more than it saves.
 MIN_PROBE_ROWS = 64
 IDLE_WAIT = 0.2
+JOIN_TIMEOUT = 30.0  # how long a query waits for its first partitions from the consumer group
+
+
+def partition_local(plan: QueryPlan) -> bool:
+    """Whether the query's state splits by source partition: every stateful step keys its state
+    by the source's key, so a key's state comes from one partition only. Such a query's
+    partitions can be spread over servers; others run on one server at a time."""
+    if plan.joins is not None:
+        return False
+    source_key = [c.name for c in plan.source.source.schema.key]
+    rekeyed = False
+    for step in plan.steps:
+        if isinstance(step, RepartitionNode):
+            rekeyed = True
+        elif isinstance(step, AggregateNode):
+            keys = [text.split(".")[-1].strip("`").upper() for text in step.key_texts]
+            if rekeyed or keys != source_key:
+                return False
+    return True
 
 
 class Pipeline:
@@ -64,13 +84,14 @@ class Pipeline:
                 self.operators.append(AggregateOp(step, self.store))
             # RepartitionNode: the sink partitions by the new key; nothing to do per batch.
 
-    def restore(self) -> None:
-        self.store.restore()
+    def restore(self, partitions=None) -> None:
+        self.store.restore(partitions)
 
     def flush(self, txn) -> None:
         self.store.flush(txn)
 
     def run(self, records: pa.RecordBatch, partition: int) -> tuple[pa.RecordBatch, list[bytes]]:
+        self.store.partition = partition
         decoded = self.decoder.decode(records, partition)
         batch, entries = decoded.batch, decoded.log_entries
         try:
@@ -149,8 +170,16 @@ class PersistentQuery:
     def __init__(self, query_id: str, kind: str, sql: str, plan: QueryPlan, sink: DataSource,
                  log: EmbeddedLog, offset_reset: str = "latest", changelog: str | None = None,
                  view=None, state_limits: StateLimits | None = None,
-                 processing_log_topic: str = processing_log.TOPIC):
+                 processing_log_topic: str = processing_log.TOPIC, scale_out: bool = False):
         self.id = query_id
+        # Share the sources' partitions with every server running this query (Kafka): the
+        # query's consumer group says which ones this server owns.
+        self.scale_out = scale_out
+        self.partition_local = partition_local(plan)
+        self.member = None
+        self._generation = 0
+        self.owned: frozenset | None = None  # source partitions this server processes; None: all
+        self._pipeline_args = (plan, query_id, log, changelog, state_limits)
         self.processing_log_topic = processing_log_topic
         self.kind = kind  # CSAS | CTAS | INSERT
         self.sql = sql
@@ -202,11 +231,14 @@ class PersistentQuery:
         if self.state == "RUNNING":
             self.state = "TERMINATED"
 
-    def _start_positions(self) -> dict[tuple[str, int], int]:
-        committed = self.log.committed(self.id)
+    def _source_partitions(self) -> list[tuple[str, int]]:
+        return [(topic, p) for topic in dict.fromkeys(s.topic for s in self.plan.sources)
+                for p in range(self.log.topic(topic).partitions)]
+
+    def _start_positions(self, committed) -> dict[tuple[str, int], int]:
         positions = {}
-        for topic in dict.fromkeys(s.topic for s in self.plan.sources):
-            for p in range(self.log.topic(topic).partitions):
+        for topic, p in self._source_partitions():
+            if self.owned is None or (topic, p) in self.owned:
                 if (topic, p) in committed:
                     positions[(topic, p)] = committed[(topic, p)]
                 elif self.offset_reset == "earliest":
@@ -226,20 +258,57 @@ class PersistentQuery:
     def prepare(self) -> None:
         """Fix the start positions and rebuild state; a restart resumes from the committed ones."""
         self.log.open_producer(self.id)  # fences off an older instance of this query first
-        self.pipeline.restore()
+        if self.scale_out:
+            self.member = self.log.join_group(self.id, [s.topic for s in self.plan.sources])
+            deadline = time.monotonic() + JOIN_TIMEOUT
+            while not self.member.generation and time.monotonic() < deadline and not self._stop.is_set():
+                self.member.poll()
+                self._stop.wait(0.02)
+            self._take_partitions()
+        else:
+            self._take_up(None)
+        self.state = "RUNNING"
+
+    def _take_partitions(self) -> None:
+        """Process what the group gave this server: its partitions when the query's state is
+        per partition, else every partition when it owns the first one (one server at a time)."""
+        self._generation = self.member.generation
+        assigned = self.member.assigned
+        if self.partition_local:
+            owned = frozenset(assigned)
+        else:
+            first = (self.plan.sources[0].topic, 0)
+            owned = frozenset(self._source_partitions()) if first in assigned else frozenset()
+        if owned != self.owned:
+            self._take_up(owned)
+
+    def _take_up(self, owned: frozenset | None) -> None:
+        """Rebuild the state of these source partitions from the changelog and resume them at
+        their committed offsets (the first time: at auto.offset.reset, recorded)."""
+        self.owned = owned
+        if self.pipeline is not None:
+            self.pipeline.store.close()
+        self.pipeline = Pipeline(*self._pipeline_args)
+        local = owned is not None and self.partition_local
+        self.pipeline.restore(sorted({p for _, p in owned}) if local else None)
         if self.view is not None:
             self.view.load_topic(self.log)
-        self.positions = self._start_positions()
-        if not self.log.committed(self.id):
+        committed = self.log.committed(self.id)
+        self.positions = self._start_positions(committed)
+        fresh = {tp: offset for tp, offset in self.positions.items() if tp not in committed}
+        if fresh:
             # Record where we start, so a restart resumes here and not at 'latest'.
-            self.log.commit_offsets(self.id, dict(self.positions))
-        self.state = "RUNNING"
+            self.log.commit_offsets(self.id, fresh)
 
     def step(self) -> bool:
         """Process at most one batch per source partition; False when there was nothing to do."""
         if self.state != "RUNNING":
             return False
         try:
+            if self.member is not None:
+                self.member.poll()
+                if self.member.generation != self._generation:
+                    self._take_partitions()
             return self._step(self.positions)
         except Exception as error:  # noqa: BLE001
             LOG.exception("query %s failed", self.id)
@@ -261,6 +330,8 @@ class PersistentQuery:
                     self.log.wait(IDLE_WAIT)
         finally:
             self.pipeline.store.close()
+            if self.member is not None:
+                self.log.leave_group(self.id)
 
     def _step(self, positions: dict[tuple[str, int], int]) -> bool:
         if self.pipeline.join is not None:

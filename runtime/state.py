@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import pickle
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +38,10 @@ class StateStore:
         self.hot: dict = {}  # in memory, in the order entries came in
         self._cold = None  # the LMDB environment, opened at the first spill
         self._cold_count = 0
-        self._dirty: set = set()
+        self._dirty: dict = {}  # changed key -> the source partition whose record changed it
+        # The source partition being processed: a change goes to the same changelog partition,
+        # so whoever takes over a source partition restores its state from that one.
+        self.partition = 0
 
     # ---------------------------------------------------------------- reads and writes
 
@@ -55,12 +59,12 @@ class StateStore:
         if key not in self.hot and self._cold is not None:
             self._cold_take(key)
         self._keep(key, value)
-        self._dirty.add(key)
+        self._dirty[key] = self.partition
 
     def delete(self, key) -> None:
         if self.hot.pop(key, _MISSING) is _MISSING:
             self._cold_take(key)
-        self._dirty.add(key)
+        self._dirty[key] = self.partition
 
     def keys(self):
         """Every key, in memory and spilled (do not change the store while iterating)."""
@@ -134,20 +138,24 @@ class StateStore:
 
     # ---------------------------------------------------------------- changelog
 
-    def restore(self) -> None:
-        """Rebuild the state from the changelog (the newest record of each key wins)."""
-        if self.topic is None or self.log.topic(self.topic) is None:
+    def restore(self, partitions=None) -> None:
+        """Rebuild the state from the changelog (the newest record of each key wins): all of it,
+        or the state of these source partitions."""
+        info = None if self.topic is None else self.log.topic(self.topic)
+        if info is None:
             return
-        offset = 0
-        while True:
-            batch, offset = self.log.read(self.topic, 0, offset)
-            if batch is None:
-                break
-            for key, value in zip(batch.column(2).to_pylist(), batch.column(3).to_pylist()):
-                if value is None:
-                    self.delete(pickle.loads(key))
-                else:
-                    self.put(pickle.loads(key), pickle.loads(value))
+        wanted = range(info.partitions) if partitions is None else sorted({p % info.partitions for p in partitions})
+        for changelog_partition in wanted:
+            offset = self.log.start_offset(self.topic, changelog_partition)
+            while True:
+                batch, offset = self.log.read(self.topic, changelog_partition, offset)
+                if batch is None:
+                    break
+                for key, value in zip(batch.column(2).to_pylist(), batch.column(3).to_pylist()):
+                    if value is None:
+                        self.delete(pickle.loads(key))
+                    else:
+                        self.put(pickle.loads(key), pickle.loads(value))
         self._dirty.clear()
 
     def flush(self, txn) -> None:
@@ -155,14 +163,18 @@ class StateStore:
         if self.topic is None or not self._dirty:
             self._dirty.clear()
             return
-        keys, values = [], []
-        for key in self._dirty:
+        changelog_partitions = self.log.topic(self.topic).partitions
+        now = int(time.time() * 1000)
+        by_partition: dict[int, tuple[list, list]] = {}
+        for key, partition in self._dirty.items():
             value = self.hot.get(key, _MISSING)
             if value is _MISSING:
                 value = self._cold_peek(key)
+            keys, values = by_partition.setdefault(partition % changelog_partitions, ([], []))
             keys.append(pickle.dumps(key))
             values.append(None if value is _MISSING else pickle.dumps(value))
-        txn.append(self.topic, 0, make_records(keys, values, [0] * len(keys)))
+        for partition, (keys, values) in by_partition.items():
+            txn.append(self.topic, partition, make_records(keys, values, [now] * len(keys)))
         self._dirty.clear()
 
     def _cold_peek(self, key):

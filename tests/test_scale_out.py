@@ -1,0 +1,126 @@
+"""Several `ksql server` processes with one service id on one Kafka broker share a query's
+partitions; when one dies, another takes its partitions over, restores their state from the
+changelog, and the output is that of a run that never failed."""
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from ksql.engine import KsqlEngine
+
+from conftest import topic_records, wait_for
+from test_restart import NOW
+from test_server import free_port
+
+SETUP = """
+CREATE STREAM src (id INT KEY, n INT) WITH (kafka_topic='src', value_format='JSON', partitions=4);
+CREATE TABLE counts AS SELECT id, COUNT(*) AS c, SUM(n) AS total, COLLECT_LIST(n) AS ns
+  FROM src WINDOW TUMBLING (SIZE 10 SECONDS) GROUP BY id;
+"""
+
+
+def inserts(numbers) -> str:
+    return "".join(f"INSERT INTO src (rowtime, id, n) VALUES ({NOW + n * 1000}, {n % 8}, {n});" for n in numbers)
+
+
+class KafkaServer:
+    """`ksql server` on the broker, its log in a file (a full pipe would stall it)."""
+
+    def __init__(self, folder, config):
+        folder.mkdir()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.output = open(folder / "server.log", "wb")
+        self.process = subprocess.Popen([sys.executable, "-m", "ksql.cli", "server", "--host", "127.0.0.1",
+                                         "--port", str(self.port), "--data-dir", str(folder / "data"),
+                                         "--config", str(config)], stdout=self.output, stderr=subprocess.STDOUT)
+        wait_for(self._healthy, timeout=60)
+
+    def _healthy(self):
+        assert self.process.poll() is None, "the server exited"
+        try:
+            return httpx.get(self.url + "/healthcheck", timeout=1).json()["isHealthy"]
+        except httpx.HTTPError:
+            return False
+
+    def ksql(self, statements: str):
+        response = httpx.post(self.url + "/ksql", json={"ksql": statements, "streamsProperties": {
+            "auto.offset.reset": "earliest"}}, timeout=60)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def owned(self) -> list:
+        """The source partitions this server processes for each query (from /clusterStatus)."""
+        status = httpx.get(self.url + "/clusterStatus", timeout=10).json()["clusterStatus"]
+        mine = next(host for host in status.values() if host.get("local"))
+        return sorted((q, p["partition"]) for q, active in mine["activeStandbyPerQuery"].items()
+                      for p in active["activePartitions"])
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=30)
+        self.output.close()
+
+
+def by_key(records) -> dict:
+    out = {}
+    for partition, key, value, ts in records:
+        out.setdefault((partition, key), []).append((json.loads(value), ts))
+    return out
+
+
+@pytest.fixture
+def kafka(kafka_broker):
+    yield kafka_broker
+    kafka_broker.clean()
+
+
+def test_two_servers_share_a_windowed_aggregation_and_one_dying_loses_nothing(kafka, tmp_path):
+    reference = KsqlEngine(str(tmp_path / "reference"), background=False)
+    reference.session.properties["auto.offset.reset"] = "earliest"
+    reference.execute(SETUP + inserts(range(120)))
+    reference.drain()
+    expected = by_key(topic_records(reference.log, "COUNTS"))
+    reference.close()
+    assert sum(map(len, expected.values())) == 120
+
+    config = tmp_path / "kafka.properties"
+    config.write_text(f"bootstrap.servers={kafka.bootstrap_servers}\nprocessing.guarantee=exactly_once_v2\n")
+    first = KafkaServer(tmp_path / "first", config)
+    second = KafkaServer(tmp_path / "second", config)
+    try:
+        first.ksql(SETUP)
+        # the second server runs the statements the first wrote, and the two split the partitions
+        wait_for(lambda: first.owned() and second.owned())
+        assert sorted(first.owned() + second.owned()) == [("CTAS_COUNTS_1", p) for p in range(4)]
+        first.ksql(inserts(range(60)))
+        wait_for(lambda: len(topic_records_of(kafka, "COUNTS")) >= 30)
+        second.kill()  # most likely in the middle of its share of the first 60 records
+        first.ksql(inserts(range(60, 120)))
+        wait_for(lambda: first.owned() == [("CTAS_COUNTS_1", p) for p in range(4)])
+        wait_for(lambda: len(topic_records_of(kafka, "COUNTS")) >= 120, timeout=90)
+        assert by_key(topic_records_of(kafka, "COUNTS")) == expected
+    finally:
+        first.stop()
+        second.stop()
+
+
+def topic_records_of(broker, topic: str) -> list[tuple]:
+    """The committed records of a topic, read as another Kafka client would."""
+    from ksql.runtime.kafka_log import KafkaLog
+
+    log = KafkaLog({"bootstrap.servers": broker.bootstrap_servers}, "/tmp/ksql-test-reader")
+    try:
+        return topic_records(log, topic)
+    finally:
+        log.close()
