@@ -689,6 +689,11 @@ class KsqlEngine:
         while time.monotonic() < deadline and any(
                 q.positions.get(tp, 0) < end for q, ends in targets for tp, end in ends.items()):
             self.log.wait(0.02)
+        # with several servers, a view follows its table's topic: let it read what is there now
+        following = [(q.view, {p: self.log.end_offset(q.sink.topic, p) for p in range(q.sink.partitions)})
+                     for q in building if q.scale_out and q.view is not None]
+        while time.monotonic() < deadline and not all(view.caught_up(ends) for view, ends in following):
+            self.log.wait(0.02)
 
     def _state_limits(self, query_id: str) -> StateLimits:
         """A query's state: this many entries in memory (ksql.state.max.entries), the rest

@@ -35,6 +35,8 @@ class MaterializedTable:
         self._stream_time = float("-inf")
         self.value_columns = list(table.schema.value) + list(table.schema.headers)  # headers: source tables
         self.value_names = [c.name for c in self.value_columns]
+        self.positions: dict[int, int] = {}  # how far follow() has read each partition of the topic
+        self._decoder = None
 
     def apply(self, batch: pa.RecordBatch, window_columns: tuple[str, str] | None = None,
               time_column: str = OUTPUT_TIME) -> None:
@@ -79,18 +81,33 @@ class MaterializedTable:
 
     def load_topic(self, log) -> None:
         """Rebuild from the table's topic (every committed record, in order)."""
-        decoder = SourceDecoder(self.table, "materialize")
+        self.positions = {}
+        self.follow(log)
+
+    def follow(self, log) -> bool:
+        """Apply what the table's topic gained since the last call (the first: all of it), so
+        the view holds rows that other servers wrote too; False when there was nothing new."""
+        if self._decoder is None:
+            self._decoder = SourceDecoder(self.table, "materialize")
         info = log.topic(self.table.topic)
         if info is None:
-            return
+            return False
+        progressed = False
         for partition in range(info.partitions):
-            offset = 0
+            offset = self.positions.get(partition, 0)
             while True:
                 records, offset = log.read(self.table.topic, partition, offset)
+                self.positions[partition] = offset
                 if records is None:
                     break
-                batch = decoder.decode(records, partition).batch  # windowed keys come with their bounds
+                batch = self._decoder.decode(records, partition).batch  # windowed keys come with their bounds
                 self.apply(batch, (WINDOWSTART, WINDOWEND) if self.table.window_type else None, ROWTIME)
+                progressed = True
+        return progressed
+
+    def caught_up(self, ends: dict[int, int]) -> bool:
+        """Whether follow() has read each partition up to these offsets."""
+        return all(self.positions.get(p, 0) >= end for p, end in ends.items())
 
     def lookup(self, key: tuple) -> list:
         """The rows of one key: every window of it for a windowed table, else at most one row."""

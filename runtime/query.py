@@ -305,11 +305,16 @@ class PersistentQuery:
         if self.state != "RUNNING":
             return False
         try:
-            if self.member is not None:
-                self.member.poll()
-                if self.member.generation != self._generation:
-                    self._take_partitions()
-            return self._step(self.positions)
+            if self.member is None:
+                return self._step(self.positions)
+            self.member.poll()
+            if self.member.generation != self._generation:
+                self._take_partitions()
+            progressed = self._step(self.positions)
+            if self.view is not None:
+                # every server's view holds the whole table, whichever server wrote each row
+                progressed = self.view.follow(self.log) or progressed
+            return progressed
         except Exception as error:  # noqa: BLE001
             LOG.exception("query %s failed", self.id)
             self.state = "ERROR"
@@ -381,8 +386,9 @@ class PersistentQuery:
             if entries:
                 txn.append(self.processing_log_topic, 0, processing_log.records(entries))
             self.pipeline.flush(txn)
-            if self.view is not None:
+            if self.view is not None and not self.scale_out:
                 # Before the commit: once a reader can see a row in the sink, pull queries see it too.
+                # (With several servers, the view follows the sink topic instead: see step().)
                 self.view.apply(rows, ("__WINDOW_START", "__WINDOW_END"))
             txn.commit(offsets)
         except BaseException:
