@@ -11,6 +11,14 @@ from ksql.errors import KsqlError, KsqlSyntaxError
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KsqlError as error:  # the engine could not start (data folder in use, cluster unreachable)
+        print(f"ksql: {error}", file=sys.stderr)
+        return 2
+
+
+def _main(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "run":
         return _run_command(argv[1:])

@@ -1056,24 +1056,30 @@ class KsqlEngine:
         raise KsqlError("queries did not become idle")
 
     def cluster_members(self) -> list[dict]:
-        """The servers running this engine's persistent queries, and the source partitions each
-        processes: this one alone on the embedded log; on Kafka, every member of the queries'
-        consumer groups."""
+        """The servers running this engine's persistent queries, the source partitions each
+        processes and how far it is in each ((position, end offset)): this one alone on the
+        embedded log; on Kafka, every member of the queries' consumer groups."""
         local = {"instance": getattr(self.log, "instance_id", ""), "url": self.properties.get(
-            "ksql.advertised.listener", ""), "local": True, "queries": {}}
+            "ksql.advertised.listener", ""), "local": True, "queries": {}, "lags": {}}
         if not hasattr(self.log, "join_group"):
             for query in list(self.queries.values()):
-                local["queries"][query.id] = sorted(query.positions)
+                positions = dict(query.positions)
+                local["queries"][query.id] = sorted(positions)
+                local["lags"][query.id] = {tp: (offset, self.log.end_offset(*tp))
+                                           for tp, offset in sorted(positions.items())}
             return [local]
         members = {local["instance"]: local}
         for query in list(self.queries.values()):
+            committed = self.log.committed(query.id)
             for instance, url, assigned in self.log.group_members(query.id):
                 member = members.setdefault(instance, {"instance": instance, "url": url, "local": False,
-                                                       "queries": {}})
+                                                       "queries": {}, "lags": {}})
                 if not query.partition_local:  # processed by the owner of the first partition
                     first = (query.plan.sources[0].topic, 0)
                     assigned = query._source_partitions() if first in assigned else []
                 member["queries"][query.id] = sorted(assigned)
+                member["lags"][query.id] = {tp: (committed.get(tp, 0), self.log.end_offset(*tp))
+                                            for tp in sorted(assigned)}
         return list(members.values())
 
     def _changelog_topic(self, query_id: str) -> str:

@@ -458,7 +458,12 @@ class KsqlServer:
                     query: {"activeStores": [], "activePartitions": [{"topic": t, "partition": p} for t, p in parts],
                             "standByStores": [], "standByPartitions": []}
                     for query, parts in member["queries"].items()},
-                "hostStoreLags": {"stateStoreLags": {}, "updateTimeMs": now}}
+                "hostStoreLags": {"stateStoreLags": {
+                    query: {"lagByPartition": {f"{t}-{p}": {"currentOffsetPosition": position,
+                                                            "endOffsetPosition": end,
+                                                            "offsetLag": max(end - position, 0)}
+                                               for (t, p), (position, end) in lags.items()}}
+                    for query, lags in member["lags"].items()}, "updateTimeMs": now}}
         return JSONResponse({"clusterStatus": hosts})
 
     async def terminate_cluster(self, request: Request) -> Response:

@@ -28,6 +28,7 @@ from ksql.runtime.log import HEADER_TYPE, RECORD_SCHEMA, TopicError, TopicInfo
 
 # How long a read waits for records the broker says are there (a fetch round trip, normally).
 READ_TIMEOUT = 5.0
+CONNECT_TIMEOUT = 15.0  # how long the engine tries to reach the cluster at start-up
 # How long metadata of a topic seen once is trusted before asking the cluster again.
 TOPIC_CACHE_SECONDS = 10.0
 _ADMIN_TIMEOUT = 30.0
@@ -71,6 +72,7 @@ class KafkaLog:
         self.root.mkdir(parents=True, exist_ok=True)
         self.service_id = service_id
         self.exactly_once = exactly_once
+        _check_reachable(self.config)
         self.admin = AdminClient(self.config)
         self._producer = Producer({**self.config, "enable.idempotence": True, "linger.ms": 1})
         self._transactional: dict[str, tuple[Producer, Consumer]] = {}
@@ -328,6 +330,26 @@ class KafkaLog:
             self._transactional.clear()
             self._group_clients.clear()
             self._readers.clear()
+
+
+def _check_reachable(config: dict) -> None:
+    """Fail at once, saying why, when the cluster refuses us (bad credentials, TLS), and within
+    CONNECT_TIMEOUT when it cannot be reached."""
+    errors: list[KafkaError] = []
+    probe = AdminClient({**config, "error_cb": errors.append})
+    refused = (KafkaError._AUTHENTICATION, KafkaError.SASL_AUTHENTICATION_FAILED, KafkaError._SSL)
+    deadline = time.monotonic() + CONNECT_TIMEOUT
+    while True:
+        try:
+            probe.list_topics(timeout=1)
+            return
+        except KafkaException as error:
+            errors.append(error.args[0])
+        probe.poll(0)
+        fatal = [e for e in errors if e.code() in refused]
+        if fatal or time.monotonic() > deadline:
+            reason = (fatal or errors)[-1].str()
+            raise TopicError(f"Cannot reach the Kafka cluster at {config['bootstrap.servers']}: {reason}")
 
 
 class _KafkaTransaction:

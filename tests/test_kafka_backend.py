@@ -8,6 +8,7 @@ import json
 import pytest
 
 from ksql.engine import KsqlEngine
+from ksql.errors import KsqlError
 from ksql.runtime.murmur2 import partitions_for
 
 from conftest import wait_for
@@ -103,3 +104,24 @@ def test_internal_topics_follow_the_service_id_and_tables_are_compacted(kafka, t
         assert list(again.queries) == ["CTAS_COUNTS_1"]
     finally:
         again.close()
+
+
+def test_security_settings_reach_the_kafka_clients(kafka, kafka_broker, tmp_path):
+    """SASL/PLAIN credentials from a properties file, as `ksql --config` reads it."""
+    from ksql.properties import engine_properties, read_properties
+
+    config = tmp_path / "kafka.properties"
+    config.write_text(f"bootstrap.servers={kafka_broker.sasl_bootstrap_servers}\nsecurity.protocol=SASL_PLAINTEXT\n"
+                      "sasl.mechanism=PLAIN\nsasl.username=ksql\nsasl.password=ksql-secret\n")
+    engine = KsqlEngine(str(tmp_path / "data"), engine_properties(read_properties(str(config))))
+    try:
+        engine.session.properties["auto.offset.reset"] = "earliest"
+        engine.execute("CREATE STREAM s (id INT KEY, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);"
+                       "INSERT INTO s (id, v) VALUES (1, 2);")
+        assert list(engine.execute("SELECT * FROM s;")[0]) == [[1, 2]]
+    finally:
+        engine.close()
+    wrong = {"bootstrap.servers": kafka_broker.sasl_bootstrap_servers, "security.protocol": "SASL_PLAINTEXT",
+             "sasl.mechanism": "PLAIN", "sasl.username": "ksql", "sasl.password": "nope"}
+    with pytest.raises(KsqlError, match="SASL authentication error: Authentication failed: Invalid username"):
+        KsqlEngine(str(tmp_path / "other"), wrong)

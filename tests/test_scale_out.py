@@ -114,11 +114,21 @@ def test_two_servers_share_a_windowed_aggregation_and_one_dying_loses_nothing(ka
         expected_now = sorted([n % 8, len(range(n % 8, 30, 8))] for n in range(8))
         for server in (first, second):
             wait_for(lambda: pull(server, "SELECT id, SUM(c) FROM counts GROUP BY id;") == expected_now)
+        # every server lists both, with their partitions and how far each has read them
+        status = httpx.get(second.url + "/clusterStatus", timeout=10).json()["clusterStatus"]
+        assert set(status) == {first.url, second.url} and status[second.url]["local"]
+        lags = {host: status[host]["hostStoreLags"]["stateStoreLags"]["CTAS_COUNTS_1"]["lagByPartition"]
+                for host in status}
+        assert sorted(p for host in lags for p in lags[host]) == [f"src-{p}" for p in range(4)]
+        wait_for(lambda: all(lag["offsetLag"] == 0 for host in httpx.get(first.url + "/clusterStatus").json()[
+            "clusterStatus"].values() for lag in host["hostStoreLags"]["stateStoreLags"]["CTAS_COUNTS_1"][
+            "lagByPartition"].values()))
         first.ksql(inserts(range(30, 60)))
         wait_for(lambda: len(topic_records_of(kafka, "COUNTS")) >= 45)
         second.kill()  # most likely in the middle of its share of the first 60 records
         first.ksql(inserts(range(60, 120)))
         wait_for(lambda: first.owned() == [("CTAS_COUNTS_1", p) for p in range(4)])
+        assert list(httpx.get(first.url + "/clusterStatus").json()["clusterStatus"]) == [first.url]
         wait_for(lambda: len(topic_records_of(kafka, "COUNTS")) >= 120, timeout=90)
         assert by_key(topic_records_of(kafka, "COUNTS")) == expected
     finally:

@@ -78,10 +78,15 @@ def _free_port() -> int:
 class KafkaBroker:
     """One KRaft broker (also its own controller) in a temporary directory."""
 
+    # A second listener takes SASL/PLAIN logins from these users (to test security settings).
+    SASL_USERS = {"admin": "admin-secret", "ksql": "ksql-secret"}
+
     def __init__(self):
         self.port = _free_port()
+        self.sasl_port = _free_port()
         self.controller_port = _free_port()
         self.bootstrap_servers = f"127.0.0.1:{self.port}"
+        self.sasl_bootstrap_servers = f"127.0.0.1:{self.sasl_port}"
         self.directory: tempfile.TemporaryDirectory | None = None
         self.process: subprocess.Popen | None = None
         self._log = None
@@ -97,8 +102,9 @@ class KafkaBroker:
                 self.stop()
                 if attempt == attempts - 1:
                     raise
-                self.port, self.controller_port = _free_port(), _free_port()
+                self.port, self.sasl_port, self.controller_port = _free_port(), _free_port(), _free_port()
                 self.bootstrap_servers = f"127.0.0.1:{self.port}"
+                self.sasl_bootstrap_servers = f"127.0.0.1:{self.sasl_port}"
         raise AssertionError("unreachable")
 
     def _start(self, libs: Path) -> "KafkaBroker":
@@ -109,10 +115,17 @@ class KafkaBroker:
             "process.roles=broker,controller",
             "node.id=1",
             f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
-            f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+            f"listeners=PLAINTEXT://127.0.0.1:{self.port},SASL_PLAINTEXT://127.0.0.1:{self.sasl_port},"
+            f"CONTROLLER://127.0.0.1:{self.controller_port}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port},SASL_PLAINTEXT://127.0.0.1:{self.sasl_port}",
             "controller.listener.names=CONTROLLER",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "inter.broker.listener.name=PLAINTEXT",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "sasl.enabled.mechanisms=PLAIN",
+            "listener.name.sasl_plaintext.plain.sasl.jaas.config="
+            "org.apache.kafka.common.security.plain.PlainLoginModule required "
+            'username="admin" password="admin-secret" '
+            + " ".join(f'user_{name}="{password}"' for name, password in self.SASL_USERS.items()) + ";",
             f"log.dirs={root / 'data'}",
             "offsets.topic.replication.factor=1",
             "transaction.state.log.replication.factor=1",
