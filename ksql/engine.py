@@ -1082,6 +1082,34 @@ class KsqlEngine:
                                             for tp in sorted(assigned)}
         return list(members.values())
 
+    def pull_owner(self, text: str) -> str | None:
+        """The URL of the server that owns the key a pull query looks up, when that is another
+        server (several servers on Kafka): ksqlDB answers a key lookup where its state lives.
+        None: answer here (not a key lookup, this server owns it, or the owner is not known)."""
+        if not hasattr(self.log, "join_group"):
+            return None
+        try:
+            statement = parse_statement(text)
+        except KsqlError:
+            return None
+        if not isinstance(statement, ast.QueryStatement) or statement.query.emit is not None \
+                or statement.query.joins:
+            return None
+        table = self.metastore.get(statement.query.source.name)
+        query = next((q for q in list(self.queries.values()) if table is not None and q.sink is table), None)
+        keys = _key_lookup(statement.query, table) if query is not None and query.scale_out else None
+        if not keys:
+            return None
+        key_format = make_format(table.key_format, table.schema.key, key=True, options=table.key_options())
+        serialized = key_format.encode([pa.array([k[0] for k in keys], T.to_arrow(table.schema.key[0].type))], len(keys))
+        partitions = {int(p) for p in partitions_for(serialized, table.partitions)}
+        first_source = query.plan.sources[0].topic
+        wanted = {(first_source, p) for p in partitions} if query.partition_local else {(first_source, 0)}
+        for instance, url, assigned in self.log.group_members(query.id):
+            if wanted <= set(assigned):
+                return None if instance == self.log.instance_id or not url else url
+        return None
+
     def _changelog_topic(self, query_id: str) -> str:
         return f"_confluent-ksql-{self.service_id}query_{query_id}-Aggregate-Materialize-changelog"
 

@@ -33,6 +33,7 @@ from ksql.results import DescribeResult, ListResult, RowStream, StatusResult, Te
 
 KSQL_JSON = "application/vnd.ksql.v1+json"
 DELIMITED = "application/vnd.ksqlapi.delimited.v1"
+FORWARDED_HEADER = "X-Ksql-Forwarded"  # marks a pull query one server sent to another
 
 # ksqlDB's error codes: HTTP status * 100 + n.
 BAD_REQUEST, BAD_STATEMENT, QUERY_ENDPOINT, NOT_FOUND, SERVER_ERROR = 40000, 40001, 40002, 40400, 50000
@@ -128,7 +129,7 @@ class KsqlServer:
         self.sequence = 0
         self.lock = threading.Lock()
         self.state = "READY"
-        self.registry, self.latency = _metrics(self)
+        self.registry, self.latency, self.forwarded = _metrics(self)
 
     def app(self) -> Starlette:
         handlers = {
@@ -280,8 +281,38 @@ class KsqlServer:
             stream.close()
             self.queries.pop(stream.query_id, None)
 
+    async def _forward(self, request: Request, field: str) -> Response | None:
+        """A key lookup on a table another server owns goes to that server (several servers on
+        Kafka); None: answer here, as also when the owner cannot be reached."""
+        if request.headers.get(FORWARDED_HEADER):
+            return None  # already forwarded once: never bounce
+        try:
+            sql = (await self._body(request)).get(field)
+        except _BadRequest:
+            return None
+        if not isinstance(sql, str):
+            return None
+        owner = await run_in_threadpool(self.engine.pull_owner, sql)
+        if owner is None:
+            return None
+        import httpx
+
+        headers = {k: v for k, v in request.headers.items() if k.lower() in ("content-type", "accept", "authorization")}
+        try:
+            async with httpx.AsyncClient(timeout=30) as client:
+                answer = await client.post(owner + request.url.path, content=await request.body(),
+                                           headers={**headers, FORWARDED_HEADER: "1"})
+        except httpx.HTTPError:
+            return None
+        self.forwarded.inc()
+        return Response(answer.content, status_code=answer.status_code,
+                        media_type=answer.headers.get("content-type"))
+
     async def query(self, request: Request) -> Response:
         """ksqlDB's /query: a JSON array streamed element by element."""
+        forwarded = await self._forward(request, "ksql")
+        if forwarded is not None:
+            return forwarded
         stream = await self._open(request, "ksql", "streamsProperties")
         if isinstance(stream, Response):
             return stream
@@ -306,6 +337,9 @@ class KsqlServer:
 
     async def query_stream(self, request: Request) -> Response:
         """ksqlDB's /query-stream: a metadata line then one JSON array per row."""
+        forwarded = await self._forward(request, "sql")
+        if forwarded is not None:
+            return forwarded
         stream = await self._open(request, "sql", "properties")
         if isinstance(stream, Response):
             return stream
@@ -474,7 +508,7 @@ class KsqlServer:
 
 
 def _metrics(server: KsqlServer):
-    from prometheus_client import CollectorRegistry, Histogram
+    from prometheus_client import CollectorRegistry, Counter, Histogram
     from prometheus_client.core import GaugeMetricFamily
 
     registry = CollectorRegistry()
@@ -509,7 +543,9 @@ def _metrics(server: KsqlServer):
             yield pushes
 
     registry.register(QueryCollector())
-    return registry, latency
+    forwarded = Counter("ksql_pull_queries_forwarded", "Pull queries sent on to the server owning their key.",
+                        registry=registry)
+    return registry, latency, forwarded
 
 
 class _Timing:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+import struct
 import subprocess
 import sys
 
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from ksql.engine import KsqlEngine
+from ksql.runtime.murmur2 import partitions_for
 
 from conftest import topic_records, wait_for
 from test_restart import NOW
@@ -114,6 +116,13 @@ def test_two_servers_share_a_windowed_aggregation_and_one_dying_loses_nothing(ka
         expected_now = sorted([n % 8, len(range(n % 8, 30, 8))] for n in range(8))
         for server in (first, second):
             wait_for(lambda: pull(server, "SELECT id, SUM(c) FROM counts GROUP BY id;") == expected_now)
+        # a key lookup goes to the server that owns the key's partition
+        owned_by_first = {p for _, p in first.owned()}
+        keys_elsewhere = [k for k in range(8) if int(partitions_for([struct.pack(">i", k)], 4)[0]) in owned_by_first]
+        assert 0 < len(keys_elsewhere) < 8
+        for k in range(8):
+            assert pull(second, f"SELECT id, SUM(c) FROM counts WHERE id = {k} GROUP BY id;") == [[k, 4 if k < 6 else 3]]
+        assert f"ksql_pull_queries_forwarded_total {float(len(keys_elsewhere))}" in httpx.get(second.url + "/metrics").text
         # every server lists both, with their partitions and how far each has read them
         status = httpx.get(second.url + "/clusterStatus", timeout=10).json()["clusterStatus"]
         assert set(status) == {first.url, second.url} and status[second.url]["local"]
