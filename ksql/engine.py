@@ -225,8 +225,9 @@ class KsqlEngine:
                     f"in the WITH clause (and optionally 'REPLICAS'). For example: "
                     f"CREATE {stmt.kind} {stmt.name} (ID INT) WITH (KAFKA_TOPIC='{source.topic}', "
                     f"PARTITIONS=2, REPLICAS=1, FORMAT='JSON');")
-            self.log.create_topic(source.topic, int(partitions),
-                                  "compact" if source.is_table else "delete")
+            replicas = stmt.properties.get("REPLICAS")
+            self.log.create_topic(source.topic, int(partitions), "compact" if source.is_table else "delete",
+                                  replicas=None if replicas is None else int(replicas))
         elif partitions is not None and int(partitions) != topic.partitions and not self._replaying:
             raise KsqlStatementError(
                 f"A Kafka topic with the name '{source.topic}' already exists, with different partition/replica "
@@ -432,7 +433,9 @@ class KsqlEngine:
                 query_id = replaced
         existing_topic = self.log.topic(topic_name)
         if existing_topic is None:
-            self.log.create_topic(topic_name, partitions, "compact" if sink.is_table else "delete")
+            replicas = props.get("REPLICAS")
+            self.log.create_topic(topic_name, partitions, "compact" if sink.is_table else "delete",
+                                  replicas=None if replicas is None else int(replicas))
         elif "PARTITIONS" in props and existing_topic.partitions != partitions and not self._replaying:
             raise KsqlStatementError(
                 f"A Kafka topic with the name '{topic_name}' already exists, with different partition/replica "

@@ -369,7 +369,8 @@ class EmbeddedLog:
             self._partitions[(info.name, p)] = partition
 
     def create_topic(self, name: str, partitions: int = 1, cleanup_policy: str = "delete",
-                     config: dict | None = None) -> TopicInfo:
+                     config: dict | None = None, replicas: int | None = None) -> TopicInfo:
+        """A new topic (`replicas` is for Kafka: the embedded log keeps one copy)."""
         with self._lock:
             if name in self._topics:
                 raise TopicError(f"Topic '{name}' already exists")

@@ -96,6 +96,11 @@ def test_internal_topics_follow_the_service_id_and_tables_are_compacted(kafka, t
         resource = ConfigResource(ConfigResource.Type.TOPIC, "items")
         config = admin.describe_configs([resource])[resource].result(timeout=30)
         assert config["cleanup.policy"].value == "compact"
+        # REPLICAS goes to the cluster, which says when it cannot have that many copies
+        with pytest.raises(KsqlError, match="Could not create topic 'wide': Unable to replicate the partition 3 "
+                                            "time"):
+            engine.execute("CREATE STREAM wide (id INT KEY) WITH (kafka_topic='wide', value_format='JSON', "
+                           "partitions=1, replicas=3);")
     finally:
         engine.close()
     # a new engine with the same service id finds the statements in the command topic
