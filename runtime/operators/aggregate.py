@@ -10,8 +10,9 @@ window closes (stream time past window end + grace); a window that expired befor
 reached its close is dropped unemitted, as ksqlDB's own tests expect. Both are found through heaps ordered by
 time, so neither scans the state.
 
-Every input row yields its update(s) in order, as ksqlDB does with caching off: the state
-updates are sequential by nature, so this operator walks the batch row by row.
+Every input row yields its update(s) in order, as ksqlDB does with caching off. COUNT, SUM,
+AVG, MIN and MAX over a stream (plain, tumbling or hopping) are computed for a whole batch at
+once (batch_aggregate.py); other aggregations walk the batch row by row.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from ksql.planner import types as T
 from ksql.planner.aggregation import AGG_FIELD, KEY_FIELD, AggregateNode
 from ksql.planner.plan import NULL_VALUE
 from ksql.planner.schema import ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
+from ksql.runtime.operators import batch_aggregate
 from ksql.runtime.state import StateStore, freeze, thaw
 
 DEFAULT_GRACE_MS = 24 * 3600 * 1000
@@ -45,6 +47,7 @@ class AggregateOp:
         self._pending: list | None = None  # heap of (close time, window start, store key) for EMIT FINAL
         self._times: dict | None = None  # partition -> stream time
         self.late = 0  # records dropped because every window they fall in had closed
+        self.batch_path = batch_aggregate.supported(self)
 
     def _indexes(self) -> None:
         """Build the time-ordered indexes from the state (after a restart, from the restored store)."""
@@ -109,6 +112,10 @@ class AggregateOp:
             return out.batch(self)
         if self.windowed:
             self._indexes()
+        if self.batch_path:
+            result = batch_aggregate.process(self, batch)
+            if result is not None:
+                return result
         keys = [k.column(batch).to_pylist() for k in self.node.keys]
         args = [[a.column(batch).to_pylist() for a in call.args] for call in self.node.calls]
         times = batch.column(ROWTIME).to_pylist()

@@ -1,0 +1,263 @@
+"""The batch path of AggregateOp: COUNT, SUM, AVG, MIN and MAX over a stream, plain or in
+TUMBLING / HOPPING windows, computed with numpy over a whole batch.
+
+The result is the one AggregateOp gives row by row (every input row yields its updated
+aggregate, in order; late rows are dropped by the same stream-time rules) and the store holds
+the same state, so the two paths can take turns. The work per batch is: expand rows into
+(row, window) pairs, drop late pairs, number the groups, sort the pairs by group (stably, so
+each group keeps row order), then segmented running sums (COUNT, SUM, AVG) and running
+extremes (MIN, MAX) on top of each group's stored state. Python runs once per group, to read
+and write the store, not once per row.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ksql.planner.aggregates import AGGREGATES
+from ksql.planner.aggregation import AGG_FIELD, KEY_FIELD
+from ksql.planner.plan import NULL_VALUE
+from ksql.planner.schema import ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
+from ksql.runtime.state import freeze
+
+_FUNCTIONS = {"COUNT", "SUM", "AVG", "MIN", "MAX"}
+_NUMBERS = {"INTEGER", "BIGINT", "DOUBLE"}
+
+
+def supported(op) -> bool:
+    """Whether this aggregation can take the batch path."""
+    node = op.node
+    if node.table_source or node.emit_final:
+        return False
+    if node.window is not None and node.window.kind not in ("TUMBLING", "HOPPING"):
+        return False
+    if any(k.type is None or k.type.base in ("ARRAY", "MAP", "STRUCT") for k in node.keys):
+        return False  # group numbering needs keys Arrow can dictionary-encode
+    for call in node.calls:
+        name = call.function.name
+        if name not in _FUNCTIONS or call.function is not AGGREGATES.get(name) or call.literals:
+            return False
+        if name == "COUNT":
+            if len(call.args) > 1:
+                return False
+        elif len(call.args) != 1 or call.args[0].type is None or call.args[0].type.base not in _NUMBERS:
+            return False
+    return True
+
+
+def process(op, batch: pa.RecordBatch) -> pa.RecordBatch | None:
+    """The aggregation's output for a batch, or None when the batch needs the row path (rows
+    of several partitions, whose stream times interleave)."""
+    partitions = batch.column(ROWPARTITION)
+    bounds = pc.min_max(partitions)
+    if bounds["min"].as_py() != bounds["max"].as_py():
+        return None
+    node = op.node
+    keys = [k.column(batch) for k in node.keys]
+    valid = ~batch.column(NULL_VALUE).to_numpy(zero_copy_only=False)
+    for key in keys:
+        valid &= ~key.is_null().to_numpy(zero_copy_only=False)
+    times = batch.column(ROWTIME).to_numpy(zero_copy_only=False).astype(np.int64)
+    rows = np.flatnonzero(valid)
+    starts = ends = None
+    if op.windowed:
+        rows, starts, ends = _windowed_pairs(op, bounds["min"].as_py(), rows, times)
+    if len(rows) == 0:
+        return _empty(op)
+
+    # number the groups: (key columns[, window start])
+    codes = np.zeros(len(rows), np.int64)
+    for key in keys:
+        encoded = pc.dictionary_encode(key.take(pa.array(rows)))
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        codes = codes * (len(encoded.dictionary) + 1) + encoded.indices.to_numpy(zero_copy_only=False)
+    if starts is not None:
+        unique_starts, start_codes = np.unique(starts, return_inverse=True)
+        codes = codes * (len(unique_starts) + 1) + start_codes
+    groups, first, group_of = np.unique(codes, return_index=True, return_inverse=True)
+    order = np.argsort(group_of, kind="stable")
+    sorted_groups = group_of[order]
+    group_starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    group_sizes = np.diff(np.r_[group_starts, len(order)])
+    group_first_row = rows[first]
+
+    # each group's stored state
+    first_keys = [k.take(pa.array(group_first_row)).to_pylist() for k in keys]
+    group_keys = [tuple(freeze(column[g]) for column in first_keys) for g in range(len(groups))]
+    store_keys = []
+    entries = []
+    for g, key in enumerate(group_keys):
+        store_key = ("G", key) if starts is None else ("G", key, int(starts[first[g]]), int(ends[first[g]]))
+        store_keys.append(store_key)
+        entries.append(op.store.get(store_key))
+
+    sorted_rows = rows[order]
+    sorted_times = times[sorted_rows]
+    prior_latest = np.array([e[1] if e else np.iinfo(np.int64).min for e in entries], np.int64)
+    latest = _segmented_max(sorted_times, group_starts, group_sizes, prior_latest)
+
+    results, final_states = [], []
+    for index, call in enumerate(node.calls):
+        priors = [e[0][index] if e else call.function.init() for e in entries]
+        values = call.args[0].column(batch).take(pa.array(sorted_rows)) if call.args else None
+        column, states = _running(call.function.name, values, priors, group_starts, group_sizes, len(order))
+        results.append(column)
+        final_states.append(states)
+
+    # the new state of each group: its last pair's
+    last = group_starts + group_sizes - 1
+    for g, store_key in enumerate(store_keys):
+        if entries[g] is None and starts is not None and op._expiry is not None:
+            import heapq
+
+            heapq.heappush(op._expiry, (store_key[2], store_key))
+        op.store.put(store_key, [[states[g] for states in final_states], int(latest[last[g]])])
+    if op._expiry and op._expiry[0][0] < op._horizon:
+        op._purge()
+
+    # back to input order
+    inverse = np.empty(len(order), np.int64)
+    inverse[order] = np.arange(len(order))
+    arrays = [pa.array(latest[inverse], pa.int64()), pa.array(np.zeros(len(order), bool))]
+    names = [ROWTIME, NULL_VALUE]
+    for i, (key, arrow_type) in enumerate(zip(keys, op.key_types)):
+        arrays.append(key.take(pa.array(rows)).cast(arrow_type))
+        names.append(KEY_FIELD.format(i))
+    for i, (column, arrow_type) in enumerate(zip(results, op.agg_types)):
+        arrays.append(pa.array(column, arrow_type).take(pa.array(inverse)))
+        names.append(AGG_FIELD.format(i))
+    if starts is not None:
+        arrays += [pa.array(starts, pa.int64()), pa.array(ends, pa.int64())]
+        names += [WINDOWSTART, WINDOWEND]
+    return pa.RecordBatch.from_arrays(arrays, names=names)
+
+
+def _windowed_pairs(op, partition, rows, times):
+    """(row, window start, window end) of every window each valid row falls in and that is not
+    closed, in row order then window order; counts the rows with no such window as late."""
+    window = op.node.window
+    ts = times[rows]
+    previous = op.store.get(("T", partition))
+    stream = np.maximum.accumulate(ts) if len(ts) else ts
+    if previous is not None and len(ts):
+        stream = np.maximum(stream, previous)
+    if len(ts):
+        final = int(stream[-1])
+        if final != previous:
+            op.store.put(("T", partition), final)
+            op._note_stream_time(partition, final)
+    others = [t for p, t in op._partition_times().items() if p != partition]
+    if op.retention is None:
+        horizon = np.full(len(ts), -np.inf)
+    else:
+        horizon = np.minimum(stream, min(others)) if others else stream
+        horizon = horizon - op.retention
+    if window.kind == "TUMBLING":
+        starts = (ts - ts % window.size)[:, None]
+    else:
+        advance = window.advance
+        first = np.maximum(0, ts - window.size + advance) // advance * advance
+        starts = first[:, None] + advance * np.arange(-(-window.size // advance))[None, :]
+    ends = starts + window.size
+    keep = (starts <= ts[:, None]) & (ends + op.grace > stream[:, None]) & (starts >= horizon[:, None])
+    op.late += int(np.count_nonzero(~keep.any(axis=1)))
+    pair_rows = np.broadcast_to(rows[:, None], keep.shape)[keep]
+    return pair_rows, starts[keep], ends[keep]
+
+
+def _segmented_max(values, group_starts, group_sizes, priors):
+    """Running maxima of int64 values within each group (contiguous), each at least its prior:
+    group g's values are lifted by g * span so that one accumulate never carries a maximum
+    from one group into the next."""
+    group = np.repeat(np.arange(len(group_starts)), group_sizes)
+    low = int(values.min())
+    span = int(values.max()) - low + 1
+    if span * (len(group_starts) + 1) < 2 ** 62:
+        lift = group.astype(np.int64) * span
+        running = np.maximum.accumulate(values - low + lift) - lift + low
+    else:  # too wide to lift: group by group
+        running = np.empty_like(values)
+        for start, size in zip(group_starts, group_sizes):
+            running[start:start + size] = np.maximum.accumulate(values[start:start + size])
+    return np.maximum(running, np.asarray(priors, np.int64)[group])
+
+
+def _segmented_sum(values, group_starts, group_sizes, priors):
+    """Running sums within each group (contiguous), each starting from its prior: one cumsum
+    for integers; group by group for floats, adding in row order as the row path does (the
+    cumsum trick would round differently)."""
+    if values.dtype.kind == "f":
+        out = np.empty(len(values), np.float64)
+        for g, (start, size) in enumerate(zip(group_starts, group_sizes)):
+            out[start:start + size] = np.add.accumulate(np.r_[float(priors[g]), values[start:start + size]])[1:]
+        return out
+    group = np.repeat(np.arange(len(group_starts)), group_sizes)
+    total = np.cumsum(values)
+    before = (total[group_starts] - values[group_starts])[group]
+    return total - before + np.asarray(priors, dtype=values.dtype)[group]
+
+
+def _running(name, values, priors, group_starts, group_sizes, n):
+    """One aggregate's result after each pair (sorted order) and each group's final state."""
+    last = group_starts + group_sizes - 1
+    if name == "COUNT":
+        counted = np.ones(n, np.int64) if values is None else \
+            ~values.is_null().to_numpy(zero_copy_only=False)
+        running = _segmented_sum(counted.astype(np.int64), group_starts, group_sizes, priors)
+        return running, [int(v) for v in running[last]]
+    present = ~values.is_null().to_numpy(zero_copy_only=False)
+    is_float = pa.types.is_floating(values.type)
+    numbers = pc.fill_null(values, 0).to_numpy(zero_copy_only=False)
+    if name in ("SUM", "AVG"):
+        if name == "SUM":
+            seen = _segmented_sum(present.astype(np.int64), group_starts, group_sizes,
+                                  [0 if p is None else 1 for p in priors])
+            sums = _segmented_sum(numbers, group_starts, group_sizes, [0 if p is None else p for p in priors])
+            states = [None if seen[i] == 0 else _plain(sums[i]) for i in last]
+            return sums, states  # SUM's result: 0 while nothing was added
+        counts = _segmented_sum(present.astype(np.int64), group_starts, group_sizes, [p[1] for p in priors])
+        sums = _segmented_sum(numbers.astype(np.float64) if is_float else numbers, group_starts, group_sizes,
+                              [p[0] for p in priors])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            averages = np.where(counts > 0, sums.astype(np.float64) / np.maximum(counts, 1), np.nan)
+        result = pa.array(averages, pa.float64(), mask=counts == 0)
+        return result, [(_plain(sums[i]), int(counts[i])) for i in last]
+    # MIN / MAX skip NULLs and NaNs; a group with none so far is NULL
+    usable = present & ~np.isnan(numbers) if is_float else present
+    if not is_float:
+        seen = _segmented_sum(usable.astype(np.int64), group_starts, group_sizes,
+                              [0 if p is None else 1 for p in priors])
+        sign = 1 if name == "MAX" else -1  # MIN is the MAX of the negated values
+        signed = sign * numbers.astype(np.int64)
+        floor = int(signed[usable].min()) if usable.any() else 0  # what a skipped row counts as
+        signed = np.where(usable, signed, floor)
+        lowest = np.iinfo(np.int64).min + 1
+        running = sign * _segmented_max(signed, group_starts, group_sizes,
+                                        [lowest if p is None else sign * p for p in priors])
+        result = pa.array(running, pa.int64(), mask=seen == 0)
+        return result, [None if seen[i] == 0 else int(running[i]) for i in last]
+    pick = np.minimum if name == "MIN" else np.maximum
+    out = [None] * n
+    states = []
+    for g, (start, size) in enumerate(zip(group_starts, group_sizes)):
+        state = priors[g]
+        for i in range(start, start + size):
+            if usable[i]:
+                value = numbers[i]
+                state = value if state is None else pick(state, value)
+            out[i] = None if state is None else _plain(state)
+        states.append(None if state is None else _plain(state))
+    return out, states
+
+
+def _plain(value):
+    """A numpy scalar as the Python number the row path keeps."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def _empty(op) -> pa.RecordBatch:
+    from ksql.runtime.operators.aggregate import _Output
+
+    return _Output(len(op.node.keys), len(op.node.calls), op.windowed).batch(op)
