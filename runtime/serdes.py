@@ -171,6 +171,9 @@ class JsonFormat(_Format):
         # Objects of plain columns are read column by column (see _decode_columns).
         self.columnar = not self.unwrapped and bool(self.columns) and all(
             c.type.base in _COLUMNAR_TYPES for c in self.columns)
+        # ... and objects of integers, booleans and strings written column by column
+        self.columnar_out = not self.unwrapped and bool(self.columns) and all(
+            c.type.base in _COLUMNAR_WRITES for c in self.columns)
 
     def decode(self, payloads):
         if self.columnar:
@@ -243,6 +246,10 @@ class JsonFormat(_Format):
     def encode(self, arrays, n):
         if not self.columns:
             return [None] * n
+        if self.columnar_out:
+            written = _encode_columns(self.columns, arrays)
+            if written is not None:
+                return written
         columns = [w(a) for w, a in zip(self.writers, arrays)]
         if self.unwrapped:
             return [orjson.dumps(v, default=_json_default) for v in columns[0]]
@@ -264,6 +271,34 @@ _COLUMNAR_TYPES = {
     "DOUBLE": (pa.int64(), pa.float64()),
     "STRING": (pa.string(),),
 }
+
+
+_COLUMNAR_WRITES = {"INTEGER", "BIGINT", "BOOLEAN", "STRING"}
+# characters a JSON string cannot hold as they are
+_NEEDS_ESCAPE = r'["\\\x00-\x1f]'
+
+
+def _encode_columns(columns, arrays) -> list[bytes] | None:
+    """JSON objects built with Arrow string kernels, byte for byte what orjson writes for the
+    same rows: `{"A":1,"B":"x","C":null}`. None when a string needs escaping (the row path
+    then writes it)."""
+    parts = []
+    for i, (column, array) in enumerate(zip(columns, arrays)):
+        if isinstance(array, pa.ChunkedArray):
+            array = array.combine_chunks()
+        if column.type.base == "STRING":
+            if pc.any(pc.match_substring_regex(array, _NEEDS_ESCAPE)).as_py():
+                return None
+            text = pc.binary_join_element_wise('"', array, '"', "")
+        elif column.type.base == "BOOLEAN":
+            text = pc.if_else(array, "true", "false")
+        else:
+            text = pc.cast(array, pa.string())
+        name = orjson.dumps(column.name).decode()
+        prefix = ("{" if i == 0 else ",") + name + ":"
+        parts.append(pc.binary_join_element_wise(prefix, pc.fill_null(text, "null"), ""))
+    joined = pc.binary_join_element_wise(*parts, "}", "")
+    return joined.cast(pa.binary()).to_pylist()
 
 
 def _json_error(error) -> str:
