@@ -22,6 +22,10 @@ from ksql.runtime.source import SourceDecoder
 from ksql.runtime.state import freeze, thaw
 
 
+# From this many rows a batch is first cut to the last row of each key (see _last_per_key).
+_DEDUPLICATE_FROM = 64
+
+
 class MaterializedTable:
     """Keeps one row per key (and window): {key: (rowtime, window start, window end, values)}."""
 
@@ -43,6 +47,8 @@ class MaterializedTable:
         """Upsert rows from a batch holding the table's key and value columns (tombstones delete)."""
         if batch.num_rows == 0:
             return
+        if batch.num_rows >= _DEDUPLICATE_FROM and self.table.window_type != "SESSION":
+            batch = self._last_per_key(batch, window_columns, time_column)
         keys = [batch.column(n).to_pylist() for n in self.key_names]
         values = [batch.column(n).to_pylist() for n in self.value_names]
         times = batch.column(time_column).to_pylist()
@@ -70,6 +76,32 @@ class MaterializedTable:
             if retention is not None:  # windows past retention leave the view, as they leave the store
                 while self._expiry and self._expiry[0][0] < self._stream_time - retention:
                     self._remove(heapq.heappop(self._expiry)[1])
+
+    def _last_per_key(self, batch, window_columns, time_column) -> pa.RecordBatch:
+        """The rows that decide the view: the last of each key (and window), and every row that
+        moves stream time forward (earlier rows of a key are overwritten by its last one).
+        Of a time window's rows, one that would be dropped as past retention is older than
+        stream time, so leaving rows out changes neither the rows kept nor stream time."""
+        columns = [batch.column(n) for n in self.key_names]
+        if window_columns and window_columns[0] in batch.schema.names:
+            columns.append(batch.column(window_columns[0]))
+        codes = np.zeros(batch.num_rows, np.int64)
+        for column in columns:
+            if pa.types.is_struct(column.type) or pa.types.is_list(column.type) or pa.types.is_map(column.type):
+                return batch  # keys Arrow cannot dictionary-encode: keep every row
+            encoded = pc.dictionary_encode(column)
+            indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
+            codes = codes * (len(encoded.dictionary) + 2) + indices
+        reversed_codes = codes[::-1]
+        _, last_reversed = np.unique(reversed_codes, return_index=True)
+        keep = np.zeros(batch.num_rows, bool)
+        keep[batch.num_rows - 1 - last_reversed] = True
+        times = batch.column(time_column).to_numpy(zero_copy_only=False)
+        valid = ~batch.column(NULL_VALUE).to_numpy(zero_copy_only=False)
+        if valid.any():
+            # the row that brings stream time to its new maximum stays, so stream time ends the same
+            keep[np.flatnonzero(valid)[np.argmax(times[valid])]] = True
+        return batch.filter(pa.array(keep))
 
     def _remove(self, key) -> None:
         self.rows.pop(key, None)
