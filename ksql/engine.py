@@ -93,6 +93,7 @@ class KsqlEngine:
         self.session = Session()
         self._lock = threading.RLock()
         self._replaying = False
+        self._replay_query_id: str | None = None  # replaying: the query id its command recorded
         from ksql.udf import load_extensions
 
         load_extensions(self.properties.get("ksql.extension.dir"))
@@ -142,6 +143,7 @@ class KsqlEngine:
 
     def _run_command(self, offset: int, command: dict) -> None:
         session = Session(properties=command.get("properties", {}))
+        self._replay_query_id = command.get("queryId")
         try:
             self._execute_one(command["statement"], session, offset)
         except KsqlError as error:  # a command that no longer applies is skipped
@@ -156,11 +158,15 @@ class KsqlEngine:
             except Exception:  # noqa: BLE001 - a failed poll is retried at the next one
                 LOG.exception("reading the command topic failed")
 
-    def _record_command(self, text: str, session: Session) -> int:
-        """Append a metastore-changing statement to the command topic; returns its offset."""
+    def _record_command(self, text: str, session: Session, query_id: str | None = None) -> int:
+        """Append a metastore-changing statement (and the id of the query it starts) to the
+        command topic; returns its offset."""
         if self._replaying:
             return self._replay_offset
-        value = orjson.dumps({"statement": text, "properties": session.properties})
+        command = {"statement": text, "properties": session.properties}
+        if query_id is not None:
+            command["queryId"] = query_id
+        value = orjson.dumps(command)
         offset = self.log.append(self.command_topic, 0, make_records([None], [value], [_now()]))
         self._own_commands.add(offset)
         return offset
@@ -169,6 +175,13 @@ class KsqlEngine:
         if self._replaying:
             return self._replay_offset
         return self.log.end_offset(self.command_topic, 0)
+
+    def _recorded_query_id(self, query_id: str) -> str:
+        """Replaying, the id the statement's query got when it first ran: the offset a server
+        saw before appending may not be where its command landed, if another server appended
+        at the same moment, and every server must name the query (its group) alike."""
+        recorded = self._replay_query_id
+        return recorded if self._replaying and recorded else query_id
 
     # ---------------------------------------------------------------- executing
 
@@ -431,6 +444,7 @@ class KsqlEngine:
             replaced = self._replace_target(existing, stmt, plan)
             if replaced is not None:
                 query_id = replaced
+        query_id = self._recorded_query_id(query_id)
         existing_topic = self.log.topic(topic_name)
         if existing_topic is None:
             replicas = props.get("REPLICAS")
@@ -442,7 +456,7 @@ class KsqlEngine:
                 f"configuration than required. KSQL expects {partitions} partitions (topic has "
                 f"{existing_topic.partitions}), 1 replication factor (topic has 1).")
         sink.partitions = self.log.topic(topic_name).partitions
-        self._record_command(text, session)
+        self._record_command(text, session, query_id)
         self.metastore.put(sink)
         self._start_query(query_id, "CSAS" if stmt.kind == "STREAM" else "CTAS", text, plan, sink, session)
         return StatusResult(text, f"Created query with ID {query_id}", f"{kind}/`{stmt.name}`/create",
@@ -490,10 +504,10 @@ class KsqlEngine:
                 f"Sink schema is {sink.schema.describe()}")
         offset = self._next_command_offset()
         props = _normalize_properties(stmt.properties)
-        query_id = str(props.get("QUERY_ID", f"INSERTQUERY_{offset}")).upper()
+        query_id = self._recorded_query_id(str(props.get("QUERY_ID", f"INSERTQUERY_{offset}")).upper())
         if query_id in self.queries:
             raise KsqlStatementError(f"Query ID '{query_id}' already exists.")
-        self._record_command(text, session)
+        self._record_command(text, session, query_id)
         self._start_query(query_id, "INSERT", text, plan, sink, session)
         return StatusResult(text, f"Created query with ID {query_id}", f"stream/`{stmt.target}`/create",
                             query_id)
@@ -1119,6 +1133,8 @@ class KsqlEngine:
     # ---------------------------------------------------------------- shutdown
 
     def close(self) -> None:
+        if self._closing.is_set():
+            return  # closed already
         self._closing.set()
         if self._follower is not None:
             self._follower.join(timeout=10)

@@ -24,7 +24,7 @@ from confluent_kafka import (ConsumerGroupTopicPartitions, Consumer, KafkaError,
                              TopicPartition)
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from ksql.runtime.log import HEADER_TYPE, RECORD_SCHEMA, TopicError, TopicInfo
+from ksql.runtime.log import HEADER_TYPE, RECORD_SCHEMA, ChangeSignal, TopicError, TopicInfo
 
 # How long a read waits for records the broker says are there (a fetch round trip, normally).
 READ_TIMEOUT = 5.0
@@ -64,9 +64,12 @@ def exactly_once(properties: dict) -> bool:
     return False
 
 
-class KafkaLog:
+class KafkaLog(ChangeSignal):
+    """(wait() wakes at writes of this process; writes by others are seen at the next read.)"""
+
     def __init__(self, config: dict, data_dir: str, service_id: str = "default_",
                  exactly_once: bool = False, advertised_url: str = ""):
+        super().__init__()
         self.config = dict(config)
         self.root = Path(data_dir)  # local files only: the spill files of query state
         self.root.mkdir(parents=True, exist_ok=True)
@@ -75,7 +78,7 @@ class KafkaLog:
         _check_reachable(self.config)
         self.admin = AdminClient(self.config)
         self._producer = Producer({**self.config, "enable.idempotence": True, "linger.ms": 1})
-        self._transactional: dict[str, tuple[Producer, Consumer]] = {}
+        self._transactional: dict[str, Producer] = {}  # per query
         self._group_clients: dict[str, Consumer] = {}
         self._members: dict[str, Membership] = {}
         # This process's id, kept in the data folder: a restarted server takes up the
@@ -85,7 +88,6 @@ class KafkaLog:
         self._topics: dict[str, tuple[TopicInfo, float]] = {}
         self._readers: dict[threading.Thread, _Reader] = {}
         self._lock = threading.RLock()
-        self._changed = threading.Condition(threading.Lock())
         self._closed = False
 
     def group(self, name: str) -> str:
@@ -197,18 +199,19 @@ class KafkaLog:
             return _KafkaTransaction(self, producer)
         return _AtLeastOnce(self, producer)
 
-    def _transactional_producer(self, name: str) -> tuple[Producer, Consumer]:
+    def _transactional_producer(self, name: str) -> Producer:
         with self._lock:
-            pair = self._transactional.get(name)
-            if pair is None:
-                # a short retry backoff: a transaction that starts right after the last one
-                # commits is refused until the broker has written the markers (CONCURRENT_TRANSACTIONS)
-                # a dead server's open transaction blocks readers of its output until it times out
+            producer = self._transactional.get(name)
+            if producer is None:
+                # retry.backoff.ms: a transaction that starts right after the last one commits is
+                # refused until the broker has written the markers (CONCURRENT_TRANSACTIONS), and
+                # retried after this. transaction.timeout.ms: a dead server's open transaction
+                # holds back readers of its output until it times out.
                 producer = Producer({**self.config, "transactional.id": f"{self.group(name)}-{self.instance_id}",
                                      "linger.ms": 1, "retry.backoff.ms": 5, "transaction.timeout.ms": 10_000})
                 producer.init_transactions(_ADMIN_TIMEOUT)
-                pair = self._transactional[name] = (producer, None)
-            return pair
+                self._transactional[name] = producer
+            return producer
 
     def _group_client(self, name: str) -> Consumer:
         """The consumer that commits the group's offsets and names the group in transactions:
@@ -292,25 +295,15 @@ class KafkaLog:
         self.leave_group(group)
         with self._lock:
             client = self._group_clients.pop(group, None)
-            pair = self._transactional.pop(group, None)
+            producer = self._transactional.pop(group, None)
         if client is not None:
             client.close()
-        if pair is not None:
-            pair[0].flush()
+        if producer is not None:
+            producer.flush()
         try:
             self.admin.delete_consumer_groups([self.group(group)])[self.group(group)].result(_ADMIN_TIMEOUT)
         except KafkaException:
             pass  # a group that never committed does not exist
-
-    def wait(self, timeout: float) -> None:
-        """Block until this process appends or commits something, or the timeout passes
-        (writes by other processes are seen at the next read)."""
-        with self._changed:
-            self._changed.wait(timeout)
-
-    def _notify(self) -> None:
-        with self._changed:
-            self._changed.notify_all()
 
     def close(self) -> None:
         with self._lock:
@@ -318,7 +311,7 @@ class KafkaLog:
                 return
             self._closed = True
             self._producer.flush(10)
-            for producer, _ in self._transactional.values():
+            for producer in self._transactional.values():
                 producer.flush(10)
             for client in self._group_clients.values():
                 client.close()
@@ -357,7 +350,7 @@ class _KafkaTransaction:
 
     def __init__(self, log: KafkaLog, name: str):
         self.log = log
-        self.producer = log._transactional_producer(name)[0]
+        self.producer = log._transactional_producer(name)
         self.group_client = log._group_client(name)
         self.producer.begin_transaction()
 

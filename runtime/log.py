@@ -288,10 +288,27 @@ def _decode(payload: bytes) -> pa.RecordBatch:
     return pa.ipc.open_stream(payload).read_next_batch()
 
 
-class EmbeddedLog:
+class ChangeSignal:
+    """Lets a query with nothing to read sleep until this process writes to the log."""
+
+    def __init__(self):
+        self._changed = threading.Condition(threading.Lock())
+
+    def wait(self, timeout: float) -> None:
+        """Block until something is appended or committed here, or the timeout passes."""
+        with self._changed:
+            self._changed.wait(timeout)
+
+    def _notify(self) -> None:
+        with self._changed:
+            self._changed.notify_all()
+
+
+class EmbeddedLog(ChangeSignal):
     """The default log backend: topics as files under a data directory."""
 
     def __init__(self, data_dir: str | os.PathLike):
+        super().__init__()
         self.root = Path(data_dir)
         (self.root / "topics").mkdir(parents=True, exist_ok=True)
         # One process per data directory: a second one would corrupt the files.
@@ -302,7 +319,6 @@ class EmbeddedLog:
             os.close(self._lock_fd)
             raise TopicError(f"The data directory {self.root} is in use by another ksql process.") from None
         self._lock = threading.RLock()
-        self._changed = threading.Condition(threading.Lock())
         self._topics: dict[str, TopicInfo] = {}
         self._partitions: dict[tuple[str, int], _Partition] = {}
         self._group_offsets: dict[str, dict[tuple[str, int], int]] = {}
@@ -455,15 +471,6 @@ class EmbeddedLog:
         with self._lock:
             if self._group_offsets.pop(group, None) is not None:
                 self._write_commit({"group": group, "offsets": [], "deleted": True})
-
-    def wait(self, timeout: float) -> None:
-        """Block until something is appended or committed, or the timeout passes."""
-        with self._changed:
-            self._changed.wait(timeout)
-
-    def _notify(self) -> None:
-        with self._changed:
-            self._changed.notify_all()
 
     def close(self) -> None:
         with self._lock:
