@@ -33,7 +33,8 @@ from ksql.runtime import processing_log, pull_sql
 from ksql.runtime.log import EmbeddedLog, TopicError, make_records
 from ksql.runtime.materialized import MaterializedTable
 from ksql.runtime.murmur2 import partitions_for
-from ksql.runtime.query import PersistentQuery, TransientQuery
+from ksql.runtime.query import PersistentQuery, TransientQuery, partition_local
+from ksql.runtime.repartition import aggregate_index
 from ksql.runtime.serdes import make_format
 from ksql.runtime.state import DEFAULT_MAX_ENTRIES, StateLimits
 
@@ -518,18 +519,24 @@ class KsqlEngine:
         stateful = plan.joins is not None or any(
             isinstance(step, AggregateNode) or isinstance(step, FilterNode) and step.key_fields and step.table
             for step in plan.steps)
+        # one changelog partition per source partition: a server that takes a source
+        # partition over restores its state from the changelog partition of that number
+        partitions = max(self.log.topic(s.topic).partitions for s in plan.sources)
         if stateful and self.log.topic(changelog) is None:
-            # one changelog partition per source partition: a server that takes a source
-            # partition over restores its state from the changelog partition of that number
-            partitions = max(self.log.topic(s.topic).partitions for s in plan.sources)
             self.log.create_topic(changelog, partitions, "compact")
+        scale_out = self.background and hasattr(self.log, "join_group")
+        repartition = None
+        if scale_out and not partition_local(plan) and aggregate_index(plan) is not None:
+            repartition = self._repartition_topic(query_id)
+            if self.log.topic(repartition) is None:
+                self.log.create_topic(repartition, partitions)
         view = None
         if sink.is_table:
             view = self.materialized[sink.name] = MaterializedTable(sink)
         query = PersistentQuery(query_id, kind, text, plan, sink, self.log,
                                 session.offset_reset(self.properties), changelog, view,
                                 self._state_limits(query_id), self.processing_log_topic,
-                                scale_out=self.background and hasattr(self.log, "join_group"))
+                                scale_out=scale_out, repartition_topic=repartition)
         self.queries[query_id] = query
         for source in plan.sources:
             source.read_queries.add(query_id)
@@ -555,11 +562,12 @@ class KsqlEngine:
     def _terminate(self, query_id: str) -> None:
         query = self.queries.pop(query_id)
         query.stop()
-        if self.log.topic(self._changelog_topic(query_id)) is not None:
-            try:
-                self.log.delete_topic(self._changelog_topic(query_id))
-            except TopicError:
-                pass  # another server running the query deleted it first
+        for internal in (self._changelog_topic(query_id), self._repartition_topic(query_id)):
+            if self.log.topic(internal) is not None:
+                try:
+                    self.log.delete_topic(internal)
+                except TopicError:
+                    pass  # another server running the query deleted it first
         for source in self.metastore.sources():
             source.read_queries.discard(query_id)
             source.write_queries.discard(query_id)
@@ -1126,6 +1134,9 @@ class KsqlEngine:
             if wanted <= set(assigned):
                 return None if instance == self.log.instance_id or not url else url
         return None
+
+    def _repartition_topic(self, query_id: str) -> str:
+        return f"_confluent-ksql-{self.service_id}query_{query_id}-Aggregate-GroupBy-repartition"
 
     def _changelog_topic(self, query_id: str) -> str:
         return f"_confluent-ksql-{self.service_id}query_{query_id}-Aggregate-Materialize-changelog"

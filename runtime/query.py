@@ -22,6 +22,7 @@ from ksql.runtime.operators.filter import FilterOp
 from ksql.runtime.operators.join import JoinOp
 from ksql.runtime.operators.project import ProjectOp
 from ksql.runtime.operators.table_function import TableFunctionOp
+from ksql.runtime.repartition import Repartition, aggregate_index, stage_two
 from ksql.runtime.sink import SinkEncoder
 from ksql.runtime.source import SourceDecoder
 from ksql.runtime.state import StateLimits, StateStore
@@ -137,6 +138,14 @@ class Pipeline:
         return pa.RecordBatch.from_arrays([batch.column(n) for n in keep] + [batch.column(NULL_VALUE)],
                                           names=[f"{alias}__{n}" for n in keep] + [NULL_VALUE])
 
+    def run_batch(self, batch: pa.RecordBatch, partition: int) -> tuple[pa.RecordBatch, list[bytes]]:
+        """Run the operators on an already decoded batch of one partition."""
+        self.store.partition = partition
+        try:
+            return self._apply(batch), []
+        except Exception as error:  # noqa: BLE001 - one bad record must not stop the query
+            return self._row_by_row(batch, [], error)
+
     def apply(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         """Run the operators on an already decoded batch (pull queries over a snapshot)."""
         return self._apply(batch)
@@ -170,7 +179,8 @@ class PersistentQuery:
     def __init__(self, query_id: str, kind: str, sql: str, plan: QueryPlan, sink: DataSource,
                  log: EmbeddedLog, offset_reset: str = "latest", changelog: str | None = None,
                  view=None, state_limits: StateLimits | None = None,
-                 processing_log_topic: str = processing_log.TOPIC, scale_out: bool = False):
+                 processing_log_topic: str = processing_log.TOPIC, scale_out: bool = False,
+                 repartition_topic: str | None = None):
         self.id = query_id
         # Share the sources' partitions with every server running this query (Kafka): the
         # query's consumer group says which ones this server owns.
@@ -180,6 +190,15 @@ class PersistentQuery:
         self._generation = 0
         self.owned: frozenset | None = None  # source partitions this server processes; None: all
         self._pipeline_args = (plan, query_id, log, changelog, state_limits)
+        # A GROUP BY on other columns than the source's key, on several servers, runs in two
+        # stages around a repartition topic (runtime/repartition.py).
+        self.repartition = None
+        index = aggregate_index(plan) if scale_out and repartition_topic and not self.partition_local else None
+        if index is not None:
+            info = log.topic(repartition_topic)
+            self.repartition = Repartition(plan, index, query_id, repartition_topic, info.partitions)
+            self._pipeline_args = (stage_two(plan, index), query_id, log, changelog, state_limits)
+            self.partition_local = True  # each stage's state (none, then per group) splits by partition
         self.processing_log_topic = processing_log_topic
         self.kind = kind  # CSAS | CTAS | INSERT
         self.sql = sql
@@ -197,7 +216,7 @@ class PersistentQuery:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.prepared = threading.Event()  # start positions fixed, state restored (or failed)
-        self.pipeline = Pipeline(plan, query_id, log, changelog, state_limits)
+        self.pipeline = Pipeline(*self._pipeline_args)
         self.view = view  # the sink table's materialized rows, for pull queries
         rekeyed = plan.joins is not None or any(
             isinstance(step, (RepartitionNode, AggregateNode)) for step in plan.steps)
@@ -231,9 +250,13 @@ class PersistentQuery:
         if self.state == "RUNNING":
             self.state = "TERMINATED"
 
+    def _topics(self) -> list[str]:
+        """What the query reads: its sources, and its repartition topic if it has one."""
+        topics = list(dict.fromkeys(s.topic for s in self.plan.sources))
+        return topics + ([self.repartition.topic] if self.repartition is not None else [])
+
     def _source_partitions(self) -> list[tuple[str, int]]:
-        return [(topic, p) for topic in dict.fromkeys(s.topic for s in self.plan.sources)
-                for p in range(self.log.topic(topic).partitions)]
+        return [(topic, p) for topic in self._topics() for p in range(self.log.topic(topic).partitions)]
 
     def _start_positions(self, committed) -> dict[tuple[str, int], int]:
         positions = {}
@@ -241,7 +264,7 @@ class PersistentQuery:
             if self.owned is None or (topic, p) in self.owned:
                 if (topic, p) in committed:
                     positions[(topic, p)] = committed[(topic, p)]
-                elif self.offset_reset == "earliest":
+                elif self.offset_reset == "earliest" or self.repartition and topic == self.repartition.topic:
                     positions[(topic, p)] = self.log.start_offset(topic, p)
                 else:
                     positions[(topic, p)] = self.log.end_offset(topic, p)
@@ -259,7 +282,7 @@ class PersistentQuery:
         """Fix the start positions and rebuild state; a restart resumes from the committed ones."""
         self.log.open_producer(self.id)  # fences off an older instance of this query first
         if self.scale_out:
-            self.member = self.log.join_group(self.id, [s.topic for s in self.plan.sources])
+            self.member = self.log.join_group(self.id, self._topics())
             deadline = time.monotonic() + JOIN_TIMEOUT
             while not self.member.generation and time.monotonic() < deadline and not self._stop.is_set():
                 self.member.poll()
@@ -290,7 +313,8 @@ class PersistentQuery:
             self.pipeline.store.close()
         self.pipeline = Pipeline(*self._pipeline_args)
         local = owned is not None and self.partition_local
-        self.pipeline.restore(sorted({p for _, p in owned}) if local else None)
+        stateful = self.repartition.topic if self.repartition is not None else None  # whose partitions hold state
+        self.pipeline.restore(sorted({p for t, p in owned if stateful in (None, t)}) if local else None)
         if self.view is not None:
             self.view.load_topic(self.log)
         committed = self.log.committed(self.id)
@@ -350,8 +374,16 @@ class PersistentQuery:
                 # nothing readable; the offset may still move past transaction markers
                 positions[(topic, partition)] = next_offset
                 continue
-            rows, entries = self.pipeline.run(records, partition)
-            self._commit(rows, entries, records.num_rows, {(topic, partition): next_offset}, positions)
+            offsets = {(topic, partition): next_offset}
+            if self.repartition is None:
+                rows, entries = self.pipeline.run(records, partition)
+                self._commit(rows, entries, records.num_rows, offsets, positions)
+            elif topic != self.repartition.topic:  # stage one: to the repartition topic
+                parts, entries = self.repartition.write(records, partition)
+                self._commit_parts(self.repartition.topic, parts, entries, records.num_rows, offsets, positions)
+            else:  # stage two: the aggregation
+                rows, entries = self.pipeline.run_batch(self.repartition.read(records, partition), partition)
+                self._commit(rows, entries, 0, offsets, positions)
             progressed = True
         return progressed
 
@@ -376,17 +408,22 @@ class PersistentQuery:
 
     def _commit(self, rows, entries, count, offsets, positions) -> None:
         """Output, processing-log entries, state changes and input offsets, in one transaction."""
-        self.records_in += count
         self.records_out += rows.num_rows
+        self._commit_parts(self.sink.topic, self.encoder.encode(rows), entries, count, offsets, positions, rows)
+
+    def _commit_parts(self, topic, parts, entries, count, offsets, positions, rows=None) -> None:
+        """Records for `topic` by partition, processing-log entries, state changes (and the view's
+        rows) and input offsets, in one transaction."""
+        self.records_in += count
         self.errors += len(entries)
         txn = self.log.begin(self.id)
         try:
-            for sink_partition, batch in self.encoder.encode(rows).items():
-                txn.append(self.sink.topic, sink_partition, batch)
+            for partition, batch in parts.items():
+                txn.append(topic, partition, batch)
             if entries:
                 txn.append(self.processing_log_topic, 0, processing_log.records(entries))
             self.pipeline.flush(txn)
-            if self.view is not None and not self.scale_out:
+            if self.view is not None and not self.scale_out and rows is not None:
                 # Before the commit: once a reader can see a row in the sink, pull queries see it too.
                 # (With several servers, the view follows the sink topic instead: see step().)
                 self.view.apply(rows, ("__WINDOW_START", "__WINDOW_END"))

@@ -154,3 +154,42 @@ def topic_records_of(broker, topic: str) -> list[tuple]:
         return topic_records(log, topic)
     finally:
         log.close()
+
+
+GROUPED = """
+CREATE STREAM clicks (id INT KEY, page STRING) WITH (kafka_topic='clicks', value_format='JSON', partitions=4);
+CREATE TABLE per_page AS SELECT page, COUNT(*) AS n FROM clicks GROUP BY page;
+"""
+
+
+def clicks(numbers) -> str:
+    return "".join(f"INSERT INTO clicks (rowtime, id, page) VALUES ({NOW + n}, {n % 16}, 'p{n % 5}');"
+                   for n in numbers)
+
+
+def test_a_group_by_on_other_columns_is_repartitioned_across_servers(kafka, tmp_path):
+    """Rows of one page come from every source partition: stage one sends them to the page's
+    partition of the repartition topic, so each page is counted on one server, through a kill."""
+    config = tmp_path / "kafka.properties"
+    config.write_text(f"bootstrap.servers={kafka.bootstrap_servers}\nprocessing.guarantee=exactly_once_v2\n")
+    first = KafkaServer(tmp_path / "first", config)
+    second = KafkaServer(tmp_path / "second", config)
+    try:
+        first.ksql(GROUPED)
+        wait_for(lambda: first.owned() and second.owned())
+        assert sorted(first.owned() + second.owned()) == sorted(
+            [("CTAS_PER_PAGE_1", p) for p in range(4)] * 2)  # clicks and the repartition topic
+        first.ksql(clicks(range(100)))
+        wait_for(lambda: len(topic_records_of(kafka, "PER_PAGE")) >= 50)
+        second.kill()
+        first.ksql(clicks(range(100, 200)))
+        wait_for(lambda: len(topic_records_of(kafka, "PER_PAGE")) >= 200, timeout=90)
+        records = topic_records_of(kafka, "PER_PAGE")
+        counts = {}
+        for _, key, value, _ in records:  # each page's updates count 1, 2, 3, ... in order
+            counts.setdefault(key, []).append(json.loads(value)["N"])
+        assert {key.decode(): n for key, n in counts.items()} == {f"p{i}": list(range(1, 41)) for i in range(5)}
+        assert pull(first, "SELECT * FROM per_page;") == [[f"p{i}", 40] for i in range(5)]
+    finally:
+        first.stop()
+        second.stop()
