@@ -44,7 +44,7 @@ def partition_local(plan: QueryPlan) -> bool:
     by the source's key, so a key's state comes from one partition only. Such a query's
     partitions can be spread over servers; others run on one server at a time."""
     if plan.joins is not None:
-        return False
+        return False  # a join's stream time and expiry span its partitions: one server runs it
     source_key = [c.name for c in plan.source.source.schema.key]
     rekeyed = False
     for step in plan.steps:

@@ -193,3 +193,43 @@ def test_a_group_by_on_other_columns_is_repartitioned_across_servers(kafka, tmp_
     finally:
         first.stop()
         second.stop()
+
+
+JOINED = """
+CREATE TABLE users (id INT PRIMARY KEY, name STRING) WITH (kafka_topic='users', value_format='JSON', partitions=4);
+CREATE STREAM orders (id INT KEY, amount INT) WITH (kafka_topic='orders', value_format='JSON', partitions=4);
+CREATE STREAM enriched AS SELECT o.id AS id, o.amount, u.name FROM orders o JOIN users u ON o.id = u.id;
+"""
+
+
+def test_a_join_runs_on_one_server_and_moves_when_it_dies(kafka, tmp_path):
+    """A join's stream time spans its partitions, so one server runs it (the owner of its first
+    partition); when that server dies, another takes the whole query over."""
+    config = tmp_path / "kafka.properties"
+    config.write_text(f"bootstrap.servers={kafka.bootstrap_servers}\nprocessing.guarantee=exactly_once_v2\n")
+    first = KafkaServer(tmp_path / "first", config)
+    second = KafkaServer(tmp_path / "second", config)
+    try:
+        first.ksql(JOINED + "".join(f"INSERT INTO users (rowtime, id, name) VALUES ({NOW}, {i}, 'u{i}');"
+                                    for i in range(8)))
+        everything = sorted([("CSAS_ENRICHED_2", p) for p in range(4)] * 2)  # orders and users
+        wait_for(lambda: sorted(first.owned() + second.owned()) == everything)
+        owner, other = (first, second) if first.owned() else (second, first)
+        assert owner.owned() == everything and other.owned() == []
+
+        def orders(numbers) -> str:
+            return "".join(f"INSERT INTO orders (rowtime, id, amount) VALUES ({NOW + 1 + n}, {n % 8}, {n});"
+                           for n in numbers)
+
+        first.ksql(orders(range(40)))
+        wait_for(lambda: len(topic_records_of(kafka, "ENRICHED")) >= 20)
+        owner.kill()
+        other.ksql(orders(range(40, 80)))
+        wait_for(lambda: other.owned() == everything)
+        wait_for(lambda: len(topic_records_of(kafka, "ENRICHED")) >= 80, timeout=90)
+        rows = sorted((json.loads(value)["AMOUNT"], json.loads(value)["NAME"])
+                      for _, _, value, _ in topic_records_of(kafka, "ENRICHED"))
+        assert rows == [(n, f"u{n % 8}") for n in range(80)]
+    finally:
+        first.stop()
+        second.stop()

@@ -176,11 +176,24 @@ class KafkaBroker:
         """Delete every topic and consumer group but the broker's own (between tests)."""
         from confluent_kafka.admin import AdminClient
 
+        from confluent_kafka import KafkaError, KafkaException
+
         admin = AdminClient({"bootstrap.servers": self.bootstrap_servers})
+        deadline = time.monotonic() + 60
         groups = [g.group_id for g in admin.list_consumer_groups().result(timeout=30).valid]
-        if groups:
-            for future in admin.delete_consumer_groups(groups).values():
-                future.result(timeout=30)
+        while groups:
+            busy = []
+            for group, future in admin.delete_consumer_groups(groups).items():
+                try:
+                    future.result(timeout=30)
+                except KafkaException as error:
+                    # a killed process's member stays until its session times out
+                    if error.args[0].code() != KafkaError.NON_EMPTY_GROUP or time.monotonic() > deadline:
+                        raise
+                    busy.append(group)
+            groups = busy
+            if groups:
+                time.sleep(0.5)
         topics = [t for t in admin.list_topics(timeout=30).topics if not t.startswith("__")]
         if topics:
             for future in admin.delete_topics(topics, operation_timeout=30).values():
