@@ -256,6 +256,7 @@ class PersistentQuery:
         return topics + ([self.repartition.topic] if self.repartition is not None else [])
 
     def _source_partitions(self) -> list[tuple[str, int]]:
+        """Every partition the query reads (its repartition topic's too)."""
         return [(topic, p) for topic in self._topics() for p in range(self.log.topic(topic).partitions)]
 
     def _start_positions(self, committed) -> dict[tuple[str, int], int]:
@@ -314,7 +315,8 @@ class PersistentQuery:
         self.pipeline = Pipeline(*self._pipeline_args)
         local = owned is not None and self.partition_local
         stateful = self.repartition.topic if self.repartition is not None else None  # whose partitions hold state
-        self.pipeline.restore(sorted({p for t, p in owned if stateful in (None, t)}) if local else None)
+        if owned is None or owned:  # (a server that owns nothing keeps no state)
+            self.pipeline.restore(sorted({p for t, p in owned if stateful in (None, t)}) if local else None)
         if self.view is not None:
             self.view.load_topic(self.log)
         committed = self.log.committed(self.id)
