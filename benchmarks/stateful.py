@@ -5,7 +5,8 @@
 1. Aggregation: N generated records (JSON) through `GROUP BY key` with COUNT, SUM and AVG,
    driven without threads from the log to the sink: input rows per second.
 2. Pull queries: a table of K keys materialized by a CTAS; L key lookups through the engine's
-   statement path (`SELECT * FROM t WHERE id = k;`): p50 and p99 latency.
+   statement path (`SELECT * FROM t WHERE id = k;`): p50 and p99 latency, from one client and
+   from 4 clients (threads) asking at once.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import argparse
 import statistics
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import orjson
@@ -36,7 +38,25 @@ def aggregation(rows: int) -> float:
         return rows / seconds
 
 
-def pull_latency(keys: int, lookups: int) -> tuple[float, float, float]:
+def _lookups(engine, keys: int, count: int, seed: int) -> list[float]:
+    """Seconds each of `count` random key lookups took."""
+    rng = np.random.default_rng(seed)
+    latencies = []
+    for key in rng.integers(0, keys, count):
+        t0 = time.perf_counter()
+        rows = list(engine.execute(f"SELECT * FROM latest WHERE id = {int(key)};")[0])
+        latencies.append(time.perf_counter() - t0)
+        assert rows == [[int(key), f"user{int(key)}"]]
+    return latencies
+
+
+def _percentiles(latencies: list[float]) -> tuple[float, float]:
+    latencies = sorted(latencies)
+    return statistics.median(latencies) * 1000, latencies[int(len(latencies) * 0.99)] * 1000
+
+
+def pull_latency(keys: int, lookups: int, clients: int = 4) -> tuple[float, tuple, tuple]:
+    """Build time, then (p50, p99) in ms from one client and from `clients` at once."""
     with tempfile.TemporaryDirectory() as data:
         engine = bench_engine(data)
         engine.execute("CREATE STREAM users (id INT KEY, name STRING) WITH (kafka_topic='users', "
@@ -45,16 +65,12 @@ def pull_latency(keys: int, lookups: int) -> tuple[float, float, float]:
         produce(engine, "users", ids, [orjson.dumps({"NAME": f"user{i}"}) for i in ids])
         engine.execute("CREATE TABLE latest AS SELECT id, LATEST_BY_OFFSET(name) AS name FROM users GROUP BY id;")
         build = drain_seconds(engine)
-        rng = np.random.default_rng(2)
-        latencies = []
-        for key in rng.integers(0, keys, lookups):
-            t0 = time.perf_counter()
-            rows = list(engine.execute(f"SELECT * FROM latest WHERE id = {int(key)};")[0])
-            latencies.append(time.perf_counter() - t0)
-            assert rows == [[int(key), f"user{int(key)}"]]
+        alone = _lookups(engine, keys, lookups, seed=2)
+        with ThreadPoolExecutor(clients) as pool:
+            together = [t for part in pool.map(lambda seed: _lookups(engine, keys, lookups // clients, seed),
+                                               range(3, 3 + clients)) for t in part]
         engine.close()
-        latencies.sort()
-        return build, statistics.median(latencies) * 1000, latencies[int(len(latencies) * 0.99)] * 1000
+        return build, _percentiles(alone), _percentiles(together)
 
 
 def main() -> None:
@@ -65,9 +81,10 @@ def main() -> None:
     args = parser.parse_args()
     print(f"aggregation (COUNT, SUM, AVG by key, 10k keys, caching off): {aggregation(args.rows):,.0f} rows/s "
           f"over {args.rows:,} rows")
-    build, p50, p99 = pull_latency(args.keys, args.lookups)
+    build, (p50, p99), (p50_4, p99_4) = pull_latency(args.keys, args.lookups)
     print(f"pull-query key lookups on a {args.keys:,}-key table (built in {build:.0f} s): "
-          f"p50 {p50:.2f} ms, p99 {p99:.2f} ms over {args.lookups:,} lookups")
+          f"p50 {p50:.2f} ms, p99 {p99:.2f} ms over {args.lookups:,} lookups; with 4 clients at once: "
+          f"p50 {p50_4:.2f} ms, p99 {p99_4:.2f} ms")
 
 
 if __name__ == "__main__":
