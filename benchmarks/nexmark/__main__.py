@@ -57,6 +57,15 @@ QUERIES = {
            "CREATE TABLE q7 AS SELECT channel, MAX(price) AS top FROM bids WINDOW TUMBLING (SIZE 10 SECONDS) "
            "GROUP BY channel;",
            "SELECT channel, dateTime // 10000 AS w, MAX(price) FROM bids GROUP BY channel, w"),
+    "q4": ("average closing price per category: bids joined to their open auctions (stream-stream), "
+           "the top bid per auction, averaged per category (a table aggregation)",
+           "CREATE TABLE q4_closing WITH (key_format='JSON') AS SELECT a.k AS auction, a.category AS category, MAX(b.price) AS final "
+           "FROM auctions a JOIN bids b WITHIN 10 SECONDS GRACE PERIOD 1 SECOND ON a.k = b.k "
+           "WHERE b.dateTime BETWEEN a.dateTime AND a.expires GROUP BY a.k, a.category;"
+           "CREATE TABLE q4 AS SELECT category, AVG(final) AS average FROM q4_closing GROUP BY category;",
+           "SELECT category, AVG(final) FROM (SELECT a.id, a.category, MAX(b.price) AS final FROM auctions a "
+           "JOIN bids b ON a.id = b.auction WHERE b.dateTime BETWEEN a.dateTime AND a.expires "
+           "GROUP BY a.id, a.category) GROUP BY category"),
     "q8": ("new sellers: persons joined to their auctions within 10 s (stream-stream)",
            "CREATE STREAM q8 AS SELECT p.k, p.name, a.id AS auction FROM person_stream p "
            "JOIN auctions a WITHIN 10 SECONDS GRACE PERIOD 1 SECOND ON p.k = a.seller;",
@@ -64,7 +73,7 @@ QUERIES = {
            "AND abs(a.dateTime - p.dateTime) <= 10000"),
 }
 # the streams each query reads (its input events)
-INPUTS = {"q3": ("auctions", "persons"), "q8": ("auctions", "persons")}
+INPUTS = {"q3": ("auctions", "persons"), "q4": ("auctions", "bids"), "q8": ("auctions", "persons")}
 
 
 def input_count(name: str, events) -> int:
