@@ -5,7 +5,8 @@
 For each query: input events per second from the log to the sink (the events are written to
 the log first, then the query runs, driven without threads, until it has read them all), and
 DuckDB running the same query as one batch over the same events written as JSON lines, with
-the ratio engine / DuckDB. Results go to benchmarks/results/nexmark.json and .md.
+the ratio engine / DuckDB; for the queries over bids alone, end-to-end latency p50 / p99 at half
+the measured rate (latency.py). Results go to benchmarks/results/nexmark.json and .md.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from benchmarks.common import bench_engine, drain_seconds
+from benchmarks.nexmark import latency
 from benchmarks.nexmark.generate import generate
 from ksql.runtime.log import make_records
 
@@ -128,17 +130,27 @@ def main() -> None:
             count = input_count(name, events)
             engine_rate, out = run_engine(name, events, str(Path(scratch) / name))
             duck_rate = run_duckdb(name, json_paths, count)
-            results.append({"query": name, "what": QUERIES[name][0], "input_events": count, "output_rows": out,
-                            "engine_events_per_s": round(engine_rate), "duckdb_events_per_s": round(duck_rate),
-                            "ratio": round(engine_rate / duck_rate, 3)})
-            print(f"{name} ({QUERIES[name][0]}): {engine_rate:,.0f} events/s; DuckDB {duck_rate:,.0f} events/s "
-                  f"(engine/DuckDB {engine_rate / duck_rate:.2f})", flush=True)
+            result = {"query": name, "what": QUERIES[name][0], "input_events": count, "output_rows": out,
+                      "engine_events_per_s": round(engine_rate), "duckdb_events_per_s": round(duck_rate),
+                      "ratio": round(engine_rate / duck_rate, 3)}
+            line = (f"{name} ({QUERIES[name][0]}): {engine_rate:,.0f} events/s; DuckDB {duck_rate:,.0f} events/s "
+                    f"(engine/DuckDB {engine_rate / duck_rate:.2f})")
+            if INPUTS.get(name, ("bids",)) == ("bids",):  # latency: queries over the bids alone
+                p50, p99, _ = latency.measure(str(Path(scratch) / f"{name}-latency"), SOURCES, QUERIES[name][1],
+                                              name.upper(), events, engine_rate / 2)
+                result.update(latency_rate=round(engine_rate / 2), latency_p50_ms=round(p50, 1),
+                              latency_p99_ms=round(p99, 1))
+                line += f"; at {engine_rate / 2:,.0f} events/s latency p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+            results.append(result)
+            print(line, flush=True)
     out_dir = Path(__file__).resolve().parent.parent / "results"
     out_dir.mkdir(exist_ok=True)
     (out_dir / "nexmark.json").write_text(json.dumps({"events": args.events, "results": results}, indent=2) + "\n")
-    lines = ["| query | what | engine events/s | DuckDB events/s | engine/DuckDB |", "|---|---|---:|---:|---:|"]
+    lines = ["| query | what | engine events/s | DuckDB events/s | engine/DuckDB | latency p50 / p99 at half rate |",
+             "|---|---|---:|---:|---:|---:|"]
     lines += [f"| {r['query']} | {r['what']} | {r['engine_events_per_s']:,} | {r['duckdb_events_per_s']:,} | "
-              f"{r['ratio']:.2f} |" for r in results]
+              f"{r['ratio']:.2f} | " + (f"{r['latency_p50_ms']} / {r['latency_p99_ms']} ms" if "latency_p50_ms" in r
+                                       else "") + " |" for r in results]
     (out_dir / "nexmark.md").write_text("\n".join(lines) + "\n")
 
 
