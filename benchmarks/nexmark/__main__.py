@@ -5,13 +5,15 @@
 For each query: input events per second from the log to the sink (the events are written to
 the log first, then the query runs, driven without threads, until it has read them all), and
 DuckDB running the same query as one batch over the same events written as JSON lines, with
-the ratio engine / DuckDB; for the queries over bids alone, end-to-end latency p50 / p99 at half
+the ratio engine / DuckDB; the peak memory the engine's run added (run in a forked child); for
+the queries over bids alone, end-to-end latency p50 / p99 at half
 the measured rate (latency.py). Results go to benchmarks/results/nexmark.json and .md.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -101,6 +103,35 @@ def run_engine(name: str, events, data_dir: str) -> tuple[float, int]:
     return input_count(name, events) / seconds, out
 
 
+def run_engine_measured(name: str, events, data_dir: str) -> tuple[float, int, int]:
+    """run_engine in a forked child: (events/s, output rows, peak memory growth in bytes), the
+    growth being the child's peak resident set minus what it started with (the generated
+    events, shared with this process)."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: run, report, leave without running this process's clean-ups
+        os.close(read)
+        try:
+            start = _resident_bytes()
+            rate, out = run_engine(name, events, data_dir)
+            os.write(write, json.dumps([rate, out, start]).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        report = pipe.read()
+    _, status, usage = os.wait4(pid, 0)
+    if not report:
+        raise SystemExit(f"{name} failed (exit status {status})")
+    rate, out, start = json.loads(report)
+    return rate, out, max(usage.ru_maxrss * 1024 - start, 0)
+
+
+def _resident_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
 def run_duckdb(name: str, json_paths: dict, count: int) -> float:
     connection = duckdb.connect()
     started = time.perf_counter()
@@ -128,13 +159,13 @@ def main() -> None:
                 f.write(b"\n".join(getattr(events, stream)[1]) + b"\n")
         for name in args.queries.split(","):
             count = input_count(name, events)
-            engine_rate, out = run_engine(name, events, str(Path(scratch) / name))
+            engine_rate, out, memory = run_engine_measured(name, events, str(Path(scratch) / name))
             duck_rate = run_duckdb(name, json_paths, count)
             result = {"query": name, "what": QUERIES[name][0], "input_events": count, "output_rows": out,
                       "engine_events_per_s": round(engine_rate), "duckdb_events_per_s": round(duck_rate),
-                      "ratio": round(engine_rate / duck_rate, 3)}
+                      "ratio": round(engine_rate / duck_rate, 3), "peak_memory_mb": round(memory / 2**20)}
             line = (f"{name} ({QUERIES[name][0]}): {engine_rate:,.0f} events/s; DuckDB {duck_rate:,.0f} events/s "
-                    f"(engine/DuckDB {engine_rate / duck_rate:.2f})")
+                    f"(engine/DuckDB {engine_rate / duck_rate:.2f}); peak memory +{memory / 2**20:,.0f} MB")
             if INPUTS.get(name, ("bids",)) == ("bids",):  # latency: queries over the bids alone
                 p50, p99, _ = latency.measure(str(Path(scratch) / f"{name}-latency"), SOURCES, QUERIES[name][1],
                                               name.upper(), events, engine_rate / 2)
@@ -146,10 +177,10 @@ def main() -> None:
     out_dir = Path(__file__).resolve().parent.parent / "results"
     out_dir.mkdir(exist_ok=True)
     (out_dir / "nexmark.json").write_text(json.dumps({"events": args.events, "results": results}, indent=2) + "\n")
-    lines = ["| query | what | engine events/s | DuckDB events/s | engine/DuckDB | latency p50 / p99 at half rate |",
-             "|---|---|---:|---:|---:|---:|"]
+    lines = ["| query | what | engine events/s | DuckDB events/s | engine/DuckDB | peak memory | "
+             "latency p50 / p99 at half rate |", "|---|---|---:|---:|---:|---:|---:|"]
     lines += [f"| {r['query']} | {r['what']} | {r['engine_events_per_s']:,} | {r['duckdb_events_per_s']:,} | "
-              f"{r['ratio']:.2f} | " + (f"{r['latency_p50_ms']} / {r['latency_p99_ms']} ms" if "latency_p50_ms" in r
+              f"{r['ratio']:.2f} | +{r['peak_memory_mb']} MB | " + (f"{r['latency_p50_ms']} / {r['latency_p99_ms']} ms" if "latency_p50_ms" in r
                                        else "") + " |" for r in results]
     (out_dir / "nexmark.md").write_text("\n".join(lines) + "\n")
 
