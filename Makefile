@@ -28,7 +28,8 @@ conformance: $(STAMP)  ## run the whole ksqlDB corpus; writes conformance/SUMMAR
 baseline: $(STAMP)  ## run the corpus and raise the ratchet baseline to what passes now
 	$(BIN)/python -m ksql.testing.conformance -j 2 --update-baseline
 
-bench: $(STAMP)  ## run the benchmarks and print their figures
+bench: $(STAMP)  ## run the benchmarks and print their figures (and benchmarks/results/nexmark.png)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks.parse
 	$(BIN)/python -m benchmarks.functions
 	$(BIN)/python -m benchmarks.stateful

@@ -183,6 +183,38 @@ def main() -> None:
               f"{r['ratio']:.2f} | +{r['peak_memory_mb']} MB | " + (f"{r['latency_p50_ms']} / {r['latency_p99_ms']} ms" if "latency_p50_ms" in r
                                        else "") + " |" for r in results]
     (out_dir / "nexmark.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    chart(results, args.events, out_dir / "nexmark.png")
+
+
+def chart(results: list[dict], events: int, path: Path) -> None:
+    """Input events per second per query, the engine's beside DuckDB's, on a log scale."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("(no chart: matplotlib is not installed; `make bench` installs it)")
+        return
+    import datetime
+
+    import numpy as np
+
+    names = [r["query"] for r in results]
+    x = np.arange(len(names))
+    figure, axes = plt.subplots(figsize=(9, 4.5))
+    axes.bar(x - 0.2, [r["engine_events_per_s"] for r in results], 0.4, label="engine (log to sink)")
+    axes.bar(x + 0.2, [r["duckdb_events_per_s"] for r in results], 0.4, label="DuckDB (one batch, same events)")
+    axes.set_yscale("log")
+    axes.set_ylim(bottom=1e4)
+    axes.set_xticks(x, names)
+    axes.set_ylabel("input events per second")
+    axes.set_title(f"Nexmark, {events:,} events, {datetime.date.today()}")
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    print(f"chart: {path}")
 
 
 if __name__ == "__main__":
