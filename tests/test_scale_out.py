@@ -93,7 +93,19 @@ def kafka(kafka_broker):
     kafka_broker.clean()
 
 
-def test_two_servers_share_a_windowed_aggregation_and_one_dying_loses_nothing(kafka, tmp_path):
+@pytest.fixture
+def servers(kafka, tmp_path):
+    """Two servers with one service id on the broker, exactly once."""
+    config = tmp_path / "kafka.properties"
+    config.write_text(f"bootstrap.servers={kafka.bootstrap_servers}\nprocessing.guarantee=exactly_once_v2\n")
+    first = KafkaServer(tmp_path / "first", config)
+    second = KafkaServer(tmp_path / "second", config)
+    yield first, second
+    first.stop()
+    second.stop()
+
+
+def test_two_servers_share_a_windowed_aggregation_and_one_dying_loses_nothing(kafka, servers, tmp_path):
     reference = KsqlEngine(str(tmp_path / "reference"), background=False)
     reference.session.properties["auto.offset.reset"] = "earliest"
     reference.execute(SETUP + inserts(range(120)))
@@ -102,47 +114,40 @@ def test_two_servers_share_a_windowed_aggregation_and_one_dying_loses_nothing(ka
     reference.close()
     assert sum(map(len, expected.values())) == 120
 
-    config = tmp_path / "kafka.properties"
-    config.write_text(f"bootstrap.servers={kafka.bootstrap_servers}\nprocessing.guarantee=exactly_once_v2\n")
-    first = KafkaServer(tmp_path / "first", config)
-    second = KafkaServer(tmp_path / "second", config)
-    try:
-        first.ksql(SETUP)
-        # the second server runs the statements the first wrote, and the two split the partitions
-        wait_for(lambda: first.owned() and second.owned())
-        assert sorted(first.owned() + second.owned()) == [("CTAS_COUNTS_1", p) for p in range(4)]
-        first.ksql(inserts(range(30)))
-        # either server answers a pull query with every row, whichever server computed it
-        expected_now = sorted([n % 8, len(range(n % 8, 30, 8))] for n in range(8))
-        for server in (first, second):
-            wait_for(lambda: pull(server, "SELECT id, SUM(c) FROM counts GROUP BY id;") == expected_now)
-        # a key lookup goes to the server that owns the key's partition
-        owned_by_first = {p for _, p in first.owned()}
-        keys_elsewhere = [k for k in range(8) if int(partitions_for([struct.pack(">i", k)], 4)[0]) in owned_by_first]
-        assert 0 < len(keys_elsewhere) < 8
-        for k in range(8):
-            assert pull(second, f"SELECT id, SUM(c) FROM counts WHERE id = {k} GROUP BY id;") == [[k, 4 if k < 6 else 3]]
-        assert f"ksql_pull_queries_forwarded_total {float(len(keys_elsewhere))}" in httpx.get(second.url + "/metrics").text
-        # every server lists both, with their partitions and how far each has read them
-        status = httpx.get(second.url + "/clusterStatus", timeout=10).json()["clusterStatus"]
-        assert set(status) == {first.url, second.url} and status[second.url]["local"]
-        lags = {host: status[host]["hostStoreLags"]["stateStoreLags"]["CTAS_COUNTS_1"]["lagByPartition"]
-                for host in status}
-        assert sorted(p for host in lags for p in lags[host]) == [f"src-{p}" for p in range(4)]
-        wait_for(lambda: all(lag["offsetLag"] == 0 for host in httpx.get(first.url + "/clusterStatus").json()[
-            "clusterStatus"].values() for lag in host["hostStoreLags"]["stateStoreLags"]["CTAS_COUNTS_1"][
-            "lagByPartition"].values()))
-        first.ksql(inserts(range(30, 60)))
-        wait_for(lambda: len(topic_records_of(kafka, "COUNTS")) >= 45)
-        second.kill()  # most likely in the middle of its share of the first 60 records
-        first.ksql(inserts(range(60, 120)))
-        wait_for(lambda: first.owned() == [("CTAS_COUNTS_1", p) for p in range(4)])
-        assert list(httpx.get(first.url + "/clusterStatus").json()["clusterStatus"]) == [first.url]
-        wait_for(lambda: len(topic_records_of(kafka, "COUNTS")) >= 120, timeout=90)
-        assert by_key(topic_records_of(kafka, "COUNTS")) == expected
-    finally:
-        first.stop()
-        second.stop()
+    first, second = servers
+    first.ksql(SETUP)
+    # the second server runs the statements the first wrote, and the two split the partitions
+    wait_for(lambda: first.owned() and second.owned())
+    assert sorted(first.owned() + second.owned()) == [("CTAS_COUNTS_1", p) for p in range(4)]
+    first.ksql(inserts(range(30)))
+    # either server answers a pull query with every row, whichever server computed it
+    expected_now = sorted([n % 8, len(range(n % 8, 30, 8))] for n in range(8))
+    for server in (first, second):
+        wait_for(lambda: pull(server, "SELECT id, SUM(c) FROM counts GROUP BY id;") == expected_now)
+    # a key lookup goes to the server that owns the key's partition
+    owned_by_first = {p for _, p in first.owned()}
+    keys_elsewhere = [k for k in range(8) if int(partitions_for([struct.pack(">i", k)], 4)[0]) in owned_by_first]
+    assert 0 < len(keys_elsewhere) < 8
+    for k in range(8):
+        assert pull(second, f"SELECT id, SUM(c) FROM counts WHERE id = {k} GROUP BY id;") == [[k, 4 if k < 6 else 3]]
+    assert f"ksql_pull_queries_forwarded_total {float(len(keys_elsewhere))}" in httpx.get(second.url + "/metrics").text
+    # every server lists both, with their partitions and how far each has read them
+    status = httpx.get(second.url + "/clusterStatus", timeout=10).json()["clusterStatus"]
+    assert set(status) == {first.url, second.url} and status[second.url]["local"]
+    lags = {host: status[host]["hostStoreLags"]["stateStoreLags"]["CTAS_COUNTS_1"]["lagByPartition"]
+            for host in status}
+    assert sorted(p for host in lags for p in lags[host]) == [f"src-{p}" for p in range(4)]
+    wait_for(lambda: all(lag["offsetLag"] == 0 for host in httpx.get(first.url + "/clusterStatus").json()[
+        "clusterStatus"].values() for lag in host["hostStoreLags"]["stateStoreLags"]["CTAS_COUNTS_1"][
+        "lagByPartition"].values()))
+    first.ksql(inserts(range(30, 60)))
+    wait_for(lambda: len(topic_records_of(kafka, "COUNTS")) >= 45)
+    second.kill()  # most likely in the middle of its share of the first 60 records
+    first.ksql(inserts(range(60, 120)))
+    wait_for(lambda: first.owned() == [("CTAS_COUNTS_1", p) for p in range(4)])
+    assert list(httpx.get(first.url + "/clusterStatus").json()["clusterStatus"]) == [first.url]
+    wait_for(lambda: len(topic_records_of(kafka, "COUNTS")) >= 120, timeout=90)
+    assert by_key(topic_records_of(kafka, "COUNTS")) == expected
 
 
 def topic_records_of(broker, topic: str) -> list[tuple]:
@@ -167,32 +172,25 @@ def clicks(numbers) -> str:
                    for n in numbers)
 
 
-def test_a_group_by_on_other_columns_is_repartitioned_across_servers(kafka, tmp_path):
+def test_a_group_by_on_other_columns_is_repartitioned_across_servers(kafka, servers):
     """Rows of one page come from every source partition: stage one sends them to the page's
     partition of the repartition topic, so each page is counted on one server, through a kill."""
-    config = tmp_path / "kafka.properties"
-    config.write_text(f"bootstrap.servers={kafka.bootstrap_servers}\nprocessing.guarantee=exactly_once_v2\n")
-    first = KafkaServer(tmp_path / "first", config)
-    second = KafkaServer(tmp_path / "second", config)
-    try:
-        first.ksql(GROUPED)
-        wait_for(lambda: first.owned() and second.owned())
-        assert sorted(first.owned() + second.owned()) == sorted(
-            [("CTAS_PER_PAGE_1", p) for p in range(4)] * 2)  # clicks and the repartition topic
-        first.ksql(clicks(range(100)))
-        wait_for(lambda: len(topic_records_of(kafka, "PER_PAGE")) >= 50)
-        second.kill()
-        first.ksql(clicks(range(100, 200)))
-        wait_for(lambda: len(topic_records_of(kafka, "PER_PAGE")) >= 200, timeout=90)
-        records = topic_records_of(kafka, "PER_PAGE")
-        counts = {}
-        for _, key, value, _ in records:  # each page's updates count 1, 2, 3, ... in order
-            counts.setdefault(key, []).append(json.loads(value)["N"])
-        assert {key.decode(): n for key, n in counts.items()} == {f"p{i}": list(range(1, 41)) for i in range(5)}
-        assert pull(first, "SELECT * FROM per_page;") == [[f"p{i}", 40] for i in range(5)]
-    finally:
-        first.stop()
-        second.stop()
+    first, second = servers
+    first.ksql(GROUPED)
+    wait_for(lambda: first.owned() and second.owned())
+    assert sorted(first.owned() + second.owned()) == sorted(
+        [("CTAS_PER_PAGE_1", p) for p in range(4)] * 2)  # clicks and the repartition topic
+    first.ksql(clicks(range(100)))
+    wait_for(lambda: len(topic_records_of(kafka, "PER_PAGE")) >= 50)
+    second.kill()
+    first.ksql(clicks(range(100, 200)))
+    wait_for(lambda: len(topic_records_of(kafka, "PER_PAGE")) >= 200, timeout=90)
+    records = topic_records_of(kafka, "PER_PAGE")
+    counts = {}
+    for _, key, value, _ in records:  # each page's updates count 1, 2, 3, ... in order
+        counts.setdefault(key, []).append(json.loads(value)["N"])
+    assert {key.decode(): n for key, n in counts.items()} == {f"p{i}": list(range(1, 41)) for i in range(5)}
+    assert pull(first, "SELECT * FROM per_page;") == [[f"p{i}", 40] for i in range(5)]
 
 
 JOINED = """
@@ -202,34 +200,27 @@ CREATE STREAM enriched AS SELECT o.id AS id, o.amount, u.name FROM orders o JOIN
 """
 
 
-def test_a_join_runs_on_one_server_and_moves_when_it_dies(kafka, tmp_path):
+def test_a_join_runs_on_one_server_and_moves_when_it_dies(kafka, servers):
     """A join's stream time spans its partitions, so one server runs it (the owner of its first
     partition); when that server dies, another takes the whole query over."""
-    config = tmp_path / "kafka.properties"
-    config.write_text(f"bootstrap.servers={kafka.bootstrap_servers}\nprocessing.guarantee=exactly_once_v2\n")
-    first = KafkaServer(tmp_path / "first", config)
-    second = KafkaServer(tmp_path / "second", config)
-    try:
-        first.ksql(JOINED + "".join(f"INSERT INTO users (rowtime, id, name) VALUES ({NOW}, {i}, 'u{i}');"
-                                    for i in range(8)))
-        everything = sorted([("CSAS_ENRICHED_2", p) for p in range(4)] * 2)  # orders and users
-        wait_for(lambda: sorted(first.owned() + second.owned()) == everything)
-        owner, other = (first, second) if first.owned() else (second, first)
-        assert owner.owned() == everything and other.owned() == []
+    first, second = servers
+    first.ksql(JOINED + "".join(f"INSERT INTO users (rowtime, id, name) VALUES ({NOW}, {i}, 'u{i}');"
+                                for i in range(8)))
+    everything = sorted([("CSAS_ENRICHED_2", p) for p in range(4)] * 2)  # orders and users
+    wait_for(lambda: sorted(first.owned() + second.owned()) == everything)
+    owner, other = (first, second) if first.owned() else (second, first)
+    assert owner.owned() == everything and other.owned() == []
 
-        def orders(numbers) -> str:
-            return "".join(f"INSERT INTO orders (rowtime, id, amount) VALUES ({NOW + 1 + n}, {n % 8}, {n});"
-                           for n in numbers)
+    def orders(numbers) -> str:
+        return "".join(f"INSERT INTO orders (rowtime, id, amount) VALUES ({NOW + 1 + n}, {n % 8}, {n});"
+                       for n in numbers)
 
-        first.ksql(orders(range(40)))
-        wait_for(lambda: len(topic_records_of(kafka, "ENRICHED")) >= 20)
-        owner.kill()
-        other.ksql(orders(range(40, 80)))
-        wait_for(lambda: other.owned() == everything)
-        wait_for(lambda: len(topic_records_of(kafka, "ENRICHED")) >= 80, timeout=90)
-        rows = sorted((json.loads(value)["AMOUNT"], json.loads(value)["NAME"])
-                      for _, _, value, _ in topic_records_of(kafka, "ENRICHED"))
-        assert rows == [(n, f"u{n % 8}") for n in range(80)]
-    finally:
-        first.stop()
-        second.stop()
+    first.ksql(orders(range(40)))
+    wait_for(lambda: len(topic_records_of(kafka, "ENRICHED")) >= 20)
+    owner.kill()
+    other.ksql(orders(range(40, 80)))
+    wait_for(lambda: other.owned() == everything)
+    wait_for(lambda: len(topic_records_of(kafka, "ENRICHED")) >= 80, timeout=90)
+    rows = sorted((json.loads(value)["AMOUNT"], json.loads(value)["NAME"])
+                  for _, _, value, _ in topic_records_of(kafka, "ENRICHED"))
+    assert rows == [(n, f"u{n % 8}") for n in range(80)]
