@@ -574,6 +574,9 @@ class DelimitedFormat(_Format):
                         f"Column count mismatch on deserialization. topic: , expected: {len(self.columns)}, "
                         f"got: {len(fields)}")
                 rows.append([None if f == "" else p(f) for p, f in zip(self.parsers, fields)])
+            except csv.Error as error:  # (its messages end in advice about opening files: cut)
+                bad[i] = f"Invalid DELIMITED record: {str(error).split(' - ')[0]}"
+                rows.append(self._empty_row())
             except (RecordError, ValueError, UnicodeDecodeError, InvalidOperation) as error:
                 bad[i] = str(error) or "invalid DELIMITED record"
                 rows.append(self._empty_row())
