@@ -33,8 +33,8 @@ from ksql.runtime import processing_log, pull_sql
 from ksql.runtime.log import EmbeddedLog, TopicError, make_records
 from ksql.runtime.materialized import MaterializedTable
 from ksql.runtime.murmur2 import partitions_for
-from ksql.runtime.query import PersistentQuery, TransientQuery, partition_local
-from ksql.runtime.repartition import aggregate_index
+from ksql.runtime.query import PersistentQuery, TransientQuery
+from ksql.runtime.repartition import needs_repartition
 from ksql.runtime.serdes import make_format
 from ksql.runtime.state import DEFAULT_MAX_ENTRIES, StateLimits
 
@@ -47,8 +47,8 @@ DEFAULT_PROPERTIES = {
 }
 
 _OFFSET_RESET_KEYS = ("auto.offset.reset", "ksql.streams.auto.offset.reset")
-PULL_CATCH_UP_SECONDS = 2.0
-COMMAND_POLL_SECONDS = 0.5  # how soon a server runs statements another server wrote (Kafka)  # how long a pull query waits for its tables' queries to catch up
+PULL_CATCH_UP_SECONDS = 2.0  # how long a pull query waits for its tables' queries to catch up
+COMMAND_POLL_SECONDS = 0.5  # how soon a server runs statements another server wrote (Kafka)
 
 
 @dataclass
@@ -102,7 +102,7 @@ class KsqlEngine:
         self._ensure_internal_topics()
         self._replay()
         self._follower = None
-        if background and hasattr(self.log, "join_group"):
+        if background and self.log.shared:
             self._follower = threading.Thread(target=self._follow_commands, name="command-runner", daemon=True)
             self._follower.start()
 
@@ -524,9 +524,9 @@ class KsqlEngine:
         partitions = max(self.log.topic(s.topic).partitions for s in plan.sources)
         if stateful and self.log.topic(changelog) is None:
             self.log.create_topic(changelog, partitions, "compact")
-        scale_out = self.background and hasattr(self.log, "join_group")
+        scale_out = self.background and self.log.shared
         repartition = None
-        if scale_out and not partition_local(plan) and aggregate_index(plan) is not None:
+        if scale_out and needs_repartition(plan):
             repartition = self._repartition_topic(query_id)
             if self.log.topic(repartition) is None:
                 self.log.create_topic(repartition, partitions)
@@ -1086,7 +1086,7 @@ class KsqlEngine:
         embedded log; on Kafka, every member of the queries' consumer groups."""
         local = {"instance": getattr(self.log, "instance_id", ""), "url": self.properties.get(
             "ksql.advertised.listener", ""), "local": True, "queries": {}, "lags": {}}
-        if not hasattr(self.log, "join_group"):
+        if not self.log.shared:
             for query in list(self.queries.values()):
                 positions = dict(query.positions)
                 local["queries"][query.id] = sorted(positions)
@@ -1111,7 +1111,7 @@ class KsqlEngine:
         """The URL of the server that owns the key a pull query looks up, when that is another
         server (several servers on Kafka): ksqlDB answers a key lookup where its state lives.
         None: answer here (not a key lookup, this server owns it, or the owner is not known)."""
-        if not hasattr(self.log, "join_group"):
+        if not self.log.shared:
             return None
         try:
             statement = parse_statement(text)

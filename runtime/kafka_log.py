@@ -67,6 +67,8 @@ def exactly_once(properties: dict) -> bool:
 class KafkaLog(ChangeSignal):
     """(wait() wakes at writes of this process; writes by others are seen at the next read.)"""
 
+    shared = True  # other servers may use the same topics: queries join consumer groups
+
     def __init__(self, config: dict, data_dir: str, service_id: str = "default_",
                  exactly_once: bool = False, advertised_url: str = ""):
         super().__init__()

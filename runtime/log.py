@@ -307,6 +307,8 @@ class ChangeSignal:
 class EmbeddedLog(ChangeSignal):
     """The default log backend: topics as files under a data directory."""
 
+    shared = False  # one process owns the data directory: no other server shares the topics
+
     def __init__(self, data_dir: str | os.PathLike):
         super().__init__()
         self.root = Path(data_dir)

@@ -22,7 +22,7 @@ from ksql.runtime.operators.filter import FilterOp
 from ksql.runtime.operators.join import JoinOp
 from ksql.runtime.operators.project import ProjectOp
 from ksql.runtime.operators.table_function import TableFunctionOp
-from ksql.runtime.repartition import Repartition, aggregate_index, stage_two
+from ksql.runtime.repartition import Repartition, aggregate_index, partition_local, stage_two
 from ksql.runtime.sink import SinkEncoder
 from ksql.runtime.source import SourceDecoder
 from ksql.runtime.state import StateLimits, StateStore
@@ -37,24 +37,6 @@ PUSH_BATCH = 1_000
 MIN_PROBE_ROWS = 64
 IDLE_WAIT = 0.2
 JOIN_TIMEOUT = 30.0  # how long a query waits for its first partitions from the consumer group
-
-
-def partition_local(plan: QueryPlan) -> bool:
-    """Whether the query's state splits by source partition: every stateful step keys its state
-    by the source's key, so a key's state comes from one partition only. Such a query's
-    partitions can be spread over servers; others run on one server at a time."""
-    if plan.joins is not None:
-        return False  # a join's stream time and expiry span its partitions: one server runs it
-    source_key = [c.name for c in plan.source.source.schema.key]
-    rekeyed = False
-    for step in plan.steps:
-        if isinstance(step, RepartitionNode):
-            rekeyed = True
-        elif isinstance(step, AggregateNode):
-            keys = [text.split(".")[-1].strip("`").upper() for text in step.key_texts]
-            if rekeyed or keys != source_key:
-                return False
-    return True
 
 
 class Pipeline:
@@ -193,8 +175,8 @@ class PersistentQuery:
         # A GROUP BY on other columns than the source's key, on several servers, runs in two
         # stages around a repartition topic (runtime/repartition.py).
         self.repartition = None
-        index = aggregate_index(plan) if scale_out and repartition_topic and not self.partition_local else None
-        if index is not None:
+        if repartition_topic is not None:  # the engine gives one when needs_repartition(plan)
+            index = aggregate_index(plan)
             info = log.topic(repartition_topic)
             self.repartition = Repartition(plan, index, query_id, repartition_topic, info.partitions)
             self._pipeline_args = (stage_two(plan, index), query_id, log, changelog, state_limits)
