@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: help run test conformance baseline bench lint kafka clean
+.PHONY: help run test soak conformance baseline bench lint kafka clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
@@ -21,6 +21,9 @@ run: $(STAMP)  ## open the ksql shell on the embedded engine (data in ./ksql-dat
 
 test: $(STAMP)  ## run the whole test suite
 	$(BIN)/python -m pytest -q -n 2 tests
+
+soak: $(STAMP)  ## the long crash loop: 25 SIGKILLs per backend (KSQL_CRASH_KILLS to change)
+	KSQL_CRASH_KILLS=$${KSQL_CRASH_KILLS:-25} $(BIN)/python -m pytest -q -s tests/test_crash_loop.py
 
 conformance: $(STAMP)  ## run the whole ksqlDB corpus; writes conformance/SUMMARY.md and results.json
 	$(BIN)/python -m ksql.testing.conformance -j 2
