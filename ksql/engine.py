@@ -33,7 +33,7 @@ from ksql.runtime import processing_log, pull_sql
 from ksql.runtime.log import EmbeddedLog, TopicError, make_records
 from ksql.runtime.materialized import MaterializedTable
 from ksql.runtime.murmur2 import partitions_for
-from ksql.runtime.query import PersistentQuery, TransientQuery
+from ksql.runtime.query import RETRY_BACKOFF, PersistentQuery, TransientQuery
 from ksql.runtime.repartition import needs_repartition
 from ksql.runtime.serdes import make_format
 from ksql.runtime.state import DEFAULT_MAX_ENTRIES, StateLimits
@@ -536,7 +536,8 @@ class KsqlEngine:
         query = PersistentQuery(query_id, kind, text, plan, sink, self.log,
                                 session.offset_reset(self.properties), changelog, view,
                                 self._state_limits(query_id), self.processing_log_topic,
-                                scale_out=scale_out, repartition_topic=repartition)
+                                scale_out=scale_out, repartition_topic=repartition,
+                                retry_backoff=self._retry_backoff())
         self.queries[query_id] = query
         for source in plan.sources:
             source.read_queries.add(query_id)
@@ -719,6 +720,12 @@ class KsqlEngine:
                      for q in building if q.scale_out and q.view is not None]
         while time.monotonic() < deadline and not all(view.caught_up(ends) for view, ends in following):
             self.log.wait(0.02)
+
+    def _retry_backoff(self) -> tuple[float, float]:
+        """How long a failed query waits before it is restarted, first and at most, in seconds."""
+        first = float(self.properties.get("ksql.query.retry.backoff.initial.ms", RETRY_BACKOFF[0] * 1000))
+        most = float(self.properties.get("ksql.query.retry.backoff.max.ms", RETRY_BACKOFF[1] * 1000))
+        return first / 1000, max(first, most) / 1000
 
     def _state_limits(self, query_id: str) -> StateLimits:
         """A query's state: this many entries in memory (ksql.state.max.entries), the rest

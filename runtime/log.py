@@ -51,6 +51,33 @@ class TopicError(KsqlError):
     pass
 
 
+def _fsync(fd: int) -> None:
+    """Every fsync of the log goes through here (the fault tests make it fail)."""
+    os.fsync(fd)
+
+
+def _append_all(fd: int, data: bytes, sync: bool) -> int:
+    """Write data at the end of a file, all of it or none: a write cut short (a full disk)
+    or a failed fsync is cut off again, so no half frame or half line is left for the next
+    write to follow. Returns where the data starts."""
+    position = os.fstat(fd).st_size
+    try:
+        done = 0
+        view = memoryview(data)
+        while done < len(data):
+            done += os.pwrite(fd, view[done:], position + done)
+        if sync:
+            _fsync(fd)
+    except OSError:
+        os.ftruncate(fd, position)  # making a file shorter needs no space
+        raise
+    return position
+
+
+def _write_error(what: str, error: OSError) -> TopicError:
+    return TopicError(f"Could not write to {what}: {error.strerror or error}")
+
+
 @dataclass(slots=True)
 class _Frame:
     base_offset: int
@@ -87,6 +114,7 @@ def make_records(keys, values, timestamps, headers=None) -> pa.RecordBatch:
 class _Partition:
     def __init__(self, path: Path):
         self.path = path
+        self.name = f"topic '{path.parent.name}' partition {path.stem}"
         self.frames: list[_Frame] = []
         self.bases: list[int] = []
         self.end_offset = 0
@@ -118,7 +146,7 @@ class _Partition:
             position += frame_len
         if position < size:
             os.ftruncate(self._fd, position)  # torn tail from a crash
-            os.fsync(self._fd)
+            _fsync(self._fd)
         dropped = [f for f in frames if f.txn and aborted(f.producer, f.txn)]
         if dropped:
             frames = self._rewrite_without(frames, dropped)
@@ -145,7 +173,7 @@ class _Partition:
             frame.position = position
             rewritten.append(frame)
             position += frame.length
-        os.fsync(self._fd)
+        _fsync(self._fd)
         # Offsets of dropped frames stay unused, as aborted offsets do in Kafka.
         self.end_offset = max(f.last_offset for f in frames) + 1
         return rewritten
@@ -156,8 +184,9 @@ class _Partition:
 
     # -- writing
 
-    def append(self, batch: pa.RecordBatch, producer: str = "", txn: int = 0) -> tuple[int, int]:
-        """Append a batch; returns (first offset, next offset)."""
+    def append(self, batch: pa.RecordBatch, producer: str = "", txn: int = 0, sync: bool = False) -> tuple[int, int]:
+        """Append a batch (and wait until it is on disk if sync); returns (first offset, next
+        offset). On failure nothing of it is left, and a TopicError says why."""
         with self.lock:
             base = self.end_offset
             count = batch.num_rows
@@ -168,9 +197,11 @@ class _Partition:
             head = _HEADER.pack(_MAGIC, len(payload), 0, base, count, txn, len(pbytes))
             crc = zlib.crc32(head[12:] + pbytes + payload)
             head = _HEADER.pack(_MAGIC, len(payload), crc, base, count, txn, len(pbytes))
-            position = os.fstat(self._fd).st_size
             data = head + pbytes + payload
-            os.pwrite(self._fd, data, position)
+            try:
+                position = _append_all(self._fd, data, sync)
+            except OSError as error:
+                raise _write_error(self.name, error) from None
             if txn and (producer, txn) not in self.pending:
                 self.pending[(producer, txn)] = base
             self._index(_Frame(base, count, base + count - 1, position, len(data), producer, txn))
@@ -178,7 +209,10 @@ class _Partition:
             return base, self.end_offset
 
     def sync(self) -> None:
-        os.fsync(self._fd)
+        try:
+            _fsync(self._fd)
+        except OSError as error:
+            raise _write_error(self.name, error) from None
 
     def finish_txn(self, producer: str, txn: int, committed: bool) -> None:
         with self.lock:
@@ -251,9 +285,13 @@ class _Partition:
         crc = zlib.crc32(head[12:] + payload)
         head = _HEADER.pack(_MAGIC, len(payload), crc, compacted.column(0)[0].as_py(), compacted.num_rows, 0, 0)
         tmp = self.path.with_suffix(".compact")
-        tmp.write_bytes(head + payload)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
+        try:
+            tmp.write_bytes(head + payload)
+            with open(tmp, "rb+") as f:
+                _fsync(f.fileno())
+        except OSError:
+            tmp.unlink(missing_ok=True)  # no room to compact now: the topic stays as it is
+            return
         with self.lock:
             os.close(self._fd)
             os.replace(tmp, self.path)
@@ -325,12 +363,13 @@ class EmbeddedLog(ChangeSignal):
         self._partitions: dict[tuple[str, int], _Partition] = {}
         self._group_offsets: dict[str, dict[tuple[str, int], int]] = {}
         self._last_txn: dict[str, int] = {}
+        self._unwritten_aborts: list[dict] = []
         self._commits_path = self.root / "commits.log"
         aborted = self._load_commits()
         for meta in sorted((self.root / "topics").glob("*/meta.json")):
             info = TopicInfo(**json.loads(meta.read_text()))
             self._open_topic(info, aborted)
-        self._commits_fd = os.open(self._commits_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._commits_fd = os.open(self._commits_path, os.O_WRONLY | os.O_CREAT, 0o644)
 
     # -- commits file
 
@@ -373,8 +412,19 @@ class EmbeddedLog(ChangeSignal):
         return aborted
 
     def _write_commit(self, entry: dict) -> None:
-        os.write(self._commits_fd, json.dumps(entry, separators=(",", ":")).encode() + b"\n")
-        os.fsync(self._commits_fd)
+        line = json.dumps(entry, separators=(",", ":")).encode() + b"\n"
+        try:
+            _append_all(self._commits_fd, line, sync=True)
+        except OSError as error:
+            raise _write_error("the log's commit file", error) from None
+
+    def _write_aborts(self) -> None:
+        """Record the aborts that could not be written when they happened. A producer's next
+        transaction waits for them: once a later transaction of it commits, only an abort
+        record keeps an earlier one's frames from counting as committed after a restart."""
+        while self._unwritten_aborts:
+            self._write_commit(self._unwritten_aborts[0])
+            self._unwritten_aborts.pop(0)
 
     # -- topics
 
@@ -398,8 +448,12 @@ class EmbeddedLog(ChangeSignal):
             folder.mkdir(parents=True, exist_ok=True)
             info = TopicInfo(name, partitions, cleanup_policy, dict(config or {}))
             tmp = folder / "meta.json.tmp"
-            tmp.write_text(json.dumps(info.__dict__))
-            os.replace(tmp, folder / "meta.json")
+            try:
+                tmp.write_text(json.dumps(info.__dict__))
+                os.replace(tmp, folder / "meta.json")
+            except OSError as error:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise TopicError(f"Could not create topic '{name}': {error.strerror or error}") from None
             self._open_topic(info)
             return info
 
@@ -435,9 +489,7 @@ class EmbeddedLog(ChangeSignal):
     def append(self, topic: str, partition: int, batch: pa.RecordBatch, sync: bool = True) -> int:
         """Append records outside any transaction; returns the first offset."""
         part = self._partition(topic, partition)
-        first, _ = part.append(batch)
-        if sync:
-            part.sync()
+        first, _ = part.append(batch, sync=sync)
         self._notify()
         return first
 
@@ -446,6 +498,7 @@ class EmbeddedLog(ChangeSignal):
 
     def begin(self, producer: str) -> "Transaction":
         with self._lock:
+            self._write_aborts()
             txn = self._last_txn.get(producer, 0) + 1
             self._last_txn[producer] = txn
         return Transaction(self, producer, txn)
@@ -508,8 +561,14 @@ class Transaction:
         self._finish(True)
 
     def abort(self) -> None:
-        with self.log._lock:
-            self.log._write_commit({"producer": self.producer, "txn": self.txn, "aborted": True})
+        """Give up the transaction: its frames stay hidden, and are dropped at the next start."""
+        log = self.log
+        with log._lock:
+            log._unwritten_aborts.append({"producer": self.producer, "txn": self.txn, "aborted": True})
+            try:
+                log._write_aborts()
+            except TopicError:
+                pass  # (a full disk): written before this producer's next transaction begins
         self._finish(False)
 
     def _finish(self, committed: bool) -> None:

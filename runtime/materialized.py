@@ -112,9 +112,13 @@ class MaterializedTable:
                 del self.windows[key[0]]
 
     def load_topic(self, log) -> None:
-        """Rebuild from the table's topic (every committed record, in order)."""
-        self.positions = {}
-        self.follow(log)
+        """Rebuild from the table's topic (every committed record, in order). Rows applied
+        before a commit that then failed leave with the rest."""
+        with self.lock:  # pull queries wait rather than see a half-built view
+            self.rows, self.windows, self._expiry = {}, {}, []
+            self._stream_time = float("-inf")
+            self.positions = {}
+            self.follow(log)
 
     def follow(self, log) -> bool:
         """Apply what the table's topic gained since the last call (the first: all of it), so

@@ -10,6 +10,7 @@ from typing import Iterator
 import numpy as np
 import pyarrow as pa
 
+from ksql.errors import KsqlError
 from ksql.planner.metastore import DataSource
 from ksql.planner.aggregation import AggregateNode
 from ksql.planner.plan import NULL_VALUE, FilterNode, ProjectNode, QueryPlan, RepartitionNode, TableFunctionNode
@@ -37,6 +38,9 @@ PUSH_BATCH = 1_000
 MIN_PROBE_ROWS = 64
 IDLE_WAIT = 0.2
 JOIN_TIMEOUT = 30.0  # how long a query waits for its first partitions from the consumer group
+# A failed query is restarted after a wait that doubles from the first to the last
+# (ksql.query.retry.backoff.initial.ms / .max.ms, with ksqlDB's defaults).
+RETRY_BACKOFF = (15.0, 900.0)
 
 
 class Pipeline:
@@ -162,8 +166,11 @@ class PersistentQuery:
                  log: EmbeddedLog, offset_reset: str = "latest", changelog: str | None = None,
                  view=None, state_limits: StateLimits | None = None,
                  processing_log_topic: str = processing_log.TOPIC, scale_out: bool = False,
-                 repartition_topic: str | None = None):
+                 repartition_topic: str | None = None, retry_backoff: tuple[float, float] = RETRY_BACKOFF):
         self.id = query_id
+        self.retry_backoff = retry_backoff
+        self._backoff = retry_backoff[0]
+        self.restarts = 0  # times the query was restarted after failing
         # Share the sources' partitions with every server running this query (Kafka): the
         # query's consumer group says which ones this server owns.
         self.scale_out = scale_out
@@ -323,6 +330,11 @@ class PersistentQuery:
                 # every server's view holds the whole table, whichever server wrote each row
                 progressed = self.view.follow(self.log) or progressed
             return progressed
+        except KsqlError as error:  # a fault it reports clearly, such as a full disk
+            LOG.error("query %s failed: %s", self.id, error)
+            self.state = "ERROR"
+            self.error = str(error)
+            return False
         except Exception as error:  # noqa: BLE001
             LOG.exception("query %s failed", self.id)
             self.state = "ERROR"
@@ -338,13 +350,36 @@ class PersistentQuery:
         finally:
             self.prepared.set()
         try:
-            while not self._stop.is_set() and self.state in ("RUNNING", "PAUSED"):
-                if not self.step():
+            while not self._stop.is_set() and self.state in ("RUNNING", "PAUSED", "ERROR"):
+                if self.state == "ERROR":
+                    self._restart()
+                elif self.step():
+                    self._backoff = self.retry_backoff[0]  # it works again
+                else:
                     self.log.wait(IDLE_WAIT)
         finally:
             self.pipeline.store.close()
             if self.member is not None:
                 self.log.leave_group(self.id)
+
+    def _restart(self) -> None:
+        """After a failure (a full disk, say), wait, then start over from the last commit:
+        state from the changelog, positions from the committed offsets, the view from the sink.
+        Whatever the failed step did in memory is dropped with it."""
+        if self._stop.wait(self._backoff):
+            return
+        self._backoff = min(self._backoff * 2, self.retry_backoff[1])
+        self.restarts += 1
+        LOG.info("query %s: restarting after an error (%s)", self.id, self.error)
+        try:
+            if self.member is None:
+                self.prepare()
+            else:
+                self._take_up(self.owned)
+            self.state, self.error = "RUNNING", None
+        except Exception as error:  # noqa: BLE001 - still failing: wait longer and try again
+            LOG.warning("query %s could not restart: %s", self.id, error)
+            self.error = str(error)
 
     def _step(self, positions: dict[tuple[str, int], int]) -> bool:
         if self.pipeline.join is not None:
@@ -392,15 +427,14 @@ class PersistentQuery:
 
     def _commit(self, rows, entries, count, offsets, positions) -> None:
         """Output, processing-log entries, state changes and input offsets, in one transaction."""
-        self.records_out += rows.num_rows
         self._commit_parts(self.sink.topic, self.encoder.encode(rows), entries, count, offsets, positions, rows)
+        self.records_out += rows.num_rows
 
     def _commit_parts(self, topic, parts, entries, count, offsets, positions, rows=None) -> None:
         """Records for `topic` by partition, processing-log entries, state changes (and the view's
         rows) and input offsets, in one transaction."""
-        self.records_in += count
-        self.errors += len(entries)
         txn = self.log.begin(self.id)
+        viewed = False
         try:
             for partition, batch in parts.items():
                 txn.append(topic, partition, batch)
@@ -410,12 +444,17 @@ class PersistentQuery:
             if self.view is not None and not self.scale_out and rows is not None:
                 # Before the commit: once a reader can see a row in the sink, pull queries see it too.
                 # (With several servers, the view follows the sink topic instead: see step().)
+                viewed = True
                 self.view.apply(rows, ("__WINDOW_START", "__WINDOW_END"))
             txn.commit(offsets)
         except BaseException:
             txn.abort()
+            if viewed:  # pull queries must not see rows that were never committed
+                self.view.load_topic(self.log)
             raise
         positions.update(offsets)
+        self.records_in += count
+        self.errors += len(entries)
 
 
 class TransientQuery:
