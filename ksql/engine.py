@@ -696,7 +696,7 @@ class KsqlEngine:
                                    state_limits=self._state_limits(query_id))
         columns = [c for c, _ in plan.steps[-1].columns]
         return RowStream(text, query_id, [c.name for c in columns], [str(c.type) for c in columns],
-                         transient.rows, transient.close, limit=query.limit, poll=transient.poll)
+                         transient.rows, transient.close, limit=query.limit, poll=transient.poll, push=push)
 
     def _catch_up(self, names: list[str], timeout: float = PULL_CATCH_UP_SECONDS) -> None:
         """Before a pull query: give the queries that build these tables a moment to process what

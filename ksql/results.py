@@ -66,6 +66,7 @@ class RowStream:
     limit: int | None = None
     key_columns: tuple = ()  # pull queries: the result columns that are the table's key
     poll: Any = None  # push queries: () -> (rows available now, ended?) without blocking
+    push: bool = False  # EMIT CHANGES: runs until closed (a stream scan also polls, but ends)
 
     def schema(self) -> str:
         """ksqlDB's schema text for the header of a query response."""

@@ -117,6 +117,7 @@ def _top_level_split(text: str) -> list[str]:
 
 
 MAX_REQUEST_BYTES = 16 * 1024 * 1024  # a request body past this is refused (413)
+MAX_PUSH_QUERIES = 100  # push queries open at once (ksql.max.push.queries, ksqlDB's default)
 
 
 class KsqlServer:
@@ -162,7 +163,9 @@ class KsqlServer:
     async def _body(self, request: Request) -> dict:
         raw = await request.body()
         try:
-            body = json.loads(raw or b"{}")
+            # orjson refuses what json accepts and cannot answer with: unpaired surrogates,
+            # nesting past 1024 levels, NaN
+            body = orjson.loads(raw or b"{}")
         except ValueError as error:
             raise _BadRequest(f"Invalid JSON in request: {error}") from None
         if not isinstance(body, dict):
@@ -183,12 +186,12 @@ class KsqlServer:
     async def ksql(self, request: Request) -> Response:
         try:
             body = await self._body(request)
+            session = self._session(body, "streamsProperties")
         except _BadRequest as error:
             return _error(BAD_REQUEST, str(error))
         text = body.get("ksql")
         if not isinstance(text, str) or not text.strip():
             return _error(BAD_REQUEST, "The request must have a 'ksql' field with the statements to run.")
-        session = self._session(body, "streamsProperties")
         return await run_in_threadpool(self._run_statements, text, session)
 
     def _run_statements(self, text: str, session: Session) -> Response:
@@ -244,6 +247,17 @@ class KsqlServer:
         if len(results) != 1 or not isinstance(results[0], RowStream):
             raise _BadRequest("The request must hold exactly one SELECT or PRINT statement.")
         stream = results[0]
+        if stream.push:  # each runs until closed, holding state and rows for its client
+            limit = int(self.engine.properties.get("ksql.max.push.queries", MAX_PUSH_QUERIES))
+            with self.lock:
+                running = sum(1 for s in self.queries.values() if s.push)
+                if running >= limit:
+                    stream.close()
+                    raise _BadRequest(
+                        f"Not running the push query: {running} are running, the limit "
+                        f"(ksql.max.push.queries) is {limit}. Close some, or raise the limit.")
+                self.queries[stream.query_id] = stream
+            return stream
         self.queries[stream.query_id] = stream
         return stream
 
@@ -375,7 +389,7 @@ class KsqlServer:
         try:
             first, *rest = await batches.__anext__()
             header = json.loads(first)
-        except (StopAsyncIteration, ValueError):
+        except (StopAsyncIteration, ValueError, RecursionError):
             header = None
         if not isinstance(header, dict) or "target" not in header:
             return _error(BAD_REQUEST, "The first JSON object must name the target stream: {\"target\": \"S\"}")
@@ -398,7 +412,7 @@ class KsqlServer:
                 for line in lines:
                     try:
                         rows.append(json.loads(line))
-                    except ValueError as error:
+                    except (ValueError, RecursionError) as error:
                         rows.append(_Invalid(f"Invalid JSON row: {error}"))
                 out = []
                 for ack in await run_in_threadpool(self._insert_rows, target, rows):

@@ -192,11 +192,17 @@ def test_many_push_queries_at_once_and_disconnects_end_them(server):
     results = asyncio.run(run())
     assert [r[1:] for r in results] == [[[i, f"v{i}"]] for i in range(100)]
 
+    def open_push_queries() -> float:
+        metrics = httpx.get(server.url + "/metrics", timeout=30).text
+        return float(next(line.split()[1] for line in metrics.splitlines() if line.startswith("ksql_push_queries_open ")))
+
     with httpx.stream("POST", server.url + "/query-stream", timeout=30,
                       json={"sql": "SELECT * FROM s EMIT CHANGES;"}) as response:
-        query_id = json.loads(next(response.iter_lines()))["queryId"]
+        lines = response.iter_lines()
+        assert "queryId" in json.loads(next(lines))
+        wait_for(lambda: open_push_queries() == 1)
     # The client went away: the server ends the push query and forgets it.
-    wait_for(lambda: httpx.post(server.url + "/close-query", json={"queryId": query_id}).status_code == 400)
+    wait_for(lambda: open_push_queries() == 0)
 
 
 def test_basic_authentication(tmp_path):
@@ -290,3 +296,28 @@ def test_a_stalled_client_holds_back_only_its_own_query(server):
         assert httpx.get(server.url + "/healthcheck", timeout=5).json()["isHealthy"]
     finally:
         stalled.close()
+
+
+def test_push_queries_past_the_limit_are_refused_until_one_ends(tmp_path):
+    config = tmp_path / "server.properties"
+    config.write_text("ksql.max.push.queries=2\n")
+    server = Server(tmp_path / "data", "--config", str(config))
+    try:
+        server.ksql("CREATE STREAM s (id INT KEY) WITH (kafka_topic='s', value_format='JSON', partitions=1);")
+        push = {"sql": "SELECT * FROM s EMIT CHANGES;"}
+        with httpx.stream("POST", server.url + "/query-stream", json=push, timeout=30) as first, \
+                httpx.stream("POST", server.url + "/query-stream", json=push, timeout=30) as second:
+            assert first.status_code == second.status_code == 200
+            refused = httpx.post(server.url + "/query-stream", json=push, timeout=30)
+            assert refused.status_code == 400
+            assert refused.json()["message"] == ("Not running the push query: 2 are running, the limit "
+                                                 "(ksql.max.push.queries) is 2. Close some, or raise the limit.")
+            # pull queries and stream scans are not push queries
+            assert httpx.post(server.url + "/query-stream", json={"sql": "SELECT * FROM s;"}, timeout=30).status_code == 200
+            lines = first.iter_lines()  # (kept: a dropped line iterator closes the connection)
+            query_id = json.loads(next(lines))["queryId"]
+            assert httpx.post(server.url + "/close-query", json={"queryId": query_id}, timeout=30).status_code == 200
+            with httpx.stream("POST", server.url + "/query-stream", json=push, timeout=30) as third:
+                assert third.status_code == 200
+    finally:
+        server.stop()
