@@ -39,12 +39,14 @@ def stream_sql(topic: str = TOPIC) -> str:
 
 
 def deserialization_errors(query_id: str, topic: str, target: str, errors: dict[int, str],
-                           payloads: list) -> list[bytes]:
-    """One processing-log entry (JSON) per record that failed to deserialize."""
+                           payloads: list, partition: int, offsets: list) -> list[bytes]:
+    """One processing-log entry (JSON) per record that failed to deserialize. The last cause
+    says where the record is, as Kafka's consumer words it."""
     now = int(time.time() * 1000)
     entries = []
     for row, message in sorted(errors.items()):
         payload = payloads[row]
+        where = f"Error deserializing {target} for partition {topic}-{partition} at offset {offsets[row]}"
         entries.append(orjson.dumps({
             "LOGGER": f"processing.{query_id}.KsqlTopic.Source.deserializer",
             "LEVEL": "ERROR",
@@ -55,7 +57,7 @@ def deserialization_errors(query_id: str, topic: str, target: str, errors: dict[
                     "TARGET": target,
                     "ERRORMESSAGE": f"Failed to deserialize {target} from topic: {topic}. {message}",
                     "RECORDB64": base64.b64encode(payload).decode() if payload is not None else None,
-                    "CAUSE": [message],
+                    "CAUSE": [message, where],
                     "topic": topic,
                 },
                 "RECORDPROCESSINGERROR": None,

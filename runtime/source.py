@@ -63,12 +63,14 @@ class SourceDecoder:
         key_columns, key_errors = self.key_format.decode(keys)
         value_columns, value_errors = self.value_format.decode(values)
         entries = []
-        if key_errors:
-            entries += processing_log.deserialization_errors(
-                self.query_id, self.source.topic, "key", key_errors, keys)
-        if value_errors:
-            entries += processing_log.deserialization_errors(
-                self.query_id, self.source.topic, "value", value_errors, values)
+        if key_errors or value_errors:
+            offsets = records.column(0).to_pylist()
+            if key_errors:
+                entries += processing_log.deserialization_errors(
+                    self.query_id, self.source.topic, "key", key_errors, keys, partition, offsets)
+            if value_errors:
+                entries += processing_log.deserialization_errors(
+                    self.query_id, self.source.topic, "value", value_errors, values, partition, offsets)
 
         timestamps = records.column(1)
         null_value = pc.is_null(records.column(3))
