@@ -7,6 +7,7 @@ the engine replays it, so streams, tables and persistent queries survive a resta
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import threading
 import time
@@ -30,6 +31,7 @@ from ksql.planner.plan import NULL_VALUE, FilterNode, QueryPlan, plan_query
 from ksql.planner.schema import HEADER, KEY, ROWOFFSET, ROWPARTITION, ROWTIME, VALUE, Column, LogicalSchema
 from ksql.results import DescribeResult, ListResult, RowStream, StatusResult, TextResult
 from ksql.runtime import processing_log, pull_sql
+from ksql.runtime import schema_registry
 from ksql.runtime.log import EmbeddedLog, TopicError, make_records
 from ksql.runtime.materialized import MaterializedTable
 from ksql.runtime.murmur2 import partitions_for
@@ -87,6 +89,8 @@ class KsqlEngine:
         self.command_topic = f"_confluent-ksql-{self.service_id}_command_topic"
         self.processing_log_topic = processing_log.topic_for(self.service_id)
         self.log = open_log(data_dir, self.properties)
+        self.schema_registry = open_registry(self.log, self.properties)
+        schema_registry.install(self.schema_registry)
         self.metastore = MetaStore()
         self.queries: dict[str, PersistentQuery] = {}
         self.materialized: dict[str, MaterializedTable] = {}  # CTAS tables, for pull queries
@@ -255,8 +259,8 @@ class KsqlEngine:
 
     def _source_from_create(self, stmt: ast.CreateSource, text: str) -> DataSource:
         props = _normalize_properties(stmt.properties)
-        self._formats(props)  # an unknown format is the first thing to report
-        if not stmt.columns:
+        key_format, value_format = self._formats(props)  # an unknown format is the first thing to report
+        if not stmt.columns and "AVRO" not in (key_format, value_format):
             raise KsqlStatementError(
                 "The statement does not define any columns. Column definitions are required unless the "
                 "formats support schema inference (AVRO, PROTOBUF, JSON_SR).")
@@ -283,6 +287,7 @@ class KsqlEngine:
             else:
                 namespace = VALUE
             columns.append(Column(element.name, sql_type, namespace, element.header_key))
+        columns += self._inferred_columns(props, key_format, value_format, columns)
         headers = [c for c in columns if c.namespace == HEADER]
         if sum(1 for c in headers if c.header_key is None) and len(headers) > 1:
             raise KsqlStatementError("Schema already contains a HEADERS column.")
@@ -320,6 +325,39 @@ class KsqlEngine:
         make_format(key_format, schema.key, key=True, options=source.key_options())
         make_format(value_format, schema.value, key=False, options=source.value_options())
         return source
+
+    def _inferred_columns(self, props: dict, key_format: str, value_format: str, declared: list) -> list[Column]:
+        """Key or value columns the statement leaves out, read from the topic's schema in the
+        registry (the latest of `<topic>-key` / `<topic>-value`, or KEY_SCHEMA_ID /
+        VALUE_SCHEMA_ID): a record's fields, or one column ROWKEY / ROWVAL for a bare type."""
+        from ksql.runtime.avro import sql_type as avro_sql_type
+
+        topic = props.get("KAFKA_TOPIC")
+        out = []
+        for part, fmt, namespace, single in (("key", key_format, KEY, "ROWKEY"), ("value", value_format, VALUE, "ROWVAL")):
+            if fmt != "AVRO" or topic is None or any(c.namespace == namespace for c in declared):
+                continue
+            schema_id = props.get(f"{part.upper()}_SCHEMA_ID")
+            if schema_id is not None:
+                _, text = self.schema_registry.schema(int(schema_id))
+            else:
+                latest = self.schema_registry.latest(f"{topic}-{part}")
+                if latest is None:
+                    if part == "key":
+                        continue  # no key schema: the source has no key columns
+                    raise KsqlStatementError(
+                        f"Schema for message {part}s on topic '{topic}' does not exist in the Schema Registry."
+                        f"\nSubject: {topic}-{part}")
+                text = latest[3]
+            schema = json.loads(text)
+            if isinstance(schema, list):
+                schema = next((s for s in schema if s != "null"), schema)
+            if isinstance(schema, dict) and schema.get("type") == "record":
+                out += [Column(f["name"].upper() if not f["name"].startswith("`") else f["name"],
+                               avro_sql_type(f["type"]), namespace) for f in schema["fields"]]
+            else:
+                out.append(Column(single, avro_sql_type(schema), namespace))
+        return out
 
     def _formats(self, props: dict, defaults: DataSource | None = None) -> tuple[str, str]:
         both = props.get("FORMAT")
@@ -1317,6 +1355,14 @@ def _name_taken(stmt, existing: DataSource | None, text: str) -> StatusResult | 
         return StatusResult(text, f"Cannot add {kind} {stmt.name}: A {kind} with the same name already exists.")
     raise KsqlStatementError(
         f"Cannot add {kind} '{stmt.name}': A {existing.kind.lower()} with the same name already exists")
+
+
+def open_registry(log, properties: dict):
+    """The schema registry at ksql.schema.registry.url, else the one embedded in the log."""
+    url = properties.get("ksql.schema.registry.url")
+    if url:
+        return schema_registry.RemoteRegistry(url, properties.get("ksql.schema.registry.basic.auth.user.info"))
+    return schema_registry.EmbeddedRegistry(log)
 
 
 def open_log(data_dir: str, properties: dict):

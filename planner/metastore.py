@@ -36,10 +36,10 @@ class DataSource:
         return self.kind == "TABLE"
 
     def key_options(self) -> dict:
-        return {"delimiter": self.key_delimiter}
+        return {"delimiter": self.key_delimiter, "topic": self.topic}
 
     def value_options(self) -> dict:
-        return {"delimiter": self.value_delimiter, "wrap_single_value": self.wrap_single_value}
+        return {"delimiter": self.value_delimiter, "wrap_single_value": self.wrap_single_value, "topic": self.topic}
 
 
 class MetaStore:

@@ -50,7 +50,11 @@ def make_format(name: str, columns: tuple[Column, ...], *, key: bool, options: d
             listed = ", ".join(f"`{c.name}` {c.type}{' KEY' if key else ''}" for c in columns)
             raise KsqlStatementError(f"The 'NONE' format can only be used when no columns are defined. Got: [{listed}]")
         return NoneFormat()
-    if name in ("AVRO", "PROTOBUF", "JSON_SR", "PROTOBUF_NOSR"):
+    if name == "AVRO":
+        from ksql.runtime.avro import AvroFormat
+
+        return AvroFormat(columns, key=key, topic=options.get("topic"), wrap=options.get("wrap_single_value"))
+    if name in ("PROTOBUF", "JSON_SR", "PROTOBUF_NOSR"):
         raise KsqlStatementError(f"The {name} format needs a schema registry, which is not supported yet.")
     raise KsqlStatementError(f"Unknown format: {name}")
 

@@ -2,6 +2,7 @@
 fresh embedded engine. Shared by the three input forms of `ksql test`."""
 from __future__ import annotations
 
+import json
 import math
 import re
 import tempfile
@@ -19,6 +20,7 @@ from ksql.runtime.log import make_records
 from ksql.runtime.murmur2 import partitions_for
 from ksql.planner.values import json_default as _json_default
 from ksql.runtime.serdes import make_format
+from ksql.testing import avro_test_data
 
 PASSED, FAILED, ERROR, UNSUPPORTED = "passed", "failed", "error", "unsupported"
 
@@ -46,6 +48,7 @@ class Case:
     expected_error: str | None = None  # a message substring
     properties: dict = field(default_factory=dict)
     topics: dict[str, int] = field(default_factory=dict)  # topic -> partitions
+    schemas: dict[str, tuple] = field(default_factory=dict)  # subject -> (Avro schema, id or None), registered first
     post_sources: list[dict] = field(default_factory=list)
     unsupported: str | None = None  # why the engine cannot run this case yet
     malformed: str | None = None  # what is wrong with the test file itself
@@ -88,6 +91,10 @@ def _run(engine: KsqlEngine, case: Case) -> Result:
     for topic, partitions in case.topics.items():
         if engine.log.topic(topic) is None:
             engine.log.create_topic(topic, partitions)
+    engine.schema_registry.set_compatibility("NONE")  # ksqlDB's harness used a registry that checks none
+    for subject, (schema, schema_id) in case.schemas.items():
+        engine.schema_registry.register(subject, json.dumps(schema, separators=(",", ":")),
+                                        schema_id=None if schema_id is None else int(schema_id))
     from ksql.testing.sqltests import Assertions
 
     if case.responses is not None:
@@ -291,12 +298,12 @@ def produce(engine: KsqlEngine, record: Record) -> None:
     info = engine.log.topic(record.topic)
     if info is None:
         info = engine.log.create_topic(record.topic, 1)
-    key = _encode(record.key, source, key=True)
+    key = _encode(record.key, source, key=True, topic=record.topic)
     if record.window is not None:  # Kafka Streams' windowed key layout
         start, end = int(record.window.get("start", 0)), int(record.window.get("end", 0))
         key = (key or b"") + (struct.pack(">qq", end, start) if str(record.window.get("type", "")).lower()
                               == "session" else struct.pack(">q", start))
-    value = _encode(record.value, source, key=False)
+    value = _encode(record.value, source, key=False, topic=record.topic)
     partition = int(partitions_for([key], info.partitions)[0]) if key is not None else 0
     headers = None
     if record.headers:
@@ -308,11 +315,13 @@ def produce(engine: KsqlEngine, record: Record) -> None:
     engine.log.append(record.topic, partition, make_records([key], [value], [timestamp], headers), sync=False)
 
 
-def _encode(value, source: DataSource | None, key: bool) -> bytes | None:
+def _encode(value, source: DataSource | None, key: bool, topic: str = "") -> bytes | None:
     if value is None:
         return None
     fmt_name = (source.key_format if key else source.value_format) if source else "JSON"
     columns = (source.schema.key if key else source.schema.value) if source else ()
+    if fmt_name == "AVRO":
+        return avro_test_data.encode(value, f"{topic}-{'key' if key else 'value'}", source, key)
     if fmt_name == "JSON":
         return orjson.dumps(value, default=_json_default)
     if fmt_name == "DELIMITED" and isinstance(value, str):
@@ -366,6 +375,8 @@ def _decode(data: bytes | None, source: DataSource | None, key: bool):
         return None
     fmt_name = (source.key_format if key else source.value_format) if source else "JSON"
     columns = (source.schema.key if key else source.schema.value) if source else ()
+    if fmt_name == "AVRO":
+        return avro_test_data.decode(data)
     if fmt_name == "JSON":
         try:
             return orjson.loads(data)
@@ -460,7 +471,7 @@ def values_equal(a, b) -> bool:
     if isinstance(a, (int, float, Decimal)) and isinstance(b, (int, float, Decimal)):
         fa, fb = float(a), float(b)
         return fa == fb or (math.isnan(fa) and math.isnan(fb)) or math.isclose(fa, fb, rel_tol=1e-12)
-    if isinstance(a, (int, float)) and isinstance(b, str) or isinstance(b, (int, float)) and isinstance(a, str):
+    if isinstance(a, (int, float, Decimal)) and isinstance(b, str) or isinstance(b, (int, float, Decimal)) and isinstance(a, str):
         try:
             return float(a) == float(b)
         except ValueError:

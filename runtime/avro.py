@@ -1,0 +1,317 @@
+"""The AVRO format: records in Confluent's wire format (magic byte, schema id, Avro binary),
+their schemas in the schema registry (runtime/schema_registry.py).
+
+Writing, the schema follows ksqlDB's mapping of SQL types: a record named
+`io.confluent.ksql.avro_schemas.KsqlDataSourceSchema` of nullable fields, DECIMAL as bytes
+with the decimal logical type, TIMESTAMP / DATE / TIME as timestamp-millis / date /
+time-millis. It is registered under `<topic>-key` or `<topic>-value` with the first record.
+Reading, each record is decoded with the schema its id names, and its values are converted
+to the declared columns' types (an Avro int read into a STRING column gives its text, as in
+ksqlDB).
+"""
+from __future__ import annotations
+
+import io
+import json
+import struct
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+
+import pyarrow as pa
+
+from ksql.errors import KsqlStatementError
+from ksql.planner import types as T
+from ksql.planner.types import SqlType
+from ksql.runtime import schema_registry
+from ksql.runtime.serdes import RecordError, _Format, _json_reader
+
+RECORD_NAME = "io.confluent.ksql.avro_schemas.KsqlDataSourceSchema"
+_PRIMITIVES = {"BOOLEAN": "boolean", "INTEGER": "int", "BIGINT": "long", "DOUBLE": "double",
+               "STRING": "string", "BYTES": "bytes"}
+_LOGICAL = {"TIMESTAMP": {"type": "long", "logicalType": "timestamp-millis"},
+            "DATE": {"type": "int", "logicalType": "date"},
+            "TIME": {"type": "int", "logicalType": "time-millis"}}
+
+
+# ---------------------------------------------------------------- SQL types -> Avro schemas
+
+
+def avro_type(sql_type: SqlType, name: str) -> object:
+    """The (non-null) Avro type of a SQL type; `name` names any record it makes."""
+    base = sql_type.base
+    if base in _PRIMITIVES:
+        return _PRIMITIVES[base]
+    if base in _LOGICAL:
+        return dict(_LOGICAL[base])
+    if base == "DECIMAL":
+        return {"type": "bytes", "logicalType": "decimal", "precision": sql_type.precision,
+                "scale": sql_type.scale}
+    if base == "ARRAY":
+        return {"type": "array", "items": _nullable(avro_type(sql_type.params[0], name))}
+    if base == "MAP":
+        if sql_type.params[0].base != "STRING":
+            raise KsqlStatementError(f"Avro maps need STRING keys, not {sql_type.params[0]}")
+        return {"type": "map", "values": _nullable(avro_type(sql_type.params[1], name + "_MapValue"))}
+    if base == "STRUCT":
+        return _record(name, [(n, t) for n, t in sql_type.params])
+    raise KsqlStatementError(f"The AVRO format does not support {sql_type}")
+
+
+def _nullable(avro) -> list:
+    return ["null", avro]
+
+
+def _record(name: str, fields) -> dict:
+    return {"type": "record", "name": name.rsplit(".", 1)[-1], **(
+        {"namespace": name.rsplit(".", 1)[0]} if "." in name else {}),
+        "fields": [{"name": n, "type": _nullable(avro_type(t, f"{name}_{n}")), "default": None}
+                   for n, t in fields]}
+
+
+def schema_for(columns, unwrapped: bool, full_name: str = RECORD_NAME) -> dict | list:
+    if unwrapped:
+        return _nullable(avro_type(columns[0].type, full_name))
+    return _record(full_name, [(c.name, c.type) for c in columns])
+
+
+# ---------------------------------------------------------------- Avro schemas -> SQL types
+
+
+def sql_type(avro) -> SqlType:
+    """The SQL type of an Avro schema (for CREATE STREAM/TABLE without columns)."""
+    if isinstance(avro, list):
+        rest = [a for a in avro if a != "null"]
+        if len(rest) != 1:
+            raise KsqlStatementError(f"Cannot map the Avro union {json.dumps(avro)} to a SQL type")
+        return sql_type(rest[0])
+    if isinstance(avro, str):
+        found = {v: k for k, v in _PRIMITIVES.items()}.get(avro)
+        if found == "BOOLEAN":
+            return T.BOOLEAN
+        if found:
+            return getattr(T, found)
+        if avro in ("float",):
+            return T.DOUBLE
+        raise KsqlStatementError(f"Cannot map the Avro type {avro} to a SQL type")
+    kind, logical = avro.get("type"), avro.get("logicalType")
+    if logical == "decimal":
+        return T.decimal(int(avro["precision"]), int(avro.get("scale", 0)))
+    if logical in ("timestamp-millis", "timestamp-micros"):
+        return T.TIMESTAMP
+    if logical == "date":
+        return T.DATE
+    if logical in ("time-millis", "time-micros"):
+        return T.TIME
+    if kind == "array":
+        return T.array(sql_type(avro["items"]))
+    if kind == "map":
+        return T.map_of(T.STRING, sql_type(avro["values"]))
+    if kind == "record":
+        return T.struct(tuple((f["name"], sql_type(f["type"])) for f in avro["fields"]))
+    if kind == "enum":
+        return T.STRING
+    return sql_type(kind)
+
+
+# ---------------------------------------------------------------- the format
+
+
+class AvroFormat(_Format):
+    def __init__(self, columns, key: bool, topic: str | None, wrap=None, schema_id: int | None = None,
+                 full_name: str | None = None):
+        import fastavro
+
+        self._fastavro = fastavro
+        self.columns = tuple(columns)
+        self.key = key
+        if wrap is None:
+            wrap = not key
+        self.unwrapped = len(self.columns) == 1 and not wrap
+        self.subject = f"{topic}-{'key' if key else 'value'}" if topic else None
+        self.schema_id = schema_id  # KEY_SCHEMA_ID / VALUE_SCHEMA_ID: write with this schema
+        self.full_name = full_name or RECORD_NAME
+        self.converters = [_converter(c.type) for c in self.columns]
+        self._writer = None  # (schema id, parsed schema), set at the first record written
+        self._readers: dict[int, object] = {}
+
+    # -- reading
+
+    def decode(self, payloads):
+        rows, bad = [], {}
+        for i, payload in enumerate(payloads):
+            if payload is None:
+                rows.append(self._empty_row())
+                continue
+            try:
+                rows.append(self._decode_one(payload))
+            except (RecordError, ValueError, TypeError, EOFError, IndexError, KeyError,
+                    schema_registry.RegistryError) as error:
+                bad[i] = str(error) or type(error).__name__
+                rows.append(self._empty_row())
+        return self._build(rows), bad
+
+    def _decode_one(self, payload: bytes) -> list:
+        if len(payload) < 5 or payload[0] != schema_registry.MAGIC:
+            raise RecordError("Unknown magic byte!")
+        (schema_id,) = struct.unpack(">i", payload[1:5])
+        value = self._fastavro.schemaless_reader(io.BytesIO(payload[5:]), self._reader(schema_id), None)
+        if self.unwrapped or (len(self.columns) == 1 and not isinstance(value, dict)):
+            return [self.converters[0](value)]
+        if not isinstance(value, dict):
+            raise RecordError(f"Expected an Avro record, got {type(value).__name__}")
+        lookup = {k.upper(): v for k, v in value.items()}
+        return [convert(lookup.get(c.name.upper())) for c, convert in zip(self.columns, self.converters)]
+
+    def _reader(self, schema_id: int):
+        parsed = self._readers.get(schema_id)
+        if parsed is None:
+            schema_type, text = schema_registry.current().schema(schema_id)
+            if schema_type != "AVRO":
+                raise RecordError(f"Schema {schema_id} is {schema_type}, not AVRO")
+            parsed = self._readers[schema_id] = self._fastavro.parse_schema(json.loads(text))
+        return parsed
+
+    # -- writing
+
+    def encode(self, arrays, n):
+        if not self.columns:
+            return [None] * n
+        schema_id, parsed = self._writer_schema()
+        header = struct.pack(">bi", schema_registry.MAGIC, schema_id)
+        columns = [_avro_values(array, c.type) for array, c in zip(arrays, self.columns)]
+        out = []
+        for i in range(n):
+            buffer = io.BytesIO()
+            buffer.write(header)
+            if self.unwrapped:
+                record = columns[0][i]
+            else:
+                record = {c.name: values[i] for c, values in zip(self.columns, columns)}
+            self._fastavro.schemaless_writer(buffer, parsed, record)
+            out.append(buffer.getvalue())
+        return out
+
+    def _writer_schema(self):
+        if self._writer is None:
+            registry = schema_registry.current()
+            if self.schema_id is not None:
+                schema_type, text = registry.schema(self.schema_id)
+                self._writer = (self.schema_id, self._fastavro.parse_schema(json.loads(text)))
+            else:
+                schema = schema_for(self.columns, self.unwrapped, self.full_name)
+                text = json.dumps(schema, separators=(",", ":"))
+                schema_id = registry.register(self.subject, text) if self.subject else 0
+                self._writer = (schema_id, self._fastavro.parse_schema(schema))
+        return self._writer
+
+    def schema_text(self) -> str:
+        return json.dumps(schema_for(self.columns, self.unwrapped, self.full_name), separators=(",", ":"))
+
+
+# ---------------------------------------------------------------- values
+
+
+def _converter(sql_type: SqlType):
+    """From a value fastavro read to the Python value Arrow expects for the column."""
+    base = sql_type.base
+    as_json = _json_reader(sql_type) if base not in ("BYTES",) else None
+    if base == "TIMESTAMP":
+        def read(v):
+            if isinstance(v, datetime):
+                return v.astimezone(timezone.utc).replace(tzinfo=None) if v.tzinfo else v
+            return None if v is None else datetime(1970, 1, 1) + timedelta(milliseconds=int(v))
+        return read
+    if base == "DATE":
+        return lambda v: v if isinstance(v, date) or v is None else date(1970, 1, 1) + timedelta(days=int(v))
+    if base == "TIME":
+        def read(v):
+            if isinstance(v, time) or v is None:
+                return v
+            ms = int(v)
+            return time(ms // 3_600_000, ms // 60_000 % 60, ms // 1000 % 60, ms % 1000 * 1000)
+        return read
+    if base == "DECIMAL":
+        def read(v):
+            if isinstance(v, Decimal):
+                return v.quantize(Decimal(1).scaleb(-sql_type.scale))
+            return as_json(v)
+        return read
+    if base == "BYTES":
+        return lambda v: v if v is None or isinstance(v, bytes) else _fail_bytes(v)
+    if base == "ARRAY":
+        element = _converter(sql_type.params[0])
+
+        def read(v):
+            if v is None:
+                return None
+            if not isinstance(v, list):
+                raise RecordError(f"Can't convert type. sourceType: {type(v).__name__}, requiredType: {sql_type}")
+            return [element(x) for x in v]
+        return read
+    if base == "MAP":
+        value = _converter(sql_type.params[1])
+
+        def read(v):
+            if v is None:
+                return None
+            if not isinstance(v, dict):
+                raise RecordError(f"Can't convert type. sourceType: {type(v).__name__}, requiredType: {sql_type}")
+            return [(str(k), value(x)) for k, x in v.items()]
+        return read
+    if base == "STRUCT":
+        fields = [(name, _converter(t)) for name, t in sql_type.params]
+
+        def read(v):
+            if v is None:
+                return None
+            if not isinstance(v, dict):
+                raise RecordError(f"Can't convert type. sourceType: {type(v).__name__}, requiredType: {sql_type}")
+            lookup = {k.upper(): x for k, x in v.items()}
+            return {name: convert(lookup.get(name.upper())) for name, convert in fields}
+        return read
+    if base == "STRING":
+        def read(v):
+            if isinstance(v, bool):
+                return "true" if v else "false"
+            if isinstance(v, (dict, list)):
+                return json.dumps(v, separators=(",", ":"))
+            return as_json(v if not isinstance(v, (bytes, Decimal, datetime, date, time)) else str(v))
+        return read
+    return as_json
+
+
+def _fail_bytes(v):
+    raise RecordError(f"Can't convert type. sourceType: {type(v).__name__}, requiredType: BYTES")
+
+
+def _avro_values(array: pa.Array, sql_type: SqlType) -> list:
+    """A column's values as fastavro writes them (maps as dicts)."""
+    values = array.to_pylist()
+    if _has_map(sql_type):
+        convert = _map_fixer(sql_type)
+        return [convert(v) for v in values]
+    return values
+
+
+def _has_map(sql_type: SqlType) -> bool:
+    if sql_type.base == "MAP":
+        return True
+    if sql_type.base == "ARRAY":
+        return _has_map(sql_type.params[0])
+    if sql_type.base == "STRUCT":
+        return any(_has_map(t) for _, t in sql_type.params)
+    return False
+
+
+def _map_fixer(sql_type: SqlType):
+    base = sql_type.base
+    if base == "MAP":
+        inner = _map_fixer(sql_type.params[1])
+        return lambda v: None if v is None else {k: inner(x) for k, x in v}
+    if base == "ARRAY":
+        inner = _map_fixer(sql_type.params[0])
+        return lambda v: None if v is None else [inner(x) for x in v]
+    if base == "STRUCT":
+        fields = [(n, _map_fixer(t)) for n, t in sql_type.params]
+        return lambda v: None if v is None else {n: f(v.get(n)) for n, f in fields}
+    return lambda v: v
