@@ -45,6 +45,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="run on this Kafka cluster instead of the embedded log")
     parser.add_argument("--config", help="a properties file of ksql.* properties and Kafka client settings "
                                          "(bootstrap.servers, security.protocol, sasl.*, ksql.streams.ssl.*)")
+    parser.add_argument("--schema-registry-url", metavar="URL",
+                        help="a Confluent-compatible schema registry for AVRO (default: one embedded in the log)")
 
 
 def _repl_command(argv: list[str]) -> int:
@@ -126,6 +128,8 @@ def _engine(data_dir: str, args):
         properties["ksql.extension.dir"] = args.extension_dir
     if args.bootstrap_servers:
         properties["bootstrap.servers"] = args.bootstrap_servers
+    if args.schema_registry_url:
+        properties["ksql.schema.registry.url"] = args.schema_registry_url
     engine = KsqlEngine(data_dir, properties)
     for item in args.define:
         name, _, value = item.partition("=")

@@ -29,6 +29,7 @@ from ksql.engine import KsqlEngine, Session, StatementFailed
 from ksql.errors import KsqlError
 from ksql.planner.values import json_default as _json_default
 from ksql.properties import engine_properties, read_properties
+from ksql.registry_api import registry_routes
 from ksql.results import DescribeResult, ListResult, RowStream, StatusResult, TextResult, TombstoneRow
 
 KSQL_JSON = "application/vnd.ksql.v1+json"
@@ -155,6 +156,7 @@ class KsqlServer:
             Route("/clusterStatus", self.cluster_status, methods=["GET"]),
             Route("/ksql/terminate", self.terminate_cluster, methods=["POST"]),
             Route("/metrics", self.metrics, methods=["GET"]),
+            *registry_routes(self.engine),
         ], middleware=[Middleware(_Timing, server=self), Middleware(_BasicAuth, server=self),
                        Middleware(_BodyLimit, server=self)])
 
@@ -664,6 +666,9 @@ def main(argv: list[str]) -> int:
                                          "ssl.certificate.location, ssl.key.location, ksql.* properties, "
                                          "Kafka client settings (bootstrap.servers, security.protocol, sasl.*, "
                                          "ksql.streams.ssl.*)")
+    parser.add_argument("--schema-registry-url", metavar="URL",
+                        help="a Confluent-compatible schema registry for AVRO (default: the embedded one, "
+                             "served here under /subjects and /schemas)")
     parser.add_argument("--add-user", metavar="NAME", help="add a user (password read from standard input) "
                                                           "to --users-file, then exit")
     parser.add_argument("--users-file", help="with --add-user: the users file to write")
@@ -678,6 +683,8 @@ def main(argv: list[str]) -> int:
     properties = read_properties(args.config) if args.config else {}
     if args.bootstrap_servers:
         properties["bootstrap.servers"] = args.bootstrap_servers
+    if args.schema_registry_url:
+        properties["ksql.schema.registry.url"] = args.schema_registry_url
     users = load_users(properties["authentication.users.file"]) if properties.get("authentication.users.file") else {}
     host = args.host or ("0.0.0.0" if users else "127.0.0.1")
     settings = engine_properties(properties)

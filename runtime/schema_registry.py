@@ -238,6 +238,13 @@ class RemoteRegistry:
     def subjects(self) -> list[str]:
         return self._call("GET", "/subjects") or []
 
+    def compatibility(self, subject: str | None = None) -> str:
+        answer = self._call("GET", f"/config/{subject}" if subject else "/config") or {}
+        return answer.get("compatibilityLevel", "BACKWARD")
+
+    def set_compatibility(self, level: str, subject: str | None = None) -> None:
+        self._call("PUT", f"/config/{subject}" if subject else "/config", json={"compatibility": level.upper()})
+
     def versions(self, subject: str) -> list[int]:
         return self._call("GET", f"/subjects/{subject}/versions") or []
 

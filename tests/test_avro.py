@@ -64,3 +64,61 @@ def test_columns_are_inferred_from_the_registered_schema(engine):
 def test_a_missing_schema_is_a_clear_error(engine):
     with pytest.raises(Exception, match="Schema for message values on topic 'nothing' does not exist"):
         engine.execute("CREATE STREAM nothing WITH (kafka_topic='nothing', value_format='AVRO', partitions=1);")
+
+
+def test_confluent_serializers_and_the_engine_read_each_other(kafka_broker, tmp_path):
+    """Confluent's AvroSerializer writes through the registry `ksql server` serves; the engine
+    reads those records, and Confluent's AvroDeserializer reads what the engine writes."""
+    from confluent_kafka import Consumer, Producer
+    from confluent_kafka.admin import AdminClient, NewTopic
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+    from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+    from confluent_kafka.serialization import MessageField, SerializationContext
+
+    from test_server import Server
+
+    bootstrap = kafka_broker.bootstrap_servers
+    server = Server(tmp_path / "data", "--bootstrap-servers", bootstrap)
+    try:
+        registry = SchemaRegistryClient({"url": server.url})
+        schema = json.dumps({"type": "record", "name": "Payment", "namespace": "shop", "fields": [
+            {"name": "ID", "type": "long"}, {"name": "PAYER", "type": "string"},
+            {"name": "AMOUNT", "type": {"type": "bytes", "logicalType": "decimal", "precision": 8, "scale": 2}}]})
+        serialize = AvroSerializer(registry, schema)
+        admin = AdminClient({"bootstrap.servers": bootstrap})
+        admin.create_topics([NewTopic("payments", 1, 1)])["payments"].result(30)
+        producer = Producer({"bootstrap.servers": bootstrap})
+        for i, (payer, amount) in enumerate([("ann", "12.50"), ("bob", "99.99"), ("ann", "0.01")]):
+            value = serialize({"ID": i, "PAYER": payer, "AMOUNT": Decimal(amount)},
+                              SerializationContext("payments", MessageField.VALUE))
+            producer.produce("payments", value=value, timestamp=1_700_000_000_000 + i)
+        producer.flush()
+
+        response = server.ksql(
+            "CREATE STREAM payments WITH (kafka_topic='payments', value_format='AVRO');"
+            "CREATE STREAM big_payments AS SELECT id, UCASE(payer) AS payer, amount FROM payments WHERE amount > 1;",
+            **{"auto.offset.reset": "earliest"})
+        assert response.status_code == 200, response.text
+        assert registry.get_latest_version("payments-value").schema.schema_str == schema
+
+        deserialize = AvroDeserializer(registry)
+        consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "interop", "auto.offset.reset": "earliest"})
+        consumer.subscribe(["BIG_PAYMENTS"])
+        got = []
+
+        def more():
+            message = consumer.poll(0.5)
+            if message is not None and message.error() is None:
+                got.append(deserialize(message.value(), SerializationContext("BIG_PAYMENTS", MessageField.VALUE)))
+            return len(got) == 2
+
+        try:
+            wait_for(more, timeout=60, interval=0)
+        finally:
+            consumer.close()
+        assert got == [{"ID": 0, "PAYER": "ANN", "AMOUNT": Decimal("12.50")},
+                       {"ID": 1, "PAYER": "BOB", "AMOUNT": Decimal("99.99")}]
+        assert sorted(registry.get_subjects()) == ["BIG_PAYMENTS-value", "payments-value"]
+    finally:
+        server.stop()
+        kafka_broker.clean()

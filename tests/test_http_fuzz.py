@@ -19,10 +19,13 @@ from test_server import Server
 EXAMPLES = int(os.environ.get("KSQL_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 
-POST_ROUTES = ["/ksql", "/query", "/query-stream", "/close-query", "/inserts-stream", "/ksql/terminate"]
+POST_ROUTES = ["/ksql", "/query", "/query-stream", "/close-query", "/inserts-stream", "/ksql/terminate",
+               # the schema registry's API
+               "/subjects/s-value/versions", "/subjects/s-value", "/compatibility/subjects/s-value/versions/latest"]
 GET_ROUTES = ["/info", "/", "/healthcheck", "/status", "/v1/metadata", "/v1/metadata/id", "/clusterStatus",
               "/metrics"]
-FIELDS = ["ksql", "sql", "streamsProperties", "properties", "sessionVariables", "queryId", "target"]
+FIELDS = ["ksql", "sql", "streamsProperties", "properties", "sessionVariables", "queryId", "target", "schema",
+          "schemaType"]
 # Pieces of statements, so that some bodies get past the JSON checks into the parser and engine.
 SQL_PIECES = ["SELECT", "*", "FROM", "s", "t", "WHERE", "id", "=", "1", "'x'", "CREATE", "STREAM", "TABLE",
               "(", ")", ",", "INT", "KEY", "WITH", "kafka_topic='s'", "value_format='JSON'", "INSERT", "INTO",
