@@ -260,7 +260,7 @@ class KsqlEngine:
     def _source_from_create(self, stmt: ast.CreateSource, text: str) -> DataSource:
         props = _normalize_properties(stmt.properties)
         key_format, value_format = self._formats(props)  # an unknown format is the first thing to report
-        if not stmt.columns and "AVRO" not in (key_format, value_format):
+        if not stmt.columns and not {"AVRO", "JSON_SR"} & {key_format, value_format}:
             raise KsqlStatementError(
                 "The statement does not define any columns. Column definitions are required unless the "
                 "formats support schema inference (AVRO, PROTOBUF, JSON_SR).")
@@ -330,12 +330,13 @@ class KsqlEngine:
         """Key or value columns the statement leaves out, read from the topic's schema in the
         registry (the latest of `<topic>-key` / `<topic>-value`, or KEY_SCHEMA_ID /
         VALUE_SCHEMA_ID): a record's fields, or one column ROWKEY / ROWVAL for a bare type."""
+        from ksql.runtime import json_sr
         from ksql.runtime.avro import sql_type as avro_sql_type
 
         topic = props.get("KAFKA_TOPIC")
         out = []
         for part, fmt, namespace, single in (("key", key_format, KEY, "ROWKEY"), ("value", value_format, VALUE, "ROWVAL")):
-            if fmt != "AVRO" or topic is None or any(c.namespace == namespace for c in declared):
+            if fmt not in ("AVRO", "JSON_SR") or topic is None or any(c.namespace == namespace for c in declared):
                 continue
             schema_id = props.get(f"{part.upper()}_SCHEMA_ID")
             if schema_id is not None:
@@ -350,6 +351,11 @@ class KsqlEngine:
                         f"\nSubject: {topic}-{part}")
                 text = latest[3]
             schema = json.loads(text)
+            if fmt == "JSON_SR":
+                fields = json_sr.record_columns(schema)
+                out += ([Column(n, t, namespace) for n, t in fields] if fields is not None
+                        else [Column(single, json_sr.sql_type(schema), namespace)])
+                continue
             if isinstance(schema, list):
                 schema = next((s for s in schema if s != "null"), schema)
             if isinstance(schema, dict) and schema.get("type") == "record":

@@ -54,7 +54,11 @@ def make_format(name: str, columns: tuple[Column, ...], *, key: bool, options: d
         from ksql.runtime.avro import AvroFormat
 
         return AvroFormat(columns, key=key, topic=options.get("topic"), wrap=options.get("wrap_single_value"))
-    if name in ("PROTOBUF", "JSON_SR", "PROTOBUF_NOSR"):
+    if name == "JSON_SR":
+        from ksql.runtime.json_sr import JsonSrFormat
+
+        return JsonSrFormat(columns, key=key, topic=options.get("topic"), wrap=options.get("wrap_single_value"))
+    if name in ("PROTOBUF", "PROTOBUF_NOSR"):
         raise KsqlStatementError(f"The {name} format needs a schema registry, which is not supported yet.")
     raise KsqlStatementError(f"Unknown format: {name}")
 

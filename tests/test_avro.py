@@ -122,3 +122,22 @@ def test_confluent_serializers_and_the_engine_read_each_other(kafka_broker, tmp_
     finally:
         server.stop()
         kafka_broker.clean()
+
+
+def test_json_sr_records_carry_the_header_and_columns_come_from_the_json_schema(engine):
+    schema = {"type": "object", "properties": {
+        "ID": {"connect.index": 0, "oneOf": [{"type": "null"}, {"type": "integer", "connect.type": "int64"}]},
+        "TAGS": {"connect.index": 1, "type": "array", "items": {"type": "string"}}}}
+    schema_id = engine.schema_registry.register("events-value", json.dumps(schema), "JSON")
+    engine.execute("CREATE STREAM events WITH (kafka_topic='events', value_format='JSON_SR', partitions=1);")
+    assert [row[0] for row in engine.execute("DESCRIBE events;")[-1].rows] == ["ID", "TAGS"]
+    header = struct.pack(">bi", 0, schema_id)
+    engine.log.append("events", 0, make_records([None, None], [header + b'{"ID": 5, "TAGS": ["a"]}', b'{"ID": 6}'],
+                                                [1, 2]))
+    engine.execute("CREATE STREAM copied AS SELECT id, tags FROM events;")
+    wait_for(lambda: topic_records(engine.log, "COPIED"))
+    (_, _, value, _), = topic_records(engine.log, "COPIED")
+    copied_id, _, kind, text = engine.schema_registry.latest("COPIED-value")
+    assert kind == "JSON" and value[:5] == struct.pack(">bi", 0, copied_id)
+    assert json.loads(value[5:]) == {"ID": 5, "TAGS": ["a"]}
+    assert list(json.loads(text)["properties"]) == ["ID", "TAGS"]

@@ -1,6 +1,6 @@
-"""Test records in the AVRO format: the JSON-like values a test file gives, written with the
-topic's registered schema (or, if it has none, the one the source's columns make), and read
-back into JSON-like values for comparison, as ksqlDB's test harness does."""
+"""Test records in the AVRO and JSON_SR formats: the JSON-like values a test file gives, written
+with the topic's registered schema (or, if it has none, the one the source's columns make), and
+read back into JSON-like values for comparison, as ksqlDB's test harness does."""
 from __future__ import annotations
 
 import base64
@@ -34,6 +34,25 @@ def encode(value, subject: str, source, key: bool) -> bytes:
     parsed = fastavro.parse_schema(schema)
     fastavro.schemaless_writer(buffer, parsed, _to_avro(value, schema))
     return buffer.getvalue()
+
+
+def json_sr_header(subject: str, source, key: bool) -> bytes:
+    """The wire-format header naming the subject's JSON schema (registered from the source's
+    columns if the test declared none)."""
+    from ksql.runtime import json_sr
+
+    registry = schema_registry.current()
+    latest = registry.latest(subject)
+    if latest is not None:
+        schema_id = latest[0]
+    else:
+        columns = (source.schema.key if key else source.schema.value) if source else ()
+        if not columns:
+            return struct.pack(">bi", schema_registry.MAGIC, 0)  # nothing to describe: no schema
+        wrapped = (not key) if source.wrap_single_value is None or key else source.wrap_single_value
+        schema = json_sr.schema_for(columns, unwrapped=len(columns) == 1 and not wrapped)
+        schema_id = registry.register(subject, json.dumps(schema, separators=(",", ":")), "JSON")
+    return struct.pack(">bi", schema_registry.MAGIC, schema_id)
 
 
 def decode(data: bytes):

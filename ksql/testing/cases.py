@@ -48,7 +48,7 @@ class Case:
     expected_error: str | None = None  # a message substring
     properties: dict = field(default_factory=dict)
     topics: dict[str, int] = field(default_factory=dict)  # topic -> partitions
-    schemas: dict[str, tuple] = field(default_factory=dict)  # subject -> (Avro schema, id or None), registered first
+    schemas: dict[str, tuple] = field(default_factory=dict)  # subject -> (schema, id or None, type), registered first
     post_sources: list[dict] = field(default_factory=list)
     unsupported: str | None = None  # why the engine cannot run this case yet
     malformed: str | None = None  # what is wrong with the test file itself
@@ -92,8 +92,8 @@ def _run(engine: KsqlEngine, case: Case) -> Result:
         if engine.log.topic(topic) is None:
             engine.log.create_topic(topic, partitions)
     engine.schema_registry.set_compatibility("NONE")  # ksqlDB's harness used a registry that checks none
-    for subject, (schema, schema_id) in case.schemas.items():
-        engine.schema_registry.register(subject, json.dumps(schema, separators=(",", ":")),
+    for subject, (schema, schema_id, schema_type) in case.schemas.items():
+        engine.schema_registry.register(subject, json.dumps(schema, separators=(",", ":")), schema_type,
                                         schema_id=None if schema_id is None else int(schema_id))
     from ksql.testing.sqltests import Assertions
 
@@ -322,6 +322,9 @@ def _encode(value, source: DataSource | None, key: bool, topic: str = "") -> byt
     columns = (source.schema.key if key else source.schema.value) if source else ()
     if fmt_name == "AVRO":
         return avro_test_data.encode(value, f"{topic}-{'key' if key else 'value'}", source, key)
+    if fmt_name == "JSON_SR":
+        return avro_test_data.json_sr_header(f"{topic}-{'key' if key else 'value'}", source, key) + \
+            orjson.dumps(value, default=_json_default)
     if fmt_name == "JSON":
         return orjson.dumps(value, default=_json_default)
     if fmt_name == "DELIMITED" and isinstance(value, str):
@@ -377,6 +380,9 @@ def _decode(data: bytes | None, source: DataSource | None, key: bool):
     columns = (source.schema.key if key else source.schema.value) if source else ()
     if fmt_name == "AVRO":
         return avro_test_data.decode(data)
+    if fmt_name == "JSON_SR" and data[:1] == b"\0" and len(data) >= 5:
+        data = data[5:]
+        fmt_name = "JSON"
     if fmt_name == "JSON":
         try:
             return orjson.loads(data)

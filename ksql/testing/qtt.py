@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ksql.testing.cases import Case, Record
 
-REGISTRY_FORMATS = ("PROTOBUF", "JSON_SR", "PROTOBUF_NOSR")  # (AVRO runs, on the embedded registry)
+REGISTRY_FORMATS = ("PROTOBUF", "PROTOBUF_NOSR")  # (AVRO and JSON_SR run, on the embedded registry)
 # Functions that exist only in ksqlDB's own test code.
 TEST_ONLY_FUNCTIONS = ("TEST_UDF", "BAD_TEST_UDF", "TEST_UDAF", "TEST_UDTF", "MID_VAR_ARG", "VAR_ARG",
                        "TEST_UDAF_", "TOSTRING_UDAF", "NULL_UDAF", "TEST_UDTF_", "SUM_MAP",
@@ -136,8 +136,10 @@ def _case(file: str, name: str, test: dict, fmt, config) -> Case:
         case.topics[topic["name"]] = int(topic.get("partitions", 1))
         for part in ("key", "value"):
             schema = topic.get(f"{part}Schema")
-            if schema is not None and str(topic.get(f"{part}Format", topic.get("format", "AVRO"))).upper() == "AVRO":
-                case.schemas[f"{topic['name']}-{part}"] = (schema, topic.get(f"{part}SchemaId"))
+            fmt = str(topic.get(f"{part}Format", topic.get("format", "AVRO"))).upper()
+            if schema is not None and fmt in ("AVRO", "JSON_SR"):
+                case.schemas[f"{topic['name']}-{part}"] = (schema, topic.get(f"{part}SchemaId"),
+                                                           "JSON" if fmt == "JSON_SR" else "AVRO")
     add_source_topics(case, 4 if "responses" in test else 1)
     expected = test.get("expectedException") or test.get("expectedError")
     if expected is not None:

@@ -1,0 +1,128 @@
+"""The JSON_SR format: JSON records behind Confluent's wire-format header (magic byte and the
+id of a JSON Schema in the schema registry, schemaType JSON).
+
+The JSON itself is read and written as the JSON format does; the schema written follows
+Kafka Connect's JSON Schema mapping, as ksqlDB's (fields as `oneOf` null or the type, with
+`connect.index` and `connect.type`).
+"""
+from __future__ import annotations
+
+import json
+import struct
+
+from ksql.errors import KsqlStatementError
+from ksql.planner import types as T
+from ksql.planner.types import SqlType
+from ksql.runtime import schema_registry
+from ksql.runtime.serdes import JsonFormat
+
+_CONNECT = {"INTEGER": ("integer", "int32"), "BIGINT": ("integer", "int64"), "DOUBLE": ("number", "float64"),
+            "BOOLEAN": ("boolean", "boolean"), "STRING": ("string", None), "BYTES": ("string", "bytes")}
+_LOGICAL = {"TIMESTAMP": ("integer", "int64", "org.apache.kafka.connect.data.Timestamp"),
+            "DATE": ("integer", "int32", "org.apache.kafka.connect.data.Date"),
+            "TIME": ("integer", "int32", "org.apache.kafka.connect.data.Time")}
+
+
+def json_schema(sql_type: SqlType) -> dict:
+    base = sql_type.base
+    if base in _CONNECT:
+        kind, connect = _CONNECT[base]
+        return {"type": kind, **({"connect.type": connect} if connect else {})}
+    if base in _LOGICAL:
+        kind, connect, title = _LOGICAL[base]
+        return {"type": kind, "connect.type": connect, "title": title}
+    if base == "DECIMAL":
+        return {"type": "number", "connect.type": "bytes", "title": "org.apache.kafka.connect.data.Decimal",
+                "connect.parameters": {"scale": str(sql_type.scale),
+                                       "connect.decimal.precision": str(sql_type.precision)}}
+    if base == "ARRAY":
+        return {"type": "array", "items": _nullable(json_schema(sql_type.params[0]))}
+    if base == "MAP":
+        return {"type": "object", "additionalProperties": _nullable(json_schema(sql_type.params[1])),
+                "connect.type": "map"}
+    if base == "STRUCT":
+        return _object([(n, t) for n, t in sql_type.params])
+    raise KsqlStatementError(f"The JSON_SR format does not support {sql_type}")
+
+
+def _nullable(schema: dict) -> dict:
+    return {"oneOf": [{"type": "null"}, schema]}
+
+
+def _object(fields) -> dict:
+    return {"type": "object", "properties": {
+        name: {"connect.index": i, **_nullable(json_schema(t))} for i, (name, t) in enumerate(fields)}}
+
+
+def schema_for(columns, unwrapped: bool) -> dict:
+    if unwrapped:
+        return _nullable(json_schema(columns[0].type))
+    return _object([(c.name, c.type) for c in columns])
+
+
+def sql_type(schema: dict) -> SqlType:
+    """The SQL type of a JSON Schema (for CREATE STREAM/TABLE without columns)."""
+    if "oneOf" in schema or "anyOf" in schema:
+        rest = [s for s in schema.get("oneOf", schema.get("anyOf")) if s.get("type") != "null"]
+        if len(rest) != 1:
+            raise KsqlStatementError(f"Cannot map the JSON schema {json.dumps(schema)} to a SQL type")
+        return sql_type(rest[0])
+    kind, connect, title = schema.get("type"), schema.get("connect.type"), schema.get("title", "")
+    if title.endswith("Decimal"):
+        params = schema.get("connect.parameters", {})
+        return T.decimal(int(params.get("connect.decimal.precision", 64)), int(params.get("scale", 0)))
+    if title.endswith(".Timestamp"):
+        return T.TIMESTAMP
+    if title.endswith(".Date"):
+        return T.DATE
+    if title.endswith(".Time"):
+        return T.TIME
+    if kind == "integer":
+        return T.INTEGER if connect in ("int8", "int16", "int32") else T.BIGINT
+    if kind == "number":
+        return T.DOUBLE
+    if kind == "boolean":
+        return T.BOOLEAN
+    if kind == "string":
+        return T.BYTES if connect == "bytes" else T.STRING
+    if kind == "array":
+        return T.array(sql_type(schema.get("items", {"type": "string"})))
+    if kind == "object":
+        if "properties" in schema and connect != "map":
+            fields = sorted(schema["properties"].items(), key=lambda item: item[1].get("connect.index", 0))
+            return T.struct(tuple((name, sql_type(s)) for name, s in fields))
+        return T.map_of(T.STRING, sql_type(schema.get("additionalProperties", {"type": "string"})))
+    raise KsqlStatementError(f"Cannot map the JSON schema {json.dumps(schema)} to a SQL type")
+
+
+def record_columns(schema: dict) -> list[tuple[str, SqlType]] | None:
+    """The fields of an object schema, in order; None for any other schema."""
+    if schema.get("type") == "object" and "properties" in schema and schema.get("connect.type") != "map":
+        fields = sorted(schema["properties"].items(), key=lambda item: item[1].get("connect.index", 0))
+        return [(name, sql_type(s)) for name, s in fields]
+    return None
+
+
+class JsonSrFormat(JsonFormat):
+    def __init__(self, columns, key: bool, topic: str | None, wrap=None):
+        super().__init__(columns, key=key, wrap=wrap)
+        self.subject = f"{topic}-{'key' if key else 'value'}" if topic else None
+        self._header: bytes | None = None
+
+    def decode(self, payloads):
+        stripped, bad = [], {}
+        for i, payload in enumerate(payloads):
+            if payload is not None and (len(payload) < 5 or payload[0] != schema_registry.MAGIC):
+                bad[i] = "Unknown magic byte!"
+                stripped.append(None)
+            else:
+                stripped.append(None if payload is None else payload[5:])
+        arrays, errors = super().decode(stripped)
+        return arrays, {**errors, **bad}
+
+    def encode(self, arrays, n):
+        if self._header is None:
+            text = json.dumps(schema_for(self.columns, self.unwrapped), separators=(",", ":"))
+            schema_id = schema_registry.current().register(self.subject, text, "JSON") if self.subject else 0
+            self._header = struct.pack(">bi", schema_registry.MAGIC, schema_id)
+        return [None if v is None else self._header + v for v in super().encode(arrays, n)]
