@@ -260,7 +260,7 @@ class KsqlEngine:
     def _source_from_create(self, stmt: ast.CreateSource, text: str) -> DataSource:
         props = _normalize_properties(stmt.properties)
         key_format, value_format = self._formats(props)  # an unknown format is the first thing to report
-        if not stmt.columns and not {"AVRO", "JSON_SR"} & {key_format, value_format}:
+        if not stmt.columns and not {"AVRO", "JSON_SR", "PROTOBUF"} & {key_format, value_format}:
             raise KsqlStatementError(
                 "The statement does not define any columns. Column definitions are required unless the "
                 "formats support schema inference (AVRO, PROTOBUF, JSON_SR).")
@@ -336,7 +336,8 @@ class KsqlEngine:
         topic = props.get("KAFKA_TOPIC")
         out = []
         for part, fmt, namespace, single in (("key", key_format, KEY, "ROWKEY"), ("value", value_format, VALUE, "ROWVAL")):
-            if fmt not in ("AVRO", "JSON_SR") or topic is None or any(c.namespace == namespace for c in declared):
+            if fmt not in ("AVRO", "JSON_SR", "PROTOBUF") or topic is None or any(
+                    c.namespace == namespace for c in declared):
                 continue
             schema_id = props.get(f"{part.upper()}_SCHEMA_ID")
             if schema_id is not None:
@@ -350,6 +351,12 @@ class KsqlEngine:
                         f"Schema for message {part}s on topic '{topic}' does not exist in the Schema Registry."
                         f"\nSubject: {topic}-{part}")
                 text = latest[3]
+            if fmt == "PROTOBUF":
+                from ksql.runtime import protobuf
+
+                message = protobuf.Schema(text).message(full_name=props.get(f"{part.upper()}_SCHEMA_FULL_NAME"))
+                out += [Column(n, t, namespace) for n, t in protobuf.message_columns(message)]
+                continue
             schema = json.loads(text)
             if fmt == "JSON_SR":
                 fields = json_sr.record_columns(schema)

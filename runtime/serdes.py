@@ -59,7 +59,9 @@ def make_format(name: str, columns: tuple[Column, ...], *, key: bool, options: d
 
         return JsonSrFormat(columns, key=key, topic=options.get("topic"), wrap=options.get("wrap_single_value"))
     if name in ("PROTOBUF", "PROTOBUF_NOSR"):
-        raise KsqlStatementError(f"The {name} format needs a schema registry, which is not supported yet.")
+        from ksql.runtime.protobuf import ProtobufFormat
+
+        return ProtobufFormat(columns, key=key, topic=options.get("topic"), registry=name == "PROTOBUF")
     raise KsqlStatementError(f"Unknown format: {name}")
 
 

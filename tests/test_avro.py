@@ -141,3 +141,59 @@ def test_json_sr_records_carry_the_header_and_columns_come_from_the_json_schema(
     assert kind == "JSON" and value[:5] == struct.pack(">bi", 0, copied_id)
     assert json.loads(value[5:]) == {"ID": 5, "TAGS": ["a"]}
     assert list(json.loads(text)["properties"]) == ["ID", "TAGS"]
+
+
+def test_protobuf_records_and_inference_from_proto_text(engine):
+    from ksql.runtime import protobuf
+
+    text = ('syntax = "proto3"; import "google/protobuf/timestamp.proto"; message Reading {'
+            ' string sensor = 1; double value = 2; repeated int32 flags = 3; map<string, string> tags = 4;'
+            ' google.protobuf.Timestamp at = 5; Place place = 6; message Place { string room = 1; } }')
+    schema_id = engine.schema_registry.register("readings-value", text, "PROTOBUF")
+    engine.execute("CREATE STREAM readings WITH (kafka_topic='readings', value_format='PROTOBUF', partitions=1);")
+    assert [tuple(row) for row in engine.execute("DESCRIBE readings;")[-1].rows] == [
+        ("SENSOR", "STRING"), ("VALUE", "DOUBLE"), ("FLAGS", "ARRAY<INTEGER>"),
+        ("TAGS", "MAP<STRING, STRING>"), ("AT", "TIMESTAMP"), ("PLACE", "STRUCT<`ROOM` STRING>")]
+    message = protobuf.Schema(text).message()()
+    protobuf.fill_message(message, {"sensor": "t1", "value": 21.5, "flags": [1, 2], "tags": {"k": "v"},
+                                    "at": 1_700_000_000_123, "place": {"room": "lab"}})
+    payload = struct.pack(">bi", 0, schema_id) + b"\0" + message.SerializeToString()
+    engine.log.append("readings", 0, make_records([None, None], [payload, b"\0\0\0\0\x63garbage"], [1, 2]))
+    engine.execute("CREATE STREAM warm AS SELECT sensor, value, flags, tags, at, place FROM readings WHERE value > 20;")
+    wait_for(lambda: topic_records(engine.log, "WARM"))
+    assert list(engine.execute("SELECT * FROM warm;")[0]) == [
+        ["t1", 21.5, [1, 2], [("k", "v")], datetime(2023, 11, 14, 22, 13, 20, 123000), {"ROOM": "lab"}]]
+    # what the engine wrote decodes with the schema it registered, by Google's runtime
+    (_, _, value, _), = topic_records(engine.log, "WARM")
+    warm_id, _, kind, warm_text = engine.schema_registry.latest("WARM-value")
+    assert kind == "PROTOBUF" and value[:6] == struct.pack(">bi", 0, warm_id) + b"\0"
+    decoded = protobuf.Schema(warm_text).message().FromString(value[6:])
+    assert (decoded.SENSOR, list(decoded.FLAGS), dict(decoded.TAGS), decoded.PLACE.ROOM) == ("t1", [1, 2], {"k": "v"}, "lab")
+    errors = wait_for(lambda: list(engine.execute(
+        "SELECT MESSAGE->DESERIALIZATIONERROR->ERRORMESSAGE FROM KSQL_PROCESSING_LOG;")[0]) or None)
+    assert "Schema 99 not found" in errors[0][0]
+
+
+def test_protobuf_nosr_is_the_bare_message_of_the_columns(engine):
+    from ksql.runtime import protobuf
+
+    engine.execute("""
+        CREATE STREAM s (id INT KEY, name STRING, n BIGINT) WITH (kafka_topic='s', format='PROTOBUF_NOSR', partitions=1);
+        INSERT INTO s (id, name, n) VALUES (1, 'a', 10);
+        CREATE STREAM t AS SELECT id, name, n * 2 AS n2 FROM s;
+    """)
+    wait_for(lambda: topic_records(engine.log, "T"))
+    (_, key, value, _), = topic_records(engine.log, "T")
+    value_class = protobuf.Schema(protobuf.schema_text((
+        protobuf_column("NAME", "STRING"), protobuf_column("N2", "BIGINT")))).message()
+    decoded = value_class.FromString(value)
+    assert (decoded.NAME, decoded.N2) == ("a", 20)
+    key_class = protobuf.Schema(protobuf.schema_text((protobuf_column("ID", "INTEGER"),))).message()
+    assert key_class.FromString(key).ID == 1
+
+
+def protobuf_column(name, type_name):
+    from ksql.planner import types as T
+    from ksql.planner.schema import VALUE, Column
+
+    return Column(name, getattr(T, type_name), VALUE)

@@ -1,4 +1,4 @@
-"""Test records in the AVRO and JSON_SR formats: the JSON-like values a test file gives, written
+"""Test records in the AVRO, JSON_SR and PROTOBUF formats: the JSON-like values a test file gives, written
 with the topic's registered schema (or, if it has none, the one the source's columns make), and
 read back into JSON-like values for comparison, as ksqlDB's test harness does."""
 from __future__ import annotations
@@ -134,3 +134,39 @@ def _to_json(value):
     if isinstance(value, Decimal):
         return value
     return value
+
+
+def encode_protobuf(value, subject: str, columns, registry: bool) -> bytes:
+    """A message of the subject's registered schema (else of the columns), as JSON-like values
+    give it; with the wire-format header for PROTOBUF."""
+    from ksql.runtime import protobuf
+
+    if not registry:
+        message = protobuf.Schema(protobuf.schema_text(columns)).message()()
+        protobuf.fill_message(message, value if isinstance(value, dict) else {columns[0].name: value})
+        return message.SerializeToString()
+    latest = schema_registry.current().latest(subject)
+    if latest is not None:
+        schema_id, text = latest[0], latest[3]
+    else:
+        text = protobuf.schema_text(columns)
+        schema_id = schema_registry.current().register(subject, text, "PROTOBUF")
+    message = protobuf.Schema(text).message()()
+    fields = message.DESCRIPTOR.fields
+    protobuf.fill_message(message, value if isinstance(value, dict) else {fields[0].name: value})
+    return struct.pack(">bi", schema_registry.MAGIC, schema_id) + b"\0" + message.SerializeToString()
+
+
+def decode_protobuf(data: bytes, columns, registry: bool):
+    from ksql.runtime import protobuf
+
+    if not registry:
+        message = protobuf.Schema(protobuf.schema_text(columns)).message()
+        return _to_json(protobuf.read_message(message.FromString(data)))
+    if len(data) < 6 or data[0] != schema_registry.MAGIC:
+        return data
+    (schema_id,) = struct.unpack(">i", data[1:5])
+    indexes, position = protobuf._read_indexes(data, 5)
+    _, text = schema_registry.current().schema(schema_id)
+    message = protobuf.Schema(text).message(indexes or (0,))
+    return _to_json(protobuf.read_message(message.FromString(data[position:])))

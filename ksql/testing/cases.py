@@ -93,7 +93,8 @@ def _run(engine: KsqlEngine, case: Case) -> Result:
             engine.log.create_topic(topic, partitions)
     engine.schema_registry.set_compatibility("NONE")  # ksqlDB's harness used a registry that checks none
     for subject, (schema, schema_id, schema_type) in case.schemas.items():
-        engine.schema_registry.register(subject, json.dumps(schema, separators=(",", ":")), schema_type,
+        text = schema if schema_type == "PROTOBUF" else json.dumps(schema, separators=(",", ":"))
+        engine.schema_registry.register(subject, text, schema_type,
                                         schema_id=None if schema_id is None else int(schema_id))
     from ksql.testing.sqltests import Assertions
 
@@ -322,6 +323,9 @@ def _encode(value, source: DataSource | None, key: bool, topic: str = "") -> byt
     columns = (source.schema.key if key else source.schema.value) if source else ()
     if fmt_name == "AVRO":
         return avro_test_data.encode(value, f"{topic}-{'key' if key else 'value'}", source, key)
+    if fmt_name in ("PROTOBUF", "PROTOBUF_NOSR"):
+        return avro_test_data.encode_protobuf(value, f"{topic}-{'key' if key else 'value'}", columns,
+                                              fmt_name == "PROTOBUF")
     if fmt_name == "JSON_SR":
         return avro_test_data.json_sr_header(f"{topic}-{'key' if key else 'value'}", source, key) + \
             orjson.dumps(value, default=_json_default)
@@ -380,6 +384,8 @@ def _decode(data: bytes | None, source: DataSource | None, key: bool):
     columns = (source.schema.key if key else source.schema.value) if source else ()
     if fmt_name == "AVRO":
         return avro_test_data.decode(data)
+    if fmt_name in ("PROTOBUF", "PROTOBUF_NOSR"):
+        return avro_test_data.decode_protobuf(data, columns, fmt_name == "PROTOBUF")
     if fmt_name == "JSON_SR" and data[:1] == b"\0" and len(data) >= 5:
         data = data[5:]
         fmt_name = "JSON"

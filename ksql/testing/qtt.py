@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ksql.testing.cases import Case, Record
 
-REGISTRY_FORMATS = ("PROTOBUF", "PROTOBUF_NOSR")  # (AVRO and JSON_SR run, on the embedded registry)
+REGISTRY_FORMATS = ()  # every format runs (the schema registry is the embedded one)
 # Functions that exist only in ksqlDB's own test code.
 TEST_ONLY_FUNCTIONS = ("TEST_UDF", "BAD_TEST_UDF", "TEST_UDAF", "TEST_UDTF", "MID_VAR_ARG", "VAR_ARG",
                        "TEST_UDAF_", "TOSTRING_UDAF", "NULL_UDAF", "TEST_UDTF_", "SUM_MAP",
@@ -137,9 +137,9 @@ def _case(file: str, name: str, test: dict, fmt, config) -> Case:
         for part in ("key", "value"):
             schema = topic.get(f"{part}Schema")
             fmt = str(topic.get(f"{part}Format", topic.get("format", "AVRO"))).upper()
-            if schema is not None and fmt in ("AVRO", "JSON_SR"):
+            if schema is not None and fmt in ("AVRO", "JSON_SR", "PROTOBUF"):
                 case.schemas[f"{topic['name']}-{part}"] = (schema, topic.get(f"{part}SchemaId"),
-                                                           "JSON" if fmt == "JSON_SR" else "AVRO")
+                                                           {"JSON_SR": "JSON"}.get(fmt, fmt))
     add_source_topics(case, 4 if "responses" in test else 1)
     expected = test.get("expectedException") or test.get("expectedError")
     if expected is not None:
