@@ -191,6 +191,10 @@ class AvroFormat(_Format):
             out.append(buffer.getvalue())
         return out
 
+    def register(self) -> None:
+        if self.columns and self.subject:
+            self._writer_schema()
+
     def _writer_schema(self):
         if self._writer is None:
             registry = schema_registry.current()

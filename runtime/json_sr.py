@@ -120,9 +120,16 @@ class JsonSrFormat(JsonFormat):
         arrays, errors = super().decode(stripped)
         return arrays, {**errors, **bad}
 
-    def encode(self, arrays, n):
+    def register(self) -> bytes:
+        """Register the schema (once); the header that names it."""
         if self._header is None:
-            text = json.dumps(schema_for(self.columns, self.unwrapped), separators=(",", ":"))
-            schema_id = schema_registry.current().register(self.subject, text, "JSON") if self.subject else 0
+            schema_id = 0
+            if self.subject and self.columns:
+                text = json.dumps(schema_for(self.columns, self.unwrapped), separators=(",", ":"))
+                schema_id = schema_registry.current().register(self.subject, text, "JSON")
             self._header = struct.pack(">bi", schema_registry.MAGIC, schema_id)
-        return [None if v is None else self._header + v for v in super().encode(arrays, n)]
+        return self._header
+
+    def encode(self, arrays, n):
+        header = self.register()
+        return [None if v is None else header + v for v in super().encode(arrays, n)]

@@ -464,13 +464,7 @@ class ProtobufFormat(_Format):
     def encode(self, arrays, n):
         if not self.columns:
             return [None] * n
-        header = b""
-        if self.registry:
-            if self._header is None:
-                schema_id = schema_registry.current().register(self.subject, self.text, "PROTOBUF") \
-                    if self.subject else 0
-                self._header = struct.pack(">bi", schema_registry.MAGIC, schema_id) + b"\0"
-            header = self._header
+        header = self.register() if self.registry else b""
         columns = [array.to_pylist() for array in arrays]
         out = []
         for i in range(n):
@@ -482,6 +476,16 @@ class ProtobufFormat(_Format):
             fill_message(message, row)
             out.append(header + message.SerializeToString())
         return out
+
+
+    def register(self) -> bytes:
+        """Register the schema (once, PROTOBUF only); the header that names it."""
+        if self._header is None:
+            schema_id = 0
+            if self.registry and self.subject and self.columns:
+                schema_id = schema_registry.current().register(self.subject, self.text, "PROTOBUF")
+            self._header = struct.pack(">bi", schema_registry.MAGIC, schema_id) + b"\0"
+        return self._header
 
 
 def _read_indexes(payload: bytes, position: int) -> tuple[list[int], int]:

@@ -24,6 +24,11 @@ class SinkEncoder:
         self.value_format = make_format(sink.value_format, schema.value, key=False,
                                         options=sink.value_options())
         self._round_robin = 0
+        # Registry formats register the sink's schemas now, as ksqlDB does when the query is
+        # created, so readers find them before the first record.
+        for fmt in (self.key_format, self.value_format):
+            if hasattr(fmt, "register"):
+                fmt.register()
         self.window_type = sink.window_type
         self.timestamp_column = sink.timestamp_column
         self.timestamp_format = sink.timestamp_format

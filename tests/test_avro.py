@@ -197,3 +197,11 @@ def protobuf_column(name, type_name):
     from ksql.planner.schema import VALUE, Column
 
     return Column(name, getattr(T, type_name), VALUE)
+
+
+@pytest.mark.parametrize("fmt,kind", [("AVRO", "AVRO"), ("JSON_SR", "JSON"), ("PROTOBUF", "PROTOBUF")])
+def test_a_query_registers_its_sink_schemas_when_it_is_created(engine, fmt, kind):
+    engine.execute(f"CREATE STREAM src (id INT KEY, v STRING) WITH (kafka_topic='src', format='JSON', partitions=1);"
+                   f"CREATE STREAM out WITH (format='{fmt}') AS SELECT id, v FROM src;")
+    assert engine.schema_registry.subjects() == ["OUT-key", "OUT-value"]
+    assert engine.schema_registry.latest("OUT-value")[2] == kind
