@@ -154,22 +154,38 @@ class AvroFormat(_Format):
         if len(payload) < 5 or payload[0] != schema_registry.MAGIC:
             raise RecordError("Unknown magic byte!")
         (schema_id,) = struct.unpack(">i", payload[1:5])
-        value = self._fastavro.schemaless_reader(io.BytesIO(payload[5:]), self._reader(schema_id), None)
+        parsed, plan = self._reader(schema_id)
+        value = self._fastavro.schemaless_reader(io.BytesIO(payload[5:]), parsed, None)
         if self.unwrapped or (len(self.columns) == 1 and not isinstance(value, dict)):
             return [self.converters[0](value)]
         if not isinstance(value, dict):
             raise RecordError(f"Expected an Avro record, got {type(value).__name__}")
+        if plan is not None:
+            return [value.get(name) if convert is None else convert(value.get(name)) for name, convert in plan]
         lookup = {k.upper(): v for k, v in value.items()}
         return [convert(lookup.get(c.name.upper())) for c, convert in zip(self.columns, self.converters)]
 
     def _reader(self, schema_id: int):
-        parsed = self._readers.get(schema_id)
-        if parsed is None:
+        """The parsed writer schema of an id, and when it is a record: for each column, the
+        field that holds it and how to convert its values (None: they are already the
+        column's, as when the writer's field has the type this format writes)."""
+        found = self._readers.get(schema_id)
+        if found is None:
             schema_type, text = schema_registry.current().schema(schema_id)
             if schema_type != "AVRO":
                 raise RecordError(f"Schema {schema_id} is {schema_type}, not AVRO")
-            parsed = self._readers[schema_id] = self._fastavro.parse_schema(json.loads(text))
-        return parsed
+            schema = json.loads(text)
+            plan = None
+            if isinstance(schema, dict) and schema.get("type") == "record":
+                fields = {f["name"].upper(): f for f in schema["fields"]}
+                plan = []
+                for column, convert in zip(self.columns, self.converters):
+                    field = fields.get(column.name.upper())
+                    same = field is not None and _NATIVE.get(column.type.base) is not None and \
+                        _without_null(field["type"]) == _NATIVE[column.type.base]
+                    plan.append((field["name"] if field else None, None if same else convert))
+            found = self._readers[schema_id] = (self._fastavro.parse_schema(schema), plan)
+        return found
 
     # -- writing
 
@@ -213,6 +229,18 @@ class AvroFormat(_Format):
 
 
 # ---------------------------------------------------------------- values
+
+# Avro types whose values fastavro returns exactly as the column type needs them.
+_NATIVE = {"BOOLEAN": "boolean", "INTEGER": "int", "BIGINT": "long", "DOUBLE": "double", "STRING": "string",
+           "BYTES": "bytes"}
+
+
+def _without_null(avro):
+    """The one non-null branch of a ["null", T] union (or the type itself)."""
+    if isinstance(avro, list):
+        rest = [a for a in avro if a != "null"]
+        return rest[0] if len(rest) == 1 else avro
+    return avro
 
 
 def _converter(sql_type: SqlType):
