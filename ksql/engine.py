@@ -316,6 +316,7 @@ class KsqlEngine:
             value_delimiter=str(props.get("VALUE_DELIMITER", ",")),
             key_delimiter=str(props.get("KEY_DELIMITER", ",")),
             wrap_single_value=_bool_prop(props.get("WRAP_SINGLE_VALUE")),
+            **_schema_properties(props),
             timestamp_column=_timestamp_column(props, schema),
             timestamp_format=props.get("TIMESTAMP_FORMAT"),
             window_type=str(props["WINDOW_TYPE"]).upper() if "WINDOW_TYPE" in props else None,
@@ -480,6 +481,7 @@ class KsqlEngine:
             key_format=key_format, value_format=value_format, sql=text,
             value_delimiter=str(props.get("VALUE_DELIMITER", source.value_delimiter if value_format == source.value_format else ",")),
             wrap_single_value=_bool_prop(props.get("WRAP_SINGLE_VALUE")),
+            **_schema_properties(props),
             partitions=partitions,
             timestamp_column=_timestamp_column(props, plan.schema),
             timestamp_format=props.get("TIMESTAMP_FORMAT"),
@@ -1368,6 +1370,17 @@ def _name_taken(stmt, existing: DataSource | None, text: str) -> StatusResult | 
         return StatusResult(text, f"Cannot add {kind} {stmt.name}: A {kind} with the same name already exists.")
     raise KsqlStatementError(
         f"Cannot add {kind} '{stmt.name}': A {existing.kind.lower()} with the same name already exists")
+
+
+def _schema_properties(props: dict) -> dict:
+    """KEY_SCHEMA_ID, VALUE_SCHEMA_ID, KEY_SCHEMA_FULL_NAME and VALUE_SCHEMA_FULL_NAME of a WITH clause."""
+    out = {}
+    for part in ("key", "value"):
+        schema_id = props.get(f"{part.upper()}_SCHEMA_ID")
+        out[f"{part}_schema_id"] = None if schema_id is None else int(schema_id)
+        full_name = props.get(f"{part.upper()}_SCHEMA_FULL_NAME")
+        out[f"{part}_schema_full_name"] = None if full_name is None else str(full_name)
+    return out
 
 
 def open_registry(log, properties: dict):

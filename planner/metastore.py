@@ -28,6 +28,11 @@ class DataSource:
     window_type: str | None = None  # TUMBLING | HOPPING | SESSION: keys carry their window
     window_size: int | None = None  # milliseconds
     window_retention: int | None = None  # milliseconds a window is kept (windowed aggregations)
+    # registry formats: write with this registered schema / name the message or record so
+    key_schema_id: int | None = None
+    value_schema_id: int | None = None
+    key_schema_full_name: str | None = None
+    value_schema_full_name: str | None = None
     read_queries: set = field(default_factory=set)
     write_queries: set = field(default_factory=set)
 
@@ -36,10 +41,12 @@ class DataSource:
         return self.kind == "TABLE"
 
     def key_options(self) -> dict:
-        return {"delimiter": self.key_delimiter, "topic": self.topic}
+        return {"delimiter": self.key_delimiter, "topic": self.topic, "schema_id": self.key_schema_id,
+                "full_name": self.key_schema_full_name}
 
     def value_options(self) -> dict:
-        return {"delimiter": self.value_delimiter, "wrap_single_value": self.wrap_single_value, "topic": self.topic}
+        return {"delimiter": self.value_delimiter, "wrap_single_value": self.wrap_single_value, "topic": self.topic,
+                "schema_id": self.value_schema_id, "full_name": self.value_schema_full_name}
 
 
 class MetaStore:

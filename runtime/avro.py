@@ -132,6 +132,7 @@ class AvroFormat(_Format):
         self.full_name = full_name or RECORD_NAME
         self.converters = [_converter(c.type) for c in self.columns]
         self._writer = None  # (schema id, parsed schema), set at the first record written
+        self._foreign = None  # the schema of a given id, when records are written with it
         self._readers: dict[int, object] = {}
 
     # -- reading
@@ -195,6 +196,7 @@ class AvroFormat(_Format):
         schema_id, parsed = self._writer_schema()
         header = struct.pack(">bi", schema_registry.MAGIC, schema_id)
         columns = [_avro_values(array, c.type) for array, c in zip(arrays, self.columns)]
+        foreign = self._foreign
         out = []
         for i in range(n):
             buffer = io.BytesIO()
@@ -203,6 +205,8 @@ class AvroFormat(_Format):
                 record = columns[0][i]
             else:
                 record = {c.name: values[i] for c, values in zip(self.columns, columns)}
+            if foreign is not None:  # a registered schema of someone else's: its names, its defaults
+                record = shape(record, foreign)
             self._fastavro.schemaless_writer(buffer, parsed, record)
             out.append(buffer.getvalue())
         return out
@@ -216,6 +220,7 @@ class AvroFormat(_Format):
             registry = schema_registry.current()
             if self.schema_id is not None:
                 schema_type, text = registry.schema(self.schema_id)
+                self._foreign = json.loads(text)
                 self._writer = (self.schema_id, self._fastavro.parse_schema(json.loads(text)))
             else:
                 schema = schema_for(self.columns, self.unwrapped, self.full_name)
@@ -310,6 +315,37 @@ def _converter(sql_type: SqlType):
             return as_json(v if not isinstance(v, (bytes, Decimal, datetime, date, time)) else str(v))
         return read
     return as_json
+
+
+def shape(value, schema):
+    """A value shaped for a given Avro schema: record fields named as the schema names them
+    (matched without case; fields the value lacks are left to their defaults), maps as dicts."""
+    if value is None:
+        return None
+    if isinstance(schema, list):
+        branch = next((b for b in schema if isinstance(b, dict) and (
+            b.get("type") == "record" and isinstance(value, dict) or
+            b.get("type") in ("array", "map") and isinstance(value, list))), None)
+        return shape(value, branch) if branch is not None else value
+    if not isinstance(schema, dict):
+        return value
+    kind = schema.get("type")
+    if isinstance(kind, (dict, list)):
+        return shape(value, kind)
+    if kind == "record" and isinstance(value, dict):
+        lookup = {str(k).upper(): v for k, v in value.items()}
+        out = {}
+        for field in schema["fields"]:
+            name = field["name"]
+            if name.upper() in lookup and (lookup[name.upper()] is not None or "default" not in field):
+                out[name] = shape(lookup[name.upper()], field["type"])
+        return out
+    if kind == "array" and isinstance(value, list):
+        return [shape(x, schema["items"]) for x in value]
+    if kind == "map":
+        items = value.items() if isinstance(value, dict) else value
+        return {k: shape(x, schema["values"]) for k, x in items}
+    return value
 
 
 def _fail_bytes(v):

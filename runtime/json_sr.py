@@ -104,9 +104,10 @@ def record_columns(schema: dict) -> list[tuple[str, SqlType]] | None:
 
 
 class JsonSrFormat(JsonFormat):
-    def __init__(self, columns, key: bool, topic: str | None, wrap=None):
+    def __init__(self, columns, key: bool, topic: str | None, wrap=None, schema_id: int | None = None):
         super().__init__(columns, key=key, wrap=wrap)
         self.subject = f"{topic}-{'key' if key else 'value'}" if topic else None
+        self.schema_id = schema_id  # KEY/VALUE_SCHEMA_ID: records name that schema, nothing is registered
         self._header: bytes | None = None
 
     def decode(self, payloads):
@@ -123,8 +124,8 @@ class JsonSrFormat(JsonFormat):
     def register(self) -> bytes:
         """Register the schema (once); the header that names it."""
         if self._header is None:
-            schema_id = 0
-            if self.subject and self.columns:
+            schema_id = self.schema_id or 0
+            if self.schema_id is None and self.subject and self.columns:
                 text = json.dumps(schema_for(self.columns, self.unwrapped), separators=(",", ":"))
                 schema_id = schema_registry.current().register(self.subject, text, "JSON")
             self._header = struct.pack(">bi", schema_registry.MAGIC, schema_id)

@@ -114,6 +114,17 @@ class Schema:
         return message_factory.GetMessageClass(descriptor)
 
 
+    def indexes(self, descriptor) -> list[int]:
+        """The path of a message in the file: its index among the top-level messages, then
+        among each enclosing message's nested ones."""
+        path = []
+        while descriptor.containing_type is not None:
+            path.append(list(descriptor.containing_type.nested_types).index(descriptor))
+            descriptor = descriptor.containing_type
+        path.append(self.messages.index(descriptor))
+        return path[::-1]
+
+
 def _all_messages(messages):
     for m in messages:
         yield m
@@ -413,13 +424,16 @@ def _write_single(field, target, value) -> None:
 class ProtobufFormat(_Format):
     """PROTOBUF (registry=True: wire format, schema in the registry) or PROTOBUF_NOSR."""
 
-    def __init__(self, columns, key: bool, topic: str | None, registry: bool, full_name: str | None = None):
+    def __init__(self, columns, key: bool, topic: str | None, registry: bool, schema_id: int | None = None,
+                 full_name: str | None = None):
         self.columns = tuple(columns)
         self.key = key
         self.registry = registry
         self.subject = f"{topic}-{'key' if key else 'value'}" if topic else None
-        self.full_name = full_name
-        self.text = schema_text(self.columns) if self.columns else None
+        self.schema_id = schema_id  # KEY/VALUE_SCHEMA_ID: write with that registered schema
+        self.full_name = full_name  # KEY/VALUE_SCHEMA_FULL_NAME: the message to read and write
+        self.text = schema_text(self.columns, (full_name or "ConnectDefault1").rsplit(".", 1)[-1]) \
+            if self.columns else None
         self._own = Schema(self.text).message() if self.columns else None
         self._readers: dict[int, object] = {}
         self._header: bytes | None = None
@@ -479,13 +493,38 @@ class ProtobufFormat(_Format):
 
 
     def register(self) -> bytes:
-        """Register the schema (once, PROTOBUF only); the header that names it."""
+        """Register the schema (once, PROTOBUF only); the header that names it. With a schema
+        id given, nothing is registered: records are written as that schema's message."""
         if self._header is None:
-            schema_id = 0
-            if self.registry and self.subject and self.columns:
+            schema_id, indexes = 0, [0]
+            if self.registry and self.schema_id is not None:
+                _, text = schema_registry.current().schema(self.schema_id)
+                schema = Schema(text)
+                self._own = schema.message(full_name=self.full_name)
+                schema_id, indexes = self.schema_id, schema.indexes(self._own.DESCRIPTOR)
+            elif self.registry and self.subject and self.columns:
                 schema_id = schema_registry.current().register(self.subject, self.text, "PROTOBUF")
-            self._header = struct.pack(">bi", schema_registry.MAGIC, schema_id) + b"\0"
+            self._header = struct.pack(">bi", schema_registry.MAGIC, schema_id) + message_indexes(indexes)
         return self._header
+
+
+def message_indexes(indexes: list[int]) -> bytes:
+    """Confluent's encoding of a message's path in its file ([0], the first message: one 0)."""
+    if indexes == [0]:
+        return b"\0"
+    return b"".join(_zigzag_bytes(n) for n in [len(indexes), *indexes])
+
+
+def _zigzag_bytes(n: int) -> bytes:
+    value, out = (n << 1) ^ (n >> 63), bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
 
 
 def _read_indexes(payload: bytes, position: int) -> tuple[list[int], int]:

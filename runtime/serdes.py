@@ -53,15 +53,18 @@ def make_format(name: str, columns: tuple[Column, ...], *, key: bool, options: d
     if name == "AVRO":
         from ksql.runtime.avro import AvroFormat
 
-        return AvroFormat(columns, key=key, topic=options.get("topic"), wrap=options.get("wrap_single_value"))
+        return AvroFormat(columns, key=key, topic=options.get("topic"), wrap=options.get("wrap_single_value"),
+                          schema_id=options.get("schema_id"), full_name=options.get("full_name"))
     if name == "JSON_SR":
         from ksql.runtime.json_sr import JsonSrFormat
 
-        return JsonSrFormat(columns, key=key, topic=options.get("topic"), wrap=options.get("wrap_single_value"))
+        return JsonSrFormat(columns, key=key, topic=options.get("topic"), wrap=options.get("wrap_single_value"),
+                            schema_id=options.get("schema_id"))
     if name in ("PROTOBUF", "PROTOBUF_NOSR"):
         from ksql.runtime.protobuf import ProtobufFormat
 
-        return ProtobufFormat(columns, key=key, topic=options.get("topic"), registry=name == "PROTOBUF")
+        return ProtobufFormat(columns, key=key, topic=options.get("topic"), registry=name == "PROTOBUF",
+                              schema_id=options.get("schema_id"), full_name=options.get("full_name"))
     raise KsqlStatementError(f"Unknown format: {name}")
 
 

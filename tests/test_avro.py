@@ -205,3 +205,16 @@ def test_a_query_registers_its_sink_schemas_when_it_is_created(engine, fmt, kind
                    f"CREATE STREAM out WITH (format='{fmt}') AS SELECT id, v FROM src;")
     assert engine.schema_registry.subjects() == ["OUT-key", "OUT-value"]
     assert engine.schema_registry.latest("OUT-value")[2] == kind
+
+
+def test_records_are_written_with_the_schema_a_statement_names(engine):
+    schema = {"type": "record", "name": "Vote", "fields": [
+        {"name": "voter", "type": "string"}, {"name": "weight", "type": "long", "default": 1}]}
+    schema_id = engine.schema_registry.register("votes-value", json.dumps(schema))
+    engine.execute(f"CREATE STREAM votes WITH (kafka_topic='votes', value_format='AVRO', partitions=1, "
+                   f"VALUE_SCHEMA_ID={schema_id});"
+                   f"INSERT INTO votes (voter) VALUES ('ann');")
+    (_, _, value, _), = topic_records(engine.log, "votes")
+    assert struct.unpack(">i", value[1:5])[0] == schema_id and engine.schema_registry.versions("votes-value") == [1]
+    decoded = fastavro.schemaless_reader(io.BytesIO(value[5:]), fastavro.parse_schema(schema), None)
+    assert decoded == {"voter": "ann", "weight": 1}

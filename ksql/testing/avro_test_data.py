@@ -136,7 +136,7 @@ def _to_json(value):
     return value
 
 
-def encode_protobuf(value, subject: str, columns, registry: bool) -> bytes:
+def encode_protobuf(value, subject: str, columns, registry: bool, full_name: str | None = None) -> bytes:
     """A message of the subject's registered schema (else of the columns), as JSON-like values
     give it; with the wire-format header for PROTOBUF."""
     from ksql.runtime import protobuf
@@ -151,10 +151,12 @@ def encode_protobuf(value, subject: str, columns, registry: bool) -> bytes:
     else:
         text = protobuf.schema_text(columns)
         schema_id = schema_registry.current().register(subject, text, "PROTOBUF")
-    message = protobuf.Schema(text).message()()
+    schema = protobuf.Schema(text)
+    message = schema.message(full_name=full_name)()
     fields = message.DESCRIPTOR.fields
     protobuf.fill_message(message, value if isinstance(value, dict) else {fields[0].name: value})
-    return struct.pack(">bi", schema_registry.MAGIC, schema_id) + b"\0" + message.SerializeToString()
+    indexes = protobuf.message_indexes(schema.indexes(message.DESCRIPTOR))
+    return struct.pack(">bi", schema_registry.MAGIC, schema_id) + indexes + message.SerializeToString()
 
 
 def decode_protobuf(data: bytes, columns, registry: bool):

@@ -325,7 +325,8 @@ def _encode(value, source: DataSource | None, key: bool, topic: str = "") -> byt
         return avro_test_data.encode(value, f"{topic}-{'key' if key else 'value'}", source, key)
     if fmt_name in ("PROTOBUF", "PROTOBUF_NOSR"):
         return avro_test_data.encode_protobuf(value, f"{topic}-{'key' if key else 'value'}", columns,
-                                              fmt_name == "PROTOBUF")
+                                              fmt_name == "PROTOBUF", source and (
+                                                  source.key_schema_full_name if key else source.value_schema_full_name))
     if fmt_name == "JSON_SR":
         return avro_test_data.json_sr_header(f"{topic}-{'key' if key else 'value'}", source, key) + \
             orjson.dumps(value, default=_json_default)
