@@ -1380,6 +1380,11 @@ def _schema_properties(props: dict) -> dict:
         out[f"{part}_schema_id"] = None if schema_id is None else int(schema_id)
         full_name = props.get(f"{part.upper()}_SCHEMA_FULL_NAME")
         out[f"{part}_schema_full_name"] = None if full_name is None else str(full_name)
+        nullable = props.get(f"{part.upper()}_PROTOBUF_NULLABLE_REPRESENTATION")
+        if nullable is not None and str(nullable).upper() not in ("WRAPPER", "OPTIONAL"):
+            raise KsqlStatementError(f"Invalid {part.upper()}_PROTOBUF_NULLABLE_REPRESENTATION: {nullable} "
+                                     f"(WRAPPER or OPTIONAL)")
+        out[f"{part}_nullable_representation"] = None if nullable is None else str(nullable).upper()
     return out
 
 

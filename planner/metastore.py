@@ -33,6 +33,8 @@ class DataSource:
     value_schema_id: int | None = None
     key_schema_full_name: str | None = None
     value_schema_full_name: str | None = None
+    key_nullable_representation: str | None = None  # PROTOBUF: WRAPPER or OPTIONAL scalars hold NULL
+    value_nullable_representation: str | None = None
     read_queries: set = field(default_factory=set)
     write_queries: set = field(default_factory=set)
 
@@ -42,11 +44,12 @@ class DataSource:
 
     def key_options(self) -> dict:
         return {"delimiter": self.key_delimiter, "topic": self.topic, "schema_id": self.key_schema_id,
-                "full_name": self.key_schema_full_name}
+                "full_name": self.key_schema_full_name, "nullable": self.key_nullable_representation}
 
     def value_options(self) -> dict:
         return {"delimiter": self.value_delimiter, "wrap_single_value": self.wrap_single_value, "topic": self.topic,
-                "schema_id": self.value_schema_id, "full_name": self.value_schema_full_name}
+                "schema_id": self.value_schema_id, "full_name": self.value_schema_full_name,
+                "nullable": self.value_nullable_representation}
 
 
 class MetaStore:

@@ -40,14 +40,22 @@ _IMPORTS = {_TIMESTAMP: "google/protobuf/timestamp.proto", _DATE: "google/type/d
 _SCALARS = {"INTEGER": "int32", "BIGINT": "int64", "DOUBLE": "double", "BOOLEAN": "bool", "STRING": "string",
             "BYTES": "bytes"}
 _MESSAGES = {"TIMESTAMP": _TIMESTAMP, "DATE": _DATE, "TIME": _TIME, "DECIMAL": _DECIMAL}
+# nullable.representation WRAPPER: scalars as Google's wrapper messages, unset = NULL
+_WRAPPERS = {"INTEGER": "google.protobuf.Int32Value", "BIGINT": "google.protobuf.Int64Value",
+             "DOUBLE": "google.protobuf.DoubleValue", "BOOLEAN": "google.protobuf.BoolValue",
+             "STRING": "google.protobuf.StringValue", "BYTES": "google.protobuf.BytesValue"}
+_UNWRAPPED = {name: T.STRING if base == "STRING" else getattr(T, base) for base, name in _WRAPPERS.items()}
+_UNWRAPPED.update({"google.protobuf.FloatValue": T.DOUBLE, "google.protobuf.UInt32Value": T.BIGINT,
+                   "google.protobuf.UInt64Value": T.BIGINT})
 
 
 # ---------------------------------------------------------------- columns -> proto text
 
 
-def schema_text(columns, name: str = "ConnectDefault1") -> str:
+def schema_text(columns, name: str = "ConnectDefault1", nullable: str | None = None) -> str:
+    """nullable: None (unset scalars read as their defaults), WRAPPER or OPTIONAL (they read as NULL)."""
     imports: set[str] = set()
-    counter = [1]
+    counter = [1, nullable]
     body = _message_text(name, [(c.name, c.type) for c in columns], imports, counter, "")
     head = 'syntax = "proto3";\n\n' + "".join(f'import "{i}";\n' for i in sorted(imports))
     return head + ("\n" if imports else "") + body
@@ -60,9 +68,15 @@ def _message_text(name: str, fields, imports: set, counter: list, indent: str) -
     return f"{indent}message {name} {{\n" + "\n".join(lines + nested) + f"\n{indent}}}\n"
 
 
-def _field_type(sql_type: SqlType, imports: set, counter: list, nested: list, indent: str) -> str:
+def _field_type(sql_type: SqlType, imports: set, counter: list, nested: list, indent: str,
+                in_collection: bool = False) -> str:
     base = sql_type.base
     if base in _SCALARS:
+        if counter[1] == "WRAPPER" and not in_collection:
+            imports.add("google/protobuf/wrappers.proto")
+            return _WRAPPERS[base]
+        if counter[1] == "OPTIONAL" and not in_collection:
+            return "optional " + _SCALARS[base]
         return _SCALARS[base]
     if base in _MESSAGES:
         imports.add(_IMPORTS[_MESSAGES[base]])
@@ -71,12 +85,12 @@ def _field_type(sql_type: SqlType, imports: set, counter: list, nested: list, in
         element = sql_type.params[0]
         if element.base in ("ARRAY", "MAP"):
             raise KsqlStatementError(f"The PROTOBUF format does not support {sql_type}")
-        return "repeated " + _field_type(element, imports, counter, nested, indent)
+        return "repeated " + _field_type(element, imports, counter, nested, indent, in_collection=True)
     if base == "MAP":
         key, value = sql_type.params
         if key.base not in ("STRING", "INTEGER", "BIGINT", "BOOLEAN") or value.base in ("ARRAY", "MAP"):
             raise KsqlStatementError(f"The PROTOBUF format does not support {sql_type}")
-        return f"map<{_SCALARS[key.base]}, {_field_type(value, imports, counter, nested, indent)}>"
+        return f"map<{_SCALARS[key.base]}, {_field_type(value, imports, counter, nested, indent, True)}>"
     if base == "STRUCT":
         counter[0] += 1
         name = f"ConnectDefault{counter[0]}"
@@ -264,6 +278,8 @@ def sql_type(field) -> SqlType:
 def _single_type(field) -> SqlType:
     if field.message_type is not None:
         name = field.message_type.full_name
+        if name in _UNWRAPPED:
+            return _UNWRAPPED[name]
         if name == _TIMESTAMP:
             return T.TIMESTAMP
         if name == _DATE:
@@ -330,6 +346,8 @@ def _read_single(field, value):
             return found.name if found else str(value)
         return value
     name = field.message_type.full_name
+    if name in _UNWRAPPED:
+        return value.value
     if name == _TIMESTAMP:
         return datetime(1970, 1, 1) + timedelta(seconds=value.seconds, microseconds=value.nanos // 1000)
     if name == _DATE:
@@ -395,7 +413,9 @@ def _scalar(field, value):
 
 def _write_single(field, target, value) -> None:
     name = field.message_type.full_name
-    if name == _TIMESTAMP:
+    if name in _UNWRAPPED:
+        target.value = _scalar(target.DESCRIPTOR.fields_by_name["value"], value)
+    elif name == _TIMESTAMP:
         millis = value if isinstance(value, int) else int(
             (value.replace(tzinfo=timezone.utc) - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds() * 1000)
         target.seconds, target.nanos = millis // 1000, millis % 1000 * 1_000_000
@@ -425,14 +445,14 @@ class ProtobufFormat(_Format):
     """PROTOBUF (registry=True: wire format, schema in the registry) or PROTOBUF_NOSR."""
 
     def __init__(self, columns, key: bool, topic: str | None, registry: bool, schema_id: int | None = None,
-                 full_name: str | None = None):
+                 full_name: str | None = None, nullable: str | None = None):
         self.columns = tuple(columns)
         self.key = key
         self.registry = registry
         self.subject = f"{topic}-{'key' if key else 'value'}" if topic else None
         self.schema_id = schema_id  # KEY/VALUE_SCHEMA_ID: write with that registered schema
         self.full_name = full_name  # KEY/VALUE_SCHEMA_FULL_NAME: the message to read and write
-        self.text = schema_text(self.columns, (full_name or "ConnectDefault1").rsplit(".", 1)[-1]) \
+        self.text = schema_text(self.columns, (full_name or "ConnectDefault1").rsplit(".", 1)[-1], nullable) \
             if self.columns else None
         self._own = Schema(self.text).message() if self.columns else None
         self._readers: dict[int, object] = {}

@@ -64,7 +64,8 @@ def make_format(name: str, columns: tuple[Column, ...], *, key: bool, options: d
         from ksql.runtime.protobuf import ProtobufFormat
 
         return ProtobufFormat(columns, key=key, topic=options.get("topic"), registry=name == "PROTOBUF",
-                              schema_id=options.get("schema_id"), full_name=options.get("full_name"))
+                              schema_id=options.get("schema_id"), full_name=options.get("full_name"),
+                              nullable=options.get("nullable"))
     raise KsqlStatementError(f"Unknown format: {name}")
 
 

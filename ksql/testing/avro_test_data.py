@@ -136,20 +136,21 @@ def _to_json(value):
     return value
 
 
-def encode_protobuf(value, subject: str, columns, registry: bool, full_name: str | None = None) -> bytes:
+def encode_protobuf(value, subject: str, columns, registry: bool, full_name: str | None = None,
+                    nullable: str | None = None) -> bytes:
     """A message of the subject's registered schema (else of the columns), as JSON-like values
     give it; with the wire-format header for PROTOBUF."""
     from ksql.runtime import protobuf
 
     if not registry:
-        message = protobuf.Schema(protobuf.schema_text(columns)).message()()
+        message = protobuf.Schema(protobuf.schema_text(columns, nullable=nullable)).message()()
         protobuf.fill_message(message, value if isinstance(value, dict) else {columns[0].name: value})
         return message.SerializeToString()
     latest = schema_registry.current().latest(subject)
     if latest is not None:
         schema_id, text = latest[0], latest[3]
     else:
-        text = protobuf.schema_text(columns)
+        text = protobuf.schema_text(columns, nullable=nullable)
         schema_id = schema_registry.current().register(subject, text, "PROTOBUF")
     schema = protobuf.Schema(text)
     message = schema.message(full_name=full_name)()
@@ -159,11 +160,11 @@ def encode_protobuf(value, subject: str, columns, registry: bool, full_name: str
     return struct.pack(">bi", schema_registry.MAGIC, schema_id) + indexes + message.SerializeToString()
 
 
-def decode_protobuf(data: bytes, columns, registry: bool):
+def decode_protobuf(data: bytes, columns, registry: bool, nullable: str | None = None):
     from ksql.runtime import protobuf
 
     if not registry:
-        message = protobuf.Schema(protobuf.schema_text(columns)).message()
+        message = protobuf.Schema(protobuf.schema_text(columns, nullable=nullable)).message()
         return _to_json(protobuf.read_message(message.FromString(data)))
     if len(data) < 6 or data[0] != schema_registry.MAGIC:
         return data

@@ -326,7 +326,9 @@ def _encode(value, source: DataSource | None, key: bool, topic: str = "") -> byt
     if fmt_name in ("PROTOBUF", "PROTOBUF_NOSR"):
         return avro_test_data.encode_protobuf(value, f"{topic}-{'key' if key else 'value'}", columns,
                                               fmt_name == "PROTOBUF", source and (
-                                                  source.key_schema_full_name if key else source.value_schema_full_name))
+                                                  source.key_schema_full_name if key else source.value_schema_full_name),
+                                              source and (source.key_nullable_representation if key
+                                                          else source.value_nullable_representation))
     if fmt_name == "JSON_SR":
         return avro_test_data.json_sr_header(f"{topic}-{'key' if key else 'value'}", source, key) + \
             orjson.dumps(value, default=_json_default)
@@ -386,7 +388,8 @@ def _decode(data: bytes | None, source: DataSource | None, key: bool):
     if fmt_name == "AVRO":
         return avro_test_data.decode(data)
     if fmt_name in ("PROTOBUF", "PROTOBUF_NOSR"):
-        return avro_test_data.decode_protobuf(data, columns, fmt_name == "PROTOBUF")
+        return avro_test_data.decode_protobuf(data, columns, fmt_name == "PROTOBUF", source and (
+            source.key_nullable_representation if key else source.value_nullable_representation))
     if fmt_name == "JSON_SR" and data[:1] == b"\0" and len(data) >= 5:
         data = data[5:]
         fmt_name = "JSON"
