@@ -49,12 +49,15 @@ class EmbeddedRegistry:
             if batch is None:
                 return
             for value in batch.column(3).to_pylist():
-                if value is not None:
-                    entry = json.loads(value)
-                    self._by_id[entry["id"]] = (entry.get("schemaType", "AVRO"), entry["schema"])
-                    versions = self._subjects.setdefault(entry["subject"], [])
-                    if entry["id"] not in versions:
-                        versions.append(entry["id"])
+                if value is None:
+                    continue
+                entry = json.loads(value)
+                schema = (entry.get("schemaType", "AVRO"), entry["schema"])
+                if self._by_id.setdefault(entry["id"], schema) != schema:
+                    continue  # two servers took the same id at once: the first one written keeps it
+                versions = self._subjects.setdefault(entry["subject"], [])
+                if entry["id"] not in versions:
+                    versions.append(entry["id"])
 
     # -- Confluent's operations
 
@@ -87,6 +90,8 @@ class EmbeddedRegistry:
             key = json.dumps({"subject": subject, "version": version}).encode()
             self.log.append(TOPIC, 0, make_records([key], [json.dumps(entry).encode()], [0]))
             self._load()
+            if self._by_id.get(schema_id) != (schema_type, schema):  # another server won the id: again
+                return self.register(subject, schema, schema_type)
             return schema_id
 
     def schema(self, schema_id: int) -> tuple[str, str]:

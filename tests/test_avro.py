@@ -218,3 +218,21 @@ def test_records_are_written_with_the_schema_a_statement_names(engine):
     assert struct.unpack(">i", value[1:5])[0] == schema_id and engine.schema_registry.versions("votes-value") == [1]
     decoded = fastavro.schemaless_reader(io.BytesIO(value[5:]), fastavro.parse_schema(schema), None)
     assert decoded == {"voter": "ann", "weight": 1}
+
+
+def test_when_two_servers_take_the_same_schema_id_the_first_written_keeps_it(tmp_path):
+    from ksql.runtime.log import EmbeddedLog
+    from ksql.runtime.schema_registry import TOPIC, EmbeddedRegistry
+
+    log = EmbeddedLog(tmp_path / "data")
+    try:
+        mine = EmbeddedRegistry(log)
+        assert mine.register("a-value", '"int"') == 1
+        # another server, not having seen it yet, wrote a different schema under id 1
+        other = {"subject": "b-value", "version": 1, "id": 1, "schemaType": "AVRO", "schema": '"long"'}
+        log.append(TOPIC, 0, make_records([b"k"], [json.dumps(other).encode()], [0]))
+        fresh = EmbeddedRegistry(log)
+        assert fresh.schema(1) == ("AVRO", '"int"') and fresh.subjects() == ["a-value"]
+        assert fresh.register("b-value", '"long"') == 2  # the loser registers again, under a free id
+    finally:
+        log.close()
