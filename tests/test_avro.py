@@ -236,3 +236,43 @@ def test_when_two_servers_take_the_same_schema_id_the_first_written_keeps_it(tmp
         assert fresh.register("b-value", '"long"') == 2  # the loser registers again, under a free id
     finally:
         log.close()
+
+
+def test_an_engine_uses_another_registry_with_basic_authentication(tmp_path):
+    """An engine with ksql.schema.registry.url keeps its schemas in that registry (here the one
+    a secured ksql server serves); wrong credentials are a clear error."""
+    import subprocess
+    import sys
+
+    import httpx
+
+    from ksql.engine import KsqlEngine
+    from test_server import Server
+
+    users = tmp_path / "users"
+    subprocess.run([sys.executable, "-m", "ksql.cli", "server", "--add-user", "ann", "--users-file", str(users)],
+                   input="s3cret\n", text=True, check=True, timeout=60)
+    config = tmp_path / "server.properties"
+    config.write_text(f"authentication.users.file={users}\n")
+    registry = Server(tmp_path / "registry", "--config", str(config))
+    try:
+        settings = {"ksql.schema.registry.url": registry.url, "ksql.schema.registry.basic.auth.user.info": "ann:s3cret"}
+        engine = KsqlEngine(str(tmp_path / "data"), settings)
+        try:
+            engine.execute("CREATE STREAM s (id INT KEY, v STRING) WITH (kafka_topic='s', format='AVRO', partitions=1);"
+                           "INSERT INTO s (id, v) VALUES (1, 'a');")
+            assert list(engine.execute("SET 'auto.offset.reset'='earliest'; SELECT * FROM s;")[-1]) == [[1, "a"]]
+        finally:
+            engine.close()
+        subjects = httpx.get(registry.url + "/subjects", auth=("ann", "s3cret"), timeout=30)
+        assert subjects.json() == ["s-key", "s-value"]
+
+        engine = KsqlEngine(str(tmp_path / "other"), {**settings, "ksql.schema.registry.basic.auth.user.info": "ann:no"})
+        try:
+            with pytest.raises(Exception, match="The schema registry answered 401"):
+                engine.execute("CREATE STREAM t (id INT KEY, v STRING) WITH (kafka_topic='t', format='AVRO', "
+                               "partitions=1); INSERT INTO t (id, v) VALUES (1, 'a');")
+        finally:
+            engine.close()
+    finally:
+        registry.stop()
