@@ -23,7 +23,7 @@ from ksql.errors import KsqlStatementError
 from ksql.planner import types as T
 from ksql.planner.types import SqlType
 from ksql.runtime import schema_registry
-from ksql.runtime.serdes import RecordError, _Format, _json_reader
+from ksql.runtime.serdes import RecordError, _fail, _Format, _json_reader
 
 RECORD_NAME = "io.confluent.ksql.avro_schemas.KsqlDataSourceSchema"
 _PRIMITIVES = {"BOOLEAN": "boolean", "INTEGER": "int", "BIGINT": "long", "DOUBLE": "double",
@@ -138,20 +138,15 @@ class AvroFormat(_Format):
     # -- reading
 
     def decode(self, payloads):
-        rows, bad = [], {}
-        for i, payload in enumerate(payloads):
-            if payload is None:
-                rows.append(self._empty_row())
-                continue
-            try:
-                rows.append(self._decode_one(payload))
-            except (RecordError, ValueError, TypeError, EOFError, IndexError, KeyError,
-                    schema_registry.RegistryError) as error:
-                bad[i] = str(error) or type(error).__name__
-                rows.append(self._empty_row())
-        return self._build(rows), bad
+        failures = (RecordError, ValueError, TypeError, EOFError, IndexError, KeyError, schema_registry.RegistryError)
+        try:
+            return self._decode_each(payloads, self._decode_one, failures)
+        except (pa.ArrowInvalid, OverflowError):
+            # a value the fast path passed on unchecked does not fit its column (an Avro int
+            # past 32 bits, from broken bytes): read this batch checking every value
+            return self._decode_each(payloads, lambda p: self._decode_one(p, checked=True), failures)
 
-    def _decode_one(self, payload: bytes) -> list:
+    def _decode_one(self, payload: bytes, checked: bool = False) -> list:
         if len(payload) < 5 or payload[0] != schema_registry.MAGIC:
             raise RecordError("Unknown magic byte!")
         (schema_id,) = struct.unpack(">i", payload[1:5])
@@ -161,7 +156,7 @@ class AvroFormat(_Format):
             return [self.converters[0](value)]
         if not isinstance(value, dict):
             raise RecordError(f"Expected an Avro record, got {type(value).__name__}")
-        if plan is not None:
+        if plan is not None and not checked:
             return [value.get(name) if convert is None else convert(value.get(name)) for name, convert in plan]
         lookup = {k.upper(): v for k, v in value.items()}
         return [convert(lookup.get(c.name.upper())) for c, convert in zip(self.columns, self.converters)]
@@ -282,7 +277,7 @@ def _converter(sql_type: SqlType):
             if v is None:
                 return None
             if not isinstance(v, list):
-                raise RecordError(f"Can't convert type. sourceType: {type(v).__name__}, requiredType: {sql_type}")
+                _fail(v, sql_type)
             return [element(x) for x in v]
         return read
     if base == "MAP":
@@ -292,7 +287,7 @@ def _converter(sql_type: SqlType):
             if v is None:
                 return None
             if not isinstance(v, dict):
-                raise RecordError(f"Can't convert type. sourceType: {type(v).__name__}, requiredType: {sql_type}")
+                _fail(v, sql_type)
             return [(str(k), value(x)) for k, x in v.items()]
         return read
     if base == "STRUCT":
@@ -302,7 +297,7 @@ def _converter(sql_type: SqlType):
             if v is None:
                 return None
             if not isinstance(v, dict):
-                raise RecordError(f"Can't convert type. sourceType: {type(v).__name__}, requiredType: {sql_type}")
+                _fail(v, sql_type)
             lookup = {k.upper(): x for k, x in v.items()}
             return {name: convert(lookup.get(name.upper())) for name, convert in fields}
         return read

@@ -460,24 +460,19 @@ class ProtobufFormat(_Format):
         self.converters = [_converter(c.type) for c in self.columns]
 
     def decode(self, payloads):
-        rows, bad = [], {}
-        for i, payload in enumerate(payloads):
-            if payload is None:
-                rows.append(self._empty_row())
-                continue
-            try:
-                message = self._message_class(payload)
-                body = payload[self._offset:] if self.registry else payload
-                values = read_message(message.FromString(body))
-                lookup = {k.upper(): v for k, v in values.items()}
-                rows.append([convert(lookup.get(c.name.upper())) for c, convert in zip(self.columns, self.converters)])
-            except (RecordError, ValueError, TypeError, KeyError, IndexError, schema_registry.RegistryError) as error:
-                bad[i] = str(error) or type(error).__name__
-                rows.append(self._empty_row())
-            except Exception as error:  # noqa: BLE001 - the protobuf runtime's DecodeError and the like
-                bad[i] = f"Failed to deserialize PROTOBUF: {error}"
-                rows.append(self._empty_row())
-        return self._build(rows), bad
+        return self._decode_each(payloads, self._decode_one, (
+            RecordError, ValueError, TypeError, KeyError, IndexError, AttributeError, schema_registry.RegistryError))
+
+    def _decode_one(self, payload: bytes) -> list:
+        from google.protobuf.message import DecodeError
+
+        message = self._message_class(payload)
+        try:
+            parsed = message.FromString(payload[self._offset:] if self.registry else payload)
+        except DecodeError as error:
+            raise RecordError(f"Failed to deserialize PROTOBUF: {error}") from None
+        lookup = {k.upper(): v for k, v in read_message(parsed).items()}
+        return [convert(lookup.get(c.name.upper())) for c, convert in zip(self.columns, self.converters)]
 
     def _message_class(self, payload: bytes):
         if not self.registry:

@@ -75,6 +75,21 @@ class _Format:
     def _empty_row(self):
         return [None] * len(self.columns)
 
+    def _decode_each(self, payloads, decode_one, failures=(RecordError, ValueError, TypeError)):
+        """Arrays of payloads decoded one at a time; one that fails with one of `failures`
+        gives an empty row and its reason, by row."""
+        rows, bad = [], {}
+        for i, payload in enumerate(payloads):
+            if payload is None:
+                rows.append(self._empty_row())
+                continue
+            try:
+                rows.append(decode_one(payload))
+            except failures as error:
+                bad[i] = str(error) or type(error).__name__
+                rows.append(self._empty_row())
+        return self._build(rows), bad
+
     def _build(self, rows: list[list]) -> list[pa.Array]:
         arrays = []
         for i, column in enumerate(self.columns):

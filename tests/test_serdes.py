@@ -134,16 +134,24 @@ _HOSTILE = st.one_of(
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(st.none(), _HOSTILE), min_size=1, max_size=8),
-       st.sampled_from(["JSON", "DELIMITED", "KAFKA"]))
+       st.sampled_from(["JSON", "DELIMITED", "KAFKA", "AVRO", "JSON_SR", "PROTOBUF", "PROTOBUF_NOSR"]))
 @example([b"\r\x00"], "DELIMITED")  # a line break the csv reader refuses
+@example([b"\x02\x80\x80\x80\x80@"], "AVRO")  # an Avro int of 2**33, after the wire-format header
 def test_hostile_values_give_values_or_record_errors(payloads, format_name):
     from ksql.planner import types as T
     from ksql.planner.schema import VALUE, Column
     from ksql.runtime.serdes import make_format
 
+    if format_name in ("AVRO", "JSON_SR", "PROTOBUF"):
+        # bytes that look like the wire format too: magic byte, a schema id the registry has
+        from ksql.runtime import schema_registry
+
+        schema_registry.install(_registry_with_schemas())
+        header = b"\0\0\0\0\2" if format_name == "PROTOBUF" else b"\0\0\0\0\1"
+        payloads = [p if p is None or i % 2 else header + p for i, p in enumerate(payloads)]
     if format_name == "KAFKA":
         columns = [Column("A", T.BIGINT, VALUE)]
-    elif format_name == "DELIMITED":
+    elif format_name in ("DELIMITED", "PROTOBUF", "PROTOBUF_NOSR"):
         columns = [Column("A", T.INTEGER, VALUE), Column("B", T.STRING, VALUE), Column("C", T.DOUBLE, VALUE)]
     else:
         columns = [Column("A", T.INTEGER, VALUE), Column("B", T.STRING, VALUE),
@@ -152,3 +160,22 @@ def test_hostile_values_give_values_or_record_errors(payloads, format_name):
     assert len(arrays) == len(columns) and all(len(a) == len(payloads) for a in arrays)
     assert set(errors) <= set(range(len(payloads)))
     assert all(isinstance(reason, str) and reason for reason in errors.values())
+
+
+_REGISTRY = []
+
+
+def _registry_with_schemas():
+    """An embedded registry with an Avro schema (id 1) and a protobuf one (id 2)."""
+    if not _REGISTRY:
+        import tempfile
+
+        from ksql.runtime.log import EmbeddedLog
+        from ksql.runtime.schema_registry import EmbeddedRegistry
+
+        registry = EmbeddedRegistry(EmbeddedLog(tempfile.mkdtemp(prefix="ksql-serdes-")))
+        registry.register("t-value", '{"type":"record","name":"R","fields":[{"name":"A","type":["null","int"]}]}')
+        registry.register("p-value", 'syntax = "proto3"; message M { int32 A = 1; string B = 2; repeated M C = 3; }',
+                          "PROTOBUF")
+        _REGISTRY.append(registry)
+    return _REGISTRY[0]
