@@ -450,7 +450,10 @@ class PersistentQuery:
         except BaseException:
             txn.abort()
             if viewed:  # pull queries must not see rows that were never committed
-                self.view.load_topic(self.log)
+                try:
+                    self.view.load_topic(self.log)
+                except Exception:  # noqa: BLE001 - the restart rebuilds it; report the first error
+                    LOG.exception("query %s: could not rebuild its table view", self.id)
             raise
         positions.update(offsets)
         self.records_in += count
