@@ -360,13 +360,15 @@ class KsqlEngine:
                 continue
             schema = json.loads(text)
             if fmt == "JSON_SR":
-                fields = json_sr.record_columns(schema)
+                fields = json_sr.record_columns(schema) if part == "value" else None
                 out += ([Column(n, t, namespace) for n, t in fields] if fields is not None
                         else [Column(single, json_sr.sql_type(schema), namespace)])
                 continue
             if isinstance(schema, list):
                 schema = next((s for s in schema if s != "null"), schema)
-            if isinstance(schema, dict) and schema.get("type") == "record":
+            # a key is one column, whatever its type (keys are not wrapped); a value record's
+            # fields are the value columns
+            if part == "value" and isinstance(schema, dict) and schema.get("type") == "record":
                 out += [Column(f["name"].upper() if not f["name"].startswith("`") else f["name"],
                                avro_sql_type(f["type"]), namespace) for f in schema["fields"]]
             else:

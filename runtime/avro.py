@@ -110,6 +110,8 @@ def sql_type(avro) -> SqlType:
         return T.struct(tuple((f["name"], sql_type(f["type"])) for f in avro["fields"]))
     if kind == "enum":
         return T.STRING
+    if kind == "fixed":
+        return T.BYTES
     return sql_type(kind)
 
 
