@@ -20,7 +20,7 @@ from ksql.runtime.log import make_records
 from ksql.runtime.murmur2 import partitions_for
 from ksql.planner.values import json_default as _json_default
 from ksql.runtime.serdes import make_format
-from ksql.testing import avro_test_data
+from ksql.testing import registry_formats
 
 PASSED, FAILED, ERROR, UNSUPPORTED = "passed", "failed", "error", "unsupported"
 
@@ -322,15 +322,15 @@ def _encode(value, source: DataSource | None, key: bool, topic: str = "") -> byt
     fmt_name = (source.key_format if key else source.value_format) if source else "JSON"
     columns = (source.schema.key if key else source.schema.value) if source else ()
     if fmt_name == "AVRO":
-        return avro_test_data.encode(value, f"{topic}-{'key' if key else 'value'}", source, key)
+        return registry_formats.encode_avro(value, f"{topic}-{'key' if key else 'value'}", source, key)
     if fmt_name in ("PROTOBUF", "PROTOBUF_NOSR"):
-        return avro_test_data.encode_protobuf(value, f"{topic}-{'key' if key else 'value'}", columns,
+        return registry_formats.encode_protobuf(value, f"{topic}-{'key' if key else 'value'}", columns,
                                               fmt_name == "PROTOBUF", source and (
                                                   source.key_schema_full_name if key else source.value_schema_full_name),
                                               source and (source.key_nullable_representation if key
                                                           else source.value_nullable_representation))
     if fmt_name == "JSON_SR":
-        return avro_test_data.json_sr_header(f"{topic}-{'key' if key else 'value'}", source, key) + \
+        return registry_formats.json_sr_header(f"{topic}-{'key' if key else 'value'}", source, key) + \
             orjson.dumps(value, default=_json_default)
     if fmt_name == "JSON":
         return orjson.dumps(value, default=_json_default)
@@ -386,9 +386,9 @@ def _decode(data: bytes | None, source: DataSource | None, key: bool):
     fmt_name = (source.key_format if key else source.value_format) if source else "JSON"
     columns = (source.schema.key if key else source.schema.value) if source else ()
     if fmt_name == "AVRO":
-        return avro_test_data.decode(data)
+        return registry_formats.decode_avro(data)
     if fmt_name in ("PROTOBUF", "PROTOBUF_NOSR"):
-        return avro_test_data.decode_protobuf(data, columns, fmt_name == "PROTOBUF", source and (
+        return registry_formats.decode_protobuf(data, columns, fmt_name == "PROTOBUF", source and (
             source.key_nullable_representation if key else source.value_nullable_representation))
     if fmt_name == "JSON_SR" and data[:1] == b"\0" and len(data) >= 5:
         data = data[5:]

@@ -16,7 +16,7 @@ from ksql.runtime import schema_registry
 from ksql.runtime.avro import schema_for
 
 
-def encode(value, subject: str, source, key: bool) -> bytes:
+def encode_avro(value, subject: str, source, key: bool) -> bytes:
     registry = schema_registry.current()
     latest = registry.latest(subject)
     if latest is not None:
@@ -55,7 +55,7 @@ def json_sr_header(subject: str, source, key: bool) -> bytes:
     return struct.pack(">bi", schema_registry.MAGIC, schema_id)
 
 
-def decode(data: bytes):
+def decode_avro(data: bytes):
     if len(data) < 5 or data[0] != schema_registry.MAGIC:
         return data
     (schema_id,) = struct.unpack(">i", data[1:5])
