@@ -356,7 +356,7 @@ class KsqlEngine:
                 from ksql.runtime import protobuf
 
                 message = protobuf.Schema(text).message(full_name=props.get(f"{part.upper()}_SCHEMA_FULL_NAME"))
-                out += [Column(n, t, namespace) for n, t in protobuf.message_columns(message)]
+                out += [Column(n, t, namespace) for n, t in protobuf.message_columns(message, schema_id is not None)]
                 continue
             schema = json.loads(text)
             if fmt == "JSON_SR":
@@ -369,7 +369,8 @@ class KsqlEngine:
             # a key is one column, whatever its type (keys are not wrapped); a value record's
             # fields are the value columns
             if part == "value" and isinstance(schema, dict) and schema.get("type") == "record":
-                out += [Column(f["name"].upper() if not f["name"].startswith("`") else f["name"],
+                # named by id, the schema's own spelling is kept (as ksqlDB does); else upper case
+                out += [Column(f["name"] if schema_id is not None else f["name"].upper(),
                                avro_sql_type(f["type"]), namespace) for f in schema["fields"]]
             else:
                 out.append(Column(single, avro_sql_type(schema), namespace))

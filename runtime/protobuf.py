@@ -306,8 +306,8 @@ def _single_type(field) -> SqlType:
     return T.STRING
 
 
-def message_columns(message_class) -> list[tuple[str, SqlType]]:
-    return [(f.name.upper(), sql_type(f)) for f in message_class.DESCRIPTOR.fields]
+def message_columns(message_class, keep_case: bool = False) -> list[tuple[str, SqlType]]:
+    return [(f.name if keep_case else f.name.upper(), sql_type(f)) for f in message_class.DESCRIPTOR.fields]
 
 
 # ---------------------------------------------------------------- values
