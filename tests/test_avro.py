@@ -213,7 +213,7 @@ def test_records_are_written_with_the_schema_a_statement_names(engine):
     schema_id = engine.schema_registry.register("votes-value", json.dumps(schema))
     engine.execute(f"CREATE STREAM votes WITH (kafka_topic='votes', value_format='AVRO', partitions=1, "
                    f"VALUE_SCHEMA_ID={schema_id});"
-                   f"INSERT INTO votes (voter) VALUES ('ann');")
+                   f"INSERT INTO votes (`voter`) VALUES ('ann');")  # (the schema's spelling is kept)
     (_, _, value, _), = topic_records(engine.log, "votes")
     assert struct.unpack(">i", value[1:5])[0] == schema_id and engine.schema_registry.versions("votes-value") == [1]
     decoded = fastavro.schemaless_reader(io.BytesIO(value[5:]), fastavro.parse_schema(schema), None)
