@@ -341,6 +341,7 @@ class KsqlEngine:
                     c.namespace == namespace for c in declared):
                 continue
             schema_id = props.get(f"{part.upper()}_SCHEMA_ID")
+            found_id = None if schema_id is None else int(schema_id)
             if schema_id is not None:
                 _, text = self.schema_registry.schema(int(schema_id))
             else:
@@ -351,11 +352,11 @@ class KsqlEngine:
                     raise KsqlStatementError(
                         f"Schema for message {part}s on topic '{topic}' does not exist in the Schema Registry."
                         f"\nSubject: {topic}-{part}")
-                text = latest[3]
+                found_id, text = latest[0], latest[3]
             if fmt == "PROTOBUF":
                 from ksql.runtime import protobuf
 
-                message = protobuf.Schema(text).message(full_name=props.get(f"{part.upper()}_SCHEMA_FULL_NAME"))
+                message = protobuf.registered(found_id).message(full_name=props.get(f"{part.upper()}_SCHEMA_FULL_NAME"))
                 out += [Column(n, t, namespace) for n, t in protobuf.message_columns(message, schema_id is not None)]
                 continue
             schema = json.loads(text)

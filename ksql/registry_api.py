@@ -51,7 +51,7 @@ class _RegistryApi:
     def registry(self):
         return self.engine.schema_registry
 
-    async def _schema_body(self, request: Request) -> tuple[str, str] | JSONResponse:
+    async def _schema_body(self, request: Request) -> tuple[str, str, list] | JSONResponse:
         try:
             body = json.loads(await request.body() or b"{}")
         except ValueError:
@@ -59,14 +59,18 @@ class _RegistryApi:
         if not isinstance(body, dict) or not isinstance(body.get("schema"), str):
             return _error(42201, "The request must have a 'schema' string")
         schema_type = str(body.get("schemaType") or "AVRO").upper()
-        if schema_type == "AVRO":
+        if schema_type == "AVRO" and not body.get("references"):
             import fastavro
 
             try:
                 fastavro.parse_schema(json.loads(body["schema"]))
             except Exception as error:  # noqa: BLE001 - any parse failure is an invalid schema
                 return _error(42201, f"Invalid schema: {error}")
-        return body["schema"], schema_type
+        references = body.get("references") or []
+        if not isinstance(references, list) or not all(
+                isinstance(r, dict) and {"name", "subject", "version"} <= set(r) for r in references):
+            return _error(42201, "'references' must be a list of {name, subject, version}")
+        return body["schema"], schema_type, references
 
     def _version(self, subject: str, version: str):
         """(id, version, type, schema) of a subject's version ('latest' or a number), or an error."""
@@ -81,11 +85,12 @@ class _RegistryApi:
             return _error(40402, f"Version {version} not found.")
         return found[0], int(version), found[1], found[2]
 
-    @staticmethod
-    def _entry(subject, schema_id, version, schema_type, schema) -> dict:
+    def _entry(self, subject, schema_id, version, schema_type, schema) -> dict:
         entry = {"subject": subject, "version": version, "id": schema_id, "schema": schema}
         if schema_type != "AVRO":
             entry["schemaType"] = schema_type
+        if self.registry.references(schema_id):
+            entry["references"] = self.registry.references(schema_id)
         return entry
 
     async def subjects(self, request: Request):
@@ -101,7 +106,8 @@ class _RegistryApi:
         if isinstance(given, JSONResponse):
             return given
         try:
-            schema_id = self.registry.register(request.path_params["subject"], given[0], given[1])
+            schema_id = self.registry.register(request.path_params["subject"], given[0], given[1],
+                                               references=given[2] or None)
         except RegistryError as error:
             return _error(409 if error.status == 409 else 42201, str(error))
         return _answer({"id": schema_id})
@@ -133,7 +139,9 @@ class _RegistryApi:
             schema_type, schema = self.registry.schema(request.path_params["id"])
         except RegistryError:
             return _error(40403, "Schema not found")
-        return _answer({"schema": schema, **({"schemaType": schema_type} if schema_type != "AVRO" else {})})
+        references = self.registry.references(request.path_params["id"])
+        return _answer({"schema": schema, **({"schemaType": schema_type} if schema_type != "AVRO" else {}),
+                        **({"references": references} if references else {})})
 
     async def by_id_schema(self, request: Request):
         try:

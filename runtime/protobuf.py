@@ -105,11 +105,12 @@ def _field_type(sql_type: SqlType, imports: set, counter: list, nested: list, in
 class Schema:
     """The message classes of one proto file: `first` is the file's first message."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, imported: dict[str, str] | None = None):
+        """imported: the texts of the files it imports by name (the registry's references)."""
         from google.protobuf import descriptor_pool
 
         pool = descriptor_pool.DescriptorPool()
-        self.file = _add(pool, "schema.proto", text)
+        self.file = _add(pool, "schema.proto", text, imported or {})
         self.messages = list(self.file.message_types_by_name.values())
         if not self.messages:
             raise KsqlStatementError("The protobuf schema defines no message")
@@ -145,7 +146,16 @@ def _all_messages(messages):
         yield from _all_messages(m.nested_types)
 
 
-def _add(pool, name: str, text: str):
+def registered(schema_id: int) -> Schema:
+    """The registry's schema of an id, with the schemas it references."""
+    registry = schema_registry.current()
+    schema_type, text = registry.schema(schema_id)
+    if schema_type != "PROTOBUF":
+        raise RecordError(f"Schema {schema_id} is {schema_type}, not PROTOBUF")
+    return Schema(text, schema_registry.imported_schemas(registry, schema_id))
+
+
+def _add(pool, name: str, text: str, imported: dict[str, str]):
     """Parse proto text into the pool (with the well-known files it imports); its descriptor."""
     from google.protobuf import descriptor_pb2
     from proto_schema_parser.parser import Parser
@@ -155,7 +165,7 @@ def _add(pool, name: str, text: str):
     for element in parsed.file_elements:
         kind = type(element).__name__
         if kind == "Import":
-            _add_import(pool, element.name)
+            _add_import(pool, element.name, imported)
             proto.dependency.append(element.name)
         elif kind == "Package":
             proto.package = element.name
@@ -169,14 +179,17 @@ def _add(pool, name: str, text: str):
         return pool.FindFileByName(name)
 
 
-def _add_import(pool, name: str) -> None:
+def _add_import(pool, name: str, imported: dict[str, str]) -> None:
     try:
         pool.FindFileByName(name)
         return
     except KeyError:
         pass
+    if name in imported:
+        _add(pool, name, imported[name], imported)
+        return
     if name in _KNOWN:
-        _add(pool, name, _KNOWN[name])
+        _add(pool, name, _KNOWN[name], imported)
         return
     if name.startswith("google/protobuf/"):
         import importlib
@@ -484,10 +497,7 @@ class ProtobufFormat(_Format):
         key = (schema_id, tuple(indexes))
         found = self._readers.get(key)
         if found is None:
-            schema_type, text = schema_registry.current().schema(schema_id)
-            if schema_type != "PROTOBUF":
-                raise RecordError(f"Schema {schema_id} is {schema_type}, not PROTOBUF")
-            found = self._readers[key] = Schema(text).message(indexes or (0,), self.full_name)
+            found = self._readers[key] = registered(schema_id).message(indexes or (0,), self.full_name)
         return found
 
     def encode(self, arrays, n):
@@ -513,8 +523,7 @@ class ProtobufFormat(_Format):
         if self._header is None:
             schema_id, indexes = 0, [0]
             if self.registry and self.schema_id is not None:
-                _, text = schema_registry.current().schema(self.schema_id)
-                schema = Schema(text)
+                schema = registered(self.schema_id)
                 self._own = schema.message(full_name=self.full_name)
                 schema_id, indexes = self.schema_id, schema.indexes(self._own.DESCRIPTOR)
             elif self.registry and self.subject and self.columns:

@@ -37,6 +37,7 @@ class EmbeddedRegistry:
         self._subjects: dict[str, list[int]] = {}  # subject -> ids, by version
         self._read = 0  # how far the topic has been read
         self._compatibility: dict[str | None, str] = {None: "BACKWARD"}  # per subject; None: global
+        self._references: dict[int, list[dict]] = {}  # id -> [{"name", "subject", "version"}]
         self._load()
 
     def _load(self) -> None:
@@ -55,15 +56,19 @@ class EmbeddedRegistry:
                 schema = (entry.get("schemaType", "AVRO"), entry["schema"])
                 if self._by_id.setdefault(entry["id"], schema) != schema:
                     continue  # two servers took the same id at once: the first one written keeps it
+                if entry.get("references"):
+                    self._references[entry["id"]] = entry["references"]
                 versions = self._subjects.setdefault(entry["subject"], [])
                 if entry["id"] not in versions:
                     versions.append(entry["id"])
 
     # -- Confluent's operations
 
-    def register(self, subject: str, schema: str, schema_type: str = "AVRO", schema_id: int | None = None) -> int:
+    def register(self, subject: str, schema: str, schema_type: str = "AVRO", schema_id: int | None = None,
+                 references: list[dict] | None = None) -> int:
         """The id of this schema under the subject, registering it as a new version if needed
-        (with the given id, as Confluent's import mode allows, if one is given)."""
+        (with the given id, as Confluent's import mode allows, if one is given). `references`
+        name the other subjects' schemas it imports: [{"name", "subject", "version"}]."""
         with self._lock:
             self._load()
             for known in self._subjects.get(subject, []):
@@ -86,12 +91,12 @@ class EmbeddedRegistry:
             from ksql.runtime.log import make_records
 
             entry = {"subject": subject, "version": version, "id": schema_id, "schemaType": schema_type,
-                     "schema": schema}
+                     "schema": schema, **({"references": references} if references else {})}
             key = json.dumps({"subject": subject, "version": version}).encode()
             self.log.append(TOPIC, 0, make_records([key], [json.dumps(entry).encode()], [0]))
             self._load()
             if self._by_id.get(schema_id) != (schema_type, schema):  # another server won the id: again
-                return self.register(subject, schema, schema_type)
+                return self.register(subject, schema, schema_type, references=references)
             return schema_id
 
     def schema(self, schema_id: int) -> tuple[str, str]:
@@ -103,6 +108,10 @@ class EmbeddedRegistry:
                 return self._by_id[schema_id]
             except KeyError:
                 raise RegistryError(f"Schema {schema_id} not found") from None
+
+    def references(self, schema_id: int) -> list[dict]:
+        with self._lock:
+            return list(self._references.get(schema_id, []))
 
     def latest(self, subject: str) -> tuple[int, int, str, str] | None:
         """(id, version, schema type, schema text) of the subject's latest version."""
@@ -140,6 +149,24 @@ class EmbeddedRegistry:
         with self._lock:
             self._load()
             return list(range(1, len(self._subjects.get(subject, [])) + 1))
+
+
+def imported_schemas(registry, schema_id: int) -> dict[str, str]:
+    """The texts of the schemas a schema imports, by the name it imports them under, and of
+    what they import in turn."""
+    found: dict[str, str] = {}
+    pending = list(registry.references(schema_id))
+    while pending:
+        reference = pending.pop()
+        if reference["name"] in found:
+            continue
+        version = registry.version(reference["subject"], int(reference["version"]))
+        if version is None:
+            raise RegistryError(f"Schema reference {reference['name']} ({reference['subject']} version "
+                                f"{reference['version']}) not found")
+        found[reference["name"]] = version[2]
+        pending += registry.references(version[0])
+    return found
 
 
 def backward_incompatibility(new, old) -> str | None:
@@ -199,6 +226,7 @@ class RemoteRegistry:
         self._client = httpx.Client(base_url=url.rstrip("/"), auth=auth, timeout=30,
                                     headers={"Content-Type": "application/vnd.schemaregistry.v1+json"})
         self._by_id: dict[int, tuple[str, str]] = {}
+        self._references: dict[int, list[dict]] = {}
 
     def _call(self, method: str, path: str, **kwargs):
         import httpx
@@ -213,10 +241,13 @@ class RemoteRegistry:
             raise RegistryError(f"The schema registry answered {response.status_code}: {response.text[:300]}")
         return response.json()
 
-    def register(self, subject: str, schema: str, schema_type: str = "AVRO", schema_id: int | None = None) -> int:
+    def register(self, subject: str, schema: str, schema_type: str = "AVRO", schema_id: int | None = None,
+                 references: list[dict] | None = None) -> int:
         body = {"schema": schema} if schema_type == "AVRO" else {"schema": schema, "schemaType": schema_type}
         if schema_id is not None:
             body["id"] = schema_id
+        if references:
+            body["references"] = references
         answer = self._call("POST", f"/subjects/{subject}/versions", json=body)
         return int(answer["id"])
 
@@ -226,7 +257,12 @@ class RemoteRegistry:
             if answer is None:
                 raise RegistryError(f"Schema {schema_id} not found")
             self._by_id[schema_id] = (answer.get("schemaType", "AVRO"), answer["schema"])
+            self._references[schema_id] = answer.get("references") or []
         return self._by_id[schema_id]
+
+    def references(self, schema_id: int) -> list[dict]:
+        self.schema(schema_id)
+        return list(self._references.get(schema_id, []))
 
     def latest(self, subject: str):
         answer = self._call("GET", f"/subjects/{subject}/versions/latest")

@@ -276,3 +276,21 @@ def test_an_engine_uses_another_registry_with_basic_authentication(tmp_path):
             engine.close()
     finally:
         registry.stop()
+
+
+def test_a_protobuf_schema_may_import_another_subjects_schema(engine):
+    from ksql.runtime import protobuf
+
+    registry = engine.schema_registry
+    registry.register("event.proto", 'syntax = "proto3"; message Event { int64 at = 1; }', "PROTOBUF")
+    text = 'syntax = "proto3"; import "event.proto"; message Shipment { string id = 1; Event event = 2; }'
+    schema_id = registry.register("shipments-value", text, "PROTOBUF",
+                                  references=[{"name": "event.proto", "subject": "event.proto", "version": 1}])
+    engine.execute("CREATE STREAM shipments WITH (kafka_topic='shipments', value_format='PROTOBUF', partitions=1);")
+    assert [tuple(row) for row in engine.execute("DESCRIBE shipments;")[-1].rows] == [
+        ("ID", "STRING"), ("EVENT", "STRUCT<`AT` BIGINT>")]
+    message = protobuf.registered(schema_id).message()()
+    protobuf.fill_message(message, {"id": "s1", "event": {"at": 5}})
+    payload = struct.pack(">bi", 0, schema_id) + b"\0" + message.SerializeToString()
+    engine.log.append("shipments", 0, make_records([None], [payload], [1]))
+    assert wait_for(lambda: list(engine.execute("SELECT * FROM shipments;")[0])) == [["s1", {"AT": 5}]]

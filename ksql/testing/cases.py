@@ -48,7 +48,8 @@ class Case:
     expected_error: str | None = None  # a message substring
     properties: dict = field(default_factory=dict)
     topics: dict[str, int] = field(default_factory=dict)  # topic -> partitions
-    schemas: dict[str, tuple] = field(default_factory=dict)  # subject -> (schema, id or None, type), registered first
+    # subject -> (schema, id or None, type, references), registered first, in order
+    schemas: dict[str, tuple] = field(default_factory=dict)
     post_sources: list[dict] = field(default_factory=list)
     unsupported: str | None = None  # why the engine cannot run this case yet
     malformed: str | None = None  # what is wrong with the test file itself
@@ -92,9 +93,9 @@ def _run(engine: KsqlEngine, case: Case) -> Result:
         if engine.log.topic(topic) is None:
             engine.log.create_topic(topic, partitions)
     engine.schema_registry.set_compatibility("NONE")  # ksqlDB's harness used a registry that checks none
-    for subject, (schema, schema_id, schema_type) in case.schemas.items():
+    for subject, (schema, schema_id, schema_type, references) in case.schemas.items():
         text = schema if schema_type == "PROTOBUF" else json.dumps(schema, separators=(",", ":"))
-        engine.schema_registry.register(subject, text, schema_type,
+        engine.schema_registry.register(subject, text, schema_type, references=references or None,
                                         schema_id=None if schema_id is None else int(schema_id))
     from ksql.testing.sqltests import Assertions
 

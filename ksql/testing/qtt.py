@@ -138,8 +138,12 @@ def _case(file: str, name: str, test: dict, fmt, config) -> Case:
             schema = topic.get(f"{part}Schema")
             fmt = str(topic.get(f"{part}Format", topic.get("format", "AVRO"))).upper()
             if schema is not None and fmt in ("AVRO", "JSON_SR", "PROTOBUF"):
-                case.schemas[f"{topic['name']}-{part}"] = (schema, topic.get(f"{part}SchemaId"),
-                                                           {"JSON_SR": "JSON"}.get(fmt, fmt))
+                kind = {"JSON_SR": "JSON"}.get(fmt, fmt)
+                references = []
+                for reference in topic.get(f"{part}SchemaReferences", []):  # each under a subject of its name
+                    case.schemas[reference["name"]] = (reference["schema"], None, kind, [])
+                    references.append({"name": reference["name"], "subject": reference["name"], "version": 1})
+                case.schemas[f"{topic['name']}-{part}"] = (schema, topic.get(f"{part}SchemaId"), kind, references)
     add_source_topics(case, 4 if "responses" in test else 1)
     expected = test.get("expectedException") or test.get("expectedError")
     if expected is not None:

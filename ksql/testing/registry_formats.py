@@ -148,11 +148,11 @@ def encode_protobuf(value, subject: str, columns, registry: bool, full_name: str
         return message.SerializeToString()
     latest = schema_registry.current().latest(subject)
     if latest is not None:
-        schema_id, text = latest[0], latest[3]
+        schema_id = latest[0]
     else:
-        text = protobuf.schema_text(columns, nullable=nullable)
-        schema_id = schema_registry.current().register(subject, text, "PROTOBUF")
-    schema = protobuf.Schema(text)
+        schema_id = schema_registry.current().register(subject, protobuf.schema_text(columns, nullable=nullable),
+                                                       "PROTOBUF")
+    schema = protobuf.registered(schema_id)
     message = schema.message(full_name=full_name)()
     fields = message.DESCRIPTOR.fields
     protobuf.fill_message(message, value if isinstance(value, dict) else {fields[0].name: value})
@@ -170,6 +170,5 @@ def decode_protobuf(data: bytes, columns, registry: bool, nullable: str | None =
         return data
     (schema_id,) = struct.unpack(">i", data[1:5])
     indexes, position = protobuf._read_indexes(data, 5)
-    _, text = schema_registry.current().schema(schema_id)
-    message = protobuf.Schema(text).message(indexes or (0,))
+    message = protobuf.registered(schema_id).message(indexes or (0,))
     return _to_json(protobuf.read_message(message.FromString(data[position:])))
