@@ -23,7 +23,7 @@ from ksql.errors import KsqlStatementError
 from ksql.planner import types as T
 from ksql.planner.types import SqlType
 from ksql.runtime import schema_registry
-from ksql.runtime.serdes import RecordError, _fail, _Format, _json_reader
+from ksql.runtime.serdes import RecordError, _Format, _json_reader
 
 RECORD_NAME = "io.confluent.ksql.avro_schemas.KsqlDataSourceSchema"
 _PRIMITIVES = {"BOOLEAN": "boolean", "INTEGER": "int", "BIGINT": "long", "DOUBLE": "double",
@@ -272,37 +272,8 @@ def _converter(sql_type: SqlType):
         return read
     if base == "BYTES":
         return lambda v: v if v is None or isinstance(v, bytes) else _fail_bytes(v)
-    if base == "ARRAY":
-        element = _converter(sql_type.params[0])
-
-        def read(v):
-            if v is None:
-                return None
-            if not isinstance(v, list):
-                _fail(v, sql_type)
-            return [element(x) for x in v]
-        return read
-    if base == "MAP":
-        value = _converter(sql_type.params[1])
-
-        def read(v):
-            if v is None:
-                return None
-            if not isinstance(v, dict):
-                _fail(v, sql_type)
-            return [(str(k), value(x)) for k, x in v.items()]
-        return read
-    if base == "STRUCT":
-        fields = [(name, _converter(t)) for name, t in sql_type.params]
-
-        def read(v):
-            if v is None:
-                return None
-            if not isinstance(v, dict):
-                _fail(v, sql_type)
-            lookup = {k.upper(): x for k, x in v.items()}
-            return {name: convert(lookup.get(name.upper())) for name, convert in fields}
-        return read
+    if base in ("ARRAY", "MAP", "STRUCT"):  # the JSON reader's shapes, with these readers inside
+        return _json_reader(sql_type, inner=_converter)
     if base == "STRING":
         def read(v):
             if isinstance(v, bool):

@@ -75,9 +75,9 @@ class _Format:
     def _empty_row(self):
         return [None] * len(self.columns)
 
-    def _decode_each(self, payloads, decode_one, failures=(RecordError, ValueError, TypeError)):
+    def _decode_each(self, payloads, decode_one, failures=(RecordError, ValueError, TypeError), describe=None):
         """Arrays of payloads decoded one at a time; one that fails with one of `failures`
-        gives an empty row and its reason, by row."""
+        gives an empty row and its reason (`describe(error)`), by row."""
         rows, bad = [], {}
         for i, payload in enumerate(payloads):
             if payload is None:
@@ -86,7 +86,7 @@ class _Format:
             try:
                 rows.append(decode_one(payload))
             except failures as error:
-                bad[i] = str(error) or type(error).__name__
+                bad[i] = describe(error) if describe else str(error) or type(error).__name__
                 rows.append(self._empty_row())
         return self._build(rows), bad
 
@@ -209,17 +209,8 @@ class JsonFormat(_Format):
             arrays = self._decode_columns(payloads)
             if arrays is not None:
                 return arrays, {}
-        rows, bad = [], {}
-        for i, payload in enumerate(payloads):
-            if payload is None:
-                rows.append(self._empty_row())
-                continue
-            try:
-                rows.append(self._decode_one(orjson.loads(payload)))
-            except (orjson.JSONDecodeError, RecordError, ValueError, TypeError) as error:
-                bad[i] = _json_error(error)
-                rows.append(self._empty_row())
-        return self._build(rows), bad
+        return self._decode_each(payloads, lambda payload: self._decode_one(orjson.loads(payload)),
+                                 (orjson.JSONDecodeError, RecordError, ValueError, TypeError), _json_error)
 
     def _decode_columns(self, payloads) -> list[pa.Array] | None:
         """A batch of JSON objects read column by column: each column's values gathered in one
@@ -356,8 +347,11 @@ def _fail(value, sql_type: SqlType):
     raise RecordError(f"Can't convert type. sourceType: {_json_kind(value)}, requiredType: {sql_type}")
 
 
-def _json_reader(sql_type: SqlType):
-    """A function from a parsed JSON value to the Python value Arrow expects for sql_type."""
+def _json_reader(sql_type: SqlType, inner=None):
+    """A function from a parsed JSON value to the Python value Arrow expects for sql_type.
+    `inner` makes the readers of an ARRAY's, MAP's or STRUCT's parts (by default this one; the
+    AVRO format passes its own, for the values fastavro gives)."""
+    inner = inner or _json_reader
     base = sql_type.base
 
     if base == "BOOLEAN":
@@ -454,7 +448,7 @@ def _json_reader(sql_type: SqlType):
             _fail(v, sql_type)
         return read
     if base == "ARRAY":
-        element = _json_reader(sql_type.params[0])
+        element = inner(sql_type.params[0])
 
         def read(v):
             if v is None:
@@ -464,8 +458,8 @@ def _json_reader(sql_type: SqlType):
             return [element(x) for x in v]
         return read
     if base == "MAP":
-        key_reader = _json_reader(sql_type.params[0])
-        value_reader = _json_reader(sql_type.params[1])
+        key_reader = inner(sql_type.params[0])
+        value_reader = inner(sql_type.params[1])
 
         def read(v):
             if v is None:
@@ -475,7 +469,7 @@ def _json_reader(sql_type: SqlType):
             return [(key_reader(k), value_reader(x)) for k, x in v.items()]
         return read
     if base == "STRUCT":
-        fields = [(name, _json_reader(t)) for name, t in sql_type.params]
+        fields = [(name, inner(t)) for name, t in sql_type.params]
         lookup = {name.upper(): (name, reader) for name, reader in fields}
 
         def read(v):
@@ -590,26 +584,17 @@ class DelimitedFormat(_Format):
         self.parsers = [_text_parser(c.type) for c in self.columns]
 
     def decode(self, payloads):
-        rows, bad = [], {}
-        for i, payload in enumerate(payloads):
-            if payload is None:
-                rows.append(self._empty_row())
-                continue
-            try:
-                text = payload.decode("utf-8")
-                fields = next(csv.reader([text], delimiter=self.delimiter)) if text else [""]
-                if len(fields) != len(self.columns):
-                    raise RecordError(
-                        f"Column count mismatch on deserialization. topic: , expected: {len(self.columns)}, "
-                        f"got: {len(fields)}")
-                rows.append([None if f == "" else p(f) for p, f in zip(self.parsers, fields)])
-            except csv.Error as error:  # (its messages end in advice about opening files: cut)
-                bad[i] = f"Invalid DELIMITED record: {str(error).split(' - ')[0]}"
-                rows.append(self._empty_row())
-            except (RecordError, ValueError, UnicodeDecodeError, InvalidOperation) as error:
-                bad[i] = str(error) or "invalid DELIMITED record"
-                rows.append(self._empty_row())
-        return self._build(rows), bad
+        return self._decode_each(payloads, self._decode_one, (
+            csv.Error, RecordError, ValueError, UnicodeDecodeError, InvalidOperation), _delimited_error)
+
+    def _decode_one(self, payload: bytes) -> list:
+        text = payload.decode("utf-8")
+        fields = next(csv.reader([text], delimiter=self.delimiter)) if text else [""]
+        if len(fields) != len(self.columns):
+            raise RecordError(
+                f"Column count mismatch on deserialization. topic: , expected: {len(self.columns)}, "
+                f"got: {len(fields)}")
+        return [None if f == "" else p(f) for p, f in zip(self.parsers, fields)]
 
     def encode(self, arrays, n):
         if not self.columns:
@@ -618,6 +603,12 @@ class DelimitedFormat(_Format):
         delimiter = self.delimiter
         return [delimiter.join("" if v is None else _csv_field(v, delimiter, i == 0) for i, v in enumerate(row))
                 .encode() for row in zip(*columns)]
+
+
+def _delimited_error(error) -> str:
+    if isinstance(error, csv.Error):  # (its messages end in advice about opening files: cut)
+        return f"Invalid DELIMITED record: {str(error).split(' - ')[0]}"
+    return str(error) or "invalid DELIMITED record"
 
 
 def _csv_field(value: str, delimiter: str, first: bool = False) -> str:
