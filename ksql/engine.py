@@ -7,7 +7,6 @@ the engine replays it, so streams, tables and persistent queries survive a resta
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import threading
 import time
@@ -331,8 +330,7 @@ class KsqlEngine:
         """Key or value columns the statement leaves out, read from the topic's schema in the
         registry (the latest of `<topic>-key` / `<topic>-value`, or KEY_SCHEMA_ID /
         VALUE_SCHEMA_ID): a record's fields, or one column ROWKEY / ROWVAL for a bare type."""
-        from ksql.runtime import json_sr
-        from ksql.runtime.avro import sql_type as avro_sql_type
+        from ksql.runtime import avro, json_sr, protobuf
 
         topic = props.get("KAFKA_TOPIC")
         out = []
@@ -341,9 +339,9 @@ class KsqlEngine:
                     c.namespace == namespace for c in declared):
                 continue
             schema_id = props.get(f"{part.upper()}_SCHEMA_ID")
-            found_id = None if schema_id is None else int(schema_id)
             if schema_id is not None:
-                _, text = self.schema_registry.schema(int(schema_id))
+                found_id = int(schema_id)
+                _, text = self.schema_registry.schema(found_id)
             else:
                 latest = self.schema_registry.latest(f"{topic}-{part}")
                 if latest is None:
@@ -353,28 +351,12 @@ class KsqlEngine:
                         f"Schema for message {part}s on topic '{topic}' does not exist in the Schema Registry."
                         f"\nSubject: {topic}-{part}")
                 found_id, text = latest[0], latest[3]
-            if fmt == "PROTOBUF":
-                from ksql.runtime import protobuf
-
-                message = protobuf.registered(found_id).message(full_name=props.get(f"{part.upper()}_SCHEMA_FULL_NAME"))
-                out += [Column(n, t, namespace) for n, t in protobuf.message_columns(message, schema_id is not None)]
-                continue
-            schema = json.loads(text)
-            if fmt == "JSON_SR":
-                fields = json_sr.record_columns(schema) if part == "value" else None
-                out += ([Column(n, t, namespace) for n, t in fields] if fields is not None
-                        else [Column(single, json_sr.sql_type(schema), namespace)])
-                continue
-            if isinstance(schema, list):
-                schema = next((s for s in schema if s != "null"), schema)
-            # a key is one column, whatever its type (keys are not wrapped); a value record's
-            # fields are the value columns
-            if part == "value" and isinstance(schema, dict) and schema.get("type") == "record":
-                # named by id, the schema's own spelling is kept (as ksqlDB does); else upper case
-                out += [Column(f["name"] if schema_id is not None else f["name"].upper(),
-                               avro_sql_type(f["type"]), namespace) for f in schema["fields"]]
-            else:
-                out.append(Column(single, avro_sql_type(schema), namespace))
+            infer = {"AVRO": avro.inferred_columns, "JSON_SR": json_sr.inferred_columns,
+                     "PROTOBUF": protobuf.inferred_columns}[fmt]
+            # named by id, the schema's own spelling is kept (as ksqlDB does)
+            for name, sql_type in infer(found_id, text, part == "key", schema_id is not None,
+                                        props.get(f"{part.upper()}_SCHEMA_FULL_NAME")):
+                out.append(Column(name or single, sql_type, namespace))
         return out
 
     def _formats(self, props: dict, defaults: DataSource | None = None) -> tuple[str, str]:

@@ -89,8 +89,9 @@ class _RegistryApi:
         entry = {"subject": subject, "version": version, "id": schema_id, "schema": schema}
         if schema_type != "AVRO":
             entry["schemaType"] = schema_type
-        if self.registry.references(schema_id):
-            entry["references"] = self.registry.references(schema_id)
+        references = self.registry.references(schema_id)
+        if references:
+            entry["references"] = references
         return entry
 
     async def subjects(self, request: Request):

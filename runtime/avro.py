@@ -115,6 +115,18 @@ def sql_type(avro) -> SqlType:
     return sql_type(kind)
 
 
+def inferred_columns(schema_id: int, text: str, key: bool, keep_case: bool, full_name: str | None):
+    """The columns of a registered schema, as (name, type): a value record's fields (named as
+    the schema spells them when keep_case, else upper-cased); else one column, named None (the
+    caller's ROWKEY / ROWVAL): a key is one column whatever its type, as keys are not wrapped."""
+    schema = json.loads(text)
+    if isinstance(schema, list):
+        schema = next((s for s in schema if s != "null"), schema)
+    if not key and isinstance(schema, dict) and schema.get("type") == "record":
+        return [(f["name"] if keep_case else f["name"].upper(), sql_type(f["type"])) for f in schema["fields"]]
+    return [(None, sql_type(schema))]
+
+
 # ---------------------------------------------------------------- the format
 
 
@@ -248,7 +260,11 @@ def _without_null(avro):
 def _converter(sql_type: SqlType):
     """From a value fastavro read to the Python value Arrow expects for the column."""
     base = sql_type.base
-    as_json = _json_reader(sql_type) if base not in ("BYTES",) else None
+    if base in ("ARRAY", "MAP", "STRUCT"):  # the JSON reader's shapes, with these readers inside
+        return _json_reader(sql_type, inner=_converter)
+    if base == "BYTES":
+        return lambda v: v if v is None or isinstance(v, bytes) else _fail_bytes(v)
+    as_json = _json_reader(sql_type)
     if base == "TIMESTAMP":
         def read(v):
             if isinstance(v, datetime):
@@ -270,10 +286,6 @@ def _converter(sql_type: SqlType):
                 return v.quantize(Decimal(1).scaleb(-sql_type.scale))
             return as_json(v)
         return read
-    if base == "BYTES":
-        return lambda v: v if v is None or isinstance(v, bytes) else _fail_bytes(v)
-    if base in ("ARRAY", "MAP", "STRUCT"):  # the JSON reader's shapes, with these readers inside
-        return _json_reader(sql_type, inner=_converter)
     if base == "STRING":
         def read(v):
             if isinstance(v, bool):

@@ -88,9 +88,9 @@ def sql_type(schema: dict) -> SqlType:
     if kind == "array":
         return T.array(sql_type(schema.get("items", {"type": "string"})))
     if kind == "object":
-        if "properties" in schema and connect != "map":
-            fields = sorted(schema["properties"].items(), key=lambda item: item[1].get("connect.index", 0))
-            return T.struct(tuple((name, sql_type(s)) for name, s in fields))
+        fields = record_columns(schema)
+        if fields is not None:
+            return T.struct(tuple(fields))
         return T.map_of(T.STRING, sql_type(schema.get("additionalProperties", {"type": "string"})))
     raise KsqlStatementError(f"Cannot map the JSON schema {json.dumps(schema)} to a SQL type")
 
@@ -101,6 +101,14 @@ def record_columns(schema: dict) -> list[tuple[str, SqlType]] | None:
         fields = sorted(schema["properties"].items(), key=lambda item: item[1].get("connect.index", 0))
         return [(name, sql_type(s)) for name, s in fields]
     return None
+
+
+def inferred_columns(schema_id: int, text: str, key: bool, keep_case: bool, full_name: str | None):
+    """The columns of a registered JSON schema, as (name, type): a value object's properties,
+    else one column named None (the caller's ROWKEY / ROWVAL)."""
+    schema = json.loads(text)
+    fields = record_columns(schema) if not key else None
+    return fields if fields is not None else [(None, sql_type(schema))]
 
 
 class JsonSrFormat(JsonFormat):

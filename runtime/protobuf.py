@@ -44,7 +44,7 @@ _MESSAGES = {"TIMESTAMP": _TIMESTAMP, "DATE": _DATE, "TIME": _TIME, "DECIMAL": _
 _WRAPPERS = {"INTEGER": "google.protobuf.Int32Value", "BIGINT": "google.protobuf.Int64Value",
              "DOUBLE": "google.protobuf.DoubleValue", "BOOLEAN": "google.protobuf.BoolValue",
              "STRING": "google.protobuf.StringValue", "BYTES": "google.protobuf.BytesValue"}
-_UNWRAPPED = {name: T.STRING if base == "STRING" else getattr(T, base) for base, name in _WRAPPERS.items()}
+_UNWRAPPED = {name: getattr(T, base) for base, name in _WRAPPERS.items()}
 _UNWRAPPED.update({"google.protobuf.FloatValue": T.DOUBLE, "google.protobuf.UInt32Value": T.BIGINT,
                    "google.protobuf.UInt64Value": T.BIGINT})
 
@@ -54,56 +54,61 @@ _UNWRAPPED.update({"google.protobuf.FloatValue": T.DOUBLE, "google.protobuf.UInt
 
 def schema_text(columns, name: str = "ConnectDefault1", nullable: str | None = None) -> str:
     """nullable: None (unset scalars read as their defaults), WRAPPER or OPTIONAL (they read as NULL)."""
-    imports: set[str] = set()
-    counter = [1, nullable]
-    body = _message_text(name, [(c.name, c.type) for c in columns], imports, counter, "")
-    head = 'syntax = "proto3";\n\n' + "".join(f'import "{i}";\n' for i in sorted(imports))
-    return head + ("\n" if imports else "") + body
+    writer = _SchemaWriter(nullable)
+    body = writer.message(name, [(c.name, c.type) for c in columns], "")
+    head = 'syntax = "proto3";\n\n' + "".join(f'import "{i}";\n' for i in sorted(writer.imports))
+    return head + ("\n" if writer.imports else "") + body
 
 
-def _message_text(name: str, fields, imports: set, counter: list, indent: str) -> str:
-    lines, nested = [], []
-    for number, (field, sql_type) in enumerate(fields, start=1):
-        lines.append(f"{indent}  {_field_type(sql_type, imports, counter, nested, indent)} {field} = {number};")
-    return f"{indent}message {name} {{\n" + "\n".join(lines + nested) + f"\n{indent}}}\n"
+class _SchemaWriter:
+    """Writes one .proto file: the imports its types need, nested messages numbered in order."""
 
+    def __init__(self, nullable: str | None):
+        self.nullable = nullable
+        self.imports: set[str] = set()
+        self.messages = 1  # ConnectDefault1 is the top message; nested ones count on from there
 
-def _field_type(sql_type: SqlType, imports: set, counter: list, nested: list, indent: str,
-                in_collection: bool = False) -> str:
-    base = sql_type.base
-    if base in _SCALARS:
-        if counter[1] == "WRAPPER" and not in_collection:
-            imports.add("google/protobuf/wrappers.proto")
-            return _WRAPPERS[base]
-        if counter[1] == "OPTIONAL" and not in_collection:
-            return "optional " + _SCALARS[base]
-        return _SCALARS[base]
-    if base in _MESSAGES:
-        imports.add(_IMPORTS[_MESSAGES[base]])
-        return _MESSAGES[base]
-    if base == "ARRAY":
-        element = sql_type.params[0]
-        if element.base in ("ARRAY", "MAP"):
-            raise KsqlStatementError(f"The PROTOBUF format does not support {sql_type}")
-        return "repeated " + _field_type(element, imports, counter, nested, indent, in_collection=True)
-    if base == "MAP":
-        key, value = sql_type.params
-        if key.base not in ("STRING", "INTEGER", "BIGINT", "BOOLEAN") or value.base in ("ARRAY", "MAP"):
-            raise KsqlStatementError(f"The PROTOBUF format does not support {sql_type}")
-        return f"map<{_SCALARS[key.base]}, {_field_type(value, imports, counter, nested, indent, True)}>"
-    if base == "STRUCT":
-        counter[0] += 1
-        name = f"ConnectDefault{counter[0]}"
-        nested.append(_message_text(name, list(sql_type.params), imports, counter, indent + "  ").rstrip("\n"))
-        return name
-    raise KsqlStatementError(f"The PROTOBUF format does not support {sql_type}")
+    def message(self, name: str, fields, indent: str) -> str:
+        lines, nested = [], []
+        for number, (field, sql_type) in enumerate(fields, start=1):
+            lines.append(f"{indent}  {self.field_type(sql_type, nested, indent)} {field} = {number};")
+        return f"{indent}message {name} {{\n" + "\n".join(lines + nested) + f"\n{indent}}}\n"
+
+    def field_type(self, sql_type: SqlType, nested: list, indent: str, in_collection: bool = False) -> str:
+        base = sql_type.base
+        if base in _SCALARS:
+            if self.nullable == "WRAPPER" and not in_collection:
+                self.imports.add("google/protobuf/wrappers.proto")
+                return _WRAPPERS[base]
+            if self.nullable == "OPTIONAL" and not in_collection:
+                return "optional " + _SCALARS[base]
+            return _SCALARS[base]
+        if base in _MESSAGES:
+            self.imports.add(_IMPORTS[_MESSAGES[base]])
+            return _MESSAGES[base]
+        if base == "ARRAY":
+            element = sql_type.params[0]
+            if element.base in ("ARRAY", "MAP"):
+                raise KsqlStatementError(f"The PROTOBUF format does not support {sql_type}")
+            return "repeated " + self.field_type(element, nested, indent, in_collection=True)
+        if base == "MAP":
+            key, value = sql_type.params
+            if key.base not in ("STRING", "INTEGER", "BIGINT", "BOOLEAN") or value.base in ("ARRAY", "MAP"):
+                raise KsqlStatementError(f"The PROTOBUF format does not support {sql_type}")
+            return f"map<{_SCALARS[key.base]}, {self.field_type(value, nested, indent, in_collection=True)}>"
+        if base == "STRUCT":
+            self.messages += 1
+            name = f"ConnectDefault{self.messages}"
+            nested.append(self.message(name, list(sql_type.params), indent + "  ").rstrip("\n"))
+            return name
+        raise KsqlStatementError(f"The PROTOBUF format does not support {sql_type}")
 
 
 # ---------------------------------------------------------------- proto text -> message classes
 
 
 class Schema:
-    """The message classes of one proto file: `first` is the file's first message."""
+    """The message classes of one proto file (by default its first message)."""
 
     def __init__(self, text: str, imported: dict[str, str] | None = None):
         """imported: the texts of the files it imports by name (the registry's references)."""
@@ -319,8 +324,10 @@ def _single_type(field) -> SqlType:
     return T.STRING
 
 
-def message_columns(message_class, keep_case: bool = False) -> list[tuple[str, SqlType]]:
-    return [(f.name if keep_case else f.name.upper(), sql_type(f)) for f in message_class.DESCRIPTOR.fields]
+def inferred_columns(schema_id: int, text: str, key: bool, keep_case: bool, full_name: str | None):
+    """The columns of a registered schema's message (keys too are messages of their columns)."""
+    message = registered(schema_id).message(full_name=full_name)
+    return [(f.name if keep_case else f.name.upper(), sql_type(f)) for f in message.DESCRIPTOR.fields]
 
 
 # ---------------------------------------------------------------- values

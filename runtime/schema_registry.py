@@ -124,7 +124,8 @@ class EmbeddedRegistry:
 
     def version(self, subject: str, version: int) -> tuple[int, str, str] | None:
         with self._lock:
-            self._load()
+            if not 1 <= version <= len(self._subjects.get(subject, [])):
+                self._load()  # (a version once known never changes: read the topic only when missing)
             versions = self._subjects.get(subject, [])
             if not 1 <= version <= len(versions):
                 return None
