@@ -558,8 +558,8 @@ class KsqlEngine:
         stateful = plan.joins is not None or any(
             isinstance(step, AggregateNode) or isinstance(step, FilterNode) and step.key_fields and step.table
             for step in plan.steps)
-        # one changelog partition per source partition: a server that takes a source
-        # partition over restores its state from the changelog partition of that number
+        # as many changelog partitions as source partitions: a query spread over servers keeps
+        # each source partition's state in the changelog partition of that number
         partitions = max(self.log.topic(s.topic).partitions for s in plan.sources)
         if stateful and self.log.topic(changelog) is None:
             self.log.create_topic(changelog, partitions, "compact")

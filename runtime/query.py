@@ -47,14 +47,14 @@ class Pipeline:
     """The operators of one query, applied to each batch read from one source partition."""
 
     def __init__(self, plan: QueryPlan, query_id: str, log=None, changelog: str | None = None,
-                 limits: StateLimits | None = None):
+                 limits: StateLimits | None = None, state_by_source: bool = False):
         self.query_id = query_id
         self.sources = plan.sources
         self.decoders = [SourceDecoder(source, query_id) for source in self.sources]
         self.decoder = self.decoders[0]
         self.operators = []
         # One store per query: operators keep their state under keys of their own.
-        self.store = StateStore(log, changelog, limits)
+        self.store = StateStore(log, changelog, limits, by_source=state_by_source)
         self.join = None
         if plan.joins is not None:
             self.join = JoinOp(plan.joins, self.store)
@@ -178,16 +178,20 @@ class PersistentQuery:
         self.member = None
         self._generation = 0
         self.owned: frozenset | None = None  # source partitions this server processes; None: all
-        self._pipeline_args = (plan, query_id, log, changelog, state_limits)
         # A GROUP BY on other columns than the source's key, on several servers, runs in two
         # stages around a repartition topic (runtime/repartition.py).
         self.repartition = None
+        stateful_plan = plan
         if repartition_topic is not None:  # the engine gives one when needs_repartition(plan)
             index = aggregate_index(plan)
             info = log.topic(repartition_topic)
             self.repartition = Repartition(plan, index, query_id, repartition_topic, info.partitions)
-            self._pipeline_args = (stage_two(plan, index), query_id, log, changelog, state_limits)
+            stateful_plan = stage_two(plan, index)
             self.partition_local = True  # each stage's state (none, then per group) splits by partition
+        # Spread over servers, a query whose state splits by partition keeps each partition's
+        # state in the changelog partition of that number; otherwise by a hash of each key.
+        self._pipeline_args = (stateful_plan, query_id, log, changelog, state_limits,
+                               scale_out and self.partition_local)
         self.processing_log_topic = processing_log_topic
         self.kind = kind  # CSAS | CTAS | INSERT
         self.sql = sql

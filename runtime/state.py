@@ -14,6 +14,7 @@ import itertools
 import pickle
 import shutil
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,17 +32,26 @@ class StateLimits:
 
 
 class StateStore:
-    def __init__(self, log=None, topic: str | None = None, limits: StateLimits | None = None):
+    """Keyed state with a changelog.
+
+    Each key's changes go to one changelog partition, always the same, so a restore that
+    replays the partitions in any order ends with each key's newest value. With `by_source`
+    (a query whose state splits by source partition, spread over servers) that is the number of
+    the source partition being processed: whoever takes a source partition over restores its
+    state from the changelog partition of that number. Otherwise it is a hash of the key (the
+    query reads every partition and may touch a key from any of them)."""
+
+    def __init__(self, log=None, topic: str | None = None, limits: StateLimits | None = None,
+                 by_source: bool = False):
         self.log = log
         self.topic = topic  # None: the state lives only as long as the query (transient queries)
         self.limits = limits or StateLimits()
+        self.by_source = by_source
         self.hot: dict = {}  # in memory, in the order entries came in
         self._cold = None  # the LMDB environment, opened at the first spill
         self._cold_count = 0
         self._dirty: dict = {}  # changed key -> the source partition whose record changed it
-        # The source partition being processed: a change goes to the same changelog partition,
-        # so whoever takes over a source partition restores its state from that one.
-        self.partition = 0
+        self.partition = 0  # the source partition being processed
 
     # ---------------------------------------------------------------- reads and writes
 
@@ -170,6 +180,8 @@ class StateStore:
             value = self.hot.get(key, _MISSING)
             if value is _MISSING:
                 value = self._cold_peek(key)
+            if not self.by_source:
+                partition = key_partition(key, changelog_partitions)
             keys, values = by_partition.setdefault(partition % changelog_partitions, ([], []))
             keys.append(pickle.dumps(key))
             values.append(None if value is _MISSING else pickle.dumps(value))
@@ -183,6 +195,12 @@ class StateStore:
         with self._cold.begin() as txn:
             raw = txn.get(pickle.dumps(key))
         return _MISSING if raw is None else pickle.loads(raw)
+
+
+def key_partition(key, partitions: int) -> int:
+    """The changelog partition of a state key: a hash of its value that every process agrees on
+    (repr, not pickle: pickle's bytes depend on which equal objects are the same object)."""
+    return zlib.crc32(repr(key).encode("utf-8", "surrogatepass")) % partitions
 
 
 class _FrozenDict(tuple):

@@ -197,3 +197,76 @@ def test_sigkill_during_joins_matches_an_uninterrupted_run(tmp_path, exactly_onc
         assert {topic: sorted_sink(engine.log, topic) for topic in expected} == expected
     finally:
         engine.close()
+
+
+# State over several source partitions: each round of inserts goes to one source partition,
+# the later rounds to the lower partition, and the engine is closed and opened again between
+# rounds. A key's newest state must win at restore whichever partitions its records came from.
+MULTI_PARTITION = {
+    "group by another column": (
+        "CREATE TABLE result AS SELECT k, COUNT(*) AS n, SUM(amount) AS total FROM o GROUP BY k;"),
+    "tumbling window": (
+        "CREATE TABLE result AS SELECT k, COUNT(*) AS n FROM o WINDOW TUMBLING (SIZE 20 SECONDS) GROUP BY k;"),
+    "session window": (
+        "CREATE TABLE result AS SELECT k, COUNT(*) AS n, MAX(amount) AS top FROM o "
+        "WINDOW SESSION (30 SECONDS) GROUP BY k;"),
+    "table aggregation": (
+        "CREATE TABLE latest AS SELECT id, LATEST_BY_OFFSET(k) AS k, LATEST_BY_OFFSET(amount) AS amount "
+        "FROM o GROUP BY id; "
+        "CREATE TABLE result AS SELECT k, COUNT(*) AS n, SUM(amount) AS total FROM latest GROUP BY k;"),
+    "stream-stream join": (
+        "CREATE STREAM o2 AS SELECT id, k, amount FROM o; "
+        "CREATE STREAM result AS SELECT a.k AS k, a.id AS left_id, b.id AS right_id, b.amount AS right_amount "
+        "FROM o a JOIN o2 b WITHIN 3 SECONDS GRACE PERIOD 2 SECONDS ON a.k = b.k;"),
+}
+
+
+def _ids_by_partition() -> list[list[str]]:
+    from ksql.runtime.murmur2 import partitions_for
+
+    ids = [f"u{i}" for i in range(12)]
+    targets = partitions_for([i.encode() for i in ids], 2)
+    return [[i for i, p in zip(ids, targets) if p == wanted] for wanted in (0, 1)]
+
+
+def _multi_partition_rounds():
+    """Six rounds of ten rows; round r writes only keys of source partition 1 - r % 2."""
+    by_partition, n = _ids_by_partition(), 0
+    for r in range(6):
+        ids = by_partition[1 - r % 2]
+        rows = []
+        for i in range(10):
+            rows.append(f"INSERT INTO o (rowtime, id, k, amount) VALUES "
+                        f"({NOW + n * 1000}, '{ids[i % len(ids)]}', '{'ab'[n % 2]}', {n});")
+            n += 1
+        yield rows
+
+
+@pytest.mark.parametrize("query", MULTI_PARTITION, ids=list(MULTI_PARTITION))
+def test_state_over_several_partitions_survives_restarts(tmp_path, make_engine, query):
+    setup = ("SET 'auto.offset.reset'='earliest'; CREATE STREAM o (id STRING KEY, k STRING, amount INT) "
+             "WITH (kafka_topic='o', value_format='JSON', partitions=2); " + MULTI_PARTITION[query])
+
+    def outcome(engine):
+        table = engine.metastore.get("RESULT").is_table
+        final = sorted(map(tuple, engine.execute("SELECT * FROM result;")[0].rows())) if table else None
+        return final, sink_records(engine.log, "RESULT")
+
+    reference = KsqlEngine(str(tmp_path / "reference"), background=False)
+    reference.execute(setup)
+    for rows in _multi_partition_rounds():
+        reference.execute(" ".join(rows))
+        reference.drain()
+    expected = outcome(reference)
+    reference.close()
+    assert count(expected[1]) >= 30
+
+    engine = make_engine("restarted", background=False)
+    engine.execute(setup)
+    for rows in _multi_partition_rounds():
+        engine.execute(" ".join(rows))
+        engine.drain()
+        engine.close()
+        engine = make_engine("restarted", background=False)
+        engine.drain()
+    assert outcome(engine) == expected
