@@ -1,4 +1,5 @@
-"""The `ksql` command: the REPL (default), `ksql run FILE.sql`, `ksql test ...`."""
+"""The `ksql` command: the REPL (default), `ksql run FILE.sql`, `ksql test ...`, `ksql server`,
+`ksql repair --data-dir D`."""
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,40 @@ def _main(argv: list[str] | None) -> int:
         from ksql.testing.cli import main as test_main
 
         return test_main(argv[1:])
+    if argv and argv[0] == "repair":
+        return _repair_command(argv[1:])
     return _repl_command(argv)
+
+
+def _repair_command(argv: list[str]) -> int:
+    """`ksql repair --data-dir D`: cut the damaged bytes out of the embedded log's partitions
+    that start-up refused (a checksum that fails before the last durable write)."""
+    from ksql.runtime.log import EmbeddedLog
+
+    parser = argparse.ArgumentParser(prog="ksql repair", description=(
+        "Cut damaged frames out of the embedded log. Start-up refuses a partition whose file holds "
+        "bytes that are not whole frames with good checksums where durable data was; this removes "
+        "those bytes (the records in them are lost; the frames after them stay, with their offsets) "
+        "so the partition can be read and written again. Stop every ksql process using the data "
+        "directory first."))
+    parser.add_argument("--data-dir", required=True, help="the embedded log's data directory")
+    parser.add_argument("--dry-run", action="store_true", help="only list the damaged partitions")
+    args = parser.parse_args(argv)
+    log = EmbeddedLog(args.data_dir)
+    try:
+        damaged = log.damaged()
+        if not damaged:
+            print(f"No damaged partitions in {args.data_dir}.")
+            return 0
+        if args.dry_run:
+            for reason in damaged:
+                print(reason)
+            return 1
+        for line in log.repair():
+            print(line)
+        return 0
+    finally:
+        log.close()
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -51,7 +85,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _repl_command(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="ksql", description="Streaming SQL: the interactive shell. "
-                                     "Subcommands: `ksql run FILE.sql`, `ksql test ...`.")
+                                     "Subcommands: `ksql run FILE.sql`, `ksql test ...`, `ksql server`, `ksql repair`.")
     _common(parser)
     parser.add_argument("-f", "--file", help="run the statements of a file and exit")
     parser.add_argument("-e", "--execute", help="run these statements and exit")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import threading
 import time
 import uuid
@@ -34,6 +35,7 @@ from ksql.runtime import schema_registry
 from ksql.runtime.log import EmbeddedLog, TopicError, make_records
 from ksql.runtime.materialized import MaterializedTable
 from ksql.runtime.murmur2 import partitions_for
+from ksql.runtime.names import InvalidTopicName, check_topic_name, file_name
 from ksql.runtime.query import RETRY_BACKOFF, PersistentQuery, TransientQuery
 from ksql.runtime.repartition import needs_repartition
 from ksql.runtime.serdes import make_format
@@ -233,7 +235,9 @@ class KsqlEngine:
             _check_upgrade(existing, source.schema)
             source.read_queries, source.write_queries = existing.read_queries, existing.write_queries
         topic = self.log.topic(source.topic)
-        partitions = stmt.properties.get("PARTITIONS")
+        props = _normalize_properties(stmt.properties)
+        partitions = _int_property(props, "PARTITIONS")
+        replicas = _int_property(props, "REPLICAS")
         if topic is None:
             if partitions is None:
                 raise KsqlStatementError(
@@ -242,10 +246,9 @@ class KsqlEngine:
                     f"in the WITH clause (and optionally 'REPLICAS'). For example: "
                     f"CREATE {stmt.kind} {stmt.name} (ID INT) WITH (KAFKA_TOPIC='{source.topic}', "
                     f"PARTITIONS=2, REPLICAS=1, FORMAT='JSON');")
-            replicas = stmt.properties.get("REPLICAS")
-            self.log.create_topic(source.topic, int(partitions), "compact" if source.is_table else "delete",
-                                  replicas=None if replicas is None else int(replicas))
-        elif partitions is not None and int(partitions) != topic.partitions and not self._replaying:
+            self.log.create_topic(source.topic, partitions, "compact" if source.is_table else "delete",
+                                  replicas=replicas)
+        elif partitions is not None and partitions != topic.partitions and not self._replaying:
             raise KsqlStatementError(
                 f"A Kafka topic with the name '{source.topic}' already exists, with different partition/replica "
                 f"configuration than required. KSQL expects {partitions} partitions (topic has "
@@ -310,7 +313,7 @@ class KsqlEngine:
             raise KsqlStatementError("Missing required property \"KAFKA_TOPIC\" which has no default value.")
         key_format, value_format = self._formats(props)
         source = DataSource(
-            name=stmt.name, kind=stmt.kind, schema=schema, topic=str(topic), key_format=key_format,
+            name=stmt.name, kind=stmt.kind, schema=schema, topic=_topic_name(topic), key_format=key_format,
             value_format=value_format, sql=text, is_source=stmt.is_source,
             value_delimiter=str(props.get("VALUE_DELIMITER", ",")),
             key_delimiter=str(props.get("KEY_DELIMITER", ",")),
@@ -340,7 +343,7 @@ class KsqlEngine:
                 continue
             schema_id = props.get(f"{part.upper()}_SCHEMA_ID")
             if schema_id is not None:
-                found_id = int(schema_id)
+                found_id = _int_property(props, f"{part.upper()}_SCHEMA_ID")
                 _, text = self.schema_registry.schema(found_id)
             else:
                 latest = self.schema_registry.latest(f"{topic}-{part}")
@@ -455,8 +458,9 @@ class KsqlEngine:
                 and "FORMAT" not in props:
             # a join of keyless sources is keyed: the key format of a keyed input, else DELIMITED
             key_format = next((s.key_format for s in plan.sources if s.key_format != "NONE"), "DELIMITED")
-        topic_name = str(props.get("KAFKA_TOPIC", stmt.name))
-        partitions = int(props.get("PARTITIONS", source.partitions))
+        topic_name = _topic_name(props.get("KAFKA_TOPIC", stmt.name))
+        partitions = _int_property(props, "PARTITIONS", source.partitions)
+        replicas = _int_property(props, "REPLICAS")
         window_type, window_size = None, None
         if plan.window is not None:
             window_type, window_size = plan.window.kind, plan.window.size
@@ -487,9 +491,8 @@ class KsqlEngine:
         query_id = self._recorded_query_id(query_id)
         existing_topic = self.log.topic(topic_name)
         if existing_topic is None:
-            replicas = props.get("REPLICAS")
             self.log.create_topic(topic_name, partitions, "compact" if sink.is_table else "delete",
-                                  replicas=None if replicas is None else int(replicas))
+                                  replicas=replicas)
         elif "PARTITIONS" in props and existing_topic.partitions != partitions and not self._replaying:
             raise KsqlStatementError(
                 f"A Kafka topic with the name '{topic_name}' already exists, with different partition/replica "
@@ -544,7 +547,9 @@ class KsqlEngine:
                 f"Sink schema is {sink.schema.describe()}")
         offset = self._next_command_offset()
         props = _normalize_properties(stmt.properties)
-        query_id = self._recorded_query_id(str(props.get("QUERY_ID", f"INSERTQUERY_{offset}")).upper())
+        given = props.get("QUERY_ID")
+        query_id = f"INSERTQUERY_{offset}" if given is None else _check_query_id(str(given).upper())
+        query_id = self._recorded_query_id(query_id)
         if query_id in self.queries:
             raise KsqlStatementError(f"Query ID '{query_id}' already exists.")
         self._record_command(text, session, query_id)
@@ -770,7 +775,7 @@ class KsqlEngine:
         """A query's state: this many entries in memory (ksql.state.max.entries), the rest
         spilled to a file under the data folder."""
         entries = int(self.properties.get("ksql.state.max.entries", DEFAULT_MAX_ENTRIES))
-        return StateLimits(entries, str(self.log.root / "state" / query_id))
+        return StateLimits(entries, str(self.log.root / "state" / file_name(query_id)))
 
     def _pull_tables(self, query: ast.Query) -> list[pull_sql.Table] | None:
         """The current rows of every table a pull query reads, all taken at one moment; None
@@ -1074,7 +1079,7 @@ class KsqlEngine:
                 raise KsqlStatementError(f"Topic {stmt.name} {state}.")
             self.log.wait(0.1)
         if topic is not None and "PARTITIONS" in {k.upper() for k in stmt.properties}:
-            wanted = int({k.upper(): v for k, v in stmt.properties.items()}["PARTITIONS"])
+            wanted = _int_property(_normalize_properties(stmt.properties), "PARTITIONS")
             if wanted != topic.partitions:
                 raise KsqlStatementError(f"Mismatched configuration for topic {stmt.name}: For config "
                                          f"partitions, expected {wanted} got {topic.partitions}")
@@ -1363,7 +1368,7 @@ def _schema_properties(props: dict) -> dict:
     out = {}
     for part in ("key", "value"):
         schema_id = props.get(f"{part.upper()}_SCHEMA_ID")
-        out[f"{part}_schema_id"] = None if schema_id is None else int(schema_id)
+        out[f"{part}_schema_id"] = _int_property(props, f"{part.upper()}_SCHEMA_ID")
         full_name = props.get(f"{part.upper()}_SCHEMA_FULL_NAME")
         out[f"{part}_schema_full_name"] = None if full_name is None else str(full_name)
         nullable = props.get(f"{part.upper()}_PROTOBUF_NULLABLE_REPRESENTATION")
@@ -1454,6 +1459,43 @@ def _check_upgrade(existing: DataSource, schema: LogicalSchema) -> None:
 
 def _normalize_properties(props: dict) -> dict:
     return {k.upper(): v for k, v in props.items()}
+
+
+def _int_property(props: dict, name: str, default=None):
+    """A whole-number WITH property (PARTITIONS, REPLICAS, ...), refused as Kafka's ConfigDef
+    refuses a value that is not an INT."""
+    value = props.get(name)
+    if value is None:
+        return default
+    if isinstance(value, int) and not isinstance(value, bool) and -2**31 <= value < 2**31:
+        return value
+    if isinstance(value, str):
+        try:
+            number = int(value.strip())
+        except ValueError:
+            number = None
+        if number is not None and -2**31 <= number < 2**31:
+            return number
+    raise KsqlStatementError(f"Invalid value {value} for configuration {name}: Not a number of type INT")
+
+
+def _topic_name(name) -> str:
+    """The topic a statement names, if Kafka would accept the name."""
+    try:
+        return check_topic_name(str(name))
+    except InvalidTopicName as error:
+        raise KsqlStatementError(str(error)) from None
+
+
+def _check_query_id(query_id: str) -> str:
+    """A QUERY_ID given in a WITH clause, under ksqlDB's rules."""
+    prefixes = ("INSERTQUERY_", "CTAS_", "CSAS_", "CST_")
+    if query_id.startswith(prefixes):
+        raise KsqlStatementError(f"Query IDs must not start with a reserved query ID prefix "
+                                 f"({', '.join(prefixes)}). Got '{query_id}'.")
+    if not re.fullmatch(r"[A-Za-z0-9_]+", query_id):
+        raise KsqlStatementError(f"Query IDs may contain only alphanumeric characters and '_'. Got: '{query_id}'")
+    return query_id
 
 
 def _bool_prop(value) -> bool | None:

@@ -24,6 +24,7 @@ from confluent_kafka import (ConsumerGroupTopicPartitions, Consumer, KafkaError,
                              TopicPartition)
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from ksql.runtime.names import check_topic_name
 from ksql.runtime.log import HEADER_TYPE, RECORD_SCHEMA, ChangeSignal, TopicError, TopicInfo
 
 # How long a read waits for records the broker says are there (a fetch round trip, normally).
@@ -100,6 +101,7 @@ class KafkaLog(ChangeSignal):
 
     def create_topic(self, name: str, partitions: int = 1, cleanup_policy: str = "delete",
                      config: dict | None = None, replicas: int | None = None) -> TopicInfo:
+        check_topic_name(name)
         if partitions < 1:
             raise TopicError(f"Topic '{name}' needs at least one partition, not {partitions}")
         settings = {"cleanup.policy": cleanup_policy, **{k: str(v) for k, v in (config or {}).items()}}

@@ -3,35 +3,40 @@
 Layout of a data directory:
 
     topics/<topic>/meta.json        partitions, cleanup.policy
-    topics/<topic>/<partition>.log  frames, appended
-    commits.log                     transaction commits/aborts and consumer-group offsets
-
-A frame is one appended batch: a fixed header (magic, length, crc32, base offset, count,
-transaction number, producer) followed by the batch as Arrow IPC. A torn frame at the
-tail (a crash mid-write) fails its length or crc check and is cut off at start-up.
+    topics/<topic>/<partition>.log  frames, appended (runtime/partition_file.py); a partition
+                                    that was never written has no file
+    commits.log                     transaction commits/aborts, consumer-group offsets, and
+                                    how far each partition was written durably
 
 Transactions make a query's output and its input offsets advance together: output frames
 are tagged with (producer, txn); readers see them only once the commit record (which also
 holds the consumer offsets) is durable. At start-up, frames of transactions that never
 committed are removed, so a crash neither loses nor duplicates output.
+
+What the commit file says was durable decides what start-up may cut: bytes that do not make
+whole frames past every durable offset are a torn tail (cut); before one, they are damage
+(the partition is refused until `ksql repair`). Offsets never go backwards: a partition's next
+offset is never below an offset that was committed or consumed.
+
+Topic names follow Kafka's rules (runtime/names.py) before any path is built from them.
 """
 from __future__ import annotations
 
-import bisect
 import fcntl
 import json
+import logging
 import os
 import shutil
-import struct
 import threading
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 
-from ksql.errors import KsqlError
+from ksql.runtime.names import check_topic_name, topic_name_problem
+from ksql.runtime.partition_file import FileHandles, Partition, TopicError, append_all, write_error
+
+LOG = logging.getLogger("ksql.log")
 
 HEADER_TYPE = pa.list_(pa.struct([("key", pa.string()), ("value", pa.binary())]))
 RECORD_SCHEMA = pa.schema([
@@ -42,51 +47,14 @@ RECORD_SCHEMA = pa.schema([
     ("headers", HEADER_TYPE),
 ])
 
-_MAGIC = b"KSL1"
-# magic, payload length, crc32, base offset, record count, txn, producer length
-_HEADER = struct.Struct(">4sIIqiqH")
+# More partitions than this in one topic are refused before anything is written: files open
+# lazily, but a topic's partitions are indexed at start-up (brokers cap partitions too).
+MAX_PARTITIONS = 10_000
+# Partition files kept open at once (the least recently used is closed for another).
+OPEN_FILES = 256
 
-
-class TopicError(KsqlError):
-    pass
-
-
-def _fsync(fd: int) -> None:
-    """Every fsync of the log goes through here (the fault tests make it fail)."""
-    os.fsync(fd)
-
-
-def _append_all(fd: int, data: bytes, sync: bool) -> int:
-    """Write data at the end of a file, all of it or none: a write cut short (a full disk)
-    or a failed fsync is cut off again, so no half frame or half line is left for the next
-    write to follow. Returns where the data starts."""
-    position = os.fstat(fd).st_size
-    try:
-        done = 0
-        view = memoryview(data)
-        while done < len(data):
-            done += os.pwrite(fd, view[done:], position + done)
-        if sync:
-            _fsync(fd)
-    except OSError:
-        os.ftruncate(fd, position)  # making a file shorter needs no space
-        raise
-    return position
-
-
-def _write_error(what: str, error: OSError) -> TopicError:
-    return TopicError(f"Could not write to {what}: {error.strerror or error}")
-
-
-@dataclass(slots=True)
-class _Frame:
-    base_offset: int
-    count: int
-    last_offset: int
-    position: int
-    length: int  # whole frame, header included
-    producer: str
-    txn: int
+__all__ = ["EmbeddedLog", "Transaction", "TopicError", "TopicInfo", "make_records", "HEADER_TYPE",
+           "RECORD_SCHEMA", "MAX_PARTITIONS", "ChangeSignal"]
 
 
 @dataclass
@@ -111,219 +79,16 @@ def make_records(keys, values, timestamps, headers=None) -> pa.RecordBatch:
     ], schema=RECORD_SCHEMA)
 
 
-class _Partition:
-    def __init__(self, path: Path):
-        self.path = path
-        self.name = f"topic '{path.parent.name}' partition {path.stem}"
-        self.frames: list[_Frame] = []
-        self.bases: list[int] = []
-        self.end_offset = 0
-        self.lock = threading.Lock()
-        self.pending: dict[tuple[str, int], int] = {}  # open txn -> its first offset here
-        self.hidden: set[tuple[str, int]] = set()  # aborted during this run
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-
-    # -- opening
-
-    def scan(self, aborted) -> None:
-        """Index every whole frame; cut a torn tail; drop frames of aborted transactions."""
-        size = os.fstat(self._fd).st_size
-        position = 0
-        frames = []
-        while position + _HEADER.size <= size:
-            header = os.pread(self._fd, _HEADER.size, position)
-            magic, length, crc, base, count, txn, plen = _HEADER.unpack(header)
-            frame_len = _HEADER.size + plen + length
-            if magic != _MAGIC or position + frame_len > size:
-                break
-            rest = os.pread(self._fd, plen + length, position + _HEADER.size)
-            body = header[12:] + rest
-            if zlib.crc32(body) != crc:
-                break
-            producer = rest[:plen].decode()
-            last = self._last_offset(rest[plen:], base, count)
-            frames.append(_Frame(base, count, last, position, frame_len, producer, txn))
-            position += frame_len
-        if position < size:
-            os.ftruncate(self._fd, position)  # torn tail from a crash
-            _fsync(self._fd)
-        dropped = [f for f in frames if f.txn and aborted(f.producer, f.txn)]
-        if dropped:
-            frames = self._rewrite_without(frames, dropped)
-        for frame in frames:
-            self._index(frame)
-        if frames:
-            self.end_offset = max(self.end_offset, frames[-1].last_offset + 1)
-
-    @staticmethod
-    def _last_offset(payload: bytes, base: int, count: int) -> int:
-        batch = _decode(payload)
-        return batch.column(0)[count - 1].as_py() if count else base - 1
-
-    def _rewrite_without(self, frames, dropped):
-        first = min(frames.index(f) for f in dropped)
-        keep = [f for f in frames[first:] if f not in dropped]
-        start = frames[first].position
-        chunks = [os.pread(self._fd, f.length, f.position) for f in keep]
-        os.ftruncate(self._fd, start)
-        position = start
-        rewritten = frames[:first]
-        for frame, chunk in zip(keep, chunks):
-            os.pwrite(self._fd, chunk, position)
-            frame.position = position
-            rewritten.append(frame)
-            position += frame.length
-        _fsync(self._fd)
-        # Offsets of dropped frames stay unused, as aborted offsets do in Kafka.
-        self.end_offset = max(f.last_offset for f in frames) + 1
-        return rewritten
-
-    def _index(self, frame: _Frame) -> None:
-        self.frames.append(frame)
-        self.bases.append(frame.base_offset)
-
-    # -- writing
-
-    def append(self, batch: pa.RecordBatch, producer: str = "", txn: int = 0, sync: bool = False) -> tuple[int, int]:
-        """Append a batch (and wait until it is on disk if sync); returns (first offset, next
-        offset). On failure nothing of it is left, and a TopicError says why."""
-        with self.lock:
-            base = self.end_offset
-            count = batch.num_rows
-            offsets = pa.array(range(base, base + count), pa.int64())
-            batch = batch.set_column(0, "offset", offsets)
-            payload = _encode(batch)
-            pbytes = producer.encode()
-            head = _HEADER.pack(_MAGIC, len(payload), 0, base, count, txn, len(pbytes))
-            crc = zlib.crc32(head[12:] + pbytes + payload)
-            head = _HEADER.pack(_MAGIC, len(payload), crc, base, count, txn, len(pbytes))
-            data = head + pbytes + payload
-            try:
-                position = _append_all(self._fd, data, sync)
-            except OSError as error:
-                raise _write_error(self.name, error) from None
-            if txn and (producer, txn) not in self.pending:
-                self.pending[(producer, txn)] = base
-            self._index(_Frame(base, count, base + count - 1, position, len(data), producer, txn))
-            self.end_offset = base + count
-            return base, self.end_offset
-
-    def sync(self) -> None:
-        try:
-            _fsync(self._fd)
-        except OSError as error:
-            raise _write_error(self.name, error) from None
-
-    def finish_txn(self, producer: str, txn: int, committed: bool) -> None:
-        with self.lock:
-            self.pending.pop((producer, txn), None)
-            if not committed:
-                self.hidden.add((producer, txn))
-
-    # -- reading
-
-    def stable_end(self) -> int:
-        """Offsets below this are readable: no open transaction starts before it."""
-        with self.lock:
-            return min(self.pending.values(), default=self.end_offset)
-
-    def read(self, offset: int, max_records: int) -> tuple[pa.RecordBatch | None, int]:
-        """Records from `offset` up to the stable end; returns (batch, next offset)."""
-        end = self.stable_end()
-        if offset >= end:
-            return None, offset
-        with self.lock:
-            index = max(bisect.bisect_right(self.bases, offset) - 1, 0)
-            frames = self.frames[index:]
-            hidden = set(self.hidden)
-        parts, total, next_offset = [], 0, offset
-        for frame in frames:
-            if frame.base_offset >= end or total >= max_records:
-                break
-            next_offset = min(frame.last_offset + 1, end)
-            if frame.last_offset < offset or (frame.producer, frame.txn) in hidden:
-                continue
-            batch = self._read_frame(frame)
-            offsets = batch.column(0)
-            lo = _first_at_least(offsets, offset)
-            hi = _first_at_least(offsets, end)
-            if hi > lo:
-                parts.append(batch.slice(lo, hi - lo))
-                total += hi - lo
-        if not parts:
-            return None, next_offset
-        batch = pa.concat_batches(parts) if len(parts) > 1 else parts[0]
-        return batch, max(next_offset, batch.column(0)[-1].as_py() + 1)
-
-    def _read_frame(self, frame: _Frame) -> pa.RecordBatch:
-        data = os.pread(self._fd, frame.length, frame.position)
-        plen = _HEADER.unpack(data[: _HEADER.size])[6]
-        return _decode(data[_HEADER.size + plen:])
-
-    def compact(self) -> None:
-        """Keep only the newest record of each key (offsets are kept, so gaps appear)."""
-        with self.lock:
-            if self.pending or not self.frames:
-                return
-            batches = [self._read_frame(f) for f in self.frames
-                       if (f.producer, f.txn) not in self.hidden]
-        if not batches:
-            return
-        records = pa.concat_batches(batches)
-        keys = records.column(2).to_pylist()
-        newest = {}
-        for i, key in enumerate(keys):
-            newest[key] = i
-        keep = sorted(i for k, i in newest.items() if k is not None) + [
-            i for i, k in enumerate(keys) if k is None]
-        keep.sort()
-        if len(keep) == records.num_rows:
-            return
-        compacted = records.take(pa.array(keep, pa.int64()))
-        payload = _encode(compacted)
-        head = _HEADER.pack(_MAGIC, len(payload), 0, compacted.column(0)[0].as_py(), compacted.num_rows, 0, 0)
-        crc = zlib.crc32(head[12:] + payload)
-        head = _HEADER.pack(_MAGIC, len(payload), crc, compacted.column(0)[0].as_py(), compacted.num_rows, 0, 0)
-        tmp = self.path.with_suffix(".compact")
-        try:
-            tmp.write_bytes(head + payload)
-            with open(tmp, "rb+") as f:
-                _fsync(f.fileno())
-        except OSError:
-            tmp.unlink(missing_ok=True)  # no room to compact now: the topic stays as it is
-            return
-        with self.lock:
-            os.close(self._fd)
-            os.replace(tmp, self.path)
-            self._fd = os.open(self.path, os.O_RDWR, 0o644)
-            last = compacted.column(0)[-1].as_py()
-            frame = _Frame(compacted.column(0)[0].as_py(), compacted.num_rows, last, 0,
-                           len(head) + len(payload), "", 0)
-            self.frames, self.bases = [], []
-            self._index(frame)
-
-    def start_offset(self) -> int:
-        with self.lock:
-            return self.frames[0].base_offset if self.frames else self.end_offset
-
-    def close(self) -> None:
-        os.close(self._fd)
-
-
-def _first_at_least(offsets: pa.Array, value: int) -> int:
-    """Index of the first offset >= value (offsets within a frame are increasing)."""
-    return int(np.searchsorted(offsets.to_numpy(), value))
-
-
-def _encode(batch: pa.RecordBatch) -> bytes:
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, batch.schema) as writer:
-        writer.write_batch(batch)
-    return sink.getvalue().to_pybytes()
-
-
-def _decode(payload: bytes) -> pa.RecordBatch:
-    return pa.ipc.open_stream(payload).read_next_batch()
+def check_partitions(name: str, partitions) -> int:
+    """A topic's partition count, if the embedded log can hold it."""
+    if isinstance(partitions, bool) or not isinstance(partitions, int):
+        raise TopicError(f"Topic '{name}': the number of partitions must be a whole number, not {partitions!r}")
+    if partitions < 1:
+        raise TopicError(f"Topic '{name}' needs at least one partition, not {partitions}")
+    if partitions > MAX_PARTITIONS:
+        raise TopicError(f"Topic '{name}' cannot have {partitions} partitions: "
+                         f"the embedded log allows at most {MAX_PARTITIONS}")
+    return partitions
 
 
 class ChangeSignal:
@@ -350,7 +115,8 @@ class EmbeddedLog(ChangeSignal):
     def __init__(self, data_dir: str | os.PathLike):
         super().__init__()
         self.root = Path(data_dir)
-        (self.root / "topics").mkdir(parents=True, exist_ok=True)
+        self._topics_dir = self.root / "topics"
+        self._topics_dir.mkdir(parents=True, exist_ok=True)
         # One process per data directory: a second one would corrupt the files.
         self._lock_fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -359,17 +125,24 @@ class EmbeddedLog(ChangeSignal):
             os.close(self._lock_fd)
             raise TopicError(f"The data directory {self.root} is in use by another ksql process.") from None
         self._lock = threading.RLock()
+        self._files = FileHandles(OPEN_FILES)
         self._topics: dict[str, TopicInfo] = {}
-        self._partitions: dict[tuple[str, int], _Partition] = {}
+        self._partitions: dict[tuple[str, int], Partition] = {}
         self._group_offsets: dict[str, dict[tuple[str, int], int]] = {}
         self._last_txn: dict[str, int] = {}
         self._unwritten_aborts: list[dict] = []
+        # per (topic, partition): offsets below `durable` were written durably (the commit file
+        # says so); the next offset is never below `floor` (also what consumers committed)
+        self._durable: dict[tuple[str, int], int] = {}
+        self._floor: dict[tuple[str, int], int] = {}
         self._commits_path = self.root / "commits.log"
         aborted = self._load_commits()
-        for meta in sorted((self.root / "topics").glob("*/meta.json")):
-            info = TopicInfo(**json.loads(meta.read_text()))
-            self._open_topic(info, aborted)
+        for folder in sorted(self._topics_dir.iterdir()):
+            self._load_topic(folder, aborted)
         self._commits_fd = os.open(self._commits_path, os.O_WRONLY | os.O_CREAT, 0o644)
+        for (topic, partition), part in sorted(self._partitions.items()):
+            if part.refusal is not None:
+                LOG.error("%s", part.refusal)
 
     # -- commits file
 
@@ -388,19 +161,7 @@ class EmbeddedLog(ChangeSignal):
                 except ValueError:
                     break  # torn last line
                 good += len(line) + 1
-                producer, txn = entry.get("producer"), entry.get("txn", 0)
-                if entry.get("aborted"):
-                    explicit_aborts.add((producer, txn))
-                    self._last_txn[producer] = max(self._last_txn.get(producer, 0), txn)
-                    continue
-                if producer and txn:
-                    committed[producer] = max(committed.get(producer, 0), txn)
-                    self._last_txn[producer] = max(self._last_txn.get(producer, 0), txn)
-                group = entry.get("group")
-                if group is not None:
-                    offsets = self._group_offsets.setdefault(group, {})
-                    for topic, partition, offset in entry.get("offsets", []):
-                        offsets[(topic, partition)] = offset
+                self._load_entry(entry, committed, explicit_aborts)
             if good < len(data):
                 with open(self._commits_path, "r+b") as f:
                     f.truncate(min(good, len(data)))
@@ -411,12 +172,42 @@ class EmbeddedLog(ChangeSignal):
 
         return aborted
 
+    def _load_entry(self, entry: dict, committed: dict, explicit_aborts: set) -> None:
+        producer, txn = entry.get("producer"), entry.get("txn", 0)
+        if entry.get("aborted"):
+            explicit_aborts.add((producer, txn))
+            self._last_txn[producer] = max(self._last_txn.get(producer, 0), txn)
+            return
+        if producer and txn:
+            committed[producer] = max(committed.get(producer, 0), txn)
+            self._last_txn[producer] = max(self._last_txn.get(producer, 0), txn)
+        group = entry.get("group")
+        if group is not None:
+            offsets = self._group_offsets.setdefault(group, {})
+            for topic, partition, offset in entry.get("offsets", []):
+                offsets[(topic, partition)] = offset
+                self._raise_floor((topic, partition), offset)
+        for topic, partition, end in entry.get("ends", []):
+            self._durable[(topic, partition)] = max(self._durable.get((topic, partition), 0), end)
+            self._raise_floor((topic, partition), end)
+        for topic, partition, end in entry.get("repaired", []):
+            self._durable[(topic, partition)] = end  # what is left after the cut
+        deleted = entry.get("topic_deleted")
+        if deleted is not None:
+            for known in (self._durable, self._floor):
+                for key in [k for k in known if k[0] == deleted]:
+                    del known[key]
+
+    def _raise_floor(self, key: tuple[str, int], offset: int) -> None:
+        if offset > self._floor.get(key, 0):
+            self._floor[key] = offset
+
     def _write_commit(self, entry: dict) -> None:
         line = json.dumps(entry, separators=(",", ":")).encode() + b"\n"
         try:
-            _append_all(self._commits_fd, line, sync=True)
+            append_all(self._commits_fd, line, sync=True)
         except OSError as error:
-            raise _write_error("the log's commit file", error) from None
+            raise write_error("the log's commit file", error) from None
 
     def _write_aborts(self) -> None:
         """Record the aborts that could not be written when they happened. A producer's next
@@ -428,43 +219,71 @@ class EmbeddedLog(ChangeSignal):
 
     # -- topics
 
+    def _folder(self, name: str) -> Path:
+        """A topic's folder: only ever built from a legal topic name, so inside topics/."""
+        return self._topics_dir / check_topic_name(name)
+
+    def _load_topic(self, folder: Path, aborted) -> None:
+        if folder.name.startswith("."):  # a topic whose creation did not finish
+            shutil.rmtree(folder, ignore_errors=True)
+            return
+        meta = folder / "meta.json"
+        try:
+            info = TopicInfo(**json.loads(meta.read_text()))
+            if info.name != folder.name or topic_name_problem(info.name):
+                raise ValueError(f"it names topic {info.name!r}")
+            check_partitions(info.name, info.partitions)
+        except (OSError, ValueError, TypeError, TopicError) as error:
+            LOG.error("Topic folder %s is left alone: its meta.json cannot be used (%s)", folder, error)
+            return
+        self._open_topic(info, aborted)
+
     def _open_topic(self, info: TopicInfo, aborted=lambda p, t: False) -> None:
         self._topics[info.name] = info
-        folder = self.root / "topics" / info.name
+        folder = self._folder(info.name)
         for p in range(info.partitions):
-            partition = _Partition(folder / f"{p}.log")
-            partition.scan(aborted)
-            self._partitions[(info.name, p)] = partition
+            partition = Partition(folder / f"{p}.log", info.name, p, self._files)
+            key = (info.name, p)
+            partition.scan(aborted, self._durable.get(key, 0), self._floor.get(key, 0), self.root)
+            self._partitions[key] = partition
 
     def create_topic(self, name: str, partitions: int = 1, cleanup_policy: str = "delete",
                      config: dict | None = None, replicas: int | None = None) -> TopicInfo:
-        """A new topic (`replicas` is for Kafka: the embedded log keeps one copy)."""
+        """A new topic, all of it or nothing (`replicas` is for Kafka: the embedded log keeps
+        one copy). Partition files are made when first written."""
+        folder = self._folder(name)
+        check_partitions(name, partitions)
         with self._lock:
             if name in self._topics:
                 raise TopicError(f"Topic '{name}' already exists")
-            if partitions < 1:
-                raise TopicError(f"Topic '{name}' needs at least one partition, not {partitions}")
-            folder = self.root / "topics" / name
-            folder.mkdir(parents=True, exist_ok=True)
             info = TopicInfo(name, partitions, cleanup_policy, dict(config or {}))
-            tmp = folder / "meta.json.tmp"
+            staging = self._topics_dir / f".{name}.creating"
             try:
-                tmp.write_text(json.dumps(info.__dict__))
-                os.replace(tmp, folder / "meta.json")
+                shutil.rmtree(staging, ignore_errors=True)
+                staging.mkdir()
+                (staging / "meta.json").write_text(json.dumps(info.__dict__))
+                if folder.exists():  # a folder the log does not know (its meta.json was unusable)
+                    raise FileExistsError(f"{folder} already exists")
+                os.rename(staging, folder)
             except OSError as error:
-                shutil.rmtree(folder, ignore_errors=True)
+                shutil.rmtree(staging, ignore_errors=True)
                 raise TopicError(f"Could not create topic '{name}': {error.strerror or error}") from None
             self._open_topic(info)
             return info
 
     def delete_topic(self, name: str) -> None:
         with self._lock:
-            info = self._topics.pop(name, None)
+            info = self._topics.get(name)
             if info is None:
                 raise TopicError(f"Topic '{name}' does not exist")
+            folder = self._folder(name)
+            self._write_commit({"topic_deleted": name})  # its offsets start again at 0
+            del self._topics[name]
             for p in range(info.partitions):
                 self._partitions.pop((name, p)).close()
-            shutil.rmtree(self.root / "topics" / name, ignore_errors=True)
+                self._durable.pop((name, p), None)
+                self._floor.pop((name, p), None)
+            shutil.rmtree(folder, ignore_errors=True)
 
     def compact(self, name: str) -> None:
         """Compact every partition of a topic (keep the newest record per key)."""
@@ -478,11 +297,35 @@ class EmbeddedLog(ChangeSignal):
     def topics(self) -> list[TopicInfo]:
         return sorted(self._topics.values(), key=lambda t: t.name)
 
-    def _partition(self, topic: str, partition: int) -> _Partition:
+    def _partition(self, topic: str, partition: int) -> Partition:
         try:
             return self._partitions[(topic, partition)]
         except KeyError:
             raise TopicError(f"Topic '{topic}' has no partition {partition}") from None
+
+    # -- damage
+
+    def damaged(self) -> list[str]:
+        """Why each damaged partition is refused."""
+        return [p.refusal for _, p in sorted(self._partitions.items()) if p.refusal is not None]
+
+    def repair(self) -> list[str]:
+        """Cut the damaged bytes out of every damaged partition (the frames after them stay);
+        what was cut, one line per partition. The partitions' next offsets stay where they were."""
+        done = []
+        with self._lock:
+            for (topic, number), part in sorted(self._partitions.items()):
+                damage = part.repair()
+                if damage is None:
+                    continue
+                end = max((f.last_offset + 1 for f in part.frames), default=0)
+                self._write_commit({"repaired": [[topic, number, end]]})
+                self._durable[(topic, number)] = end
+                lost = damage.first_lost if damage.last_lost in (None, damage.first_lost) else \
+                    f"{damage.first_lost} to {damage.last_lost}"
+                done.append(f"{part.name}: cut bytes {damage.position} to {damage.end} of {damage.path} "
+                            f"(offsets lost: {lost}); its next offset stays {part.end_offset}")
+        return done
 
     # -- producing
 
@@ -527,11 +370,30 @@ class EmbeddedLog(ChangeSignal):
             if self._group_offsets.pop(group, None) is not None:
                 self._write_commit({"group": group, "offsets": [], "deleted": True})
 
-    def close(self) -> None:
+    @property
+    def open_files(self) -> int:
+        """Partition files open now (at most OPEN_FILES)."""
+        return self._files.open_count
+
+    def close(self, record_ends: bool = True) -> None:
+        """Close the files. With `record_ends` (an orderly stop), first record how far each
+        partition was written, so damage to what was there is found at the next start."""
         with self._lock:
+            if record_ends:
+                ends = []
+                for (topic, number), part in sorted(self._partitions.items()):
+                    end = part.visible_end()
+                    if part.refusal is None and end > self._durable.get((topic, number), 0):
+                        ends.append([topic, number, end])
+                if ends:
+                    try:
+                        self._write_commit({"ends": ends})
+                    except TopicError as error:  # (a full disk): the next start checks less
+                        LOG.warning("%s", error)
             for part in self._partitions.values():
                 part.close()
             self._partitions.clear()
+            self._files.close()
             os.close(self._commits_fd)
             os.close(self._lock_fd)
 
@@ -543,21 +405,24 @@ class Transaction:
         self.log = log
         self.producer = producer
         self.txn = txn
-        self._touched: set[tuple[str, int]] = set()
+        self._ends: dict[tuple[str, int], int] = {}  # partition -> the end of this txn's frames
 
     def append(self, topic: str, partition: int, batch: pa.RecordBatch) -> None:
         part = self.log._partition(topic, partition)
-        part.append(batch, self.producer, self.txn)
-        self._touched.add((topic, partition))
+        _, end = part.append(batch, self.producer, self.txn)
+        self._ends[(topic, partition)] = end
 
     def commit(self, offsets: dict[tuple[str, int], int]) -> None:
         log = self.log
-        for key in self._touched:
+        for key in self._ends:
             log._partitions[key].sync()
         with log._lock:
             log._write_commit({"producer": self.producer, "txn": self.txn, "group": self.producer,
-                               "offsets": [[t, p, o] for (t, p), o in offsets.items()]})
+                               "offsets": [[t, p, o] for (t, p), o in offsets.items()],
+                               "ends": [[t, p, end] for (t, p), end in self._ends.items()]})
             log._group_offsets.setdefault(self.producer, {}).update(offsets)
+            for key, end in self._ends.items():
+                log._durable[key] = max(log._durable.get(key, 0), end)
         self._finish(True)
 
     def abort(self) -> None:
@@ -572,7 +437,7 @@ class Transaction:
         self._finish(False)
 
     def _finish(self, committed: bool) -> None:
-        for key in self._touched:
+        for key in self._ends:
             part = self.log._partitions.get(key)
             if part is not None:
                 part.finish_txn(self.producer, self.txn, committed)

@@ -16,7 +16,7 @@ import pytest
 
 from ksql.engine import KsqlEngine
 from ksql.errors import KsqlError
-from ksql.runtime import log as log_module
+from ksql.runtime import partition_file as log_module
 from ksql.runtime.log import make_records
 
 from conftest import topic_records, wait_for
@@ -118,14 +118,14 @@ def test_a_full_disk_stops_the_query_clearly_and_it_resumes_when_space_returns(s
 def test_a_failed_fsync_aborts_the_batch_and_the_query_resumes(tmp_path, monkeypatch):
     data = str(tmp_path / "data")
     failing = {"on": False}
-    real_fsync = log_module._fsync
+    real_fsync = log_module.fsync
 
     def fsync(fd):
         if failing["on"]:
             raise OSError(errno.EIO, os.strerror(errno.EIO))
         real_fsync(fd)
 
-    monkeypatch.setattr(log_module, "_fsync", fsync)
+    monkeypatch.setattr(log_module, "fsync", fsync)
     # the first restart waits long enough for the failed state to be looked at
     engine = KsqlEngine(data, {**FAST_RETRY, "ksql.query.retry.backoff.initial.ms": 2000})
     try:

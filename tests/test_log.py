@@ -1,8 +1,11 @@
 import os
 
 import numpy as np
+import pytest
 
-from ksql.runtime.log import EmbeddedLog, make_records
+from ksql.errors import KsqlError
+from ksql.runtime.log import MAX_PARTITIONS, OPEN_FILES, EmbeddedLog, TopicError, make_records
+from ksql.runtime.names import topic_name_problem
 from ksql.runtime.murmur2 import murmur2, partitions_for
 
 
@@ -14,6 +17,15 @@ def records(*values, keys=None, start_ts=1):
 def values_of(log, topic, partition=0, offset=0):
     batch, _ = log.read(topic, partition, offset)
     return [] if batch is None else batch.column(3).to_pylist()
+
+
+def all_values(log, topic, partition=0):
+    out, offset = [], 0
+    while True:
+        batch, offset = log.read(topic, partition, offset)
+        if batch is None:
+            return out
+        out += batch.column(3).to_pylist()
 
 
 def test_append_and_read_from_offset(tmp_path):
@@ -38,13 +50,22 @@ def test_data_survives_reopen(tmp_path):
     assert log.topic("t").partitions == 1
 
 
-def test_torn_tail_is_cut_back_to_last_whole_frame(tmp_path):
+def partition_file(root, topic="t", partition=0):
+    return root / "topics" / topic / f"{partition}.log"
+
+
+def crash(log):
+    """Stop without the orderly stop's record of how far each partition was written."""
+    log.close(record_ends=False)
+
+
+def test_a_torn_tail_after_a_crash_is_cut_back_to_the_last_whole_frame(tmp_path):
     log = EmbeddedLog(tmp_path)
     log.create_topic("t", 1)
     log.append("t", 0, records(b"a"))
     log.append("t", 0, records(b"b"))
-    log.close()
-    path = tmp_path / "topics" / "t" / "0.log"
+    crash(log)
+    path = partition_file(tmp_path)
     with open(path, "r+b") as f:
         f.truncate(os.path.getsize(path) - 5)
     log = EmbeddedLog(tmp_path)
@@ -53,14 +74,181 @@ def test_torn_tail_is_cut_back_to_last_whole_frame(tmp_path):
     assert values_of(log, "t") == [b"a", b"c"]
 
 
-def test_garbage_tail_is_cut(tmp_path):
+def test_a_garbage_tail_after_a_crash_is_cut(tmp_path):
     log = EmbeddedLog(tmp_path)
     log.create_topic("t", 1)
     log.append("t", 0, records(b"a"))
-    log.close()
-    with open(tmp_path / "topics" / "t" / "0.log", "ab") as f:
+    crash(log)
+    with open(partition_file(tmp_path), "ab") as f:
         f.write(b"\x00garbage that is not a frame")
     assert values_of(EmbeddedLog(tmp_path), "t") == [b"a"]
+
+
+def test_a_cut_tail_never_gives_a_consumed_offset_again(tmp_path):
+    log = EmbeddedLog(tmp_path)
+    log.create_topic("t", 1)
+    log.append("t", 0, records(b"a"))
+    log.append("t", 0, records(b"b"))
+    log.commit_offsets("q", {("t", 0): 2})  # a consumer read both
+    crash(log)
+    path = partition_file(tmp_path)
+    with open(path, "r+b") as f:
+        f.truncate(os.path.getsize(path) - 10)
+    log = EmbeddedLog(tmp_path)
+    assert log.append("t", 0, records(b"c")) == 2  # not 1: the consumer is past it
+    assert values_of(log, "t", offset=2) == [b"c"]
+
+
+def test_a_tail_cut_from_durable_data_is_damage_not_a_crash(tmp_path):
+    log = EmbeddedLog(tmp_path)
+    log.create_topic("t", 1)
+    for value in (b"a", b"b", b"c"):
+        log.append("t", 0, records(value))
+    log.close()  # an orderly stop records how far the partition was written
+    path = partition_file(tmp_path)
+    size = os.path.getsize(path)
+    with open(path, "r+b") as f:
+        f.truncate(size - 10)
+    log = EmbeddedLog(tmp_path)
+    assert os.path.getsize(path) == size - 10  # nothing cut
+    [reason] = log.damaged()
+    frame = size // 3
+    assert reason.startswith(f"topic 't' partition 0 is damaged: bytes {2 * frame} to {size - 10} of {path} "
+                             f"are not whole frames with good checksums (offset 2 cannot be read).")
+    with pytest.raises(TopicError, match="is damaged"):
+        log.read("t", 0, 0)
+    with pytest.raises(TopicError, match="ksql repair --data-dir"):
+        log.append("t", 0, records(b"d"))
+    assert log.repair() == [f"topic 't' partition 0: cut bytes {2 * frame} to {size - 10} of "
+                            f"{path} (offsets lost: 2); its next offset stays 3"]
+    assert values_of(log, "t") == [b"a", b"b"]
+    assert log.append("t", 0, records(b"d")) == 3
+    log.close()
+    log = EmbeddedLog(tmp_path)
+    assert log.damaged() == []
+    assert values_of(log, "t") == [b"a", b"b", b"d"]
+
+
+def flip_a_byte(path, position):
+    with open(path, "r+b") as f:
+        f.seek(position)
+        byte = f.read(1)
+        f.seek(position)
+        f.write(bytes([byte[0] ^ 0xFF]))
+
+
+@pytest.mark.parametrize("orderly_stop", [True, False], ids=["stopped", "crashed"])
+def test_a_flipped_byte_in_the_middle_refuses_the_partition_until_repaired(tmp_path, orderly_stop):
+    log = EmbeddedLog(tmp_path)
+    log.create_topic("t", 2)
+    for n in range(100):
+        log.append("t", 0, records(str(n).encode()))
+    log.append("t", 1, records(b"other"))
+    log.commit_offsets("q", {("t", 0): 100})
+    log.close() if orderly_stop else crash(log)
+    path = partition_file(tmp_path)
+    size = os.path.getsize(path)
+    frame = size // 100
+    flip_a_byte(path, 33 * frame + frame // 2)  # inside the frame of offset 33
+
+    log = EmbeddedLog(tmp_path)
+    assert os.path.getsize(path) == size  # nothing thrown away
+    [reason] = log.damaged()
+    assert f"bytes {33 * frame} to {34 * frame} of {path} are not whole frames" in reason
+    assert "(offset 33 cannot be read)" in reason
+    with pytest.raises(TopicError, match="partition 0 is damaged"):
+        log.read("t", 0, 0)
+    assert values_of(log, "t", partition=1) == [b"other"]  # the other partition is fine
+    log.close()
+
+    log = EmbeddedLog(tmp_path)
+    [cut] = log.repair()
+    assert cut.endswith("(offsets lost: 33); its next offset stays 100")
+    assert all_values(log, "t") == [str(n).encode() for n in range(100) if n != 33]
+    assert log.append("t", 0, records(b"new")) == 100  # offsets never go backwards
+    log.close()
+    log = EmbeddedLog(tmp_path)
+    assert log.damaged() == []
+    assert values_of(log, "t", offset=100) == [b"new"]
+
+
+def test_damage_in_frames_of_an_uncommitted_transaction_is_a_crash_artefact(tmp_path):
+    log = EmbeddedLog(tmp_path)
+    log.create_topic("t", 1)
+    log.append("t", 0, records(b"a"))
+    txn = log.begin("q")
+    txn.append("t", 0, records(b"x"))
+    txn.append("t", 0, records(b"y"))
+    crash(log)  # before the commit: a crash may leave any of the transaction's bytes unwritten
+    path = partition_file(tmp_path)
+    first = os.path.getsize(path) // 3
+    flip_a_byte(path, first + first // 2)
+    log = EmbeddedLog(tmp_path)
+    assert log.damaged() == []
+    assert values_of(log, "t") == [b"a"]
+    assert log.append("t", 0, records(b"b")) >= 1
+
+
+@pytest.mark.parametrize("name", ["..", ".", "", "/tmp/elsewhere", "../x", "a/b", "x" * 250, "caf\u00e9"])
+def test_topic_names_follow_kafkas_rules_and_never_leave_the_data_directory(tmp_path, name):
+    data = tmp_path / "data"
+    log = EmbeddedLog(data)
+    with pytest.raises(KsqlError, match="^Topic name is invalid: "):
+        log.create_topic(name, 1)
+    with pytest.raises(KsqlError):
+        log.delete_topic(name)
+    log.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+    assert sorted(p.name for p in data.iterdir()) == [".lock", "commits.log", "topics"]
+    assert list((data / "topics").iterdir()) == []
+
+
+def test_kafkas_words_for_bad_topic_names():
+    assert topic_name_problem("ok.name_1-2") is None
+    assert topic_name_problem("..") == "'..' is not allowed"
+    assert topic_name_problem("") == "the empty string is not allowed"
+    assert topic_name_problem("a/b") == ("'a/b' contains one or more characters other than ASCII "
+                                         "alphanumerics, '.', '_' and '-'")
+    assert topic_name_problem("x" * 250) == f"the length of '{'x' * 250}' is longer than the max allowed length 249"
+
+
+def test_a_huge_partition_count_is_refused_before_anything_is_written(tmp_path):
+    log = EmbeddedLog(tmp_path)
+    with pytest.raises(TopicError, match="cannot have 1000000000 partitions: the embedded log allows at most 10000"):
+        log.create_topic("big", 1_000_000_000)
+    assert list((tmp_path / "topics").iterdir()) == []
+    log.close()
+    EmbeddedLog(tmp_path).close()  # and the data directory still opens
+
+
+def test_partition_files_open_lazily_and_only_so_many_at_once(tmp_path):
+    log = EmbeddedLog(tmp_path)
+    log.create_topic("wide", MAX_PARTITIONS)
+    assert sorted(p.name for p in (tmp_path / "topics" / "wide").iterdir()) == ["meta.json"]
+    for p in range(0, 2000, 3):
+        log.append("wide", p, records(str(p).encode()))
+    assert log.open_files <= OPEN_FILES
+    assert all(values_of(log, "wide", partition=p) == [str(p).encode()] for p in range(0, 2000, 3))
+    log.close()
+    log = EmbeddedLog(tmp_path)
+    assert values_of(log, "wide", partition=1998) == [b"1998"]
+    assert log.open_files <= OPEN_FILES
+
+
+def test_a_topic_deleted_and_created_again_starts_at_offset_zero(tmp_path):
+    log = EmbeddedLog(tmp_path)
+    log.create_topic("t", 1)
+    log.append("t", 0, records(b"a", b"b"))
+    log.commit_offsets("q", {("t", 0): 2})
+    log.close()
+    log = EmbeddedLog(tmp_path)
+    log.delete_topic("t")
+    log.create_topic("t", 1)
+    assert log.append("t", 0, records(b"new")) == 0
+    log.close()
+    log = EmbeddedLog(tmp_path)
+    assert log.damaged() == []
+    assert values_of(log, "t") == [b"new"]
 
 
 def test_uncommitted_transaction_is_invisible_then_dropped_at_restart(tmp_path):

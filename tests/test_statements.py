@@ -47,3 +47,83 @@ def test_a_replayed_query_keeps_the_id_its_command_recorded(make_engine):
     engine.close()
     again = make_engine("data")
     assert sorted(again.queries) == ["CSAS_C_1", "CSAS_D_7"]
+
+
+BAD_TOPICS = {
+    "..": "'..' is not allowed",
+    ".": "'.' is not allowed",
+    "": "the empty string is not allowed",
+    "../x": "'../x' contains one or more characters other than ASCII alphanumerics, '.', '_' and '-'",
+    "/tmp/elsewhere": "'/tmp/elsewhere' contains one or more characters other than ASCII alphanumerics, "
+                      "'.', '_' and '-'",
+    "x" * 250: f"the length of '{'x' * 250}' is longer than the max allowed length 249",
+}
+
+
+@pytest.mark.parametrize("topic", BAD_TOPICS, ids=["dotdot", "dot", "empty", "parent", "absolute", "long"])
+def test_topic_names_follow_kafkas_rules(engine, tmp_path, topic):
+    from ksql.engine import StatementFailed
+
+    message = f"Topic name is invalid: {BAD_TOPICS[topic]}"
+    with pytest.raises(StatementFailed, match=f"^{_re(message)}$"):
+        engine.execute(f"CREATE STREAM s (id INT KEY) WITH (kafka_topic='{topic}', value_format='JSON', partitions=1);")
+    engine.execute("CREATE STREAM ok (id INT KEY) WITH (kafka_topic='ok', value_format='JSON', partitions=1);")
+    with pytest.raises(StatementFailed, match=f"^{_re(message)}$"):
+        engine.execute(f"CREATE STREAM c WITH (kafka_topic='{topic}') AS SELECT * FROM ok;")
+    assert engine.metastore.get("S") is None and engine.metastore.get("C") is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # nothing written beside the data
+
+
+def test_a_stream_named_like_a_path_gets_no_topic_outside(engine, tmp_path):
+    from ksql.engine import StatementFailed
+
+    engine.execute("CREATE STREAM ok (id INT KEY) WITH (kafka_topic='ok', value_format='JSON', partitions=1);")
+    with pytest.raises(StatementFailed, match="^Topic name is invalid: '../ESCAPED' contains one or more"):
+        engine.execute('CREATE STREAM "../ESCAPED" AS SELECT * FROM ok;')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+@pytest.mark.parametrize("value, shown", [("'abc'", "abc"), ("''", ""), ("1.5", "1.5"), ("99999999999", "99999999999")])
+def test_a_partition_count_that_is_not_a_whole_number_is_refused(engine, value, shown):
+    from ksql.engine import StatementFailed
+
+    with pytest.raises(StatementFailed, match=f"^Invalid value {_re(shown)} for configuration PARTITIONS: "
+                                              f"Not a number of type INT$"):
+        engine.execute(f"CREATE STREAM s (id INT KEY) WITH (kafka_topic='s', value_format='JSON', partitions={value});")
+
+
+def test_a_huge_partition_count_is_refused_and_the_data_directory_still_opens(make_engine):
+    from ksql.engine import StatementFailed
+
+    engine = make_engine("data", background=False)
+    if engine.log.shared:
+        pytest.skip("the broker decides how many partitions a topic may have")
+    with pytest.raises(StatementFailed, match="cannot have 1000000000 partitions: the embedded log allows at most 10000"):
+        engine.execute("CREATE STREAM s (id INT KEY) WITH (kafka_topic='s', value_format='JSON', partitions=1000000000);")
+    engine.execute("CREATE STREAM t (id INT KEY) WITH (kafka_topic='t', value_format='JSON', partitions=2);")
+    engine.close()
+    again = make_engine("data", background=False)
+    assert "t" in [t.name for t in again.log.topics()] and "s" not in [t.name for t in again.log.topics()]
+
+
+@pytest.mark.parametrize("query_id, message", [
+    ("../../x", "Query IDs may contain only alphanumeric characters and '_'. Got: '../../X'"),
+    ("with space", "Query IDs may contain only alphanumeric characters and '_'. Got: 'WITH SPACE'"),
+    ("CSAS_MINE", "Query IDs must not start with a reserved query ID prefix (INSERTQUERY_, CTAS_, CSAS_, CST_). "
+                  "Got 'CSAS_MINE'."),
+])
+def test_query_ids_follow_ksqldbs_rules(engine, query_id, message):
+    from ksql.engine import StatementFailed
+
+    engine.execute("CREATE STREAM a (id INT KEY) WITH (kafka_topic='a', value_format='JSON', partitions=1);"
+                   "CREATE STREAM b (id INT KEY) WITH (kafka_topic='b', value_format='JSON', partitions=1);")
+    with pytest.raises(StatementFailed, match=f"^{_re(message)}$"):
+        engine.execute(f"INSERT INTO b WITH (QUERY_ID='{query_id}') SELECT * FROM a;")
+    engine.execute("INSERT INTO b WITH (QUERY_ID='my_copy') SELECT * FROM a;")
+    assert "MY_COPY" in engine.queries
+
+
+def _re(text: str) -> str:
+    import re
+
+    return re.escape(text)
