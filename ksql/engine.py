@@ -1367,7 +1367,6 @@ def _schema_properties(props: dict) -> dict:
     """KEY_SCHEMA_ID, VALUE_SCHEMA_ID, KEY_SCHEMA_FULL_NAME and VALUE_SCHEMA_FULL_NAME of a WITH clause."""
     out = {}
     for part in ("key", "value"):
-        schema_id = props.get(f"{part.upper()}_SCHEMA_ID")
         out[f"{part}_schema_id"] = _int_property(props, f"{part.upper()}_SCHEMA_ID")
         full_name = props.get(f"{part.upper()}_SCHEMA_FULL_NAME")
         out[f"{part}_schema_full_name"] = None if full_name is None else str(full_name)
