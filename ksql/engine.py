@@ -7,8 +7,10 @@ the engine replays it, so streams, tables and persistent queries survive a resta
 from __future__ import annotations
 
 import base64
+import decimal
 import logging
 import re
+import sys
 import threading
 import time
 import uuid
@@ -56,10 +58,12 @@ COMMAND_POLL_SECONDS = 0.5  # how soon a server runs statements another server w
 
 @dataclass
 class Session:
-    """Per-client state: SET properties and DEFINEd variables."""
+    """Per-client state: SET properties and DEFINEd variables. A server's sessions are
+    `remote`: their statements never read this machine's files (RUN SCRIPT)."""
 
     properties: dict = field(default_factory=dict)
     variables: dict = field(default_factory=dict)
+    remote: bool = False
 
     def offset_reset(self, defaults: dict) -> str:
         for key in _OFFSET_RESET_KEYS:
@@ -204,6 +208,10 @@ class KsqlEngine:
                 raise StatementFailed(positioned, piece.text, positioned.line, positioned.column) from None
             except KsqlError as error:
                 raise StatementFailed(error, piece.text, piece.line, piece.column) from None
+            except RecursionError:
+                failure = KsqlStatementError(f"The statement nests too deeply: its expressions may nest at most "
+                                             f"about {MAX_NESTING:,} levels.")
+                raise StatementFailed(failure, piece.text, piece.line, piece.column) from None
             except Exception as error:  # noqa: BLE001 - a bug must not take the caller down with a traceback
                 LOG.exception("statement failed unexpectedly: %s", piece.text)
                 failure = KsqlError(f"Internal error ({type(error).__name__}): {error}")
@@ -211,6 +219,7 @@ class KsqlEngine:
         return results
 
     def _execute_one(self, text: str, session: Session, replay_offset: int | None = None):
+        _check_size(text)
         statement = parse_statement(text)
         handler = getattr(self, "_exec_" + type(statement).__name__, None)
         if handler is None:
@@ -647,10 +656,7 @@ class KsqlEngine:
             if column.namespace == HEADER:
                 raise KsqlStatementError(f"Cannot insert into HEADER columns: {name}")
             compiled = compile_expression(expr, scope)
-            if compiled.type is not None and compiled.type != column.type and not _assignable(compiled.type, column.type):
-                raise KsqlStatementError(
-                    f"Expected type {column.type} for field {name} but got {expr_text(expr)}({compiled.type})")
-            values[name] = cast_to(compiled, column.type).column(empty)
+            values[name] = _insert_value(name, column.type, compiled, empty)
         key_columns, value_columns = schema.key, schema.value
         if target.is_table:
             for column in key_columns:
@@ -1090,6 +1096,10 @@ class KsqlEngine:
         raise KsqlStatementError("ASSERT SCHEMA needs a schema registry, which is not supported yet.")
 
     def _exec_RunScript(self, stmt: ast.RunScript, text: str, session: Session):
+        if session.remote:  # the CLI reads the file and sends its statements, as ksqlDB's does
+            raise KsqlStatementError("Do not know how to validate statement of type: class "
+                                     "io.confluent.ksql.parser.tree.RunScript. RUN SCRIPT runs in the CLI, "
+                                     "which reads the file on its own machine.")
         try:
             with open(stmt.path, encoding="utf-8") as f:
                 script = f.read()
@@ -1251,12 +1261,57 @@ def expr_text(expr) -> str:
     return format_expression(expr)
 
 
+# Numbers coerce to a wider type only (type-coercion.md): INTEGER, BIGINT, DECIMAL, DOUBLE.
+_NUMERIC_WIDTH = {"INTEGER": 0, "BIGINT": 1, "DECIMAL": 2, "DOUBLE": 3}
+
+
 def _assignable(source: T.SqlType, target: T.SqlType) -> bool:
     if source.is_numeric and target.is_numeric:
-        return True
+        return _NUMERIC_WIDTH[source.base] <= _NUMERIC_WIDTH[target.base]
     if source.base == "STRING" and target.base in ("TIMESTAMP", "DATE", "TIME", "BYTES"):
         return True
     return source.base == target.base
+
+
+def _insert_value(name: str, target: T.SqlType, compiled, empty: pa.RecordBatch) -> pa.Array:
+    """An INSERT VALUES expression's value as the column's type, refused as ksqlDB refuses it:
+    a narrower number type (99999999999 is a BIGINT), or a decimal that does not fit."""
+    value = compiled.column(empty)
+    if compiled.type is not None and compiled.type != target and not _assignable(compiled.type, target):
+        raise KsqlStatementError(f"Expected type {target} for field {name} but got "
+                                 f"{compiled.type.base}({_java_text(value[0].as_py())})")
+    if target.base == "DECIMAL" and compiled.type is not None and compiled.type.base in ("INTEGER", "BIGINT", "DECIMAL"):
+        _ensure_decimal_fits(value[0].as_py(), target)
+    return cast_to(compiled, target).column(empty)
+
+
+def _ensure_decimal_fits(value, target: T.SqlType) -> None:
+    """ksqlDB's DecimalUtil.ensureFit: no overflow, no rounding."""
+    if value is None:
+        return
+    number = decimal.Decimal(value)
+    digits = target.precision - target.scale
+    if abs(number) >= decimal.Decimal(10) ** digits:
+        raise KsqlStatementError(
+            f"Numeric field overflow: A field with precision {target.precision} and scale {target.scale} "
+            f"must round to an absolute value less than 10^{digits}. Got {_java_text(number)}")
+    scale = max(-number.as_tuple().exponent, 0)
+    if scale > target.scale and number != number.quantize(decimal.Decimal(1).scaleb(-target.scale)):
+        precision = max(len(number.as_tuple().digits), scale)
+        raise KsqlStatementError(
+            f"Cannot fit decimal '{_java_text(number)}' into DECIMAL({target.precision}, {target.scale}) "
+            f"without rounding. (Requires {precision},{scale})")
+
+
+def _java_text(value) -> str:
+    """A value as Java's toString shows it in ksqlDB's messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, decimal.Decimal):
+        return format(value, "f")
+    if isinstance(value, float):
+        return repr(value) if "e" not in repr(value) else f"{value:E}".replace("E+", "E")
+    return str(value)
 
 
 def _projected_names(query: ast.Query, source: DataSource) -> list[tuple[str, object]]:
@@ -1454,6 +1509,28 @@ def _check_upgrade(existing: DataSource, schema: LogicalSchema) -> None:
         f"Cannot upgrade data source: DataSource '`{existing.name}`' has schema = "
         f"{existing.schema.describe(table)} which is not upgrade compatible with {schema.describe(table)}. "
         f"({reason})")
+
+
+# Limits on one statement, checked before it is parsed: parsing and planning take time and
+# memory in proportion to its size, while the engine serves everyone else.
+MAX_STATEMENT_LENGTH = 1_000_000  # characters
+MAX_STATEMENT_TOKENS = 100_000  # words, numbers, strings and symbols
+_TOKEN = re.compile(r"'(?:[^']|'')*'|`[^`]*`|\"[^\"]*\"|\w+|[^\w\s]")
+# Planning and evaluating an expression recurse once per level of nesting; the recursion limit
+# is raised (at import) so statements a program generates fit, and deeper ones get a clear error.
+MAX_NESTING = 3_000
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+
+
+def _check_size(text: str) -> None:
+    if len(text) > MAX_STATEMENT_LENGTH:
+        raise KsqlStatementError(f"The statement is {len(text):,} characters long: a statement may have at most "
+                                 f"{MAX_STATEMENT_LENGTH:,}.")
+    if len(text) > MAX_STATEMENT_TOKENS:  # (fewer characters cannot make more tokens)
+        tokens = sum(1 for _ in _TOKEN.finditer(text))
+        if tokens > MAX_STATEMENT_TOKENS:
+            raise KsqlStatementError(f"The statement has {tokens:,} words and symbols: a statement may have at "
+                                     f"most {MAX_STATEMENT_TOKENS:,}.")
 
 
 def _normalize_properties(props: dict) -> dict:

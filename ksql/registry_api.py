@@ -7,12 +7,16 @@ compatibility setting; errors in the registry's own shape ({"error_code", "messa
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from ksql.runtime.names import MAX_TOPIC_NAME_LENGTH
 from ksql.runtime.schema_registry import RegistryError, backward_incompatibility
+
+_SUBJECT = re.compile(r"[a-zA-Z0-9._-]{1,%d}" % (MAX_TOPIC_NAME_LENGTH + len("-value")))
 
 MEDIA = "application/vnd.schemaregistry.v1+json"
 
@@ -37,6 +41,12 @@ def registry_routes(engine) -> list[Route]:
 
 def _answer(body, status: int = 200) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=MEDIA)
+
+
+def _valid_subject(subject: str) -> bool:
+    """Subjects the registry takes: a topic's (`<topic>-key`, `<topic>-value`) and record names,
+    under Kafka's topic-name rules with room for the suffix."""
+    return bool(_SUBJECT.fullmatch(subject)) and subject not in (".", "..")
 
 
 def _error(code: int, message: str) -> JSONResponse:
@@ -103,6 +113,9 @@ class _RegistryApi:
         return _answer(versions) if versions else _error(40401, f"Subject '{subject}' not found.")
 
     async def register(self, request: Request):
+        subject = request.path_params["subject"]
+        if not _valid_subject(subject):
+            return _error(42208, f"The specified subject '{subject[:300]}' is not a valid.")
         given = await self._schema_body(request)
         if isinstance(given, JSONResponse):
             return given

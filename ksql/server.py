@@ -25,6 +25,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from ksql import __version__
+from ksql.auth import MAX_FAILURES, Authenticator, credentials, hash_password, load_users
 from ksql.engine import KsqlEngine, Session, StatementFailed
 from ksql.errors import KsqlError
 from ksql.planner.values import json_default as _json_default
@@ -118,15 +119,18 @@ def _top_level_split(text: str) -> list[str]:
 
 
 MAX_REQUEST_BYTES = 16 * 1024 * 1024  # a request body past this is refused (413)
+MAX_STATEMENTS = 10_000  # statements in one /ksql request
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 MAX_PUSH_QUERIES = 100  # push queries open at once (ksql.max.push.queries, ksqlDB's default)
 
 
 class KsqlServer:
     def __init__(self, engine: KsqlEngine, users: dict[str, str] | None = None,
-                 max_request_bytes: int = MAX_REQUEST_BYTES):
+                 max_request_bytes: int = MAX_REQUEST_BYTES, max_login_failures: int = MAX_FAILURES):
         self.engine = engine
         self.max_request_bytes = max_request_bytes
         self.users = users or {}  # name -> scrypt hash; empty: no authentication
+        self.authenticator = Authenticator(self.users, max_login_failures)
         self.queries: dict[str, RowStream] = {}  # open push queries, by id, for /close-query
         self.sequence = 0
         self.lock = threading.Lock()
@@ -181,7 +185,7 @@ class KsqlServer:
         if not isinstance(properties, dict) or not isinstance(variables, dict):
             raise _BadRequest(f"'{properties_field}' and 'sessionVariables' must be JSON objects.")
         return Session(properties={k: str(v) for k, v in properties.items()},
-                       variables={k: str(v) for k, v in variables.items()})
+                       variables={k: str(v) for k, v in variables.items()}, remote=True)
 
     # -- /ksql
 
@@ -197,10 +201,21 @@ class KsqlServer:
         return await run_in_threadpool(self._run_statements, text, session)
 
     def _run_statements(self, text: str, session: Session) -> Response:
+        try:
+            return self._run_each(text, session)
+        finally:
+            if len(text) > 1_000_000:
+                _return_memory()
+
+    def _run_each(self, text: str, session: Session) -> Response:
         from ksql.parser import split_statements
 
         entities = []
-        for piece in split_statements(text):
+        pieces = split_statements(text)
+        if len(pieces) > MAX_STATEMENTS:
+            return _error(BAD_REQUEST, f"The request has {len(pieces):,} statements: at most {MAX_STATEMENTS:,} "
+                                       f"may be sent in one request.")
+        for piece in pieces:
             try:
                 results = self.engine.execute(piece.text, session)
             except StatementFailed as failure:
@@ -405,11 +420,19 @@ class KsqlServer:
             async for batch in batches:
                 yield batch
 
+        def ack_bytes(ack: dict, seq: int) -> bytes:
+            ack["seq"] = seq
+            return ((b"," if seq else b"") + _dumps(ack)) if as_array else _dumps(ack) + b"\n"
+
         async def acks():
             seq = 0
             if as_array:
                 yield b"["
             async for lines in all_batches():  # the rows that arrived together go in together
+                if isinstance(lines, _TooLong):  # nothing after it can be read as rows: the end
+                    yield ack_bytes(_row_error(f"The row is larger than the limit of {self.max_request_bytes} "
+                                               f"bytes; no more rows are read from this request.", 41300), seq)
+                    break
                 rows = []
                 for line in lines:
                     try:
@@ -418,8 +441,7 @@ class KsqlServer:
                         rows.append(_Invalid(f"Invalid JSON row: {error}"))
                 out = []
                 for ack in await run_in_threadpool(self._insert_rows, target, rows):
-                    ack["seq"] = seq
-                    out.append(((b"," if seq else b"") + _dumps(ack)) if as_array else _dumps(ack) + b"\n")
+                    out.append(ack_bytes(ack, seq))
                     seq += 1
                 yield b"".join(out)
             if as_array:
@@ -429,30 +451,31 @@ class KsqlServer:
 
     async def _body_lines(self, request: Request):
         """The request body's non-blank lines, a list per chunk as chunks arrive; a line longer
-        than the request limit ends the stream."""
+        than the request limit ends the stream (with _TooLong, not held in memory)."""
         pending = b""
         async for chunk in request.stream():
             pending += chunk
             *complete, pending = pending.split(b"\n")
-            lines = [line for line in complete if line.strip()]
+            too_long = next((i for i, line in enumerate(complete) if len(line) > self.max_request_bytes), None)
+            lines = [line for line in complete[:too_long] if line.strip()]
             if lines:
                 yield lines
-            if len(pending) > self.max_request_bytes:
+            if too_long is not None or len(pending) > self.max_request_bytes:
+                yield _TooLong()
                 return
         if pending.strip():
             yield [pending]
 
     def _insert_rows(self, target: str, rows: list) -> list[dict]:
         acks = []
-        for seq, row in enumerate(rows):
+        for row in rows:
             try:
                 if isinstance(row, _Invalid) or not isinstance(row, dict):
                     raise KsqlError(f"Invalid JSON row: {row}")
                 self.engine.insert_row(target, row)
-                acks.append({"status": "ok", "seq": seq})
+                acks.append({"status": "ok"})
             except Exception as error:  # noqa: BLE001 - a bad row gets an error ack, the rest go on
-                acks.append({"@type": "generic_error", "error_code": BAD_REQUEST, "message": str(error),
-                             "status": "error", "seq": seq})
+                acks.append(_row_error(str(error)))
         return acks
 
     # -- status and metadata
@@ -635,8 +658,29 @@ class _DuplexResponse(StreamingResponse):
         await self.stream_response(send)
 
 
+def _return_memory() -> None:
+    """Give the memory a large request used back to the system (glibc keeps freed memory for
+    the process otherwise)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 class _TooLarge(Exception):
     pass
+
+
+class _TooLong:
+    """An /inserts-stream line past the request limit."""
+
+
+def _row_error(message: str, code: int = BAD_REQUEST) -> dict:
+    return {"@type": "generic_error", "error_code": code, "message": message, "status": "error"}
 
 
 def _limit(stream: RowStream):
@@ -663,6 +707,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--bootstrap-servers", metavar="HOST:PORT,...",
                         help="run on this Kafka cluster instead of the embedded log")
     parser.add_argument("--config", help="a properties file (key=value lines): authentication.users.file, "
+                                         "authentication.max.failures (failed logins per address a minute, 10), "
                                          "ssl.certificate.location, ssl.key.location, ksql.* properties, "
                                          "Kafka client settings (bootstrap.servers, security.protocol, sasl.*, "
                                          "ksql.streams.ssl.*)")
@@ -672,6 +717,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--add-user", metavar="NAME", help="add a user (password read from standard input) "
                                                           "to --users-file, then exit")
     parser.add_argument("--users-file", help="with --add-user: the users file to write")
+    parser.add_argument("--allow-plaintext-auth", action="store_true",
+                        help="serve basic authentication without TLS on an address other machines can "
+                             "reach (passwords cross the network in clear text)")
     args = parser.parse_args(argv)
     if args.add_user:
         if not args.users_file:
@@ -687,11 +735,18 @@ def main(argv: list[str]) -> int:
         properties["ksql.schema.registry.url"] = args.schema_registry_url
     users = load_users(properties["authentication.users.file"]) if properties.get("authentication.users.file") else {}
     host = args.host or ("0.0.0.0" if users else "127.0.0.1")
-    settings = engine_properties(properties)
     scheme = "https" if properties.get("ssl.certificate.location") else "http"
+    if users and scheme == "http" and host not in LOOPBACK and not args.allow_plaintext_auth:
+        print(f"ksql server: not starting: users are configured, but without TLS their passwords would cross "
+              f"the network in clear text on {host}:{args.port}. Configure TLS (ssl.certificate.location and "
+              f"ssl.key.location), listen on 127.0.0.1 (--host), or pass --allow-plaintext-auth.",
+              file=sys.stderr)
+        return 2
+    settings = engine_properties(properties)
     settings.setdefault("ksql.advertised.listener", f"{scheme}://{host}:{args.port}")
     engine = KsqlEngine(args.data_dir, settings)
-    server = KsqlServer(engine, users)
+    server = KsqlServer(engine, users, max_login_failures=int(properties.get(
+        "authentication.max.failures", MAX_FAILURES)))
     try:
         asyncio.run(_serve(server, host, args.port, properties.get("ssl.certificate.location"),
                            properties.get("ssl.key.location")))
@@ -727,39 +782,9 @@ async def _serve(server: KsqlServer, host: str, port: int, certfile: str | None 
 # ---------------------------------------------------------------- users
 
 
-def hash_password(password: str, salt: bytes | None = None) -> str:
-    """scrypt, with a random salt: 'scrypt$<salt hex>$<hash hex>'."""
-    import hashlib
-    import os
-
-    salt = salt or os.urandom(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=2 ** 14, r=8, p=1)
-    return f"scrypt${salt.hex()}${digest.hex()}"
-
-
-def check_password(password: str, stored: str) -> bool:
-    import hmac
-
-    try:
-        _, salt, _ = stored.split("$")
-        return hmac.compare_digest(hash_password(password, bytes.fromhex(salt)), stored)
-    except ValueError:
-        return False
-
-
-def load_users(path: str) -> dict[str, str]:
-    users = {}
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if line and not line.startswith("#") and ":" in line:
-                name, _, stored = line.partition(":")
-                users[name] = stored
-    return users
-
-
 class _BasicAuth:
-    """ASGI middleware: HTTP basic authentication against the users file (health checks are open)."""
+    """ASGI middleware: HTTP basic authentication against the users file (health checks are
+    open). The check itself runs off the event loop (ksql/auth.py)."""
 
     OPEN_PATHS = ("/healthcheck", "/chc/live", "/chc/ready")
 
@@ -770,17 +795,18 @@ class _BasicAuth:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not self.server.users or scope["path"] in self.OPEN_PATHS:
             return await self.app(scope, receive, send)
-        import base64
-
-        header = dict(scope.get("headers") or []).get(b"authorization", b"").decode()
-        if header.startswith("Basic "):
-            try:
-                user, _, password = base64.b64decode(header[6:]).decode().partition(":")
-            except ValueError:
-                user, password = "", ""
-            stored = self.server.users.get(user)
-            if stored and check_password(password, stored):
-                return await self.app(scope, receive, send)
+        authenticator = self.server.authenticator
+        address = (scope.get("client") or ("", 0))[0]
+        wait = authenticator.retry_after(address)
+        if wait:
+            response = _error(42900, f"Too many failed logins from {address}: try again in {wait} seconds.")
+            response.headers["Retry-After"] = str(wait)
+            return await response(scope, receive, send)
+        given = credentials(dict(scope.get("headers") or []).get(b"authorization", b""))
+        if given is not None and await authenticator.check(*given, address):
+            return await self.app(scope, receive, send)
+        if given is None and dict(scope.get("headers") or []).get(b"authorization"):
+            authenticator.record_failure(address)  # an unreadable header counts as a failure too
         response = _error(40100, "Unauthorized")
         response.headers["WWW-Authenticate"] = 'Basic realm="ksql"'
         await response(scope, receive, send)

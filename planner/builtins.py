@@ -23,7 +23,9 @@ import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
+import regex
 
+from ksql.errors import KsqlRecordError
 from ksql.planner import javatime
 from ksql.planner import kernels as K
 from ksql.planner import types as T
@@ -572,10 +574,46 @@ def _java_regex(pattern: str) -> str:
     return pattern.replace("(?<", "(?P<").replace("(?P<=", "(?<=").replace("(?P<!", "(?<!")
 
 
+# How long one regular expression may take over one value. Patterns that backtrack
+# catastrophically ('(a|aa)+$') stop there: the record goes to the processing log.
+REGEX_TIMEOUT = 0.5
+
+
+class RegexTimeout(KsqlRecordError):
+    pass
+
+
+class _JavaPattern:
+    """A Java regex run by the `regex` module: it releases the GIL while it matches (other
+    queries and the server go on) and gives up after REGEX_TIMEOUT, where Python's `re` would
+    hold the whole process until it is done. Patterns RE2 can run never get here: the batch
+    kernels (kernels.py) use Arrow's RE2, which is linear."""
+
+    def __init__(self, pattern: str):
+        self.text = pattern
+        self.compiled = regex.compile(_java_regex(pattern), regex.ASCII | regex.VERSION0)
+
+    def _run(self, call):
+        try:
+            return call(timeout=REGEX_TIMEOUT, concurrent=True)
+        except TimeoutError:
+            raise RegexTimeout(f"The regular expression '{self.text}' took longer than {REGEX_TIMEOUT} s "
+                               f"to match one value") from None
+
+    def search(self, text: str):
+        return self._run(lambda **options: self.compiled.search(text, **options))
+
+    def finditer(self, text: str) -> list:
+        return self._run(lambda **options: list(self.compiled.finditer(text, **options)))
+
+    def sub(self, replacement, text: str) -> str:
+        return self._run(lambda **options: self.compiled.sub(replacement, text, **options))
+
+
 @functools.lru_cache(maxsize=256)
-def _java_compile(pattern: str) -> re.Pattern:
+def _java_compile(pattern: str) -> _JavaPattern:
     """A Java regex in Python: as in Java, \\w, \\d, \\s and \\b are ASCII classes."""
-    return re.compile(_java_regex(pattern), re.ASCII)
+    return _JavaPattern(pattern)
 
 
 def _java_split(text: str, pattern: str) -> list[str]:

@@ -209,6 +209,22 @@ def _capture_starts(pattern: str) -> list[int]:
     return starts
 
 
+def _one_group(pattern: str, group: int) -> str | None:
+    """The pattern with its capturing group number `group` (0: the whole match) as the only
+    group, named g: Arrow's extract_regex wants named groups only. None: no such group."""
+    starts = _capture_starts(pattern)
+    if group > len(starts):
+        return None
+    out, last = [], 0
+    for number, at in enumerate(starts, 1):
+        opening = pattern.index(">", at) + 1 if pattern.startswith("(?P<", at) else at + 1
+        out += [pattern[last:at], "(?P<g>" if number == group else "(?:"]
+        last = opening
+    out.append(pattern[last:])
+    rewritten = "".join(out)
+    return f"(?P<g>{rewritten})" if group == 0 else rewritten
+
+
 def regexp_extract(values, n):
     pattern = constant(values[0])
     group = constant(values[2]) if len(values) > 2 else 0
@@ -216,15 +232,11 @@ def regexp_extract(values, n):
         return None
     if pattern is None or group is None:
         return _nulls(n)
-    pattern = re2_pattern(pattern)
-    if group == 0:
-        named = f"(?P<g>{pattern})"
-    else:
-        starts = _capture_starts(pattern)
-        if group > len(starts) or pattern.startswith("(?P<", starts[group - 1]):
-            return None
-        at = starts[group - 1]
-        named = pattern[:at] + "(?P<g>" + pattern[at + 1:]
+    if group < 0:
+        return None
+    named = _one_group(re2_pattern(pattern), group)
+    if named is None:
+        return None
     return pc.struct_field(pc.extract_regex(values[1], pattern=named), [0])
 
 

@@ -9,6 +9,7 @@ from typing import Iterator
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ksql.errors import KsqlError
 from ksql.planner.metastore import DataSource
@@ -33,6 +34,7 @@ MAX_BATCH = 10_000
 # Push queries read less at a time: each poll's rows are held until the client takes them,
 # so a slow client costs the server about this many rows (and the first rows come sooner).
 PUSH_BATCH = 1_000
+PUSH_BYTES = 1 << 20  # and at most about this many bytes of records (big records: fewer rows)
 # Fewer consecutive stream rows than this meet a stream-table join one at a time: below it,
 # building Arrow arrays for a batch probe costs more than it saves.
 MIN_PROBE_ROWS = 64
@@ -47,8 +49,11 @@ class Pipeline:
     """The operators of one query, applied to each batch read from one source partition."""
 
     def __init__(self, plan: QueryPlan, query_id: str, log=None, changelog: str | None = None,
-                 limits: StateLimits | None = None, state_by_source: bool = False):
+                 limits: StateLimits | None = None, state_by_source: bool = False, cancelled=None):
         self.query_id = query_id
+        # asked between records when a batch is redone one record at a time (slow records, such
+        # as a regular expression that runs out of time on each): a query that is closing stops
+        self.cancelled = cancelled or (lambda: False)
         self.sources = plan.sources
         self.decoders = [SourceDecoder(source, query_id) for source in self.sources]
         self.decoder = self.decoders[0]
@@ -146,6 +151,8 @@ class Pipeline:
         LOG.warning("query %s: batch failed (%s); retrying row by row", self.query_id, error)
         good = []
         for i in range(batch.num_rows):
+            if self.cancelled():
+                raise QueryCancelled(self.query_id)
             row = batch.slice(i, 1)
             try:
                 good.append(self._apply(row))
@@ -154,6 +161,10 @@ class Pipeline:
         if not good:
             return self._apply(batch.slice(0, 0)), entries
         return pa.concat_batches(good), entries
+
+
+class QueryCancelled(Exception):
+    """The query was closed or terminated in the middle of a batch: nothing of it counts."""
 
 
 class PersistentQuery:
@@ -209,11 +220,14 @@ class PersistentQuery:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.prepared = threading.Event()  # start positions fixed, state restored (or failed)
-        self.pipeline = Pipeline(*self._pipeline_args)
+        self.pipeline = self._new_pipeline()
         self.view = view  # the sink table's materialized rows, for pull queries
         rekeyed = plan.joins is not None or any(
             isinstance(step, (RepartitionNode, AggregateNode)) for step in plan.steps)
         self.encoder = SinkEncoder(sink, log.topic(sink.topic).partitions, source_keys=not rekeyed)
+
+    def _new_pipeline(self) -> Pipeline:
+        return Pipeline(*self._pipeline_args, cancelled=self._stop.is_set)
 
     @property
     def late_records(self) -> int:
@@ -305,7 +319,7 @@ class PersistentQuery:
         self.owned = owned
         if self.pipeline is not None:
             self.pipeline.store.close()
-        self.pipeline = Pipeline(*self._pipeline_args)
+        self.pipeline = self._new_pipeline()
         local = owned is not None and self.partition_local
         stateful = self.repartition.topic if self.repartition is not None else None  # whose partitions hold state
         if owned is None or owned:  # (a server that owns nothing keeps no state)
@@ -334,6 +348,8 @@ class PersistentQuery:
                 # every server's view holds the whole table, whichever server wrote each row
                 progressed = self.view.follow(self.log) or progressed
             return progressed
+        except QueryCancelled:
+            return False  # terminated mid-batch: nothing of the batch was committed
         except KsqlError as error:  # a fault it reports clearly, such as a full disk
             LOG.error("query %s failed: %s", self.id, error)
             self.state = "ERROR"
@@ -475,7 +491,7 @@ class TransientQuery:
         self.log = log
         self.push = push
         self.limit = plan.limit
-        self.pipeline = Pipeline(plan, query_id, limits=state_limits)
+        self.pipeline = Pipeline(plan, query_id, limits=state_limits, cancelled=self._closed_now)
         project = next(s for s in plan.steps if isinstance(s, ProjectNode))
         self.columns = [c for c, _ in project.columns]
         # a push query on a table shows deletes: the key (and window), other columns null
@@ -492,6 +508,9 @@ class TransientQuery:
 
     def close(self) -> None:
         self._closed.set()
+
+    def _closed_now(self) -> bool:
+        return self._closed.is_set()
 
     @property
     def closed(self) -> bool:
@@ -526,13 +545,19 @@ class TransientQuery:
                 continue
             if not self.push:
                 records = _before(records, self.ends[(topic, partition)])
+            else:
+                records, cut_at = _within_bytes(records, PUSH_BYTES)
+                next_offset = next_offset if cut_at is None else cut_at
             self.positions[(topic, partition)] = next_offset
             parts += [(index, partition, records) for index, source in enumerate(self.pipeline.sources)
                       if source.topic == topic]
-        if parts and self.pipeline.join is not None:
-            results = [self.pipeline.run_joined(parts)]
-        else:
-            results = [self.pipeline.run(records, partition) for _, partition, records in parts]
+        try:
+            if parts and self.pipeline.join is not None:
+                results = [self.pipeline.run_joined(parts)]
+            else:
+                results = [self.pipeline.run(records, partition) for _, partition, records in parts]
+        except QueryCancelled:
+            return [], True
         out = []
         for rows, entries in results:
             if entries and self._on_log:
@@ -549,6 +574,17 @@ class TransientQuery:
         if not self.push and all(self.positions[p] >= self.ends[p] for p in self.positions):
             return out, True
         return out, False
+
+
+def _within_bytes(records: pa.RecordBatch, limit: int) -> tuple[pa.RecordBatch, int | None]:
+    """The first records whose keys and values add up to at most `limit` bytes (at least one),
+    and the offset of the first one left out (None: none was)."""
+    sizes = pc.add(pc.fill_null(pc.binary_length(records.column(2)), 0),
+                   pc.fill_null(pc.binary_length(records.column(3)), 0))
+    keep = max(int(np.searchsorted(np.cumsum(sizes.to_numpy()), limit, side="right")), 1)
+    if keep >= records.num_rows:
+        return records, None
+    return records.slice(0, keep), records.column(0)[keep].as_py()
 
 
 def _before(records: pa.RecordBatch, end: int) -> pa.RecordBatch:
