@@ -1460,7 +1460,7 @@ def _check_runs(plan) -> None:
 
     pipeline = Pipeline(plan, "check")
     try:
-        pipeline.run_joined([(0, 0, make_records([], [], []))]) if plan.joins is not None \
+        pipeline.run_joined([(0, 0, make_records([], [], []), [], 0)]) if plan.joins is not None \
             else pipeline.run(make_records([], [], []), 0)
     except KsqlError:
         raise

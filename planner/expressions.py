@@ -214,12 +214,27 @@ def _to_decimal(value, source: SqlType, target: SqlType):
     if source.base == "DOUBLE":
         # Round half up to the target scale, as Java's BigDecimal.setScale(HALF_UP) does.
         value = pc.round(value, target.scale, round_mode="half_up")
-        return pc.cast(value, arrow_type, safe=False)
+        return pc.cast(_null_past(value, target), arrow_type, safe=False)
     if source.base == "DECIMAL" and source.scale > target.scale:
         value = pc.round(value, target.scale, round_mode="half_up")
     if source.base in ("INTEGER", "BIGINT"):  # Arrow wants room for every digit of the integer type
         value = pc.cast(value, pa.decimal128(38, target.scale))
-    return pc.cast(value, arrow_type, safe=False)
+    return pc.cast(_null_past(value, target), arrow_type, safe=False)
+
+
+def _null_past(value, target: SqlType):
+    """NULL for the values a DECIMAL(p, s) cannot hold (10^(p-s) or more), as ksqlDB's CAST
+    gives (it logs the overflow and returns null)."""
+    digits = target.precision - target.scale
+    if pa.types.is_decimal(value.type):
+        if value.type.precision - value.type.scale <= digits:
+            return value  # every value fits
+        limit = pa.scalar(Decimal(10) ** digits, pa.decimal128(min(digits + 1 + value.type.scale, 38),
+                                                                value.type.scale))
+    else:
+        limit = pa.scalar(10.0 ** digits)
+    too_big = pc.fill_null(pc.greater_equal(pc.abs(value), limit), False)
+    return pc.if_else(too_big, pa.scalar(None, value.type), value)
 
 
 def _to_string(value, source: SqlType):

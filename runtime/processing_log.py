@@ -89,6 +89,28 @@ def processing_error(query_id: str, message: str, row) -> bytes:
     })
 
 
+def serialization_error(query_id: str, message: str, row, topic: str) -> bytes:
+    """A processing-log entry for an output row the sink's format could not write."""
+    record = {k: v for k, v in row.to_pylist()[0].items() if not k.startswith("__")}
+    return orjson.dumps({
+        "LOGGER": f"processing.{query_id}.{topic}",
+        "LEVEL": "ERROR",
+        "TIME": int(time.time() * 1000),
+        "MESSAGE": {
+            "TYPE": SERIALIZATION_ERROR,
+            "DESERIALIZATIONERROR": None,
+            "RECORDPROCESSINGERROR": None,
+            "PRODUCTIONERROR": None,
+            "SERIALIZATIONERROR": {
+                "ERRORMESSAGE": f"Error serializing message to topic: {topic}. {message}",
+                "RECORD": orjson.dumps(record, default=str).decode(),
+                "CAUSE": [message],
+                "TOPIC": topic,
+            },
+        },
+    })
+
+
 def records(entries: list[bytes]):
     now = int(time.time() * 1000)
     return make_records([None] * len(entries), entries, [now] * len(entries))

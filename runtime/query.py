@@ -15,9 +15,10 @@ from ksql.errors import KsqlError
 from ksql.planner.metastore import DataSource
 from ksql.planner.aggregation import AggregateNode
 from ksql.planner.plan import NULL_VALUE, FilterNode, ProjectNode, QueryPlan, RepartitionNode, TableFunctionNode
-from ksql.planner.schema import ROWTIME
+from ksql.planner.schema import ROWOFFSET, ROWTIME
 from ksql.results import TombstoneRow
 from ksql.runtime import processing_log
+from ksql.runtime.join_order import PartitionRead, order_keys, partition_time_key
 from ksql.runtime.log import EmbeddedLog
 from ksql.runtime.operators.aggregate import AggregateOp
 from ksql.runtime.operators.filter import FilterOp
@@ -91,17 +92,52 @@ class Pipeline:
         except Exception as error:  # noqa: BLE001 - one bad record must not stop the query
             return self._row_by_row(batch, entries, error)
 
-    def run_joined(self, parts: list[tuple[int, int, pa.RecordBatch]]) -> tuple[pa.RecordBatch, list[bytes]]:
-        """Rows read from several sources: (source index, partition, records). They meet the
-        joins in timestamp order, then go through the operators after the join. Consecutive
-        stream rows of a stream-table join are probed as one batch; other rows one at a time."""
-        batches, entries = [], []
-        for index, partition, records in parts:
+    def run_reads(self, reads: list[PartitionRead]) -> tuple[pa.RecordBatch, list[bytes], list[int]]:
+        """Join the records read from the sources' partitions in Kafka Streams' order
+        (runtime/join_order.py): (output, processing-log entries, how many records of each
+        read were joined; the rest must be read again)."""
+        times = [self.store.get(partition_time_key(r.topic, r.partition)) for r in reads]
+        keys, counts = order_keys(reads, times)
+        parts = []
+        for i, (read, k, n) in enumerate(zip(reads, keys, counts)):
+            if n == 0:
+                continue
+            self.store.partition = read.partition
+            self.store.put(partition_time_key(read.topic, read.partition), int(k[n - 1]))
+            records = read.records.slice(0, n) if n < read.records.num_rows else read.records
+            for index, source in enumerate(self.sources):
+                if source.topic == read.topic:
+                    parts.append((index, read.partition, records, k[:n], i))
+        rows, entries = self.run_joined(parts)
+        return rows, entries, counts
+
+    def read_times(self, topic: str, records: pa.RecordBatch) -> np.ndarray:
+        """Each record's timestamp as the join orders by it: its TIMESTAMP column's, where the
+        source has one (records it cannot read keep the record's own)."""
+        stamps = records.column(1).to_numpy(zero_copy_only=False)
+        index = next(i for i, s in enumerate(self.sources) if s.topic == topic)
+        if not self.sources[index].timestamp_column or records.num_rows == 0:
+            return stamps
+        decoded = self.decoders[index].decode(records, 0).batch
+        at = np.searchsorted(records.column(0).to_numpy(), decoded.column(ROWOFFSET).to_numpy())
+        stamps = stamps.copy()
+        stamps[at] = decoded.column(ROWTIME).to_numpy(zero_copy_only=False)
+        return stamps
+
+    def run_joined(self, parts) -> tuple[pa.RecordBatch, list[bytes]]:
+        """Rows read from several sources: (source index, partition, records, each record's
+        order key, read number). They meet the joins in that order (ties: read, then record,
+        then source), then go through the operators after the join. Consecutive stream rows of
+        a stream-table join are probed as one batch; other rows one at a time."""
+        batches, entries, orders = [], [], []
+        for index, partition, records, keys, read in parts:
             decoded = self.decoders[index].decode(records, partition)
             entries += decoded.log_entries
             batches.append((index, self._joined_fields(index, decoded.batch)))
+            at = np.searchsorted(records.column(0).to_numpy(), decoded.batch.column(ROWOFFSET).to_numpy())
+            orders.append((np.asarray(keys, dtype=np.int64)[at], read, at, index))
         outputs, pending, as_lists = [], [], {}
-        for k, rows in _runs_in_time_order([b.column(f"{self.aliases[i]}__{ROWTIME}") for i, b in batches]):
+        for k, rows in _runs_in_order(orders):
             index, fields = batches[k]
             if index == self.join.vector_source and len(rows) >= MIN_PROBE_ROWS:
                 if pending:
@@ -427,28 +463,39 @@ class PersistentQuery:
         return progressed
 
     def _join_step(self, positions) -> bool:
-        """Read what every source has, and join it in timestamp order, in one transaction."""
-        parts, offsets, count = [], {}, 0
-        for (topic, partition), position in positions.items():
-            records, next_offset = self.log.read(topic, partition, position, MAX_BATCH)
-            if records is None:
-                positions[(topic, partition)] = next_offset
-                continue
-            offsets[(topic, partition)] = next_offset
-            count += records.num_rows
-            for index, source in enumerate(self.pipeline.sources):
-                if source.topic == topic:
-                    parts.append((index, partition, records))
-        if not parts:
+        """Read what every source has and join it in Kafka Streams' order, in one transaction:
+        what the order cannot take yet is read again next time."""
+        reads = _read_partitions(self.log, self.pipeline, positions, MAX_BATCH)
+        if not reads:
             return False
-        rows, entries = self.pipeline.run_joined(parts)
-        self._commit(rows, entries, count, offsets, positions)
+        rows, entries, counts = self.pipeline.run_reads(reads)
+        offsets = _positions_after(reads, counts)
+        self._commit(rows, entries, sum(counts), offsets, positions)
         return True
 
     def _commit(self, rows, entries, count, offsets, positions) -> None:
         """Output, processing-log entries, state changes and input offsets, in one transaction."""
-        self._commit_parts(self.sink.topic, self.encoder.encode(rows), entries, count, offsets, positions, rows)
+        parts, rows = self._encode(rows, entries)
+        self._commit_parts(self.sink.topic, parts, entries, count, offsets, positions, rows)
         self.records_out += rows.num_rows
+
+    def _encode(self, rows: pa.RecordBatch, entries: list) -> tuple[dict, pa.RecordBatch]:
+        """The sink's records of the rows; a row its format cannot write goes to the processing
+        log instead (found row by row only when the batch fails)."""
+        try:
+            return self.encoder.encode(rows), rows
+        except (KsqlError, ValueError, TypeError, ArithmeticError, pa.ArrowException) as error:
+            LOG.warning("query %s: output batch could not be written (%s); retrying row by row", self.id, error)
+        good = []
+        for i in range(rows.num_rows):
+            row = rows.slice(i, 1)
+            try:
+                self.encoder.encode(row)
+                good.append(i)
+            except (KsqlError, ValueError, TypeError, ArithmeticError, pa.ArrowException) as error:
+                entries.append(processing_log.serialization_error(self.id, str(error), row, self.sink.topic))
+        rows = rows.take(pa.array(good, pa.int64()))
+        return self.encoder.encode(rows), rows
 
     def _commit_parts(self, topic, parts, entries, count, offsets, positions, rows=None) -> None:
         """Records for `topic` by partition, processing-log entries, state changes (and the view's
@@ -535,6 +582,8 @@ class TransientQuery:
         if self._closed.is_set() or self.limit == 0:
             self.pipeline.store.close()  # here, on the thread that uses the store
             return [], True
+        if self.pipeline.join is not None:
+            return self._poll_joined()
         parts = []
         for (topic, partition), position in self.positions.items():
             if not self.push and position >= self.ends[(topic, partition)]:
@@ -552,12 +601,30 @@ class TransientQuery:
             parts += [(index, partition, records) for index, source in enumerate(self.pipeline.sources)
                       if source.topic == topic]
         try:
-            if parts and self.pipeline.join is not None:
-                results = [self.pipeline.run_joined(parts)]
-            else:
-                results = [self.pipeline.run(records, partition) for _, partition, records in parts]
+            results = [self.pipeline.run(records, partition) for _, partition, records in parts]
         except QueryCancelled:
             return [], True
+        return self._rows_of(results)
+
+    def _poll_joined(self) -> tuple[list[list], bool]:
+        wanted = {tp: position for tp, position in self.positions.items()
+                  if self.push or position < self.ends[tp]}
+        ends = None if self.push else self.ends
+        reads = _read_partitions(self.log, self.pipeline, wanted, PUSH_BATCH if self.push else MAX_BATCH, ends,
+                                 PUSH_BYTES if self.push else None)
+        results = []
+        if reads:
+            try:
+                rows, entries, counts = self.pipeline.run_reads(reads)
+            except QueryCancelled:
+                return [], True
+            self.positions.update(_positions_after(reads, counts))
+            results.append((rows, entries))
+        else:
+            self.positions.update(wanted)
+        return self._rows_of(results)
+
+    def _rows_of(self, results) -> tuple[list[list], bool]:
         out = []
         for rows, entries in results:
             if entries and self._on_log:
@@ -576,6 +643,40 @@ class TransientQuery:
         return out, False
 
 
+def _read_partitions(log, pipeline: Pipeline, positions: dict, max_records: int,
+                     ends: dict | None = None, max_bytes: int | None = None) -> list[PartitionRead]:
+    """What each partition holds from its position (up to `ends`, for a scan; about
+    `max_bytes` of it, for a push query); a partition with nothing readable moves its position
+    past transaction markers in place."""
+    reads = []
+    for (topic, partition), position in positions.items():
+        records, next_offset = log.read(topic, partition, position, max_records)
+        if records is not None and ends is not None:
+            records = _before(records, ends[(topic, partition)])
+            next_offset = min(next_offset, ends[(topic, partition)])
+            if records.num_rows == 0:
+                records = None
+        if records is None:
+            positions[(topic, partition)] = next_offset
+            continue
+        if max_bytes is not None:
+            records, cut_at = _within_bytes(records, max_bytes)
+            next_offset = next_offset if cut_at is None else cut_at
+        end = log.end_offset(topic, partition) if ends is None else ends[(topic, partition)]
+        reads.append(PartitionRead(topic, partition, records, next_offset, next_offset < end,
+                                   pipeline.read_times(topic, records)))
+    return reads
+
+
+def _positions_after(reads: list[PartitionRead], counts: list[int]) -> dict:
+    """Each read partition's next position: past what was joined."""
+    out = {}
+    for read, n in zip(reads, counts):
+        out[(read.topic, read.partition)] = read.next_offset if n == read.records.num_rows \
+            else read.records.column(0)[n].as_py()
+    return out
+
+
 def _within_bytes(records: pa.RecordBatch, limit: int) -> tuple[pa.RecordBatch, int | None]:
     """The first records whose keys and values add up to at most `limit` bytes (at least one),
     and the offset of the first one left out (None: none was)."""
@@ -592,15 +693,19 @@ def _before(records: pa.RecordBatch, end: int) -> pa.RecordBatch:
     return records.slice(0, int(np.searchsorted(offsets, end)))
 
 
-def _runs_in_time_order(times: list[pa.Array]):
+def _runs_in_order(orders: list[tuple]):
     """(batch number, row numbers) runs that, one after another, visit every row of the batches
-    in timestamp order (ties: batch order, then row order)."""
-    if not times:
+    in the join's order: by key, then read, then record, then source. `orders` has for each
+    batch (its rows' keys, its read's number, its rows' record numbers, its source)."""
+    if not orders:
         return
-    stamps = np.concatenate([t.to_numpy(zero_copy_only=False) for t in times])
-    batch_of = np.concatenate([np.full(len(t), k) for k, t in enumerate(times)])
-    row_of = np.concatenate([np.arange(len(t)) for t in times])
-    order = np.lexsort((row_of, batch_of, stamps))
+    keys = np.concatenate([k for k, _, _, _ in orders])
+    reads = np.concatenate([np.full(len(k), r) for k, r, _, _ in orders])
+    records = np.concatenate([np.asarray(at) for _, _, at, _ in orders])
+    sources = np.concatenate([np.full(len(k), s) for k, _, _, s in orders])
+    batch_of = np.concatenate([np.full(len(k), b) for b, (k, _, _, _) in enumerate(orders)])
+    row_of = np.concatenate([np.arange(len(k)) for k, _, _, _ in orders])
+    order = np.lexsort((sources, records, reads, keys))
     sorted_batches = batch_of[order]
     bounds = [0, *(np.flatnonzero(np.diff(sorted_batches)) + 1), len(order)]
     for start, end in zip(bounds[:-1], bounds[1:]):

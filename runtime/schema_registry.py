@@ -53,6 +53,9 @@ class EmbeddedRegistry:
                 if value is None:
                     continue
                 entry = json.loads(value)
+                if "compatibilityLevel" in entry:  # a configuration record
+                    self._compatibility[entry.get("subject")] = entry["compatibilityLevel"]
+                    continue
                 schema = (entry.get("schemaType", "AVRO"), entry["schema"])
                 if self._by_id.setdefault(entry["id"], schema) != schema:
                     continue  # two servers took the same id at once: the first one written keeps it
@@ -137,14 +140,27 @@ class EmbeddedRegistry:
             return sorted(self._subjects)
 
     def compatibility(self, subject: str | None = None) -> str:
-        return self._compatibility.get(subject, self._compatibility[None])
+        with self._lock:
+            self._load()
+            return self._compatibility.get(subject, self._compatibility[None])
 
     def set_compatibility(self, level: str, subject: str | None = None) -> None:
         level = level.upper()
         if level not in ("NONE", "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL",
                          "FULL_TRANSITIVE"):
             raise RegistryError(f"Invalid compatibility level {level}", 422)
-        self._compatibility[subject] = level
+        with self._lock:
+            if self._compatibility.get(subject) == level:
+                return
+            if self.log.topic(TOPIC) is None:
+                self.log.create_topic(TOPIC, 1, "compact")
+            from ksql.runtime.log import make_records
+
+            # kept in the topic, as Confluent's registry keeps its configuration, so it lasts
+            key = json.dumps({"keytype": "CONFIG", "subject": subject}).encode()
+            value = json.dumps({"subject": subject, "compatibilityLevel": level}).encode()
+            self.log.append(TOPIC, 0, make_records([key], [value], [0]))
+            self._load()
 
     def versions(self, subject: str) -> list[int]:
         with self._lock:

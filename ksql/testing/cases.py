@@ -293,13 +293,13 @@ def _source_for_topic(engine: KsqlEngine, topic: str) -> DataSource | None:
     return None
 
 
-def produce(engine: KsqlEngine, record: Record) -> None:
+def produce(engine: KsqlEngine, record: Record, new_topic_partitions: int = 1) -> None:
     import struct
 
     source = _source_for_topic(engine, record.topic)
     info = engine.log.topic(record.topic)
     if info is None:
-        info = engine.log.create_topic(record.topic, 1)
+        info = engine.log.create_topic(record.topic, new_topic_partitions)
     key = _encode(record.key, source, key=True, topic=record.topic)
     if record.window is not None:  # Kafka Streams' windowed key layout
         start, end = int(record.window.get("start", 0)), int(record.window.get("end", 0))
