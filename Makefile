@@ -22,8 +22,9 @@ run: $(STAMP)  ## open the ksql shell on the embedded engine (data in ./ksql-dat
 test: $(STAMP)  ## run the whole test suite
 	$(BIN)/python -m pytest -q -n 2 tests
 
-soak: $(STAMP)  ## the long reliability runs: 25 SIGKILLs per backend, 2,000 hostile requests per fuzz test
+soak: $(STAMP)  ## the long reliability runs: 25 SIGKILLs per backend, 200 random restarted inputs per query kind, 2,000 hostile requests per fuzz test
 	KSQL_CRASH_KILLS=$${KSQL_CRASH_KILLS:-25} $(BIN)/python -m pytest -q -s tests/test_crash_loop.py
+	KSQL_PROPERTY_EXAMPLES=$${KSQL_PROPERTY_EXAMPLES:-200} $(BIN)/python -m pytest -q -n 2 tests/test_property_restarts.py
 	KSQL_FUZZ_EXAMPLES=$${KSQL_FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest -q tests/test_http_fuzz.py
 
 conformance: $(STAMP)  ## run the whole ksqlDB corpus; writes conformance/SUMMARY.md and results.json

@@ -233,8 +233,9 @@ class KafkaLog(ChangeSignal):
 
     # ---------------------------------------------------------------- consuming
 
-    def read(self, topic: str, partition: int, offset: int, max_records: int = 10_000):
-        return self._reader().read(topic, partition, offset, max_records)
+    def read(self, topic: str, partition: int, offset: int, max_records: int = 10_000,
+             max_bytes: int | None = None):
+        return self._reader().read(topic, partition, offset, max_records, max_bytes)
 
     def end_offset(self, topic: str, partition: int) -> int:
         """The last stable offset: records below it are committed (or outside transactions)."""
@@ -256,7 +257,10 @@ class KafkaLog(ChangeSignal):
     def committed(self, group: str) -> dict[tuple[str, int], int]:
         request = ConsumerGroupTopicPartitions(self.group(group))
         try:
-            result = self.admin.list_consumer_group_offsets([request])[self.group(group)].result(_ADMIN_TIMEOUT)
+            # require_stable: offsets of a transaction still being committed are waited for
+            # (KIP-447), or a restart could resume from before them and write their output again
+            result = self.admin.list_consumer_group_offsets([request], require_stable=True)[
+                self.group(group)].result(_ADMIN_TIMEOUT)
         except KafkaException as error:
             if error.args[0].code() == KafkaError.GROUP_ID_NOT_FOUND:
                 return {}
@@ -500,9 +504,10 @@ class _Reader:
         except KafkaException as error:
             raise TopicError(f"Topic '{topic}' has no partition {partition}: {error.args[0].str()}") from None
 
-    def read(self, topic: str, partition: int, offset: int, max_records: int):
+    def read(self, topic: str, partition: int, offset: int, max_records: int, max_bytes: int | None = None):
         """Records from `offset` on: everything committed when the read began, up to max_records
-        (like the embedded log, so a query sees all its sources have, not what a fetch brought)."""
+        and about max_bytes of keys and values (like the embedded log, so a query sees all its
+        sources have, not what a fetch brought)."""
         tp = (topic, partition)
         self._position(tp, offset)
         end = self.watermarks(topic, partition)[1]
@@ -516,8 +521,16 @@ class _Reader:
             reached = self.eof.get(tp, offset)
             self.next[tp] = reached if reached >= end else offset
             return None, self.next[tp]
-        messages = kept[:max_records]
-        del kept[:max_records]
+        take = max_records
+        if max_bytes is not None:
+            total = 0
+            for i, message in enumerate(kept[:max_records]):
+                total += len(message.key() or b"") + len(message.value() or b"")
+                if total > max_bytes and i:
+                    take = i
+                    break
+        messages = kept[:take]
+        del kept[:take]
         if tp in self.paused and len(kept) < _BUFFERED:
             self.consumer.resume([TopicPartition(*tp)])
             self.paused.discard(tp)

@@ -348,8 +348,11 @@ class EmbeddedLog(ChangeSignal):
 
     # -- consuming
 
-    def read(self, topic: str, partition: int, offset: int, max_records: int = 10_000):
-        return self._partition(topic, partition).read(offset, max_records)
+    def read(self, topic: str, partition: int, offset: int, max_records: int = 10_000,
+             max_bytes: int | None = None):
+        """Committed records from `offset`: at most max_records, and no more frames once about
+        max_bytes were read (at least one); returns (batch or None, next offset)."""
+        return self._partition(topic, partition).read(offset, max_records, max_bytes)
 
     def end_offset(self, topic: str, partition: int) -> int:
         return self._partition(topic, partition).stable_end()

@@ -403,8 +403,9 @@ class Partition:
         with self.lock:
             return min(self.pending.values(), default=self.end_offset)
 
-    def read(self, offset: int, max_records: int) -> tuple[pa.RecordBatch | None, int]:
-        """Records from `offset` up to the stable end; returns (batch, next offset)."""
+    def read(self, offset: int, max_records: int, max_bytes: int | None = None) -> tuple[pa.RecordBatch | None, int]:
+        """Records from `offset` up to the stable end (at most max_records; no further frame once
+        max_bytes of frames were read); returns (batch, next offset)."""
         self.check()
         end = self.stable_end()
         if offset >= end:
@@ -413,9 +414,10 @@ class Partition:
             index = max(bisect.bisect_right(self.bases, offset) - 1, 0)
             frames = self.frames[index:]
             hidden = set(self.hidden)
-        parts, total, next_offset = [], 0, offset
+        parts, total, next_offset, read_bytes = [], 0, offset, 0
         for frame in frames:
-            if frame.base_offset >= end or total >= max_records:
+            if frame.base_offset >= end or total >= max_records or (
+                    max_bytes is not None and parts and read_bytes >= max_bytes):
                 break
             next_offset = min(frame.last_offset + 1, end)
             if frame.last_offset < offset or (frame.producer, frame.txn) in hidden:
@@ -427,6 +429,7 @@ class Partition:
             if hi > lo:
                 parts.append(batch.slice(lo, hi - lo))
                 total += hi - lo
+                read_bytes += frame.length
         if not parts:
             if not any(f.last_offset >= offset and f.base_offset < end for f in frames):
                 # no frame holds an offset from here to the end (a gap left by a repair, or by

@@ -588,7 +588,8 @@ class TransientQuery:
         for (topic, partition), position in self.positions.items():
             if not self.push and position >= self.ends[(topic, partition)]:
                 continue
-            records, next_offset = self.log.read(topic, partition, position, PUSH_BATCH if self.push else MAX_BATCH)
+            records, next_offset = self.log.read(topic, partition, position, PUSH_BATCH if self.push else MAX_BATCH,
+                                                 PUSH_BYTES if self.push else None)
             if records is None:
                 self.positions[(topic, partition)] = next_offset
                 continue
@@ -650,7 +651,7 @@ def _read_partitions(log, pipeline: Pipeline, positions: dict, max_records: int,
     past transaction markers in place."""
     reads = []
     for (topic, partition), position in positions.items():
-        records, next_offset = log.read(topic, partition, position, max_records)
+        records, next_offset = log.read(topic, partition, position, max_records, max_bytes)
         if records is not None and ends is not None:
             records = _before(records, ends[(topic, partition)])
             next_offset = min(next_offset, ends[(topic, partition)])

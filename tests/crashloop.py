@@ -23,20 +23,31 @@ USERS = 20
 SETUP = """
 SET 'auto.offset.reset'='earliest';
 CREATE TABLE users (id INT PRIMARY KEY, name STRING) WITH (kafka_topic='users', value_format='JSON', partitions=2);
-CREATE TABLE accounts (id INT PRIMARY KEY, balance INT) WITH (kafka_topic='accounts', value_format='JSON', partitions=2);
+CREATE TABLE accounts (id INT PRIMARY KEY, balance INT, owner INT) WITH (kafka_topic='accounts', value_format='JSON', partitions=2);
 CREATE STREAM orders (id INT KEY, n INT, amount INT) WITH (kafka_topic='orders', value_format='JSON', partitions=2);
 {users}
 CREATE STREAM big_orders AS SELECT id, n, amount FROM orders WHERE amount > 50;
 CREATE TABLE spend AS SELECT id, COUNT(*) AS orders, SUM(amount) AS total FROM orders
   WINDOW TUMBLING (SIZE 10 SECONDS, GRACE PERIOD 1 HOUR) GROUP BY id;
+CREATE TABLE visits AS SELECT id, COUNT(*) AS orders, SUM(amount) AS total FROM orders
+  WINDOW SESSION (1 SECOND, GRACE PERIOD 1 HOUR) GROUP BY id;
+CREATE TABLE by_size AS SELECT amount % 7 AS bucket, COUNT(*) AS orders, SUM(amount) AS total FROM orders
+  GROUP BY amount % 7;
+CREATE TABLE balances AS SELECT owner, COUNT(*) AS accounts, SUM(balance) AS total FROM accounts GROUP BY owner;
 CREATE STREAM named_orders AS SELECT o.id, o.n, o.amount, u.name FROM orders o LEFT JOIN users u ON o.id = u.id;
+CREATE STREAM echoes AS SELECT id, n FROM orders WHERE n % 3 = 0;
+CREATE STREAM repeats AS SELECT o.id AS id, o.n AS n, e.n AS echoed FROM orders o
+  JOIN echoes e WITHIN 2 SECONDS GRACE PERIOD 1 HOUR ON o.id = e.id;
 CREATE TABLE profiles AS SELECT u.id, u.name, a.balance FROM users u JOIN accounts a ON u.id = a.id;
+CREATE TABLE owned AS SELECT a.id AS id, a.balance, u.name FROM accounts a JOIN users u ON a.owner = u.id;
 """
 # Sinks whose every record is compared (in order per key, or as a multiset for joins), and
-# tables whose final state is compared (a table-table join's updates depend on how the two
-# sides' records interleave, which differs from run to run; the final rows do not).
-STREAM_SINKS = ("BIG_ORDERS", "SPEND", "NAMED_ORDERS")
-TABLE_SINKS = ("PROFILES",)
+# tables whose final state is compared (a table-table join's updates, and a GROUP BY's over
+# several partitions, depend on how records of different partitions interleave, which differs
+# from run to run; the final rows do not).
+STREAM_SINKS = ("BIG_ORDERS", "SPEND", "VISITS", "NAMED_ORDERS", "ECHOES", "REPEATS")
+TABLE_SINKS = ("BY_SIZE", "BALANCES", "PROFILES", "OWNED")
+QUERIES = len(STREAM_SINKS) + len(TABLE_SINKS)
 
 
 def setup_sql(now: int = NOW) -> str:
@@ -56,7 +67,7 @@ def generate(records: int, seed: int, now: int = NOW) -> dict[str, list[tuple[in
         ts = now + 1000 + n * 50
         uid = rng.randrange(USERS + 5)  # a few ids have no user
         if n % 5 == 4:
-            out["accounts"].append((uid, ts, {"BALANCE": rng.randrange(1000)}))
+            out["accounts"].append((uid, ts, {"BALANCE": rng.randrange(1000), "OWNER": rng.randrange(USERS + 5)}))
         else:
             out["orders"].append((uid, ts, {"N": n, "AMOUNT": rng.randrange(100)}))
     return out
@@ -130,7 +141,8 @@ def stream_output(log, topic) -> dict:
     by_key = {}
     for _, key, value, ts in topic_records(log, topic):
         by_key.setdefault(key, []).append((value, ts))
-    return {key: sorted(records) if topic == "NAMED_ORDERS" else records for key, records in by_key.items()}
+    return {key: sorted(records) if topic in ("NAMED_ORDERS", "REPEATS") else records
+            for key, records in by_key.items()}
 
 
 def table_state(log, topic) -> dict:
