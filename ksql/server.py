@@ -121,6 +121,7 @@ def _top_level_split(text: str) -> list[str]:
 MAX_REQUEST_BYTES = 16 * 1024 * 1024  # a request body past this is refused (413)
 MAX_STATEMENTS = 10_000  # statements in one /ksql request
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+SHUTDOWN_SECONDS = 5.0  # after SIGTERM, how long open responses may take to finish
 MAX_PUSH_QUERIES = 100  # push queries open at once (ksql.max.push.queries, ksqlDB's default)
 
 
@@ -776,7 +777,17 @@ async def _serve(server: KsqlServer, host: str, port: int, certfile: str | None 
         (" (local connections only: no users are configured)" if host in ("127.0.0.1", "localhost") else
          " (WARNING: no users are configured, anyone who can connect can run statements)")
     print(f"ksql server {__version__} listening on {scheme}://{host}:{port}{note}", flush=True)
-    await serve(server.app(), config, shutdown_trigger=stop.wait)
+    serving = asyncio.ensure_future(serve(server.app(), config, shutdown_trigger=stop.wait))
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait([serving, stopped], return_when=asyncio.FIRST_COMPLETED)
+    for stream in list(server.queries.values()):
+        stream.close()  # push queries end, so their responses can finish
+    try:
+        await asyncio.wait_for(asyncio.shield(serving), SHUTDOWN_SECONDS)
+    except asyncio.TimeoutError:
+        # a client that stopped reading keeps its response from finishing: stop anyway
+        serving.cancel()
+        await asyncio.gather(serving, return_exceptions=True)
 
 
 # ---------------------------------------------------------------- users
