@@ -70,45 +70,28 @@ def deserialization_errors(query_id: str, topic: str, target: str, errors: dict[
 
 def processing_error(query_id: str, message: str, row) -> bytes:
     """A processing-log entry for a record that failed inside a query."""
-    record = {k: v for k, v in row.to_pylist()[0].items() if not k.startswith("__")}
-    return orjson.dumps({
-        "LOGGER": f"processing.{query_id}.Project",
-        "LEVEL": "ERROR",
-        "TIME": int(time.time() * 1000),
-        "MESSAGE": {
-            "TYPE": RECORD_PROCESSING_ERROR,
-            "DESERIALIZATIONERROR": None,
-            "RECORDPROCESSINGERROR": {
-                "ERRORMESSAGE": f"Error processing record: {message}",
-                "RECORD": orjson.dumps(record, default=str).decode(),
-                "CAUSE": [message],
-            },
-            "PRODUCTIONERROR": None,
-            "SERIALIZATIONERROR": None,
-        },
-    })
+    return _row_entry(f"processing.{query_id}.Project", RECORD_PROCESSING_ERROR, "RECORDPROCESSINGERROR", {
+        "ERRORMESSAGE": f"Error processing record: {message}", "RECORD": _row_text(row), "CAUSE": [message]})
 
 
 def serialization_error(query_id: str, message: str, row, topic: str) -> bytes:
     """A processing-log entry for an output row the sink's format could not write."""
+    return _row_entry(f"processing.{query_id}.{topic}", SERIALIZATION_ERROR, "SERIALIZATIONERROR", {
+        "ERRORMESSAGE": f"Error serializing message to topic: {topic}. {message}", "RECORD": _row_text(row),
+        "CAUSE": [message], "TOPIC": topic})
+
+
+def _row_text(row) -> str:
+    """A one-row batch as JSON, without the engine's own columns."""
     record = {k: v for k, v in row.to_pylist()[0].items() if not k.startswith("__")}
-    return orjson.dumps({
-        "LOGGER": f"processing.{query_id}.{topic}",
-        "LEVEL": "ERROR",
-        "TIME": int(time.time() * 1000),
-        "MESSAGE": {
-            "TYPE": SERIALIZATION_ERROR,
-            "DESERIALIZATIONERROR": None,
-            "RECORDPROCESSINGERROR": None,
-            "PRODUCTIONERROR": None,
-            "SERIALIZATIONERROR": {
-                "ERRORMESSAGE": f"Error serializing message to topic: {topic}. {message}",
-                "RECORD": orjson.dumps(record, default=str).decode(),
-                "CAUSE": [message],
-                "TOPIC": topic,
-            },
-        },
-    })
+    return orjson.dumps(record, default=str).decode()
+
+
+def _row_entry(logger: str, kind: int, field: str, error: dict) -> bytes:
+    message = {"TYPE": kind, "DESERIALIZATIONERROR": None, "RECORDPROCESSINGERROR": None,
+               "PRODUCTIONERROR": None, "SERIALIZATIONERROR": None}
+    message[field] = error
+    return orjson.dumps({"LOGGER": logger, "LEVEL": "ERROR", "TIME": int(time.time() * 1000), "MESSAGE": message})
 
 
 def records(entries: list[bytes]):

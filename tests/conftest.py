@@ -90,3 +90,12 @@ def topic_records(log, topic: str) -> list[tuple]:
                                       batch.column(1).to_pylist()):
                 out.append((p, key, value, ts))
     return out
+
+
+def flip_byte(path, position: int) -> None:
+    """Damage a file as a failing disk would: one byte inverted in place."""
+    with open(path, "r+b") as f:
+        f.seek(position)
+        byte = f.read(1)
+        f.seek(position)
+        f.write(bytes([byte[0] ^ 0xFF]))

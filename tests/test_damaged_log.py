@@ -12,7 +12,7 @@ import pytest
 
 from ksql.engine import KsqlEngine, StatementFailed
 
-from conftest import topic_records, wait_for
+from conftest import flip_byte, topic_records, wait_for
 
 SETUP = """
 SET 'auto.offset.reset'='earliest';
@@ -27,14 +27,6 @@ def copied(log) -> list[int]:
 
 def ksql(*args) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "ksql.cli", *args], capture_output=True, text=True, timeout=120)
-
-
-def damage(path, position):
-    with open(path, "r+b") as f:
-        f.seek(position)
-        byte = f.read(1)
-        f.seek(position)
-        f.write(bytes([byte[0] ^ 0xFF]))
 
 
 @pytest.fixture
@@ -54,7 +46,7 @@ def test_a_damaged_source_stops_its_query_with_the_reason_until_repaired(hundred
     path = os.path.join(data, "topics", "src", "0.log")
     size = os.path.getsize(path)
     frame = size // 100  # one frame per INSERT, all of one size
-    damage(path, 33 * frame + frame // 2)
+    flip_byte(path, 33 * frame + frame // 2)
 
     engine = KsqlEngine(data)
     try:

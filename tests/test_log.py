@@ -6,6 +6,8 @@ import pytest
 from ksql.errors import KsqlError
 from ksql.runtime.log import MAX_PARTITIONS, OPEN_FILES, EmbeddedLog, TopicError, make_records
 from ksql.runtime.names import topic_name_problem
+
+from conftest import flip_byte
 from ksql.runtime.murmur2 import murmur2, partitions_for
 
 
@@ -129,14 +131,6 @@ def test_a_tail_cut_from_durable_data_is_damage_not_a_crash(tmp_path):
     assert values_of(log, "t") == [b"a", b"b", b"d"]
 
 
-def flip_a_byte(path, position):
-    with open(path, "r+b") as f:
-        f.seek(position)
-        byte = f.read(1)
-        f.seek(position)
-        f.write(bytes([byte[0] ^ 0xFF]))
-
-
 @pytest.mark.parametrize("orderly_stop", [True, False], ids=["stopped", "crashed"])
 def test_a_flipped_byte_in_the_middle_refuses_the_partition_until_repaired(tmp_path, orderly_stop):
     log = EmbeddedLog(tmp_path)
@@ -149,7 +143,7 @@ def test_a_flipped_byte_in_the_middle_refuses_the_partition_until_repaired(tmp_p
     path = partition_file(tmp_path)
     size = os.path.getsize(path)
     frame = size // 100
-    flip_a_byte(path, 33 * frame + frame // 2)  # inside the frame of offset 33
+    flip_byte(path, 33 * frame + frame // 2)  # inside the frame of offset 33
 
     log = EmbeddedLog(tmp_path)
     assert os.path.getsize(path) == size  # nothing thrown away
@@ -182,7 +176,7 @@ def test_damage_in_frames_of_an_uncommitted_transaction_is_a_crash_artefact(tmp_
     crash(log)  # before the commit: a crash may leave any of the transaction's bytes unwritten
     path = partition_file(tmp_path)
     first = os.path.getsize(path) // 3
-    flip_a_byte(path, first + first // 2)
+    flip_byte(path, first + first // 2)
     log = EmbeddedLog(tmp_path)
     assert log.damaged() == []
     assert values_of(log, "t") == [b"a"]
