@@ -425,10 +425,26 @@ def _compare_one(plan: Plan) -> list[Difference]:
     return compare(plan)
 
 
+_ISOLATED: list = []
+
+
+def isolated():
+    """A process of its own for forking runs from, started fresh (spawned): a process with
+    other threads (a Kafka client's, say) cannot fork safely. Use `.submit(run_variant, ...)`."""
+    if not _ISOLATED:
+        import multiprocessing
+
+        _ISOLATED.append(ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")))
+    return _ISOLATED[0]
+
+
 def run_all(plans: list[Plan], jobs: int = 2) -> list[Difference]:
     if jobs <= 1:
         return [d for plan in plans for d in compare(plan)]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    import multiprocessing
+
+    # (spawned workers: each forks its runs, which a forked worker of a threaded parent may not)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         return [d for found in pool.map(_compare_one, plans, chunksize=4) for d in found]
 
 
