@@ -33,6 +33,7 @@ CONNECT_TIMEOUT = 15.0  # how long the engine tries to reach the cluster at star
 # How long metadata of a topic seen once is trusted before asking the cluster again.
 TOPIC_CACHE_SECONDS = 10.0
 _ADMIN_TIMEOUT = 30.0
+_NO_LEADER_YET = (KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE)
 # Records a reader keeps of a partition before it pauses fetching it (until they are read).
 _BUFFERED = 20_000
 
@@ -255,17 +256,31 @@ class KafkaLog(ChangeSignal):
             return reader
 
     def committed(self, group: str) -> dict[tuple[str, int], int]:
+        """The group's committed offsets. Offsets a transaction is still committing are waited
+        for (KIP-447's require_stable): a server taking a dead one's partitions over must not
+        resume from before a commit that is about to land (nor take the unsettled partitions for
+        uncommitted ones)."""
         request = ConsumerGroupTopicPartitions(self.group(group))
-        try:
-            # require_stable: offsets of a transaction still being committed are waited for
-            # (KIP-447), or a restart could resume from before them and write their output again
-            result = self.admin.list_consumer_group_offsets([request], require_stable=True)[
-                self.group(group)].result(_ADMIN_TIMEOUT)
-        except KafkaException as error:
-            if error.args[0].code() == KafkaError.GROUP_ID_NOT_FOUND:
-                return {}
-            raise
-        return {(tp.topic, tp.partition): tp.offset for tp in result.topic_partitions or [] if tp.offset >= 0}
+        deadline = time.monotonic() + _ADMIN_TIMEOUT
+        while True:
+            try:
+                result = self.admin.list_consumer_group_offsets([request], require_stable=True)[
+                    self.group(group)].result(_ADMIN_TIMEOUT)
+            except KafkaException as error:
+                code = error.args[0].code()
+                if code == KafkaError.GROUP_ID_NOT_FOUND:
+                    return {}
+                if code != KafkaError.UNSTABLE_OFFSET_COMMIT or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+                continue
+            partitions = result.topic_partitions or []
+            unsettled = [tp for tp in partitions if tp.error is not None]
+            if not unsettled:
+                return {(tp.topic, tp.partition): tp.offset for tp in partitions if tp.offset >= 0}
+            if unsettled[0].error.code() != KafkaError.UNSTABLE_OFFSET_COMMIT or time.monotonic() > deadline:
+                raise TopicError(f"Could not read the committed offsets of {group}: {unsettled[0].error.str()}")
+            time.sleep(0.2)
 
     def commit_offsets(self, group: str, offsets: dict[tuple[str, int], int]) -> None:
         if offsets:
@@ -498,11 +513,16 @@ class _Reader:
         self.paused: set[tuple[str, int]] = set()
 
     def watermarks(self, topic: str, partition: int) -> tuple[int, int]:
-        try:
-            return self.consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=_ADMIN_TIMEOUT,
-                                                       cached=False)
-        except KafkaException as error:
-            raise TopicError(f"Topic '{topic}' has no partition {partition}: {error.args[0].str()}") from None
+        deadline = time.monotonic() + _ADMIN_TIMEOUT
+        while True:
+            try:
+                return self.consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=_ADMIN_TIMEOUT,
+                                                           cached=False)
+            except KafkaException as error:
+                # a partition just created, or moving, has no leader for a moment: ask again
+                if error.args[0].code() not in _NO_LEADER_YET or time.monotonic() > deadline:
+                    raise TopicError(f"Topic '{topic}' has no partition {partition}: {error.args[0].str()}") from None
+                time.sleep(0.1)
 
     def read(self, topic: str, partition: int, offset: int, max_records: int, max_bytes: int | None = None):
         """Records from `offset` on: everything committed when the read began, up to max_records
