@@ -309,22 +309,25 @@ class Partition:
     def _rewrite(self, keep: list[Frame]) -> list[Frame]:
         """The file again with only these frames, replaced in one step (a crash leaves the old
         file or the new one, never half of each). Offsets of dropped frames stay unused."""
-        chunks = []
-        with self.files.use(self) as fd:
-            for frame in keep:
-                chunks.append(os.pread(fd, frame.length, frame.position))
         rewritten, position = [], 0
-        for frame, chunk in zip(keep, chunks):
+        for frame in keep:
             rewritten.append(Frame(frame.base_offset, frame.count, frame.last_offset, position,
                                    frame.length, frame.producer, frame.txn))
-            position += len(chunk)
-        self._replace_file(b"".join(chunks))
+            position += frame.length
+
+        def chunks():  # a frame at a time: the file may be large
+            with self.files.use(self) as fd:
+                for frame in keep:
+                    yield os.pread(fd, frame.length, frame.position)
+
+        self._replace_file(chunks())
         return rewritten
 
-    def _replace_file(self, data: bytes) -> None:
+    def _replace_file(self, chunks) -> None:
         tmp = self.path.with_suffix(".tmp")
         with open(tmp, "wb") as f:
-            f.write(data)
+            for chunk in chunks:
+                f.write(chunk)
             f.flush()
             fsync(f.fileno())
         self.files.forget(self)
@@ -469,7 +472,7 @@ class Partition:
         data = encode_frame(compacted, first)
         with self.lock:
             try:
-                self._replace_file(data)
+                self._replace_file([data])
             except OSError:
                 self.path.with_suffix(".tmp").unlink(missing_ok=True)  # no room now: kept as it is
                 return
