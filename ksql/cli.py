@@ -104,9 +104,7 @@ def _repl_command(argv: list[str]) -> int:
         except Exception as error:  # noqa: BLE001 - any connection failure gets one clear line
             print(f"ksql: cannot reach a server at {url}: {error}", file=sys.stderr)
             return 2
-        for item in args.define:
-            name, _, value = item.partition("=")
-            engine.session.variables[name.strip()] = value
+        _session_settings(engine, args)
     else:
         engine = _engine(args.data_dir or "ksql-data", args)
     try:
@@ -165,13 +163,18 @@ def _engine(data_dir: str, args):
     if args.schema_registry_url:
         properties["ksql.schema.registry.url"] = args.schema_registry_url
     engine = KsqlEngine(data_dir, properties)
+    _session_settings(engine, args)
+    return engine
+
+
+def _session_settings(engine, args) -> None:
+    """--define and --set, as DEFINE and SET would (local or remote)."""
     for item in args.define:
         name, _, value = item.partition("=")
         engine.session.variables[name.strip()] = value
     for item in args.set:
         name, _, value = item.partition("=")
         engine.session.properties[name.strip()] = value
-    return engine
 
 
 def _run_file(engine, path: str, output: str) -> int:

@@ -11,12 +11,16 @@ uses with `ksql --server URL`.
 from __future__ import annotations
 
 import json
+import re
 from typing import Iterator
 
 import httpx
 
 from ksql.errors import KsqlError
 from ksql.results import DescribeResult, ListResult, RowStream, StatusResult, TextResult
+
+
+_EMIT_CHANGES = re.compile(r"\bEMIT\s+CHANGES\b", re.IGNORECASE)
 
 
 class KsqlClientError(KsqlError):
@@ -198,8 +202,10 @@ class RemoteEngine:
                 pass
             rows.close()
 
+        # a push query's rows come as they happen: shown one by one, not collected first
+        push = is_print or bool(_EMIT_CHANGES.search(text))
         return RowStream(text, metadata.get("queryId", ""), metadata.get("columnNames", []),
-                         metadata.get("columnTypes", []), iterate, close, is_print=is_print)
+                         metadata.get("columnTypes", []), iterate, close, is_print=is_print, push=push)
 
     def close(self) -> None:
         self.client.close()

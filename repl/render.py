@@ -111,7 +111,7 @@ def stream_rows(result: RowStream, out: TextIO, output: str = "TABULAR", width: 
                 hint: bool = False) -> int:
     """Print a query's rows (or PRINT's lines) until it ends; returns the row count. `hint`
     tells the user of a push query how to stop it."""
-    if hint and (result.poll is not None or result.is_print):
+    if hint and (result.push or result.is_print):
         out.write("Press CTRL-C to interrupt\n")
         out.flush()
     count = 0
@@ -129,7 +129,7 @@ def stream_rows(result: RowStream, out: TextIO, output: str = "TABULAR", width: 
         return count
     rows = result.rows()
     known_rows = None
-    if result.poll is None:  # a pull query: every row is at hand, so the columns fit them
+    if not result.push and result.poll is None:  # a pull query: every row is at hand, so the columns fit them
         known_rows = rows = list(rows)
     printer = RowPrinter(result.column_names, out, known_rows, width)
     printer.header()

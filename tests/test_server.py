@@ -322,3 +322,31 @@ def test_push_queries_past_the_limit_are_refused_until_one_ends(tmp_path):
                 assert third.status_code == 200
     finally:
         server.stop()
+
+
+def test_the_remote_shell_shows_push_query_rows_as_they_come(server, tmp_path):
+    from test_cli import Terminal
+
+    server.ksql("CREATE STREAM s (id INT KEY, v STRING) WITH (kafka_topic='s', value_format='JSON', partitions=1);"
+                "INSERT INTO s (id, v) VALUES (1, 'before');")
+    term = Terminal([server.url], tmp_path)
+    try:
+        term.expect("ksql>")
+        term.send("SET 'auto.offset.reset'='earliest';\r")
+        term.expect("Successfully changed")
+        term.mark()
+        term.send("SELECT * FROM s EMIT CHANGES;\r")
+        term.expect("before")
+        httpx.post(server.url + "/inserts-stream", content=b'{"target": "S"}\n{"ID": 2, "V": "live"}\n', timeout=30)
+        term.expect("live")  # a row inserted while the query runs shows up
+        term.mark()
+        term.send("\x03")
+        term.expect("ksql>")
+        term.send("exit\r")
+    finally:
+        term.close()
+    # --set applies in remote mode too: the push query reads from the start and ends at its LIMIT
+    result = subprocess.run([sys.executable, "-m", "ksql.cli", server.url, "--set", "auto.offset.reset=earliest",
+                             "-e", "SELECT v FROM s EMIT CHANGES LIMIT 2;"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "| before " in result.stdout and "| live " in result.stdout
