@@ -35,6 +35,7 @@ from ksql.results import DescribeResult, ListResult, RowStream, StatusResult, Te
 from ksql.runtime import processing_log, pull_sql
 from ksql.runtime import schema_registry
 from ksql.runtime.log import EmbeddedLog, TopicError, make_records
+from ksql.runtime.partition_file import BrokerError, TopicExists
 from ksql.runtime.materialized import MaterializedTable
 from ksql.runtime.murmur2 import partitions_for
 from ksql.runtime.names import InvalidTopicName, check_topic_name, file_name
@@ -119,13 +120,26 @@ class KsqlEngine:
 
     def _ensure_internal_topics(self) -> None:
         if self.log.topic(self.command_topic) is None:
-            self.log.create_topic(self.command_topic, 1)
+            self._create_topic(self.command_topic, 1)
         if self.log.topic(self.processing_log_topic) is None:
-            self.log.create_topic(self.processing_log_topic, 1)
+            self._create_topic(self.processing_log_topic, 1)
         sql = processing_log.stream_sql(self.processing_log_topic)
         source = self._source_from_create(parse_statement(sql), sql)
         source.is_internal = True
         self.metastore.put(source)
+
+    def _create_topic(self, name: str, partitions: int, cleanup_policy: str = "delete",
+                      replicas: int | None = None) -> None:
+        """Create a topic this engine found missing; another server sharing the service id may
+        have made it a moment ago, which is as good."""
+        try:
+            self.log.create_topic(name, partitions, cleanup_policy, replicas=replicas)
+        except TopicExists:
+            deadline = time.monotonic() + 10  # (a topic just made has no leaders for a moment)
+            while self.log.topic(name) is None:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _replay(self) -> None:
         """Rebuild the metastore and restart persistent queries from the command topic."""
@@ -147,6 +161,7 @@ class KsqlEngine:
                     for command_offset, value in zip(batch.column(0).to_pylist(), batch.column(3).to_pylist()):
                         if command_offset not in self._own_commands:
                             self._run_command(command_offset, orjson.loads(value))
+                        self._command_offset = command_offset + 1
                     self._command_offset = next_offset
             finally:
                 self._replaying = False
@@ -156,6 +171,8 @@ class KsqlEngine:
         self._replay_query_id = command.get("queryId")
         try:
             self._execute_one(command["statement"], session, offset)
+        except BrokerError:
+            raise  # the brokers failed it, not the statement: it is run again at the next poll
         except KsqlError as error:  # a command that no longer applies is skipped
             LOG.warning("could not run `%s` from the command topic: %s", command["statement"], error)
 
@@ -255,7 +272,7 @@ class KsqlEngine:
                     f"in the WITH clause (and optionally 'REPLICAS'). For example: "
                     f"CREATE {stmt.kind} {stmt.name} (ID INT) WITH (KAFKA_TOPIC='{source.topic}', "
                     f"PARTITIONS=2, REPLICAS=1, FORMAT='JSON');")
-            self.log.create_topic(source.topic, partitions, "compact" if source.is_table else "delete",
+            self._create_topic(source.topic, partitions, "compact" if source.is_table else "delete",
                                   replicas=replicas)
         elif partitions is not None and partitions != topic.partitions and not self._replaying:
             raise KsqlStatementError(
@@ -500,7 +517,7 @@ class KsqlEngine:
         query_id = self._recorded_query_id(query_id)
         existing_topic = self.log.topic(topic_name)
         if existing_topic is None:
-            self.log.create_topic(topic_name, partitions, "compact" if sink.is_table else "delete",
+            self._create_topic(topic_name, partitions, "compact" if sink.is_table else "delete",
                                   replicas=replicas)
         elif "PARTITIONS" in props and existing_topic.partitions != partitions and not self._replaying:
             raise KsqlStatementError(
@@ -576,13 +593,13 @@ class KsqlEngine:
         # each source partition's state in the changelog partition of that number
         partitions = max(self.log.topic(s.topic).partitions for s in plan.sources)
         if stateful and self.log.topic(changelog) is None:
-            self.log.create_topic(changelog, partitions, "compact")
+            self._create_topic(changelog, partitions, "compact")
         scale_out = self.background and self.log.shared
         repartition = None
         if scale_out and needs_repartition(plan):
             repartition = self._repartition_topic(query_id)
             if self.log.topic(repartition) is None:
-                self.log.create_topic(repartition, partitions)
+                self._create_topic(repartition, partitions)
         view = None
         if sink.is_table:
             view = self.materialized[sink.name] = MaterializedTable(sink)

@@ -11,6 +11,7 @@ import asyncio
 import base64
 import functools
 import json
+import logging
 import signal
 import sys
 import threading
@@ -743,6 +744,7 @@ def main(argv: list[str]) -> int:
               f"ssl.key.location), listen on 127.0.0.1 (--host), or pass --allow-plaintext-auth.",
               file=sys.stderr)
         return 2
+    _log_to_stderr()
     settings = engine_properties(properties)
     settings.setdefault("ksql.advertised.listener", f"{scheme}://{host}:{args.port}")
     engine = KsqlEngine(args.data_dir, settings)
@@ -755,6 +757,17 @@ def main(argv: list[str]) -> int:
         server.state = "TERMINATED"
         engine.close()
     return 0
+
+
+def _log_to_stderr() -> None:
+    """The server's own messages at INFO (queries starting, failing, taking partitions over),
+    other libraries' at WARNING, in ksqlDB's layout: [time] LEVEL message (logger)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("[%(asctime)s] %(levelname)s %(message)s (%(name)s)"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+    ours = logging.getLogger("ksql")  # (silent as a library: see ksql/__init__.py)
+    ours.addHandler(handler)
+    ours.setLevel(logging.INFO)
 
 
 async def _serve(server: KsqlServer, host: str, port: int, certfile: str | None = None,

@@ -26,6 +26,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from ksql.runtime.names import check_topic_name
 from ksql.runtime.log import HEADER_TYPE, RECORD_SCHEMA, ChangeSignal, TopicError, TopicInfo
+from ksql.runtime.partition_file import BrokerError, TopicExists
 
 # How long a read waits for records the broker says are there (a fetch round trip, normally).
 READ_TIMEOUT = 5.0
@@ -112,8 +113,8 @@ class KafkaLog(ChangeSignal):
             future.result(timeout=_ADMIN_TIMEOUT)
         except KafkaException as error:
             if error.args[0].code() == KafkaError.TOPIC_ALREADY_EXISTS:
-                raise TopicError(f"Topic '{name}' already exists") from None
-            raise TopicError(f"Could not create topic '{name}': {error.args[0].str()}") from None
+                raise TopicExists(f"Topic '{name}' already exists") from None
+            raise BrokerError(f"Could not create topic '{name}': {error.args[0].str()}") from None
         self._await(lambda: self._describe(name) is not None, f"topic '{name}' to appear")
         info = TopicInfo(name, partitions, cleanup_policy, dict(config or {}))
         with self._lock:
@@ -129,7 +130,7 @@ class KafkaLog(ChangeSignal):
         except KafkaException as error:
             if error.args[0].code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
                 raise TopicError(f"Topic '{name}' does not exist") from None
-            raise TopicError(f"Could not delete topic '{name}': {error.args[0].str()}") from None
+            raise BrokerError(f"Could not delete topic '{name}': {error.args[0].str()}") from None
         # so that a CREATE right after finds the name free
         self._await(lambda: self._describe(name) is None, f"topic '{name}' to go")
 
@@ -167,7 +168,7 @@ class KafkaLog(ChangeSignal):
         deadline = time.monotonic() + _ADMIN_TIMEOUT
         while not condition():
             if time.monotonic() > deadline:
-                raise TopicError(f"Timed out waiting for {what}")
+                raise BrokerError(f"Timed out waiting for {what}")
             time.sleep(0.02)
 
     # ---------------------------------------------------------------- producing
@@ -186,7 +187,7 @@ class KafkaLog(ChangeSignal):
         if sync:
             self._producer.flush()
             if first and isinstance(first[0], KafkaError):
-                raise TopicError(f"Could not write to topic '{topic}': {first[0].str()}")
+                raise BrokerError(f"Could not write to topic '{topic}': {first[0].str()}")
             self._notify()
             return first[0] if first else -1
         self._producer.poll(0)
@@ -279,7 +280,7 @@ class KafkaLog(ChangeSignal):
             if not unsettled:
                 return {(tp.topic, tp.partition): tp.offset for tp in partitions if tp.offset >= 0}
             if unsettled[0].error.code() != KafkaError.UNSTABLE_OFFSET_COMMIT or time.monotonic() > deadline:
-                raise TopicError(f"Could not read the committed offsets of {group}: {unsettled[0].error.str()}")
+                raise BrokerError(f"Could not read the committed offsets of {group}: {unsettled[0].error.str()}")
             time.sleep(0.2)
 
     def commit_offsets(self, group: str, offsets: dict[tuple[str, int], int]) -> None:
@@ -291,7 +292,9 @@ class KafkaLog(ChangeSignal):
         every server running the query."""
         member = Membership(self, name, topics)
         with self._lock:
-            self._members[name] = member
+            earlier, self._members[name] = self._members.get(name), member
+        if earlier is not None:
+            earlier.close()  # a member left behind would hold up every rebalance of the group
         return member
 
     def group_members(self, name: str) -> list[tuple[str, str, list[tuple[str, int]]]]:
@@ -365,7 +368,7 @@ def _check_reachable(config: dict) -> None:
         fatal = [e for e in errors if e.code() in refused]
         if fatal or time.monotonic() > deadline:
             reason = (fatal or errors)[-1].str()
-            raise TopicError(f"Cannot reach the Kafka cluster at {config['bootstrap.servers']}: {reason}")
+            raise BrokerError(f"Cannot reach the Kafka cluster at {config['bootstrap.servers']}: {reason}")
 
 
 class _KafkaTransaction:
@@ -413,7 +416,7 @@ class _AtLeastOnce:
     def commit(self, offsets: dict[tuple[str, int], int]) -> None:
         self.log._producer.flush()
         if self.failed:
-            raise TopicError(f"Could not write the output: {self.failed[0].str()}")
+            raise BrokerError(f"Could not write the output: {self.failed[0].str()}")
         self.log.commit_offsets(self.name, offsets)
         self.log._notify()
 
@@ -599,7 +602,7 @@ class _Reader:
                     if key in self.next:
                         self.eof[key] = max(self.eof.get(key, -1), message.offset())
                 else:
-                    raise TopicError(f"Could not read topic '{key[0]}': {error.str()}")
+                    raise BrokerError(f"Could not read topic '{key[0]}': {error.str()}")
 
     def close(self) -> None:
         try:

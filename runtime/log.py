@@ -34,7 +34,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from ksql.runtime.names import check_topic_name, topic_name_problem
-from ksql.runtime.partition_file import FileHandles, Partition, TopicError, append_all, write_error
+from ksql.runtime.partition_file import FileHandles, Partition, TopicError, TopicExists, append_all, write_error
 
 LOG = logging.getLogger("ksql.log")
 
@@ -255,7 +255,7 @@ class EmbeddedLog(ChangeSignal):
         check_partitions(name, partitions)
         with self._lock:
             if name in self._topics:
-                raise TopicError(f"Topic '{name}' already exists")
+                raise TopicExists(f"Topic '{name}' already exists")
             info = TopicInfo(name, partitions, cleanup_policy, dict(config or {}))
             staging = self._topics_dir / f".{name}.creating"
             try:

@@ -46,6 +46,15 @@ class TopicError(KsqlError):
     pass
 
 
+class TopicExists(TopicError):
+    """Creating a topic that is there already (on Kafka: maybe made by another server a moment ago)."""
+
+
+class BrokerError(TopicError):
+    """The brokers could not do it now (a timeout, a refused write): worth trying again, unlike
+    a statement that can never work."""
+
+
 def fsync(fd: int) -> None:
     """Every fsync of the log goes through here (the fault tests make it fail)."""
     os.fsync(fd)

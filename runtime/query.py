@@ -336,6 +336,12 @@ class PersistentQuery:
             self._take_up(None)
         self.state = "RUNNING"
 
+    def _serve_group(self) -> None:
+        """Answer the consumer group in every state, paused or failed too: a rebalance waits
+        for each member to rejoin, so a member that stops polling holds up every server."""
+        if self.member is not None:
+            self.member.poll()
+
     def _take_partitions(self) -> None:
         """Process what the group gave this server: its partitions when the query's state is
         per partition, else every partition when it owns the first one (one server at a time)."""
@@ -347,6 +353,11 @@ class PersistentQuery:
             first = (self.plan.sources[0].topic, 0)
             owned = frozenset(self._source_partitions()) if first in assigned else frozenset()
         if owned != self.owned:
+            by_topic = {}
+            for topic, partition in sorted(owned):
+                by_topic.setdefault(topic, []).append(str(partition))
+            LOG.info("query %s now processes %s", self.id, "; ".join(
+                f"{topic} partitions {', '.join(ps)}" for topic, ps in by_topic.items()) or "no partitions")
             self._take_up(owned)
 
     def _take_up(self, owned: frozenset | None) -> None:
@@ -407,6 +418,7 @@ class PersistentQuery:
             self.prepared.set()
         try:
             while not self._stop.is_set() and self.state in ("RUNNING", "PAUSED", "ERROR"):
+                self._serve_group()
                 if self.state == "ERROR":
                     self._restart()
                 elif self.step():
@@ -422,8 +434,11 @@ class PersistentQuery:
         """After a failure (a full disk, say), wait, then start over from the last commit:
         state from the changelog, positions from the committed offsets, the view from the sink.
         Whatever the failed step did in memory is dropped with it."""
-        if self._stop.wait(self._backoff):
-            return
+        deadline = time.monotonic() + self._backoff
+        while time.monotonic() < deadline:
+            if self._stop.wait(min(0.2, max(deadline - time.monotonic(), 0))):
+                return
+            self._serve_group()
         self._backoff = min(self._backoff * 2, self.retry_backoff[1])
         self.restarts += 1
         LOG.info("query %s: restarting after an error (%s)", self.id, self.error)

@@ -63,6 +63,10 @@ class KafkaServer:
         return sorted((q, p["partition"]) for q, active in mine["activeStandbyPerQuery"].items()
                       for p in active["activePartitions"])
 
+    def log(self) -> str:
+        self.output.flush()
+        return open(self.output.name, errors="replace").read()
+
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait()
@@ -72,6 +76,20 @@ class KafkaServer:
             self.process.send_signal(signal.SIGTERM)
             self.process.wait(timeout=30)
         self.output.close()
+
+
+def both_own_partitions(first, second) -> None:
+    """Wait until the group has given each server some partitions."""
+    shares = {}
+
+    def both():
+        shares.update(first=first.owned(), second=second.owned())
+        return shares["first"] and shares["second"]
+
+    try:
+        wait_for(both)
+    except AssertionError:
+        raise AssertionError(f"a server was given no partitions: {shares}") from None
 
 
 def pull(server, sql: str) -> list:
@@ -94,7 +112,7 @@ def kafka(kafka_broker):
 
 
 @pytest.fixture
-def servers(kafka, tmp_path):
+def servers(kafka, tmp_path, request):
     """Two servers with one service id on the broker, exactly once."""
     config = tmp_path / "kafka.properties"
     config.write_text(f"bootstrap.servers={kafka.bootstrap_servers}\nprocessing.guarantee=exactly_once_v2\n")
@@ -103,6 +121,9 @@ def servers(kafka, tmp_path):
     yield first, second
     first.stop()
     second.stop()
+    if getattr(request.node, "rep_call", None) and request.node.rep_call.failed:  # what the servers said, for a failure seen only in CI
+        for server in (first, second):
+            print(f"--- {server.url}:\n" + server.log()[-20_000:])
 
 
 def test_two_servers_share_a_windowed_aggregation_and_one_dying_loses_nothing(kafka, servers, tmp_path):
@@ -117,7 +138,7 @@ def test_two_servers_share_a_windowed_aggregation_and_one_dying_loses_nothing(ka
     first, second = servers
     first.ksql(SETUP)
     # the second server runs the statements the first wrote, and the two split the partitions
-    wait_for(lambda: first.owned() and second.owned())
+    both_own_partitions(first, second)
     assert sorted(first.owned() + second.owned()) == [("CTAS_COUNTS_1", p) for p in range(4)]
     first.ksql(inserts(range(30)))
     # either server answers a pull query with every row, whichever server computed it
@@ -177,7 +198,7 @@ def test_a_group_by_on_other_columns_is_repartitioned_across_servers(kafka, serv
     partition of the repartition topic, so each page is counted on one server, through a kill."""
     first, second = servers
     first.ksql(GROUPED)
-    wait_for(lambda: first.owned() and second.owned())
+    both_own_partitions(first, second)
     assert sorted(first.owned() + second.owned()) == sorted(
         [("CTAS_PER_PAGE_1", p) for p in range(4)] * 2)  # clicks and the repartition topic
     first.ksql(clicks(range(100)))
