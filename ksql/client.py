@@ -21,6 +21,7 @@ from ksql.results import DescribeResult, ListResult, RowStream, StatusResult, Te
 
 
 _EMIT_CHANGES = re.compile(r"\bEMIT\s+CHANGES\b", re.IGNORECASE)
+_PRINT = re.compile(r"\s*(?:(?:--[^\n]*(?:\n|$)|/\*.*?\*/)\s*)*PRINT\b", re.IGNORECASE | re.DOTALL)
 
 
 class KsqlClientError(KsqlError):
@@ -72,6 +73,14 @@ class KsqlClient:
             response.read()
             self._check(response)
         lines = response.iter_lines()
+        if _PRINT.match(sql):  # PRINT answers with the records as text lines, no header
+            def printed():
+                try:
+                    yield from (line for line in lines if line)
+                finally:
+                    response.close()
+
+            return {"queryId": "", "columnNames": [], "columnTypes": []}, printed()
         try:
             metadata = json.loads(next(lines))
         except StopIteration:
@@ -193,7 +202,7 @@ class RemoteEngine:
 
         def iterate():
             for row in rows:
-                yield row[0] if is_print and isinstance(row, list) and len(row) == 1 else row
+                yield row
 
         def close():
             try:

@@ -377,6 +377,8 @@ class KsqlServer:
         if isinstance(stream, Response):
             return stream
         as_array = "application/json" in request.headers.get("accept", "")
+        if stream.is_print:
+            return self._print_lines(request, stream, as_array)
         metadata = {"queryId": stream.query_id, "columnNames": stream.column_names,
                     "columnTypes": stream.column_types}
 
@@ -389,6 +391,21 @@ class KsqlServer:
                 yield b"]"
 
         return StreamingResponse(lines(), media_type="application/json" if as_array else DELIMITED)
+
+    def _print_lines(self, request: Request, stream: RowStream, as_array: bool) -> Response:
+        """PRINT on /query-stream: the records as plain text lines, no header (ksqlDB offers
+        only the delimited content type for it)."""
+        if as_array:
+            stream.close()
+            self.queries.pop(stream.query_id, None)
+            return _error(40600, f"PRINT answers with {DELIMITED} only: the Accept header asked for "
+                                 f"{request.headers.get('accept')}.")
+
+        async def lines():
+            async for line in self._rows(request, stream):
+                yield line.encode() + b"\n"
+
+        return StreamingResponse(lines(), media_type=DELIMITED)
 
     async def close_query(self, request: Request) -> Response:
         try:
@@ -770,11 +787,34 @@ def _log_to_stderr() -> None:
     ours.setLevel(logging.INFO)
 
 
+def _one_frame_per_write() -> None:
+    """Over HTTP/2, hypercorn queues a response's writes and sends what has queued up as one
+    DATA frame, so rows written close together shared a frame. ksqlDB sends each write on its
+    own, and clients read a frame as one row: here each write waits until it has gone out."""
+    from hypercorn.protocol.events import Body, Data
+    from hypercorn.protocol.h2 import H2Protocol, StreamBuffer
+
+    if getattr(H2Protocol, "_ksql_frame_per_write", False) or not hasattr(StreamBuffer, "drain"):
+        return
+    queued = H2Protocol.stream_send
+
+    async def stream_send(self, event) -> None:
+        await queued(self, event)
+        if isinstance(event, (Body, Data)):
+            buffer = self.stream_buffers.get(event.stream_id)
+            if buffer is not None:
+                await buffer.drain()
+
+    H2Protocol.stream_send = stream_send
+    H2Protocol._ksql_frame_per_write = True
+
+
 async def _serve(server: KsqlServer, host: str, port: int, certfile: str | None = None,
                  keyfile: str | None = None) -> None:
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
 
+    _one_frame_per_write()
     config = Config()
     config.bind = [f"{host}:{port}"]
     config.accesslog = None

@@ -24,16 +24,22 @@ class Server:
     def __init__(self, data_dir, *extra):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen([sys.executable, "-m", "ksql.cli", "server", "--host", "127.0.0.1",
-                                         "--port", str(self.port), "--data-dir", str(data_dir), *extra],
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # its output goes to a file: a pipe no one reads would stall the server once full
+        self.log_path = Path(data_dir).parent / f"server-{self.port}.log"
+        with open(self.log_path, "wb") as output:
+            self.process = subprocess.Popen([sys.executable, "-m", "ksql.cli", "server", "--host", "127.0.0.1",
+                                             "--port", str(self.port), "--data-dir", str(data_dir), *extra],
+                                            stdout=output, stderr=subprocess.STDOUT)
         wait_for(self._healthy, timeout=60)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
 
     def _healthy(self):
         try:
             return httpx.get(self.url + "/healthcheck", timeout=1).json()["isHealthy"]
         except httpx.HTTPError:
-            assert self.process.poll() is None, self.process.stderr.read().decode()
+            assert self.process.poll() is None, self.log()
             return False
 
     def ksql(self, statements: str, **properties):
@@ -87,8 +93,14 @@ def test_query_endpoint_and_errors(server):
     assert body[0]["header"]["schema"] == "`ID` INTEGER, `V` STRING"
     assert body[1:] == [{"row": {"columns": [1, "a"]}}, {"finalMessage": "Limit Reached"}]
     printed = httpx.post(server.url + "/query-stream", timeout=30, json={"sql": "PRINT s FROM BEGINNING LIMIT 1;"})
-    lines = [json.loads(line) for line in printed.text.splitlines()]
-    assert len(lines) == 2 and lines[1][0].endswith(', key: 1, value: {"V":"a"}, partition: 0')
+    # (the streaming API's docs: plain text lines, and 406 for any other content type)
+    assert printed.headers["content-type"] == "application/vnd.ksqlapi.delimited.v1"
+    lines = printed.text.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("rowtime: ")
+    assert lines[0].endswith(', key: 1, value: {"V":"a"}, partition: 0')
+    refused = httpx.post(server.url + "/query-stream", timeout=30, headers={"Accept": "application/json"},
+                         json={"sql": "PRINT s FROM BEGINNING LIMIT 1;"})
+    assert refused.status_code == 406 and refused.json()["error_code"] == 40600
     error = server.ksql("SELECT * FROM s;")
     assert error.status_code == 400 and error.json()["error_code"] == 40002
     missing = server.ksql("DROP STREAM nope;")
@@ -135,6 +147,48 @@ def test_http2_pull_query_and_restart_keeps_queries(server, tmp_path, backend):
         assert [q["id"] for q in queries] == ["CTAS_TOTALS_1"]
     finally:
         restarted.stop()
+
+
+def http2_data_frames(port: int, path: str, body: dict, accept: str | None = None) -> list[bytes]:
+    """The payload of each DATA frame of one HTTP/2 (prior knowledge) response, as a client's
+    frame parser sees them."""
+    import h2.connection
+    import h2.events
+
+    connection = h2.connection.H2Connection()
+    connection.initiate_connection()
+    headers = [(":method", "POST"), (":path", path), (":scheme", "http"), (":authority", f"127.0.0.1:{port}"),
+               ("content-type", "application/json")] + ([("accept", accept)] if accept else [])
+    connection.send_headers(1, headers)
+    connection.send_data(1, json.dumps(body).encode(), end_stream=True)
+    frames = []
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(connection.data_to_send())
+        ended = False
+        while not ended:
+            data = sock.recv(65536)
+            assert data, "the server closed the connection"
+            for event in connection.receive_data(data):
+                if isinstance(event, h2.events.DataReceived):
+                    frames.append(event.data)
+                    connection.acknowledge_received_data(event.flow_controlled_length, 1)
+                ended = ended or isinstance(event, h2.events.StreamEnded)
+            sock.sendall(connection.data_to_send())
+    return [frame for frame in frames if frame]
+
+
+def test_http2_sends_one_row_per_frame(server):
+    """Clients read an HTTP/2 DATA frame as one row (ksqlDB writes each row on its own)."""
+    server.ksql("CREATE STREAM s (id INT KEY, v STRING) WITH (kafka_topic='s', value_format='JSON', partitions=1);")
+    httpx.post(server.url + "/inserts-stream", timeout=30, content=b'{"target": "S"}\n' + b"".join(
+        b'{"ID": %d, "V": "v%d"}\n' % (i, i) for i in range(40)))
+    push = {"sql": "SELECT * FROM s EMIT CHANGES LIMIT 40;", "properties": {"auto.offset.reset": "earliest"}}
+    frames = http2_data_frames(server.port, "/query-stream", push)
+    assert json.loads(frames[0])["columnNames"] == ["ID", "V"]
+    assert [json.loads(frame) for frame in frames[1:]] == [[i, f"v{i}"] for i in range(40)]
+    assert all(frame.endswith(b"\n") and frame.count(b"\n") == 1 for frame in frames)
+    pulled = http2_data_frames(server.port, "/query", {"ksql": push["sql"], "streamsProperties": push["properties"]})
+    assert len(pulled) == 42  # the header, 40 rows, the final message
 
 
 def test_python_client_and_remote_cli(server):
