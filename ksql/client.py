@@ -220,6 +220,18 @@ class RemoteEngine:
         self.client.close()
 
 
+def _type_text(schema: dict) -> str:
+    """A REST schema object back as the type's SQL text (ARRAY<STRING>, STRUCT<`X` INTEGER>)."""
+    base = schema.get("type", "")
+    if base == "ARRAY" and schema.get("memberSchema"):
+        return f"ARRAY<{_type_text(schema['memberSchema'])}>"
+    if base == "MAP" and schema.get("memberSchema"):
+        return f"MAP<STRING, {_type_text(schema['memberSchema'])}>"
+    if base == "STRUCT" and schema.get("fields") is not None:
+        return "STRUCT<" + ", ".join(f"`{f['name']}` {_type_text(f['schema'])}" for f in schema["fields"]) + ">"
+    return base
+
+
 def _result(entity: dict):
     """A REST entity as the result object the REPL renders."""
     kind = entity.get("@type")
@@ -244,10 +256,22 @@ def _result(entity: dict):
         return ListResult(text, kind, ["Kafka Topic", "Partitions", "Partition Replicas"], rows, items)
     if kind == "sourceDescription":
         item = entity["sourceDescription"]
-        rows = [[f["name"], f["schema"]["type"] + (" (key)" if f.get("type") == "KEY" else "")]
+        key = " (primary key)" if item.get("type") == "TABLE" else " (key)"
+        rows = [[f["name"], _type_text(f["schema"]) + {"KEY": key, "HEADER": " (header)"}.get(f.get("type"), "")]
                 for f in item.get("fields", [])]
+        details = []
+        if item.get("extended"):  # what the local shell shows for DESCRIBE ... EXTENDED
+            details = [("Type", item.get("type")), ("Key format", item.get("keyFormat")),
+                       ("Value format", item.get("valueFormat")),
+                       ("Kafka topic", f"{item.get('topic')} (partitions: {item.get('partitions')}, "
+                                       f"replication: {item.get('replication', 1)})"),
+                       ("Statement", item.get("statement"))]
+            details += [("Write query", f"{q['id']} [{q.get('state')}]") for q in item.get("writeQueries", [])]
+            details += [("Read query", q["id"]) for q in item.get("readQueries", [])]
+            if item.get("statistics"):
+                details.append(("Statistics", item["statistics"]))
         return DescribeResult(text, kind, f"Name                 : {item.get('name')}", ["Field", "Type"], rows,
-                              [], item)
+                              details, item)
     if "text" in entity:
         return TextResult(text, kind or "text", entity["text"])
     return TextResult(text, kind or "entity", json.dumps(entity, indent=2))

@@ -930,11 +930,7 @@ class KsqlEngine:
             rows = [[t.name, t.partitions, 1] for t in topics]
             return ListResult(text, "kafka_topics", ["Kafka Topic", "Partitions", "Partition Replicas"], rows, items)
         if what == "QUERIES":
-            items = []
-            for q in self.queries.values():
-                items.append({"queryString": q.sql, "sinks": [q.sink.name], "sinkKafkaTopics": [q.sink.topic],
-                              "id": q.id, "statusCount": {q.state: 1}, "queryType": "PERSISTENT",
-                              "state": q.state})
+            items = [_running_query(q) for q in self.queries.values()]
             rows = [[i["id"], "PERSISTENT", i["state"], ", ".join(i["sinks"]),
                      ", ".join(i["sinkKafkaTopics"]), " ".join(i["queryString"].split())] for i in items]
             return ListResult(text, "queries", ["Query ID", "Query Type", "Status", "Sink Name", "Sink Kafka Topic",
@@ -982,12 +978,24 @@ class KsqlEngine:
                                     + (f", error: {q.error}" if q.error else "")))
             for query_id in sorted(source.read_queries):
                 details.append(("Read query", query_id))
-        item = {"name": source.name, "type": source.kind, "topic": source.topic,
-                "keyFormat": source.key_format, "valueFormat": source.value_format,
-                "statement": source.sql, "extended": stmt.extended, "partitions": source.partitions,
-                "readQueries": sorted(source.read_queries), "writeQueries": sorted(source.write_queries),
-                "fields": [{"name": c.name, "schema": {"type": c.type.base}, **({"type": c.namespace}
-                           if c.namespace != VALUE else {})} for c in source.schema.columns]}
+        def running(ids):
+            return [_running_query(self.queries[q]) for q in sorted(ids) if q in self.queries]
+
+        statistics = ""
+        if stmt.extended:
+            writers = [self.queries[q] for q in source.write_queries if q in self.queries]
+            statistics = ", ".join(f"{q.id}: records in {q.records_in}, out {q.records_out}" for q in writers)
+        # the fields and their order of ksqlDB's SourceDescription entity
+        item = {"name": source.name, "windowType": source.window_type,
+                "readQueries": running(source.read_queries), "writeQueries": running(source.write_queries),
+                "fields": [{"name": c.name, "schema": _schema_entity(c.type), **({"type": c.namespace}
+                           if c.namespace != VALUE else {})} for c in source.schema.columns],
+                "type": source.kind, "timestamp": source.timestamp_column or "", "statistics": statistics,
+                "errorStats": "", "extended": stmt.extended, "keyFormat": source.key_format,
+                "valueFormat": source.value_format, "topic": source.topic, "partitions": source.partitions,
+                "replication": 1, "statement": source.sql, "queryOffsetSummaries": [], "sourceConstraints": sorted(  # what is made from it: it cannot be dropped before them
+                    {self.queries[q].sink.name for q in source.read_queries if q in self.queries}),
+                "clusterStatistics": [], "clusterErrorStats": []}
         return DescribeResult(text, "sourceDescription", f"Name                 : {source.name}",
                               ["Field", "Type"], rows, details, item)
 
@@ -1003,15 +1011,22 @@ class KsqlEngine:
     def _exec_Explain(self, stmt: ast.Explain, text: str, session: Session):
         if stmt.query is not None:
             plan = plan_query(stmt.query, self.metastore)
-            return TextResult(text, "executionPlan", plan.explain())
+            statement = text.strip()
+            statement = statement[len("EXPLAIN"):].strip() if statement.upper().startswith("EXPLAIN") else statement
+            explained = plan.explain()
+            return TextResult(text, "queryDescription", explained, {"queryDescription": _query_description(
+                "", statement, plan, [], explained, {}, None)})
         query = self.queries.get(stmt.query_id.upper())
         if query is None:
             raise KsqlStatementError(f"Query with id:{stmt.query_id} does not exist, "
                                      f"use SHOW QUERIES to view the full set of running queries.")
+        explained = query.plan.explain(query.sink.name)
+        description = _query_description(query.id, query.sql, query.plan, [query.sink.name], explained,
+                                         dict(getattr(query, "properties", {}) or {}), query.state)
         return TextResult(text, "queryDescription",
                           f"ID           : {query.id}\nQuery type   : PERSISTENT\nSQL          : {query.sql}\n"
-                          f"State        : {query.state}\n\nExecution plan\n--------------\n"
-                          + query.plan.explain(query.sink.name))
+                          f"State        : {query.state}\n\nExecution plan\n--------------\n" + explained,
+                          {"queryDescription": description})
 
     def _exec_AlterSource(self, stmt: ast.AlterSource, text: str, session: Session):
         source = self.metastore.get(stmt.name)
@@ -1239,6 +1254,39 @@ class KsqlEngine:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _query_description(query_id: str, statement: str, plan, sinks: list[str], explained: str,
+                       overridden: dict, state: str | None) -> dict:
+    """ksqlDB's QueryDescription entity (EXPLAIN): the query's output fields, what it reads and
+    writes, and its plan (also given as the topology: there is no Kafka Streams one here)."""
+    windowed = next((s.window_type for s in plan.sources if s.window_type), None)
+    return {"id": query_id, "statementText": statement, "windowType": windowed,
+            "fields": [{"name": c.name, "schema": _schema_entity(c.type), **({"type": c.namespace}
+                       if c.namespace != VALUE else {})} for c in plan.schema.columns],
+            "sources": sorted({s.name for s in plan.sources}), "sinks": sinks, "topology": explained,
+            "executionPlan": explained, "overriddenProperties": overridden, "ksqlHostQueryStatus": {},
+            "queryType": "PERSISTENT" if query_id else "PUSH", "queryErrors": [], "tasksMetadata": [],
+            "state": state or ""}
+
+
+def _running_query(query) -> dict:
+    """ksqlDB's RunningQuery entity (SHOW QUERIES, DESCRIBE's read and write queries)."""
+    return {"queryString": query.sql, "sinks": [query.sink.name], "sinkKafkaTopics": [query.sink.topic],
+            "id": query.id, "statusCount": {query.state: 1}, "queryType": "PERSISTENT", "state": query.state}
+
+
+def _schema_entity(sql_type) -> dict:
+    """A type as ksqlDB's REST schema object: MAP and ARRAY name their member's schema, STRUCT
+    lists its fields."""
+    fields = member = None
+    if sql_type.base == "STRUCT":
+        fields = [{"name": name, "schema": _schema_entity(t)} for name, t in sql_type.params]
+    elif sql_type.base == "ARRAY":
+        member = _schema_entity(sql_type.params[0])
+    elif sql_type.base == "MAP":
+        member = _schema_entity(sql_type.params[1])
+    return {"type": sql_type.base, "fields": fields, "memberSchema": member}
 
 
 def _function_list() -> list[dict]:

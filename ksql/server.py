@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import datetime
 import functools
 import json
 import logging
@@ -74,6 +75,10 @@ def _row_value(value, shape=None):
         return [_row_value(v) for v in value]
     if isinstance(value, dict):
         return {k: _row_value(v) for k, v in value.items()}
+    if isinstance(value, datetime.datetime):  # ksqlDB's TIMESTAMP: always milliseconds
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}"
+    if isinstance(value, datetime.time):
+        return value.isoformat(timespec="milliseconds") if value.microsecond else value.isoformat()
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, bytes):
@@ -135,6 +140,7 @@ class KsqlServer:
         self.authenticator = Authenticator(self.users, max_login_failures)
         self.queries: dict[str, RowStream] = {}  # open push queries, by id, for /close-query
         self.sequence = 0
+        self.cluster_id: str | None = None  # asked of the log once, for /info
         self.lock = threading.Lock()
         self.state = "READY"
         self.registry, self.latency, self.forwarded = _metrics(self)
@@ -507,8 +513,11 @@ class KsqlServer:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
     async def info(self, request: Request) -> Response:
-        return JSONResponse({"KsqlServerInfo": {"version": __version__, "kafkaClusterId": "embedded",
-                                                "ksqlServiceId": "default_", "serverStatus": "RUNNING"}})
+        if self.cluster_id is None:
+            self.cluster_id = await run_in_threadpool(self.engine.log.cluster_id)
+        return JSONResponse({"KsqlServerInfo": {"version": __version__, "kafkaClusterId": self.cluster_id,
+                                                "ksqlServiceId": self.engine.service_id,
+                                                "serverStatus": "RUNNING" if self.state == "READY" else self.state}})
 
     async def healthcheck(self, request: Request) -> Response:
         healthy = {"isHealthy": True}

@@ -1,6 +1,7 @@
 """Rendering statement results as text, in the style of ksqlDB's CLI."""
 from __future__ import annotations
 
+import datetime
 import json
 import time
 from typing import Iterable, TextIO
@@ -16,6 +17,8 @@ def cell(value) -> str:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, datetime.datetime):  # as ksqlDB's CLI shows a TIMESTAMP
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}"
     return format_value(value)
 
 

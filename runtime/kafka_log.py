@@ -150,6 +150,9 @@ class KafkaLog(ChangeSignal):
                 self._topics[name] = (info, time.monotonic())
         return info
 
+    def cluster_id(self) -> str:
+        return self.admin.list_topics(timeout=_ADMIN_TIMEOUT).cluster_id or ""
+
     def topics(self) -> list[TopicInfo]:
         metadata = self.admin.list_topics(timeout=_ADMIN_TIMEOUT)
         return sorted((TopicInfo(t.topic, len(t.partitions)) for t in metadata.topics.values()

@@ -22,12 +22,14 @@ Topic names follow Kafka's rules (runtime/names.py) before any path is built fro
 """
 from __future__ import annotations
 
+import base64
 import fcntl
 import json
 import logging
 import os
 import shutil
 import threading
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -246,6 +248,16 @@ class EmbeddedLog(ChangeSignal):
             key = (info.name, p)
             partition.scan(aborted, self._durable.get(key, 0), self._floor.get(key, 0), self.root)
             self._partitions[key] = partition
+
+    def cluster_id(self) -> str:
+        """This log's id, made once and kept (as a Kafka cluster's: 22 characters of base64)."""
+        path = self.root / "cluster.id"
+        try:
+            return path.read_text().strip()
+        except FileNotFoundError:
+            value = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            path.write_text(value + "\n")
+            return value
 
     def create_topic(self, name: str, partitions: int = 1, cleanup_policy: str = "delete",
                      config: dict | None = None, replicas: int | None = None) -> TopicInfo:

@@ -116,7 +116,9 @@ def test_query_endpoint_and_errors(server):
     assert huge.status_code == 413 and huge.json()["error_code"] == 41300
     syntax = server.ksql("SELEC 1;")
     assert syntax.json()["message"].startswith("line 1:1: Syntax Error at or near 'SELEC'")
-    assert httpx.get(server.url + "/info").json()["KsqlServerInfo"]["serverStatus"] == "RUNNING"
+    info = httpx.get(server.url + "/info").json()["KsqlServerInfo"]
+    assert info["serverStatus"] == "RUNNING" and info["ksqlServiceId"] == "default_"  # ksql.service.id
+    assert len(info["kafkaClusterId"]) == 22 and info == httpx.get(server.url + "/info").json()["KsqlServerInfo"]
     metrics = httpx.get(server.url + "/metrics").text
     assert 'ksql_request_seconds_count{path="/ksql"}' in metrics
     assert "ksql_push_queries_open 0.0" in metrics
@@ -189,6 +191,38 @@ def test_http2_sends_one_row_per_frame(server):
     assert all(frame.endswith(b"\n") and frame.count(b"\n") == 1 for frame in frames)
     pulled = http2_data_frames(server.port, "/query", {"ksql": push["sql"], "streamsProperties": push["properties"]})
     assert len(pulled) == 42  # the header, 40 rows, the final message
+
+
+def test_describe_and_explain_have_ksqldbs_entity_fields(server):
+    """The fields of ksqlDB's SourceDescription and QueryDescription entities (the /ksql doc
+    page), read and write queries as RunningQuery objects, nested schemas, TIMESTAMP in millis."""
+    server.ksql("CREATE STREAM s (id INT KEY, tags ARRAY<STRING>, pos STRUCT<x INT, y INT>, ts TIMESTAMP) "
+                "WITH (kafka_topic='s', value_format='JSON', partitions=1, timestamp='ts');"
+                "CREATE TABLE t AS SELECT id, COUNT(*) AS n FROM s WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY id;"
+                "INSERT INTO s (id, tags, pos, ts) VALUES (1, ARRAY['a'], STRUCT(x := 1, y := 2), "
+                "'2019-07-09T01:00:00');", **{"auto.offset.reset": "earliest"})
+    source = server.ksql("DESCRIBE s;").json()[0]["sourceDescription"]
+    assert {"name", "readQueries", "writeQueries", "fields", "type", "timestamp", "statistics", "errorStats",
+            "extended", "keyFormat", "valueFormat", "topic", "partitions", "replication", "statement",
+            "windowType"} <= set(source)
+    assert (source["timestamp"], source["replication"], source["windowType"]) == ("TS", 1, None)
+    assert [q["id"] for q in source["readQueries"]] == ["CTAS_T_1"] and source["writeQueries"] == []
+    assert source["readQueries"][0]["sinks"] == ["T"] and source["readQueries"][0]["state"] == "RUNNING"
+    fields = {f["name"]: f["schema"] for f in source["fields"]}
+    assert fields["TAGS"] == {"type": "ARRAY", "fields": None, "memberSchema": {
+        "type": "STRING", "fields": None, "memberSchema": None}}
+    assert [f["name"] for f in fields["POS"]["fields"]] == ["X", "Y"]
+    table = server.ksql("DESCRIBE t EXTENDED;").json()[0]["sourceDescription"]
+    assert table["windowType"] == "TUMBLING" and [q["id"] for q in table["writeQueries"]] == ["CTAS_T_1"]
+    explained = server.ksql("EXPLAIN CTAS_T_1;").json()[0]
+    assert explained["@type"] == "queryDescription"
+    description = explained["queryDescription"]
+    assert description["id"] == "CTAS_T_1" and description["sources"] == ["S"] and description["sinks"] == ["T"]
+    assert [f["name"] for f in description["fields"]] == ["ID", "N"]
+    assert description["executionPlan"] and "overriddenProperties" in description
+    rows = httpx.post(server.url + "/query-stream", timeout=30, json={
+        "sql": "SELECT ts FROM s EMIT CHANGES LIMIT 1;", "properties": {"auto.offset.reset": "earliest"}})
+    assert rows.text.splitlines()[1] == '["2019-07-09T01:00:00.000"]'
 
 
 def test_python_client_and_remote_cli(server):
