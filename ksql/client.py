@@ -180,7 +180,7 @@ class RemoteEngine:
         return self.execute(script, session)
 
     def _local(self, text: str, session) -> StatusResult:
-        from ksql.parser import ast, parse_statement
+        from ksql.parser import ast, define_variable, parse_statement, undefine_variable
 
         statement = parse_statement(text)
         if isinstance(statement, ast.SetProperty):
@@ -191,9 +191,9 @@ class RemoteEngine:
             session.properties.pop(statement.name, None)
             return StatusResult(text, f"Successfully unset local property '{statement.name}'.")
         if isinstance(statement, ast.DefineVariable):
-            session.variables[statement.name] = statement.value
+            define_variable(session.variables, statement.name, statement.value)
             return StatusResult(text, f"Defined variable {statement.name}.")
-        session.variables.pop(statement.name, None)
+        undefine_variable(session.variables, statement.name)
         return StatusResult(text, f"Undefined variable {statement.name}.")
 
     def _query(self, text: str, session) -> RowStream:

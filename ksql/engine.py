@@ -22,7 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ksql.errors import KsqlError, KsqlStatementError, KsqlSyntaxError
-from ksql.parser import ast, parse_statement, split_statements, substitute_variables
+from ksql.parser import (ast, define_variable, parse_statement, split_statements, substitute_variables,
+                         undefine_variable)
 from ksql.planner import types as T
 from ksql.planner.expressions import Scope, cast_to, compile_expression
 from ksql.planner.aggregation import AggregateNode
@@ -287,6 +288,7 @@ class KsqlEngine:
 
     def _source_from_create(self, stmt: ast.CreateSource, text: str) -> DataSource:
         props = _normalize_properties(stmt.properties)
+        _check_with_clause(props, _CREATE_PROPERTIES)
         key_format, value_format = self._formats(props)  # an unknown format is the first thing to report
         if not stmt.columns and not {"AVRO", "JSON_SR", "PROTOBUF"} & {key_format, value_format}:
             raise KsqlStatementError(
@@ -475,6 +477,7 @@ class KsqlEngine:
                 "Invalid result type. Your SELECT query produces a TABLE. "
                 "Please use CREATE TABLE AS SELECT statement instead.")
         props = _normalize_properties(stmt.properties)
+        _check_with_clause(props, _CREATE_AS_PROPERTIES)
         key_format, value_format = self._formats(props, defaults=source)
         if not plan.schema.key and key_format != "NONE" and stmt.query.partition_by:
             if "KEY_FORMAT" in props:
@@ -1155,11 +1158,11 @@ class KsqlEngine:
         return StatusResult(text, f"Successfully unset local property '{stmt.name}'.")
 
     def _exec_DefineVariable(self, stmt: ast.DefineVariable, text: str, session: Session):
-        session.variables[stmt.name] = stmt.value
+        define_variable(session.variables, stmt.name, stmt.value)
         return StatusResult(text, f"Defined variable {stmt.name}.")
 
     def _exec_UndefineVariable(self, stmt: ast.UndefineVariable, text: str, session: Session):
-        if session.variables.pop(stmt.name, None) is None:
+        if not undefine_variable(session.variables, stmt.name):
             return StatusResult(text, f"Variable '{stmt.name}' is not defined.")
         return StatusResult(text, f"Undefined variable {stmt.name}.")
 
@@ -1596,6 +1599,23 @@ def _check_size(text: str) -> None:
         if tokens > MAX_STATEMENT_TOKENS:
             raise KsqlStatementError(f"The statement has {tokens:,} words and symbols: a statement may have at "
                                      f"most {MAX_STATEMENT_TOKENS:,}.")
+
+
+# What the WITH clause of CREATE STREAM/TABLE and of CREATE ... AS SELECT may hold (ksqlDB's
+# CreateConfigs and CommonCreateConfigs); anything else is refused by name.
+_CREATE_AS_PROPERTIES = frozenset({
+    "KAFKA_TOPIC", "PARTITIONS", "REPLICAS", "RETENTION_MS", "FORMAT", "KEY_FORMAT", "VALUE_FORMAT",
+    "TIMESTAMP", "TIMESTAMP_FORMAT", "WRAP_SINGLE_VALUE", "KEY_DELIMITER", "VALUE_DELIMITER",
+    "KEY_SCHEMA_ID", "VALUE_SCHEMA_ID", "KEY_SCHEMA_FULL_NAME", "VALUE_SCHEMA_FULL_NAME",
+    "VALUE_AVRO_SCHEMA_FULL_NAME", "KEY_PROTOBUF_NULLABLE_REPRESENTATION", "VALUE_PROTOBUF_NULLABLE_REPRESENTATION",
+})
+_CREATE_PROPERTIES = _CREATE_AS_PROPERTIES | {"WINDOW_TYPE", "WINDOW_SIZE", "SOURCED_BY_CONNECTOR"}
+
+
+def _check_with_clause(props: dict, allowed: frozenset) -> None:
+    unknown = [name for name in props if name not in allowed]
+    if unknown:
+        raise KsqlStatementError(f"Invalid config variable(s) in the WITH clause: {','.join(unknown)}")
 
 
 def _normalize_properties(props: dict) -> dict:

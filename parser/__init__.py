@@ -1,6 +1,7 @@
 """SQL text -> AST. See `parse.py` for the entry points."""
 from ksql.parser.parse import (  # noqa: F401
     StatementText,
+    define_variable,
     is_complete,
     keywords,
     parse_expression,
@@ -8,4 +9,5 @@ from ksql.parser.parse import (  # noqa: F401
     parse_statement,
     split_statements,
     substitute_variables,
+    undefine_variable,
 )

@@ -277,9 +277,9 @@ def _format(stmt) -> str:
     if isinstance(stmt, ast.AlterSystem):
         return f"ALTER SYSTEM {string(stmt.name)}={string(stmt.value)}"
     if isinstance(stmt, ast.DefineVariable):
-        return f"DEFINE {name(stmt.name)}={string(stmt.value)}"
+        return f"DEFINE {stmt.name}={string(stmt.value)}"
     if isinstance(stmt, ast.UndefineVariable):
-        return f"UNDEFINE {name(stmt.name)}"
+        return f"UNDEFINE {stmt.name}"
     if isinstance(stmt, ast.AlterSource):
         return f"ALTER {stmt.kind} {name(stmt.name)} " + ", ".join(
             f"ADD COLUMN {name(c.name)} {format_type(c.type)}" for c in stmt.columns)

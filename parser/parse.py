@@ -97,15 +97,36 @@ def is_complete(buffer: str) -> bool:
     return not _has_code(buffer[last.end():])
 
 
-_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_VARIABLE = re.compile(r"(\$?)\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def substitute_variables(text: str, variables: dict[str, str]) -> str:
-    """Replace ${name} with the value of a DEFINEd variable; unknown names are kept."""
+    """Replace ${name} with the value of a DEFINEd variable; unknown names are kept, and
+    $${name} is the text ${name} itself."""
     if "${" not in text:
         return text
     lookup = {k.upper(): v for k, v in variables.items()}
-    return _VARIABLE.sub(lambda m: lookup.get(m.group(1).upper(), m.group()), text)
+
+    def value(match):
+        if match.group(1):
+            return match.group()[1:]
+        return lookup.get(match.group(2).upper(), match.group())
+
+    return _VARIABLE.sub(value, text)
+
+
+def define_variable(variables: dict[str, str], name: str, value: str) -> None:
+    """Set a variable; names match whatever their case, the last spelling is kept."""
+    undefine_variable(variables, name)
+    variables[name] = value
+
+
+def undefine_variable(variables: dict[str, str], name: str) -> bool:
+    """Remove a variable (any case); False when there was none."""
+    found = [k for k in variables if k.upper() == name.upper()]
+    for key in found:
+        del variables[key]
+    return bool(found)
 
 
 # ---------------------------------------------------------------- parsing
@@ -765,7 +786,13 @@ class _ToAst(Transformer):
         return ast.UnsetProperty(_string_text(items[1]))
 
     def define_variable(self, items):
-        return ast.DefineVariable(items[1], _string_text(items[2]))
+        return ast.DefineVariable(self._variable_name(items[1]), _string_text(items[2]))
+
+    def _variable_name(self, name: str) -> str:
+        """A variable keeps its name as typed (SHOW VARIABLES shows it so); uses of it match
+        whatever the case."""
+        typed = re.match(r"\s*(?:UN)?DEFINE\s+([A-Za-z_][A-Za-z0-9_]*)", self.text, re.IGNORECASE)
+        return typed.group(1) if typed and typed.group(1).upper() == name else name
 
     def assert_values(self, items):
         columns = next((i[1] for i in items if isinstance(i, tuple) and i[0] == "columns"), ())
@@ -851,8 +878,8 @@ class _ToAst(Transformer):
         return ast.Show("CONNECTOR PLUGINS")
 
     def undefine_variable(self, items):
-        return ast.UndefineVariable(items[1])
+        return ast.UndefineVariable(self._variable_name(items[1]))
 
 
-__all__ = ["parse_statement", "parse_script", "parse_expression", "split_statements",
-           "substitute_variables", "is_complete", "keywords", "StatementText"]
+__all__ = ["parse_statement", "parse_script", "parse_expression", "split_statements", "substitute_variables",
+           "define_variable", "undefine_variable", "is_complete", "keywords", "StatementText"]

@@ -127,3 +127,30 @@ def _re(text: str) -> str:
     import re
 
     return re.escape(text)
+
+
+def test_an_unknown_with_property_is_named(engine):
+    """ksqlDB: 'Invalid config variable(s) in the WITH clause: <names>', before anything else."""
+    from ksql.engine import StatementFailed
+
+    with pytest.raises(StatementFailed, match=r"Invalid config variable\(s\) in the WITH clause: KAFKA_TOPC$"):
+        engine.execute("CREATE STREAM s (id INT KEY) WITH (kafka_topc='s', value_format='JSON', partitions=1);")
+    engine.execute("CREATE STREAM s (id INT KEY, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);")
+    with pytest.raises(StatementFailed, match=r"in the WITH clause: COLOUR,SIZE$"):
+        engine.execute("CREATE STREAM t WITH (colour='red', size=2) AS SELECT * FROM s;")
+    with pytest.raises(StatementFailed, match=r"in the WITH clause: WINDOW_TYPE$"):  # only for CREATE over a topic
+        engine.execute("CREATE TABLE u WITH (window_type='TUMBLING') AS SELECT id, COUNT(*) AS n FROM s GROUP BY id;")
+
+
+def test_variables_keep_their_spelling_and_match_any_case(engine):
+    """SHOW VARIABLES lists names as defined; ${name} matches whatever the case; $${name} is the
+    text ${name} itself."""
+    engine.execute("DEFINE topicName = 'events'; DEFINE TOPICNAME = 'clicks'; DEFINE fmt = 'JSON';")
+    assert engine.execute("SHOW VARIABLES;")[0].rows == [["TOPICNAME", "clicks"], ["fmt", "JSON"]]
+    engine.execute("CREATE STREAM s (id INT KEY, v STRING) WITH (kafka_topic='${topicname}', "
+                   "value_format='${FMT}', partitions=1); INSERT INTO s (id, v) VALUES (1, '$${fmt}');")
+    assert engine.metastore.get("S").topic == "clicks"
+    rows = list(engine.execute("SELECT v FROM s EMIT CHANGES LIMIT 1;")[0].rows())
+    assert rows == [["${fmt}"]]
+    assert engine.execute("UNDEFINE Fmt;")[0].message == "Undefined variable Fmt."
+    assert engine.execute("SHOW VARIABLES;")[0].rows == [["TOPICNAME", "clicks"]]
