@@ -113,7 +113,8 @@ def _repl_command(argv: list[str]) -> int:
         if args.file is not None:
             return _run_file(engine, args.file, args.output)
         if not sys.stdin.isatty():
-            return run_script(engine, sys.stdin.read(), "<stdin>", sys.stdout, sys.stderr, args.output)
+            return run_script(engine, _without_shell_commands(sys.stdin.read()), "<stdin>", sys.stdout,
+                              sys.stderr, args.output)
         from ksql.repl.app import Repl
 
         def connect(other_url: str):
@@ -185,6 +186,26 @@ def _run_file(engine, path: str, output: str) -> int:
         print(f"ksql: cannot read {path}: {error.strerror}", file=sys.stderr)
         return 2
     return run_script(engine, text, path, sys.stdout, sys.stderr, output)
+
+
+def _without_shell_commands(text: str) -> str:
+    """Input piped into the shell (`echo exit | ksql`): its shell commands are not SQL. `exit`
+    or `quit` ends the input there; the others are left out (as blank lines, so that errors
+    keep their line numbers)."""
+    from ksql.parser import is_complete
+    from ksql.repl.app import COMMANDS
+
+    kept, pending = [], ""
+    for line in text.splitlines():
+        words = line.split()
+        if not pending.strip() and words and words[0].lower().rstrip(";") in COMMANDS:
+            if words[0].lower().rstrip(";") in ("exit", "quit"):
+                break
+            kept.append("")
+            continue
+        kept.append(line)
+        pending = "" if is_complete(f"{pending}\n{line}") else f"{pending}\n{line}"
+    return "\n".join(kept) + "\n"
 
 
 def run_script(engine, text: str, name: str, out: TextIO, err: TextIO, output: str = "TABULAR",

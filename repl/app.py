@@ -20,7 +20,8 @@ from ksql import __version__
 from ksql.parser import is_complete, keywords
 from ksql.planner.functions import FUNCTIONS
 
-COMMANDS = ("help", "clear", "history", "output", "server", "spool", "version", "exit", "quit")
+COMMANDS = ("help", "clear", "history", "output", "server", "spool", "version", "request-pipelining",
+            "request-timeout", "exit", "quit")
 
 HELP = """Statements end with ';' and may span lines. For example:
   SHOW STREAMS;  SHOW TABLES;  SHOW QUERIES;  DESCRIBE <name>;
@@ -37,6 +38,8 @@ Shell commands (no ';' needed):
   server [URL]         show the server, or connect to another one
   spool FILE | OFF     also write everything shown to FILE, or stop
   version              the shell's version
+  request-pipelining [ON|OFF]  show or change whether statements are sent before the last one
+                       answered (accepted for ksqlDB scripts; each statement waits here)
   exit, quit, Ctrl-D   leave"""
 
 # Properties users set most, offered after SET '
@@ -126,6 +129,7 @@ class Repl:
         self.location = location
         self.remote = remote
         self.output = output
+        self.pipelining = False  # ksqlDB's request-pipelining setting (kept for scripts that set it)
         self.connect = connect  # URL -> engine, for the `server URL` command
         self.out = _Tee(sys.stdout)
         history_path = Path(os.environ.get("KSQL_HISTORY", Path.home() / ".ksql_history"))
@@ -201,6 +205,15 @@ class Repl:
             self._server(argument)
         elif name == "spool":
             self._spool(argument)
+        elif name == "request-pipelining":
+            if not argument:
+                self._print(f"Current setting: {'ON' if self.pipelining else 'OFF'}")
+            elif argument.upper() in ("ON", "OFF"):
+                self.pipelining = argument.upper() == "ON"
+            else:
+                self._print(f"Invalid value '{argument}': use ON or OFF.")
+        elif name == "request-timeout":
+            self._print("Requests wait for their answer here; request-timeout is accepted and has no effect.")
         return False
 
     def _output(self, argument: str) -> None:

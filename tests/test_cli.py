@@ -48,6 +48,18 @@ def test_execute_option_and_unknown_source(tmp_path):
     assert "<command line>:1:1: MISSING does not exist." in result.stderr
 
 
+def test_piped_input_takes_shell_commands(tmp_path):
+    """`echo exit | ksql`: shell commands are not SQL; exit ends the input; errors keep their
+    line numbers."""
+    assert run(["--data-dir", "d"], tmp_path, stdin="exit\n").returncode == 0
+    result = run(["--data-dir", "d"], tmp_path, stdin="SHOW STREAMS;\nversion\nrequest-pipelining ON\n"
+                                                       "SELEC 1;\nexit\nSHOW TOPICS;\n")
+    assert result.returncode == 1 and "KSQL_PROCESSING_LOG" in result.stdout
+    assert result.stderr.startswith("<stdin>:4:1: Syntax Error at or near 'SELEC'")
+    quit_early = run(["--data-dir", "d"], tmp_path, stdin="SHOW STREAMS;\nquit\nSELEC 1;\n")
+    assert quit_early.returncode == 0 and quit_early.stderr == ""
+
+
 def test_missing_script_file(tmp_path):
     result = run(["run", "nope.sql"], tmp_path)
     assert result.returncode == 2

@@ -36,3 +36,34 @@ def test_records_go_through_the_broker(kafka_broker):
         kafka_broker.clean()
     assert sorted(received) == [(0, b"k0", b"v0", 1000, [("h", b"x")]), (0, b"k2", b"v2", 1002, [("h", b"x")]),
                                 (1, b"k1", b"v1", 1001, [("h", b"x")])]
+
+
+def test_make_kafka_stops_its_broker_when_it_is_terminated(kafka_broker, tmp_path):
+    """`make kafka` killed with SIGTERM or SIGHUP (a closed terminal) takes its broker along."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        launcher = subprocess.Popen([sys.executable, "-m", "ksql.testing.kafka_broker"], stdout=subprocess.PIPE,
+                                    text=True, cwd=tmp_path)
+        try:
+            assert "listening; bootstrap servers:" in launcher.stdout.readline()
+            children = open(f"/proc/{launcher.pid}/task/{launcher.pid}/children").read().split()
+            assert len(children) == 1
+            broker = int(children[0])
+            launcher.send_signal(signum)
+            assert launcher.wait(timeout=60) == 0
+
+            def gone():
+                try:
+                    os.kill(broker, 0)
+                except ProcessLookupError:
+                    return True
+                return open(f"/proc/{broker}/stat").read().split()[2] == "Z"  # exited, not yet reaped
+
+            wait_for(gone)
+        finally:
+            if launcher.poll() is None:
+                launcher.kill()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -241,6 +242,12 @@ def main() -> int:
         return 2
     print(f"Apache Kafka {KAFKA_VERSION} listening; bootstrap servers: {broker.bootstrap_servers} "
           f"(Ctrl-C stops it)", flush=True)
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt  # (a closed terminal or a kill stops the broker too, not only Ctrl-C)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, stop)
     try:
         broker.process.wait()
     except KeyboardInterrupt:
