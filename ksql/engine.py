@@ -102,6 +102,8 @@ class KsqlEngine:
         self.queries: dict[str, PersistentQuery] = {}
         self.materialized: dict[str, MaterializedTable] = {}  # CTAS tables, for pull queries
         self.command_statuses: dict[str, str] = {}  # command id -> last status message (REST /status)
+        self.command_sequence = -1  # the offset of the last command run, here or replayed
+        self._recorded: int | None = None
         self.session = Session()
         self._lock = threading.RLock()
         self._replaying = False
@@ -177,6 +179,21 @@ class KsqlEngine:
         except KsqlError as error:  # a command that no longer applies is skipped
             LOG.warning("could not run `%s` from the command topic: %s", command["statement"], error)
 
+    def wait_for_command(self, sequence: int, timeout: float) -> bool:
+        """Until the command at this offset of the command topic has run here (False at the
+        timeout): a client that got the number from one server reads its effect from another."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._command_offset > sequence:
+                return True
+            if time.monotonic() > deadline:
+                return False
+            if self._follower is None:
+                self._run_new_commands()
+                if self._command_offset > sequence:
+                    return True
+            self.log.wait(0.05)
+
     def _follow_commands(self) -> None:
         """Servers sharing a service id (on Kafka) run each other's statements: poll the
         command topic for commands other servers wrote."""
@@ -197,6 +214,9 @@ class KsqlEngine:
         value = orjson.dumps(command)
         offset = self.log.append(self.command_topic, 0, make_records([None], [value], [_now()]))
         self._own_commands.add(offset)
+        self._recorded = offset
+        if offset == self._command_offset:  # nobody else's came between: already run here
+            self._command_offset = offset + 1
         return offset
 
     def _next_command_offset(self) -> int:
@@ -244,7 +264,17 @@ class KsqlEngine:
             raise KsqlStatementError(f"{type(statement).__name__} statements are not supported yet.")
         with self._lock:
             self._replay_offset = replay_offset
-            return handler(statement, text, session)
+            self._recorded = None
+            result = handler(statement, text, session)
+            recorded = replay_offset if replay_offset is not None else self._recorded
+            if isinstance(result, StatusResult) and recorded is not None:
+                # its place in the command topic: the sequence number clients wait for, and the
+                # status /status gives, after a restart too (rebuilt by the replay)
+                result.sequence = recorded
+                if result.command_id:
+                    self.command_statuses[result.command_id] = result.message
+                self.command_sequence = max(self.command_sequence, recorded)
+            return result
 
     # ---------------------------------------------------------------- DDL
 

@@ -14,6 +14,7 @@ class StatusResult:
     command_id: str | None = None
     query_id: str | None = None
     kind: str = "currentStatus"
+    sequence: int = -1  # its offset in the command topic (-1: not a command)
 
 
 @dataclass

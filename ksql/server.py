@@ -41,6 +41,8 @@ FORWARDED_HEADER = "X-Ksql-Forwarded"  # marks a pull query one server sent to a
 
 # ksqlDB's error codes: HTTP status * 100 + n.
 BAD_REQUEST, BAD_STATEMENT, QUERY_ENDPOINT, NOT_FOUND, SERVER_ERROR = 40000, 40001, 40002, 40400, 50000
+SERVICE_UNAVAILABLE = 50300
+COMMAND_WAIT_SECONDS = 5.0  # how long a request waits for the commandSequenceNumber it names
 
 
 def _error(code: int, message: str, statement: str | None = None, entities=None) -> JSONResponse:
@@ -139,7 +141,6 @@ class KsqlServer:
         self.users = users or {}  # name -> scrypt hash; empty: no authentication
         self.authenticator = Authenticator(self.users, max_login_failures)
         self.queries: dict[str, RowStream] = {}  # open push queries, by id, for /close-query
-        self.sequence = 0
         self.cluster_id: str | None = None  # asked of the log once, for /info
         self.lock = threading.Lock()
         self.state = "READY"
@@ -206,6 +207,14 @@ class KsqlServer:
         text = body.get("ksql")
         if not isinstance(text, str) or not text.strip():
             return _error(BAD_REQUEST, "The request must have a 'ksql' field with the statements to run.")
+        waited = body.get("commandSequenceNumber")
+        if waited is not None:  # run after the commands up to that one (another server's too)
+            if not isinstance(waited, int) or isinstance(waited, bool):
+                return _error(BAD_REQUEST, "commandSequenceNumber must be a whole number.")
+            if not await run_in_threadpool(self.engine.wait_for_command, waited, COMMAND_WAIT_SECONDS):
+                return _error(SERVICE_UNAVAILABLE, f"Timeout while waiting for command sequence number of {waited}."
+                                                   f" This server has run the commands up to "
+                                                   f"{self.engine.command_sequence}.")
         return await run_in_threadpool(self._run_statements, text, session)
 
     def _run_statements(self, text: str, session: Session) -> Response:
@@ -240,15 +249,10 @@ class KsqlServer:
 
     def _entity(self, result) -> dict:
         if isinstance(result, StatusResult):
-            with self.lock:
-                self.sequence += 1
-                sequence = self.sequence
-            if result.command_id:
-                self.engine.command_statuses[result.command_id] = result.message
             return {"@type": "currentStatus", "statementText": result.statement,
                     "commandId": result.command_id,
                     "commandStatus": {"status": "SUCCESS", "message": result.message, "queryId": result.query_id},
-                    "commandSequenceNumber": sequence, "warnings": []}
+                    "commandSequenceNumber": result.sequence, "warnings": []}
         if isinstance(result, ListResult):
             field = {"kafka_topics": "topics", "function_names": "functions", "type_list": "types"}.get(
                 result.kind, result.kind)

@@ -438,3 +438,26 @@ def test_the_remote_shell_shows_push_query_rows_as_they_come(server, tmp_path):
                              "-e", "SELECT v FROM s EMIT CHANGES LIMIT 2;"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "| before " in result.stdout and "| live " in result.stdout
+
+
+def test_command_sequence_numbers_and_statuses_outlive_a_restart(server, tmp_path, backend):
+    """commandSequenceNumber is the command's place in the command topic: it goes on after a
+    restart, /status still knows earlier commands, and a request naming one waits for it."""
+    first = server.ksql("CREATE STREAM s (id INT KEY, v INT) WITH (kafka_topic='s', value_format='JSON', "
+                        "partitions=1); CREATE STREAM c AS SELECT * FROM s;").json()
+    numbers = [e["commandSequenceNumber"] for e in first]
+    assert numbers == [numbers[0], numbers[0] + 1]
+    assert server.stop() == 0
+    restarted = Server(tmp_path / "data", *backend_args(backend))
+    try:
+        status = httpx.get(restarted.url + "/status/stream/`S`/create", timeout=10)
+        assert status.json() == {"status": "SUCCESS", "message": "Stream created"}
+        assert "stream/`C`/create" in httpx.get(restarted.url + "/status", timeout=10).json()["commandStatuses"]
+        later = httpx.post(restarted.url + "/ksql", timeout=30, json={
+            "ksql": "CREATE STREAM d AS SELECT * FROM s;", "commandSequenceNumber": numbers[1]}).json()
+        assert later[0]["commandSequenceNumber"] == numbers[1] + 1
+        ahead = httpx.post(restarted.url + "/ksql", timeout=30, json={
+            "ksql": "SHOW STREAMS;", "commandSequenceNumber": numbers[1] + 50})
+        assert ahead.status_code == 503 and "command sequence number of" in ahead.json()["message"]
+    finally:
+        restarted.stop()
