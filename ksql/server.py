@@ -170,7 +170,8 @@ class KsqlServer:
             Route("/ksql/terminate", self.terminate_cluster, methods=["POST"]),
             Route("/metrics", self.metrics, methods=["GET"]),
             *registry_routes(self.engine),
-        ], middleware=[Middleware(_Timing, server=self), Middleware(_BasicAuth, server=self),
+        ], middleware=[Middleware(_AccessLog, server=self), Middleware(_Timing, server=self),
+                       Middleware(_BasicAuth, server=self),
                        Middleware(_BodyLimit, server=self)])
 
     # -- request helpers
@@ -619,6 +620,47 @@ def _metrics(server: KsqlServer):
     return registry, latency, forwarded
 
 
+ACCESS = logging.getLogger("ksql.access")
+
+
+class _AccessLog:
+    """ASGI middleware: one line per request when its response ends, in the NCSA layout Jetty
+    writes for ksqlDB: address, user, time, request line, status, bytes, duration in ms. Status
+    codes in ksql.logging.server.skipped.response.codes are left out."""
+
+    def __init__(self, app, server: KsqlServer):
+        self.app = app
+        self.skipped = {code.strip() for code in str(server.engine.properties.get(
+            "ksql.logging.server.skipped.response.codes", "")).split(",") if code.strip()}
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not ACCESS.isEnabledFor(logging.INFO):
+            return await self.app(scope, receive, send)
+        started, status, sent = time.perf_counter(), 500, 0
+
+        async def counted(message):
+            nonlocal status, sent
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                sent += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counted)
+        finally:
+            if str(status) not in self.skipped:
+                headers = dict(scope.get("headers") or [])
+                user = credentials(headers.get(b"authorization", b""))
+                target = scope["path"] + (f"?{scope['query_string'].decode()}" if scope.get("query_string") else "")
+                ACCESS.info('%s - %s [%s] "%s %s HTTP/%s" %d %d "-" "%s" %d',
+                            (scope.get("client") or ("-",))[0], user[0] if user else "-",
+                            time.strftime("%d/%b/%Y:%H:%M:%S %z"), scope["method"], target,
+                            scope.get("http_version", "1.1"), status, sent,
+                            headers.get(b"user-agent", b"-").decode(errors="replace"),
+                            (time.perf_counter() - started) * 1000)
+
+
 class _Timing:
     """ASGI middleware: request latency by endpoint."""
 
@@ -733,7 +775,7 @@ class _Invalid:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="ksql server", description="Run the engine with ksqlDB's REST API.")
-    parser.add_argument("--port", type=int, default=8088)
+    parser.add_argument("--port", type=int, help="port to listen on (default: the config's listeners, else 8088)")
     parser.add_argument("--host", help="address to listen on (default: 127.0.0.1 without users, else 0.0.0.0)")
     parser.add_argument("--data-dir", default="ksql-data")
     parser.add_argument("--bootstrap-servers", metavar="HOST:PORT,...",
@@ -766,6 +808,11 @@ def main(argv: list[str]) -> int:
     if args.schema_registry_url:
         properties["ksql.schema.registry.url"] = args.schema_registry_url
     users = load_users(properties["authentication.users.file"]) if properties.get("authentication.users.file") else {}
+    listener = _listener(properties.get("listeners", ""))
+    if listener is not None:  # ksqlDB's listeners=http://host:port (the first one); flags win
+        args.host = args.host or listener[0]
+        args.port = args.port or listener[1]
+    args.port = args.port or 8088
     host = args.host or ("0.0.0.0" if users else "127.0.0.1")
     scheme = "https" if properties.get("ssl.certificate.location") else "http"
     if users and scheme == "http" and host not in LOOPBACK and not args.allow_plaintext_auth:
@@ -787,6 +834,23 @@ def main(argv: list[str]) -> int:
         server.state = "TERMINATED"
         engine.close()
     return 0
+
+
+def _listener(listeners: str) -> tuple[str, int] | None:
+    """(host, port) of the first of ksqlDB's `listeners` URLs; None when there is none."""
+    from urllib.parse import urlsplit
+
+    first = listeners.split(",")[0].strip()
+    if not first:
+        return None
+    try:
+        url = urlsplit(first)
+        port = url.port
+    except ValueError:
+        raise SystemExit(f"ksql server: listeners={listeners!r} is not a URL like http://0.0.0.0:8088") from None
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise SystemExit(f"ksql server: listeners={listeners!r} is not a URL like http://0.0.0.0:8088")
+    return url.hostname, port or 8088
 
 
 def _log_to_stderr() -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -461,3 +462,36 @@ def test_command_sequence_numbers_and_statuses_outlive_a_restart(server, tmp_pat
         assert ahead.status_code == 503 and "command sequence number of" in ahead.json()["message"]
     finally:
         restarted.stop()
+
+
+def test_listeners_from_the_config_and_the_request_log(tmp_path):
+    """ksqlDB's `listeners=` picks the address; each request is logged when it ends
+    ([time] INFO <NCSA line> (ksql.access)), but the status codes the config skips."""
+    port = free_port()
+    config = tmp_path / "server.properties"
+    config.write_text(f"listeners=http://127.0.0.1:{port}\nksql.logging.server.skipped.response.codes=404\n")
+    log = tmp_path / "server.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen([sys.executable, "-m", "ksql.cli", "server", "--data-dir", str(tmp_path / "d"),
+                                    "--config", str(config)], stdout=output, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+
+        def healthy():
+            try:
+                return httpx.get(url + "/healthcheck", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                assert process.poll() is None, log.read_text()
+                return False
+
+        wait_for(healthy)
+        assert httpx.get(url + "/info", headers={"User-Agent": "probe/1"}).status_code == 200
+        assert httpx.get(url + "/nope").status_code == 404
+        wait_for(lambda: "/info" in log.read_text())
+        line = next(line for line in log.read_text().splitlines() if "/info" in line)
+        assert re.fullmatch(r'\[[\d\- :,]+\] INFO 127\.0\.0\.1 - - \[[^\]]+\] "GET /info HTTP/1\.1" 200 \d+ "-" '
+                            r'"probe/1" \d+ \(ksql\.access\)', line), line
+        assert "/nope" not in log.read_text()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
