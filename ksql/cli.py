@@ -99,8 +99,18 @@ def _repl_command(argv: list[str]) -> int:
     if url:
         from ksql.client import RemoteEngine
 
+        from ksql.client import KsqlClientError
+
         try:
             engine = RemoteEngine(url, args.user, args.password)
+        except KsqlClientError as error:  # it answered, but no
+            if error.status == 401:
+                who = f"user '{args.user}'" if args.user else "no user (pass -u NAME -p PASSWORD)"
+                print(f"ksql: the server at {url} refused the login of {who}: wrong user name or password.",
+                      file=sys.stderr)
+            else:
+                print(f"ksql: the server at {url} answered {error.status}: {error}", file=sys.stderr)
+            return 2
         except Exception as error:  # noqa: BLE001 - any connection failure gets one clear line
             print(f"ksql: cannot reach a server at {url}: {error}", file=sys.stderr)
             return 2

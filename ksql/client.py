@@ -157,15 +157,18 @@ class RemoteEngine:
         for piece in split_statements(sql):
             text = piece.text
             word = text.lstrip().split(None, 1)[0].upper() if text.strip() else ""
-            if word in ("SELECT", "PRINT"):
-                results.append(self._query(text, session))
-            elif word == "RUN":  # the script is a file on this machine, not the server's
-                results += self._run_script(text, session)
-            elif word in ("SET", "UNSET", "DEFINE", "UNDEFINE"):
-                results.append(self._local(text, session))
-            else:
-                entities = self.client.ksql(text, session.properties, session.variables)
-                results += [_result(e) for e in entities]
+            try:
+                if word in ("SELECT", "PRINT"):
+                    results.append(self._query(text, session))
+                elif word == "RUN":  # the script is a file on this machine, not the server's
+                    results += self._run_script(text, session)
+                elif word in ("SET", "UNSET", "DEFINE", "UNDEFINE"):
+                    results.append(self._local(text, session))
+                else:
+                    entities = self.client.ksql(text, session.properties, session.variables)
+                    results += [_result(e) for e in entities]
+            except KsqlClientError as error:
+                raise _positioned(error, text) from None
         return results
 
     def _run_script(self, text: str, session) -> list:
@@ -218,6 +221,24 @@ class RemoteEngine:
 
     def close(self) -> None:
         self.client.close()
+
+
+_POSITION = re.compile(r"line (\d+):(\d+): (.*)", re.DOTALL)
+
+
+def _positioned(error: KsqlClientError, text: str) -> KsqlError:
+    """The server's "line L:C: ..." syntax error as the local shell's (the caret under the
+    token, the position within the script); other errors as they are."""
+    match = _POSITION.match(str(error))
+    if error.status != 400 or match is None:
+        return error
+    from ksql.engine import StatementFailed
+    from ksql.errors import KsqlSyntaxError
+
+    line, column = int(match.group(1)), int(match.group(2))
+    lines = text.splitlines() or [""]
+    source = lines[line - 1] if 0 < line <= len(lines) else ""
+    return StatementFailed(KsqlSyntaxError(match.group(3), line, column, source_line=source), text, line, column)
 
 
 def _type_text(schema: dict) -> str:

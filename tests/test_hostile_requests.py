@@ -283,3 +283,23 @@ def test_stalled_push_queries_hold_about_a_batch_each_and_do_not_keep_the_server
             client.close()
         if server.process.poll() is None:
             server.process.kill()
+
+
+def test_the_shell_says_a_login_was_refused_not_that_no_server_answered(tmp_path):
+    config = tmp_path / "server.properties"
+    config.write_text(f"authentication.users.file={users_file(tmp_path)}\n")
+    secured = Server(tmp_path / "data", "--config", str(config))
+    try:
+        def shell(*login):
+            return subprocess.run([sys.executable, "-m", "ksql.cli", secured.url, *login, "-e", "SHOW STREAMS;"],
+                                  capture_output=True, text=True, timeout=60)
+
+        wrong = shell("-u", "ann", "-p", "guess")
+        assert wrong.returncode == 2
+        assert wrong.stderr == (f"ksql: the server at {secured.url} refused the login of user 'ann': "
+                                f"wrong user name or password.\n")
+        assert "no user (pass -u NAME -p PASSWORD)" in shell().stderr
+        right = shell("-u", "ann", "-p", "s3cret")
+        assert right.returncode == 0 and "KSQL_PROCESSING_LOG" in right.stdout
+    finally:
+        secured.stop()

@@ -246,6 +246,14 @@ def test_python_client_and_remote_cli(server):
     assert "| a " in result.stdout
     assert result.returncode == 1
     assert "NOPE does not exist." in result.stderr
+    # a syntax error reads as in the local shell: its place in the script, a caret under the token
+    bad = "SHOW STREAMS;\n  SELEC 1;"
+    remote = subprocess.run([sys.executable, "-m", "ksql.cli", server.url, "-e", bad], capture_output=True,
+                            text=True, timeout=60)
+    local = subprocess.run([sys.executable, "-m", "ksql.cli", "--data-dir", str(Path(server.log_path).parent / "l"),
+                            "-e", bad], capture_output=True, text=True, timeout=60)
+    assert remote.stderr.startswith("<command line>:2:3: Syntax Error at or near 'SELEC'; expected")
+    assert remote.returncode == local.returncode == 1 and remote.stderr == local.stderr
     # RUN SCRIPT reads the file where the shell runs, and sends its statements
     script = Path(server.process.args[-1]).parent / "script.sql"
     script.write_text("CREATE STREAM t (id INT KEY) WITH (kafka_topic='t', value_format='JSON', partitions=1);")
