@@ -71,14 +71,18 @@ def split_statements(script: str) -> list[StatementText]:
         text = script[begin:end]
         if not _has_code(text):
             continue
-        offset = begin + (len(text) - len(text.lstrip()))
+        # the statement starts at its first token: comments before it are not part of its text
+        offset = begin + _LEADING.match(text).end()
         line += script.count("\n", counted, offset)
         newline = script.rfind("\n", counted, offset)
         if newline >= 0:
             line_start = newline + 1
         counted = offset
-        result.append(StatementText(text.strip(), line, offset - line_start + 1))
+        result.append(StatementText(script[offset:end].strip(), line, offset - line_start + 1))
     return result
+
+
+_LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.DOTALL)
 
 
 def _has_code(text: str) -> bool:

@@ -54,9 +54,8 @@ def test_syntax_error_at_end_of_input():
 
 def test_split_respects_strings_and_comments():
     pieces = split_statements("SELECT ';' FROM s; -- a comment; here\nSHOW STREAMS;\n/* ; */ LIST TOPICS")
-    assert [p.text for p in pieces] == ["SELECT ';' FROM s;", "-- a comment; here\nSHOW STREAMS;",
-                                        "/* ; */ LIST TOPICS"]
-    assert [(p.line, p.column) for p in pieces] == [(1, 1), (1, 20), (3, 1)]
+    assert [p.text for p in pieces] == ["SELECT ';' FROM s;", "SHOW STREAMS;", "LIST TOPICS"]
+    assert [(p.line, p.column) for p in pieces] == [(1, 1), (2, 1), (3, 9)]
 
 
 def test_is_complete():
@@ -95,3 +94,15 @@ def test_joins_windows_group_by_and_lambdas():
     assert query.emit == "FINAL"
     args = parse_statement("SELECT TRANSFORM(m, (k, v) => k, (x) => x + 1, x => x) FROM s;").query.select[0].expression.args
     assert [a.params for a in args[1:]] == [("K", "V"), ("X",), ("X",)]
+
+
+def test_comments_before_a_statement_are_not_part_of_its_text():
+    """ksqlDB's statement text starts at the statement's first token (what SHOW QUERIES and
+    DESCRIBE show, what the command topic keeps); positions still point into the script."""
+    from ksql.parser import split_statements
+
+    pieces = split_statements("-- the source\n/* made here */ CREATE STREAM s (id INT) WITH (kafka_topic='x');\n"
+                              "  -- the copy\n  SELECT 1 -- inside stays\n FROM s;")
+    assert [(p.text, p.line, p.column) for p in pieces] == [
+        ("CREATE STREAM s (id INT) WITH (kafka_topic='x');", 2, 17),
+        ("SELECT 1 -- inside stays\n FROM s;", 4, 3)]
