@@ -21,6 +21,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ksql import __version__
 from ksql.errors import KsqlError, KsqlStatementError, KsqlSyntaxError
 from ksql.parser import (ast, define_variable, parse_statement, split_statements, substitute_variables,
                          undefine_variable)
@@ -1039,7 +1040,11 @@ class KsqlEngine:
         lines = [f"Name        : {item['name']}", f"Type        : {item['type']}",
                  f"Category    : {item['category']}", f"Description : {item['description']}"]
         lines += [f"Signature   : {s}" for s in item["signatures"]]
-        return TextResult(text, "describe_function", "\n".join(lines), item)
+        # ksqlDB's FunctionDescriptionList: one entry per signature, its arguments and result
+        entity = {"name": item["name"], "description": item["description"], "author": "",
+                  "version": __version__, "path": "internal", "type": item["type"],
+                  "functions": [_signature_entity(s, item["description"]) for s in item["signatures"]]}
+        return TextResult(text, "describe_function", "\n".join(lines), entity)
 
     def _exec_Explain(self, stmt: ast.Explain, text: str, session: Session):
         if stmt.query is not None:
@@ -1320,6 +1325,31 @@ def _schema_entity(sql_type) -> dict:
     elif sql_type.base == "MAP":
         member = _schema_entity(sql_type.params[1])
     return {"type": sql_type.base, "fields": fields, "memberSchema": member}
+
+
+def _signature_entity(signature: str, description: str) -> dict:
+    """A signature such as 'SUBSTRING(s STRING, position INT [, length INT]) -> STRING' as
+    ksqlDB's FunctionInfo: each argument's name, type and whether it repeats, the result type."""
+    head, _, result = signature.partition("->")
+    inside = head[head.find("(") + 1:head.rfind(")")] if "(" in head else ""
+    arguments, depth, current = [], 0, ""
+    for char in inside + ",":
+        if char == "," and depth == 0:
+            word = current.strip().strip("[]").strip()
+            if word:
+                variadic = word.endswith("...")
+                name, _, kind = word.rstrip(".").strip().partition(" ")
+                if name:
+                    arguments.append({"name": name, "type": kind.strip() or "ANY", "description": "",
+                                      "isVariadic": variadic})
+                elif variadic and arguments:
+                    arguments[-1]["isVariadic"] = True
+            current = ""
+            continue
+        depth += char in "(<" or -(char in ")>")
+        current += char
+    return {"arguments": arguments, "returnType": result.strip() or "ANY", "description": description,
+            "argumentTypes": [a["type"] for a in arguments]}
 
 
 def _function_list() -> list[dict]:

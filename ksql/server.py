@@ -42,6 +42,12 @@ FORWARDED_HEADER = "X-Ksql-Forwarded"  # marks a pull query one server sent to a
 # ksqlDB's error codes: HTTP status * 100 + n.
 BAD_REQUEST, BAD_STATEMENT, QUERY_ENDPOINT, NOT_FOUND, SERVER_ERROR = 40000, 40001, 40002, 40400, 50000
 SERVICE_UNAVAILABLE = 50300
+# what a request may not override: fixed when the server starts (ksqlDB's ImmutableProperties)
+IMMUTABLE_PROPERTIES = frozenset({
+    "ksql.service.id", "ksql.extension.dir", "ksql.persistent.prefix", "ksql.internal.topic.replicas",
+    "ksql.schema.registry.url", "ksql.streams.state.dir", "ksql.connect.url", "ksql.access.validator.enable",
+    "ksql.properties.overrides.denylist", "bootstrap.servers", "ksql.streams.bootstrap.servers",
+})
 COMMAND_WAIT_SECONDS = 5.0  # how long a request waits for the commandSequenceNumber it names
 
 
@@ -188,12 +194,14 @@ class KsqlServer:
             raise _BadRequest("The request body must be a JSON object.")
         return body
 
-    @staticmethod
-    def _session(body: dict, properties_field: str) -> Session:
+    def _session(self, body: dict, properties_field: str) -> Session:
         properties = body.get(properties_field) or {}
         variables = body.get("sessionVariables") or {}
         if not isinstance(properties, dict) or not isinstance(variables, dict):
             raise _BadRequest(f"'{properties_field}' and 'sessionVariables' must be JSON objects.")
+        refused = self._prohibited(properties)
+        if refused:
+            raise _BadRequest(refused)
         return Session(properties={k: str(v) for k, v in properties.items()},
                        variables={k: str(v) for k, v in variables.items()}, remote=True)
 
@@ -293,6 +301,10 @@ class KsqlServer:
 
     async def _open(self, request: Request, sql_field: str, properties_field: str) -> RowStream | Response:
         """Start the query a request holds, or the error response to send instead."""
+        accept = request.headers.get("accept", "")
+        if "protobuf" in accept:  # rows as protobuf messages are not offered: say so, not JSON
+            return _error(40600, f"The rows of a query are sent as JSON (application/json, "
+                                 f"application/vnd.ksql.v1+json or {DELIMITED}), not as {accept}.")
         body = {}
         try:
             body = await self._body(request)
@@ -547,9 +559,23 @@ class KsqlServer:
 
     async def valid_property(self, request: Request) -> Response:
         name = request.path_params["name"]
+        refused = self._prohibited([name])
+        if refused:
+            return _error(BAD_REQUEST, refused)
         if name.startswith(("ksql.", "auto.offset.reset", "cache.max.bytes.buffering", "processing.guarantee")):
             return JSONResponse(True)
         return _error(BAD_REQUEST, f"Not recognizable as ksql, streams, consumer, or producer property: '{name}'")
+
+    def _prohibited(self, names) -> str | None:
+        """ksqlDB's refusal of overrides of properties fixed at start-up (and those the server's
+        ksql.properties.overrides.denylist names); None when all may be set."""
+        denied = IMMUTABLE_PROPERTIES | {n.strip() for n in str(self.engine.properties.get(
+            "ksql.properties.overrides.denylist", "")).split(",") if n.strip()}
+        refused = sorted(n for n in names if n in denied)
+        if not refused:
+            return None
+        return (f"One or more properties overrides set locally are prohibited by the KSQL server (use UNSET to "
+                f"reset their default value): [{', '.join(refused)}]")
 
     async def cluster_status(self, request: Request) -> Response:
         url = f"{request.url.scheme}://{request.url.hostname}:{request.url.port}"

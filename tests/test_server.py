@@ -221,6 +221,20 @@ def test_describe_and_explain_have_ksqldbs_entity_fields(server):
     assert description["id"] == "CTAS_T_1" and description["sources"] == ["S"] and description["sinks"] == ["T"]
     assert [f["name"] for f in description["fields"]] == ["ID", "N"]
     assert description["executionPlan"] and "overriddenProperties" in description
+    # is_valid_property (its doc page): true, or ksqlDB's refusal of a property fixed at start-up
+    assert httpx.get(server.url + "/is_valid_property/auto.offset.reset").json() is True
+    refused = httpx.get(server.url + "/is_valid_property/ksql.service.id")
+    assert refused.status_code == 400 and refused.json() == {
+        "@type": "generic_error", "error_code": 40000, "message": "One or more properties overrides set locally "
+        "are prohibited by the KSQL server (use UNSET to reset their default value): [ksql.service.id]"}
+    assert server.ksql("SHOW STREAMS;", **{"ksql.service.id": "x"}).status_code == 400
+    protobuf = httpx.post(server.url + "/query", timeout=30, headers={"Accept": "application/vnd.ksql.v1+protobuf"},
+                          json={"ksql": "SELECT * FROM t;"})
+    assert protobuf.status_code == 406 and protobuf.json()["error_code"] == 40600
+    function = server.ksql("DESCRIBE FUNCTION UCASE;").json()[0]
+    assert function["@type"] == "describe_function" and function["name"] == "UCASE"
+    assert [(a["name"], a["type"]) for a in function["functions"][0]["arguments"]] == [("s", "STRING")]
+    assert {"returnType", "description", "argumentTypes"} <= set(function["functions"][0])
     rows = httpx.post(server.url + "/query-stream", timeout=30, json={
         "sql": "SELECT ts FROM s EMIT CHANGES LIMIT 1;", "properties": {"auto.offset.reset": "earliest"}})
     assert rows.text.splitlines()[1] == '["2019-07-09T01:00:00.000"]'
