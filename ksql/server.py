@@ -24,7 +24,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from ksql import __version__
 from ksql.auth import MAX_FAILURES, Authenticator, credentials, hash_password, load_users
@@ -92,6 +92,22 @@ def _row_value(value, shape=None):
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
     return value
+
+
+def _schema_of(type_text: str) -> dict:
+    """A column type's text as ksqlDB's REST schema object (the /ws/query header)."""
+    shape = _shape(type_text)
+    base = type_text.split("<")[0].split("(")[0].strip().upper()
+    if shape is None:
+        return {"type": base, "fields": None, "memberSchema": None}
+    parts = _top_level_split(type_text.strip()[len(base) + 1:-1])
+    if base == "STRUCT":
+        fields = []
+        for part in parts:
+            name, _, kind = part.strip().partition(" ")
+            fields.append({"name": name.strip("`"), "schema": _schema_of(kind)})
+        return {"type": base, "fields": fields, "memberSchema": None}
+    return {"type": base, "fields": None, "memberSchema": _schema_of(parts[-1])}
 
 
 def row_values(row, column_types) -> list:
@@ -175,6 +191,7 @@ class KsqlServer:
             Route("/clusterStatus", self.cluster_status, methods=["GET"]),
             Route("/ksql/terminate", self.terminate_cluster, methods=["POST"]),
             Route("/metrics", self.metrics, methods=["GET"]),
+            WebSocketRoute("/ws/query", self.ws_query),
             *registry_routes(self.engine),
         ], middleware=[Middleware(_AccessLog, server=self), Middleware(_Timing, server=self),
                        Middleware(_BasicAuth, server=self),
@@ -429,6 +446,49 @@ class KsqlServer:
                 yield line.encode() + b"\n"
 
         return StreamingResponse(lines(), media_type=DELIMITED)
+
+    async def ws_query(self, websocket) -> None:
+        """ksqlDB's /ws/query: ?request={"ksql": ..., "streamsProperties": ...} (URL-encoded);
+        the answer is a text message with the columns, then one {"row": ...} message per row; the
+        server closes with 1000 when the query ends, 1003 and the reason when it cannot run."""
+        await websocket.accept()
+        params = websocket.query_params
+        try:
+            if params.get("version") not in (None, "v1"):
+                raise _BadRequest(f"Received invalid api version: {params.get('version')}")
+            try:
+                body = json.loads(params.get("request") or "")
+            except ValueError as error:
+                raise _BadRequest(f"Error parsing request: {error}") from None
+            if not isinstance(body, dict) or not str(body.get("ksql") or "").strip():
+                raise _BadRequest('Error parsing request: "ksql" field of "request" must be populated')
+            session = self._session(body, "streamsProperties")
+            stream = await run_in_threadpool(self._start_query, str(body["ksql"]), session)
+        except (KsqlError, _BadRequest) as error:
+            failure = error.error if isinstance(error, StatementFailed) else error
+            await websocket.close(1003, str(failure)[:120])  # a close reason has at most 123 bytes
+            return
+        try:
+            await websocket.send_text(_dumps([{"name": name, "schema": _schema_of(kind)} for name, kind in
+                                              zip(stream.column_names, stream.column_types)]).decode())
+            while True:
+                if stream.poll is None:  # pull queries and PRINT: all there is, read off the event loop
+                    rows, done = await run_in_threadpool(lambda: list(stream.rows())), True
+                else:
+                    rows, done = await run_in_threadpool(stream.poll)
+                for row in rows:
+                    value = [row] if stream.is_print else row_values(row, stream.column_types)
+                    await websocket.send_text(_dumps({"row": {"columns": value}}).decode())
+                if done:
+                    break
+                if not rows:
+                    await asyncio.sleep(0.05)
+            await websocket.close(1000, "done")
+        except Exception:  # noqa: BLE001 - the client went away: the query ends with it
+            pass
+        finally:
+            stream.close()
+            self.queries.pop(stream.query_id, None)
 
     async def close_query(self, request: Request) -> Response:
         try:
@@ -960,11 +1020,17 @@ class _BasicAuth:
         self.server = server
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or not self.server.users or scope["path"] in self.OPEN_PATHS:
+        if scope["type"] not in ("http", "websocket") or not self.server.users or scope["path"] in self.OPEN_PATHS:
             return await self.app(scope, receive, send)
         authenticator = self.server.authenticator
         address = (scope.get("client") or ("", 0))[0]
         wait = authenticator.retry_after(address)
+        if scope["type"] == "websocket":  # the handshake carries the same header; refused: closed
+            given = credentials(dict(scope.get("headers") or []).get(b"authorization", b""))
+            if not wait and given is not None and await authenticator.check(*given, address):
+                return await self.app(scope, receive, send)
+            await receive()  # the connect message
+            return await send({"type": "websocket.close", "code": 1008})
         if wait:
             response = _error(42900, f"Too many failed logins from {address}: try again in {wait} seconds.")
             response.headers["Retry-After"] = str(wait)

@@ -301,5 +301,14 @@ def test_the_shell_says_a_login_was_refused_not_that_no_server_answered(tmp_path
         assert "no user (pass -u NAME -p PASSWORD)" in shell().stderr
         right = shell("-u", "ann", "-p", "s3cret")
         assert right.returncode == 0 and "KSQL_PROCESSING_LOG" in right.stdout
+        # the websocket endpoint asks for the same login
+        from urllib.parse import quote
+
+        from test_server import websocket_messages
+
+        target = "/ws/query?request=" + quote(json.dumps({"ksql": "PRINT nope;"}))
+        assert websocket_messages(secured.port, target)[1:] == (None, "403")
+        login = [("Authorization", "Basic " + base64.b64encode(b"ann:s3cret").decode())]
+        assert websocket_messages(secured.port, target, login)[1] == 1003  # let in; no such topic
     finally:
         secured.stop()

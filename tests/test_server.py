@@ -517,3 +517,58 @@ def test_listeners_from_the_config_and_the_request_log(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def websocket_messages(port: int, target: str, headers=()) -> tuple[list[str], int | None, str]:
+    """The text messages of one websocket conversation, and the code and reason it closed with
+    (None when the handshake was refused)."""
+    from wsproto import ConnectionType, WSConnection
+    from wsproto.events import AcceptConnection, CloseConnection, RejectConnection, Request, TextMessage
+
+    connection = WSConnection(ConnectionType.CLIENT)
+    messages, text = [], ""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(connection.send(Request(host=f"127.0.0.1:{port}", target=target, extra_headers=list(headers))))
+        while True:
+            data = sock.recv(65536)
+            connection.receive_data(data or None)
+            for event in connection.events():
+                if isinstance(event, RejectConnection):
+                    return messages, None, str(event.status_code)
+                if isinstance(event, TextMessage):
+                    text += event.data
+                    if event.message_finished:
+                        messages.append(text)
+                        text = ""
+                elif isinstance(event, CloseConnection):
+                    sock.sendall(connection.send(event.response()))
+                    return messages, event.code, event.reason
+                elif isinstance(event, AcceptConnection):
+                    pass
+            if not data:
+                return messages, -1, "the connection ended without a close"
+
+
+def test_the_websocket_query_endpoint(server):
+    """ksqlDB's /ws/query: the columns, then one row message each; closed with 1000 at the
+    end, 1003 and the reason when the query cannot run."""
+    from urllib.parse import quote
+
+    server.ksql("CREATE STREAM s (id INT KEY, tags ARRAY<STRING>) WITH (kafka_topic='s', value_format='JSON', "
+                "partitions=1); INSERT INTO s (id, tags) VALUES (1, ARRAY['a']); "
+                "INSERT INTO s (id, tags) VALUES (2, ARRAY['b', 'c']);")
+    request = json.dumps({"ksql": "SELECT * FROM s EMIT CHANGES LIMIT 2;",
+                          "streamsProperties": {"auto.offset.reset": "earliest"}})
+    messages, code, reason = websocket_messages(server.port, "/ws/query?request=" + quote(request))
+    assert (code, reason) == (1000, "done")
+    assert json.loads(messages[0]) == [
+        {"name": "ID", "schema": {"type": "INTEGER", "fields": None, "memberSchema": None}},
+        {"name": "TAGS", "schema": {"type": "ARRAY", "fields": None, "memberSchema": {
+            "type": "STRING", "fields": None, "memberSchema": None}}}]
+    assert [json.loads(m) for m in messages[1:]] == [{"row": {"columns": [1, ["a"]]}},
+                                                    {"row": {"columns": [2, ["b", "c"]]}}]
+    missing = json.dumps({"ksql": "SELECT * FROM nope EMIT CHANGES;"})
+    assert websocket_messages(server.port, "/ws/query?request=" + quote(missing)) == (
+        [], 1003, "NOPE does not exist.")
+    assert websocket_messages(server.port, "/ws/query")[1:] == (
+        1003, "Error parsing request: Expecting value: line 1 column 1 (char 0)")
