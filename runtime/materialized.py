@@ -111,13 +111,13 @@ class MaterializedTable:
             if not windows:
                 del self.windows[key[0]]
 
-    def load_topic(self, log) -> None:
-        """Rebuild from the table's topic (every committed record, in order). Rows applied
-        before a commit that then failed leave with the rest."""
+    def load_topic(self, log, start: dict[int, int] | None = None) -> None:
+        """Rebuild from the table's topic (every committed record from `start`, by partition,
+        in order). Rows applied before a commit that then failed leave with the rest."""
         with self.lock:  # pull queries wait rather than see a half-built view
             self.rows, self.windows, self._expiry = {}, {}, []
             self._stream_time = float("-inf")
-            self.positions = {}
+            self.positions = dict(start or {})
             self.follow(log)
 
     def follow(self, log) -> bool:

@@ -258,6 +258,7 @@ class PersistentQuery:
         self.prepared = threading.Event()  # start positions fixed, state restored (or failed)
         self.pipeline = self._new_pipeline()
         self.view = view  # the sink table's materialized rows, for pull queries
+        self.view_start: dict[int, int] = {}  # the sink topic's offsets the view reads from
         rekeyed = plan.joins is not None or any(
             isinstance(step, (RepartitionNode, AggregateNode)) for step in plan.steps)
         self.encoder = SinkEncoder(sink, log.topic(sink.topic).partitions, source_keys=not rekeyed)
@@ -371,14 +372,28 @@ class PersistentQuery:
         stateful = self.repartition.topic if self.repartition is not None else None  # whose partitions hold state
         if owned is None or owned:  # (a server that owns nothing keeps no state)
             self.pipeline.restore(sorted({p for t, p in owned if stateful in (None, t)}) if local else None)
-        if self.view is not None:
-            self.view.load_topic(self.log)
         committed = self.log.committed(self.id)
         self.positions = self._start_positions(committed)
         fresh = {tp: offset for tp, offset in self.positions.items() if tp not in committed}
+        if self.view is not None:
+            fresh.update(self._view_start(committed))
+            self.view.load_topic(self.log, self.view_start)
         if fresh:
             # Record where we start, so a restart resumes here and not at 'latest'.
             self.log.commit_offsets(self.id, fresh)
+
+    def _view_start(self, committed) -> dict[tuple[str, int], int]:
+        """Where the table's view starts reading its sink topic: where the topic ended when this
+        query first started (what was there came from an earlier query, say one dropped and
+        replaced: the new query's table is its own rows alone), kept with its offsets. Returns
+        what to record (nothing after the first start)."""
+        topic = self.sink.topic
+        kept = {p: offset for (t, p), offset in committed.items() if t == topic}
+        if kept or topic in self._topics() or any(t != topic for t, _ in committed):
+            self.view_start = kept  # (a query started before this was kept reads it all)
+            return {}
+        self.view_start = {p: self.log.end_offset(topic, p) for p in range(self.log.topic(topic).partitions)}
+        return {(topic, p): offset for p, offset in self.view_start.items()}
 
     def step(self) -> bool:
         """Process at most one batch per source partition; False when there was nothing to do."""
@@ -533,7 +548,7 @@ class PersistentQuery:
             txn.abort()
             if viewed:  # pull queries must not see rows that were never committed
                 try:
-                    self.view.load_topic(self.log)
+                    self.view.load_topic(self.log, self.view_start)
                 except Exception:  # noqa: BLE001 - the restart rebuilds it; report the first error
                     LOG.exception("query %s: could not rebuild its table view", self.id)
             raise

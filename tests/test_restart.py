@@ -270,3 +270,30 @@ def test_state_over_several_partitions_survives_restarts(tmp_path, make_engine, 
         engine = make_engine("restarted", background=False)
         engine.drain()
     assert outcome(engine) == expected
+
+
+def test_a_replaced_table_is_built_from_its_own_query_alone(make_engine):
+    """DROP TABLE t; CREATE TABLE t AS ... WHERE cost > 0 from earliest: the new table holds the
+    new query's rows only, not those the dropped query left in the topic (also after a restart)."""
+    engine = make_engine("data", background=False)
+    engine.session.properties["auto.offset.reset"] = "earliest"
+    engine.execute("CREATE STREAM s (id INT KEY, cost INT) WITH (kafka_topic='s', value_format='JSON', partitions=2);"
+                   "INSERT INTO s (id, cost) VALUES (1, -5); INSERT INTO s (id, cost) VALUES (2, 10);"
+                   "CREATE TABLE t AS SELECT id, SUM(cost) AS total FROM s GROUP BY id;")
+    engine.drain()
+
+    def pulled(eng):
+        return sorted(list(eng.execute("SELECT * FROM t;")[0].rows()))
+
+    assert pulled(engine) == [[1, -5], [2, 10]]
+    engine.execute("DROP TABLE t;")
+    engine.execute("CREATE TABLE t AS SELECT id, SUM(cost) AS total FROM s WHERE cost > 0 GROUP BY id;")
+    engine.drain()
+    assert pulled(engine) == [[2, 10]]
+    engine.execute("INSERT INTO s (id, cost) VALUES (1, 3);")
+    engine.drain()
+    assert pulled(engine) == [[1, 3], [2, 10]]
+    engine.close()
+    restarted = make_engine("data", background=False)
+    restarted.drain()
+    assert pulled(restarted) == [[1, 3], [2, 10]]
