@@ -1216,7 +1216,10 @@ class KsqlEngine:
         processes and how far it is in each ((position, end offset)): this one alone on the
         embedded log; on Kafka, every member of the queries' consumer groups."""
         local = {"instance": getattr(self.log, "instance_id", ""), "url": self.properties.get(
-            "ksql.advertised.listener", ""), "local": True, "queries": {}, "lags": {}}
+            "ksql.advertised.listener", ""), "local": True, "queries": {}, "lags": {},
+            # the state stores of each query (ksqlDB names an aggregation's so)
+            "stores": {q.id: ["Aggregate-Aggregate-Materialize"] for q in list(self.queries.values())
+                       if q.changelog and self.log.topic(q.changelog) is not None}}
         if not self.log.shared:
             for query in list(self.queries.values()):
                 positions = dict(query.positions)
@@ -1229,7 +1232,7 @@ class KsqlEngine:
             committed = self.log.committed(query.id)
             for instance, url, assigned in self.log.group_members(query.id):
                 member = members.setdefault(instance, {"instance": instance, "url": url, "local": False,
-                                                       "queries": {}, "lags": {}})
+                                                       "queries": {}, "lags": {}, "stores": local["stores"]})
                 if not query.partition_local:  # processed by the owner of the first partition
                     first = (query.plan.sources[0].topic, 0)
                     assigned = query._source_partitions() if first in assigned else []

@@ -643,11 +643,13 @@ class KsqlServer:
         now = int(time.time() * 1000)
         hosts = {}
         for member in members:
-            host = member["url"] or url if member["local"] else member["url"] or member["instance"]
+            where = member["url"] or url if member["local"] else member["url"]
+            host = _host_port(where) if where else member["instance"]  # ksqlDB's keys: host:port
             hosts[host] = {
                 "hostAlive": True, "lastStatusUpdateMs": now, "local": member["local"],
                 "activeStandbyPerQuery": {
-                    query: {"activeStores": [], "activePartitions": [{"topic": t, "partition": p} for t, p in parts],
+                    query: {"activeStores": member["stores"].get(query, []) if parts else [],
+                            "activePartitions": [{"topic": t, "partition": p} for t, p in parts],
                             "standByStores": [], "standByPartitions": []}
                     for query, parts in member["queries"].items()},
                 "hostStoreLags": {"stateStoreLags": {
@@ -920,6 +922,12 @@ def main(argv: list[str]) -> int:
         server.state = "TERMINATED"
         engine.close()
     return 0
+
+
+def _host_port(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).netloc or url
 
 
 def _listener(listeners: str) -> tuple[str, int] | None:

@@ -259,6 +259,7 @@ class PersistentQuery:
         self.pipeline = self._new_pipeline()
         self.view = view  # the sink table's materialized rows, for pull queries
         self.view_start: dict[int, int] = {}  # the sink topic's offsets the view reads from
+        self.changelog = changelog  # the state's topic (made only for queries that keep state)
         rekeyed = plan.joins is not None or any(
             isinstance(step, (RepartitionNode, AggregateNode)) for step in plan.steps)
         self.encoder = SinkEncoder(sink, log.topic(sink.topic).partitions, source_keys=not rekeyed)

@@ -154,7 +154,10 @@ def test_two_servers_share_a_windowed_aggregation_and_one_dying_loses_nothing(ka
     assert f"ksql_pull_queries_forwarded_total {float(len(keys_elsewhere))}" in httpx.get(second.url + "/metrics").text
     # every server lists both, with their partitions and how far each has read them
     status = httpx.get(second.url + "/clusterStatus", timeout=10).json()["clusterStatus"]
-    assert set(status) == {first.url, second.url} and status[second.url]["local"]
+    hosts = {server: server.url.removeprefix("http://") for server in (first, second)}  # keyed host:port
+    assert set(status) == set(hosts.values()) and status[hosts[second]]["local"]
+    assert status[hosts[second]]["activeStandbyPerQuery"]["CTAS_COUNTS_1"]["activeStores"] == [
+        "Aggregate-Aggregate-Materialize"]
     lags = {host: status[host]["hostStoreLags"]["stateStoreLags"]["CTAS_COUNTS_1"]["lagByPartition"]
             for host in status}
     assert sorted(p for host in lags for p in lags[host]) == [f"src-{p}" for p in range(4)]
@@ -166,7 +169,7 @@ def test_two_servers_share_a_windowed_aggregation_and_one_dying_loses_nothing(ka
     second.kill()  # most likely in the middle of its share of the first 60 records
     first.ksql(inserts(range(60, 120)))
     wait_for(lambda: first.owned() == [("CTAS_COUNTS_1", p) for p in range(4)])
-    assert list(httpx.get(first.url + "/clusterStatus").json()["clusterStatus"]) == [first.url]
+    assert list(httpx.get(first.url + "/clusterStatus").json()["clusterStatus"]) == [hosts[first]]
     wait_for(lambda: len(topic_records_of(kafka, "COUNTS")) >= 120, timeout=90)
     assert by_key(topic_records_of(kafka, "COUNTS")) == expected
 

@@ -572,3 +572,13 @@ def test_the_websocket_query_endpoint(server):
         [], 1003, "NOPE does not exist.")
     assert websocket_messages(server.port, "/ws/query")[1:] == (
         1003, "Error parsing request: Expecting value: line 1 column 1 (char 0)")
+
+
+def test_cluster_status_names_hosts_and_stores_as_ksqldb(server):
+    server.ksql("CREATE STREAM s (id INT KEY, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);"
+                "CREATE TABLE t AS SELECT id, COUNT(*) AS n FROM s GROUP BY id; CREATE STREAM c AS SELECT * FROM s;")
+    status = httpx.get(server.url + "/clusterStatus", timeout=10).json()["clusterStatus"]
+    assert list(status) == [f"127.0.0.1:{server.port}"]  # host:port, as ksqlDB's KsqlHostInfo
+    queries = status[f"127.0.0.1:{server.port}"]["activeStandbyPerQuery"]
+    assert queries["CTAS_T_1"]["activeStores"] == ["Aggregate-Aggregate-Materialize"]
+    assert queries["CSAS_C_2"]["activeStores"] == []  # a query without state has no store
