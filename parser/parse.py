@@ -39,6 +39,39 @@ def keywords() -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
+@functools.cache
+def _keyword_terminals() -> dict[str, str]:
+    """Terminal name -> the keyword it matches."""
+    return {term.name: term.pattern.value.upper() for term in _parser().terminals
+            if isinstance(term.pattern, lark.lexer.PatternStr) and term.pattern.value.isalpha()}
+
+
+@functools.cache
+def non_reserved() -> frozenset[str]:
+    """The keywords that may also be names (the grammar's non_reserved rule)."""
+    terminals = _keyword_terminals()
+    return frozenset(terminals[symbol.name] for rule in _parser().rules if rule.origin.name == "non_reserved"
+                     for symbol in rule.expansion if symbol.name in terminals)
+
+
+def expected_next(text: str) -> tuple[set[str], bool] | None:
+    """What the grammar accepts after `text` (a statement begun): the keywords, and whether a
+    name may come; None when `text` already does not parse (completion then guesses)."""
+    try:
+        interactive = _parser().parse_interactive(text)
+        interactive.exhaust_lexer()
+        accepted = interactive.accepts()
+    except (lark.exceptions.LarkError, KsqlSyntaxError):
+        return None
+    terminals = _keyword_terminals()
+    name = bool(accepted & {"IDENTIFIER", "BACKQUOTED_IDENTIFIER", "QUOTED_IDENTIFIER"})
+    words = {terminals[t] for t in accepted if t in terminals}
+    if name and words >= non_reserved():
+        # all the non-reserved keywords: there as names, not as what the statement needs next
+        words -= non_reserved()
+    return words, name
+
+
 # ---------------------------------------------------------------- splitting
 
 # Strings, quoted identifiers and comments are skipped whole, so a ';' inside them

@@ -18,6 +18,7 @@ from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation
 
 from ksql import __version__
 from ksql.parser import is_complete, keywords
+from ksql.parser.parse import expected_next
 from ksql.planner.functions import FUNCTIONS
 
 COMMANDS = ("help", "clear", "history", "output", "server", "spool", "version", "request-pipelining",
@@ -74,6 +75,25 @@ def ksql_lexer() -> type[RegexLexer]:
 _SETTING = re.compile(r"\b(?:UN)?SET\s+'([^']*)$", re.IGNORECASE)  # a property name being typed
 
 
+_ALIAS_DOT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\.[A-Za-z0-9_]*$")
+_SOURCE_BEFORE = ("FROM", "JOIN", "INTO")
+_SOURCE_WITH_ALIAS = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_][A-Za-z0-9_]*)(?:\s+(?:AS\s+)?([A-Za-z_][A-Za-z0-9_]*))?",
+                                re.IGNORECASE)
+
+
+def _aliases(statement: str, sources) -> dict:
+    """The sources a statement reads, by name and by alias."""
+    by_name = {s.name: s for s in sources}
+    found = {}
+    for match in _SOURCE_WITH_ALIAS.finditer(statement):
+        source = by_name.get(match.group(1).upper())
+        if source is not None:
+            found[source.name] = source
+            if match.group(2) and match.group(2).upper() not in keywords():
+                found[match.group(2).upper()] = source
+    return found
+
+
 class _Completer(Completer):
     """Keywords, stream/table names, column names, function names, and property names after
     SET '."""
@@ -91,16 +111,43 @@ class _Completer(Completer):
                     yield Completion(name, start_position=-len(typed))
             return
         word = document.get_word_before_cursor(WORD=False)
-        if not word:
+        if not word or not (word[-1].isalnum() or word[-1] == "_"):
             return
         upper = word.upper()
-        names = set(keywords()) | set(FUNCTIONS) | {c.upper() for c in COMMANDS}
-        for source in self.shell.engine.metastore.sources():
-            names.add(source.name)
-            names.update(c.name for c in source.schema.columns)
-        for name in sorted(names):
-            if name.startswith(upper) and name != upper:
+        for name in sorted(self._candidates(before[:len(before) - len(word)])):
+            if name.upper().startswith(upper) and name.upper() != upper:
                 yield Completion(name, start_position=-len(word))
+
+    def _candidates(self, before: str) -> set[str]:
+        """What may come at the cursor: what the grammar accepts there (after SHOW only what
+        SHOW takes), names where a name fits: sources after FROM, JOIN, INTO, DESCRIBE and DROP,
+        a source's columns after its alias and a dot, else columns and functions."""
+        statement = before[before.rfind(";") + 1:]
+        sources = self.shell.engine.metastore.sources()
+        alias = _ALIAS_DOT.search(statement)
+        if alias:
+            source = _aliases(statement, sources).get(alias.group(1).upper())
+            return {c.name for c in source.schema.columns} if source else set()
+        expected = expected_next(statement)
+        if expected is None:  # the statement already does not parse: offer every word
+            names = set(keywords()) | set(FUNCTIONS)
+            for source in sources:
+                names.add(source.name)
+                names.update(c.name for c in source.schema.columns)
+            return names
+        words, name_fits = expected
+        names = set(words)
+        if not statement.strip():
+            names |= {c for c in COMMANDS}
+        if name_fits:
+            last = (statement.split() or [""])[-1].upper()
+            if last in _SOURCE_BEFORE or statement.strip().upper().startswith(("DROP", "DESCRIBE", "PRINT")) \
+                    and last in ("STREAM", "TABLE", "EXISTS", "DESCRIBE", "EXTENDED", "PRINT"):
+                names |= {s.name for s in sources if not s.is_internal or last == "FROM"}
+            else:
+                used = _aliases(statement, sources).values() or sources
+                names |= {c.name for source in used for c in source.schema.columns} | set(FUNCTIONS)
+        return names
 
 
 class _Tee:

@@ -223,3 +223,36 @@ def test_tables_fit_the_terminal_width():
         "+------------------+------------------+",
         "| 1                | https://example… |",
     ]
+
+
+def test_completion_knows_where_in_the_statement_it_is(tmp_path):
+    """Tab offers what the grammar takes at the cursor: after SHOW only what SHOW takes, after
+    FROM the sources, after a source's alias and a dot its columns."""
+    from types import SimpleNamespace
+
+    from prompt_toolkit.document import Document
+
+    from ksql.engine import KsqlEngine
+    from ksql.repl.app import _Completer
+
+    engine = KsqlEngine(str(tmp_path / "d"), background=False)
+    try:
+        engine.execute("CREATE STREAM pageviews (id INT KEY, page STRING, viewtime BIGINT) WITH "
+                       "(kafka_topic='pv', value_format='JSON', partitions=1);"
+                       "CREATE TABLE pages (page STRING PRIMARY KEY, title STRING) WITH "
+                       "(kafka_topic='pages', value_format='JSON', partitions=1);")
+        completer = _Completer(SimpleNamespace(engine=engine))
+
+        def offered(text):
+            return [c.text for c in completer.get_completions(Document(text), None)]
+
+        assert offered("SHOW STR") == ["STREAMS"]
+        assert offered("show t") == ["TABLES", "TOPICS", "TYPES"]
+        assert offered("SELECT * FROM pa") == ["PAGES", "PAGEVIEWS"]
+        assert offered("SELECT * FROM pageviews v JOIN pages p ON v.pa") == ["PAGE"]
+        assert offered("SELECT * FROM pageviews v JOIN pages p ON p.t") == ["TITLE"]
+        assert offered("SELECT * FROM pageviews WH") == ["WHERE"]
+        assert "VIEWTIME" in offered("SELECT vi") and "STRUCT" not in offered("SHOW ST")
+        assert offered("DESCRIBE pagev") == ["PAGEVIEWS"]
+    finally:
+        engine.close()
