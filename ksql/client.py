@@ -269,8 +269,9 @@ def _result(entity: dict):
     if kind == "queries":
         items = entity["queries"]
         rows = [[q["id"], q.get("queryType"), q.get("state"), ", ".join(q.get("sinks", [])),
-                 " ".join(q.get("queryString", "").split())] for q in items]
-        return ListResult(text, kind, ["Query ID", "Query Type", "Status", "Sink Name", "Query String"], rows, items)
+                 ", ".join(q.get("sinkKafkaTopics", [])), " ".join(q.get("queryString", "").split())] for q in items]
+        return ListResult(text, kind, ["Query ID", "Query Type", "Status", "Sink Name", "Sink Kafka Topic",
+                                       "Query String"], rows, items)
     if kind == "kafka_topics":
         items = entity["topics"]
         rows = [[t["name"], len(t.get("replicaInfo", [])), 1] for t in items]

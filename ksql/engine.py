@@ -646,6 +646,7 @@ class KsqlEngine:
         for source in plan.sources:
             source.read_queries.add(query_id)
         sink.write_queries.add(query_id)
+        LOG.info("query %s starts: %s", query_id, " ".join(text.split()))
         if self.background:
             query.start()
         else:
@@ -667,6 +668,7 @@ class KsqlEngine:
     def _terminate(self, query_id: str) -> None:
         query = self.queries.pop(query_id)
         query.stop()
+        LOG.info("query %s terminated", query_id)
         for internal in (self._changelog_topic(query_id), self._repartition_topic(query_id)):
             if self.log.topic(internal) is not None:
                 try:

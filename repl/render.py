@@ -36,9 +36,22 @@ def fit(widths: list[int], limit: int | None, border: int) -> list[int]:
     return widths
 
 
-def clip(value: str, width: int) -> str:
-    """A value cut to `width` characters, its end marked when cut."""
-    return value if len(value) <= width else value[:max(width - 1, 0)] + "…"
+def wrap(value: str, width: int) -> list[str]:
+    """A value's lines within `width` characters: its own line breaks, then cut to the width
+    (nothing is left out; as ksqlDB's CLI, a long value goes on over more lines of its cell)."""
+    width = max(width, 1)
+    pieces = []
+    for part in value.split("\n"):
+        pieces += [part[i:i + width] for i in range(0, len(part), width)] or [""]
+    return pieces
+
+
+def boxed(values: list[str], widths: list[int], left: str, middle: str, right: str) -> str:
+    """One row of cells, each wrapped to its column, over as many lines as the tallest needs."""
+    cells = [wrap(v, w) for v, w in zip(values, widths)]
+    height = max((len(c) for c in cells), default=1)
+    return "\n".join(left + middle.join(((c[i] if i < len(c) else "").ljust(w)) for c, w in zip(cells, widths))
+                     + right for i in range(height))
 
 
 def table(headers: list[str], rows: Iterable[list], width: int | None = None) -> str:
@@ -47,12 +60,11 @@ def table(headers: list[str], rows: Iterable[list], width: int | None = None) ->
     widths = [len(h) for h in headers]
     for row in rows:
         for i, value in enumerate(row):
-            widths[i] = max(widths[i], len(value))
+            widths[i] = max(widths[i], max(map(len, value.split("\n"))))
     widths = fit(widths, width, 3)
-    line = lambda values: " " + " | ".join(clip(v, w).ljust(w) for v, w in zip(values, widths)) + " "  # noqa: E731
     rule = "-" * (sum(widths) + 3 * len(widths) - 1)
-    out = [line(headers), rule]
-    out += [line(r) for r in rows]
+    out = [boxed(headers, widths, " ", " | ", " "), rule]
+    out += [boxed(r, widths, " ", " | ", " ") for r in rows]
     out.append(rule)
     return "\n".join(out)
 
@@ -70,7 +82,6 @@ class RowPrinter:
             share = (width - 2 - 3 * len(names)) // len(names)
             self.widths = [max(w, share) for w in self.widths]
         self.widths = fit(self.widths, width, 3)
-        self.clipped = width is not None  # without a terminal width, long values overflow
         self.names = names
         self.out = out
         self.rule = "+" + "+".join("-" * (w + 2) for w in self.widths) + "+"
@@ -86,9 +97,9 @@ class RowPrinter:
         self.out.write(self.rule + "\n")
 
     def _line(self, values: list[str]) -> str:
-        if self.clipped:
-            values = [clip(v, w) for v, w in zip(values, self.widths)]
-        return "|" + "|".join(" " + v.ljust(w) + " " for v, w in zip(values, self.widths)) + "|"
+        # a value wider than its column goes on over more lines: the columns stay in line, on a
+        # terminal or not, and nothing is cut off
+        return boxed(values, self.widths, "| ", " | ", " |")
 
 
 def render(result, out: TextIO, output: str = "TABULAR", width: int | None = None) -> None:

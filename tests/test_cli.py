@@ -203,26 +203,39 @@ def test_repl_completion_shell_commands_spool_and_errors(tmp_path):
     assert "ksql> DESCRIBE CLICKS;" in spooled and "example.com" in spooled and '"@type": "streams"' in spooled
 
 
-def test_tables_fit_the_terminal_width():
+def test_tables_fit_the_terminal_width_and_wrap_what_is_wider():
+    """As ksqlDB's CLI: a value wider than its column goes on over more lines of its cell
+    (nothing cut off), and the columns stay in line, on a terminal or not."""
     from ksql.repl.render import RowPrinter, table
 
-    listing = table(["Name", "Description"], [["clicks", "x" * 100]], width=40)
+    listing = table(["Name", "Description"], [["clicks", "x" * 60]], width=40)
     assert listing.splitlines() == [
         " Name   | Description                ",
         "-------------------------------------",
-        " clicks | xxxxxxxxxxxxxxxxxxxxxxxxx… ",
+        " clicks | xxxxxxxxxxxxxxxxxxxxxxxxxx ",
+        "        | xxxxxxxxxxxxxxxxxxxxxxxxxx ",
+        "        | xxxxxxxx                   ",
         "-------------------------------------",
     ]
     out = io.StringIO()
     printer = RowPrinter(["ID", "URL"], out, width=41)  # rows to come share the width
     printer.header()
-    printer.row([1, "https://example.com/" + "p" * 40])
+    printer.row([1, "https://example.com/" + "p" * 20])
+    printer.row([17961561242, "x"])
     assert out.getvalue().splitlines() == [
         "+------------------+------------------+",
         "| ID               | URL              |",
         "+------------------+------------------+",
-        "| 1                | https://example… |",
+        "| 1                | https://example. |",
+        "|                  | com/pppppppppppp |",
+        "|                  | pppppppp         |",
+        "| 17961561242      | x                |",
     ]
+    piped = io.StringIO()  # no terminal: the header's widths, values wrapped to them
+    printer = RowPrinter(["ID", "V"], piped)
+    printer.header()
+    printer.row([1796156124212, "a"])
+    assert piped.getvalue().splitlines()[3:] == ["| 17961561 | a        |", "| 24212    |          |"]
 
 
 def test_completion_knows_where_in_the_statement_it_is(tmp_path):
