@@ -1231,7 +1231,7 @@ class KsqlEngine:
             return [local]
         members = {local["instance"]: local}
         for query in list(self.queries.values()):
-            committed = self.log.committed(query.id)
+            committed = self.log.committed(query.id, stable=False)  # a report: never wait on a dead server
             for instance, url, assigned in self.log.group_members(query.id):
                 member = members.setdefault(instance, {"instance": instance, "url": url, "local": False,
                                                        "queries": {}, "lags": {}, "stores": local["stores"]})

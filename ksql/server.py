@@ -193,7 +193,8 @@ class KsqlServer:
             Route("/metrics", self.metrics, methods=["GET"]),
             WebSocketRoute("/ws/query", self.ws_query),
             *registry_routes(self.engine),
-        ], middleware=[Middleware(_AccessLog, server=self), Middleware(_Timing, server=self),
+        ], middleware=[Middleware(_AccessLog, server=self), Middleware(_ContentType, server=self),
+                       Middleware(_Timing, server=self),
                        Middleware(_BasicAuth, server=self),
                        Middleware(_BodyLimit, server=self)])
 
@@ -609,6 +610,8 @@ class KsqlServer:
         p = request.path_params
         command_id = f"{p['type']}/{p['entity']}/{p['action']}"
         message = self.engine.command_statuses.get(command_id)
+        if message is None and not p["entity"].startswith("`"):  # the docs' form: stream/PAGEVIEWS/create
+            message = self.engine.command_statuses.get(f"{p['type']}/`{p['entity']}`/{p['action']}")
         if message is None:
             return _error(NOT_FOUND, f"Command not found: {command_id}")
         return JSONResponse({"status": "SUCCESS", "message": message})
@@ -653,11 +656,9 @@ class KsqlServer:
                             "standByStores": [], "standByPartitions": []}
                     for query, parts in member["queries"].items()},
                 "hostStoreLags": {"stateStoreLags": {
-                    query: {"lagByPartition": {f"{t}-{p}": {"currentOffsetPosition": position,
-                                                            "endOffsetPosition": end,
-                                                            "offsetLag": max(end - position, 0)}
-                                               for (t, p), (position, end) in lags.items()}}
-                    for query, lags in member["lags"].items()}, "updateTimeMs": now}}
+                    f"_confluent-ksql-{self.engine.service_id}query_{query}#{store}": _store_lags(lags)
+                    for query, lags in member["lags"].items() for store in member["stores"].get(query, [])},
+                    "updateTimeMs": now}}
         return JSONResponse({"clusterStatus": hosts})
 
     async def terminate_cluster(self, request: Request) -> Response:
@@ -709,6 +710,28 @@ def _metrics(server: KsqlServer):
 
 
 ACCESS = logging.getLogger("ksql.access")
+
+
+class _ContentType:
+    """ASGI middleware: a client that asks for ksqlDB's versioned JSON type (Accept:
+    application/vnd.ksql.v1+json) gets its JSON answers labelled so, as ksqlDB does."""
+
+    def __init__(self, app, server: KsqlServer):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or KSQL_JSON.encode() not in dict(scope.get("headers") or []).get(
+                b"accept", b""):
+            return await self.app(scope, receive, send)
+
+        async def labelled(message):
+            if message["type"] == "http.response.start":
+                message["headers"] = [(k, KSQL_JSON.encode() if k == b"content-type" and
+                                       v.split(b";")[0].strip() == b"application/json" else v)
+                                      for k, v in message.get("headers", [])]
+            await send(message)
+
+        await self.app(scope, receive, labelled)
 
 
 class _AccessLog:
@@ -922,6 +945,17 @@ def main(argv: list[str]) -> int:
         server.state = "TERMINATED"
         engine.close()
     return 0
+
+
+def _store_lags(lags: dict) -> dict:
+    """A state store's lag by partition, as ksqlDB reports it: how far the query has read the
+    partitions that feed the store (the repartition topic's when it has one) against their ends."""
+    by_partition = {}
+    for (topic, partition), (position, end) in sorted(lags.items(), key=lambda item: "repartition" in item[0][0]):
+        by_partition[str(partition)] = {"currentOffsetPosition": position, "endOffsetPosition": end,
+                                        "offsetLag": max(end - position, 0)}
+    return {"lagByPartition": dict(sorted(by_partition.items(), key=lambda item: int(item[0]))),
+            "size": len(by_partition)}
 
 
 def _host_port(url: str) -> str:

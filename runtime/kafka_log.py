@@ -259,16 +259,17 @@ class KafkaLog(ChangeSignal):
                 reader = self._readers[thread] = _Reader(self.config)
             return reader
 
-    def committed(self, group: str) -> dict[tuple[str, int], int]:
+    def committed(self, group: str, stable: bool = True) -> dict[tuple[str, int], int]:
         """The group's committed offsets. Offsets a transaction is still committing are waited
         for (KIP-447's require_stable): a server taking a dead one's partitions over must not
         resume from before a commit that is about to land (nor take the unsettled partitions for
-        uncommitted ones)."""
+        uncommitted ones). `stable=False`: what is committed now (for reports such as lags,
+        which must not wait for a dead server's transaction to time out)."""
         request = ConsumerGroupTopicPartitions(self.group(group))
         deadline = time.monotonic() + _ADMIN_TIMEOUT
         while True:
             try:
-                result = self.admin.list_consumer_group_offsets([request], require_stable=True)[
+                result = self.admin.list_consumer_group_offsets([request], require_stable=stable)[
                     self.group(group)].result(_ADMIN_TIMEOUT)
             except KafkaException as error:
                 code = error.args[0].code()

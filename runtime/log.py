@@ -372,7 +372,8 @@ class EmbeddedLog(ChangeSignal):
     def start_offset(self, topic: str, partition: int) -> int:
         return self._partition(topic, partition).start_offset()
 
-    def committed(self, group: str) -> dict[tuple[str, int], int]:
+    def committed(self, group: str, stable: bool = True) -> dict[tuple[str, int], int]:
+        """The group's committed offsets (always settled here: commits are written whole)."""
         return dict(self._group_offsets.get(group, {}))
 
     def commit_offsets(self, group: str, offsets: dict[tuple[str, int], int]) -> None:

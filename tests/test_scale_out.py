@@ -64,7 +64,8 @@ class KafkaServer:
                       for p in active["activePartitions"])
 
     def log(self) -> str:
-        self.output.flush()
+        if not self.output.closed:
+            self.output.flush()
         return open(self.output.name, errors="replace").read()
 
     def kill(self) -> None:
@@ -158,11 +159,11 @@ def test_two_servers_share_a_windowed_aggregation_and_one_dying_loses_nothing(ka
     assert set(status) == set(hosts.values()) and status[hosts[second]]["local"]
     assert status[hosts[second]]["activeStandbyPerQuery"]["CTAS_COUNTS_1"]["activeStores"] == [
         "Aggregate-Aggregate-Materialize"]
-    lags = {host: status[host]["hostStoreLags"]["stateStoreLags"]["CTAS_COUNTS_1"]["lagByPartition"]
-            for host in status}
-    assert sorted(p for host in lags for p in lags[host]) == [f"src-{p}" for p in range(4)]
+    store = "_confluent-ksql-default_query_CTAS_COUNTS_1#Aggregate-Aggregate-Materialize"
+    lags = {host: status[host]["hostStoreLags"]["stateStoreLags"][store]["lagByPartition"] for host in status}
+    assert sorted(p for host in lags for p in lags[host]) == [str(p) for p in range(4)]
     wait_for(lambda: all(lag["offsetLag"] == 0 for host in httpx.get(first.url + "/clusterStatus").json()[
-        "clusterStatus"].values() for lag in host["hostStoreLags"]["stateStoreLags"]["CTAS_COUNTS_1"][
+        "clusterStatus"].values() for lag in host["hostStoreLags"]["stateStoreLags"][store][
         "lagByPartition"].values()))
     first.ksql(inserts(range(30, 60)))
     wait_for(lambda: len(topic_records_of(kafka, "COUNTS")) >= 45)
