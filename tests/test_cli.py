@@ -269,3 +269,30 @@ def test_completion_knows_where_in_the_statement_it_is(tmp_path):
         assert offered("DESCRIBE pagev") == ["PAGEVIEWS"]
     finally:
         engine.close()
+
+
+def test_a_long_script_shows_its_progress_on_a_terminal(tmp_path):
+    """`ksql run` with thousands of statements: a progress line on the terminal (wiped before
+    other output), nothing when the output is piped."""
+    from ksql.cli import _Progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Tty()
+    progress = _Progress(terminal, 5000)
+    progress.drawn -= 1  # (as if the last drawing were a second ago)
+    progress.show(1201)
+    assert re.fullmatch(r"\r\x1b\[K1,200 of 5,000 statements, [\d,]+/s", terminal.getvalue())
+    progress.clear()
+    assert terminal.getvalue().endswith("\r\x1b[K")
+    piped = io.StringIO()
+    quiet = _Progress(piped, 5000)
+    quiet.drawn -= 1
+    quiet.show(10)
+    assert piped.getvalue() == ""
+    script = tmp_path / "many.sql"
+    script.write_text("".join(f"DEFINE v{i} = '{i}';\n" for i in range(300)))
+    result = run(["run", str(script)], tmp_path)
+    assert result.returncode == 0 and "statements," not in result.stderr
