@@ -905,6 +905,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--allow-plaintext-auth", action="store_true",
                         help="serve basic authentication without TLS on an address other machines can "
                              "reach (passwords cross the network in clear text)")
+    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper,
+                        help="the server's own messages from this level on (default INFO: requests, queries "
+                             "starting, failing, moving; also ksql.log.level in --config)")
     args = parser.parse_args(argv)
     if args.add_user:
         if not args.users_file:
@@ -932,7 +935,7 @@ def main(argv: list[str]) -> int:
               f"ssl.key.location), listen on 127.0.0.1 (--host), or pass --allow-plaintext-auth.",
               file=sys.stderr)
         return 2
-    _log_to_stderr()
+    _log_to_stderr(args.log_level or str(properties.get("ksql.log.level", "INFO")).upper())
     settings = engine_properties(properties)
     settings.setdefault("ksql.advertised.listener", f"{scheme}://{host}:{args.port}")
     engine = KsqlEngine(args.data_dir, settings)
@@ -981,15 +984,16 @@ def _listener(listeners: str) -> tuple[str, int] | None:
     return url.hostname, port or 8088
 
 
-def _log_to_stderr() -> None:
-    """The server's own messages at INFO (queries starting, failing, taking partitions over),
-    other libraries' at WARNING, in ksqlDB's layout: [time] LEVEL message (logger)."""
+def _log_to_stderr(level: str = "INFO") -> None:
+    """The server's own messages from `level` on (at INFO: requests, queries starting, failing,
+    taking partitions over), other libraries' at WARNING, in ksqlDB's layout: [time] LEVEL
+    message (logger)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("[%(asctime)s] %(levelname)s %(message)s (%(name)s)"))
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
     ours = logging.getLogger("ksql")  # (silent as a library: see ksql/__init__.py)
     ours.addHandler(handler)
-    ours.setLevel(logging.INFO)
+    ours.setLevel(getattr(logging, level, logging.INFO))
 
 
 def _one_frame_per_write() -> None:

@@ -517,6 +517,27 @@ def test_listeners_from_the_config_and_the_request_log(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=30)
+    # --log-level WARNING: no request lines
+    quiet_log = tmp_path / "quiet.log"
+    port = free_port()
+    with open(quiet_log, "wb") as output:
+        quiet = subprocess.Popen([sys.executable, "-m", "ksql.cli", "server", "--data-dir", str(tmp_path / "q"),
+                                  "--port", str(port), "--log-level", "warning"], stdout=output,
+                                 stderr=subprocess.STDOUT)
+    try:
+        def answering():
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/healthcheck", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                assert quiet.poll() is None, quiet_log.read_text()
+                return False
+
+        wait_for(answering)
+        httpx.get(f"http://127.0.0.1:{port}/info")
+    finally:
+        quiet.terminate()
+        quiet.wait(timeout=30)
+    assert "ksql.access" not in quiet_log.read_text()
 
 
 def websocket_messages(port: int, target: str, headers=()) -> tuple[list[str], int | None, str]:
@@ -582,3 +603,23 @@ def test_cluster_status_names_hosts_and_stores_as_ksqldb(server):
     queries = status[f"127.0.0.1:{server.port}"]["activeStandbyPerQuery"]
     assert queries["CTAS_T_1"]["activeStores"] == ["Aggregate-Aggregate-Materialize"]
     assert queries["CSAS_C_2"]["activeStores"] == []  # a query without state has no store
+
+
+def test_one_ctrl_c_stops_a_remote_push_query_right_after_its_first_rows(server):
+    from test_cli import Terminal
+
+    server.ksql("CREATE STREAM s (id INT KEY, v STRING) WITH (kafka_topic='s', value_format='JSON', partitions=1);"
+                "INSERT INTO s (id, v) VALUES (1, 'first'); INSERT INTO s (id, v) VALUES (2, 'second');")
+    term = Terminal([server.url], Path(server.log_path).parent)
+    term.expect("ksql>")
+    term.send("SET 'auto.offset.reset'='earliest';\r")
+    term.expect("Successfully changed")
+    for _ in range(3):
+        term.mark()
+        term.send("SELECT * FROM s EMIT CHANGES;\r")
+        term.expect("second")
+        term.mark()
+        term.send("\x03")  # once, as soon as the rows show
+        term.expect("ksql>", timeout=5)
+    term.send("exit\r")
+    assert term.close() == 0
