@@ -148,17 +148,48 @@ def stream_rows(result: RowStream, out: TextIO, output: str = "TABULAR", width: 
     printer = RowPrinter(result.column_names, out, known_rows, width)
     printer.header()
     started = time.monotonic()
+    live = _LiveCount(out) if hint and known_rows is None else None
     try:
         for row in rows:
+            if live:
+                live.wipe()
             printer.row(row)
             count += 1
+            if live:
+                live.show(count, started)
     finally:
+        if live:
+            live.wipe()
         printer.footer()
         seconds = time.monotonic() - started
         if hint and known_rows is None and seconds >= 1:  # a long push query: how much came, how fast
             out.write(f"{count:,} rows in {seconds:.1f} s ({count / seconds:,.0f} rows/s)\n")
             out.flush()
     return count
+
+
+class _LiveCount:
+    """Under a push query's rows on a terminal: how many came and how fast, redrawn at most 5
+    times a second and wiped before the next row (it never reaches a spool file)."""
+
+    def __init__(self, out):
+        self.terminal = getattr(out, "terminal", out)  # the shell's output also goes to a spool
+        self.on = hasattr(self.terminal, "isatty") and self.terminal.isatty()
+        self.drawn = 0.0
+        self.shown = False
+
+    def show(self, count: int, started: float) -> None:
+        now = time.monotonic()
+        if self.on and now - self.drawn >= 0.2:
+            rate = count / max(now - started, 1e-9)
+            self.terminal.write(f"{count:,} rows, {rate:,.0f} rows/s (Ctrl-C stops)")
+            self.terminal.flush()
+            self.drawn, self.shown = now, True
+
+    def wipe(self) -> None:
+        if self.shown:
+            self.terminal.write("\r\033[K")
+            self.shown = False
 
 
 def to_json(result) -> dict:

@@ -296,3 +296,28 @@ def test_a_long_script_shows_its_progress_on_a_terminal(tmp_path):
     script.write_text("".join(f"DEFINE v{i} = '{i}';\n" for i in range(300)))
     result = run(["run", str(script)], tmp_path)
     assert result.returncode == 0 and "statements," not in result.stderr
+
+
+def test_a_push_query_shows_its_live_count_on_a_terminal_only():
+    from ksql.repl.render import stream_rows
+    from ksql.results import RowStream
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    def rows():
+        yield [1]
+        time.sleep(0.25)  # (a push query's rows come over time)
+        yield [2]
+
+    terminal = Tty()
+    stream_rows(RowStream("SELECT ...", "q", ["ID"], ["INTEGER"], rows, lambda: None, push=True), terminal,
+                hint=True)
+    shown = terminal.getvalue()
+    assert re.search(r"\| 1 +\|\n1 rows, [\d,]+ rows/s \(Ctrl-C stops\)\r\x1b\[K\| 2 ", shown)
+    assert shown.count("rows/s (Ctrl-C stops)") == 2 and "\x1b[K+" in shown  # wiped before the footer
+    piped = io.StringIO()
+    stream_rows(RowStream("SELECT ...", "q", ["ID"], ["INTEGER"], rows, lambda: None, push=True), piped,
+                hint=True)
+    assert "rows/s (Ctrl-C" not in piped.getvalue()
