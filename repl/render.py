@@ -143,7 +143,9 @@ def stream_rows(result: RowStream, out: TextIO, output: str = "TABULAR", width: 
         return count
     rows = result.rows()
     known_rows = None
-    if not result.push and result.poll is None:  # a pull query: every row is at hand, so the columns fit them
+    if not result.push and result.poll is None or not hint and (result.limit is not None or not result.push):
+        # a pull query, or in a script one that ends (a LIMIT, a scan): all the rows first, so the
+        # columns fit them
         known_rows = rows = list(rows)
     printer = RowPrinter(result.column_names, out, known_rows, width)
     printer.header()

@@ -235,20 +235,20 @@ def _cluster_id() -> str:
 
 
 def main() -> int:
-    try:
-        broker = KafkaBroker().start()
-    except BrokerUnavailable as error:
-        print(f"kafka: {error}", file=sys.stderr)
-        return 2
-    print(f"Apache Kafka {KAFKA_VERSION} listening; bootstrap servers: {broker.bootstrap_servers} "
-          f"(Ctrl-C stops it)", flush=True)
-
     def stop(signum, frame):
         raise KeyboardInterrupt  # (a closed terminal or a kill stops the broker too, not only Ctrl-C)
 
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, stop)
+    broker = KafkaBroker()
     try:
+        try:
+            broker.start()
+        except BrokerUnavailable as error:
+            print(f"kafka: {error}", file=sys.stderr)
+            return 2
+        print(f"Apache Kafka {KAFKA_VERSION} listening; bootstrap servers: {broker.bootstrap_servers} "
+              f"(Ctrl-C stops it)", flush=True)
         broker.process.wait()
     except KeyboardInterrupt:
         pass
