@@ -108,3 +108,14 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
+
+
+def require_input(path, what: str) -> None:
+    """Inputs a test reads from beside the project (the corpus, the docs): outside CI a
+    machine without them skips the test, saying why; in CI it fails."""
+    from pathlib import Path
+
+    if not Path(path).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{what} is needed in CI: {path} is missing")
+        pytest.skip(f"no {what} at {path}")

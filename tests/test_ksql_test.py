@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import require_input
 from ksql.testing.conformance import default_corpus
 
 DATA = Path(__file__).parent / "data"
@@ -61,28 +62,28 @@ def test_bad_json_file_is_reported_and_others_still_run(tmp_path):
     assert ">>> Test passed! cases.json: project and filter" in result.stdout
 
 
-@pytest.mark.skipif(not RUNNER.is_dir(), reason="no conformance corpus")
 @pytest.mark.parametrize("folder", ["simple_project_filter", "stream_no_keys", "multi_insert_into", "from_docs"])
 def test_triple_correct_passes(folder):
+    require_input(RUNNER, "the conformance corpus")
     d = RUNNER / "correct" / folder
     result = ksql_test("--sql-file", d / "statements.sql", "--input-file", d / "input.json",
                        "--output-file", d / "output.json")
     assert result.returncode == 0, result.stdout
 
 
-@pytest.mark.skipif(not RUNNER.is_dir(), reason="no conformance corpus")
 @pytest.mark.parametrize("folder", ["empty_input", "empty_output", "expected_mismatch", "insert_values",
                                     "second_of_three_stmts_fails",
                                     "incorrect_input_format", "missing_field_in_output"])
 def test_triple_incorrect_fails(folder):
+    require_input(RUNNER, "the conformance corpus")
     d = RUNNER / "incorrect" / folder
     inputs = ["--input-file", d / "input.json"] if (d / "input.json").exists() else []
     result = ksql_test("--sql-file", d / "statements.sql", *inputs, "--output-file", d / "output.json")
     assert result.returncode == 1, result.stdout
 
 
-@pytest.mark.skipif(not RUNNER.is_dir(), reason="no conformance corpus")
 def test_triple_mismatch_report_shows_expected_and_actual():
+    require_input(RUNNER, "the conformance corpus")
     d = RUNNER / "incorrect" / "expected_mismatch"
     result = ksql_test("--sql-file", d / "statements.sql", "--input-file", d / "input.json",
                        "--output-file", d / "output.json")

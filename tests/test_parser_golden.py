@@ -4,10 +4,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import require_input
 from ksql.errors import KsqlSyntaxError
 from ksql.parser import parse_statement, split_statements
 from ksql.parser.format import format_statement
@@ -30,8 +30,8 @@ def test_golden_statements():
     assert actual == expected_path.read_text()
 
 
-@pytest.mark.skipif(not default_corpus().is_dir(), reason="no conformance corpus")
 def test_corpus_statements_round_trip():
+    require_input(default_corpus(), "the conformance corpus")
     parsed = 0
     for text in corpus_statements():
         try:

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from conftest import require_input
 from test_server import Server
 
 DOCS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "ksqldb-docs" / "developer-guide" / \
@@ -143,9 +144,9 @@ def examples_of(name: str) -> list[tuple[dict, dict | None]]:
     return http_examples(page) + curl_examples(page)
 
 
-@pytest.mark.skipif(not DOCS.is_dir(), reason="the ksqlDB documentation is not beside the project")
 def test_every_rest_page_has_examples_here():
     """The pages with request/response examples are all run (a page gaining some is noticed)."""
+    require_input(DOCS, "ksqlDB's documentation")
     covered = {name for name in pages() if examples_of(name)}
     assert covered >= {"ksql-endpoint.md", "query-endpoint.md", "status-endpoint.md", "info-endpoint.md",
                        "cluster-status-endpoint.md", "is_valid_property-endpoint.md", "terminate-endpoint.md"}
@@ -201,7 +202,8 @@ def test_rest_doc_examples(server, name):
 
 def test_terminate_cluster_example(tmp_path):
     """The terminate page's first request, on a server of its own (it ends every query)."""
-    request, _ = examples_of("terminate-endpoint.md")[0] if DOCS.is_dir() else pytest.skip("no docs")
+    require_input(DOCS, "ksqlDB's documentation")
+    request, _ = examples_of("terminate-endpoint.md")[0]
     running = Server(tmp_path / "data")
     try:
         assert running.ksql(SETUP).status_code == 200
