@@ -22,3 +22,18 @@ def test_baseline_cases_still_pass():
     result = subprocess.run([sys.executable, "-m", "ksql.testing.conformance", "--check", "-j", "2"],
                             cwd=ROOT, capture_output=True, text=True, timeout=1800)
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+
+
+def test_every_case_has_a_key_of_its_own():
+    """Two corpus cases of one file share a name: the later one is numbered, so the baseline
+    cannot lose one behind its twin."""
+    from collections import Counter
+
+    from conftest import require_input
+    from ksql.testing.conformance import collect
+
+    require_input(default_corpus(), "the conformance corpus")
+    cases, _ = collect(default_corpus())
+    keys = Counter(f"{c.file}::{c.name}" for c in cases)
+    assert [k for k, n in keys.items() if n > 1] == []
+    assert "extras/sql-tests/test.sql::assert stream with wrong topic should fail #2" in keys

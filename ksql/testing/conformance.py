@@ -85,7 +85,18 @@ def collect(corpus: Path):
         except Exception as error:  # noqa: BLE001
             name = folder.name + (" (must fail)" if folder.parent.name == "incorrect" else "")
             errors.append(Result(folder.relative_to(corpus).as_posix(), name, "error", str(error)))
+    _number_repeated_names(cases)
     return cases, errors
+
+
+def _number_repeated_names(cases) -> None:
+    """A name a file uses twice gets " #2", " #3" ... (in file order) on its later cases, so
+    every case has a key of its own in the baseline and a regression cannot hide behind a twin."""
+    seen: Counter = Counter()
+    for case in cases:
+        seen[(case.file, case.name)] += 1
+        if seen[(case.file, case.name)] > 1:
+            case.name = f"{case.name} #{seen[(case.file, case.name)]}"
 
 
 def key(result: Result) -> str:
