@@ -51,8 +51,9 @@ bench: $(STAMP)  ## run the benchmarks and print their figures (and benchmarks/r
 kafka: $(STAMP)  ## fetch Apache Kafka with Maven (once) and run a single-node broker until Ctrl-C
 	$(BIN)/python -m ksql.testing.kafka_broker
 
-lint: $(STAMP)  ## check style with ruff
+lint: $(STAMP)  ## check style with ruff, and the layers' import contracts with import-linter
 	$(BIN)/ruff check --select F,E9 ksql parser planner runtime repl tests benchmarks
+	$(BIN)/python -m pytest -q tests/test_layers.py
 
 clean:  ## remove the virtualenv and build leftovers
 	rm -rf $(VENV) build dist *.egg-info ksql-data

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
-from typing import TextIO
 
 from ksql import __version__
-from ksql.errors import KsqlError, KsqlSyntaxError
+from ksql.errors import KsqlError
+from ksql.repl.script import run_script, without_shell_commands
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,7 +123,7 @@ def _repl_command(argv: list[str]) -> int:
         if args.file is not None:
             return _run_file(engine, args.file, args.output)
         if not sys.stdin.isatty():
-            return run_script(engine, _without_shell_commands(sys.stdin.read()), "<stdin>", sys.stdout,
+            return run_script(engine, without_shell_commands(sys.stdin.read()), "<stdin>", sys.stdout,
                               sys.stderr, args.output)
         from ksql.repl.app import Repl
 
@@ -197,102 +196,6 @@ def _run_file(engine, path: str, output: str) -> int:
         print(f"ksql: cannot read {path}: {error.strerror}", file=sys.stderr)
         return 2
     return run_script(engine, text, path, sys.stdout, sys.stderr, output)
-
-
-def _without_shell_commands(text: str) -> str:
-    """Input piped into the shell (`echo exit | ksql`): its shell commands are not SQL. `exit`
-    or `quit` ends the input there; the others are left out (as blank lines, so that errors
-    keep their line numbers)."""
-    from ksql.parser import is_complete
-    from ksql.repl.app import COMMANDS
-
-    kept, pending = [], ""
-    for line in text.splitlines():
-        words = line.split()
-        if not pending.strip() and words and words[0].lower().rstrip(";") in COMMANDS:
-            if words[0].lower().rstrip(";") in ("exit", "quit"):
-                break
-            kept.append("")
-            continue
-        kept.append(line)
-        pending = "" if is_complete(f"{pending}\n{line}") else f"{pending}\n{line}"
-    return "\n".join(kept) + "\n"
-
-
-PROGRESS_FROM = 50  # statements in a script from which its progress is shown
-
-
-class _Progress:
-    """A line on the terminal while a long script runs ("1,234 of 5,000 statements, 850/s"),
-    redrawn at most 5 times a second and wiped before anything else is written; nothing when
-    the errors do not go to a terminal or the script is short."""
-
-    def __init__(self, err: TextIO, total: int):
-        self.err, self.total = err, total
-        self.on = total >= PROGRESS_FROM and hasattr(err, "isatty") and err.isatty()
-        self.started = self.drawn = time.monotonic()
-        self.shown = False
-
-    def show(self, number: int) -> None:
-        now = time.monotonic()
-        if not self.on or now - self.drawn < 0.2:
-            return
-        rate = (number - 1) / max(now - self.started, 1e-9)
-        self.err.write(f"\r\033[K{number - 1:,} of {self.total:,} statements, {rate:,.0f}/s")
-        self.err.flush()
-        self.drawn, self.shown = now, True
-
-    def clear(self) -> None:
-        if self.shown:
-            self.err.write("\r\033[K")
-            self.err.flush()
-            self.shown = False
-
-
-def run_script(engine, text: str, name: str, out: TextIO, err: TextIO, output: str = "TABULAR",
-               width: int | None = None, interactive: bool = False) -> int:
-    """Run statements one at a time, printing each result (tables narrowed to `width`);
-    1 at the first error, else 0."""
-    from ksql.engine import StatementFailed
-    from ksql.parser import split_statements, substitute_variables
-    from ksql.repl.render import render, stream_rows
-    from ksql.results import RowStream
-
-    pieces = split_statements(text)
-    progress = _Progress(err, len(pieces))
-    for number, piece in enumerate(pieces, start=1):
-        progress.show(number)
-        try:
-            results = engine.execute(piece.text)
-        except StatementFailed as failure:
-            progress.clear()
-            error = failure.error
-            line = piece.line + failure.line - 1
-            column = failure.column + (piece.column - 1 if failure.line == 1 else 0)
-            err.write(f"{name}:{line}:{column}: {error.reason if isinstance(error, KsqlSyntaxError) else error}\n")
-            if isinstance(error, KsqlSyntaxError) and error.pointer():
-                err.write(error.pointer() + "\n")
-            else:
-                err.write(f"Statement: {substitute_variables(piece.text, engine.session.variables)}\n")
-            return 1
-        except KsqlError as error:
-            progress.clear()
-            err.write(f"{name}:{piece.line}:{piece.column}: {error}\n")
-            return 1
-        if results:
-            progress.clear()
-        for result in results:
-            if isinstance(result, RowStream):
-                try:
-                    stream_rows(result, out, output, width, hint=interactive)
-                except KeyboardInterrupt:
-                    pass
-                finally:
-                    result.close()
-            else:
-                render(result, out, output, width)
-    progress.clear()
-    return 0
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from ksql.runtime.rows import TombstoneRow  # noqa: F401 - results carry such rows
+
 
 @dataclass
 class StatusResult:
@@ -47,10 +49,6 @@ class TextResult:
     kind: str
     text: str
     item: dict = field(default_factory=dict)
-
-
-class TombstoneRow(list):
-    """A push-query row for a table row that was deleted: its key, other columns null."""
 
 
 @dataclass

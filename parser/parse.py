@@ -10,7 +10,7 @@ from importlib import resources
 import lark
 from lark import Token, Transformer
 
-from ksql.errors import KsqlSyntaxError
+from ksql.parser.errors import KsqlSyntaxError
 from ksql.parser import ast
 
 # ---------------------------------------------------------------- grammar

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import regex
 
-from ksql.errors import KsqlRecordError
+from ksql.parser.errors import KsqlRecordError
 from ksql.planner import javatime
 from ksql.planner import kernels as K
 from ksql.planner import types as T

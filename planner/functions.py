@@ -8,7 +8,7 @@ from typing import Callable
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ksql.errors import KsqlStatementError
+from ksql.parser.errors import KsqlStatementError
 from ksql.parser import ast
 from ksql.planner import types as T
 from ksql.planner.expressions import Compiled, broadcast, cast_to

@@ -5,7 +5,7 @@ it is missing or repeated.
 """
 from __future__ import annotations
 
-from ksql.errors import KsqlStatementError
+from ksql.parser.errors import KsqlStatementError
 from ksql.parser import ast
 from ksql.planner import types as T
 from ksql.planner.expressions import Compiled, Scope, compile_expression

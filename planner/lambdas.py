@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ksql.errors import KsqlStatementError
+from ksql.parser.errors import KsqlStatementError
 from ksql.parser import ast
 from ksql.planner import types as T
 from ksql.planner.expressions import Compiled, Scope, broadcast, cast_to, compile_expression

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from ksql.errors import KsqlStatementError
+from ksql.parser.errors import KsqlStatementError
 from ksql.parser import ast
 from ksql.planner import types as T
 from ksql.planner.expressions import Compiled, Scope, compile_expression

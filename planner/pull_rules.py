@@ -6,7 +6,7 @@ keys, a range scan) can answer, and these rules say why when it does not.
 """
 from __future__ import annotations
 
-from ksql.errors import KsqlStatementError
+from ksql.parser.errors import KsqlStatementError
 from ksql.parser import ast
 from ksql.planner.aggregation import walk
 from ksql.planner.format import format_expression

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from ksql.errors import KsqlStatementError
+from ksql.parser.errors import KsqlStatementError
 
 _ALIASES = {"INT": "INTEGER", "VARCHAR": "STRING"}
 PRIMITIVES = ("BOOLEAN", "INTEGER", "BIGINT", "DOUBLE", "STRING", "BYTES", "DATE", "TIME", "TIMESTAMP")

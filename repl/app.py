@@ -19,10 +19,9 @@ from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation
 from ksql import __version__
 from ksql.parser import is_complete, keywords
 from ksql.parser.parse import expected_next
+from ksql.repl.script import COMMANDS, run_script
 from ksql.planner.functions import FUNCTIONS
 
-COMMANDS = ("help", "clear", "history", "output", "server", "spool", "version", "request-pipelining",
-            "request-timeout", "exit", "quit")
 
 HELP = """Statements end with ';' and may span lines. For example:
   SHOW STREAMS;  SHOW TABLES;  SHOW QUERIES;  DESCRIBE <name>;
@@ -322,8 +321,6 @@ class Repl:
     # ---------------------------------------------------------------- statements
 
     def execute(self, text: str) -> None:
-        from ksql.cli import run_script
-
         if self.out.spool is not None:
             self.out.spool.write(f"ksql> {text}\n")
         width = shutil.get_terminal_size((120, 24)).columns

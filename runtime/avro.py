@@ -19,7 +19,7 @@ from decimal import Decimal
 
 import pyarrow as pa
 
-from ksql.errors import KsqlStatementError
+from ksql.parser.errors import KsqlStatementError
 from ksql.planner import types as T
 from ksql.planner.types import SqlType
 from ksql.runtime import schema_registry

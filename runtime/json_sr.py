@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import struct
 
-from ksql.errors import KsqlStatementError
+from ksql.parser.errors import KsqlStatementError
 from ksql.planner import types as T
 from ksql.planner.types import SqlType
 from ksql.runtime import schema_registry

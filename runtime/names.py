@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ksql.errors import KsqlError
+from ksql.parser.errors import KsqlError
 
 MAX_TOPIC_NAME_LENGTH = 249  # Kafka's limit: a partition's folder name adds a suffix to it
 _LEGAL_TOPIC = re.compile(r"[a-zA-Z0-9._-]+")

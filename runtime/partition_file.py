@@ -33,7 +33,7 @@ import crc32c
 import numpy as np
 import pyarrow as pa
 
-from ksql.errors import KsqlError
+from ksql.parser.errors import KsqlError
 
 MAGIC = b"KSL2"  # CRC32C
 MAGIC_V1 = b"KSL1"  # zlib's CRC32 (data directories written before CRC32C)

@@ -18,7 +18,7 @@ import struct
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from ksql.errors import KsqlStatementError
+from ksql.parser.errors import KsqlStatementError
 from ksql.planner import types as T
 from ksql.planner.types import SqlType
 from ksql.runtime import schema_registry

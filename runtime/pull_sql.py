@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from ksql.errors import KsqlStatementError
+from ksql.parser.errors import KsqlStatementError
 from ksql.parser import ast
 from ksql.planner import types as T
 from ksql.planner.aggregates import AGGREGATES

@@ -11,12 +11,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ksql.errors import KsqlError
+from ksql.parser.errors import KsqlError
 from ksql.planner.metastore import DataSource
 from ksql.planner.aggregation import AggregateNode
 from ksql.planner.plan import NULL_VALUE, FilterNode, ProjectNode, QueryPlan, RepartitionNode, TableFunctionNode
 from ksql.planner.schema import ROWOFFSET, ROWTIME
-from ksql.results import TombstoneRow
+from ksql.runtime.rows import TombstoneRow
 from ksql.runtime import processing_log
 from ksql.runtime.join_order import PartitionRead, order_keys, partition_time_key
 from ksql.runtime.log import EmbeddedLog

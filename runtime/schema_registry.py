@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import threading
 
-from ksql.errors import KsqlError
+from ksql.parser.errors import KsqlError
 
 TOPIC = "_schemas"
 MAGIC = 0

@@ -274,7 +274,7 @@ def test_completion_knows_where_in_the_statement_it_is(tmp_path):
 def test_a_long_script_shows_its_progress_on_a_terminal(tmp_path):
     """`ksql run` with thousands of statements: a progress line on the terminal (wiped before
     other output), nothing when the output is piped."""
-    from ksql.cli import _Progress
+    from ksql.repl.script import _Progress
 
     class Tty(io.StringIO):
         def isatty(self):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ksql.cli import run_script
+from ksql.repl.script import run_script
 
 SQL_DIR = Path(__file__).parent / "sql"
 CASES = sorted(SQL_DIR.glob("*.sql"))

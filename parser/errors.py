@@ -1,0 +1,40 @@
+"""Errors shown to users. Each carries enough to point at what went wrong."""
+from __future__ import annotations
+
+
+class KsqlError(Exception):
+    """Base of every error the engine reports to a user."""
+
+
+class KsqlSyntaxError(KsqlError):
+    """A statement that does not parse: where, which token, and what was expected."""
+
+    def __init__(self, message: str, line: int, column: int, token: str | None = None,
+                 expected: tuple[str, ...] = (), source_line: str = ""):
+        self.line = line
+        self.column = column
+        self.token = token
+        self.expected = expected
+        self.source_line = source_line
+        self.reason = message
+        super().__init__(f"line {line}:{column}: {message}")
+
+    def with_offset(self, line_offset: int, column_offset: int) -> "KsqlSyntaxError":
+        """The same error, positioned within a larger script."""
+        column = self.column + column_offset if self.line == 1 else self.column
+        return KsqlSyntaxError(self.reason, self.line + line_offset, column, self.token,
+                               self.expected, self.source_line)
+
+    def pointer(self) -> str:
+        """The offending line with a caret under the offending token."""
+        if not self.source_line:
+            return ""
+        return f"{self.source_line}\n{' ' * (self.column - 1)}^"
+
+
+class KsqlStatementError(KsqlError):
+    """A statement that parses but cannot run: unknown names, wrong types, conflicts."""
+
+
+class KsqlRecordError(KsqlError):
+    """A record that cannot be (de)serialized; goes to the processing log."""
