@@ -260,13 +260,13 @@ class KsqlEngine:
     def _execute_one(self, text: str, session: Session, replay_offset: int | None = None):
         _check_size(text)
         statement = parse_statement(text)
-        handler = getattr(self, "_exec_" + type(statement).__name__, None)
+        handler = HANDLERS.get(type(statement))
         if handler is None:
             raise KsqlStatementError(f"{type(statement).__name__} statements are not supported yet.")
         with self._lock:
             self._replay_offset = replay_offset
             self._recorded = None
-            result = handler(statement, text, session)
+            result = handler(self, statement, text, session)
             recorded = replay_offset if replay_offset is not None else self._recorded
             if isinstance(result, StatusResult) and recorded is not None:
                 # its place in the command topic: the sequence number clients wait for, and the
@@ -1311,6 +1311,37 @@ def _query_description(query_id: str, statement: str, plan, sinks: list[str], ex
             "executionPlan": explained, "overriddenProperties": overridden, "ksqlHostQueryStatus": {},
             "queryType": "PERSISTENT" if query_id else "PUSH", "queryErrors": [], "tasksMetadata": [],
             "state": state or ""}
+
+
+# Which method runs each kind of statement (the AST class the parser gives).
+HANDLERS = {
+    ast.CreateSource: KsqlEngine._exec_CreateSource,
+    ast.DropSource: KsqlEngine._exec_DropSource,
+    ast.CreateAsSelect: KsqlEngine._exec_CreateAsSelect,
+    ast.InsertInto: KsqlEngine._exec_InsertInto,
+    ast.Terminate: KsqlEngine._exec_Terminate,
+    ast.InsertValues: KsqlEngine._exec_InsertValues,
+    ast.QueryStatement: KsqlEngine._exec_QueryStatement,
+    ast.Print: KsqlEngine._exec_Print,
+    ast.Show: KsqlEngine._exec_Show,
+    ast.Describe: KsqlEngine._exec_Describe,
+    ast.DescribeFunction: KsqlEngine._exec_DescribeFunction,
+    ast.Explain: KsqlEngine._exec_Explain,
+    ast.AlterSource: KsqlEngine._exec_AlterSource,
+    ast.CreateType: KsqlEngine._exec_CreateType,
+    ast.DropType: KsqlEngine._exec_DropType,
+    ast.PauseQuery: KsqlEngine._exec_PauseQuery,
+    ast.ResumeQuery: KsqlEngine._exec_ResumeQuery,
+    ast.AlterSystem: KsqlEngine._exec_AlterSystem,
+    ast.CreateConnector: KsqlEngine._exec_CreateConnector,
+    ast.AssertTopic: KsqlEngine._exec_AssertTopic,
+    ast.AssertSchema: KsqlEngine._exec_AssertSchema,
+    ast.RunScript: KsqlEngine._exec_RunScript,
+    ast.SetProperty: KsqlEngine._exec_SetProperty,
+    ast.UnsetProperty: KsqlEngine._exec_UnsetProperty,
+    ast.DefineVariable: KsqlEngine._exec_DefineVariable,
+    ast.UndefineVariable: KsqlEngine._exec_UndefineVariable,
+}
 
 
 def _running_query(query) -> dict:
