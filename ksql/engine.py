@@ -43,7 +43,7 @@ from ksql.runtime.murmur2 import partitions_for
 from ksql.runtime.names import InvalidTopicName, check_topic_name, file_name
 from ksql.runtime.query import RETRY_BACKOFF, PersistentQuery, TransientQuery
 from ksql.runtime.repartition import needs_repartition
-from ksql.runtime.serdes import make_format
+from ksql.runtime.formats import make_format
 from ksql.runtime.state import DEFAULT_MAX_ENTRIES, StateLimits
 
 LOG = logging.getLogger("ksql.engine")

@@ -185,7 +185,7 @@ class MaterializedTable:
         """Rows in the order a scan of ksqlDB's state stores returns them: partition by
         partition, then by serialized key, then by window start (what users see from ksqlDB)."""
         from ksql.runtime.murmur2 import partitions_for
-        from ksql.runtime.serdes import make_format
+        from ksql.runtime.formats import make_format
 
         key_columns = self.table.schema.key
         if not key_columns:

@@ -31,44 +31,6 @@ class RecordError(Exception):
     pass
 
 
-def make_format(name: str, columns: tuple[Column, ...], *, key: bool, options: dict | None = None):
-    name = name.upper()
-    options = options or {}
-    if options.get("wrap_single_value") is not None and not key:
-        if len(columns) != 1:
-            raise KsqlStatementError("'WRAP_SINGLE_VALUE' is only valid for single-field value schemas")
-        if name in ("KAFKA", "DELIMITED") and options.get("wrap_single_value"):
-            raise KsqlStatementError(f"Format '{name}' does not support 'WRAP_SINGLE_VALUE' set to 'true'.")
-    if name == "JSON":
-        return JsonFormat(columns, key=key, wrap=options.get("wrap_single_value"))
-    if name == "KAFKA":
-        return KafkaFormat(columns, key=key)
-    if name == "DELIMITED":
-        return DelimitedFormat(columns, options.get("delimiter", ","))
-    if name == "NONE":
-        if columns:
-            listed = ", ".join(f"`{c.name}` {c.type}{' KEY' if key else ''}" for c in columns)
-            raise KsqlStatementError(f"The 'NONE' format can only be used when no columns are defined. Got: [{listed}]")
-        return NoneFormat()
-    if name == "AVRO":
-        from ksql.runtime.avro import AvroFormat
-
-        return AvroFormat(columns, key=key, topic=options.get("topic"), wrap=options.get("wrap_single_value"),
-                          schema_id=options.get("schema_id"), full_name=options.get("full_name"))
-    if name == "JSON_SR":
-        from ksql.runtime.json_sr import JsonSrFormat
-
-        return JsonSrFormat(columns, key=key, topic=options.get("topic"), wrap=options.get("wrap_single_value"),
-                            schema_id=options.get("schema_id"))
-    if name in ("PROTOBUF", "PROTOBUF_NOSR"):
-        from ksql.runtime.protobuf import ProtobufFormat
-
-        return ProtobufFormat(columns, key=key, topic=options.get("topic"), registry=name == "PROTOBUF",
-                              schema_id=options.get("schema_id"), full_name=options.get("full_name"),
-                              nullable=options.get("nullable"))
-    raise KsqlStatementError(f"Unknown format: {name}")
-
-
 class _Format:
     columns: tuple[Column, ...]
 
@@ -660,4 +622,4 @@ def python_to_json_value(value, sql_type: SqlType, temporal_text: bool = False):
     return _python_writer(sql_type, temporal_text)(value)
 
 
-__all__ = ["make_format", "FORMATS", "RecordError", "python_to_json_value"]
+__all__ = ["FORMATS", "KNOWN_FORMATS", "RecordError", "python_to_json_value"]

@@ -8,7 +8,7 @@ from ksql.planner.metastore import DataSource
 from ksql.planner.plan import NULL_VALUE, OUTPUT_TIME
 from ksql.runtime.log import make_records
 from ksql.runtime.murmur2 import partitions_for
-from ksql.runtime.serdes import make_format
+from ksql.runtime.formats import make_format
 
 
 class SinkEncoder:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from ksql.errors import KsqlStatementError
 from ksql.planner import types as T
 from ksql.planner.schema import KEY, Column
-from ksql.runtime.serdes import make_format
+from ksql.runtime.formats import make_format
 
 COLUMNS = (Column("ID", T.INTEGER), Column("NAME", T.STRING), Column("PRICE", T.decimal(4, 2)),
            Column("TAGS", T.array(T.STRING)), Column("TS", T.TIMESTAMP))
@@ -97,7 +97,7 @@ def test_delimited_rejects_complex_types():
 def test_json_objects_read_column_by_column_match_the_row_reader():
     from ksql.planner import types as T
     from ksql.planner.schema import VALUE, Column
-    from ksql.runtime.serdes import make_format
+    from ksql.runtime.formats import make_format
 
     columns = [Column("A", T.INTEGER, VALUE), Column("S", T.STRING, VALUE), Column("D", T.DOUBLE, VALUE),
                Column("B", T.BOOLEAN, VALUE)]
@@ -140,7 +140,7 @@ _HOSTILE = st.one_of(
 def test_hostile_values_give_values_or_record_errors(payloads, format_name):
     from ksql.planner import types as T
     from ksql.planner.schema import VALUE, Column
-    from ksql.runtime.serdes import make_format
+    from ksql.runtime.formats import make_format
 
     if format_name in ("AVRO", "JSON_SR", "PROTOBUF"):
         # bytes that look like the wire format too: magic byte, a schema id the registry has

@@ -107,7 +107,7 @@ def run_engine(name: str, events, data_dir: str, value_format: str = "JSON") -> 
 
 def _reencode(engine, stream: str, values: list) -> list:
     """The generated JSON values in the stream's format (its schema registered on the way)."""
-    from ksql.runtime.serdes import make_format
+    from ksql.runtime.formats import make_format
 
     source = engine.metastore.get(stream.upper())
     reader = make_format("JSON", source.schema.value, key=False)

@@ -19,7 +19,7 @@ from ksql.planner.metastore import DataSource
 from ksql.runtime.log import make_records
 from ksql.runtime.murmur2 import partitions_for
 from ksql.planner.values import json_default as _json_default
-from ksql.runtime.serdes import make_format
+from ksql.runtime.formats import make_format
 from ksql.testing import registry_formats
 
 PASSED, FAILED, ERROR, UNSUPPORTED = "passed", "failed", "error", "unsupported"

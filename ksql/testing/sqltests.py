@@ -17,7 +17,7 @@ from ksql.parser import ast, parse_statement, split_statements
 from ksql.planner import types as T
 from ksql.planner.expressions import Scope, cast_to, compile_expression
 from ksql.planner.schema import KEY, ROWTIME
-from ksql.runtime.serdes import make_format
+from ksql.runtime.formats import make_format
 from ksql.testing.cases import Case
 from ksql.testing.qtt import _unsupported, add_source_topics
 
