@@ -1000,9 +1000,11 @@ def _one_frame_per_write() -> None:
     """Over HTTP/2, hypercorn queues a response's writes and sends what has queued up as one
     DATA frame, so rows written close together shared a frame. ksqlDB sends each write on its
     own, and clients read a frame as one row: here each write waits until it has gone out."""
-    from hypercorn.protocol.events import Body, Data
-    from hypercorn.protocol.h2 import H2Protocol, StreamBuffer
-
+    try:
+        from hypercorn.protocol.events import Body, Data
+        from hypercorn.protocol.h2 import H2Protocol, StreamBuffer
+    except ImportError:  # a hypercorn laid out otherwise: rows may then share frames, nothing worse
+        return
     if getattr(H2Protocol, "_ksql_frame_per_write", False) or not hasattr(StreamBuffer, "drain"):
         return
     queued = H2Protocol.stream_send
