@@ -170,28 +170,39 @@ def stream_rows(result: RowStream, out: TextIO, output: str = "TABULAR", width: 
     return count
 
 
-class _LiveCount:
-    """Under a push query's rows on a terminal: how many came and how fast, redrawn at most 5
-    times a second and wiped before the next row (it never reaches a spool file)."""
+class StatusLine:
+    """One line on the terminal about work under way, redrawn at most 5 times a second and
+    wiped before anything else is written; nothing when the output is not a terminal (nor in
+    a spool file: the shell's output has the terminal apart)."""
 
-    def __init__(self, out):
-        self.terminal = getattr(out, "terminal", out)  # the shell's output also goes to a spool
-        self.on = hasattr(self.terminal, "isatty") and self.terminal.isatty()
-        self.drawn = 0.0
+    def __init__(self, out, wanted: bool = True, wait_first: bool = False):
+        self.terminal = getattr(out, "terminal", out)
+        self.on = wanted and hasattr(self.terminal, "isatty") and self.terminal.isatty()
+        self.started = time.monotonic()
+        self.drawn = self.started if wait_first else 0.0
         self.shown = False
 
-    def show(self, count: int, started: float) -> None:
+    def draw(self, text) -> None:
+        """Write text(seconds since the start) if a redraw is due."""
         now = time.monotonic()
         if self.on and now - self.drawn >= 0.2:
-            rate = count / max(now - started, 1e-9)
-            self.terminal.write(f"{count:,} rows, {rate:,.0f} rows/s (Ctrl-C stops)")
+            self.terminal.write(text(now - self.started))
             self.terminal.flush()
             self.drawn, self.shown = now, True
 
     def wipe(self) -> None:
         if self.shown:
             self.terminal.write("\r\033[K")
+            self.terminal.flush()
             self.shown = False
+
+
+class _LiveCount(StatusLine):
+    """Under a push query's rows: how many came and how fast, wiped before the next row."""
+
+    def show(self, count: int, started: float) -> None:
+        self.draw(lambda _: f"{count:,} rows, {count / max(time.monotonic() - started, 1e-9):,.0f} rows/s "
+                            f"(Ctrl-C stops)")
 
 
 def to_json(result) -> dict:

@@ -2,10 +2,10 @@
 with its place in the script (`ksql run`, `-e`, piped input, and every statement the shell runs)."""
 from __future__ import annotations
 
-import time
 from typing import TextIO
 
 from ksql.errors import KsqlError, KsqlSyntaxError
+from ksql.repl.render import StatusLine
 
 # the shell's own commands (no ';'), in the shell and in input piped into it
 COMMANDS = ("help", "clear", "history", "output", "server", "spool", "version", "request-pipelining",
@@ -34,31 +34,19 @@ def without_shell_commands(text: str) -> str:
 PROGRESS_FROM = 50  # statements in a script from which its progress is shown
 
 
-class _Progress:
-    """A line on the terminal while a long script runs ("1,234 of 5,000 statements, 850/s"),
-    redrawn at most 5 times a second and wiped before anything else is written; nothing when
-    the errors do not go to a terminal or the script is short."""
+class _Progress(StatusLine):
+    """While a long script runs: "1,234 of 5,000 statements, 850/s" (scripts of
+    PROGRESS_FROM statements and more)."""
 
     def __init__(self, err: TextIO, total: int):
-        self.err, self.total = err, total
-        self.on = total >= PROGRESS_FROM and hasattr(err, "isatty") and err.isatty()
-        self.started = self.drawn = time.monotonic()
-        self.shown = False
+        super().__init__(err, wanted=total >= PROGRESS_FROM, wait_first=True)
+        self.total = total
 
     def show(self, number: int) -> None:
-        now = time.monotonic()
-        if not self.on or now - self.drawn < 0.2:
-            return
-        rate = (number - 1) / max(now - self.started, 1e-9)
-        self.err.write(f"\r\033[K{number - 1:,} of {self.total:,} statements, {rate:,.0f}/s")
-        self.err.flush()
-        self.drawn, self.shown = now, True
+        self.draw(lambda seconds: f"\r\033[K{number - 1:,} of {self.total:,} statements, "
+                                  f"{(number - 1) / max(seconds, 1e-9):,.0f}/s")
 
-    def clear(self) -> None:
-        if self.shown:
-            self.err.write("\r\033[K")
-            self.err.flush()
-            self.shown = False
+    clear = StatusLine.wipe
 
 
 def run_script(engine, text: str, name: str, out: TextIO, err: TextIO, output: str = "TABULAR",
