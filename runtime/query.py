@@ -25,7 +25,7 @@ from ksql.runtime.operators.filter import FilterOp
 from ksql.runtime.operators.join import JoinOp
 from ksql.runtime.operators.project import ProjectOp
 from ksql.runtime.operators.table_function import TableFunctionOp
-from ksql.runtime.repartition import Repartition, aggregate_index, partition_local, stage_two
+from ksql.runtime.repartition import Repartition, aggregate_index, partition_local, stage_one, stage_two
 from ksql.runtime.sink import SinkEncoder
 from ksql.runtime.source import SourceDecoder
 from ksql.runtime.state import StateLimits, StateStore
@@ -232,7 +232,8 @@ class PersistentQuery:
         if repartition_topic is not None:  # the engine gives one when needs_repartition(plan)
             index = aggregate_index(plan)
             info = log.topic(repartition_topic)
-            self.repartition = Repartition(plan, index, query_id, repartition_topic, info.partitions)
+            self.repartition = Repartition(Pipeline(stage_one(plan, index), query_id), plan.steps[index],
+                                           repartition_topic, info.partitions)
             stateful_plan = stage_two(plan, index)
             self.partition_local = True  # each stage's state (none, then per group) splits by partition
         # Spread over servers, a query whose state splits by partition keeps each partition's

@@ -62,19 +62,23 @@ def needs_repartition(plan: QueryPlan) -> bool:
     return not partition_local(plan) and aggregate_index(plan) is not None
 
 
+def stage_one(plan: QueryPlan, index: int) -> QueryPlan:
+    """The stateless plan before the aggregation: what writes the repartition topic."""
+    return replace(plan, steps=plan.steps[:index])
+
+
 def stage_two(plan: QueryPlan, index: int) -> QueryPlan:
     """The plan of the aggregation and what follows it."""
     return replace(plan, steps=plan.steps[index:])
 
 
 class Repartition:
-    def __init__(self, plan: QueryPlan, index: int, query_id: str, topic: str, partitions: int):
-        from ksql.runtime.query import Pipeline
-
+    def __init__(self, stage_one, node: AggregateNode, topic: str, partitions: int):
+        """stage_one: the stateless Pipeline of stage_one(plan, index); node: the aggregation."""
         self.topic = topic
         self.partitions = partitions
-        self.node: AggregateNode = plan.steps[index]
-        self.stage_one = Pipeline(replace(plan, steps=plan.steps[:index]), query_id)  # stateless
+        self.node = node
+        self.stage_one = stage_one
         # the rows' layout, for stage two to read them back whatever the first batch it sees
         self.schema = self.stage_one.run(make_records([], [], []), 0)[0].schema
 

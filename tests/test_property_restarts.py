@@ -11,7 +11,7 @@ import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ksql.testing.cases import Record
+from ksql.testing.case import Record
 from ksql.testing.differential import Plan, Variant, isolated, run_variant
 
 EXAMPLES = int(os.environ.get("KSQL_PROPERTY_EXAMPLES", "15"))

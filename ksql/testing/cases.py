@@ -1,72 +1,19 @@
-"""One SQL test case: statements, input records, expected output records or error, run on a
-fresh embedded engine. Shared by the three input forms of `ksql test`."""
+"""Running one SQL test case (case.py) on a fresh embedded engine: its statements and ASSERTs,
+its inputs, then its outputs, error or REST responses checked. Shared by the three input forms
+of `ksql test`."""
 from __future__ import annotations
 
 import json
-import math
 import re
 import tempfile
-from dataclasses import dataclass, field
-from decimal import Decimal
 
 import orjson
-import pyarrow as pa
 
 from ksql.engine import KsqlEngine, StatementFailed
 from ksql.errors import KsqlError
-from ksql.planner import types as T
-from ksql.planner.metastore import DataSource
-from ksql.runtime.log import make_records
-from ksql.runtime.murmur2 import partitions_for
-from ksql.planner.values import json_default as _json_default
-from ksql.runtime.formats import make_format
-from ksql.testing import registry_formats
-
-PASSED, FAILED, ERROR, UNSUPPORTED = "passed", "failed", "error", "unsupported"
-
-# What the reference harness assumes: read from the start, emit every update.
-TEST_PROPERTIES = {"auto.offset.reset": "earliest", "cache.max.bytes.buffering": "0"}
-
-
-@dataclass
-class Record:
-    topic: str
-    key: object = None
-    value: object = None
-    timestamp: int | None = None
-    window: dict | None = None
-    headers: list | None = None
-
-
-@dataclass
-class Case:
-    file: str
-    name: str
-    statements: list[str]
-    inputs: list[Record] = field(default_factory=list)
-    outputs: list[Record] | None = None  # None: outputs are not checked
-    expected_error: str | None = None  # a message substring
-    properties: dict = field(default_factory=dict)
-    topics: dict[str, int] = field(default_factory=dict)  # topic -> partitions
-    # subject -> (schema, id or None, type, references), registered first, in order
-    schemas: dict[str, tuple] = field(default_factory=dict)
-    post_sources: list[dict] = field(default_factory=list)
-    unsupported: str | None = None  # why the engine cannot run this case yet
-    malformed: str | None = None  # what is wrong with the test file itself
-    responses: list | None = None  # REST cases: the expected response of each statement
-    verify_order: bool = False  # REST cases: rows must come in the expected order (else any order)
-    inputs_after_query: bool = False  # REST cases: the inputs arrive once the push query runs
-
-
-@dataclass
-class Result:
-    file: str
-    case: str
-    status: str
-    reason: str = ""
-
-    def as_dict(self) -> dict:
-        return {"file": self.file, "case": self.case, "status": self.status, "reason": self.reason}
+from ksql.testing.assertions import Assertions
+from ksql.testing.case import ERROR, FAILED, PASSED, TEST_PROPERTIES, UNSUPPORTED, Case, Record, Result
+from ksql.testing.topics import _decode, _sink_for_topic, _split_window, produce, read_topic, values_equal
 
 
 def run_case(case: Case) -> Result:
@@ -97,8 +44,6 @@ def _run(engine: KsqlEngine, case: Case) -> Result:
         text = schema if schema_type == "PROTOBUF" else json.dumps(schema, separators=(",", ":"))
         engine.schema_registry.register(subject, text, schema_type, references=references or None,
                                         schema_id=None if schema_id is None else int(schema_id))
-    from ksql.testing.sqltests import Assertions
-
     if case.responses is not None:
         return _run_rest(engine, case)
     assertions = Assertions(engine)
@@ -286,129 +231,7 @@ def _subset_equal(want, got) -> bool:
 # ---------------------------------------------------------------- producing inputs
 
 
-def _source_for_topic(engine: KsqlEngine, topic: str) -> DataSource | None:
-    for source in engine.metastore.sources():
-        if source.topic == topic and not source.is_internal:
-            return source
-    return None
-
-
-def produce(engine: KsqlEngine, record: Record, new_topic_partitions: int = 1) -> None:
-    import struct
-
-    source = _source_for_topic(engine, record.topic)
-    info = engine.log.topic(record.topic)
-    if info is None:
-        info = engine.log.create_topic(record.topic, new_topic_partitions)
-    key = _encode(record.key, source, key=True, topic=record.topic)
-    if record.window is not None:  # Kafka Streams' windowed key layout
-        start, end = int(record.window.get("start", 0)), int(record.window.get("end", 0))
-        key = (key or b"") + (struct.pack(">qq", end, start) if str(record.window.get("type", "")).lower()
-                              == "session" else struct.pack(">q", start))
-    value = _encode(record.value, source, key=False, topic=record.topic)
-    partition = int(partitions_for([key], info.partitions)[0]) if key is not None else 0
-    headers = None
-    if record.headers:
-        import base64
-
-        headers = [[{"key": h["KEY"] if "KEY" in h else h["key"],
-                     "value": base64.b64decode(h.get("VALUE", h.get("value")) or b"")} for h in record.headers]]
-    timestamp = record.timestamp if record.timestamp is not None else 0
-    engine.log.append(record.topic, partition, make_records([key], [value], [timestamp], headers), sync=False)
-
-
-def _encode(value, source: DataSource | None, key: bool, topic: str = "") -> bytes | None:
-    if value is None:
-        return None
-    fmt_name = (source.key_format if key else source.value_format) if source else "JSON"
-    columns = (source.schema.key if key else source.schema.value) if source else ()
-    if fmt_name == "AVRO":
-        return registry_formats.encode_avro(value, f"{topic}-{'key' if key else 'value'}", source, key)
-    if fmt_name in ("PROTOBUF", "PROTOBUF_NOSR"):
-        return registry_formats.encode_protobuf(value, f"{topic}-{'key' if key else 'value'}", columns,
-                                              fmt_name == "PROTOBUF", source and (
-                                                  source.key_schema_full_name if key else source.value_schema_full_name),
-                                              source and (source.key_nullable_representation if key
-                                                          else source.value_nullable_representation))
-    if fmt_name == "JSON_SR":
-        return registry_formats.json_sr_header(f"{topic}-{'key' if key else 'value'}", source, key) + \
-            orjson.dumps(value, default=_json_default)
-    if fmt_name == "JSON":
-        return orjson.dumps(value, default=_json_default)
-    if fmt_name == "DELIMITED" and isinstance(value, str):
-        return value.encode()
-    if fmt_name == "KAFKA" and columns:
-        column = columns[0]
-        from ksql.runtime.serdes import _json_reader  # the JSON value coerced to the column's type
-
-        fmt = make_format("KAFKA", columns, key=key)
-        array = pa.array([_json_reader(column.type)(value)], T.to_arrow(column.type))
-        return fmt.encode([array], 1)[0]
-    if isinstance(value, str):
-        return value.encode()
-    return orjson.dumps(value, default=_json_default)
-
-
 # ---------------------------------------------------------------- checking outputs
-
-
-def read_topic(engine: KsqlEngine, topic: str) -> list[tuple]:
-    """(key bytes, value bytes, timestamp) of every committed record, partition by partition."""
-    info = engine.log.topic(topic)
-    if info is None:
-        return []
-    out = []
-    for p in range(info.partitions):
-        offset = 0
-        while True:
-            batch, offset = engine.log.read(topic, p, offset)
-            if batch is None:
-                break
-            out += zip(batch.column(2).to_pylist(), batch.column(3).to_pylist(), batch.column(1).to_pylist())
-    return out
-
-
-def _split_window(data: bytes | None, source: DataSource | None):
-    """A windowed key's (inner key bytes, window) as Kafka Streams lays them out."""
-    import struct
-
-    if data is None or source is None or source.window_type is None:
-        return data, None
-    if source.window_type == "SESSION":
-        end, start = struct.unpack(">qq", data[-16:])
-        return data[:-16], {"start": start, "end": end, "type": "session"}
-    (start,) = struct.unpack(">q", data[-8:])
-    return data[:-8], {"start": start, "end": start + (source.window_size or 0), "type": "time"}
-
-
-def _decode(data: bytes | None, source: DataSource | None, key: bool):
-    if data is None:
-        return None
-    fmt_name = (source.key_format if key else source.value_format) if source else "JSON"
-    columns = (source.schema.key if key else source.schema.value) if source else ()
-    if fmt_name == "AVRO":
-        return registry_formats.decode_avro(data)
-    if fmt_name in ("PROTOBUF", "PROTOBUF_NOSR"):
-        return registry_formats.decode_protobuf(data, columns, fmt_name == "PROTOBUF", source and (
-            source.key_nullable_representation if key else source.value_nullable_representation))
-    if fmt_name == "JSON_SR" and data[:1] == b"\0" and len(data) >= 5:
-        data = data[5:]
-        fmt_name = "JSON"
-    if fmt_name == "JSON":
-        try:
-            return orjson.loads(data)
-        except orjson.JSONDecodeError:
-            return data.decode(errors="replace")
-    if fmt_name == "KAFKA" and columns:
-        arrays, bad = make_format("KAFKA", columns, key=key).decode([data])
-        if bad:
-            return data
-        value = arrays[0].to_pylist()[0]
-        return value
-    try:
-        return data.decode()
-    except UnicodeDecodeError:
-        return data
 
 
 def compare_outputs(engine: KsqlEngine, expected: list[Record]) -> str | None:
@@ -434,15 +257,6 @@ def compare_outputs(engine: KsqlEngine, expected: list[Record]) -> str | None:
             return (f"topic {topic}: expected {len(want)} records, got {len(got)}; first {word}: "
                     f"{_show(extra[0])}")
     return None
-
-
-def _sink_for_topic(engine: KsqlEngine, topic: str) -> DataSource | None:
-    candidates = [s for s in engine.metastore.sources() if s.topic == topic and not s.is_internal]
-    # The source written by a query (the sink) decides the format; else the first declared.
-    for source in candidates:
-        if source.write_queries:
-            return source
-    return candidates[0] if candidates else None
 
 
 def _record_difference(want: Record, got: Record) -> str | None:
@@ -480,29 +294,6 @@ def _first_difference(want, got, path: str) -> str | None:
     if not values_equal(want, got):
         return f"{path} differs: expected {want!r}, got {got!r}"
     return None
-
-
-def values_equal(a, b) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a is b or a == b and type(a) is type(b)
-    if isinstance(a, (int, float, Decimal)) and isinstance(b, (int, float, Decimal)):
-        fa, fb = float(a), float(b)
-        return fa == fb or (math.isnan(fa) and math.isnan(fb)) or math.isclose(fa, fb, rel_tol=1e-12)
-    if isinstance(a, (int, float, Decimal)) and isinstance(b, str) or isinstance(b, (int, float, Decimal)) and isinstance(a, str):
-        try:
-            return float(a) == float(b)
-        except ValueError:
-            return False
-    if isinstance(a, dict) and isinstance(b, dict):
-        upper = {str(k).upper(): v for k, v in b.items()}
-        return len(a) == len(b) and all(values_equal(v, b[k] if k in b else upper.get(str(k).upper(), _MISSING))
-                                        for k, v in a.items())
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(values_equal(x, y) for x, y in zip(a, b))
-    return a == b
-
-
-_MISSING = object()
 
 
 def _show(record: Record) -> str:

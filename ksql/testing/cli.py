@@ -12,7 +12,8 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from ksql.testing.cases import ERROR, PASSED, Case, Result, run_case
+from ksql.testing.case import ERROR, PASSED, Case, Result
+from ksql.testing.cases import run_case
 
 
 def main(argv: list[str]) -> int:

@@ -16,7 +16,7 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from ksql.testing.cases import PASSED, Result
+from ksql.testing.case import PASSED, Result
 from ksql.testing.cli import run_cases
 
 ROOT = Path(__file__).resolve().parents[2]

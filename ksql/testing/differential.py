@@ -34,7 +34,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ksql.testing.cases import Case, Record
+from ksql.testing.case import Case, Record
 
 PARTITIONED = 4
 CHILD_TIMEOUT = 60.0
@@ -164,7 +164,7 @@ def _open_engine(plan: Plan, variant: Variant, data_dir: str, fresh: bool):
     import json as _json
 
     from ksql.engine import KsqlEngine
-    from ksql.testing.cases import TEST_PROPERTIES
+    from ksql.testing.case import TEST_PROPERTIES
 
     engine = KsqlEngine(data_dir, properties=dict(plan.properties), background=False)
     engine.session.properties.update(TEST_PROPERTIES)
@@ -191,7 +191,8 @@ def _open_engine(plan: Plan, variant: Variant, data_dir: str, fresh: bool):
 def _do(engine, step, variant: Variant) -> str | None:
     """One step; the error text when a statement fails (the run stops there, as a script does)."""
     from ksql.results import RowStream
-    from ksql.testing.cases import _take, produce
+    from ksql.testing.cases import _take
+    from ksql.testing.topics import produce
 
     kind, item = step
     if kind == "record":
@@ -214,7 +215,7 @@ def _do(engine, step, variant: Variant) -> str | None:
 
 def outcome(engine) -> dict:
     """Each persistent query's sink: a table's final row per key, a stream's records per key."""
-    from ksql.testing.cases import read_topic
+    from ksql.testing.topics import read_topic
 
     sinks = {}
     for query in engine.queries.values():

@@ -5,7 +5,7 @@ import json
 import re
 from pathlib import Path
 
-from ksql.testing.cases import Case, Record
+from ksql.testing.case import Case, Record
 
 REGISTRY_FORMATS = ()  # every format runs (the schema registry is the embedded one)
 # Functions that exist only in ksqlDB's own test code.

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from ksql.parser import split_statements
-from ksql.testing.cases import Case, Record
+from ksql.testing.case import Case, Record
 from ksql.testing.qtt import TestFileError, add_source_topics, strip_comments
 
 

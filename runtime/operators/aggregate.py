@@ -21,11 +21,12 @@ import heapq
 import pyarrow as pa
 
 from ksql.planner import types as T
-from ksql.planner.aggregation import AGG_FIELD, KEY_FIELD, AggregateNode
+from ksql.planner.aggregation import AggregateNode
 from ksql.planner.plan import NULL_VALUE
-from ksql.planner.schema import ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
+from ksql.planner.schema import ROWPARTITION, ROWTIME
 from ksql.runtime.operators import batch_aggregate
-from ksql.runtime.state import StateStore, freeze, thaw
+from ksql.runtime.operators.aggregate_output import AggregateOutput
+from ksql.runtime.state import StateStore, freeze
 
 DEFAULT_GRACE_MS = 24 * 3600 * 1000
 
@@ -106,7 +107,7 @@ class AggregateOp:
     #                  ("F", key, start, end) -> pending final row  for EMIT FINAL
 
     def process(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        out = _Output(len(self.node.keys), len(self.node.calls), self.windowed)
+        out = AggregateOutput(len(self.node.keys), len(self.node.calls), self.windowed)
         n = batch.num_rows
         if n == 0:
             return out.batch(self)
@@ -257,43 +258,3 @@ class AggregateOp:
             return
         self._update(("G", key), key, row_args, ts, out, window=None)
         self.store.put(("S", source_key), (key, row_args))
-
-
-class _Output:
-    """Output rows, collected column by column."""
-
-    def __init__(self, keys: int, calls: int, windowed: bool):
-        self.keys = [[] for _ in range(keys)]
-        self.results = [[] for _ in range(calls)]
-        self.times, self.nulls = [], []
-        self.windowed = windowed
-        self.starts, self.ends = [], []
-
-    def add(self, key, results, ts, window) -> None:
-        for column, value in zip(self.keys, key):
-            column.append(value)
-        for column, value in zip(self.results, results):
-            column.append(value)
-        self.times.append(ts)
-        self.nulls.append(False)
-        if self.windowed:
-            self.starts.append(window[0])
-            self.ends.append(window[1])
-
-    def tombstone(self, key, window, ts) -> None:
-        self.add(key, [None] * len(self.results), ts, window)
-        self.nulls[-1] = True
-
-    def batch(self, op: AggregateOp) -> pa.RecordBatch:
-        arrays = [pa.array(self.times, pa.int64()), pa.array(self.nulls, pa.bool_())]
-        names = [ROWTIME, NULL_VALUE]
-        for i, (values, arrow_type) in enumerate(zip(self.keys, op.key_types)):
-            arrays.append(pa.array([thaw(v) for v in values], arrow_type))
-            names.append(KEY_FIELD.format(i))
-        for i, (values, arrow_type) in enumerate(zip(self.results, op.agg_types)):
-            arrays.append(pa.array(values, arrow_type))
-            names.append(AGG_FIELD.format(i))
-        if self.windowed:
-            arrays += [pa.array(self.starts, pa.int64()), pa.array(self.ends, pa.int64())]
-            names += [WINDOWSTART, WINDOWEND]
-        return pa.RecordBatch.from_arrays(arrays, names=names)

@@ -19,6 +19,7 @@ from ksql.planner.aggregates import AGGREGATES
 from ksql.planner.aggregation import AGG_FIELD, KEY_FIELD
 from ksql.planner.plan import NULL_VALUE
 from ksql.planner.schema import ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
+from ksql.runtime.operators.aggregate_output import AggregateOutput
 from ksql.runtime.state import freeze
 
 _FUNCTIONS = {"COUNT", "SUM", "AVG", "MIN", "MAX"}
@@ -258,6 +259,4 @@ def _plain(value):
 
 
 def _empty(op) -> pa.RecordBatch:
-    from ksql.runtime.operators.aggregate import _Output
-
-    return _Output(len(op.node.keys), len(op.node.calls), op.windowed).batch(op)
+    return AggregateOutput(len(op.node.keys), len(op.node.calls), op.windowed).batch(op)
