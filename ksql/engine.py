@@ -28,7 +28,7 @@ from ksql.parser import (ast, define_variable, parse_statement, split_statements
 from ksql.planner import types as T
 from ksql.planner.expressions import Scope, cast_to, compile_expression
 from ksql.planner.aggregation import AggregateNode
-from ksql.planner.functions import FUNCTIONS
+from ksql.planner.library import FUNCTIONS
 from ksql.planner.metastore import DataSource, MetaStore
 from ksql.planner import pull_rules
 from ksql.planner.plan import NULL_VALUE, FilterNode, QueryPlan, plan_query

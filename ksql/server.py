@@ -34,6 +34,7 @@ from ksql.planner.values import json_default as _json_default
 from ksql.properties import engine_properties, read_properties
 from ksql.registry_api import registry_routes
 from ksql.results import DescribeResult, ListResult, RowStream, StatusResult, TextResult, TombstoneRow
+from ksql.parser import split_statements
 
 KSQL_JSON = "application/vnd.ksql.v1+json"
 DELIMITED = "application/vnd.ksqlapi.delimited.v1"
@@ -252,8 +253,6 @@ class KsqlServer:
                 _return_memory()
 
     def _run_each(self, text: str, session: Session) -> Response:
-        from ksql.parser import split_statements
-
         entities = []
         pieces = split_statements(text)
         if len(pieces) > MAX_STATEMENTS:

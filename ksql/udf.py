@@ -120,7 +120,7 @@ def udf(name: str, returns, params: list[str], description: str = "", vectorized
         null_safe: bool = True, variadic: bool = False):
     """Register a scalar function. Declaring the same name again adds an overload.
     `returns` is a SQL type name, or a function from the argument types to the result type."""
-    from ksql.planner.functions import FUNCTIONS, register, rows
+    from ksql.planner.library import FUNCTIONS, register, rows
 
     upper = name.upper()
 

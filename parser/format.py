@@ -6,14 +6,13 @@ import re
 from decimal import Decimal
 
 from ksql.parser import ast
+from ksql.parser.parse import reserved_words
 
 _PLAIN_NAME = re.compile(r"^[A-Z_][A-Z0-9_@$]*$")
 
 
 def name(text: str) -> str:
     """An identifier, back-quoted unless it reads back the same unquoted."""
-    from ksql.parser.parse import reserved_words
-
     if _PLAIN_NAME.match(text) and text not in reserved_words():
         return text
     return "`" + text.replace("`", "``") + "`"

@@ -7,7 +7,6 @@ GROUP BY expression is read from the key, every aggregate call from its result.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 from ksql.parser.errors import KsqlStatementError
@@ -19,6 +18,10 @@ from ksql.planner.format import format_expression
 from ksql.planner.functions import BadArguments
 from ksql.planner.metastore import DataSource
 from ksql.planner.schema import KEY, RESERVED_NAMES, ROWTIME, VALUE, WINDOWEND, WINDOWSTART, Column
+from ksql.planner.naming import ColumnNamer
+from ksql.planner.tree import contains_aggregate, rewrite, unqualified, walk
+from ksql.planner.library import FUNCTIONS
+from ksql.planner.lambdas import LAMBDA_FUNCTIONS
 
 KEY_FIELD = "__KEY_{}"
 AGG_FIELD = "__AGG_{}"
@@ -52,66 +55,13 @@ class AggregateNode:
         return f"Aggregate by {', '.join(self.key_texts) or '()'}{window} [{calls}; {state}]"
 
 
-def contains_aggregate(expr) -> bool:
-    found = []
-    walk(expr, lambda e: found.append(e) if isinstance(e, ast.FunctionCall) and e.name in AGGREGATES else None)
-    return bool(found)
-
-
-def walk(node, visit) -> None:
-    """Call visit on the node and on every node below it."""
-    visit(node)
-    if isinstance(node, ast.Node):
-        for field in dataclasses.fields(node):
-            _walk_value(getattr(node, field.name), visit)
-
-
-def _walk_value(value, visit):
-    if isinstance(value, ast.Node):
-        walk(value, visit)
-    elif isinstance(value, tuple):
-        for item in value:
-            _walk_value(item, visit)
-
-
-def rewrite(node, replace):
-    """Rebuild an expression bottom-up; replace(node) returns a substitute or None."""
-    substitute = replace(node)
-    if substitute is not None:
-        return substitute
-    if not isinstance(node, ast.Node):
-        return node
-    changes = {}
-    for field in dataclasses.fields(node):
-        value = getattr(node, field.name)
-        new = _rewrite_value(value, replace)
-        if new is not value:
-            changes[field.name] = new
-    return dataclasses.replace(node, **changes) if changes else node
-
-
-def _rewrite_value(value, replace):
-    if isinstance(value, ast.Node):
-        return rewrite(value, replace)
-    if isinstance(value, tuple):
-        items = tuple(_rewrite_value(v, replace) for v in value)
-        return items if any(a is not b for a, b in zip(items, value)) else value
-    return value
-
-
-def _unqualified(expr, names: set[str]):
-    """The expression with `alias.col` references written as plain `col` (single source)."""
-    return rewrite(expr, lambda e: ast.ColumnRef(e.name) if isinstance(e, ast.ColumnRef) and e.source in names
-                   else None)
-
-
 def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Scope, sink: str | None,
                      persistent: bool):
     """(AggregateNode, HAVING predicate or None, output columns with their compiled expressions)."""
     names = {alias, source.name}
     if query.emit == "FINAL" and query.window is None:
         raise KsqlStatementError("EMIT FINAL is only supported for windowed aggregations.")
-    group_by = [_unqualified(e, names) for e in (query.group_by or ())]
+    group_by = [unqualified(e, names) for e in (query.group_by or ())]
     if query.group_by and source.value_format == "KAFKA":
         raise KsqlStatementError(f"Source(s) {source.name} are using the 'KAFKA' value format. "
                                  f"This format does not yet support GROUP BY.")
@@ -156,7 +106,7 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
 
     for _, expr in items:
         walk(expr, collect)
-    having = _unqualified(query.having, names) if query.having is not None else None
+    having = unqualified(query.having, names) if query.having is not None else None
     if having is not None:
         walk(having, collect)
 
@@ -257,9 +207,6 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
 
 def _check_functions_exist(expr) -> None:
     """An unknown function is reported as such, before any GROUP BY rule about its arguments."""
-    from ksql.planner.functions import FUNCTIONS
-    from ksql.planner.lambdas import LAMBDA_FUNCTIONS
-
     def check(e):
         if isinstance(e, ast.FunctionCall) and e.name not in FUNCTIONS and e.name not in AGGREGATES \
                 and e.name not in LAMBDA_FUNCTIONS:
@@ -300,8 +247,6 @@ def _loose_columns(expr) -> list[str]:
 
 def _items(query: ast.Query, source: DataSource, names: set[str]):
     """(output name, unqualified expression) per selected column, with * expanded."""
-    from ksql.planner.plan import ColumnNamer
-
     items, namer = [], ColumnNamer()
     for item in query.select:
         if isinstance(item, ast.SelectAll):
@@ -310,7 +255,7 @@ def _items(query: ast.Query, source: DataSource, names: set[str]):
             continue
         if isinstance(item, ast.SelectStructAll):
             raise KsqlStatementError("'->*' is not supported with GROUP BY.")
-        expr = _unqualified(item.expression, names)
+        expr = unqualified(item.expression, names)
         name = namer.name(expr, item.alias)
         if name in RESERVED_NAMES and name not in (WINDOWSTART, WINDOWEND):
             raise KsqlStatementError(f"Reserved column name in select: `{name}`. Please remove or alias the column.")

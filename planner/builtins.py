@@ -29,10 +29,11 @@ from ksql.parser.errors import KsqlRecordError
 from ksql.planner import javatime
 from ksql.planner import kernels as K
 from ksql.planner import types as T
-from ksql.planner.expressions import broadcast
+from ksql.planner.compiled import broadcast
 from ksql.planner.functions import BadArguments, per_row, register, rows
 from ksql.planner.kernels import with_fallback
 from ksql.planner.types import SqlType
+from ksql.planner.values import format_value, python_to_json_value
 from ksql.planner.values import json_default as _json_default
 
 ANY, NUM, ARRAY, MAP, STRUCT = "ANY", "NUM", "ARRAY", "MAP", "STRUCT"
@@ -794,8 +795,6 @@ def _array_join_row(a, *sep):
 
 
 def _text(x):
-    from ksql.planner.values import format_value
-
     return x if isinstance(x, str) else format_value(x)
 
 
@@ -1006,8 +1005,6 @@ fn("JSON_ARRAY_CONTAINS", "JSON", "Whether a JSON array holds a value.", overloa
 
 
 def _to_json_string(values, n, sql_type=None):
-    from ksql.runtime.serdes import python_to_json_value
-
     return ["null" if x is None else orjson.dumps(python_to_json_value(x, sql_type, temporal_text=True),
                                                   default=_json_default).decode()
             for (x,) in rows(values, n)]

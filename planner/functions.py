@@ -11,7 +11,8 @@ import pyarrow.compute as pc
 from ksql.parser.errors import KsqlStatementError
 from ksql.parser import ast
 from ksql.planner import types as T
-from ksql.planner.expressions import Compiled, broadcast, cast_to
+from ksql.planner.casts import cast_to
+from ksql.planner.compiled import Compiled, broadcast
 from ksql.planner.types import SqlType
 
 
@@ -106,6 +107,3 @@ def _safe(fn, args):
     except (ValueError, TypeError, ArithmeticError, IndexError, KeyError, OverflowError):
         return None
 
-
-# The built-in library registers itself on import.
-from ksql.planner import builtins  # noqa: E402,F401

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ksql.parser.errors import KsqlStatementError
 from ksql.parser import ast
 from ksql.planner import types as T
-from ksql.planner.expressions import Compiled, Scope, compile_expression
+from ksql.planner.expressions import Compiled, Scope, cast_to, compile_expression
 from ksql.planner.format import format_expression
 from ksql.planner.joins import JOIN_KEY, JoinInput, JoinPlan, by_source_name, field_of
 from ksql.planner.schema import KEY, PSEUDO_COLUMNS, VALUE, Column
@@ -164,8 +164,6 @@ def _expr_for(items, name):
 
 def _join_key(compiled: Compiled, plan: JoinPlan) -> Compiled:
     """The join key field, as the selected key column's type."""
-    from ksql.planner.expressions import cast_to
-
     key = Compiled(plan.key_type, lambda batch: batch.column(JOIN_KEY), False)
     return cast_to(key, compiled.type) if compiled.type and compiled.type != plan.key_type else key
 

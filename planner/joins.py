@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from ksql.parser.errors import KsqlStatementError
 from ksql.parser import ast
 from ksql.planner import types as T
-from ksql.planner.expressions import Compiled, Scope, compile_expression
+from ksql.planner.expressions import Compiled, Scope, ScopeColumn, compile_expression
 from ksql.planner.format import format_expression
 from ksql.planner.metastore import DataSource, MetaStore
 from ksql.planner.schema import PSEUDO_COLUMNS, ROWTIME
+from ksql.planner.tree import rewrite, walk
 
 DEFAULT_JOIN_GRACE_MS = 24 * 3600 * 1000
 JOIN_KEY = "__JOIN_KEY"  # the field holding each joined row's key: the last join's key value
@@ -121,8 +122,6 @@ def joined_scope(inputs: list[JoinInput], custom_types: dict) -> Scope:
 
 
 def scope_column(field, sql_type):
-    from ksql.planner.expressions import ScopeColumn
-
     return ScopeColumn(field, sql_type)
 
 
@@ -175,8 +174,6 @@ def _key_columns(nodes: list[JoinNode], inputs: list[JoinInput], scope: Scope) -
 
 def by_source_name(expr, inputs: list[JoinInput]):
     """The expression with every column qualified by its source's name (not an alias)."""
-    from ksql.planner.aggregation import rewrite
-
     def qualify(e):
         if isinstance(e, ast.ColumnRef):
             owner = _owner(e, inputs)
@@ -374,8 +371,6 @@ def _report_unresolved(sides, scope: Scope) -> None:
 
 def _owners(expr, inputs: list[JoinInput]) -> list[str]:
     """The names of the sources an expression's columns belong to."""
-    from ksql.planner.aggregation import walk
-
     refs = []
     walk(expr, lambda e: refs.append(e) if isinstance(e, ast.ColumnRef) else None)
     names = []
@@ -416,8 +411,6 @@ def field_of(expr, scope: Scope) -> str | None:
 
 
 def _refers_to(expr, names: set[str], join_input: JoinInput) -> bool:
-    from ksql.planner.aggregation import walk
-
     refs = []
     walk(expr, lambda e: refs.append(e) if isinstance(e, ast.ColumnRef) else None)
     for ref in refs:
@@ -431,8 +424,6 @@ def _refers_to(expr, names: set[str], join_input: JoinInput) -> bool:
 
 def _qualified(expr, inputs: list[JoinInput]):
     """The expression with each unqualified column named by the source that has it."""
-    from ksql.planner.aggregation import rewrite
-
     def qualify(e):
         if isinstance(e, ast.ColumnRef) and e.source is None:
             owner = next((i for i in inputs if i.source.schema.find(e.name) is not None), None)
@@ -443,8 +434,6 @@ def _qualified(expr, inputs: list[JoinInput]):
 
 
 def _has_columns(expr) -> bool:
-    from ksql.planner.aggregation import walk
-
     refs = []
     walk(expr, lambda e: refs.append(e) if isinstance(e, ast.ColumnRef) else None)
     return bool(refs)

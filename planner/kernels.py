@@ -20,7 +20,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ksql.planner import javatime
-from ksql.planner.expressions import broadcast
+from ksql.planner.compiled import broadcast
+from ksql.planner.functions import per_row
 
 VARIES = object()  # an argument that is not one constant for the whole batch
 
@@ -33,8 +34,6 @@ def constant(value):
 def with_fallback(kernel, reference, null_on_null: bool = True):
     """An evaluate function: the kernel over the batch; the row-level reference for the rows
     (or batches) the kernel leaves to it."""
-    from ksql.planner.functions import per_row  # (functions imports the library, which imports this)
-
     slow = per_row(reference, null_on_null)
 
     def evaluate(values, n):

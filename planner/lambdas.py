@@ -14,7 +14,8 @@ import pyarrow.compute as pc
 from ksql.parser.errors import KsqlStatementError
 from ksql.parser import ast
 from ksql.planner import types as T
-from ksql.planner.expressions import Compiled, Scope, broadcast, cast_to, compile_expression
+from ksql.planner.casts import cast_to
+from ksql.planner.compiled import Compiled, Scope, broadcast
 
 LAMBDA_FUNCTIONS = ("TRANSFORM", "FILTER", "REDUCE")
 _counter = [0]
@@ -52,7 +53,9 @@ def _layout(values: pa.Array):
     return offsets, parents
 
 
-def compile_lambda_call(call: ast.FunctionCall, scope: Scope) -> Compiled:
+def compile_lambda_call(call: ast.FunctionCall, scope: Scope, compile_expression) -> Compiled:
+    """TRANSFORM, FILTER or REDUCE with lambda arguments; compile_expression is the expression
+    compiler (expressions.py, which calls this), for the arguments and the lambdas' bodies."""
     name = call.name
     args = call.args
     lambdas = [a for a in args if isinstance(a, ast.Lambda)]
@@ -66,10 +69,10 @@ def compile_lambda_call(call: ast.FunctionCall, scope: Scope) -> Compiled:
         raise KsqlStatementError(f"{name} expects an ARRAY or a MAP as its first argument, "
                                  f"not {collection.type}.")
     if name == "TRANSFORM":
-        return _transform(collection, lambdas, scope)
+        return _transform(collection, lambdas, scope, compile_expression)
     if name == "FILTER":
-        return _filter(collection, lambdas, scope)
-    return _reduce(collection, compile_expression(plain[1], scope), lambdas, scope)
+        return _filter(collection, lambdas, scope, compile_expression)
+    return _reduce(collection, compile_expression(plain[1], scope), lambdas, scope, compile_expression)
 
 
 def _element_params(collection: Compiled):
@@ -84,7 +87,7 @@ def _check_arity(function: str, lam: ast.Lambda, expected: int) -> None:
                                  f"got {len(lam.params)}.")
 
 
-def _transform(collection: Compiled, lambdas, scope: Scope) -> Compiled:
+def _transform(collection: Compiled, lambdas, scope: Scope, compile_expression) -> Compiled:
     is_map = collection.type.base == "MAP"
     element_types = _element_params(collection)
     if len(lambdas) != (2 if is_map else 1):
@@ -127,7 +130,7 @@ def _parts(values: pa.Array) -> list[pa.Array]:
     return [values.values.slice(start, end - start)]
 
 
-def _filter(collection: Compiled, lambdas, scope: Scope) -> Compiled:
+def _filter(collection: Compiled, lambdas, scope: Scope, compile_expression) -> Compiled:
     element_types = _element_params(collection)
     if len(lambdas) != 1:
         raise KsqlStatementError("FILTER takes one lambda.")
@@ -156,7 +159,7 @@ def _filter(collection: Compiled, lambdas, scope: Scope) -> Compiled:
     return Compiled(collection.type, evaluate)
 
 
-def _reduce(collection: Compiled, initial: Compiled, lambdas, scope: Scope) -> Compiled:
+def _reduce(collection: Compiled, initial: Compiled, lambdas, scope: Scope, compile_expression) -> Compiled:
     element_types = _element_params(collection)
     if len(lambdas) != 1:
         raise KsqlStatementError("REDUCE takes one lambda.")

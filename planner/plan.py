@@ -12,8 +12,13 @@ from ksql.planner import types as T
 from ksql.planner.expressions import Compiled, Scope, compile_expression
 from ksql.planner.format import format_expression
 from ksql.planner.metastore import DataSource, MetaStore
+from ksql.planner.naming import ColumnNamer
 from ksql.planner.schema import (KEY, PSEUDO_COLUMNS, RESERVED_NAMES, VALUE, WINDOWEND, WINDOWSTART, Column,
                                  LogicalSchema)
+from ksql.planner.aggregation import plan_aggregation
+from ksql.planner.join_output import output_columns, output_name
+from ksql.planner.joins import JOIN_KEY, plan_joins
+from ksql.planner.tree import contains_aggregate, rewrite, unqualified, walk
 
 NULL_VALUE = "__NULL_VALUE"  # batch column: the record's value was null (a tombstone for tables)
 OUTPUT_TIME = "__ROWTIME"  # batch column: the timestamp of a projected output row (ROWTIME may be a column)
@@ -89,25 +94,6 @@ class QueryPlan:
         for depth, text in enumerate(reversed(nodes)):
             lines.append("  " * depth + ("-> " if depth else "") + text)
         return "\n".join(lines)
-
-
-class ColumnNamer:
-    """ksqlDB's names for selected columns: the alias, else the column or struct field name,
-    else KSQL_COL_0, KSQL_COL_1, ... counted over the unnamed expressions."""
-
-    def __init__(self):
-        self.generated = 0
-
-    def name(self, expr, alias: str | None) -> str:
-        if alias is not None:
-            return alias
-        if isinstance(expr, ast.ColumnRef):
-            return expr.name
-        if isinstance(expr, ast.Dereference):
-            return expr.field
-        name = f"KSQL_COL_{self.generated}"
-        self.generated += 1
-        return name
 
 
 def source_scope(source: DataSource, alias: str) -> Scope:
@@ -253,8 +239,6 @@ class TableFunctionNode:
 
 
 def _table_functions(query: ast.Query) -> list:
-    from ksql.planner.aggregation import walk
-
     found = []
     for item in query.select:
         if isinstance(item, ast.SelectExpression):
@@ -265,8 +249,6 @@ def _table_functions(query: ast.Query) -> list:
 
 def _plan_table_functions(query: ast.Query, scope: Scope, steps: list) -> ast.Query:
     """Add a TableFunctionNode and return the query with each call replaced by its element column."""
-    from ksql.planner.aggregation import rewrite
-
     calls = _table_functions(query)
     compiled, fields = [], []
     for i, call in enumerate(calls):
@@ -323,28 +305,22 @@ def _repartitioned_star(source: DataSource, key_exprs, keys, scope: Scope) -> li
 
 
 def _qualify(expr, source: DataSource):
-    from ksql.planner.aggregation import rewrite
-
     return rewrite(expr, lambda e: ast.ColumnRef(e.name, source.name)
                    if isinstance(e, ast.ColumnRef) and e.source is None and source.schema.find(e.name) else None)
 
 
 def _is_aggregation(query: ast.Query) -> bool:
-    from ksql.planner.aggregation import contains_aggregate
-
     return query.group_by is not None or query.having is not None or any(
         isinstance(i, ast.SelectExpression) and contains_aggregate(i.expression) for i in query.select)
 
 
 def _grouping_names(query: ast.Query, columns) -> frozenset:
     """The output columns of an aggregation that are its grouping expressions or window bounds."""
-    from ksql.planner.aggregation import _unqualified
-
-    groups = {format_expression(_unqualified(e, {query.source.alias, query.source.name}))
+    groups = {format_expression(unqualified(e, {query.source.alias, query.source.name}))
               for e in query.group_by or ()}
     names = set()
     for item, (column, _) in zip([i for i in query.select if isinstance(i, ast.SelectExpression)], columns):
-        expr = _unqualified(item.expression, {query.source.alias, query.source.name})
+        expr = unqualified(item.expression, {query.source.alias, query.source.name})
         if format_expression(expr) in groups or (isinstance(expr, ast.ColumnRef)
                                                  and expr.name in (WINDOWSTART, WINDOWEND)):
             names.add(item.alias or column.name)
@@ -352,8 +328,6 @@ def _grouping_names(query: ast.Query, columns) -> frozenset:
 
 
 def _plan_aggregation(query, source, alias, scope, steps, sink, persistent) -> QueryPlan:
-    from ksql.planner.aggregation import plan_aggregation
-
     if query.partition_by:
         raise KsqlStatementError("PARTITION BY cannot be used with GROUP BY.")
     node, having, columns = plan_aggregation(query, source, alias, scope, sink, persistent)
@@ -369,9 +343,6 @@ def _plan_aggregation(query, source, alias, scope, steps, sink, persistent) -> Q
 
 
 def _plan_join(query: ast.Query, metastore: MetaStore, sink, persistent) -> QueryPlan:
-    from ksql.planner.join_output import output_columns
-    from ksql.planner.joins import plan_joins
-
     if query.group_by is not None or _is_aggregation(query):
         return _plan_join_aggregation(query, metastore, sink, persistent)
     if query.window is not None:
@@ -405,10 +376,6 @@ def _plan_join(query: ast.Query, metastore: MetaStore, sink, persistent) -> Quer
 def _plan_join_aggregation(query: ast.Query, metastore: MetaStore, sink, persistent) -> QueryPlan:
     """GROUP BY over a join: the joined rows are aggregated as if they came from one source
     whose columns are named as a join names them (ALIAS_COLUMN)."""
-    from ksql.planner.aggregation import plan_aggregation, rewrite
-    from ksql.planner.join_output import output_name
-    from ksql.planner.joins import JOIN_KEY, plan_joins
-
     if query.partition_by:
         raise KsqlStatementError("PARTITION BY cannot be used with GROUP BY.")
     join_plan, scope = plan_joins(query, metastore)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ksql.parser.errors import KsqlStatementError
 from ksql.parser import ast
-from ksql.planner.aggregation import walk
+from ksql.planner.tree import walk
 from ksql.planner.format import format_expression
 from ksql.planner.metastore import DataSource
 from ksql.planner.schema import ROWOFFSET, ROWPARTITION, WINDOWEND, WINDOWSTART

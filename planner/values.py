@@ -1,9 +1,13 @@
-"""How values look as text: Java's number formatting and ksqlDB's display of complex values."""
+"""Values as Python holds them: Java's number formatting, ksqlDB's display of complex values, and
+JSON-ready forms (what the JSON format, TO_JSON_STRING and the REST API write)."""
 from __future__ import annotations
 
 import base64
 import math
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+
+from ksql.planner.types import SqlType
 
 
 def java_double(value: float) -> str:
@@ -51,3 +55,65 @@ def json_default(value):
     if isinstance(value, (bytes, bytearray)):
         return base64.b64encode(value).decode()
     return str(value)
+
+
+def non_finite_as_text(value):
+    """JSON has no NaN or Infinity: written as strings, as Jackson does for ksqlDB."""
+    if value is None or math.isfinite(value):
+        return value
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+def json_ready_writer(sql_type: SqlType, temporal_text: bool = False):
+    """Convert one Python value (from Arrow's to_pylist) into a JSON-ready value. The JSON
+    format writes DATE, TIME and TIMESTAMP as numbers; TO_JSON_STRING (temporal_text) writes
+    them as ISO-8601 text, as ksqlDB does."""
+    base = sql_type.base
+    if temporal_text and base in ("TIMESTAMP", "DATE", "TIME"):
+        return _iso_text(base)
+    if base == "TIMESTAMP":
+        return lambda v: None if v is None else _epoch_millis(v)
+    if base == "DATE":
+        return lambda v: None if v is None else (v - date(1970, 1, 1)).days
+    if base == "TIME":
+        return lambda v: None if v is None else (
+            ((v.hour * 60 + v.minute) * 60 + v.second) * 1000 + v.microsecond // 1000)
+    if base == "ARRAY":
+        element = json_ready_writer(sql_type.params[0], temporal_text)
+        return lambda v: None if v is None else [element(x) for x in v]
+    if base == "MAP":
+        value = json_ready_writer(sql_type.params[1], temporal_text)
+        return lambda v: None if v is None else {k: value(x) for k, x in v}
+    if base == "STRUCT":
+        fields = [(name, json_ready_writer(t, temporal_text)) for name, t in sql_type.params]
+        return lambda v: None if v is None else {name: w(v.get(name)) for name, w in fields}
+    if base == "DOUBLE":
+        return non_finite_as_text
+    return lambda v: v
+
+
+def _iso_text(base: str):
+    """Java's ISO-8601 text: 1972-09-27, 16:43:40[.123], 1971-11-28T23:46:40.000."""
+    if base == "DATE":
+        return lambda v: None if v is None else v.isoformat()
+    if base == "TIME":
+        return lambda v: None if v is None else (
+            v.strftime("%H:%M:%S") + (f".{v.microsecond // 1000:03d}" if v.microsecond else ""))
+    return lambda v: None if v is None else v.strftime("%Y-%m-%dT%H:%M:%S.") + f"{v.microsecond // 1000:03d}"
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _epoch_millis(value: datetime) -> int:
+    """Exact milliseconds since the epoch (no float rounding)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return (value - _EPOCH) // timedelta(milliseconds=1)
+
+
+def python_to_json_value(value, sql_type: SqlType, temporal_text: bool = False):
+    """A Python value of sql_type as JSON-ready data (used for test output and REST rows)."""
+    return json_ready_writer(sql_type, temporal_text)(value)

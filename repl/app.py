@@ -20,7 +20,7 @@ from ksql import __version__
 from ksql.parser import is_complete, keywords
 from ksql.parser.parse import expected_next
 from ksql.repl.script import COMMANDS, run_script
-from ksql.planner.functions import FUNCTIONS
+from ksql.planner.library import FUNCTIONS
 
 
 HELP = """Statements end with ';' and may span lines. For example:

@@ -20,6 +20,8 @@ from ksql.planner.plan import NULL_VALUE, OUTPUT_TIME
 from ksql.planner.schema import ROWOFFSET, ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
 from ksql.runtime.source import SourceDecoder
 from ksql.runtime.state import freeze, thaw
+from ksql.runtime.murmur2 import partitions_for
+from ksql.runtime.formats import make_format
 
 
 # From this many rows a batch is first cut to the last row of each key (see _last_per_key).
@@ -184,9 +186,6 @@ class MaterializedTable:
     def _in_store_order(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         """Rows in the order a scan of ksqlDB's state stores returns them: partition by
         partition, then by serialized key, then by window start (what users see from ksqlDB)."""
-        from ksql.runtime.murmur2 import partitions_for
-        from ksql.runtime.formats import make_format
-
         key_columns = self.table.schema.key
         if not key_columns:
             return batch

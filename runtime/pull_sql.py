@@ -18,12 +18,12 @@ from ksql.parser.errors import KsqlStatementError
 from ksql.parser import ast
 from ksql.planner import types as T
 from ksql.planner.aggregates import AGGREGATES
-from ksql.planner.aggregation import rewrite
-from ksql.planner.expressions import Scope, compile_expression
+from ksql.planner.tree import rewrite
+from ksql.planner.expressions import Scope, broadcast, compile_expression
 from ksql.planner.format import format_expression
-from ksql.planner.functions import FUNCTIONS, resolve_call
+from ksql.planner.library import FUNCTIONS, resolve_call
 from ksql.planner.metastore import DataSource
-from ksql.planner.plan import ColumnNamer
+from ksql.planner.naming import ColumnNamer
 from ksql.planner.schema import ROWTIME, WINDOWEND, WINDOWSTART
 from ksql.planner.types import SqlType
 
@@ -291,8 +291,6 @@ def _arrow_function(evaluate, return_type: SqlType, arity: int):
         if isinstance(result, list):
             return pa.array(result, arrow_type)
         if isinstance(result, pa.Scalar):
-            from ksql.planner.expressions import broadcast
-
             result = broadcast(result, n)
         return result.cast(arrow_type) if result.type != arrow_type else result
     # DuckDB counts a function's parameters from its signature

@@ -18,6 +18,7 @@ import json
 import threading
 
 from ksql.parser.errors import KsqlError
+from ksql.runtime.log import make_records
 
 TOPIC = "_schemas"
 MAGIC = 0
@@ -91,7 +92,6 @@ class EmbeddedRegistry:
             version = len(self._subjects.get(subject, [])) + 1
             if self.log.topic(TOPIC) is None:
                 self.log.create_topic(TOPIC, 1, "compact")
-            from ksql.runtime.log import make_records
 
             entry = {"subject": subject, "version": version, "id": schema_id, "schemaType": schema_type,
                      "schema": schema, **({"references": references} if references else {})}
@@ -154,7 +154,6 @@ class EmbeddedRegistry:
                 return
             if self.log.topic(TOPIC) is None:
                 self.log.create_topic(TOPIC, 1, "compact")
-            from ksql.runtime.log import make_records
 
             # kept in the topic, as Confluent's registry keeps its configuration, so it lasts
             key = json.dumps({"keytype": "CONFIG", "subject": subject}).encode()

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import base64
 import csv
-import math
-from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
@@ -21,7 +19,8 @@ from ksql.parser.errors import KsqlStatementError
 from ksql.planner import types as T
 from ksql.planner.schema import Column
 from ksql.planner.types import SqlType
-from ksql.planner.values import json_default as _json_default
+from ksql.planner.values import json_ready_writer, non_finite_as_text
+from ksql.planner.values import java_double, json_default as _json_default
 
 FORMATS = ("KAFKA", "JSON", "DELIMITED", "NONE")
 KNOWN_FORMATS = FORMATS + ("AVRO", "PROTOBUF", "JSON_SR", "PROTOBUF_NOSR")
@@ -456,7 +455,7 @@ def _json_writer(sql_type: SqlType):
         int_type = pa.int64() if base == "TIMESTAMP" else pa.int32()
         return lambda array: pc.cast(array, int_type).to_pylist()
     if base in ("ARRAY", "MAP", "STRUCT"):
-        convert = _python_writer(sql_type)
+        convert = json_ready_writer(sql_type)
         return lambda array: [convert(v) for v in array.to_pylist()]
     if base == "DOUBLE":
         return _double_writer
@@ -468,64 +467,7 @@ def _double_writer(array: pa.Array) -> list:
     finite = pc.is_finite(array)
     if pc.all(pc.fill_null(finite, True)).as_py():
         return values
-    return [_non_finite(v) for v in values]
-
-
-def _non_finite(value):
-    """JSON has no NaN or Infinity: written as strings, as Jackson does for ksqlDB."""
-    if value is None or math.isfinite(value):
-        return value
-    if math.isnan(value):
-        return "NaN"
-    return "Infinity" if value > 0 else "-Infinity"
-
-
-def _python_writer(sql_type: SqlType, temporal_text: bool = False):
-    """Convert one Python value (from Arrow's to_pylist) into a JSON-ready value. The JSON
-    format writes DATE, TIME and TIMESTAMP as numbers; TO_JSON_STRING (temporal_text) writes
-    them as ISO-8601 text, as ksqlDB does."""
-    base = sql_type.base
-    if temporal_text and base in ("TIMESTAMP", "DATE", "TIME"):
-        return _iso_text(base)
-    if base == "TIMESTAMP":
-        return lambda v: None if v is None else _epoch_millis(v)
-    if base == "DATE":
-        return lambda v: None if v is None else (v - date(1970, 1, 1)).days
-    if base == "TIME":
-        return lambda v: None if v is None else (
-            ((v.hour * 60 + v.minute) * 60 + v.second) * 1000 + v.microsecond // 1000)
-    if base == "ARRAY":
-        element = _python_writer(sql_type.params[0], temporal_text)
-        return lambda v: None if v is None else [element(x) for x in v]
-    if base == "MAP":
-        value = _python_writer(sql_type.params[1], temporal_text)
-        return lambda v: None if v is None else {k: value(x) for k, x in v}
-    if base == "STRUCT":
-        fields = [(name, _python_writer(t, temporal_text)) for name, t in sql_type.params]
-        return lambda v: None if v is None else {name: w(v.get(name)) for name, w in fields}
-    if base == "DOUBLE":
-        return _non_finite
-    return lambda v: v
-
-
-def _iso_text(base: str):
-    """Java's ISO-8601 text: 1972-09-27, 16:43:40[.123], 1971-11-28T23:46:40.000."""
-    if base == "DATE":
-        return lambda v: None if v is None else v.isoformat()
-    if base == "TIME":
-        return lambda v: None if v is None else (
-            v.strftime("%H:%M:%S") + (f".{v.microsecond // 1000:03d}" if v.microsecond else ""))
-    return lambda v: None if v is None else v.strftime("%Y-%m-%dT%H:%M:%S.") + f"{v.microsecond // 1000:03d}"
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def _epoch_millis(value: datetime) -> int:
-    """Exact milliseconds since the epoch (no float rounding)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return (value - _EPOCH) // timedelta(milliseconds=1)
+    return [non_finite_as_text(v) for v in values]
 
 
 # ---------------------------------------------------------------- DELIMITED
@@ -600,8 +542,6 @@ def _text_parser(sql_type: SqlType):
 
 
 def _text_column(array: pa.Array, sql_type: SqlType) -> list:
-    from ksql.planner.values import java_double
-
     base = sql_type.base
     if base in ("TIMESTAMP", "TIME", "DATE"):
         return [None if v is None else str(v) for v in pc.cast(array, pa.int64() if base == "TIMESTAMP" else pa.int32()).to_pylist()]
@@ -617,9 +557,4 @@ def _text_column(array: pa.Array, sql_type: SqlType) -> list:
 # ---------------------------------------------------------------- helpers for literal rows
 
 
-def python_to_json_value(value, sql_type: SqlType, temporal_text: bool = False):
-    """A Python value of sql_type as JSON-ready data (used for test output and REST rows)."""
-    return _python_writer(sql_type, temporal_text)(value)
-
-
-__all__ = ["FORMATS", "KNOWN_FORMATS", "RecordError", "python_to_json_value"]
+__all__ = ["FORMATS", "KNOWN_FORMATS", "RecordError"]

@@ -9,6 +9,7 @@ from ksql.planner.plan import NULL_VALUE, OUTPUT_TIME
 from ksql.runtime.log import make_records
 from ksql.runtime.murmur2 import partitions_for
 from ksql.runtime.formats import make_format
+from ksql.runtime.timestamps import parse_timestamps
 
 
 class SinkEncoder:
@@ -69,8 +70,6 @@ class SinkEncoder:
 
         values = rows.column(self.timestamp_column)
         if pa.types.is_string(values.type):
-            from ksql.runtime.timestamps import parse_timestamps
-
             values = parse_timestamps(values, self.timestamp_format)
         return pc.coalesce(values.cast(pa.int64()), fallback)
 

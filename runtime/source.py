@@ -18,6 +18,8 @@ from ksql.planner.plan import NULL_VALUE
 from ksql.planner.schema import HEADER, ROWOFFSET, ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
 from ksql.runtime import processing_log
 from ksql.runtime.formats import make_format
+from ksql.runtime.sink import split_window_keys
+from ksql.runtime.timestamps import parse_timestamps
 
 
 @dataclass
@@ -42,8 +44,6 @@ class SourceDecoder:
     def decode(self, records: pa.RecordBatch, partition: int) -> Decoded:
         window = None
         if self.source.window_type is not None:
-            from ksql.runtime.sink import split_window_keys
-
             records, starts, ends = split_window_keys(records, self.source)
             window = (pa.array(starts, pa.int64()), pa.array(ends, pa.int64()))
         decoded, kept = self._decode(records, partition)
@@ -101,8 +101,6 @@ class SourceDecoder:
         if pa.types.is_timestamp(values.type):
             values = values.cast(pa.int64())
         elif pa.types.is_string(values.type):
-            from ksql.runtime.timestamps import parse_timestamps
-
             values = parse_timestamps(values, self.source.timestamp_format)
         else:
             values = values.cast(pa.int64())

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ksql.planner.functions import FUNCTIONS
+from ksql.planner.library import FUNCTIONS
 
 TEXT = st.text(alphabet="abcXYZ019 ,.-_é\t*~%+=&@:/?#", max_size=12)
 SETTINGS = settings(max_examples=int(__import__("os").environ.get("KERNEL_EXAMPLES", 60)), deadline=None)
@@ -250,7 +250,7 @@ def test_chr_and_array_join(codes, lists, delimiter):
 @given(st.lists(st.none() | st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([1.0, 0.001, 1e7, -0.0]),
                 min_size=1, max_size=8))
 def test_doubles_print_as_java_does(numbers):
-    from ksql.planner.expressions import _java_double_strings
+    from ksql.planner.casts import _java_double_strings
     from ksql.planner.values import java_double
 
     assert _java_double_strings(pa.array(numbers, pa.float64())).to_pylist() == \

@@ -40,3 +40,15 @@ def test_an_upward_import_breaks_them(tmp_path):
     result = lint_imports(layout)
     assert result.returncode == 1
     assert "ksql.runtime.upward -> ksql.engine" in result.stdout
+
+
+def test_an_import_cycle_breaks_them(tmp_path):
+    """The expression tree helpers importing the planner that imports them is refused, even
+    from inside a function."""
+    layout = installed_layout(tmp_path)
+    tree = layout / "ksql" / "planner" / "tree.py"
+    tree.write_text(tree.read_text() + "\n\ndef _cycle():\n    from ksql.planner import plan  # noqa\n")
+    result = lint_imports(layout)
+    assert result.returncode == 1
+    assert "No import cycles" in result.stdout and "BROKEN" in result.stdout
+    assert "- .tree -> .plan (1 import)" in result.stdout

@@ -18,6 +18,11 @@ from pathlib import Path
 
 from ksql.testing.case import PASSED, Result
 from ksql.testing.cli import run_cases
+from ksql.parser import split_statements
+from ksql.testing.qtt import load_file, cases_from_file
+from ksql.testing.sqltests import cases_from_sql_file
+from ksql.testing.triple import case_from_triple
+from ksql.udf import load_extensions
 
 ROOT = Path(__file__).resolve().parents[2]
 STATUSES = ("passed", "failed", "error", "unsupported")
@@ -31,8 +36,6 @@ def corpus_statements() -> list[str]:
     """The text of every statement in the corpus (with {FORMAT} and {CONFIG} filled in)."""
     import glob
 
-    from ksql.parser import split_statements
-    from ksql.testing.qtt import load_file
 
     corpus = default_corpus()
     statements = []
@@ -52,10 +55,6 @@ def corpus_statements() -> list[str]:
 
 def collect(corpus: Path):
     """(cases, load errors) of every form in the corpus."""
-    from ksql.testing.qtt import cases_from_file
-    from ksql.testing.sqltests import cases_from_sql_file
-    from ksql.testing.triple import case_from_triple
-
     cases, errors = [], []
     for folder in ("query-validation-tests", "rest-query-validation-tests"):
         for path in sorted((corpus / folder).glob("*.json")):
@@ -155,7 +154,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     baseline_path = args.out / "baseline.json"
     baseline = set(json.loads(baseline_path.read_text())) if baseline_path.exists() else set()
-    from ksql.udf import load_extensions
 
     load_extensions(str(ROOT / "tests" / "extensions"))  # BACKWARD_CONCAT and other example functions
     started = time.monotonic()

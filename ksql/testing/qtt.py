@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 
 from ksql.testing.case import Case, Record
+from ksql.planner.aggregates import AGGREGATES
+from ksql.planner.library import FUNCTIONS
 
 REGISTRY_FORMATS = ()  # every format runs (the schema registry is the embedded one)
 # Functions that exist only in ksqlDB's own test code.
@@ -196,9 +198,6 @@ def _declared_topic(statement: str) -> str | None:
 
 def _missing_test_functions() -> list[str]:
     """The test-only functions no loaded extension provides."""
-    from ksql.planner.aggregates import AGGREGATES
-    from ksql.planner.functions import FUNCTIONS
-
     return [f for f in TEST_ONLY_FUNCTIONS if f not in FUNCTIONS and f not in AGGREGATES]
 
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import fastavro
 
-from ksql.runtime import schema_registry
+from ksql.runtime import json_sr, protobuf, schema_registry
 from ksql.runtime.avro import schema_for
 
 
@@ -39,8 +39,6 @@ def encode_avro(value, subject: str, source, key: bool) -> bytes:
 def json_sr_header(subject: str, source, key: bool) -> bytes:
     """The wire-format header naming the subject's JSON schema (registered from the source's
     columns if the test declared none)."""
-    from ksql.runtime import json_sr
-
     registry = schema_registry.current()
     latest = registry.latest(subject)
     if latest is not None:
@@ -140,8 +138,6 @@ def encode_protobuf(value, subject: str, columns, registry: bool, full_name: str
                     nullable: str | None = None) -> bytes:
     """A message of the subject's registered schema (else of the columns), as JSON-like values
     give it; with the wire-format header for PROTOBUF."""
-    from ksql.runtime import protobuf
-
     if not registry:
         message = protobuf.Schema(protobuf.schema_text(columns, nullable=nullable)).message()()
         protobuf.fill_message(message, value if isinstance(value, dict) else {columns[0].name: value})
@@ -161,8 +157,6 @@ def encode_protobuf(value, subject: str, columns, registry: bool, full_name: str
 
 
 def decode_protobuf(data: bytes, columns, registry: bool, nullable: str | None = None):
-    from ksql.runtime import protobuf
-
     if not registry:
         message = protobuf.Schema(protobuf.schema_text(columns, nullable=nullable)).message()
         return _to_json(protobuf.read_message(message.FromString(data)))

@@ -6,6 +6,7 @@ import pyarrow.compute as pc
 
 from ksql.planner.expressions import Compiled, broadcast
 from ksql.planner.plan import NULL_VALUE
+from ksql.runtime.state import StateStore, freeze
 
 
 class FilterOp:
@@ -14,8 +15,6 @@ class FilterOp:
     produces nothing. Keeps, on a table, the set of keys that currently match."""
 
     def __init__(self, predicate: Compiled, table: bool = False, key_fields: tuple[str, ...] = (), store=None):
-        from ksql.runtime.state import StateStore
-
         self.predicate = predicate
         self.table = table
         self.key_fields = key_fields
@@ -39,8 +38,6 @@ class FilterOp:
 
     def _changes(self, batch: pa.RecordBatch, matches: list) -> list[bool]:
         """Which rows to pass on: matching rows, and tombstones for keys that matched before."""
-        from ksql.runtime.state import freeze
-
         keys = list(zip(*[batch.column(f).to_pylist() for f in self.key_fields]))
         keep = []
         for key, match in zip(keys, matches):

@@ -1,0 +1,203 @@
+"""CAST: converting a compiled expression to another SQL type, with ksqlDB's rules (Java's
+truncating integer casts, HALF_UP decimals, NULL for what does not parse or fit)."""
+from __future__ import annotations
+
+import base64
+from datetime import date, datetime, time, timezone
+from decimal import Decimal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ksql.parser.errors import KsqlStatementError
+from ksql.planner import types as T
+from ksql.planner.compiled import Compiled, broadcast
+from ksql.planner.types import SqlType
+from ksql.planner.values import format_value, java_double
+
+
+def cast_to(compiled: Compiled, target: SqlType) -> Compiled:
+    """Convert a compiled expression to another type (CAST semantics)."""
+    source = compiled.type
+    if source == target:
+        return compiled
+    arrow_type = T.to_arrow(target)
+    inner = compiled.evaluate
+    if source is None:
+        return Compiled(target, lambda batch: pa.scalar(None, arrow_type), True)
+    if target.base in ("ARRAY", "MAP", "STRUCT") and source.base != target.base:
+        raise KsqlStatementError(f"Cast of {source} to {target} is not supported")
+    if target.base in ("ARRAY", "MAP", "STRUCT"):
+        return Compiled(target, lambda batch: _cast_nested(inner(batch), source, target), compiled.constant)
+    if target.base == "STRING":
+        return Compiled(target, lambda batch: _to_string(inner(batch), source), compiled.constant)
+    if source.base == "STRING" and target.base in ("BYTES", "TIMESTAMP", "DATE", "TIME"):
+        return Compiled(target, lambda batch: _parse_temporal(inner(batch), target), compiled.constant)
+    if source.base == "STRING" and target.base in ("INTEGER", "BIGINT", "DOUBLE", "DECIMAL", "BOOLEAN"):
+        return Compiled(target, lambda batch: _parse_strings(inner(batch), arrow_type), compiled.constant)
+    if source.base == "DOUBLE" and target.base in ("INTEGER", "BIGINT"):
+        # Java's (int) cast truncates toward zero and saturates at the type's bounds.
+        bits = 31 if target.base == "INTEGER" else 63
+        low, high = float(-(2 ** bits)), float(2 ** bits - 1)
+
+        def to_integer(batch):
+            value = pc.trunc(inner(batch))
+            value = pc.max_element_wise(pc.min_element_wise(value, high), low)
+            return pc.cast(value, arrow_type, safe=False)
+
+        return Compiled(target, to_integer, compiled.constant)
+    if target.base == "DECIMAL":
+        return Compiled(target, lambda batch: _to_decimal(inner(batch), source, target), compiled.constant)
+    return Compiled(target, lambda batch: pc.cast(inner(batch), arrow_type, safe=False), compiled.constant)
+
+
+def _cast_nested(value, source: SqlType, target: SqlType):
+    """ARRAY/MAP/STRUCT to another shape of the same kind: elements, values and fields cast
+    one by one (struct fields by name; missing ones are NULL)."""
+    array = value if isinstance(value, pa.Array) else broadcast(value, 1)
+    if target.base == "ARRAY":
+        flat = array.flatten()
+        element = cast_to(Compiled(source.params[0], lambda b: flat), target.params[0])
+        values = element.column(pa.RecordBatch.from_arrays([flat], names=["v"]))
+        offsets = array.offsets
+        result = pa.ListArray.from_arrays(offsets, values, type=T.to_arrow(target), mask=array.is_null())
+    elif target.base == "MAP":
+        keys, items = array.keys, array.items
+        k = cast_to(Compiled(source.params[0], lambda b: keys), target.params[0])
+        v = cast_to(Compiled(source.params[1], lambda b: items), target.params[1])
+        k_values = k.column(pa.RecordBatch.from_arrays([keys], names=["k"]))
+        v_values = v.column(pa.RecordBatch.from_arrays([items], names=["v"]))
+        result = pa.MapArray.from_arrays(array.offsets, k_values, v_values, type=T.to_arrow(target),
+                                         mask=array.is_null())
+    else:
+        fields = []
+        for name, field_type in target.params:
+            source_type = source.field(name)
+            if source_type is None:
+                fields.append(pa.nulls(len(array), T.to_arrow(field_type)))
+                continue
+            column = pc.struct_field(array, [name])
+            compiled = cast_to(Compiled(source_type, lambda b, c=column: c), field_type)
+            fields.append(compiled.column(pa.RecordBatch.from_arrays([column], names=["f"])))
+        result = pa.StructArray.from_arrays(fields, names=[n for n, _ in target.params], mask=array.is_null())
+    return result if isinstance(value, pa.Array) else result[0]
+
+
+def _to_decimal(value, source: SqlType, target: SqlType):
+    arrow_type = T.to_arrow(target)
+    if source.base == "DOUBLE":
+        # Round half up to the target scale, as Java's BigDecimal.setScale(HALF_UP) does.
+        value = pc.round(value, target.scale, round_mode="half_up")
+        return pc.cast(_null_past(value, target), arrow_type, safe=False)
+    if source.base == "DECIMAL" and source.scale > target.scale:
+        value = pc.round(value, target.scale, round_mode="half_up")
+    if source.base in ("INTEGER", "BIGINT"):  # Arrow wants room for every digit of the integer type
+        value = pc.cast(value, pa.decimal128(38, target.scale))
+    return pc.cast(_null_past(value, target), arrow_type, safe=False)
+
+
+def _null_past(value, target: SqlType):
+    """NULL for the values a DECIMAL(p, s) cannot hold (10^(p-s) or more), as ksqlDB's CAST
+    gives (it logs the overflow and returns null)."""
+    digits = target.precision - target.scale
+    if pa.types.is_decimal(value.type):
+        if value.type.precision - value.type.scale <= digits:
+            return value  # every value fits
+        limit = pa.scalar(Decimal(10) ** digits, pa.decimal128(min(digits + 1 + value.type.scale, 38),
+                                                                value.type.scale))
+    else:
+        limit = pa.scalar(10.0 ** digits)
+    too_big = pc.fill_null(pc.greater_equal(pc.abs(value), limit), False)
+    return pc.if_else(too_big, pa.scalar(None, value.type), value)
+
+
+def _to_string(value, source: SqlType):
+    if source.base == "BOOLEAN":
+        return pc.if_else(value, "true", "false")
+    if source.base == "DOUBLE":
+        return _java_double_strings(value)
+    if source.base in ("ARRAY", "MAP", "STRUCT", "BYTES"):
+        array = broadcast(value, 1) if not isinstance(value, pa.Array) else value
+        return pa.array([None if v is None else format_value(v, source) for v in array.to_pylist()],
+                        pa.string())
+    return pc.cast(value, pa.string())
+
+
+def _java_double_strings(value):
+    """Doubles as Java prints them: 1.0, 0.5, 1.0E10."""
+    array = value if isinstance(value, pa.Array) else broadcast(value, 1)
+    # Arrow prints the same shortest digits as Java in plain notation (Java's range for it is
+    # 0.001 <= |x| < 10^7); Java adds ".0" to whole numbers. Other values go one by one.
+    magnitude = pc.abs(array)
+    plain = pc.and_(pc.greater_equal(magnitude, 1e-3), pc.less(magnitude, 1e7))
+    text = pc.cast(array, pa.string())
+    text = pc.if_else(pc.match_substring(text, "."), text, pc.binary_join_element_wise(text, ".0", ""))
+    odd = pc.fill_null(pc.invert(plain), False)
+    if pc.any(odd).as_py():
+        others = array.filter(odd)
+        text = pc.replace_with_mask(text, odd, pa.array([java_double(v) for v in others.to_pylist()], pa.string()))
+    return text if isinstance(value, pa.Array) else text[0]
+
+
+def _parse_strings(value, arrow_type: pa.DataType):
+    """Parse strings to numbers/booleans; values that do not parse become NULL."""
+    array = value if isinstance(value, pa.Array) else broadcast(value, 1)
+    trimmed = pc.utf8_trim_whitespace(array)
+    try:
+        if pa.types.is_boolean(arrow_type):
+            lowered = pc.utf8_lower(trimmed)
+            result = pc.if_else(pc.equal(lowered, "true"), True,
+                                pc.if_else(pc.equal(lowered, "false"), False, pa.scalar(None, pa.bool_())))
+        else:
+            result = pc.cast(trimmed, arrow_type)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        result = pa.array([_parse_one(v, arrow_type) for v in trimmed.to_pylist()], arrow_type)
+    return result if isinstance(value, pa.Array) else result[0]
+
+
+def _parse_temporal(value, target: SqlType):
+    """Strings to BYTES (base64) or to TIMESTAMP/DATE/TIME (ISO-8601); NULL where they do not parse."""
+    def parse(text):
+        if text is None:
+            return None
+        try:
+            if target.base == "BYTES":
+                return base64.b64decode(text, validate=True)
+            if target.base == "DATE":
+                return date.fromisoformat(text)
+            if target.base == "TIME":
+                return time.fromisoformat(text)
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            if moment.tzinfo is not None:
+                moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+            return moment
+        except ValueError:
+            return None
+
+    array = value if isinstance(value, pa.Array) else broadcast(value, 1)
+    result = None
+    if target.base in ("TIMESTAMP", "DATE"):
+        try:  # Arrow's own ISO-8601 parser takes whole batches of plain dates and local times
+            result = pc.cast(array, T.to_arrow(target))
+        except pa.ArrowException:
+            result = None  # an offset, a 'Z' or a bad value somewhere: Python's parser, row by row
+    if result is None:
+        result = pa.array([parse(v) for v in array.to_pylist()], T.to_arrow(target))
+    return result if isinstance(value, pa.Array) else result[0]
+
+
+def _parse_one(text, arrow_type):
+    if text is None:
+        return None
+    try:
+        if pa.types.is_integer(arrow_type):
+            number = int(text)
+            bits = arrow_type.bit_width
+            return number if -(2 ** (bits - 1)) <= number < 2 ** (bits - 1) else None
+        if pa.types.is_floating(arrow_type):
+            return float(text)
+        if pa.types.is_decimal(arrow_type):
+            return Decimal(text).quantize(Decimal(1).scaleb(-arrow_type.scale))
+    except (ValueError, ArithmeticError):
+        return None
+    return None
