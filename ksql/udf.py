@@ -39,6 +39,14 @@ from pathlib import Path
 import pyarrow as pa
 
 from ksql.errors import KsqlError
+from ksql.parser import parse_statement
+from ksql.planner import aggregates, plan
+from ksql.planner import types as T
+from ksql.planner.builtins import _fits
+
+from ksql.planner.library import FUNCTIONS, BadArguments, register, rows
+from ksql.planner.expressions import broadcast
+from ksql.planner.aggregates import AGGREGATES, Aggregate
 
 
 class UdfError(KsqlError):
@@ -46,9 +54,6 @@ class UdfError(KsqlError):
 
 
 def _type(text: str):
-    from ksql.parser import parse_statement
-    from ksql.planner import types as T
-
     statement = parse_statement(f"CREATE STREAM X (V {text}) WITH (KAFKA_TOPIC='x');")
     return T.from_ref(statement.columns[0].type)
 
@@ -84,8 +89,6 @@ def _expand(overload: _Overload, count: int) -> list | None:
 def _choose(name: str, types: list, shown_name: str) -> tuple[_Overload, list]:
     """The overload for these argument types: an exact match first, then one reached by
     implicit widening (INT -> BIGINT -> DECIMAL -> DOUBLE), as ksqlDB chooses."""
-    from ksql.planner.builtins import _fits
-
     candidates = [(o, _expand(o, len(types))) for o in _OVERLOADS[name]]
     candidates = [(o, params) for o, params in candidates if params is not None]
     for exact in (True, False):
@@ -94,7 +97,6 @@ def _choose(name: str, types: list, shown_name: str) -> tuple[_Overload, list]:
                    for t, p in zip(types, params)):
                 return overload, params
     shown = ", ".join(str(t) if t else "null" for t in types)
-    from ksql.planner.functions import BadArguments
 
     raise BadArguments(f"Function '{shown_name}' does not accept parameters ({shown}).")
 
@@ -120,8 +122,6 @@ def udf(name: str, returns, params: list[str], description: str = "", vectorized
         null_safe: bool = True, variadic: bool = False):
     """Register a scalar function. Declaring the same name again adds an overload.
     `returns` is a SQL type name, or a function from the argument types to the result type."""
-    from ksql.planner.library import FUNCTIONS, register, rows
-
     upper = name.upper()
 
     def decorate(function):
@@ -163,8 +163,6 @@ def udf(name: str, returns, params: list[str], description: str = "", vectorized
 
 
 def _array(value, n):
-    from ksql.planner.expressions import broadcast
-
     return broadcast(value, n) if isinstance(value, (pa.Scalar, pa.Array)) else value
 
 
@@ -172,8 +170,6 @@ def udaf(name: str, returns, params: list[str], description: str = "", variadic:
     """Register an aggregate function: a class with init(), add(state, *args), result(state),
     and optionally undo(state, *args) (for tables) and merge(a, b) (for session windows).
     Declaring the same name again adds an overload."""
-    from ksql.planner.aggregates import AGGREGATES, Aggregate, register
-
     upper = name.upper()
 
     def decorate(cls):
@@ -185,7 +181,7 @@ def udaf(name: str, returns, params: list[str], description: str = "", variadic:
         _declare(upper, params, returns, variadic, aggregate)
         first = AGGREGATES.get(upper)
         description_text = first.description if first is not None else aggregate.description
-        register(Aggregate(upper, description_text, aggregate.resolve, aggregate.init, aggregate.add,
+        aggregates.register(Aggregate(upper, description_text, aggregate.resolve, aggregate.init, aggregate.add,
                            aggregate.result, aggregate.undo, aggregate.merge,
                            specialize=lambda types: _choose(upper, types, upper)[0].target))
         return cls
@@ -198,7 +194,6 @@ def udtf(name: str, returns, params: list[str], description: str = "", variadic:
     def decorate(function):
         result = (lambda types: _array_of(returns(types))) if callable(returns) else f"ARRAY<{returns}>"
         udf(name, result, params, description, variadic=variadic)(function)
-        from ksql.planner import plan
 
         if name.upper() not in plan.TABLE_FUNCTIONS:
             plan.TABLE_FUNCTIONS = plan.TABLE_FUNCTIONS + (name.upper(),)
@@ -207,8 +202,6 @@ def udtf(name: str, returns, params: list[str], description: str = "", variadic:
 
 
 def _array_of(element):
-    from ksql.planner import types as T
-
     return T.array(element)
 
 

@@ -110,13 +110,13 @@ def _child(plan: Plan, variant: Variant, data_dir: str, first: int, last: int, r
     then (the last child) the outcome. Never returns."""
     code = 0
     try:
-        from ksql import engine as engine_module
+        from ksql.engine import clock as engine_clock
         from ksql.runtime import query as query_module
 
         if variant.batch is not None:
             query_module.MAX_BATCH = variant.batch
         clock = _StepClock()
-        engine_module._now = clock  # INSERT VALUES without ROWTIME: the same time in every run
+        engine_clock.now = clock  # INSERT VALUES without ROWTIME: the same time in every run
         engine = _open_engine(plan, variant, data_dir, first == 0)
         steps = plan.steps
         for index in range(first, last):

@@ -1,0 +1,216 @@
+"""Pull queries: a lookup in a table's materialized state, by key or by scan, or through DuckDB
+for ORDER BY, joins and GROUP BY (runtime/pull_sql.py); and which server owns a looked-up key."""
+from __future__ import annotations
+
+import time
+import uuid
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ksql.errors import KsqlError, KsqlStatementError
+from ksql.parser import (ast, parse_statement)
+from ksql.planner import types as T
+from ksql.planner.metastore import DataSource
+from ksql.planner.plan import NULL_VALUE, QueryPlan
+from ksql.results import RowStream
+from ksql.runtime import pull_sql
+from ksql.runtime.materialized import MaterializedTable
+from ksql.runtime.murmur2 import partitions_for
+from ksql.runtime.formats import make_format
+
+
+PULL_CATCH_UP_SECONDS = 2.0  # how long a pull query waits for its tables' queries to catch up
+
+
+def _projected_names(query: ast.Query, source: DataSource) -> list[tuple[str, object]]:
+    """(output name, expression) of the plain column items, with * expanded."""
+    items = []
+    for item in query.select:
+        if isinstance(item, ast.SelectAll):
+            window = ["WINDOWSTART", "WINDOWEND"] if source.window_type is not None else []
+            names = [c.name for c in source.schema.key] + window + [c.name for c in source.schema.value]
+            items += [(name, ast.ColumnRef(name)) for name in names]
+        elif isinstance(item, ast.SelectExpression) and isinstance(item.expression, ast.ColumnRef):
+            items.append((item.alias or item.expression.name, item.expression))
+    return items
+
+
+def _key_lookup(query: ast.Query, source: DataSource) -> list[tuple] | None:
+    """The keys of `key = literal` or `key IN (literals)` (alone or AND-ed with other
+    conditions) on a single-key table, in the order written: the rows come back in that order,
+    and the full WHERE still filters them."""
+    key = source.schema.key
+    if len(key) != 1:
+        return None
+    conditions, pending = [], [query.where]
+    while pending:
+        condition = pending.pop(0)
+        if isinstance(condition, ast.LogicalOp) and condition.op == "AND":
+            pending[:0] = [condition.left, condition.right]
+        elif condition is not None:
+            conditions.append(condition)
+    for condition in conditions:
+        literals = _key_literals(condition, key[0].name)
+        if literals is None:
+            continue
+        values = [_key_value(literal, key[0].type) for literal in literals]
+        if all(v is not None for v in values):
+            return [(v,) for v in dict.fromkeys(values)]
+    return None
+
+
+def _key_literals(condition, key_name: str) -> list | None:
+    """The literals of `key = x`, `key IN (x, y)` or `key = x OR key = y`, in order."""
+    if isinstance(condition, ast.BinaryOp) and condition.op == "=":
+        for column, literal in ((condition.left, condition.right), (condition.right, condition.left)):
+            if isinstance(column, ast.ColumnRef) and column.name == key_name:
+                return [literal]
+    if isinstance(condition, ast.InList) and not condition.negated and \
+            isinstance(condition.value, ast.ColumnRef) and condition.value.name == key_name:
+        return list(condition.items)
+    if isinstance(condition, ast.LogicalOp) and condition.op == "OR":
+        left, right = _key_literals(condition.left, key_name), _key_literals(condition.right, key_name)
+        return left + right if left is not None and right is not None else None
+    return None
+
+
+def _key_value(literal, key_type: T.SqlType):
+    """A literal as a value of the key's type, or None when it is not one."""
+    if not isinstance(literal, ast.Literal) or literal.value is None or isinstance(literal.value, bool):
+        return None
+    if key_type.base == "STRING":
+        return literal.value if isinstance(literal.value, str) else None
+    if isinstance(literal.value, str):
+        return None
+    if key_type.base in ("INTEGER", "BIGINT"):
+        return int(literal.value) if float(literal.value).is_integer() else None
+    if key_type.base == "DOUBLE":
+        return float(literal.value)
+    return None
+
+
+class PullQueries:
+    """Pull queries, as part of KsqlEngine (a mixin)."""
+
+    def _catch_up(self, names: list[str], timeout: float = PULL_CATCH_UP_SECONDS) -> None:
+        """Before a pull query: give the queries that build these tables a moment to process what
+        their sources already hold, so a pull query sees the writes made before it (a table
+        created a moment ago, rows just inserted)."""
+        if not self.background:
+            return  # the caller drives the queries (drain())
+        wanted = {name.upper() for name in names}
+        building = [q for q in list(self.queries.values()) if q.sink.name in wanted and q.state == "RUNNING"]
+        deadline = time.monotonic() + timeout
+        for query in building:  # a query just started first restores its state
+            query.prepared.wait(max(deadline - time.monotonic(), 0))
+        # what the sources hold now: later writes need not be waited for (under a steady load
+        # the queries never have nothing left to read)
+        targets = [(q, {tp: self.log.end_offset(*tp) for tp in dict(q.positions)}) for q in building]
+        while time.monotonic() < deadline and any(
+                q.positions.get(tp, 0) < end for q, ends in targets for tp, end in ends.items()):
+            self.log.wait(0.02)
+        # with several servers, a view follows its table's topic: let it read what is there now
+        following = [(q.view, {p: self.log.end_offset(q.sink.topic, p) for p in range(q.sink.partitions)})
+                     for q in building if q.scale_out and q.view is not None]
+        while time.monotonic() < deadline and not all(view.caught_up(ends) for view, ends in following):
+            self.log.wait(0.02)
+
+    def _pull_tables(self, query: ast.Query) -> list[pull_sql.Table] | None:
+        """The current rows of every table a pull query reads, all taken at one moment; None
+        when a source is not a table (the ordinary path then answers, or explains why not)."""
+        relations = [query.source] + [j.relation for j in query.joins]
+        sources = [self.metastore.get(r.name) for r in relations]
+        if any(s is None or not s.is_table for s in sources):
+            return None
+        views = []
+        for source in sources:
+            view = self.materialized.get(source.name)
+            if view is None:
+                if not source.is_source:
+                    return None  # not queryable: the ordinary path says so
+                view = MaterializedTable(source)
+                view.load_topic(self.log)
+            views.append(view)
+        locks = sorted({id(v): v for v in views}.values(), key=lambda v: v.table.name)
+        for view in locks:  # every table's lock at once: one consistent cut across them
+            view.lock.acquire()
+        try:
+            snapshots = [v.snapshot() for v in views]
+        finally:
+            for view in reversed(locks):
+                view.lock.release()
+        tables = []
+        for relation, source, batch in zip(relations, sources, snapshots):
+            names = [name for name, _ in pull_sql.columns_of(source)]
+            tables.append(pull_sql.Table(relation.alias or relation.name, source,
+                                         pa.Table.from_batches([batch]).select(names)))
+        return tables
+
+    def _sql_pull_query(self, text: str, query: ast.Query, tables: list) -> RowStream:
+        names, types, result = pull_sql.run(query, tables)
+        columns = [result.column(i).to_pylist() for i in range(result.num_columns)]
+        rows = [list(row) for row in zip(*columns)]
+        query_id = f"pull_{tables[0].source.name}_{uuid.uuid4().int % 10**19}"
+        return RowStream(text, query_id, names, [str(t) for t in types], lambda: iter(rows), lambda: None)
+
+    def _pull_query(self, text: str, query: ast.Query, plan: QueryPlan) -> RowStream:
+        """The current rows of a materialized table that match the query."""
+        source = plan.source.source
+        view = self.materialized.get(source.name)
+        if view is None:
+            if not source.is_source:
+                raise KsqlStatementError(
+                    f"The `{source.name}` table isn't queryable. To derive a queryable table, you can do "
+                    f"'CREATE TABLE QUERYABLE_{source.name} AS SELECT * FROM {source.name}'. See "
+                    f"https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue a "
+                    f"push query.")
+            view = MaterializedTable(source)
+            view.load_topic(self.log)
+        from ksql.runtime.query import Pipeline
+
+        pipeline = Pipeline(plan, "pull")
+        batch = pipeline.apply(view.snapshot(_key_lookup(query, source)))
+        # On a table a filter turns non-matching rows into tombstones; a pull query leaves them out.
+        batch = batch.filter(pc.invert(batch.column(NULL_VALUE)))
+        columns = [c for c, _ in plan.steps[-1].columns]
+        values = [batch.column(c.name).to_pylist() for c in columns]
+        rows = [[v[i] for v in values] for i in range(batch.num_rows)]
+        if query.limit is not None:
+            rows = rows[:query.limit]
+        query_id = f"pull_{source.name}_{uuid.uuid4().int % 10**19}"
+        key_names = {c.name for c in source.schema.key}
+        if source.window_type is not None:
+            key_names |= {"WINDOWSTART", "WINDOWEND"}
+        items = _projected_names(query, source)
+        keys = tuple(name for name, expr in items if isinstance(expr, ast.ColumnRef) and expr.name in key_names)
+        return RowStream(text, query_id, [c.name for c in columns], [str(c.type) for c in columns],
+                         lambda: iter(rows), lambda: None, key_columns=keys)
+
+    def pull_owner(self, text: str) -> str | None:
+        """The URL of the server that owns the key a pull query looks up, when that is another
+        server (several servers on Kafka): ksqlDB answers a key lookup where its state lives.
+        None: answer here (not a key lookup, this server owns it, or the owner is not known)."""
+        if not self.log.shared:
+            return None
+        try:
+            statement = parse_statement(text)
+        except KsqlError:
+            return None
+        if not isinstance(statement, ast.QueryStatement) or statement.query.emit is not None \
+                or statement.query.joins:
+            return None
+        table = self.metastore.get(statement.query.source.name)
+        query = next((q for q in list(self.queries.values()) if table is not None and q.sink is table), None)
+        keys = _key_lookup(statement.query, table) if query is not None and query.scale_out else None
+        if not keys:
+            return None
+        key_format = make_format(table.key_format, table.schema.key, key=True, options=table.key_options())
+        serialized = key_format.encode([pa.array([k[0] for k in keys], T.to_arrow(table.schema.key[0].type))], len(keys))
+        partitions = {int(p) for p in partitions_for(serialized, table.partitions)}
+        first_source = query.plan.sources[0].topic
+        wanted = {(first_source, p) for p in partitions} if query.partition_local else {(first_source, 0)}
+        for instance, url, assigned in self.log.group_members(query.id):
+            if wanted <= set(assigned):
+                return None if instance == self.log.instance_id or not url else url
+        return None
