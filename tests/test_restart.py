@@ -193,7 +193,7 @@ def test_sigkill_during_joins_matches_an_uninterrupted_run(tmp_path, exactly_onc
     engine = KsqlEngine(data, exactly_once)
     try:
         wait_for(lambda: len(sorted_sink(engine.log, "ENRICHED")) >= 60
-                 and len(sorted_sink(engine.log, "PAIRS")) >= len(expected["PAIRS"]))
+                 and len(sorted_sink(engine.log, "PAIRS")) >= len(expected["PAIRS"]), timeout=120)
         assert {topic: sorted_sink(engine.log, topic) for topic in expected} == expected
     finally:
         engine.close()

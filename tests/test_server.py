@@ -598,9 +598,16 @@ def test_the_websocket_query_endpoint(server):
 def test_cluster_status_names_hosts_and_stores_as_ksqldb(server):
     server.ksql("CREATE STREAM s (id INT KEY, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);"
                 "CREATE TABLE t AS SELECT id, COUNT(*) AS n FROM s GROUP BY id; CREATE STREAM c AS SELECT * FROM s;")
-    status = httpx.get(server.url + "/clusterStatus", timeout=10).json()["clusterStatus"]
-    assert list(status) == [f"127.0.0.1:{server.port}"]  # host:port, as ksqlDB's KsqlHostInfo
-    queries = status[f"127.0.0.1:{server.port}"]["activeStandbyPerQuery"]
+    host = f"127.0.0.1:{server.port}"  # host:port, as ksqlDB's KsqlHostInfo
+
+    def status():
+        return httpx.get(server.url + "/clusterStatus", timeout=10).json()["clusterStatus"]
+
+    assert list(status()) == [host]
+    # every query is listed at once; on Kafka its partitions (and so its store) once its
+    # consumer group has given them
+    assert set(status()[host]["activeStandbyPerQuery"]) == {"CTAS_T_1", "CSAS_C_2"}
+    queries = wait_for(lambda: (q := status()[host]["activeStandbyPerQuery"])["CTAS_T_1"]["activeStores"] and q)
     assert queries["CTAS_T_1"]["activeStores"] == ["Aggregate-Aggregate-Materialize"]
     assert queries["CSAS_C_2"]["activeStores"] == []  # a query without state has no store
 

@@ -252,4 +252,7 @@ class Introspection:
                 member["queries"][query.id] = sorted(assigned)
                 member["lags"][query.id] = {tp: (committed.get(tp, 0), self.log.end_offset(*tp))
                                             for tp in sorted(assigned)}
+            # every query runs here too: listed before its consumer group has given it anything
+            local["queries"].setdefault(query.id, [])
+            local["lags"].setdefault(query.id, {})
         return list(members.values())
