@@ -20,6 +20,7 @@ from ksql.planner.metastore import DataSource
 from ksql.planner.schema import KEY, RESERVED_NAMES, ROWTIME, VALUE, WINDOWEND, WINDOWSTART, Column
 from ksql.planner.naming import ColumnNamer
 from ksql.planner.tree import contains_aggregate, rewrite, unqualified, walk
+from ksql.planner.windows import WindowSpec, resolve_window
 from ksql.planner.library import FUNCTIONS
 from ksql.planner.lambdas import LAMBDA_FUNCTIONS
 
@@ -27,7 +28,7 @@ KEY_FIELD = "__KEY_{}"
 AGG_FIELD = "__AGG_{}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AggregateCall:
     function: Aggregate
     args: tuple[Compiled, ...]  # evaluated per input row
@@ -36,12 +37,12 @@ class AggregateCall:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AggregateNode:
     keys: tuple[Compiled, ...]
     key_texts: tuple[str, ...]
     calls: tuple[AggregateCall, ...]
-    window: ast.Window | None
+    window: WindowSpec | None  # resolved: grace and retention known
     table_source: bool  # input is a table: updates undo the previous row of the same key
     source_key: tuple[str, ...]  # the input table's key columns
     emit_final: bool = False
@@ -49,7 +50,7 @@ class AggregateNode:
     def describe(self) -> str:
         window = f" WINDOW {self.window.kind}" if self.window else ""
         calls = ", ".join(c.text for c in self.calls)
-        state = "keeps one state per group" + (" and window until the query ends" if self.window else "")
+        state = "keeps one state per group" + (" and window, for the window's retention" if self.window else "")
         if self.table_source:
             state += ", and the last row of each input key"
         return f"Aggregate by {', '.join(self.key_texts) or '()'}{window} [{calls}; {state}]"
@@ -200,7 +201,8 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
                 message = message.replace(KEY_FIELD.format(i), format_expression(group_by[i]))
             raise KsqlStatementError(message) from None
 
-    node = AggregateNode(keys, tuple(format_expression(e) for e in group_by), compiled_calls, query.window,
+    node = AggregateNode(keys, tuple(format_expression(e) for e in group_by), compiled_calls,
+                         resolve_window(query.window, query.emit == "FINAL"),
                          source.is_table, tuple(c.name for c in source.schema.key), query.emit == "FINAL")
     return node, having_compiled, [(c, compiled) for c, compiled, _ in columns]
 

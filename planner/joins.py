@@ -17,6 +17,7 @@ from ksql.planner.format import format_expression
 from ksql.planner.metastore import DataSource, MetaStore
 from ksql.planner.schema import PSEUDO_COLUMNS, ROWTIME
 from ksql.planner.tree import rewrite, walk
+from ksql.planner.windows import duration
 
 DEFAULT_JOIN_GRACE_MS = 24 * 3600 * 1000
 JOIN_KEY = "__JOIN_KEY"  # the field holding each joined row's key: the last join's key value
@@ -26,7 +27,7 @@ def field_name(alias: str, column: str) -> str:
     return f"{alias}__{column}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JoinInput:
     source: DataSource
     alias: str
@@ -41,7 +42,7 @@ class JoinInput:
         return own + [(ROWTIME, T.BIGINT)]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JoinNode:
     kind: str  # INNER | LEFT | RIGHT | FULL
     left_table: bool  # the left input is a table (else a stream)
@@ -64,8 +65,8 @@ class JoinNode:
     def describe(self) -> str:
         sides = f"{'TABLE' if self.left_table else 'STREAM'}-{'TABLE' if self.right_table else 'STREAM'}"
         if self.within:
-            state = (f"keeps each side's rows for {self.within[0]} ms before / {self.within[1]} ms after, "
-                     f"plus {self.grace} ms grace")
+            state = (f"keeps each side's rows for {duration(self.within[0])} before / "
+                     f"{duration(self.within[1])} after, plus {duration(self.grace)} grace")
         elif self.foreign_key:
             state = "keeps every row of both tables (left rows by key and by foreign key)"
         elif self.left_table:
@@ -76,7 +77,7 @@ class JoinNode:
         return f"Join {self.kind} {sides}{' (foreign key)' if self.foreign_key else ''} ON {self.text} [{state}{moves}]"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JoinPlan:
     inputs: tuple[JoinInput, ...]
     joins: tuple[JoinNode, ...]
@@ -88,9 +89,6 @@ class JoinPlan:
     @property
     def produces_table(self) -> bool:
         return all(i.is_table for i in self.inputs)
-
-    def describe(self) -> str:
-        return " -> ".join(node.describe() for node in self.joins)
 
 
 def joined_scope(inputs: list[JoinInput], custom_types: dict) -> Scope:

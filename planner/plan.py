@@ -19,6 +19,7 @@ from ksql.planner.aggregation import plan_aggregation
 from ksql.planner.join_output import output_columns, output_name
 from ksql.planner.joins import JOIN_KEY, plan_joins
 from ksql.planner.tree import contains_aggregate, rewrite, unqualified, walk
+from ksql.planner.windows import WindowSpec
 
 NULL_VALUE = "__NULL_VALUE"  # batch column: the record's value was null (a tombstone for tables)
 OUTPUT_TIME = "__ROWTIME"  # batch column: the timestamp of a projected output row (ROWTIME may be a column)
@@ -64,7 +65,7 @@ class RepartitionNode:
         return "Repartition by " + (", ".join(self.texts) or "NULL")
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class QueryPlan:
     source: SourceNode
     steps: tuple  # FilterNode | ProjectNode | RepartitionNode, in order
@@ -72,7 +73,7 @@ class QueryPlan:
     limit: int | None = None
     emit: str | None = None
     produces_table: bool = False  # the result is a table (a table source, or GROUP BY)
-    window: ast.Window | None = None  # the result is windowed
+    window: WindowSpec | None = None  # the result is windowed
     joins: object = None  # a JoinPlan when the query joins several sources
 
     @property
@@ -80,20 +81,6 @@ class QueryPlan:
         if self.joins is not None:
             return [i.source for i in self.joins.inputs]
         return [self.source.source]
-
-    def explain(self, sink: str | None = None) -> str:
-        if self.joins is not None:
-            sources = ", ".join(f"{i.source.name} [{i.source.kind}, topic {i.source.topic}]"
-                                for i in self.joins.inputs)
-            nodes = [f"Sources {sources}"] + [s.describe() for s in self.steps]
-        else:
-            nodes = [self.source.describe()] + [s.describe() for s in self.steps]
-        if sink:
-            nodes.append(f"Sink {sink}")
-        lines = []
-        for depth, text in enumerate(reversed(nodes)):
-            lines.append("  " * depth + ("-> " if depth else "") + text)
-        return "\n".join(lines)
 
 
 def source_scope(source: DataSource, alias: str) -> Scope:
@@ -339,7 +326,7 @@ def _plan_aggregation(query, source, alias, scope, steps, sink, persistent) -> Q
     steps.append(ProjectNode(tuple(columns), _grouping_names(query, columns)))
     schema = LogicalSchema(tuple(c for c, _ in columns))
     return QueryPlan(SourceNode(source, alias), tuple(steps), schema, query.limit, query.emit,
-                     produces_table=True, window=query.window)
+                     produces_table=True, window=node.window)
 
 
 def _plan_join(query: ast.Query, metastore: MetaStore, sink, persistent) -> QueryPlan:
@@ -429,7 +416,7 @@ def _plan_join_aggregation(query: ast.Query, metastore: MetaStore, sink, persist
     steps.append(ProjectNode(tuple(output)))
     left = join_plan.inputs[0]
     return QueryPlan(SourceNode(left.source, left.alias), tuple(steps), LogicalSchema(tuple(c for c, _ in output)),
-                     query.limit, query.emit, produces_table=True, window=query.window, joins=join_plan)
+                     query.limit, query.emit, produces_table=True, window=node.window, joins=join_plan)
 
 
 def _expr_of(items, name):

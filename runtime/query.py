@@ -25,7 +25,8 @@ from ksql.runtime.operators.filter import FilterOp
 from ksql.runtime.operators.join import JoinOp
 from ksql.runtime.operators.project import ProjectOp
 from ksql.runtime.operators.table_function import TableFunctionOp
-from ksql.runtime.repartition import Repartition, aggregate_index, partition_local, stage_one, stage_two
+from ksql.planner.partitioning import aggregate_index, partition_local, stage_one, stage_two
+from ksql.runtime.repartition import Repartition
 from ksql.runtime.sink import SinkEncoder
 from ksql.runtime.source import SourceDecoder
 from ksql.runtime.state import StateLimits, StateStore

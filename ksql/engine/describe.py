@@ -7,6 +7,7 @@ from __future__ import annotations
 from ksql import __version__
 from ksql.errors import KsqlStatementError
 from ksql.parser import (ast)
+from ksql.planner.explain import explain
 from ksql.planner.library import FUNCTIONS
 from ksql.planner.plan import plan_query
 from ksql.planner.schema import HEADER, KEY, VALUE
@@ -209,14 +210,14 @@ class Introspection:
             plan = plan_query(stmt.query, self.metastore)
             statement = text.strip()
             statement = statement[len("EXPLAIN"):].strip() if statement.upper().startswith("EXPLAIN") else statement
-            explained = plan.explain()
+            explained = explain(plan)
             return TextResult(text, "queryDescription", explained, {"queryDescription": _query_description(
                 "", statement, plan, [], explained, {}, None)})
         query = self.queries.get(stmt.query_id.upper())
         if query is None:
             raise KsqlStatementError(f"Query with id:{stmt.query_id} does not exist, "
                                      f"use SHOW QUERIES to view the full set of running queries.")
-        explained = query.plan.explain(query.sink.name)
+        explained = explain(query.plan, query.sink)
         description = _query_description(query.id, query.sql, query.plan, [query.sink.name], explained,
                                          dict(getattr(query, "properties", {}) or {}), query.state)
         return TextResult(text, "queryDescription",

@@ -19,7 +19,7 @@ from ksql.runtime.log import TopicError
 from ksql.runtime.materialized import MaterializedTable
 from ksql.runtime.names import file_name
 from ksql.runtime.query import RETRY_BACKOFF, PersistentQuery
-from ksql.runtime.repartition import needs_repartition
+from ksql.planner.partitioning import needs_repartition
 from ksql.runtime.formats import make_format
 from ksql.runtime.state import DEFAULT_MAX_ENTRIES, StateLimits
 from ksql.engine.session import Session
@@ -73,16 +73,7 @@ def check_upgrade(existing: DataSource, schema: LogicalSchema) -> None:
 
 def _window_retention(plan) -> int | None:
     """How long a windowed aggregation keeps a window: RETENTION, else size + grace."""
-    window = plan.window
-    if window is None:
-        return None
-    if window.retention is not None:
-        return window.retention
-    from ksql.runtime.operators.aggregate import DEFAULT_GRACE_MS
-
-    emit_final = any(getattr(step, "emit_final", False) for step in plan.steps)
-    grace = window.grace if window.grace is not None else (0 if emit_final else DEFAULT_GRACE_MS)
-    return window.size + grace
+    return plan.window.retention if plan.window is not None else None
 
 
 def _check_query_id(query_id: str) -> str:

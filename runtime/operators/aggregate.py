@@ -28,22 +28,16 @@ from ksql.runtime.operators import batch_aggregate
 from ksql.runtime.operators.aggregate_output import AggregateOutput
 from ksql.runtime.state import StateStore, freeze
 
-DEFAULT_GRACE_MS = 24 * 3600 * 1000
-
-
 class AggregateOp:
     def __init__(self, node: AggregateNode, store: StateStore):
         self.node = node
         self.store = store
         self.windowed = node.window is not None
-        window = node.window
-        default = 0 if node.emit_final else DEFAULT_GRACE_MS  # suppression closes windows at their end
-        self.grace = (window.grace if window.grace is not None else default) if window else 0
+        window = node.window  # grace and retention resolved by the planner (planner/windows.py)
+        self.grace = window.grace if window else 0
         self.key_types = [T.to_arrow(k.type or T.STRING) for k in node.keys]
         self.agg_types = [T.to_arrow(c.type) for c in node.calls]
-        self.retention = None
-        if window is not None:
-            self.retention = window.retention if window.retention is not None else window.size + self.grace
+        self.retention = window.retention if window else None
         self._expiry: list | None = None  # heap of (window start, store key) of live windows
         self._pending: list | None = None  # heap of (close time, window start, store key) for EMIT FINAL
         self._times: dict | None = None  # partition -> stream time
