@@ -30,9 +30,9 @@ test: $(STAMP)  ## run the whole test suite
 	$(BIN)/python -m pytest -q -n 2 tests
 
 soak: $(STAMP)  ## the long reliability runs: 25 SIGKILLs per backend, 200 random restarted inputs per query kind, 2,000 hostile requests per fuzz test
-	KSQL_CRASH_KILLS=$${KSQL_CRASH_KILLS:-25} $(BIN)/python -m pytest -q -s tests/test_crash_loop.py
-	KSQL_PROPERTY_EXAMPLES=$${KSQL_PROPERTY_EXAMPLES:-200} $(BIN)/python -m pytest -q -n 2 tests/test_property_restarts.py
-	KSQL_FUZZ_EXAMPLES=$${KSQL_FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest -q tests/test_http_fuzz.py
+	KSQL_CRASH_KILLS=$${KSQL_CRASH_KILLS:-25} $(BIN)/python -m pytest -q -s tests/reliability/test_crash_loop.py
+	KSQL_PROPERTY_EXAMPLES=$${KSQL_PROPERTY_EXAMPLES:-200} $(BIN)/python -m pytest -q -n 2 tests/reliability/test_property_restarts.py
+	KSQL_FUZZ_EXAMPLES=$${KSQL_FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest -q tests/reliability/test_http_fuzz.py
 
 conformance: $(STAMP)  ## run the whole ksqlDB corpus; writes conformance/SUMMARY.md and results.json
 	$(BIN)/python -m ksql.testing.conformance -j 2
@@ -53,7 +53,7 @@ kafka: $(STAMP)  ## fetch Apache Kafka with Maven (once) and run a single-node b
 
 lint: $(STAMP)  ## check style with ruff, and the layers' import contracts with import-linter
 	$(BIN)/ruff check --select F,E9 ksql parser planner runtime repl tests benchmarks
-	$(BIN)/python -m pytest -q tests/test_layers.py
+	$(BIN)/python -m pytest -q tests/unit/test_layers.py
 
 clean:  ## remove the virtualenv and build leftovers
 	rm -rf $(VENV) build dist *.egg-info ksql-data

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
 from ksql.engine import KsqlEngine
+
+ROOT = Path(__file__).resolve().parent.parent  # the project
+TESTS = ROOT / "tests"
 
 
 BACKENDS = ["embedded", "kafka"]

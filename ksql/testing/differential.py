@@ -2,7 +2,7 @@
 killed (SIGKILL of a real process) and restarted after random prefixes of its input, and with
 its whole input read one record at a time or 10,000 at a time, must leave the same sinks.
 
-    python -m ksql.testing.differential [--corpus DIR] [--sql-dir tests/sql] [-j N] [--seed S]
+    python -m ksql.testing.differential [--corpus DIR] [--sql-dir tests/golden/sql] [-j N] [--seed S]
 
 A case is a list of steps: statements, then input records (ksqlDB's test files), or statements
 only (SQL scripts, INSERT VALUES among them). Each run is a forked child of a process that has
@@ -84,7 +84,7 @@ def plan_of(case: Case) -> Plan | None:
 
 
 def script_plan(path: Path) -> Plan | None:
-    """A SQL script (tests/sql/*.sql) as a plan of statements."""
+    """A SQL script (tests/golden/sql/*.sql) as a plan of statements."""
     from ksql.parser import split_statements
 
     statements = [p.text for p in split_statements(path.read_text())]
@@ -454,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m ksql.testing.differential", description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=default_corpus())
-    parser.add_argument("--sql-dir", type=Path, default=ROOT / "tests" / "sql")
+    parser.add_argument("--sql-dir", type=Path, default=ROOT / "tests" / "golden" / "sql")
     parser.add_argument("-j", "--jobs", type=int, default=2)
     parser.add_argument("-k", "--match", help="only the cases whose name contains this")
     parser.add_argument("--known", type=Path, default=ROOT / "conformance" / "differential-known.json",

@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from conftest import wait_for  # noqa: E402
-from test_server import Server  # noqa: E402
+from processes import Server  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 

@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
+
 SUBPACKAGES = ("parser", "planner", "runtime", "repl", "grammar")  # pyproject's package-dir map
 
 

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import require_input
-from test_server import Server
+from conftest import ROOT, require_input
+from processes import Server
 
-DOCS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "ksqldb-docs" / "developer-guide" / \
+DOCS = ROOT.parent / "shared" / "reference" / "ksqldb-docs" / "developer-guide" / \
     "ksqldb-rest-api"
 
 # what the examples' requests refer to: ksqlDB's quickstart's pageviews

@@ -3,6 +3,7 @@ partitions; when one dies, another takes its partitions over, restores their sta
 changelog, and the output is that of a run that never failed."""
 from __future__ import annotations
 
+import time
 import json
 import signal
 import struct
@@ -16,8 +17,9 @@ from ksql.engine import KsqlEngine
 from ksql.runtime.murmur2 import partitions_for
 
 from conftest import topic_records, wait_for
-from test_restart import NOW
-from test_server import free_port
+from processes import free_port
+
+NOW = int(time.time() // 60 * 60 * 1000)  # event times near now, on a minute boundary
 
 SETUP = """
 CREATE STREAM src (id INT KEY, n INT) WITH (kafka_topic='src', value_format='JSON', partitions=4);

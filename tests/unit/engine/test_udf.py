@@ -1,12 +1,13 @@
 """Python UDFs, UDAFs and UDTFs loaded from an extension folder, as a user would write them."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
+from conftest import TESTS
 
-EXTENSIONS = Path(__file__).parent / "extensions"
+
+EXTENSIONS = TESTS / "extensions"
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from conftest import wait_for
-from test_server import Server, free_port
+from processes import Server, free_port
 
 STREAM = "CREATE STREAM s (id INT KEY, t STRING, n INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);"
 
@@ -304,7 +304,7 @@ def test_the_shell_says_a_login_was_refused_not_that_no_server_answered(tmp_path
         # the websocket endpoint asks for the same login
         from urllib.parse import quote
 
-        from test_server import websocket_messages
+        from processes import websocket_messages
 
         target = "/ws/query?request=" + quote(json.dumps({"ksql": "PRINT nope;"}))
         assert websocket_messages(secured.port, target)[1:] == (None, "403")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -13,47 +12,7 @@ import httpx
 import pytest
 
 from conftest import wait_for
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, data_dir, *extra):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        # its output goes to a file: a pipe no one reads would stall the server once full
-        self.log_path = Path(data_dir).parent / f"server-{self.port}.log"
-        with open(self.log_path, "wb") as output:
-            self.process = subprocess.Popen([sys.executable, "-m", "ksql.cli", "server", "--host", "127.0.0.1",
-                                             "--port", str(self.port), "--data-dir", str(data_dir), *extra],
-                                            stdout=output, stderr=subprocess.STDOUT)
-        wait_for(self._healthy, timeout=60)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def _healthy(self):
-        try:
-            return httpx.get(self.url + "/healthcheck", timeout=1).json()["isHealthy"]
-        except httpx.HTTPError:
-            assert self.process.poll() is None, self.log()
-            return False
-
-    def ksql(self, statements: str, **properties):
-        return httpx.post(self.url + "/ksql", json={"ksql": statements, "streamsProperties": properties},
-                          timeout=30)
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=30)
-
-
-def backend_args(backend: dict) -> list[str]:
-    return ["--bootstrap-servers", backend["bootstrap.servers"]] if backend else []
+from processes import Server, Terminal, backend_args, free_port, websocket_messages
 
 
 @pytest.fixture
@@ -436,8 +395,6 @@ def test_push_queries_past_the_limit_are_refused_until_one_ends(tmp_path):
 
 
 def test_the_remote_shell_shows_push_query_rows_as_they_come(server, tmp_path):
-    from test_cli import Terminal
-
     server.ksql("CREATE STREAM s (id INT KEY, v STRING) WITH (kafka_topic='s', value_format='JSON', partitions=1);"
                 "INSERT INTO s (id, v) VALUES (1, 'before');")
     term = Terminal([server.url], tmp_path)
@@ -540,36 +497,6 @@ def test_listeners_from_the_config_and_the_request_log(tmp_path):
     assert "ksql.access" not in quiet_log.read_text()
 
 
-def websocket_messages(port: int, target: str, headers=()) -> tuple[list[str], int | None, str]:
-    """The text messages of one websocket conversation, and the code and reason it closed with
-    (None when the handshake was refused)."""
-    from wsproto import ConnectionType, WSConnection
-    from wsproto.events import AcceptConnection, CloseConnection, RejectConnection, Request, TextMessage
-
-    connection = WSConnection(ConnectionType.CLIENT)
-    messages, text = [], ""
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-        sock.sendall(connection.send(Request(host=f"127.0.0.1:{port}", target=target, extra_headers=list(headers))))
-        while True:
-            data = sock.recv(65536)
-            connection.receive_data(data or None)
-            for event in connection.events():
-                if isinstance(event, RejectConnection):
-                    return messages, None, str(event.status_code)
-                if isinstance(event, TextMessage):
-                    text += event.data
-                    if event.message_finished:
-                        messages.append(text)
-                        text = ""
-                elif isinstance(event, CloseConnection):
-                    sock.sendall(connection.send(event.response()))
-                    return messages, event.code, event.reason
-                elif isinstance(event, AcceptConnection):
-                    pass
-            if not data:
-                return messages, -1, "the connection ended without a close"
-
-
 def test_the_websocket_query_endpoint(server):
     """ksqlDB's /ws/query: the columns, then one row message each; closed with 1000 at the
     end, 1003 and the reason when the query cannot run."""
@@ -613,8 +540,6 @@ def test_cluster_status_names_hosts_and_stores_as_ksqldb(server):
 
 
 def test_one_ctrl_c_stops_a_remote_push_query_right_after_its_first_rows(server):
-    from test_cli import Terminal
-
     server.ksql("CREATE STREAM s (id INT KEY, v STRING) WITH (kafka_topic='s', value_format='JSON', partitions=1);"
                 "INSERT INTO s (id, v) VALUES (1, 'first'); INSERT INTO s (id, v) VALUES (2, 'second');")
     term = Terminal([server.url], Path(server.log_path).parent)

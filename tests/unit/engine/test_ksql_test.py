@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_input
+from conftest import TESTS, require_input
 from ksql.testing.conformance import default_corpus
 
-DATA = Path(__file__).parent / "data"
+DATA = TESTS / "data"
 RUNNER = default_corpus() / "extras" / "test-runner"
 
 

@@ -13,7 +13,7 @@ from ksql.parser import parse_statement, split_statements
 from ksql.parser.format import format_statement
 from ksql.testing.conformance import corpus_statements, default_corpus
 
-GOLDEN = Path(__file__).parent / "parser" / "statements.sql"
+GOLDEN = Path(__file__).parent / "parser" / "statements.sql"  # tests/golden/parser
 
 
 def test_golden_statements():

@@ -75,7 +75,7 @@ def test_confluent_serializers_and_the_engine_read_each_other(kafka_broker, tmp_
     from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
     from confluent_kafka.serialization import MessageField, SerializationContext
 
-    from test_server import Server
+    from processes import Server
 
     bootstrap = kafka_broker.bootstrap_servers
     server = Server(tmp_path / "data", "--bootstrap-servers", bootstrap)
@@ -247,7 +247,7 @@ def test_an_engine_uses_another_registry_with_basic_authentication(tmp_path):
     import httpx
 
     from ksql.engine import KsqlEngine
-    from test_server import Server
+    from processes import Server
 
     users = tmp_path / "users"
     subprocess.run([sys.executable, "-m", "ksql.cli", "server", "--add-user", "ann", "--users-file", str(users)],

@@ -4,13 +4,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from ksql.testing.conformance import default_corpus
+from ksql.testing.conformance import collect, default_corpus
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT, require_input
 
 
 def test_baseline_cases_still_pass():
@@ -28,9 +27,6 @@ def test_every_case_has_a_key_of_its_own():
     """Two corpus cases of one file share a name: the later one is numbered, so the baseline
     cannot lose one behind its twin."""
     from collections import Counter
-
-    from conftest import require_input
-    from ksql.testing.conformance import collect
 
     require_input(default_corpus(), "the conformance corpus")
     cases, _ = collect(default_corpus())

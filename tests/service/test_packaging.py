@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
+
 SUBPACKAGES = ["ksql", "ksql.parser", "ksql.planner", "ksql.runtime", "ksql.runtime.operators",
                "ksql.repl", "ksql.grammar", "ksql.testing"]
 

@@ -12,7 +12,7 @@ import pytest
 from ksql.engine import KsqlEngine
 from ksql.parser import split_statements
 
-GOLDEN = Path(__file__).parent / "golden" / "explain"
+GOLDEN = Path(__file__).parent / "explain"
 FILES = sorted(GOLDEN.glob("*.sql"))
 
 

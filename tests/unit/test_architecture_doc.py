@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
+
 MENTION = re.compile(r"`([\w/]+\.py)(?::\s*([\w.]+))?`")
 
 

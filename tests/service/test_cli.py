@@ -2,17 +2,11 @@
 from __future__ import annotations
 
 import io
-import os
-import pty
 import re
-import select
-import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
-KSQL = [sys.executable, "-m", "ksql.cli"]
+from processes import KSQL, Terminal
 
 
 def run(args, tmp_path, stdin=None):
@@ -76,61 +70,6 @@ def test_second_process_on_same_data_dir_is_refused(tmp_path):
         assert "in use by another ksql process" in result.stderr
     finally:
         engine.close()
-
-
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\r")
-
-
-class Terminal:
-    """The REPL in a pseudo-terminal, read with deadlines."""
-
-    def __init__(self, args, cwd: Path):
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:
-            signal.signal(signal.SIGINT, signal.SIG_DFL)  # a test run in the background ignores it
-            os.chdir(cwd)
-            os.environ["KSQL_HISTORY"] = str(cwd / "history")
-            os.environ["TERM"] = "xterm"
-            os.execv(sys.executable, [sys.executable, "-m", "ksql.cli"] + args)
-        self.screen = ""
-
-    def send(self, text: str) -> None:
-        os.write(self.fd, text.encode())
-
-    def expect(self, text: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.screen:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"{text!r} not seen; screen:\n{self.screen[-2000:]}")
-            ready, _, _ = select.select([self.fd], [], [], remaining)
-            if ready:
-                try:
-                    data = os.read(self.fd, 65536).decode(errors="replace")
-                except OSError:
-                    break
-                # Answer cursor-position requests so prompt_toolkit does not wait for them.
-                if "\x1b[6n" in data:
-                    self.send("\x1b[1;1R")
-                self.screen += _ANSI.sub("", data)
-        assert text in self.screen, f"{text!r} not seen; screen:\n{self.screen[-2000:]}"
-
-    def mark(self) -> None:
-        self.screen = ""
-
-    def close(self) -> int:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                return os.waitstatus_to_exitcode(status)
-            try:
-                if select.select([self.fd], [], [], 0.1)[0]:
-                    os.read(self.fd, 65536)
-            except OSError:
-                pass
-        os.kill(self.pid, 9)
-        raise AssertionError("ksql did not exit")
 
 
 def test_repl_multiline_statement_push_query_and_ctrl_c(tmp_path):
