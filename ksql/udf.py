@@ -42,7 +42,7 @@ from ksql.errors import KsqlError
 from ksql.parser import parse_statement
 from ksql.planner import aggregates, plan
 from ksql.planner import types as T
-from ksql.planner.builtins import _fits
+from ksql.planner.library.common import _fits
 
 from ksql.planner.library import FUNCTIONS, BadArguments, register, rows
 from ksql.planner.expressions import broadcast
