@@ -6,15 +6,8 @@ POST /inserts-stream. Entities and error bodies carry ksqlDB's `@type` and `erro
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
-import base64
-import datetime
-import functools
 import json
-import logging
-import signal
-import sys
 import threading
 import time
 
@@ -27,133 +20,19 @@ from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
 from ksql import __version__
-from ksql.auth import MAX_FAILURES, Authenticator, credentials, hash_password, load_users
+from ksql.auth import MAX_FAILURES, Authenticator
 from ksql.engine import KsqlEngine, Session, StatementFailed
 from ksql.errors import KsqlError
-from ksql.planner.values import json_default as _json_default
-from ksql.properties import engine_properties, read_properties
 from ksql.registry_api import registry_routes
 from ksql.results import DescribeResult, ListResult, RowStream, StatusResult, TextResult, TombstoneRow
 from ksql.parser import split_statements
-
-KSQL_JSON = "application/vnd.ksql.v1+json"
-DELIMITED = "application/vnd.ksqlapi.delimited.v1"
-FORWARDED_HEADER = "X-Ksql-Forwarded"  # marks a pull query one server sent to another
-
-# ksqlDB's error codes: HTTP status * 100 + n.
-BAD_REQUEST, BAD_STATEMENT, QUERY_ENDPOINT, NOT_FOUND, SERVER_ERROR = 40000, 40001, 40002, 40400, 50000
-SERVICE_UNAVAILABLE = 50300
-# what a request may not override: fixed when the server starts (ksqlDB's ImmutableProperties)
-IMMUTABLE_PROPERTIES = frozenset({
-    "ksql.service.id", "ksql.extension.dir", "ksql.persistent.prefix", "ksql.internal.topic.replicas",
-    "ksql.schema.registry.url", "ksql.streams.state.dir", "ksql.connect.url", "ksql.access.validator.enable",
-    "ksql.properties.overrides.denylist", "bootstrap.servers", "ksql.streams.bootstrap.servers",
-})
-COMMAND_WAIT_SECONDS = 5.0  # how long a request waits for the commandSequenceNumber it names
-
-
-def _error(code: int, message: str, statement: str | None = None, entities=None) -> JSONResponse:
-    body = {"@type": "statement_error" if statement is not None else "generic_error",
-            "error_code": code, "message": message}
-    if statement is not None:
-        body["statementText"] = statement
-        body["entities"] = entities or []
-    return JSONResponse(body, status_code=code // 100)
-
-
-def _dumps(value) -> bytes:
-    return orjson.dumps(value, default=_json_default)
-
-
-def _row_value(value, shape=None):
-    """A result value as ksqlDB's REST API writes it (maps and structs as objects), shaped by
-    its column type where known (so an empty map is {} rather than [])."""
-    if value is None:
-        return None
-    kind = shape[0] if shape else None
-    if kind == "MAP":
-        pairs = value.items() if isinstance(value, dict) else value
-        return {str(k): _row_value(v, shape[1]) for k, v in pairs}
-    if kind == "ARRAY":
-        return [_row_value(v, shape[1]) for v in value]
-    if kind == "STRUCT" and isinstance(value, dict):
-        return {k: _row_value(v, shape[1].get(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        if value and all(isinstance(v, tuple) and len(v) == 2 for v in value):
-            return {str(k): _row_value(v) for k, v in value}
-        return [_row_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _row_value(v) for k, v in value.items()}
-    if isinstance(value, datetime.datetime):  # ksqlDB's TIMESTAMP: always milliseconds
-        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}"
-    if isinstance(value, datetime.time):
-        return value.isoformat(timespec="milliseconds") if value.microsecond else value.isoformat()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    return value
-
-
-def _schema_of(type_text: str) -> dict:
-    """A column type's text as ksqlDB's REST schema object (the /ws/query header)."""
-    shape = _shape(type_text)
-    base = type_text.split("<")[0].split("(")[0].strip().upper()
-    if shape is None:
-        return {"type": base, "fields": None, "memberSchema": None}
-    parts = _top_level_split(type_text.strip()[len(base) + 1:-1])
-    if base == "STRUCT":
-        fields = []
-        for part in parts:
-            name, _, kind = part.strip().partition(" ")
-            fields.append({"name": name.strip("`"), "schema": _schema_of(kind)})
-        return {"type": base, "fields": fields, "memberSchema": None}
-    return {"type": base, "fields": None, "memberSchema": _schema_of(parts[-1])}
-
-
-def row_values(row, column_types) -> list:
-    """A result row as ksqlDB's REST API writes it, each value shaped by its column's type."""
-    return [_row_value(v, _shape(t)) for v, t in zip(row, column_types)]
-
-
-@functools.lru_cache(maxsize=256)
-def _shape(type_text: str):
-    """("MAP" | "ARRAY", element shape), ("STRUCT", {field: shape}) or None, from a type's text."""
-    text = type_text.strip()
-    upper = text.upper()
-    for kind in ("ARRAY", "MAP", "STRUCT"):
-        if upper.startswith(kind + "<") and text.endswith(">"):
-            parts = _top_level_split(text[len(kind) + 1:-1])
-            if kind == "ARRAY":
-                return kind, _shape(parts[0])
-            if kind == "MAP":
-                return kind, _shape(parts[-1])
-            fields = {}
-            for part in parts:
-                name, _, field_type = part.strip().partition(" ")
-                fields[name.strip("`")] = _shape(field_type)
-            return kind, fields
-    return None
-
-
-def _top_level_split(text: str) -> list[str]:
-    parts, depth, start = [], 0, 0
-    for i, char in enumerate(text):
-        if char in "<(":
-            depth += 1
-        elif char in ">)":
-            depth -= 1
-        elif char == "," and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    return parts + [text[start:]]
-
-
-MAX_REQUEST_BYTES = 16 * 1024 * 1024  # a request body past this is refused (413)
-MAX_STATEMENTS = 10_000  # statements in one /ksql request
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-SHUTDOWN_SECONDS = 5.0  # after SIGTERM, how long open responses may take to finish
-MAX_PUSH_QUERIES = 100  # push queries open at once (ksql.max.push.queries, ksqlDB's default)
+from ksql.server.middleware import AccessLog, BasicAuth, BodyLimit, ContentType, Timing
+from ksql.server.protocol import (BAD_REQUEST, BAD_STATEMENT, COMMAND_WAIT_SECONDS, DELIMITED,
+                                  FORWARDED_HEADER, IMMUTABLE_PROPERTIES, KSQL_JSON,
+                                  MAX_PUSH_QUERIES, MAX_REQUEST_BYTES, MAX_STATEMENTS, NOT_FOUND,
+                                  QUERY_ENDPOINT, SERVER_ERROR, SERVICE_UNAVAILABLE, BadRequest,
+                                  dumps, error_response, Invalid, row_error, TooLong)
+from ksql.server.values import row_values, schema_of
 
 
 class KsqlServer:
@@ -171,9 +50,9 @@ class KsqlServer:
 
     def app(self) -> Starlette:
         handlers = {
-            404: lambda request, exc: _error(NOT_FOUND, f"No such endpoint: {request.method} {request.url.path}"),
-            405: lambda request, exc: _error(40500, f"Method {request.method} not allowed on {request.url.path}"),
-            500: lambda request, exc: _error(SERVER_ERROR, f"Internal error: {exc}"),
+            404: lambda request, exc: error_response(NOT_FOUND, f"No such endpoint: {request.method} {request.url.path}"),
+            405: lambda request, exc: error_response(40500, f"Method {request.method} not allowed on {request.url.path}"),
+            500: lambda request, exc: error_response(SERVER_ERROR, f"Internal error: {exc}"),
         }
         return Starlette(exception_handlers=handlers, routes=[
             Route("/ksql", self.ksql, methods=["POST"]),
@@ -194,10 +73,10 @@ class KsqlServer:
             Route("/metrics", self.metrics, methods=["GET"]),
             WebSocketRoute("/ws/query", self.ws_query),
             *registry_routes(self.engine),
-        ], middleware=[Middleware(_AccessLog, server=self), Middleware(_ContentType, server=self),
-                       Middleware(_Timing, server=self),
-                       Middleware(_BasicAuth, server=self),
-                       Middleware(_BodyLimit, server=self)])
+        ], middleware=[Middleware(AccessLog, server=self), Middleware(ContentType, server=self),
+                       Middleware(Timing, server=self),
+                       Middleware(BasicAuth, server=self),
+                       Middleware(BodyLimit, server=self)])
 
     # -- request helpers
 
@@ -208,19 +87,19 @@ class KsqlServer:
             # nesting past 1024 levels, NaN
             body = orjson.loads(raw or b"{}")
         except ValueError as error:
-            raise _BadRequest(f"Invalid JSON in request: {error}") from None
+            raise BadRequest(f"Invalid JSON in request: {error}") from None
         if not isinstance(body, dict):
-            raise _BadRequest("The request body must be a JSON object.")
+            raise BadRequest("The request body must be a JSON object.")
         return body
 
     def _session(self, body: dict, properties_field: str) -> Session:
         properties = body.get(properties_field) or {}
         variables = body.get("sessionVariables") or {}
         if not isinstance(properties, dict) or not isinstance(variables, dict):
-            raise _BadRequest(f"'{properties_field}' and 'sessionVariables' must be JSON objects.")
+            raise BadRequest(f"'{properties_field}' and 'sessionVariables' must be JSON objects.")
         refused = self._prohibited(properties)
         if refused:
-            raise _BadRequest(refused)
+            raise BadRequest(refused)
         return Session(properties={k: str(v) for k, v in properties.items()},
                        variables={k: str(v) for k, v in variables.items()}, remote=True)
 
@@ -230,17 +109,17 @@ class KsqlServer:
         try:
             body = await self._body(request)
             session = self._session(body, "streamsProperties")
-        except _BadRequest as error:
-            return _error(BAD_REQUEST, str(error))
+        except BadRequest as error:
+            return error_response(BAD_REQUEST, str(error))
         text = body.get("ksql")
         if not isinstance(text, str) or not text.strip():
-            return _error(BAD_REQUEST, "The request must have a 'ksql' field with the statements to run.")
+            return error_response(BAD_REQUEST, "The request must have a 'ksql' field with the statements to run.")
         waited = body.get("commandSequenceNumber")
         if waited is not None:  # run after the commands up to that one (another server's too)
             if not isinstance(waited, int) or isinstance(waited, bool):
-                return _error(BAD_REQUEST, "commandSequenceNumber must be a whole number.")
+                return error_response(BAD_REQUEST, "commandSequenceNumber must be a whole number.")
             if not await run_in_threadpool(self.engine.wait_for_command, waited, COMMAND_WAIT_SECONDS):
-                return _error(SERVICE_UNAVAILABLE, f"Timeout while waiting for command sequence number of {waited}."
+                return error_response(SERVICE_UNAVAILABLE, f"Timeout while waiting for command sequence number of {waited}."
                                                    f" This server has run the commands up to "
                                                    f"{self.engine.command_sequence}.")
         return await run_in_threadpool(self._run_statements, text, session)
@@ -256,22 +135,22 @@ class KsqlServer:
         entities = []
         pieces = split_statements(text)
         if len(pieces) > MAX_STATEMENTS:
-            return _error(BAD_REQUEST, f"The request has {len(pieces):,} statements: at most {MAX_STATEMENTS:,} "
+            return error_response(BAD_REQUEST, f"The request has {len(pieces):,} statements: at most {MAX_STATEMENTS:,} "
                                        f"may be sent in one request.")
         for piece in pieces:
             try:
                 results = self.engine.execute(piece.text, session)
             except StatementFailed as failure:
-                return _error(BAD_STATEMENT, str(failure.error), piece.text, entities)
+                return error_response(BAD_STATEMENT, str(failure.error), piece.text, entities)
             except KsqlError as error:
-                return _error(BAD_STATEMENT, str(error), piece.text, entities)
+                return error_response(BAD_STATEMENT, str(error), piece.text, entities)
             for result in results:
                 if isinstance(result, RowStream):
                     result.close()
-                    return _error(QUERY_ENDPOINT, "The following statement types should be issued to the "
+                    return error_response(QUERY_ENDPOINT, "The following statement types should be issued to the "
                                   "websocket endpoint '/query':\n\t* PRINT\n\t* SELECT", piece.text, entities)
                 entities.append(self._entity(result))
-        return Response(_dumps(entities), media_type=KSQL_JSON)
+        return Response(dumps(entities), media_type=KSQL_JSON)
 
     def _entity(self, result) -> dict:
         if isinstance(result, StatusResult):
@@ -300,7 +179,7 @@ class KsqlServer:
     def _start_query(self, text: str, session: Session) -> RowStream:
         results = self.engine.execute(text, session)
         if len(results) != 1 or not isinstance(results[0], RowStream):
-            raise _BadRequest("The request must hold exactly one SELECT or PRINT statement.")
+            raise BadRequest("The request must hold exactly one SELECT or PRINT statement.")
         stream = results[0]
         if stream.push:  # each runs until closed, holding state and rows for its client
             limit = int(self.engine.properties.get("ksql.max.push.queries", MAX_PUSH_QUERIES))
@@ -308,7 +187,7 @@ class KsqlServer:
                 running = sum(1 for s in self.queries.values() if s.push)
                 if running >= limit:
                     stream.close()
-                    raise _BadRequest(
+                    raise BadRequest(
                         f"Not running the push query: {running} are running, the limit "
                         f"(ksql.max.push.queries) is {limit}. Close some, or raise the limit.")
                 self.queries[stream.query_id] = stream
@@ -320,19 +199,19 @@ class KsqlServer:
         """Start the query a request holds, or the error response to send instead."""
         accept = request.headers.get("accept", "")
         if "protobuf" in accept:  # rows as protobuf messages are not offered: say so, not JSON
-            return _error(40600, f"The rows of a query are sent as JSON (application/json, "
+            return error_response(40600, f"The rows of a query are sent as JSON (application/json, "
                                  f"application/vnd.ksql.v1+json or {DELIMITED}), not as {accept}.")
         body = {}
         try:
             body = await self._body(request)
             session = self._session(body, properties_field)
             return await run_in_threadpool(self._start_query, str(body.get(sql_field, "")), session)
-        except _BadRequest as error:
-            return _error(BAD_REQUEST, str(error))
+        except BadRequest as error:
+            return error_response(BAD_REQUEST, str(error))
         except StatementFailed as failure:
-            return _error(BAD_STATEMENT, str(failure.error), failure.statement)
+            return error_response(BAD_STATEMENT, str(failure.error), failure.statement)
         except KsqlError as error:
-            return _error(BAD_STATEMENT, str(error), str(body.get(sql_field, "")))
+            return error_response(BAD_STATEMENT, str(error), str(body.get(sql_field, "")))
 
     async def _rows(self, request: Request, stream: RowStream):
         """A query's rows as they come. Push queries are polled without holding a thread, and end
@@ -361,7 +240,7 @@ class KsqlServer:
             return None  # already forwarded once: never bounce
         try:
             sql = (await self._body(request)).get(field)
-        except _BadRequest:
+        except BadRequest:
             return None
         if not isinstance(sql, str):
             return None
@@ -392,19 +271,19 @@ class KsqlServer:
 
         async def chunks():
             schema = stream.schema()
-            yield b"[" + _dumps({"header": {"queryId": stream.query_id, "schema": schema}})
+            yield b"[" + dumps({"header": {"queryId": stream.query_id, "schema": schema}})
             count = 0
             async for row in self._rows(request, stream):
                 count += 1
                 if stream.is_print:
-                    yield b",\n" + _dumps({"row": {"columns": [row]}})
+                    yield b",\n" + dumps({"row": {"columns": [row]}})
                 else:
                     entry = {"columns": row_values(row, stream.column_types)}
                     if isinstance(row, TombstoneRow):
                         entry["tombstone"] = True  # a table row was deleted
-                    yield b",\n" + _dumps({"row": entry})
+                    yield b",\n" + dumps({"row": entry})
             final = "Limit Reached" if count and stream.column_names and count == _limit(stream) else "Query Completed"
-            yield b",\n" + _dumps({"finalMessage": final}) + b"]\n"
+            yield b",\n" + dumps({"finalMessage": final}) + b"]\n"
 
         return StreamingResponse(chunks(), media_type=KSQL_JSON)
 
@@ -423,10 +302,10 @@ class KsqlServer:
                     "columnTypes": stream.column_types}
 
         async def lines():
-            yield (b"[" if as_array else b"") + _dumps(metadata) + (b"" if as_array else b"\n")
+            yield (b"[" if as_array else b"") + dumps(metadata) + (b"" if as_array else b"\n")
             async for row in self._rows(request, stream):
                 values = [row] if stream.is_print else row_values(row, stream.column_types)
-                yield (b"," + _dumps(values)) if as_array else _dumps(values) + b"\n"
+                yield (b"," + dumps(values)) if as_array else dumps(values) + b"\n"
             if as_array:
                 yield b"]"
 
@@ -438,7 +317,7 @@ class KsqlServer:
         if as_array:
             stream.close()
             self.queries.pop(stream.query_id, None)
-            return _error(40600, f"PRINT answers with {DELIMITED} only: the Accept header asked for "
+            return error_response(40600, f"PRINT answers with {DELIMITED} only: the Accept header asked for "
                                  f"{request.headers.get('accept')}.")
 
         async def lines():
@@ -455,21 +334,21 @@ class KsqlServer:
         params = websocket.query_params
         try:
             if params.get("version") not in (None, "v1"):
-                raise _BadRequest(f"Received invalid api version: {params.get('version')}")
+                raise BadRequest(f"Received invalid api version: {params.get('version')}")
             try:
                 body = json.loads(params.get("request") or "")
             except ValueError as error:
-                raise _BadRequest(f"Error parsing request: {error}") from None
+                raise BadRequest(f"Error parsing request: {error}") from None
             if not isinstance(body, dict) or not str(body.get("ksql") or "").strip():
-                raise _BadRequest('Error parsing request: "ksql" field of "request" must be populated')
+                raise BadRequest('Error parsing request: "ksql" field of "request" must be populated')
             session = self._session(body, "streamsProperties")
             stream = await run_in_threadpool(self._start_query, str(body["ksql"]), session)
-        except (KsqlError, _BadRequest) as error:
+        except (KsqlError, BadRequest) as error:
             failure = error.error if isinstance(error, StatementFailed) else error
             await websocket.close(1003, str(failure)[:120])  # a close reason has at most 123 bytes
             return
         try:
-            await websocket.send_text(_dumps([{"name": name, "schema": _schema_of(kind)} for name, kind in
+            await websocket.send_text(dumps([{"name": name, "schema": schema_of(kind)} for name, kind in
                                               zip(stream.column_names, stream.column_types)]).decode())
             while True:
                 if stream.poll is None:  # pull queries and PRINT: all there is, read off the event loop
@@ -478,7 +357,7 @@ class KsqlServer:
                     rows, done = await run_in_threadpool(stream.poll)
                 for row in rows:
                     value = [row] if stream.is_print else row_values(row, stream.column_types)
-                    await websocket.send_text(_dumps({"row": {"columns": value}}).decode())
+                    await websocket.send_text(dumps({"row": {"columns": value}}).decode())
                 if done:
                     break
                 if not rows:
@@ -493,11 +372,11 @@ class KsqlServer:
     async def close_query(self, request: Request) -> Response:
         try:
             body = await self._body(request)
-        except _BadRequest as error:
-            return _error(BAD_REQUEST, str(error))
+        except BadRequest as error:
+            return error_response(BAD_REQUEST, str(error))
         stream = self.queries.pop(str(body.get("queryId")), None)
         if stream is None:
-            return _error(BAD_REQUEST, f"No query with id {body.get('queryId')}")
+            return error_response(BAD_REQUEST, f"No query with id {body.get('queryId')}")
         stream.close()
         return Response(b"", status_code=200)
 
@@ -511,7 +390,7 @@ class KsqlServer:
         except (StopAsyncIteration, ValueError, RecursionError):
             header = None
         if not isinstance(header, dict) or "target" not in header:
-            return _error(BAD_REQUEST, "The first JSON object must name the target stream: {\"target\": \"S\"}")
+            return error_response(BAD_REQUEST, "The first JSON object must name the target stream: {\"target\": \"S\"}")
         named = str(header["target"])
         target = named.strip("`") if named.startswith("`") else named.upper()
         as_array = "application/json" in request.headers.get("accept", "")
@@ -524,15 +403,15 @@ class KsqlServer:
 
         def ack_bytes(ack: dict, seq: int) -> bytes:
             ack["seq"] = seq
-            return ((b"," if seq else b"") + _dumps(ack)) if as_array else _dumps(ack) + b"\n"
+            return ((b"," if seq else b"") + dumps(ack)) if as_array else dumps(ack) + b"\n"
 
         async def acks():
             seq = 0
             if as_array:
                 yield b"["
             async for lines in all_batches():  # the rows that arrived together go in together
-                if isinstance(lines, _TooLong):  # nothing after it can be read as rows: the end
-                    yield ack_bytes(_row_error(f"The row is larger than the limit of {self.max_request_bytes} "
+                if isinstance(lines, TooLong):  # nothing after it can be read as rows: the end
+                    yield ack_bytes(row_error(f"The row is larger than the limit of {self.max_request_bytes} "
                                                f"bytes; no more rows are read from this request.", 41300), seq)
                     break
                 rows = []
@@ -540,7 +419,7 @@ class KsqlServer:
                     try:
                         rows.append(json.loads(line))
                     except (ValueError, RecursionError) as error:
-                        rows.append(_Invalid(f"Invalid JSON row: {error}"))
+                        rows.append(Invalid(f"Invalid JSON row: {error}"))
                 out = []
                 for ack in await run_in_threadpool(self._insert_rows, target, rows):
                     out.append(ack_bytes(ack, seq))
@@ -553,7 +432,7 @@ class KsqlServer:
 
     async def _body_lines(self, request: Request):
         """The request body's non-blank lines, a list per chunk as chunks arrive; a line longer
-        than the request limit ends the stream (with _TooLong, not held in memory)."""
+        than the request limit ends the stream (with TooLong, not held in memory)."""
         pending = b""
         async for chunk in request.stream():
             pending += chunk
@@ -563,7 +442,7 @@ class KsqlServer:
             if lines:
                 yield lines
             if too_long is not None or len(pending) > self.max_request_bytes:
-                yield _TooLong()
+                yield TooLong()
                 return
         if pending.strip():
             yield [pending]
@@ -572,12 +451,12 @@ class KsqlServer:
         acks = []
         for row in rows:
             try:
-                if isinstance(row, _Invalid) or not isinstance(row, dict):
+                if isinstance(row, Invalid) or not isinstance(row, dict):
                     raise KsqlError(f"Invalid JSON row: {row}")
                 self.engine.insert_row(target, row)
                 acks.append({"status": "ok"})
             except Exception as error:  # noqa: BLE001 - a bad row gets an error ack, the rest go on
-                acks.append(_row_error(str(error)))
+                acks.append(row_error(str(error)))
         return acks
 
     # -- status and metadata
@@ -612,7 +491,7 @@ class KsqlServer:
         if message is None and not p["entity"].startswith("`"):  # the docs' form: stream/PAGEVIEWS/create
             message = self.engine.command_statuses.get(f"{p['type']}/`{p['entity']}`/{p['action']}")
         if message is None:
-            return _error(NOT_FOUND, f"Command not found: {command_id}")
+            return error_response(NOT_FOUND, f"Command not found: {command_id}")
         return JSONResponse({"status": "SUCCESS", "message": message})
 
     async def metadata(self, request: Request) -> Response:
@@ -623,10 +502,10 @@ class KsqlServer:
         name = request.path_params["name"]
         refused = self._prohibited([name])
         if refused:
-            return _error(BAD_REQUEST, refused)
+            return error_response(BAD_REQUEST, refused)
         if name.startswith(("ksql.", "auto.offset.reset", "cache.max.bytes.buffering", "processing.guarantee")):
             return JSONResponse(True)
-        return _error(BAD_REQUEST, f"Not recognizable as ksql, streams, consumer, or producer property: '{name}'")
+        return error_response(BAD_REQUEST, f"Not recognizable as ksql, streams, consumer, or producer property: '{name}'")
 
     def _prohibited(self, names) -> str | None:
         """ksqlDB's refusal of overrides of properties fixed at start-up (and those the server's
@@ -708,132 +587,6 @@ def _metrics(server: KsqlServer):
     return registry, latency, forwarded
 
 
-ACCESS = logging.getLogger("ksql.access")
-
-
-class _ContentType:
-    """ASGI middleware: a client that asks for ksqlDB's versioned JSON type (Accept:
-    application/vnd.ksql.v1+json) gets its JSON answers labelled so, as ksqlDB does."""
-
-    def __init__(self, app, server: KsqlServer):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or KSQL_JSON.encode() not in dict(scope.get("headers") or []).get(
-                b"accept", b""):
-            return await self.app(scope, receive, send)
-
-        async def labelled(message):
-            if message["type"] == "http.response.start":
-                message["headers"] = [(k, KSQL_JSON.encode() if k == b"content-type" and
-                                       v.split(b";")[0].strip() == b"application/json" else v)
-                                      for k, v in message.get("headers", [])]
-            await send(message)
-
-        await self.app(scope, receive, labelled)
-
-
-class _AccessLog:
-    """ASGI middleware: one line per request when its response ends, in the NCSA layout Jetty
-    writes for ksqlDB: address, user, time, request line, status, bytes, duration in ms. Status
-    codes in ksql.logging.server.skipped.response.codes are left out."""
-
-    def __init__(self, app, server: KsqlServer):
-        self.app = app
-        self.skipped = {code.strip() for code in str(server.engine.properties.get(
-            "ksql.logging.server.skipped.response.codes", "")).split(",") if code.strip()}
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or not ACCESS.isEnabledFor(logging.INFO):
-            return await self.app(scope, receive, send)
-        started, status, sent = time.perf_counter(), 500, 0
-
-        async def counted(message):
-            nonlocal status, sent
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body":
-                sent += len(message.get("body", b""))
-            await send(message)
-
-        try:
-            await self.app(scope, receive, counted)
-        finally:
-            if str(status) not in self.skipped:
-                headers = dict(scope.get("headers") or [])
-                user = credentials(headers.get(b"authorization", b""))
-                target = scope["path"] + (f"?{scope['query_string'].decode()}" if scope.get("query_string") else "")
-                ACCESS.info('%s - %s [%s] "%s %s HTTP/%s" %d %d "-" "%s" %d',
-                            (scope.get("client") or ("-",))[0], user[0] if user else "-",
-                            time.strftime("%d/%b/%Y:%H:%M:%S %z"), scope["method"], target,
-                            scope.get("http_version", "1.1"), status, sent,
-                            headers.get(b"user-agent", b"-").decode(errors="replace"),
-                            (time.perf_counter() - started) * 1000)
-
-
-class _Timing:
-    """ASGI middleware: request latency by endpoint."""
-
-    def __init__(self, app, server: KsqlServer):
-        self.app = app
-        self.server = server
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        import time
-
-        started = time.perf_counter()
-        timed = False
-
-        async def timed_send(message):
-            nonlocal timed
-            if message["type"] == "http.response.start" and not timed:
-                timed = True
-                path = scope["path"] if not scope["path"].startswith("/status/") else "/status/..."
-                self.server.latency.labels(path).observe(time.perf_counter() - started)
-            await send(message)
-
-        await self.app(scope, receive, timed_send)
-
-
-class _BodyLimit:
-    """Refuses request bodies larger than the server's limit (413), whether the client declares
-    their length or streams them, before they are held in memory."""
-
-    def __init__(self, app, server: KsqlServer):
-        self.app = app
-        self.limit = server.max_request_bytes
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        if scope["path"] == "/inserts-stream":  # a stream of rows: its lines are limited, not its length
-            return await self.app(scope, receive, send)
-        declared = dict(scope.get("headers") or ()).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            return await self._refuse(scope, receive, send)
-        received = 0
-
-        async def counted():
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.limit:
-                    raise _TooLarge()
-            return message
-
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await self._refuse(scope, receive, send)
-
-    async def _refuse(self, scope, receive, send):
-        response = _error(41300, f"The request body is larger than the limit of {self.limit} bytes.")
-        await response(scope, receive, send)
-
-
 class _DuplexResponse(StreamingResponse):
     """A streamed response written while the request body is still being read (the acks of
     /inserts-stream): it must not take the request's messages to watch for a disconnect."""
@@ -855,98 +608,8 @@ def _return_memory() -> None:
         pass
 
 
-class _TooLarge(Exception):
-    pass
-
-
-class _TooLong:
-    """An /inserts-stream line past the request limit."""
-
-
-def _row_error(message: str, code: int = BAD_REQUEST) -> dict:
-    return {"@type": "generic_error", "error_code": code, "message": message, "status": "error"}
-
-
 def _limit(stream: RowStream):
     return getattr(stream, "limit", None)
-
-
-class _BadRequest(Exception):
-    pass
-
-
-class _Invalid:
-    def __init__(self, reason: str):
-        self.reason = reason
-
-    def __str__(self):
-        return self.reason
-
-
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="ksql server", description="Run the engine with ksqlDB's REST API.")
-    parser.add_argument("--port", type=int, help="port to listen on (default: the config's listeners, else 8088)")
-    parser.add_argument("--host", help="address to listen on (default: 127.0.0.1 without users, else 0.0.0.0)")
-    parser.add_argument("--data-dir", default="ksql-data")
-    parser.add_argument("--bootstrap-servers", metavar="HOST:PORT,...",
-                        help="run on this Kafka cluster instead of the embedded log")
-    parser.add_argument("--config", help="a properties file (key=value lines): authentication.users.file, "
-                                         "authentication.max.failures (failed logins per address a minute, 10), "
-                                         "ssl.certificate.location, ssl.key.location, ksql.* properties, "
-                                         "Kafka client settings (bootstrap.servers, security.protocol, sasl.*, "
-                                         "ksql.streams.ssl.*)")
-    parser.add_argument("--schema-registry-url", metavar="URL",
-                        help="a Confluent-compatible schema registry for AVRO (default: the embedded one, "
-                             "served here under /subjects and /schemas)")
-    parser.add_argument("--add-user", metavar="NAME", help="add a user (password read from standard input) "
-                                                          "to --users-file, then exit")
-    parser.add_argument("--users-file", help="with --add-user: the users file to write")
-    parser.add_argument("--allow-plaintext-auth", action="store_true",
-                        help="serve basic authentication without TLS on an address other machines can "
-                             "reach (passwords cross the network in clear text)")
-    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper,
-                        help="the server's own messages from this level on (default INFO: requests, queries "
-                             "starting, failing, moving; also ksql.log.level in --config)")
-    args = parser.parse_args(argv)
-    if args.add_user:
-        if not args.users_file:
-            parser.error("--add-user needs --users-file")
-        password = sys.stdin.readline().rstrip("\n")
-        with open(args.users_file, "a", encoding="utf-8") as f:
-            f.write(f"{args.add_user}:{hash_password(password)}\n")
-        return 0
-    properties = read_properties(args.config) if args.config else {}
-    if args.bootstrap_servers:
-        properties["bootstrap.servers"] = args.bootstrap_servers
-    if args.schema_registry_url:
-        properties["ksql.schema.registry.url"] = args.schema_registry_url
-    users = load_users(properties["authentication.users.file"]) if properties.get("authentication.users.file") else {}
-    listener = _listener(properties.get("listeners", ""))
-    if listener is not None:  # ksqlDB's listeners=http://host:port (the first one); flags win
-        args.host = args.host or listener[0]
-        args.port = args.port or listener[1]
-    args.port = args.port or 8088
-    host = args.host or ("0.0.0.0" if users else "127.0.0.1")
-    scheme = "https" if properties.get("ssl.certificate.location") else "http"
-    if users and scheme == "http" and host not in LOOPBACK and not args.allow_plaintext_auth:
-        print(f"ksql server: not starting: users are configured, but without TLS their passwords would cross "
-              f"the network in clear text on {host}:{args.port}. Configure TLS (ssl.certificate.location and "
-              f"ssl.key.location), listen on 127.0.0.1 (--host), or pass --allow-plaintext-auth.",
-              file=sys.stderr)
-        return 2
-    _log_to_stderr(args.log_level or str(properties.get("ksql.log.level", "INFO")).upper())
-    settings = engine_properties(properties)
-    settings.setdefault("ksql.advertised.listener", f"{scheme}://{host}:{args.port}")
-    engine = KsqlEngine(args.data_dir, settings)
-    server = KsqlServer(engine, users, max_login_failures=int(properties.get(
-        "authentication.max.failures", MAX_FAILURES)))
-    try:
-        asyncio.run(_serve(server, host, args.port, properties.get("ssl.certificate.location"),
-                           properties.get("ssl.key.location")))
-    finally:
-        server.state = "TERMINATED"
-        engine.close()
-    return 0
 
 
 def _store_lags(lags: dict) -> dict:
@@ -964,129 +627,3 @@ def _host_port(url: str) -> str:
     from urllib.parse import urlsplit
 
     return urlsplit(url).netloc or url
-
-
-def _listener(listeners: str) -> tuple[str, int] | None:
-    """(host, port) of the first of ksqlDB's `listeners` URLs; None when there is none."""
-    from urllib.parse import urlsplit
-
-    first = listeners.split(",")[0].strip()
-    if not first:
-        return None
-    try:
-        url = urlsplit(first)
-        port = url.port
-    except ValueError:
-        raise SystemExit(f"ksql server: listeners={listeners!r} is not a URL like http://0.0.0.0:8088") from None
-    if url.scheme not in ("http", "https") or not url.hostname:
-        raise SystemExit(f"ksql server: listeners={listeners!r} is not a URL like http://0.0.0.0:8088")
-    return url.hostname, port or 8088
-
-
-def _log_to_stderr(level: str = "INFO") -> None:
-    """The server's own messages from `level` on (at INFO: requests, queries starting, failing,
-    taking partitions over), other libraries' at WARNING, in ksqlDB's layout: [time] LEVEL
-    message (logger)."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("[%(asctime)s] %(levelname)s %(message)s (%(name)s)"))
-    logging.basicConfig(level=logging.WARNING, handlers=[handler])
-    ours = logging.getLogger("ksql")  # (silent as a library: see ksql/__init__.py)
-    ours.addHandler(handler)
-    ours.setLevel(getattr(logging, level, logging.INFO))
-
-
-def _one_frame_per_write() -> None:
-    """Over HTTP/2, hypercorn queues a response's writes and sends what has queued up as one
-    DATA frame, so rows written close together shared a frame. ksqlDB sends each write on its
-    own, and clients read a frame as one row: here each write waits until it has gone out."""
-    try:
-        from hypercorn.protocol.events import Body, Data
-        from hypercorn.protocol.h2 import H2Protocol, StreamBuffer
-    except ImportError:  # a hypercorn laid out otherwise: rows may then share frames, nothing worse
-        return
-    if getattr(H2Protocol, "_ksql_frame_per_write", False) or not hasattr(StreamBuffer, "drain"):
-        return
-    queued = H2Protocol.stream_send
-
-    async def stream_send(self, event) -> None:
-        await queued(self, event)
-        if isinstance(event, (Body, Data)):
-            buffer = self.stream_buffers.get(event.stream_id)
-            if buffer is not None:
-                await buffer.drain()
-
-    H2Protocol.stream_send = stream_send
-    H2Protocol._ksql_frame_per_write = True
-
-
-async def _serve(server: KsqlServer, host: str, port: int, certfile: str | None = None,
-                 keyfile: str | None = None) -> None:
-    from hypercorn.asyncio import serve
-    from hypercorn.config import Config
-
-    _one_frame_per_write()
-    config = Config()
-    config.bind = [f"{host}:{port}"]
-    config.accesslog = None
-    config.errorlog = None
-    if certfile and keyfile:
-        config.certfile, config.keyfile = certfile, keyfile
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    scheme = "https" if certfile and keyfile else "http"
-    note = " (basic authentication)" if server.users else \
-        (" (local connections only: no users are configured)" if host in ("127.0.0.1", "localhost") else
-         " (WARNING: no users are configured, anyone who can connect can run statements)")
-    print(f"ksql server {__version__} listening on {scheme}://{host}:{port}{note}", flush=True)
-    serving = asyncio.ensure_future(serve(server.app(), config, shutdown_trigger=stop.wait))
-    stopped = asyncio.ensure_future(stop.wait())
-    await asyncio.wait([serving, stopped], return_when=asyncio.FIRST_COMPLETED)
-    for stream in list(server.queries.values()):
-        stream.close()  # push queries end, so their responses can finish
-    try:
-        await asyncio.wait_for(asyncio.shield(serving), SHUTDOWN_SECONDS)
-    except asyncio.TimeoutError:
-        # a client that stopped reading keeps its response from finishing: stop anyway
-        serving.cancel()
-        await asyncio.gather(serving, return_exceptions=True)
-
-
-# ---------------------------------------------------------------- users
-
-
-class _BasicAuth:
-    """ASGI middleware: HTTP basic authentication against the users file (health checks are
-    open). The check itself runs off the event loop (ksql/auth.py)."""
-
-    OPEN_PATHS = ("/healthcheck", "/chc/live", "/chc/ready")
-
-    def __init__(self, app, server: KsqlServer):
-        self.app = app
-        self.server = server
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] not in ("http", "websocket") or not self.server.users or scope["path"] in self.OPEN_PATHS:
-            return await self.app(scope, receive, send)
-        authenticator = self.server.authenticator
-        address = (scope.get("client") or ("", 0))[0]
-        wait = authenticator.retry_after(address)
-        if scope["type"] == "websocket":  # the handshake carries the same header; refused: closed
-            given = credentials(dict(scope.get("headers") or []).get(b"authorization", b""))
-            if not wait and given is not None and await authenticator.check(*given, address):
-                return await self.app(scope, receive, send)
-            await receive()  # the connect message
-            return await send({"type": "websocket.close", "code": 1008})
-        if wait:
-            response = _error(42900, f"Too many failed logins from {address}: try again in {wait} seconds.")
-            response.headers["Retry-After"] = str(wait)
-            return await response(scope, receive, send)
-        given = credentials(dict(scope.get("headers") or []).get(b"authorization", b""))
-        if given is not None and await authenticator.check(*given, address):
-            return await self.app(scope, receive, send)
-        if given is None and dict(scope.get("headers") or []).get(b"authorization"):
-            authenticator.record_failure(address)  # an unreadable header counts as a failure too
-        response = _error(40100, "Unauthorized")
-        response.headers["WWW-Authenticate"] = 'Basic realm="ksql"'
-        await response(scope, receive, send)
