@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from ksql.engine import KsqlEngine
-from ksql.runtime.log import make_records
+from ksql.runtime.log.embedded import make_records
 
 
 def bench_engine(data_dir: str) -> KsqlEngine:

@@ -39,7 +39,7 @@ def _main(argv: list[str] | None) -> int:
 def _repair_command(argv: list[str]) -> int:
     """`ksql repair --data-dir D`: cut the damaged bytes out of the embedded log's partitions
     that start-up refused (a checksum that fails before the last durable write)."""
-    from ksql.runtime.log import EmbeddedLog
+    from ksql.runtime.log.embedded import EmbeddedLog
 
     parser = argparse.ArgumentParser(prog="ksql repair", description=(
         "Cut damaged frames out of the embedded log. Start-up refuses a partition whose file holds "

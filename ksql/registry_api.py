@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ksql.runtime.names import MAX_TOPIC_NAME_LENGTH
-from ksql.runtime.schema_registry import RegistryError, backward_incompatibility
+from ksql.runtime.log.names import MAX_TOPIC_NAME_LENGTH
+from ksql.runtime.formats.schema_registry import RegistryError, backward_incompatibility
 
 _SUBJECT = re.compile(r"[a-zA-Z0-9._-]{1,%d}" % (MAX_TOPIC_NAME_LENGTH + len("-value")))
 

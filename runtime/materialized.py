@@ -20,8 +20,8 @@ from ksql.planner.plan import NULL_VALUE, OUTPUT_TIME
 from ksql.planner.schema import ROWOFFSET, ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
 from ksql.runtime.source import SourceDecoder
 from ksql.runtime.state import freeze, thaw
-from ksql.runtime.murmur2 import partitions_for
-from ksql.runtime.formats import make_format
+from ksql.runtime.log.murmur2 import partitions_for
+from ksql.runtime.formats.make import make_format
 
 
 # From this many rows a batch is first cut to the last row of each key (see _last_per_key).

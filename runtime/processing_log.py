@@ -7,7 +7,7 @@ import time
 
 import orjson
 
-from ksql.runtime.log import make_records
+from ksql.runtime.log.embedded import make_records
 
 TOPIC = "default_ksql_processing_log"  # ksqlDB's name: <service id>ksql_processing_log
 STREAM = "KSQL_PROCESSING_LOG"

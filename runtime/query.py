@@ -19,7 +19,7 @@ from ksql.planner.schema import ROWOFFSET, ROWTIME
 from ksql.runtime.rows import TombstoneRow
 from ksql.runtime import processing_log
 from ksql.runtime.join_order import PartitionRead, order_keys, partition_time_key
-from ksql.runtime.log import EmbeddedLog
+from ksql.runtime.log.embedded import EmbeddedLog
 from ksql.runtime.operators.aggregate import AggregateOp
 from ksql.runtime.operators.filter import FilterOp
 from ksql.runtime.operators.join import JoinOp

@@ -19,8 +19,8 @@ import pyarrow as pa
 
 from ksql.planner.aggregation import AggregateNode
 from ksql.planner.schema import ROWPARTITION, ROWTIME
-from ksql.runtime.log import make_records
-from ksql.runtime.murmur2 import partitions_for
+from ksql.runtime.log.embedded import make_records
+from ksql.runtime.log.murmur2 import partitions_for
 from ksql.runtime.state import freeze
 
 

@@ -6,9 +6,9 @@ import pyarrow as pa
 
 from ksql.planner.metastore import DataSource
 from ksql.planner.plan import NULL_VALUE, OUTPUT_TIME
-from ksql.runtime.log import make_records
-from ksql.runtime.murmur2 import partitions_for
-from ksql.runtime.formats import make_format
+from ksql.runtime.log.embedded import make_records
+from ksql.runtime.log.murmur2 import partitions_for
+from ksql.runtime.formats.make import make_format
 from ksql.runtime.timestamps import parse_timestamps
 
 

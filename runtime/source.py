@@ -17,7 +17,7 @@ from ksql.planner.metastore import DataSource
 from ksql.planner.plan import NULL_VALUE
 from ksql.planner.schema import HEADER, ROWOFFSET, ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
 from ksql.runtime import processing_log
-from ksql.runtime.formats import make_format
+from ksql.runtime.formats.make import make_format
 from ksql.runtime.sink import split_window_keys
 from ksql.runtime.timestamps import parse_timestamps
 

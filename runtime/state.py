@@ -18,7 +18,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ksql.runtime.log import make_records
+from ksql.runtime.log.embedded import make_records
 
 DEFAULT_MAX_ENTRIES = 1_000_000
 _MISSING = object()

@@ -23,7 +23,7 @@ import duckdb
 from benchmarks.common import bench_engine, drain_seconds
 from benchmarks.nexmark import latency
 from benchmarks.nexmark.generate import generate
-from ksql.runtime.log import make_records
+from ksql.runtime.log.embedded import make_records
 
 SOURCES = (
     "CREATE STREAM bids (k BIGINT KEY, auction BIGINT, bidder BIGINT, price BIGINT, channel STRING, "
@@ -107,7 +107,7 @@ def run_engine(name: str, events, data_dir: str, value_format: str = "JSON") -> 
 
 def _reencode(engine, stream: str, values: list) -> list:
     """The generated JSON values in the stream's format (its schema registered on the way)."""
-    from ksql.runtime.formats import make_format
+    from ksql.runtime.formats.make import make_format
 
     source = engine.metastore.get(stream.upper())
     reader = make_format("JSON", source.schema.value, key=False)

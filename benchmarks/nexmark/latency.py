@@ -14,7 +14,7 @@ import threading
 import time
 
 from ksql.engine import KsqlEngine
-from ksql.runtime.log import make_records
+from ksql.runtime.log.embedded import make_records
 
 TICK = 0.01  # seconds between appends
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 
 
-from ksql.runtime import schema_registry
-from ksql.runtime.log import EmbeddedLog
+from ksql.runtime.formats import schema_registry
+from ksql.runtime.log.embedded import EmbeddedLog
 
 
 def open_registry(log, properties: dict):
@@ -18,7 +18,7 @@ def open_registry(log, properties: dict):
 
 def open_log(data_dir: str, properties: dict):
     """The Kafka cluster named by `bootstrap.servers`, else the embedded log in data_dir."""
-    from ksql.runtime.kafka_log import KafkaLog, client_config, exactly_once
+    from ksql.runtime.log.kafka import KafkaLog, client_config, exactly_once
 
     config = client_config(properties)
     if config is None:

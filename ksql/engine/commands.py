@@ -11,8 +11,8 @@ import orjson
 from ksql.errors import KsqlError
 from ksql.parser import (parse_statement)
 from ksql.runtime import processing_log
-from ksql.runtime.log import make_records
-from ksql.runtime.partition_file import BrokerError, TopicExists
+from ksql.runtime.log.embedded import make_records
+from ksql.runtime.log.partition_file import BrokerError, TopicExists
 from ksql.engine import clock
 from ksql.engine.session import Session
 

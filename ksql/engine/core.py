@@ -15,7 +15,7 @@ from ksql.parser import ast, parse_statement, split_statements, substitute_varia
 from ksql.planner.metastore import MetaStore
 from ksql.results import StatusResult
 from ksql.runtime import processing_log
-from ksql.runtime import schema_registry
+from ksql.runtime.formats import schema_registry
 from ksql.runtime.materialized import MaterializedTable
 from ksql.runtime.query import PersistentQuery
 from ksql.engine.backends import open_log, open_registry

@@ -11,7 +11,7 @@ from ksql.planner import types as T
 from ksql.planner.metastore import DataSource
 from ksql.planner.schema import HEADER, KEY, VALUE, Column, LogicalSchema
 from ksql.results import StatusResult
-from ksql.runtime.formats import make_format
+from ksql.runtime.formats.make import make_format
 from ksql.engine.queries import check_upgrade
 from ksql.engine.session import Session
 from ksql.engine.with_clause import (CREATE_PROPERTIES, bool_prop, check_with_clause, int_property,
@@ -135,7 +135,9 @@ class DdlStatements:
         """Key or value columns the statement leaves out, read from the topic's schema in the
         registry (the latest of `<topic>-key` / `<topic>-value`, or KEY_SCHEMA_ID /
         VALUE_SCHEMA_ID): a record's fields, or one column ROWKEY / ROWVAL for a bare type."""
-        from ksql.runtime import avro, json_sr, protobuf
+        from ksql.runtime.formats import avro
+        from ksql.runtime.formats import json_sr
+        from ksql.runtime.formats import protobuf
 
         topic = props.get("KAFKA_TOPIC")
         out = []
@@ -184,7 +186,7 @@ class DdlStatements:
                 "Statement is missing the 'VALUE_FORMAT' property from the WITH clause. "
                 "Either provide one or set a default via the 'ksql.persistence.default.format.value' config.")
         key_format, value_format = str(key_format).upper(), str(value_format).upper()
-        from ksql.runtime.serdes import KNOWN_FORMATS
+        from ksql.runtime.formats.serdes import KNOWN_FORMATS
 
         for name in (key_format, value_format):
             if name not in KNOWN_FORMATS:

@@ -13,9 +13,9 @@ from ksql.planner import types as T
 from ksql.planner.expressions import Scope, cast_to, compile_expression
 from ksql.planner.schema import HEADER, ROWOFFSET, ROWPARTITION, ROWTIME, Column
 from ksql.results import StatusResult
-from ksql.runtime.log import make_records
-from ksql.runtime.murmur2 import partitions_for
-from ksql.runtime.formats import make_format
+from ksql.runtime.log.embedded import make_records
+from ksql.runtime.log.murmur2 import partitions_for
+from ksql.runtime.formats.make import make_format
 from ksql.engine import clock
 from ksql.engine.session import Session
 
@@ -125,7 +125,7 @@ class Inserts:
 
     def insert_row(self, target: str, row: dict) -> None:
         """Insert one row given as JSON-like values by column name (REST /inserts-stream)."""
-        from ksql.runtime.serdes import _json_reader
+        from ksql.runtime.formats.serdes import _json_reader
 
         with self._lock:
             source = self.metastore.get(target)

@@ -16,8 +16,8 @@ from ksql.planner.plan import NULL_VALUE, QueryPlan
 from ksql.results import RowStream
 from ksql.runtime import pull_sql
 from ksql.runtime.materialized import MaterializedTable
-from ksql.runtime.murmur2 import partitions_for
-from ksql.runtime.formats import make_format
+from ksql.runtime.log.murmur2 import partitions_for
+from ksql.runtime.formats.make import make_format
 
 
 PULL_CATCH_UP_SECONDS = 2.0  # how long a pull query waits for its tables' queries to catch up

@@ -15,12 +15,12 @@ from ksql.planner.plan import FilterNode, QueryPlan, plan_query
 from ksql.planner.schema import LogicalSchema
 from ksql.results import StatusResult
 from ksql.runtime import processing_log
-from ksql.runtime.log import TopicError
+from ksql.runtime.log.embedded import TopicError
 from ksql.runtime.materialized import MaterializedTable
-from ksql.runtime.names import file_name
+from ksql.runtime.log.names import file_name
 from ksql.runtime.query import RETRY_BACKOFF, PersistentQuery
 from ksql.planner.partitioning import needs_repartition
-from ksql.runtime.formats import make_format
+from ksql.runtime.formats.make import make_format
 from ksql.runtime.state import DEFAULT_MAX_ENTRIES, StateLimits
 from ksql.engine.session import Session
 from ksql.engine.with_clause import (CREATE_AS_PROPERTIES, bool_prop, check_key_format,
@@ -34,7 +34,7 @@ LOG = logging.getLogger("ksql.engine")
 def _check_runs(plan) -> None:
     """Run the plan's operators over no rows: an expression that cannot be evaluated for any row
     (a type Arrow refuses) fails the statement now, rather than the query later."""
-    from ksql.runtime.log import make_records
+    from ksql.runtime.log.embedded import make_records
     from ksql.runtime.query import Pipeline
 
     pipeline = Pipeline(plan, "check")

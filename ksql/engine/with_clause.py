@@ -8,8 +8,8 @@ from ksql.errors import KsqlStatementError
 from ksql.planner.metastore import DataSource
 from ksql.planner.schema import LogicalSchema
 from ksql.results import StatusResult
-from ksql.runtime.names import InvalidTopicName, check_topic_name
-from ksql.runtime.formats import make_format
+from ksql.runtime.log.names import InvalidTopicName, check_topic_name
+from ksql.runtime.formats.make import make_format
 
 
 # What the WITH clause of CREATE STREAM/TABLE and of CREATE ... AS SELECT may hold (ksqlDB's

@@ -9,7 +9,7 @@ from ksql.parser import ast, parse_statement
 from ksql.planner import types as T
 from ksql.planner.expressions import Scope, cast_to, compile_expression
 from ksql.planner.schema import KEY, ROWTIME
-from ksql.runtime.formats import make_format
+from ksql.runtime.formats.make import make_format
 from ksql.testing.topics import read_topic, values_equal
 
 

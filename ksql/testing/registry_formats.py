@@ -12,8 +12,10 @@ from decimal import Decimal
 
 import fastavro
 
-from ksql.runtime import json_sr, protobuf, schema_registry
-from ksql.runtime.avro import schema_for
+from ksql.runtime.formats import json_sr
+from ksql.runtime.formats import protobuf
+from ksql.runtime.formats import schema_registry
+from ksql.runtime.formats.avro import schema_for
 
 
 def encode_avro(value, subject: str, source, key: bool) -> bytes:

@@ -12,9 +12,9 @@ from ksql.engine import KsqlEngine
 from ksql.planner import types as T
 from ksql.planner.metastore import DataSource
 from ksql.planner.values import json_default as _json_default
-from ksql.runtime.formats import make_format
-from ksql.runtime.log import make_records
-from ksql.runtime.murmur2 import partitions_for
+from ksql.runtime.formats.make import make_format
+from ksql.runtime.log.embedded import make_records
+from ksql.runtime.log.murmur2 import partitions_for
 from ksql.testing import registry_formats
 from ksql.testing.case import Record
 
@@ -72,7 +72,7 @@ def _encode(value, source: DataSource | None, key: bool, topic: str = "") -> byt
         return value.encode()
     if fmt_name == "KAFKA" and columns:
         column = columns[0]
-        from ksql.runtime.serdes import _json_reader  # the JSON value coerced to the column's type
+        from ksql.runtime.formats.serdes import _json_reader  # the JSON value coerced to the column's type
 
         fmt = make_format("KAFKA", columns, key=key)
         array = pa.array([_json_reader(column.type)(value)], T.to_arrow(column.type))

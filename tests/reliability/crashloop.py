@@ -75,7 +75,7 @@ def generate(records: int, seed: int, now: int = NOW) -> dict[str, list[tuple[in
 
 def by_partition(rows, partitions: int = 2) -> dict[int, list]:
     """The rows each partition gets, keyed the way every Kafka client keys an INT key."""
-    from ksql.runtime.murmur2 import partitions_for
+    from ksql.runtime.log.murmur2 import partitions_for
 
     keys = [id_.to_bytes(4, "big", signed=True) for id_, _, _ in rows]
     parts = partitions_for(keys, partitions, 0)
@@ -88,7 +88,7 @@ def by_partition(rows, partitions: int = 2) -> dict[int, list]:
 def feed(log, data, chunk: int = 20, pause: float = 0.0) -> None:
     """Append what the input topics do not hold yet, a chunk per partition at a time (a crash
     may cut feeding anywhere: the next run resumes from the topics' ends)."""
-    from ksql.runtime.log import make_records
+    from ksql.runtime.log.embedded import make_records
 
     pending = {}
     for topic, rows in data.items():

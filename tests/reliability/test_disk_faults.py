@@ -16,8 +16,8 @@ import pytest
 
 from ksql.engine import KsqlEngine
 from ksql.errors import KsqlError
-from ksql.runtime import partition_file as log_module
-from ksql.runtime.log import make_records
+from ksql.runtime.log import partition_file as log_module
+from ksql.runtime.log.embedded import make_records
 
 from conftest import topic_records, wait_for
 

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from ksql.engine import KsqlEngine, open_log
-from ksql.runtime.log import make_records
+from ksql.runtime.log.embedded import make_records
 
 from conftest import topic_records, wait_for
 
@@ -222,7 +222,7 @@ MULTI_PARTITION = {
 
 
 def _ids_by_partition() -> list[list[str]]:
-    from ksql.runtime.murmur2 import partitions_for
+    from ksql.runtime.log.murmur2 import partitions_for
 
     ids = [f"u{i}" for i in range(12)]
     targets = partitions_for([i.encode() for i in ids], 2)

@@ -9,7 +9,7 @@ import pytest
 
 from ksql.engine import KsqlEngine
 from ksql.errors import KsqlError
-from ksql.runtime.murmur2 import partitions_for
+from ksql.runtime.log.murmur2 import partitions_for
 
 from conftest import wait_for
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from ksql.engine import KsqlEngine
-from ksql.runtime.murmur2 import partitions_for
+from ksql.runtime.log.murmur2 import partitions_for
 
 from conftest import topic_records, wait_for
 from processes import free_port
@@ -179,7 +179,7 @@ def test_two_servers_share_a_windowed_aggregation_and_one_dying_loses_nothing(ka
 
 def topic_records_of(broker, topic: str) -> list[tuple]:
     """The committed records of a topic, read as another Kafka client would."""
-    from ksql.runtime.kafka_log import KafkaLog
+    from ksql.runtime.log.kafka import KafkaLog
 
     log = KafkaLog({"bootstrap.servers": broker.bootstrap_servers}, "/tmp/ksql-test-reader")
     try:

@@ -36,7 +36,7 @@ def test_a_replayed_query_keeps_the_id_its_command_recorded(make_engine):
     before appending is not where its command landed (another server appended meanwhile)."""
     import orjson
 
-    from ksql.runtime.log import make_records
+    from ksql.runtime.log.embedded import make_records
 
     engine = make_engine("data")
     engine.execute("CREATE STREAM s (id INT KEY) WITH (kafka_topic='s', value_format='JSON', partitions=1);"

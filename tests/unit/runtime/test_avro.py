@@ -11,7 +11,7 @@ from decimal import Decimal
 import fastavro
 import pytest
 
-from ksql.runtime.log import make_records
+from ksql.runtime.log.embedded import make_records
 
 from conftest import topic_records, wait_for
 
@@ -144,7 +144,7 @@ def test_json_sr_records_carry_the_header_and_columns_come_from_the_json_schema(
 
 
 def test_protobuf_records_and_inference_from_proto_text(engine):
-    from ksql.runtime import protobuf
+    from ksql.runtime.formats import protobuf
 
     text = ('syntax = "proto3"; import "google/protobuf/timestamp.proto"; message Reading {'
             ' string sensor = 1; double value = 2; repeated int32 flags = 3; map<string, string> tags = 4;'
@@ -175,7 +175,7 @@ def test_protobuf_records_and_inference_from_proto_text(engine):
 
 
 def test_protobuf_nosr_is_the_bare_message_of_the_columns(engine):
-    from ksql.runtime import protobuf
+    from ksql.runtime.formats import protobuf
 
     engine.execute("""
         CREATE STREAM s (id INT KEY, name STRING, n BIGINT) WITH (kafka_topic='s', format='PROTOBUF_NOSR', partitions=1);
@@ -221,8 +221,8 @@ def test_records_are_written_with_the_schema_a_statement_names(engine):
 
 
 def test_when_two_servers_take_the_same_schema_id_the_first_written_keeps_it(tmp_path):
-    from ksql.runtime.log import EmbeddedLog
-    from ksql.runtime.schema_registry import TOPIC, EmbeddedRegistry
+    from ksql.runtime.log.embedded import EmbeddedLog
+    from ksql.runtime.formats.schema_registry import TOPIC, EmbeddedRegistry
 
     log = EmbeddedLog(tmp_path / "data")
     try:
@@ -279,7 +279,7 @@ def test_an_engine_uses_another_registry_with_basic_authentication(tmp_path):
 
 
 def test_a_protobuf_schema_may_import_another_subjects_schema(engine):
-    from ksql.runtime import protobuf
+    from ksql.runtime.formats import protobuf
 
     registry = engine.schema_registry
     registry.register("event.proto", 'syntax = "proto3"; message Event { int64 at = 1; }', "PROTOBUF")

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from ksql.errors import KsqlError
-from ksql.runtime.log import MAX_PARTITIONS, OPEN_FILES, EmbeddedLog, TopicError, make_records
-from ksql.runtime.names import topic_name_problem
+from ksql.runtime.log.embedded import MAX_PARTITIONS, OPEN_FILES, EmbeddedLog, TopicError, make_records
+from ksql.runtime.log.names import topic_name_problem
 
 from conftest import flip_byte
-from ksql.runtime.murmur2 import murmur2, partitions_for
+from ksql.runtime.log.murmur2 import murmur2, partitions_for
 
 
 def records(*values, keys=None, start_ts=1):

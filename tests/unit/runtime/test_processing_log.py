@@ -2,7 +2,7 @@
 import base64
 import json
 
-from ksql.runtime.log import make_records
+from ksql.runtime.log.embedded import make_records
 
 from conftest import topic_records, wait_for
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from ksql.errors import KsqlStatementError
 from ksql.planner import types as T
 from ksql.planner.schema import KEY, Column
-from ksql.runtime.formats import make_format
+from ksql.runtime.formats.make import make_format
 
 COLUMNS = (Column("ID", T.INTEGER), Column("NAME", T.STRING), Column("PRICE", T.decimal(4, 2)),
            Column("TAGS", T.array(T.STRING)), Column("TS", T.TIMESTAMP))
@@ -97,7 +97,7 @@ def test_delimited_rejects_complex_types():
 def test_json_objects_read_column_by_column_match_the_row_reader():
     from ksql.planner import types as T
     from ksql.planner.schema import VALUE, Column
-    from ksql.runtime.formats import make_format
+    from ksql.runtime.formats.make import make_format
 
     columns = [Column("A", T.INTEGER, VALUE), Column("S", T.STRING, VALUE), Column("D", T.DOUBLE, VALUE),
                Column("B", T.BOOLEAN, VALUE)]
@@ -140,11 +140,11 @@ _HOSTILE = st.one_of(
 def test_hostile_values_give_values_or_record_errors(payloads, format_name):
     from ksql.planner import types as T
     from ksql.planner.schema import VALUE, Column
-    from ksql.runtime.formats import make_format
+    from ksql.runtime.formats.make import make_format
 
     if format_name in ("AVRO", "JSON_SR", "PROTOBUF"):
         # bytes that look like the wire format too: magic byte, a schema id the registry has
-        from ksql.runtime import schema_registry
+        from ksql.runtime.formats import schema_registry
 
         schema_registry.install(_registry_with_schemas())
         header = b"\0\0\0\0\2" if format_name == "PROTOBUF" else b"\0\0\0\0\1"
@@ -170,8 +170,8 @@ def _registry_with_schemas():
     if not _REGISTRY:
         import tempfile
 
-        from ksql.runtime.log import EmbeddedLog
-        from ksql.runtime.schema_registry import EmbeddedRegistry
+        from ksql.runtime.log.embedded import EmbeddedLog
+        from ksql.runtime.formats.schema_registry import EmbeddedRegistry
 
         registry = EmbeddedRegistry(EmbeddedLog(tempfile.mkdtemp(prefix="ksql-serdes-")))
         registry.register("t-value", '{"type":"record","name":"R","fields":[{"name":"A","type":["null","int"]}]}')

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ksql.runtime.log import EmbeddedLog
+from ksql.runtime.log.embedded import EmbeddedLog
 from ksql.runtime.state import StateLimits, StateStore
 
 

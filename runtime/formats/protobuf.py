@@ -21,8 +21,8 @@ from decimal import Decimal
 from ksql.parser.errors import KsqlStatementError
 from ksql.planner import types as T
 from ksql.planner.types import SqlType
-from ksql.runtime import schema_registry
-from ksql.runtime.serdes import RecordError, _Format, _json_reader
+from ksql.runtime.formats import schema_registry
+from ksql.runtime.formats.serdes import RecordError, _Format, _json_reader
 
 # Messages ksqlDB's mapping refers to, for types protobuf has no scalar for.
 _KNOWN = {

@@ -35,8 +35,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ksql.runtime.names import check_topic_name, topic_name_problem
-from ksql.runtime.partition_file import FileHandles, Partition, TopicError, TopicExists, append_all, write_error
+from ksql.runtime.log.names import check_topic_name, topic_name_problem
+from ksql.runtime.log.partition_file import FileHandles, Partition, TopicError, TopicExists, append_all, write_error
 
 LOG = logging.getLogger("ksql.log")
 

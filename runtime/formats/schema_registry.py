@@ -18,7 +18,7 @@ import json
 import threading
 
 from ksql.parser.errors import KsqlError
-from ksql.runtime.log import make_records
+from ksql.runtime.log.embedded import make_records
 
 TOPIC = "_schemas"
 MAGIC = 0

@@ -13,8 +13,8 @@ import struct
 from ksql.parser.errors import KsqlStatementError
 from ksql.planner import types as T
 from ksql.planner.types import SqlType
-from ksql.runtime import schema_registry
-from ksql.runtime.serdes import JsonFormat
+from ksql.runtime.formats import schema_registry
+from ksql.runtime.formats.serdes import JsonFormat
 
 _CONNECT = {"INTEGER": ("integer", "int32"), "BIGINT": ("integer", "int64"), "DOUBLE": ("number", "float64"),
             "BOOLEAN": ("boolean", "boolean"), "STRING": ("string", None), "BYTES": ("string", "bytes")}

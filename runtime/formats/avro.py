@@ -22,8 +22,8 @@ import pyarrow as pa
 from ksql.parser.errors import KsqlStatementError
 from ksql.planner import types as T
 from ksql.planner.types import SqlType
-from ksql.runtime import schema_registry
-from ksql.runtime.serdes import RecordError, _Format, _json_reader
+from ksql.runtime.formats import schema_registry
+from ksql.runtime.formats.serdes import RecordError, _Format, _json_reader
 
 RECORD_NAME = "io.confluent.ksql.avro_schemas.KsqlDataSourceSchema"
 _PRIMITIVES = {"BOOLEAN": "boolean", "INTEGER": "int", "BIGINT": "long", "DOUBLE": "double",

@@ -24,9 +24,9 @@ from confluent_kafka import (ConsumerGroupTopicPartitions, Consumer, KafkaError,
                              TopicPartition)
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from ksql.runtime.names import check_topic_name
-from ksql.runtime.log import HEADER_TYPE, RECORD_SCHEMA, ChangeSignal, TopicError, TopicInfo
-from ksql.runtime.partition_file import BrokerError, TopicExists
+from ksql.runtime.log.names import check_topic_name
+from ksql.runtime.log.embedded import HEADER_TYPE, RECORD_SCHEMA, ChangeSignal, TopicError, TopicInfo
+from ksql.runtime.log.partition_file import BrokerError, TopicExists
 
 # How long a read waits for records the broker says are there (a fetch round trip, normally).
 READ_TIMEOUT = 5.0

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ksql.parser.errors import KsqlStatementError
 from ksql.planner.schema import Column
-from ksql.runtime.serdes import DelimitedFormat, JsonFormat, KafkaFormat, NoneFormat
+from ksql.runtime.formats.serdes import DelimitedFormat, JsonFormat, KafkaFormat, NoneFormat
 
 
 def make_format(name: str, columns: tuple[Column, ...], *, key: bool, options: dict | None = None):
@@ -29,17 +29,17 @@ def make_format(name: str, columns: tuple[Column, ...], *, key: bool, options: d
             raise KsqlStatementError(f"The 'NONE' format can only be used when no columns are defined. Got: [{listed}]")
         return NoneFormat()
     if name == "AVRO":
-        from ksql.runtime.avro import AvroFormat
+        from ksql.runtime.formats.avro import AvroFormat
 
         return AvroFormat(columns, key=key, topic=options.get("topic"), wrap=options.get("wrap_single_value"),
                           schema_id=options.get("schema_id"), full_name=options.get("full_name"))
     if name == "JSON_SR":
-        from ksql.runtime.json_sr import JsonSrFormat
+        from ksql.runtime.formats.json_sr import JsonSrFormat
 
         return JsonSrFormat(columns, key=key, topic=options.get("topic"), wrap=options.get("wrap_single_value"),
                             schema_id=options.get("schema_id"))
     if name in ("PROTOBUF", "PROTOBUF_NOSR"):
-        from ksql.runtime.protobuf import ProtobufFormat
+        from ksql.runtime.formats.protobuf import ProtobufFormat
 
         return ProtobufFormat(columns, key=key, topic=options.get("topic"), registry=name == "PROTOBUF",
                               schema_id=options.get("schema_id"), full_name=options.get("full_name"),
