@@ -14,17 +14,14 @@ import pyarrow.compute as pc
 from ksql.parser.errors import KsqlError
 from ksql.planner.metastore import DataSource
 from ksql.planner.aggregation import AggregateNode
-from ksql.planner.plan import NULL_VALUE, FilterNode, ProjectNode, QueryPlan, RepartitionNode, TableFunctionNode
+from ksql.planner.plan import NULL_VALUE, ProjectNode, QueryPlan, RepartitionNode
 from ksql.planner.schema import ROWOFFSET, ROWTIME
 from ksql.runtime.rows import TombstoneRow
 from ksql.runtime import processing_log
 from ksql.runtime.join_order import PartitionRead, order_keys, partition_time_key
 from ksql.runtime.log.embedded import EmbeddedLog
-from ksql.runtime.operators.aggregate import AggregateOp
-from ksql.runtime.operators.filter import FilterOp
+from ksql.runtime.operators.build import build_operators
 from ksql.runtime.operators.join import JoinOp
-from ksql.runtime.operators.project import ProjectOp
-from ksql.runtime.operators.table_function import TableFunctionOp
 from ksql.planner.partitioning import aggregate_index, partition_local, stage_one, stage_two
 from ksql.runtime.repartition import Repartition
 from ksql.runtime.sink import SinkEncoder
@@ -59,24 +56,13 @@ class Pipeline:
         self.sources = plan.sources
         self.decoders = [SourceDecoder(source, query_id) for source in self.sources]
         self.decoder = self.decoders[0]
-        self.operators = []
         # One store per query: operators keep their state under keys of their own.
         self.store = StateStore(log, changelog, limits, by_source=state_by_source)
         self.join = None
         if plan.joins is not None:
             self.join = JoinOp(plan.joins, self.store)
             self.aliases = [i.alias for i in plan.joins.inputs]
-        for step in plan.steps:
-            if isinstance(step, FilterNode):
-                self.operators.append(FilterOp(step.predicate, table=step.table, key_fields=step.key_fields,
-                                               store=self.store))
-            elif isinstance(step, ProjectNode):
-                self.operators.append(ProjectOp(step))
-            elif isinstance(step, TableFunctionNode):
-                self.operators.append(TableFunctionOp(step))
-            elif isinstance(step, AggregateNode):
-                self.operators.append(AggregateOp(step, self.store))
-            # RepartitionNode: the sink partitions by the new key; nothing to do per batch.
+        self.operators = build_operators(plan.steps, self.store)
 
     def restore(self, partitions=None) -> None:
         self.store.restore(partitions)

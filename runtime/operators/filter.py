@@ -1,11 +1,14 @@
-"""FilterOp: keeps the rows whose predicate is true. Stateless: keeps nothing between batches."""
+"""FilterOp: keeps the rows whose predicate is true.
+
+State: none on a stream; on a table, one entry per key that currently matches (so a row that
+stops matching becomes a tombstone, and a key that never matched produces nothing)."""
 from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ksql.planner.expressions import Compiled, broadcast
-from ksql.planner.plan import NULL_VALUE
+from ksql.planner.expressions import broadcast
+from ksql.planner.plan import NULL_VALUE, FilterNode
 from ksql.runtime.state import StateStore, freeze
 
 
@@ -14,10 +17,10 @@ class FilterOp:
     becomes a tombstone for its key, so it is deleted downstream; a key that never matched
     produces nothing. Keeps, on a table, the set of keys that currently match."""
 
-    def __init__(self, predicate: Compiled, table: bool = False, key_fields: tuple[str, ...] = (), store=None):
-        self.predicate = predicate
-        self.table = table
-        self.key_fields = key_fields
+    def __init__(self, node: FilterNode, store: StateStore | None = None):
+        self.predicate = node.predicate
+        self.table = node.table
+        self.key_fields = node.key_fields
         self.store = store if store is not None else StateStore()  # ("P", key) -> True while it matches
 
     def process(self, batch: pa.RecordBatch) -> pa.RecordBatch:

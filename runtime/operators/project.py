@@ -1,4 +1,4 @@
-"""ProjectOp: computes the output columns. Stateless: keeps nothing between batches.
+"""ProjectOp: computes the output columns. State: none.
 
 The output batch holds the row's timestamp (OUTPUT_TIME) and the null-value flag, then the
 output columns in schema order (key columns first)."""
@@ -12,7 +12,7 @@ from ksql.planner.schema import ROWTIME, WINDOWEND, WINDOWSTART
 
 
 class ProjectOp:
-    def __init__(self, node: ProjectNode):
+    def __init__(self, node: ProjectNode, store=None):  # stateless: the store is not used
         self.columns = node.columns
         self.names = [OUTPUT_TIME, NULL_VALUE] + [c.name for c, _ in self.columns]
 

@@ -1,4 +1,4 @@
-"""TableFunctionOp: EXPLODE and CUBE_EXPLODE. Stateless: keeps nothing between batches.
+"""TableFunctionOp: EXPLODE and CUBE_EXPLODE. State: none.
 
 Each input row becomes as many rows as its longest exploded array; the other columns are
 repeated and the shorter arrays padded with NULLs."""
@@ -15,7 +15,7 @@ from ksql.planner.plan import TableFunctionNode
 
 
 class TableFunctionOp:
-    def __init__(self, node: TableFunctionNode):
+    def __init__(self, node: TableFunctionNode, store=None):  # stateless: the store is not used
         self.node = node
 
     def process(self, batch: pa.RecordBatch) -> pa.RecordBatch:
