@@ -15,18 +15,15 @@ from ksql.parser.errors import KsqlError
 from ksql.planner.metastore import DataSource
 from ksql.planner.aggregation import AggregateNode
 from ksql.planner.plan import NULL_VALUE, ProjectNode, QueryPlan, RepartitionNode
-from ksql.planner.schema import ROWOFFSET, ROWTIME
 from ksql.runtime.rows import TombstoneRow
 from ksql.runtime import processing_log
-from ksql.runtime.join_order import PartitionRead, order_keys, partition_time_key
+from ksql.runtime.join_order import PartitionRead
 from ksql.runtime.log.embedded import EmbeddedLog
-from ksql.runtime.operators.build import build_operators
-from ksql.runtime.operators.join import JoinOp
 from ksql.planner.partitioning import aggregate_index, partition_local, stage_one, stage_two
+from ksql.runtime.pipeline import Pipeline, QueryCancelled
 from ksql.runtime.repartition import Repartition
 from ksql.runtime.sink import SinkEncoder
-from ksql.runtime.source import SourceDecoder
-from ksql.runtime.state import StateLimits, StateStore
+from ksql.runtime.state import StateLimits
 
 LOG = logging.getLogger("ksql.query")
 MAX_BATCH = 10_000
@@ -34,160 +31,11 @@ MAX_BATCH = 10_000
 # so a slow client costs the server about this many rows (and the first rows come sooner).
 PUSH_BATCH = 1_000
 PUSH_BYTES = 1 << 20  # and at most about this many bytes of records (big records: fewer rows)
-# Fewer consecutive stream rows than this meet a stream-table join one at a time: below it,
-# building Arrow arrays for a batch probe costs more than it saves.
-MIN_PROBE_ROWS = 64
 IDLE_WAIT = 0.2
 JOIN_TIMEOUT = 30.0  # how long a query waits for its first partitions from the consumer group
 # A failed query is restarted after a wait that doubles from the first to the last
 # (ksql.query.retry.backoff.initial.ms / .max.ms, with ksqlDB's defaults).
 RETRY_BACKOFF = (15.0, 900.0)
-
-
-class Pipeline:
-    """The operators of one query, applied to each batch read from one source partition."""
-
-    def __init__(self, plan: QueryPlan, query_id: str, log=None, changelog: str | None = None,
-                 limits: StateLimits | None = None, state_by_source: bool = False, cancelled=None):
-        self.query_id = query_id
-        # asked between records when a batch is redone one record at a time (slow records, such
-        # as a regular expression that runs out of time on each): a query that is closing stops
-        self.cancelled = cancelled or (lambda: False)
-        self.sources = plan.sources
-        self.decoders = [SourceDecoder(source, query_id) for source in self.sources]
-        self.decoder = self.decoders[0]
-        # One store per query: operators keep their state under keys of their own.
-        self.store = StateStore(log, changelog, limits, by_source=state_by_source)
-        self.join = None
-        if plan.joins is not None:
-            self.join = JoinOp(plan.joins, self.store)
-            self.aliases = [i.alias for i in plan.joins.inputs]
-        self.operators = build_operators(plan.steps, self.store)
-
-    def restore(self, partitions=None) -> None:
-        self.store.restore(partitions)
-
-    def flush(self, txn) -> None:
-        self.store.flush(txn)
-
-    def run(self, records: pa.RecordBatch, partition: int) -> tuple[pa.RecordBatch, list[bytes]]:
-        self.store.partition = partition
-        decoded = self.decoder.decode(records, partition)
-        batch, entries = decoded.batch, decoded.log_entries
-        try:
-            return self._apply(batch), entries
-        except Exception as error:  # noqa: BLE001 - one bad record must not stop the query
-            return self._row_by_row(batch, entries, error)
-
-    def run_reads(self, reads: list[PartitionRead]) -> tuple[pa.RecordBatch, list[bytes], list[int]]:
-        """Join the records read from the sources' partitions in Kafka Streams' order
-        (runtime/join_order.py): (output, processing-log entries, how many records of each
-        read were joined; the rest must be read again)."""
-        times = [self.store.get(partition_time_key(r.topic, r.partition)) for r in reads]
-        keys, counts = order_keys(reads, times)
-        parts = []
-        for i, (read, k, n) in enumerate(zip(reads, keys, counts)):
-            if n == 0:
-                continue
-            self.store.partition = read.partition
-            self.store.put(partition_time_key(read.topic, read.partition), int(k[n - 1]))
-            records = read.records.slice(0, n) if n < read.records.num_rows else read.records
-            for index, source in enumerate(self.sources):
-                if source.topic == read.topic:
-                    parts.append((index, read.partition, records, k[:n], i))
-        rows, entries = self.run_joined(parts)
-        return rows, entries, counts
-
-    def read_times(self, topic: str, records: pa.RecordBatch) -> np.ndarray:
-        """Each record's timestamp as the join orders by it: its TIMESTAMP column's, where the
-        source has one (records it cannot read keep the record's own)."""
-        stamps = records.column(1).to_numpy(zero_copy_only=False)
-        index = next(i for i, s in enumerate(self.sources) if s.topic == topic)
-        if not self.sources[index].timestamp_column or records.num_rows == 0:
-            return stamps
-        decoded = self.decoders[index].decode(records, 0).batch
-        at = np.searchsorted(records.column(0).to_numpy(), decoded.column(ROWOFFSET).to_numpy())
-        stamps = stamps.copy()
-        stamps[at] = decoded.column(ROWTIME).to_numpy(zero_copy_only=False)
-        return stamps
-
-    def run_joined(self, parts) -> tuple[pa.RecordBatch, list[bytes]]:
-        """Rows read from several sources: (source index, partition, records, each record's
-        order key, read number). They meet the joins in that order (ties: read, then record,
-        then source), then go through the operators after the join. Consecutive stream rows of
-        a stream-table join are probed as one batch; other rows one at a time."""
-        batches, entries, orders = [], [], []
-        for index, partition, records, keys, read in parts:
-            decoded = self.decoders[index].decode(records, partition)
-            entries += decoded.log_entries
-            batches.append((index, self._joined_fields(index, decoded.batch)))
-            at = np.searchsorted(records.column(0).to_numpy(), decoded.batch.column(ROWOFFSET).to_numpy())
-            orders.append((np.asarray(keys, dtype=np.int64)[at], read, at, index))
-        outputs, pending, as_lists = [], [], {}
-        for k, rows in _runs_in_order(orders):
-            index, fields = batches[k]
-            if index == self.join.vector_source and len(rows) >= MIN_PROBE_ROWS:
-                if pending:
-                    outputs.append(self.join.process(pending))
-                    pending = []
-                outputs.append(self.join.probe(fields.take(pa.array(rows))))
-                continue
-            if k not in as_lists:  # once per batch: its columns as Python lists
-                as_lists[k] = {name: fields.column(name).to_pylist() for name in fields.schema.names}
-            columns = as_lists[k]
-            times, nulls = columns[f"{self.aliases[index]}__{ROWTIME}"], columns[NULL_VALUE]
-            for i in rows:
-                row = {name: values[i] for name, values in columns.items() if name != NULL_VALUE}
-                pending.append((index, row, times[i], nulls[i]))
-        if pending or not outputs:
-            outputs.append(self.join.process(pending))
-        joined = pa.concat_batches([o for o in outputs if o.num_rows] or outputs[:1])
-        return self._apply(joined), entries
-
-    def _joined_fields(self, index: int, batch: pa.RecordBatch) -> pa.RecordBatch:
-        """A source's decoded rows with its columns named as the join names them (ALIAS__COL)."""
-        alias = self.aliases[index]
-        keep = [name for name in batch.schema.names
-                if not name.startswith("__") and name not in ("ROWPARTITION", "ROWOFFSET")]
-        return pa.RecordBatch.from_arrays([batch.column(n) for n in keep] + [batch.column(NULL_VALUE)],
-                                          names=[f"{alias}__{n}" for n in keep] + [NULL_VALUE])
-
-    def run_batch(self, batch: pa.RecordBatch, partition: int) -> tuple[pa.RecordBatch, list[bytes]]:
-        """Run the operators on an already decoded batch of one partition."""
-        self.store.partition = partition
-        try:
-            return self._apply(batch), []
-        except Exception as error:  # noqa: BLE001 - one bad record must not stop the query
-            return self._row_by_row(batch, [], error)
-
-    def apply(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        """Run the operators on an already decoded batch (pull queries over a snapshot)."""
-        return self._apply(batch)
-
-    def _apply(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        for operator in self.operators:
-            batch = operator.process(batch)
-        return batch
-
-    def _row_by_row(self, batch, entries, error):
-        """Find the rows that fail, log them, and keep the rest."""
-        LOG.warning("query %s: batch failed (%s); retrying row by row", self.query_id, error)
-        good = []
-        for i in range(batch.num_rows):
-            if self.cancelled():
-                raise QueryCancelled(self.query_id)
-            row = batch.slice(i, 1)
-            try:
-                good.append(self._apply(row))
-            except Exception as row_error:  # noqa: BLE001
-                entries.append(processing_log.processing_error(self.query_id, str(row_error), row))
-        if not good:
-            return self._apply(batch.slice(0, 0)), entries
-        return pa.concat_batches(good), entries
-
-
-class QueryCancelled(Exception):
-    """The query was closed or terminated in the middle of a batch: nothing of it counts."""
 
 
 class PersistentQuery:
@@ -713,26 +561,6 @@ def _before(records: pa.RecordBatch, end: int) -> pa.RecordBatch:
     return records.slice(0, int(np.searchsorted(offsets, end)))
 
 
-def _runs_in_order(orders: list[tuple]):
-    """(batch number, row numbers) runs that, one after another, visit every row of the batches
-    in the join's order: by key, then read, then record, then source. `orders` has for each
-    batch (its rows' keys, its read's number, its rows' record numbers, its source)."""
-    if not orders:
-        return
-    keys = np.concatenate([k for k, _, _, _ in orders])
-    reads = np.concatenate([np.full(len(k), r) for k, r, _, _ in orders])
-    records = np.concatenate([np.asarray(at) for _, _, at, _ in orders])
-    sources = np.concatenate([np.full(len(k), s) for k, _, _, s in orders])
-    batch_of = np.concatenate([np.full(len(k), b) for b, (k, _, _, _) in enumerate(orders)])
-    row_of = np.concatenate([np.arange(len(k)) for k, _, _, _ in orders])
-    order = np.lexsort((sources, records, reads, keys))
-    sorted_batches = batch_of[order]
-    bounds = [0, *(np.flatnonzero(np.diff(sorted_batches)) + 1), len(order)]
-    for start, end in zip(bounds[:-1], bounds[1:]):
-        if start < end:
-            yield int(sorted_batches[start]), row_of[order[start:end]]
-
-
 def _python_rows(rows: pa.RecordBatch, columns, tombstone_keys=None) -> Iterator[list]:
     """Each output row as a list; a tombstone is left out, or, when `tombstone_keys` names the
     key columns to keep, given as a TombstoneRow with every other column null."""
@@ -749,4 +577,4 @@ def _python_rows(rows: pa.RecordBatch, columns, tombstone_keys=None) -> Iterator
         yield [v[i] for v in values]
 
 
-__all__ = ["PersistentQuery", "TransientQuery", "Pipeline", "ROWTIME"]
+__all__ = ["PersistentQuery", "TransientQuery"]

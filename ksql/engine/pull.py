@@ -167,7 +167,7 @@ class PullQueries:
                     f"push query.")
             view = MaterializedTable(source)
             view.load_topic(self.log)
-        from ksql.runtime.query import Pipeline
+        from ksql.runtime.pipeline import Pipeline
 
         pipeline = Pipeline(plan, "pull")
         batch = pipeline.apply(view.snapshot(_key_lookup(query, source)))

@@ -35,7 +35,7 @@ def _check_runs(plan) -> None:
     """Run the plan's operators over no rows: an expression that cannot be evaluated for any row
     (a type Arrow refuses) fails the statement now, rather than the query later."""
     from ksql.runtime.log.embedded import make_records
-    from ksql.runtime.query import Pipeline
+    from ksql.runtime.pipeline import Pipeline
 
     pipeline = Pipeline(plan, "check")
     try:
