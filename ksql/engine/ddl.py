@@ -9,14 +9,17 @@ from ksql.errors import KsqlStatementError
 from ksql.parser import (ast)
 from ksql.planner import types as T
 from ksql.planner.metastore import DataSource
-from ksql.planner.schema import HEADER, KEY, VALUE, Column, LogicalSchema
+from ksql.planner.schema import KEY, VALUE, Column, LogicalSchema
 from ksql.results import StatusResult
 from ksql.runtime.formats.make import make_format
 from ksql.engine.queries import check_upgrade
 from ksql.engine.session import Session
-from ksql.engine.with_clause import (CREATE_PROPERTIES, bool_prop, check_with_clause, int_property,
-                                     name_taken, normalize_properties, schema_properties,
-                                     timestamp_column, checked_topic_name, window_size)
+from ksql.engine.with_clause import checked_topic_name, name_taken
+from ksql.planner.with_clause import (CREATE_PROPERTIES, check_with_clause, int_property,
+                                      normalize_properties)
+from ksql.planner.ddl import created_source, declared_columns, source_schema
+from ksql.runtime.formats import avro, json_sr, protobuf
+from ksql.runtime.formats.serdes import KNOWN_FORMATS
 
 
 class DdlStatements:
@@ -68,64 +71,14 @@ class DdlStatements:
             raise KsqlStatementError(
                 "The statement does not define any columns. Column definitions are required unless the "
                 "formats support schema inference (AVRO, PROTOBUF, JSON_SR).")
-        columns = []
-        for element in stmt.columns:
-            sql_type = T.from_ref(element.type, self.metastore.types)
-            if element.name in ("ROWTIME", "ROWPARTITION", "ROWOFFSET", "WINDOWSTART", "WINDOWEND"):
-                raise KsqlStatementError(f"'{element.name}' is a reserved column name. "
-                                         f"You cannot use it as a name for a column.")
-            if element.constraint == "PRIMARY KEY" and stmt.kind == "STREAM":
-                raise KsqlStatementError(
-                    f"Column `{element.name}` is a 'PRIMARY KEY' column: please use 'KEY' for streams.\n"
-                    f"Tables have PRIMARY KEYs, which are unique and NON NULL.\n"
-                    f"Streams have KEYs, which have no uniqueness or NON NULL constraints.")
-            if element.constraint == "KEY" and stmt.kind == "TABLE":
-                raise KsqlStatementError(
-                    f"Column `{element.name}` is a 'KEY' column: please use 'PRIMARY KEY' for tables.\n"
-                    f"Tables have PRIMARY KEYs, which are unique and NON NULL.\n"
-                    f"Streams have KEYs, which have no uniqueness or NON NULL constraints.")
-            if element.constraint in ("KEY", "PRIMARY KEY"):
-                namespace = KEY
-            elif element.constraint in ("HEADERS", "HEADER"):
-                namespace = HEADER
-            else:
-                namespace = VALUE
-            columns.append(Column(element.name, sql_type, namespace, element.header_key))
+        columns = declared_columns(stmt, self.metastore.types)
         columns += self._inferred_columns(props, key_format, value_format, columns)
-        headers = [c for c in columns if c.namespace == HEADER]
-        if sum(1 for c in headers if c.header_key is None) and len(headers) > 1:
-            raise KsqlStatementError("Schema already contains a HEADERS column.")
-        header_keys = [c.header_key for c in headers if c.header_key is not None]
-        repeated = next((k for k in header_keys if header_keys.count(k) > 1), None)
-        if repeated is not None:
-            raise KsqlStatementError(f"Schema already contains a HEADER('{repeated}') column.")
-        names = [c.name for c in columns]
-        duplicate = next((n for n in names if names.count(n) > 1), None)
-        if duplicate:
-            raise KsqlStatementError(f"Duplicate column names: {duplicate}")
-        if stmt.kind == "TABLE" and not any(c.namespace == KEY for c in columns):
-            raise KsqlStatementError(
-                f"Tables require a PRIMARY KEY. Please define the PRIMARY KEY.\n"
-                f"Use a partial schema to define the primary key and still load the value columns from "
-                f"the Schema Registry, for example:\n"
-                f"\tCREATE TABLE {stmt.name} (ID INT PRIMARY KEY) WITH (...);")
-        schema = LogicalSchema(tuple(sorted(columns, key=lambda c: 0 if c.namespace == KEY else 1)))
+        schema = source_schema(stmt, columns)
         topic = props.get("KAFKA_TOPIC")
         if topic is None:
             raise KsqlStatementError("Missing required property \"KAFKA_TOPIC\" which has no default value.")
         key_format, value_format = self._formats(props)
-        source = DataSource(
-            name=stmt.name, kind=stmt.kind, schema=schema, topic=checked_topic_name(topic), key_format=key_format,
-            value_format=value_format, sql=text, is_source=stmt.is_source,
-            value_delimiter=str(props.get("VALUE_DELIMITER", ",")),
-            key_delimiter=str(props.get("KEY_DELIMITER", ",")),
-            wrap_single_value=bool_prop(props.get("WRAP_SINGLE_VALUE")),
-            **schema_properties(props),
-            timestamp_column=timestamp_column(props, schema),
-            timestamp_format=props.get("TIMESTAMP_FORMAT"),
-            window_type=str(props["WINDOW_TYPE"]).upper() if "WINDOW_TYPE" in props else None,
-            window_size=window_size(props.get("WINDOW_SIZE")),
-        )
+        source = created_source(stmt, text, props, schema, checked_topic_name(topic), key_format, value_format)
         # Fail now, not when the first record arrives, if a format cannot hold the columns.
         make_format(key_format, schema.key, key=True, options=source.key_options())
         make_format(value_format, schema.value, key=False, options=source.value_options())
@@ -135,10 +88,6 @@ class DdlStatements:
         """Key or value columns the statement leaves out, read from the topic's schema in the
         registry (the latest of `<topic>-key` / `<topic>-value`, or KEY_SCHEMA_ID /
         VALUE_SCHEMA_ID): a record's fields, or one column ROWKEY / ROWVAL for a bare type."""
-        from ksql.runtime.formats import avro
-        from ksql.runtime.formats import json_sr
-        from ksql.runtime.formats import protobuf
-
         topic = props.get("KAFKA_TOPIC")
         out = []
         for part, fmt, namespace, single in (("key", key_format, KEY, "ROWKEY"), ("value", value_format, VALUE, "ROWVAL")):
@@ -186,7 +135,6 @@ class DdlStatements:
                 "Statement is missing the 'VALUE_FORMAT' property from the WITH clause. "
                 "Either provide one or set a default via the 'ksql.persistence.default.format.value' config.")
         key_format, value_format = str(key_format).upper(), str(value_format).upper()
-        from ksql.runtime.formats.serdes import KNOWN_FORMATS
 
         for name in (key_format, value_format):
             if name not in KNOWN_FORMATS:

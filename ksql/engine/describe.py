@@ -7,6 +7,8 @@ from __future__ import annotations
 from ksql import __version__
 from ksql.errors import KsqlStatementError
 from ksql.parser import (ast)
+from ksql.planner import plan as plan_module
+from ksql.planner.aggregates import AGGREGATES
 from ksql.planner.explain import explain
 from ksql.planner.library import FUNCTIONS
 from ksql.planner.plan import plan_query
@@ -75,9 +77,7 @@ def _signature_entity(signature: str, description: str) -> dict:
 
 def _function_list() -> list[dict]:
     """Every function: scalar, aggregate, table and lambda, with their descriptions."""
-    from ksql.planner.aggregates import AGGREGATES
-    from ksql.planner.plan import TABLE_FUNCTIONS
-
+    TABLE_FUNCTIONS = plan_module.TABLE_FUNCTIONS  # read now: Python UDTFs add theirs (ksql/udf.py)
     items = [{"name": f.name, "type": "TABLE" if f.name in TABLE_FUNCTIONS else "SCALAR",
               "category": f.category or "OTHER", "description": f.description,
               "signatures": list(f.signatures)} for f in FUNCTIONS.values()]

@@ -18,6 +18,7 @@ from ksql.runtime.log.murmur2 import partitions_for
 from ksql.runtime.formats.make import make_format
 from ksql.engine import clock
 from ksql.engine.session import Session
+from ksql.runtime.formats.serdes import _json_reader
 
 
 # Numbers coerce to a wider type only (type-coercion.md): INTEGER, BIGINT, DECIMAL, DOUBLE.
@@ -125,8 +126,6 @@ class Inserts:
 
     def insert_row(self, target: str, row: dict) -> None:
         """Insert one row given as JSON-like values by column name (REST /inserts-stream)."""
-        from ksql.runtime.formats.serdes import _json_reader
-
         with self._lock:
             source = self.metastore.get(target)
             if source is None:

@@ -18,6 +18,7 @@ from ksql.runtime import pull_sql
 from ksql.runtime.materialized import MaterializedTable
 from ksql.runtime.log.murmur2 import partitions_for
 from ksql.runtime.formats.make import make_format
+from ksql.runtime.pipeline import Pipeline
 
 
 PULL_CATCH_UP_SECONDS = 2.0  # how long a pull query waits for its tables' queries to catch up
@@ -167,7 +168,6 @@ class PullQueries:
                     f"push query.")
             view = MaterializedTable(source)
             view.load_topic(self.log)
-        from ksql.runtime.pipeline import Pipeline
 
         pipeline = Pipeline(plan, "pull")
         batch = pipeline.apply(view.snapshot(_key_lookup(query, source)))

@@ -15,7 +15,7 @@ from ksql.planner.plan import FilterNode, QueryPlan, plan_query
 from ksql.planner.schema import LogicalSchema
 from ksql.results import StatusResult
 from ksql.runtime import processing_log
-from ksql.runtime.log.embedded import TopicError
+from ksql.runtime.log.embedded import TopicError, make_records
 from ksql.runtime.materialized import MaterializedTable
 from ksql.runtime.log.names import file_name
 from ksql.runtime.query import RETRY_BACKOFF, PersistentQuery
@@ -23,10 +23,10 @@ from ksql.planner.partitioning import needs_repartition
 from ksql.runtime.formats.make import make_format
 from ksql.runtime.state import DEFAULT_MAX_ENTRIES, StateLimits
 from ksql.engine.session import Session
-from ksql.engine.with_clause import (CREATE_AS_PROPERTIES, bool_prop, check_key_format,
-                                     check_no_map_keys, check_with_clause, int_property, name_taken,
-                                     normalize_properties, schema_properties, timestamp_column,
-                                     checked_topic_name)
+from ksql.engine.with_clause import check_key_format, check_no_map_keys, checked_topic_name, name_taken
+from ksql.planner.with_clause import (CREATE_AS_PROPERTIES, bool_prop, check_with_clause, int_property,
+                                      normalize_properties, schema_properties, timestamp_column)
+from ksql.runtime.pipeline import Pipeline
 
 LOG = logging.getLogger("ksql.engine")
 
@@ -34,9 +34,6 @@ LOG = logging.getLogger("ksql.engine")
 def _check_runs(plan) -> None:
     """Run the plan's operators over no rows: an expression that cannot be evaluated for any row
     (a type Arrow refuses) fails the statement now, rather than the query later."""
-    from ksql.runtime.log.embedded import make_records
-    from ksql.runtime.pipeline import Pipeline
-
     pipeline = Pipeline(plan, "check")
     try:
         pipeline.run_joined([(0, 0, make_records([], [], []), [], 0)]) if plan.joins is not None \
