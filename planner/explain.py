@@ -14,7 +14,7 @@ from ksql.planner.format import format_expression
 from ksql.planner.joins import JoinInput, JoinNode, JoinPlan
 from ksql.planner.metastore import DataSource
 from ksql.planner.partitioning import aggregate_index, needs_repartition
-from ksql.planner.plan import FilterNode, ProjectNode, QueryPlan, RepartitionNode, TableFunctionNode
+from ksql.planner.plan import FilterNode, ProjectNode, QueryPlan, PartitionByNode, TableFunctionNode
 from ksql.planner.schema import WINDOWEND, WINDOWSTART
 from ksql.planner.windows import WindowSpec, duration
 
@@ -94,7 +94,7 @@ def _step(step, below: ExplainedNode, plan: QueryPlan) -> ExplainedNode:
     props = below.properties
     if isinstance(step, JoinPlan):
         return _joins(step)
-    if isinstance(step, RepartitionNode):
+    if isinstance(step, PartitionByNode):
         texts = tuple(step.texts)
         props = replace(props, key=texts, partitioning=texts)
     elif isinstance(step, AggregateNode):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ksql.planner.aggregation import AggregateNode
-from ksql.planner.plan import QueryPlan, RepartitionNode
+from ksql.planner.plan import QueryPlan, PartitionByNode
 
 
 def partition_local(plan: QueryPlan) -> bool:
@@ -19,7 +19,7 @@ def partition_local(plan: QueryPlan) -> bool:
     source_key = [c.name for c in plan.source.source.schema.key]
     rekeyed = False
     for step in plan.steps:
-        if isinstance(step, RepartitionNode):
+        if isinstance(step, PartitionByNode):
             rekeyed = True
         elif isinstance(step, AggregateNode):
             keys = [text.split(".")[-1].strip("`").upper() for text in step.key_texts]
@@ -34,7 +34,7 @@ def aggregate_index(plan: QueryPlan) -> int | None:
     if plan.joins is not None:
         return None
     for index, step in enumerate(plan.steps):
-        if isinstance(step, RepartitionNode):
+        if isinstance(step, PartitionByNode):
             return None  # PARTITION BY before the aggregation: not handled, one server runs it
         if isinstance(step, AggregateNode):
             return None if step.table_source else index

@@ -57,18 +57,22 @@ class ProjectNode:
 
 
 @dataclass(frozen=True, slots=True)
-class RepartitionNode:
+class PartitionByNode:
+    """PARTITION BY: the rows re-keyed by these expressions (the sink partitions them by the new
+    key). Not the repartition topic a GROUP BY goes through when spread over servers
+    (planner/partitioning.py, runtime/repartition.py)."""
+
     keys: tuple[Compiled, ...]
     texts: tuple[str, ...]
 
     def describe(self) -> str:
-        return "Repartition by " + (", ".join(self.texts) or "NULL")
+        return "PartitionBy " + (", ".join(self.texts) or "NULL")
 
 
 @dataclass(frozen=True, slots=True)
 class QueryPlan:
     source: SourceNode
-    steps: tuple  # FilterNode | ProjectNode | RepartitionNode, in order
+    steps: tuple  # FilterNode | ProjectNode | PartitionByNode, in order
     schema: LogicalSchema  # output columns (KEY / VALUE)
     limit: int | None = None
     emit: str | None = None
@@ -152,7 +156,7 @@ def plan_query(query: ast.Query, metastore: MetaStore, sink: str | None = None,
                 error = KsqlStatementError(f"{error} '{unknown.name}' must be a column in the source schema since "
                                            f"PARTITION BY is applied on the input.")
             raise error from None
-        steps.append(RepartitionNode(keys, tuple(format_expression(e) for e in key_exprs)))
+        steps.append(PartitionByNode(keys, tuple(format_expression(e) for e in key_exprs)))
         key_sources = list(key_exprs)
         if persistent and _is_select_star(query):
             items = _repartitioned_star(source, key_exprs, keys, scope)

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 from ksql.parser.errors import KsqlError
 from ksql.planner.metastore import DataSource
 from ksql.planner.aggregation import AggregateNode
-from ksql.planner.plan import NULL_VALUE, ProjectNode, QueryPlan, RepartitionNode
+from ksql.planner.plan import NULL_VALUE, ProjectNode, QueryPlan, PartitionByNode
 from ksql.runtime.rows import TombstoneRow
 from ksql.runtime import processing_log
 from ksql.runtime.join_order import PartitionRead
@@ -97,7 +97,7 @@ class PersistentQuery:
         self.view_start: dict[int, int] = {}  # the sink topic's offsets the view reads from
         self.changelog = changelog  # the state's topic (made only for queries that keep state)
         rekeyed = plan.joins is not None or any(
-            isinstance(step, (RepartitionNode, AggregateNode)) for step in plan.steps)
+            isinstance(step, (PartitionByNode, AggregateNode)) for step in plan.steps)
         self.encoder = SinkEncoder(sink, log.topic(sink.topic).partitions, source_keys=not rekeyed)
 
     def _new_pipeline(self) -> Pipeline:

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from ksql.planner.aggregation import AggregateNode
 from ksql.planner.joins import JoinPlan
-from ksql.planner.plan import FilterNode, ProjectNode, RepartitionNode, TableFunctionNode
+from ksql.planner.plan import FilterNode, ProjectNode, PartitionByNode, TableFunctionNode
 from ksql.runtime.operators.aggregate import AggregateOp
 from ksql.runtime.operators.filter import FilterOp
 from ksql.runtime.operators.project import ProjectOp
@@ -27,7 +27,7 @@ class Operator(Protocol):
         """The rows that come out of this batch of rows, in order."""
 
 
-# Plan node -> operator. RepartitionNode has none: the sink partitions its rows by the new key.
+# Plan node -> operator. PartitionByNode has none: the sink partitions its rows by the new key.
 # JoinPlan has none here: the pipeline builds its JoinOp, which takes rows from several sources.
 OPERATORS: dict[type, type | None] = {
     JoinPlan: None,
@@ -35,7 +35,7 @@ OPERATORS: dict[type, type | None] = {
     ProjectNode: ProjectOp,
     TableFunctionNode: TableFunctionOp,
     AggregateNode: AggregateOp,
-    RepartitionNode: None,
+    PartitionByNode: None,
 }
 
 

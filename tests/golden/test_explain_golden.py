@@ -42,7 +42,7 @@ def test_explain(script: Path, tmp_path):
 def test_the_golden_files_cover_every_plan_node_kind():
     text = "".join(f.with_suffix(".out").read_text() for f in FILES)
     assert text.count("\n> EXPLAIN") + text.startswith("> EXPLAIN") >= 30
-    for node in ("Sink ", "Project ", "Filter ", "Repartition by ", "TableFunction ", "Aggregate by ",
+    for node in ("Sink ", "Project ", "Filter ", "PartitionBy ", "TableFunction ", "Aggregate by ",
                  "Join INNER STREAM-TABLE", "Join INNER STREAM-STREAM", "Join INNER TABLE-TABLE",
                  "(foreign key)", "Join LEFT", "Join FULL", "Source ", "{changelog;", "{stream;", "window SESSION",
                  "window HOPPING", "window TUMBLING", "WITHIN", "repartition topic"):
