@@ -1,5 +1,6 @@
 """Pull queries: a lookup in a table's materialized state, by key or by scan, or through DuckDB
-for ORDER BY, joins and GROUP BY (runtime/pull_sql.py); and which server owns a looked-up key."""
+for ORDER BY, joins and GROUP BY (planned by planner/pull_sql.py, run by runtime/pull_sql.py);
+and which server owns a looked-up key."""
 from __future__ import annotations
 
 import time
@@ -14,6 +15,7 @@ from ksql.planner import types as T
 from ksql.planner.metastore import DataSource
 from ksql.planner.plan import NULL_VALUE, QueryPlan
 from ksql.results import RowStream
+from ksql.planner import pull_sql as sql_pull
 from ksql.runtime import pull_sql
 from ksql.runtime.materialized import MaterializedTable
 from ksql.runtime.log.murmur2 import partitions_for
@@ -143,13 +145,14 @@ class PullQueries:
                 view.lock.release()
         tables = []
         for relation, source, batch in zip(relations, sources, snapshots):
-            names = [name for name, _ in pull_sql.columns_of(source)]
+            names = [name for name, _ in sql_pull.columns_of(source)]
             tables.append(pull_sql.Table(relation.alias or relation.name, source,
                                          pa.Table.from_batches([batch]).select(names)))
         return tables
 
     def _sql_pull_query(self, text: str, query: ast.Query, tables: list) -> RowStream:
-        names, types, result = pull_sql.run(query, tables)
+        plan = sql_pull.plan_sql_pull(query, [sql_pull.PullSource(t.alias, t.source) for t in tables])
+        names, types, result = pull_sql.run(plan, tables)
         columns = [result.column(i).to_pylist() for i in range(result.num_columns)]
         rows = [list(row) for row in zip(*columns)]
         query_id = f"pull_{tables[0].source.name}_{uuid.uuid4().int % 10**19}"

@@ -12,7 +12,7 @@ from ksql.parser import (ast)
 from ksql.planner import pull_rules
 from ksql.planner.plan import plan_query
 from ksql.results import RowStream
-from ksql.runtime import pull_sql
+from ksql.planner.pull_sql import needs_sql
 from ksql.runtime.query import TransientQuery
 from ksql.engine.session import Session
 
@@ -41,7 +41,7 @@ class SelectStatements:
         query = stmt.query
         if query.emit is None:
             self._catch_up([query.source.name] + [j.relation.name for j in query.joins])
-        if query.emit is None and pull_sql.needs_sql(query):
+        if query.emit is None and needs_sql(query):
             tables = self._pull_tables(query)
             if tables is not None:
                 return self._sql_pull_query(text, query, tables)

@@ -53,3 +53,12 @@ def test_an_import_cycle_breaks_them(tmp_path):
     assert result.returncode == 1
     assert "No import cycles" in result.stdout and "BROKEN" in result.stdout
     assert "- .tree -> .plan (1 import)" in result.stdout
+
+
+def test_the_runtime_reading_the_ast_breaks_them(tmp_path):
+    """The runtime runs plan nodes: importing the parser's AST is refused (its errors it may raise)."""
+    layout = installed_layout(tmp_path)
+    (layout / "ksql" / "runtime" / "peek.py").write_text("from ksql.parser import ast\n")
+    result = lint_imports(layout)
+    assert result.returncode == 1
+    assert "ksql.runtime.peek -> ksql.parser.ast" in result.stdout
