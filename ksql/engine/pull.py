@@ -12,10 +12,10 @@ import pyarrow.compute as pc
 from ksql.errors import KsqlError, KsqlStatementError
 from ksql.parser import (ast, parse_statement)
 from ksql.planner import types as T
-from ksql.planner.metastore import DataSource
 from ksql.planner.plan import NULL_VALUE, QueryPlan
 from ksql.results import RowStream
 from ksql.planner import pull_sql as sql_pull
+from ksql.planner.pull_keys import key_lookup, projected_names
 from ksql.runtime import pull_sql
 from ksql.runtime.materialized import MaterializedTable
 from ksql.runtime.log.murmur2 import partitions_for
@@ -24,73 +24,6 @@ from ksql.runtime.pipeline import Pipeline
 
 
 PULL_CATCH_UP_SECONDS = 2.0  # how long a pull query waits for its tables' queries to catch up
-
-
-def _projected_names(query: ast.Query, source: DataSource) -> list[tuple[str, object]]:
-    """(output name, expression) of the plain column items, with * expanded."""
-    items = []
-    for item in query.select:
-        if isinstance(item, ast.SelectAll):
-            window = ["WINDOWSTART", "WINDOWEND"] if source.window_type is not None else []
-            names = [c.name for c in source.schema.key] + window + [c.name for c in source.schema.value]
-            items += [(name, ast.ColumnRef(name)) for name in names]
-        elif isinstance(item, ast.SelectExpression) and isinstance(item.expression, ast.ColumnRef):
-            items.append((item.alias or item.expression.name, item.expression))
-    return items
-
-
-def _key_lookup(query: ast.Query, source: DataSource) -> list[tuple] | None:
-    """The keys of `key = literal` or `key IN (literals)` (alone or AND-ed with other
-    conditions) on a single-key table, in the order written: the rows come back in that order,
-    and the full WHERE still filters them."""
-    key = source.schema.key
-    if len(key) != 1:
-        return None
-    conditions, pending = [], [query.where]
-    while pending:
-        condition = pending.pop(0)
-        if isinstance(condition, ast.LogicalOp) and condition.op == "AND":
-            pending[:0] = [condition.left, condition.right]
-        elif condition is not None:
-            conditions.append(condition)
-    for condition in conditions:
-        literals = _key_literals(condition, key[0].name)
-        if literals is None:
-            continue
-        values = [_key_value(literal, key[0].type) for literal in literals]
-        if all(v is not None for v in values):
-            return [(v,) for v in dict.fromkeys(values)]
-    return None
-
-
-def _key_literals(condition, key_name: str) -> list | None:
-    """The literals of `key = x`, `key IN (x, y)` or `key = x OR key = y`, in order."""
-    if isinstance(condition, ast.BinaryOp) and condition.op == "=":
-        for column, literal in ((condition.left, condition.right), (condition.right, condition.left)):
-            if isinstance(column, ast.ColumnRef) and column.name == key_name:
-                return [literal]
-    if isinstance(condition, ast.InList) and not condition.negated and \
-            isinstance(condition.value, ast.ColumnRef) and condition.value.name == key_name:
-        return list(condition.items)
-    if isinstance(condition, ast.LogicalOp) and condition.op == "OR":
-        left, right = _key_literals(condition.left, key_name), _key_literals(condition.right, key_name)
-        return left + right if left is not None and right is not None else None
-    return None
-
-
-def _key_value(literal, key_type: T.SqlType):
-    """A literal as a value of the key's type, or None when it is not one."""
-    if not isinstance(literal, ast.Literal) or literal.value is None or isinstance(literal.value, bool):
-        return None
-    if key_type.base == "STRING":
-        return literal.value if isinstance(literal.value, str) else None
-    if isinstance(literal.value, str):
-        return None
-    if key_type.base in ("INTEGER", "BIGINT"):
-        return int(literal.value) if float(literal.value).is_integer() else None
-    if key_type.base == "DOUBLE":
-        return float(literal.value)
-    return None
 
 
 class PullQueries:
@@ -173,7 +106,7 @@ class PullQueries:
             view.load_topic(self.log)
 
         pipeline = Pipeline(plan, "pull")
-        batch = pipeline.apply(view.snapshot(_key_lookup(query, source)))
+        batch = pipeline.apply(view.snapshot(key_lookup(query, source)))
         # On a table a filter turns non-matching rows into tombstones; a pull query leaves them out.
         batch = batch.filter(pc.invert(batch.column(NULL_VALUE)))
         columns = [c for c, _ in plan.steps[-1].columns]
@@ -185,7 +118,7 @@ class PullQueries:
         key_names = {c.name for c in source.schema.key}
         if source.window_type is not None:
             key_names |= {"WINDOWSTART", "WINDOWEND"}
-        items = _projected_names(query, source)
+        items = projected_names(query, source)
         keys = tuple(name for name, expr in items if isinstance(expr, ast.ColumnRef) and expr.name in key_names)
         return RowStream(text, query_id, [c.name for c in columns], [str(c.type) for c in columns],
                          lambda: iter(rows), lambda: None, key_columns=keys)
@@ -205,7 +138,7 @@ class PullQueries:
             return None
         table = self.metastore.get(statement.query.source.name)
         query = next((q for q in list(self.queries.values()) if table is not None and q.sink is table), None)
-        keys = _key_lookup(statement.query, table) if query is not None and query.scale_out else None
+        keys = key_lookup(statement.query, table) if query is not None and query.scale_out else None
         if not keys:
             return None
         key_format = make_format(table.key_format, table.schema.key, key=True, options=table.key_options())
