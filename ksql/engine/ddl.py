@@ -18,7 +18,6 @@ from ksql.engine.with_clause import checked_topic_name, name_taken
 from ksql.planner.with_clause import (CREATE_PROPERTIES, check_with_clause, int_property,
                                       normalize_properties)
 from ksql.planner.ddl import created_source, declared_columns, source_schema
-from ksql.runtime.formats import avro, json_sr, protobuf
 from ksql.runtime.formats.serdes import KNOWN_FORMATS
 
 
@@ -88,6 +87,9 @@ class DdlStatements:
         """Key or value columns the statement leaves out, read from the topic's schema in the
         registry (the latest of `<topic>-key` / `<topic>-value`, or KEY_SCHEMA_ID /
         VALUE_SCHEMA_ID): a record's fields, or one column ROWKEY / ROWVAL for a bare type."""
+        # loaded when a registry format is first used, as make_format loads them, not at start-up
+        from ksql.runtime.formats import avro, json_sr, protobuf
+
         topic = props.get("KAFKA_TOPIC")
         out = []
         for part, fmt, namespace, single in (("key", key_format, KEY, "ROWKEY"), ("value", value_format, VALUE, "ROWVAL")):
