@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 
 from ksql.parser import ast
-from ksql.parser.parse import reserved_words
+from ksql.parser.lark_grammar import reserved_words
 
 _PLAIN_NAME = re.compile(r"^[A-Z_][A-Z0-9_@$]*$")
 

@@ -18,7 +18,7 @@ from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation
 
 from ksql import __version__
 from ksql.parser import is_complete, keywords
-from ksql.parser.parse import expected_next
+from ksql.parser.lark_grammar import expected_next
 from ksql.repl.script import COMMANDS, run_script
 from ksql.planner.library import FUNCTIONS
 

@@ -1,0 +1,654 @@
+"""Parse tree -> AST: one transformer method per grammar rule."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+import lark
+from lark import Token, Transformer
+
+from ksql.parser.errors import KsqlSyntaxError
+from ksql.parser import ast
+from ksql.parser.lark_grammar import reserved_words
+
+
+_UNITS_MS = {"MILLISECOND": 1, "SECOND": 1000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
+
+
+def _duration_ms(amount: int, unit: str) -> int:
+    name = unit.upper().rstrip("S") if unit.upper() not in ("MILLISECONDS",) else "MILLISECOND"
+    if unit.upper() == "MILLISECONDS":
+        name = "MILLISECOND"
+    if name not in _UNITS_MS:
+        raise KsqlSyntaxError(f"Unknown time unit '{unit}'; use MILLISECONDS, SECONDS, MINUTES, HOURS or DAYS",
+                              getattr(unit, "line", 1) or 1, getattr(unit, "column", 1) or 1, str(unit))
+    return amount * _UNITS_MS[name]
+
+
+
+def _identifier_text(token: Token) -> str:
+    if token.type == "QUOTED_IDENTIFIER":
+        return token[1:-1].replace('""', '"')
+    if token.type == "BACKQUOTED_IDENTIFIER":
+        return token[1:-1].replace("``", "`")
+    return str(token).upper()
+
+
+def _string_text(token: Token) -> str:
+    return token[1:-1].replace("''", "'")
+
+
+def _has(items, type_name: str) -> bool:
+    return any(isinstance(i, Token) and i.type == type_name for i in items)
+
+
+def _flag(items, rule: str) -> bool:
+    return any(isinstance(i, _Flag) and i.name == rule for i in items)
+
+
+@dataclass(frozen=True)
+class _Flag:
+    name: str
+
+
+@dataclass(frozen=True)
+class _Properties:
+    values: dict
+
+
+
+class ToAst(Transformer):
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    # -- names and literals
+
+    def plain_identifier(self, items):
+        item = items[0]
+        if isinstance(item, lark.Tree):  # non_reserved keyword used as a name
+            item = item.children[0]
+        if isinstance(item, Token) and item.type == "IDENTIFIER" and item.upper() in reserved_words():
+            lines = self.text.split("\n")
+            raise KsqlSyntaxError(
+                f"Syntax Error at or near '{item}'. '{item}' is a reserved keyword: to use it as a name, "
+                f"quote it with backticks (`{item}`)", item.line, item.column, str(item), (),
+                lines[item.line - 1] if item.line <= len(lines) else "")
+        return item.upper() if isinstance(item, str) else item
+
+    def quoted_identifier(self, items):
+        return _identifier_text(items[0])
+
+    def non_reserved(self, items):
+        return str(items[0]).upper()
+
+    def source_name(self, items):
+        return items[0]
+
+    def integer_literal(self, items):
+        value = int(items[0])
+        # after a '-' the literal is checked as the negative number it becomes
+        negative = self.text[:items[0].start_pos].rstrip().endswith("-")
+        self._check_bigint(-value if negative else value, items[0])
+        kind = "INTEGER" if value <= 2**31 - 1 else "BIGINT"
+        return ast.Literal(value, kind)
+
+    def negative_integer_literal(self, items):
+        value = -int(items[1])
+        self._check_bigint(value, items[1])
+        return ast.Literal(value, "INTEGER" if value >= -(2**31) else "BIGINT")
+
+    @staticmethod
+    def _check_bigint(value: int, token) -> None:
+        if not -(2**63) <= value <= 2**63 - 1:
+            raise KsqlSyntaxError(f"Invalid numeric literal: {value}", token.line, token.column, str(token))
+
+    def decimal_literal(self, items):
+        return ast.Literal(Decimal(str(items[0])), "DECIMAL")
+
+    def negative_decimal_literal(self, items):
+        return ast.Literal(-Decimal(str(items[1])), "DECIMAL")
+
+    def double_literal(self, items):
+        value = float(items[0])
+        if value in (float("inf"), float("-inf")):
+            token = items[0]
+            negative = self.text[:token.start_pos].rstrip().endswith("-")
+            raise KsqlSyntaxError(f"Number overflows DOUBLE: {'-' if negative else ''}{token}", token.line,
+                                  token.column, str(token))
+        return ast.Literal(value, "DOUBLE")
+
+    def negative_double_literal(self, items):
+        return ast.Literal(-float(items[1]), "DOUBLE")
+
+    def string_literal(self, items):
+        return ast.Literal(_string_text(items[0]), "STRING")
+
+    def true_literal(self, _):
+        return ast.Literal(True, "BOOLEAN")
+
+    def false_literal(self, _):
+        return ast.Literal(False, "BOOLEAN")
+
+    def null_literal(self, _):
+        return ast.Literal(None, "NULL")
+
+    # -- types
+
+    def simple_type(self, items):
+        return ast.TypeRef(items[0])
+
+    def parameterized_type(self, items):
+        return ast.TypeRef(items[0], tuple(int(p) if isinstance(p, Token) and p.type == "INTEGER_VALUE" else p
+                                            for p in items[1:]))
+
+    def decimal_type(self, items):
+        return ast.TypeRef("DECIMAL", (int(items[1]), int(items[2])))
+
+    def array_type(self, items):
+        return ast.TypeRef("ARRAY", (items[2],))
+
+    def map_type(self, items):
+        return ast.TypeRef("MAP", (items[2], items[3]))
+
+    def struct_type(self, items):
+        fields = tuple(i for i in items[2:-1] if i is not None)
+        return ast.TypeRef("STRUCT", fields)
+
+    def struct_type_field(self, items):
+        return (items[0], items[1])
+
+    # -- expressions
+
+    def column_ref(self, items):
+        if len(items) == 1:
+            return ast.ColumnRef(items[0])
+        return ast.ColumnRef(items[1], items[0])
+
+    def function_call(self, items):
+        name, args = items[0], [a for a in items[1:] if a is not None]
+        if len(args) == 1 and isinstance(args[0], Token) and args[0].type == "STAR":
+            return ast.FunctionCall(name, (), star=True)
+        return ast.FunctionCall(name, tuple(args))
+
+    def or_op(self, items):
+        return ast.LogicalOp("OR", items[0], items[2])
+
+    def and_op(self, items):
+        return ast.LogicalOp("AND", items[0], items[2])
+
+    def not_op(self, items):
+        return ast.Not(items[1])
+
+    def comparison_op(self, items):
+        op = str(items[0])
+        return "<>" if op == "!=" else op
+
+    def comparison(self, items):
+        return ast.BinaryOp(items[1], items[0], items[2])
+
+    def arithmetic(self, items):
+        return ast.BinaryOp(str(items[1]), items[0], items[2])
+
+    def negate(self, items):
+        operand = items[1]
+        if isinstance(operand, ast.Literal) and operand.kind in ("INTEGER", "BIGINT", "DECIMAL", "DOUBLE"):
+            return ast.Literal(-operand.value, operand.kind)
+        return ast.Negate(operand)
+
+    def unary(self, items):
+        return items[-1]
+
+    def between(self, items):
+        negated = _has(items, "NOT")
+        values = [i for i in items if not isinstance(i, Token)]
+        return ast.Between(values[0], values[1], values[2], negated)
+
+    def in_list(self, items):
+        negated = _has(items, "NOT")
+        values = [i for i in items if not isinstance(i, Token)]
+        return ast.InList(values[0], tuple(values[1:]), negated)
+
+    def like(self, items):
+        negated = _has(items, "NOT")
+        escape = next((_string_text(i) for i in items if isinstance(i, Token) and i.type == "STRING"), None)
+        values = [i for i in items if not isinstance(i, Token)]
+        return ast.Like(values[0], values[1], escape, negated)
+
+    def is_null(self, items):
+        return ast.IsNull(items[0], _has(items, "NOT"))
+
+    def is_distinct_from(self, items):
+        values = [i for i in items if not isinstance(i, Token)]
+        return ast.IsDistinctFrom(values[0], values[1], _has(items, "NOT"))
+
+    def cast(self, items):
+        return ast.Cast(items[1], items[3])
+
+    def when_clause(self, items):
+        return (items[1], items[3])
+
+    def searched_case(self, items):
+        whens = tuple(i for i in items if isinstance(i, tuple))
+        rest = [i for i in items[1:] if not isinstance(i, (tuple, Token))]
+        return ast.Case(whens, rest[0] if rest else None)
+
+    def simple_case(self, items):
+        operand = items[1]
+        whens = tuple((ast.BinaryOp("=", operand, cond), result)
+                      for cond, result in (i for i in items if isinstance(i, tuple)))
+        rest = [i for i in items[2:] if not isinstance(i, (tuple, Token))]
+        return ast.Case(whens, rest[0] if rest else None)
+
+    def subscript(self, items):
+        return ast.Subscript(items[0], items[1])
+
+    def dereference(self, items):
+        return ast.Dereference(items[0], items[2])
+
+    def array_constructor(self, items):
+        return ast.ArrayConstructor(tuple(i for i in items[1:] if i is not None))
+
+    def map_entry(self, items):
+        return (items[0], items[2])
+
+    def map_constructor(self, items):
+        return ast.MapConstructor(tuple(i for i in items[1:] if i is not None))
+
+    def struct_field(self, items):
+        return (items[0], items[2])
+
+    def struct_constructor(self, items):
+        return ast.StructConstructor(tuple(i for i in items[1:] if i is not None))
+
+    # -- queries
+
+    def select_expression(self, items):
+        alias = items[-1] if len(items) > 1 and isinstance(items[-1], str) and not isinstance(items[-1], Token) else None
+        return ast.SelectExpression(items[0], alias)
+
+    def select_all(self, _):
+        return ast.SelectAll()
+
+    def select_source_all(self, items):
+        return ast.SelectAll(items[0])
+
+    def relation(self, items):
+        alias = items[-1] if len(items) > 1 and not isinstance(items[-1], Token) else None
+        return ast.Relation(items[0], alias)
+
+    def where_clause(self, items):
+        return ("where", items[1])
+
+    def partition_by(self, items):
+        return ("partition_by", tuple(items[2:]))
+
+    def emit_changes(self, _):
+        return ("emit", "CHANGES")
+
+    def emit_final(self, _):
+        return ("emit", "FINAL")
+
+    def limit_clause(self, items):
+        return ("limit", int(items[1]))
+
+    def negative_limit_clause(self, items):
+        return ("limit", -int(items[2]))  # refused with ksqlDB's message when the query is planned
+
+    def decimal_limit_clause(self, items):
+        token = items[1]
+        raise KsqlSyntaxError("Failed to prepare statement: Value must be integer for command: LIMIT",
+                              token.line, token.column, str(token), (), "")
+
+    def query(self, items):
+        select = tuple(i for i in items if isinstance(i, (ast.SelectExpression, ast.SelectAll,
+                                                           ast.SelectStructAll)))
+        source = next(i for i in items if isinstance(i, ast.Relation))
+        joins = tuple(i for i in items if isinstance(i, ast.Join))
+        window = next((i for i in items if isinstance(i, ast.Window)), None)
+        clauses = dict(i for i in items if isinstance(i, tuple))
+        return ast.Query(select, source, clauses.get("where"), clauses.get("partition_by", ()),
+                         clauses.get("emit"), clauses.get("limit"), joins, window,
+                         clauses.get("group_by"), clauses.get("having"), clauses.get("order_by", ()))
+
+    def select_struct_all(self, items):
+        return ast.SelectStructAll(items[0])
+
+    # -- joins and windows
+
+    def inner_join(self, _):
+        return "INNER"
+
+    def left_join(self, _):
+        return "LEFT"
+
+    def right_join(self, _):
+        return "RIGHT"
+
+    def full_join(self, _):
+        return "FULL"
+
+    def duration(self, items):
+        return _duration_ms(int(items[0]), items[1])
+
+    def grace_period(self, items):
+        return ("grace", items[2])
+
+    def within_clause(self, items):
+        durations = [i for i in items if isinstance(i, int)]
+        grace = next((i[1] for i in items if isinstance(i, tuple)), None)
+        before, after = (durations[0], durations[0]) if len(durations) == 1 else durations[:2]
+        return ("within", (before, after), grace)
+
+    def join_clause(self, items):
+        kind = items[0]
+        relation = next(i for i in items if isinstance(i, ast.Relation))
+        within = next((i for i in items if isinstance(i, tuple) and i[0] == "within"), None)
+        return ast.Join(kind, relation, items[-1], within[1] if within else None, within[2] if within else None)
+
+    def retention_option(self, items):
+        return ("retention", items[1])
+
+    def grace_option(self, items):
+        return ("grace", items[2])
+
+    def _window(self, kind, items):
+        durations = [i for i in items if isinstance(i, int)]
+        options = dict(i for i in items if isinstance(i, tuple))
+        advance = durations[1] if kind == "HOPPING" else None
+        return ast.Window(kind, durations[0], advance, options.get("retention"), options.get("grace"))
+
+    def tumbling_window(self, items):
+        return self._window("TUMBLING", items)
+
+    def hopping_window(self, items):
+        return self._window("HOPPING", items)
+
+    def session_window(self, items):
+        return self._window("SESSION", items)
+
+    def window_clause(self, items):
+        return items[-1]
+
+    def empty_grouping(self, _):
+        return ()
+
+    def grouping_set(self, items):
+        return tuple(items)
+
+    def group_by(self, items):
+        out = []
+        for item in items[2:]:
+            out.extend(item if isinstance(item, tuple) else (item,))
+        return ("group_by", tuple(out))
+
+    def having_clause(self, items):
+        return ("having", items[1])
+
+    def order_by_clause(self, items):
+        return ("order_by", tuple(i for i in items if isinstance(i, ast.OrderItem)))
+
+    def order_item(self, items):
+        descending = len(items) > 1 and isinstance(items[-1], Token) and items[-1].type == "DESC"
+        return ast.OrderItem(items[0], descending)
+
+    # -- lambdas and typed literals
+
+    def lambda_one(self, items):
+        return ast.Lambda((items[0],), items[2])
+
+    def lambda_many(self, items):
+        names = tuple(i for i in items[:-2] if isinstance(i, str) and not isinstance(i, Token))
+        return ast.Lambda(names, items[-1])
+
+    def lambda_parenthesized(self, items):
+        name = str(items[0]).strip("() \t\n").upper()
+        return ast.Lambda((name,), items[2])
+
+    def typed_decimal_literal(self, items):
+        return ast.Literal(Decimal(_string_text(items[1])), "DECIMAL")
+
+    # -- statements
+
+    def or_replace(self, _):
+        return _Flag("or_replace")
+
+    def source_flag(self, _):
+        return _Flag("source")
+
+    def if_not_exists(self, _):
+        return _Flag("if_not_exists")
+
+    def if_exists(self, _):
+        return _Flag("if_exists")
+
+    def delete_topic(self, _):
+        return _Flag("delete_topic")
+
+    def source_kind(self, items):
+        return ("kind", str(items[0]).upper())
+
+    def property(self, items):
+        key, value = items
+        if isinstance(key, Token) and key.type == "STRING":
+            key = _string_text(key)
+        return (key, value.value if isinstance(value, ast.Literal) else value)
+
+    def with_properties(self, items):
+        return _Properties(dict(i for i in items if isinstance(i, tuple)))
+
+    def key_constraint(self, _):
+        return ("KEY", None)
+
+    def primary_key_constraint(self, _):
+        return ("PRIMARY KEY", None)
+
+    def headers_constraint(self, _):
+        return ("HEADERS", None)
+
+    def header_constraint(self, items):
+        return ("HEADER", _string_text(items[1]))
+
+    def table_element(self, items):
+        constraint, header_key = items[2] if len(items) > 2 else (None, None)
+        return ast.ColumnDef(items[0], items[1], constraint, header_key)
+
+    def table_elements(self, items):
+        return tuple(items)
+
+    def _common(self, items):
+        kind = next(i[1] for i in items if isinstance(i, tuple) and i and i[0] == "kind")
+        name = next(i for i in items if isinstance(i, str) and not isinstance(i, Token))
+        props = next((i.values for i in items if isinstance(i, _Properties)), {})
+        return kind, name, props
+
+    def create_source(self, items):
+        kind, name, props = self._common(items)
+        columns = next((i for i in items if isinstance(i, tuple) and i and isinstance(i[0], ast.ColumnDef)), ())
+        return ast.CreateSource(kind, name, columns, props, _flag(items, "or_replace"),
+                                _flag(items, "if_not_exists"), _flag(items, "source"))
+
+    def create_as_select(self, items):
+        kind, name, props = self._common(items)
+        query = next(i for i in items if isinstance(i, ast.Query))
+        return ast.CreateAsSelect(kind, name, query, props, _flag(items, "or_replace"),
+                                  _flag(items, "if_not_exists"))
+
+    def insert_select(self, items):
+        props = next((i.values for i in items if isinstance(i, _Properties)), {})
+        return ast.InsertInto(items[2], items[-1], props)
+
+    def column_list(self, items):
+        return ("columns", tuple(items))
+
+    def insert_values(self, items):
+        columns = next((i[1] for i in items if isinstance(i, tuple) and i[0] == "columns"), ())
+        values = tuple(i for i in items[4:] if isinstance(i, ast.Expression))
+        return ast.InsertValues(items[2], columns, values)
+
+    def start(self, items):
+        statement = items[0]
+        if isinstance(statement, ast.Query):
+            return ast.QueryStatement(statement)
+        return statement
+
+    def show(self, items):
+        return items[1]
+
+    def show_streams(self, items):
+        return ast.Show("STREAMS", _has(items, "EXTENDED"))
+
+    def show_tables(self, items):
+        return ast.Show("TABLES", _has(items, "EXTENDED"))
+
+    def show_topics(self, items):
+        return ast.Show("TOPICS", _has(items, "EXTENDED"), _has(items, "ALL"))
+
+    def show_queries(self, items):
+        return ast.Show("QUERIES", _has(items, "EXTENDED"))
+
+    def show_properties(self, _):
+        return ast.Show("PROPERTIES")
+
+    def show_functions(self, _):
+        return ast.Show("FUNCTIONS")
+
+    def show_variables(self, _):
+        return ast.Show("VARIABLES")
+
+    def show_types(self, _):
+        return ast.Show("TYPES")
+
+    def describe(self, items):
+        return ast.Describe(items[1], _has(items, "EXTENDED"))
+
+    def describe_function(self, items):
+        return ast.DescribeFunction(items[2])
+
+    def explain(self, items):
+        if isinstance(items[1], ast.Query):
+            return ast.Explain(query=items[1])
+        return ast.Explain(query_id=items[1])
+
+    def drop_source(self, items):
+        kind, name, _ = self._common(items)
+        return ast.DropSource(kind, name, _flag(items, "if_exists"), _flag(items, "delete_topic"))
+
+    def terminate(self, items):
+        target = items[1]
+        if isinstance(target, Token) and target.type == "ALL":
+            return ast.Terminate(None)
+        return ast.Terminate(target)
+
+    def print_topic(self, items):
+        target = items[1]
+        topic = _string_text(target) if isinstance(target, Token) and target.type == "STRING" else target
+        interval = None
+        for i, item in enumerate(items):
+            if isinstance(item, Token) and item.type == "INTERVAL":
+                interval = int(items[i + 1])
+        limit = next((i[1] for i in items if isinstance(i, tuple) and i[0] == "limit"), None)
+        return ast.Print(topic, _has(items, "BEGINNING"), interval, limit)
+
+    def set_property(self, items):
+        return ast.SetProperty(_string_text(items[1]), _string_text(items[2]))
+
+    def unset_property(self, items):
+        return ast.UnsetProperty(_string_text(items[1]))
+
+    def define_variable(self, items):
+        return ast.DefineVariable(self._variable_name(items[1]), _string_text(items[2]))
+
+    def _variable_name(self, name: str) -> str:
+        """A variable keeps its name as typed (SHOW VARIABLES shows it so); uses of it match
+        whatever the case."""
+        typed = re.match(r"\s*(?:UN)?DEFINE\s+([A-Za-z_][A-Za-z0-9_]*)", self.text, re.IGNORECASE)
+        return typed.group(1) if typed and typed.group(1).upper() == name else name
+
+    def assert_values(self, items):
+        columns = next((i[1] for i in items if isinstance(i, tuple) and i[0] == "columns"), ())
+        values = tuple(i for i in items[3:] if isinstance(i, ast.Expression))
+        return ast.AssertValues(items[2], columns, values)
+
+    def assert_null_values(self, items):
+        columns = next((i[1] for i in items if isinstance(i, tuple) and i[0] == "columns"), ())
+        values = tuple(i for i in items[4:] if isinstance(i, ast.Expression))
+        return ast.AssertValues(items[3], columns, values, null_value=True)
+
+    def assert_source(self, items):
+        kind, name, props = self._common(items)
+        columns = next((i for i in items if isinstance(i, tuple) and i and isinstance(i[0], ast.ColumnDef)), ())
+        return ast.AssertSource(kind, name, columns, props)
+
+    def run_script(self, items):
+        return ast.RunScript(_string_text(items[2]))
+
+    def alter_option(self, items):
+        rest = [i for i in items if not isinstance(i, Token)]
+        return ast.ColumnDef(rest[0], rest[1])
+
+    def alter_source(self, items):
+        kind = next(i[1] for i in items if isinstance(i, tuple) and i[0] == "kind")
+        name = next(i for i in items if isinstance(i, str) and not isinstance(i, Token))
+        return ast.AlterSource(kind, name, tuple(i for i in items if isinstance(i, ast.ColumnDef)))
+
+    def create_type(self, items):
+        name = next(i for i in items if isinstance(i, str) and not isinstance(i, Token))
+        return ast.CreateType(name, items[-1], _flag(items, "if_not_exists"))
+
+    def drop_type(self, items):
+        return ast.DropType(items[-1], _flag(items, "if_exists"))
+
+    def pause_query(self, items):
+        return ast.PauseQuery(None if isinstance(items[1], Token) and items[1].type == "ALL" else items[1])
+
+    def resume_query(self, items):
+        return ast.ResumeQuery(None if isinstance(items[1], Token) and items[1].type == "ALL" else items[1])
+
+    def alter_system(self, items):
+        return ast.AlterSystem(_string_text(items[2]), _string_text(items[3]))
+
+    def create_connector(self, items):
+        kind = str(items[1]).upper()
+        name = next(i for i in items if isinstance(i, str) and not isinstance(i, Token))
+        props = next((i.values for i in items if isinstance(i, _Properties)), {})
+        return ast.CreateConnector(kind, name, props, _flag(items, "if_not_exists"))
+
+    def drop_connector(self, items):
+        return ast.DropConnector(items[-1], _flag(items, "if_exists"))
+
+    def describe_connector(self, items):
+        return ast.DescribeConnector(items[-1])
+
+    def not_exists(self, _):
+        return _Flag("not_exists")
+
+    def timeout(self, items):
+        return ("timeout", items[1])
+
+    def assert_topic(self, items):
+        name = next(i for i in items if isinstance(i, str) and not isinstance(i, Token))
+        props = next((i.values for i in items if isinstance(i, _Properties)), {})
+        timeout = next((i[1] for i in items if isinstance(i, tuple) and i[0] == "timeout"), None)
+        return ast.AssertTopic(name, not _flag(items, "not_exists"), props, timeout)
+
+    def assert_schema(self, items):
+        subject, schema_id = None, None
+        for i, item in enumerate(items):
+            if isinstance(item, Token) and item.type == "SUBJECT":
+                subject = items[i + 1]
+            if isinstance(item, Token) and item.type == "ID":
+                schema_id = int(items[i + 1])
+        timeout = next((i[1] for i in items if isinstance(i, tuple) and i[0] == "timeout"), None)
+        return ast.AssertSchema(subject, schema_id, not _flag(items, "not_exists"), timeout)
+
+    def show_connectors(self, items):
+        return ast.Show("CONNECTORS")
+
+    def show_connector_plugins(self, items):
+        return ast.Show("CONNECTOR PLUGINS")
+
+    def undefine_variable(self, items):
+        return ast.UndefineVariable(self._variable_name(items[1]))
+
