@@ -261,7 +261,7 @@ def test_doubles_print_as_java_does(numbers):
 @given(st.lists(st.tuples(st.none() | st.lists(st.tuples(st.sampled_from("abc"), INTS), max_size=4),
                           st.none() | st.sampled_from("abd")), min_size=1, max_size=6))
 def test_map_lookup(rows):
-    from ksql.planner.expressions import _map_lookup
+    from ksql.planner.operator_kernels import map_lookup
 
     maps = pa.array([r[0] for r in rows], pa.map_(pa.string(), pa.int32()))
     keys = pa.array([r[1] for r in rows], pa.string())
@@ -272,8 +272,8 @@ def test_map_lookup(rows):
             if key is not None and k == key:
                 value = v
         expected.append(value)
-    assert _map_lookup(maps, keys).to_pylist() == expected
-    assert _map_lookup(maps.slice(1), keys.slice(1)).to_pylist() == expected[1:]  # offsets of a slice
+    assert map_lookup(maps, keys).to_pylist() == expected
+    assert map_lookup(maps.slice(1), keys.slice(1)).to_pylist() == expected[1:]  # offsets of a slice
 
 
 @SETTINGS

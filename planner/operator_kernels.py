@@ -1,0 +1,174 @@
+"""The Arrow kernels behind SQL's operators where pyarrow has none that means the same:
+integer division and Java's remainder, decimal result types, nested equality, LIKE with a
+per-row pattern, subscripts, and ksqlDB's partial timestamp strings."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ksql.planner import types as T
+from ksql.planner.types import SqlType
+
+
+def divide(a, b, integral: bool):
+    if integral:
+        # Integer division truncates toward zero; division by zero gives NULL.
+        zero = pc.equal(b, 0)
+        safe_b = pc.if_else(zero, 1, b)
+        quotient = pc.divide(a, safe_b)
+        return pc.if_else(zero, pa.scalar(None, quotient.type), quotient)
+    return pc.divide(a, b)
+
+
+def modulo(a, b, integral: bool):
+    # Java's % keeps the sign of the dividend: a - b * trunc(a / b).
+    if integral:
+        zero = pc.equal(b, 0)
+        safe_b = pc.if_else(zero, 1, b)
+        quotient = pc.divide(a, safe_b)
+        out = pc.subtract(a, pc.multiply(quotient, safe_b))
+        return pc.if_else(zero, pa.scalar(None, out.type), out)
+    return pc.subtract(a, pc.multiply(pc.trunc(pc.divide(a, b)), b))
+
+
+def arithmetic_type(op: str, a: SqlType, b: SqlType) -> SqlType:
+    common = T.common_numeric(a, b)
+    if common.base != "DECIMAL":
+        return common
+    da = a if a.base == "DECIMAL" else T.integer_decimal(a)
+    db = b if b.base == "DECIMAL" else T.integer_decimal(b)
+    p1, s1, p2, s2 = da.precision, da.scale, db.precision, db.scale
+    if op in ("+", "-"):
+        scale = max(s1, s2)
+        precision = max(p1 - s1, p2 - s2) + scale + 1
+    elif op == "*":
+        precision, scale = p1 + p2 + 1, s1 + s2
+    elif op == "/":
+        scale = max(6, s1 + p2 + 1)
+        precision = p1 - s1 + s2 + scale
+    else:
+        scale = max(s1, s2)
+        precision = min(p1 - s1, p2 - s2) + scale
+    return T.decimal(min(precision, 38), min(scale, 38))
+
+
+_PARTIAL_TIMESTAMP = re.compile(
+    r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2})(?::(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?)?)?)?"
+    r"(Z|[+-]\d{2}(?::?\d{2})?)?")
+
+
+def partial_timestamp_millis(text: str | None) -> int | None:
+    """Epoch millis of a timestamp written as far as the writer cared to (ksqlDB's partial
+    form: '2018', '2020-02-24T24', '2019-01-01T00:00:00+0445'); the rest is the earliest
+    value, hour 24 is the next day's midnight, and no zone means UTC. None if unreadable."""
+    from datetime import datetime, timedelta, timezone
+
+    if text is None:
+        return None
+    match = _PARTIAL_TIMESTAMP.fullmatch(text.strip())
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    try:
+        moment = datetime(int(year), int(month or 1), int(day or 1), tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    moment += timedelta(hours=int(hour or 0), minutes=int(minute or 0), seconds=int(second or 0),
+                        milliseconds=int((fraction or "0").ljust(3, "0")))
+    if zone and zone != "Z":
+        digits = zone[1:].replace(":", "")
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+        moment -= offset if zone[0] == "+" else -offset
+    return (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(milliseconds=1)
+
+
+def nested_equal(a: pa.Array, b: pa.Array) -> pa.Array:
+    """Equality of ARRAY, MAP and STRUCT values (NULL when either side is NULL); maps compare
+    as sets of entries. Arrow has no kernel for nested equality: values compare in Python."""
+    left, right = _comparable_values(a), _comparable_values(b)
+    return pa.array([None if x is None or y is None else x == y for x, y in zip(left, right)], pa.bool_())
+
+
+def _comparable_values(array: pa.Array) -> list:
+    def normal(value, arrow_type):
+        if value is None:
+            return None
+        if pa.types.is_map(arrow_type):
+            return {k: normal(v, arrow_type.item_type) for k, v in value}
+        if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
+            return [normal(v, arrow_type.value_type) for v in value]
+        if pa.types.is_struct(arrow_type):
+            return {f.name: normal(value.get(f.name), f.type) for f in arrow_type}
+        return value
+    return [normal(v, array.type) for v in array.to_pylist()]
+
+
+def like_by_pattern(values: pa.Array, patterns: pa.Array, escape, negated: bool) -> pa.Array:
+    """LIKE with a pattern per row: one match over the rows of each distinct pattern."""
+    result = pa.nulls(len(values), pa.bool_())
+    for text in pc.unique(patterns).to_pylist():
+        if text is None:
+            continue
+        rows = pc.fill_null(pc.equal(patterns, text), False)
+        like = translate_escape(text, escape) if escape is not None else text
+        matched = pc.match_like(values.filter(rows), like)
+        result = pc.replace_with_mask(result, rows, pc.invert(matched) if negated else matched)
+    return result
+
+
+def translate_escape(pattern: str, escape: str) -> str:
+    """Rewrite a pattern with a custom escape character to Arrow's backslash escapes."""
+    out, i = [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == escape and i + 1 < len(pattern):
+            out.append("\\" + pattern[i + 1])
+            i += 2
+            continue
+        out.append("\\\\" if ch == "\\" else ch)
+        i += 1
+    return "".join(out)
+
+
+def array_element(arrays: pa.Array, index: pa.Array) -> pa.Array:
+    """1-based element access; negative indexes count from the end; out of range is NULL."""
+    lengths = pc.fill_null(pc.list_value_length(arrays), 0).to_numpy(zero_copy_only=False)
+    idx = pc.fill_null(pc.cast(index, pa.int64()), 0).to_numpy(zero_copy_only=False)
+    position = np.where(idx > 0, idx - 1, lengths + idx)
+    valid = (idx != 0) & (position >= 0) & (position < lengths) & ~np.asarray(
+        pc.is_null(arrays).to_numpy(zero_copy_only=False)) & np.asarray(
+        pc.is_valid(index).to_numpy(zero_copy_only=False))
+    offsets = arrays.offsets.to_numpy()[:-1] if len(arrays) else np.array([], dtype=np.int64)
+    take = np.where(valid, offsets + np.where(valid, position, 0), 0)
+    values = arrays.flatten() if arrays.offset == 0 else arrays.values
+    if len(values) == 0:
+        return pa.nulls(len(arrays), arrays.type.value_type)
+    taken = values.take(pa.array(take.astype(np.int64)))
+    return pc.if_else(pa.array(valid), taken, pa.scalar(None, taken.type))
+
+
+def map_lookup(maps: pa.Array, keys: pa.Array) -> pa.Array:
+    """Each row's value for its key (the last entry with that key), or NULL."""
+    n = len(maps)
+    offsets = maps.offsets.to_numpy()  # absolute positions in the (unsliced) key and value children
+    parents = np.repeat(np.arange(n), np.diff(offsets))
+    start, stop = int(offsets[0]), int(offsets[-1])
+    entry_keys, entry_values = maps.keys.slice(start, stop - start), maps.items.slice(start, stop - start)
+    wanted = keys.take(pa.array(parents, pa.int64())) if len(parents) else keys.slice(0, 0)
+    hits = np.flatnonzero(pc.fill_null(pc.equal(entry_keys, wanted), False).to_numpy(zero_copy_only=False))
+    found = np.full(n, -1, np.int64)
+    np.maximum.at(found, parents[hits], hits)
+    present = (found >= 0) & pc.is_valid(maps).to_numpy(zero_copy_only=False)
+    taken = entry_values.take(pa.array(np.where(present, found, 0))) if len(entry_values) else pa.nulls(n, maps.type.item_type)
+    return pc.if_else(pa.array(present), taken, pa.scalar(None, maps.type.item_type))
+
+
+def interleave(columns: list[pa.Array], n: int) -> pa.Array:
+    """Row r's k-th element from columns[k][r]: one flat array, rows one after another."""
+    k = len(columns)
+    values = pa.concat_arrays(columns)
+    order = (np.arange(k)[None, :] * n + np.arange(n)[:, None]).ravel()
+    return values.take(pa.array(order))
