@@ -9,17 +9,15 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import time
 
 import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
-from ksql import __version__
 from ksql.auth import MAX_FAILURES, Authenticator
 from ksql.engine import KsqlEngine, Session, StatementFailed
 from ksql.errors import KsqlError
@@ -32,10 +30,11 @@ from ksql.server.protocol import (BAD_REQUEST, BAD_STATEMENT, COMMAND_WAIT_SECON
                                   MAX_PUSH_QUERIES, MAX_REQUEST_BYTES, MAX_STATEMENTS, NOT_FOUND,
                                   QUERY_ENDPOINT, SERVER_ERROR, SERVICE_UNAVAILABLE, BadRequest,
                                   dumps, error_response, Invalid, row_error, TooLong)
+from ksql.server.status import StatusEndpoints, metrics_registry
 from ksql.server.values import row_values, schema_of
 
 
-class KsqlServer:
+class KsqlServer(StatusEndpoints):
     def __init__(self, engine: KsqlEngine, users: dict[str, str] | None = None,
                  max_request_bytes: int = MAX_REQUEST_BYTES, max_login_failures: int = MAX_FAILURES):
         self.engine = engine
@@ -46,7 +45,7 @@ class KsqlServer:
         self.cluster_id: str | None = None  # asked of the log once, for /info
         self.lock = threading.Lock()
         self.state = "READY"
-        self.registry, self.latency, self.forwarded = _metrics(self)
+        self.registry, self.latency, self.forwarded = metrics_registry(self)
 
     def app(self) -> Starlette:
         handlers = {
@@ -459,53 +458,7 @@ class KsqlServer:
                 acks.append(row_error(str(error)))
         return acks
 
-    # -- status and metadata
-
-    async def metrics(self, request: Request) -> Response:
-        """Prometheus text format: per query records in and out and state; per server open
-        push queries and request latencies."""
-        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-
-        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
-
-    async def info(self, request: Request) -> Response:
-        if self.cluster_id is None:
-            self.cluster_id = await run_in_threadpool(self.engine.log.cluster_id)
-        return JSONResponse({"KsqlServerInfo": {"version": __version__, "kafkaClusterId": self.cluster_id,
-                                                "ksqlServiceId": self.engine.service_id,
-                                                "serverStatus": "RUNNING" if self.state == "READY" else self.state}})
-
-    async def healthcheck(self, request: Request) -> Response:
-        healthy = {"isHealthy": True}
-        return JSONResponse({"isHealthy": True, "details": {"metastore": healthy, "kafka": healthy,
-                                                            "commandRunner": healthy},
-                             "serverState": self.state})
-
-    async def statuses(self, request: Request) -> Response:
-        return JSONResponse({"commandStatuses": {k: "SUCCESS" for k in self.engine.command_statuses}})
-
-    async def status(self, request: Request) -> Response:
-        p = request.path_params
-        command_id = f"{p['type']}/{p['entity']}/{p['action']}"
-        message = self.engine.command_statuses.get(command_id)
-        if message is None and not p["entity"].startswith("`"):  # the docs' form: stream/PAGEVIEWS/create
-            message = self.engine.command_statuses.get(f"{p['type']}/`{p['entity']}`/{p['action']}")
-        if message is None:
-            return error_response(NOT_FOUND, f"Command not found: {command_id}")
-        return JSONResponse({"status": "SUCCESS", "message": message})
-
-    async def metadata(self, request: Request) -> Response:
-        return JSONResponse({"version": __version__, "clusterId": {"scope": {"path": [], "clusters": {
-            "kafka-cluster": "embedded", "ksql-cluster": "default_"}}}})
-
-    async def valid_property(self, request: Request) -> Response:
-        name = request.path_params["name"]
-        refused = self._prohibited([name])
-        if refused:
-            return error_response(BAD_REQUEST, refused)
-        if name.startswith(("ksql.", "auto.offset.reset", "cache.max.bytes.buffering", "processing.guarantee")):
-            return JSONResponse(True)
-        return error_response(BAD_REQUEST, f"Not recognizable as ksql, streams, consumer, or producer property: '{name}'")
+    # -- property overrides
 
     def _prohibited(self, names) -> str | None:
         """ksqlDB's refusal of overrides of properties fixed at start-up (and those the server's
@@ -517,74 +470,6 @@ class KsqlServer:
             return None
         return (f"One or more properties overrides set locally are prohibited by the KSQL server (use UNSET to "
                 f"reset their default value): [{', '.join(refused)}]")
-
-    async def cluster_status(self, request: Request) -> Response:
-        url = f"{request.url.scheme}://{request.url.hostname}:{request.url.port}"
-        members = await run_in_threadpool(self.engine.cluster_members)
-        now = int(time.time() * 1000)
-        hosts = {}
-        for member in members:
-            where = member["url"] or url if member["local"] else member["url"]
-            host = _host_port(where) if where else member["instance"]  # ksqlDB's keys: host:port
-            hosts[host] = {
-                "hostAlive": True, "lastStatusUpdateMs": now, "local": member["local"],
-                "activeStandbyPerQuery": {
-                    query: {"activeStores": member["stores"].get(query, []) if parts else [],
-                            "activePartitions": [{"topic": t, "partition": p} for t, p in parts],
-                            "standByStores": [], "standByPartitions": []}
-                    for query, parts in member["queries"].items()},
-                "hostStoreLags": {"stateStoreLags": {
-                    f"_confluent-ksql-{self.engine.service_id}query_{query}#{store}": _store_lags(lags)
-                    for query, lags in member["lags"].items() for store in member["stores"].get(query, [])},
-                    "updateTimeMs": now}}
-        return JSONResponse({"clusterStatus": hosts})
-
-    async def terminate_cluster(self, request: Request) -> Response:
-        await run_in_threadpool(self.engine.execute, "TERMINATE ALL;")
-        self.state = "TERMINATING"
-        return JSONResponse({"@type": "currentStatus", "statementText": "TERMINATE CLUSTER;",
-                             "commandStatus": {"status": "SUCCESS", "message": "Cluster terminated."}})
-
-
-def _metrics(server: KsqlServer):
-    from prometheus_client import CollectorRegistry, Counter, Histogram
-    from prometheus_client.core import GaugeMetricFamily
-
-    registry = CollectorRegistry()
-    latency = Histogram("ksql_request_seconds", "Time to answer a request (to the first byte for streams).",
-                        ["path"], registry=registry)
-
-    class QueryCollector:
-        def collect(self):
-            records_in = GaugeMetricFamily("ksql_query_records_in", "Records read by a persistent query.",
-                                           labels=["query"])
-            records_out = GaugeMetricFamily("ksql_query_records_out", "Rows written by a persistent query.",
-                                            labels=["query"])
-            running = GaugeMetricFamily("ksql_query_running", "1 when a persistent query runs.", labels=["query"])
-            errors = GaugeMetricFamily("ksql_query_errors", "Records of a persistent query that went to the "
-                                       "processing log.", labels=["query"])
-            late = GaugeMetricFamily("ksql_query_late_records", "Records dropped because their windows had "
-                                     "closed.", labels=["query"])
-            lag = GaugeMetricFamily("ksql_query_lag", "Input records not yet processed.", labels=["query"])
-            state = GaugeMetricFamily("ksql_query_state_entries", "Entries in a query's state store.",
-                                      labels=["query"])
-            for query in list(server.engine.queries.values()):
-                records_in.add_metric([query.id], query.records_in)
-                records_out.add_metric([query.id], query.records_out)
-                running.add_metric([query.id], 1 if query.state == "RUNNING" else 0)
-                errors.add_metric([query.id], query.errors)
-                late.add_metric([query.id], query.late_records)
-                lag.add_metric([query.id], query.lag)
-                state.add_metric([query.id], query.state_entries)
-            yield from (records_in, records_out, running, errors, late, lag, state)
-            pushes = GaugeMetricFamily("ksql_push_queries_open", "Push queries being served.")
-            pushes.add_metric([], len(server.queries))
-            yield pushes
-
-    registry.register(QueryCollector())
-    forwarded = Counter("ksql_pull_queries_forwarded", "Pull queries sent on to the server owning their key.",
-                        registry=registry)
-    return registry, latency, forwarded
 
 
 class _DuplexResponse(StreamingResponse):
@@ -612,18 +497,3 @@ def _limit(stream: RowStream):
     return getattr(stream, "limit", None)
 
 
-def _store_lags(lags: dict) -> dict:
-    """A state store's lag by partition, as ksqlDB reports it: how far the query has read the
-    partitions that feed the store (the repartition topic's when it has one) against their ends."""
-    by_partition = {}
-    for (topic, partition), (position, end) in sorted(lags.items(), key=lambda item: "repartition" in item[0][0]):
-        by_partition[str(partition)] = {"currentOffsetPosition": position, "endOffsetPosition": end,
-                                        "offsetLag": max(end - position, 0)}
-    return {"lagByPartition": dict(sorted(by_partition.items(), key=lambda item: int(item[0]))),
-            "size": len(by_partition)}
-
-
-def _host_port(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(url).netloc or url

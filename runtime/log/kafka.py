@@ -25,18 +25,13 @@ from confluent_kafka import (ConsumerGroupTopicPartitions, Consumer, KafkaError,
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from ksql.runtime.log.names import check_topic_name
-from ksql.runtime.log.embedded import HEADER_TYPE, RECORD_SCHEMA, ChangeSignal, TopicError, TopicInfo
+from ksql.runtime.log.embedded import ChangeSignal, TopicError, TopicInfo
 from ksql.runtime.log.partition_file import BrokerError, TopicExists
+from ksql.runtime.log.kafka_reader import ADMIN_TIMEOUT, Reader
 
-# How long a read waits for records the broker says are there (a fetch round trip, normally).
-READ_TIMEOUT = 5.0
 CONNECT_TIMEOUT = 15.0  # how long the engine tries to reach the cluster at start-up
 # How long metadata of a topic seen once is trusted before asking the cluster again.
 TOPIC_CACHE_SECONDS = 10.0
-_ADMIN_TIMEOUT = 30.0
-_NO_LEADER_YET = (KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE)
-# Records a reader keeps of a partition before it pauses fetching it (until they are read).
-_BUFFERED = 20_000
 
 # Engine properties given to every Kafka client: where the cluster is, and how to reach it
 # (passed through to librdkafka: security.protocol, sasl.username, ssl.ca.location, ...).
@@ -91,7 +86,7 @@ class KafkaLog(ChangeSignal):
         self.instance_id = _instance_id(self.root)
         self.advertised_url = advertised_url  # told to the other servers through the group
         self._topics: dict[str, tuple[TopicInfo, float]] = {}
-        self._readers: dict[threading.Thread, _Reader] = {}
+        self._readers: dict[threading.Thread, Reader] = {}
         self._lock = threading.RLock()
         self._closed = False
 
@@ -108,9 +103,9 @@ class KafkaLog(ChangeSignal):
             raise TopicError(f"Topic '{name}' needs at least one partition, not {partitions}")
         settings = {"cleanup.policy": cleanup_policy, **{k: str(v) for k, v in (config or {}).items()}}
         future = self.admin.create_topics([NewTopic(name, partitions, replicas or -1, config=settings)],
-                                          operation_timeout=_ADMIN_TIMEOUT)[name]
+                                          operation_timeout=ADMIN_TIMEOUT)[name]
         try:
-            future.result(timeout=_ADMIN_TIMEOUT)
+            future.result(timeout=ADMIN_TIMEOUT)
         except KafkaException as error:
             if error.args[0].code() == KafkaError.TOPIC_ALREADY_EXISTS:
                 raise TopicExists(f"Topic '{name}' already exists") from None
@@ -124,9 +119,9 @@ class KafkaLog(ChangeSignal):
     def delete_topic(self, name: str) -> None:
         with self._lock:
             self._topics.pop(name, None)
-        future = self.admin.delete_topics([name], operation_timeout=_ADMIN_TIMEOUT)[name]
+        future = self.admin.delete_topics([name], operation_timeout=ADMIN_TIMEOUT)[name]
         try:
-            future.result(timeout=_ADMIN_TIMEOUT)
+            future.result(timeout=ADMIN_TIMEOUT)
         except KafkaException as error:
             if error.args[0].code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
                 raise TopicError(f"Topic '{name}' does not exist") from None
@@ -151,15 +146,15 @@ class KafkaLog(ChangeSignal):
         return info
 
     def cluster_id(self) -> str:
-        return self.admin.list_topics(timeout=_ADMIN_TIMEOUT).cluster_id or ""
+        return self.admin.list_topics(timeout=ADMIN_TIMEOUT).cluster_id or ""
 
     def topics(self) -> list[TopicInfo]:
-        metadata = self.admin.list_topics(timeout=_ADMIN_TIMEOUT)
+        metadata = self.admin.list_topics(timeout=ADMIN_TIMEOUT)
         return sorted((TopicInfo(t.topic, len(t.partitions)) for t in metadata.topics.values()
                        if t.error is None and not t.topic.startswith("__")), key=lambda t: t.name)
 
     def _describe(self, name: str) -> TopicInfo | None:
-        metadata = self.admin.list_topics(topic=name, timeout=_ADMIN_TIMEOUT)
+        metadata = self.admin.list_topics(topic=name, timeout=ADMIN_TIMEOUT)
         topic = metadata.topics.get(name)
         if topic is None or topic.error is not None or not topic.partitions:
             return None
@@ -168,7 +163,7 @@ class KafkaLog(ChangeSignal):
         return TopicInfo(name, len(topic.partitions))
 
     def _await(self, condition, what: str) -> None:
-        deadline = time.monotonic() + _ADMIN_TIMEOUT
+        deadline = time.monotonic() + ADMIN_TIMEOUT
         while not condition():
             if time.monotonic() > deadline:
                 raise BrokerError(f"Timed out waiting for {what}")
@@ -218,7 +213,7 @@ class KafkaLog(ChangeSignal):
                 # holds back readers of its output until it times out.
                 producer = Producer({**self.config, "transactional.id": f"{self.group(name)}-{self.instance_id}",
                                      "linger.ms": 1, "retry.backoff.ms": 5, "transaction.timeout.ms": 10_000})
-                producer.init_transactions(_ADMIN_TIMEOUT)
+                producer.init_transactions(ADMIN_TIMEOUT)
                 self._transactional[name] = producer
             return producer
 
@@ -249,14 +244,14 @@ class KafkaLog(ChangeSignal):
     def start_offset(self, topic: str, partition: int) -> int:
         return self._reader().watermarks(topic, partition)[0]
 
-    def _reader(self) -> "_Reader":
+    def _reader(self) -> "Reader":
         thread = threading.current_thread()
         with self._lock:
             reader = self._readers.get(thread)
             if reader is None:
                 for gone in [t for t in self._readers if not t.is_alive()]:
                     self._readers.pop(gone).close()
-                reader = self._readers[thread] = _Reader(self.config)
+                reader = self._readers[thread] = Reader(self.config)
             return reader
 
     def committed(self, group: str, stable: bool = True) -> dict[tuple[str, int], int]:
@@ -266,11 +261,11 @@ class KafkaLog(ChangeSignal):
         uncommitted ones). `stable=False`: what is committed now (for reports such as lags,
         which must not wait for a dead server's transaction to time out)."""
         request = ConsumerGroupTopicPartitions(self.group(group))
-        deadline = time.monotonic() + _ADMIN_TIMEOUT
+        deadline = time.monotonic() + ADMIN_TIMEOUT
         while True:
             try:
                 result = self.admin.list_consumer_group_offsets([request], require_stable=stable)[
-                    self.group(group)].result(_ADMIN_TIMEOUT)
+                    self.group(group)].result(ADMIN_TIMEOUT)
             except KafkaException as error:
                 code = error.args[0].code()
                 if code == KafkaError.GROUP_ID_NOT_FOUND:
@@ -305,7 +300,7 @@ class KafkaLog(ChangeSignal):
         """(instance id, server URL, assigned partitions) of each member of a query's group."""
         group = self.group(name)
         try:
-            description = self.admin.describe_consumer_groups([group])[group].result(_ADMIN_TIMEOUT)
+            description = self.admin.describe_consumer_groups([group])[group].result(ADMIN_TIMEOUT)
         except KafkaException:
             return []
         members = []
@@ -331,7 +326,7 @@ class KafkaLog(ChangeSignal):
         if producer is not None:
             producer.flush()
         try:
-            self.admin.delete_consumer_groups([self.group(group)])[self.group(group)].result(_ADMIN_TIMEOUT)
+            self.admin.delete_consumer_groups([self.group(group)])[self.group(group)].result(ADMIN_TIMEOUT)
         except KafkaException:
             pass  # a group that never committed does not exist
 
@@ -390,13 +385,13 @@ class _KafkaTransaction:
     def commit(self, offsets: dict[tuple[str, int], int]) -> None:
         if offsets:
             self.producer.send_offsets_to_transaction(_partitions(offsets), self.group_client.consumer_group_metadata(),
-                                                      _ADMIN_TIMEOUT)
-        self.producer.commit_transaction(_ADMIN_TIMEOUT)
+                                                      ADMIN_TIMEOUT)
+        self.producer.commit_transaction(ADMIN_TIMEOUT)
         self.log._notify()
 
     def abort(self) -> None:
         try:
-            self.producer.abort_transaction(_ADMIN_TIMEOUT)
+            self.producer.abort_transaction(ADMIN_TIMEOUT)
         except KafkaException:
             pass  # a fenced or failed producer: the broker aborts the transaction itself
 
@@ -499,131 +494,3 @@ def _produce(producer: Producer, topic: str, partition: int, batch: pa.RecordBat
                 producer.poll(0.05)
 
 
-class _Reader:
-    """One thread's consumer: records of any partition, from any offset, as Arrow batches."""
-
-    def __init__(self, config: dict):
-        self.consumer = Consumer({
-            **config,
-            "group.id": f"ksql-reader-{uuid.uuid4().hex}",  # never joins, never commits
-            "enable.auto.commit": False,
-            "enable.auto.offset.store": False,
-            "isolation.level": "read_committed",
-            "enable.partition.eof": True,
-            "auto.offset.reset": "earliest",  # an offset gone to retention reads from the oldest kept
-            "fetch.wait.max.ms": 10,
-            "queued.max.messages.kbytes": 16384,
-        })
-        self.next: dict[tuple[str, int], int] = {}  # where each assigned partition's fetch stands
-        self.buffer: dict[tuple[str, int], list] = {}
-        self.eof: dict[tuple[str, int], int] = {}  # the furthest end offset the fetch has reached
-        self.paused: set[tuple[str, int]] = set()
-
-    def watermarks(self, topic: str, partition: int) -> tuple[int, int]:
-        deadline = time.monotonic() + _ADMIN_TIMEOUT
-        while True:
-            try:
-                return self.consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=_ADMIN_TIMEOUT,
-                                                           cached=False)
-            except KafkaException as error:
-                # a partition just created, or moving, has no leader for a moment: ask again
-                if error.args[0].code() not in _NO_LEADER_YET or time.monotonic() > deadline:
-                    raise TopicError(f"Topic '{topic}' has no partition {partition}: {error.args[0].str()}") from None
-                time.sleep(0.1)
-
-    def read(self, topic: str, partition: int, offset: int, max_records: int, max_bytes: int | None = None):
-        """Records from `offset` on: everything committed when the read began, up to max_records
-        and about max_bytes of keys and values (like the embedded log, so a query sees all its
-        sources have, not what a fetch brought)."""
-        tp = (topic, partition)
-        self._position(tp, offset)
-        end = self.watermarks(topic, partition)[1]
-        kept = self.buffer[tp]
-        if not kept and offset >= end:
-            return None, offset
-        if len(kept) < max_records and (kept[-1].offset() + 1 if kept else offset) < end:
-            self._fill(tp, end, max_records)
-        if not kept:
-            # only transaction markers or aborted records lay between: skip past them
-            reached = self.eof.get(tp, offset)
-            self.next[tp] = reached if reached >= end else offset
-            return None, self.next[tp]
-        take = max_records
-        if max_bytes is not None:
-            total = 0
-            for i, message in enumerate(kept[:max_records]):
-                total += len(message.key() or b"") + len(message.value() or b"")
-                if total > max_bytes and i:
-                    take = i
-                    break
-        messages = kept[:take]
-        del kept[:take]
-        if tp in self.paused and len(kept) < _BUFFERED:
-            self.consumer.resume([TopicPartition(*tp)])
-            self.paused.discard(tp)
-        self.next[tp] = messages[-1].offset() + 1
-        return _records(messages), self.next[tp]
-
-    def _position(self, tp: tuple[str, int], offset: int) -> None:
-        if tp not in self.next:
-            self.consumer.incremental_assign([TopicPartition(*tp, offset)])
-        elif self.next[tp] != offset:
-            try:
-                self.consumer.seek(TopicPartition(*tp, offset))
-            except KafkaException:  # not fetching yet: assign again at the new offset
-                self.consumer.incremental_unassign([TopicPartition(*tp)])
-                self.consumer.incremental_assign([TopicPartition(*tp, offset)])
-            if tp in self.paused:
-                self.consumer.resume([TopicPartition(*tp)])
-                self.paused.discard(tp)
-        else:
-            return
-        self.next[tp] = offset
-        self.buffer[tp] = []
-        self.eof.pop(tp, None)
-
-    def _fill(self, tp: tuple[str, int], end: int, max_records: int) -> None:
-        """Consume until `tp` has max_records kept or its fetch has reached `end`. Records of
-        other partitions are kept for their reads; a partition with many kept records is
-        paused until they are read."""
-        kept = self.buffer[tp]
-        deadline = time.monotonic() + READ_TIMEOUT
-        while (len(kept) < max_records and self.eof.get(tp, -1) < end
-               and not (kept and kept[-1].offset() + 1 >= end) and time.monotonic() < deadline):
-            first = self.consumer.consume(1, 0.1)
-            messages = first + self.consumer.consume(10_000, 0) if first else first
-            for message in messages:
-                key = (message.topic(), message.partition())
-                error = message.error()
-                if error is None:
-                    others = self.buffer.get(key)
-                    if others is not None:
-                        others.append(message)
-                        if len(others) >= _BUFFERED and key not in self.paused:
-                            self.consumer.pause([TopicPartition(*key)])
-                            self.paused.add(key)
-                elif error.code() == KafkaError._PARTITION_EOF:
-                    if key in self.next:
-                        self.eof[key] = max(self.eof.get(key, -1), message.offset())
-                else:
-                    raise BrokerError(f"Could not read topic '{key[0]}': {error.str()}")
-
-    def close(self) -> None:
-        try:
-            self.consumer.close()
-        except RuntimeError:
-            pass  # already closed
-
-
-def _records(messages: list) -> pa.RecordBatch:
-    headers = []
-    for message in messages:
-        pairs = message.headers()
-        headers.append([{"key": k, "value": v} for k, v in pairs] if pairs else None)
-    return pa.RecordBatch.from_arrays([
-        pa.array([m.offset() for m in messages], pa.int64()),
-        pa.array([m.timestamp()[1] for m in messages], pa.int64()),
-        pa.array([m.key() for m in messages], pa.binary()),
-        pa.array([m.value() for m in messages], pa.binary()),
-        pa.array(headers, HEADER_TYPE),
-    ], schema=RECORD_SCHEMA)
