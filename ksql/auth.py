@@ -74,6 +74,7 @@ class Authenticator:
         self._lock = threading.Lock()
         self._remembered: dict[tuple[str, bytes], float] = {}  # (user, password digest) -> until
         self._failures: dict[str, deque] = {}  # address -> times of its recent failures
+        self.hashes_checked = 0  # passwords run through scrypt (/metrics shows it)
 
     def retry_after(self, address: str) -> int:
         """Seconds until this address may try again; 0 when it may now."""
@@ -96,6 +97,9 @@ class Authenticator:
         with self._lock:
             if self._remembered.get(key, 0) > now:
                 return True
+        if stored is not None:
+            with self._lock:
+                self.hashes_checked += 1
         ok = stored is not None and await asyncio.get_running_loop().run_in_executor(
             self._pool, check_password, password, stored)
         with self._lock:

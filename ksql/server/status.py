@@ -91,7 +91,7 @@ class StatusEndpoints:
 
 def metrics_registry(server):
     from prometheus_client import CollectorRegistry, Counter, Histogram
-    from prometheus_client.core import GaugeMetricFamily
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
     registry = CollectorRegistry()
     latency = Histogram("ksql_request_seconds", "Time to answer a request (to the first byte for streams).",
@@ -123,6 +123,9 @@ def metrics_registry(server):
             pushes = GaugeMetricFamily("ksql_push_queries_open", "Push queries being served.")
             pushes.add_metric([], len(server.queries))
             yield pushes
+            yield CounterMetricFamily("ksql_password_hashes_checked", "Passwords checked against their scrypt "
+                                      "hash (a good one is then remembered for a while).",
+                                      value=server.authenticator.hashes_checked)
 
     registry.register(QueryCollector())
     forwarded = Counter("ksql_pull_queries_forwarded", "Pull queries sent on to the server owning their key.",
