@@ -232,6 +232,12 @@ class PersistentQuery:
         self.view_start = {p: self.log.end_offset(topic, p) for p in range(self.log.topic(topic).partitions)}
         return {(topic, p): offset for p, offset in self.view_start.items()}
 
+    @property
+    def placed(self) -> bool:
+        """Whether the query knows which source partitions it reads: at once on the embedded
+        log, after its consumer group's first assignment on Kafka."""
+        return self.member is None or self._generation > 0
+
     def step(self) -> bool:
         """Process at most one batch per source partition; False when there was nothing to do."""
         if self.state != "RUNNING":

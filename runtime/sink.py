@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ksql.planner.metastore import DataSource
 from ksql.planner.plan import NULL_VALUE, OUTPUT_TIME
@@ -39,26 +40,29 @@ class SinkEncoder:
         n = rows.num_rows
         if n == 0:
             return {}
-        keys = self.key_format.encode([rows.column(c) for c in self.key_names], n)
+        keys = self.key_format.encode_array([rows.column(c) for c in self.key_names], n)
         if self.null_empty_keys:
             empty = np.ones(n, dtype=bool)
             for name in self.key_names:
                 empty &= rows.column(name).is_null().to_numpy(zero_copy_only=False)
-            keys = [None if empty[i] else k for i, k in enumerate(keys)]
+            keys = pc.if_else(pa.array(empty), pa.scalar(None, pa.binary()), keys)
         if self.window_type is not None and "__WINDOW_START" in rows.schema.names:
-            keys = window_keys(keys, rows.column("__WINDOW_START").to_pylist(),
-                               rows.column("__WINDOW_END").to_pylist(), self.window_type == "SESSION")
-        values = self.value_format.encode([rows.column(c) for c in self.value_names], n)
-        null_value = rows.column(NULL_VALUE).to_numpy(zero_copy_only=False)
-        values = [None if null_value[i] else v for i, v in enumerate(values)]
+            keys = pa.array(window_keys(keys.to_pylist(), rows.column("__WINDOW_START").to_pylist(),
+                                        rows.column("__WINDOW_END").to_pylist(), self.window_type == "SESSION"),
+                            pa.binary())
+        values = self.value_format.encode_array([rows.column(c) for c in self.value_names], n)
+        null_value = rows.column(NULL_VALUE)
+        if pc.any(null_value).as_py():
+            values = pc.if_else(null_value, pa.scalar(None, pa.binary()), values)
         timestamps = rows.column(OUTPUT_TIME)
         if self.timestamp_column:
             timestamps = self._event_time(rows, timestamps)
-        parts = partitions_for(keys, self.partitions, self._round_robin)
-        self._round_robin += sum(1 for k in keys if k is None)
         records = make_records(keys, values, timestamps)
         if self.partitions == 1:
             return {0: records}
+        key_list = keys.to_pylist()
+        parts = partitions_for(key_list, self.partitions, self._round_robin)
+        self._round_robin += sum(1 for k in key_list if k is None)
         out = {}
         for p in np.unique(parts):
             out[int(p)] = records.filter(pa.array(parts == p))
@@ -66,8 +70,6 @@ class SinkEncoder:
 
     def _event_time(self, rows, fallback):
         """The sink's TIMESTAMP column sets the records' timestamps (kept where it is null)."""
-        import pyarrow.compute as pc
-
         values = rows.column(self.timestamp_column)
         if pa.types.is_string(values.type):
             values = parse_timestamps(values, self.timestamp_format)

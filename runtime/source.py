@@ -58,19 +58,19 @@ class SourceDecoder:
     def _decode(self, records: pa.RecordBatch, partition: int):
         """(decoded rows, the mask of kept records or None when all were kept)."""
         n = records.num_rows
-        keys = records.column(2).to_pylist()
-        values = records.column(3).to_pylist()
-        key_columns, key_errors = self.key_format.decode(keys)
-        value_columns, value_errors = self.value_format.decode(values)
+        keys, values = records.column(2), records.column(3)
+        key_columns, key_errors = self.key_format.decode_array(keys)
+        value_columns, value_errors = self.value_format.decode_array(values)
         entries = []
         if key_errors or value_errors:
             offsets = records.column(0).to_pylist()
             if key_errors:
                 entries += processing_log.deserialization_errors(
-                    self.query_id, self.source.topic, "key", key_errors, keys, partition, offsets)
+                    self.query_id, self.source.topic, "key", key_errors, keys.to_pylist(), partition, offsets)
             if value_errors:
                 entries += processing_log.deserialization_errors(
-                    self.query_id, self.source.topic, "value", value_errors, values, partition, offsets)
+                    self.query_id, self.source.topic, "value", value_errors, values.to_pylist(), partition,
+                    offsets)
 
         timestamps = records.column(1)
         null_value = pc.is_null(records.column(3))

@@ -40,6 +40,8 @@ class PullQueries:
         deadline = time.monotonic() + timeout
         for query in building:  # a query just started first restores its state
             query.prepared.wait(max(deadline - time.monotonic(), 0))
+        while time.monotonic() < deadline and not all(q.placed for q in building):
+            self.log.wait(0.02)  # on Kafka: the group has not yet said which partitions are whose
         # what the sources hold now: later writes need not be waited for (under a steady load
         # the queries never have nothing left to read)
         targets = [(q, {tp: self.log.end_offset(*tp) for tp in dict(q.positions)}) for q in building]

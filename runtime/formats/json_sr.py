@@ -10,11 +10,16 @@ from __future__ import annotations
 import json
 import struct
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from ksql.parser.errors import KsqlStatementError
 from ksql.planner import types as T
 from ksql.planner.types import SqlType
 from ksql.runtime.formats import schema_registry
 from ksql.runtime.formats.serdes import JsonFormat
+
+_MAGIC = pa.scalar(bytes([schema_registry.MAGIC]), pa.binary())
 
 _CONNECT = {"INTEGER": ("integer", "int32"), "BIGINT": ("integer", "int64"), "DOUBLE": ("number", "float64"),
             "BOOLEAN": ("boolean", "boolean"), "STRING": ("string", None), "BYTES": ("string", "bytes")}
@@ -128,6 +133,18 @@ class JsonSrFormat(JsonFormat):
                 stripped.append(None if payload is None else payload[5:])
         arrays, errors = super().decode(stripped)
         return arrays, {**errors, **bad}
+
+    def decode_array(self, payloads):
+        present = payloads.drop_null()
+        if len(present) and (pc.min(pc.binary_length(present)).as_py() < 5
+                             or pc.any(pc.not_equal(pc.binary_slice(present, 0, 1), _MAGIC)).as_py()):
+            return self.decode(payloads.to_pylist())  # each bad header gets its error
+        return super().decode_array(pc.binary_slice(payloads, 5))
+
+    def encode_array(self, arrays, n):
+        if self.columns and self.columnar_out:
+            return pc.binary_join_element_wise(self.register(), super().encode_array(arrays, n), b"")
+        return pa.array(self.encode(arrays, n), pa.binary())
 
     def register(self) -> bytes:
         """Register the schema (once); the header that names it."""

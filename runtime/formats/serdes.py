@@ -21,6 +21,8 @@ from ksql.planner.schema import Column
 from ksql.planner.types import SqlType
 from ksql.planner.values import json_ready_writer, non_finite_as_text
 from ksql.planner.values import java_double, json_default as _json_default
+from ksql.runtime.formats import json_batch
+from ksql.runtime.formats.json_batch import ObjectDecoder
 
 FORMATS = ("KAFKA", "JSON", "DELIMITED", "NONE")
 KNOWN_FORMATS = FORMATS + ("AVRO", "PROTOBUF", "JSON_SR", "PROTOBUF_NOSR")
@@ -50,6 +52,15 @@ class _Format:
                 bad[i] = describe(error) if describe else str(error) or type(error).__name__
                 rows.append(self._empty_row())
         return self._build(rows), bad
+
+    def decode_array(self, payloads: pa.BinaryArray):
+        """`decode` over the payloads as one Arrow array (the formats with a batch path read it
+        without a Python object per record)."""
+        return self.decode(payloads.to_pylist())
+
+    def encode_array(self, arrays, n) -> pa.BinaryArray:
+        """`encode`, as one Arrow array of payloads (null for none)."""
+        return pa.array(self.encode(arrays, n), pa.binary())
 
     def _build(self, rows: list[list]) -> list[pa.Array]:
         arrays = []
@@ -118,6 +129,42 @@ class KafkaFormat(_Format):
             return [pa.array([None if p is None else p != b"\0" for p in payloads], pa.bool_())], bad
         return [pa.array(payloads, pa.binary())], bad
 
+    def decode_array(self, payloads: pa.BinaryArray):
+        base = self.columns[0].type.base if self.columns else None
+        if base in _KAFKA_TYPES and len(payloads):
+            dtype = np.dtype(_KAFKA_TYPES[base])
+            width = dtype.itemsize
+            filled = pc.fill_null(payloads, b"\0" * width) if payloads.null_count else payloads
+            if pc.all(pc.equal(pc.binary_length(filled), width)).as_py():
+                offsets = np.frombuffer(filled.buffers()[1], np.int32, 1, filled.offset * 4)
+                values = np.frombuffer(filled.buffers()[2], dtype, len(filled), int(offsets[0]))
+                mask = payloads.is_null().to_numpy(zero_copy_only=False) if payloads.null_count else None
+                return [pa.array(values.astype(dtype.newbyteorder("=")), T.to_arrow(self.columns[0].type),
+                                 mask=mask)], {}
+        elif base == "STRING":
+            try:
+                return [payloads.cast(pa.string())], {}
+            except pa.ArrowInvalid:
+                pass  # invalid UTF-8: the record path says which
+        elif base == "BYTES":
+            return [payloads], {}
+        return self.decode(payloads.to_pylist())
+
+    def encode_array(self, arrays, n) -> pa.BinaryArray:
+        if not self.columns:
+            return pa.nulls(n, pa.binary())
+        base = self.columns[0].type.base
+        values = arrays[0].combine_chunks() if isinstance(arrays[0], pa.ChunkedArray) else arrays[0]
+        if base in _KAFKA_TYPES:
+            dtype = np.dtype(_KAFKA_TYPES[base])
+            raw = pc.fill_null(values, 0).to_numpy(zero_copy_only=False).astype(dtype)
+            offsets = np.arange(0, (n + 1) * dtype.itemsize, dtype.itemsize, dtype=np.int32)
+            out = pa.BinaryArray.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(raw)])
+            return pc.if_else(values.is_null(), pa.scalar(None, pa.binary()), out) if values.null_count else out
+        if base in ("STRING", "BYTES"):
+            return values.cast(pa.binary())
+        return super().encode_array(arrays, n)
+
     def encode(self, arrays, n):
         if not self.columns:
             return [None] * n
@@ -158,57 +205,27 @@ class JsonFormat(_Format):
         self.readers = [_json_reader(c.type) for c in self.columns]
         self.writers = [_json_writer(c.type) for c in self.columns]
         self.lookup = {c.name.upper(): i for i, c in enumerate(self.columns)}
-        # Objects of plain columns are read column by column (see _decode_columns).
-        self.columnar = not self.unwrapped and bool(self.columns) and all(
-            c.type.base in _COLUMNAR_TYPES for c in self.columns)
-        # ... and objects of integers, booleans and strings written column by column
-        self.columnar_out = not self.unwrapped and bool(self.columns) and all(
-            c.type.base in _COLUMNAR_WRITES for c in self.columns)
+        # Objects of plain columns are read, and objects of integers, booleans and strings
+        # written, a batch at a time (json_batch.py).
+        plain = not self.unwrapped and bool(self.columns)
+        self.batch_decoder = ObjectDecoder(self.columns) if plain and all(
+            c.type.base in json_batch.DECODABLE for c in self.columns) else None
+        self.columnar_out = plain and all(c.type.base in json_batch.ENCODABLE for c in self.columns)
 
     def decode(self, payloads):
-        if self.columnar:
-            arrays = self._decode_columns(payloads)
+        return self._decode_records(payloads)
+
+    def decode_array(self, payloads: pa.BinaryArray):
+        if self.batch_decoder is not None:
+            arrays = self.batch_decoder.decode(payloads)
             if arrays is not None:
                 return arrays, {}
+        return self._decode_records(payloads.to_pylist())
+
+    def _decode_records(self, payloads):
+        """JSON payloads (no registry header) read one at a time."""
         return self._decode_each(payloads, lambda payload: self._decode_one(orjson.loads(payload)),
                                  (orjson.JSONDecodeError, RecordError, ValueError, TypeError), _json_error)
-
-    def _decode_columns(self, payloads) -> list[pa.Array] | None:
-        """A batch of JSON objects read column by column: each column's values gathered in one
-        pass and handed to Arrow whole. None when the batch needs the row-by-row reading (a
-        value of another JSON type than its column's, a field spelled two ways, a payload that
-        is not an object): that path gives each record its exact conversion or error."""
-        try:
-            documents = [orjson.loads(p) if p is not None else _EMPTY for p in payloads]
-        except orjson.JSONDecodeError:
-            return None
-        if not all(type(d) is dict for d in documents):
-            return None
-        spelling = {}
-        for name in set().union(*documents):
-            upper = name.upper()
-            if upper in self.lookup:
-                if upper in spelling:
-                    return None
-                spelling[upper] = name
-        arrays = []
-        for column in self.columns:
-            arrow_type = T.to_arrow(column.type)
-            name = spelling.get(column.name.upper())
-            if name is None:
-                arrays.append(pa.nulls(len(documents), arrow_type))
-                continue
-            try:
-                values = pa.array([d.get(name) for d in documents])
-            except (pa.ArrowException, OverflowError):
-                return None
-            if values.type not in _COLUMNAR_TYPES[column.type.base] and not pa.types.is_null(values.type):
-                return None
-            try:
-                arrays.append(values.cast(arrow_type))  # safe: an INTEGER out of range is refused
-            except pa.ArrowException:
-                return None
-        return arrays
 
     def _decode_one(self, document):
         if self.unwrapped:
@@ -228,58 +245,22 @@ class JsonFormat(_Format):
         if not self.columns:
             return [None] * n
         if self.columnar_out:
-            written = _encode_columns(self.columns, arrays)
-            if written is not None:
-                return written
+            return json_batch.encode_objects(self.columns, arrays).to_pylist()
         columns = [w(a) for w, a in zip(self.writers, arrays)]
         if self.unwrapped:
             return [orjson.dumps(v, default=_json_default) for v in columns[0]]
         names = [c.name for c in self.columns]
         return [orjson.dumps(dict(zip(names, row)), default=_json_default) for row in zip(*columns)]
 
+    def encode_array(self, arrays, n) -> pa.BinaryArray:
+        if self.columns and self.columnar_out:
+            return json_batch.encode_objects(self.columns, arrays)
+        return pa.array(self.encode(arrays, n), pa.binary())
+
     def encode_rows(self, arrays, n, present: np.ndarray):
         """Like encode, but rows where `present` is false become None (tombstones)."""
         payloads = self.encode(arrays, n)
         return [p if present[i] else None for i, p in enumerate(payloads)]
-
-
-_EMPTY: dict = {}
-# column type -> the Arrow types of JSON values that convert to it exactly as the row reader would
-_COLUMNAR_TYPES = {
-    "BOOLEAN": (pa.bool_(),),
-    "INTEGER": (pa.int64(),),
-    "BIGINT": (pa.int64(),),
-    "DOUBLE": (pa.int64(), pa.float64()),
-    "STRING": (pa.string(),),
-}
-
-
-_COLUMNAR_WRITES = {"INTEGER", "BIGINT", "BOOLEAN", "STRING"}
-# characters a JSON string cannot hold as they are
-_NEEDS_ESCAPE = r'["\\\x00-\x1f]'
-
-
-def _encode_columns(columns, arrays) -> list[bytes] | None:
-    """JSON objects built with Arrow string kernels, byte for byte what orjson writes for the
-    same rows: `{"A":1,"B":"x","C":null}`. None when a string needs escaping (the row path
-    then writes it)."""
-    parts = []
-    for i, (column, array) in enumerate(zip(columns, arrays)):
-        if isinstance(array, pa.ChunkedArray):
-            array = array.combine_chunks()
-        if column.type.base == "STRING":
-            if pc.any(pc.match_substring_regex(array, _NEEDS_ESCAPE)).as_py():
-                return None
-            text = pc.binary_join_element_wise('"', array, '"', "")
-        elif column.type.base == "BOOLEAN":
-            text = pc.if_else(array, "true", "false")
-        else:
-            text = pc.cast(array, pa.string())
-        name = orjson.dumps(column.name).decode()
-        prefix = ("{" if i == 0 else ",") + name + ":"
-        parts.append(pc.binary_join_element_wise(prefix, pc.fill_null(text, "null"), ""))
-    joined = pc.binary_join_element_wise(*parts, "}", "")
-    return joined.cast(pa.binary()).to_pylist()
 
 
 def _json_error(error) -> str:

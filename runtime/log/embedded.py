@@ -74,11 +74,20 @@ def make_records(keys, values, timestamps, headers=None) -> pa.RecordBatch:
         headers = pa.nulls(n, HEADER_TYPE)
     return pa.RecordBatch.from_arrays([
         pa.nulls(n, pa.int64()),
-        pa.array(timestamps, pa.int64()),
-        pa.array(keys, pa.binary()),
-        pa.array(values, pa.binary()),
+        _binary_or_int(timestamps, pa.int64()),
+        _binary_or_int(keys, pa.binary()),
+        _binary_or_int(values, pa.binary()),
         headers if isinstance(headers, pa.Array) else pa.array(headers, HEADER_TYPE),
     ], schema=RECORD_SCHEMA)
+
+
+def _binary_or_int(values, arrow_type: pa.DataType) -> pa.Array:
+    """A column of records: an Arrow array as it is (cast if needed), a list converted."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values if values.type == arrow_type else values.cast(arrow_type)
+    return pa.array(values, arrow_type)
 
 
 def check_partitions(name: str, partitions) -> int:

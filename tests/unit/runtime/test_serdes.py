@@ -94,30 +94,58 @@ def test_delimited_rejects_complex_types():
         make_format("DELIMITED", COLUMNS, key=False)
 
 
-def test_json_objects_read_column_by_column_match_the_row_reader():
+def _json_columns():
     from ksql.planner import types as T
     from ksql.planner.schema import VALUE, Column
+
+    return [Column("A", T.INTEGER, VALUE), Column("S", T.STRING, VALUE), Column("D", T.DOUBLE, VALUE),
+            Column("B", T.BOOLEAN, VALUE), Column("L", T.BIGINT, VALUE)]
+
+
+def _same_as_record_path(payloads):
+    """The batch path's columns and errors are the record path's, record for record."""
     from ksql.runtime.formats.make import make_format
 
-    columns = [Column("A", T.INTEGER, VALUE), Column("S", T.STRING, VALUE), Column("D", T.DOUBLE, VALUE),
-               Column("B", T.BOOLEAN, VALUE)]
+    fmt = make_format("JSON", _json_columns(), key=False, options={})
+    arrays, errors = fmt.decode_array(pa.array(payloads, pa.binary()))
+    expected_arrays, expected_errors = fmt.decode(payloads)
+    assert [a.to_pylist() for a in arrays] == [a.to_pylist() for a in expected_arrays]
+    assert errors == expected_errors
+
+
+def test_json_objects_read_a_batch_at_a_time_match_the_record_reader():
+    from ksql.runtime.formats.json_batch import ObjectDecoder
+
     batches = [
         [b'{"a": 1, "s": "x", "d": 2, "b": true}', None, b'{"a": 3, "extra": [1]}', b'{}'],
         [b'{"a": 1}', b'{"A": 2}'],                              # one field spelled two ways
         [b'{"a": "7", "s": 5, "d": 1.5, "b": "false"}'],          # JSON types the row reader converts
         [b'{"a": 99999999999}', b'{"d": true}', b'{"s": "ok"}'],   # errors for some records only
         [b'{"a": 1, "A": 2}', b'[1, 2]', b'not json', b'{"a": 1.9}'],
+        [b'{"s": "2024-01-01T00:00:00"}', b'{"s": "2024-01-01"}'],  # strings the reader could take for times
+        [b'{"a":\n1}', b'', b'  ', b'null', b'{"a": 1}\r'],      # line breaks, blanks, a bare null
+        [b'{"a": 1, "a": 2}', b'{"l": -9223372036854775808, "a": 2147483647}'],
+        [b'{"S": "caf\xc3\xa9 \\u00e9 \\"q\\""}', b'{"b": null, "s": null}'],
     ]
-    columnar = make_format("JSON", columns, key=False, options={})
-    by_row = make_format("JSON", columns, key=False, options={})
-    by_row.columnar = False
-    assert columnar._decode_columns(batches[0]) is not None  # plain objects go column by column
-    assert columnar._decode_columns(batches[1]) is None  # other JSON types: record by record
     for payloads in batches:
-        arrays, errors = columnar.decode(payloads)
-        expected_arrays, expected_errors = by_row.decode(payloads)
-        assert [a.to_pylist() for a in arrays] == [a.to_pylist() for a in expected_arrays]
-        assert errors == expected_errors
+        _same_as_record_path(payloads)
+    columns = _json_columns()
+    decoder = ObjectDecoder(columns)
+    assert decoder.decode(pa.array(batches[0], pa.binary())) is not None  # plain objects: the batch path
+    assert decoder.decode(pa.array(batches[1], pa.binary())) is None  # two spellings: record by record
+
+
+_JSON_VALUE = st.one_of(st.none(), st.booleans(), st.integers(-2**40, 2**40), st.floats(allow_nan=False,
+                        allow_infinity=False), st.text(max_size=8), st.lists(st.integers(-9, 9), max_size=2))
+
+
+@given(st.lists(st.one_of(st.none(), st.dictionaries(
+    st.sampled_from(["a", "A", "s", "d", "D", "b", "l", "other"]), _JSON_VALUE, max_size=5)), min_size=1, max_size=8))
+@settings(max_examples=300, deadline=None)
+def test_json_batch_path_agrees_with_the_record_path_on_any_objects(documents):
+    import orjson
+
+    _same_as_record_path([None if d is None else orjson.dumps(d) for d in documents])
 
 
 # Any bytes at all, as a record's value: each format answers with values or a per-record error,
@@ -179,3 +207,36 @@ def _registry_with_schemas():
                           "PROTOBUF")
         _REGISTRY.append(registry)
     return _REGISTRY[0]
+
+
+@given(st.lists(st.tuples(st.one_of(st.none(), st.text()), st.one_of(st.none(), st.integers(-2**63, 2**63 - 1)),
+                          st.one_of(st.none(), st.booleans()), st.one_of(st.none(), st.integers(-2**31, 2**31 - 1))),
+                min_size=1, max_size=20))
+@settings(max_examples=200, deadline=None)
+def test_json_objects_written_a_batch_at_a_time_are_what_orjson_writes(rows):
+    from ksql.planner.schema import VALUE
+
+    columns = [Column("S", T.STRING, VALUE), Column("B", T.BIGINT, VALUE), Column("Flag", T.BOOLEAN, VALUE),
+               Column("I", T.INTEGER, VALUE)]
+    fmt = make_format("JSON", columns, key=False, options={})
+    arrays = [pa.array([r[i] for r in rows], T.to_arrow(c.type)) for i, c in enumerate(columns)]
+    expected = [orjson.dumps({"S": s, "B": b, "Flag": f, "I": i}) for s, b, f, i in rows]
+    assert fmt.encode_array(arrays, len(rows)).to_pylist() == expected
+    assert fmt.encode(arrays, len(rows)) == expected
+
+
+def test_json_sr_batches_strip_and_write_the_registry_header():
+    import struct
+
+    from ksql.planner.schema import VALUE
+    from ksql.runtime.formats.json_sr import JsonSrFormat
+
+    columns = [Column("ID", T.BIGINT, VALUE), Column("NAME", T.STRING, VALUE)]
+    fmt = JsonSrFormat(columns, key=False, topic=None, schema_id=7)
+    header = struct.pack(">bi", 0, 7)
+    written = fmt.encode_array([pa.array([1, None], pa.int64()), pa.array(["a", "b"])], 2).to_pylist()
+    assert written == [header + b'{"ID":1,"NAME":"a"}', header + b'{"ID":null,"NAME":"b"}']
+    arrays, errors = fmt.decode_array(pa.array(written + [None], pa.binary()))
+    assert [a.to_pylist() for a in arrays] == [[1, None, None], ["a", "b", None]] and errors == {}
+    arrays, errors = fmt.decode_array(pa.array([header + b'{"ID": 2}', b'{"ID": 3}'], pa.binary()))
+    assert arrays[0].to_pylist() == [2, None] and errors == {1: "Unknown magic byte!"}
