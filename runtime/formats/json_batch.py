@@ -35,7 +35,9 @@ DECODABLE = {
     "DOUBLE": (pa.int64(), pa.float64()),
     "STRING": (pa.string(),),
 }
-ENCODABLE = {"INTEGER", "BIGINT", "BOOLEAN", "STRING"}
+ENCODABLE = {"INTEGER", "BIGINT", "BOOLEAN", "STRING", "DOUBLE", "DECIMAL", "TIMESTAMP", "TIME", "DATE"}
+# the temporal types are written as their numbers: epoch millis, millis of the day, days
+_AS_NUMBERS = {"TIMESTAMP": pa.int64(), "TIME": pa.int32(), "DATE": pa.int32()}
 _NEWLINE, _RETURN = 10, 13
 # one block for the whole batch: the reader's threads would split it, and the query has its own
 _READ_OPTIONS = pa_json.ReadOptions(use_threads=False, block_size=1 << 30)
@@ -129,11 +131,23 @@ def _lines(payloads: pa.BinaryArray) -> bytes | None:
     return out.tobytes()
 
 
-def encode_objects(columns, arrays) -> pa.BinaryArray:
-    """JSON objects of integer, boolean and string columns, one per row, written by polars."""
+def encode_objects(columns, arrays) -> pa.BinaryArray | None:
+    """JSON objects of number, decimal, boolean, string and temporal columns, one per row, written by
+    polars; None when a DOUBLE is not finite (the record path writes "NaN", as Jackson does)."""
     import polars  # here, not at the top: importing it takes ~0.4 s, which a shell's start need not pay
+
     arrays = [a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a for a in arrays]
     if not len(arrays[0]):
         return pa.array([], pa.binary())
+    for i, column in enumerate(columns):
+        base = column.type.base
+        if base == "DOUBLE" and not pc.all(pc.fill_null(pc.is_finite(arrays[i]), True)).as_py():
+            return None
+        if base in _AS_NUMBERS:
+            arrays[i] = arrays[i].cast(_AS_NUMBERS[base])
+        elif base == "DECIMAL":
+            # written as the double nearest the decimal, as the record path does; through its
+            # text, since Arrow's direct cast is not always the nearest
+            arrays[i] = arrays[i].cast(pa.string()).cast(pa.float64())
     rows = pa.StructArray.from_arrays(arrays, names=[c.name for c in columns])
     return polars.from_arrow(rows).struct.json_encode().to_arrow().cast(pa.binary())

@@ -20,6 +20,7 @@ from ksql.runtime.formats import schema_registry
 from ksql.runtime.formats.serdes import JsonFormat
 
 _MAGIC = pa.scalar(bytes([schema_registry.MAGIC]), pa.binary())
+_NO_END = 2**31 - 1
 
 _CONNECT = {"INTEGER": ("integer", "int32"), "BIGINT": ("integer", "int64"), "DOUBLE": ("number", "float64"),
             "BOOLEAN": ("boolean", "boolean"), "STRING": ("string", None), "BYTES": ("string", "bytes")}
@@ -139,12 +140,10 @@ class JsonSrFormat(JsonFormat):
         if len(present) and (pc.min(pc.binary_length(present)).as_py() < 5
                              or pc.any(pc.not_equal(pc.binary_slice(present, 0, 1), _MAGIC)).as_py()):
             return self.decode(payloads.to_pylist())  # each bad header gets its error
-        return super().decode_array(pc.binary_slice(payloads, 5))
+        return super().decode_array(pc.binary_slice(payloads, 5, _NO_END))  # (no stop: pyarrow can fail)
 
     def encode_array(self, arrays, n):
-        if self.columns and self.columnar_out:
-            return pc.binary_join_element_wise(self.register(), super().encode_array(arrays, n), b"")
-        return pa.array(self.encode(arrays, n), pa.binary())
+        return pc.binary_join_element_wise(self.register(), self._encode_batch(arrays, n), b"")
 
     def register(self) -> bytes:
         """Register the schema (once); the header that names it."""
@@ -158,4 +157,4 @@ class JsonSrFormat(JsonFormat):
 
     def encode(self, arrays, n):
         header = self.register()
-        return [None if v is None else header + v for v in super().encode(arrays, n)]
+        return [None if v is None else header + v for v in self._encode_batch(arrays, n).to_pylist()]

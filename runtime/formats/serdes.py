@@ -242,20 +242,28 @@ class JsonFormat(_Format):
         return row
 
     def encode(self, arrays, n):
+        return self._encode_batch(arrays, n).to_pylist() if self.columnar_out else self._encode_records(arrays, n)
+
+    def encode_array(self, arrays, n) -> pa.BinaryArray:
+        return self._encode_batch(arrays, n)
+
+    def _encode_batch(self, arrays, n) -> pa.BinaryArray:
+        """JSON payloads (no registry header) as one array, a batch at a time where it can."""
+        if self.columnar_out:
+            written = json_batch.encode_objects(self.columns, arrays)
+            if written is not None:
+                return written
+        return pa.array(self._encode_records(arrays, n), pa.binary())
+
+    def _encode_records(self, arrays, n) -> list:
+        """JSON payloads (no registry header) written one at a time."""
         if not self.columns:
             return [None] * n
-        if self.columnar_out:
-            return json_batch.encode_objects(self.columns, arrays).to_pylist()
         columns = [w(a) for w, a in zip(self.writers, arrays)]
         if self.unwrapped:
             return [orjson.dumps(v, default=_json_default) for v in columns[0]]
         names = [c.name for c in self.columns]
         return [orjson.dumps(dict(zip(names, row)), default=_json_default) for row in zip(*columns)]
-
-    def encode_array(self, arrays, n) -> pa.BinaryArray:
-        if self.columns and self.columnar_out:
-            return json_batch.encode_objects(self.columns, arrays)
-        return pa.array(self.encode(arrays, n), pa.binary())
 
     def encode_rows(self, arrays, n, present: np.ndarray):
         """Like encode, but rows where `present` is false become None (tombstones)."""

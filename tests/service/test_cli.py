@@ -111,7 +111,10 @@ def test_repl_completion_shell_commands_spool_and_errors(tmp_path):
     term.expect("URL")
     term.send("INSERT INTO clicks (id, url) VALUES (1, 'https://example.com/a/very/long/path');\r")
     term.expect("Inserted")
-    term.send("SET 'auto.off\t")  # and property names after SET '
+    term.mark()
+    term.send("SET 'auto.off")  # and property names after SET ' (Tab once the shell has the text:
+    term.expect("SET 'auto.off")  # a key typed ahead while it still prints can be read by the last prompt)
+    term.send("\t")
     term.expect("auto.offset.reset")
     term.send("'='earliest';\r")
     term.expect("Successfully changed")

@@ -210,19 +210,36 @@ def _registry_with_schemas():
 
 
 @given(st.lists(st.tuples(st.one_of(st.none(), st.text()), st.one_of(st.none(), st.integers(-2**63, 2**63 - 1)),
-                          st.one_of(st.none(), st.booleans()), st.one_of(st.none(), st.integers(-2**31, 2**31 - 1))),
+                          st.one_of(st.none(), st.booleans()), st.one_of(st.none(), st.integers(-2**31, 2**31 - 1)),
+                          st.one_of(st.none(), st.floats()), st.one_of(st.none(), st.integers(-2**50, 2**50)),
+                          st.one_of(st.none(), st.decimals(min_value=-10**7, max_value=10**7, places=4,
+                                                           allow_nan=False))),
                 min_size=1, max_size=20))
 @settings(max_examples=200, deadline=None)
-def test_json_objects_written_a_batch_at_a_time_are_what_orjson_writes(rows):
+def test_json_objects_written_a_batch_at_a_time_are_what_the_record_writer_writes(rows):
     from ksql.planner.schema import VALUE
 
     columns = [Column("S", T.STRING, VALUE), Column("B", T.BIGINT, VALUE), Column("Flag", T.BOOLEAN, VALUE),
-               Column("I", T.INTEGER, VALUE)]
+               Column("I", T.INTEGER, VALUE), Column("D", T.DOUBLE, VALUE), Column("T", T.TIMESTAMP, VALUE),
+               Column("M", T.decimal(12, 4), VALUE)]
     fmt = make_format("JSON", columns, key=False, options={})
-    arrays = [pa.array([r[i] for r in rows], T.to_arrow(c.type)) for i, c in enumerate(columns)]
-    expected = [orjson.dumps({"S": s, "B": b, "Flag": f, "I": i}) for s, b, f, i in rows]
+    arrays = [pa.array([r[i] for r in rows], pa.int64() if c.type.base == "TIMESTAMP" else T.to_arrow(c.type))
+              for i, c in enumerate(columns)]
+    arrays[5] = arrays[5].cast(T.to_arrow(T.TIMESTAMP))
+    expected = fmt._encode_records(arrays, len(rows))
     assert fmt.encode_array(arrays, len(rows)).to_pylist() == expected
     assert fmt.encode(arrays, len(rows)) == expected
+    assert expected[0] == orjson.dumps(dict(zip("S B Flag I D T M".split(), (
+        rows[0][:4] + (_java_json_double(rows[0][4]), rows[0][5], None if rows[0][6] is None else float(rows[0][6]))))))
+
+
+def _java_json_double(value):
+    """How ksqlDB's JSON writes a DOUBLE: a number, or NaN and the infinities as strings."""
+    import math
+
+    if value is None or math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
 
 
 def test_json_sr_batches_strip_and_write_the_registry_header():
@@ -236,7 +253,14 @@ def test_json_sr_batches_strip_and_write_the_registry_header():
     header = struct.pack(">bi", 0, 7)
     written = fmt.encode_array([pa.array([1, None], pa.int64()), pa.array(["a", "b"])], 2).to_pylist()
     assert written == [header + b'{"ID":1,"NAME":"a"}', header + b'{"ID":null,"NAME":"b"}']
+    assert fmt.encode([pa.array([1, None], pa.int64()), pa.array(["a", "b"])], 2) == written
+    with_nan = JsonSrFormat([Column("D", T.DOUBLE, VALUE)], key=False, topic=None, schema_id=7)
+    assert with_nan.encode_array([pa.array([float("nan")])], 1).to_pylist() == [header + b'{"D":"NaN"}']
+    assert with_nan.encode([pa.array([float("nan")])], 1) == [header + b'{"D":"NaN"}']
     arrays, errors = fmt.decode_array(pa.array(written + [None], pa.binary()))
     assert [a.to_pylist() for a in arrays] == [[1, None, None], ["a", "b", None]] and errors == {}
+    for payloads in ([header + b'{"ID":1,"NAME":"a"}', header + b'{"ID":null,"NAME":"b"}'],
+                     [header + b'{"ID": 10.0}', header + b'{"ID": 1.0000}']):
+        assert fmt.decode_array(pa.array(payloads, pa.binary())) == fmt.decode(payloads)
     arrays, errors = fmt.decode_array(pa.array([header + b'{"ID": 2}', b'{"ID": 3}'], pa.binary()))
     assert arrays[0].to_pylist() == [2, None] and errors == {1: "Unknown magic byte!"}
