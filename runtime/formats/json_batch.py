@@ -101,7 +101,7 @@ class ObjectDecoder:
         if first is None:
             return
         try:
-            document = orjson.loads(first.as_buffer())
+            document = orjson.loads(first.as_py())
         except orjson.JSONDecodeError:
             return
         if type(document) is dict:

@@ -132,6 +132,10 @@ def test_json_objects_read_a_batch_at_a_time_match_the_record_reader():
     columns = _json_columns()
     decoder = ObjectDecoder(columns)
     assert decoder.decode(pa.array(batches[0], pa.binary())) is not None  # plain objects: the batch path
+    assert decoder.spellings == {"A": "a", "S": "s", "D": "d", "B": "b"}  # as the first record spells them
+    dates = ObjectDecoder(columns)
+    arrays = dates.decode(pa.array(batches[5], pa.binary()))  # told S is a string, the reader keeps it one
+    assert arrays is not None and arrays[1].to_pylist() == ["2024-01-01T00:00:00", "2024-01-01"]
     assert decoder.decode(pa.array(batches[1], pa.binary())) is None  # two spellings: record by record
 
 
