@@ -74,14 +74,14 @@ def make_records(keys, values, timestamps, headers=None) -> pa.RecordBatch:
         headers = pa.nulls(n, HEADER_TYPE)
     return pa.RecordBatch.from_arrays([
         pa.nulls(n, pa.int64()),
-        _binary_or_int(timestamps, pa.int64()),
-        _binary_or_int(keys, pa.binary()),
-        _binary_or_int(values, pa.binary()),
+        _record_column(timestamps, pa.int64()),
+        _record_column(keys, pa.binary()),
+        _record_column(values, pa.binary()),
         headers if isinstance(headers, pa.Array) else pa.array(headers, HEADER_TYPE),
     ], schema=RECORD_SCHEMA)
 
 
-def _binary_or_int(values, arrow_type: pa.DataType) -> pa.Array:
+def _record_column(values, arrow_type: pa.DataType) -> pa.Array:
     """A column of records: an Arrow array as it is (cast if needed), a list converted."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
