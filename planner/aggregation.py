@@ -19,6 +19,7 @@ from ksql.planner.functions import BadArguments
 from ksql.planner.metastore import DataSource
 from ksql.planner.schema import KEY, RESERVED_NAMES, ROWTIME, VALUE, WINDOWEND, WINDOWSTART, Column
 from ksql.planner.naming import ColumnNamer
+from ksql.planner.properties import StreamProperties
 from ksql.planner.tree import contains_aggregate, rewrite, unqualified, walk
 from ksql.planner.windows import WindowSpec, resolve_window
 from ksql.planner.library import FUNCTIONS
@@ -46,6 +47,8 @@ class AggregateNode:
     table_source: bool  # input is a table: updates undo the previous row of the same key
     source_key: tuple[str, ...]  # the input table's key columns
     emit_final: bool = False
+    key_columns: tuple[str | None, ...] = ()  # each grouping expression's column, when it is one
+    properties: StreamProperties | None = None
 
     def describe(self) -> str:
         window = f" WINDOW {self.window.kind}" if self.window else ""
@@ -54,6 +57,18 @@ class AggregateNode:
         if self.table_source:
             state += ", and the last row of each input key"
         return f"Aggregate by {', '.join(self.key_texts) or '()'}{window} [{calls}; {state}]"
+
+    def derive(self, below: StreamProperties, plan) -> StreamProperties:
+        """A changelog keyed by the groups, still partitioned as the input was until a topic
+        (the sink or a repartition topic) regroups it: shown keyed and partitioned by the groups,
+        as written to the sink."""
+        return StreamProperties(True, self.key_texts, self.key_texts,
+                                self.window.describe() if self.window is not None else None)
+
+    def groups_by_partitioning(self, partitioning: tuple[str, ...]) -> bool:
+        """Whether each group's rows all come from one partition of an input partitioned so:
+        it groups by those columns, in their order."""
+        return self.key_columns == partitioning
 
 
 def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Scope, sink: str | None,
@@ -203,7 +218,8 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
 
     node = AggregateNode(keys, tuple(format_expression(e) for e in group_by), compiled_calls,
                          resolve_window(query.window, query.emit == "FINAL"),
-                         source.is_table, tuple(c.name for c in source.schema.key), query.emit == "FINAL")
+                         source.is_table, tuple(c.name for c in source.schema.key), query.emit == "FINAL",
+                         tuple(e.name if isinstance(e, ast.ColumnRef) else None for e in group_by))
     return node, having_compiled, [(c, compiled) for c, compiled, _ in columns]
 
 

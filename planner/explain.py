@@ -1,39 +1,20 @@
 """EXPLAIN: a query plan drawn as a tree, one node a line, each with what flows out of it.
 
-Every node's line ends with the properties of the records it emits, derived here once from the
-node and its input: whether they are a stream or a changelog (upserts by key), their key, what
-they are partitioned by, and their window. A join has its two inputs as children; a persistent
-query has its sink on top.
+Every node's line ends with the properties of the records it emits, which the node carries
+from planning (planner/properties.py): whether they are a stream or a changelog (upserts by
+key), their key, what they are partitioned by, and their window. A join has its two inputs as
+children; a persistent query has its sink on top.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
 from ksql.planner.aggregation import AggregateNode
-from ksql.planner.format import format_expression
-from ksql.planner.joins import JoinInput, JoinNode, JoinPlan
+from ksql.planner.joins import JoinInput, JoinPlan
 from ksql.planner.metastore import DataSource
 from ksql.planner.partitioning import aggregate_index, needs_repartition
 from ksql.planner.plan import FilterNode, ProjectNode, QueryPlan, PartitionByNode, TableFunctionNode
-from ksql.planner.schema import WINDOWEND, WINDOWSTART
-from ksql.planner.windows import WindowSpec, duration
-
-
-@dataclass(frozen=True, slots=True)
-class StreamProperties:
-    """What a node's output records are."""
-
-    changelog: bool  # upserts by key (a table's changes), else a stream of events
-    key: tuple[str, ...]  # the key columns ((): no key)
-    partitioning: tuple[str, ...]  # what records are partitioned by ((): no key to hash)
-    window: str | None = None  # the window of the key, when windowed
-
-    def describe(self) -> str:
-        parts = ["changelog" if self.changelog else "stream", "key " + (", ".join(self.key) or "none"),
-                 "partitioned by " + (", ".join(self.partitioning) or "nothing")]
-        if self.window:
-            parts.append("window " + self.window)
-        return "; ".join(parts)
+from ksql.planner.properties import StreamProperties
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +53,8 @@ def explain(plan: QueryPlan, sink: DataSource | None = None) -> str:
 
 def explained(plan: QueryPlan, sink: DataSource | None = None) -> ExplainedNode:
     """The plan's nodes with the properties of each one's output."""
-    node = _source(plan.source.source)
+    source = plan.source
+    node = ExplainedNode(_source_text(source.source), source.properties)
     for step in plan.steps:
         node = _step(step, node, plan)
     if sink is not None:
@@ -83,51 +65,20 @@ def explained(plan: QueryPlan, sink: DataSource | None = None) -> ExplainedNode:
     return node
 
 
-def _source(source: DataSource) -> ExplainedNode:
-    key = tuple(c.name for c in source.schema.key)
-    window = source.window_type
-    text = f"Source {source.name} [{source.kind}, topic {source.topic}, {_partitions(source.partitions)}]"
-    return ExplainedNode(text, StreamProperties(source.is_table, key, key, window))
+def _source_text(source: DataSource) -> str:
+    return f"Source {source.name} [{source.kind}, topic {source.topic}, {_partitions(source.partitions)}]"
 
 
 def _step(step, below: ExplainedNode, plan: QueryPlan) -> ExplainedNode:
-    props = below.properties
     if isinstance(step, JoinPlan):
         return _joins(step)
-    if isinstance(step, PartitionByNode):
-        texts = tuple(step.texts)
-        props = replace(props, key=texts, partitioning=texts)
-    elif isinstance(step, AggregateNode):
-        keys = tuple(step.key_texts)
-        text = step.describe()
-        if needs_repartition(plan) and step is plan.steps[aggregate_index(plan)]:
-            # runtime/repartition.py: several servers sharing the query regroup through a topic
-            text += " (regrouped through a repartition topic when spread over servers)"
-        props = StreamProperties(True, keys, keys, _window(step.window))
-        return ExplainedNode(text, props, (below,))
-    elif isinstance(step, ProjectNode) and step is plan.steps[-1]:
-        props = replace(props, changelog=plan.produces_table, key=_output_key(step, plan, props))
-    elif not isinstance(step, (FilterNode, TableFunctionNode, ProjectNode)):
+    if not isinstance(step, (FilterNode, TableFunctionNode, ProjectNode, PartitionByNode, AggregateNode)):
         raise TypeError(f"no EXPLAIN for {type(step).__name__}")
-    return ExplainedNode(step.describe(), props, (below,))
-
-
-def _output_key(project: ProjectNode, plan: QueryPlan, below: StreamProperties) -> tuple[str, ...]:
-    """The output's key columns: the sink's, else (a push query) the columns of a changelog's
-    rows that hold its key, else the input's key columns it selects by name."""
-    if plan.schema.key:
-        return tuple(c.name for c in plan.schema.key)
-    names = [c.name for c, _ in project.columns]
-    key_below = below.key
-    grouping = tuple(n for n in names if n in project.key_names and n not in (WINDOWSTART, WINDOWEND))
-    if grouping and below.changelog:
-        return grouping
-    # a column selected as it is: KEY, or S.KEY selected as KEY or S_KEY (how joins name it)
-    spellings = {spelling for k in key_below for spelling in (k, k.rsplit(".", 1)[-1], k.replace(".", "_"))}
-    for join_input in plan.joins.inputs if plan.joins is not None else ():  # a joined field, ALIAS_COL
-        spellings |= {k[len(join_input.alias) + 1:] for k in key_below if k.startswith(join_input.alias + "_")}
-    selected = tuple(n for n in names if n in spellings)
-    return selected or key_below  # not selected: the rows still carry the input's key
+    text = step.describe()
+    if isinstance(step, AggregateNode) and needs_repartition(plan) and step is plan.steps[aggregate_index(plan)]:
+        # runtime/repartition.py: several servers sharing the query regroup through a topic
+        text += " (regrouped through a repartition topic when spread over servers)"
+    return ExplainedNode(text, step.properties, (below,))
 
 
 def _joins(plan: JoinPlan) -> ExplainedNode:
@@ -135,33 +86,15 @@ def _joins(plan: JoinPlan) -> ExplainedNode:
     source), its right input the next source."""
     node = _join_input(plan.inputs[0])
     for join in plan.joins:
-        props = _join_properties(join)
-        if join is plan.joins[-1] and plan.synthetic_key:  # FULL OUTER: neither side's column is the key
-            props = replace(props, key=(plan.synthetic_key,))
-        node = ExplainedNode(join.describe(), props, (node, _join_input(plan.inputs[join.right])))
+        node = ExplainedNode(join.describe(), join.properties, (node, _join_input(plan.inputs[join.right])))
     return node
 
 
 def _join_input(join_input: JoinInput) -> ExplainedNode:
-    node = _source(join_input.source)
+    text = _source_text(join_input.source)
     if join_input.alias != join_input.source.name:
-        node = replace(node, text=f"{node.text} AS {join_input.alias}")
-    return node
-
-
-def _join_properties(join: JoinNode) -> StreamProperties:
-    key = (format_expression(join.left_expr),) if join.left_expr is not None else (join.text,)
-    if join.foreign_key:  # keyed by the left table's primary key
-        key = tuple(f.replace("__", ".", 1) for f in join.left_pk_fields) or key
-    window = None
-    if join.within:
-        window = f"WITHIN ({duration(join.within[0])} BEFORE, {duration(join.within[1])} AFTER, " \
-                 f"GRACE {duration(join.grace)})"
-    return StreamProperties(join.left_table and join.right_table, key, key, window)
-
-
-def _window(window: WindowSpec | None) -> str | None:
-    return window.describe() if window is not None else None
+        text = f"{text} AS {join_input.alias}"
+    return ExplainedNode(text, join_input.properties)
 
 
 def _partitions(n: int) -> str:

@@ -7,7 +7,7 @@ on its right. After the joins come WHERE and the projection, over the joined fie
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ksql.parser.errors import KsqlStatementError
 from ksql.parser import ast
@@ -15,6 +15,7 @@ from ksql.planner import types as T
 from ksql.planner.expressions import Compiled, Scope, ScopeColumn, compile_expression
 from ksql.planner.format import format_expression
 from ksql.planner.metastore import DataSource, MetaStore
+from ksql.planner.properties import StreamProperties
 from ksql.planner.schema import PSEUDO_COLUMNS, ROWTIME
 from ksql.planner.tree import rewrite, walk
 from ksql.planner.windows import duration
@@ -31,6 +32,7 @@ def field_name(alias: str, column: str) -> str:
 class JoinInput:
     source: DataSource
     alias: str
+    properties: StreamProperties | None = None
 
     @property
     def is_table(self) -> bool:
@@ -61,6 +63,7 @@ class JoinNode:
     left_expr: object = None  # the join criteria's sides, as written
     right_expr: object = None
     repartitioned: tuple = ()  # the sides re-keyed by their join expression first (not on their key)
+    properties: StreamProperties | None = None
 
     def describe(self) -> str:
         sides = f"{'TABLE' if self.left_table else 'STREAM'}-{'TABLE' if self.right_table else 'STREAM'}"
@@ -76,6 +79,18 @@ class JoinNode:
         moves = "".join(f"; repartitions the {side} input by {text}" for side, text in self.repartitioned)
         return f"Join {self.kind} {sides}{' (foreign key)' if self.foreign_key else ''} ON {self.text} [{state}{moves}]"
 
+    def derive(self) -> StreamProperties:
+        """Keyed and partitioned by the join criteria's left side (a foreign-key join by the
+        left table's key); a changelog when both sides are tables."""
+        key = (format_expression(self.left_expr),) if self.left_expr is not None else (self.text,)
+        if self.foreign_key:
+            key = tuple(f.replace("__", ".", 1) for f in self.left_pk_fields) or key
+        window = None
+        if self.within:
+            window = f"WITHIN ({duration(self.within[0])} BEFORE, {duration(self.within[1])} AFTER, " \
+                     f"GRACE {duration(self.grace)})"
+        return StreamProperties(self.left_table and self.right_table, key, key, window)
+
 
 @dataclass(frozen=True, slots=True)
 class JoinPlan:
@@ -86,9 +101,21 @@ class JoinPlan:
     synthetic_key: str | None = None  # the name of the key column when no source column is the key
     key_type: T.SqlType | None = None
 
+    properties: StreamProperties | None = None  # the last join's
+
     @property
     def produces_table(self) -> bool:
         return all(i.is_table for i in self.inputs)
+
+    def with_properties(self) -> "JoinPlan":
+        """The chain with every input and join carrying what it emits."""
+        inputs = tuple(replace(i, properties=StreamProperties.of_source(i.source)) for i in self.inputs)
+        joins = tuple(replace(j, properties=j.derive()) for j in self.joins)
+        last = joins[-1].properties
+        if self.synthetic_key:  # FULL OUTER: neither side's column is the key
+            last = replace(last, key=(self.synthetic_key,))
+            joins = joins[:-1] + (replace(joins[-1], properties=last),)
+        return replace(self, inputs=inputs, joins=joins, properties=last)
 
 
 def joined_scope(inputs: list[JoinInput], custom_types: dict) -> Scope:

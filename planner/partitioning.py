@@ -12,18 +12,17 @@ from ksql.planner.plan import QueryPlan, PartitionByNode
 
 def partition_local(plan: QueryPlan) -> bool:
     """Whether the query's state splits by source partition: every stateful step keys its state
-    by the source's key, so a key's state comes from one partition only. Such a query's
-    partitions can be spread over servers; others run on one server at a time."""
+    by the columns its input is partitioned by, so a key's state comes from one partition only.
+    Such a query's partitions can be spread over servers; others run on one server at a time.
+    (A PARTITION BY's rows keep their source partitions until the sink writes them.)"""
     if plan.joins is not None:
         return False  # a join's stream time and expiry span its partitions: one server runs it
-    source_key = [c.name for c in plan.source.source.schema.key]
-    rekeyed = False
+    partitioning = plan.source.properties.partitioning
     for step in plan.steps:
         if isinstance(step, PartitionByNode):
-            rekeyed = True
+            partitioning = ()
         elif isinstance(step, AggregateNode):
-            keys = [text.split(".")[-1].strip("`").upper() for text in step.key_texts]
-            if rekeyed or keys != source_key:
+            if not step.groups_by_partitioning(partitioning):
                 return False
     return True
 

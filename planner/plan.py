@@ -17,7 +17,8 @@ from ksql.planner.schema import (KEY, PSEUDO_COLUMNS, RESERVED_NAMES, VALUE, WIN
                                  LogicalSchema)
 from ksql.planner.aggregation import plan_aggregation
 from ksql.planner.join_output import output_columns, output_name
-from ksql.planner.joins import JOIN_KEY, plan_joins
+from ksql.planner.joins import JOIN_KEY, JoinPlan, plan_joins
+from ksql.planner.properties import StreamProperties
 from ksql.planner.tree import contains_aggregate, rewrite, unqualified, walk
 from ksql.planner.windows import WindowSpec
 
@@ -29,6 +30,7 @@ OUTPUT_TIME = "__ROWTIME"  # batch column: the timestamp of a projected output r
 class SourceNode:
     source: DataSource
     alias: str
+    properties: StreamProperties | None = None  # what it emits: set by with_properties, as on every node
 
     def describe(self) -> str:
         return f"Source {self.source.name} [{self.source.kind}, topic {self.source.topic}]"
@@ -40,9 +42,13 @@ class FilterNode:
     text: str
     table: bool = False  # on a table, a row that stops matching becomes a tombstone
     key_fields: tuple[str, ...] = ()  # on a table: the batch columns that identify a row
+    properties: StreamProperties | None = None
 
     def describe(self) -> str:
         return f"Filter {self.text}"
+
+    def derive(self, below: StreamProperties, plan: "QueryPlan") -> StreamProperties:
+        return below
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +57,31 @@ class ProjectNode:
     # output columns that hold the row's key or window: a table's deleted row (a tombstone)
     # still shows them in a push query, its other columns are null
     key_names: frozenset = frozenset()
+    properties: StreamProperties | None = None
 
     def describe(self) -> str:
         return "Project " + ", ".join(c.name for c, _ in self.columns)
+
+    def derive(self, below: StreamProperties, plan: "QueryPlan") -> StreamProperties:
+        if self is not plan.steps[-1]:
+            return below
+        return dataclasses.replace(below, changelog=plan.produces_table, key=self._output_key(below, plan))
+
+    def _output_key(self, below: StreamProperties, plan: "QueryPlan") -> tuple[str, ...]:
+        """The output's key columns: the sink's, else (a push query) the columns of a changelog's
+        rows that hold its key, else the input's key columns it selects by name."""
+        if plan.schema.key:
+            return tuple(c.name for c in plan.schema.key)
+        names = [c.name for c, _ in self.columns]
+        grouping = tuple(n for n in names if n in self.key_names and n not in (WINDOWSTART, WINDOWEND))
+        if grouping and below.changelog:
+            return grouping
+        # a column selected as it is: KEY, or S.KEY selected as KEY or S_KEY (how joins name it)
+        spellings = {spelling for k in below.key for spelling in (k, k.rsplit(".", 1)[-1], k.replace(".", "_"))}
+        for join_input in plan.joins.inputs if plan.joins is not None else ():  # a joined field, ALIAS_COL
+            spellings |= {k[len(join_input.alias) + 1:] for k in below.key if k.startswith(join_input.alias + "_")}
+        selected = tuple(n for n in names if n in spellings)
+        return selected or below.key  # not selected: the rows still carry the input's key
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,15 +92,19 @@ class PartitionByNode:
 
     keys: tuple[Compiled, ...]
     texts: tuple[str, ...]
+    properties: StreamProperties | None = None
 
     def describe(self) -> str:
         return "PartitionBy " + (", ".join(self.texts) or "NULL")
+
+    def derive(self, below: StreamProperties, plan: "QueryPlan") -> StreamProperties:
+        return dataclasses.replace(below, key=self.texts, partitioning=self.texts)
 
 
 @dataclass(frozen=True, slots=True)
 class QueryPlan:
     source: SourceNode
-    steps: tuple  # FilterNode | ProjectNode | PartitionByNode, in order
+    steps: tuple  # JoinPlan, Filter, TableFunction, Aggregate, Project, PartitionBy nodes, in order
     schema: LogicalSchema  # output columns (KEY / VALUE)
     limit: int | None = None
     emit: str | None = None
@@ -85,6 +117,20 @@ class QueryPlan:
         if self.joins is not None:
             return [i.source for i in self.joins.inputs]
         return [self.source.source]
+
+
+def with_properties(plan: QueryPlan) -> QueryPlan:
+    """The plan with every node carrying what it emits, each derived from its input's."""
+    source = dataclasses.replace(plan.source, properties=StreamProperties.of_source(plan.source.source))
+    below, steps = source.properties, []
+    for step in plan.steps:
+        if isinstance(step, JoinPlan):  # its own inputs are sources: it starts over from them
+            step = step.with_properties()
+        else:
+            step = dataclasses.replace(step, properties=step.derive(below, plan))
+        below = step.properties
+        steps.append(step)
+    return dataclasses.replace(plan, source=source, steps=tuple(steps))
 
 
 def source_scope(source: DataSource, alias: str) -> Scope:
@@ -103,6 +149,11 @@ def source_scope(source: DataSource, alias: str) -> Scope:
 
 def plan_query(query: ast.Query, metastore: MetaStore, sink: str | None = None,
                persistent: bool = False) -> QueryPlan:
+    """The plan of a query, checked against the metastore, its nodes carrying their properties."""
+    return with_properties(_plan_query(query, metastore, sink, persistent))
+
+
+def _plan_query(query: ast.Query, metastore: MetaStore, sink: str | None, persistent: bool) -> QueryPlan:
     source = metastore.get(query.source.name)
     if source is None:
         raise KsqlStatementError(f"{query.source.name} does not exist.")
@@ -224,9 +275,13 @@ class TableFunctionNode:
 
     calls: tuple[tuple[str, Compiled], ...]  # (function name, compiled array argument)
     fields: tuple[str, ...]  # batch columns holding each call's elements
+    properties: StreamProperties | None = None
 
     def describe(self) -> str:
         return "TableFunction " + ", ".join(name for name, _ in self.calls)
+
+    def derive(self, below: StreamProperties, plan: "QueryPlan") -> StreamProperties:
+        return below
 
 
 def _table_functions(query: ast.Query) -> list:
