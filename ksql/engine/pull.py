@@ -24,17 +24,21 @@ from ksql.runtime.pipeline import Pipeline
 
 
 PULL_CATCH_UP_SECONDS = 2.0  # how long a pull query waits for its tables' queries to catch up
+# on a shared log (Kafka) a query just created first joins its consumer group and fetches over
+# the network, which on a busy machine takes longer; the wait ends as soon as they are caught up
+SHARED_LOG_CATCH_UP_SECONDS = 10.0
 
 
 class PullQueries:
     """Pull queries, as part of KsqlEngine (a mixin)."""
 
-    def _catch_up(self, names: list[str], timeout: float = PULL_CATCH_UP_SECONDS) -> None:
+    def _catch_up(self, names: list[str]) -> None:
         """Before a pull query: give the queries that build these tables a moment to process what
         their sources already hold, so a pull query sees the writes made before it (a table
         created a moment ago, rows just inserted)."""
         if not self.background:
             return  # the caller drives the queries (drain())
+        timeout = SHARED_LOG_CATCH_UP_SECONDS if self.log.shared else PULL_CATCH_UP_SECONDS
         wanted = {name.upper() for name in names}
         building = [q for q in list(self.queries.values()) if q.sink.name in wanted and q.state == "RUNNING"]
         deadline = time.monotonic() + timeout
