@@ -17,12 +17,14 @@ import struct
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ksql.parser.errors import KsqlStatementError
 from ksql.planner import types as T
 from ksql.planner.types import SqlType
-from ksql.runtime.formats import schema_registry
+from ksql.runtime.formats import avro_batch, schema_registry
 from ksql.runtime.formats.serdes import RecordError, _Format, _json_reader
 
 RECORD_NAME = "io.confluent.ksql.avro_schemas.KsqlDataSourceSchema"
@@ -148,8 +150,44 @@ class AvroFormat(_Format):
         self._writer = None  # (schema id, parsed schema), set at the first record written
         self._foreign = None  # the schema of a given id, when records are written with it
         self._readers: dict[int, object] = {}
+        self._batch_readers: dict[int, tuple] = {}  # schema id -> (its text, its fields) for avro_batch
 
     # -- reading
+
+    def decode_array(self, payloads: pa.BinaryArray):
+        """A batch read natively (avro_batch.py) when its records are of the shape that path
+        reads exactly as this one does, else record by record."""
+        decoded = None if self.unwrapped else self._decode_batch(payloads)
+        return decoded if decoded is not None else self.decode(payloads.to_pylist())
+
+    def _decode_batch(self, payloads: pa.BinaryArray):
+        present = payloads.drop_null() if payloads.null_count else payloads
+        if len(present) == 0:
+            return None
+        headers = pc.binary_slice(present, 0, 5)
+        first = headers[0].as_py()
+        if len(first) < 5 or first[0] != schema_registry.MAGIC or not pc.all(pc.equal(headers, first)).as_py():
+            return None  # headers of several schemas, or bad ones: each record gets its own answer
+        (schema_id,) = struct.unpack(">i", first[1:5])
+        try:
+            _, plan = self._reader(schema_id)
+        except (RecordError, schema_registry.RegistryError, ValueError, KeyError):
+            return None
+        text, fields = self._batch_readers[schema_id]
+        if fields is None or plan is None or any(name and convert is not None for name, convert in plan):
+            return None
+        decoded = avro_batch.decode_bodies(avro_batch.bodies_of(present), text, fields)
+        if decoded is None:
+            return None
+        arrays = []
+        for (name, _), column in zip(plan, self.columns):
+            arrow_type = T.to_arrow(column.type)
+            arrays.append(decoded[name].cast(arrow_type) if name else pa.nulls(len(present), arrow_type))
+        if present is not payloads:  # the null payloads back in their places, as empty rows
+            valid = payloads.is_valid().to_numpy(zero_copy_only=False)
+            places = pa.array(np.cumsum(valid) - 1, mask=~valid)
+            arrays = [array.take(places) for array in arrays]
+        return arrays, {}
 
     def decode(self, payloads):
         failures = (RecordError, ValueError, TypeError, EOFError, IndexError, KeyError, schema_registry.RegistryError)
@@ -165,7 +203,11 @@ class AvroFormat(_Format):
             raise RecordError("Unknown magic byte!")
         (schema_id,) = struct.unpack(">i", payload[1:5])
         parsed, plan = self._reader(schema_id)
-        value = self._fastavro.schemaless_reader(io.BytesIO(payload[5:]), parsed, None)
+        try:
+            value = self._fastavro.schemaless_reader(io.BytesIO(payload[5:]), parsed, None)
+        except EOFError:  # (fastavro's message names its buffer object)
+            raise RecordError(f"Error deserializing Avro message for id {schema_id}: it ends before its value "
+                              f"does") from None
         if self.unwrapped or (len(self.columns) == 1 and not isinstance(value, dict)):
             return [self.converters[0](value)]
         if not isinstance(value, dict):
@@ -195,9 +237,24 @@ class AvroFormat(_Format):
                         _without_null(field["type"]) == _NATIVE[column.type.base]
                     plan.append((field["name"] if field else None, None if same else convert))
             found = self._readers[schema_id] = (self._fastavro.parse_schema(schema), plan)
+            self._batch_readers[schema_id] = (text, avro_batch.batch_fields(schema))
         return found
 
     # -- writing
+
+    def encode_array(self, arrays, n) -> pa.BinaryArray:
+        """Written natively (avro_batch.py) when every column is of a type that path writes and
+        the schema is this format's own, else record by record."""
+        kinds = [avro_batch.ENCODABLE.get(c.type.base) for c in self.columns]
+        if not self.columns or None in kinds:
+            return super().encode_array(arrays, n)
+        schema_id, _ = self._writer_schema()
+        if self._foreign is not None:  # someone else's schema: its names, its defaults
+            return super().encode_array(arrays, n)
+        header = struct.pack(">bi", schema_registry.MAGIC, schema_id)
+        columns = [(array.cast(as_numbers) if as_numbers is not None else array, kind)
+                   for array, (kind, as_numbers) in zip(arrays, kinds)]
+        return avro_batch.encode_records(header, columns)
 
     def encode(self, arrays, n):
         if not self.columns:

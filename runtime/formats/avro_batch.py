@@ -1,0 +1,180 @@
+"""Avro records -> Arrow columns for a whole batch, in native code (no Python object per record).
+
+A fast path of the AVRO format for the common shape: every payload of the batch written with
+one schema, a record whose fields are primitives (boolean, int, long, float, double, string,
+bytes), each maybe nullable. The records' Avro bodies (the payloads without their five-byte
+header) are laid end to end in one block of an Avro container file in memory, with the
+writer's schema in its header, and polars' Avro reader decodes the block into columns.
+
+A record's body carries no length of its own, so a damaged one would shift every record after
+it. The decoded rows are therefore checked against the payloads: the bytes each row takes in
+Avro's binary encoding (computed from its values) must equal its payload's body length. When
+they all do, every record was read from its own bytes; when any does not, or polars refuses
+the block, the caller reads the batch record by record, which gives each bad record its own
+error (and a bad record goes to the processing log without failing its batch).
+"""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_NO_END = 2**31 - 1  # binary_slice to the end (without a stop pyarrow can fail)
+_FIXED_SIZE = {"boolean": 1, "float": 4, "double": 8}
+_VARINT = {"int", "long"}
+_LENGTH_PREFIXED = {"string", "bytes"}
+PRIMITIVES = set(_FIXED_SIZE) | _VARINT | _LENGTH_PREFIXED
+_SYNC = b"ksql-avro-batch!"  # a container file's 16-byte sync marker (any value will do)
+
+
+def batch_fields(schema) -> list[tuple[str, str, bool]] | None:
+    """(name, primitive type, nullable) of each field of a writer schema this path reads, or
+    None when the schema has another shape."""
+    if not isinstance(schema, dict) or schema.get("type") != "record":
+        return None
+    fields = []
+    for field in schema.get("fields", ()):
+        kind, nullable = field["type"], False
+        if isinstance(kind, list):
+            if len(kind) != 2 or "null" not in kind:
+                return None
+            kind, nullable = next(k for k in kind if k != "null"), True
+        if not isinstance(kind, str) or kind not in PRIMITIVES:
+            return None
+        fields.append((field["name"], kind, nullable))
+    return fields or None
+
+
+def decode_bodies(bodies: pa.BinaryArray, schema_text: str, fields) -> dict[str, pa.Array] | None:
+    """The fields of the records whose Avro bodies these are (no nulls among them), by field
+    name; None when polars cannot read them or a row's encoded size differs from its body's."""
+    import polars  # here, not at the top: importing it takes ~0.4 s, which a shell's start need not pay
+
+    offsets = np.frombuffer(bodies.buffers()[1], dtype=np.int32)[bodies.offset:bodies.offset + len(bodies) + 1]
+    data = bodies.buffers()[2]
+    block = data[int(offsets[0]):int(offsets[-1])] if len(bodies) else b""
+    container = b"".join([b"Obj\x01", _metadata(schema_text), _SYNC, _varint(len(bodies)), _varint(len(block)),
+                          memoryview(block), _SYNC])
+    try:
+        frame = polars.read_avro(io.BytesIO(container))
+    except Exception:  # noqa: BLE001 - polars raises its own error types for bytes it cannot read
+        return None
+    if frame.height != len(bodies) or frame.width != len(fields):
+        return None
+    table = frame.to_arrow()
+    columns = {name: table.column(i).combine_chunks() for i, (name, _, _) in enumerate(fields)}
+    sizes = np.zeros(len(bodies), dtype=np.int64)
+    for name, kind, nullable in fields:
+        sizes += _encoded_sizes(columns[name], kind, nullable)
+    if not np.array_equal(sizes, np.diff(offsets)):
+        return None
+    return columns
+
+
+def _encoded_sizes(values: pa.Array, kind: str, nullable: bool) -> np.ndarray:
+    """The bytes each value takes in Avro's binary encoding (with its union branch's index)."""
+    valid = np.ones(len(values), dtype=bool) if values.null_count == 0 else \
+        values.is_valid().to_numpy(zero_copy_only=False)
+    if kind in _FIXED_SIZE:
+        sizes = np.full(len(values), _FIXED_SIZE[kind], dtype=np.int64)
+    elif kind in _VARINT:
+        sizes = _varint_sizes(pc.fill_null(values, 0).to_numpy().astype(np.int64))
+    else:
+        lengths = pc.fill_null(pc.binary_length(values), 0).to_numpy().astype(np.int64)
+        sizes = _varint_sizes(lengths) + lengths
+    sizes = np.where(valid, sizes, 0)
+    return sizes + 1 if nullable else sizes  # a union's branch index: one byte
+
+
+def _varint_sizes(values: np.ndarray) -> np.ndarray:
+    """Bytes of each long as Avro writes it: zig-zag, then 7 bits a byte."""
+    zigzag = ((values << 1) ^ (values >> 63)).view(np.uint64)
+    sizes = np.ones(len(values), dtype=np.int64)
+    for k in range(1, 10):
+        sizes += zigzag >= np.uint64(1 << (7 * k))
+    return sizes
+
+
+def _metadata(schema_text: str) -> bytes:
+    """A container file's metadata map: the schema, no compression."""
+    entries = [(b"avro.schema", schema_text.encode()), (b"avro.codec", b"null")]
+    parts = [_varint(len(entries))]
+    for key, value in entries:
+        parts += [_varint(len(key)), key, _varint(len(value)), value]
+    parts.append(_varint(0))
+    return b"".join(parts)
+
+
+def _varint(n: int) -> bytes:
+    zigzag = (n << 1) ^ (n >> 63)
+    out = bytearray()
+    while zigzag & ~0x7F:
+        out.append((zigzag & 0x7F) | 0x80)
+        zigzag >>= 7
+    out.append(zigzag)
+    return bytes(out)
+
+
+def bodies_of(payloads: pa.BinaryArray) -> pa.BinaryArray:
+    """The payloads without their five-byte header."""
+    return pc.binary_slice(payloads, 5, _NO_END)
+
+
+# ---------------------------------------------------------------- writing
+
+# column type -> how its values are written: the Avro primitive, and the Arrow type its numbers are read as
+ENCODABLE = {"BOOLEAN": ("boolean", None), "INTEGER": ("int", pa.int32()), "BIGINT": ("long", pa.int64()),
+             "DOUBLE": ("double", None), "STRING": ("string", None), "BYTES": ("bytes", None),
+             "TIMESTAMP": ("long", pa.int64()), "DATE": ("int", pa.int32()), "TIME": ("int", pa.int32())}
+
+
+def encode_records(header: bytes, columns: list[tuple[pa.Array, str]]) -> pa.BinaryArray:
+    """Payloads of `header` then each row's values in Avro's binary encoding, every value
+    nullable (["null", T]: the union's index, then the value), as fastavro writes them."""
+    parts = [_encoded(values, kind) for values, kind in columns]
+    return pc.binary_join_element_wise(pa.scalar(header, pa.binary()), *parts, pa.scalar(b"", pa.binary()))
+
+
+def _encoded(values: pa.Array, kind: str) -> pa.BinaryArray:
+    """Each value's bytes: 0 for a null, else 2 (the union's second branch) and the value."""
+    n = len(values)
+    valid = np.ones(n, dtype=bool) if values.null_count == 0 else values.is_valid().to_numpy(zero_copy_only=False)
+    if kind == "boolean":
+        body = pc.fill_null(values, False).to_numpy(zero_copy_only=False).astype(np.uint8)[:, None]
+        return _rows(body, np.where(valid, 1, 0), valid)
+    if kind == "double":
+        body = pc.fill_null(values, 0.0).to_numpy().astype("<f8").view(np.uint8).reshape(n, 8)
+        return _rows(body, np.where(valid, 8, 0), valid)
+    if kind in _VARINT:
+        body, sizes = _varints(pc.fill_null(values, 0).to_numpy().astype(np.int64))
+        return _rows(body, np.where(valid, sizes, 0), valid)
+    data = pc.fill_null(values.cast(pa.binary()), b"")  # string or bytes: the length, then the bytes
+    body, sizes = _varints(pc.binary_length(data).to_numpy().astype(np.int64))
+    return pc.binary_join_element_wise(_rows(body, np.where(valid, sizes, 0), valid), data,
+                                       pa.scalar(b"", pa.binary()))
+
+
+def _rows(body: np.ndarray, sizes: np.ndarray, valid: np.ndarray) -> pa.BinaryArray:
+    """Row i: the union index byte, then the first sizes[i] bytes of body[i]."""
+    n = len(sizes)
+    matrix = np.empty((n, body.shape[1] + 1), dtype=np.uint8)
+    matrix[:, 0] = np.where(valid, 2, 0)
+    matrix[:, 1:] = body
+    lengths = sizes + 1
+    data = matrix[np.arange(matrix.shape[1]) < lengths[:, None]]  # row by row, each cut to its length
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    return pa.BinaryArray.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+def _varints(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each long zig-zagged, 7 bits a byte, low bits first, the high bit set on all but the
+    last: the bytes as a 10-column matrix, and how many of them each value takes."""
+    zigzag = ((values << 1) ^ (values >> 63)).view(np.uint64)
+    sizes = _varint_sizes(values)
+    shifts = np.arange(10, dtype=np.uint64) * np.uint64(7)
+    groups = ((zigzag[:, None] >> shifts) & np.uint64(0x7F)).astype(np.uint8)
+    more = np.arange(10) < (sizes - 1)[:, None]
+    return groups | np.where(more, 0x80, 0).astype(np.uint8), sizes
