@@ -123,14 +123,25 @@ def run_engine_measured(name: str, events, data_dir: str, value_format: str = "J
     """run_engine in a forked child: (events/s, output rows, peak memory growth in bytes), the
     growth being the child's peak resident set minus what it started with (the generated
     events, shared with this process)."""
+    def measured():
+        start = _resident_bytes()
+        rate, out = run_engine(name, events, data_dir, value_format)
+        return [rate, out, start]
+
+    (rate, out, start), usage = in_child(name, measured)
+    return rate, out, max(usage.ru_maxrss * 1024 - start, 0)
+
+
+def in_child(name: str, work):
+    """work() in a forked child: what it returns (as JSON) and the child's resource usage. Every
+    engine run goes through here, so this process never starts polars' threads, which its later
+    children could not use (runtime/formats/native.py)."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: run, report, leave without running this process's clean-ups
         os.close(read)
         try:
-            start = _resident_bytes()
-            rate, out = run_engine(name, events, data_dir, value_format)
-            os.write(write, json.dumps([rate, out, start]).encode())
+            os.write(write, json.dumps(work()).encode())
         finally:
             os._exit(0)
     os.close(write)
@@ -139,8 +150,7 @@ def run_engine_measured(name: str, events, data_dir: str, value_format: str = "J
     _, status, usage = os.wait4(pid, 0)
     if not report:
         raise SystemExit(f"{name} failed (exit status {status})")
-    rate, out, start = json.loads(report)
-    return rate, out, max(usage.ru_maxrss * 1024 - start, 0)
+    return json.loads(report), usage
 
 
 def _resident_bytes() -> int:
@@ -185,8 +195,9 @@ def main() -> None:
             line = (f"{name} ({QUERIES[name][0]}): {engine_rate:,.0f} events/s; DuckDB {duck_rate:,.0f} events/s "
                     f"(engine/DuckDB {engine_rate / duck_rate:.2f}); peak memory +{memory / 2**20:,.0f} MB")
             if INPUTS.get(name, ("bids",)) == ("bids",):  # latency: queries over the bids alone
-                p50, p99, _ = latency.measure(str(Path(scratch) / f"{name}-latency"), SOURCES, QUERIES[name][1],
-                                              name.upper(), events, engine_rate / 2)
+                (p50, p99, _), _ = in_child(name, lambda: list(latency.measure(
+                    str(Path(scratch) / f"{name}-latency"), SOURCES, QUERIES[name][1], name.upper(), events,
+                    engine_rate / 2)))
                 result.update(latency_rate=round(engine_rate / 2), latency_p50_ms=round(p50, 1),
                               latency_p99_ms=round(p99, 1))
                 line += f"; at {engine_rate / 2:,.0f} events/s latency p50 {p50:.1f} ms, p99 {p99:.1f} ms"

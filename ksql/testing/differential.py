@@ -329,11 +329,12 @@ _WARM = []
 
 def _warm() -> None:
     """Build once, before forking, what the engine builds on first use (the parser, kernels),
-    so that each forked run does not build it again."""
+    so that each forked run does not build it again. (In DELIMITED: the JSON batch writer runs
+    on polars, which a process forked after using it cannot use, runtime/formats/native.py.)"""
     if _WARM:
         return
     _WARM.append(True)
-    plan = Plan("warm-up", ["CREATE STREAM w (id INT KEY, v STRING) WITH (kafka_topic='w', value_format='JSON', "
+    plan = Plan("warm-up", ["CREATE STREAM w (id INT KEY, v STRING) WITH (kafka_topic='w', value_format='DELIMITED', "
                             "partitions=1);", "CREATE TABLE c AS SELECT id, COUNT(*) AS n FROM w GROUP BY id;",
                             "INSERT INTO w (id, v) VALUES (1, 'a');"], [])
     with tempfile.TemporaryDirectory(prefix="ksql-diff-", dir=_scratch()) as data_dir:

@@ -21,6 +21,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ksql.runtime.formats import native
+
 _NO_END = 2**31 - 1  # binary_slice to the end (without a stop pyarrow can fail)
 _FIXED_SIZE = {"boolean": 1, "float": 4, "double": 8}
 _VARINT = {"int", "long"}
@@ -49,9 +51,11 @@ def batch_fields(schema) -> list[tuple[str, str, bool]] | None:
 
 def decode_bodies(bodies: pa.BinaryArray, schema_text: str, fields) -> dict[str, pa.Array] | None:
     """The fields of the records whose Avro bodies these are (no nulls among them), by field
-    name; None when polars cannot read them or a row's encoded size differs from its body's."""
-    import polars  # here, not at the top: importing it takes ~0.4 s, which a shell's start need not pay
-
+    name; None when polars cannot read them (or may not be used here: native.py) or a row's
+    encoded size differs from its body's."""
+    polars = native.polars()
+    if polars is None:
+        return None
     offsets = np.frombuffer(bodies.buffers()[1], dtype=np.int32)[bodies.offset:bodies.offset + len(bodies) + 1]
     data = bodies.buffers()[2]
     block = data[int(offsets[0]):int(offsets[-1])] if len(bodies) else b""

@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from ksql.planner import types as T
+from ksql.runtime.formats import native
 
 # column type -> the Arrow types of JSON values that convert to it exactly as the record reader does
 DECODABLE = {
@@ -133,9 +134,11 @@ def _lines(payloads: pa.BinaryArray) -> bytes | None:
 
 def encode_objects(columns, arrays) -> pa.BinaryArray | None:
     """JSON objects of number, decimal, boolean, string and temporal columns, one per row, written by
-    polars; None when a DOUBLE is not finite (the record path writes "NaN", as Jackson does)."""
-    import polars  # here, not at the top: importing it takes ~0.4 s, which a shell's start need not pay
-
+    polars; None when a DOUBLE is not finite (the record path writes "NaN", as Jackson does), or
+    when this process may not use polars (native.py)."""
+    polars = native.polars()
+    if polars is None:
+        return None
     arrays = [a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a for a in arrays]
     if not len(arrays[0]):
         return pa.array([], pa.binary())

@@ -116,3 +116,32 @@ def test_a_batch_is_written_byte_for_byte_as_its_records_are(avro):
         written = fmt.encode_array(given, 4)
         assert written.to_pylist() == fmt.encode(given, 4)
         assert [a.to_pylist() for a in fmt.decode(written.to_pylist())[0]] == [a.to_pylist() for a in given]
+
+
+def test_a_child_forked_after_polars_ran_reads_record_by_record(avro):
+    """polars' threads do not survive fork: a forked child of a process that used it would
+    wait for them forever, so it reads and writes without polars, with the same results."""
+    import os
+    import signal
+
+    from ksql.runtime.formats import native
+
+    fmt, schema_id = avro
+    payloads = [payload(schema_id, row) for row in ROWS]
+    batch = pa.array(payloads, pa.binary())
+    expected = [a.to_pylist() for a in fmt.decode_array(batch)[0]]  # (polars used here)
+    assert native.polars() is not None
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        signal.alarm(30)  # a hang fails the test instead of stalling it
+        os.close(read)
+        answer = b"unusable" if native.polars() is None and fmt._decode_batch(batch) is None else b"usable"
+        answer += b" same" if [a.to_pylist() for a in fmt.decode_array(batch)[0]] == expected else b" different"
+        os.write(write, answer)
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        answer = pipe.read()
+    os.waitpid(pid, 0)
+    assert answer == b"unusable same"
