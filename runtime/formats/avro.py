@@ -254,7 +254,8 @@ class AvroFormat(_Format):
         header = struct.pack(">bi", schema_registry.MAGIC, schema_id)
         columns = [(array.cast(as_numbers) if as_numbers is not None else array, kind)
                    for array, (kind, as_numbers) in zip(arrays, kinds)]
-        return avro_batch.encode_records(header, columns)
+        written = avro_batch.encode_records(header, columns)
+        return written if written is not None else super().encode_array(arrays, n)
 
     def encode(self, arrays, n):
         if not self.columns:

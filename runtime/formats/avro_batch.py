@@ -131,13 +131,17 @@ def bodies_of(payloads: pa.BinaryArray) -> pa.BinaryArray:
 # column type -> how its values are written: the Avro primitive, and the Arrow type its numbers are read as
 ENCODABLE = {"BOOLEAN": ("boolean", None), "INTEGER": ("int", pa.int32()), "BIGINT": ("long", pa.int64()),
              "DOUBLE": ("double", None), "STRING": ("string", None), "BYTES": ("bytes", None),
-             "TIMESTAMP": ("long", pa.int64()), "DATE": ("int", pa.int32()), "TIME": ("int", pa.int32())}
+             "TIMESTAMP": ("long", pa.int64()), "DATE": ("int", pa.int32()), "TIME": ("int", pa.int32()),
+             "DECIMAL": ("decimal", None)}
 
 
-def encode_records(header: bytes, columns: list[tuple[pa.Array, str]]) -> pa.BinaryArray:
+def encode_records(header: bytes, columns: list[tuple[pa.Array, str]]) -> pa.BinaryArray | None:
     """Payloads of `header` then each row's values in Avro's binary encoding, every value
-    nullable (["null", T]: the union's index, then the value), as fastavro writes them."""
+    nullable (["null", T]: the union's index, then the value), as fastavro writes them; None
+    when a decimal is one this path does not write (past 64 bits, or wider than its type)."""
     parts = [_encoded(values, kind) for values, kind in columns]
+    if any(part is None for part in parts):
+        return None
     return pc.binary_join_element_wise(pa.scalar(header, pa.binary()), *parts, pa.scalar(b"", pa.binary()))
 
 
@@ -154,10 +158,36 @@ def _encoded(values: pa.Array, kind: str) -> pa.BinaryArray:
     if kind in _VARINT:
         body, sizes = _varints(pc.fill_null(values, 0).to_numpy().astype(np.int64))
         return _rows(body, np.where(valid, sizes, 0), valid)
+    if kind == "decimal":
+        found = _decimals(values, valid)
+        return None if found is None else _rows(found[0], np.where(valid, found[1], 0), valid)
     data = pc.fill_null(values.cast(pa.binary()), b"")  # string or bytes: the length, then the bytes
     body, sizes = _varints(pc.binary_length(data).to_numpy().astype(np.int64))
     return pc.binary_join_element_wise(_rows(body, np.where(valid, sizes, 0), valid), data,
                                        pa.scalar(b"", pa.binary()))
+
+
+def _decimals(values: pa.Array, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Decimals as Avro's bytes: the length, then the unscaled value big-endian in two's
+    complement, in as many bytes as fastavro takes ((bits of its magnitude + 8) // 8)."""
+    words = np.frombuffer(values.buffers()[1], dtype=np.int64)[2 * values.offset:2 * (values.offset + len(values))]
+    low, high = words[0::2], words[1::2]
+    unscaled = np.where(valid, low, 0)
+    if np.any(np.where(valid, high != (low >> 63), False)) or np.any(unscaled == np.iinfo(np.int64).min):
+        return None  # past 64 bits: the record path writes it
+    magnitude = np.abs(unscaled).astype(np.uint64)
+    if values.type.precision < 19 and np.any(magnitude >= np.uint64(10 ** values.type.precision)):
+        return None  # more digits than its type holds: the record path refuses it
+    lengths = np.ones(len(values), dtype=np.int64)
+    for k in range(1, 8):
+        lengths += magnitude >= np.uint64(1 << (8 * k - 1))
+    big_endian = unscaled.astype(">i8").view(np.uint8).reshape(len(values), 8)
+    body = np.zeros((len(values), 9), dtype=np.uint8)
+    body[:, 0] = lengths * 2  # the length as a zig-zag varint: one byte for 1..8
+    for k in range(1, 9):
+        rows = lengths == k
+        body[rows, 1:1 + k] = big_endian[rows, 8 - k:]
+    return body, lengths + 1
 
 
 def _rows(body: np.ndarray, sizes: np.ndarray, valid: np.ndarray) -> pa.BinaryArray:

@@ -3,6 +3,7 @@ them one record at a time gives, bad records included."""
 import io
 import json
 import struct
+from decimal import Decimal
 
 import fastavro
 import pyarrow as pa
@@ -100,7 +101,8 @@ def test_a_batch_is_written_byte_for_byte_as_its_records_are(avro):
 
     columns = [Column("B", T.BOOLEAN, VALUE), Column("I", T.INTEGER, VALUE), Column("L", T.BIGINT, VALUE),
                Column("D", T.DOUBLE, VALUE), Column("S", T.STRING, VALUE), Column("BY", T.BYTES, VALUE),
-               Column("TS", T.TIMESTAMP, VALUE), Column("DT", T.DATE, VALUE), Column("TM", T.TIME, VALUE)]
+               Column("TS", T.TIMESTAMP, VALUE), Column("DT", T.DATE, VALUE), Column("TM", T.TIME, VALUE),
+               Column("SMALL", T.decimal(4, 2), VALUE), Column("WIDE", T.decimal(23, 3), VALUE)]
     values = [[True, False, None, True],
               [0, -1, None, 2**31 - 1],
               [2**63 - 1, -2**63, None, 64],
@@ -109,12 +111,17 @@ def test_a_batch_is_written_byte_for_byte_as_its_records_are(avro):
               [b"", b"\x00\xff", None, b"y" * 128],
               [datetime(1970, 1, 1), datetime(1969, 12, 31, 23, 59, 59, 999000), None, datetime(2024, 1, 2, 3, 4, 5)],
               [date(1970, 1, 1), date(1900, 3, 1), None, date(2100, 12, 31)],
-              [time(0, 0), time(23, 59, 59, 999000), None, time(12, 0, 0, 1000)]]
+              [time(0, 0), time(23, 59, 59, 999000), None, time(12, 0, 0, 1000)],
+              [Decimal("0.00"), Decimal("-1.28"), None, Decimal("99.99")],  # -128 unscaled: two bytes, as fastavro
+              [Decimal("127.000"), Decimal("-9223372036854775.807"), None, Decimal("32768.001")]]
     arrays = [pa.array(v, T.to_arrow(c.type)) for v, c in zip(values, columns)]
     for fmt in (AvroFormat(columns, key=False, topic="out"), AvroFormat(columns[4:5], key=True, topic="out")):
         given = arrays if len(fmt.columns) > 1 else arrays[4:5]
+        expected = fmt.encode(given, 4)
+        record_path, fmt.encode = fmt.encode, None  # the batch path must not need the record path
         written = fmt.encode_array(given, 4)
-        assert written.to_pylist() == fmt.encode(given, 4)
+        fmt.encode = record_path
+        assert written.to_pylist() == expected
         assert [a.to_pylist() for a in fmt.decode(written.to_pylist())[0]] == [a.to_pylist() for a in given]
 
 
@@ -145,3 +152,10 @@ def test_a_child_forked_after_polars_ran_reads_record_by_record(avro):
         answer = pipe.read()
     os.waitpid(pid, 0)
     assert answer == b"unusable same"
+
+
+def test_decimals_past_64_bits_are_written_record_by_record(avro):
+    columns = [Column("WIDE", T.decimal(30, 0), VALUE)]
+    fmt = AvroFormat(columns, key=False, topic="wide")
+    wide = pa.array([Decimal(1), Decimal(2**70), None], pa.decimal128(30, 0))
+    assert fmt.encode_array([wide], 3).to_pylist() == fmt.encode([wide], 3)
