@@ -174,8 +174,12 @@ class AvroFormat(_Format):
         except (RecordError, schema_registry.RegistryError, ValueError, KeyError):
             return None
         text, fields = self._batch_readers[schema_id]
-        if fields is None or plan is None or any(name and convert is not None for name, convert in plan):
+        if fields is None or plan is None:
             return None
+        kinds = {name: (kind, logical) for name, kind, _, logical in fields}
+        if any(name and kinds[name] not in _BATCH_READS.get(column.type.base, ())
+               for (name, _), column in zip(plan, self.columns)):
+            return None  # a column the record path converts (an int read into a STRING, ...)
         decoded = avro_batch.decode_bodies(avro_batch.bodies_of(present), text, fields)
         if decoded is None:
             return None
@@ -301,6 +305,12 @@ class AvroFormat(_Format):
 
 
 # ---------------------------------------------------------------- values
+
+# column type -> the Avro (primitive, logical type) whose values avro_batch reads as its own
+_BATCH_READS = {"BOOLEAN": {("boolean", None)}, "INTEGER": {("int", None)}, "BIGINT": {("long", None)},
+                "DOUBLE": {("double", None)}, "STRING": {("string", None)}, "BYTES": {("bytes", None)},
+                "TIMESTAMP": {("long", "timestamp-millis")}, "DATE": {("int", "date")},
+                "TIME": {("int", "time-millis")}}
 
 # Avro types whose values fastavro returns exactly as the column type needs them.
 _NATIVE = {"BOOLEAN": "boolean", "INTEGER": "int", "BIGINT": "long", "DOUBLE": "double", "STRING": "string",

@@ -31,21 +31,28 @@ PRIMITIVES = set(_FIXED_SIZE) | _VARINT | _LENGTH_PREFIXED
 _SYNC = b"ksql-avro-batch!"  # a container file's 16-byte sync marker (any value will do)
 
 
-def batch_fields(schema) -> list[tuple[str, str, bool]] | None:
-    """(name, primitive type, nullable) of each field of a writer schema this path reads, or
-    None when the schema has another shape."""
+# logical types read here: the primitive under each, and the Arrow type of its numbers
+LOGICAL = {"timestamp-millis": ("long", pa.int64()), "date": ("int", pa.int32()), "time-millis": ("int", pa.int32())}
+
+
+def batch_fields(schema) -> list[tuple[str, str, bool, str | None]] | None:
+    """(name, primitive type, nullable, logical type or None) of each field of a writer schema
+    this path reads, or None when the schema has another shape."""
     if not isinstance(schema, dict) or schema.get("type") != "record":
         return None
     fields = []
     for field in schema.get("fields", ()):
-        kind, nullable = field["type"], False
+        kind, nullable, logical = field["type"], False, None
         if isinstance(kind, list):
             if len(kind) != 2 or "null" not in kind:
                 return None
             kind, nullable = next(k for k in kind if k != "null"), True
+        if isinstance(kind, dict) and set(kind) == {"type", "logicalType"} and kind["logicalType"] in LOGICAL \
+                and LOGICAL[kind["logicalType"]][0] == kind["type"]:
+            kind, logical = kind["type"], kind["logicalType"]
         if not isinstance(kind, str) or kind not in PRIMITIVES:
             return None
-        fields.append((field["name"], kind, nullable))
+        fields.append((field["name"], kind, nullable, logical))
     return fields or None
 
 
@@ -68,13 +75,25 @@ def decode_bodies(bodies: pa.BinaryArray, schema_text: str, fields) -> dict[str,
     if frame.height != len(bodies) or frame.width != len(fields):
         return None
     table = frame.to_arrow()
-    columns = {name: table.column(i).combine_chunks() for i, (name, _, _) in enumerate(fields)}
+    columns = {}
     sizes = np.zeros(len(bodies), dtype=np.int64)
-    for name, kind, nullable in fields:
-        sizes += _encoded_sizes(columns[name], kind, nullable)
+    for i, (name, kind, nullable, logical) in enumerate(fields):
+        column = table.column(i).combine_chunks()
+        if logical is not None:
+            column = _numbers(column, logical)
+        columns[name] = column
+        sizes += _encoded_sizes(column, kind, nullable)
     if not np.array_equal(sizes, np.diff(offsets)):
         return None
     return columns
+
+
+def _numbers(values: pa.Array, logical: str) -> pa.Array:
+    """A logical type's values as the numbers the record holds (epoch millis, days, millis of
+    the day); polars reads times as nanoseconds."""
+    if logical == "time-millis":
+        return pc.divide(values.cast(pa.int64()), 1_000_000).cast(pa.int32())
+    return values.cast(LOGICAL[logical][1])
 
 
 def _encoded_sizes(values: pa.Array, kind: str, nullable: bool) -> np.ndarray:

@@ -123,6 +123,13 @@ def test_a_batch_is_written_byte_for_byte_as_its_records_are(avro):
         fmt.encode = record_path
         assert written.to_pylist() == expected
         assert [a.to_pylist() for a in fmt.decode(written.to_pylist())[0]] == [a.to_pylist() for a in given]
+    # read back a batch at a time too: the primitives and the temporal types (decimals go record by record)
+    temporal = AvroFormat(columns[:9], key=False, topic="temporal")
+    payloads = temporal.encode_array(arrays[:9], 4)
+    assert temporal._decode_batch(payloads) is not None
+    batch_read, bad = temporal.decode_array(payloads)
+    assert bad == {} and [a.to_pylist() for a in batch_read] == [a.to_pylist() for a in arrays[:9]]
+    assert [a.type for a in batch_read] == [a.type for a in arrays[:9]]
 
 
 def test_a_child_forked_after_polars_ran_reads_record_by_record(avro):
