@@ -33,6 +33,10 @@ _SYNC = b"ksql-avro-batch!"  # a container file's 16-byte sync marker (any value
 
 # logical types read here: the primitive under each, and the Arrow type of its numbers
 LOGICAL = {"timestamp-millis": ("long", pa.int64()), "date": ("int", pa.int32()), "time-millis": ("int", pa.int32())}
+# the numbers of each that Python's datetime, date and time hold (years 1 to 9999, one day):
+# the record path refuses the others, and so must this one, or they reach code that cannot
+_IN_RANGE = {"timestamp-millis": (-62_135_596_800_000, 253_402_300_799_999), "date": (-719_162, 2_932_896),
+             "time-millis": (0, 86_399_999)}
 
 
 def batch_fields(schema) -> list[tuple[str, str, bool, str | None]] | None:
@@ -81,6 +85,10 @@ def decode_bodies(bodies: pa.BinaryArray, schema_text: str, fields) -> dict[str,
         column = table.column(i).combine_chunks()
         if logical is not None:
             column = _numbers(column, logical)
+            low, high = _IN_RANGE[logical]
+            bounds = pc.min_max(column)
+            if bounds["min"].is_valid and (bounds["min"].as_py() < low or bounds["max"].as_py() > high):
+                return None
         columns[name] = column
         sizes += _encoded_sizes(column, kind, nullable)
     if not np.array_equal(sizes, np.diff(offsets)):
