@@ -180,7 +180,7 @@ class AvroFormat(_Format):
         if any(name and kinds[name] not in _BATCH_READS.get(column.type.base, ())
                for (name, _), column in zip(plan, self.columns)):
             return None  # a column the record path converts (an int read into a STRING, ...)
-        decoded = avro_batch.decode_bodies(avro_batch.bodies_of(present), text, fields)
+        decoded = avro_batch.decode_bodies(schema_registry.bodies(present), text, fields)
         if decoded is None:
             return None
         arrays = []

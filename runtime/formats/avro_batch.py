@@ -23,7 +23,6 @@ import pyarrow.compute as pc
 
 from ksql.runtime.formats import native
 
-_NO_END = 2**31 - 1  # binary_slice to the end (without a stop pyarrow can fail)
 _FIXED_SIZE = {"boolean": 1, "float": 4, "double": 8}
 _VARINT = {"int", "long"}
 _LENGTH_PREFIXED = {"string", "bytes"}
@@ -146,11 +145,6 @@ def _varint(n: int) -> bytes:
         zigzag >>= 7
     out.append(zigzag)
     return bytes(out)
-
-
-def bodies_of(payloads: pa.BinaryArray) -> pa.BinaryArray:
-    """The payloads without their five-byte header."""
-    return pc.binary_slice(payloads, 5, _NO_END)
 
 
 # ---------------------------------------------------------------- writing

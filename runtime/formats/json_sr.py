@@ -20,7 +20,6 @@ from ksql.runtime.formats import schema_registry
 from ksql.runtime.formats.serdes import JsonFormat
 
 _MAGIC = pa.scalar(bytes([schema_registry.MAGIC]), pa.binary())
-_NO_END = 2**31 - 1
 
 _CONNECT = {"INTEGER": ("integer", "int32"), "BIGINT": ("integer", "int64"), "DOUBLE": ("number", "float64"),
             "BOOLEAN": ("boolean", "boolean"), "STRING": ("string", None), "BYTES": ("string", "bytes")}
@@ -140,7 +139,7 @@ class JsonSrFormat(JsonFormat):
         if len(present) and (pc.min(pc.binary_length(present)).as_py() < 5
                              or pc.any(pc.not_equal(pc.binary_slice(present, 0, 1), _MAGIC)).as_py()):
             return self.decode(payloads.to_pylist())  # each bad header gets its error
-        return super().decode_array(pc.binary_slice(payloads, 5, _NO_END))  # (no stop: pyarrow can fail)
+        return super().decode_array(schema_registry.bodies(payloads))
 
     def encode_array(self, arrays, n):
         return pc.binary_join_element_wise(self.register(), self._encode_batch(arrays, n), b"")

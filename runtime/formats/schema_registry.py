@@ -17,11 +17,21 @@ from __future__ import annotations
 import json
 import threading
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from ksql.parser.errors import KsqlError
 from ksql.runtime.log.embedded import make_records
 
 TOPIC = "_schemas"
 MAGIC = 0
+HEADER_SIZE = 5  # the magic byte and a 4-byte schema id, before every record's body
+_NO_END = 2**31 - 1  # binary_slice to the end (without a stop pyarrow can fail on some batches)
+
+
+def bodies(payloads: pa.BinaryArray) -> pa.BinaryArray:
+    """The payloads without the header Confluent's serializers put before each record."""
+    return pc.binary_slice(payloads, HEADER_SIZE, _NO_END)
 
 
 class RegistryError(KsqlError):
