@@ -16,7 +16,9 @@ import pyarrow.compute  # noqa: F401 - pa.compute below
 
 from ksql.parser import parse_statement
 from ksql.planner import types as T
-from ksql.planner.expressions import Scope, compile_expression
+from ksql.planner.binder import bind
+from ksql.planner.scope import Scope
+from ksql.runtime.expressions.compile import compile_expr
 
 EXPRESSIONS = [
     ("UCASE(name)", "upper(name)"),
@@ -70,7 +72,7 @@ def run_engine(table: pa.Table, batch_size: int, expressions) -> float:
     for field in table.schema:
         scope.add(None, field.name, field.name, T.from_arrow(field.type))
     statement = parse_statement("SELECT " + ", ".join(e for e, _ in expressions) + " FROM X;")
-    compiled = [compile_expression(item.expression, scope) for item in statement.query.select]
+    compiled = [compile_expr(bind(item.expression, scope)) for item in statement.query.select]
     batches = table.to_batches(max_chunksize=batch_size)
     started = time.perf_counter()
     for batch in batches:

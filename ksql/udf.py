@@ -45,7 +45,7 @@ from ksql.planner import types as T
 from ksql.planner.library.common import _fits
 
 from ksql.planner.library import FUNCTIONS, BadArguments, register, rows
-from ksql.planner.expressions import broadcast
+from ksql.planner.arrays import broadcast
 from ksql.planner.aggregates import AGGREGATES, Aggregate
 
 

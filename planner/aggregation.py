@@ -13,7 +13,9 @@ from ksql.parser.errors import KsqlStatementError
 from ksql.parser import ast
 from ksql.planner import types as T
 from ksql.planner.aggregates import AGGREGATES, Aggregate
-from ksql.planner.expressions import Compiled, Scope, compile_expression
+from ksql.planner.binder import LAMBDA_FUNCTIONS, bind
+from ksql.planner.bound import Expr
+from ksql.planner.scope import Scope
 from ksql.planner.format import format_expression
 from ksql.planner.functions import BadArguments
 from ksql.planner.metastore import DataSource
@@ -23,7 +25,6 @@ from ksql.planner.properties import StreamProperties
 from ksql.planner.tree import contains_aggregate, rewrite, unqualified, walk
 from ksql.planner.windows import WindowSpec, resolve_window
 from ksql.planner.library import FUNCTIONS
-from ksql.planner.lambdas import LAMBDA_FUNCTIONS
 
 KEY_FIELD = "__KEY_{}"
 AGG_FIELD = "__AGG_{}"
@@ -32,7 +33,7 @@ AGG_FIELD = "__AGG_{}"
 @dataclass(frozen=True, slots=True)
 class AggregateCall:
     function: Aggregate
-    args: tuple[Compiled, ...]  # evaluated per input row
+    args: tuple[Expr, ...]  # evaluated per input row
     literals: tuple  # trailing constant arguments (TOPK's k, LATEST_BY_OFFSET's n, ...)
     type: T.SqlType
     text: str
@@ -40,7 +41,7 @@ class AggregateCall:
 
 @dataclass(frozen=True, slots=True)
 class AggregateNode:
-    keys: tuple[Compiled, ...]
+    keys: tuple[Expr, ...]
     key_texts: tuple[str, ...]
     calls: tuple[AggregateCall, ...]
     window: WindowSpec | None  # resolved: grace and retention known
@@ -73,7 +74,7 @@ class AggregateNode:
 
 def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Scope, sink: str | None,
                      persistent: bool):
-    """(AggregateNode, HAVING predicate or None, output columns with their compiled expressions)."""
+    """(AggregateNode, HAVING predicate or None, output columns with their bound expressions)."""
     names = {alias, source.name}
     if query.emit == "FINAL" and query.window is None:
         raise KsqlStatementError("EMIT FINAL is only supported for windowed aggregations.")
@@ -107,7 +108,7 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
             raise KsqlStatementError(f"GROUP BY does not support aggregate functions: {name} is an aggregate "
                                      f"function.")
     try:
-        keys = tuple(compile_expression(e, scope) for e in group_by)
+        keys = tuple(bind(e, scope) for e in group_by)
     except KsqlStatementError as error:
         raise KsqlStatementError(str(error).replace("Column '", "GROUP BY column '", 1)) from None
 
@@ -126,9 +127,9 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
     if having is not None:
         walk(having, collect)
 
-    compiled_calls = tuple(_compile_call(c, scope, source) for c in calls)
+    bound_calls = tuple(_bind_call(c, scope, source) for c in calls)
     if source.is_table:
-        refused = [c.function.name for c in compiled_calls if c.function.undo is None]
+        refused = [c.function.name for c in bound_calls if c.function.undo is None]
         if refused:
             listed = ", ".join(refused[:-1]) + (" and " if len(refused) > 1 else "") + refused[-1]
             raise KsqlStatementError(f"The aggregation functions {listed} cannot be applied to a table source, "
@@ -136,9 +137,9 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
 
     post = Scope()
     post.custom_types = scope.custom_types
-    for i, (expr, compiled) in enumerate(zip(group_by, keys)):
-        post.add(None, KEY_FIELD.format(i), KEY_FIELD.format(i), compiled.type or T.STRING)
-    for i, call in enumerate(compiled_calls):
+    for i, (expr, bound) in enumerate(zip(group_by, keys)):
+        post.add(None, KEY_FIELD.format(i), KEY_FIELD.format(i), bound.type or T.STRING)
+    for i, call in enumerate(bound_calls):
         post.add(None, AGG_FIELD.format(i), AGG_FIELD.format(i), call.type)
     post.add(None, ROWTIME, ROWTIME, T.BIGINT)
     if query.window is not None:
@@ -161,7 +162,7 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
         if loose:
             leftovers.append(format_expression(expr))
             continue
-        compiled = compile_expression(rewritten, post)
+        bound = bind(rewritten, post)
         key_index = group_by.index(expr) if expr in group_by else None
         namespace = KEY if persistent and key_index is not None else VALUE
         if namespace == KEY:
@@ -169,7 +170,7 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
                 raise KsqlStatementError(f"The projection contains a key column more than once: "
                                          f"`{key_columns[key_index]}` and `{name}`.")
             key_columns[key_index] = name
-        columns.append((Column(name, compiled.type or T.STRING, namespace), compiled, key_index))
+        columns.append((Column(name, bound.type or T.STRING, namespace), bound, key_index))
     if leftovers and group_by and not calls:
         raise KsqlStatementError("GROUP BY requires aggregate functions in either the SELECT or HAVING clause.")
     if leftovers:
@@ -194,7 +195,7 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
         ordered_keys = sorted((c for c in columns if c[0].namespace == KEY), key=lambda c: c[2])
         columns = ordered_keys + [c for c in columns if c[0].namespace == VALUE]
 
-    having_compiled = None
+    having_bound = None
     if having is not None:
         rewritten = to_post(having)
         bounds = [b for b in (WINDOWSTART, WINDOWEND) if b in _columns_named(having)]
@@ -206,7 +207,7 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
             raise KsqlStatementError(f"Non-aggregate HAVING expression not part of GROUP BY: "
                                      f"{', '.join(dict.fromkeys(loose))}")
         try:
-            having_compiled = compile_expression(rewritten, post)
+            having_bound = bind(rewritten, post)
         except KsqlStatementError as error:
             message = str(error).replace("Error in WHERE expression", "Error in HAVING expression")
             # name the aggregates and groups as written, not by the fields that hold them
@@ -216,11 +217,11 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
                 message = message.replace(KEY_FIELD.format(i), format_expression(group_by[i]))
             raise KsqlStatementError(message) from None
 
-    node = AggregateNode(keys, tuple(format_expression(e) for e in group_by), compiled_calls,
+    node = AggregateNode(keys, tuple(format_expression(e) for e in group_by), bound_calls,
                          resolve_window(query.window, query.emit == "FINAL"),
                          source.is_table, tuple(c.name for c in source.schema.key), query.emit == "FINAL",
                          tuple(e.name if isinstance(e, ast.ColumnRef) else None for e in group_by))
-    return node, having_compiled, [(c, compiled) for c, compiled, _ in columns]
+    return node, having_bound, [(c, bound) for c, bound, _ in columns]
 
 
 def _check_functions_exist(expr) -> None:
@@ -281,7 +282,7 @@ def _items(query: ast.Query, source: DataSource, names: set[str]):
     return items
 
 
-def _compile_call(call: ast.FunctionCall, scope: Scope, source: DataSource) -> AggregateCall:
+def _bind_call(call: ast.FunctionCall, scope: Scope, source: DataSource) -> AggregateCall:
     function = AGGREGATES[call.name]
     args = list(call.args)
     literals = []
@@ -292,17 +293,17 @@ def _compile_call(call: ast.FunctionCall, scope: Scope, source: DataSource) -> A
         raise KsqlStatementError(
             f"Parameter 2 passed to function {call.name} must be a literal constant, "
             f"but was expression: '{format_expression(args[1])}'")
-    compiled = tuple(compile_expression(a, scope) for a in args)
-    if call.name == "COUNT" and (call.star or not compiled):
-        compiled = ()
-    types = [c.type for c in compiled] + [_literal_type(v) for v in literals]
+    bound = tuple(bind(a, scope) for a in args)
+    if call.name == "COUNT" and (call.star or not bound):
+        bound = ()
+    types = [c.type for c in bound] + [_literal_type(v) for v in literals]
     if function.specialize is not None:
         try:
             function = function.specialize(types)
         except BadArguments as error:
             raise KsqlStatementError(str(error)) from None
     result_type = function.resolve(types)
-    return AggregateCall(function, compiled, tuple(literals), result_type, format_expression(call))
+    return AggregateCall(function, bound, tuple(literals), result_type, format_expression(call))
 
 
 def _literal_type(value):

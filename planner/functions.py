@@ -5,14 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
 from ksql.parser.errors import KsqlStatementError
-from ksql.parser import ast
-from ksql.planner import types as T
-from ksql.planner.casts import cast_to
-from ksql.planner.compiled import Compiled, broadcast
+from ksql.planner.arrays import broadcast
 from ksql.planner.types import SqlType
 
 
@@ -25,7 +19,7 @@ class ScalarFunction:
     # raises BadArguments
     resolve: Callable[[list[SqlType | None]], tuple[SqlType, list[SqlType | None]]]
     # (argument arrays or scalars, batch length) -> result array (or a list of Python values)
-    evaluate: Callable[[list, int], "pa.Array | list"]
+    evaluate: Callable[[list, int], object]
     signatures: tuple[str, ...] = ()
 
 
@@ -50,34 +44,6 @@ def resolve_call(name: str, arg_types: list) -> tuple[SqlType, list, Callable]:
             str(error) or f"Function '{name.lower()}' does not accept parameters ({shown}).") from None
     return_type, wanted = resolved[:2]
     return return_type, wanted, resolved[2] if len(resolved) > 2 else function.evaluate
-
-
-def compile_call(call: ast.FunctionCall, args: list[Compiled]) -> Compiled:
-    return_type, wanted, evaluate = resolve_call(call.name, [a.type for a in args])
-    args = [cast_to(a, w) if w is not None and a.type != w else a for a, w in zip(args, wanted)]
-    return bind(call.name, evaluate, args, return_type)
-
-
-def bind(name: str, evaluate, args: list[Compiled], return_type: SqlType) -> Compiled:
-    """A compiled call of `evaluate` over compiled arguments."""
-    arrow_type = T.to_arrow(return_type)
-
-    def run(batch):
-        n = batch.num_rows
-        values = [a.evaluate(batch) for a in args]
-        result = evaluate(values, n)
-        if isinstance(result, list):
-            return pa.array(result, arrow_type)
-        if isinstance(result, (pa.Array, pa.ChunkedArray)) and result.type != arrow_type:
-            result = pc.cast(result, arrow_type, safe=False)
-        elif isinstance(result, pa.Scalar) and result.type != arrow_type:
-            result = pa.scalar(result.as_py(), arrow_type) if result.is_valid else pa.scalar(None, arrow_type)
-        return result
-
-    return Compiled(return_type, run, all(a.constant for a in args) and name not in _VOLATILE)
-
-
-_VOLATILE = {"RANDOM", "UUID"}
 
 
 class BadArguments(Exception):

@@ -8,7 +8,9 @@ from __future__ import annotations
 from ksql.parser.errors import KsqlStatementError
 from ksql.parser import ast
 from ksql.planner import types as T
-from ksql.planner.expressions import Compiled, Scope, cast_to, compile_expression
+from ksql.planner.binder import bind, cast
+from ksql.planner.bound import Column as BoundColumn, Expr
+from ksql.planner.scope import Scope
 from ksql.planner.format import format_expression
 from ksql.planner.joins import JOIN_KEY, JoinInput, JoinPlan, by_source_name, field_of
 from ksql.planner.schema import KEY, PSEUDO_COLUMNS, VALUE, Column
@@ -36,7 +38,7 @@ def expand_star(item: ast.SelectAll, inputs: list[JoinInput]) -> list[tuple[str,
 
 
 def output_columns(query: ast.Query, plan: JoinPlan, scope: Scope, sink: str | None, persistent: bool):
-    """(Column, compiled) for the projection. The first selected key column (one of the
+    """(Column, bound) for the projection. The first selected key column (one of the
     plan's key columns, or its synthetic key) becomes the result's key, holding the join key
     whichever side it came from. With PARTITION BY, the partitioning expressions are the key."""
     if query.partition_by:
@@ -51,14 +53,14 @@ def output_columns(query: ast.Query, plan: JoinPlan, scope: Scope, sink: str | N
     key_field = next((f for f in key_order if f in selected), None)
     columns, key_uses = [], []
     for (name, expr), field in zip(items, selected):
-        compiled = compile_expression(expr, scope)
+        bound = bind(expr, scope)
         namespace = VALUE
         if field is not None and field == key_field:
             key_uses.append((name, field, expr))
             if len(key_uses) == 1:
                 namespace = KEY
-                compiled = _join_key(compiled, plan)
-        columns.append((Column(name, compiled.type or T.STRING, namespace), compiled))
+                bound = _join_key(bound, plan)
+        columns.append((Column(name, bound.type or T.STRING, namespace), bound))
     if persistent and len(key_uses) > 1:
         expr = key_uses[0][2]
         owner = next((i.alias for i in plan.inputs if expr.source in (i.alias, i.source.name)), None)
@@ -100,20 +102,20 @@ def _repartitioned_columns(query, plan: JoinPlan, scope: Scope, sink, persistent
     wanted = [by_source_name(e, inputs) for e in key_exprs]
     for expr in key_exprs:
         try:
-            compile_expression(expr, scope)
+            bind(expr, scope)
         except KsqlStatementError as error:
             message = str(error)
             raise (KsqlStatementError(f"PARTITION BY column '{message[8:]}") if message.startswith("Column '")
                    else error) from None
     columns, found = [], []
     for name, expr in _select_list(query, plan, scope):
-        compiled = compile_expression(expr, scope)
+        bound = bind(expr, scope)
         namespace = VALUE
         normalized = by_source_name(expr, inputs)
         if persistent and normalized in wanted and normalized not in found:
             namespace = KEY
             found.append(normalized)
-        columns.append((Column(name, compiled.type or T.STRING, namespace), compiled, normalized))
+        columns.append((Column(name, bound.type or T.STRING, namespace), bound, normalized))
     if persistent and len(found) != len(wanted):
         shown = [format_expression(e) for e in wanted]
         raise KsqlStatementError(
@@ -130,13 +132,13 @@ def _foreign_key_columns(items, plan: JoinPlan, scope: Scope, persistent: bool):
     key_fields = [field_of(e, scope) for e in plan.key_columns]
     columns, uses = [], {}
     for name, expr in items:
-        compiled = compile_expression(expr, scope)
+        bound = bind(expr, scope)
         field = field_of(expr, scope)
         namespace = VALUE
         if persistent and field in key_fields:
             uses.setdefault(field, []).append(name)
             namespace = KEY if len(uses[field]) == 1 else VALUE
-        columns.append((Column(name, compiled.type or T.STRING, namespace), compiled))
+        columns.append((Column(name, bound.type or T.STRING, namespace), bound))
     if not persistent:
         return columns
     for field, names in uses.items():
@@ -162,10 +164,10 @@ def _expr_for(items, name):
     return next(expr for item_name, expr in items if item_name == name)
 
 
-def _join_key(compiled: Compiled, plan: JoinPlan) -> Compiled:
+def _join_key(bound: Expr, plan: JoinPlan) -> Expr:
     """The join key field, as the selected key column's type."""
-    key = Compiled(plan.key_type, lambda batch: batch.column(JOIN_KEY), False)
-    return cast_to(key, compiled.type) if compiled.type and compiled.type != plan.key_type else key
+    key = BoundColumn(plan.key_type, JOIN_KEY)
+    return cast(key, bound.type) if bound.type and bound.type != plan.key_type else key
 
 
 def _missing_key_message(plan: JoinPlan, sink: str | None) -> str:

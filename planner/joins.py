@@ -12,7 +12,9 @@ from dataclasses import dataclass, replace
 from ksql.parser.errors import KsqlStatementError
 from ksql.parser import ast
 from ksql.planner import types as T
-from ksql.planner.expressions import Compiled, Scope, ScopeColumn, compile_expression
+from ksql.planner.binder import bind
+from ksql.planner.bound import Expr
+from ksql.planner.scope import Scope, ScopeColumn
 from ksql.planner.format import format_expression
 from ksql.planner.metastore import DataSource, MetaStore
 from ksql.planner.properties import StreamProperties
@@ -50,8 +52,8 @@ class JoinNode:
     left_table: bool  # the left input is a table (else a stream)
     right: int  # index of the right source
     right_table: bool
-    left_key: Compiled  # over the joined batch so far
-    right_key: Compiled  # over the right source's batch
+    left_key: Expr  # over the joined batch so far
+    right_key: Expr  # over the right source's batch
     within: tuple[int, int] | None  # stream-stream: (before, after) ms
     grace: int
     text: str
@@ -286,8 +288,8 @@ def _join_node(join: ast.Join, index: int, inputs: list[JoinInput], scope: Scope
             f"exactly one source.")
     right_expr = sides[on_right.index(True)]
     left_expr = sides[on_right.index(False)]
-    left_key = _compile_on(left_expr, scope)
-    right_key = _compile_on(right_expr, scope)
+    left_key = _bind_on(left_expr, scope)
+    right_key = _bind_on(right_expr, scope)
     if left_key.type != right_key.type:
         raise KsqlStatementError(
             f"Invalid join condition: types don't match. Got {format_expression(_qualified(left_expr, inputs))}"
@@ -386,7 +388,7 @@ def _report_unresolved(sides, scope: Scope) -> None:
     errors = []
     for side in sides:
         try:
-            _compile_on(side, scope)
+            _bind_on(side, scope)
         except KsqlStatementError as error:
             errors.append(error)
     for error in sorted(errors, key=lambda e: (0 if "not a valid stream/table" in str(e) else
@@ -406,9 +408,9 @@ def _owners(expr, inputs: list[JoinInput]) -> list[str]:
     return names
 
 
-def _compile_on(expr, scope: Scope) -> Compiled:
+def _bind_on(expr, scope: Scope) -> Expr:
     try:
-        return compile_expression(expr, scope)
+        return bind(expr, scope)
     except KsqlStatementError as error:
         message = str(error)
         if message.startswith("Column '") and "cannot be resolved" in message:

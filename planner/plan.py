@@ -1,6 +1,6 @@
 """Analyzer and logical plan: a parsed query, checked against the metastore, becomes a chain
 of small plan nodes (Source -> Filter -> Project [-> Repartition]) whose expressions are
-already compiled."""
+already bound."""
 from __future__ import annotations
 
 import dataclasses
@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from ksql.parser.errors import KsqlStatementError
 from ksql.parser import ast
 from ksql.planner import types as T
-from ksql.planner.expressions import Compiled, Scope, compile_expression
+from ksql.planner.binder import bind
+from ksql.planner.bound import Expr
+from ksql.planner.scope import Scope
 from ksql.planner.format import format_expression
 from ksql.planner.metastore import DataSource, MetaStore
 from ksql.planner.naming import ColumnNamer
@@ -38,7 +40,7 @@ class SourceNode:
 
 @dataclass(frozen=True, slots=True)
 class FilterNode:
-    predicate: Compiled
+    predicate: Expr
     text: str
     table: bool = False  # on a table, a row that stops matching becomes a tombstone
     key_fields: tuple[str, ...] = ()  # on a table: the batch columns that identify a row
@@ -53,7 +55,7 @@ class FilterNode:
 
 @dataclass(frozen=True, slots=True)
 class ProjectNode:
-    columns: tuple[tuple[Column, Compiled], ...]
+    columns: tuple[tuple[Column, Expr], ...]
     # output columns that hold the row's key or window: a table's deleted row (a tombstone)
     # still shows them in a push query, its other columns are null
     key_names: frozenset = frozenset()
@@ -90,7 +92,7 @@ class PartitionByNode:
     key). Not the repartition topic a GROUP BY goes through when spread over servers
     (planner/partitioning.py, runtime/repartition.py)."""
 
-    keys: tuple[Compiled, ...]
+    keys: tuple[Expr, ...]
     texts: tuple[str, ...]
     properties: StreamProperties | None = None
 
@@ -166,7 +168,7 @@ def _plan_query(query: ast.Query, metastore: MetaStore, sink: str | None, persis
 
     if query.where is not None:
         try:
-            predicate = compile_expression(query.where, scope)
+            predicate = bind(query.where, scope)
         except KsqlStatementError as error:
             bound = next((b for b in (WINDOWSTART, WINDOWEND) if f"Column '{b}' cannot be resolved" in str(error)), None)
             if bound is not None and (persistent or query.emit is not None):  # only after windowed aggregations
@@ -198,7 +200,7 @@ def _plan_query(query: ast.Query, metastore: MetaStore, sink: str | None, persis
         if len(partition_by) > 1 and len(key_exprs) != len(partition_by):
             raise KsqlStatementError("Cannot PARTITION BY multiple columns including NULL")
         try:
-            keys = tuple(compile_expression(e, scope) for e in key_exprs)
+            keys = tuple(bind(e, scope) for e in key_exprs)
         except KsqlStatementError as error:
             error = _clause_error(error, "PARTITION BY")
             unknown = next((e for e in key_exprs if isinstance(e, ast.ColumnRef)
@@ -216,8 +218,8 @@ def _plan_query(query: ast.Query, metastore: MetaStore, sink: str | None, persis
 
     columns = []
     key_found = set()
-    for name, expr, compiled in items:
-        if persistent and compiled.type is None:
+    for name, expr, bound in items:
+        if persistent and bound.type is None:
             raise KsqlStatementError("Can't infer a type of null. Please explicitly cast it to a required type, "
                                      "e.g. CAST(null AS VARCHAR).")
         namespace = VALUE
@@ -228,7 +230,7 @@ def _plan_query(query: ast.Query, metastore: MetaStore, sink: str | None, persis
                 raise KsqlStatementError(f"The projection contains a key column (`{_key_name(expr)}`) more than "
                                          f"once, aliased as: {first} and {name}.")
             key_found.add(_key_name(expr))
-        columns.append((Column(name, compiled.type or T.STRING, namespace), compiled))
+        columns.append((Column(name, bound.type or T.STRING, namespace), bound))
 
     if persistent:
         missing = [_key_name(k) for k in key_sources if _key_name(k) not in key_found]
@@ -273,7 +275,7 @@ class TableFunctionNode:
     """EXPLODE / CUBE_EXPLODE: one output row per element; several table functions in one
     SELECT are zipped (the shorter ones padded with NULLs)."""
 
-    calls: tuple[tuple[str, Compiled], ...]  # (function name, compiled array argument)
+    calls: tuple[tuple[str, Expr], ...]  # (function name, bound array argument)
     fields: tuple[str, ...]  # batch columns holding each call's elements
     properties: StreamProperties | None = None
 
@@ -296,14 +298,14 @@ def _table_functions(query: ast.Query) -> list:
 def _plan_table_functions(query: ast.Query, scope: Scope, steps: list) -> ast.Query:
     """Add a TableFunctionNode and return the query with each call replaced by its element column."""
     calls = _table_functions(query)
-    compiled, fields = [], []
+    bound, fields = [], []
     for i, call in enumerate(calls):
         if call.name not in ("EXPLODE", "CUBE_EXPLODE"):
-            arg = compile_expression(call, scope)  # a user table function: explode what it returns
+            arg = bind(call, scope)  # a user table function: explode what it returns
         elif len(call.args) != 1:
             raise KsqlStatementError(f"Function '{call.name.lower()}' takes one argument.")
         else:
-            arg = compile_expression(call.args[0], scope)
+            arg = bind(call.args[0], scope)
         if arg.type is None or arg.type.base != "ARRAY":
             raise KsqlStatementError(
                 f"Function '{call.name.lower()}' does not accept parameters ({arg.type}).\nValid alternatives are:"
@@ -311,9 +313,9 @@ def _plan_table_functions(query: ast.Query, scope: Scope, steps: list) -> ast.Qu
         field = f"__TF_{i}"
         element = arg.type if call.name == "CUBE_EXPLODE" else arg.type.params[0]
         scope.add(None, field, field, element)
-        compiled.append((call.name if call.name == "CUBE_EXPLODE" else "EXPLODE", arg))
+        bound.append((call.name if call.name == "CUBE_EXPLODE" else "EXPLODE", arg))
         fields.append(field)
-    steps.append(TableFunctionNode(tuple(compiled), tuple(fields)))
+    steps.append(TableFunctionNode(tuple(bound), tuple(fields)))
 
     def replace(e):
         if isinstance(e, ast.FunctionCall) and e in calls:
@@ -339,14 +341,14 @@ def _repartitioned_star(source: DataSource, key_exprs, keys, scope: Scope) -> li
     columns, then the old key columns, minus the columns that became the key."""
     namer = ColumnNamer()
     items, moved = [], set()
-    for expr, compiled in zip(key_exprs, keys):
-        items.append((namer.name(expr, None), expr, compiled))
+    for expr, bound in zip(key_exprs, keys):
+        items.append((namer.name(expr, None), expr, bound))
         if isinstance(expr, ast.ColumnRef):
             moved.add(expr.name)
     for column in source.schema.value + source.schema.key:
         if column.name not in moved:
             expr = ast.ColumnRef(column.name)
-            items.append((column.name, expr, compile_expression(expr, scope)))
+            items.append((column.name, expr, bind(expr, scope)))
     return items
 
 
@@ -399,7 +401,7 @@ def _plan_join(query: ast.Query, metastore: MetaStore, sink, persistent) -> Quer
     steps = [join_plan]
     if query.where is not None:
         try:
-            predicate = compile_expression(query.where, scope)
+            predicate = bind(query.where, scope)
         except KsqlStatementError as error:
             message = str(error)
             if message.startswith("Error in WHERE expression: Cannot compare"):
@@ -427,7 +429,7 @@ def _plan_join_aggregation(query: ast.Query, metastore: MetaStore, sink, persist
     join_plan, scope = plan_joins(query, metastore)
     steps: list = [join_plan]
     if query.where is not None:
-        steps.append(FilterNode(compile_expression(query.where, scope), format_expression(query.where),
+        steps.append(FilterNode(bind(query.where, scope), format_expression(query.where),
                                 table=join_plan.produces_table, key_fields=(JOIN_KEY,)))
     joined = Scope()
     joined.custom_types = scope.custom_types
@@ -504,18 +506,18 @@ def _matches_key(expr, key_sources, alias, source_name) -> bool:
 
 
 def _select_items(query: ast.Query, source: DataSource, alias: str, scope: Scope, persistent: bool = True):
-    """(output name, expression, compiled) for each selected column, with * expanded."""
+    """(output name, expression, bound) for each selected column, with * expanded."""
     items = []
     namer = ColumnNamer()
     for item in query.select:
         if isinstance(item, ast.SelectStructAll):
-            base = compile_expression(item.expression, scope)
+            base = bind(item.expression, scope)
             if base.type is None or base.type.base != "STRUCT":
                 raise KsqlStatementError(f"Can't expand '->*' on a non-STRUCT value: "
                                          f"{format_expression(item.expression)}")
             for field_name, _ in base.type.params:
                 expr = ast.Dereference(item.expression, field_name)
-                items.append((field_name, expr, compile_expression(expr, scope)))
+                items.append((field_name, expr, bind(expr, scope)))
             continue
         if isinstance(item, ast.SelectAll):
             if item.source is not None and item.source not in (alias, source.name):
@@ -525,18 +527,18 @@ def _select_items(query: ast.Query, source: DataSource, alias: str, scope: Scope
                 names += [WINDOWSTART, WINDOWEND]  # in a sink they stay in the windowed key
             for name in names + [c.name for c in source.schema.value] + [c.name for c in source.schema.headers]:
                 expr = ast.ColumnRef(name)
-                items.append((name, expr, compile_expression(expr, scope)))
+                items.append((name, expr, bind(expr, scope)))
             continue
         expr = item.expression
         try:
-            compiled = compile_expression(expr, scope)
+            bound = bind(expr, scope)
         except KsqlStatementError as error:
             raise _clause_error(error, "SELECT") from None
         name = namer.name(expr, item.alias)
         if persistent and name in RESERVED_NAMES and not (name in (WINDOWSTART, WINDOWEND) and source.window_type):
             raise KsqlStatementError(f"Reserved column name in select: `{name}`. "
                                      f"Please remove or alias the column.")
-        items.append((name, expr, compiled))
+        items.append((name, expr, bound))
     return items
 
 

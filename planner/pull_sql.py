@@ -14,7 +14,8 @@ from ksql.parser import ast
 from ksql.parser.errors import KsqlStatementError
 from ksql.planner import types as T
 from ksql.planner.aggregates import AGGREGATES
-from ksql.planner.expressions import Scope, compile_expression
+from ksql.planner.binder import bind
+from ksql.planner.scope import Scope
 from ksql.planner.format import format_expression
 from ksql.planner.library import FUNCTIONS, resolve_call
 from ksql.planner.metastore import DataSource
@@ -188,7 +189,7 @@ class _Translator:
             return self._aggregate_types[key]
         scope = self.scope.copy()
         rewritten = self._without_aggregates(expr, scope)
-        return compile_expression(rewritten, scope).type
+        return bind(rewritten, scope).type
 
     def _without_aggregates(self, expr, scope: Scope):
         """The expression with each aggregate call replaced by a typed placeholder column."""

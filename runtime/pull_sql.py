@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from ksql.parser.errors import KsqlStatementError
 from ksql.planner import types as T
-from ksql.planner.compiled import broadcast
+from ksql.planner.arrays import broadcast
 from ksql.planner.metastore import DataSource
 from ksql.planner.pull_sql import SqlPullPlan
 from ksql.planner.types import SqlType

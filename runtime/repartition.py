@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from ksql.planner.aggregation import AggregateNode
 from ksql.planner.schema import ROWPARTITION, ROWTIME
+from ksql.runtime.expressions.compile import compile_expr
 from ksql.runtime.log.embedded import make_records
 from ksql.runtime.log.murmur2 import partitions_for
 from ksql.runtime.state import freeze
@@ -30,6 +31,7 @@ class Repartition:
         self.topic = topic
         self.partitions = partitions
         self.node = node
+        self.keys = [compile_expr(k) for k in node.keys]
         self.stage_one = stage_one
         # the rows' layout, for stage two to read them back whatever the first batch it sees
         self.schema = self.stage_one.run(make_records([], [], []), 0)[0].schema
@@ -40,7 +42,7 @@ class Repartition:
         rows, entries = self.stage_one.run(records, partition)
         if rows.num_rows == 0:
             return {}, entries
-        groups = [key.column(rows).to_pylist() for key in self.node.keys]
+        groups = [key.column(rows).to_pylist() for key in self.keys]
         keys = [pickle.dumps(tuple(freeze(column[i]) for column in groups)) for i in range(rows.num_rows)]
         values = [pickle.dumps(row) for row in rows.to_pylist()]
         out = make_records(keys, values, rows.column(ROWTIME))

@@ -10,7 +10,9 @@ import pyarrow as pa
 from ksql.errors import KsqlStatementError
 from ksql.parser import (ast)
 from ksql.planner import types as T
-from ksql.planner.expressions import Scope, cast_to, compile_expression
+from ksql.planner.binder import bind, cast
+from ksql.planner.scope import Scope
+from ksql.runtime.expressions.compile import compile_expr
 from ksql.planner.schema import HEADER, ROWOFFSET, ROWPARTITION, ROWTIME, Column
 from ksql.results import StatusResult
 from ksql.runtime.log.embedded import make_records
@@ -33,16 +35,16 @@ def _assignable(source: T.SqlType, target: T.SqlType) -> bool:
     return source.base == target.base
 
 
-def _insert_value(name: str, target: T.SqlType, compiled, empty: pa.RecordBatch) -> pa.Array:
+def _insert_value(name: str, target: T.SqlType, expr, empty: pa.RecordBatch) -> pa.Array:
     """An INSERT VALUES expression's value as the column's type, refused as ksqlDB refuses it:
     a narrower number type (99999999999 is a BIGINT), or a decimal that does not fit."""
-    value = compiled.column(empty)
-    if compiled.type is not None and compiled.type != target and not _assignable(compiled.type, target):
+    value = compile_expr(expr).column(empty)
+    if expr.type is not None and expr.type != target and not _assignable(expr.type, target):
         raise KsqlStatementError(f"Expected type {target} for field {name} but got "
-                                 f"{compiled.type.base}({_java_text(value[0].as_py())})")
-    if target.base == "DECIMAL" and compiled.type is not None and compiled.type.base in ("INTEGER", "BIGINT", "DECIMAL"):
+                                 f"{expr.type.base}({_java_text(value[0].as_py())})")
+    if target.base == "DECIMAL" and expr.type is not None and expr.type.base in ("INTEGER", "BIGINT", "DECIMAL"):
         _ensure_decimal_fits(value[0].as_py(), target)
-    return cast_to(compiled, target).column(empty)
+    return compile_expr(cast(expr, target)).column(empty)
 
 
 def _ensure_decimal_fits(value, target: T.SqlType) -> None:
@@ -103,8 +105,7 @@ class Inserts:
                 raise KsqlStatementError(f"Column name {name} does not exist.")
             if column.namespace == HEADER:
                 raise KsqlStatementError(f"Cannot insert into HEADER columns: {name}")
-            compiled = compile_expression(expr, scope)
-            values[name] = _insert_value(name, column.type, compiled, empty)
+            values[name] = _insert_value(name, column.type, bind(expr, scope), empty)
         key_columns, value_columns = schema.key, schema.value
         if target.is_table:
             for column in key_columns:

@@ -7,7 +7,9 @@ import re
 from ksql.errors import KsqlError
 from ksql.parser import ast, parse_statement
 from ksql.planner import types as T
-from ksql.planner.expressions import Scope, cast_to, compile_expression
+from ksql.planner.binder import bind, cast
+from ksql.planner.scope import Scope
+from ksql.runtime.expressions.compile import compile_expr
 from ksql.planner.schema import KEY, ROWTIME
 from ksql.runtime.formats.make import make_format
 from ksql.testing.topics import read_topic, values_equal
@@ -69,11 +71,11 @@ class Assertions:
         row = {}
         for name, expr in zip(names, stmt.values):
             column = source.schema.find(name)
-            compiled = compile_expression(expr, batch_scope)
-            target = T.BIGINT if name == ROWTIME else (column.type if column else compiled.type)
+            bound = bind(expr, batch_scope)
+            target = T.BIGINT if name == ROWTIME else (column.type if column else bound.type)
             if target is not None:
-                compiled = cast_to(compiled, target)
-            row[name] = compiled.column(one).to_pylist()[0]
+                bound = cast(bound, target)
+            row[name] = compile_expr(bound).column(one).to_pylist()[0]
             if isinstance(row[name], object) and target is not None and target.base in ("TIMESTAMP",):
                 row[name] = pa.array([row[name]], T.to_arrow(target)).cast(pa.int64())[0].as_py()
         return row

@@ -7,6 +7,6 @@ from __future__ import annotations
 # The families register their functions when imported, in this order.
 from ksql.planner.library import maths, strings, regex, conditionals, collections, json, urls, dates  # noqa: F401
 from ksql.planner.library.dates import UNIT_FUNCTIONS
-from ksql.planner.functions import FUNCTIONS, BadArguments, compile_call, register, resolve_call, rows
+from ksql.planner.functions import FUNCTIONS, BadArguments, register, resolve_call, rows
 
-__all__ = ["FUNCTIONS", "UNIT_FUNCTIONS", "BadArguments", "compile_call", "register", "resolve_call", "rows"]
+__all__ = ["FUNCTIONS", "UNIT_FUNCTIONS", "BadArguments", "register", "resolve_call", "rows"]

@@ -5,7 +5,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from ksql.planner import types as T
-from ksql.planner.compiled import broadcast
+from ksql.planner.arrays import broadcast
 from ksql.planner.functions import per_row, rows
 from ksql.planner.values import format_value
 from ksql.planner.library.common import (ANY, ARRAY, B, I, MAP, S, VARIES, arrays_type, constant,

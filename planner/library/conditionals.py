@@ -4,7 +4,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 from ksql.planner import types as T
-from ksql.planner.compiled import broadcast
+from ksql.planner.arrays import broadcast
 from ksql.planner.functions import BadArguments, register
 from ksql.planner.library.common import ANY, first_type, fn, overloads, sig
 

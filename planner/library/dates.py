@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from ksql.planner import javatime
 from ksql.planner import types as T
-from ksql.planner.compiled import broadcast
+from ksql.planner.arrays import broadcast
 from ksql.planner.library.common import (I, L, S, VARIES, _nulls, constant, fn, overloads, sig,
                                          with_fallback)
 

@@ -7,7 +7,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from ksql.planner import types as T
-from ksql.planner.compiled import broadcast
+from ksql.planner.arrays import broadcast
 from ksql.planner.functions import BadArguments, rows
 from ksql.planner.library.common import D, I, L, NUM, S, fn, overloads, sig, with_fallback
 

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from ksql.planner import types as T
-from ksql.planner.compiled import broadcast
+from ksql.planner.arrays import broadcast
 from ksql.planner.functions import per_row
 from ksql.planner.library.common import (BY, D, I, L, S, VARIES, _nulls, constant,
                                          count_by_row, duck, fn, list_elements, md5, overloads, sig,

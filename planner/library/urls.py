@@ -4,7 +4,7 @@ from __future__ import annotations
 import urllib.parse
 import pyarrow as pa
 import pyarrow.compute as pc
-from ksql.planner.compiled import broadcast
+from ksql.planner.arrays import broadcast
 from ksql.planner.library.common import (I, S, VARIES, _nulls, constant, fn, overloads, sig,
                                          with_fallback)
 

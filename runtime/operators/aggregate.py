@@ -24,6 +24,7 @@ from ksql.planner import types as T
 from ksql.planner.aggregation import AggregateNode
 from ksql.planner.plan import NULL_VALUE
 from ksql.planner.schema import ROWPARTITION, ROWTIME
+from ksql.runtime.expressions.compile import compile_expr
 from ksql.runtime.operators import batch_aggregate
 from ksql.runtime.operators.aggregate_output import AggregateOutput
 from ksql.runtime.state import StateStore, freeze
@@ -35,6 +36,8 @@ class AggregateOp:
         self.windowed = node.window is not None
         window = node.window  # grace and retention resolved by the planner (planner/windows.py)
         self.grace = window.grace if window else 0
+        self.keys = [compile_expr(k) for k in node.keys]  # over the input batch
+        self.args = [[compile_expr(a) for a in call.args] for call in node.calls]
         self.key_types = [T.to_arrow(k.type or T.STRING) for k in node.keys]
         self.agg_types = [T.to_arrow(c.type) for c in node.calls]
         self.retention = window.retention if window else None
@@ -111,8 +114,8 @@ class AggregateOp:
             result = batch_aggregate.process(self, batch)
             if result is not None:
                 return result
-        keys = [k.column(batch).to_pylist() for k in self.node.keys]
-        args = [[a.column(batch).to_pylist() for a in call.args] for call in self.node.calls]
+        keys = [k.column(batch).to_pylist() for k in self.keys]
+        args = [[a.column(batch).to_pylist() for a in call_args] for call_args in self.args]
         times = batch.column(ROWTIME).to_pylist()
         nulls = batch.column(NULL_VALUE).to_pylist()
         partitions = batch.column(ROWPARTITION).to_pylist()

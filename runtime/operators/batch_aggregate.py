@@ -55,7 +55,7 @@ def process(op, batch: pa.RecordBatch) -> pa.RecordBatch | None:
     if bounds["min"].as_py() != bounds["max"].as_py():
         return None
     node = op.node
-    keys = [k.column(batch) for k in node.keys]
+    keys = [k.column(batch) for k in op.keys]
     valid = ~batch.column(NULL_VALUE).to_numpy(zero_copy_only=False)
     for key in keys:
         valid &= ~key.is_null().to_numpy(zero_copy_only=False)
@@ -102,7 +102,7 @@ def process(op, batch: pa.RecordBatch) -> pa.RecordBatch | None:
     results, final_states = [], []
     for index, call in enumerate(node.calls):
         priors = [e[0][index] if e else call.function.init() for e in entries]
-        values = call.args[0].column(batch).take(pa.array(sorted_rows)) if call.args else None
+        values = op.args[index][0].column(batch).take(pa.array(sorted_rows)) if call.args else None
         column, states = _running(call.function.name, values, priors, group_starts, group_sizes, len(order))
         results.append(column)
         final_states.append(states)

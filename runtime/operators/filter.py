@@ -7,8 +7,9 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ksql.planner.expressions import broadcast
+from ksql.planner.arrays import broadcast
 from ksql.planner.plan import NULL_VALUE, FilterNode
+from ksql.runtime.expressions.compile import compile_expr
 from ksql.runtime.state import StateStore, freeze
 
 
@@ -18,7 +19,7 @@ class FilterOp:
     produces nothing. Keeps, on a table, the set of keys that currently match."""
 
     def __init__(self, node: FilterNode, store: StateStore | None = None):
-        self.predicate = node.predicate
+        self.predicate = compile_expr(node.predicate)
         self.table = node.table
         self.key_fields = node.key_fields
         self.store = store if store is not None else StateStore()  # ("P", key) -> True while it matches

@@ -16,6 +16,7 @@ from ksql.planner import types as T
 from ksql.planner.joins import JOIN_KEY, JoinNode, JoinPlan, field_name
 from ksql.planner.plan import NULL_VALUE
 from ksql.planner.schema import ROWOFFSET, ROWPARTITION, ROWTIME
+from ksql.runtime.expressions.compile import compile_expr
 from ksql.runtime.state import StateStore, freeze, thaw
 
 
@@ -25,6 +26,8 @@ class JoinOp:
         self.store = store
         self.fields_of = [[field_name(i.alias, n) for n, _ in i.columns()] for i in plan.inputs]
         self.types = dict(plan.fields)
+        # each join's key expressions: over the joined batch so far ("L"), over its right source ("R")
+        self.keys = [{"L": compile_expr(j.left_key), "R": compile_expr(j.right_key)} for j in plan.joins]
         self._expiry: dict[int, list] | None = None  # stream-stream join -> heap of (close time, store key)
         # A single stream-table join probes batches of stream rows at once: the stream's index.
         only = plan.joins[0] if len(plan.joins) == 1 else None
@@ -76,7 +79,7 @@ class JoinOp:
         table's current rows as one batch: the same rows `process` gives, one at a time."""
         node = self.plan.joins[0]
         n = batch.num_rows
-        keys = node.left_key.column(batch)
+        keys = self.keys[0]["L"].column(batch)
         if not isinstance(keys, pa.Array):
             keys = pa.array([keys.as_py()] * n, keys.type)
         key_values = keys.to_pylist()
@@ -112,7 +115,7 @@ class JoinOp:
         field = node.left_field if side == "L" else node.right_field
         if field is not None:
             return row.get(field)
-        compiled = node.left_key if side == "L" else node.right_key
+        compiled = self.keys[node.right - 1][side]
         batch = pa.RecordBatch.from_arrays(
             [pa.array([row.get(f)], self._arrow(f)) for f in self.types] + [pa.array([0], pa.int64())],
             names=list(self.types) + [ROWTIME])

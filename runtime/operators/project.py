@@ -9,11 +9,12 @@ import pyarrow as pa
 from ksql.planner import types as T
 from ksql.planner.plan import NULL_VALUE, OUTPUT_TIME, ProjectNode
 from ksql.planner.schema import ROWTIME, WINDOWEND, WINDOWSTART
+from ksql.runtime.expressions.compile import compile_expr
 
 
 class ProjectOp:
     def __init__(self, node: ProjectNode, store=None):  # stateless: the store is not used
-        self.columns = node.columns
+        self.columns = [(column, compile_expr(expr)) for column, expr in node.columns]
         self.names = [OUTPUT_TIME, NULL_VALUE] + [c.name for c, _ in self.columns]
 
     def process(self, batch: pa.RecordBatch) -> pa.RecordBatch:

@@ -10,18 +10,20 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ksql.planner.expressions import broadcast
+from ksql.planner.arrays import broadcast
 from ksql.planner.plan import TableFunctionNode
+from ksql.runtime.expressions.compile import compile_expr
 
 
 class TableFunctionOp:
     def __init__(self, node: TableFunctionNode, store=None):  # stateless: the store is not used
         self.node = node
+        self.calls = [(name, compile_expr(expr)) for name, expr in node.calls]
 
     def process(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         n = batch.num_rows
         lists = []
-        for name, compiled in self.node.calls:
+        for name, compiled in self.calls:
             values = broadcast(compiled.evaluate(batch), n)
             lists.append(_cube(values) if name == "CUBE_EXPLODE" else values)
         lengths = np.max([pc.fill_null(pc.list_value_length(v), 0).to_numpy(zero_copy_only=False)

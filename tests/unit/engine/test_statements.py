@@ -6,7 +6,7 @@ import pytest
 
 
 def test_partial_timestamps_fill_the_rest_with_the_earliest_value():
-    from ksql.planner.operator_kernels import partial_timestamp_millis
+    from ksql.runtime.expressions.kernels import partial_timestamp_millis
 
     assert partial_timestamp_millis("2018") == 1514764800000
     assert partial_timestamp_millis("2020-02-22T23:45") == 1582415100000

@@ -250,7 +250,7 @@ def test_chr_and_array_join(codes, lists, delimiter):
 @given(st.lists(st.none() | st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([1.0, 0.001, 1e7, -0.0]),
                 min_size=1, max_size=8))
 def test_doubles_print_as_java_does(numbers):
-    from ksql.planner.casts import _java_double_strings
+    from ksql.runtime.expressions.casts import _java_double_strings
     from ksql.planner.values import java_double
 
     assert _java_double_strings(pa.array(numbers, pa.float64())).to_pylist() == \
@@ -261,7 +261,7 @@ def test_doubles_print_as_java_does(numbers):
 @given(st.lists(st.tuples(st.none() | st.lists(st.tuples(st.sampled_from("abc"), INTS), max_size=4),
                           st.none() | st.sampled_from("abd")), min_size=1, max_size=6))
 def test_map_lookup(rows):
-    from ksql.planner.operator_kernels import map_lookup
+    from ksql.runtime.expressions.kernels import map_lookup
 
     maps = pa.array([r[0] for r in rows], pa.map_(pa.string(), pa.int32()))
     keys = pa.array([r[1] for r in rows], pa.string())

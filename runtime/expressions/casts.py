@@ -1,54 +1,55 @@
-"""CAST: converting a compiled expression to another SQL type, with ksqlDB's rules (Java's
-truncating integer casts, HALF_UP decimals, NULL for what does not parse or fit)."""
+"""CAST's kernels: converting Arrow values of one SQL type to another, with ksqlDB's rules
+(Java's truncating integer casts, HALF_UP decimals, NULL for what does not parse or fit).
+The binder (planner/binder.py) decides where a cast goes; these carry it out."""
 from __future__ import annotations
 
 import base64
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
+from typing import Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ksql.parser.errors import KsqlStatementError
 from ksql.planner import types as T
-from ksql.planner.compiled import Compiled, broadcast
+from ksql.planner.arrays import broadcast
 from ksql.planner.types import SqlType
 from ksql.planner.values import format_value, java_double
 
 
-def cast_to(compiled: Compiled, target: SqlType) -> Compiled:
-    """Convert a compiled expression to another type (CAST semantics)."""
-    source = compiled.type
-    if source == target:
-        return compiled
+def cast_kernel(source: SqlType | None, target: SqlType) -> Callable:
+    """A function from values (an array or a scalar) of `source` to values of `target`."""
     arrow_type = T.to_arrow(target)
-    inner = compiled.evaluate
+    if source == target:
+        return lambda value: value
     if source is None:
-        return Compiled(target, lambda batch: pa.scalar(None, arrow_type), True)
-    if target.base in ("ARRAY", "MAP", "STRUCT") and source.base != target.base:
-        raise KsqlStatementError(f"Cast of {source} to {target} is not supported")
+        return lambda value: pa.scalar(None, arrow_type)
     if target.base in ("ARRAY", "MAP", "STRUCT"):
-        return Compiled(target, lambda batch: _cast_nested(inner(batch), source, target), compiled.constant)
+        return lambda value: _cast_nested(value, source, target)
     if target.base == "STRING":
-        return Compiled(target, lambda batch: _to_string(inner(batch), source), compiled.constant)
+        return lambda value: _to_string(value, source)
     if source.base == "STRING" and target.base in ("BYTES", "TIMESTAMP", "DATE", "TIME"):
-        return Compiled(target, lambda batch: _parse_temporal(inner(batch), target), compiled.constant)
+        return lambda value: _parse_temporal(value, target)
     if source.base == "STRING" and target.base in ("INTEGER", "BIGINT", "DOUBLE", "DECIMAL", "BOOLEAN"):
-        return Compiled(target, lambda batch: _parse_strings(inner(batch), arrow_type), compiled.constant)
+        return lambda value: _parse_strings(value, arrow_type)
     if source.base == "DOUBLE" and target.base in ("INTEGER", "BIGINT"):
         # Java's (int) cast truncates toward zero and saturates at the type's bounds.
         bits = 31 if target.base == "INTEGER" else 63
         low, high = float(-(2 ** bits)), float(2 ** bits - 1)
 
-        def to_integer(batch):
-            value = pc.trunc(inner(batch))
+        def to_integer(value):
+            value = pc.trunc(value)
             value = pc.max_element_wise(pc.min_element_wise(value, high), low)
             return pc.cast(value, arrow_type, safe=False)
 
-        return Compiled(target, to_integer, compiled.constant)
+        return to_integer
     if target.base == "DECIMAL":
-        return Compiled(target, lambda batch: _to_decimal(inner(batch), source, target), compiled.constant)
-    return Compiled(target, lambda batch: pc.cast(inner(batch), arrow_type, safe=False), compiled.constant)
+        return lambda value: _to_decimal(value, source, target)
+    return lambda value: pc.cast(value, arrow_type, safe=False)
+
+
+def _cast_array(values: pa.Array, source: SqlType | None, target: SqlType) -> pa.Array:
+    return broadcast(cast_kernel(source, target)(values), len(values), T.to_arrow(target))
 
 
 def _cast_nested(value, source: SqlType, target: SqlType):
@@ -56,17 +57,12 @@ def _cast_nested(value, source: SqlType, target: SqlType):
     one by one (struct fields by name; missing ones are NULL)."""
     array = value if isinstance(value, pa.Array) else broadcast(value, 1)
     if target.base == "ARRAY":
-        flat = array.flatten()
-        element = cast_to(Compiled(source.params[0], lambda b: flat), target.params[0])
-        values = element.column(pa.RecordBatch.from_arrays([flat], names=["v"]))
+        values = _cast_array(array.flatten(), source.params[0], target.params[0])
         offsets = array.offsets
         result = pa.ListArray.from_arrays(offsets, values, type=T.to_arrow(target), mask=array.is_null())
     elif target.base == "MAP":
-        keys, items = array.keys, array.items
-        k = cast_to(Compiled(source.params[0], lambda b: keys), target.params[0])
-        v = cast_to(Compiled(source.params[1], lambda b: items), target.params[1])
-        k_values = k.column(pa.RecordBatch.from_arrays([keys], names=["k"]))
-        v_values = v.column(pa.RecordBatch.from_arrays([items], names=["v"]))
+        k_values = _cast_array(array.keys, source.params[0], target.params[0])
+        v_values = _cast_array(array.items, source.params[1], target.params[1])
         result = pa.MapArray.from_arrays(array.offsets, k_values, v_values, type=T.to_arrow(target),
                                          mask=array.is_null())
     else:
@@ -76,9 +72,7 @@ def _cast_nested(value, source: SqlType, target: SqlType):
             if source_type is None:
                 fields.append(pa.nulls(len(array), T.to_arrow(field_type)))
                 continue
-            column = pc.struct_field(array, [name])
-            compiled = cast_to(Compiled(source_type, lambda b, c=column: c), field_type)
-            fields.append(compiled.column(pa.RecordBatch.from_arrays([column], names=["f"])))
+            fields.append(_cast_array(pc.struct_field(array, [name]), source_type, field_type))
         result = pa.StructArray.from_arrays(fields, names=[n for n, _ in target.params], mask=array.is_null())
     return result if isinstance(value, pa.Array) else result[0]
 

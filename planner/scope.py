@@ -1,52 +1,12 @@
-"""What an expression compiles to (Compiled: a SQL type and how to evaluate it on an Arrow
-batch) and the columns it may name (Scope). The expression compiler (expressions.py), the
-function library and the plan nodes all speak these."""
+"""The columns an expression may name (Scope): each name's batch column and SQL type, with
+optional source qualifiers. Binding (binder.py) resolves names against it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
-
-import numpy as np
-import pyarrow as pa
 
 from ksql.parser import ast
 from ksql.parser.errors import KsqlStatementError
-from ksql.planner import types as T
 from ksql.planner.types import SqlType
-
-
-Evaluator = Callable[[pa.RecordBatch], "pa.Array | pa.Scalar"]
-
-
-@dataclass(frozen=True, slots=True)
-class Compiled:
-    """A compiled expression: its SQL type and how to evaluate it on a batch.
-
-    `evaluate` may return a scalar for constant expressions; use `column()` for an array.
-    """
-
-    type: SqlType | None  # None only for an untyped NULL literal
-    evaluate: Evaluator
-    constant: bool = False
-
-    def column(self, batch: pa.RecordBatch) -> pa.Array:
-        return broadcast(self.evaluate(batch), batch.num_rows, self.arrow_type)
-
-    @property
-    def arrow_type(self) -> pa.DataType:
-        return T.to_arrow(self.type) if self.type is not None else pa.null()
-
-
-def broadcast(value, length: int, arrow_type: pa.DataType | None = None) -> pa.Array:
-    """An array of `length` rows from an array or a scalar."""
-    if isinstance(value, pa.ChunkedArray):
-        value = value.combine_chunks()
-    if isinstance(value, pa.Array):
-        return value
-    if not value.is_valid:
-        return pa.nulls(length, arrow_type or value.type)
-    one = pa.array([value.as_py()], value.type)
-    return one.take(pa.array(np.zeros(length, dtype=np.int64)))
 
 
 @dataclass(frozen=True)
@@ -64,6 +24,7 @@ class Scope:
         self.candidates: dict[str, list[str]] = {}  # an ambiguous name -> the sources that have it
         self.sources: set[str] = set()
         self.custom_types: dict = {}  # CREATE TYPE names usable in CAST
+        self.lambda_depth = 0  # how many lambdas' parameters are in scope
 
     def copy(self) -> "Scope":
         other = Scope()
@@ -72,6 +33,7 @@ class Scope:
         other.candidates = dict(self.candidates)
         other.sources = set(self.sources)
         other.custom_types = self.custom_types
+        other.lambda_depth = self.lambda_depth
         return other
 
     def add(self, source: str | None, name: str, field: str, sql_type: SqlType) -> None:

@@ -1,6 +1,6 @@
 """The Arrow kernels behind SQL's operators where pyarrow has none that means the same:
-integer division and Java's remainder, decimal result types, nested equality, LIKE with a
-per-row pattern, subscripts, and ksqlDB's partial timestamp strings."""
+integer division and Java's remainder, nested equality, LIKE with a per-row pattern,
+subscripts, and ksqlDB's partial timestamp strings."""
 from __future__ import annotations
 
 import re
@@ -8,9 +8,6 @@ import re
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-
-from ksql.planner import types as T
-from ksql.planner.types import SqlType
 
 
 def divide(a, b, integral: bool):
@@ -32,27 +29,6 @@ def modulo(a, b, integral: bool):
         out = pc.subtract(a, pc.multiply(quotient, safe_b))
         return pc.if_else(zero, pa.scalar(None, out.type), out)
     return pc.subtract(a, pc.multiply(pc.trunc(pc.divide(a, b)), b))
-
-
-def arithmetic_type(op: str, a: SqlType, b: SqlType) -> SqlType:
-    common = T.common_numeric(a, b)
-    if common.base != "DECIMAL":
-        return common
-    da = a if a.base == "DECIMAL" else T.integer_decimal(a)
-    db = b if b.base == "DECIMAL" else T.integer_decimal(b)
-    p1, s1, p2, s2 = da.precision, da.scale, db.precision, db.scale
-    if op in ("+", "-"):
-        scale = max(s1, s2)
-        precision = max(p1 - s1, p2 - s2) + scale + 1
-    elif op == "*":
-        precision, scale = p1 + p2 + 1, s1 + s2
-    elif op == "/":
-        scale = max(6, s1 + p2 + 1)
-        precision = p1 - s1 + s2 + scale
-    else:
-        scale = max(s1, s2)
-        precision = min(p1 - s1, p2 - s2) + scale
-    return T.decimal(min(precision, 38), min(scale, 38))
 
 
 _PARTIAL_TIMESTAMP = re.compile(

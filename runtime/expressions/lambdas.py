@@ -1,0 +1,124 @@
+"""TRANSFORM, FILTER and REDUCE: functions whose last arguments are lambdas.
+
+A lambda body is evaluated on a "child" batch with one row per array element (or map entry):
+the parent row's columns repeated, plus the element as the parameter's column. So the body
+runs vectorized over every element of every row at once; REDUCE steps position by position.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ksql.planner import bound as B
+from ksql.planner import types as T
+from ksql.planner.arrays import broadcast
+
+
+def lambda_kernel(expr: B.LambdaCall, compile_expr):
+    """The evaluate function of a lambda call; compile_expr is the expression compiler
+    (compile.py, which calls this), for the collection and the lambdas' bodies."""
+    collection = compile_expr(expr.collection).evaluate
+    bodies = [(compile_expr(lam.body), lam.params) for lam in expr.lambdas]
+    if expr.name == "TRANSFORM":
+        return _transform(collection, bodies, T.to_arrow(expr.type))
+    if expr.name == "FILTER":
+        return _filter(collection, bodies[0], T.to_arrow(expr.type))
+    return _reduce(collection, compile_expr(expr.initial).evaluate, bodies[0], T.to_arrow(expr.type))
+
+
+def _child_batch(batch: pa.RecordBatch, parents: np.ndarray, columns: dict) -> pa.RecordBatch:
+    taken = batch.take(pa.array(parents, pa.int64())) if batch.num_columns else None
+    arrays = list(taken.columns) if taken is not None else []
+    names = list(taken.schema.names) if taken is not None else []
+    for name, array in columns.items():
+        arrays.append(array)
+        names.append(name)
+    if not arrays:
+        return pa.RecordBatch.from_arrays([pa.array(np.zeros(len(parents)))], names=["__row"])
+    return pa.RecordBatch.from_arrays(arrays, names=names)
+
+
+def _layout(values: pa.Array):
+    """(offsets, parent row of each element) of a list or map array."""
+    offsets = pc.subtract(values.offsets, values.offsets[0]).to_numpy()
+    lengths = np.diff(offsets)
+    parents = np.repeat(np.arange(len(values)), lengths)
+    return offsets, parents
+
+
+def _parts(values: pa.Array) -> list[pa.Array]:
+    """The flattened elements (arrays) or keys and items (maps) of the rows' collections."""
+    start, end = values.offsets[0].as_py(), values.offsets[-1].as_py()
+    if pa.types.is_map(values.type):
+        return [values.keys.slice(start, end - start), values.items.slice(start, end - start)]
+    return [values.values.slice(start, end - start)]
+
+
+def _transform(collection, bodies, arrow_type):
+    is_map = pa.types.is_map(arrow_type)
+
+    def evaluate(batch):
+        values = broadcast(collection(batch), batch.num_rows)
+        offsets, parents = _layout(values)
+        parts = _parts(values)
+        outputs = []
+        for body, fields in bodies:
+            child = _child_batch(batch, parents, dict(zip(fields, parts)))
+            outputs.append(body.column(child) if body.type is not None else pa.nulls(len(parents)))
+        offsets_array = pa.array(offsets, pa.int32())
+        if is_map:
+            return pa.MapArray.from_arrays(offsets_array, outputs[0].cast(arrow_type.key_type),
+                                           outputs[1].cast(arrow_type.item_type), type=arrow_type,
+                                           mask=values.is_null())
+        return pa.ListArray.from_arrays(offsets_array, outputs[0].cast(arrow_type.value_type), type=arrow_type,
+                                        mask=values.is_null())
+
+    return evaluate
+
+
+def _filter(collection, lambda_, arrow_type):
+    body, fields = lambda_
+
+    def evaluate(batch):
+        values = broadcast(collection(batch), batch.num_rows)
+        offsets, parents = _layout(values)
+        parts = _parts(values)
+        keep = pc.fill_null(body.column(_child_batch(batch, parents, dict(zip(fields, parts)))), False)
+        keep_np = keep.to_numpy(zero_copy_only=False).astype(bool)
+        counts = np.bincount(parents[keep_np], minlength=len(values)) if len(parents) else \
+            np.zeros(len(values), dtype=np.int64)
+        new_offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
+        kept = [p.filter(keep) for p in parts]
+        if pa.types.is_map(arrow_type):
+            return pa.MapArray.from_arrays(new_offsets, kept[0], kept[1], type=arrow_type, mask=values.is_null())
+        return pa.ListArray.from_arrays(new_offsets, kept[0], type=arrow_type, mask=values.is_null())
+
+    return evaluate
+
+
+def _reduce(collection, initial, lambda_, state_arrow):
+    body, fields = lambda_
+
+    def evaluate(batch):
+        n = batch.num_rows
+        values = broadcast(collection(batch), n)
+        state = broadcast(initial(batch), n, state_arrow).cast(state_arrow)
+        offsets, _ = _layout(values)
+        parts = _parts(values)
+        lengths = np.diff(offsets)
+        for position in range(int(lengths.max()) if len(lengths) else 0):
+            rows = np.nonzero(lengths > position)[0]
+            taken = pa.array(offsets[rows] + position, pa.int64())
+            columns = {fields[0]: state.take(pa.array(rows, pa.int64()))}
+            for field, part in zip(fields[1:], parts):
+                columns[field] = part.take(taken)
+            updated = body.column(_child_batch(batch, rows, columns)).cast(state_arrow)
+            mask = np.zeros(n, dtype=bool)
+            mask[rows] = True
+            positions = np.zeros(n, dtype=np.int64)
+            positions[rows] = np.arange(len(rows))
+            state = pc.if_else(pa.array(mask), updated.take(pa.array(positions)), state)
+        return state  # a NULL or empty collection reduces to the initial state
+
+    return evaluate
