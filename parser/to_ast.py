@@ -1,16 +1,15 @@
-"""Parse tree -> AST: one transformer method per grammar rule."""
+"""Parse tree -> AST: one transformer method per grammar rule; the expressions' rules are in
+expression_rules.py."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 
-import lark
 from lark import Token, Transformer
 
 from ksql.parser.errors import KsqlSyntaxError
 from ksql.parser import ast
-from ksql.parser.lark_grammar import reserved_words
+from ksql.parser.expression_rules import ExpressionRules, has_token, string_text
 
 
 _UNITS_MS = {"MILLISECOND": 1, "SECOND": 1000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
@@ -24,23 +23,6 @@ def _duration_ms(amount: int, unit: str) -> int:
         raise KsqlSyntaxError(f"Unknown time unit '{unit}'; use MILLISECONDS, SECONDS, MINUTES, HOURS or DAYS",
                               getattr(unit, "line", 1) or 1, getattr(unit, "column", 1) or 1, str(unit))
     return amount * _UNITS_MS[name]
-
-
-
-def _identifier_text(token: Token) -> str:
-    if token.type == "QUOTED_IDENTIFIER":
-        return token[1:-1].replace('""', '"')
-    if token.type == "BACKQUOTED_IDENTIFIER":
-        return token[1:-1].replace("``", "`")
-    return str(token).upper()
-
-
-def _string_text(token: Token) -> str:
-    return token[1:-1].replace("''", "'")
-
-
-def _has(items, type_name: str) -> bool:
-    return any(isinstance(i, Token) and i.type == type_name for i in items)
 
 
 def _flag(items, rule: str) -> bool:
@@ -58,209 +40,10 @@ class _Properties:
 
 
 
-class ToAst(Transformer):
+class ToAst(ExpressionRules, Transformer):
     def __init__(self, text: str):
         super().__init__()
         self.text = text
-
-    # -- names and literals
-
-    def plain_identifier(self, items):
-        item = items[0]
-        if isinstance(item, lark.Tree):  # non_reserved keyword used as a name
-            item = item.children[0]
-        if isinstance(item, Token) and item.type == "IDENTIFIER" and item.upper() in reserved_words():
-            lines = self.text.split("\n")
-            raise KsqlSyntaxError(
-                f"Syntax Error at or near '{item}'. '{item}' is a reserved keyword: to use it as a name, "
-                f"quote it with backticks (`{item}`)", item.line, item.column, str(item), (),
-                lines[item.line - 1] if item.line <= len(lines) else "")
-        return item.upper() if isinstance(item, str) else item
-
-    def quoted_identifier(self, items):
-        return _identifier_text(items[0])
-
-    def non_reserved(self, items):
-        return str(items[0]).upper()
-
-    def source_name(self, items):
-        return items[0]
-
-    def integer_literal(self, items):
-        value = int(items[0])
-        # after a '-' the literal is checked as the negative number it becomes
-        negative = self.text[:items[0].start_pos].rstrip().endswith("-")
-        self._check_bigint(-value if negative else value, items[0])
-        kind = "INTEGER" if value <= 2**31 - 1 else "BIGINT"
-        return ast.Literal(value, kind)
-
-    def negative_integer_literal(self, items):
-        value = -int(items[1])
-        self._check_bigint(value, items[1])
-        return ast.Literal(value, "INTEGER" if value >= -(2**31) else "BIGINT")
-
-    @staticmethod
-    def _check_bigint(value: int, token) -> None:
-        if not -(2**63) <= value <= 2**63 - 1:
-            raise KsqlSyntaxError(f"Invalid numeric literal: {value}", token.line, token.column, str(token))
-
-    def decimal_literal(self, items):
-        return ast.Literal(Decimal(str(items[0])), "DECIMAL")
-
-    def negative_decimal_literal(self, items):
-        return ast.Literal(-Decimal(str(items[1])), "DECIMAL")
-
-    def double_literal(self, items):
-        value = float(items[0])
-        if value in (float("inf"), float("-inf")):
-            token = items[0]
-            negative = self.text[:token.start_pos].rstrip().endswith("-")
-            raise KsqlSyntaxError(f"Number overflows DOUBLE: {'-' if negative else ''}{token}", token.line,
-                                  token.column, str(token))
-        return ast.Literal(value, "DOUBLE")
-
-    def negative_double_literal(self, items):
-        return ast.Literal(-float(items[1]), "DOUBLE")
-
-    def string_literal(self, items):
-        return ast.Literal(_string_text(items[0]), "STRING")
-
-    def true_literal(self, _):
-        return ast.Literal(True, "BOOLEAN")
-
-    def false_literal(self, _):
-        return ast.Literal(False, "BOOLEAN")
-
-    def null_literal(self, _):
-        return ast.Literal(None, "NULL")
-
-    # -- types
-
-    def simple_type(self, items):
-        return ast.TypeRef(items[0])
-
-    def parameterized_type(self, items):
-        return ast.TypeRef(items[0], tuple(int(p) if isinstance(p, Token) and p.type == "INTEGER_VALUE" else p
-                                            for p in items[1:]))
-
-    def decimal_type(self, items):
-        return ast.TypeRef("DECIMAL", (int(items[1]), int(items[2])))
-
-    def array_type(self, items):
-        return ast.TypeRef("ARRAY", (items[2],))
-
-    def map_type(self, items):
-        return ast.TypeRef("MAP", (items[2], items[3]))
-
-    def struct_type(self, items):
-        fields = tuple(i for i in items[2:-1] if i is not None)
-        return ast.TypeRef("STRUCT", fields)
-
-    def struct_type_field(self, items):
-        return (items[0], items[1])
-
-    # -- expressions
-
-    def column_ref(self, items):
-        if len(items) == 1:
-            return ast.ColumnRef(items[0])
-        return ast.ColumnRef(items[1], items[0])
-
-    def function_call(self, items):
-        name, args = items[0], [a for a in items[1:] if a is not None]
-        if len(args) == 1 and isinstance(args[0], Token) and args[0].type == "STAR":
-            return ast.FunctionCall(name, (), star=True)
-        return ast.FunctionCall(name, tuple(args))
-
-    def or_op(self, items):
-        return ast.LogicalOp("OR", items[0], items[2])
-
-    def and_op(self, items):
-        return ast.LogicalOp("AND", items[0], items[2])
-
-    def not_op(self, items):
-        return ast.Not(items[1])
-
-    def comparison_op(self, items):
-        op = str(items[0])
-        return "<>" if op == "!=" else op
-
-    def comparison(self, items):
-        return ast.BinaryOp(items[1], items[0], items[2])
-
-    def arithmetic(self, items):
-        return ast.BinaryOp(str(items[1]), items[0], items[2])
-
-    def negate(self, items):
-        operand = items[1]
-        if isinstance(operand, ast.Literal) and operand.kind in ("INTEGER", "BIGINT", "DECIMAL", "DOUBLE"):
-            return ast.Literal(-operand.value, operand.kind)
-        return ast.Negate(operand)
-
-    def unary(self, items):
-        return items[-1]
-
-    def between(self, items):
-        negated = _has(items, "NOT")
-        values = [i for i in items if not isinstance(i, Token)]
-        return ast.Between(values[0], values[1], values[2], negated)
-
-    def in_list(self, items):
-        negated = _has(items, "NOT")
-        values = [i for i in items if not isinstance(i, Token)]
-        return ast.InList(values[0], tuple(values[1:]), negated)
-
-    def like(self, items):
-        negated = _has(items, "NOT")
-        escape = next((_string_text(i) for i in items if isinstance(i, Token) and i.type == "STRING"), None)
-        values = [i for i in items if not isinstance(i, Token)]
-        return ast.Like(values[0], values[1], escape, negated)
-
-    def is_null(self, items):
-        return ast.IsNull(items[0], _has(items, "NOT"))
-
-    def is_distinct_from(self, items):
-        values = [i for i in items if not isinstance(i, Token)]
-        return ast.IsDistinctFrom(values[0], values[1], _has(items, "NOT"))
-
-    def cast(self, items):
-        return ast.Cast(items[1], items[3])
-
-    def when_clause(self, items):
-        return (items[1], items[3])
-
-    def searched_case(self, items):
-        whens = tuple(i for i in items if isinstance(i, tuple))
-        rest = [i for i in items[1:] if not isinstance(i, (tuple, Token))]
-        return ast.Case(whens, rest[0] if rest else None)
-
-    def simple_case(self, items):
-        operand = items[1]
-        whens = tuple((ast.BinaryOp("=", operand, cond), result)
-                      for cond, result in (i for i in items if isinstance(i, tuple)))
-        rest = [i for i in items[2:] if not isinstance(i, (tuple, Token))]
-        return ast.Case(whens, rest[0] if rest else None)
-
-    def subscript(self, items):
-        return ast.Subscript(items[0], items[1])
-
-    def dereference(self, items):
-        return ast.Dereference(items[0], items[2])
-
-    def array_constructor(self, items):
-        return ast.ArrayConstructor(tuple(i for i in items[1:] if i is not None))
-
-    def map_entry(self, items):
-        return (items[0], items[2])
-
-    def map_constructor(self, items):
-        return ast.MapConstructor(tuple(i for i in items[1:] if i is not None))
-
-    def struct_field(self, items):
-        return (items[0], items[2])
-
-    def struct_constructor(self, items):
-        return ast.StructConstructor(tuple(i for i in items[1:] if i is not None))
 
     # -- queries
 
@@ -393,22 +176,6 @@ class ToAst(Transformer):
         descending = len(items) > 1 and isinstance(items[-1], Token) and items[-1].type == "DESC"
         return ast.OrderItem(items[0], descending)
 
-    # -- lambdas and typed literals
-
-    def lambda_one(self, items):
-        return ast.Lambda((items[0],), items[2])
-
-    def lambda_many(self, items):
-        names = tuple(i for i in items[:-2] if isinstance(i, str) and not isinstance(i, Token))
-        return ast.Lambda(names, items[-1])
-
-    def lambda_parenthesized(self, items):
-        name = str(items[0]).strip("() \t\n").upper()
-        return ast.Lambda((name,), items[2])
-
-    def typed_decimal_literal(self, items):
-        return ast.Literal(Decimal(_string_text(items[1])), "DECIMAL")
-
     # -- statements
 
     def or_replace(self, _):
@@ -432,7 +199,7 @@ class ToAst(Transformer):
     def property(self, items):
         key, value = items
         if isinstance(key, Token) and key.type == "STRING":
-            key = _string_text(key)
+            key = string_text(key)
         return (key, value.value if isinstance(value, ast.Literal) else value)
 
     def with_properties(self, items):
@@ -448,7 +215,7 @@ class ToAst(Transformer):
         return ("HEADERS", None)
 
     def header_constraint(self, items):
-        return ("HEADER", _string_text(items[1]))
+        return ("HEADER", string_text(items[1]))
 
     def table_element(self, items):
         constraint, header_key = items[2] if len(items) > 2 else (None, None)
@@ -497,16 +264,16 @@ class ToAst(Transformer):
         return items[1]
 
     def show_streams(self, items):
-        return ast.Show("STREAMS", _has(items, "EXTENDED"))
+        return ast.Show("STREAMS", has_token(items, "EXTENDED"))
 
     def show_tables(self, items):
-        return ast.Show("TABLES", _has(items, "EXTENDED"))
+        return ast.Show("TABLES", has_token(items, "EXTENDED"))
 
     def show_topics(self, items):
-        return ast.Show("TOPICS", _has(items, "EXTENDED"), _has(items, "ALL"))
+        return ast.Show("TOPICS", has_token(items, "EXTENDED"), has_token(items, "ALL"))
 
     def show_queries(self, items):
-        return ast.Show("QUERIES", _has(items, "EXTENDED"))
+        return ast.Show("QUERIES", has_token(items, "EXTENDED"))
 
     def show_properties(self, _):
         return ast.Show("PROPERTIES")
@@ -521,7 +288,7 @@ class ToAst(Transformer):
         return ast.Show("TYPES")
 
     def describe(self, items):
-        return ast.Describe(items[1], _has(items, "EXTENDED"))
+        return ast.Describe(items[1], has_token(items, "EXTENDED"))
 
     def describe_function(self, items):
         return ast.DescribeFunction(items[2])
@@ -543,22 +310,22 @@ class ToAst(Transformer):
 
     def print_topic(self, items):
         target = items[1]
-        topic = _string_text(target) if isinstance(target, Token) and target.type == "STRING" else target
+        topic = string_text(target) if isinstance(target, Token) and target.type == "STRING" else target
         interval = None
         for i, item in enumerate(items):
             if isinstance(item, Token) and item.type == "INTERVAL":
                 interval = int(items[i + 1])
         limit = next((i[1] for i in items if isinstance(i, tuple) and i[0] == "limit"), None)
-        return ast.Print(topic, _has(items, "BEGINNING"), interval, limit)
+        return ast.Print(topic, has_token(items, "BEGINNING"), interval, limit)
 
     def set_property(self, items):
-        return ast.SetProperty(_string_text(items[1]), _string_text(items[2]))
+        return ast.SetProperty(string_text(items[1]), string_text(items[2]))
 
     def unset_property(self, items):
-        return ast.UnsetProperty(_string_text(items[1]))
+        return ast.UnsetProperty(string_text(items[1]))
 
     def define_variable(self, items):
-        return ast.DefineVariable(self._variable_name(items[1]), _string_text(items[2]))
+        return ast.DefineVariable(self._variable_name(items[1]), string_text(items[2]))
 
     def _variable_name(self, name: str) -> str:
         """A variable keeps its name as typed (SHOW VARIABLES shows it so); uses of it match
@@ -582,7 +349,7 @@ class ToAst(Transformer):
         return ast.AssertSource(kind, name, columns, props)
 
     def run_script(self, items):
-        return ast.RunScript(_string_text(items[2]))
+        return ast.RunScript(string_text(items[2]))
 
     def alter_option(self, items):
         rest = [i for i in items if not isinstance(i, Token)]
@@ -607,7 +374,7 @@ class ToAst(Transformer):
         return ast.ResumeQuery(None if isinstance(items[1], Token) and items[1].type == "ALL" else items[1])
 
     def alter_system(self, items):
-        return ast.AlterSystem(_string_text(items[2]), _string_text(items[3]))
+        return ast.AlterSystem(string_text(items[2]), string_text(items[3]))
 
     def create_connector(self, items):
         kind = str(items[1]).upper()

@@ -88,7 +88,7 @@ class DdlStatements:
         registry (the latest of `<topic>-key` / `<topic>-value`, or KEY_SCHEMA_ID /
         VALUE_SCHEMA_ID): a record's fields, or one column ROWKEY / ROWVAL for a bare type."""
         # loaded when a registry format is first used, as make_format loads them, not at start-up
-        from ksql.runtime.formats import avro, json_sr, protobuf
+        from ksql.runtime.formats import avro, json_sr, proto_schema
 
         topic = props.get("KAFKA_TOPIC")
         out = []
@@ -110,7 +110,7 @@ class DdlStatements:
                         f"\nSubject: {topic}-{part}")
                 found_id, text = latest[0], latest[3]
             infer = {"AVRO": avro.inferred_columns, "JSON_SR": json_sr.inferred_columns,
-                     "PROTOBUF": protobuf.inferred_columns}[fmt]
+                     "PROTOBUF": proto_schema.inferred_columns}[fmt]
             # named by id, the schema's own spelling is kept (as ksqlDB does)
             for name, sql_type in infer(found_id, text, part == "key", schema_id is not None,
                                         props.get(f"{part.upper()}_SCHEMA_FULL_NAME")):

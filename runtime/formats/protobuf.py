@@ -18,317 +18,12 @@ import struct
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from ksql.parser.errors import KsqlStatementError
-from ksql.planner import types as T
 from ksql.planner.types import SqlType
 from ksql.runtime.formats import schema_registry
+from ksql.runtime.formats.proto_schema import (
+    DATE_MESSAGE, DECIMAL_MESSAGE, TIME_MESSAGE, TIMESTAMP_MESSAGE, UNWRAPPED, Schema, registered, repeated,
+    schema_text)
 from ksql.runtime.formats.serdes import RecordError, _Format, _json_reader
-
-# Messages ksqlDB's mapping refers to, for types protobuf has no scalar for.
-_KNOWN = {
-    "google/type/date.proto": ('syntax = "proto3"; package google.type; '
-                               'message Date { int32 year = 1; int32 month = 2; int32 day = 3; }'),
-    "google/type/timeofday.proto": ('syntax = "proto3"; package google.type; message TimeOfDay '
-                                    '{ int32 hours = 1; int32 minutes = 2; int32 seconds = 3; int32 nanos = 4; }'),
-    "confluent/type/decimal.proto": ('syntax = "proto3"; package confluent.type; message Decimal '
-                                     '{ bytes value = 1; uint32 precision = 2; uint32 scale = 3; }'),
-}
-_TIMESTAMP, _DATE, _TIME, _DECIMAL = ("google.protobuf.Timestamp", "google.type.Date", "google.type.TimeOfDay",
-                                      "confluent.type.Decimal")
-_IMPORTS = {_TIMESTAMP: "google/protobuf/timestamp.proto", _DATE: "google/type/date.proto",
-            _TIME: "google/type/timeofday.proto", _DECIMAL: "confluent/type/decimal.proto"}
-_SCALARS = {"INTEGER": "int32", "BIGINT": "int64", "DOUBLE": "double", "BOOLEAN": "bool", "STRING": "string",
-            "BYTES": "bytes"}
-_MESSAGES = {"TIMESTAMP": _TIMESTAMP, "DATE": _DATE, "TIME": _TIME, "DECIMAL": _DECIMAL}
-# nullable.representation WRAPPER: scalars as Google's wrapper messages, unset = NULL
-_WRAPPERS = {"INTEGER": "google.protobuf.Int32Value", "BIGINT": "google.protobuf.Int64Value",
-             "DOUBLE": "google.protobuf.DoubleValue", "BOOLEAN": "google.protobuf.BoolValue",
-             "STRING": "google.protobuf.StringValue", "BYTES": "google.protobuf.BytesValue"}
-_UNWRAPPED = {name: getattr(T, base) for base, name in _WRAPPERS.items()}
-_UNWRAPPED.update({"google.protobuf.FloatValue": T.DOUBLE, "google.protobuf.UInt32Value": T.BIGINT,
-                   "google.protobuf.UInt64Value": T.BIGINT})
-
-
-# ---------------------------------------------------------------- columns -> proto text
-
-
-def schema_text(columns, name: str = "ConnectDefault1", nullable: str | None = None) -> str:
-    """nullable: None (unset scalars read as their defaults), WRAPPER or OPTIONAL (they read as NULL)."""
-    writer = _SchemaWriter(nullable)
-    body = writer.message(name, [(c.name, c.type) for c in columns], "")
-    head = 'syntax = "proto3";\n\n' + "".join(f'import "{i}";\n' for i in sorted(writer.imports))
-    return head + ("\n" if writer.imports else "") + body
-
-
-class _SchemaWriter:
-    """Writes one .proto file: the imports its types need, nested messages numbered in order."""
-
-    def __init__(self, nullable: str | None):
-        self.nullable = nullable
-        self.imports: set[str] = set()
-        self.messages = 1  # ConnectDefault1 is the top message; nested ones count on from there
-
-    def message(self, name: str, fields, indent: str) -> str:
-        lines, nested = [], []
-        for number, (field, sql_type) in enumerate(fields, start=1):
-            lines.append(f"{indent}  {self.field_type(sql_type, nested, indent)} {field} = {number};")
-        return f"{indent}message {name} {{\n" + "\n".join(lines + nested) + f"\n{indent}}}\n"
-
-    def field_type(self, sql_type: SqlType, nested: list, indent: str, in_collection: bool = False) -> str:
-        base = sql_type.base
-        if base in _SCALARS:
-            if self.nullable == "WRAPPER" and not in_collection:
-                self.imports.add("google/protobuf/wrappers.proto")
-                return _WRAPPERS[base]
-            if self.nullable == "OPTIONAL" and not in_collection:
-                return "optional " + _SCALARS[base]
-            return _SCALARS[base]
-        if base in _MESSAGES:
-            self.imports.add(_IMPORTS[_MESSAGES[base]])
-            return _MESSAGES[base]
-        if base == "ARRAY":
-            element = sql_type.params[0]
-            if element.base in ("ARRAY", "MAP"):
-                raise KsqlStatementError(f"The PROTOBUF format does not support {sql_type}")
-            return "repeated " + self.field_type(element, nested, indent, in_collection=True)
-        if base == "MAP":
-            key, value = sql_type.params
-            if key.base not in ("STRING", "INTEGER", "BIGINT", "BOOLEAN") or value.base in ("ARRAY", "MAP"):
-                raise KsqlStatementError(f"The PROTOBUF format does not support {sql_type}")
-            return f"map<{_SCALARS[key.base]}, {self.field_type(value, nested, indent, in_collection=True)}>"
-        if base == "STRUCT":
-            self.messages += 1
-            name = f"ConnectDefault{self.messages}"
-            nested.append(self.message(name, list(sql_type.params), indent + "  ").rstrip("\n"))
-            return name
-        raise KsqlStatementError(f"The PROTOBUF format does not support {sql_type}")
-
-
-# ---------------------------------------------------------------- proto text -> message classes
-
-
-class Schema:
-    """The message classes of one proto file (by default its first message)."""
-
-    def __init__(self, text: str, imported: dict[str, str] | None = None):
-        """imported: the texts of the files it imports by name (the registry's references)."""
-        from google.protobuf import descriptor_pool
-
-        pool = descriptor_pool.DescriptorPool()
-        self.file = _add(pool, "schema.proto", text, imported or {})
-        self.messages = list(self.file.message_types_by_name.values())
-        if not self.messages:
-            raise KsqlStatementError("The protobuf schema defines no message")
-
-    def message(self, indexes=(0,), full_name: str | None = None):
-        from google.protobuf import message_factory
-
-        if full_name:
-            found = next((m for m in _all_messages(self.messages) if m.full_name == full_name), None)
-            if found is None:
-                raise KsqlStatementError(f"The protobuf schema has no message {full_name}")
-            return message_factory.GetMessageClass(found)
-        descriptor = self.messages[indexes[0]]
-        for index in indexes[1:]:
-            descriptor = descriptor.nested_types[index]
-        return message_factory.GetMessageClass(descriptor)
-
-
-    def indexes(self, descriptor) -> list[int]:
-        """The path of a message in the file: its index among the top-level messages, then
-        among each enclosing message's nested ones."""
-        path = []
-        while descriptor.containing_type is not None:
-            path.append(list(descriptor.containing_type.nested_types).index(descriptor))
-            descriptor = descriptor.containing_type
-        path.append(self.messages.index(descriptor))
-        return path[::-1]
-
-
-def _all_messages(messages):
-    for m in messages:
-        yield m
-        yield from _all_messages(m.nested_types)
-
-
-def registered(schema_id: int) -> Schema:
-    """The registry's schema of an id, with the schemas it references."""
-    registry = schema_registry.current()
-    schema_type, text = registry.schema(schema_id)
-    if schema_type != "PROTOBUF":
-        raise RecordError(f"Schema {schema_id} is {schema_type}, not PROTOBUF")
-    return Schema(text, schema_registry.imported_schemas(registry, schema_id))
-
-
-def _add(pool, name: str, text: str, imported: dict[str, str]):
-    """Parse proto text into the pool (with the well-known files it imports); its descriptor."""
-    from google.protobuf import descriptor_pb2
-    from proto_schema_parser.parser import Parser
-
-    parsed = Parser().parse(text)
-    proto = descriptor_pb2.FileDescriptorProto(name=name, syntax="proto3")
-    for element in parsed.file_elements:
-        kind = type(element).__name__
-        if kind == "Import":
-            _add_import(pool, element.name, imported)
-            proto.dependency.append(element.name)
-        elif kind == "Package":
-            proto.package = element.name
-        elif kind == "Message":
-            proto.message_type.append(_message_proto(element))
-        elif kind == "Enum":
-            proto.enum_type.append(_enum_proto(element))
-    try:
-        return pool.Add(proto)
-    except TypeError:  # older protobuf runtimes return nothing from Add
-        return pool.FindFileByName(name)
-
-
-def _add_import(pool, name: str, imported: dict[str, str]) -> None:
-    try:
-        pool.FindFileByName(name)
-        return
-    except KeyError:
-        pass
-    if name in imported:
-        _add(pool, name, imported[name], imported)
-        return
-    if name in _KNOWN:
-        _add(pool, name, _KNOWN[name], imported)
-        return
-    if name.startswith("google/protobuf/"):
-        import importlib
-
-        from google.protobuf import descriptor_pb2
-
-        module = importlib.import_module(f"google.protobuf.{name.rsplit('/', 1)[1][:-6]}_pb2")
-        proto = descriptor_pb2.FileDescriptorProto()
-        module.DESCRIPTOR.CopyToProto(proto)
-        pool.Add(proto)
-        return
-    raise KsqlStatementError(f"The protobuf schema imports {name}, which is not known here")
-
-
-_TYPES = None
-
-
-def _scalar_types():
-    global _TYPES
-    if _TYPES is None:
-        from google.protobuf.descriptor_pb2 import FieldDescriptorProto as F
-
-        _TYPES = {"double": F.TYPE_DOUBLE, "float": F.TYPE_FLOAT, "int32": F.TYPE_INT32, "int64": F.TYPE_INT64,
-                  "uint32": F.TYPE_UINT32, "uint64": F.TYPE_UINT64, "sint32": F.TYPE_SINT32,
-                  "sint64": F.TYPE_SINT64, "fixed32": F.TYPE_FIXED32, "fixed64": F.TYPE_FIXED64,
-                  "sfixed32": F.TYPE_SFIXED32, "sfixed64": F.TYPE_SFIXED64, "bool": F.TYPE_BOOL,
-                  "string": F.TYPE_STRING, "bytes": F.TYPE_BYTES}
-    return _TYPES
-
-
-def _message_proto(message):
-    from google.protobuf import descriptor_pb2
-
-    F = descriptor_pb2.FieldDescriptorProto
-    proto = descriptor_pb2.DescriptorProto(name=message.name)
-    for element in message.elements:
-        kind = type(element).__name__
-        if kind == "Message":
-            proto.nested_type.append(_message_proto(element))
-        elif kind == "Enum":
-            proto.enum_type.append(_enum_proto(element))
-        elif kind == "Field":
-            field = proto.field.add(name=element.name, number=element.number, json_name=element.name)
-            _set_type(field, element.type)
-            cardinality = str(getattr(element.cardinality, "value", element.cardinality or ""))
-            field.label = F.LABEL_REPEATED if cardinality == "REPEATED" else F.LABEL_OPTIONAL
-            if cardinality == "OPTIONAL":
-                field.proto3_optional = True
-                field.oneof_index = len(proto.oneof_decl)
-                proto.oneof_decl.add(name=f"_{element.name}")
-        elif kind == "MapField":
-            entry = proto.nested_type.add(name="".join(p.capitalize() for p in element.name.split("_")) + "Entry")
-            entry.options.map_entry = True
-            _set_type(entry.field.add(name="key", number=1, label=F.LABEL_OPTIONAL), element.key_type)
-            _set_type(entry.field.add(name="value", number=2, label=F.LABEL_OPTIONAL), element.value_type)
-            proto.field.add(name=element.name, number=element.number, label=F.LABEL_REPEATED,
-                            type_name=entry.name, type=F.TYPE_MESSAGE, json_name=element.name)
-        elif kind == "OneOf":
-            index = len(proto.oneof_decl)
-            proto.oneof_decl.add(name=element.name)
-            for inner in element.elements:
-                if type(inner).__name__ == "Field":
-                    field = proto.field.add(name=inner.name, number=inner.number, label=F.LABEL_OPTIONAL,
-                                            oneof_index=index, json_name=inner.name)
-                    _set_type(field, inner.type)
-    return proto
-
-
-def _set_type(field, type_name: str) -> None:
-    scalar = _scalar_types().get(type_name)
-    if scalar is not None:
-        field.type = scalar
-    else:
-        field.type_name = type_name  # a message or an enum: the pool resolves it in scope
-
-
-def _enum_proto(enum):
-    from google.protobuf import descriptor_pb2
-
-    proto = descriptor_pb2.EnumDescriptorProto(name=enum.name)
-    for value in enum.elements:
-        if type(value).__name__ == "EnumValue":
-            proto.value.add(name=value.name, number=value.number)
-    return proto
-
-
-# ---------------------------------------------------------------- descriptors -> SQL types
-
-
-def sql_type(field) -> SqlType:
-    """The SQL type of a message field (for CREATE STREAM/TABLE without columns)."""
-    if field.message_type is not None and field.message_type.GetOptions().map_entry:
-        key, value = field.message_type.fields_by_name["key"], field.message_type.fields_by_name["value"]
-        return T.map_of(_single_type(key), _single_type(value))
-    element = _single_type(field)
-    return T.array(element) if _repeated(field) else element
-
-
-def _single_type(field) -> SqlType:
-    if field.message_type is not None:
-        name = field.message_type.full_name
-        if name in _UNWRAPPED:
-            return _UNWRAPPED[name]
-        if name == _TIMESTAMP:
-            return T.TIMESTAMP
-        if name == _DATE:
-            return T.DATE
-        if name == _TIME:
-            return T.TIME
-        if name == _DECIMAL:
-            return T.decimal(64, 0)
-        return T.struct(tuple((f.name.upper(), sql_type(f)) for f in field.message_type.fields))
-    if field.enum_type is not None:
-        return T.STRING
-    kind = field.type
-    if kind in (field.TYPE_INT32, field.TYPE_SINT32, field.TYPE_SFIXED32):
-        return T.INTEGER
-    if kind in (field.TYPE_INT64, field.TYPE_SINT64, field.TYPE_SFIXED64, field.TYPE_UINT32, field.TYPE_FIXED32,
-                field.TYPE_UINT64, field.TYPE_FIXED64):
-        return T.BIGINT
-    if kind in (field.TYPE_DOUBLE, field.TYPE_FLOAT):
-        return T.DOUBLE
-    if kind == field.TYPE_BOOL:
-        return T.BOOLEAN
-    if kind == field.TYPE_BYTES:
-        return T.BYTES
-    return T.STRING
-
-
-def inferred_columns(schema_id: int, text: str, key: bool, keep_case: bool, full_name: str | None):
-    """The columns of a registered schema's message (keys too are messages of their columns)."""
-    message = registered(schema_id).message(full_name=full_name)
-    return [(f.name if keep_case else f.name.upper(), sql_type(f)) for f in message.DESCRIPTOR.fields]
-
 
 # ---------------------------------------------------------------- values
 
@@ -342,7 +37,7 @@ def read_message(message) -> dict:
         if field.message_type is not None and field.message_type.GetOptions().map_entry:
             value_field = field.message_type.fields_by_name["value"]
             out[field.name] = {k: _read_single(value_field, v) for k, v in value.items()}
-        elif _repeated(field):
+        elif repeated(field):
             out[field.name] = [_read_single(field, v) for v in value]
         elif field.message_type is not None and not message.HasField(field.name):
             out[field.name] = None
@@ -353,11 +48,6 @@ def read_message(message) -> dict:
     return out
 
 
-def _repeated(field) -> bool:
-    """Whether a field is repeated (protobuf 7 drops FieldDescriptor.label)."""
-    repeated = getattr(field, "is_repeated", None)
-    return repeated if repeated is not None else field.label == field.LABEL_REPEATED
-
 
 def _read_single(field, value):
     if field.message_type is None:
@@ -366,15 +56,15 @@ def _read_single(field, value):
             return found.name if found else str(value)
         return value
     name = field.message_type.full_name
-    if name in _UNWRAPPED:
+    if name in UNWRAPPED:
         return value.value
-    if name == _TIMESTAMP:
+    if name == TIMESTAMP_MESSAGE:
         return datetime(1970, 1, 1) + timedelta(seconds=value.seconds, microseconds=value.nanos // 1000)
-    if name == _DATE:
+    if name == DATE_MESSAGE:
         return date(value.year, value.month, value.day) if value.year else None
-    if name == _TIME:
+    if name == TIME_MESSAGE:
         return time(value.hours, value.minutes, value.seconds, value.nanos // 1000)
-    if name == _DECIMAL:
+    if name == DECIMAL_MESSAGE:
         return Decimal(int.from_bytes(value.value, "big", signed=True)).scaleb(-value.scale) if value.value else None
     return read_message(value)
 
@@ -396,7 +86,7 @@ def fill_message(message, values: dict) -> None:
                     _write_single(value_field, target[k], v)
                 else:
                     target[k] = _scalar(value_field, v)
-        elif _repeated(field):
+        elif repeated(field):
             target = getattr(message, field.name)
             for v in value:
                 if field.message_type is not None:
@@ -433,22 +123,22 @@ def _scalar(field, value):
 
 def _write_single(field, target, value) -> None:
     name = field.message_type.full_name
-    if name in _UNWRAPPED:
+    if name in UNWRAPPED:
         target.value = _scalar(target.DESCRIPTOR.fields_by_name["value"], value)
-    elif name == _TIMESTAMP:
+    elif name == TIMESTAMP_MESSAGE:
         millis = value if isinstance(value, int) else int(
             (value.replace(tzinfo=timezone.utc) - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds() * 1000)
         target.seconds, target.nanos = millis // 1000, millis % 1000 * 1_000_000
-    elif name == _DATE:
+    elif name == DATE_MESSAGE:
         day = value if isinstance(value, date) else date(1970, 1, 1) + timedelta(days=int(value))
         target.year, target.month, target.day = day.year, day.month, day.day
-    elif name == _TIME:
+    elif name == TIME_MESSAGE:
         if not isinstance(value, time):
             ms = int(value)
             value = time(ms // 3_600_000, ms // 60_000 % 60, ms // 1000 % 60, ms % 1000 * 1000)
         target.hours, target.minutes, target.seconds = value.hour, value.minute, value.second
         target.nanos = value.microsecond * 1000
-    elif name == _DECIMAL:
+    elif name == DECIMAL_MESSAGE:
         number = Decimal(str(value))
         sign, digits, exponent = number.as_tuple()
         unscaled = int(number.scaleb(-exponent))
