@@ -15,7 +15,7 @@ from ksql.runtime.join_order import PartitionRead, order_keys, partition_time_ke
 from ksql.runtime.operators.build import build_operators
 from ksql.runtime.operators.join import JoinOp
 from ksql.runtime.source import SourceDecoder
-from ksql.runtime.state import StateLimits, StateStore
+from ksql.runtime.state import StateLimits, StateStore, StateView
 
 
 LOG = logging.getLogger("ksql.query")
@@ -38,11 +38,12 @@ class Pipeline:
         self.sources = plan.sources
         self.decoders = [SourceDecoder(source, query_id) for source in self.sources]
         self.decoder = self.decoders[0]
-        # One store per query: operators keep their state under keys of their own.
+        # One store per query, each operator keeping its state in a view of its own; the
+        # pipeline's own keys (each source partition's stream time) are beside them.
         self.store = StateStore(log, changelog, limits, by_source=state_by_source)
         self.join = None
         if plan.joins is not None:
-            self.join = JoinOp(plan.joins, self.store)
+            self.join = JoinOp(plan.joins, StateView(self.store, "Join"))
             self.aliases = [i.alias for i in plan.joins.inputs]
         self.operators = build_operators(plan.steps, self.store)
 

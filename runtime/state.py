@@ -197,6 +197,48 @@ class StateStore:
         return _MISSING if raw is None else pickle.loads(raw)
 
 
+class StateView:
+    """One operator's part of the query's store. Its keys are stored under the operator's own
+    name, so two operators of one query never meet each other's keys (a WHERE and a HAVING
+    over a table both keep the keys that match), and what an operator keeps can be read out
+    whole (snapshot) and put back (restore)."""
+
+    __slots__ = ("store", "name")
+
+    def __init__(self, store: StateStore, name: str):
+        self.store = store
+        self.name = name
+
+    def get(self, key, default=None):
+        return self.store.get((self.name, key), default)
+
+    def put(self, key, value) -> None:
+        self.store.put((self.name, key), value)
+
+    def delete(self, key) -> None:
+        self.store.delete((self.name, key))
+
+    def keys(self):
+        return (key[1] for key in self.store.keys() if self._own(key))
+
+    def items(self):
+        return ((key[1], value) for key, value in self.store.items() if self._own(key))
+
+    def _own(self, key) -> bool:
+        return type(key) is tuple and len(key) == 2 and key[0] == self.name
+
+    def snapshot(self) -> dict:
+        """Everything this operator keeps, as {key: value}."""
+        return dict(self.items())
+
+    def restore(self, entries: dict) -> None:
+        """Replace what this operator keeps by `entries` (changes go to the changelog)."""
+        for key in list(self.keys()):
+            self.delete(key)
+        for key, value in entries.items():
+            self.put(key, value)
+
+
 def key_partition(key, partitions: int) -> int:
     """The changelog partition of a state key: a hash of its value that every process agrees on
     (repr, not pickle: pickle's bytes depend on which equal objects are the same object)."""

@@ -27,10 +27,10 @@ from ksql.planner.schema import ROWPARTITION, ROWTIME
 from ksql.runtime.expressions.compile import compile_expr
 from ksql.runtime.operators import batch_aggregate
 from ksql.runtime.operators.aggregate_output import AggregateOutput
-from ksql.runtime.state import StateStore, freeze
+from ksql.runtime.state import StateView, freeze
 
 class AggregateOp:
-    def __init__(self, node: AggregateNode, store: StateStore):
+    def __init__(self, node: AggregateNode, store: StateView):
         self.node = node
         self.store = store
         self.windowed = node.window is not None
@@ -46,6 +46,13 @@ class AggregateOp:
         self._times: dict | None = None  # partition -> stream time
         self.late = 0  # records dropped because every window they fall in had closed
         self.batch_path = batch_aggregate.supported(self)
+
+    def snapshot(self) -> dict:
+        return self.store.snapshot()
+
+    def restore(self, entries: dict) -> None:
+        self.store.restore(entries)
+        self._expiry = self._pending = self._times = None  # rebuilt from the entries when needed
 
     def _indexes(self) -> None:
         """Build the time-ordered indexes from the state (after a restart, from the restored store)."""

@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 from ksql.planner.arrays import broadcast
 from ksql.planner.plan import NULL_VALUE, FilterNode
 from ksql.runtime.expressions.compile import compile_expr
-from ksql.runtime.state import StateStore, freeze
+from ksql.runtime.state import StateStore, StateView, freeze
 
 
 class FilterOp:
@@ -18,11 +18,18 @@ class FilterOp:
     becomes a tombstone for its key, so it is deleted downstream; a key that never matched
     produces nothing. Keeps, on a table, the set of keys that currently match."""
 
-    def __init__(self, node: FilterNode, store: StateStore | None = None):
+    def __init__(self, node: FilterNode, store: StateView | None = None):
         self.predicate = compile_expr(node.predicate)
         self.table = node.table
         self.key_fields = node.key_fields
-        self.store = store if store is not None else StateStore()  # ("P", key) -> True while it matches
+        # ("P", key) -> True while it matches
+        self.store = store if store is not None else StateView(StateStore(), "Filter")
+
+    def snapshot(self) -> dict:
+        return self.store.snapshot()
+
+    def restore(self, entries: dict) -> None:
+        self.store.restore(entries)
 
     def process(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         if batch.num_rows == 0:

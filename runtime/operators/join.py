@@ -17,11 +17,11 @@ from ksql.planner.joins import JOIN_KEY, JoinNode, JoinPlan, field_name
 from ksql.planner.plan import NULL_VALUE
 from ksql.planner.schema import ROWOFFSET, ROWPARTITION, ROWTIME
 from ksql.runtime.expressions.compile import compile_expr
-from ksql.runtime.state import StateStore, freeze, thaw
+from ksql.runtime.state import StateView, freeze, thaw
 
 
 class JoinOp:
-    def __init__(self, plan: JoinPlan, store: StateStore):
+    def __init__(self, plan: JoinPlan, store: StateView):
         self.plan = plan
         self.store = store
         self.fields_of = [[field_name(i.alias, n) for n, _ in i.columns()] for i in plan.inputs]
@@ -33,6 +33,13 @@ class JoinOp:
         only = plan.joins[0] if len(plan.joins) == 1 else None
         self.vector_source = 0 if only is not None and not only.left_table and only.right_table \
             and not only.foreign_key else None
+
+    def snapshot(self) -> dict:
+        return self.store.snapshot()
+
+    def restore(self, entries: dict) -> None:
+        self.store.restore(entries)
+        self._expiry = None  # rebuilt from the entries when needed
 
     def _expiry_heap(self, j: int) -> list:
         """The close times of the rows each stream-stream join keeps, built from the state once

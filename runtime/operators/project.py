@@ -17,6 +17,12 @@ class ProjectOp:
         self.columns = [(column, compile_expr(expr)) for column, expr in node.columns]
         self.names = [OUTPUT_TIME, NULL_VALUE] + [c.name for c, _ in self.columns]
 
+    def snapshot(self) -> dict:
+        return {}  # stateless
+
+    def restore(self, entries: dict) -> None:
+        pass
+
     def process(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         arrays = [batch.column(ROWTIME), batch.column(NULL_VALUE)]
         names = self.names

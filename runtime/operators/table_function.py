@@ -20,6 +20,12 @@ class TableFunctionOp:
         self.node = node
         self.calls = [(name, compile_expr(expr)) for name, expr in node.calls]
 
+    def snapshot(self) -> dict:
+        return {}  # stateless
+
+    def restore(self, entries: dict) -> None:
+        pass
+
     def process(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         n = batch.num_rows
         lists = []
