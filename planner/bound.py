@@ -27,7 +27,7 @@ class Expr:
 
     @property
     def constant(self) -> bool:
-        """Whether it has the same value on every row (no column, no volatile call)."""
+        """Whether it has the same value on every row: no column, no volatile call, no lambda."""
         return all(child.constant for child in self.children())
 
 
@@ -118,10 +118,6 @@ class NestedEqual(Expr):
     right: Expr
     negated: bool
 
-    @property
-    def constant(self) -> bool:
-        return False
-
     def children(self):
         return (self.left, self.right)
 
@@ -204,10 +200,6 @@ class Like(Expr):
     def children(self):
         return (self.value, self.pattern)
 
-    @property
-    def constant(self) -> bool:
-        return self.value.constant
-
     def __str__(self):
         escape = f" ESCAPE '{self.escape}'" if self.escape is not None else ""
         return f"({self.value} {'NOT ' if self.negated else ''}LIKE {self.pattern}{escape})"
@@ -219,10 +211,6 @@ class IsDistinct(Expr):
     left: Expr
     right: Expr
     negated: bool  # IS NOT DISTINCT FROM
-
-    @property
-    def constant(self) -> bool:
-        return False
 
     def children(self):
         return (self.left, self.right)
@@ -237,10 +225,6 @@ class Case(Expr):
     type: SqlType
     whens: tuple[tuple[Expr, Expr], ...]
     default: Expr | None
-
-    @property
-    def constant(self) -> bool:
-        return False
 
     def children(self):
         parts = tuple(e for pair in self.whens for e in pair)
@@ -259,10 +243,6 @@ class Subscript(Expr):
     base: Expr
     index: Expr
 
-    @property
-    def constant(self) -> bool:
-        return False
-
     def children(self):
         return (self.base, self.index)
 
@@ -277,10 +257,6 @@ class Field(Expr):
     base: Expr
     name: str
 
-    @property
-    def constant(self) -> bool:
-        return False
-
     def children(self):
         return (self.base,)
 
@@ -292,10 +268,6 @@ class Field(Expr):
 class ArrayOf(Expr):
     type: SqlType
     items: tuple[Expr, ...]
-
-    @property
-    def constant(self) -> bool:
-        return False
 
     def children(self):
         return self.items
@@ -310,10 +282,6 @@ class StructOf(Expr):
     names: tuple[str, ...]
     items: tuple[Expr, ...]
 
-    @property
-    def constant(self) -> bool:
-        return False
-
     def children(self):
         return self.items
 
@@ -327,10 +295,6 @@ class MapOf(Expr):
     type: SqlType
     keys: tuple[Expr, ...]
     values: tuple[Expr, ...]
-
-    @property
-    def constant(self) -> bool:
-        return False
 
     def children(self):
         return self.keys + self.values
@@ -382,7 +346,7 @@ class LambdaCall(Expr):
 
     @property
     def constant(self) -> bool:
-        return False
+        return False  # its lambdas read their parameters' columns
 
     def children(self):
         return (self.collection,) + ((self.initial,) if self.initial is not None else ())

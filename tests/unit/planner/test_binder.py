@@ -80,6 +80,8 @@ def test_the_runtime_compiles_every_node_kind():
     assert values("i + l") == [11, 22, None]
     assert values("i > 1") == [False, True, False]  # a NULL compares as false in ksqlDB
     assert values("name LIKE 'a%'") == [True, None, False]
+    assert values("name LIKE CONCAT('a', '%')") == [True, None, False]  # a constant pattern, computed once
+    assert values("name LIKE CASE WHEN i = 1 THEN 'a%' ELSE 'b%' END") == [True, None, True]  # per row
     assert values("name IS NULL") == [False, True, False]
     assert values("CASE WHEN i = 1 THEN 'one' ELSE 'other' END") == ["one", "other", "other"]
     assert values("xs[1]") == [1, None, None]
