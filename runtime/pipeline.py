@@ -13,17 +13,12 @@ from ksql.planner.schema import ROWOFFSET, ROWTIME
 from ksql.runtime import processing_log
 from ksql.runtime.join_order import PartitionRead, order_keys, partition_time_key
 from ksql.runtime.operators.build import build_operators
-from ksql.runtime.operators.join import JoinOp
+from ksql.runtime.operators.join import SOURCE
 from ksql.runtime.source import SourceDecoder
-from ksql.runtime.state import StateLimits, StateStore, StateView
+from ksql.runtime.state import StateLimits, StateStore
 
 
 LOG = logging.getLogger("ksql.query")
-
-
-# Fewer consecutive stream rows than this meet a stream-table join one at a time: below it,
-# building Arrow arrays for a batch probe costs more than it saves.
-MIN_PROBE_ROWS = 64
 
 
 class Pipeline:
@@ -41,11 +36,12 @@ class Pipeline:
         # One store per query, each operator keeping its state in a view of its own; the
         # pipeline's own keys (each source partition's stream time) are beside them.
         self.store = StateStore(log, changelog, limits, by_source=state_by_source)
-        self.join = None
-        if plan.joins is not None:
-            self.join = JoinOp(plan.joins, StateView(self.store, "Join"))
-            self.aliases = [i.alias for i in plan.joins.inputs]
         self.operators = build_operators(plan.steps, self.store)
+        # A join (the first step when there is one) is fed here, with the rows of all its
+        # sources in their order; the operators after it take what it gives.
+        self.join = self.operators.pop(0) if plan.joins is not None else None
+        if self.join is not None:
+            self.aliases = [i.alias for i in plan.joins.inputs]
 
     def restore(self, partitions=None) -> None:
         self.store.restore(partitions)
@@ -106,26 +102,17 @@ class Pipeline:
             batches.append((index, self._joined_fields(index, decoded.batch)))
             at = np.searchsorted(records.column(0).to_numpy(), decoded.batch.column(ROWOFFSET).to_numpy())
             orders.append((np.asarray(keys, dtype=np.int64)[at], read, at, index))
-        outputs, pending, as_lists = [], [], {}
-        for k, rows in _runs_in_order(orders):
-            index, fields = batches[k]
-            if index == self.join.vector_source and len(rows) >= MIN_PROBE_ROWS:
-                if pending:
-                    outputs.append(self.join.process(pending))
-                    pending = []
-                outputs.append(self.join.probe(fields.take(pa.array(rows))))
-                continue
-            if k not in as_lists:  # once per batch: its columns as Python lists
-                as_lists[k] = {name: fields.column(name).to_pylist() for name in fields.schema.names}
-            columns = as_lists[k]
-            times, nulls = columns[f"{self.aliases[index]}__{ROWTIME}"], columns[NULL_VALUE]
-            for i in rows:
-                row = {name: values[i] for name, values in columns.items() if name != NULL_VALUE}
-                pending.append((index, row, times[i], nulls[i]))
-        if pending or not outputs:
-            outputs.append(self.join.process(pending))
-        joined = pa.concat_batches([o for o in outputs if o.num_rows] or outputs[:1])
-        return self._apply(joined), entries
+        # every row in the join's order, as one batch: each source's rows with its index
+        # (SOURCE), its columns NULL in the other sources' rows
+        order = [rows + sum(len(batches[i][1]) for i in range(k)) for k, rows in _runs_in_order(orders)]
+        if order:
+            tables = [pa.Table.from_batches([fields.append_column(SOURCE, pa.array(np.full(len(fields), index, np.int32)))])
+                      for index, fields in batches]
+            combined = pa.concat_tables(tables, promote_options="default")
+            joined = combined.take(pa.array(np.concatenate(order))).combine_chunks().to_batches()[0]
+        else:
+            joined = pa.RecordBatch.from_pydict({SOURCE: pa.array([], pa.int32()), NULL_VALUE: pa.array([], pa.bool_())})
+        return self._apply(self.join.process(joined)), entries
 
     def _joined_fields(self, index: int, batch: pa.RecordBatch) -> pa.RecordBatch:
         """A source's decoded rows with its columns named as the join names them (ALIAS__COL)."""

@@ -6,6 +6,11 @@ docstring) lives in its own StateView of the query's StateStore, so it is writte
 changelog inside the query's transaction and comes back from it at start-up; `snapshot()`
 reads it out and `restore(entries)` puts it back, after which the operator carries on as if it
 had never stopped: no operator holds state its view does not know about.
+
+Event time has no call of its own: as in Kafka Streams, an operator's stream time moves with
+the records that reach it, so `process` advances it (AggregateOp closes EMIT FINAL windows and
+drops those past retention, JoinOp expires stream-stream rows and emits the outer rows they
+owe) and records dropped before an operator do not move its time.
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from ksql.planner.joins import JoinPlan
 from ksql.planner.plan import FilterNode, ProjectNode, PartitionByNode, TableFunctionNode
 from ksql.runtime.operators.aggregate import AggregateOp
 from ksql.runtime.operators.filter import FilterOp
+from ksql.runtime.operators.join import JoinOp
 from ksql.runtime.operators.project import ProjectOp
 from ksql.runtime.operators.table_function import TableFunctionOp
 from ksql.runtime.state import StateStore, StateView
@@ -36,9 +42,9 @@ class Operator(Protocol):
 
 
 # Plan node -> operator. PartitionByNode has none: the sink partitions its rows by the new key.
-# JoinPlan has none here: the pipeline builds its JoinOp, which takes rows from several sources.
+# A JoinOp takes the rows of several sources, which the pipeline puts in order for it.
 OPERATORS: dict[type, type | None] = {
-    JoinPlan: None,
+    JoinPlan: JoinOp,
     FilterNode: FilterOp,
     ProjectNode: ProjectOp,
     TableFunctionNode: TableFunctionOp,

@@ -3,7 +3,12 @@
 State, per join: for a table side, the current row of each key; for a stream side of a
 stream-stream join, the rows of each key still inside the join window plus its grace period
 (older ones are dropped, after emitting the NULL-padded row an outer join owes them). Rows
-are matched one at a time, in the order of their timestamps, as ksqlDB does.
+are matched one at a time, in the order of their timestamps, as ksqlDB does; a run of stream
+rows of a single stream-table join is probed as one batch.
+
+Its input batch holds the rows of every source in the order they meet the join (the pipeline
+orders them, runtime/join_order.py): each row's source index in SOURCE, its fields as
+ALIAS__COL (NULL in the columns of the other sources) and NULL_VALUE.
 """
 from __future__ import annotations
 
@@ -18,6 +23,12 @@ from ksql.planner.plan import NULL_VALUE
 from ksql.planner.schema import ROWOFFSET, ROWPARTITION, ROWTIME
 from ksql.runtime.expressions.compile import compile_expr
 from ksql.runtime.state import StateView, freeze, thaw
+
+SOURCE = "__SOURCE"  # input batch column: the index of the source a row comes from
+
+# Fewer consecutive stream rows than this meet a stream-table join one at a time: below it,
+# building Arrow arrays for a batch probe costs more than it saves.
+MIN_PROBE_ROWS = 64
 
 
 class JoinOp:
@@ -63,7 +74,36 @@ class JoinOp:
 
     # -- entry point
 
-    def process(self, events: list[tuple[int, dict, int, bool]]) -> pa.RecordBatch:
+    def process(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """The joined rows of the sources' rows, in the batch's order."""
+        if batch.num_rows == 0:
+            return self._process_events([])
+        sources = batch.column(SOURCE).to_numpy(zero_copy_only=False)
+        bounds = [0, *(np.flatnonzero(np.diff(sources)) + 1), len(sources)]
+        outputs, events, columns, own = [], [], None, {}
+        for start, end in zip(bounds[:-1], bounds[1:]):
+            index = int(sources[start])
+            if index == self.vector_source and end - start >= MIN_PROBE_ROWS:
+                if events:
+                    outputs.append(self._process_events(events))
+                    events = []
+                outputs.append(self.probe(batch.slice(start, end - start)))
+                continue
+            if columns is None:  # once per batch: its columns as Python lists
+                columns = {name: batch.column(name).to_pylist() for name in batch.schema.names}
+            if index not in own:  # the source's own fields (ALIAS__COL) and timestamps
+                prefix = self.plan.inputs[index].alias + "__"
+                own[index] = ([(n, v) for n, v in columns.items() if n.startswith(prefix)], columns[prefix + ROWTIME])
+            fields, times = own[index]
+            nulls = columns[NULL_VALUE]
+            # events: (source index, its fields, timestamp, is tombstone)
+            events += [(index, {name: values[i] for name, values in fields}, times[i], nulls[i])
+                       for i in range(start, end)]
+        if events or not outputs:
+            outputs.append(self._process_events(events))
+        return pa.concat_batches([o for o in outputs if o.num_rows] or outputs[:1])
+
+    def _process_events(self, events: list[tuple[int, dict, int, bool]]) -> pa.RecordBatch:
         """events: (source index, row fields, timestamp, is tombstone), in timestamp order."""
         out: list[tuple[dict, int, bool]] = []
         for source, row, ts, tombstone in events:

@@ -69,15 +69,13 @@ def run(make_engine, query: str, tag: str, handover: bool) -> list:
             pipeline = query_.pipeline
             # fresh operators in a fresh store, each given only its predecessor's snapshot
             fresh = build_operators(query_.plan.steps, StateStore())
-            for old, new in zip(pipeline.operators, fresh):
-                new.restore(old.snapshot())
-            pipeline.operators = fresh
+            old = ([pipeline.join] if pipeline.join is not None else []) + pipeline.operators
+            for before, after in zip(old, fresh, strict=True):
+                after.restore(before.snapshot())
             if pipeline.join is not None:
-                entries = pipeline.join.snapshot()
-                assert entries  # the join holds rows of both sides by now
-                pipeline.join.restore({})
-                assert pipeline.join.snapshot() == {}
-                pipeline.join.restore(entries)
+                assert pipeline.join.snapshot()  # the join holds rows of both sides by now
+                pipeline.join = fresh.pop(0)
+            pipeline.operators = fresh
     return values(engine, out.upper())
 
 
