@@ -210,7 +210,9 @@ class StateView:
         self.name = name
 
     def get(self, key, default=None):
-        return self.store.get((self.name, key), default)
+        full = (self.name, key)
+        value = self.store.hot.get(full, _MISSING)  # most reads: no second call
+        return value if value is not _MISSING else self.store.get(full, default)
 
     def put(self, key, value) -> None:
         self.store.put((self.name, key), value)
