@@ -13,3 +13,7 @@ EXPLAIN SELECT page, duration FROM nokey PARTITION BY duration EMIT CHANGES;
 EXPLAIN SELECT user_id, EXPLODE(tags) AS tag FROM pageviews EMIT CHANGES;
 EXPLAIN SELECT user_id, EXPLODE(tags) AS tag, EXPLODE(ARRAY[1, 2]) AS n FROM pageviews WHERE duration > 0 EMIT CHANGES;
 EXPLAIN SELECT user_id, CUBE_EXPLODE(ARRAY[page, 'x']) AS c FROM pageviews EMIT CHANGES;
+CREATE STREAM orders (id INT KEY, placed_at STRING, amount DOUBLE)
+  WITH (kafka_topic='orders', value_format='JSON', partitions=2, timestamp='placed_at', timestamp_format='yyyy-MM-dd HH:mm:ss');
+EXPLAIN SELECT id, amount FROM orders WHERE amount > 100 EMIT CHANGES;
+EXPLAIN SELECT id, SUM(amount) AS total FROM orders WINDOW TUMBLING (SIZE 1 HOUR) GROUP BY id EMIT CHANGES;
