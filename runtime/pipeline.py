@@ -104,7 +104,8 @@ class Pipeline:
             orders.append((np.asarray(keys, dtype=np.int64)[at], read, at, index))
         # every row in the join's order, as one batch: each source's rows with its index
         # (SOURCE), its columns NULL in the other sources' rows
-        order = [rows + sum(len(batches[i][1]) for i in range(k)) for k, rows in _runs_in_order(orders)]
+        starts = np.cumsum([0] + [len(fields) for _, fields in batches])  # each batch's first row in all
+        order = [starts[k] + rows for k, rows in _runs_in_order(orders)]
         if order:
             tables = [pa.Table.from_batches([fields.append_column(SOURCE, pa.array(np.full(len(fields), index, np.int32)))])
                       for index, fields in batches]
