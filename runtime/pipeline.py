@@ -44,7 +44,17 @@ class Pipeline:
             self.aliases = [i.alias for i in plan.joins.inputs]
 
     def restore(self, partitions=None) -> None:
-        self.store.restore(partitions)
+        self.store.restore(partitions, self._owner_of)
+
+    def _owner_of(self, key) -> str | None:
+        """The operator whose state a key written before operators had state views of their own
+        is (by its one-letter prefix; see StateStore.restore)."""
+        if type(key) is not tuple or len(key) < 2 or not isinstance(key[0], str):
+            return None
+        for op in ([self.join] if self.join is not None else []) + self.operators:
+            if key[0] in getattr(op, "STATE_KEYS", ()):
+                return op.store.name
+        return None
 
     def flush(self, txn) -> None:
         self.store.flush(txn)

@@ -148,13 +148,19 @@ class StateStore:
 
     # ---------------------------------------------------------------- changelog
 
-    def restore(self, partitions=None) -> None:
+    def restore(self, partitions=None, owner_of=None) -> None:
         """Rebuild the state from the changelog (the newest record of each key wins): all of it,
-        or the state of these source partitions."""
+        or the state of these source partitions.
+
+        owner_of(key): for a key written before each operator kept its state under its own name
+        (a tuple starting with the operator's one-letter prefix), the name of the view it now
+        belongs to, else None. Such keys move under that name, and the old ones are deleted
+        from the changelog at the next flush, so an older query's state is not lost."""
         info = None if self.topic is None else self.log.topic(self.topic)
         if info is None:
             return
         wanted = range(info.partitions) if partitions is None else sorted({p % info.partitions for p in partitions})
+        unnamed: dict = {}  # key written without its operator's name -> (its last value, changelog partition)
         for changelog_partition in wanted:
             offset = self.log.start_offset(self.topic, changelog_partition)
             while True:
@@ -162,11 +168,23 @@ class StateStore:
                 if batch is None:
                     break
                 for key, value in zip(batch.column(2).to_pylist(), batch.column(3).to_pylist()):
-                    if value is None:
-                        self.delete(pickle.loads(key))
+                    key = pickle.loads(key)
+                    value = None if value is None else pickle.loads(value)
+                    if owner_of is not None and owner_of(key) is not None:
+                        unnamed[key] = (value, changelog_partition)
+                    elif value is None:
+                        self.delete(key)
                     else:
-                        self.put(pickle.loads(key), pickle.loads(value))
+                        self.put(key, value)
         self._dirty.clear()
+        for key, (value, changelog_partition) in unnamed.items():
+            if value is None:
+                continue  # deleted, or moved by an earlier start
+            self.partition = changelog_partition  # where a query split by partition keeps it
+            named = (owner_of(key), key)
+            if self.get(named) is None:
+                self.put(named, value)
+            self.delete(key)
 
     def flush(self, txn) -> None:
         """Write the changes since the last flush into the transaction."""

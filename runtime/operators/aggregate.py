@@ -30,6 +30,8 @@ from ksql.runtime.operators.aggregate_output import AggregateOutput
 from ksql.runtime.state import StateView, freeze
 
 class AggregateOp:
+    STATE_KEYS = ("G", "S", "W", "T", "F")  # what each key of its state starts with (see below)
+
     def __init__(self, node: AggregateNode, store: StateView):
         self.node = node
         self.store = store

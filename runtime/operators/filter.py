@@ -18,6 +18,8 @@ class FilterOp:
     becomes a tombstone for its key, so it is deleted downstream; a key that never matched
     produces nothing. Keeps, on a table, the set of keys that currently match."""
 
+    STATE_KEYS = ("P",)  # what each key of its state starts with
+
     def __init__(self, node: FilterNode, store: StateView | None = None):
         self.predicate = compile_expr(node.predicate)
         self.table = node.table

@@ -32,6 +32,10 @@ MIN_PROBE_ROWS = 64
 
 
 class JoinOp:
+    # what each key of its state starts with: a side's rows ("L", "R"), a stream-stream join's
+    # stream time ("JT"), a foreign-key join's left rows and index ("FL", "FI")
+    STATE_KEYS = ("L", "R", "JT", "FL", "FI")
+
     def __init__(self, plan: JoinPlan, store: StateView):
         self.plan = plan
         self.store = store

@@ -84,3 +84,17 @@ def test_an_operator_restored_from_a_snapshot_carries_on(make_engine, name):
     expected = run(make_engine, QUERIES[name], "straight", handover=False)
     assert len(expected) >= 3  # the query emits enough for the check to compare
     assert run(make_engine, QUERIES[name], "handed", handover=True) == expected
+
+
+def test_keys_written_before_operators_had_names_find_their_owner(engine):
+    """Earlier versions kept every operator's keys in one space, told apart by a prefix letter:
+    the restore hands each such key to the operator that uses that prefix."""
+    engine.execute("CREATE TABLE t (id INT PRIMARY KEY, g INT, v INT) "
+                   "WITH (kafka_topic='t', value_format='JSON', partitions=1);")
+    engine.execute("CREATE TABLE agg AS SELECT g, COUNT(*) AS c FROM t WHERE v > 0 GROUP BY g;")
+    pipeline = next(iter(engine.queries.values())).pipeline
+    assert pipeline._owner_of(("G", (1,))) == "Aggregate"
+    assert pipeline._owner_of(("S", (1,))) == "Aggregate"
+    assert pipeline._owner_of(("P", [1])) == "Filter (V > 0)"
+    assert pipeline._owner_of(("PT", "t", 0)) is None  # the pipeline's own
+    assert pipeline._owner_of(("Aggregate", ("G", (1,)))) is None  # already named

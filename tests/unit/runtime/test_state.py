@@ -52,3 +52,40 @@ def test_an_aggregation_gives_the_same_answer_when_its_state_spills(make_engine,
     store = next(iter(engine.queries.values())).pipeline.store
     if limit:
         assert len(store.hot) <= limit < len(store)
+
+
+def test_state_written_before_operators_had_names_moves_under_them(tmp_path):
+    """A changelog of keys without their operator's name (as earlier versions wrote them):
+    the restore moves each under its owner and deletes the old key from the changelog, once."""
+    log = EmbeddedLog(tmp_path / "log")
+    log.create_topic("changelog", 3, "compact")
+    old = StateStore(log, "changelog")
+    old.put(("G", ("a",)), [[2], 100])
+    old.put(("T", 0), 100)
+    old.put(("G", ("gone",)), [[1], 50])
+    old.delete(("G", ("gone",)))
+    old.put(("PT", "s", 0), 100)  # not an operator's: left as it is
+    txn = log.begin("p")
+    old.flush(txn)
+    txn.commit({})
+
+    def owner_of(key):
+        return "Aggregate" if key[0] in ("G", "T") else None
+
+    def restored():
+        store = StateStore(log, "changelog")
+        store.restore(owner_of=owner_of)
+        return store
+
+    first = restored()
+    assert first.data == {("Aggregate", ("G", ("a",))): [[2], 100], ("Aggregate", ("T", 0)): 100,
+                          ("PT", "s", 0): 100}
+    txn = log.begin("p")
+    first.flush(txn)
+    txn.commit({})
+    first.put(("Aggregate", ("G", ("a",))), [[3], 200])  # updated under its name since
+    txn = log.begin("p")
+    first.flush(txn)
+    txn.commit({})
+    assert restored().data == {("Aggregate", ("G", ("a",))): [[3], 200], ("Aggregate", ("T", 0)): 100,
+                               ("PT", "s", 0): 100}
