@@ -232,13 +232,26 @@ def _between(expr: ast.Between, scope: Scope) -> B.Expr:
 
 
 def _in_list(expr: ast.InList, scope: Scope) -> B.Expr:
-    # x IN (a, b) is x = a OR x = b, with SQL's null semantics.
-    result = None
-    for item in expr.items:
-        test = ast.BinaryOp("=", expr.value, item)
-        result = test if result is None else ast.LogicalOp("OR", result, test)
-    bound = bind(result, scope)
-    return B.Not(T.BOOLEAN, bound) if expr.negated else bound
+    """x IN (a, b): x = a OR x = b, as ksqlDB's InListEvaluator has it. NULL literals are
+    dropped from the list, NULL matches nothing (so x NOT IN (...) holds for a NULL x), and the
+    value and items share a type as an ARRAY constructor's elements do: string literals are
+    coerced to it (`int_col IN ('1', 2)`), numbers widened."""
+    items = [i for i in expr.items if not (isinstance(i, ast.Literal) and i.value is None)]
+    exprs = [expr.value] + items
+    bound = [bind(e, scope) for e in exprs]
+    common = _common_element(exprs, bound, "IN") if items else None
+    if common is not None:
+        bound = list(_coerced(exprs, bound, common))
+    value, result = bound[0], B.Literal(T.BOOLEAN, False)
+    for item, item_expr in zip(bound[1:], items):
+        if any(t is not None and t.base in ("ARRAY", "MAP", "STRUCT") for t in (value.type, item.type)):
+            # NULL on either side is no match (false, not unknown): NOT IN must hold for it
+            present = B.Logical(T.BOOLEAN, "AND", B.IsNull(T.BOOLEAN, value, True), B.IsNull(T.BOOLEAN, item, True))
+            test = B.Logical(T.BOOLEAN, "AND", present, B.NestedEqual(T.BOOLEAN, value, item, False))
+        else:
+            test = B.Compare(T.BOOLEAN, "=", *_comparable(value, item, ast.BinaryOp("=", expr.value, item_expr)))
+        result = test if isinstance(result, B.Literal) else B.Logical(T.BOOLEAN, "OR", result, test)
+    return B.Not(T.BOOLEAN, result) if expr.negated else result
 
 
 def _like(expr: ast.Like, scope: Scope) -> B.Expr:

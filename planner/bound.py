@@ -39,6 +39,8 @@ class Literal(Expr):
     def __str__(self):
         if self.value is None:
             return "NULL" if self.type is None else f"CAST(NULL AS {self.type})"
+        if isinstance(self.value, bool):
+            return "TRUE" if self.value else "FALSE"
         return f"'{self.value}'" if isinstance(self.value, str) else str(self.value)
 
 

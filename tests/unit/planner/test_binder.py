@@ -105,3 +105,20 @@ def test_binding_refuses_with_ksqldbs_texts():
         bound("nope + 1")
     with pytest.raises(KsqlStatementError, match="Comparison with NULL not supported"):
         bound("i = NULL")
+
+
+def test_in_lists_as_ksqldb_evaluates_them():
+    """The docs (quick-reference, IN) make `x IN (a, b)` `x = a OR x = b`; ksqlDB's
+    InListEvaluator adds: NULL literals are dropped from the list, NULL matches nothing (so
+    NOT IN holds for a NULL value), and string literals take the value's type."""
+    assert values("i IN (1, 3)") == [True, False, False]
+    assert values("i IN (1, NULL)") == [True, False, False]
+    assert values("i NOT IN (1, NULL)") == [False, True, True]
+    assert values("i IN (NULL)") == [False, False, False]
+    assert values("i IN ('1', 2)") == [True, True, False]
+    assert values("l IN (10, 20.0)") == [True, True, False]
+    assert values("i IN (l, 2)") == [False, True, False]  # a column item: each row's own value
+    assert values("xs IN (ARRAY[1, 2], ARRAY[3])") == [True, False, False]
+    assert values("xs NOT IN (ARRAY[1, 2])") == [False, True, True]
+    with pytest.raises(KsqlStatementError, match='invalid input syntax for type INTEGER: "a"'):
+        bound("i IN ('a')")
