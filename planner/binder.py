@@ -234,14 +234,16 @@ def _between(expr: ast.Between, scope: Scope) -> B.Expr:
 def _in_list(expr: ast.InList, scope: Scope) -> B.Expr:
     """x IN (a, b): x = a OR x = b, as ksqlDB's InListEvaluator has it. NULL literals are
     dropped from the list, NULL matches nothing (so x NOT IN (...) holds for a NULL x), and the
-    value and items share a type as an ARRAY constructor's elements do: string literals are
-    coerced to it (`int_col IN ('1', 2)`), numbers widened."""
+    value and items, when numbers or booleans, share a type as an ARRAY constructor's elements
+    do: string literals are coerced to it (`int_col IN ('1', 2)`), numbers widened. Other
+    items compare as `=` compares them (a TIMESTAMP with a string literal)."""
     items = [i for i in expr.items if not (isinstance(i, ast.Literal) and i.value is None)]
     exprs = [expr.value] + items
     bound = [bind(e, scope) for e in exprs]
-    common = _common_element(exprs, bound, "IN") if items else None
-    if common is not None:
-        bound = list(_coerced(exprs, bound, common))
+    typed = [b.type for e, b in zip(exprs, bound) if not _is_text(e) and b.type is not None]
+    numbers = typed and (all(t.is_numeric for t in typed) or all(t.base == "BOOLEAN" for t in typed))
+    if items and numbers and not _is_time_column(expr.value):  # ROWTIME IN ('2020-...') compares as millis
+        bound = list(_coerced(exprs, bound, T.common_type(typed)))
     value, result = bound[0], B.Literal(T.BOOLEAN, False)
     for item, item_expr in zip(bound[1:], items):
         if any(t is not None and t.base in ("ARRAY", "MAP", "STRUCT") for t in (value.type, item.type)):
