@@ -42,6 +42,7 @@ class Pipeline:
         self.join = self.operators.pop(0) if plan.joins is not None else None
         if self.join is not None:
             self.aliases = [i.alias for i in plan.joins.inputs]
+        self._owners: dict | None = None
 
     def restore(self, partitions=None) -> None:
         self.store.restore(partitions, self._owner_of)
@@ -51,10 +52,12 @@ class Pipeline:
         is (by its one-letter prefix; see StateStore.restore)."""
         if type(key) is not tuple or len(key) < 2 or not isinstance(key[0], str):
             return None
-        for op in ([self.join] if self.join is not None else []) + self.operators:
-            if key[0] in getattr(op, "STATE_KEYS", ()):
-                return op.store.name
-        return None
+        if self._owners is None:  # prefix -> the first operator that uses it
+            self._owners = {}
+            for op in ([self.join] if self.join is not None else []) + self.operators:
+                for prefix in getattr(op, "STATE_KEYS", ()):
+                    self._owners.setdefault(prefix, op.store.name)
+        return self._owners.get(key[0])
 
     def flush(self, txn) -> None:
         self.store.flush(txn)
