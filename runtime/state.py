@@ -160,7 +160,7 @@ class StateStore:
         if info is None:
             return
         wanted = range(info.partitions) if partitions is None else sorted({p % info.partitions for p in partitions})
-        unnamed: dict = {}  # key written without its operator's name -> (its last value, changelog partition)
+        unnamed: dict = {}  # key written without its operator's name -> (owner, last value, changelog partition)
         for changelog_partition in wanted:
             offset = self.log.start_offset(self.topic, changelog_partition)
             while True:
@@ -170,18 +170,19 @@ class StateStore:
                 for key, value in zip(batch.column(2).to_pylist(), batch.column(3).to_pylist()):
                     key = pickle.loads(key)
                     value = None if value is None else pickle.loads(value)
-                    if owner_of is not None and owner_of(key) is not None:
-                        unnamed[key] = (value, changelog_partition)
+                    owner = owner_of(key) if owner_of is not None else None
+                    if owner is not None:
+                        unnamed[key] = (owner, value, changelog_partition)
                     elif value is None:
                         self.delete(key)
                     else:
                         self.put(key, value)
         self._dirty.clear()
-        for key, (value, changelog_partition) in unnamed.items():
+        for key, (owner, value, changelog_partition) in unnamed.items():
             if value is None:
                 continue  # deleted, or moved by an earlier start
             self.partition = changelog_partition  # where a query split by partition keeps it
-            named = (owner_of(key), key)
+            named = (owner, key)
             if self.get(named) is None:
                 self.put(named, value)
             self.delete(key)
