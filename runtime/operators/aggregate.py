@@ -171,6 +171,24 @@ class AggregateOp:
                 self._emit_closed(stream_time, out)
         return out.batch(self)
 
+    def advance_time(self, stream_time: int, partition: int | None = None) -> pa.RecordBatch | None:
+        """Move stream time (of one partition, else of every partition seen) to `stream_time`
+        without a record: windows past retention are dropped and, with EMIT FINAL, windows
+        that closed are emitted. `process` does the same as each record moves the time."""
+        if not self.windowed:
+            return None
+        self._indexes()
+        times = self._partition_times()
+        for p in ([partition] if partition is not None else list(times) or [0]):
+            if stream_time > times.get(p, float("-inf")):
+                self.store.put(("T", p), stream_time)
+                self._note_stream_time(p, stream_time)
+        out = AggregateOutput(len(self.node.keys), len(self.node.calls), self.windowed)
+        if self.node.emit_final:
+            self._emit_closed(stream_time, out)
+        self._purge()
+        return out.batch(self)
+
     # -- plain and windowed updates
 
     def _update(self, store_key, key, row_args, ts, out, window, undo=False):

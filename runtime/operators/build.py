@@ -7,10 +7,11 @@ changelog inside the query's transaction and comes back from it at start-up; `sn
 reads it out and `restore(entries)` puts it back, after which the operator carries on as if it
 had never stopped: no operator holds state its view does not know about.
 
-Event time has no call of its own: as in Kafka Streams, an operator's stream time moves with
-the records that reach it, so `process` advances it (AggregateOp closes EMIT FINAL windows and
-drops those past retention, JoinOp expires stream-stream rows and emits the outer rows they
-owe) and records dropped before an operator do not move its time.
+Event time: as in Kafka Streams, an operator's stream time moves with the records that reach
+it, so `process` advances it record by record (AggregateOp closes EMIT FINAL windows and drops
+those past retention, JoinOp expires stream-stream rows and emits the outer rows they owe), and
+records dropped before an operator do not move its time. `advance_time(t)` moves it without a
+record and returns what that makes due (None from operators where nothing waits on time).
 """
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ from ksql.runtime.state import StateStore, StateView
 class Operator(Protocol):
     def process(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         """The rows that come out of this batch of rows, in order."""
+
+    def advance_time(self, stream_time: int) -> pa.RecordBatch | None:
+        """Move stream time to `stream_time` without a record: the rows that makes due."""
 
     def snapshot(self) -> dict:
         """Everything the operator keeps between batches, as {key: value}."""

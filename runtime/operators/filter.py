@@ -27,6 +27,9 @@ class FilterOp:
         # ("P", key) -> True while it matches
         self.store = store if store is not None else StateView(StateStore(), "Filter")
 
+    def advance_time(self, stream_time: int) -> None:
+        return None  # nothing here waits on time
+
     def snapshot(self) -> dict:
         return self.store.snapshot()
 

@@ -107,6 +107,25 @@ class JoinOp:
             outputs.append(self._process_events(events))
         return pa.concat_batches([o for o in outputs if o.num_rows] or outputs[:1])
 
+    def advance_time(self, stream_time: int) -> pa.RecordBatch | None:
+        """Move every stream-stream join's stream time to `stream_time` without a record: rows
+        past their window and grace are dropped, and an outer join emits the NULL-padded rows
+        it owes them (through the joins after it). `process` does the same as records arrive."""
+        out: list[tuple[dict, int, bool]] = []
+        for j, node in enumerate(self.plan.joins, start=1):
+            if not node.within:
+                continue
+            now = max(self.store.get(("JT", j), stream_time), stream_time)
+            self.store.put(("JT", j), now)
+            pending = self._expire(j, node, now)
+            for later in range(j + 1, len(self.plan.inputs)):
+                produced = []
+                for left_row, left_ts, left_tomb in pending:
+                    produced += self._join(later, "L", left_row, left_ts, left_tomb)
+                pending = produced
+            out += pending
+        return self._batch(out)
+
     def _process_events(self, events: list[tuple[int, dict, int, bool]]) -> pa.RecordBatch:
         """events: (source index, row fields, timestamp, is tombstone), in timestamp order."""
         out: list[tuple[dict, int, bool]] = []

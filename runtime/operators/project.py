@@ -17,6 +17,9 @@ class ProjectOp:
         self.columns = [(column, compile_expr(expr)) for column, expr in node.columns]
         self.names = [OUTPUT_TIME, NULL_VALUE] + [c.name for c, _ in self.columns]
 
+    def advance_time(self, stream_time: int) -> None:
+        return None  # nothing here waits on time
+
     def snapshot(self) -> dict:
         return {}  # stateless
 

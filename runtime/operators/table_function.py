@@ -20,6 +20,9 @@ class TableFunctionOp:
         self.node = node
         self.calls = [(name, compile_expr(expr)) for name, expr in node.calls]
 
+    def advance_time(self, stream_time: int) -> None:
+        return None  # nothing here waits on time
+
     def snapshot(self) -> dict:
         return {}  # stateless
 

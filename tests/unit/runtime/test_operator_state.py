@@ -98,3 +98,33 @@ def test_keys_written_before_operators_had_names_find_their_owner(engine):
     assert pipeline._owner_of(("P", [1])) == "Filter (V > 0)"
     assert pipeline._owner_of(("PT", "t", 0)) is None  # the pipeline's own
     assert pipeline._owner_of(("Aggregate", ("G", (1,)))) is None  # already named
+
+
+def test_advance_time_without_a_record_emits_what_is_due(engine):
+    """An EMIT FINAL window is emitted once stream time passes its end plus grace, and a left
+    join's unmatched row once its window and grace have passed, whether a record or a call to
+    `advance_time` moves the time."""
+    engine.execute("CREATE STREAM s (k STRING KEY, x INT) "
+                   "WITH (kafka_topic='s', value_format='JSON', partitions=1);")
+    engine.execute("CREATE STREAM s2 (k STRING KEY, x INT) "
+                   "WITH (kafka_topic='s2', value_format='JSON', partitions=1);")
+    engine.execute("CREATE TABLE f AS SELECT k, COUNT(*) AS n FROM s "
+                   "WINDOW TUMBLING (SIZE 1 SECOND, GRACE PERIOD 0 SECONDS) GROUP BY k EMIT FINAL;")
+    engine.execute("CREATE STREAM j AS SELECT a.k AS k, a.x AS ax, b.x AS bx FROM s a "
+                   "LEFT JOIN s2 b WITHIN 1 SECOND GRACE PERIOD 0 SECONDS ON a.k = b.k;")
+    engine.execute("INSERT INTO s (ROWTIME, k, x) VALUES (100, 'a', 1);")
+    engine.drain()
+    assert values(engine, "F") == [] and values(engine, "J") == []
+    pipelines = [q.pipeline for q in engine.queries.values()]
+    aggregate = next(p.operators[0] for p in pipelines if p.join is None)
+    join = next(p.join for p in pipelines if p.join is not None)
+
+    assert aggregate.advance_time(999).num_rows == 0  # the window [0, 1000) is still open
+    closed = aggregate.advance_time(1_000).to_pylist()
+    assert [(r["WINDOWSTART"], r["WINDOWEND"]) for r in closed] == [(0, 1_000)]
+    assert aggregate.advance_time(5_000).num_rows == 0  # emitted once
+
+    assert join.advance_time(1_100).num_rows == 0  # 100 + 1 s + 0 grace: not yet past
+    owed = join.advance_time(1_101).to_pylist()
+    assert [(r["A__X"], r.get("B__X")) for r in owed] == [(1, None)]
+    assert join.advance_time(9_000).num_rows == 0
