@@ -313,8 +313,10 @@ class JoinOp:
 
     def _stream_stream(self, j, node, side, key, row, ts):
         before, after = node.within
-        stream_time = max(self.store.get(("JT", j), ts), ts)
-        self.store.put(("JT", j), stream_time)
+        previous = self.store.get(("JT", j))
+        stream_time = ts if previous is None or ts > previous else previous
+        if stream_time != previous:
+            self.store.put(("JT", j), stream_time)
         mine_key, other_key = (side, j, key), ("R" if side == "L" else "L", j, key)
         mine = list(self.store.get(mine_key, []))
         record = [ts, row, False]
@@ -336,10 +338,12 @@ class JoinOp:
             record[2] = True
         mine.append(record)
         self.store.put(mine_key, mine)
-        heapq.heappush(self._expiry_heap(j), (self._close_time(node, side, ts), mine_key))
+        heap = self._expiry_heap(j)
+        heapq.heappush(heap, (self._close_time(node, side, ts), mine_key))
         if out:
             self.store.put(other_key, list(self.store.get(other_key, [])))
-        out += self._expire(j, node, stream_time)
+        if heap[0][0] < stream_time:  # some rows are past their window and grace
+            out += self._expire(j, node, stream_time)
         return out
 
     def _expire(self, j, node, stream_time):
