@@ -19,7 +19,8 @@ from ksql.planner.scope import Scope
 from ksql.planner.format import format_expression
 from ksql.planner.functions import BadArguments
 from ksql.planner.metastore import DataSource
-from ksql.planner.schema import KEY, RESERVED_NAMES, ROWTIME, VALUE, WINDOWEND, WINDOWSTART, Column
+from ksql.planner.schema import (KEY, RESERVED_NAMES, ROWTIME, VALUE, WINDOWEND, WINDOWSTART, Column,
+                                 reserved_name_error)
 from ksql.planner.naming import ColumnNamer
 from ksql.planner.properties import StreamProperties
 from ksql.planner.tree import contains_aggregate, rewrite, unqualified, walk
@@ -277,7 +278,7 @@ def _items(query: ast.Query, source: DataSource, names: set[str]):
         expr = unqualified(item.expression, names)
         name = namer.name(expr, item.alias)
         if name in RESERVED_NAMES and name not in (WINDOWSTART, WINDOWEND):
-            raise KsqlStatementError(f"Reserved column name in select: `{name}`. Please remove or alias the column.")
+            raise reserved_name_error(name, item.alias)
         items.append((name, expr))
     return items
 

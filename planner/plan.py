@@ -16,7 +16,7 @@ from ksql.planner.format import format_expression
 from ksql.planner.metastore import DataSource, MetaStore
 from ksql.planner.naming import ColumnNamer
 from ksql.planner.schema import (KEY, PSEUDO_COLUMNS, RESERVED_NAMES, VALUE, WINDOWEND, WINDOWSTART, Column,
-                                 LogicalSchema)
+                                 LogicalSchema, reserved_name_error)
 from ksql.planner.aggregation import plan_aggregation
 from ksql.planner.join_output import output_columns, output_name
 from ksql.planner.joins import JOIN_KEY, JoinPlan, plan_joins
@@ -536,8 +536,7 @@ def _select_items(query: ast.Query, source: DataSource, alias: str, scope: Scope
             raise _clause_error(error, "SELECT") from None
         name = namer.name(expr, item.alias)
         if persistent and name in RESERVED_NAMES and not (name in (WINDOWSTART, WINDOWEND) and source.window_type):
-            raise KsqlStatementError(f"Reserved column name in select: `{name}`. "
-                                     f"Please remove or alias the column.")
+            raise reserved_name_error(name, item.alias)
         items.append((name, expr, bound))
     return items
 

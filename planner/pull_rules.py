@@ -18,12 +18,25 @@ _SCAN_NEEDED = "Query requires table scan to be enabled. Table scans can be enab
 _COMBINED = "A comparison condition on the key column cannot be combined with other comparisons such as an " \
             "IN predicate"
 _RANGE_OPS = ("<", "<=", ">", ">=")
+# what ksqlDB adds to every message of a pull query it refuses
+SYNTAX_HELP = " See https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue a push query."
 
 
-def check_any(query: ast.Query) -> None:
-    """Raise ksqlDB's error for a pull query on any source (table or stream) that it refuses."""
+def check_any(query: ast.Query, source: DataSource | None = None) -> None:
+    """Raise ksqlDB's error for a pull query on any source (table or stream) that it refuses,
+    in the order ksqlDB checks. Over tables, joins and GROUP BY are answered (by DuckDB, past
+    what ksqlDB does); over a stream they are refused as ksqlDB refuses them."""
+    stream = source is not None and not source.is_table
+    if stream and query.joins:
+        raise KsqlStatementError("Pull queries don't support JOIN clauses." + SYNTAX_HELP)
     if query.window is not None:
-        raise KsqlStatementError("Pull queries don't support WINDOW clauses.")
+        raise KsqlStatementError("Pull queries don't support WINDOW clauses." + SYNTAX_HELP)
+    if stream and query.group_by is not None:
+        raise KsqlStatementError("Pull queries don't support GROUP BY clauses." + SYNTAX_HELP)
+    if query.partition_by:
+        raise KsqlStatementError("Pull queries don't support PARTITION BY clauses." + SYNTAX_HELP)
+    if stream and query.having is not None:
+        raise KsqlStatementError("Pull queries don't support HAVING clauses." + SYNTAX_HELP)
     _no_pseudo_columns(query)
 
 
@@ -67,7 +80,8 @@ def _no_pseudo_columns(query: ast.Query) -> None:
         bad = sorted({c for e in exprs for c in _columns(e) if c in (ROWPARTITION, ROWOFFSET)})
         if bad:
             shown = ", ".join(f"`{c}`" for c in bad)
-            raise KsqlStatementError(f"Pull queries don't support the following columns in {clause} clauses: {shown}")
+            raise KsqlStatementError(f"Pull queries don't support the following columns in {clause} clauses: "
+                                     f"{shown}\n" + SYNTAX_HELP)
 
 
 def _null_keys(where, source: DataSource) -> None:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ksql.parser.errors import KsqlStatementError
+
 from ksql.planner import types as T
 from ksql.planner.types import SqlType
 
@@ -63,3 +65,10 @@ class LogicalSchema:
 
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+
+def reserved_name_error(name: str, alias) -> KsqlStatementError:
+    """ksqlDB's error for a SELECT column named like a pseudo column or window bound."""
+    if alias is not None:
+        return KsqlStatementError(f"`{name}` is a reserved column name. You cannot use it as an alias for a column.")
+    return KsqlStatementError(f"Reserved column name in select: `{name}`. Please remove or alias the column.")

@@ -63,12 +63,17 @@ def timestamp_column(props: dict, schema: LogicalSchema) -> str | None:
     name = str(name)
     column = schema.find(name) or schema.find(name.upper())
     if column is None:
-        raise KsqlStatementError(f"The TIMESTAMP column set in the WITH clause does not exist in the schema: '{name}'")
-    if column.type.base not in ("BIGINT", "TIMESTAMP", "STRING"):
-        raise KsqlStatementError(
-            f"Timestamp column, `{column.name}`, should be LONG(INT64), TIMESTAMP, or a String with a "
-            f"timestamp_format specified.")
-    if column.type.base == "STRING" and "TIMESTAMP_FORMAT" not in props:
+        raise KsqlStatementError("The TIMESTAMP column set in the WITH clause does not exist in the schema: "
+                                 f"'{name.upper()}'")
+    # ksqlDB's checks, in its order (TimestampExtractionPolicyFactory)
+    if column.type.base == "STRING":
+        if "TIMESTAMP_FORMAT" not in props:
+            raise KsqlStatementError("A String timestamp field has been specified without also specifying the "
+                                     "timestamp_format")
+    elif "TIMESTAMP_FORMAT" in props:
+        raise KsqlStatementError("'TIMESTAMP_FORMAT' set in the WITH clause can only be used when the timestamp "
+                                 "column is of type STRING.")
+    elif column.type.base not in ("BIGINT", "TIMESTAMP"):
         raise KsqlStatementError(
             f"Timestamp column, `{column.name}`, should be LONG(INT64), TIMESTAMP, or a String with a "
             f"timestamp_format specified.")

@@ -41,6 +41,7 @@ class SelectStatements:
         query = stmt.query
         if query.emit is None:
             self._catch_up([query.source.name] + [j.relation.name for j in query.joins])
+            pull_rules.check_any(query, self.metastore.get(query.source.name))
         if query.emit is None and needs_sql(query):
             tables = self._pull_tables(query)
             if tables is not None:
@@ -57,8 +58,6 @@ class SelectStatements:
                                      "See https://cnfl.io/queries for more info." if query.emit is None else
                                      "Push queries don't support negative integers in the LIMIT clause.")
         target = self.metastore.get(query.source.name)
-        if query.emit is None:
-            pull_rules.check_any(query)
         if query.emit is None and not query.joins and target is not None and target.is_table:
             pull_rules.check(query, target, {**self.properties, **session.properties})
         if query.order_by:

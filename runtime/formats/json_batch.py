@@ -76,7 +76,7 @@ class ObjectDecoder:
         for i, name in enumerate(table.column_names):
             upper = name.upper()
             if upper in by_name and upper in self.arrow_types:
-                return None  # one column, two spellings: the record path keeps the last one written
+                return None  # one column, two spellings: the record path keeps the first one written
             by_name[upper] = i
         arrays = []
         for column in self.columns:

@@ -235,9 +235,11 @@ class JsonFormat(_Format):
                 return [self.readers[0](document)]
             raise RecordError(f"Can't convert type. sourceType: {_json_kind(document)}, requiredType: STRUCT")
         row = self._empty_row()
+        seen = set()
         for name, value in document.items():
             index = self.lookup.get(name.upper())
-            if index is not None:
+            if index is not None and index not in seen:  # the first case-insensitive match wins
+                seen.add(index)
                 row[index] = self.readers[index](value)
         return row
 
@@ -427,10 +429,11 @@ def _json_reader(sql_type: SqlType, inner=None):
                 return None
             if not isinstance(v, dict):
                 _fail(v, sql_type)
-            out = {name: None for name, _ in fields}
+            out, seen = {name: None for name, _ in fields}, set()
             for k, x in v.items():
                 hit = lookup.get(k.upper())
-                if hit is not None:
+                if hit is not None and hit[0] not in seen:  # the first case-insensitive match wins
+                    seen.add(hit[0])
                     out[hit[0]] = hit[1](x)
             return out
         return read
