@@ -396,7 +396,12 @@ def _map_constructor(expr: ast.MapConstructor, scope: Scope) -> B.Expr:
         raise KsqlStatementError("Cannot construct a map with all NULL values "
                                  "(see https://github.com/confluentinc/ksql/issues/4239). As a workaround, "
                                  "you may cast a NULL value to the desired type.")
-    return B.MapOf(T.map_of(T.STRING, value_type), tuple(cast(k, T.STRING) for k in keys),
+    # Keys keep their common type (MAP(1 := 'a') is MAP<INTEGER, STRING>, as in ksqlDB); keys
+    # of several kinds, or any STRING key, make STRING keys
+    key_type = T.common_type([k.type for k in keys if k.type is not None]) or T.STRING
+    if key_type.base != "STRING" and any(_is_text(k) for k in key_exprs):
+        key_type = T.STRING
+    return B.MapOf(T.map_of(key_type, value_type), tuple(cast(k, key_type) for k in keys),
                    _coerced(value_exprs, values, value_type))
 
 

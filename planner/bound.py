@@ -293,7 +293,8 @@ class StructOf(Expr):
 
 @dataclass(frozen=True, slots=True)
 class MapOf(Expr):
-    """A MAP from STRING keys (a NULL key is the text 'null'); the last value of a key wins."""
+    """A MAP (a NULL STRING key is the text 'null', a NULL key of another type makes the row's
+    map NULL); the last value of a key wins."""
     type: SqlType
     keys: tuple[Expr, ...]
     values: tuple[Expr, ...]

@@ -125,7 +125,8 @@ class PersistentQueries:
         window_type, window_size = None, None
         if plan.window is not None:
             window_type, window_size = plan.window.kind, plan.window.size
-        elif plan.joins is None:  # a query over one windowed stream keeps its windowed keys
+        elif plan.joins is None and not any(isinstance(s, AggregateNode) for s in plan.steps):
+            # a query over one windowed stream keeps its windowed keys, unless it groups them anew
             window_type, window_size = source.window_type, source.window_size
         sink = DataSource(
             name=stmt.name, kind=stmt.kind, schema=plan.schema, topic=topic_name,
@@ -140,8 +141,8 @@ class PersistentQueries:
             window_size=window_size,
             window_retention=_window_retention(plan),
         )
-        check_key_format(key_format, sink)
         check_no_map_keys(sink.schema.key)
+        check_key_format(key_format, sink)
         make_format(value_format, sink.schema.value, key=False, options=sink.value_options())
         offset = self._next_command_offset()
         query_id = f"{'CSAS' if stmt.kind == 'STREAM' else 'CTAS'}_{stmt.name}_{offset}"

@@ -250,8 +250,15 @@ def _map_of(expr: B.MapOf) -> Evaluator:
 
     def evaluate(batch):
         n = batch.num_rows
-        # a NULL key is the text "null", as Java's String.valueOf writes it
-        ks = [pc.fill_null(broadcast(k(batch), n, pa.string()), "null") for k in keys]
+        ks = [broadcast(k(batch), n, arrow_type.key_type) for k in keys]
+        missing = None  # rows with a NULL key that is not text: an Arrow map holds none
+        if pa.types.is_string(arrow_type.key_type):
+            ks = [pc.fill_null(k, "null") for k in ks]  # as Java's String.valueOf writes it
+        elif any(k.null_count for k in ks):
+            missing = np.zeros(n, dtype=bool)
+            for k in ks:
+                missing |= np.asarray(k.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+            ks = [pc.fill_null(k, pa.scalar(0).cast(k.type)) for k in ks]
         vs = [broadcast(v(batch), n, arrow_type.item_type) for v in values]
         flat_keys, flat_values = interleave(ks, n), interleave(vs, n)
         offsets = pa.array(np.arange(0, n * len(keys) + 1, len(keys), dtype=np.int32))
@@ -265,10 +272,17 @@ def _map_of(expr: B.MapOf) -> Evaluator:
                 counts = np.bincount(last.column("r").take(order).to_numpy(), minlength=n)
                 offsets = np.zeros(n + 1, np.int32)
                 np.cumsum(counts, out=offsets[1:])
-                return pa.MapArray.from_arrays(pa.array(offsets), flat_keys.take(firsts), flat_values.take(lasts))
-        return pa.MapArray.from_arrays(offsets, flat_keys, flat_values)
+                return _with_nulls(pa.MapArray.from_arrays(pa.array(offsets), flat_keys.take(firsts),
+                                                           flat_values.take(lasts)), missing)
+        return _with_nulls(pa.MapArray.from_arrays(offsets, flat_keys, flat_values), missing)
 
     return evaluate
+
+
+def _with_nulls(maps: pa.MapArray, missing) -> pa.Array:
+    if missing is None:
+        return maps
+    return pc.if_else(pa.array(missing), pa.scalar(None, maps.type), maps)
 
 
 def _call(expr: B.Call) -> Evaluator:

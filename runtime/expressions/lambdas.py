@@ -55,6 +55,30 @@ def _parts(values: pa.Array) -> list[pa.Array]:
     return [values.values.slice(start, end - start)]
 
 
+def _rows_of(parents: np.ndarray, element_flags: pa.Array, n: int) -> np.ndarray:
+    """Per row: whether any of its elements is flagged."""
+    flags = np.asarray(element_flags.to_numpy(zero_copy_only=False), dtype=bool)
+    rows = np.zeros(n, dtype=bool)
+    rows[parents[flags]] = True
+    return rows
+
+
+def _rows_with_duplicates(parents: np.ndarray, keys: pa.Array, n: int) -> np.ndarray:
+    """Per row: whether two of its elements have the same key."""
+    rows = np.zeros(n, dtype=bool)
+    if len(parents) < 2:
+        return rows
+    counts = pa.table({"row": pa.array(parents, pa.int64()), "key": keys}) \
+        .group_by(["row", "key"]).aggregate([("row", "count")])
+    repeated = pc.greater(counts.column("row_count"), 1)
+    rows[counts.column("row").filter(repeated).to_numpy()] = True
+    return rows
+
+
+def _null_mask(values: pa.Array, failed: np.ndarray) -> pa.Array:
+    return pa.array(np.asarray(values.is_null().to_numpy(zero_copy_only=False), dtype=bool) | failed)
+
+
 def _transform(collection, bodies, arrow_type):
     is_map = pa.types.is_map(arrow_type)
 
@@ -68,9 +92,13 @@ def _transform(collection, bodies, arrow_type):
             outputs.append(body.column(child) if body.type is not None else pa.nulls(len(parents)))
         offsets_array = pa.array(offsets, pa.int32())
         if is_map:
+            # ksqlDB collects the entries into a Java map, which takes neither a NULL value nor
+            # two equal keys: such a row's result is NULL
+            failed = _rows_of(parents, outputs[1].is_null(), len(values)) | \
+                _rows_with_duplicates(parents, outputs[0], len(values))
             return pa.MapArray.from_arrays(offsets_array, outputs[0].cast(arrow_type.key_type),
                                            outputs[1].cast(arrow_type.item_type), type=arrow_type,
-                                           mask=values.is_null())
+                                           mask=_null_mask(values, failed))
         return pa.ListArray.from_arrays(offsets_array, outputs[0].cast(arrow_type.value_type), type=arrow_type,
                                         mask=values.is_null())
 
@@ -84,15 +112,22 @@ def _filter(collection, lambda_, arrow_type):
         values = broadcast(collection(batch), batch.num_rows)
         offsets, parents = _layout(values)
         parts = _parts(values)
-        keep = pc.fill_null(body.column(_child_batch(batch, parents, dict(zip(fields, parts)))), False)
+        result = body.column(_child_batch(batch, parents, dict(zip(fields, parts))))
+        # a NULL from the predicate fails the row in ksqlDB (a Boolean unboxed), as does a kept
+        # NULL map value (a Java map takes none): the row's result is NULL
+        failed = _rows_of(parents, result.is_null(), len(values))
+        keep = pc.fill_null(result, False)
         keep_np = keep.to_numpy(zero_copy_only=False).astype(bool)
+        if pa.types.is_map(arrow_type):
+            failed |= _rows_of(parents, pc.and_(keep, parts[1].is_null()), len(values))
         counts = np.bincount(parents[keep_np], minlength=len(values)) if len(parents) else \
             np.zeros(len(values), dtype=np.int64)
         new_offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
         kept = [p.filter(keep) for p in parts]
+        mask = _null_mask(values, failed)
         if pa.types.is_map(arrow_type):
-            return pa.MapArray.from_arrays(new_offsets, kept[0], kept[1], type=arrow_type, mask=values.is_null())
-        return pa.ListArray.from_arrays(new_offsets, kept[0], type=arrow_type, mask=values.is_null())
+            return pa.MapArray.from_arrays(new_offsets, kept[0], kept[1], type=arrow_type, mask=mask)
+        return pa.ListArray.from_arrays(new_offsets, kept[0], type=arrow_type, mask=mask)
 
     return evaluate
 

@@ -9,9 +9,20 @@ from ksql.planner.schema import Column
 from ksql.runtime.formats.serdes import DelimitedFormat, JsonFormat, KafkaFormat, NoneFormat
 
 
+# what ksqlDB says of a MAP with keys other than STRING, per format
+_STRING_MAP_KEYS_ONLY = {
+    "AVRO": "Avro only supports MAPs with STRING keys",
+    "JSON": "JSON only supports MAP types with STRING keys",
+    "JSON_SR": "JSON only supports MAP types with STRING keys",
+    "PROTOBUF": "PROTOBUF format only supports MAP types with STRING keys",
+    "PROTOBUF_NOSR": "PROTOBUF format only supports MAP types with STRING keys",
+}
+
+
 def make_format(name: str, columns: tuple[Column, ...], *, key: bool, options: dict | None = None):
     name = name.upper()
     options = options or {}
+    _check_maps(name, columns, key)
     if options.get("wrap_single_value") is not None and not key:
         if len(columns) != 1:
             raise KsqlStatementError("'WRAP_SINGLE_VALUE' is only valid for single-field value schemas")
@@ -45,3 +56,26 @@ def make_format(name: str, columns: tuple[Column, ...], *, key: bool, options: d
                               schema_id=options.get("schema_id"), full_name=options.get("full_name"),
                               nullable=options.get("nullable"))
     raise KsqlStatementError(f"Unknown format: {name}")
+
+
+def _check_maps(name: str, columns: tuple[Column, ...], key: bool) -> None:
+    """ksqlDB's refusal of MAPs with keys other than STRING in the formats that cannot write
+    them (a MAP anywhere in a key is refused before a format is chosen)."""
+    if name not in _STRING_MAP_KEYS_ONLY:
+        return
+    for column in columns:
+        if any(m.params[0].base != "STRING" for m in _maps_in(column.type)):
+            raise KsqlStatementError(_STRING_MAP_KEYS_ONLY[name])
+
+
+def _maps_in(sql_type):
+    if sql_type is None:
+        return
+    if sql_type.base == "MAP":
+        yield sql_type
+    if sql_type.base == "STRUCT":
+        for _, field_type in sql_type.params:
+            yield from _maps_in(field_type)
+    elif sql_type.base in ("ARRAY", "MAP"):
+        for param in sql_type.params:
+            yield from _maps_in(param)
