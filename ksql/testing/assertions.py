@@ -3,6 +3,7 @@ checked against the engine's topics and metastore."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 
 from ksql.errors import KsqlError
 from ksql.parser import ast, parse_statement
@@ -10,9 +11,9 @@ from ksql.planner import types as T
 from ksql.planner.binder import bind, cast
 from ksql.planner.scope import Scope
 from ksql.runtime.expressions.compile import compile_expr
-from ksql.planner.schema import KEY, ROWTIME
+from ksql.planner.schema import KEY, ROWTIME, WINDOWEND, WINDOWSTART
 from ksql.runtime.formats.make import make_format
-from ksql.testing.topics import read_topic, values_equal
+from ksql.testing.topics import _split_window, read_topic, values_equal
 
 
 class AssertionFailed(KsqlError):
@@ -55,6 +56,8 @@ class Assertions:
         key, value, timestamp = records[index]
         actual = self._decode(source, key, value)
         actual[ROWTIME] = timestamp
+        # expected TIMESTAMPs are epoch millis (_expected_row); so are the actual ones
+        actual = {n: _millis(v) if isinstance(v, datetime) else v for n, v in actual.items()}
         if stmt.null_value and value is not None:
             raise AssertionFailed(f"Expected record does not match actual. Expected a tombstone, got {actual}")
         for name, want in expected.items():
@@ -82,9 +85,10 @@ class Assertions:
 
     def _decode(self, source, key: bytes | None, value: bytes | None) -> dict:
         row = {}
-        if key is not None and source.window_type:
-            # a windowed key carries the window's bounds after the key itself
-            key = key[:-16] if source.window_type == "SESSION" else key[:-8]
+        # a windowed key carries the window's bounds after the key itself
+        key, window = _split_window(key, source)
+        if window is not None:
+            row[WINDOWSTART], row[WINDOWEND] = window["start"], window["end"]
         for columns, payload, is_key in ((source.schema.key, key, True), (source.schema.value, value, False)):
             fmt_name = source.key_format if is_key else source.value_format
             options = source.key_options() if is_key else source.value_options()
@@ -129,3 +133,12 @@ class Assertions:
             wanted = str(props["WRAP_SINGLE_VALUE"]).lower() == "true"
             if source.wrap_single_value is None or source.wrap_single_value != wanted:
                 raise AssertionFailed(f"Expected value serde features does not match actual for source {stmt.name}.")
+
+
+def _millis(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

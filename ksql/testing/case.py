@@ -40,6 +40,7 @@ class Case:
     responses: list | None = None  # REST cases: the expected response of each statement
     verify_order: bool = False  # REST cases: rows must come in the expected order (else any order)
     inputs_after_query: bool = False  # REST cases: the inputs arrive once the push query runs
+    gap: str | None = None  # documented behaviour the engine lacks: why (tests/sql/docs)
 
 
 @dataclass

@@ -3,6 +3,7 @@
     --@test: my test
     --@expected.error: io.confluent.ksql.util.KsqlException     (optional)
     --@expected.message: text the error must contain            (optional)
+    --@gap: why the engine does not do this yet                 (optional: expected to fail)
     CREATE STREAM ...;
     INSERT INTO ... VALUES (...);
     ASSERT VALUES sink (col, ...) VALUES (...);
@@ -17,7 +18,7 @@ from ksql.testing.case import Case
 from ksql.testing.qtt import _unsupported, add_source_topics
 
 _TEST = re.compile(r"^--@test:\s*(.+?)\s*$", re.MULTILINE)
-_ANNOTATION = re.compile(r"^--@expected\.(error|message):\s*(.+?)\s*$", re.MULTILINE)
+_ANNOTATION = re.compile(r"^--@(expected\.error|expected\.message|gap):\s*(.+?)\s*$", re.MULTILINE)
 
 
 def cases_from_sql_file(path: str | Path) -> list[Case]:
@@ -31,9 +32,10 @@ def cases_from_sql_file(path: str | Path) -> list[Case]:
         annotations = dict((m.group(1), m.group(2)) for m in _ANNOTATION.finditer(block))
         statements = [p.text for p in split_statements(block)]
         case = Case(path.name, match.group(1), statements)
-        if "error" in annotations or "message" in annotations:
-            case.expected_error = annotations.get("message", "")
+        if "expected.error" in annotations or "expected.message" in annotations:
+            case.expected_error = annotations.get("expected.message", "")
         case.outputs = None
+        case.gap = annotations.get("gap")
         case.unsupported = _unsupported({}, statements)
         add_source_topics(case)
         cases.append(case)

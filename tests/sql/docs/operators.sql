@@ -1,0 +1,155 @@
+-- from developer-guide/ksqldb-reference/operators.md
+-- Expected rows follow the page's text; where it is silent, ksqlDB's expression evaluator.
+
+--@test: arithmetic on numeric types
+CREATE STREAM users (userid INT KEY, first_name STRING, last_name STRING, a INT, b BIGINT, d DOUBLE)
+  WITH (kafka_topic='users', value_format='JSON');
+CREATE STREAM out AS SELECT userid, LEN(first_name) + LEN(last_name) AS name_length,
+  a - b AS diff, a * d AS product, b / a AS quotient, b % a AS remainder, -a AS negated
+  FROM users EMIT CHANGES;
+INSERT INTO users (userid, first_name, last_name, a, b, d) VALUES (1, 'Ann', 'Lee', 3, 10, 1.5);
+ASSERT VALUES out (userid, name_length, diff, product, quotient, remainder, negated)
+  VALUES (1, 6, -7, 4.5, 3, 1, -3);
+
+--@test: integer division truncates and division by zero gives NULL
+CREATE STREAM s (id INT KEY, a INT, b INT) WITH (kafka_topic='s', value_format='JSON');
+CREATE STREAM out AS SELECT id, a / b AS q, a % b AS r FROM s;
+INSERT INTO s (id, a, b) VALUES (1, 7, 2);
+INSERT INTO s (id, a, b) VALUES (2, -7, 2);
+INSERT INTO s (id, a, b) VALUES (3, 7, 0);
+ASSERT VALUES out (id, q, r) VALUES (1, 3, 1);
+ASSERT VALUES out (id, q, r) VALUES (2, -3, -1);
+ASSERT VALUES out (id, q, r) VALUES (3, NULL, NULL);
+
+--@test: concatenation with + and ||
+CREATE STREAM users (userid INT KEY, first_name STRING, last_name STRING)
+  WITH (kafka_topic='users', value_format='JSON');
+CREATE STREAM out AS SELECT userid, first_name + last_name AS full_name,
+  first_name || ' ' || last_name AS spaced FROM users EMIT CHANGES;
+INSERT INTO users (userid, first_name, last_name) VALUES (1, 'Ann', 'Lee');
+ASSERT VALUES out (userid, full_name, spaced) VALUES (1, 'AnnLee', 'Ann Lee');
+
+--@test: multi-part concatenation with a formatted timestamp and a cast
+CREATE TABLE invalid_users_logins_per_host (host STRING PRIMARY KEY, invalid_login_count BIGINT)
+  WITH (kafka_topic='logins', value_format='JSON');
+CREATE TABLE alerts AS SELECT host,
+    TIMESTAMPTOSTRING(ROWTIME, 'yyyy-MM-dd HH:mm:ss', 'UTC') +
+        ': On ' + host + ' there were ' + CAST(invalid_login_count AS VARCHAR) +
+        ' attempts in the last minute (threshold is >=4)' AS message
+  FROM invalid_users_logins_per_host WHERE invalid_login_count >= 4 EMIT CHANGES;
+INSERT INTO invalid_users_logins_per_host (ROWTIME, host, invalid_login_count) VALUES (0, 'h1', 3);
+INSERT INTO invalid_users_logins_per_host (ROWTIME, host, invalid_login_count) VALUES (60000, 'h1', 5);
+ASSERT VALUES alerts (host, message)
+  VALUES ('h1', '1970-01-01 00:01:00: On h1 there were 5 attempts in the last minute (threshold is >=4)');
+
+--@test: concatenating a NULL string gives NULL
+CREATE STREAM s (id INT KEY, a STRING, b STRING) WITH (kafka_topic='s', value_format='JSON');
+CREATE STREAM out AS SELECT id, a + b AS ab, a || b AS ab2 FROM s;
+INSERT INTO s (id, a, b) VALUES (1, 'x', NULL);
+ASSERT VALUES out (id, ab, ab2) VALUES (1, NULL, NULL);
+
+--@test: source dereference
+CREATE STREAM users (userid INT KEY, first_name STRING) WITH (kafka_topic='users', value_format='JSON');
+CREATE STREAM out AS SELECT userid, users.first_name FROM users EMIT CHANGES;
+INSERT INTO users (userid, first_name) VALUES (1, 'Ann');
+ASSERT VALUES out (userid, first_name) VALUES (1, 'Ann');
+
+--@test: subscript of an array is one-based, negative from the end, NULL out of range
+CREATE STREAM users (userid INT KEY, nicknames ARRAY<STRING>) WITH (kafka_topic='users', value_format='JSON');
+CREATE STREAM out AS SELECT userid, nicknames[1] AS first, nicknames[-1] AS last,
+  nicknames[5] AS missing FROM users EMIT CHANGES;
+INSERT INTO users (userid, nicknames) VALUES (1, ARRAY['a', 'b', 'c']);
+ASSERT VALUES out (userid, first, last, missing) VALUES (1, 'a', 'c', NULL);
+
+--@test: subscript of a map by key
+CREATE STREAM s (id INT KEY, m MAP<STRING, INT>) WITH (kafka_topic='s', value_format='JSON');
+CREATE STREAM out AS SELECT id, m['x'] AS x, m['nope'] AS nope FROM s;
+INSERT INTO s (id, m) VALUES (1, MAP('x' := 10, 'y' := 20));
+ASSERT VALUES out (id, x, nope) VALUES (1, 10, NULL);
+
+--@test: struct dereference
+CREATE STREAM users (userid INT KEY, address STRUCT<street STRING, house_num INT>)
+  WITH (kafka_topic='users', value_format='JSON');
+CREATE STREAM out AS SELECT userid, address->street, address->house_num FROM users EMIT CHANGES;
+INSERT INTO users (userid, address) VALUES (1, STRUCT(street := 'Main', house_num := 12));
+ASSERT STREAM out (userid INT KEY, street STRING, house_num INT) WITH (kafka_topic='OUT', value_format='JSON');
+ASSERT VALUES out (userid, street, house_num) VALUES (1, 'Main', 12);
+
+--@test: struct dereference of every field with ->*
+CREATE STREAM users (userid INT KEY, address STRUCT<street STRING, house_num INT>)
+  WITH (kafka_topic='users', value_format='JSON');
+CREATE STREAM out AS SELECT userid, address->* FROM users EMIT CHANGES;
+INSERT INTO users (userid, address) VALUES (1, STRUCT(street := 'Main', house_num := 12));
+ASSERT VALUES out (userid, street, house_num) VALUES (1, 'Main', 12);
+
+--@test: struct dereference through a source name and an alias
+CREATE STREAM users (userid INT KEY, address STRUCT<street STRING>) WITH (kafka_topic='users', value_format='JSON');
+CREATE STREAM out AS SELECT userid, u.address->street AS s1 FROM users u EMIT CHANGES;
+INSERT INTO users (userid, address) VALUES (1, STRUCT(street := 'Main'));
+ASSERT VALUES out (userid, s1) VALUES (1, 'Main');
+
+--@test: dereferencing a field of a NULL struct gives NULL
+CREATE STREAM users (userid INT KEY, address STRUCT<street STRING>) WITH (kafka_topic='users', value_format='JSON');
+CREATE STREAM out AS SELECT userid, address->street AS street FROM users;
+INSERT INTO users (userid, address) VALUES (1, NULL);
+ASSERT VALUES out (userid, street) VALUES (1, NULL);
+
+--@test: BETWEEN and NOT BETWEEN are inclusive
+CREATE STREAM s (id INT KEY, v INT) WITH (kafka_topic='s', value_format='JSON');
+CREATE STREAM out AS SELECT id, v BETWEEN 2 AND 4 AS inside, v NOT BETWEEN 2 AND 4 AS outside FROM s;
+INSERT INTO s (id, v) VALUES (1, 2);
+INSERT INTO s (id, v) VALUES (2, 4);
+INSERT INTO s (id, v) VALUES (3, 5);
+ASSERT VALUES out (id, inside, outside) VALUES (1, true, false);
+ASSERT VALUES out (id, inside, outside) VALUES (2, true, false);
+ASSERT VALUES out (id, inside, outside) VALUES (3, false, true);
+
+--@test: BETWEEN over strings in a WHERE
+CREATE STREAM s (id INT KEY, name STRING) WITH (kafka_topic='s', value_format='JSON');
+CREATE STREAM out AS SELECT id, name FROM s WHERE name BETWEEN 'b' AND 'd';
+INSERT INTO s (id, name) VALUES (1, 'a');
+INSERT INTO s (id, name) VALUES (2, 'c');
+INSERT INTO s (id, name) VALUES (3, 'e');
+ASSERT VALUES out (id, name) VALUES (2, 'c');
+
+--@test: LIKE with % and _ wildcards, NOT LIKE, and ESCAPE
+CREATE STREAM s (id INT KEY, name STRING) WITH (kafka_topic='s', value_format='JSON');
+CREATE STREAM out AS SELECT id, name LIKE 'a%' AS starts, name LIKE '_b_' AS three,
+  name NOT LIKE '%c' AS not_ends, name LIKE '%!%%' ESCAPE '!' AS has_percent FROM s;
+INSERT INTO s (id, name) VALUES (1, 'abc');
+INSERT INTO s (id, name) VALUES (2, 'x%y');
+ASSERT VALUES out (id, starts, three, not_ends, has_percent) VALUES (1, true, true, false, false);
+ASSERT VALUES out (id, starts, three, not_ends, has_percent) VALUES (2, false, false, true, true);
+
+--@test: IS NULL and IS NOT NULL
+CREATE STREAM s (id INT KEY, v INT) WITH (kafka_topic='s', value_format='JSON');
+CREATE STREAM out AS SELECT id, v IS NULL AS missing, v IS NOT NULL AS present FROM s;
+INSERT INTO s (id, v) VALUES (1, NULL);
+INSERT INTO s (id, v) VALUES (2, 3);
+ASSERT VALUES out (id, missing, present) VALUES (1, true, false);
+ASSERT VALUES out (id, missing, present) VALUES (2, false, true);
+
+--@test: IS DISTINCT FROM treats NULLs as equal to each other
+CREATE STREAM s (id INT KEY, a INT, b INT) WITH (kafka_topic='s', value_format='JSON');
+CREATE STREAM out AS SELECT id, a IS DISTINCT FROM b AS d, a IS NOT DISTINCT FROM b AS nd FROM s;
+INSERT INTO s (id, a, b) VALUES (1, NULL, NULL);
+INSERT INTO s (id, a, b) VALUES (2, 1, NULL);
+INSERT INTO s (id, a, b) VALUES (3, 1, 1);
+ASSERT VALUES out (id, d, nd) VALUES (1, false, true);
+ASSERT VALUES out (id, d, nd) VALUES (2, true, false);
+ASSERT VALUES out (id, d, nd) VALUES (3, false, true);
+
+--@test: AND, OR and NOT with NULL follow three-valued logic
+CREATE STREAM s (id INT KEY, a BOOLEAN, b BOOLEAN) WITH (kafka_topic='s', value_format='JSON');
+CREATE STREAM out AS SELECT id, a AND b AS a_and, a OR b AS a_or, NOT a AS a_not FROM s;
+INSERT INTO s (id, a, b) VALUES (1, NULL, false);
+INSERT INTO s (id, a, b) VALUES (2, NULL, true);
+ASSERT VALUES out (id, a_and, a_or, a_not) VALUES (1, false, NULL, NULL);
+ASSERT VALUES out (id, a_and, a_or, a_not) VALUES (2, NULL, true, NULL);
+
+--@test: comparison operators
+CREATE STREAM s (id INT KEY, a INT, b BIGINT) WITH (kafka_topic='s', value_format='JSON');
+CREATE STREAM out AS SELECT id, a = b AS eq, a <> b AS neq, a != b AS neq2, a < b AS lt,
+  a <= b AS lte, a > b AS gt, a >= b AS gte FROM s;
+INSERT INTO s (id, a, b) VALUES (1, 1, 2);
+ASSERT VALUES out (id, eq, neq, neq2, lt, lte, gt, gte) VALUES (1, false, true, true, true, true, false, false);
