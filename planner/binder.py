@@ -7,13 +7,13 @@ explicit Cast. Nothing is evaluated here: the runtime compiles the tree to Arrow
 """
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 
 import pyarrow as pa
 
 from ksql.parser import ast
 from ksql.parser.errors import KsqlStatementError
 from ksql.planner import bound as B
+from ksql.planner import coercion
 from ksql.planner import types as T
 from ksql.planner.format import format_expression
 from ksql.planner.functions import resolve_call
@@ -240,10 +240,10 @@ def _in_list(expr: ast.InList, scope: Scope) -> B.Expr:
     items = [i for i in expr.items if not (isinstance(i, ast.Literal) and i.value is None)]
     exprs = [expr.value] + items
     bound = [bind(e, scope) for e in exprs]
-    typed = [b.type for e, b in zip(exprs, bound) if not _is_text(e) and b.type is not None]
-    numbers = typed and (all(t.is_numeric for t in typed) or all(t.base == "BOOLEAN" for t in typed))
-    if items and numbers and not _is_time_column(expr.value):  # ROWTIME IN ('2020-...') compares as millis
-        bound = list(_coerced(exprs, bound, T.common_type(typed)))
+    if items and not _is_time_column(expr.value):  # ROWTIME IN ('2020-...') compares as millis
+        common = coercion.common_type(exprs, _typer(exprs, bound, scope))
+        if common is not None:
+            bound = list(_coerced(exprs, bound, common))
     value, result = bound[0], B.Literal(T.BOOLEAN, False)
     for item, item_expr in zip(bound[1:], items):
         if any(t is not None and t.base in ("ARRAY", "MAP", "STRUCT") for t in (value.type, item.type)):
@@ -311,49 +311,19 @@ def _dereference(expr: ast.Dereference, scope: Scope) -> B.Expr:
 
 # ---------------------------------------------------------------- constructors
 
-_TRUE_TEXT, _FALSE_TEXT = ("true", "t", "yes", "y"), ("false", "f", "no", "n")
-
-
-def _literal_as(text: str, target: SqlType):
-    """A string literal in an ARRAY/MAP constructor, as ksqlDB coerces it to the elements' type."""
-    try:
-        if target.base in ("INTEGER", "BIGINT"):
-            number = Decimal(text.strip())
-            if number != number.to_integral_value():
-                raise InvalidOperation
-            return int(number)
-        if target.base == "DOUBLE":
-            return float(text)
-        if target.base == "DECIMAL":
-            return Decimal(text.strip())
-        if target.base == "BOOLEAN" and text.strip().lower() in _TRUE_TEXT + _FALSE_TEXT:
-            return text.strip().lower() in _TRUE_TEXT
-    except (InvalidOperation, ValueError):
-        pass
-    raise KsqlStatementError(f'invalid input syntax for type {target}: "{text}"')
-
-
-def _is_text(expr) -> bool:
-    return isinstance(expr, ast.Literal) and isinstance(expr.value, str)
-
-
-def _common_element(exprs: list, bound: list[B.Expr], what: str) -> SqlType | None:
-    """The type every element becomes: the common type of the elements that are not string
-    literals; string literals are then coerced to it (ARRAY[10, '2e1'] is ARRAY<INTEGER>)."""
-    typed = [b.type for e, b in zip(exprs, bound) if not _is_text(e) and b.type is not None]
-    common = T.common_type(typed) if typed else None
-    if typed and common is None:
-        raise KsqlStatementError(f"invalid input syntax for type {what}: all elements must share a type")
-    if common is None:
-        common = T.common_type([b.type for b in bound])
-    return common
+def _typer(exprs: list, bound: list[B.Expr], scope: Scope):
+    """Each expression's type: from `bound` for the list's own, bound anew for nested ones."""
+    known = {id(e): b.type for e, b in zip(exprs, bound)}
+    return lambda e: known[id(e)] if id(e) in known else bind(e, scope).type
 
 
 def _coerced(exprs: list, bound: list[B.Expr], target: SqlType) -> tuple[B.Expr, ...]:
+    """The expressions as values of their common type: string literals read as numbers or
+    booleans, other expressions cast."""
     out = []
     for e, b in zip(exprs, bound):
-        if _is_text(e) and target.base != "STRING":
-            b = B.Literal(target, _literal_as(e.value, target))
+        if coercion.is_text(e) and (target.is_numeric or target.base == "BOOLEAN"):
+            b = B.Literal(target, coercion.literal_as(e.value, target))
         out.append(cast(b, target))
     return tuple(out)
 
@@ -363,7 +333,7 @@ def _array_constructor(expr: ast.ArrayConstructor, scope: Scope) -> B.Expr:
         raise KsqlStatementError("Array constructor cannot be empty. Please supply at least one element "
                                  "(see https://github.com/confluentinc/ksql/issues/4239).")
     items = [bind(i, scope) for i in expr.items]
-    element = _common_element(expr.items, items, "ARRAY")
+    element = coercion.common_type(list(expr.items), _typer(list(expr.items), items, scope))
     if element is None:
         raise KsqlStatementError("Cannot construct an array with all NULL elements "
                                  "(see https://github.com/confluentinc/ksql/issues/4239). As a workaround, "
@@ -391,17 +361,14 @@ def _map_constructor(expr: ast.MapConstructor, scope: Scope) -> B.Expr:
     if all(isinstance(k, ast.Literal) and k.value is None for k in key_exprs):
         raise KsqlStatementError("Cannot construct a map with all NULL keys "
                                  "(see https://github.com/confluentinc/ksql/issues/4239).")
-    value_type = _common_element(value_exprs, values, "MAP")
+    value_type = coercion.common_type(value_exprs, _typer(value_exprs, values, scope))
     if value_type is None:
         raise KsqlStatementError("Cannot construct a map with all NULL values "
                                  "(see https://github.com/confluentinc/ksql/issues/4239). As a workaround, "
                                  "you may cast a NULL value to the desired type.")
-    # Keys keep their common type (MAP(1 := 'a') is MAP<INTEGER, STRING>, as in ksqlDB); keys
-    # of several kinds, or any STRING key, make STRING keys
-    key_type = T.common_type([k.type for k in keys if k.type is not None]) or T.STRING
-    if key_type.base != "STRING" and any(_is_text(k) for k in key_exprs):
-        key_type = T.STRING
-    return B.MapOf(T.map_of(key_type, value_type), tuple(cast(k, key_type) for k in keys),
+    # the keys' common type too: MAP(1 := 'a') is MAP<INTEGER, STRING>, as in ksqlDB
+    key_type = coercion.common_type(key_exprs, _typer(key_exprs, keys, scope))
+    return B.MapOf(T.map_of(key_type, value_type), _coerced(key_exprs, keys, key_type),
                    _coerced(value_exprs, values, value_type))
 
 

@@ -30,7 +30,11 @@ def cast_kernel(source: SqlType | None, target: SqlType) -> Callable:
         return lambda value: _to_string(value, source)
     if source.base == "STRING" and target.base in ("BYTES", "TIMESTAMP", "DATE", "TIME"):
         return lambda value: _parse_temporal(value, target)
-    if source.base == "STRING" and target.base in ("INTEGER", "BIGINT", "DOUBLE", "DECIMAL", "BOOLEAN"):
+    if source.base == "STRING" and target.base == "BOOLEAN":
+        # Java's Boolean.parseBoolean: "true" in any case is true, every other text false
+        return lambda value: pc.equal(pc.utf8_lower(value), "true") if isinstance(value, pa.Array) else \
+            pa.scalar(None if not value.is_valid else value.as_py().lower() == "true", pa.bool_())
+    if source.base == "STRING" and target.base in ("INTEGER", "BIGINT", "DOUBLE", "DECIMAL"):
         return lambda value: _parse_strings(value, arrow_type)
     if source.base == "DOUBLE" and target.base in ("INTEGER", "BIGINT"):
         # Java's (int) cast truncates toward zero and saturates at the type's bounds.
