@@ -5,6 +5,7 @@ token formats one field of a datetime, and parsing builds one regular expression
 """
 from __future__ import annotations
 
+import calendar
 import functools
 import re
 from datetime import date, datetime, time, timedelta, timezone
@@ -180,6 +181,8 @@ def parse_datetime(text: str, pattern: str, default_zone=timezone.utc) -> dateti
             tz = zone(value)
     if pm:
         hour += 12
+    if 28 < day <= 31:  # Java's SMART resolver: 31 June is 30 June, 30 February the month's last day
+        day = min(day, calendar.monthrange(year, month)[1]) if 1 <= month <= 12 else day
     moment = datetime(year, month, day, hour, minute, second, micros)
     if day_of_year is not None:
         moment = moment.replace(month=1, day=1) + timedelta(days=day_of_year - 1)

@@ -95,11 +95,13 @@ def json_ready_writer(sql_type: SqlType, temporal_text: bool = False):
 
 
 def _iso_text(base: str):
-    """Java's ISO-8601 text: 1972-09-27, 16:43:40[.123], 1971-11-28T23:46:40.000."""
+    """Java's ISO-8601 text: 1972-09-27, 16:43[:40[.123]] (LocalTime leaves out zero seconds),
+    1971-11-28T23:46:40.000."""
     if base == "DATE":
         return lambda v: None if v is None else v.isoformat()
     if base == "TIME":
         return lambda v: None if v is None else (
+            v.strftime("%H:%M") if not v.second and not v.microsecond else
             v.strftime("%H:%M:%S") + (f".{v.microsecond // 1000:03d}" if v.microsecond else ""))
     return lambda v: None if v is None else v.strftime("%Y-%m-%dT%H:%M:%S.") + f"{v.microsecond // 1000:03d}"
 

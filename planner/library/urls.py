@@ -25,9 +25,7 @@ def url_part(part: str):
         parts = pc.extract_regex(s, pattern=_URL)
         unusual = pc.and_(pc.is_valid(s), pc.is_null(parts))
         value = pc.struct_field(parts, [_URL_FIELDS.index(part)])
-        if part == "host":
-            value = pc.utf8_lower(value)
-        elif part == "port":
+        if part == "port":
             value = pc.cast(pc.if_else(pc.equal(value, ""), pa.scalar(None, pa.string()), value), pa.int32())
         elif part != "path":  # an empty protocol, query or fragment is NULL; an empty path ""
             value = pc.if_else(pc.equal(value, ""), pa.scalar(None, pa.string()), value)
@@ -63,19 +61,23 @@ def url_decode(values, n):
 # ---------------------------------------------------------------- URLs
 
 def _url(part):
+    """One part of a URL as Java's java.net.URI gives it (ksqlDB's URL functions): the host as
+    written, the path, query and fragment with their %XX escapes decoded."""
     def extract(url):
         parsed = urllib.parse.urlsplit(url)
         if part == "host":
-            return parsed.hostname
+            host = parsed.netloc.rpartition("@")[2]  # no user info
+            host = host[:host.find("]") + 1] if host.startswith("[") else host.partition(":")[0]
+            return host or None
         if part == "port":
             return parsed.port
         if part == "path":
-            return parsed.path or None if parsed.path else ""
+            return urllib.parse.unquote(parsed.path)
         if part == "protocol":
             return parsed.scheme or None
         if part == "query":
-            return parsed.query or None
-        return parsed.fragment or None
+            return urllib.parse.unquote(parsed.query) if parsed.query else None
+        return urllib.parse.unquote(parsed.fragment) if parsed.fragment else None
     return extract
 
 

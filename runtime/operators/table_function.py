@@ -65,7 +65,8 @@ def _cube(values: pa.ListArray) -> pa.ListArray:
         if items is None:
             rows.append(None)
             continue
-        combos = [list(c) for c in product(*[(x, None) if x is not None else (None,) for x in items])]
+        # NULL before the value at each position: the order ksqlDB emits them in
+        combos = [list(c) for c in product(*[(None, x) if x is not None else (None,) for x in items])]
         unique = []
         for combo in combos:
             if combo not in unique:
