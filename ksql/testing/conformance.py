@@ -2,7 +2,8 @@
 
     python -m ksql.testing.conformance [--corpus DIR] [-j N] [--out conformance]
 
-writes conformance/results.json (per case) and conformance/SUMMARY.md (per file and in total).
+writes conformance/results.json (per case) and conformance/SUMMARY.md (per file and in total,
+and per docs page for the documented behaviour tested in tests/sql/docs).
 `--check` runs only the cases the committed baseline lists as passing and fails if any of
 them no longer passes; `--update-baseline` rewrites the baseline from a full run.
 """
@@ -115,7 +116,51 @@ def _invert_incorrect(results: list[Result]) -> list[Result]:
     return out
 
 
-def write_report(results: list[Result], out: Path, seconds: float) -> None:
+DOCS_TESTS = ROOT / "tests" / "sql" / "docs"
+# the reference pages each of which should have a file of tests in DOCS_TESTS
+REFERENCE_PAGES = ("developer-guide/ksqldb-reference/*.md", "reference/*.md", "reference/sql/*.md",
+                   "concepts/*.md")
+
+
+def docs_cases() -> list:
+    """The cases of tests/sql/docs: ksqlDB's documented behaviour, one file per docs page."""
+    return [case for path in sorted(DOCS_TESTS.glob("*.sql")) for case in cases_from_sql_file(path)]
+
+
+def docs_section(cases: list, results: list[Result], docs: Path) -> list[str]:
+    """SUMMARY.md's lines on the documented behaviour: per page, how many behaviours are tested
+    and pass, and which reference pages have no tests yet."""
+    by_case = {(r.file, r.case): r for r in results}
+    rows: dict[str, Counter] = defaultdict(Counter)
+    for case in cases:
+        result = by_case.get((case.file, case.name))
+        passed = result is not None and result.status == PASSED
+        rows[case.file]["tests"] += 1
+        rows[case.file]["gap" if case.gap else "pass" if passed else "fail"] += 1
+    total = sum((c for c in rows.values()), Counter())
+    lines = ["", "## Documented behaviour (`tests/sql/docs`, one file per docs page)", "",
+             f"{total['pass']} of {total['tests']} documented behaviours tested pass; {total['gap']} are known "
+             f"gaps (marked `--@gap`), {total['fail']} fail.", "",
+             "| docs page | tested | pass | known gap | fail |", "|---|---:|---:|---:|---:|"]
+    for file in sorted(rows):
+        c = rows[file]
+        page = _cited_page(DOCS_TESTS / file) or file
+        lines.append(f"| {page} | {c['tests']} | {c['pass']} | {c['gap']} | {c['fail']} |")
+    if docs.is_dir():
+        covered = {_cited_page(p) for p in DOCS_TESTS.glob("*.sql")}
+        missing = sorted(str(p.relative_to(docs)) for pattern in REFERENCE_PAGES for p in docs.glob(pattern)
+                         if str(p.relative_to(docs)) not in covered and p.name != "index.md")
+        lines += ["", f"Reference pages without tests yet ({len(missing)}):", ""]
+        lines += [f"- {page}" for page in missing]
+    return lines
+
+
+def _cited_page(path: Path) -> str | None:
+    first = path.read_text().split("\n", 1)[0]
+    return first.split("from ", 1)[1].strip() if first.startswith("-- from ") else None
+
+
+def write_report(results: list[Result], out: Path, seconds: float, docs_lines: list[str] = ()) -> None:
     out.mkdir(parents=True, exist_ok=True)
     results = sorted(results, key=key)
     (out / "results.json").write_text(json.dumps([r.as_dict() for r in results], indent=1) + "\n")
@@ -137,6 +182,7 @@ def write_report(results: list[Result], out: Path, seconds: float) -> None:
         lines.append(f"| {file} | {c['passed']} | {c['failed']} | {c['error']} | {c['unsupported']} |")
     lines += ["", "Unsupported, by reason:", ""]
     lines += [f"- {n}: {reason}" for reason, n in reasons.most_common()]
+    lines += list(docs_lines)
     (out / "SUMMARY.md").write_text("\n".join(lines) + "\n")
 
 
@@ -170,7 +216,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"REGRESSION {name}: {result.reason if result else 'case no longer exists'}")
         print(f"{len(baseline) - len(regressed)} of {len(baseline)} baseline cases pass ({seconds:.0f} s)")
         return 1 if regressed else 0
-    write_report(results, args.out, seconds)
+    documented = docs_cases()
+    docs_lines = docs_section(documented, run_cases(documented, args.jobs),
+                              args.corpus.parents[1] / "reference" / "ksqldb-docs")
+    write_report(results, args.out, seconds, docs_lines)
     if args.update_baseline:
         baseline_path.write_text(json.dumps(sorted(passing), indent=1) + "\n")
     total = Counter(r.status for r in results)
