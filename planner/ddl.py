@@ -35,10 +35,25 @@ def declared_columns(stmt: ast.CreateSource, types: dict) -> list[Column]:
             namespace = KEY
         elif element.constraint in ("HEADERS", "HEADER"):
             namespace = HEADER
+            _check_header_type(element.header_key, sql_type)
         else:
             namespace = VALUE
         columns.append(Column(element.name, sql_type, namespace, element.header_key))
     return columns
+
+
+# a HEADERS column holds every header of a record, in order
+HEADERS_TYPE = T.array(T.struct([("KEY", T.STRING), ("VALUE", T.BYTES)]))
+
+
+def _check_header_type(header_key: str | None, sql_type) -> None:
+    """ksqlDB's types for header columns: BYTES for HEADER('k'), the list of all for HEADERS."""
+    if header_key is not None:
+        if sql_type != T.BYTES:
+            raise KsqlStatementError(f"Invalid type for HEADER('{header_key}') column: expected BYTES, "
+                                     f"got {sql_type}")
+    elif str(sql_type) != str(HEADERS_TYPE):
+        raise KsqlStatementError(f"Invalid type for HEADERS column: expected {HEADERS_TYPE}, got {sql_type}")
 
 
 def source_schema(stmt: ast.CreateSource, columns: list[Column]) -> LogicalSchema:

@@ -123,8 +123,10 @@ REFERENCE_PAGES = ("developer-guide/ksqldb-reference/*.md", "reference/*.md", "r
 
 
 def docs_cases() -> list:
-    """The cases of tests/sql/docs: ksqlDB's documented behaviour, one file per docs page."""
-    return [case for path in sorted(DOCS_TESTS.glob("*.sql")) for case in cases_from_sql_file(path)]
+    """The cases of tests/sql/docs: ksqlDB's documented behaviour, one file per docs page (SQL
+    test files, and JSON test files for cases that need record headers and the like)."""
+    cases = [case for path in sorted(DOCS_TESTS.glob("*.sql")) for case in cases_from_sql_file(path)]
+    return cases + [case for path in sorted(DOCS_TESTS.glob("*.json")) for case in cases_from_file(path)]
 
 
 def docs_section(cases: list, results: list[Result], docs: Path) -> list[str]:
@@ -132,22 +134,25 @@ def docs_section(cases: list, results: list[Result], docs: Path) -> list[str]:
     and pass, and which reference pages have no tests yet."""
     by_case = {(r.file, r.case): r for r in results}
     rows: dict[str, Counter] = defaultdict(Counter)
+    pages = {}
     for case in cases:
         result = by_case.get((case.file, case.name))
         passed = result is not None and result.status == PASSED
-        rows[case.file]["tests"] += 1
-        rows[case.file]["gap" if case.gap else "pass" if passed else "fail"] += 1
+        if case.file not in pages:
+            pages[case.file] = _cited_page(DOCS_TESTS / case.file) or case.file
+        row = rows[pages[case.file]]
+        row["tests"] += 1
+        row["gap" if case.gap else "pass" if passed else "fail"] += 1
     total = sum((c for c in rows.values()), Counter())
     lines = ["", "## Documented behaviour (`tests/sql/docs`, one file per docs page)", "",
              f"{total['pass']} of {total['tests']} documented behaviours tested pass; {total['gap']} are known "
              f"gaps (marked `--@gap`), {total['fail']} fail.", "",
              "| docs page | tested | pass | known gap | fail |", "|---|---:|---:|---:|---:|"]
-    for file in sorted(rows):
-        c = rows[file]
-        page = _cited_page(DOCS_TESTS / file) or file
+    for page in sorted(rows):
+        c = rows[page]
         lines.append(f"| {page} | {c['tests']} | {c['pass']} | {c['gap']} | {c['fail']} |")
     if docs.is_dir():
-        covered = {_cited_page(p) for p in DOCS_TESTS.glob("*.sql")}
+        covered = {_cited_page(p) for p in DOCS_TESTS.glob("*.*")}
         missing = sorted(str(p.relative_to(docs)) for pattern in REFERENCE_PAGES for p in docs.glob(pattern)
                          if str(p.relative_to(docs)) not in covered and p.name != "index.md")
         lines += ["", f"Reference pages without tests yet ({len(missing)}):", ""]
@@ -157,7 +162,7 @@ def docs_section(cases: list, results: list[Result], docs: Path) -> list[str]:
 
 def _cited_page(path: Path) -> str | None:
     first = path.read_text().split("\n", 1)[0]
-    return first.split("from ", 1)[1].strip() if first.startswith("-- from ") else None
+    return first.split("from ", 1)[1].strip() if first.startswith(("-- from ", "// from ")) else None
 
 
 def write_report(results: list[Result], out: Path, seconds: float, docs_lines: list[str] = ()) -> None:

@@ -44,8 +44,12 @@ def produce(engine: KsqlEngine, record: Record, new_topic_partitions: int = 1) -
     if record.headers:
         import base64
 
-        headers = [[{"key": h["KEY"] if "KEY" in h else h["key"],
-                     "value": base64.b64decode(h.get("VALUE", h.get("value")) or b"")} for h in record.headers]]
+        def header_value(h):  # base64 text, or null: a header may have no value
+            text = h.get("VALUE", h.get("value"))
+            return None if text is None else base64.b64decode(text)
+
+        headers = [[{"key": h["KEY"] if "KEY" in h else h["key"], "value": header_value(h)}
+                    for h in record.headers]]
     timestamp = record.timestamp if record.timestamp is not None else 0
     engine.log.append(record.topic, partition, make_records([key], [value], [timestamp], headers), sync=False)
 
