@@ -246,7 +246,7 @@ def _plan_query(query: ast.Query, metastore: MetaStore, sink: str | None, persis
             plural = "s" if len(every) > 1 else ""
             raise KsqlStatementError(
                 f"The query used to build `{sink}` must include the key column{plural} {' and '.join(every)} in its "
-                f"projection (eg, SELECT {', '.join(every)}...)" + ("." if plural else ""))
+                f"projection (eg, SELECT {', '.join(every)}...).")
         # Key columns come first in the output schema, in the order of the source key.
         order = {n: i for i, n in enumerate(_key_name(k) for k in key_sources)}
         keys = sorted((c for c in columns if c[0].namespace == KEY),
