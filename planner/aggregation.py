@@ -143,6 +143,8 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
     for i, call in enumerate(bound_calls):
         post.add(None, AGG_FIELD.format(i), AGG_FIELD.format(i), call.type)
     post.add(None, ROWTIME, ROWTIME, T.BIGINT)
+    if query.window is not None and source.is_table and not query.joins:
+        raise KsqlStatementError("Windowing not supported for table aggregations.")
     if query.window is not None:
         post.add(None, WINDOWSTART, WINDOWSTART, T.BIGINT)
         post.add(None, WINDOWEND, WINDOWEND, T.BIGINT)
