@@ -36,6 +36,22 @@ SHORT_IDS = {
 }
 
 
+# Java's full time zone names (pattern zzzz), for the zones people write them for
+LONG_NAMES = {
+    "Coordinated Universal Time": "UTC", "Greenwich Mean Time": "GMT",
+    "Pacific Standard Time": "America/Los_Angeles", "Pacific Daylight Time": "America/Los_Angeles",
+    "Mountain Standard Time": "America/Denver", "Mountain Daylight Time": "America/Denver",
+    "Central Standard Time": "America/Chicago", "Central Daylight Time": "America/Chicago",
+    "Eastern Standard Time": "America/New_York", "Eastern Daylight Time": "America/New_York",
+    "Alaska Standard Time": "America/Anchorage", "Alaska Daylight Time": "America/Anchorage",
+    "Hawaii Standard Time": "Pacific/Honolulu", "British Summer Time": "Europe/London",
+    "Central European Standard Time": "Europe/Paris", "Central European Summer Time": "Europe/Paris",
+    "Central European Time": "Europe/Paris", "Eastern European Time": "Europe/Athens",
+    "India Standard Time": "Asia/Kolkata", "Japan Standard Time": "Asia/Tokyo",
+    "China Standard Time": "Asia/Shanghai", "Australian Eastern Standard Time": "Australia/Sydney",
+}
+
+
 def zone(name: str):
     """A time zone by ID ('UTC', 'Europe/London', '+05:00', 'GMT+1', 'PST')."""
     name = SHORT_IDS.get(name, name)
@@ -131,8 +147,12 @@ def _parser(pattern: str):
             parts.append(f"(?P<{name}>[AaPp][Mm])")
         elif letter in "XxZ":
             parts.append(f"(?P<{name}>Z|[+-]\\d{{2}}:?\\d{{2}}|[+-]\\d{{2}})")
+        elif letter == "z" and width >= 4:  # a zone's full name: Pacific Daylight Time
+            parts.append(f"(?P<{name}>[A-Z][A-Za-z]*(?: [A-Z][A-Za-z]*)*)")
         elif letter in "zV":
             parts.append(f"(?P<{name}>[A-Za-z_/+-]+(?:[+-]\\d+)?)")
+        elif letter == "G":
+            parts.append(f"(?P<{name}>AD|BC|Anno Domini|Before Christ|A|B)")
         elif letter == "S":
             parts.append(f"(?P<{name}>\\d{{1,{max(width, 9)}}})")
         elif letter in "yu" and width != 2:
@@ -149,7 +169,7 @@ def parse_datetime(text: str, pattern: str, default_zone=timezone.utc) -> dateti
     if match is None:
         raise ValueError(f"Text '{text}' could not be parsed with pattern '{pattern}'")
     year, month, day, hour, minute, second, micros = 1970, 1, 1, 0, 0, 0, 0
-    pm, tz = None, None
+    pm, tz, before_christ = None, None, False
     day_of_year = None
     for name, letter, width in groups:
         value = match.group(name)
@@ -178,7 +198,11 @@ def parse_datetime(text: str, pattern: str, default_zone=timezone.utc) -> dateti
             tz = timezone.utc if value.upper() == "Z" else zone(value if ":" in value or len(value) > 3
                                                                  else value + ":00")
         elif letter in "zV":
-            tz = zone(value)
+            tz = zone(LONG_NAMES.get(value, value))
+        elif letter == "G":
+            before_christ = value.upper().startswith("B")
+    if before_christ:
+        year = 1 - year
     if pm:
         hour += 12
     if 28 < day <= 31:  # Java's SMART resolver: 31 June is 30 June, 30 February the month's last day
