@@ -2,6 +2,9 @@
 types once, at plan time, and evaluates a whole batch with Arrow kernels."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from dataclasses import dataclass
 from typing import Callable
 
@@ -67,9 +70,27 @@ def per_row(fn, null_on_null: bool = True):
     return evaluate
 
 
+# The errors functions raised while a query evaluated a batch (each gives NULL, as in ksqlDB,
+# where the query also logs it to the processing log): collected only inside function_errors().
+_ERRORS: ContextVar[list | None] = ContextVar("function_errors", default=None)
+
+
+@contextmanager
+def function_errors():
+    """Collect the messages of the errors functions raise (and answer with NULL) meanwhile."""
+    token = _ERRORS.set([])
+    try:
+        yield _ERRORS.get()
+    finally:
+        _ERRORS.reset(token)
+
+
 def _safe(fn, args):
     try:
         return fn(*args)
-    except (ValueError, TypeError, ArithmeticError, IndexError, KeyError, OverflowError):
+    except (ValueError, TypeError, ArithmeticError, IndexError, KeyError, OverflowError) as error:
+        errors = _ERRORS.get()
+        if errors is not None:
+            errors.append(str(error) or type(error).__name__)
         return None
 

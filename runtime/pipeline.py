@@ -8,6 +8,7 @@ import logging
 import numpy as np
 import pyarrow as pa
 
+from ksql.planner.functions import function_errors
 from ksql.planner.plan import NULL_VALUE, QueryPlan
 from ksql.planner.schema import ROWOFFSET, ROWTIME
 from ksql.runtime import processing_log
@@ -65,11 +66,7 @@ class Pipeline:
     def run(self, records: pa.RecordBatch, partition: int) -> tuple[pa.RecordBatch, list[bytes]]:
         self.store.partition = partition
         decoded = self.decoder.decode(records, partition)
-        batch, entries = decoded.batch, decoded.log_entries
-        try:
-            return self._apply(batch), entries
-        except Exception as error:  # noqa: BLE001 - one bad record must not stop the query
-            return self._row_by_row(batch, entries, error)
+        return self._apply_logged(decoded.batch, decoded.log_entries)
 
     def run_reads(self, reads: list[PartitionRead]) -> tuple[pa.RecordBatch, list[bytes], list[int]]:
         """Join the records read from the sources' partitions in Kafka Streams' order
@@ -126,7 +123,9 @@ class Pipeline:
             joined = combined.take(pa.array(np.concatenate(order))).combine_chunks().to_batches()[0]
         else:
             joined = pa.RecordBatch.from_pydict({SOURCE: pa.array([], pa.int32()), NULL_VALUE: pa.array([], pa.bool_())})
-        return self._apply(self.join.process(joined)), entries
+        with function_errors() as failed:  # a function's error gives NULL, and is logged
+            out = self._apply(self.join.process(joined))
+        return out, entries + [processing_log.function_error(self.query_id, message) for message in failed]
 
     def _joined_fields(self, index: int, batch: pa.RecordBatch) -> pa.RecordBatch:
         """A source's decoded rows with its columns named as the join names them (ALIAS__COL)."""
@@ -139,14 +138,22 @@ class Pipeline:
     def run_batch(self, batch: pa.RecordBatch, partition: int) -> tuple[pa.RecordBatch, list[bytes]]:
         """Run the operators on an already decoded batch of one partition."""
         self.store.partition = partition
-        try:
-            return self._apply(batch), []
-        except Exception as error:  # noqa: BLE001 - one bad record must not stop the query
-            return self._row_by_row(batch, [], error)
+        return self._apply_logged(batch, [])
 
     def apply(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         """Run the operators on an already decoded batch (pull queries over a snapshot)."""
         return self._apply(batch)
+
+    def _apply_logged(self, batch: pa.RecordBatch, entries: list) -> tuple[pa.RecordBatch, list[bytes]]:
+        """Run the operators. A row that fails is logged to the processing log and the others
+        go on; an error a function answered with NULL is logged too."""
+        with function_errors() as failed:
+            try:
+                out = self._apply(batch)
+            except Exception as error:  # noqa: BLE001 - one bad record must not stop the query
+                failed.clear()  # the rows are run again one by one
+                out, entries = self._row_by_row(batch, entries, error)
+        return out, entries + [processing_log.function_error(self.query_id, message) for message in failed]
 
     def _apply(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         for operator in self.operators:

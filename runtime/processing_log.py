@@ -74,6 +74,12 @@ def processing_error(query_id: str, message: str, row) -> bytes:
         "ERRORMESSAGE": f"Error processing record: {message}", "RECORD": _row_text(row), "CAUSE": [message]})
 
 
+def function_error(query_id: str, message: str) -> bytes:
+    """A processing-log entry for a function that failed on a value (the value is then NULL)."""
+    return _row_entry(f"processing.{query_id}.Project", RECORD_PROCESSING_ERROR, "RECORDPROCESSINGERROR", {
+        "ERRORMESSAGE": f"Error computing expression: {message}", "RECORD": None, "CAUSE": [message]})
+
+
 def serialization_error(query_id: str, message: str, row, topic: str) -> bytes:
     """A processing-log entry for an output row the sink's format could not write."""
     return _row_entry(f"processing.{query_id}.{topic}", SERIALIZATION_ERROR, "SERIALIZATIONERROR", {
