@@ -65,8 +65,9 @@ ANY = "ANY"  # a parameter that takes any type
 class _Overload:
     params: list  # SqlType or ANY
     returns: object  # SqlType, or a function of the argument types
-    variadic: bool
+    variadic: bool | int  # True: the last parameter repeats; an index: that one does
     target: object  # the evaluate function (udf) or the Aggregate (udaf)
+    row_params: int | None = None  # a udaf's parameters taken per row (the rest: its init arguments)
 
 
 # Every signature declared for a user function name, in declaration order.
@@ -77,13 +78,30 @@ def _param(text: str):
     return ANY if text.upper() == ANY else _type(text)
 
 
+def _variadic_index(overload: _Overload) -> int | None:
+    if overload.variadic is True:
+        return len(overload.params) - 1
+    return None if overload.variadic is False else overload.variadic
+
+
 def _expand(overload: _Overload, count: int) -> list | None:
     params = overload.params
-    if overload.variadic:
+    at = _variadic_index(overload)
+    if at is not None:
         if count < len(params) - 1:
             return None
-        return list(params[:-1]) + [params[-1]] * (count - len(params) + 1)
+        return list(params[:at]) + [params[at]] * (count - len(params) + 1) + list(params[at + 1:])
     return list(params) if count == len(params) else None
+
+
+def _init_count(overload: _Overload, count: int) -> int:
+    """How many of `count` arguments are a udaf's init arguments (the trailing ones)."""
+    if overload.row_params is None:
+        return 0
+    at = _variadic_index(overload)
+    extra = count - len(overload.params)  # arguments the variadic parameter takes beyond one
+    rows = overload.row_params + (extra if at is not None and at < overload.row_params else 0)
+    return count - rows
 
 
 def _choose(name: str, types: list, shown_name: str) -> tuple[_Overload, list]:
@@ -105,11 +123,13 @@ def _return_type(overload: _Overload, types: list):
     return overload.returns(types) if callable(overload.returns) else overload.returns
 
 
-def _declare(name: str, params: list[str], returns, variadic: bool, target) -> bool:
+def _declare(name: str, params: list[str], returns, variadic: bool | int, target,
+             row_params: int | None = None) -> bool:
     """Record one signature; True when it is the name's first."""
     first = name not in _OVERLOADS
     result = returns if callable(returns) else _type(returns)
-    _OVERLOADS.setdefault(name, []).append(_Overload([_param(p) for p in params], result, variadic, target))
+    _OVERLOADS.setdefault(name, []).append(_Overload([_param(p) for p in params], result, variadic, target,
+                                                     row_params))
     return first
 
 
@@ -166,10 +186,16 @@ def _array(value, n):
     return broadcast(value, n) if isinstance(value, (pa.Scalar, pa.Array)) else value
 
 
-def udaf(name: str, returns, params: list[str], description: str = "", variadic: bool = False):
+def udaf(name: str, returns, params: list[str], description: str = "", variadic: bool | int = False,
+         init_params: list[str] = ()):
     """Register an aggregate function: a class with init(), add(state, *args), result(state),
     and optionally undo(state, *args) (for tables) and merge(a, b) (for session windows).
-    Declaring the same name again adds an overload."""
+    Declaring the same name again adds an overload.
+
+    `init_params` are the types of arguments given once per query, after the column arguments
+    (they must be literals, as a ksqlDB UDAF factory's): add() receives them after each row's
+    values. `variadic=True` lets the last parameter repeat, an index any one of them (counted
+    over params then init_params)."""
     upper = name.upper()
 
     def decorate(cls):
@@ -178,12 +204,14 @@ def udaf(name: str, returns, params: list[str], description: str = "", variadic:
                               lambda types: _return_type(_choose(upper, types, upper)[0], types),
                               instance.init, instance.add, instance.result,
                               getattr(instance, "undo", None), getattr(instance, "merge", None))
-        _declare(upper, params, returns, variadic, aggregate)
+        _declare(upper, list(params) + list(init_params), returns, variadic, aggregate,
+                 len(params) if init_params else None)
         first = AGGREGATES.get(upper)
         description_text = first.description if first is not None else aggregate.description
         aggregates.register(Aggregate(upper, description_text, aggregate.resolve, aggregate.init, aggregate.add,
                            aggregate.result, aggregate.undo, aggregate.merge,
-                           specialize=lambda types: _choose(upper, types, upper)[0].target))
+                           specialize=lambda types: _choose(upper, types, upper)[0].target,
+                           init_args=lambda types: _init_count(_choose(upper, types, upper)[0], len(types))))
         return cls
     return decorate
 

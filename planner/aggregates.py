@@ -27,6 +27,9 @@ class Aggregate:
     literal_args: int = 0  # trailing arguments that must be literals (TOPK's k, ...)
     # For overloaded user aggregates: (argument types) -> the Aggregate for those types.
     specialize: Callable[[list], "Aggregate"] | None = None
+    # For user aggregates with init arguments: (every argument's type) -> how many trailing
+    # arguments are init arguments (literals given once, not per row)
+    init_args: Callable[[list], int] | None = None
 
 
 AGGREGATES: dict[str, Aggregate] = {}

@@ -289,6 +289,16 @@ def _bind_call(call: ast.FunctionCall, scope: Scope, source: DataSource) -> Aggr
     function = AGGREGATES[call.name]
     args = list(call.args)
     literals = []
+    if function.init_args is not None:  # a user aggregate: its signature says which are init arguments
+        try:
+            count = function.init_args([bind(a, scope).type for a in args])
+        except BadArguments as error:
+            raise KsqlStatementError(str(error)) from None
+        tail = args[len(args) - count:] if count else []
+        if any(not isinstance(a, ast.Literal) for a in tail):
+            raise KsqlStatementError(f"The last {count} arguments of {call.name} must be literals: they "
+                                     f"initialize the aggregation.")
+        literals, args = [a.value for a in tail], args[:len(args) - count]
     while function.literal_args and args and len(literals) < function.literal_args and len(args) > 1 \
             and isinstance(args[-1], ast.Literal):
         literals.insert(0, args.pop().value)

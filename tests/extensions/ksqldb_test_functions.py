@@ -1,9 +1,10 @@
 """The functions ksqlDB's own test corpus calls (TEST_UDF, TEST_UDAF, TEST_UDTF, BAD_UDF,
-THROWING_UDTF, VAR_ARG), written as a Python extension. They show overloads (the same name
+THROWING_UDTF, VAR_ARG, MULTI_ARG, FOUR_ARG, FIVE_ARG, MID_VAR_ARG, OBJ_COL_ARG), written as a Python extension. They show overloads (the same name
 declared for several signatures), variadic parameters, struct arguments and results, and
 functions that raise: the conformance harness loads this folder."""
 from decimal import Decimal
 
+from ksql.planner import types as T
 from ksql.udf import udaf, udf, udtf
 
 # ---------------------------------------------------------------- TEST_UDF: overloads
@@ -136,6 +137,96 @@ class TestSumStruct:
 
     def merge(self, a, b):
         return {k: a[k] + b[k] for k in a}
+
+    def result(self, state):
+        return state
+
+
+# ---------------------------------------------------------------- UDAFs with init arguments
+
+
+def _lengths(texts):
+    return sum(len(t) for t in texts if t is not None)
+
+
+def _weight(value):
+    """A row value's share of the MULTI_ARG family's sum: a number itself, a string its length."""
+    if value is None:
+        return 0
+    return len(value) if isinstance(value, str) else value
+
+
+class _SumOfArguments:
+    """MULTI_ARG, FOUR_ARG, FIVE_ARG: start at the init int plus the lengths of the init strings,
+    add each row's numbers and string lengths."""
+    columns = 2
+
+    def init(self):
+        return None  # set from the init arguments by the first row
+
+    def add(self, state, *args):
+        values, (start, *texts) = args[:self.columns], args[self.columns:]
+        state = start + _lengths(texts) if state is None else state
+        return state + sum(_weight(v) for v in values)
+
+    def merge(self, a, b):
+        return a + b
+
+    def result(self, state):
+        return state
+
+
+@udaf("MULTI_ARG", returns="BIGINT", params=["BIGINT", "STRING"], init_params=["INT", "STRING"], variadic=True,
+      description="Starts at the int plus the lengths of the strings given once; adds each row's number and "
+                  "string length.")
+class MultiArg(_SumOfArguments):
+    columns = 2
+
+
+@udaf("FOUR_ARG", returns="BIGINT", params=["BIGINT", "STRING", "STRING", "STRING"], init_params=["INT", "STRING"],
+      variadic=True, description="MULTI_ARG over four columns.")
+class FourArg(_SumOfArguments):
+    columns = 4
+
+
+@udaf("FIVE_ARG", returns="BIGINT", params=["BIGINT", "STRING", "STRING", "STRING", "INT"],
+      init_params=["INT", "STRING"], variadic=True, description="MULTI_ARG over five columns.")
+class FiveArg(_SumOfArguments):
+    columns = 5
+
+
+@udaf("MID_VAR_ARG", returns="BIGINT", params=["BIGINT", "STRING"], init_params=["INT", "INT"], variadic=1,
+      description="Starts at the sum of the two ints given once; adds each row's number and the lengths of its "
+                  "strings.")
+class MidVarArg:
+    def init(self):
+        return None
+
+    def add(self, state, number, *rest):
+        *texts, first, second = rest
+        state = first + second if state is None else state
+        return state + (number or 0) + _lengths(texts)
+
+    def merge(self, a, b):
+        return a + b
+
+    def result(self, state):
+        return state
+
+
+@udaf("OBJ_COL_ARG", returns=lambda types: T.array(types[0]), params=["INT", "ANY"], variadic=True,
+      description="The first argument of every row whose arguments are all non-NULL.")
+class ObjectColumnArgs:
+    def init(self):
+        return []
+
+    def add(self, state, first, *others):
+        if first is None or any(o is None for o in others):
+            return state
+        return state + [first]
+
+    def merge(self, a, b):
+        return a + b
 
     def result(self, state):
         return state
