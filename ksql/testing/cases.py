@@ -52,6 +52,10 @@ def _run(engine: KsqlEngine, case: Case) -> Result:
         try:
             if not assertions.handle(statement):
                 engine.execute(statement)
+                if _INSERT_VALUES.match(statement):
+                    # as ksqlDB's test driver does, a record is processed as soon as it is written:
+                    # a query replaced after it has already seen it
+                    engine.drain()
         except StatementFailed as failure:
             error = (statement, failure.error)
             break
@@ -87,6 +91,9 @@ def _run(engine: KsqlEngine, case: Case) -> Result:
         return Result(case.file, case.name, FAILED, reason)
     return Result(case.file, case.name, PASSED)
 
+
+_INSERT_VALUES = re.compile(r"^\s*(?:--[^\n]*\n\s*)*INSERT\s+INTO\s+\S+(?:\s*\([^)]*\))?\s*VALUES\b",
+                            re.IGNORECASE)
 
 # Wrappers ksqlDB's REST layer adds around the engine's own messages.
 _PREFIXES = ("Exception while preparing statement: ", "Failed to prepare statement: ")

@@ -232,9 +232,13 @@ def _running(name, values, priors, group_starts, group_sizes, n):
                               [0 if p is None else 1 for p in priors])
         sign = 1 if name == "MAX" else -1  # MIN is the MAX of the negated values
         signed = sign * numbers.astype(np.int64)
-        floor = int(signed[usable].min()) if usable.any() else 0  # what a skipped row counts as
-        signed = np.where(usable, signed, floor)
         lowest = np.iinfo(np.int64).min + 1
+        # what a skipped row counts as: no more than any value or prior state, so it never wins
+        # (the lowest of them, not the type's minimum, keeps the values' span narrow)
+        candidates = [int(signed[usable].min())] if usable.any() else []
+        candidates += [sign * p for p in priors if p is not None]
+        floor = min(candidates) if candidates else lowest
+        signed = np.where(usable, signed, floor)
         running = sign * _segmented_max(signed, group_starts, group_sizes,
                                         [lowest if p is None else sign * p for p in priors])
         result = pa.array(running, pa.int64(), mask=seen == 0)

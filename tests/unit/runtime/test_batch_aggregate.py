@@ -28,7 +28,7 @@ QUERIES = {
 }
 
 
-def run(tmp_path, name, sql, records, batch_path: bool):
+def run(tmp_path, name, sql, records, batch_path: bool, drain_every: int | None = None):
     engine = KsqlEngine(str(tmp_path / name), background=False)
     try:
         engine.session.properties["auto.offset.reset"] = "earliest"
@@ -40,8 +40,10 @@ def run(tmp_path, name, sql, records, batch_path: bool):
             if isinstance(op, AggregateOp):
                 assert op.batch_path  # the query is one the batch path takes
                 op.batch_path = batch_path
-        for rowtime, id_, value in records:
+        for i, (rowtime, id_, value) in enumerate(records, start=1):
             engine.execute(f"INSERT INTO s (rowtime, id, k, x, d) VALUES ({rowtime}, {id_}, {value});")
+            if drain_every and i % drain_every == 0:  # small batches, over state kept from earlier ones
+                engine.drain()
         engine.drain()
         output = topic_records(engine.log, "T")
         late = sum(getattr(op, "late", 0) for op in query.pipeline.operators)
@@ -96,3 +98,14 @@ def test_batch_and_row_paths_agree(tmp_path, query, seed):
     assert by_rows[0]  # the query emitted something
     if query != "plain":
         assert by_rows[1] > 0  # and dropped late records
+
+
+@pytest.mark.parametrize("every", [1, 4])
+@pytest.mark.parametrize("query", ["plain", "tumbling"])
+def test_small_batches_over_earlier_state(tmp_path, query, every):
+    """A batch where a group has only NULLs (or NaNs), after earlier batches gave it a MIN or
+    MAX, keeps that value: such rows must not count as a value of the batch's other groups."""
+    records = random_records(3)
+    by_rows = run(tmp_path, "rows", QUERIES[query], records, batch_path=False, drain_every=every)
+    by_batch = run(tmp_path, "batch", QUERIES[query], records, batch_path=True, drain_every=every)
+    assert by_batch == by_rows

@@ -1,0 +1,57 @@
+-- from how-to-guides/update-a-running-persistent-query.md
+-- In-place upgrades with CREATE OR REPLACE: they resume where the old query stopped.
+
+--@test: a data selection upgrade takes effect for records after it, not before
+CREATE STREAM purchases (product_id INT KEY, name VARCHAR, cost DOUBLE, quantity INT)
+  WITH (kafka_topic='purchases', value_format='JSON', partitions=1);
+CREATE STREAM valid_purchases AS SELECT * FROM purchases WHERE cost > 0.00 AND quantity > 0;
+INSERT INTO purchases (product_id, name, cost, quantity) VALUES (1, 'refund before', -5.0, 1);
+INSERT INTO purchases (product_id, name, cost, quantity) VALUES (2, 'sale', 5.0, 1);
+CREATE OR REPLACE STREAM valid_purchases AS SELECT * FROM purchases WHERE quantity > 0;
+INSERT INTO purchases (product_id, name, cost, quantity) VALUES (3, 'refund after', -5.0, 1);
+ASSERT VALUES valid_purchases (product_id, name, cost, quantity) VALUES (2, 'sale', 5.0, 1);
+ASSERT VALUES valid_purchases (product_id, name, cost, quantity) VALUES (3, 'refund after', -5.0, 1);
+
+--@test: schema evolution: a column added at the end of the source and of the query
+CREATE STREAM purchases (product_id INT KEY, name VARCHAR, cost DOUBLE, quantity INT)
+  WITH (kafka_topic='purchases', value_format='JSON', partitions=1);
+CREATE STREAM valid_purchases AS SELECT * FROM purchases WHERE quantity > 0;
+INSERT INTO purchases (product_id, name, cost, quantity) VALUES (1, 'a', 5.0, 1);
+CREATE OR REPLACE STREAM purchases (product_id INT KEY, name VARCHAR, cost DOUBLE, quantity INT, popularity DOUBLE)
+  WITH (kafka_topic='purchases', value_format='JSON', partitions=1);
+CREATE OR REPLACE STREAM valid_purchases AS SELECT * FROM purchases WHERE quantity > 0;
+INSERT INTO purchases (product_id, name, cost, quantity, popularity) VALUES (2, 'b', 6.0, 1, 0.5);
+ASSERT STREAM valid_purchases (product_id INT KEY, name STRING, cost DOUBLE, quantity INT, popularity DOUBLE)
+  WITH (kafka_topic='VALID_PURCHASES', value_format='JSON');
+ASSERT VALUES valid_purchases (product_id, name, cost, quantity) VALUES (1, 'a', 5.0, 1);
+ASSERT VALUES valid_purchases (product_id, name, cost, quantity, popularity) VALUES (2, 'b', 6.0, 1, 0.5);
+
+--@test: SELECT * is resolved when the query is created: a source's new column needs the query replaced
+CREATE STREAM purchases (product_id INT KEY, name VARCHAR) WITH (kafka_topic='purchases', value_format='JSON', partitions=1);
+CREATE STREAM copy AS SELECT * FROM purchases;
+CREATE OR REPLACE STREAM purchases (product_id INT KEY, name VARCHAR, popularity DOUBLE)
+  WITH (kafka_topic='purchases', value_format='JSON', partitions=1);
+INSERT INTO purchases (product_id, name, popularity) VALUES (1, 'a', 0.5);
+ASSERT STREAM copy (product_id INT KEY, name STRING) WITH (kafka_topic='COPY', value_format='JSON');
+ASSERT VALUES copy (product_id, name) VALUES (1, 'a');
+
+--@test: removing a column is not a valid schema evolution
+--@expected.message: Cannot upgrade data source: DataSource '`VALID_PURCHASES`' has schema
+CREATE STREAM purchases (product_id INT KEY, name VARCHAR, cost DOUBLE) WITH (kafka_topic='purchases', value_format='JSON', partitions=1);
+CREATE STREAM valid_purchases AS SELECT * FROM purchases;
+CREATE OR REPLACE STREAM valid_purchases AS SELECT product_id, name FROM purchases;
+
+--@test: a stateful data selection upgrade keeps what was counted before it
+CREATE STREAM valid_purchases (product_id INT KEY, cost DOUBLE, quantity INT)
+  WITH (kafka_topic='vp', value_format='JSON', partitions=1);
+CREATE TABLE purchase_stats AS SELECT product_id, COUNT(*) AS num_sales, AVG(cost * quantity) AS average_sale
+  FROM valid_purchases GROUP BY product_id;
+INSERT INTO valid_purchases (product_id, cost, quantity) VALUES (1, 10.0, 1);
+INSERT INTO valid_purchases (product_id, cost, quantity) VALUES (1, -10.0, 1);
+CREATE OR REPLACE TABLE purchase_stats AS SELECT product_id, COUNT(*) AS num_sales, AVG(cost * quantity) AS average_sale
+  FROM valid_purchases WHERE cost > 0 GROUP BY product_id;
+INSERT INTO valid_purchases (product_id, cost, quantity) VALUES (1, -10.0, 1);
+INSERT INTO valid_purchases (product_id, cost, quantity) VALUES (1, 20.0, 1);
+ASSERT VALUES purchase_stats (product_id, num_sales, average_sale) VALUES (1, 1, 10.0);
+ASSERT VALUES purchase_stats (product_id, num_sales, average_sale) VALUES (1, 2, 0.0);
+ASSERT VALUES purchase_stats (product_id, num_sales, average_sale) VALUES (1, 3, 6.666666666666667);
