@@ -73,6 +73,11 @@ class AggregateNode:
         return self.key_columns == partitioning
 
 
+# The aggregate functions whose state ksqlDB keeps as a STRUCT, ARRAY or MAP
+COMPLEX_STATE = {"AVG", "CORRELATION", "STDDEV_SAMP", "STDDEV_SAMPLE", "TOPK", "TOPKDISTINCT", "COLLECT_LIST",
+                 "COLLECT_SET", "HISTOGRAM", "LATEST_BY_OFFSET", "EARLIEST_BY_OFFSET", "COUNT_DISTINCT"}
+
+
 def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Scope, sink: str | None,
                      persistent: bool):
     """(AggregateNode, HAVING predicate or None, output columns with their bound expressions)."""
@@ -143,6 +148,10 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
     for i, call in enumerate(bound_calls):
         post.add(None, AGG_FIELD.format(i), AGG_FIELD.format(i), call.type)
     post.add(None, ROWTIME, ROWTIME, T.BIGINT)
+    if source.value_format == "DELIMITED" and any(c.function.name in COMPLEX_STATE for c in bound_calls):
+        # ksqlDB keeps aggregation state in the source's value format, which holds no structure
+        raise KsqlStatementError("One of the functions used in the statement has an intermediate type that the "
+                                 "value format can not handle. Please remove the function or change the format.")
     if query.window is not None and source.is_table and not query.joins:
         raise KsqlStatementError("Windowing not supported for table aggregations.")
     if query.window is not None:

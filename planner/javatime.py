@@ -127,6 +127,12 @@ def format_datetime(moment, pattern: str) -> str:
 
 
 @functools.lru_cache(maxsize=256)
+def _prefix(regex: re.Pattern) -> re.Pattern:
+    """The pattern's regular expression without its end anchor."""
+    return re.compile(regex.pattern.removesuffix(r"\Z"), regex.flags)
+
+
+@functools.lru_cache(maxsize=256)
 def _parser(pattern: str):
     parts, groups = [], []
     for token in tokens(pattern):
@@ -162,9 +168,12 @@ def _parser(pattern: str):
     return re.compile("".join(parts) + r"\Z", re.IGNORECASE), tuple(groups)
 
 
-def parse_datetime(text: str, pattern: str, default_zone=timezone.utc) -> datetime:
-    """A datetime from text; fields the pattern lacks default to 1970-01-01 00:00:00."""
+def parse_datetime(text: str, pattern: str, default_zone=timezone.utc, whole: bool = True) -> datetime:
+    """A datetime from text; fields the pattern lacks default to 1970-01-01 00:00:00. With
+    whole=False, text after what the pattern reads is ignored (ksqlDB's PARSE_DATE does so)."""
     regex, groups = _parser(pattern)
+    if not whole:
+        regex = _prefix(regex)
     match = regex.match(text.strip())
     if match is None:
         raise ValueError(f"Text '{text}' could not be parsed with pattern '{pattern}'")

@@ -14,7 +14,7 @@ from ksql.results import StatusResult
 from ksql.runtime.formats.make import make_format
 from ksql.engine.queries import check_upgrade
 from ksql.engine.session import Session
-from ksql.engine.with_clause import check_no_map_keys, checked_topic_name, name_taken
+from ksql.engine.with_clause import check_key_format, check_no_map_keys, checked_topic_name, name_taken
 from ksql.planner.with_clause import (CREATE_PROPERTIES, check_with_clause, int_property,
                                       normalize_properties)
 from ksql.planner.ddl import created_source, declared_columns, source_schema
@@ -80,7 +80,7 @@ class DdlStatements:
         source = created_source(stmt, text, props, schema, checked_topic_name(topic), key_format, value_format)
         # Fail now, not when the first record arrives, if a format cannot hold the columns.
         check_no_map_keys(schema.key)
-        make_format(key_format, schema.key, key=True, options=source.key_options())
+        check_key_format(key_format, source)
         make_format(value_format, schema.value, key=False, options=source.value_options())
         return source
 

@@ -284,17 +284,20 @@ def _record_difference(want: Record, got: Record) -> str | None:
 
 def _first_difference(want, got, path: str) -> str | None:
     if isinstance(want, dict) and isinstance(got, dict):
-        # Field names match case-insensitively, as the reference harness's schema-aware reader does.
+        # Field names match case-insensitively, and a field that is absent on one side equals a
+        # NULL one on the other, as the reference harness's schema-aware reader has them.
         got_names = {n.upper(): n for n in got}
         for name in want:
             actual_name = name if name in got else got_names.get(name.upper())
             if actual_name is None:
+                if want[name] is None:
+                    continue
                 return f"{path}.{name} is missing"
             difference = _first_difference(want[name], got[actual_name], f"{path}.{name}")
             if difference:
                 return difference
         wanted = {n.upper() for n in want}
-        extra = [n for n in got if n.upper() not in wanted]
+        extra = [n for n in got if n.upper() not in wanted and got[n] is not None]
         if extra:
             return f"{path}.{extra[0]} is unexpected"
         return None

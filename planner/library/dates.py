@@ -415,7 +415,7 @@ fn("FORMAT_DATE", "DATE_TIME", "A DATE as text.", overloads(sig(DT, S, ret=S)),
                  lambda d, p: javatime.format_datetime(_datetime(d.year, d.month, d.day, tzinfo=_UTC), p)),
    "FORMAT_DATE(date, pattern)")
 fn("PARSE_DATE", "DATE_TIME", "Text to a DATE.", overloads(sig(S, S, ret=DT)),
-   with_fallback(parse_timestamp("date"), lambda s, p: javatime.parse_datetime(s, p).date()),
+   with_fallback(parse_timestamp("date"), lambda s, p: javatime.parse_datetime(s, p, whole=False).date()),
    "PARSE_DATE(s, pattern)")
 fn("FORMAT_TIME", "DATE_TIME", "A TIME as text.", overloads(sig(TM, S, ret=S)),
    with_fallback(format_timestamp("time"),

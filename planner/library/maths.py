@@ -218,6 +218,12 @@ def _comparable_type(name):
             if not all(t.is_numeric for t in known):
                 raise BadArguments(f"Function '{name.lower()}' does not accept parameters "
                                    f"({', '.join(str(t) if t else 'null' for t in types)}).")
+            bases = {t.base for t in known}
+            if len(bases) > 1 and "DOUBLE" not in bases:
+                # ksqlDB has one overload per numeric type: INTEGER with BIGINT widens to the
+                # BIGINT, DECIMAL and DOUBLE ones alike, and it refuses to choose
+                raise BadArguments(f"Function '{name.lower()}' cannot be resolved due to ambiguous method "
+                                   f"parameters ({', '.join(str(t) if t else 'null' for t in types)}).")
             result = known[0]
             for t in known[1:]:
                 result = T.common_numeric(result, t)

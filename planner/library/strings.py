@@ -459,6 +459,17 @@ fn("MD5", "STRING", "The hex MD5 digest of a string.", overloads(sig(S, ret=S)),
 _ENCODINGS = {"hex", "utf8", "ascii", "base64"}
 
 
+def _hex_literal(s: str) -> str:
+    """ENCODE's hex text may be written 0x4578 or X'4578' (x'4578'), as ksqlDB reads it; after
+    0x an odd number of digits has a leading zero implied."""
+    if s[:2] in ("0x", "0X"):
+        digits = s[2:]
+        return "0" + digits if len(digits) % 2 else digits
+    if len(s) >= 3 and s[0] in "xX" and s[1] == "'" and s[-1] == "'":
+        return s[2:-1]
+    return s
+
+
 def _to_bytes(s, encoding):
     encoding = encoding.lower()
     if encoding == "hex":
@@ -491,7 +502,8 @@ fn("FROM_BYTES", "CONVERSIONS", "Bytes as a string, in hex, utf8, ascii or base6
    with_fallback(from_bytes, _from_bytes), "FROM_BYTES(b, encoding)")
 fn("ENCODE", "STRING", "Re-encodes a string from one encoding (hex, utf8, ascii, base64) to another.",
    overloads(sig(S, S, S, ret=S)),
-   with_fallback(encode, lambda s, a, b: _from_bytes(_to_bytes(s, a), b, upper_hex=False)),
+   with_fallback(encode, lambda s, a, b: _from_bytes(_to_bytes(_hex_literal(s) if a.lower() == "hex" else s, a), b,
+                                                     upper_hex=False)),
    "ENCODE(s, from, to)")
 
 
