@@ -508,7 +508,7 @@ def _matches_key(expr, key_sources, alias, source_name) -> bool:
 def _select_items(query: ast.Query, source: DataSource, alias: str, scope: Scope, persistent: bool = True):
     """(output name, expression, bound) for each selected column, with * expanded."""
     items = []
-    namer = ColumnNamer()
+    namer = ColumnNamer(c.name for c in source.schema.columns)
     for item in query.select:
         if isinstance(item, ast.SelectStructAll):
             base = bind(item.expression, scope)

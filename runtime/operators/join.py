@@ -117,31 +117,27 @@ class JoinOp:
                 continue
             now = max(self.store.get(("JT", j), stream_time), stream_time)
             self.store.put(("JT", j), now)
-            pending = self._expire(j, node, now)
-            for later in range(j + 1, len(self.plan.inputs)):
-                produced = []
-                for left_row, left_ts, left_tomb in pending:
-                    produced += self._join(later, "L", left_row, left_ts, left_tomb)
-                pending = produced
-            out += pending
+            out += self._join_onwards(self._expire(j, node, now), j + 1)
         return self._batch(out)
+
+    def _join_onwards(self, pending: list, first: int) -> list:
+        """Rows (fields, timestamp, is tombstone) taken as the left side of join `first` and
+        every join after it."""
+        for j in range(first, len(self.plan.inputs)):
+            produced = []
+            for left_row, left_ts, left_tomb in pending:
+                produced += self._join(j, "L", left_row, left_ts, left_tomb)
+            pending = produced
+        return pending
 
     def _process_events(self, events: list[tuple[int, dict, int, bool]]) -> pa.RecordBatch:
         """events: (source index, row fields, timestamp, is tombstone), in timestamp order."""
         out: list[tuple[dict, int, bool]] = []
         for source, row, ts, tombstone in events:
             if source == 0:
-                pending = [(row, ts, tombstone)]
-                start = 1
+                out += self._join_onwards([(row, ts, tombstone)], 1)
             else:
-                pending = self._join(source, "R", row, ts, tombstone)
-                start = source + 1
-            for j in range(start, len(self.plan.inputs)):
-                produced = []
-                for left_row, left_ts, left_tomb in pending:
-                    produced += self._join(j, "L", left_row, left_ts, left_tomb)
-                pending = produced
-            out += pending
+                out += self._join_onwards(self._join(source, "R", row, ts, tombstone), source + 1)
         return self._batch(out)
 
     def probe(self, batch: pa.RecordBatch) -> pa.RecordBatch:
