@@ -28,6 +28,8 @@ def make_format(name: str, columns: tuple[Column, ...], *, key: bool, options: d
             raise KsqlStatementError("'WRAP_SINGLE_VALUE' is only valid for single-field value schemas")
         if name in ("KAFKA", "DELIMITED") and options.get("wrap_single_value"):
             raise KsqlStatementError(f"Format '{name}' does not support 'WRAP_SINGLE_VALUE' set to 'true'.")
+        if name == "PROTOBUF" and options.get("wrap_single_value") is False:  # a message is always a record
+            raise KsqlStatementError(f"Format '{name}' does not support 'WRAP_SINGLE_VALUE' set to 'false'.")
     if name == "JSON":
         return JsonFormat(columns, key=key, wrap=options.get("wrap_single_value"))
     if name == "KAFKA":
