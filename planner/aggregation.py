@@ -318,7 +318,7 @@ def _bind_call(call: ast.FunctionCall, scope: Scope, source: DataSource) -> Aggr
     bound = tuple(bind(a, scope) for a in args)
     if call.name == "COUNT" and (call.star or not bound):
         bound = ()
-    elif call.star or not args:  # AVG(*) or AVG(): ksqlDB gives the function ROWTIME
+    elif call.star or not call.args:  # AVG(*) or AVG(): ksqlDB gives the function ROWTIME
         bound = (bind(ast.ColumnRef(ROWTIME), scope),)
     types = [c.type for c in bound] + [_literal_type(v) for v in literals]
     if function.specialize is not None:

@@ -7,7 +7,6 @@ explicit Cast. Nothing is evaluated here: the runtime compiles the tree to Arrow
 """
 from __future__ import annotations
 
-
 import pyarrow as pa
 
 from ksql.parser import ast

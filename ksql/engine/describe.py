@@ -113,9 +113,10 @@ class Introspection:
             kind = what[:-1]
             sources = self.metastore.sources(kind)
             items = [{"type": kind, "name": s.name, "topic": s.topic, "keyFormat": s.key_format,
-                      "valueFormat": s.value_format, "isWindowed": False} for s in sources]
+                      "valueFormat": s.value_format, "isWindowed": s.window_type is not None} for s in sources]
             headers = [f"{kind.capitalize()} Name", "Kafka Topic", "Key Format", "Value Format", "Windowed"]
-            rows = [[i["name"], i["topic"], i["keyFormat"], i["valueFormat"], "false"] for i in items]
+            rows = [[i["name"], i["topic"], i["keyFormat"], i["valueFormat"], str(i["isWindowed"]).lower()]
+                    for i in items]
             return ListResult(text, what.lower(), headers, rows, items)
         if what == "TOPICS":
             topics = [t for t in self.log.topics() if stmt.all or not t.name.startswith("_")]
