@@ -22,7 +22,7 @@ from ksql.planner.types import SqlType
 
 TRUE_TEXT, FALSE_TEXT = ("true", "t", "yes", "y"), ("false", "f", "no", "n")
 _TEMPORAL = ("TIMESTAMP", "DATE", "TIME")
-_INT_MAX, _BIGINT_MAX = 2**31 - 1, 2**63 - 1
+_INT_MIN, _INT_MAX, _BIGINT_MIN, _BIGINT_MAX = -2**31, 2**31 - 1, -2**63, 2**63 - 1
 
 
 def common_type(exprs: list, type_of: Callable[[ast.Expression], SqlType | None]) -> SqlType | None:
@@ -140,7 +140,8 @@ def _numeric_from_text(text: str, target: SqlType) -> SqlType:
     source = None
     if not any(c in text for c in ".eE") and number == number.to_integral_value():
         value = int(number)
-        source = T.INTEGER if -_INT_MAX < value < _INT_MAX else T.BIGINT if -_BIGINT_MAX < value < _BIGINT_MAX \
+        # strictly inside the type's range, as ksqlDB tests it
+        source = T.INTEGER if _INT_MIN < value < _INT_MAX else T.BIGINT if _BIGINT_MIN < value < _BIGINT_MAX \
             else None
     if source is None:
         sign, digits, exponent = number.as_tuple()
