@@ -15,7 +15,7 @@ from ksql.runtime import processing_log
 from ksql.runtime.join_order import PartitionRead, order_keys, partition_time_key
 from ksql.runtime.operators.build import build_operators
 from ksql.runtime.operators.join import SOURCE
-from ksql.runtime.source import SourceDecoder
+from ksql.runtime.source import Decoded, SourceDecoder
 from ksql.runtime.state import StateLimits, StateStore
 
 
@@ -64,8 +64,11 @@ class Pipeline:
         self.store.flush(txn)
 
     def run(self, records: pa.RecordBatch, partition: int) -> tuple[pa.RecordBatch, list[bytes]]:
+        return self.run_decoded(self.decoder.decode(records, partition), partition)
+
+    def run_decoded(self, decoded: Decoded, partition: int) -> tuple[pa.RecordBatch, list[bytes]]:
+        """Run the operators on a batch of one partition decoded by `self.decoder`."""
         self.store.partition = partition
-        decoded = self.decoder.decode(records, partition)
         return self._apply_logged(decoded.batch, decoded.log_entries)
 
     def run_reads(self, reads: list[PartitionRead]) -> tuple[pa.RecordBatch, list[bytes], list[int]]:

@@ -68,15 +68,16 @@ def encode_frame(batch: pa.RecordBatch, base: int, producer: str = "", txn: int 
     payload = encode_batch(batch)
     pbytes = producer.encode()
     head = HEADER.pack(MAGIC, len(payload), 0, base, batch.num_rows, txn, len(pbytes))
-    crc = _checksum(MAGIC, head[_CHECKED_FROM:] + pbytes + payload)
-    return HEADER.pack(MAGIC, len(payload), crc, base, batch.num_rows, txn, len(pbytes)) + pbytes + payload
+    # the checksum of the header's tail, the producer and the payload, without joining them first
+    crc = crc32c.crc32c(payload, crc32c.crc32c(pbytes, crc32c.crc32c(head[_CHECKED_FROM:])))
+    return b"".join((HEADER.pack(MAGIC, len(payload), crc, base, batch.num_rows, txn, len(pbytes)), pbytes, payload))
 
 
-def encode_batch(batch: pa.RecordBatch) -> bytes:
+def encode_batch(batch: pa.RecordBatch) -> pa.Buffer:
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, batch.schema) as writer:
         writer.write_batch(batch)
-    return sink.getvalue().to_pybytes()
+    return sink.getvalue()
 
 
 def decode_batch(payload: bytes) -> pa.RecordBatch:
@@ -373,7 +374,7 @@ class Partition:
         with self.lock:
             base = self.end_offset
             count = batch.num_rows
-            batch = batch.set_column(0, "offset", pa.array(range(base, base + count), pa.int64()))
+            batch = batch.set_column(0, "offset", pa.array(np.arange(base, base + count, dtype=np.int64)))
             data = encode_frame(batch, base, producer, txn)
             try:
                 with self.files.use(self) as fd:
