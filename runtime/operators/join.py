@@ -3,8 +3,9 @@
 State, per join: for a table side, the current row of each key; for a stream side of a
 stream-stream join, the rows of each key still inside the join window plus its grace period
 (older ones are dropped, after emitting the NULL-padded row an outer join owes them). Rows
-are matched one at a time, in the order of their timestamps, as ksqlDB does; a run of stream
-rows of a single stream-table join is probed as one batch.
+are matched one at a time, in the order of their timestamps, as ksqlDB does; a single
+stream-table join takes a whole batch at once, each stream row meeting the table as the rows
+before it in the batch left it (`_stream_table`).
 
 Its input batch holds the rows of every source in the order they meet the join (the pipeline
 orders them, runtime/join_order.py): each row's source index in SOURCE, its fields as
@@ -16,6 +17,7 @@ import heapq
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ksql.planner import types as T
 from ksql.planner.joins import JOIN_KEY, JoinNode, JoinPlan, field_name
@@ -26,8 +28,8 @@ from ksql.runtime.state import StateView, freeze, thaw
 
 SOURCE = "__SOURCE"  # input batch column: the index of the source a row comes from
 
-# Fewer consecutive stream rows than this meet a stream-table join one at a time: below it,
-# building Arrow arrays for a batch probe costs more than it saves.
+# Batches of fewer rows than this meet a stream-table join one row at a time: below it,
+# building Arrow arrays for the batch costs more than it saves.
 MIN_PROBE_ROWS = 64
 
 
@@ -44,10 +46,9 @@ class JoinOp:
         # each join's key expressions: over the joined batch so far ("L"), over its right source ("R")
         self.keys = [{"L": compile_expr(j.left_key), "R": compile_expr(j.right_key)} for j in plan.joins]
         self._expiry: dict[int, list] | None = None  # stream-stream join -> heap of (close time, store key)
-        # A single stream-table join probes batches of stream rows at once: the stream's index.
+        # a single stream-table join takes a batch at once (_stream_table)
         only = plan.joins[0] if len(plan.joins) == 1 else None
-        self.vector_source = 0 if only is not None and not only.left_table and only.right_table \
-            and not only.foreign_key else None
+        self.stream_table = only is not None and not only.left_table and only.right_table and not only.foreign_key
 
     def snapshot(self) -> dict:
         return self.store.snapshot()
@@ -82,30 +83,22 @@ class JoinOp:
         """The joined rows of the sources' rows, in the batch's order."""
         if batch.num_rows == 0:
             return self._process_events([])
-        sources = batch.column(SOURCE).to_numpy(zero_copy_only=False)
-        bounds = [0, *(np.flatnonzero(np.diff(sources)) + 1), len(sources)]
-        outputs, events, columns, own = [], [], None, {}
-        for start, end in zip(bounds[:-1], bounds[1:]):
-            index = int(sources[start])
-            if index == self.vector_source and end - start >= MIN_PROBE_ROWS:
-                if events:
-                    outputs.append(self._process_events(events))
-                    events = []
-                outputs.append(self.probe(batch.slice(start, end - start)))
-                continue
-            if columns is None:  # once per batch: its columns as Python lists
-                columns = {name: batch.column(name).to_pylist() for name in batch.schema.names}
-            if index not in own:  # the source's own fields (ALIAS__COL) and timestamps
+        if self.stream_table and batch.num_rows >= MIN_PROBE_ROWS:
+            out = self._stream_table(batch)
+            if out is not None:
+                return out
+        columns = {name: batch.column(name).to_pylist() for name in batch.schema.names}
+        own = {}  # each source's own fields (ALIAS__COL) and timestamps
+        nulls = columns[NULL_VALUE]
+        # events: (source index, its fields, timestamp, is tombstone)
+        events = []
+        for i, index in enumerate(columns[SOURCE]):
+            if index not in own:
                 prefix = self.plan.inputs[index].alias + "__"
                 own[index] = ([(n, v) for n, v in columns.items() if n.startswith(prefix)], columns[prefix + ROWTIME])
             fields, times = own[index]
-            nulls = columns[NULL_VALUE]
-            # events: (source index, its fields, timestamp, is tombstone)
-            events += [(index, {name: values[i] for name, values in fields}, times[i], nulls[i])
-                       for i in range(start, end)]
-        if events or not outputs:
-            outputs.append(self._process_events(events))
-        return pa.concat_batches([o for o in outputs if o.num_rows] or outputs[:1])
+            events.append((index, {name: values[i] for name, values in fields}, times[i], nulls[i]))
+        return self._process_events(events)
 
     def advance_time(self, stream_time: int) -> pa.RecordBatch | None:
         """Move every stream-stream join's stream time to `stream_time` without a record: rows
@@ -140,40 +133,95 @@ class JoinOp:
                 out += self._join_onwards(self._join(source, "R", row, ts, tombstone), source + 1)
         return self._batch(out)
 
-    def probe(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        """Stream rows (fields ALIAS__COL) of a single stream-table join, probed against the
-        table's current rows as one batch: the same rows `process` gives, one at a time."""
+    def _stream_table(self, batch: pa.RecordBatch) -> pa.RecordBatch | None:
+        """The rows `_process_events` gives for a batch of a single stream-table join, computed
+        for the batch at once: each stream row meets its key's last table row before it in the
+        batch, else the table as the batch found it; the table keeps each key's last row. None
+        when the keys cannot be compared as arrays (the rows then go one at a time)."""
         node = self.plan.joins[0]
-        n = batch.num_rows
-        keys = self.keys[0]["L"].column(batch)
-        if not isinstance(keys, pa.Array):
-            keys = pa.array([keys.as_py()] * n, keys.type)
-        key_values = keys.to_pylist()
-        nulls = batch.column(NULL_VALUE).to_pylist()
-        matches = [None if k is None else self.store.get(("R", 1, freeze(k))) for k in key_values]
-        keep = [k is not None and not null and (m is not None or node.kind != "INNER")
-                for k, null, m in zip(key_values, nulls, matches)]
-        if not all(keep):
-            mask = pa.array(keep)
-            batch, keys = batch.filter(mask), keys.filter(mask)
-            matches = [m for m, kept in zip(matches, keep) if kept]
-            n = batch.num_rows
+        sources = batch.column(SOURCE).to_numpy(zero_copy_only=False)
+        tombstones = batch.column(NULL_VALUE).to_numpy(zero_copy_only=False)
+        stream_at, table_at = np.flatnonzero(sources == 0), np.flatnonzero(sources == 1)
+        stream, table = batch.take(pa.array(stream_at)), batch.take(pa.array(table_at))
+        try:
+            key_type = self._arrow(JOIN_KEY)
+            stream_keys = self._key_array("L", stream).cast(key_type)
+            table_keys = self._key_array("R", table).cast(key_type)
+            codes = pa.concat_arrays([stream_keys, table_keys]).dictionary_encode().indices
+        except (pa.ArrowException, TypeError):
+            return None
+        ns = len(stream_at)
+        # each stream row's last table row of its key before it in the batch (-1: none)
+        ids = codes.fill_null(-1).to_numpy(zero_copy_only=False)
+        at = np.concatenate([stream_at, table_at])
+        order = np.lexsort((at, ids))
+        m = len(order)
+        first_of_key = np.maximum.accumulate(np.where(np.r_[True, ids[order][1:] != ids[order][:-1]], np.arange(m), 0))
+        last_table = np.maximum.accumulate(np.where(order >= ns, np.arange(m), -1))
+        found = (last_table >= first_of_key) & (order < ns)
+        before = np.full(ns, -1, dtype=np.int64)
+        before[order[found]] = order[last_table[found]] - ns
+        table_tombstones = tombstones[table_at]
+        in_batch = before >= 0
+        matched_in_batch = in_batch & ~table_tombstones[np.maximum(before, 0)]
+        # the others meet the table as the batch found it
+        valid = stream_keys.is_valid().to_numpy(zero_copy_only=False) & ~tombstones[stream_at]
+        key_values = stream_keys.to_pylist()
+        stored = [self.store.get(("R", 1, freeze(key_values[i]))) if valid[i] and not in_batch[i] else None
+                  for i in range(ns)]
+        matched = matched_in_batch | np.array([m is not None for m in stored], dtype=bool)
+        keep = valid & (matched | (node.kind != "INNER"))
+        self._update_table(table, table_keys, ids[ns:])
+        # the output: the kept stream rows with their table rows' fields
+        rows = np.flatnonzero(keep)
+        stream, stream_keys = stream.take(pa.array(rows)), stream_keys.take(pa.array(rows))
+        from_batch = pa.array(matched_in_batch[rows])
+        table_rows = pa.array(np.maximum(before[rows], 0))
+        kept_stored = [stored[i] for i in rows]
         left_fields = set(self.fields_of[0])
-        arrays, names = [], []
+        right_fields = set(self.fields_of[1])
+        arrays = []
         for field in self.types:
+            arrow_type = self._arrow(field)
             if field in left_fields:
-                column = batch.column(field)
-                arrays.append(column if column.type == self._arrow(field) else column.cast(self._arrow(field)))
+                arrays.append(stream.column(field).cast(arrow_type))
             elif field == JOIN_KEY:
-                arrays.append(keys.cast(self._arrow(field)) if keys.type != self._arrow(field) else keys)
+                arrays.append(stream_keys)
+            elif field in right_fields:
+                looked_up = pa.array([m[0].get(field) if m else None for m in kept_stored], arrow_type)
+                taken = table.column(field).cast(arrow_type).take(table_rows) if len(table_at) else looked_up
+                arrays.append(pc.if_else(from_batch, taken, looked_up))
             else:
-                arrays.append(pa.array([m[0].get(field) if m else None for m in matches], self._arrow(field)))
-            names.append(field)
-        left_time = batch.column(f"{self.plan.inputs[0].alias}__{ROWTIME}")
-        arrays += [left_time, pa.array(np.zeros(n, dtype=bool)), pa.array(np.zeros(n, dtype=np.int32)),
-                   pa.nulls(n, pa.int64())]
-        names += [ROWTIME, NULL_VALUE, ROWPARTITION, ROWOFFSET]
-        return pa.RecordBatch.from_arrays(arrays, names=names)
+                arrays.append(pa.nulls(len(rows), arrow_type))
+        n = len(rows)
+        arrays += [stream.column(f"{self.plan.inputs[0].alias}__{ROWTIME}"), pa.array(np.zeros(n, dtype=bool)),
+                   pa.array(np.zeros(n, dtype=np.int32)), pa.nulls(n, pa.int64())]
+        return pa.RecordBatch.from_arrays(arrays, names=[*self.types, ROWTIME, NULL_VALUE, ROWPARTITION, ROWOFFSET])
+
+    def _key_array(self, side: str, rows: pa.RecordBatch) -> pa.Array:
+        keys = self.keys[0][side].column(rows)
+        return keys if isinstance(keys, pa.Array) else pa.array([keys.as_py()] * rows.num_rows, keys.type)
+
+    def _update_table(self, table: pa.RecordBatch, keys: pa.Array, ids: np.ndarray) -> None:
+        """The table side keeps each key's last row of the batch (a tombstone deletes it); `ids`
+        numbers the rows' keys (-1: a null key, which the table ignores)."""
+        if not len(ids):
+            return
+        distinct, first_from_end = np.unique(ids[::-1], return_index=True)
+        rows = np.sort(len(ids) - 1 - first_from_end[distinct >= 0])  # each key's last row
+        prefix = self.plan.inputs[1].alias + "__"
+        names = [n for n in table.schema.names if n.startswith(prefix)]
+        taken = table.take(pa.array(rows, pa.int64()))
+        values = {n: taken.column(n).to_pylist() for n in names}
+        key_values = keys.take(pa.array(rows, pa.int64())).to_pylist()
+        tombstones = taken.column(NULL_VALUE).to_pylist()
+        times = values[prefix + ROWTIME]
+        for k in range(len(rows)):
+            store_key = ("R", 1, freeze(key_values[k]))
+            if tombstones[k]:
+                self.store.delete(store_key)
+            else:
+                self.store.put(store_key, ({n: values[n][k] for n in names}, times[k]))
 
     # -- one join
 
