@@ -23,7 +23,7 @@ from ksql.engine.commands import CommandTopic
 from ksql.engine.ddl import DdlStatements
 from ksql.engine.describe import Introspection
 from ksql.engine.inserts import Inserts
-from ksql.engine.limits import MAX_NESTING, check_size
+from ksql.engine.limits import MAX_NESTING, check_size, tune_garbage_collector
 from ksql.engine.pull import PullQueries
 from ksql.engine.queries import PersistentQueries
 from ksql.engine.select import SelectStatements
@@ -62,6 +62,7 @@ class KsqlEngine(CommandTopic, DdlStatements, PersistentQueries, Inserts, Select
         self._replay_query_id: str | None = None  # replaying: the query id its command recorded
 
         load_extensions(self.properties.get("ksql.extension.dir"))
+        tune_garbage_collector()
         self._closing = threading.Event()
         self._ensure_internal_topics()
         self._replay()

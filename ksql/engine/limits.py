@@ -1,7 +1,8 @@
 """How big a statement may be: checked before parsing, so no request can make the parser
-work without bound."""
+work without bound; and how often Python's garbage collector runs."""
 from __future__ import annotations
 
+import gc
 import re
 import sys
 
@@ -26,6 +27,20 @@ MAX_NESTING = 3_000
 
 
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+
+
+# Python's collector runs a young collection every 700 new objects and, every 100 of those, a
+# full one over every object alive. Queries make objects per record (the rows a join's table
+# keeps, the values of state keys), so with the defaults a batch set off collections that walked
+# the whole long-lived state again and again: a stream-table join over 40,000 table rows ran
+# at 150 k rows/s, and at 227 k with these thresholds (young collections every 50,000 objects).
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
+def tune_garbage_collector() -> None:
+    """Collect less often than Python's defaults (never more often than someone asked for)."""
+    current = gc.get_threshold()
+    gc.set_threshold(*(max(mine, theirs) for mine, theirs in zip(GC_THRESHOLDS, current)))
 
 
 def check_size(text: str) -> None:
