@@ -47,9 +47,8 @@ class SinkEncoder:
                 empty &= rows.column(name).is_null().to_numpy(zero_copy_only=False)
             keys = pc.if_else(pa.array(empty), pa.scalar(None, pa.binary()), keys)
         if self.window_type is not None and "__WINDOW_START" in rows.schema.names:
-            keys = pa.array(window_keys(keys.to_pylist(), rows.column("__WINDOW_START").to_pylist(),
-                                        rows.column("__WINDOW_END").to_pylist(), self.window_type == "SESSION"),
-                            pa.binary())
+            keys = window_keys(keys, rows.column("__WINDOW_START"), rows.column("__WINDOW_END"),
+                               self.window_type == "SESSION")
         values = self.value_format.encode_array([rows.column(c) for c in self.value_names], n)
         null_value = rows.column(NULL_VALUE)
         if pc.any(null_value).as_py():
@@ -76,34 +75,35 @@ class SinkEncoder:
         return pc.coalesce(values.cast(pa.int64()), fallback)
 
 
-def window_keys(keys: list, starts: list, ends: list, session: bool) -> list[bytes]:
-    """Kafka Streams' windowed key layout: key + start (time windows) or key + end + start (sessions)."""
-    import struct
-
-    if session:
-        return [(k or b"") + struct.pack(">qq", e, s) for k, s, e in zip(keys, starts, ends)]
-    return [(k or b"") + struct.pack(">q", s) for k, s in zip(keys, starts)]
+def window_keys(keys: pa.Array, starts: pa.Array, ends: pa.Array, session: bool) -> pa.Array:
+    """Kafka Streams' windowed key layout: key + start (time windows) or key + end + start
+    (sessions), each bound a big-endian 64-bit number."""
+    bounds = (ends, starts) if session else (starts,)
+    return pc.binary_join_element_wise(pc.fill_null(keys, b""), *(_big_endian(b) for b in bounds), b"")
 
 
-def split_window_keys(records: pa.RecordBatch, source) -> tuple[pa.RecordBatch, list, list]:
-    """The records with their windowed keys cut back to the inner key, and each window's bounds."""
-    import struct
+def _big_endian(values: pa.Array) -> pa.Array:
+    numbers = values.to_numpy(zero_copy_only=False).astype(">i8")
+    return pa.Array.from_buffers(pa.binary(8), len(numbers), [None, pa.py_buffer(numbers.tobytes())]).cast(pa.binary())
 
-    keys = records.column(2).to_pylist()
-    inner, starts, ends = [], [], []
-    for key in keys:
-        if key is None:
-            inner.append(None)
-            starts.append(None)
-            ends.append(None)
-        elif source.window_type == "SESSION":
-            end, start = struct.unpack(">qq", key[-16:])
-            inner.append(key[:-16])
-            starts.append(start)
-            ends.append(end)
-        else:
-            (start,) = struct.unpack(">q", key[-8:])
-            inner.append(key[:-8])
-            starts.append(start)
-            ends.append(start + (source.window_size or 0))
-    return records.set_column(2, "key", pa.array(inner, pa.binary())), starts, ends
+
+def split_window_keys(records: pa.RecordBatch, source) -> tuple[pa.RecordBatch, pa.Array, pa.Array]:
+    """The records with their windowed keys cut back to the inner key, and each window's bounds
+    (null where the key is)."""
+    keys = records.column(2)
+    width = 16 if source.window_type == "SESSION" else 8
+    if pc.any(pc.less(pc.binary_length(keys), width)).as_py():
+        raise ValueError(f"A windowed key is shorter than its window's {width} bytes")
+    inner = pc.binary_slice(keys, 0, -width)
+    tails = pc.fill_null(pc.binary_slice(keys, -width), bytes(width))
+    offsets = np.frombuffer(tails.buffers()[1], dtype=np.int32, count=len(tails) + 1, offset=tails.offset * 4)
+    bounds = np.frombuffer(tails.buffers()[2], dtype=">i8", count=len(tails) * width // 8,
+                           offset=int(offsets[0])).astype(np.int64).reshape(len(tails), width // 8)
+    missing = keys.is_null().to_numpy(zero_copy_only=False)
+    if source.window_type == "SESSION":
+        ends, starts = bounds[:, 0], bounds[:, 1]
+    else:
+        starts = bounds[:, 0]
+        ends = starts + (source.window_size or 0)
+    return (records.set_column(2, "key", inner), pa.array(starts, pa.int64(), mask=missing),
+            pa.array(ends, pa.int64(), mask=missing))

@@ -45,7 +45,7 @@ class SourceDecoder:
         window = None
         if self.source.window_type is not None:
             records, starts, ends = split_window_keys(records, self.source)
-            window = (pa.array(starts, pa.int64()), pa.array(ends, pa.int64()))
+            window = (starts, ends)
         decoded, kept = self._decode(records, partition)
         if window is not None:
             starts, ends = window
