@@ -325,14 +325,17 @@ class PersistentQuery:
             if self._stop.is_set():
                 break
             if self.repartition is None:
-                decoded, count, next_offset = self.read_ahead.read(topic, partition, position,
-                                                                   self.pipeline.decoder.decode)
+                decode = self.pipeline.decoder.decode
+                decoded, count, next_offset = self.read_ahead.read(topic, partition, position, decode)
                 if decoded is None:
                     positions[(topic, partition)] = next_offset
-                else:
-                    rows, entries = self.pipeline.run_decoded(decoded, partition)
-                    self._commit(rows, entries, count, {(topic, partition): next_offset}, positions)
-                    progressed = True
+                    continue
+                # the next batch decodes on the read-ahead thread while this one runs and commits
+                self.read_ahead.ahead(topic, partition, next_offset, decode)
+                rows, entries = self.pipeline.run_decoded(decoded, partition)
+                self.read_ahead.ahead(topic, partition, next_offset, decode)
+                self._commit(rows, entries, count, {(topic, partition): next_offset}, positions)
+                progressed = True
                 continue
             records, next_offset = self.log.read(topic, partition, position, MAX_BATCH, MAX_BYTES)
             if records is None:

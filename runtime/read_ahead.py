@@ -43,11 +43,19 @@ class ReadAhead:
             if records is None:
                 return None, 0, next_offset
             decoding = self._submit(decode, records, partition)
-        following, after = self.log.read(topic, partition, next_offset, self.max_records, self.max_bytes)
-        if following is not None:
-            self._ahead[(topic, partition)] = (next_offset, following, after,
-                                               self._submit(decode, following, partition))
         return decoding.result(), records.num_rows, next_offset
+
+    def ahead(self, topic: str, partition: int, position: int, decode) -> None:
+        """Start decoding the batch at `position`, if there is one and it is not under way.
+        A query asks twice per batch: when it has taken one (in a backlog the next is there),
+        and again before writing its output, when records may have come in meanwhile (a query
+        that keeps up finds nothing the first time)."""
+        if (topic, partition) in self._ahead:
+            return
+        records, next_offset = self.log.read(topic, partition, position, self.max_records, self.max_bytes)
+        if records is not None:
+            self._ahead[(topic, partition)] = (position, records, next_offset,
+                                               self._submit(decode, records, partition))
 
     def _submit(self, decode, records: pa.RecordBatch, partition: int) -> Future:
         if self._pool is None:
