@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from ksql.planner.types import SqlType
-from ksql.runtime.formats import schema_registry
+from ksql.runtime.formats import protobuf_batch, schema_registry
 from ksql.runtime.formats.proto_schema import (
     DATE_MESSAGE, DECIMAL_MESSAGE, TIME_MESSAGE, TIMESTAMP_MESSAGE, UNWRAPPED, Schema, registered, repeated,
     schema_text)
@@ -162,10 +162,12 @@ class ProtobufFormat(_Format):
         self.subject = f"{topic}-{'key' if key else 'value'}" if topic else None
         self.schema_id = schema_id  # KEY/VALUE_SCHEMA_ID: write with that registered schema
         self.full_name = full_name  # KEY/VALUE_SCHEMA_FULL_NAME: the message to read and write
+        self.nullable = nullable
         self.text = schema_text(self.columns, (full_name or "ConnectDefault1").rsplit(".", 1)[-1], nullable) \
             if self.columns else None
         self._own = Schema(self.text).message() if self.columns else None
         self._readers: dict[int, object] = {}
+        self._flat: dict = {}  # message class -> each column's field name, when its fields are plain scalars
         self._header: bytes | None = None
         self.converters = [_converter(c.type) for c in self.columns]
 
@@ -181,6 +183,12 @@ class ProtobufFormat(_Format):
             parsed = message.FromString(payload[self._offset:] if self.registry else payload)
         except DecodeError as error:
             raise RecordError(f"Failed to deserialize PROTOBUF: {error}") from None
+        fields = self._flat.get(message, _MISSING)
+        if fields is _MISSING:
+            fields = self._flat[message] = _flat_fields(message.DESCRIPTOR, self.columns)
+        if fields is not None:  # a message of plain scalars: read each column's field straight off
+            return [convert(getattr(parsed, name) if name is not None else None)
+                    for name, convert in zip(fields, self.converters)]
         lookup = {k.upper(): v for k, v in read_message(parsed).items()}
         return [convert(lookup.get(c.name.upper())) for c, convert in zip(self.columns, self.converters)]
 
@@ -196,6 +204,18 @@ class ProtobufFormat(_Format):
         if found is None:
             found = self._readers[key] = registered(schema_id).message(indexes or (0,), self.full_name)
         return found
+
+    def encode_array(self, arrays, n):
+        """Written a batch at a time (protobuf_batch.py) when the message is this format's own of
+        scalar columns, without NULL wrappers; else record by record."""
+        own = self.columns and not self.key and self.schema_id is None and self.full_name is None \
+            and self.nullable is None and all(c.type.base in protobuf_batch.WIRE_TYPES for c in self.columns)
+        written = None
+        if own:
+            header = self.register() if self.registry else b""
+            written = protobuf_batch.encode_messages(header, [(array, c.type.base) for array, c in
+                                                              zip(arrays, self.columns)])
+        return written if written is not None else super().encode_array(arrays, n)
 
     def encode(self, arrays, n):
         if not self.columns:
@@ -227,6 +247,22 @@ class ProtobufFormat(_Format):
                 schema_id = schema_registry.current().register(self.subject, self.text, "PROTOBUF")
             self._header = struct.pack(">bi", schema_registry.MAGIC, schema_id) + message_indexes(indexes)
         return self._header
+
+
+_MISSING = object()
+
+
+def _flat_fields(descriptor, columns) -> list | None:
+    """Each column's field (its name, or None when the message has none), when every field is a
+    plain scalar (not a message, enum, list or optional: what read_message gives as it is);
+    None otherwise. Names match without case, the last field of a name winning, as in
+    read_message's lookup."""
+    names = {}
+    for field in descriptor.fields:
+        if field.message_type is not None or field.enum_type is not None or repeated(field) or field.has_presence:
+            return None
+        names[field.name.upper()] = field.name
+    return [names.get(c.name.upper()) for c in columns]
 
 
 def message_indexes(indexes: list[int]) -> bytes:
