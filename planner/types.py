@@ -101,6 +101,20 @@ def from_ref(ref, custom_types: dict | None = None) -> SqlType:
     raise KsqlStatementError(f"Unknown type: {ref.name}")
 
 
+def maps_in(sql_type: SqlType | None):
+    """Every MAP type within a type (itself, and inside its structs, arrays and maps)."""
+    if sql_type is None:
+        return
+    if sql_type.base == "MAP":
+        yield sql_type
+    if sql_type.base == "STRUCT":
+        for _, field_type in sql_type.params:
+            yield from maps_in(field_type)
+    elif sql_type.base in ("ARRAY", "MAP"):
+        for param in sql_type.params:
+            yield from maps_in(param)
+
+
 def to_arrow(t: SqlType) -> pa.DataType:
     base = t.base
     if base == "BOOLEAN":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 from ksql.errors import KsqlStatementError
+from ksql.planner import types as T
 from ksql.planner.metastore import DataSource
 from ksql.results import StatusResult
 from ksql.runtime.log.names import InvalidTopicName, check_topic_name
@@ -32,7 +33,7 @@ def name_taken(stmt, existing: DataSource | None, text: str) -> StatusResult | N
 def check_no_map_keys(columns) -> None:
     """Maps have no stable serialized form, so a key holding one would not find its partition."""
     for column in columns:
-        if "MAP<" in str(column.type).upper():
+        if any(T.maps_in(column.type)):
             raise KsqlStatementError(
                 f"Map keys, including types that contain maps, are not supported as they may lead to unexpected "
                 f"behavior due to inconsistent serialization. Key column name: `{column.name}`. Column type: "

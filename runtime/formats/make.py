@@ -5,6 +5,7 @@ above them all."""
 from __future__ import annotations
 
 from ksql.parser.errors import KsqlStatementError
+from ksql.planner import types as T
 from ksql.planner.schema import Column
 from ksql.runtime.formats.serdes import DelimitedFormat, JsonFormat, KafkaFormat, NoneFormat
 
@@ -66,18 +67,7 @@ def _check_maps(name: str, columns: tuple[Column, ...], key: bool) -> None:
     if name not in _STRING_MAP_KEYS_ONLY:
         return
     for column in columns:
-        if any(m.params[0].base != "STRING" for m in _maps_in(column.type)):
+        if any(m.params[0].base != "STRING" for m in T.maps_in(column.type)):
             raise KsqlStatementError(_STRING_MAP_KEYS_ONLY[name])
 
 
-def _maps_in(sql_type):
-    if sql_type is None:
-        return
-    if sql_type.base == "MAP":
-        yield sql_type
-    if sql_type.base == "STRUCT":
-        for _, field_type in sql_type.params:
-            yield from _maps_in(field_type)
-    elif sql_type.base in ("ARRAY", "MAP"):
-        for param in sql_type.params:
-            yield from _maps_in(param)
