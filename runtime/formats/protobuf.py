@@ -18,6 +18,9 @@ import struct
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from ksql.planner.types import SqlType
 from ksql.runtime.formats import protobuf_batch, schema_registry
 from ksql.runtime.formats.proto_schema import (
@@ -168,12 +171,41 @@ class ProtobufFormat(_Format):
         self._own = Schema(self.text).message() if self.columns else None
         self._readers: dict[int, object] = {}
         self._flat: dict = {}  # message class -> each column's field name, when its fields are plain scalars
+        self._plans: dict = {}  # message class -> how the batch reader reads it (None: it does not)
         self._header: bytes | None = None
         self.converters = [_converter(c.type) for c in self.columns]
 
     def decode(self, payloads):
         return self._decode_each(payloads, self._decode_one, (
             RecordError, ValueError, TypeError, KeyError, IndexError, AttributeError, schema_registry.RegistryError))
+
+    def decode_array(self, payloads):
+        arrays = self._decode_batch(payloads)
+        return (arrays, {}) if arrays is not None else super().decode_array(payloads)
+
+    def _decode_batch(self, payloads) -> list | None:
+        """The columns read a batch at a time (protobuf_batch.py), when every record is a message
+        of the same schema whose fields the columns read are plain scalars; else None."""
+        if not self.columns or self.key or len(payloads) == 0 or payloads.null_count == len(payloads):
+            return None
+        message, skip = self._own, 0
+        if self.registry:
+            first = payloads.filter(payloads.is_valid())[0].as_py()
+            header = first[:6]
+            if len(header) < 6 or header[0] != schema_registry.MAGIC or header[5] != 0:
+                return None  # (only the first message of a file: its indexes are one 0 byte)
+            same = pc.equal(pc.binary_slice(payloads, 0, 6), pa.scalar(header, pa.binary()))
+            if not pc.all(same).as_py():
+                return None
+            try:
+                message = self._message_class(first)
+            except (RecordError, schema_registry.RegistryError, KeyError, ValueError):
+                return None
+            skip = 6
+        plan = self._plans.get(message, _MISSING)
+        if plan is _MISSING:
+            plan = self._plans[message] = protobuf_batch.reading_plan(message.DESCRIPTOR, self.columns)
+        return None if plan is None else protobuf_batch.decode_messages(payloads, skip, plan, self.columns)
 
     def _decode_one(self, payload: bytes) -> list:
         from google.protobuf.message import DecodeError

@@ -14,6 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ksql.runtime.formats.proto_schema import repeated
+
 _VARINT, _FIXED64, _LENGTH = 0, 1, 2
 WIRE_TYPES = {"INTEGER": _VARINT, "BIGINT": _VARINT, "BOOLEAN": _VARINT, "DOUBLE": _FIXED64, "STRING": _LENGTH}
 
@@ -88,3 +90,170 @@ def _varint_bytes(value: int) -> bytes:
         out.append(low | (0x80 if value else 0))
         if not value:
             return bytes(out)
+
+
+# ---------------------------------------------------------------- reading
+
+# column type -> the field type (FieldDescriptor.TYPE_*) it is read from by this path
+_READABLE = {"BIGINT": 3, "INTEGER": 5, "DOUBLE": 1, "BOOLEAN": 8, "STRING": 9}
+_WIRE_OF_FIELD_TYPE = {3: _VARINT, 5: _VARINT, 8: _VARINT, 1: _FIXED64, 9: _LENGTH}
+_MAX_FIELDS = 256  # a message with more fields set than this is left to the record path
+
+
+def reading_plan(descriptor, columns) -> list | None:
+    """For each column, (field number, field type) of the message's field of its name, or None
+    when the message has no such field; None for the whole when a column's field is not of the
+    type this path reads into it (the record path converts, or refuses, it)."""
+    by_name = {}
+    for field in descriptor.fields:
+        by_name[field.name.upper()] = field  # (the last of a name, as the record path's lookup)
+    plan = []
+    for column in columns:
+        field = by_name.get(column.name.upper())
+        if field is None:
+            plan.append(None)
+        elif _READABLE.get(column.type.base) == field.type and not repeated(field) and not field.has_presence:
+            plan.append((field.number, field.type))
+        else:
+            return None
+    return plan
+
+
+def decode_messages(payloads: pa.BinaryArray, skip: int, plan: list, columns) -> list[pa.Array] | None:
+    """Each column's values from messages of scalar fields, each payload's message after its
+    first `skip` bytes (a null payload gives a row of nulls); None when a payload is not one
+    this path reads exactly as the record path does (truncated, a field of another wire type,
+    groups, text that is not UTF-8): the record path then reads each and reports the bad ones."""
+    n = len(payloads)
+    valid = payloads.is_valid().to_numpy(zero_copy_only=False)
+    offsets = np.frombuffer(payloads.buffers()[1], dtype=np.int32, count=n + 1, offset=payloads.offset * 4)
+    data = payloads.buffers()[2]
+    buf = np.zeros((0 if data is None else data.size) + 16, dtype=np.uint8)
+    if data is not None:
+        buf[:data.size] = np.frombuffer(data, dtype=np.uint8)
+    starts = offsets[:-1].astype(np.int64) + np.where(valid, skip, 0)
+    ends = offsets[1:].astype(np.int64)
+    if np.any(starts > ends):
+        return None
+    wanted = {entry[0]: (i, entry[1]) for i, entry in enumerate(plan) if entry is not None}
+    numbers = {i: np.zeros(n, dtype=np.uint64) for i, (_, kind) in _enumerate_plan(plan) if kind != 9}
+    texts = {i: (np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)) for i, (_, kind) in _enumerate_plan(plan)
+             if kind == 9}
+    position = starts.copy()
+    for _ in range(_MAX_FIELDS):
+        rows = np.flatnonzero(position < ends)
+        if not len(rows):
+            break
+        tags, at = _read_varints(buf, position[rows])
+        if tags is None:
+            return None
+        field_numbers, wires = tags >> np.uint64(3), (tags & np.uint64(7)).astype(np.int64)
+        after = np.empty(len(rows), dtype=np.int64)
+        values = np.zeros(len(rows), dtype=np.uint64)
+        lengths = np.zeros(len(rows), dtype=np.int64)
+        for wire in np.unique(wires).tolist():
+            these = wires == wire
+            if wire == _VARINT:
+                read, past = _read_varints(buf, at[these])
+                if read is None:
+                    return None
+                values[these], after[these] = read, past
+            elif wire == _FIXED64:
+                values[these] = _little_endian(buf, at[these], 8)
+                after[these] = at[these] + 8
+            elif wire == _LENGTH:
+                read, past = _read_varints(buf, at[these])
+                if read is None or np.any(read > np.uint64(1 << 31)):
+                    return None
+                lengths[these], at[these] = read.astype(np.int64), past
+                after[these] = past + lengths[these]
+            elif wire == 5:  # 32-bit: a field no column reads
+                after[these] = at[these] + 4
+            else:  # groups and unknown wire types
+                return None
+        if np.any(after > ends[rows]):
+            return None
+        for number in np.unique(field_numbers).tolist():
+            found = wanted.get(number)
+            if found is None:
+                continue  # a field no column reads
+            column, kind = found
+            these = field_numbers == number
+            if np.any(wires[these] != _WIRE_OF_FIELD_TYPE[kind]):
+                return None
+            if kind == 9:  # the last occurrence of a field wins, as in the runtime
+                texts[column][0][rows[these]] = at[these]
+                texts[column][1][rows[these]] = lengths[these]
+            else:
+                numbers[column][rows[these]] = values[these]
+        position[rows] = after
+    else:
+        return None
+    mask = None if valid.all() else ~valid
+    arrays = []
+    for i, column in enumerate(columns):
+        arrow_type = _arrow_type(column.type.base)
+        if plan[i] is None:
+            arrays.append(pa.nulls(n, arrow_type))
+            continue
+        kind = plan[i][1]
+        if kind == 9:
+            text = _texts(buf, *texts[i], mask)
+            if text is None:
+                return None
+            arrays.append(text)
+        elif kind == 1:
+            arrays.append(pa.array(numbers[i].view(np.float64), pa.float64(), mask=mask))
+        elif kind == 8:
+            arrays.append(pa.array(numbers[i] != 0, pa.bool_(), mask=mask))
+        elif kind == 5:  # int32: the low 32 bits
+            arrays.append(pa.array(numbers[i].astype(np.uint32).view(np.int32), pa.int32(), mask=mask))
+        else:
+            arrays.append(pa.array(numbers[i].view(np.int64), pa.int64(), mask=mask))
+    return arrays
+
+
+def _enumerate_plan(plan):
+    return ((i, entry) for i, entry in enumerate(plan) if entry is not None)
+
+
+def _arrow_type(base: str) -> pa.DataType:
+    return {"BIGINT": pa.int64(), "INTEGER": pa.int32(), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(),
+            "STRING": pa.string()}[base]
+
+
+def _read_varints(buf: np.ndarray, at: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """The varints starting at each position: (values, the position after each); None when
+    one runs past ten bytes."""
+    window = buf[at[:, None] + np.arange(10)]
+    last = window < 0x80
+    if not np.all(last.any(axis=1)):
+        return None, at
+    sizes = last.argmax(axis=1) + 1
+    widest = int(sizes.max()) if len(sizes) else 1  # (most are a byte or two: work on those columns only)
+    groups = (window[:, :widest] & 0x7F).astype(np.uint64) * (np.arange(widest) < sizes[:, None])
+    values = np.bitwise_or.reduce(groups << (np.arange(widest, dtype=np.uint64) * np.uint64(7)), axis=1)
+    return values, at + sizes
+
+
+def _little_endian(buf: np.ndarray, at: np.ndarray, width: int) -> np.ndarray:
+    window = np.ascontiguousarray(buf[at[:, None] + np.arange(width)])
+    return window.view(np.uint64).reshape(len(at)) if width == 8 else window.view(np.uint32).reshape(len(at))
+
+
+def _texts(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray, mask) -> pa.Array | None:
+    """Strings from their bytes in the buffer; None when one is not UTF-8."""
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    if offsets[-1] >= 1 << 31:
+        return None
+    index = np.arange(offsets[-1], dtype=np.int64) - np.repeat(offsets[:-1] - starts, lengths)
+    strings = pa.StringArray.from_buffers(len(lengths), pa.py_buffer(offsets.astype(np.int32)),
+                                          pa.py_buffer(buf[index].tobytes()))
+    try:
+        strings.validate(full=True)
+    except pa.ArrowInvalid:
+        return None
+    if mask is not None:
+        strings = pc.if_else(pa.array(mask), pa.scalar(None, pa.string()), strings)
+    return strings
