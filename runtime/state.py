@@ -200,7 +200,7 @@ class StateStore:
             if value is _MISSING:
                 value = self._cold_peek(key)
             if not self.by_source:
-                partition = key_partition(key, changelog_partitions)
+                partition = key_partition(key, changelog_partitions) if changelog_partitions > 1 else 0
             keys, values = by_partition.setdefault(partition % changelog_partitions, ([], []))
             keys.append(pickle.dumps(key))
             values.append(None if value is _MISSING else pickle.dumps(value))

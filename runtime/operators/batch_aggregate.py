@@ -96,7 +96,8 @@ def process(op, batch: pa.RecordBatch) -> pa.RecordBatch | None:
 
     sorted_rows = rows[order]
     sorted_times = times[sorted_rows]
-    prior_latest = np.array([e[1] if e else np.iinfo(np.int64).min for e in entries], np.int64)
+    lowest = np.iinfo(np.int64).min
+    prior_latest = np.array([e[1] if e else lowest for e in entries], np.int64)
     latest = _segmented_max(sorted_times, group_starts, group_sizes, prior_latest)
 
     results, final_states = [], []
