@@ -109,8 +109,13 @@ def _same_as_record_path(payloads):
     fmt = make_format("JSON", _json_columns(), key=False, options={})
     arrays, errors = fmt.decode_array(pa.array(payloads, pa.binary()))
     expected_arrays, expected_errors = fmt.decode(payloads)
-    assert [a.to_pylist() for a in arrays] == [a.to_pylist() for a in expected_arrays]
+    assert [_nan_free(a.to_pylist()) for a in arrays] == [_nan_free(a.to_pylist()) for a in expected_arrays]
     assert errors == expected_errors
+
+
+def _nan_free(values: list) -> list:
+    """NaN as text: two NaNs are equal here ("NaN" reads as one), though not as floats."""
+    return ["NaN" if isinstance(v, float) and v != v else v for v in values]
 
 
 def test_json_objects_read_a_batch_at_a_time_match_the_record_reader():
