@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Callable
 
@@ -147,13 +147,49 @@ register(Aggregate("COLLECT_LIST", "Every value, in arrival order, as an array."
                    _collect_list_undo, lambda a, b: a + b))
 
 
+# The server settings that cap the arrays COLLECT_LIST and COLLECT_SET build (unset: no cap).
+COLLECTION_LIMITS = {"COLLECT_LIST": "ksql.functions.collect_list.limit",
+                     "COLLECT_SET": "ksql.functions.collect_set.limit"}
+
+
+def limited(aggregate: Aggregate, limit: int) -> Aggregate:
+    """A collecting aggregate that keeps at most `limit` values: later ones are ignored, and
+    merged session windows keep the first window's values, then the second's, up to the limit."""
+    add, merge = aggregate.add, aggregate.merge
+
+    def limited_add(state, value):
+        return state if len(state) >= limit else add(state, value)
+
+    return replace(aggregate, add=limited_add, merge=lambda a, b: merge(a, b)[:limit])
+
+
+def _canonical(value):
+    """A form of a value in which equal values are equal: a MAP (a list of key-value pairs,
+    as Arrow gives it) is the same map whatever the order of its entries, as in Java."""
+    if isinstance(value, list):
+        if value and all(isinstance(item, tuple) for item in value):
+            return frozenset((k, _canonical(v)) for k, v in value)
+        return tuple(_canonical(item) for item in value)
+    if isinstance(value, dict):
+        return tuple((k, _canonical(v)) for k, v in value.items())
+    return value
+
+
 def _collect_set_add(state, value):
-    return state if value in state else state + [value]
+    seen = _canonical(value)
+    return state if any(_canonical(item) == seen for item in state) else state + [value]
+
+
+def _collect_set_merge(first, second):
+    merged = list(first)
+    for value in second:
+        merged = _collect_set_add(merged, value)
+    return merged
 
 
 register(Aggregate("COLLECT_SET", "The distinct values, in order of first arrival, as an array.",
                    lambda types: T.array(types[0] or T.STRING), lambda: [], _collect_set_add, lambda s: s,
-                   _collect_list_undo, lambda a, b: a + [x for x in b if x not in a]))
+                   _collect_list_undo, _collect_set_merge))
 
 
 def _distinct_add(state, value):

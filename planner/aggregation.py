@@ -7,12 +7,12 @@ GROUP BY expression is read from the key, every aggregate call from its result.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ksql.parser.errors import KsqlStatementError
 from ksql.parser import ast
 from ksql.planner import types as T
-from ksql.planner.aggregates import AGGREGATES, Aggregate
+from ksql.planner.aggregates import AGGREGATES, COLLECTION_LIMITS, Aggregate, limited
 from ksql.planner.binder import LAMBDA_FUNCTIONS, bind
 from ksql.planner.bound import Expr
 from ksql.planner.scope import Scope
@@ -336,3 +336,21 @@ def _literal_type(value):
     if isinstance(value, int):
         return T.INTEGER
     return T.STRING
+
+
+def limit_collections(plan, settings: dict):
+    """The plan with COLLECT_LIST and COLLECT_SET keeping at most as many values as the server
+    settings ksql.functions.collect_list.limit and collect_set.limit say (when set)."""
+    limits = {name: int(settings[key]) for name, key in COLLECTION_LIMITS.items()
+              if str(settings.get(key) or "").strip()}
+    if not limits:
+        return plan
+    steps = []
+    for step in plan.steps:
+        if isinstance(step, AggregateNode):
+            step = replace(step, calls=tuple(
+                replace(c, function=limited(c.function, limits[c.function.name]))
+                if c.function.name in limits and c.function is AGGREGATES.get(c.function.name) else c
+                for c in step.calls))
+        steps.append(step)
+    return replace(plan, steps=tuple(steps))

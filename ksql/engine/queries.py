@@ -9,7 +9,7 @@ import re
 
 from ksql.errors import KsqlError, KsqlStatementError
 from ksql.parser import (ast)
-from ksql.planner.aggregation import AggregateNode
+from ksql.planner.aggregation import AggregateNode, limit_collections
 from ksql.planner.metastore import DataSource
 from ksql.planner.plan import FilterNode, QueryPlan, plan_query
 from ksql.planner.schema import LogicalSchema
@@ -95,7 +95,8 @@ class PersistentQueries:
             return refused
         if stmt.query.limit is not None:
             raise KsqlStatementError(f"CREATE {stmt.kind} AS SELECT statements don't support LIMIT clause.")
-        plan = plan_query(stmt.query, self.metastore, sink=stmt.name, persistent=True)
+        plan = limit_collections(plan_query(stmt.query, self.metastore, sink=stmt.name, persistent=True),
+                                 self.properties)
         _check_runs(plan)
         source = plan.source.source
         if any(s.is_table and s.window_type is not None for s in plan.sources):
@@ -195,7 +196,8 @@ class PersistentQueries:
                 f"INSERT INTO can only be used to insert into a stream. {stmt.target} is a table.")
         if sink.is_source:
             raise KsqlStatementError(f"Cannot insert into read-only stream: {stmt.target}")
-        plan = plan_query(stmt.query, self.metastore, sink=stmt.target, persistent=True)
+        plan = limit_collections(plan_query(stmt.query, self.metastore, sink=stmt.target, persistent=True),
+                                 self.properties)
         _check_runs(plan)
         if plan.source.source.is_table:
             raise KsqlStatementError(

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from ksql.errors import KsqlStatementError
 from ksql.parser import (ast)
 from ksql.planner import pull_rules
+from ksql.planner.aggregation import limit_collections
 from ksql.planner.plan import plan_query
 from ksql.results import RowStream
 from ksql.planner.pull_sql import needs_sql
@@ -63,7 +64,7 @@ class SelectStatements:
         if query.order_by:
             raise KsqlStatementError("ORDER BY is only supported in pull queries on tables "
                                      "(queries without EMIT CHANGES).")
-        plan = plan_query(query, self.metastore)
+        plan = limit_collections(plan_query(query, self.metastore), self.properties)
         source = plan.source.source
         push = query.emit is not None
         if not push and source.is_table:
