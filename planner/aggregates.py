@@ -3,7 +3,9 @@ and keeps a small state per group: init, add (one input row), undo (the reverse 
 aggregations over tables), merge (two states, for session windows) and result."""
 from __future__ import annotations
 
+import itertools
 import math
+import time
 from collections import Counter
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -228,8 +230,15 @@ register(Aggregate("HISTOGRAM", "How many times each string value occurs, as a m
                    lambda s: list(s.items()), _histogram_undo, lambda a, b: dict(Counter(a) + Counter(b))))
 
 
+# Each value EARLIEST_BY_OFFSET / LATEST_BY_OFFSET keeps carries a sequence number, so that
+# merging two session windows keeps the earliest (latest) of both by arrival, as ksqlDB's do.
+# The numbers start from the clock, so values kept before a restart stay earlier.
+_SEQUENCE = itertools.count(time.time_ns())
+
+
 def _by_offset(latest: bool):
-    """EARLIEST_BY_OFFSET / LATEST_BY_OFFSET (value [, n [, ignore_nulls]])."""
+    """EARLIEST_BY_OFFSET / LATEST_BY_OFFSET (value [, n [, ignore_nulls]]). The state is
+    (values, n or None for the single-value form, their sequence numbers)."""
     def resolve(types):
         if not 1 <= len(types) <= 3:
             raise _bad("LATEST_BY_OFFSET" if latest else "EARLIEST_BY_OFFSET", types)
@@ -240,30 +249,50 @@ def _by_offset(latest: bool):
         n = options[0] if options and isinstance(options[0], int) and not isinstance(options[0], bool) else None
         ignore_nulls = options[-1] if options and isinstance(options[-1], bool) else True
         if value is None and ignore_nulls:
-            return state or ([], n is not None)  # nothing kept yet: n-forms show []
-        items = list(state[0]) if state else []
+            return state or ([], n, [])  # nothing kept yet: n-forms show []
+        items, sequence = _kept(state)
         limit = n or 1
         if latest:
-            items = (items + [value])[-limit:]
+            items, sequence = (items + [value])[-limit:], (sequence + [next(_SEQUENCE)])[-limit:]
         elif len(items) < limit:
-            items.append(value)
-        return (items, n is not None)
+            items, sequence = items + [value], sequence + [next(_SEQUENCE)]
+        return (items, n, sequence)
+
+    def merge(first, second):
+        if not first or not second:
+            return first or second
+        (a, a_seq), (b, b_seq) = _kept(first), _kept(second)
+        n = first[1] if not isinstance(first[1], bool) else second[1]
+        limit = (n or 1) if not isinstance(n, bool) else max(len(a), len(b), 1)
+        pairs = sorted(zip(a_seq + b_seq, a + b), key=lambda pair: pair[0])
+        pairs = pairs[-limit:] if latest else pairs[:limit]
+        return ([v for _, v in pairs], n, [q for q, _ in pairs])
 
     def result(state):
         if not state:
             return None
-        items, is_list = state
-        if is_list:
+        items, form = state[0], state[1]
+        if form is not None and form is not False:  # (True: a state kept before sequence numbers)
             return items
         return items[0] if items else None
 
-    return resolve, add, result
+    return resolve, add, merge, result
+
+
+def _kept(state) -> tuple[list, list]:
+    """A by-offset state's values and their sequence numbers (a state kept before they were
+    recorded numbers its values in order)."""
+    if not state:
+        return [], []
+    items = list(state[0])
+    sequence = list(state[2]) if len(state) > 2 else list(range(-len(items), 0))
+    return items, sequence
 
 
 for _latest, _name in ((False, "EARLIEST_BY_OFFSET"), (True, "LATEST_BY_OFFSET")):
-    _resolve, _add, _result = _by_offset(_latest)
+    _resolve, _add, _merge, _result = _by_offset(_latest)
     register(Aggregate(_name, f"The {'latest' if _latest else 'earliest'} value(s) by offset.", _resolve,
-                       lambda: None, _add, _result, None, None, literal_args=2))
+                       lambda: None, _add, _result, None, _merge, literal_args=2))
 
 
 def _topk(distinct: bool):
