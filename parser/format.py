@@ -110,9 +110,9 @@ def format_expression(expr, dialect=None) -> str:
     if isinstance(expr, ast.ArrayConstructor):
         return "ARRAY[" + ", ".join(f(i) for i in expr.items) + "]"
     if isinstance(expr, ast.MapConstructor):
-        return "MAP(" + ", ".join(f"{f(k)} := {f(v)}" for k, v in expr.entries) + ")"
+        return "MAP(" + ", ".join(f"{f(k)}:={f(v)}" for k, v in expr.entries) + ")"
     if isinstance(expr, ast.StructConstructor):
-        return "STRUCT(" + ", ".join(f"{name(n)} := {f(v)}" for n, v in expr.fields) + ")"
+        return "STRUCT(" + ", ".join(f"{name(n)}:={f(v)}" for n, v in expr.fields) + ")"
     raise TypeError(f"cannot format {type(expr).__name__}")
 
 
