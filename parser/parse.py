@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import lark
 
-from ksql.parser.errors import KsqlSyntaxError
+from ksql.parser.errors import KsqlError, KsqlSyntaxError
 from ksql.parser import ast
 from ksql.parser.lark_grammar import keywords, lark_parser, non_reserved_terminals, terminal_display
 from ksql.parser.scripts import StatementText, split_statements
@@ -22,7 +22,7 @@ def parse_statement(text: str) -> ast.Statement:
     try:
         return ToAst(text).transform(tree)
     except lark.exceptions.VisitError as error:
-        if isinstance(error.orig_exc, KsqlSyntaxError):
+        if isinstance(error.orig_exc, KsqlError):  # (a syntax error, or a statement no plan can take)
             raise error.orig_exc from None
         raise
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from lark import Token, Transformer
 
-from ksql.parser.errors import KsqlSyntaxError
+from ksql.parser.errors import KsqlStatementError, KsqlSyntaxError
 from ksql.parser import ast
 from ksql.parser.expression_rules import ExpressionRules, has_token, string_text
 
@@ -66,6 +66,9 @@ class ToAst(ExpressionRules, Transformer):
 
     def partition_by(self, items):
         return ("partition_by", tuple(items[2:]))
+
+    def empty_partition_by(self, _):
+        raise KsqlStatementError("PARTITION BY requires at least one expression")
 
     def emit_changes(self, _):
         return ("emit", "CHANGES")
