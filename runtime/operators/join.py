@@ -143,10 +143,10 @@ class JoinOp:
         tombstones = batch.column(NULL_VALUE).to_numpy(zero_copy_only=False)
         stream_at, table_at = np.flatnonzero(sources == 0), np.flatnonzero(sources == 1)
         stream, table = batch.take(pa.array(stream_at)), batch.take(pa.array(table_at))
-        try:
+        try:  # (a batch of one side's rows has none of the other side's columns)
             key_type = self._arrow(JOIN_KEY)
-            stream_keys = self._key_array("L", stream).cast(key_type)
-            table_keys = self._key_array("R", table).cast(key_type)
+            stream_keys = self._key_array("L", stream).cast(key_type) if len(stream_at) else pa.array([], key_type)
+            table_keys = self._key_array("R", table).cast(key_type) if len(table_at) else pa.array([], key_type)
             codes = pa.concat_arrays([stream_keys, table_keys]).dictionary_encode().indices
         except (pa.ArrowException, TypeError):
             return None
@@ -163,7 +163,7 @@ class JoinOp:
         before[order[found]] = order[last_table[found]] - ns
         table_tombstones = tombstones[table_at]
         in_batch = before >= 0
-        matched_in_batch = in_batch & ~table_tombstones[np.maximum(before, 0)]
+        matched_in_batch = in_batch & ~table_tombstones[np.maximum(before, 0)] if len(table_at) else in_batch
         # the others meet the table as the batch found it
         valid = stream_keys.is_valid().to_numpy(zero_copy_only=False) & ~tombstones[stream_at]
         key_values = stream_keys.to_pylist()
@@ -172,8 +172,10 @@ class JoinOp:
         matched = matched_in_batch | np.array([m is not None for m in stored], dtype=bool)
         keep = valid & (matched | (node.kind != "INNER"))
         self._update_table(table, table_keys, ids[ns:])
-        # the output: the kept stream rows with their table rows' fields
         rows = np.flatnonzero(keep)
+        if not len(rows):
+            return self._batch([])
+        # the output: the kept stream rows with their table rows' fields
         stream, stream_keys = stream.take(pa.array(rows)), stream_keys.take(pa.array(rows))
         from_batch = pa.array(matched_in_batch[rows])
         table_rows = pa.array(np.maximum(before[rows], 0))

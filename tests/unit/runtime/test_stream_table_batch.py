@@ -76,3 +76,16 @@ def test_a_batch_joins_as_rows_one_at_a_time(make_engine, monkeypatch, name, see
     batch = run(make_engine, QUERIES[name], f"all{seed}", events)
     assert len(one_at_a_time) > 100
     assert batch == one_at_a_time
+
+
+@pytest.mark.parametrize("side", ["s", "t"])
+def test_a_batch_of_one_side_only(make_engine, monkeypatch, side):
+    # the batch then has no columns of the other side: a LEFT join gives its stream rows with
+    # NULLs, table rows alone give nothing
+    events = [e for e in timeline(3) if e[0] == side]
+    monkeypatch.setattr(join_module, "MIN_PROBE_ROWS", 10**9)
+    one_at_a_time = run(make_engine, QUERIES["left"], f"one{side}", events)
+    monkeypatch.setattr(join_module, "MIN_PROBE_ROWS", 1)
+    batch = run(make_engine, QUERIES["left"], f"all{side}", events)
+    assert batch == one_at_a_time
+    assert (len(batch) > 100) == (side == "s")
