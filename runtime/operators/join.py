@@ -154,10 +154,10 @@ class JoinOp:
         # each stream row's last table row of its key before it in the batch (-1: none)
         ids = codes.fill_null(-1).to_numpy(zero_copy_only=False)
         at = np.concatenate([stream_at, table_at])
-        order = np.lexsort((at, ids))
-        m = len(order)
-        first_of_key = np.maximum.accumulate(np.where(np.r_[True, ids[order][1:] != ids[order][:-1]], np.arange(m), 0))
-        last_table = np.maximum.accumulate(np.where(order >= ns, np.arange(m), -1))
+        order = np.lexsort((at, ids))  # by key, then position in the batch
+        places = np.arange(len(order))
+        first_of_key = np.maximum.accumulate(np.where(np.r_[True, ids[order][1:] != ids[order][:-1]], places, 0))
+        last_table = np.maximum.accumulate(np.where(order >= ns, places, -1))
         found = (last_table >= first_of_key) & (order < ns)
         before = np.full(ns, -1, dtype=np.int64)
         before[order[found]] = order[last_table[found]] - ns
@@ -169,7 +169,7 @@ class JoinOp:
         key_values = stream_keys.to_pylist()
         stored = [self.store.get(("R", 1, freeze(key_values[i]))) if valid[i] and not in_batch[i] else None
                   for i in range(ns)]
-        matched = matched_in_batch | np.array([m is not None for m in stored], dtype=bool)
+        matched = matched_in_batch | np.array([row is not None for row in stored], dtype=bool)
         keep = valid & (matched | (node.kind != "INNER"))
         self._update_table(table, table_keys, ids[ns:])
         rows = np.flatnonzero(keep)
