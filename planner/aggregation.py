@@ -131,6 +131,10 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
         walk(expr, collect)
     having = unqualified(query.having, names) if query.having is not None else None
     if having is not None:
+        bounds = [b for b in (WINDOWSTART, WINDOWEND) if b in _columns_named(having)]
+        if bounds:  # (before the aggregates' arguments are bound: MIN(WINDOWSTART) names no column)
+            raise KsqlStatementError(f"Window bounds column {bounds[0]} can only be used in the SELECT clause of "
+                                     f"windowed aggregations")
         walk(having, collect)
 
     bound_calls = tuple(_bind_call(c, scope, source) for c in calls)
@@ -210,10 +214,6 @@ def plan_aggregation(query: ast.Query, source: DataSource, alias: str, scope: Sc
     having_bound = None
     if having is not None:
         rewritten = to_post(having)
-        bounds = [b for b in (WINDOWSTART, WINDOWEND) if b in _columns_named(having)]
-        if bounds:
-            raise KsqlStatementError(f"Window bounds column {bounds[0]} can only be used in the SELECT clause of "
-                                     f"windowed aggregations")
         loose = _loose_columns(rewritten)
         if loose:
             raise KsqlStatementError(f"Non-aggregate HAVING expression not part of GROUP BY: "

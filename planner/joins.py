@@ -314,6 +314,9 @@ def _join_node(join: ast.Join, index: int, inputs: list[JoinInput], scope: Scope
     left_owner = _owner(left_expr, left_inputs)
     left_on_key = left_owner is not None and _is_primary_key(left_expr, left_owner)
     right_on_key = _is_primary_key(right_expr, right)
+    if left_table and right.is_table and index == 1 and not left_on_key and right_on_key \
+            and (left_inputs[0].source.window_type or right.source.window_type):
+        raise KsqlStatementError("Foreign-key table-table joins are not supported on windowed tables.")
     for side_input, on_key in ((left_owner, left_on_key), (right, right_on_key)):
         if side_input is not None and side_input.source.window_type and not on_key:
             raise KsqlStatementError("Implicit repartitioning of windowed sources is not supported. "
