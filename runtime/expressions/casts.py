@@ -114,6 +114,8 @@ def _to_string(value, source: SqlType):
         return pc.if_else(value, "true", "false")
     if source.base == "DOUBLE":
         return _java_double_strings(value)
+    if source.base == "TIMESTAMP":  # as ksqlDB prints them: ISO-8601 with milliseconds, no zone
+        return pc.strftime(value, format="%Y-%m-%dT%H:%M:%S")
     if source.base in ("ARRAY", "MAP", "STRUCT", "BYTES"):
         array = broadcast(value, 1) if not isinstance(value, pa.Array) else value
         return pa.array([None if v is None else format_value(v, source) for v in array.to_pylist()],
