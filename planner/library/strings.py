@@ -44,12 +44,10 @@ def pad(left: bool):
         length, filler = constant(values[1]), constant(values[2])
         if length is VARIES or filler is VARIES or isinstance(filler, bytes) or (length or 0) > 4096:
             return None
-        if length is None or filler is None or length < 0:
+        if length is None or not filler or length < 0:  # (an empty padding too, as the docs say)
             return _nulls(n)
         s = broadcast(values[0], n)
         cut = pc.utf8_slice_codeunits(s, 0, length)
-        if not filler:  # nothing to pad with: only strings already long enough have a result
-            return pc.if_else(pc.less(pc.utf8_length(s), length), pa.scalar(None, pa.string()), cut)
         full = (filler * (length // len(filler) + 1))[:length]
         prefixes = pa.array([full[:k] for k in range(length + 1)])
         fill = prefixes.take(pc.subtract(length, pc.utf8_length(cut)))
@@ -372,7 +370,7 @@ fn("INSTR", "STRING", "The 1-based position of a substring (0 when absent).",
 
 def _pad(left):
     def pad(s, length, filler):
-        if length < 0 or (not filler and len(s) < length):
+        if length < 0 or not filler:  # an empty padding gives NULL, whatever the length
             return None
         if len(s) >= length:
             return s[:length]
@@ -532,6 +530,8 @@ fn("DOUBLE_FROM_BYTES", "CONVERSIONS", "An 8-byte double.", overloads(sig(BY, re
 
 def _split(s, delimiter):
     if delimiter == "" or delimiter == b"":
+        if not s:  # (as Java's split: nothing to split leaves the empty text itself)
+            return [s]
         return list(s) if isinstance(s, str) else [bytes([c]) for c in s]
     return s.split(delimiter)
 
