@@ -68,10 +68,10 @@ def _cast(expr: B.Cast) -> Evaluator:
 
 def _arithmetic(expr: B.Arithmetic) -> Evaluator:
     lf, rf = _evaluator(expr.left), _evaluator(expr.right)
-    integral = expr.left.type.base in ("INTEGER", "BIGINT")
+    exact = expr.left.type.base in ("INTEGER", "BIGINT", "DECIMAL")
     arrow_result = T.to_arrow(expr.type)
     kernel = {"+": pc.add, "-": pc.subtract, "*": pc.multiply,
-              "/": lambda a, b: divide(a, b, integral), "%": lambda a, b: modulo(a, b, integral)}[expr.op]
+              "/": lambda a, b: divide(a, b, exact), "%": lambda a, b: modulo(a, b, exact)}[expr.op]
 
     def evaluate(batch):
         out = kernel(lf(batch), rf(batch))

@@ -10,22 +10,26 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
-def divide(a, b, integral: bool):
-    if integral:
-        # Integer division truncates toward zero; division by zero gives NULL.
+def divide(a, b, exact: bool):
+    """a / b; for exact numbers (integers, decimals) a zero divisor gives NULL, as in ksqlDB
+    (integers truncate toward zero); doubles give Java's infinities and NaN."""
+    if exact:
         zero = pc.equal(b, 0)
-        safe_b = pc.if_else(zero, 1, b)
+        safe_b = pc.if_else(zero, pa.scalar(1, b.type), b)
         quotient = pc.divide(a, safe_b)
         return pc.if_else(zero, pa.scalar(None, quotient.type), quotient)
     return pc.divide(a, b)
 
 
-def modulo(a, b, integral: bool):
-    # Java's % keeps the sign of the dividend: a - b * trunc(a / b).
-    if integral:
+def modulo(a, b, exact: bool):
+    """Java's %, keeping the sign of the dividend: a - b * trunc(a / b); for exact numbers a
+    zero divisor gives NULL."""
+    if exact:
         zero = pc.equal(b, 0)
-        safe_b = pc.if_else(zero, 1, b)
+        safe_b = pc.if_else(zero, pa.scalar(1, b.type), b)
         quotient = pc.divide(a, safe_b)
+        if not pa.types.is_integer(quotient.type):
+            quotient = pc.trunc(quotient)
         out = pc.subtract(a, pc.multiply(quotient, safe_b))
         return pc.if_else(zero, pa.scalar(None, out.type), out)
     return pc.subtract(a, pc.multiply(pc.trunc(pc.divide(a, b)), b))
