@@ -42,7 +42,7 @@ def _literal(expr: ast.Literal) -> str:
     if expr.kind == "NULL":
         return "null"
     if expr.kind == "BOOLEAN":
-        return "TRUE" if expr.value else "FALSE"
+        return "true" if expr.value else "false"  # (as ksqlDB prints them)
     if expr.kind == "DOUBLE":
         text = repr(float(expr.value))
         if "e" in text:

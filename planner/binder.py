@@ -115,9 +115,9 @@ def _arithmetic(expr: ast.BinaryOp, scope: Scope) -> B.Expr:
         return B.Concat(T.STRING, left, right)
     if lt is None or rt is None:
         return B.Literal(lt or rt or T.INTEGER, None)
-    if not (lt.is_numeric and rt.is_numeric):
+    if not (lt.is_numeric and rt.is_numeric):  # (ksqlDB names the types without their parameters here)
         raise KsqlStatementError(
-            f"Error processing expression: {_text(expr)}. Unsupported arithmetic types. {lt} {rt}")
+            f"Error processing expression: {_text(expr)}. Unsupported arithmetic types. {lt.base} {rt.base}")
     result_type = arithmetic_type(op, lt, rt)
     common = T.common_numeric(lt, rt)
     left_as, right_as = common, common

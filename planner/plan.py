@@ -545,4 +545,6 @@ def _clause_error(error: KsqlStatementError, clause: str) -> KsqlStatementError:
     message = str(error)
     if message.startswith("Column '"):
         return KsqlStatementError(f"{clause} column '{message[8:]}")
+    if message.startswith("Error processing expression:"):
+        return KsqlStatementError(f"Error in {clause} expression: {message}")
     return error

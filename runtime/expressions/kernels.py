@@ -4,6 +4,7 @@ subscripts, and ksqlDB's partial timestamp strings."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import numpy as np
 import pyarrow as pa
@@ -15,10 +16,19 @@ def divide(a, b, exact: bool):
     (integers truncate toward zero); doubles give Java's infinities and NaN."""
     if exact:
         zero = pc.equal(b, 0)
-        safe_b = pc.if_else(zero, pa.scalar(1, b.type), b)
+        a, safe_b = _without_zero_divisors(a, b, zero)
         quotient = pc.divide(a, safe_b)
         return pc.if_else(zero, pa.scalar(None, quotient.type), quotient)
     return pc.divide(a, b)
+
+
+def _without_zero_divisors(a, b, zero):
+    """(a, b) with 0 / unit where b is zero, so the kernel divides nothing by zero (those rows
+    become NULL after): the unit is 1, or a decimal's smallest step, which fits any precision."""
+    unit = pa.scalar(Decimal(1).scaleb(-b.type.scale), b.type) if pa.types.is_decimal(b.type) else \
+        pa.scalar(1, b.type)
+    return pc.if_else(zero, pa.scalar(0, a.type) if not pa.types.is_decimal(a.type) else
+                      pa.scalar(Decimal(0), a.type), a), pc.if_else(zero, unit, b)
 
 
 def modulo(a, b, exact: bool):
@@ -26,7 +36,7 @@ def modulo(a, b, exact: bool):
     zero divisor gives NULL."""
     if exact:
         zero = pc.equal(b, 0)
-        safe_b = pc.if_else(zero, pa.scalar(1, b.type), b)
+        a, safe_b = _without_zero_divisors(a, b, zero)
         quotient = pc.divide(a, safe_b)
         if not pa.types.is_integer(quotient.type):
             quotient = pc.trunc(quotient)
