@@ -82,7 +82,7 @@ class Inserts:
     def _exec_InsertValues(self, stmt: ast.InsertValues, text: str, session: Session):
         target = self.metastore.get(stmt.target)
         if target is None:
-            raise KsqlStatementError(f"Cannot insert values into an unknown stream/table: {stmt.target}")
+            raise self._unknown_target(stmt.target)
         if target.is_source:
             raise KsqlStatementError(f"Cannot insert values into read-only {target.kind.lower()}: {stmt.target}")
         schema = target.schema
@@ -125,12 +125,25 @@ class Inserts:
         self.log.append(target.topic, partition, make_records(keys, payloads, [rowtime]))
         return StatusResult(text, "Inserted", None)
 
+    def _unknown_target(self, name: str) -> KsqlStatementError:
+        """The error for a missing target, with ksqlDB's hint when a source's name differs from
+        it only in case (the quotes around a name keep its case; without them it is upper case)."""
+        message = f"Cannot insert values into an unknown stream/table: `{name}`"
+        other = next((s.name for s in self.metastore.sources() if s.name.upper() == name.upper()), None)
+        if other is None:
+            return KsqlStatementError(message)
+        if other == other.upper():
+            return KsqlStatementError(f"{message}\nDid you mean {other}? Hint: try removing double quotes from the "
+                                      f"source name.")
+        return KsqlStatementError(f'{message}\nDid you mean "{other}"? Hint: wrap the source name in double quotes '
+                                  f'to make it case-sensitive.')
+
     def insert_row(self, target: str, row: dict) -> None:
         """Insert one row given as JSON-like values by column name (REST /inserts-stream)."""
         with self._lock:
             source = self.metastore.get(target)
             if source is None:
-                raise KsqlStatementError(f"Cannot insert values into an unknown stream/table: {target}")
+                raise self._unknown_target(target)
             if source.is_source:
                 raise KsqlStatementError(f"Cannot insert values into read-only {source.kind.lower()}: {target}")
             by_name = {k.upper(): v for k, v in row.items()}
