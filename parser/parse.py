@@ -7,6 +7,7 @@ from ksql.parser.errors import KsqlError, KsqlSyntaxError
 from ksql.parser import ast
 from ksql.parser.lark_grammar import keywords, lark_parser, non_reserved_terminals, terminal_display
 from ksql.parser.scripts import StatementText, split_statements
+from ksql.parser.statement_cache import parse_cached
 from ksql.parser.to_ast import ToAst
 
 
@@ -15,6 +16,10 @@ from ksql.parser.to_ast import ToAst
 
 def parse_statement(text: str) -> ast.Statement:
     """Parse one statement (an optional trailing ';' is allowed)."""
+    return parse_cached(text, _parse_uncached)
+
+
+def _parse_uncached(text: str) -> ast.Statement:
     try:
         tree = lark_parser().parse(text)
     except lark.exceptions.UnexpectedInput as error:

@@ -73,3 +73,38 @@ def _key_value(literal, key_type: T.SqlType):
     if key_type.base == "DOUBLE":
         return float(literal.value)
     return None
+
+
+def direct_lookup(query: ast.Query, source: DataSource) -> tuple[list[tuple], list[tuple[str, int, T.SqlType]]] | None:
+    """A pull query that only looks keys up and picks columns (`SELECT *` or columns, `WHERE
+    key = x` or `key IN (x, y)` and nothing else), as (keys, [(output name, position in the
+    row of key then value columns, type)]): answered from the table's rows without a plan, as
+    ksqlDB's key lookups are. None for every other query, which the planner answers."""
+    if query.joins or query.group_by is not None or query.having is not None or query.order_by \
+            or query.window is not None or query.partition_by or query.emit is not None:
+        return None
+    if source.window_type is not None or source.schema.headers or len(source.schema.key) != 1:
+        return None
+    key = source.schema.key[0]
+    literals = _key_literals(query.where, key.name) if query.where is not None else None
+    if not literals:
+        return None
+    keys = [_key_value(literal, key.type) for literal in literals]
+    if any(k is None for k in keys):
+        return None
+    row = list(source.schema.key) + list(source.schema.value)
+    positions = {c.name: (i, c.type) for i, c in enumerate(row)}
+    qualifier = query.source.alias or query.source.name
+    columns = []
+    for item in query.select:
+        if isinstance(item, ast.SelectAll) and item.source is None:
+            columns += [(c.name, i, c.type) for i, c in enumerate(row)]
+        elif isinstance(item, ast.SelectExpression) and isinstance(item.expression, ast.ColumnRef) \
+                and item.expression.name in positions and item.expression.source in (None, qualifier):
+            position, sql_type = positions[item.expression.name]
+            columns.append((item.alias or item.expression.name, position, sql_type))
+        else:
+            return None
+    if len({name for name, _, _ in columns}) != len(columns):
+        return None
+    return [(k,) for k in dict.fromkeys(keys)], columns

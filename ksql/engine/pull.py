@@ -15,9 +15,10 @@ from ksql.planner import types as T
 from ksql.planner.plan import NULL_VALUE, QueryPlan
 from ksql.results import RowStream
 from ksql.planner import pull_sql as sql_pull
-from ksql.planner.pull_keys import key_lookup, projected_names
+from ksql.planner.pull_keys import direct_lookup, key_lookup, projected_names
 from ksql.runtime import pull_sql
 from ksql.runtime.materialized import MaterializedTable
+from ksql.runtime.state import thaw
 from ksql.runtime.log.murmur2 import partitions_for
 from ksql.runtime.formats.make import make_format
 from ksql.runtime.pipeline import Pipeline
@@ -96,6 +97,28 @@ class PullQueries:
         rows = [list(row) for row in zip(*columns)]
         query_id = f"pull_{tables[0].source.name}_{uuid.uuid4().int % 10**19}"
         return RowStream(text, query_id, names, [str(t) for t in types], lambda: iter(rows), lambda: None)
+
+    def _direct_pull_query(self, text: str, query: ast.Query, table) -> RowStream | None:
+        """A key lookup that only picks columns, answered from the table's rows; None when the
+        query is not one, or the table has no materialized rows here (the planner answers)."""
+        view = self.materialized.get(table.name)
+        found = direct_lookup(query, table) if view is not None else None
+        if found is None:
+            return None
+        keys, columns = found
+        rows = []
+        for key in keys:
+            for (stored_key, _, _), (_, values) in view.lookup(key)[:1]:
+                row = [thaw(k) for k in stored_key] + list(values)
+                rows.append([row[position] for _, position, _ in columns])
+        if query.limit is not None:
+            rows = rows[:query.limit]
+        query_id = f"pull_{table.name}_{uuid.uuid4().int % 10**19}"
+        key_name = table.schema.key[0].name
+        items = projected_names(query, table)
+        keys_shown = tuple(name for name, expr in items if isinstance(expr, ast.ColumnRef) and expr.name == key_name)
+        return RowStream(text, query_id, [name for name, _, _ in columns], [str(t) for _, _, t in columns],
+                         lambda: iter(rows), lambda: None, key_columns=keys_shown)
 
     def _pull_query(self, text: str, query: ast.Query, plan: QueryPlan) -> RowStream:
         """The current rows of a materialized table that match the query."""

@@ -61,6 +61,10 @@ class SelectStatements:
         target = self.metastore.get(query.source.name)
         if query.emit is None and not query.joins and target is not None and target.is_table:
             pull_rules.check(query, target, {**self.properties, **session.properties})
+        if query.emit is None and target is not None and target.is_table:
+            answered = self._direct_pull_query(text, query, target)
+            if answered is not None:
+                return answered
         if query.order_by:
             raise KsqlStatementError("ORDER BY is only supported in pull queries on tables "
                                      "(queries without EMIT CHANGES).")

@@ -1,0 +1,85 @@
+"""Key lookups that only pick columns are answered from the table's rows without a plan; the
+answer (rows, column names, types, key columns) must be the planned path's, whatever the types."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import ksql.engine.pull as pull
+
+
+@pytest.fixture
+def engine(make_engine):
+    eng = make_engine(background=False)
+    eng.session.properties["auto.offset.reset"] = "earliest"
+    eng.execute(
+        "CREATE STREAM s (id BIGINT KEY, name STRING, price DECIMAL(6, 2), tags ARRAY<STRING>, "
+        "props MAP<STRING, INT>, addr STRUCT<city STRING, zip INT>, ts TIMESTAMP, score DOUBLE) "
+        "WITH (kafka_topic='s', value_format='JSON', partitions=2);"
+        "INSERT INTO s VALUES (1, 'alice', 1.50, ARRAY['a'], MAP('x' := 1), STRUCT(city := 'Oslo', zip := 1), "
+        "'2024-01-02T03:04:05.006', 0.5);"
+        "INSERT INTO s VALUES (2, 'bob', NULL, NULL, NULL, NULL, NULL, NULL);"
+        "INSERT INTO s VALUES (1, 'alice2', 2.25, ARRAY['b', 'c'], MAP('y' := 2), STRUCT(city := 'Rome', zip := 2), "
+        "'2025-01-02T03:04:05.006', 1.5);"
+        "CREATE TABLE t AS SELECT id, LATEST_BY_OFFSET(name) AS name, LATEST_BY_OFFSET(price) AS price, "
+        "LATEST_BY_OFFSET(tags) AS tags, LATEST_BY_OFFSET(score) AS score, COUNT(*) AS n FROM s GROUP BY id;"
+        "CREATE TABLE names (name STRING PRIMARY KEY, v INT) WITH (kafka_topic='names', value_format='JSON', "
+        "partitions=1);"
+        "INSERT INTO names VALUES ('x', 1);"
+        "INSERT INTO names VALUES ('it''s', 2);"
+        "CREATE TABLE names_copy AS SELECT * FROM names;")
+    eng.drain()
+    return eng
+
+
+QUERIES = [
+    "SELECT * FROM t WHERE id = 1;",
+    "SELECT * FROM t WHERE id = 2;",
+    "SELECT * FROM t WHERE id = 3;",
+    "SELECT * FROM t WHERE 1 = id;",
+    "SELECT * FROM t WHERE id IN (2, 1, 2, 9);",
+    "SELECT * FROM t WHERE id = 1 OR id = 2;",
+    "SELECT * FROM t WHERE id IN (2, 1) LIMIT 1;",
+    "SELECT name, id FROM t WHERE id = 1;",
+    "SELECT name AS who, x.price, x.n FROM t x WHERE x.id = 1;",
+    "SELECT t.name FROM t WHERE t.id = 2;",
+    "SELECT score, tags FROM t WHERE id = 1.0;",
+    "SELECT * FROM names_copy WHERE name = 'it''s';",
+    "SELECT v FROM names_copy WHERE name = 'nobody';",
+]
+
+
+def answer(engine, sql):
+    result = engine.execute(sql)[0]
+    return result.column_names, result.column_types, result.key_columns, list(result)
+
+
+@pytest.mark.parametrize("sql", QUERIES)
+def test_a_direct_lookup_answers_as_the_planned_query(engine, sql, monkeypatch):
+    found = []
+    direct_lookup = pull.direct_lookup
+    monkeypatch.setattr(pull, "direct_lookup", lambda query, source: found.append(direct_lookup(query, source))
+                        or found[-1])
+    direct = answer(engine, sql)
+    assert found and found[-1] is not None  # answered directly
+    monkeypatch.setattr(pull, "direct_lookup", lambda query, source: None)
+    assert direct == answer(engine, sql)
+
+
+def test_lookups_see_the_current_row(engine):
+    assert list(engine.execute("SELECT name, n FROM t WHERE id = 1;")[0]) == [["alice2", 2]]
+    engine.execute("INSERT INTO s (id, name) VALUES (1, 'carol');")
+    engine.drain()
+    assert list(engine.execute("SELECT name, n FROM t WHERE id = 1;")[0]) == [["carol", 3]]
+
+
+@pytest.mark.parametrize("sql, message", [
+    ("SELECT nope FROM t WHERE id = 1;", "SELECT column 'NOPE' cannot be resolved."),
+    ("SELECT * FROM t WHERE id = 'a';", "Cannot compare ID (BIGINT) to 'a' (STRING) with EQUAL."),
+    ("SELECT * FROM t WHERE id = NULL;", "Comparison with NULL not supported: BIGINT = NULL"),
+    ("SELECT t.price FROM t x WHERE id = 1;", "SELECT column 'T.PRICE' cannot be resolved."),
+])
+def test_what_a_direct_lookup_cannot_answer_gets_the_planners_error(engine, sql, message):
+    with pytest.raises(Exception, match=re.escape(message)):
+        engine.execute(sql)
