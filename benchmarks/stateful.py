@@ -6,16 +6,21 @@
    driven without threads from the log to the sink: input rows per second.
 2. Pull queries: a table of K keys materialized by a CTAS; L key lookups through the engine's
    statement path (`SELECT * FROM t WHERE id = k;`): p50 and p99 latency, from one client and
-   from 4 clients (threads) asking at once.
+   from 4 clients (threads) asking at once; then the same through `ksql server` over HTTP
+   (POST /query), started on the table's data.
 """
 from __future__ import annotations
 
 import argparse
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
+import httpx
 import numpy as np
 import orjson
 
@@ -73,6 +78,62 @@ def pull_latency(keys: int, lookups: int, clients: int = 4) -> tuple[float, tupl
         return build, _percentiles(alone), _percentiles(together)
 
 
+def _http_lookups(url: str, keys: int, count: int, seed: int) -> list[float]:
+    """Seconds each of `count` random key lookups took through POST /query (one connection)."""
+    rng = np.random.default_rng(seed)
+    latencies = []
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for key in rng.integers(0, keys, count):
+            t0 = time.perf_counter()
+            response = client.post("/query", json={"ksql": f"SELECT * FROM latest WHERE id = {int(key)};"})
+            latencies.append(time.perf_counter() - t0)
+            assert response.json()[1]["row"]["columns"] == [int(key), f"user{int(key)}"], response.text
+    return latencies
+
+
+def pull_latency_http(keys: int, lookups: int, clients: int = 4) -> tuple[tuple, tuple]:
+    """(p50, p99) in ms of key lookups sent to `ksql server` over HTTP, by one client and by
+    `clients` at once; the table is built first, then the server starts on its data."""
+    with tempfile.TemporaryDirectory() as data:
+        engine = bench_engine(data)
+        engine.execute("CREATE STREAM users (id INT KEY, name STRING) WITH (kafka_topic='users', "
+                       "value_format='JSON', partitions=1);")
+        ids = np.arange(keys)
+        produce(engine, "users", ids, [orjson.dumps({"NAME": f"user{i}"}) for i in ids])
+        engine.execute("CREATE TABLE latest AS SELECT id, LATEST_BY_OFFSET(name) AS name FROM users GROUP BY id;")
+        engine.drain()
+        engine.close()
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        url = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen([sys.executable, "-m", "ksql.cli", "server", "--host", "127.0.0.1", "--port",
+                                   str(port), "--data-dir", data], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 300
+            while True:  # until the server answers for the last key: its view of the table is loaded
+                try:
+                    answer = httpx.post(url + "/query", json={"ksql": f"SELECT * FROM latest WHERE id = {keys - 1};"},
+                                        timeout=30).json()
+                    if isinstance(answer, list) and len(answer) > 1 and "row" in answer[1]:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("the server did not come up with the table")
+                time.sleep(0.2)
+            alone = _http_lookups(url, keys, lookups, seed=2)
+            with ProcessPoolExecutor(clients) as pool:  # clients apart, as clients are: no GIL shared
+                together = [t for part in pool.map(_http_lookups, [url] * clients, [keys] * clients,
+                                                   [lookups // clients] * clients, range(3, 3 + clients))
+                            for t in part]
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+        return _percentiles(alone), _percentiles(together)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=200_000)
@@ -85,6 +146,9 @@ def main() -> None:
     print(f"pull-query key lookups on a {args.keys:,}-key table (built in {build:.0f} s): "
           f"p50 {p50:.2f} ms, p99 {p99:.2f} ms over {args.lookups:,} lookups; with 4 clients at once: "
           f"p50 {p50_4:.2f} ms, p99 {p99_4:.2f} ms")
+    (p50, p99), (p50_4, p99_4) = pull_latency_http(args.keys, args.lookups)
+    print(f"the same lookups over HTTP (POST /query to ksql server, one connection per client): "
+          f"p50 {p50:.2f} ms, p99 {p99:.2f} ms; with 4 clients at once: p50 {p50_4:.2f} ms, p99 {p99_4:.2f} ms")
 
 
 if __name__ == "__main__":

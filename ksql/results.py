@@ -66,6 +66,7 @@ class RowStream:
     key_columns: tuple = ()  # pull queries: the result columns that are the table's key
     poll: Any = None  # push queries: () -> (rows available now, ended?) without blocking
     push: bool = False  # EMIT CHANGES: runs until closed (a stream scan also polls, but ends)
+    complete: bool = False  # pull queries on tables: every row is in memory, reading never blocks
 
     def schema(self) -> str:
         """ksqlDB's schema text for the header of a query response."""

@@ -96,7 +96,8 @@ class PullQueries:
         columns = [result.column(i).to_pylist() for i in range(result.num_columns)]
         rows = [list(row) for row in zip(*columns)]
         query_id = f"pull_{tables[0].source.name}_{uuid.uuid4().int % 10**19}"
-        return RowStream(text, query_id, names, [str(t) for t in types], lambda: iter(rows), lambda: None)
+        return RowStream(text, query_id, names, [str(t) for t in types], lambda: iter(rows), lambda: None,
+                         complete=True)
 
     def _direct_pull_query(self, text: str, query: ast.Query, table) -> RowStream | None:
         """A key lookup that only picks columns, answered from the table's rows; None when the
@@ -118,7 +119,8 @@ class PullQueries:
         items = projected_names(query, table)
         keys_shown = tuple(name for name, expr in items if isinstance(expr, ast.ColumnRef) and expr.name == key_name)
         return RowStream(text, query_id, [name for name, _, _ in columns], [str(t) for _, _, t in columns],
-                         lambda: iter(rows), lambda: None, key_columns=keys_shown)
+                         lambda: iter(rows), lambda: None, key_columns=keys_shown,
+                         complete=True)
 
     def _pull_query(self, text: str, query: ast.Query, plan: QueryPlan) -> RowStream:
         """The current rows of a materialized table that match the query."""
@@ -150,7 +152,7 @@ class PullQueries:
         items = projected_names(query, source)
         keys = tuple(name for name, expr in items if isinstance(expr, ast.ColumnRef) and expr.name in key_names)
         return RowStream(text, query_id, [c.name for c in columns], [str(c.type) for c in columns],
-                         lambda: iter(rows), lambda: None, key_columns=keys)
+                         lambda: iter(rows), lambda: None, key_columns=keys, complete=True)
 
     def pull_owner(self, text: str) -> str | None:
         """The URL of the server that owns the key a pull query looks up, when that is another

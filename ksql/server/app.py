@@ -216,6 +216,10 @@ class KsqlServer(StatusEndpoints):
         """A query's rows as they come. Push queries are polled without holding a thread, and end
         when the client goes away."""
         try:
+            if stream.complete:  # every row in memory already: no thread to wait on
+                for row in stream.rows():
+                    yield row
+                return
             if stream.poll is None:  # pull queries and PRINT
                 async for row in iterate_in_threadpool(stream.rows()):
                     yield row
@@ -229,14 +233,17 @@ class KsqlServer(StatusEndpoints):
                 if not rows:
                     await asyncio.sleep(0.05)
         finally:
-            stream.close()
-            self.queries.pop(stream.query_id, None)
+            self._closed(stream)
+
+    def _closed(self, stream: RowStream) -> None:
+        stream.close()
+        self.queries.pop(stream.query_id, None)
 
     async def _forward(self, request: Request, field: str) -> Response | None:
         """A key lookup on a table another server owns goes to that server (several servers on
         Kafka); None: answer here, as also when the owner cannot be reached."""
-        if request.headers.get(FORWARDED_HEADER):
-            return None  # already forwarded once: never bounce
+        if request.headers.get(FORWARDED_HEADER) or not self.engine.log.shared:
+            return None  # already forwarded once (never bounce), or one server on its own log
         try:
             sql = (await self._body(request)).get(field)
         except BadRequest:
@@ -268,21 +275,34 @@ class KsqlServer(StatusEndpoints):
         if isinstance(stream, Response):
             return stream
 
+        header = b"[" + dumps({"header": {"queryId": stream.query_id, "schema": stream.schema()}})
+
+        def row_entry(row) -> bytes:
+            if stream.is_print:
+                return b",\n" + dumps({"row": {"columns": [row]}})
+            entry = {"columns": row_values(row, stream.column_types)}
+            if isinstance(row, TombstoneRow):
+                entry["tombstone"] = True  # a table row was deleted
+            return b",\n" + dumps({"row": entry})
+
+        def final(count: int) -> bytes:
+            limited = count and stream.column_names and count == _limit(stream)
+            return b",\n" + dumps({"finalMessage": "Limit Reached" if limited else "Query Completed"}) + b"]\n"
+
+        if stream.complete:  # a pull query on a table: every row is here, one response body
+            try:
+                entries = [row_entry(row) for row in stream.rows()]
+            finally:
+                self._closed(stream)
+            return Response(b"".join([header, *entries, final(len(entries))]), media_type=KSQL_JSON)
+
         async def chunks():
-            schema = stream.schema()
-            yield b"[" + dumps({"header": {"queryId": stream.query_id, "schema": schema}})
+            yield header
             count = 0
             async for row in self._rows(request, stream):
                 count += 1
-                if stream.is_print:
-                    yield b",\n" + dumps({"row": {"columns": [row]}})
-                else:
-                    entry = {"columns": row_values(row, stream.column_types)}
-                    if isinstance(row, TombstoneRow):
-                        entry["tombstone"] = True  # a table row was deleted
-                    yield b",\n" + dumps({"row": entry})
-            final = "Limit Reached" if count and stream.column_names and count == _limit(stream) else "Query Completed"
-            yield b",\n" + dumps({"finalMessage": final}) + b"]\n"
+                yield row_entry(row)
+            yield final(count)
 
         return StreamingResponse(chunks(), media_type=KSQL_JSON)
 
