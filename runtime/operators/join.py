@@ -13,7 +13,9 @@ ALIAS__COL (NULL in the columns of the other sources) and NULL_VALUE.
 """
 from __future__ import annotations
 
+import bisect
 import heapq
+from operator import itemgetter
 
 import numpy as np
 import pyarrow as pa
@@ -31,6 +33,8 @@ SOURCE = "__SOURCE"  # input batch column: the index of the source a row comes f
 # Batches of fewer rows than this meet a stream-table join one row at a time: below it,
 # building Arrow arrays for the batch costs more than it saves.
 MIN_PROBE_ROWS = 64
+
+_TIME = itemgetter(0)  # a kept stream row [timestamp, fields, matched]: its timestamp
 
 
 class JoinOp:
@@ -62,10 +66,13 @@ class JoinOp:
         (after a restart, from the restored store), then kept up to date."""
         if self._expiry is None:
             self._expiry = {}
-            for key, records in self.store.items():
+            for key, records in list(self.store.items()):
                 if key[0] in ("L", "R") and isinstance(records, list):
                     node = self.plan.joins[key[1] - 1]
                     if node.within:
+                        if any(a[0] > b[0] for a, b in zip(records, records[1:])):
+                            # kept in arrival order by earlier versions: timestamp order now
+                            self.store.put(key, sorted(records, key=_TIME))
                         heap = self._expiry.setdefault(key[1], [])
                         heap += [(self._close_time(node, key[0], r[0]), key) for r in records]
             for heap in self._expiry.values():
@@ -364,13 +371,18 @@ class JoinOp:
         if stream_time != previous:
             self.store.put(("JT", j), stream_time)
         mine_key, other_key = (side, j, key), ("R" if side == "L" else "L", j, key)
-        mine = list(self.store.get(mine_key, []))
+        mine = self.store.get(mine_key)
         record = [ts, row, False]
         out = []
-        for other in self.store.get(other_key, []):
-            other_ts = other[0]
+        others = self.store.get(other_key)
+        if others:
+            # each key's rows are kept in timestamp order: the window's rows are one slice, met
+            # in the order a window store returns them
             low, high = (ts - before, ts + after) if side == "L" else (ts - after, ts + before)
-            if low <= other_ts <= high:
+            for other in others[bisect.bisect_left(others, low, key=_TIME):]:
+                other_ts = other[0]
+                if other_ts > high:
+                    break
                 record[2] = True
                 other[2] = True
                 left, right = (row, other[1]) if side == "L" else (other[1], row)
@@ -382,12 +394,17 @@ class JoinOp:
             left, right = (row, None) if side == "L" else (None, row)
             out.append((self._merge(j, left, right, key), ts, False))
             record[2] = True
-        mine.append(record)
+        if mine is None:
+            mine = []
+        if not mine or ts >= mine[-1][0]:
+            mine.append(record)
+        else:
+            bisect.insort_right(mine, record, key=_TIME)  # late, within grace: in its place
         self.store.put(mine_key, mine)
         heap = self._expiry_heap(j)
         heapq.heappush(heap, (self._close_time(node, side, ts), mine_key))
         if out:
-            self.store.put(other_key, list(self.store.get(other_key, [])))
+            self.store.put(other_key, others)  # their rows' matched flags changed
         if heap[0][0] < stream_time:  # some rows are past their window and grace
             out += self._expire(j, node, stream_time)
         return out
@@ -404,20 +421,21 @@ class JoinOp:
             records = self.store.get(store_key)
             if not records:
                 continue
-            kept = []
-            for record in records:
-                if self._close_time(node, side, record[0]) >= stream_time:
-                    kept.append(record)
-                    continue
-                owed = (side == "L" and node.kind in ("LEFT", "FULL")) or (side == "R" and node.kind in ("RIGHT", "FULL"))
-                if owed and not record[2]:
-                    left, right = (record[1], None) if side == "L" else (None, record[1])
-                    out.append((self._merge(j, left, right, store_key[2]), record[0], False))
-            if len(kept) != len(records):
-                if kept:
-                    self.store.put(store_key, kept)
-                else:
-                    self.store.delete(store_key)
+            # rows close in timestamp order: the closed ones are a prefix
+            closed = bisect.bisect_left(records, stream_time - self._close_time(node, side, 0), key=_TIME)
+            if not closed:
+                continue
+            owed = (side == "L" and node.kind in ("LEFT", "FULL")) or (side == "R" and node.kind in ("RIGHT", "FULL"))
+            if owed:
+                for record in records[:closed]:
+                    if not record[2]:
+                        left, right = (record[1], None) if side == "L" else (None, record[1])
+                        out.append((self._merge(j, left, right, store_key[2]), record[0], False))
+            if closed < len(records):
+                del records[:closed]
+                self.store.put(store_key, records)
+            else:
+                self.store.delete(store_key)
         return sorted(out, key=lambda r: r[1])
 
     # -- output

@@ -18,6 +18,18 @@ INSERT INTO shipments (ROWTIME, order_id, warehouse) VALUES (5000, 1, 'w1');
 INSERT INTO shipments (ROWTIME, order_id, warehouse) VALUES (3600000 + 2000, 1, 'late');
 ASSERT VALUES shipped (ROWTIME, o_order_id, total_amount, warehouse) VALUES (5000, 1, 9.5, 'w1');
 
+--@test: a late record within the grace period still joins, and rows meet in timestamp order
+-- (the docs: records within the grace period are processed; the order of the matches is that of
+-- ksqlDB's window store, whose fetch returns a key's rows by timestamp)
+CREATE STREAM l (id INT KEY, v STRING) WITH (kafka_topic='l', value_format='JSON', partitions=1);
+CREATE STREAM r (id INT KEY, w STRING) WITH (kafka_topic='r', value_format='JSON', partitions=1);
+CREATE STREAM j AS SELECT l.id, v, w FROM l JOIN r WITHIN 10 SECONDS GRACE PERIOD 5 SECONDS ON l.id = r.id;
+INSERT INTO l (ROWTIME, id, v) VALUES (10000, 1, 'on time');
+INSERT INTO l (ROWTIME, id, v) VALUES (8000, 1, 'late');
+INSERT INTO r (ROWTIME, id, w) VALUES (12000, 1, 'x');
+ASSERT VALUES j (ROWTIME, l_id, v, w) VALUES (12000, 1, 'late', 'x');
+ASSERT VALUES j (ROWTIME, l_id, v, w) VALUES (12000, 1, 'on time', 'x');
+
 --@test: a stream-table join's output has the stream record's timestamp
 CREATE STREAM s (id INT KEY, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);
 CREATE TABLE t (id INT PRIMARY KEY, w STRING) WITH (kafka_topic='t', value_format='JSON', partitions=1);
