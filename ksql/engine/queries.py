@@ -120,6 +120,10 @@ class PersistentQueries:
                 and "FORMAT" not in props:
             # a join of keyless sources is keyed: the key format of a keyed input, else DELIMITED
             key_format = next((s.key_format for s in plan.sources if s.key_format != "NONE"), "DELIMITED")
+        elif plan.schema.key and key_format == "NONE" and "KEY_FORMAT" not in props and "FORMAT" not in props:
+            # a keyless source given a key (PARTITION BY, GROUP BY): the default key format
+            merged = {**self.properties, **session.properties}
+            key_format = str(merged.get("ksql.persistence.default.format.key") or "KAFKA").upper()
         topic_name = checked_topic_name(props.get("KAFKA_TOPIC", stmt.name))
         partitions = int_property(props, "PARTITIONS", source.partitions)
         replicas = int_property(props, "REPLICAS")

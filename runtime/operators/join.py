@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import itertools
 from operator import itemgetter
 
 import numpy as np
@@ -49,7 +50,8 @@ class JoinOp:
         self.types = dict(plan.fields)
         # each join's key expressions: over the joined batch so far ("L"), over its right source ("R")
         self.keys = [{"L": compile_expr(j.left_key), "R": compile_expr(j.right_key)} for j in plan.joins]
-        self._expiry: dict[int, list] | None = None  # stream-stream join -> heap of (close time, store key)
+        self._expiry: dict[int, dict] | None = None  # stream-stream join -> its schedules (_expiry_heap)
+        self._sequence = itertools.count()  # orders rows of one close time in the schedule
         # a single stream-table join takes a batch at once (_stream_table)
         only = plan.joins[0] if len(plan.joins) == 1 else None
         self.stream_table = only is not None and not only.left_table and only.right_table and not only.foreign_key
@@ -61,9 +63,11 @@ class JoinOp:
         self.store.restore(entries)
         self._expiry = None  # rebuilt from the entries when needed
 
-    def _expiry_heap(self, j: int) -> list:
-        """The close times of the rows each stream-stream join keeps, built from the state once
-        (after a restart, from the restored store), then kept up to date."""
+    def _expiry_heap(self, j: int) -> dict:
+        """Stream-stream join `j`'s schedules, built from the state once (after a restart, from
+        the restored store), then kept up to date: "close", (close time, n, store key, row) of
+        the rows an outer join owes a NULL-padded result unless they match in time; "L" and "R",
+        (timestamp + retention, store key) of each side's kept rows."""
         if self._expiry is None:
             self._expiry = {}
             for key, records in list(self.store.items()):
@@ -72,17 +76,37 @@ class JoinOp:
                     if node.within:
                         if any(a[0] > b[0] for a, b in zip(records, records[1:])):
                             # kept in arrival order by earlier versions: timestamp order now
-                            self.store.put(key, sorted(records, key=_TIME))
-                        heap = self._expiry.setdefault(key[1], [])
-                        heap += [(self._close_time(node, key[0], r[0]), key) for r in records]
-            for heap in self._expiry.values():
-                heapq.heapify(heap)
-        return self._expiry.setdefault(j, [])
+                            records = sorted(records, key=_TIME)
+                            self.store.put(key, records)
+                        heaps = self._schedules(key[1])
+                        heaps[key[0]] += [(r[0] + self._retention(node), key) for r in records]
+                        if self._owed(node, key[0]):
+                            heaps["close"] += [(self._close_time(node, key[0], r[0]), next(self._sequence), key, r)
+                                               for r in records if not r[2]]
+            for heaps in self._expiry.values():
+                for heap in heaps.values():
+                    heapq.heapify(heap)
+        return self._schedules(j)
+
+    def _schedules(self, j: int) -> dict:
+        return self._expiry.setdefault(j, {"close": [], "L": [], "R": []})
 
     @staticmethod
     def _close_time(node: JoinNode, side: str, ts: int) -> int:
+        """When a row's window and grace have passed (in the join's stream time)."""
         before, after = node.within
         return ts + (after if side == "L" else before) + node.grace
+
+    @staticmethod
+    def _retention(node: JoinNode) -> int:
+        """How long each side keeps a row, in that side's own stream time (a window store's
+        retention: the window's size plus its grace)."""
+        return node.within[0] + node.within[1] + node.grace
+
+    @staticmethod
+    def _owed(node: JoinNode, side: str) -> bool:
+        """Whether an unmatched row of this side gets a NULL-padded result (outer joins)."""
+        return node.kind == "FULL" or node.kind == ("LEFT" if side == "L" else "RIGHT")
 
     # -- entry point
 
@@ -365,13 +389,20 @@ class JoinOp:
         return merged
 
     def _stream_stream(self, j, node, side, key, row, ts):
+        """A row meets the other side's rows of its key within the window. Each side keeps its
+        rows for the window's size plus grace in its own stream time, as Kafka Streams' window
+        stores do: a late row is not kept once its side has moved past that, yet it still meets
+        the other side's rows, which that side may still keep."""
         before, after = node.within
         previous = self.store.get(("JT", j))
         stream_time = ts if previous is None or ts > previous else previous
         if stream_time != previous:
             self.store.put(("JT", j), stream_time)
+        side_previous = self.store.get(("JT", j, side))
+        side_time = ts if side_previous is None or ts > side_previous else side_previous
+        if side_time != side_previous:
+            self.store.put(("JT", j, side), side_time)
         mine_key, other_key = (side, j, key), ("R" if side == "L" else "L", j, key)
-        mine = self.store.get(mine_key)
         record = [ts, row, False]
         out = []
         others = self.store.get(other_key)
@@ -387,55 +418,68 @@ class JoinOp:
                 other[2] = True
                 left, right = (row, other[1]) if side == "L" else (other[1], row)
                 out.append((self._merge(j, left, right, key), max(ts, other_ts), False))
-        owed = (side == "L" and node.kind in ("LEFT", "FULL")) or (side == "R" and node.kind in ("RIGHT", "FULL"))
-        if node.eager and owed and not record[2]:
+            if out:
+                self.store.put(other_key, others)  # their rows' matched flags changed
+        owed = self._owed(node, side) and not record[2]
+        late = self._close_time(node, side, ts) < stream_time
+        if owed and (node.eager or late):
             # Without a GRACE PERIOD an outer join answers an unmatched row at once (ksqlDB's older
-            # behaviour, kept for such queries); with one, it waits for the window to close.
+            # behaviour, kept for such queries); with one, it waits for the window to close,
+            # which for a late row has closed already.
             left, right = (row, None) if side == "L" else (None, row)
             out.append((self._merge(j, left, right, key), ts, False))
             record[2] = True
-        if mine is None:
-            mine = []
-        if not mine or ts >= mine[-1][0]:
-            mine.append(record)
-        else:
-            bisect.insort_right(mine, record, key=_TIME)  # late, within grace: in its place
-        self.store.put(mine_key, mine)
-        heap = self._expiry_heap(j)
-        heapq.heappush(heap, (self._close_time(node, side, ts), mine_key))
-        if out:
-            self.store.put(other_key, others)  # their rows' matched flags changed
-        if heap[0][0] < stream_time:  # some rows are past their window and grace
+        heaps = self._expiry_heap(j)
+        if ts + self._retention(node) >= side_time:  # else its side keeps it no more
+            mine = self.store.get(mine_key)
+            if mine is None:
+                mine = []
+            if not mine or ts >= mine[-1][0]:
+                mine.append(record)
+            else:
+                bisect.insort_right(mine, record, key=_TIME)  # late, within grace: in its place
+            self.store.put(mine_key, mine)
+            heapq.heappush(heaps[side], (ts + self._retention(node), mine_key))
+            if self._owed(node, side) and not record[2]:
+                heapq.heappush(heaps["close"], (self._close_time(node, side, ts), next(self._sequence), mine_key,
+                                                record))
+        if (heaps[side] and heaps[side][0][0] < side_time) or (heaps["close"] and heaps["close"][0][0] < stream_time):
             out += self._expire(j, node, stream_time)
         return out
 
     def _expire(self, j, node, stream_time):
-        """Drop rows past window + grace; an outer join emits its unmatched rows as they go."""
-        heap = self._expiry_heap(j)
-        due = set()
-        while heap and heap[0][0] < stream_time:
-            due.add(heapq.heappop(heap)[1])
+        """Rows whose window and grace have passed: an outer join emits those still unmatched;
+        rows past their side's retention are dropped."""
+        heaps = self._expiry_heap(j)
         out = []
-        for store_key in due:
-            side = store_key[0]
-            records = self.store.get(store_key)
-            if not records:
+        close = heaps["close"]
+        while close and close[0][0] < stream_time:
+            _, _, store_key, record = heapq.heappop(close)
+            if not record[2]:
+                record[2] = True
+                left, right = (record[1], None) if store_key[0] == "L" else (None, record[1])
+                out.append((self._merge(j, left, right, store_key[2]), record[0], False))
+                if self.store.get(store_key) is not None:
+                    self.store.put(store_key, self.store.get(store_key))  # its flag changed
+        for side in ("L", "R"):
+            side_time = self.store.get(("JT", j, side))
+            heap = heaps[side]
+            if side_time is None:
                 continue
-            # rows close in timestamp order: the closed ones are a prefix
-            closed = bisect.bisect_left(records, stream_time - self._close_time(node, side, 0), key=_TIME)
-            if not closed:
-                continue
-            owed = (side == "L" and node.kind in ("LEFT", "FULL")) or (side == "R" and node.kind in ("RIGHT", "FULL"))
-            if owed:
-                for record in records[:closed]:
-                    if not record[2]:
-                        left, right = (record[1], None) if side == "L" else (None, record[1])
-                        out.append((self._merge(j, left, right, store_key[2]), record[0], False))
-            if closed < len(records):
-                del records[:closed]
-                self.store.put(store_key, records)
-            else:
-                self.store.delete(store_key)
+            due = set()
+            while heap and heap[0][0] < side_time:
+                due.add(heapq.heappop(heap)[1])
+            for store_key in due:
+                records = self.store.get(store_key)
+                if not records:
+                    continue
+                # rows leave in timestamp order: the ones past retention are a prefix
+                gone = bisect.bisect_left(records, side_time - self._retention(node), key=_TIME)
+                if gone == len(records):
+                    self.store.delete(store_key)
+                elif gone:
+                    del records[:gone]
+                    self.store.put(store_key, records)
         return sorted(out, key=lambda r: r[1])
 
     # -- output
