@@ -43,7 +43,7 @@ class JoinInput:
     def columns(self) -> list[tuple[str, T.SqlType]]:
         """(column, type) of every column carried through the join, pseudo columns included."""
         own = [(c.name, c.type) for c in self.source.schema.key + self.source.schema.value]
-        return own + [(ROWTIME, T.BIGINT)]
+        return own + list(PSEUDO_COLUMNS.items())
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,14 +130,14 @@ def joined_scope(inputs: list[JoinInput], custom_types: dict) -> Scope:
     for join_input in inputs:
         for name, sql_type in join_input.columns():
             field = field_name(join_input.alias, name)
-            if counts[name] == 1 and name != ROWTIME:
+            if counts[name] == 1 and name not in PSEUDO_COLUMNS:
                 scope.add(None, name, field, sql_type)
             scope._columns[(join_input.alias, name)] = scope_column(field, sql_type)
             scope.sources.add(join_input.alias)
             scope.sources.add(join_input.source.name)
             scope._columns[(join_input.source.name, name)] = scope_column(field, sql_type)
         for name in counts:
-            if counts[name] > 1 and name != ROWTIME:
+            if counts[name] > 1 and name not in PSEUDO_COLUMNS:
                 scope._ambiguous.add(name)
                 scope.candidates[name] = [i.source.name for i in inputs
                                           if any(n == name for n, _ in i.columns())]

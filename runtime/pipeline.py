@@ -133,8 +133,7 @@ class Pipeline:
     def _joined_fields(self, index: int, batch: pa.RecordBatch) -> pa.RecordBatch:
         """A source's decoded rows with its columns named as the join names them (ALIAS__COL)."""
         alias = self.aliases[index]
-        keep = [name for name in batch.schema.names
-                if not name.startswith("__") and name not in ("ROWPARTITION", "ROWOFFSET")]
+        keep = [name for name in batch.schema.names if not name.startswith("__")]
         return pa.RecordBatch.from_arrays([batch.column(n) for n in keep] + [batch.column(NULL_VALUE)],
                                           names=[f"{alias}__{n}" for n in keep] + [NULL_VALUE])
 

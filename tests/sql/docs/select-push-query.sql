@@ -47,6 +47,18 @@ INSERT INTO s (id, v) VALUES (1, 1);
 INSERT INTO s (id, v) VALUES (2, 2);
 ASSERT VALUES out (id, v) VALUES (2, 2);
 
+--@test: a join's sources each have their pseudo columns, named through the source's alias
+-- (the page: the WHERE clause and the projection can refer to any column of a stream, pseudo
+-- columns included; in a join they belong to a source, and are named ALIAS_COLUMN in the result)
+CREATE STREAM a (id INT KEY, x INT) WITH (kafka_topic='a', value_format='JSON', partitions=1);
+CREATE STREAM b (id INT KEY, y INT) WITH (kafka_topic='b', value_format='JSON', partitions=1);
+CREATE STREAM ab AS SELECT a.id, x, y, a.ROWOFFSET, b.ROWOFFSET, b.ROWPARTITION, b.ROWTIME FROM a
+  JOIN b WITHIN 1 MINUTE ON a.id = b.id WHERE b.ROWOFFSET > 0;
+INSERT INTO a (ROWTIME, id, x) VALUES (1000, 1, 10);
+INSERT INTO b (ROWTIME, id, y) VALUES (2000, 1, 20);
+INSERT INTO b (ROWTIME, id, y) VALUES (3000, 1, 30);
+ASSERT VALUES ab (a_id, x, y, a_rowoffset, b_rowoffset, b_rowpartition, b_rowtime) VALUES (1, 10, 30, 0, 1, 0, 3000);
+
 --@test: the page's tumbling, hopping and session examples with window bounds in the projection
 CREATE STREAM orders (id INT KEY, item_id STRING, quantity INT) WITH (kafka_topic='o', value_format='JSON', partitions=1);
 CREATE TABLE tumbling AS SELECT windowstart AS ws, windowend AS we, item_id, SUM(quantity) AS total
