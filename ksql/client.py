@@ -272,10 +272,19 @@ def _result(entity: dict):
                  ", ".join(q.get("sinkKafkaTopics", [])), " ".join(q.get("queryString", "").split())] for q in items]
         return ListResult(text, kind, ["Query ID", "Query Type", "Status", "Sink Name", "Sink Kafka Topic",
                                        "Query String"], rows, items)
-    if kind == "kafka_topics":
+    if kind == "type_list":
+        types = entity["types"]
+        rows = [[name, _type_text(schema)] for name, schema in types.items()]
+        return ListResult(text, kind, ["Type Name", "Schema"], rows, types)
+    if kind in ("kafka_topics", "kafka_topics_extended"):
         items = entity["topics"]
         rows = [[t["name"], len(t.get("replicaInfo", [])), 1] for t in items]
-        return ListResult(text, kind, ["Kafka Topic", "Partitions", "Partition Replicas"], rows, items)
+        headers = ["Kafka Topic", "Partitions", "Partition Replicas"]
+        if kind == "kafka_topics_extended":
+            headers += ["Consumers", "ConsumerGroups"]
+            for row, topic in zip(rows, items):
+                row += [topic.get("consumerCount", 0), topic.get("consumerGroupCount", 0)]
+        return ListResult(text, kind, headers, rows, items)
     if kind == "sourceDescription":
         item = entity["sourceDescription"]
         key = " (primary key)" if item.get("type") == "TABLE" else " (key)"

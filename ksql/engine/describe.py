@@ -122,7 +122,29 @@ class Introspection:
             topics = [t for t in self.log.topics() if stmt.all or not t.name.startswith("_")]
             items = [{"name": t.name, "replicaInfo": [1] * t.partitions} for t in topics]
             rows = [[t.name, t.partitions, 1] for t in topics]
-            return ListResult(text, "kafka_topics", ["Kafka Topic", "Partitions", "Partition Replicas"], rows, items)
+            headers = ["Kafka Topic", "Partitions", "Partition Replicas"]
+            if not stmt.extended:
+                return ListResult(text, "kafka_topics", headers, rows, items)
+            # EXTENDED: the consumer groups reading each topic (each persistent query is one, with
+            # one consumer on this server)
+            groups = {t.name: {q.id for q in self.queries.values() if t.name in {s.topic for s in q.plan.sources}}
+                      for t in topics}
+            for item, row in zip(items, rows):
+                count = len(groups[item["name"]])
+                item.update(consumerCount=count, consumerGroupCount=count)
+                row += [count, count]
+            return ListResult(text, "kafka_topics_extended", headers + ["Consumers", "ConsumerGroups"], rows, items)
+        if what == "QUERIES" and stmt.extended:
+            descriptions, texts = [], []
+            for query in self.queries.values():
+                explained = explain(query.plan, query.sink)
+                descriptions.append(_query_description(query.id, query.sql, query.plan, [query.sink.name], explained,
+                                                       dict(getattr(query, "properties", {}) or {}), query.state))
+                texts.append(f"ID                   : {query.id}\nQuery Type           : PERSISTENT\n"
+                             f"SQL                  : {query.sql}\nStatus               : {query.state}\n\n"
+                             f"Execution plan\n--------------\n{explained}")
+            return TextResult(text, "query_descriptions", "\n\n".join(texts) or "No queries are running.",
+                              {"queryDescriptions": descriptions})
         if what == "QUERIES":
             items = [_running_query(q) for q in self.queries.values()]
             rows = [[i["id"], "PERSISTENT", i["state"], ", ".join(i["sinks"]),

@@ -158,9 +158,13 @@ class KsqlServer(StatusEndpoints):
                     "commandStatus": {"status": "SUCCESS", "message": result.message, "queryId": result.query_id},
                     "commandSequenceNumber": result.sequence, "warnings": []}
         if isinstance(result, ListResult):
-            field = {"kafka_topics": "topics", "function_names": "functions", "type_list": "types"}.get(
+            field = {"kafka_topics": "topics", "kafka_topics_extended": "topics", "function_names": "functions",
+                     "type_list": "types"}.get(
                 result.kind, result.kind)
-            entity = {"@type": result.kind, "statementText": result.statement, field: result.items, "warnings": []}
+            items = result.items
+            if result.kind == "type_list":  # ksqlDB's TypeList: each type's name -> its schema object
+                items = {i["name"]: schema_of(i["schema"]) for i in items}
+            entity = {"@type": result.kind, "statementText": result.statement, field: items, "warnings": []}
             if result.kind == "properties":
                 entity["overwrittenProperties"] = []
                 entity["defaultProperties"] = []
