@@ -397,8 +397,13 @@ class ToAst(ExpressionRules, Transformer):
     def timeout(self, items):
         return ("timeout", items[1])
 
+    def resource_name(self, items):
+        """A topic or subject: a name (upper-cased unless quoted) or a string, as written."""
+        item = items[0]
+        return ("resource", string_text(item) if isinstance(item, Token) and item.type == "STRING" else item)
+
     def assert_topic(self, items):
-        name = next(i for i in items if isinstance(i, str) and not isinstance(i, Token))
+        name = next(i[1] for i in items if isinstance(i, tuple) and i[0] == "resource")
         props = next((i.values for i in items if isinstance(i, _Properties)), {})
         timeout = next((i[1] for i in items if isinstance(i, tuple) and i[0] == "timeout"), None)
         return ast.AssertTopic(name, not _flag(items, "not_exists"), props, timeout)
@@ -407,7 +412,7 @@ class ToAst(ExpressionRules, Transformer):
         subject, schema_id = None, None
         for i, item in enumerate(items):
             if isinstance(item, Token) and item.type == "SUBJECT":
-                subject = items[i + 1]
+                subject = items[i + 1][1]
             if isinstance(item, Token) and item.type == "ID":
                 schema_id = int(items[i + 1])
         timeout = next((i[1] for i in items if isinstance(i, tuple) and i[0] == "timeout"), None)

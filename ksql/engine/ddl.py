@@ -5,16 +5,17 @@ from __future__ import annotations
 import time
 
 
-from ksql.errors import KsqlStatementError
+from ksql.errors import KsqlError, KsqlStatementError
 from ksql.parser import (ast)
 from ksql.planner import types as T
 from ksql.planner.metastore import DataSource
 from ksql.planner.schema import KEY, VALUE, Column, LogicalSchema
-from ksql.results import StatusResult
+from ksql.results import StatusResult, TextResult
 from ksql.runtime.formats.make import make_format
 from ksql.engine.queries import check_upgrade
 from ksql.engine.session import Session
-from ksql.engine.with_clause import check_key_format, check_no_map_keys, checked_topic_name, name_taken
+from ksql.engine.with_clause import (check_key_format, check_no_map_keys, checked_topic_name, name_taken,
+                                     register_schemas)
 from ksql.planner.with_clause import (CREATE_PROPERTIES, check_with_clause, int_property,
                                       normalize_properties)
 from ksql.planner.ddl import created_source, declared_columns, source_schema
@@ -57,6 +58,8 @@ class DdlStatements:
                 f"configuration than required. KSQL expects {partitions} partitions (topic has "
                 f"{topic.partitions}), 1 replication factor (topic has 1).")
         source.partitions = self.log.topic(source.topic).partitions
+        if not self._replaying:
+            register_schemas(source, always=False)
         self._record_command(text, session)
         self.metastore.put(source)
         noun = "Stream" if stmt.kind == "STREAM" else "Table"
@@ -227,25 +230,75 @@ class DdlStatements:
         return StatusResult(text, f"Dropped type '{stmt.name}'", f"type/`{stmt.name}`/drop")
 
     def _exec_AssertTopic(self, stmt: ast.AssertTopic, text: str, session: Session):
-        deadline = time.monotonic() + (stmt.timeout or 0) / 1000
-        while True:
+        """ASSERT [NOT EXISTS] TOPIC: retried until it holds or its timeout (else the server's
+        ksql.assert.topic.default.timeout.ms) passes; PARTITIONS and REPLICAS are checked."""
+        def check() -> str | None:
             topic = self.log.topic(stmt.name)
-            if (topic is not None) == stmt.exists:
-                break
-            if time.monotonic() >= deadline:
-                state = "does not exist" if stmt.exists else "exists"
-                raise KsqlStatementError(f"Topic {stmt.name} {state}.")
-            self.log.wait(0.1)
-        if topic is not None and "PARTITIONS" in {k.upper() for k in stmt.properties}:
-            wanted = int_property(normalize_properties(stmt.properties), "PARTITIONS")
-            if wanted != topic.partitions:
-                raise KsqlStatementError(f"Mismatched configuration for topic {stmt.name}: For config "
-                                         f"partitions, expected {wanted} got {topic.partitions}")
-        return StatusResult(text, f"Topic {stmt.name} {'exists' if stmt.exists else 'does not exist'}.",
-                            None, kind="assert_topic")
+            if not stmt.exists:
+                return f"Topic {stmt.name} exists" if topic is not None else None
+            if topic is None:
+                return f"Topic {stmt.name} does not exist"
+            errors = []
+            for key, wanted in stmt.properties.items():
+                actual = {"PARTITIONS": topic.partitions, "REPLICAS": getattr(topic, "replicas", 1)}.get(key.upper())
+                if actual is None:
+                    errors.append(f"Cannot assert unknown topic property: {key}")
+                elif not (isinstance(wanted, int) and not isinstance(wanted, bool) and wanted == actual):
+                    errors.append(f"Mismatched configuration for topic {stmt.name}: For config {key.lower()}, "
+                                  f"expected {wanted} got {actual}")
+            return "\n".join(errors) or None
 
-    def _exec_AssertSchema(self, stmt, text, session):
-        raise KsqlStatementError("ASSERT SCHEMA needs a schema registry, which is not supported yet.")
+        self._assert_until(check, stmt.timeout, "ksql.assert.topic.default.timeout.ms", session)
+        return TextResult(text, "assert_topic", f"Topic {stmt.name} {'exists' if stmt.exists else 'does not exist'}",
+                          {"topicName": stmt.name, "exists": stmt.exists})
+
+    def _exec_AssertSchema(self, stmt: ast.AssertSchema, text: str, session: Session):
+        """ASSERT [NOT EXISTS] SCHEMA: by subject (its latest version), by id, or both (that id
+        registered under that subject), retried like ASSERT TOPIC."""
+        if stmt.subject is None and stmt.id is None:
+            raise KsqlStatementError("ASSERT SCHEMA statements must include a subject name or an id")
+        described = "Schema with" + (f" subject name {stmt.subject}" if stmt.subject is not None else "") + \
+            (f" id {stmt.id}" if stmt.id is not None else "")
+
+        def check() -> str | None:
+            found = self._schema_exists(stmt.subject, stmt.id)
+            if found and not stmt.exists:
+                return f"{described} exists"
+            if not found and stmt.exists:
+                return f"{described} does not exist"
+            return None
+
+        self._assert_until(check, stmt.timeout, "ksql.assert.schema.default.timeout.ms", session)
+        return TextResult(text, "assert_schema", f"{described} {'exists' if stmt.exists else 'does not exist'}",
+                          {"subject": stmt.subject, "id": stmt.id, "exists": stmt.exists})
+
+    def _schema_exists(self, subject: str | None, schema_id: int | None) -> bool:
+        registry = self.schema_registry
+        try:
+            if subject is not None and schema_id is not None:
+                return any((registry.version(subject, v) or (None,))[0] == schema_id for v in registry.versions(subject))
+            if schema_id is not None:
+                registry.schema(schema_id)
+                return True
+            return registry.latest(subject) is not None
+        except KsqlError as error:
+            if getattr(error, "status", 404) == 404:
+                return False
+            raise KsqlStatementError(f"Cannot check schema existence: {error}") from None
+
+    def _assert_until(self, check, timeout: int | None, default_property: str, session: Session) -> None:
+        """Run `check` (a failure's message, or None) until it passes or the time is up."""
+        if timeout is None:
+            merged = {**self.properties, **session.properties}
+            timeout = int(merged.get(default_property, 1000))
+        deadline = time.monotonic() + timeout / 1000
+        while True:
+            failure = check()
+            if failure is None:
+                return
+            if time.monotonic() >= deadline:
+                raise KsqlStatementError(failure)
+            self.log.wait(0.1)
 
     def _exec_CreateConnector(self, stmt, text, session):
         raise KsqlStatementError("Connectors are not supported: there is no Kafka Connect integration yet.")
@@ -253,3 +306,4 @@ class DdlStatements:
     _exec_DropConnector = _exec_CreateConnector
 
     _exec_DescribeConnector = _exec_CreateConnector
+

@@ -23,7 +23,8 @@ from ksql.planner.partitioning import needs_repartition
 from ksql.runtime.formats.make import make_format
 from ksql.runtime.state import DEFAULT_MAX_ENTRIES, StateLimits
 from ksql.engine.session import Session
-from ksql.engine.with_clause import check_key_format, check_no_map_keys, checked_topic_name, name_taken
+from ksql.engine.with_clause import (check_key_format, check_no_map_keys, checked_topic_name, name_taken,
+                                     register_schemas)
 from ksql.planner.with_clause import (CREATE_AS_PROPERTIES, bool_prop, check_with_clause, int_property,
                                       normalize_properties, schema_properties, timestamp_column)
 from ksql.runtime.pipeline import Pipeline
@@ -166,6 +167,8 @@ class PersistentQueries:
                 f"configuration than required. KSQL expects {partitions} partitions (topic has "
                 f"{existing_topic.partitions}), 1 replication factor (topic has 1).")
         sink.partitions = self.log.topic(topic_name).partitions
+        if not self._replaying:
+            register_schemas(sink, always=True)
         self._record_command(text, session, query_id)
         self.metastore.put(sink)
         self._start_query(query_id, "CSAS" if stmt.kind == "STREAM" else "CTAS", text, plan, sink, session)

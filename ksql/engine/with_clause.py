@@ -3,7 +3,7 @@ that Kafka would accept the topic name, that the name is free, that the key can 
 from __future__ import annotations
 
 
-from ksql.errors import KsqlStatementError
+from ksql.errors import KsqlError, KsqlStatementError
 from ksql.planner import types as T
 from ksql.planner.metastore import DataSource
 from ksql.results import StatusResult
@@ -47,3 +47,27 @@ def check_key_format(key_format: str, sink: DataSource) -> None:
         columns = ", ".join(f"`{c.name}` {c.type} KEY" for c in sink.schema.key)
         raise KsqlStatementError(f"Key format does not support schema.\nformat: {key_format}\nschema: "
                                  f"Persistence{{columns=[{columns}], features=[]}}\nreason: {error}") from None
+
+
+_REGISTRY_FORMATS = ("AVRO", "JSON_SR", "PROTOBUF")
+
+
+def register_schemas(source: DataSource, always: bool) -> None:
+    """Register a source's key and value schemas when its statement runs, as ksqlDB does: a
+    CREATE STREAM/TABLE registers them unless the subject has a schema already (always=False),
+    a CREATE ... AS SELECT always does (a new version when its schema changed). Formats given a
+    schema id register nothing."""
+    from ksql.runtime.formats import schema_registry
+
+    for format_name, columns, key, options in (
+            (source.key_format, source.schema.key, True, source.key_options()),
+            (source.value_format, source.schema.value, False, source.value_options())):
+        if format_name not in _REGISTRY_FORMATS or not columns or options.get("schema_id") is not None:
+            continue
+        serde = make_format(format_name, columns, key=key, options=options)
+        if serde.subject is None or (not always and schema_registry.current().latest(serde.subject) is not None):
+            continue
+        try:
+            serde.register()
+        except KsqlError as error:
+            raise KsqlStatementError(f"Could not register schema for topic: {error}") from None
