@@ -1,7 +1,6 @@
 """SELECT statements (a push query with EMIT CHANGES, else a pull query) and PRINT."""
 from __future__ import annotations
 
-import base64
 import threading
 import uuid
 from datetime import datetime, timezone
@@ -15,24 +14,14 @@ from ksql.planner.plan import plan_query
 from ksql.results import RowStream
 from ksql.planner.pull_sql import needs_sql
 from ksql.runtime.query import TransientQuery
+from ksql.engine.print_formats import FormatsLines
 from ksql.engine.session import Session
 
 
-def _print_line(timestamp: int, key: bytes | None, value: bytes | None, partition: int) -> str:
+def _print_line(timestamp: int, key: str, value: str, partition: int) -> str:
     moment = datetime.fromtimestamp(timestamp / 1000, tz=timezone.utc)
     stamp = moment.strftime("%Y/%m/%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d} Z"
-    return f"rowtime: {stamp}, key: {_print_bytes(key)}, value: {_print_bytes(value)}, partition: {partition}"
-
-
-def _print_bytes(data: bytes | None) -> str:
-    if data is None:
-        return "<null>"
-    if len(data) in (4, 8) and any(b < 32 for b in data):
-        return str(int.from_bytes(data, "big", signed=True))
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return base64.b64encode(data).decode()
+    return f"rowtime: {stamp}, key: {key}, value: {value}, partition: {partition}"
 
 
 class SelectStatements:
@@ -98,6 +87,7 @@ class SelectStatements:
             positions = {p: (log.start_offset(topic.name, p) if from_beginning else log.end_offset(topic.name, p))
                          for p in range(topic.partitions)}
             printed, seen = 0, 0
+            formats = FormatsLines()
             interval = stmt.interval or 1
             while not closed.is_set():
                 progressed = False
@@ -107,15 +97,21 @@ class SelectStatements:
                     if batch is None:
                         continue
                     progressed = True
+                    out = []
                     for ts, key, value in zip(batch.column(1).to_pylist(), batch.column(2).to_pylist(),
                                               batch.column(3).to_pylist()):
                         seen += 1
                         if (seen - 1) % interval:
                             continue
-                        yield _print_line(ts, key, value, p)
+                        out.append(_print_line(ts, formats.keys.show(key), formats.values.show(value), p))
                         printed += 1
                         if stmt.limit is not None and printed >= stmt.limit:
-                            return
+                            break
+                    # the formats that could still be the topic's, when that changed, then the records
+                    yield from formats.changed()
+                    yield from out
+                    if stmt.limit is not None and printed >= stmt.limit:
+                        return
                 if not progressed:
                     log.wait(0.2)
 

@@ -56,8 +56,10 @@ def test_query_endpoint_and_errors(server):
     # (the streaming API's docs: plain text lines, and 406 for any other content type)
     assert printed.headers["content-type"] == "application/vnd.ksqlapi.delimited.v1"
     lines = printed.text.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("rowtime: ")
-    assert lines[0].endswith(', key: 1, value: {"V":"a"}, partition: 0')
+    # the formats PRINT takes the key and value to be (print.md), then the record
+    assert lines[:2] == ["Key format: KAFKA_INT or KAFKA_STRING", "Value format: JSON or KAFKA_STRING"]
+    assert len(lines) == 3 and lines[2].startswith("rowtime: ")
+    assert lines[2].endswith(', key: 1, value: {"V":"a"}, partition: 0')
     refused = httpx.post(server.url + "/query-stream", timeout=30, headers={"Accept": "application/json"},
                          json={"sql": "PRINT s FROM BEGINNING LIMIT 1;"})
     assert refused.status_code == 406 and refused.json()["error_code"] == 40600
