@@ -17,7 +17,7 @@ from typing import Iterator
 import httpx
 
 from ksql.errors import KsqlError
-from ksql.results import DescribeResult, ListResult, RowStream, StatusResult, TextResult
+from ksql.results import DescribeResult, DescriptionsResult, ListResult, RowStream, StatusResult, TextResult
 
 
 _EMIT_CHANGES = re.compile(r"\bEMIT\s+CHANGES\b", re.IGNORECASE)
@@ -285,6 +285,10 @@ def _result(entity: dict):
             for row, topic in zip(rows, items):
                 row += [topic.get("consumerCount", 0), topic.get("consumerGroupCount", 0)]
         return ListResult(text, kind, headers, rows, items)
+    if kind == "source_descriptions":
+        return DescriptionsResult(text, [_result({"@type": "sourceDescription", "statementText": text,
+                                                  "sourceDescription": item})
+                                         for item in entity.get("sourceDescriptions", [])])
     if kind == "sourceDescription":
         item = entity["sourceDescription"]
         key = " (primary key)" if item.get("type") == "TABLE" else " (key)"

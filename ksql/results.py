@@ -42,6 +42,14 @@ class DescribeResult:
 
 
 @dataclass
+class DescriptionsResult:
+    """DESCRIBE STREAMS / DESCRIBE TABLES: a description of each one."""
+
+    statement: str
+    descriptions: list[DescribeResult]
+
+
+@dataclass
 class TextResult:
     """Free text, such as an EXPLAIN plan."""
 

@@ -7,7 +7,7 @@ import time
 from typing import Iterable, TextIO
 
 from ksql.planner.values import format_value, json_default as _json_default
-from ksql.results import DescribeResult, ListResult, RowStream, StatusResult, TextResult
+from ksql.results import DescribeResult, DescriptionsResult, ListResult, RowStream, StatusResult, TextResult
 
 
 def cell(value) -> str:
@@ -111,6 +111,9 @@ def render(result, out: TextIO, output: str = "TABULAR", width: int | None = Non
         out.write(table(["Message"], [[result.message]], width) + "\n")
     elif isinstance(result, ListResult):
         out.write(table(result.headers, result.rows, width) + "\n")
+    elif isinstance(result, DescriptionsResult):
+        for description in result.descriptions:
+            render(description, out, output, width)
     elif isinstance(result, DescribeResult):
         out.write(f"\n{result.title}\n")
         out.write(table(result.headers, result.rows, width) + "\n")
@@ -211,6 +214,9 @@ def to_json(result) -> dict:
                 "commandStatus": {"status": "SUCCESS", "message": result.message, "queryId": result.query_id}}
     if isinstance(result, ListResult):
         return {"@type": result.kind, "statementText": result.statement, result.kind: result.items}
+    if isinstance(result, DescriptionsResult):
+        return {"@type": "source_descriptions", "statementText": result.statement,
+                "sourceDescriptions": [d.item for d in result.descriptions]}
     if isinstance(result, DescribeResult):
         return {"@type": result.kind, "statementText": result.statement, "sourceDescription": result.item}
     if isinstance(result, TextResult):

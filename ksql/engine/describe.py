@@ -13,7 +13,7 @@ from ksql.planner.explain import explain
 from ksql.planner.library import FUNCTIONS
 from ksql.planner.plan import plan_query
 from ksql.planner.schema import HEADER, KEY, VALUE
-from ksql.results import DescribeResult, ListResult, TextResult
+from ksql.results import DescribeResult, DescriptionsResult, ListResult, TextResult
 from ksql.engine.session import Session
 
 
@@ -21,7 +21,8 @@ def _query_description(query_id: str, statement: str, plan, sinks: list[str], ex
                        overridden: dict, state: str | None) -> dict:
     """ksqlDB's QueryDescription entity (EXPLAIN): the query's output fields, what it reads and
     writes, and its plan (also given as the topology: there is no Kafka Streams one here)."""
-    windowed = next((s.window_type for s in plan.sources if s.window_type), None)
+    windowed = plan.window.kind if getattr(plan, "window", None) is not None else \
+        next((s.window_type for s in plan.sources if s.window_type), None)
     return {"id": query_id, "statementText": statement, "windowType": windowed,
             "fields": [{"name": c.name, "schema": _schema_entity(c.type), **({"type": c.namespace}
                        if c.namespace != VALUE else {})} for c in plan.schema.columns],
@@ -174,16 +175,22 @@ class Introspection:
 
     def _exec_Describe(self, stmt: ast.Describe, text: str, session: Session):
         if stmt.name in ("STREAMS", "TABLES") and self.metastore.get(stmt.name) is None:
-            return self._exec_Show(ast.Show(stmt.name, True), text, session)
+            # every stream (or table), each described as DESCRIBE describes one
+            kind = stmt.name[:-1]
+            sources = sorted(self.metastore.sources(kind), key=lambda s: s.name)
+            return DescriptionsResult(text, [self._describe(s, stmt.extended, text) for s in sources])
         source = self.metastore.get(stmt.name)
         if source is None:
             raise KsqlStatementError(f"Could not find STREAM/TABLE '{stmt.name}' in the Metastore")
+        return self._describe(source, stmt.extended, text)
+
+    def _describe(self, source, extended: bool, text: str) -> DescribeResult:
         rows = []
         for column in source.schema.columns:
             suffix = {KEY: "(primary key)" if source.is_table else "(key)", HEADER: "(header)"}.get(column.namespace, "")
             rows.append([column.name, f"{column.type}{(' ' + suffix) if suffix else ''}"])
         details = []
-        if stmt.extended:
+        if extended:
             details = [("Type", source.kind), ("Key format", source.key_format),
                        ("Value format", source.value_format), ("Kafka topic", f"{source.topic} (partitions: "
                        f"{source.partitions}, replication: 1)"), ("Statement", source.sql)]
@@ -198,7 +205,7 @@ class Introspection:
             return [_running_query(self.queries[q]) for q in sorted(ids) if q in self.queries]
 
         statistics = ""
-        if stmt.extended:
+        if extended:
             writers = [self.queries[q] for q in source.write_queries if q in self.queries]
             statistics = ", ".join(f"{q.id}: records in {q.records_in}, out {q.records_out}" for q in writers)
         # the fields and their order of ksqlDB's SourceDescription entity
@@ -207,7 +214,7 @@ class Introspection:
                 "fields": [{"name": c.name, "schema": _schema_entity(c.type), **({"type": c.namespace}
                            if c.namespace != VALUE else {})} for c in source.schema.columns],
                 "type": source.kind, "timestamp": source.timestamp_column or "", "statistics": statistics,
-                "errorStats": "", "extended": stmt.extended, "keyFormat": source.key_format,
+                "errorStats": "", "extended": extended, "keyFormat": source.key_format,
                 "valueFormat": source.value_format, "topic": source.topic, "partitions": source.partitions,
                 "replication": 1, "statement": source.sql, "queryOffsetSummaries": [], "sourceConstraints": sorted(  # what is made from it: it cannot be dropped before them
                     {self.queries[q].sink.name for q in source.read_queries if q in self.queries}),

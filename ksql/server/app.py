@@ -22,7 +22,7 @@ from ksql.auth import MAX_FAILURES, Authenticator
 from ksql.engine import KsqlEngine, Session, StatementFailed
 from ksql.errors import KsqlError
 from ksql.registry_api import registry_routes
-from ksql.results import DescribeResult, ListResult, RowStream, StatusResult, TextResult, TombstoneRow
+from ksql.results import DescribeResult, DescriptionsResult, ListResult, RowStream, StatusResult, TextResult, TombstoneRow
 from ksql.parser import split_statements
 from ksql.server.middleware import AccessLog, BasicAuth, BodyLimit, ContentType, Timing
 from ksql.server.protocol import (BAD_REQUEST, BAD_STATEMENT, COMMAND_WAIT_SECONDS, DELIMITED,
@@ -169,6 +169,9 @@ class KsqlServer(StatusEndpoints):
                 entity["overwrittenProperties"] = []
                 entity["defaultProperties"] = []
             return entity
+        if isinstance(result, DescriptionsResult):
+            return {"@type": "source_descriptions", "statementText": result.statement,
+                    "sourceDescriptions": [d.item for d in result.descriptions], "warnings": []}
         if isinstance(result, DescribeResult):
             return {"@type": result.kind, "statementText": result.statement, "sourceDescription": result.item,
                     "warnings": []}
