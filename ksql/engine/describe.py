@@ -113,6 +113,8 @@ class Introspection:
         if what in ("STREAMS", "TABLES"):
             kind = what[:-1]
             sources = self.metastore.sources(kind)
+            if stmt.extended:  # each one described, as DESCRIBE ... EXTENDED does
+                return DescriptionsResult(text, [self._describe(s, True, text) for s in sources])
             items = [{"type": kind, "name": s.name, "topic": s.topic, "keyFormat": s.key_format,
                       "valueFormat": s.value_format, "isWindowed": s.window_type is not None} for s in sources]
             headers = [f"{kind.capitalize()} Name", "Kafka Topic", "Key Format", "Value Format", "Windowed"]
@@ -176,8 +178,7 @@ class Introspection:
     def _exec_Describe(self, stmt: ast.Describe, text: str, session: Session):
         if stmt.name in ("STREAMS", "TABLES") and self.metastore.get(stmt.name) is None:
             # every stream (or table), each described as DESCRIBE describes one
-            kind = stmt.name[:-1]
-            sources = sorted(self.metastore.sources(kind), key=lambda s: s.name)
+            sources = self.metastore.sources(stmt.name[:-1])
             return DescriptionsResult(text, [self._describe(s, stmt.extended, text) for s in sources])
         source = self.metastore.get(stmt.name)
         if source is None:
