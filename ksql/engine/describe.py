@@ -8,6 +8,7 @@ from ksql import __version__
 from ksql.errors import KsqlStatementError
 from ksql.parser import (ast)
 from ksql.planner import plan as plan_module
+from ksql.planner import types as T
 from ksql.planner.aggregates import AGGREGATES
 from ksql.planner.explain import explain
 from ksql.planner.library import FUNCTIONS
@@ -63,7 +64,9 @@ def _signature_entity(signature: str, description: str) -> dict:
             if word:
                 variadic = word.endswith("...")
                 name, _, kind = word.rstrip(".").strip().partition(" ")
-                if name:
+                if name == "*":
+                    pass  # COUNT(*): no argument
+                elif name:
                     arguments.append({"name": name, "type": kind.strip() or "ANY", "description": "",
                                       "isVariadic": variadic})
                 elif variadic and arguments:
@@ -76,14 +79,62 @@ def _signature_entity(signature: str, description: str) -> dict:
             "argumentTypes": [a["type"] for a in arguments]}
 
 
+_SIMPLE_TYPES = {name: T.SqlType(name) for name in ("BOOLEAN", "INTEGER", "BIGINT", "DOUBLE", "STRING", "BYTES",
+                                                    "DATE", "TIME", "TIMESTAMP")} | {"INT": T.INTEGER}
+
+
+def _with_result(function, signature: str) -> str:
+    """A signature with its return type: the function's own answer for the parameters' types,
+    when every parameter has a plain type (else as written)."""
+    if "->" in signature or "[" in signature or "..." in signature:
+        return signature
+    inside = signature[signature.find("(") + 1:signature.rfind(")")] if "(" in signature else ""
+    types = []
+    for part in filter(None, (p.strip() for p in inside.split(","))):
+        _, _, kind = part.partition(" ")
+        if kind.strip().upper() not in _SIMPLE_TYPES:
+            return signature
+        types.append(_SIMPLE_TYPES[kind.strip().upper()])
+    try:
+        result = function.resolve(types)[0]
+    except Exception:  # noqa: BLE001 - a resolver that wants other types: leave the text as it is
+        return signature
+    return f"{signature} -> {result}"
+
+
+# The built-in aggregates' forms, as aggregate-functions.md gives them (user aggregates have none).
+_AGGREGATE_SIGNATURES = {
+    "AVG": ["AVG(col1 NUMBER) -> DOUBLE"],
+    "COLLECT_LIST": ["COLLECT_LIST(col1) -> ARRAY"],
+    "COLLECT_SET": ["COLLECT_SET(col1) -> ARRAY"],
+    "CORRELATION": ["CORRELATION(x DOUBLE, y DOUBLE) -> DOUBLE"],
+    "COUNT": ["COUNT(*) -> BIGINT", "COUNT(col1) -> BIGINT"],
+    "COUNT_DISTINCT": ["COUNT_DISTINCT(col1) -> BIGINT"],
+    "EARLIEST_BY_OFFSET": ["EARLIEST_BY_OFFSET(col1 [, ignoreNulls BOOLEAN]) -> same type",
+                           "EARLIEST_BY_OFFSET(col1, earliestN INT [, ignoreNulls BOOLEAN]) -> ARRAY"],
+    "LATEST_BY_OFFSET": ["LATEST_BY_OFFSET(col1 [, ignoreNulls BOOLEAN]) -> same type",
+                         "LATEST_BY_OFFSET(col1, latestN INT [, ignoreNulls BOOLEAN]) -> ARRAY"],
+    "HISTOGRAM": ["HISTOGRAM(col1 STRING) -> MAP<STRING, BIGINT>"],
+    "MAX": ["MAX(col1) -> same type"],
+    "MIN": ["MIN(col1) -> same type"],
+    "STDDEV_SAMP": ["STDDEV_SAMP(col1 NUMBER) -> DOUBLE"],
+    "STDDEV_SAMPLE": ["STDDEV_SAMPLE(col1 NUMBER) -> DOUBLE"],
+    "SUM": ["SUM(col1 NUMBER) -> same type"],
+    "SUM_LIST": ["SUM_LIST(col1 ARRAY) -> same type as the elements"],
+    "TOPK": ["TOPK(col1, otherCols..., k INT) -> ARRAY"],
+    "TOPKDISTINCT": ["TOPKDISTINCT(col1, k INT) -> ARRAY"],
+    "ATTR": ["ATTR(col1) -> same type"],
+}
+
+
 def _function_list() -> list[dict]:
     """Every function: scalar, aggregate, table and lambda, with their descriptions."""
     TABLE_FUNCTIONS = plan_module.TABLE_FUNCTIONS  # read now: Python UDTFs add theirs (ksql/udf.py)
     items = [{"name": f.name, "type": "TABLE" if f.name in TABLE_FUNCTIONS else "SCALAR",
               "category": f.category or "OTHER", "description": f.description,
-              "signatures": list(f.signatures)} for f in FUNCTIONS.values()]
+              "signatures": [_with_result(f, s) for s in f.signatures]} for f in FUNCTIONS.values()]
     items += [{"name": a.name, "type": "AGGREGATE", "category": "AGGREGATE", "description": a.description,
-               "signatures": []} for a in AGGREGATES.values()]
+               "signatures": list(_AGGREGATE_SIGNATURES.get(a.name, ()))} for a in AGGREGATES.values()]
     items += [{"name": "EXPLODE", "type": "TABLE", "category": "TABLE",
                "description": "One row per element of an array.", "signatures": ["EXPLODE(a ARRAY)"]},
               {"name": "CUBE_EXPLODE", "type": "TABLE", "category": "TABLE",
