@@ -19,7 +19,7 @@ from ksql.planner.metastore import DataSource
 from ksql.planner.plan import NULL_VALUE, OUTPUT_TIME
 from ksql.planner.schema import ROWOFFSET, ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
 from ksql.runtime.source import SourceDecoder
-from ksql.runtime.state import freeze, thaw
+from ksql.runtime.state import freeze, hashable_as_is, thaw
 from ksql.runtime.log.murmur2 import partitions_for
 from ksql.runtime.formats.make import make_format
 
@@ -51,30 +51,44 @@ class MaterializedTable:
             return
         if batch.num_rows >= _DEDUPLICATE_FROM and self.table.window_type != "SESSION":
             batch = self._last_per_key(batch, window_columns, time_column)
-        keys = [batch.column(n).to_pylist() for n in self.key_names]
-        values = [batch.column(n).to_pylist() for n in self.value_names]
+        n = batch.num_rows
+        key_columns = [batch.column(name) for name in self.key_names]
+        keys = [column.to_pylist() for column in key_columns]
+        if all(hashable_as_is(column.type) for column in key_columns):
+            key_tuples = list(zip(*keys)) if keys else [()] * n
+        else:  # lists and structs: frozen into hashable tuples
+            key_tuples = [tuple(freeze(k[i]) for k in keys) for i in range(n)]
+        values = [batch.column(name).to_pylist() for name in self.value_names]
+        value_tuples = list(zip(*values)) if values else [()] * n
         times = batch.column(time_column).to_pylist()
         nulls = batch.column(NULL_VALUE).to_pylist()
-        starts = ends = [None] * batch.num_rows
+        starts = ends = [None] * n
         if window_columns and window_columns[0] in batch.schema.names:
             starts = batch.column(window_columns[0]).to_pylist()
             ends = batch.column(window_columns[1]).to_pylist()
         retention = self.table.window_retention if window_columns else None
+        rows, windows = self.rows, self.windows
         with self.lock:
-            for i in range(batch.num_rows):
-                key = (tuple(freeze(k[i]) for k in keys), starts[i], ends[i])
-                if nulls[i]:
+            stream_time = self._stream_time
+            for key_tuple, start, end, null, time, row in zip(key_tuples, starts, ends, nulls, times, value_tuples):
+                key = (key_tuple, start, end)
+                if null:
                     self._remove(key)
                     continue
                 if retention is not None:
-                    if starts[i] < self._stream_time - retention:
+                    if start < stream_time - retention:
                         continue  # already past retention
-                    if key not in self.rows:
-                        heapq.heappush(self._expiry, (starts[i], key))
-                    self._stream_time = max(self._stream_time, times[i])
-                self.rows[key] = (times[i], tuple(v[i] for v in values))
-                if starts[i] is not None:
-                    self.windows.setdefault(key[0], set()).add(key[1:])
+                    if key not in rows:
+                        heapq.heappush(self._expiry, (start, key))
+                    if time > stream_time:
+                        stream_time = time
+                rows[key] = (time, row)
+                if start is not None:
+                    kept = windows.get(key_tuple)
+                    if kept is None:
+                        kept = windows[key_tuple] = set()
+                    kept.add((start, end))
+            self._stream_time = stream_time
             if retention is not None:  # windows past retention leave the view, as they leave the store
                 while self._expiry and self._expiry[0][0] < self._stream_time - retention:
                     self._remove(heapq.heappop(self._expiry)[1])
@@ -204,3 +218,4 @@ class MaterializedTable:
         batch = batch.set_column(batch.schema.get_field_index(ROWPARTITION), ROWPARTITION,
                                  pa.array(partitions, pa.int32()))
         return batch.take(order)
+

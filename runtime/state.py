@@ -71,6 +71,18 @@ class StateStore:
         self._keep(key, value)
         self._dirty[key] = self.partition
 
+    def put_many(self, items) -> None:
+        """put() for each (key, value): one call for a batch's worth of keys."""
+        hot, dirty, partition = self.hot, self._dirty, self.partition
+        spilled = self._cold is not None
+        for key, value in items:
+            if spilled and key not in hot:
+                self._cold_take(key)
+            hot[key] = value
+            dirty[key] = partition
+        if len(hot) > self.limits.max_entries and self.limits.directory is not None:
+            self._spill(max(len(hot) - self.limits.max_entries, self.limits.max_entries // 10, 1))
+
     def delete(self, key) -> None:
         if self.hot.pop(key, _MISSING) is _MISSING:
             self._cold_take(key)
@@ -236,6 +248,22 @@ class StateView:
     def put(self, key, value) -> None:
         self.store.put((self.name, key), value)
 
+    def get_many(self, keys) -> list:
+        """get() of each key (None when absent)."""
+        name, hot, store = self.name, self.store.hot, self.store
+        if store._cold is None or not store._cold_count:  # nothing spilled: memory has it all
+            return [hot.get((name, key)) for key in keys]
+        out = []
+        for key in keys:
+            value = hot.get((name, key), _MISSING)
+            out.append(value if value is not _MISSING else store.get((name, key)))
+        return out
+
+    def put_many(self, items) -> None:
+        """put() for each (key, value)."""
+        name = self.name
+        self.store.put_many(((name, key), value) for key, value in items)
+
     def delete(self, key) -> None:
         self.store.delete((self.name, key))
 
@@ -286,3 +314,11 @@ def thaw(value):
     if isinstance(value, tuple):
         return [thaw(v) for v in value]
     return value
+
+
+def hashable_as_is(arrow_type) -> bool:
+    """Whether a column's Python values are hashable without freeze() (no lists, maps or structs)."""
+    import pyarrow as pa
+
+    return not (pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type) or pa.types.is_map(arrow_type)
+                or pa.types.is_struct(arrow_type))

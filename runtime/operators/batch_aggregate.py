@@ -11,6 +11,8 @@ and write the store, not once per row.
 """
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -20,7 +22,7 @@ from ksql.planner.aggregation import AGG_FIELD, KEY_FIELD
 from ksql.planner.plan import NULL_VALUE
 from ksql.planner.schema import ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
 from ksql.runtime.operators.aggregate_output import AggregateOutput
-from ksql.runtime.state import freeze
+from ksql.runtime.state import freeze, hashable_as_is
 
 _FUNCTIONS = {"COUNT", "SUM", "AVG", "MIN", "MAX"}
 _NUMBERS = {"INTEGER", "BIGINT", "DOUBLE"}
@@ -85,14 +87,20 @@ def process(op, batch: pa.RecordBatch) -> pa.RecordBatch | None:
     group_first_row = rows[first]
 
     # each group's stored state
-    first_keys = [k.take(pa.array(group_first_row)).to_pylist() for k in keys]
-    group_keys = [tuple(freeze(column[g]) for column in first_keys) for g in range(len(groups))]
-    store_keys = []
-    entries = []
-    for g, key in enumerate(group_keys):
-        store_key = ("G", key) if starts is None else ("G", key, int(starts[first[g]]), int(ends[first[g]]))
-        store_keys.append(store_key)
-        entries.append(op.store.get(store_key))
+    first_keys = [k.take(pa.array(group_first_row)) for k in keys]
+    if not first_keys:  # no GROUP BY: one group
+        group_keys = [()] * len(groups)
+    elif all(hashable_as_is(k.type) for k in first_keys):
+        group_keys = list(zip(*(k.to_pylist() for k in first_keys)))
+    else:  # lists and structs: frozen into hashable tuples
+        columns = [k.to_pylist() for k in first_keys]
+        group_keys = [tuple(freeze(column[g]) for column in columns) for g in range(len(groups))]
+    if starts is None:
+        store_keys = [("G", key) for key in group_keys]
+    else:
+        store_keys = [("G", key, start, end) for key, start, end
+                      in zip(group_keys, starts[first].tolist(), ends[first].tolist())]
+    entries = op.store.get_many(store_keys)
 
     sorted_rows = rows[order]
     sorted_times = times[sorted_rows]
@@ -110,12 +118,13 @@ def process(op, batch: pa.RecordBatch) -> pa.RecordBatch | None:
 
     # the new state of each group: its last pair's
     last = group_starts + group_sizes - 1
-    for g, store_key in enumerate(store_keys):
-        if entries[g] is None and starts is not None and op._expiry is not None:
-            import heapq
-
-            heapq.heappush(op._expiry, (store_key[2], store_key))
-        op.store.put(store_key, [[states[g] for states in final_states], int(latest[last[g]])])
+    if starts is not None and op._expiry is not None:
+        for store_key, entry in zip(store_keys, entries):
+            if entry is None:
+                heapq.heappush(op._expiry, (store_key[2], store_key))
+    per_group = zip(*final_states) if final_states else [()] * len(store_keys)
+    op.store.put_many(zip(store_keys, ([list(group_states), group_latest] for group_states, group_latest
+                                       in zip(per_group, latest[last].tolist()))))
     if op._expiry and op._expiry[0][0] < op._horizon:
         op._purge()
 
@@ -265,3 +274,4 @@ def _plain(value):
 
 def _empty(op) -> pa.RecordBatch:
     return AggregateOutput(len(op.node.keys), len(op.node.calls), op.windowed).batch(op)
+
