@@ -79,11 +79,14 @@ def process(op, batch: pa.RecordBatch) -> pa.RecordBatch | None:
     if starts is not None:
         unique_starts, start_codes = np.unique(starts, return_inverse=True)
         codes = codes * (len(unique_starts) + 1) + start_codes
-    groups, first, group_of = np.unique(codes, return_index=True, return_inverse=True)
-    order = np.argsort(group_of, kind="stable")
-    sorted_groups = group_of[order]
-    group_starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    # one stable sort numbers the groups (in code order, as np.unique would) and orders the rows
+    # by group, each group's rows in arrival order
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    group_starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
     group_sizes = np.diff(np.r_[group_starts, len(order)])
+    groups = sorted_codes[group_starts]
+    first = order[group_starts]  # each group's first row (the stable sort keeps arrival order)
     group_first_row = rows[first]
 
     # each group's stored state
