@@ -15,7 +15,7 @@ from ksql.runtime.formats.make import make_format
 from ksql.engine.queries import check_upgrade
 from ksql.engine.session import Session
 from ksql.engine.with_clause import (check_key_format, check_no_map_keys, checked_topic_name, name_taken,
-                                     register_schemas)
+                                     register_schemas, with_default_wrapping)
 from ksql.planner.with_clause import (CREATE_PROPERTIES, check_with_clause, int_property,
                                       normalize_properties)
 from ksql.planner.ddl import created_source, declared_columns, source_schema
@@ -34,7 +34,7 @@ class DdlStatements:
         refused = name_taken(stmt, existing, text)
         if refused is not None:
             return refused
-        source = self._source_from_create(stmt, text)
+        source = self._source_from_create(stmt, text, session)
         if existing is not None:
             check_upgrade(existing, source.schema)
             source.read_queries, source.write_queries = existing.read_queries, existing.write_queries
@@ -65,7 +65,7 @@ class DdlStatements:
         noun = "Stream" if stmt.kind == "STREAM" else "Table"
         return StatusResult(text, f"{noun} created", f"{kind}/`{stmt.name}`/create")
 
-    def _source_from_create(self, stmt: ast.CreateSource, text: str) -> DataSource:
+    def _source_from_create(self, stmt: ast.CreateSource, text: str, session: Session | None = None) -> DataSource:
         props = normalize_properties(stmt.properties)
         check_with_clause(props, CREATE_PROPERTIES)
         key_format, value_format = self._formats(props)  # an unknown format is the first thing to report
@@ -80,6 +80,8 @@ class DdlStatements:
         if topic is None:
             raise KsqlStatementError("Missing required property \"KAFKA_TOPIC\" which has no default value.")
         key_format, value_format = self._formats(props)
+        props = with_default_wrapping(props, value_format, schema.value,
+                                      {**self.properties, **(session.properties if session else {})})
         source = created_source(stmt, text, props, schema, checked_topic_name(topic), key_format, value_format)
         # Fail now, not when the first record arrives, if a format cannot hold the columns.
         check_no_map_keys(schema.key)

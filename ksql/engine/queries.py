@@ -24,7 +24,7 @@ from ksql.runtime.formats.make import make_format
 from ksql.runtime.state import DEFAULT_MAX_ENTRIES, StateLimits
 from ksql.engine.session import Session
 from ksql.engine.with_clause import (check_key_format, check_no_map_keys, checked_topic_name, name_taken,
-                                     register_schemas)
+                                     register_schemas, with_default_wrapping)
 from ksql.planner.with_clause import (CREATE_AS_PROPERTIES, bool_prop, check_with_clause, int_property,
                                       normalize_properties, schema_properties, timestamp_column)
 from ksql.runtime.pipeline import Pipeline
@@ -113,6 +113,7 @@ class PersistentQueries:
         props = normalize_properties(stmt.properties)
         check_with_clause(props, CREATE_AS_PROPERTIES)
         key_format, value_format = self._formats(props, defaults=source)
+        merged = {**self.properties, **session.properties}
         if not plan.schema.key and key_format != "NONE" and stmt.query.partition_by:
             if "KEY_FORMAT" in props:
                 raise KsqlStatementError("Key format specified for stream without key columns.")
@@ -123,9 +124,11 @@ class PersistentQueries:
             key_format = next((s.key_format for s in plan.sources if s.key_format != "NONE"), "DELIMITED")
         elif plan.schema.key and key_format == "NONE" and "KEY_FORMAT" not in props and "FORMAT" not in props:
             # a keyless source given a key (PARTITION BY, GROUP BY): the default key format
-            merged = {**self.properties, **session.properties}
             key_format = str(merged.get("ksql.persistence.default.format.key") or "KAFKA").upper()
-        topic_name = checked_topic_name(props.get("KAFKA_TOPIC", stmt.name))
+        # a topic the statement does not name: the sink's name after ksql.output.topic.name.prefix
+        topic_name = checked_topic_name(props.get(
+            "KAFKA_TOPIC", str(merged.get("ksql.output.topic.name.prefix") or "") + stmt.name))
+        props = with_default_wrapping(props, value_format, plan.schema.value, merged)
         partitions = int_property(props, "PARTITIONS", source.partitions)
         replicas = int_property(props, "REPLICAS")
         window_type, window_size = None, None

@@ -71,3 +71,20 @@ def register_schemas(source: DataSource, always: bool) -> None:
             serde.register()
         except KsqlError as error:
             raise KsqlStatementError(f"Could not register schema for topic: {error}") from None
+
+
+# Which wrapping of a single value column each format can write (the others ignore the setting).
+_WRAPPINGS = {"JSON": (True, False), "JSON_SR": (True, False), "AVRO": (True, False), "PROTOBUF": (True,),
+              "PROTOBUF_NOSR": (True,), "KAFKA": (False,), "DELIMITED": (False,)}
+
+
+def with_default_wrapping(props: dict, value_format: str, value_columns, properties: dict) -> dict:
+    """The WITH clause with WRAP_SINGLE_VALUE taken from ksql.persistence.wrap.single.values when
+    it gives none, the value is one column and its format can do what the setting says."""
+    setting = properties.get("ksql.persistence.wrap.single.values")
+    if "WRAP_SINGLE_VALUE" in props or len(value_columns) != 1 or setting in (None, ""):
+        return props
+    wrap = str(setting).strip().lower() == "true"
+    if wrap not in _WRAPPINGS.get(value_format, ()):
+        return props
+    return {**props, "WRAP_SINGLE_VALUE": wrap}
