@@ -60,15 +60,21 @@ def _percentiles(latencies: list[float]) -> tuple[float, float]:
     return statistics.median(latencies) * 1000, latencies[int(len(latencies) * 0.99)] * 1000
 
 
+def _users_table(data: str, keys: int):
+    """An engine whose CTAS table LATEST holds `keys` users (user0, user1, ...), not yet built."""
+    engine = bench_engine(data)
+    engine.execute("CREATE STREAM users (id INT KEY, name STRING) WITH (kafka_topic='users', "
+                   "value_format='JSON', partitions=1);")
+    ids = np.arange(keys)
+    produce(engine, "users", ids, [orjson.dumps({"NAME": f"user{i}"}) for i in ids])
+    engine.execute("CREATE TABLE latest AS SELECT id, LATEST_BY_OFFSET(name) AS name FROM users GROUP BY id;")
+    return engine
+
+
 def pull_latency(keys: int, lookups: int, clients: int = 4) -> tuple[float, tuple, tuple]:
     """Build time, then (p50, p99) in ms from one client and from `clients` at once."""
     with tempfile.TemporaryDirectory() as data:
-        engine = bench_engine(data)
-        engine.execute("CREATE STREAM users (id INT KEY, name STRING) WITH (kafka_topic='users', "
-                       "value_format='JSON', partitions=1);")
-        ids = np.arange(keys)
-        produce(engine, "users", ids, [orjson.dumps({"NAME": f"user{i}"}) for i in ids])
-        engine.execute("CREATE TABLE latest AS SELECT id, LATEST_BY_OFFSET(name) AS name FROM users GROUP BY id;")
+        engine = _users_table(data, keys)
         build = drain_seconds(engine)
         alone = _lookups(engine, keys, lookups, seed=2)
         with ThreadPoolExecutor(clients) as pool:
@@ -95,12 +101,7 @@ def pull_latency_http(keys: int, lookups: int, clients: int = 4) -> tuple[tuple,
     """(p50, p99) in ms of key lookups sent to `ksql server` over HTTP, by one client and by
     `clients` at once; the table is built first, then the server starts on its data."""
     with tempfile.TemporaryDirectory() as data:
-        engine = bench_engine(data)
-        engine.execute("CREATE STREAM users (id INT KEY, name STRING) WITH (kafka_topic='users', "
-                       "value_format='JSON', partitions=1);")
-        ids = np.arange(keys)
-        produce(engine, "users", ids, [orjson.dumps({"NAME": f"user{i}"}) for i in ids])
-        engine.execute("CREATE TABLE latest AS SELECT id, LATEST_BY_OFFSET(name) AS name FROM users GROUP BY id;")
+        engine = _users_table(data, keys)
         engine.drain()
         engine.close()
         with socket.socket() as probe:
