@@ -120,6 +120,8 @@ def _run_rest(engine: KsqlEngine, case: Case) -> Result:
                 produce(engine, record)
                 engine.drain()
             produced = True
+        if is_query:  # rows inserted by earlier statements are processed first, as the reference harness does
+            engine.drain()
         try:
             results = engine.execute(statement)
         except StatementFailed as failure:
