@@ -27,7 +27,7 @@ class ListResult:
     kind: str  # streams | tables | kafka_topics | queries | properties | function_names | variables
     headers: list[str]
     rows: list[list[Any]]
-    items: list[dict] = field(default_factory=list)
+    items: list[dict] | dict = field(default_factory=list)  # (type_list: each type's name -> its schema)
 
 
 @dataclass

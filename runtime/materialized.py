@@ -19,7 +19,7 @@ from ksql.planner.metastore import DataSource
 from ksql.planner.plan import NULL_VALUE, OUTPUT_TIME
 from ksql.planner.schema import ROWOFFSET, ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
 from ksql.runtime.source import SourceDecoder
-from ksql.runtime.state import freeze, hashable_as_is, thaw
+from ksql.runtime.state import freeze, row_keys, thaw
 from ksql.runtime.log.murmur2 import partitions_for
 from ksql.runtime.formats.make import make_format
 
@@ -52,12 +52,7 @@ class MaterializedTable:
         if batch.num_rows >= _DEDUPLICATE_FROM and self.table.window_type != "SESSION":
             batch = self._last_per_key(batch, window_columns, time_column)
         n = batch.num_rows
-        key_columns = [batch.column(name) for name in self.key_names]
-        keys = [column.to_pylist() for column in key_columns]
-        if all(hashable_as_is(column.type) for column in key_columns):
-            key_tuples = list(zip(*keys)) if keys else [()] * n
-        else:  # lists and structs: frozen into hashable tuples
-            key_tuples = [tuple(freeze(k[i]) for k in keys) for i in range(n)]
+        key_tuples = row_keys([batch.column(name) for name in self.key_names], n)
         values = [batch.column(name).to_pylist() for name in self.value_names]
         value_tuples = list(zip(*values)) if values else [()] * n
         times = batch.column(time_column).to_pylist()
@@ -218,4 +213,3 @@ class MaterializedTable:
         batch = batch.set_column(batch.schema.get_field_index(ROWPARTITION), ROWPARTITION,
                                  pa.array(partitions, pa.int32()))
         return batch.take(order)
-

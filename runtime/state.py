@@ -71,6 +71,12 @@ class StateStore:
         self._keep(key, value)
         self._dirty[key] = self.partition
 
+    def get_many(self, keys) -> list:
+        """get() of each key (None when absent): one call for a batch's worth of keys."""
+        if self._cold is None or not self._cold_count:  # nothing spilled: memory has it all
+            return [self.hot.get(key) for key in keys]
+        return [self.get(key) for key in keys]
+
     def put_many(self, items) -> None:
         """put() for each (key, value): one call for a batch's worth of keys."""
         hot, dirty, partition = self.hot, self._dirty, self.partition
@@ -250,14 +256,8 @@ class StateView:
 
     def get_many(self, keys) -> list:
         """get() of each key (None when absent)."""
-        name, hot, store = self.name, self.store.hot, self.store
-        if store._cold is None or not store._cold_count:  # nothing spilled: memory has it all
-            return [hot.get((name, key)) for key in keys]
-        out = []
-        for key in keys:
-            value = hot.get((name, key), _MISSING)
-            out.append(value if value is not _MISSING else store.get((name, key)))
-        return out
+        name = self.name
+        return self.store.get_many([(name, key) for key in keys])
 
     def put_many(self, items) -> None:
         """put() for each (key, value)."""
@@ -316,9 +316,15 @@ def thaw(value):
     return value
 
 
-def hashable_as_is(arrow_type) -> bool:
-    """Whether a column's Python values are hashable without freeze() (no lists, maps or structs)."""
+def row_keys(columns, rows: int) -> list[tuple]:
+    """Each row's values of these Arrow columns as one hashable tuple (lists, maps and structs
+    frozen; columns of scalars zipped as they are, which is most of the time)."""
     import pyarrow as pa
 
-    return not (pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type) or pa.types.is_map(arrow_type)
-                or pa.types.is_struct(arrow_type))
+    if not columns:
+        return [()] * rows
+    values = [column.to_pylist() for column in columns]
+    if not any(pa.types.is_list(c.type) or pa.types.is_large_list(c.type) or pa.types.is_map(c.type)
+               or pa.types.is_struct(c.type) for c in columns):
+        return list(zip(*values))
+    return [tuple(freeze(column[i]) for column in values) for i in range(rows)]

@@ -14,8 +14,8 @@ from ksql.results import StatusResult, TextResult
 from ksql.runtime.formats.make import make_format
 from ksql.engine.queries import check_upgrade
 from ksql.engine.session import Session
-from ksql.engine.with_clause import (check_key_format, check_no_map_keys, checked_topic_name, name_taken,
-                                     register_schemas, with_default_wrapping)
+from ksql.engine.with_clause import (REGISTRY_FORMATS, check_key_format, check_no_map_keys, checked_topic_name,
+                                     name_taken, register_schemas, with_default_wrapping)
 from ksql.planner.with_clause import (CREATE_PROPERTIES, check_with_clause, int_property,
                                       normalize_properties)
 from ksql.planner.ddl import created_source, declared_columns, source_schema
@@ -69,7 +69,7 @@ class DdlStatements:
         props = normalize_properties(stmt.properties)
         check_with_clause(props, CREATE_PROPERTIES)
         key_format, value_format = self._formats(props)  # an unknown format is the first thing to report
-        if not stmt.columns and not {"AVRO", "JSON_SR", "PROTOBUF"} & {key_format, value_format}:
+        if not stmt.columns and not set(REGISTRY_FORMATS) & {key_format, value_format}:
             raise KsqlStatementError(
                 "The statement does not define any columns. Column definitions are required unless the "
                 "formats support schema inference (AVRO, PROTOBUF, JSON_SR).")
@@ -99,7 +99,7 @@ class DdlStatements:
         topic = props.get("KAFKA_TOPIC")
         out = []
         for part, fmt, namespace, single in (("key", key_format, KEY, "ROWKEY"), ("value", value_format, VALUE, "ROWVAL")):
-            if fmt not in ("AVRO", "JSON_SR", "PROTOBUF") or topic is None or any(
+            if fmt not in REGISTRY_FORMATS or topic is None or any(
                     c.namespace == namespace for c in declared):
                 continue
             schema_id = props.get(f"{part.upper()}_SCHEMA_ID")
@@ -308,4 +308,3 @@ class DdlStatements:
     _exec_DropConnector = _exec_CreateConnector
 
     _exec_DescribeConnector = _exec_CreateConnector
-

@@ -22,7 +22,7 @@ def _query_description(query_id: str, statement: str, plan, sinks: list[str], ex
                        overridden: dict, state: str | None) -> dict:
     """ksqlDB's QueryDescription entity (EXPLAIN): the query's output fields, what it reads and
     writes, and its plan (also given as the topology: there is no Kafka Streams one here)."""
-    windowed = plan.window.kind if getattr(plan, "window", None) is not None else \
+    windowed = plan.window.kind if plan.window is not None else \
         next((s.window_type for s in plan.sources if s.window_type), None)
     return {"id": query_id, "statementText": statement, "windowType": windowed,
             "fields": [{"name": c.name, "schema": _schema_entity(c.type), **({"type": c.namespace}
@@ -31,6 +31,16 @@ def _query_description(query_id: str, statement: str, plan, sinks: list[str], ex
             "executionPlan": explained, "overriddenProperties": overridden, "ksqlHostQueryStatus": {},
             "queryType": "PERSISTENT" if query_id else "PUSH", "queryErrors": [], "tasksMetadata": [],
             "state": state or ""}
+
+
+def _running_description(query) -> tuple[str, dict]:
+    """A running query as EXPLAIN shows it: the text, and ksqlDB's QueryDescription entity."""
+    explained = explain(query.plan, query.sink)
+    description = _query_description(query.id, query.sql, query.plan, [query.sink.name], explained,
+                                     dict(getattr(query, "properties", {}) or {}), query.state)
+    shown = (f"ID           : {query.id}\nQuery type   : PERSISTENT\nSQL          : {query.sql}\n"
+             f"State        : {query.state}\n\nExecution plan\n--------------\n{explained}")
+    return shown, description
 
 
 def _running_query(query) -> dict:
@@ -181,24 +191,17 @@ class Introspection:
                 return ListResult(text, "kafka_topics", headers, rows, items)
             # EXTENDED: the consumer groups reading each topic (each persistent query is one, with
             # one consumer on this server)
-            groups = {t.name: {q.id for q in self.queries.values() if t.name in {s.topic for s in q.plan.sources}}
-                      for t in topics}
+            read = [{s.topic for s in q.plan.sources} for q in self.queries.values()]
             for item, row in zip(items, rows):
-                count = len(groups[item["name"]])
+                count = sum(item["name"] in topics_read for topics_read in read)
                 item.update(consumerCount=count, consumerGroupCount=count)
                 row += [count, count]
             return ListResult(text, "kafka_topics_extended", headers + ["Consumers", "ConsumerGroups"], rows, items)
         if what == "QUERIES" and stmt.extended:
-            descriptions, texts = [], []
-            for query in self.queries.values():
-                explained = explain(query.plan, query.sink)
-                descriptions.append(_query_description(query.id, query.sql, query.plan, [query.sink.name], explained,
-                                                       dict(getattr(query, "properties", {}) or {}), query.state))
-                texts.append(f"ID                   : {query.id}\nQuery Type           : PERSISTENT\n"
-                             f"SQL                  : {query.sql}\nStatus               : {query.state}\n\n"
-                             f"Execution plan\n--------------\n{explained}")
-            return TextResult(text, "query_descriptions", "\n\n".join(texts) or "No queries are running.",
-                              {"queryDescriptions": descriptions})
+            described = [_running_description(q) for q in self.queries.values()]
+            return TextResult(text, "query_descriptions",
+                              "\n\n".join(t for t, _ in described) or "No queries are running.",
+                              {"queryDescriptions": [d for _, d in described]})
         if what == "QUERIES":
             items = [_running_query(q) for q in self.queries.values()]
             rows = [[i["id"], "PERSISTENT", i["state"], ", ".join(i["sinks"]),
@@ -219,9 +222,10 @@ class Introspection:
             return ListResult(text, "variables", ["Variable Name", "Value"],
                               [[i["name"], i["value"]] for i in items], items)
         if what == "TYPES":
-            items = [{"name": n, "schema": str(t)} for n, t in sorted(self.metastore.types.items())]
-            return ListResult(text, "type_list", ["Type Name", "Schema"],
-                              [[i["name"], i["schema"]] for i in items], items)
+            types = sorted(self.metastore.types.items())
+            # ksqlDB's TypeList: each type's name -> its schema object
+            return ListResult(text, "type_list", ["Type Name", "Schema"], [[n, str(t)] for n, t in types],
+                              {n: _schema_entity(t) for n, t in types})
         if what in ("CONNECTORS", "CONNECTOR PLUGINS"):
             raise KsqlStatementError("Connectors are not supported: there is no Kafka Connect integration yet.")
         raise KsqlStatementError(f"SHOW {what} is not supported yet.")
@@ -299,13 +303,8 @@ class Introspection:
         if query is None:
             raise KsqlStatementError(f"Query with id:{stmt.query_id} does not exist, "
                                      f"use SHOW QUERIES to view the full set of running queries.")
-        explained = explain(query.plan, query.sink)
-        description = _query_description(query.id, query.sql, query.plan, [query.sink.name], explained,
-                                         dict(getattr(query, "properties", {}) or {}), query.state)
-        return TextResult(text, "queryDescription",
-                          f"ID           : {query.id}\nQuery type   : PERSISTENT\nSQL          : {query.sql}\n"
-                          f"State        : {query.state}\n\nExecution plan\n--------------\n" + explained,
-                          {"queryDescription": description})
+        shown, description = _running_description(query)
+        return TextResult(text, "queryDescription", shown, {"queryDescription": description})
 
     def cluster_members(self) -> list[dict]:
         """The servers running this engine's persistent queries, the source partitions each

@@ -49,7 +49,7 @@ def check_key_format(key_format: str, sink: DataSource) -> None:
                                  f"Persistence{{columns=[{columns}], features=[]}}\nreason: {error}") from None
 
 
-_REGISTRY_FORMATS = ("AVRO", "JSON_SR", "PROTOBUF")
+REGISTRY_FORMATS = ("AVRO", "JSON_SR", "PROTOBUF")  # the formats whose schemas live in the registry
 
 
 def register_schemas(source: DataSource, always: bool) -> None:
@@ -62,7 +62,7 @@ def register_schemas(source: DataSource, always: bool) -> None:
     for format_name, columns, key, options in (
             (source.key_format, source.schema.key, True, source.key_options()),
             (source.value_format, source.schema.value, False, source.value_options())):
-        if format_name not in _REGISTRY_FORMATS or not columns or options.get("schema_id") is not None:
+        if format_name not in REGISTRY_FORMATS or not columns or options.get("schema_id") is not None:
             continue
         serde = make_format(format_name, columns, key=key, options=options)
         if serde.subject is None or (not always and schema_registry.current().latest(serde.subject) is not None):

@@ -161,10 +161,7 @@ class KsqlServer(StatusEndpoints):
             field = {"kafka_topics": "topics", "kafka_topics_extended": "topics", "function_names": "functions",
                      "type_list": "types"}.get(
                 result.kind, result.kind)
-            items = result.items
-            if result.kind == "type_list":  # ksqlDB's TypeList: each type's name -> its schema object
-                items = {i["name"]: schema_of(i["schema"]) for i in items}
-            entity = {"@type": result.kind, "statementText": result.statement, field: items, "warnings": []}
+            entity = {"@type": result.kind, "statementText": result.statement, field: result.items, "warnings": []}
             if result.kind == "properties":
                 entity["overwrittenProperties"] = []
                 entity["defaultProperties"] = []

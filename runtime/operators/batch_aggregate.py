@@ -22,7 +22,7 @@ from ksql.planner.aggregation import AGG_FIELD, KEY_FIELD
 from ksql.planner.plan import NULL_VALUE
 from ksql.planner.schema import ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
 from ksql.runtime.operators.aggregate_output import AggregateOutput
-from ksql.runtime.state import freeze, hashable_as_is
+from ksql.runtime.state import row_keys
 
 _FUNCTIONS = {"COUNT", "SUM", "AVG", "MIN", "MAX"}
 _NUMBERS = {"INTEGER", "BIGINT", "DOUBLE"}
@@ -90,14 +90,7 @@ def process(op, batch: pa.RecordBatch) -> pa.RecordBatch | None:
     group_first_row = rows[first]
 
     # each group's stored state
-    first_keys = [k.take(pa.array(group_first_row)) for k in keys]
-    if not first_keys:  # no GROUP BY: one group
-        group_keys = [()] * len(groups)
-    elif all(hashable_as_is(k.type) for k in first_keys):
-        group_keys = list(zip(*(k.to_pylist() for k in first_keys)))
-    else:  # lists and structs: frozen into hashable tuples
-        columns = [k.to_pylist() for k in first_keys]
-        group_keys = [tuple(freeze(column[g]) for column in columns) for g in range(len(groups))]
+    group_keys = row_keys([k.take(pa.array(group_first_row)) for k in keys], len(groups))  # (no GROUP BY: ())
     if starts is None:
         store_keys = [("G", key) for key in group_keys]
     else:
@@ -277,4 +270,3 @@ def _plain(value):
 
 def _empty(op) -> pa.RecordBatch:
     return AggregateOutput(len(op.node.keys), len(op.node.calls), op.windowed).batch(op)
-
