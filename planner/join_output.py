@@ -13,7 +13,7 @@ from ksql.planner.bound import Column as BoundColumn, Expr
 from ksql.planner.scope import Scope
 from ksql.planner.format import format_expression
 from ksql.planner.joins import JOIN_KEY, JoinInput, JoinPlan, by_source_name, field_of
-from ksql.planner.schema import KEY, PSEUDO_COLUMNS, VALUE, Column
+from ksql.planner.schema import KEY, PSEUDO_COLUMNS, ROWOFFSET, ROWPARTITION, ROWTIME, VALUE, Column
 
 
 def output_name(expr, inputs: list[JoinInput], scope: Scope) -> str | None:
@@ -26,14 +26,22 @@ def output_name(expr, inputs: list[JoinInput], scope: Scope) -> str | None:
     return f"{alias}_{expr.name}"
 
 
-def expand_star(item: ast.SelectAll, inputs: list[JoinInput]) -> list[tuple[str, ast.ColumnRef]]:
+def expand_star(item: ast.SelectAll, inputs: list[JoinInput], repartitioned: bool = False
+                ) -> list[tuple[str, ast.ColumnRef]]:
+    """Each chosen input's columns, named ALIAS_COLUMN. Re-keyed by PARTITION BY, a join's
+    rows carry each side's value, its ROWTIME, ROWPARTITION and ROWOFFSET, then its key (the
+    schema ksqlDB repartitions), so a star selects all of them in that order."""
     chosen = inputs if item.source is None else [i for i in inputs if item.source in (i.alias, i.source.name)]
     if not chosen:
         raise KsqlStatementError(f"'{item.source}' is not a valid stream/table name or alias.")
     out = []
     for join_input in chosen:
-        for column in join_input.source.schema.key + join_input.source.schema.value:
-            out.append((f"{join_input.alias}_{column.name}", ast.ColumnRef(column.name, join_input.alias)))
+        schema = join_input.source.schema
+        names = [c.name for c in schema.key + schema.value]
+        if repartitioned:
+            names = [c.name for c in schema.value] + [ROWTIME, ROWPARTITION, ROWOFFSET] + [c.name for c in schema.key]
+        for name in names:
+            out.append((f"{join_input.alias}_{name}", ast.ColumnRef(name, join_input.alias)))
     return out
 
 
@@ -74,7 +82,7 @@ def output_columns(query: ast.Query, plan: JoinPlan, scope: Scope, sink: str | N
     return keys + [c for c in columns if c[0].namespace != KEY]
 
 
-def _select_list(query: ast.Query, plan: JoinPlan, scope: Scope) -> list[tuple[str, object]]:
+def _select_list(query: ast.Query, plan: JoinPlan, scope: Scope, persistent: bool = False) -> list[tuple[str, object]]:
     """(output name, expression) of each selected column, with stars expanded (an unqualified
     star starts with the synthetic key, if the join has one)."""
     items, generated = [], 0
@@ -82,7 +90,7 @@ def _select_list(query: ast.Query, plan: JoinPlan, scope: Scope) -> list[tuple[s
         if isinstance(item, ast.SelectAll):
             if item.source is None and plan.synthetic_key and not query.partition_by:
                 items.append((plan.synthetic_key, ast.ColumnRef(plan.synthetic_key)))
-            items += expand_star(item, list(plan.inputs))
+            items += expand_star(item, list(plan.inputs), repartitioned=persistent and bool(query.partition_by))
             continue
         if isinstance(item, ast.SelectStructAll):
             raise KsqlStatementError("'->*' is not supported in joins yet.")
@@ -108,7 +116,7 @@ def _repartitioned_columns(query, plan: JoinPlan, scope: Scope, sink, persistent
             raise (KsqlStatementError(f"PARTITION BY column '{message[8:]}") if message.startswith("Column '")
                    else error) from None
     columns, found = [], []
-    for name, expr in _select_list(query, plan, scope):
+    for name, expr in _select_list(query, plan, scope, persistent):
         bound = bind(expr, scope)
         namespace = VALUE
         normalized = by_source_name(expr, inputs)

@@ -230,6 +230,8 @@ def _plan_query(query: ast.Query, metastore: MetaStore, sink: str | None, persis
                 raise KsqlStatementError(f"The projection contains a key column (`{_key_name(expr)}`) more than "
                                          f"once, aliased as: {first} and {name}.")
             key_found.add(_key_name(expr))
+        if namespace == KEY and partition_by:
+            bound = _null_for_null_value(bound, source, scope)
         columns.append((Column(name, bound.type or T.STRING, namespace), bound))
 
     if persistent:
@@ -265,6 +267,27 @@ def _plan_query(query: ast.Query, metastore: MetaStore, sink: str | None, persis
     schema = LogicalSchema(tuple(c for c, _ in columns))
     return QueryPlan(SourceNode(source, alias), tuple(steps), schema, query.limit, query.emit,
                      produces_table=source.is_table)
+
+
+def _null_for_null_value(bound: Expr, source: DataSource, scope: Scope) -> Expr:
+    """A PARTITION BY key read from a record's value (or its ROWTIME) is null when the value
+    is: ksqlDB evaluates it over the value, and copies only a key taken from the key alone."""
+    from ksql.planner import bound as B
+
+    key_fields = {bind(ast.ColumnRef(c.name), scope).field for c in source.schema.key}
+    fields = set()
+
+    def visit(expr):
+        if isinstance(expr, B.Column):
+            fields.add(expr.field)
+        for child in expr.children():
+            visit(child)
+
+    visit(bound)
+    if fields <= key_fields:
+        return bound
+    null_value = B.Column(T.BOOLEAN, NULL_VALUE)
+    return B.Case(bound.type, ((null_value, B.Literal(bound.type, None)),), bound)
 
 
 TABLE_FUNCTIONS = ("EXPLODE", "CUBE_EXPLODE")
@@ -548,3 +571,36 @@ def _clause_error(error: KsqlStatementError, clause: str) -> KsqlStatementError:
     if message.startswith("Error processing expression:"):
         return KsqlStatementError(f"Error in {clause} expression: {message}")
     return error
+
+
+def cast_to_sink(plan: QueryPlan, sink: LogicalSchema) -> QueryPlan | None:
+    """The plan of an INSERT INTO whose value columns differ from the sink's only by a numeric
+    type they widen to (or a numeric literal, to any DECIMAL), with those columns cast to the
+    sink's types, as ksqlDB coerces implicitly; None when some other difference remains."""
+    from ksql.planner import bound as B
+
+    project = plan.steps[-1] if plan.steps else None
+    if not isinstance(project, ProjectNode) or len(plan.schema.columns) != len(sink.columns):
+        return None
+    wanted = {c.name: c for c in sink.columns}
+    columns = []
+    for column, expr in project.columns:
+        target = wanted.get(column.name)
+        if target is None or target.namespace != column.namespace:
+            return None
+        if target.type != column.type:
+            literal = isinstance(expr, B.Literal)
+            if not (column.type.is_numeric and target.type.is_numeric and column.namespace == VALUE):
+                return None
+            if not (T.common_numeric(column.type, target.type) == target.type
+                    or literal and target.type.base == "DECIMAL"):
+                return None
+            column, expr = dataclasses.replace(column, type=target.type), B.Cast(target.type, expr)
+        columns.append((column, expr))
+    by_name = {c.name: c for c, _ in columns}
+    schema = LogicalSchema(tuple(by_name.get(c.name, c) for c in plan.schema.columns))
+    if [(c.name, c.type, c.namespace) for c in schema.columns] != \
+            [(c.name, c.type, c.namespace) for c in sink.columns]:
+        return None
+    project = dataclasses.replace(project, columns=tuple(columns))
+    return dataclasses.replace(plan, steps=plan.steps[:-1] + (project,), schema=schema)

@@ -22,12 +22,12 @@ _RANGE_OPS = ("<", "<=", ">", ">=")
 SYNTAX_HELP = " See https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue a push query."
 
 
-def check_any(query: ast.Query, source: DataSource | None = None) -> None:
+def check_any(query: ast.Query, source: DataSource | None = None, joined: list = ()) -> None:
     """Raise ksqlDB's error for a pull query on any source (table or stream) that it refuses,
     in the order ksqlDB checks. Over tables, joins and GROUP BY are answered (by DuckDB, past
-    what ksqlDB does); over a stream they are refused as ksqlDB refuses them."""
+    what ksqlDB does); over a stream, or joining one, they are refused as ksqlDB refuses them."""
     stream = source is not None and not source.is_table
-    if stream and query.joins:
+    if query.joins and (stream or any(s is not None and not s.is_table for s in joined)):
         raise KsqlStatementError("Pull queries don't support JOIN clauses." + SYNTAX_HELP)
     if query.window is not None:
         raise KsqlStatementError("Pull queries don't support WINDOW clauses." + SYNTAX_HELP)

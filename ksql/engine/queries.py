@@ -11,7 +11,7 @@ from ksql.errors import KsqlError, KsqlStatementError
 from ksql.parser import (ast)
 from ksql.planner.aggregation import AggregateNode, limit_collections
 from ksql.planner.metastore import DataSource
-from ksql.planner.plan import FilterNode, QueryPlan, plan_query
+from ksql.planner.plan import FilterNode, QueryPlan, cast_to_sink, plan_query
 from ksql.planner.schema import LogicalSchema
 from ksql.results import StatusResult
 from ksql.runtime import processing_log
@@ -213,6 +213,9 @@ class PersistentQueries:
             raise KsqlStatementError(
                 f"Incompatible data sink and query result. Data sink ({stmt.target}) type is STREAM but "
                 f"select query result is TABLE.")
+        if [(c.name, c.type, c.namespace) for c in plan.schema.columns] != \
+                [(c.name, c.type, c.namespace) for c in sink.schema.columns]:
+            plan = cast_to_sink(plan, sink.schema) or plan
         if [(c.name, c.type, c.namespace) for c in plan.schema.columns] != \
                 [(c.name, c.type, c.namespace) for c in sink.schema.columns]:
             raise KsqlStatementError(

@@ -31,11 +31,19 @@ class SelectStatements:
         query = stmt.query
         if query.emit is None:
             self._catch_up([query.source.name] + [j.relation.name for j in query.joins])
-            pull_rules.check_any(query, self.metastore.get(query.source.name))
+            pull_rules.check_any(query, self.metastore.get(query.source.name),
+                                 [self.metastore.get(j.relation.name) for j in query.joins])
         if query.emit is None and needs_sql(query):
             tables = self._pull_tables(query)
             if tables is not None:
-                return self._sql_pull_query(text, query, tables)
+                try:
+                    return self._sql_pull_query(text, query, tables)
+                except KsqlStatementError as error:
+                    if query.group_by is None:
+                        raise
+                    # past ksqlDB (which refuses every GROUP BY here), but not this one
+                    raise KsqlStatementError(f"Pull queries don't support GROUP BY clauses that select "
+                                             f"ungrouped columns: {error}") from None
         merged = {**self.properties, **session.properties}
         if query.emit is None and query.limit is not None and \
                 str(merged.get("ksql.query.pull.limit.clause.enabled", "true")).lower() == "false":

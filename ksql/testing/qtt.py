@@ -135,7 +135,8 @@ def _case(file: str, name: str, test: dict, fmt, config) -> Case:
     for topic in test.get("topics", []):
         if "name" not in topic:
             return _malformed(case, "a 'topics' entry lacks the field 'name'")
-        case.topics[topic["name"]] = int(topic.get("partitions", 1))
+        if "partitions" in topic:  # otherwise a CREATE's PARTITIONS (or 1) decides, below
+            case.topics[topic["name"]] = int(topic["partitions"])
         for part in ("key", "value"):
             schema = topic.get(f"{part}Schema")
             fmt = str(topic.get(f"{part}Format", topic.get("format", "AVRO"))).upper()
@@ -147,6 +148,8 @@ def _case(file: str, name: str, test: dict, fmt, config) -> Case:
                     references.append({"name": reference["name"], "subject": reference["name"], "version": 1})
                 case.schemas[f"{topic['name']}-{part}"] = (schema, topic.get(f"{part}SchemaId"), kind, references)
     add_source_topics(case, 4 if "responses" in test else 1)
+    for topic in test.get("topics", []):
+        case.topics.setdefault(topic["name"], 1)
     expected = test.get("expectedException") or test.get("expectedError")
     if expected is not None:
         case.expected_error = expected.get("message", "")

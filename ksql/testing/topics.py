@@ -88,17 +88,23 @@ def _encode(value, source: DataSource | None, key: bool, topic: str = "") -> byt
 
 def read_topic(engine: KsqlEngine, topic: str) -> list[tuple]:
     """(key bytes, value bytes, timestamp) of every committed record, partition by partition."""
+    return [record for partition in read_partitions(engine, topic) for record in partition]
+
+
+def read_partitions(engine: KsqlEngine, topic: str) -> list[list[tuple]]:
+    """Each partition's (key bytes, value bytes, timestamp) records, in offset order."""
     info = engine.log.topic(topic)
     if info is None:
         return []
     out = []
     for p in range(info.partitions):
-        offset = 0
+        records, offset = [], 0
         while True:
             batch, offset = engine.log.read(topic, p, offset)
             if batch is None:
                 break
-            out += zip(batch.column(2).to_pylist(), batch.column(3).to_pylist(), batch.column(1).to_pylist())
+            records += zip(batch.column(2).to_pylist(), batch.column(3).to_pylist(), batch.column(1).to_pylist())
+        out.append(records)
     return out
 
 

@@ -89,3 +89,16 @@ CREATE STREAM s (id INT KEY, i INT, name STRING) WITH (kafka_topic='s', value_fo
 CREATE STREAM out AS SELECT id, CAST(i AS STRING) + name AS t, CAST(name AS INT) + 1 AS n FROM s;
 INSERT INTO s (id, i, name) VALUES (1, 4, '41');
 ASSERT VALUES out (id, t, n) VALUES (1, '441', 42);
+
+--@test: INSERT INTO widens a query's numbers to the stream's types (type-coercion.md: general rules)
+CREATE STREAM target (id INT KEY, big BIGINT, amount DECIMAL(6,2), ratio DOUBLE) WITH (kafka_topic='t', value_format='JSON', partitions=1);
+CREATE STREAM src (id INT KEY, n INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);
+INSERT INTO target SELECT id, n AS big, 3 AS amount, n AS ratio FROM src;
+INSERT INTO src (id, n) VALUES (1, 7);
+ASSERT VALUES target (id, big, amount, ratio) VALUES (1, 7, 3.00, 7.0);
+
+--@test: INSERT INTO does not narrow a column to the stream's type
+--@expected.message: Incompatible schema between results and sink.
+CREATE STREAM target (id INT KEY, n INT) WITH (kafka_topic='t', value_format='JSON', partitions=1);
+CREATE STREAM src (id INT KEY, n BIGINT) WITH (kafka_topic='s', value_format='JSON', partitions=1);
+INSERT INTO target SELECT * FROM src;

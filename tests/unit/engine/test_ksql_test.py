@@ -90,3 +90,38 @@ def test_triple_mismatch_report_shows_expected_and_actual():
     assert "topic S1, record 0: key differs" in result.stdout
     assert "expected: key='1001', value=\"101\"" in result.stdout
     assert "actual:   key='101', value=\"101\", timestamp=0" in result.stdout
+
+
+def _run_json(tmp_path, test: dict):
+    from ksql.testing.cases import run_case
+    from ksql.testing.qtt import cases_from_file
+
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps({"tests": [test]}))
+    return run_case(cases_from_file(path)[0])
+
+
+def test_outputs_of_several_partitions_match_in_any_interleaving_but_keep_each_key_in_order(tmp_path):
+    # Kafka orders records only within a partition: the expected order may interleave the
+    # sink's partitions in any way, but two records of one key must come as listed.
+    statements = ["CREATE STREAM S (K INT KEY, V INT) WITH (kafka_topic='s', format='JSON', partitions=4);",
+                  "CREATE STREAM O AS SELECT * FROM S;"]
+    keys = [3, 1, 2, 0, 3, 1]
+    inputs = [{"topic": "s", "key": k, "value": {"V": i}} for i, k in enumerate(keys)]
+    outputs = [{"topic": "O", "key": k, "value": {"V": i}} for i, k in enumerate(keys)]
+    test = {"name": "t", "statements": statements, "inputs": inputs}
+    assert _run_json(tmp_path, {**test, "outputs": outputs}).status == "passed"
+    swapped = outputs[:]
+    swapped[0], swapped[4] = swapped[4], swapped[0]  # key 3's two records out of order
+    result = _run_json(tmp_path, {**test, "outputs": swapped})
+    assert result.status == "failed"
+    assert "value.V differs: expected 4, got 0" in result.reason
+
+
+def test_a_create_statements_partitions_count_for_a_declared_topic_without_one(tmp_path):
+    test = {"name": "t", "topics": [{"name": "s"}],
+            "statements": ["CREATE STREAM S (K INT KEY, V INT) WITH (kafka_topic='s', format='JSON', partitions=3);",
+                           "CREATE STREAM O AS SELECT * FROM S;"],
+            "inputs": [{"topic": "s", "key": 1, "value": {"V": 1}}],
+            "outputs": [{"topic": "O", "key": 1, "value": {"V": 1}}]}
+    assert _run_json(tmp_path, test).status == "passed"
