@@ -400,26 +400,28 @@ register(Aggregate("CORRELATION", "The correlation coefficient of two columns.",
 
 
 def _attr_add(state, value):
+    """State: each distinct value (compared as equal values compare, so arrays, maps and
+    structs too) with how many rows hold it."""
     counts = dict(state)
-    counts[_hashable(value)] = counts.get(_hashable(value), 0) + 1
+    key = _canonical(value)
+    count, kept = counts.get(key, (0, value))
+    counts[key] = (count + 1, kept)
     return counts
 
 
 def _attr_undo(state, value):
     counts = dict(state)
-    key = _hashable(value)
-    counts[key] = counts.get(key, 0) - 1
-    if counts[key] <= 0:
-        counts.pop(key)
+    key = _canonical(value)
+    count, kept = counts.get(key, (0, value))
+    if count <= 1:
+        counts.pop(key, None)
+    else:
+        counts[key] = (count - 1, kept)
     return counts
 
 
-def _hashable(value):
-    return tuple(value) if isinstance(value, list) else value
-
-
 def _attr_result(state):
-    return next(iter(state)) if len(state) == 1 else None
+    return next(iter(state.values()))[1] if len(state) == 1 else None
 
 
 register(Aggregate("ATTR", "The value when every row has the same one, else NULL.",

@@ -88,7 +88,7 @@ def created_source(stmt: ast.CreateSource, text: str, props: dict, schema: Logic
         value_delimiter=str(props.get("VALUE_DELIMITER", ",")),
         key_delimiter=str(props.get("KEY_DELIMITER", ",")),
         wrap_single_value=bool_prop(props.get("WRAP_SINGLE_VALUE")),
-        **schema_properties(props),
+        **schema_properties(props, key_format, value_format),
         timestamp_column=timestamp_column(props, schema),
         timestamp_format=props.get("TIMESTAMP_FORMAT"),
         window_type=str(props["WINDOW_TYPE"]).upper() if "WINDOW_TYPE" in props else None,

@@ -22,6 +22,10 @@ def java_double(value: float) -> str:
         text = repr(value)
         return text if "." in text else text + ".0"
     sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
+    if len(digits) == 1:
+        # Java shows two digits at least, the pair nearest the exact value: 4.9E-324, where
+        # the shortest round trip is 5e-324
+        sign, digits, exponent = Decimal(f"{value:.1e}").as_tuple()
     power = len(digits) - 1 + exponent
     fraction = "".join(map(str, digits[1:])) or "0"
     return f"{'-' if sign else ''}{digits[0]}.{fraction}E{power}"

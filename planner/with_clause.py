@@ -80,13 +80,26 @@ def timestamp_column(props: dict, schema: LogicalSchema) -> str | None:
     return column.name
 
 
-def schema_properties(props: dict) -> dict:
-    """KEY_SCHEMA_ID, VALUE_SCHEMA_ID, KEY_SCHEMA_FULL_NAME and VALUE_SCHEMA_FULL_NAME of a WITH clause."""
+# the formats whose schemas have a name a WITH clause may give
+_NAMED_SCHEMA_FORMATS = ("AVRO", "PROTOBUF", "PROTOBUF_NOSR", "JSON_SR")
+
+
+def schema_properties(props: dict, key_format: str | None = None, value_format: str | None = None) -> dict:
+    """KEY_SCHEMA_ID, VALUE_SCHEMA_ID, KEY_SCHEMA_FULL_NAME and VALUE_SCHEMA_FULL_NAME of a WITH
+    clause (VALUE_AVRO_SCHEMA_FULL_NAME is the older spelling of the last, for AVRO only)."""
     out = {}
-    for part in ("key", "value"):
+    for part, fmt in (("key", key_format), ("value", value_format)):
         out[f"{part}_schema_id"] = int_property(props, f"{part.upper()}_SCHEMA_ID")
         full_name = props.get(f"{part.upper()}_SCHEMA_FULL_NAME")
-        out[f"{part}_schema_full_name"] = None if full_name is None else str(full_name)
+        supported = _NAMED_SCHEMA_FORMATS
+        if full_name is None and part == "value" and props.get("VALUE_AVRO_SCHEMA_FULL_NAME") is not None:
+            full_name, supported = props["VALUE_AVRO_SCHEMA_FULL_NAME"], ("AVRO",)
+        if full_name is not None and fmt is not None:
+            if fmt not in supported:
+                raise KsqlStatementError(f"{fmt} does not support the following configs: [fullSchemaName]")
+            if not str(full_name).strip():
+                raise KsqlStatementError("fullSchemaName cannot be empty. Format configuration: {fullSchemaName=}")
+        out[f"{part}_schema_full_name"] = None if full_name is None else str(full_name).strip()
         nullable = props.get(f"{part.upper()}_PROTOBUF_NULLABLE_REPRESENTATION")
         if nullable is not None and str(nullable).upper() not in ("WRAPPER", "OPTIONAL"):
             raise KsqlStatementError(f"Invalid {part.upper()}_PROTOBUF_NULLABLE_REPRESENTATION: {nullable} "

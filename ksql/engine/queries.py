@@ -13,6 +13,8 @@ from ksql.planner.aggregation import AggregateNode, limit_collections
 from ksql.planner.metastore import DataSource
 from ksql.planner.plan import FilterNode, QueryPlan, cast_to_sink, plan_query
 from ksql.planner.schema import LogicalSchema
+from ksql.planner.upgrades import check_plan_upgrade
+from ksql.parser.parse import parse_statement
 from ksql.results import StatusResult
 from ksql.runtime import processing_log
 from ksql.runtime.log.embedded import TopicError, make_records
@@ -142,7 +144,7 @@ class PersistentQueries:
             key_format=key_format, value_format=value_format, sql=text,
             value_delimiter=str(props.get("VALUE_DELIMITER", source.value_delimiter if value_format == source.value_format else ",")),
             wrap_single_value=bool_prop(props.get("WRAP_SINGLE_VALUE")),
-            **schema_properties(props),
+            **schema_properties(props, key_format, value_format),
             partitions=partitions,
             timestamp_column=timestamp_column(props, plan.schema),
             timestamp_format=props.get("TIMESTAMP_FORMAT"),
@@ -190,7 +192,11 @@ class PersistentQueries:
         if not writers:
             return None
         query_id = writers[0]
-        old = self.queries.pop(query_id)
+        old = self.queries[query_id]
+        old_statement = parse_statement(old.sql)
+        if isinstance(old_statement, ast.CreateAsSelect):
+            check_plan_upgrade(old_statement.query, old.plan, stmt.query, plan)
+        self.queries.pop(query_id)
         old.stop()
         for source in old.plan.sources:
             source.read_queries.discard(query_id)

@@ -129,6 +129,21 @@ def inferred_columns(schema_id: int, text: str, key: bool, keep_case: bool, full
     return [(None, sql_type(schema))]
 
 
+def _check_names(names: list[str], types: list[SqlType]) -> None:
+    """Avro names a record's fields as identifiers do: a letter or '_' first, then letters,
+    digits and '_'. Nested STRUCT fields are record fields too."""
+    for name in names:
+        if not (name[:1].isascii() and (name[:1].isalpha() or name[:1] == "_")):
+            raise KsqlStatementError(f"Schema is not compatible with Avro: Illegal initial character: {name}")
+        if not all(ch.isascii() and (ch.isalnum() or ch == "_") for ch in name):
+            raise KsqlStatementError(f"Schema is not compatible with Avro: Illegal character in: {name}")
+    for sql_type in types:
+        if sql_type.base == "STRUCT":
+            _check_names([n for n, _ in sql_type.params], [t for _, t in sql_type.params])
+        elif sql_type.base in ("ARRAY", "MAP"):
+            _check_names([], list(sql_type.params))
+
+
 # ---------------------------------------------------------------- the format
 
 
@@ -146,6 +161,7 @@ class AvroFormat(_Format):
         self.subject = f"{topic}-{'key' if key else 'value'}" if topic else None
         self.schema_id = schema_id  # KEY_SCHEMA_ID / VALUE_SCHEMA_ID: write with this schema
         self.full_name = full_name or RECORD_NAME
+        _check_names([] if self.unwrapped else [c.name for c in self.columns], [c.type for c in self.columns])
         self.converters = [_converter(c.type) for c in self.columns]
         self._writer = None  # (schema id, parsed schema), set at the first record written
         self._foreign = None  # the schema of a given id, when records are written with it

@@ -175,3 +175,14 @@ ASSERT VALUES t (pageid, top) VALUES ('p', ARRAY[CAST(5 AS BIGINT), CAST(3 AS BI
 --@expected.message: The aggregation functions LATEST_BY_OFFSET cannot be applied to a table source, only to a stream source.
 CREATE TABLE u (id INT PRIMARY KEY, g STRING, v INT) WITH (kafka_topic='u', value_format='JSON', partitions=1);
 CREATE TABLE t AS SELECT g, LATEST_BY_OFFSET(v) AS l FROM u GROUP BY g;
+
+--@test: ATTR of arrays, maps and structs: the value while every row holds an equal one, else NULL
+-- (ATTR is not on the page; ksqlDB's source defines it: values compare as they are equal)
+CREATE STREAM s (k STRING KEY, li ARRAY<INT>, m MAP<STRING, INT>, st STRUCT<a STRING, b INT>) WITH (kafka_topic='s', value_format='JSON', partitions=1);
+CREATE TABLE t AS SELECT k, ATTR(li) AS li, ATTR(m) AS m, ATTR(st) AS st FROM s GROUP BY k;
+INSERT INTO s (k, li, m, st) VALUES ('a', ARRAY[1, 2], MAP('x' := 1, 'y' := 2), STRUCT(a := 'p', b := 1));
+INSERT INTO s (k, li, m, st) VALUES ('a', ARRAY[1, 2], MAP('y' := 2, 'x' := 1), STRUCT(a := 'p', b := 1));
+INSERT INTO s (k, li, m, st) VALUES ('a', ARRAY[2, 1], MAP('x' := 1, 'y' := 2), STRUCT(a := 'p', b := 2));
+ASSERT VALUES t (k, li, m, st) VALUES ('a', ARRAY[1, 2], MAP('x' := 1, 'y' := 2), STRUCT(a := 'p', b := 1));
+ASSERT VALUES t (k, li, m, st) VALUES ('a', ARRAY[1, 2], MAP('x' := 1, 'y' := 2), STRUCT(a := 'p', b := 1));
+ASSERT VALUES t (k, li, m, st) VALUES ('a', NULL, MAP('x' := 1, 'y' := 2), NULL);

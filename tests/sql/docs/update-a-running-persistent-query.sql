@@ -55,3 +55,41 @@ INSERT INTO valid_purchases (product_id, cost, quantity) VALUES (1, 20.0, 1);
 ASSERT VALUES purchase_stats (product_id, num_sales, average_sale) VALUES (1, 1, 10.0);
 ASSERT VALUES purchase_stats (product_id, num_sales, average_sale) VALUES (1, 2, 0.0);
 ASSERT VALUES purchase_stats (product_id, num_sales, average_sale) VALUES (1, 3, 6.666666666666667);
+
+-- "Any in place upgrades on windowed or joined sources, as well as upgrades on any table
+-- aggregation, are not yet supported"; filters may change only among fields already selected.
+
+--@test: a windowed aggregation cannot be changed in place
+--@expected.message: Upgrades not yet supported for StreamWindowedAggregate
+CREATE STREAM a (id INT KEY, v INT) WITH (kafka_topic='a', value_format='JSON', partitions=1);
+CREATE TABLE b AS SELECT id, COUNT(*) AS c FROM a WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY id;
+CREATE OR REPLACE TABLE b AS SELECT id, COUNT(*) AS c FROM a WINDOW TUMBLING (SIZE 1 MINUTE) WHERE v > 0 GROUP BY id;
+
+--@test: a stream-stream join cannot be changed in place
+--@expected.message: Upgrades not yet supported for StreamStreamJoin
+CREATE STREAM l (id INT KEY, v INT) WITH (kafka_topic='l', value_format='JSON', partitions=1);
+CREATE STREAM r (id INT KEY, w INT) WITH (kafka_topic='r', value_format='JSON', partitions=1);
+CREATE STREAM j AS SELECT l.id, v, w FROM l JOIN r WITHIN 1 MINUTE ON l.id = r.id;
+CREATE OR REPLACE STREAM j AS SELECT l.id, v, w FROM l JOIN r WITHIN 1 MINUTE ON l.id = r.id WHERE v > 0;
+
+--@test: an aggregation keeps reading the same columns: a filter on a new column is refused
+--@expected.message: StreamAggregate must have matching columns not part of aggregate. Values differ: [`ID`, `ROWTIME`] vs. [`ID`, `ROWTIME`, `V`]
+CREATE STREAM a (id INT KEY, v INT) WITH (kafka_topic='a', value_format='JSON', partitions=1);
+CREATE TABLE b AS SELECT id, COUNT(*) AS c FROM a GROUP BY id;
+CREATE OR REPLACE TABLE b AS SELECT id, COUNT(*) AS c FROM a WHERE v > 0 GROUP BY id;
+
+--@test: an aggregation's filter may change while it reads the same columns
+CREATE STREAM a (id INT KEY, v INT) WITH (kafka_topic='a', value_format='JSON', partitions=1);
+CREATE TABLE b AS SELECT id, COUNT(v) AS c FROM a WHERE v >= 0 GROUP BY id;
+INSERT INTO a (id, v) VALUES (1, 0);
+ASSERT VALUES b (id, c) VALUES (1, 1);
+CREATE OR REPLACE TABLE b AS SELECT id, COUNT(v) AS c FROM a WHERE v > 0 GROUP BY id;
+INSERT INTO a (id, v) VALUES (1, 0);
+INSERT INTO a (id, v) VALUES (1, 5);
+ASSERT VALUES b (id, c) VALUES (1, 2);
+
+--@test: a table aggregation cannot be changed in place
+--@expected.message: Upgrades not yet supported for TableAggregate
+CREATE TABLE t (id INT PRIMARY KEY, region STRING) WITH (kafka_topic='t', value_format='JSON', partitions=1);
+CREATE TABLE b AS SELECT region, COUNT(*) AS c FROM t GROUP BY region;
+CREATE OR REPLACE TABLE b AS SELECT region, COUNT(*) AS c FROM t WHERE id > 0 GROUP BY region;

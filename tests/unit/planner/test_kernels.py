@@ -260,6 +260,16 @@ def test_doubles_print_as_java_does(numbers):
         [None if x is None else java_double(x) for x in numbers]
 
 
+@pytest.mark.parametrize("number,text", [
+    (5e-324, "4.9E-324"), (-5e-324, "-4.9E-324"),  # Double.MIN_VALUE: two digits, the nearer pair
+    (1e-5, "1.0E-5"), (1e23, "1.0E23"), (1.7976931348623157e308, "1.7976931348623157E308"),
+    (1e7, "1.0E7"), (0.001, "0.001"), (123.5, "123.5"), (5.0, "5.0")])
+def test_doubles_print_as_javas_double_to_string(number, text):
+    from ksql.planner.values import java_double
+
+    assert java_double(number) == text
+
+
 @SETTINGS
 @given(st.lists(st.tuples(st.none() | st.lists(st.tuples(st.sampled_from("abc"), INTS), max_size=4),
                           st.none() | st.sampled_from("abd")), min_size=1, max_size=6))

@@ -3,6 +3,7 @@ embedded one by default), schemas inferred for CREATE without columns."""
 from __future__ import annotations
 
 import io
+import re
 import json
 import struct
 from datetime import datetime
@@ -11,6 +12,7 @@ from decimal import Decimal
 import fastavro
 import pytest
 
+from ksql.errors import KsqlError
 from ksql.runtime.log.embedded import make_records
 
 from conftest import topic_records, wait_for
@@ -294,3 +296,31 @@ def test_a_protobuf_schema_may_import_another_subjects_schema(engine):
     payload = struct.pack(">bi", 0, schema_id) + b"\0" + message.SerializeToString()
     engine.log.append("shipments", 0, make_records([None], [payload], [1]))
     assert wait_for(lambda: list(engine.execute("SELECT * FROM shipments;")[0])) == [["s1", {"AT": 5}]]
+
+
+def test_value_avro_schema_full_name_names_the_registered_schema(engine):
+    # serialization.md: `com.mycompany.MySchema` registers a schema named MySchema in com.mycompany
+    engine.execute("CREATE STREAM src (id INT KEY, v STRING) WITH (kafka_topic='src', format='JSON', partitions=1);"
+                   "CREATE STREAM out WITH (format='AVRO', VALUE_AVRO_SCHEMA_FULL_NAME='com.mycompany.MySchema') "
+                   "AS SELECT id, v FROM src;")
+    schema = json.loads(engine.schema_registry.latest("OUT-value")[3])
+    assert (schema["name"], schema["namespace"]) == ("MySchema", "com.mycompany")
+
+
+@pytest.mark.parametrize("with_clause,message", [
+    ("value_format='JSON', VALUE_AVRO_SCHEMA_FULL_NAME='a.B'", "JSON does not support the following configs: [fullSchemaName]"),
+    ("value_format='AVRO', VALUE_AVRO_SCHEMA_FULL_NAME=' '", "fullSchemaName cannot be empty. Format configuration: {fullSchemaName=}"),
+])
+def test_a_schema_full_name_needs_a_format_with_named_schemas_and_a_name(engine, with_clause, message):
+    with pytest.raises(KsqlError, match=re.escape(message)):
+        engine.execute(f"CREATE STREAM s (k STRING KEY, v STRING) WITH (kafka_topic='s', {with_clause});")
+
+
+@pytest.mark.parametrize("columns,message", [
+    ("`1st` INT", "Illegal initial character: 1st"),
+    ("`a-b` INT", "Illegal character in: a-b"),
+    ("s STRUCT<`x y` INT>", "Illegal character in: x y"),
+])
+def test_avro_refuses_column_names_that_are_not_avro_names(engine, columns, message):
+    with pytest.raises(KsqlError, match=re.escape(f"Schema is not compatible with Avro: {message}")):
+        engine.execute(f"CREATE STREAM s ({columns}) WITH (kafka_topic='s', value_format='AVRO', partitions=1);")
