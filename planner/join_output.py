@@ -13,7 +13,8 @@ from ksql.planner.bound import Column as BoundColumn, Expr
 from ksql.planner.scope import Scope
 from ksql.planner.format import format_expression
 from ksql.planner.joins import JOIN_KEY, JoinInput, JoinPlan, by_source_name, field_of
-from ksql.planner.schema import KEY, PSEUDO_COLUMNS, ROWOFFSET, ROWPARTITION, ROWTIME, VALUE, Column
+from ksql.planner.schema import (KEY, PSEUDO_COLUMNS, ROWOFFSET, ROWPARTITION, ROWTIME, VALUE, WINDOWEND,
+                                 WINDOWSTART, Column)
 
 
 def output_name(expr, inputs: list[JoinInput], scope: Scope) -> str | None:
@@ -28,7 +29,8 @@ def output_name(expr, inputs: list[JoinInput], scope: Scope) -> str | None:
 
 def expand_star(item: ast.SelectAll, inputs: list[JoinInput], repartitioned: bool = False
                 ) -> list[tuple[str, ast.ColumnRef]]:
-    """Each chosen input's columns, named ALIAS_COLUMN. Re-keyed by PARTITION BY, a join's
+    """Each chosen input's columns, named ALIAS_COLUMN (a windowed input's window bounds after
+    its key). Re-keyed by PARTITION BY, a join's
     rows carry each side's value, its ROWTIME, ROWPARTITION and ROWOFFSET, then its key (the
     schema ksqlDB repartitions), so a star selects all of them in that order."""
     chosen = inputs if item.source is None else [i for i in inputs if item.source in (i.alias, i.source.name)]
@@ -37,7 +39,8 @@ def expand_star(item: ast.SelectAll, inputs: list[JoinInput], repartitioned: boo
     out = []
     for join_input in chosen:
         schema = join_input.source.schema
-        names = [c.name for c in schema.key + schema.value]
+        window = [WINDOWSTART, WINDOWEND] if join_input.source.window_type else []
+        names = [c.name for c in schema.key] + window + [c.name for c in schema.value]
         if repartitioned:
             names = [c.name for c in schema.value] + [ROWTIME, ROWPARTITION, ROWOFFSET] + [c.name for c in schema.key]
         for name in names:

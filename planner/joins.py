@@ -18,7 +18,7 @@ from ksql.planner.scope import Scope, ScopeColumn
 from ksql.planner.format import format_expression
 from ksql.planner.metastore import DataSource, MetaStore
 from ksql.planner.properties import StreamProperties
-from ksql.planner.schema import PSEUDO_COLUMNS, ROWTIME
+from ksql.planner.schema import PSEUDO_COLUMNS, ROWTIME, WINDOWEND, WINDOWSTART
 from ksql.planner.tree import rewrite, walk
 from ksql.planner.windows import duration
 
@@ -42,7 +42,10 @@ class JoinInput:
 
     def columns(self) -> list[tuple[str, T.SqlType]]:
         """(column, type) of every column carried through the join, pseudo columns included."""
-        own = [(c.name, c.type) for c in self.source.schema.key + self.source.schema.value]
+        own = [(c.name, c.type) for c in self.source.schema.key]
+        if self.source.window_type:  # a windowed source's rows carry their window after the key
+            own += [(WINDOWSTART, T.BIGINT), (WINDOWEND, T.BIGINT)]
+        own += [(c.name, c.type) for c in self.source.schema.value]
         return own + list(PSEUDO_COLUMNS.items())
 
 
@@ -65,6 +68,10 @@ class JoinNode:
     left_expr: object = None  # the join criteria's sides, as written
     right_expr: object = None
     repartitioned: tuple = ()  # the sides re-keyed by their join expression first (not on their key)
+    # windowed sources: the fields of each side's window that its key includes (a windowed
+    # key's bytes hold the window's start, a session's start and end): rows meet only when
+    # their keys and windows are the same
+    window_fields: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
     properties: StreamProperties | None = None
 
     def describe(self) -> str:
@@ -349,6 +356,11 @@ def _join_node(join: ast.Join, index: int, inputs: list[JoinInput], scope: Scope
         raise KsqlStatementError(f"{join.kind} OUTER JOIN on a foreign key is not supported")
     left_pk = left_inputs[0].source.schema.key
     left_pk_fields = tuple(field_name(left_inputs[0].alias, c.name) for c in left_pk) if foreign_key else ()
+    window_fields = ((), ())
+    if right.source.window_type:  # every source is windowed alike (_check_inputs)
+        bounds = (WINDOWSTART, WINDOWEND) if right.source.window_type == "SESSION" else (WINDOWSTART,)
+        window_fields = tuple(tuple(field_name(side.alias, b) for b in bounds)
+                              for side in (left_owner or left_inputs[0], right))
     return JoinNode(join.kind, left_table, index, right.is_table, left_key, right_key, join.within, grace,
                     format_expression(criteria), field_of(left_expr, scope), field_of(right_expr, scope),
                     eager=join.grace is None, foreign_key=foreign_key, left_pk_fields=left_pk_fields,
@@ -357,7 +369,8 @@ def _join_node(join: ast.Join, index: int, inputs: list[JoinInput], scope: Scope
                         (side, format_expression(_qualified(expr, inputs)))
                         for side, expr, on_key in (("left", left_expr, left_on_key or index > 1 or foreign_key),
                                                    ("right", right_expr, right_on_key))
-                        if not on_key))
+                        if not on_key),
+                    window_fields=window_fields)
 
 
 def _check_sides(join: ast.Join, index: int, inputs: list[JoinInput], scope: Scope) -> None:

@@ -136,8 +136,9 @@ class PersistentQueries:
         window_type, window_size = None, None
         if plan.window is not None:
             window_type, window_size = plan.window.kind, plan.window.size
-        elif plan.joins is None and not any(isinstance(s, AggregateNode) for s in plan.steps):
-            # a query over one windowed stream keeps its windowed keys, unless it groups them anew
+        elif not any(isinstance(s, AggregateNode) for s in plan.steps):
+            # a query over windowed sources keeps their windowed keys (a join, its left source's),
+            # unless it groups them anew
             window_type, window_size = source.window_type, source.window_size
         sink = DataSource(
             name=stmt.name, kind=stmt.kind, schema=plan.schema, topic=topic_name,

@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 from ksql.planner import types as T
 from ksql.planner.joins import JOIN_KEY, JoinNode, JoinPlan, field_name
 from ksql.planner.plan import NULL_VALUE
-from ksql.planner.schema import ROWOFFSET, ROWPARTITION, ROWTIME
+from ksql.planner.schema import ROWOFFSET, ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
 from ksql.runtime.expressions.compile import compile_expr
 from ksql.runtime.state import StateView, freeze, thaw
 
@@ -48,13 +48,15 @@ class JoinOp:
         self.store = store
         self.fields_of = [[field_name(i.alias, n) for n, _ in i.columns()] for i in plan.inputs]
         self.types = dict(plan.fields)
+        self.windows = [i.alias for i in plan.inputs if i.source.window_type]  # windowed inputs
         # each join's key expressions: over the joined batch so far ("L"), over its right source ("R")
         self.keys = [{"L": compile_expr(j.left_key), "R": compile_expr(j.right_key)} for j in plan.joins]
         self._expiry: dict[int, dict] | None = None  # stream-stream join -> its schedules (_expiry_heap)
         self._sequence = itertools.count()  # orders rows of one close time in the schedule
         # a single stream-table join takes a batch at once (_stream_table)
         only = plan.joins[0] if len(plan.joins) == 1 else None
-        self.stream_table = only is not None and not only.left_table and only.right_table and not only.foreign_key
+        self.stream_table = only is not None and not only.left_table and only.right_table and not only.foreign_key \
+            and not only.window_fields[0]
 
     def snapshot(self) -> dict:
         return self.store.snapshot()
@@ -277,6 +279,9 @@ class JoinOp:
     def _join(self, j: int, side: str, row: dict, ts: int, tombstone: bool) -> list:
         node = self.plan.joins[j - 1]
         key = freeze(self._key(node, side, row))
+        window = node.window_fields[0 if side == "L" else 1]
+        if window and key is not None:  # windowed keys: the same key in the same window
+            key = (key, *(row.get(f) for f in window))
         table = node.left_table if side == "L" else node.right_table
         if node.foreign_key:
             return self._foreign_key(j, node, side, key, row, ts, tombstone)
@@ -295,8 +300,13 @@ class JoinOp:
                 merged[f] = left.get(f) if left else None
         for f in self.fields_of[j]:
             merged[f] = right.get(f) if right else None
-        merged[JOIN_KEY] = thaw(key)
+        merged[JOIN_KEY] = self._key_value(self.plan.joins[j - 1], key)
         return merged
+
+    @staticmethod
+    def _key_value(node: JoinNode, key):
+        """The join key's value (without the window a windowed key also holds)."""
+        return thaw(key[0] if node.window_fields[0] else key)
 
     def _stream_probe(self, j, node, key, row, ts):
         """Stream-table: a stream row meets the table's current row of its key."""
@@ -385,7 +395,7 @@ class JoinOp:
         merged = self._merge(j, None, None, key)
         for field in (node.left_field, node.right_field):
             if field:
-                merged[field] = key
+                merged[field] = self._key_value(node, key)
         return merged
 
     def _stream_stream(self, j, node, side, key, row, ts):
@@ -492,4 +502,10 @@ class JoinOp:
         arrays += [pa.array([r[1] for r in rows], pa.int64()), pa.array([r[2] for r in rows], pa.bool_()),
                    pa.array([0] * len(rows), pa.int32()), pa.nulls(len(rows), pa.int64())]
         names += [ROWTIME, NULL_VALUE, ROWPARTITION, ROWOFFSET]
+        if self.windows:  # joined windowed rows keep their window (either side's: they are equal)
+            for bound in (WINDOWSTART, WINDOWEND):
+                fields = [f"{alias}__{bound}" for alias in self.windows]
+                arrays.append(pa.array([next((r[0][f] for f in fields if r[0].get(f) is not None), None)
+                                        for r in rows], pa.int64()))
+                names.append(bound)
         return pa.RecordBatch.from_arrays(arrays, names=names)
