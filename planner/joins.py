@@ -18,7 +18,7 @@ from ksql.planner.scope import Scope, ScopeColumn
 from ksql.planner.format import format_expression
 from ksql.planner.metastore import DataSource, MetaStore
 from ksql.planner.properties import StreamProperties
-from ksql.planner.schema import PSEUDO_COLUMNS, ROWTIME, WINDOWEND, WINDOWSTART
+from ksql.planner.schema import PSEUDO_COLUMNS, ROWTIME, WINDOWEND, WINDOWSTART, check_no_map_key
 from ksql.planner.tree import rewrite, walk
 from ksql.planner.windows import duration
 
@@ -324,7 +324,10 @@ def _join_node(join: ast.Join, index: int, inputs: list[JoinInput], scope: Scope
     if left_table and right.is_table and index == 1 and not left_on_key and right_on_key \
             and (left_inputs[0].source.window_type or right.source.window_type):
         raise KsqlStatementError("Foreign-key table-table joins are not supported on windowed tables.")
-    for side_input, on_key in ((left_owner, left_on_key), (right, right_on_key)):
+    for side_input, on_key, expr, bound in ((left_owner, left_on_key, left_expr, left_key),
+                                            (right, right_on_key, right_expr, right_key)):
+        if not on_key and bound.type is not None:  # the side is re-keyed by its join expression
+            check_no_map_key(_repartition_key_name(expr, side_input), bound.type)
         if side_input is not None and side_input.source.window_type and not on_key:
             raise KsqlStatementError("Implicit repartitioning of windowed sources is not supported. "
                                      "See https://github.com/confluentinc/ksql/issues/4385.")
@@ -397,6 +400,13 @@ def _check_sides(join: ast.Join, index: int, inputs: list[JoinInput], scope: Sco
         raise KsqlStatementError(f"A join criteria is expected to reference the source (`{right.source.name}`) in "
                                  f"the FROM clause, instead the right source references `{owners[1][0]}` and the "
                                  f"left source references `{owners[0][0]}`")
+
+
+def _repartition_key_name(expr, side: JoinInput | None) -> str:
+    """The key column a side re-keyed by its join expression gets: ALIAS_COLUMN for a column."""
+    if isinstance(expr, ast.ColumnRef) and side is not None:
+        return f"{side.alias}_{expr.name}"
+    return "KSQL_COL_0"
 
 
 def _report_unresolved(sides, scope: Scope) -> None:

@@ -72,3 +72,12 @@ def reserved_name_error(name: str, alias) -> KsqlStatementError:
     if alias is not None:
         return KsqlStatementError(f"`{name}` is a reserved column name. You cannot use it as an alias for a column.")
     return KsqlStatementError(f"Reserved column name in select: `{name}`. Please remove or alias the column.")
+
+
+def check_no_map_key(name: str, sql_type) -> None:
+    """Maps have no stable serialized form, so a key holding one would not find its partition."""
+    if any(T.maps_in(sql_type)):
+        raise KsqlStatementError(
+            f"Map keys, including types that contain maps, are not supported as they may lead to unexpected "
+            f"behavior due to inconsistent serialization. Key column name: `{name}`. Column type: "
+            f"{sql_type}. See https://github.com/confluentinc/ksql/issues/6621 for more.")

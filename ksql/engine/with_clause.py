@@ -4,8 +4,8 @@ from __future__ import annotations
 
 
 from ksql.errors import KsqlError, KsqlStatementError
-from ksql.planner import types as T
 from ksql.planner.metastore import DataSource
+from ksql.planner.schema import check_no_map_key
 from ksql.results import StatusResult
 from ksql.runtime.log.names import InvalidTopicName, check_topic_name
 from ksql.runtime.formats.make import make_format
@@ -33,11 +33,7 @@ def name_taken(stmt, existing: DataSource | None, text: str) -> StatusResult | N
 def check_no_map_keys(columns) -> None:
     """Maps have no stable serialized form, so a key holding one would not find its partition."""
     for column in columns:
-        if any(T.maps_in(column.type)):
-            raise KsqlStatementError(
-                f"Map keys, including types that contain maps, are not supported as they may lead to unexpected "
-                f"behavior due to inconsistent serialization. Key column name: `{column.name}`. Column type: "
-                f"{column.type}. See https://github.com/confluentinc/ksql/issues/6621 for more.")
+        check_no_map_key(column.name, column.type)
 
 
 def check_key_format(key_format: str, sink: DataSource) -> None:

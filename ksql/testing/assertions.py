@@ -74,6 +74,8 @@ class Assertions:
         row = {}
         for name, expr in zip(names, stmt.values):
             column = source.schema.find(name)
+            if column is None and name not in (ROWTIME, WINDOWSTART, WINDOWEND):
+                raise AssertionFailed(f"Column name `{name}` does not exist.")
             bound = bind(expr, batch_scope)
             target = T.BIGINT if name == ROWTIME else (column.type if column else bound.type)
             if target is not None:
