@@ -2,6 +2,7 @@
 in `ksql.parser.errors`, so every layer can raise them)."""
 from ksql.parser.errors import (  # noqa: F401
     KsqlError,
+    KsqlFunctionError,
     KsqlRecordError,
     KsqlStatementError,
     KsqlSyntaxError,

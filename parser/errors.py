@@ -36,5 +36,11 @@ class KsqlStatementError(KsqlError):
     """A statement that parses but cannot run: unknown names, wrong types, conflicts."""
 
 
+class KsqlFunctionError(KsqlError):
+    """An aggregate function's failure (a DECIMAL sum past its precision, say). It stops the
+    query, which restarts from its last commit, as an exception in a Kafka Streams processor
+    does in ksqlDB; it is not one bad record the processing log takes."""
+
+
 class KsqlRecordError(KsqlError):
     """A record that cannot be (de)serialized; goes to the processing log."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Callable
 
-from ksql.parser.errors import KsqlStatementError
+from ksql.parser.errors import KsqlFunctionError, KsqlStatementError
 from ksql.planner import types as T
 from ksql.planner.types import SqlType
 
@@ -75,13 +75,26 @@ def _sum_undo(state, value):
     return state if value is None or state is None else state - value
 
 
-def _sum_type(types):
-    t = _numeric("SUM")(types)
-    return T.decimal(38, t.scale) if t.base == "DECIMAL" else t
+def _sum_for(types):
+    """A DECIMAL sum keeps its argument's type: a total that does not fit it fails the query."""
+    sum_type = types[0] if types else None
+    if sum_type is None or sum_type.base != "DECIMAL":
+        return AGGREGATES["SUM"]
+    precision, scale = sum_type.params
+    limit = Decimal(10) ** (precision - scale)
+
+    def add(state, value):
+        total = _sum_add(state, value)
+        if total is not None and abs(total) >= limit:
+            raise KsqlFunctionError("Numeric field overflow")
+        return total
+
+    return replace(AGGREGATES["SUM"], add=add, merge=add, specialize=None)
 
 
-register(Aggregate("SUM", "The sum of the values.", _sum_type, lambda: None, _sum_add,
-                   lambda s: 0 if s is None else s, _sum_undo, lambda a, b: _sum_add(a, b)))
+register(Aggregate("SUM", "The sum of the values.", _numeric("SUM"), lambda: None, _sum_add,
+                   lambda s: 0 if s is None else s, _sum_undo, lambda a, b: _sum_add(a, b),
+                   specialize=_sum_for))
 
 
 def _avg_add(state, value):

@@ -8,6 +8,7 @@ import logging
 import numpy as np
 import pyarrow as pa
 
+from ksql.parser.errors import KsqlFunctionError
 from ksql.planner.functions import function_errors
 from ksql.planner.plan import NULL_VALUE, QueryPlan
 from ksql.planner.schema import ROWOFFSET, ROWTIME
@@ -152,6 +153,8 @@ class Pipeline:
         with function_errors() as failed:
             try:
                 out = self._apply(batch)
+            except KsqlFunctionError:
+                raise  # stops the query (it restarts from its last commit)
             except Exception as error:  # noqa: BLE001 - one bad record must not stop the query
                 failed.clear()  # the rows are run again one by one
                 out, entries = self._row_by_row(batch, entries, error)
@@ -172,6 +175,8 @@ class Pipeline:
             row = batch.slice(i, 1)
             try:
                 good.append(self._apply(row))
+            except KsqlFunctionError:
+                raise
             except Exception as row_error:  # noqa: BLE001
                 entries.append(processing_log.processing_error(self.query_id, str(row_error), row))
         if not good:

@@ -30,6 +30,9 @@ class Case:
     inputs: list[Record] = field(default_factory=list)
     outputs: list[Record] | None = None  # None: outputs are not checked
     expected_error: str | None = None  # a message substring
+    # a query's failure while it processes the inputs (Kafka Streams wraps it in "Exception
+    # caught in process"): the cause's message, which the query's error must contain
+    expected_failure: str | None = None
     properties: dict = field(default_factory=dict)
     topics: dict[str, int] = field(default_factory=dict)  # topic -> partitions
     # subject -> (schema, id or None, type, references), registered first, in order

@@ -62,6 +62,8 @@ def _run(engine: KsqlEngine, case: Case) -> Result:
         except KsqlError as failure:  # an ASSERT that does not hold
             error = (statement, failure)
             break
+    if case.expected_failure is not None and error is None:
+        return _expect_failure(engine, case)
     if case.expected_error is not None:
         if error is None:
             return Result(case.file, case.name, FAILED,
@@ -90,6 +92,24 @@ def _run(engine: KsqlEngine, case: Case) -> Result:
     if reason:
         return Result(case.file, case.name, FAILED, reason)
     return Result(case.file, case.name, PASSED)
+
+
+def _expect_failure(engine: KsqlEngine, case: Case) -> Result:
+    """A case whose query must fail on its inputs: the records before the failure are the
+    expected outputs, and the query's error names the expected cause."""
+    engine.drain()
+    for record in case.inputs:
+        produce(engine, record)
+        engine.drain()
+    failed = [q for q in engine.queries.values() if q.state == "ERROR"]
+    if not failed:
+        return Result(case.file, case.name, FAILED,
+                      f"expected a query to fail with {case.expected_failure!r}, but none failed")
+    if case.expected_failure not in (failed[0].error or ""):
+        return Result(case.file, case.name, FAILED,
+                      f"expected a query to fail with {case.expected_failure!r}, got: {failed[0].error}")
+    reason = compare_outputs(engine, case.outputs) if case.outputs is not None else None
+    return Result(case.file, case.name, FAILED if reason else PASSED, reason or "")
 
 
 _INSERT_VALUES = re.compile(r"^\s*(?:--[^\n]*\n\s*)*INSERT\s+INTO\s+\S+(?:\s*\([^)]*\))?\s*VALUES\b",

@@ -153,6 +153,8 @@ def _case(file: str, name: str, test: dict, fmt, config) -> Case:
     expected = test.get("expectedException") or test.get("expectedError")
     if expected is not None:
         case.expected_error = expected.get("message", "")
+        if str(expected.get("type", "")).endswith("StreamsException") and expected.get("causeMessage"):
+            case.expected_failure = expected["causeMessage"]
     case.responses = test.get("responses")
     case.verify_order = bool((test.get("outputConditions") or {}).get("verifyOrder"))
     case.inputs_after_query = bool((test.get("inputConditions") or {}).get("waitForActivePushQuery"))

@@ -154,3 +154,20 @@ def test_variables_keep_their_spelling_and_match_any_case(engine):
     assert rows == [["${fmt}"]]
     assert engine.execute("UNDEFINE Fmt;")[0].message == "Undefined variable Fmt."
     assert engine.execute("SHOW VARIABLES;")[0].rows == [["TOPICNAME", "clicks"]]
+
+
+def test_a_decimal_sum_keeps_its_type_and_an_overflow_stops_the_query(make_engine):
+    # ksqlDB's SUM of a DECIMAL(p, s) is a DECIMAL(p, s); a total past it fails the query
+    # ("Numeric field overflow"), which then restarts from its last commit
+    engine = make_engine(background=False)
+    engine.session.properties["auto.offset.reset"] = "earliest"
+    engine.execute("CREATE STREAM s (k INT KEY, v DECIMAL(3, 1)) WITH (kafka_topic='s', value_format='JSON', partitions=1);"
+                   "CREATE TABLE t AS SELECT k, SUM(v) AS total FROM s GROUP BY k;")
+    assert engine.metastore.get("T").schema.find("TOTAL").type.params == (3, 1)
+    engine.execute("INSERT INTO s (k, v) VALUES (1, 60.5); INSERT INTO s (k, v) VALUES (2, 1.0);")
+    engine.drain()
+    query, = engine.queries.values()
+    assert query.state == "RUNNING"
+    engine.execute("INSERT INTO s (k, v) VALUES (1, 50.0);")  # 110.5 does not fit DECIMAL(3, 1)
+    engine.drain()
+    assert query.state == "ERROR" and "Numeric field overflow" in query.error
