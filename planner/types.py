@@ -1,11 +1,18 @@
 """SQL types as ksqlDB has them, and their Arrow representation."""
 from __future__ import annotations
 
+import decimal
 from dataclasses import dataclass
 
 import pyarrow as pa
 
 from ksql.parser.errors import KsqlStatementError
+
+# DECIMAL values have up to 38 digits, and sums and products of them more, before they are
+# rounded to their type: Python's default of 28 significant digits would round (or refuse)
+# them first. Every thread's decimal context starts from DefaultContext.
+decimal.DefaultContext.prec = 100
+decimal.getcontext().prec = 100
 
 _ALIASES = {"INT": "INTEGER", "VARCHAR": "STRING"}
 PRIMITIVES = ("BOOLEAN", "INTEGER", "BIGINT", "DOUBLE", "STRING", "BYTES", "DATE", "TIME", "TIMESTAMP")

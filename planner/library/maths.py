@@ -150,7 +150,7 @@ def _round_type(types):
         if t.base == "DOUBLE":
             return L
         if t.base == "DECIMAL":
-            return T.decimal(min(max(t.precision - t.scale + 1, 1), 38), 0)
+            return T.decimal(max(t.precision - t.scale, 1), 0)  # as ksqlDB types it
     return t
 
 

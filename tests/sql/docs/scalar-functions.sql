@@ -631,3 +631,10 @@ ASSERT VALUES out (id, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c1
   STRUCT(A := CAST(1 AS BIGINT), C := CAST(NULL AS STRING)),
   '1.5',
   100.0);
+
+--@test: ROUND of a DECIMAL(p, s) is a DECIMAL(p - s, 0) (ksqlDB's source), exact on all 33 digits
+CREATE STREAM s (id INT KEY, v DECIMAL(33, 16)) WITH (kafka_topic='s', value_format='JSON', partitions=1);
+CREATE STREAM out AS SELECT id, ROUND(v) AS r0, ROUND(v, 2) AS r2, ROUND(v, -2) AS rm2, v + v AS doubled FROM s;
+INSERT INTO s (id, v) VALUES (1, 12345678987654321.2345678987654321);
+ASSERT VALUES out (id, r0, r2, rm2, doubled) VALUES (1, 12345678987654321, 12345678987654321.23, 12345678987654300, 24691357975308642.4691357975308642);
+ASSERT STREAM out (id INT KEY, r0 DECIMAL(17, 0), r2 DECIMAL(33, 16), rm2 DECIMAL(33, 16), doubled DECIMAL(34, 16)) WITH (kafka_topic='OUT', value_format='JSON');
