@@ -17,6 +17,9 @@ _KNOWN = {
                                     '{ int32 hours = 1; int32 minutes = 2; int32 seconds = 3; int32 nanos = 4; }'),
     "confluent/type/decimal.proto": ('syntax = "proto3"; package confluent.type; message Decimal '
                                      '{ bytes value = 1; uint32 precision = 2; uint32 scale = 3; }'),
+    # the (confluent.field_meta) option's message, which names a DECIMAL's precision and scale
+    "confluent/meta.proto": ('syntax = "proto3"; package confluent; import "google/protobuf/descriptor.proto"; '
+                             'message Meta { string doc = 1; map<string, string> params = 2; repeated string tags = 3; }'),
 }
 TIMESTAMP_MESSAGE, DATE_MESSAGE, TIME_MESSAGE, DECIMAL_MESSAGE = ("google.protobuf.Timestamp", "google.type.Date", "google.type.TimeOfDay",
                                       "confluent.type.Decimal")
@@ -56,7 +59,12 @@ class _SchemaWriter:
     def message(self, name: str, fields, indent: str) -> str:
         lines, nested = [], []
         for number, (field, sql_type) in enumerate(fields, start=1):
-            lines.append(f"{indent}  {self.field_type(sql_type, nested, indent)} {field} = {number};")
+            options = ""
+            if sql_type.base == "DECIMAL":  # its precision and scale, as ksqlDB writes them
+                self.imports.add("confluent/meta.proto")
+                options = (f' [(confluent.field_meta) = {{ params: [{{ key: "precision", value: "{sql_type.precision}" }}, '
+                           f'{{ key: "scale", value: "{sql_type.scale}" }}] }}]')
+            lines.append(f"{indent}  {self.field_type(sql_type, nested, indent)} {field} = {number}{options};")
         return f"{indent}message {name} {{\n" + "\n".join(lines + nested) + f"\n{indent}}}\n"
 
     def field_type(self, sql_type: SqlType, nested: list, indent: str, in_collection: bool = False) -> str:
@@ -100,7 +108,8 @@ class Schema:
         from google.protobuf import descriptor_pool
 
         pool = descriptor_pool.DescriptorPool()
-        self.file = _add(pool, "schema.proto", text, imported or {})
+        self.decimals: dict[str, tuple[int, int]] = {}  # DECIMAL field (full name) -> precision, scale
+        self.file = _add(pool, "schema.proto", text, imported or {}, self.decimals)
         self.messages = list(self.file.message_types_by_name.values())
         if not self.messages:
             raise KsqlStatementError("The protobuf schema defines no message")
@@ -145,8 +154,10 @@ def registered(schema_id: int) -> Schema:
     return Schema(text, schema_registry.imported_schemas(registry, schema_id))
 
 
-def _add(pool, name: str, text: str, imported: dict[str, str]):
-    """Parse proto text into the pool (with the well-known files it imports); its descriptor."""
+def _add(pool, name: str, text: str, imported: dict[str, str], decimals: dict | None = None):
+    """Parse proto text into the pool (with the well-known files it imports); its descriptor.
+    The precision and scale its DECIMAL fields' (confluent.field_meta) options give go to
+    `decimals` (the pool keeps no options it has no extension for)."""
     from google.protobuf import descriptor_pb2
     from proto_schema_parser.parser import Parser
 
@@ -160,7 +171,7 @@ def _add(pool, name: str, text: str, imported: dict[str, str]):
         elif kind == "Package":
             proto.package = element.name
         elif kind == "Message":
-            proto.message_type.append(_message_proto(element))
+            proto.message_type.append(_message_proto(element, {} if decimals is None else decimals, proto.package))
         elif kind == "Enum":
             proto.enum_type.append(_enum_proto(element))
     try:
@@ -210,20 +221,24 @@ def _scalar_types():
     return _TYPES
 
 
-def _message_proto(message):
+def _message_proto(message, decimals: dict, scope: str):
     from google.protobuf import descriptor_pb2
 
     F = descriptor_pb2.FieldDescriptorProto
     proto = descriptor_pb2.DescriptorProto(name=message.name)
+    full_name = f"{scope}.{message.name}" if scope else message.name
     for element in message.elements:
         kind = type(element).__name__
         if kind == "Message":
-            proto.nested_type.append(_message_proto(element))
+            proto.nested_type.append(_message_proto(element, decimals, full_name))
         elif kind == "Enum":
             proto.enum_type.append(_enum_proto(element))
         elif kind == "Field":
             field = proto.field.add(name=element.name, number=element.number, json_name=element.name)
             _set_type(field, element.type)
+            params = _field_meta_params(element)
+            if "precision" in params:
+                decimals[f"{full_name}.{element.name}"] = (int(params["precision"]), int(params.get("scale", 0)))
             cardinality = str(getattr(element.cardinality, "value", element.cardinality or ""))
             field.label = F.LABEL_REPEATED if cardinality == "REPEATED" else F.LABEL_OPTIONAL
             if cardinality == "OPTIONAL":
@@ -248,6 +263,22 @@ def _message_proto(message):
     return proto
 
 
+def _field_meta_params(field) -> dict[str, str]:
+    """The key/value params of a field's (confluent.field_meta) option, in either order."""
+    params = {}
+    for option in getattr(field, "options", None) or ():
+        if option.name.strip("()") != "confluent.field_meta":
+            continue
+        for meta in getattr(option.value, "elements", ()):
+            if meta.name != "params":
+                continue
+            for entry in meta.value if isinstance(meta.value, list) else [meta.value]:
+                pair = {e.name: e.value for e in getattr(entry, "elements", ())}
+                if "key" in pair and "value" in pair:
+                    params[str(pair["key"])] = str(pair["value"])
+    return params
+
+
 def _set_type(field, type_name: str) -> None:
     scalar = _scalar_types().get(type_name)
     if scalar is not None:
@@ -269,16 +300,18 @@ def _enum_proto(enum):
 # ---------------------------------------------------------------- descriptors -> SQL types
 
 
-def sql_type(field) -> SqlType:
-    """The SQL type of a message field (for CREATE STREAM/TABLE without columns)."""
+def sql_type(field, decimals: dict | None = None) -> SqlType:
+    """The SQL type of a message field (for CREATE STREAM/TABLE without columns); `decimals`:
+    the precision and scale of DECIMAL fields (Schema.decimals)."""
+    decimals = decimals or {}
     if field.message_type is not None and field.message_type.GetOptions().map_entry:
         key, value = field.message_type.fields_by_name["key"], field.message_type.fields_by_name["value"]
-        return T.map_of(_single_type(key), _single_type(value))
-    element = _single_type(field)
+        return T.map_of(_single_type(key, decimals), _single_type(value, decimals))
+    element = _single_type(field, decimals)
     return T.array(element) if repeated(field) else element
 
 
-def _single_type(field) -> SqlType:
+def _single_type(field, decimals: dict) -> SqlType:
     if field.message_type is not None:
         name = field.message_type.full_name
         if name in UNWRAPPED:
@@ -290,8 +323,8 @@ def _single_type(field) -> SqlType:
         if name == TIME_MESSAGE:
             return T.TIME
         if name == DECIMAL_MESSAGE:
-            return T.decimal(64, 0)
-        return T.struct(tuple((f.name.upper(), sql_type(f)) for f in field.message_type.fields))
+            return T.decimal(*decimals.get(field.full_name, (64, 0)))
+        return T.struct(tuple((f.name.upper(), sql_type(f, decimals)) for f in field.message_type.fields))
     if field.enum_type is not None:
         return T.STRING
     kind = field.type
@@ -311,8 +344,9 @@ def _single_type(field) -> SqlType:
 
 def inferred_columns(schema_id: int, text: str, key: bool, keep_case: bool, full_name: str | None):
     """The columns of a registered schema's message (keys too are messages of their columns)."""
-    message = registered(schema_id).message(full_name=full_name)
-    return [(f.name if keep_case else f.name.upper(), sql_type(f)) for f in message.DESCRIPTOR.fields]
+    schema = registered(schema_id)
+    message = schema.message(full_name=full_name)
+    return [(f.name if keep_case else f.name.upper(), sql_type(f, schema.decimals)) for f in message.DESCRIPTOR.fields]
 
 def repeated(field) -> bool:
     """Whether a field is repeated (protobuf 7 drops FieldDescriptor.label)."""

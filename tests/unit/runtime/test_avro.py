@@ -324,3 +324,15 @@ def test_a_schema_full_name_needs_a_format_with_named_schemas_and_a_name(engine,
 def test_avro_refuses_column_names_that_are_not_avro_names(engine, columns, message):
     with pytest.raises(KsqlError, match=re.escape(f"Schema is not compatible with Avro: {message}")):
         engine.execute(f"CREATE STREAM s ({columns}) WITH (kafka_topic='s', value_format='AVRO', partitions=1);")
+
+
+def test_protobuf_decimals_keep_precision_and_scale_through_the_registry(engine):
+    # ksqlDB writes a DECIMAL as confluent.type.Decimal with (confluent.field_meta) params
+    # naming its precision and scale; a stream inferred from that schema gets the same type
+    engine.execute("CREATE STREAM src (id INT KEY, price DECIMAL(4, 2)) WITH (kafka_topic='src', format='JSON', partitions=1);"
+                   "CREATE STREAM priced WITH (format='PROTOBUF') AS SELECT id, price FROM src;")
+    text = engine.schema_registry.latest("PRICED-value")[3]
+    assert 'import "confluent/meta.proto";' in text
+    assert '(confluent.field_meta) = { params: [{ key: "precision", value: "4" }, { key: "scale", value: "2" }] }' in text
+    engine.execute("CREATE STREAM again (id INT KEY) WITH (kafka_topic='PRICED', format='PROTOBUF');")
+    assert str(engine.metastore.get("AGAIN").schema.find("PRICE").type) == "DECIMAL(4, 2)"
