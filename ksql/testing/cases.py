@@ -3,6 +3,7 @@ its inputs, then its outputs, error or REST responses checked. Shared by the thr
 of `ksql test`."""
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import tempfile
@@ -40,10 +41,9 @@ def _run(engine: KsqlEngine, case: Case) -> Result:
         if engine.log.topic(topic) is None:
             engine.log.create_topic(topic, partitions)
     engine.schema_registry.set_compatibility("NONE")  # ksqlDB's harness used a registry that checks none
-    for subject, (schema, schema_id, schema_type, references) in case.schemas.items():
-        text = schema if schema_type == "PROTOBUF" else json.dumps(schema, separators=(",", ":"))
+    for subject, text, schema_type, references, schema_id in _schemas_in_order(case):
         engine.schema_registry.register(subject, text, schema_type, references=references or None,
-                                        schema_id=None if schema_id is None else int(schema_id))
+                                        schema_id=schema_id)
     if case.responses is not None:
         return _run_rest(engine, case)
     assertions = Assertions(engine)
@@ -92,6 +92,24 @@ def _run(engine: KsqlEngine, case: Case) -> Result:
     if reason:
         return Result(case.file, case.name, FAILED, reason)
     return Result(case.file, case.name, PASSED)
+
+
+def _schemas_in_order(case: Case) -> list[tuple]:
+    """(subject, text, type, references, id) of the case's schemas, referenced ones first (the
+    registry checks references), numbered as ksqlDB's harness numbers them: the topics' own
+    schemas 1, 2, ... in order (skipping ids given), the schemas they reference after them."""
+    referenced = {r["subject"] for _, _, _, refs in case.schemas.values() for r in refs or ()}
+    topics = [s for s in case.schemas if s not in referenced]
+    given = {int(v[1]) for v in case.schemas.values() if v[1] is not None}
+    free = (n for n in itertools.count(1) if n not in given)
+    numbers = {subject: next(free) for subject in topics + [s for s in case.schemas if s in referenced]}
+    out = []
+    for subject in sorted(case.schemas, key=lambda s: s not in referenced):
+        schema, schema_id, schema_type, references = case.schemas[subject]
+        text = schema if schema_type == "PROTOBUF" else json.dumps(schema, separators=(",", ":"))
+        out.append((subject, text, schema_type, references,
+                    int(schema_id) if schema_id is not None else numbers[subject]))
+    return out
 
 
 def _expect_failure(engine: KsqlEngine, case: Case) -> Result:

@@ -98,7 +98,7 @@ def fill_message(message, values: dict) -> None:
                     target.append(_scalar(field, v))
         elif field.message_type is not None:
             _write_single(field, getattr(message, field.name), value)
-            if not value and isinstance(value, dict):
+            if isinstance(value, dict):  # a struct is there even when none of its fields are set
                 getattr(message, field.name).SetInParent()
         else:
             setattr(message, field.name, _scalar(field, value))

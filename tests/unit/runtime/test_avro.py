@@ -336,3 +336,14 @@ def test_protobuf_decimals_keep_precision_and_scale_through_the_registry(engine)
     assert '(confluent.field_meta) = { params: [{ key: "precision", value: "4" }, { key: "scale", value: "2" }] }' in text
     engine.execute("CREATE STREAM again (id INT KEY) WITH (kafka_topic='PRICED', format='PROTOBUF');")
     assert str(engine.metastore.get("AGAIN").schema.find("PRICE").type) == "DECIMAL(4, 2)"
+
+
+def test_a_protobuf_struct_whose_fields_are_all_null_is_still_written(engine):
+    # proto3 cannot mark a scalar unset inside it, so the struct reads back with the defaults,
+    # but it is there: only a NULL struct is left out
+    engine.execute("CREATE STREAM s (id INT KEY, foo STRUCT<f0 INT>) WITH (kafka_topic='s', format='PROTOBUF', partitions=1);"
+                   "INSERT INTO s (id, foo) VALUES (1, STRUCT(f0 := CAST(NULL AS INT)));"
+                   "INSERT INTO s (id, foo) VALUES (2, CAST(NULL AS STRUCT<f0 INT>));")
+    wait_for(lambda: len(topic_records(engine.log, "s")) == 2)
+    rows = list(engine.execute("SELECT id, foo FROM s EMIT CHANGES LIMIT 2;")[0])
+    assert rows == [[1, {"F0": 0}], [2, None]]
