@@ -16,7 +16,7 @@ from ksql.engine.queries import check_upgrade
 from ksql.engine.session import Session
 from ksql.engine.with_clause import (REGISTRY_FORMATS, check_key_format, check_no_map_keys, checked_topic_name,
                                      name_taken, register_schemas, with_default_wrapping)
-from ksql.planner.with_clause import (CREATE_PROPERTIES, check_with_clause, int_property,
+from ksql.planner.with_clause import (CREATE_PROPERTIES, bool_prop, check_with_clause, int_property,
                                       normalize_properties)
 from ksql.planner.ddl import created_source, declared_columns, source_schema
 from ksql.runtime.formats.serdes import KNOWN_FORMATS
@@ -117,8 +117,10 @@ class DdlStatements:
                 found_id, text = latest[0], latest[3]
             infer = {"AVRO": avro.inferred_columns, "JSON_SR": json_sr.inferred_columns,
                      "PROTOBUF": proto_schema.inferred_columns}[fmt]
-            # named by id, the schema's own spelling is kept (as ksqlDB does)
-            for name, sql_type in infer(found_id, text, part == "key", schema_id is not None,
+            # named by id, the schema's own spelling is kept (as ksqlDB does); an unwrapped
+            # value is one column of the schema's whole type, as a key is
+            whole = part == "key" or (fmt != "PROTOBUF" and bool_prop(props.get("WRAP_SINGLE_VALUE")) is False)
+            for name, sql_type in infer(found_id, text, whole, schema_id is not None,
                                         props.get(f"{part.upper()}_SCHEMA_FULL_NAME")):
                 out.append(Column(name or single, sql_type, namespace))
         return out

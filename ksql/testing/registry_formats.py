@@ -76,6 +76,8 @@ def _to_avro(value, schema):
                 return _to_avro(value, branch)
             except (TypeError, ValueError, KeyError, AttributeError):
                 continue
+        if "string" in schema and isinstance(value, (int, float)):  # a number written as text
+            return str(value).lower() if isinstance(value, bool) else str(value)
         raise ValueError(f"no branch of {schema} takes {value!r}")
     if isinstance(schema, str):
         if schema in ("int", "long"):

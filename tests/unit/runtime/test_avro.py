@@ -347,3 +347,12 @@ def test_a_protobuf_struct_whose_fields_are_all_null_is_still_written(engine):
     wait_for(lambda: len(topic_records(engine.log, "s")) == 2)
     rows = list(engine.execute("SELECT id, foo FROM s EMIT CHANGES LIMIT 2;")[0])
     assert rows == [[1, {"F0": 0}], [2, None]]
+
+
+def test_an_unwrapped_value_is_inferred_as_one_column_of_the_whole_record(engine):
+    # serialization.md: WRAP_SINGLE_VALUE=false reads the value as one column (ROWVAL, as
+    # ksqlDB names an inferred single value), here a STRUCT of the record's fields
+    schema = {"type": "record", "name": "R", "fields": [{"name": "F0", "type": ["null", "int"]}]}
+    engine.schema_registry.register("raw-value", json.dumps(schema))
+    engine.execute("CREATE STREAM raw WITH (kafka_topic='raw', value_format='AVRO', wrap_single_value=false, partitions=1);")
+    assert engine.metastore.get("RAW").schema.describe() == "`ROWVAL` STRUCT<`F0` INTEGER>"
