@@ -46,6 +46,7 @@ class SinkEncoder:
             for name in self.key_names:
                 empty &= rows.column(name).is_null().to_numpy(zero_copy_only=False)
             keys = pc.if_else(pa.array(empty), pa.scalar(None, pa.binary()), keys)
+        inner_keys = keys  # Kafka Streams partitions a windowed key by the key alone
         if self.window_type is not None and "__WINDOW_START" in rows.schema.names:
             keys = window_keys(keys, rows.column("__WINDOW_START"), rows.column("__WINDOW_END"),
                                self.window_type == "SESSION")
@@ -59,7 +60,7 @@ class SinkEncoder:
         records = make_records(keys, values, timestamps)
         if self.partitions == 1:
             return {0: records}
-        key_list = keys.to_pylist()
+        key_list = inner_keys.to_pylist()
         parts = partitions_for(key_list, self.partitions, self._round_robin)
         self._round_robin += sum(1 for k in key_list if k is None)
         out = {}

@@ -33,13 +33,14 @@ def produce(engine: KsqlEngine, record: Record, new_topic_partitions: int = 1) -
     info = engine.log.topic(record.topic)
     if info is None:
         info = engine.log.create_topic(record.topic, new_topic_partitions)
-    key = _encode(record.key, source, key=True, topic=record.topic)
+    key = inner_key = _encode(record.key, source, key=True, topic=record.topic)
     if record.window is not None:  # Kafka Streams' windowed key layout
         start, end = int(record.window.get("start", 0)), int(record.window.get("end", 0))
         key = (key or b"") + (struct.pack(">qq", end, start) if str(record.window.get("type", "")).lower()
                               == "session" else struct.pack(">q", start))
     value = _encode(record.value, source, key=False, topic=record.topic)
-    partition = int(partitions_for([key], info.partitions)[0]) if key is not None else 0
+    # a windowed key goes to its key's partition, whatever the window (as Kafka Streams does)
+    partition = int(partitions_for([inner_key], info.partitions)[0]) if inner_key is not None else 0
     headers = None
     if record.headers:
         import base64

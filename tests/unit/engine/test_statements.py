@@ -171,3 +171,21 @@ def test_a_decimal_sum_keeps_its_type_and_an_overflow_stops_the_query(make_engin
     engine.execute("INSERT INTO s (k, v) VALUES (1, 50.0);")  # 110.5 does not fit DECIMAL(3, 1)
     engine.drain()
     assert query.state == "ERROR" and "Numeric field overflow" in query.error
+
+
+def test_a_windowed_key_goes_to_its_keys_partition_whatever_the_window(engine):
+    # Kafka Streams partitions windowed keys by the key alone, so all of a key's windows (and
+    # the key's rows in a topic keyed the same way) are in one partition
+    from conftest import topic_records, wait_for
+    from ksql.runtime.log.murmur2 import partitions_for
+
+    engine.execute("CREATE STREAM s (k STRING KEY, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=4);"
+                   "CREATE TABLE t WITH (partitions=4) AS SELECT k, COUNT(*) AS n FROM s "
+                   "WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY k;")
+    keys = ["a", "b", "c", "d", "e"]
+    for i, key in enumerate(keys * 3):
+        engine.execute(f"INSERT INTO s (ROWTIME, k, v) VALUES ({(i + 1) * 1000}, '{key}', 1);")
+    wait_for(lambda: len(topic_records(engine.log, "T")) == 15)
+    for partition, key, _, _ in topic_records(engine.log, "T"):
+        inner = key[:-8]  # the key without its window's start
+        assert partition == int(partitions_for([inner], 4)[0])
