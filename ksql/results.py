@@ -28,6 +28,7 @@ class ListResult:
     headers: list[str]
     rows: list[list[Any]]
     items: list[dict] | dict = field(default_factory=list)  # (type_list: each type's name -> its schema)
+    extra: dict = field(default_factory=dict)  # more fields of the REST entity (properties: its lists)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from ksql.planner.explain import explain
 from ksql.planner.library import FUNCTIONS
 from ksql.planner.plan import plan_query
 from ksql.planner.schema import HEADER, KEY, VALUE
+from ksql.engine.settings import effective_properties
 from ksql.results import DescribeResult, DescriptionsResult, ListResult, TextResult
 from ksql.engine.session import Session
 
@@ -209,10 +210,12 @@ class Introspection:
             return ListResult(text, "queries", ["Query ID", "Query Type", "Status", "Sink Name", "Sink Kafka Topic",
                                                 "Query String"], rows, items)
         if what == "PROPERTIES":
-            merged = {**self.properties, **session.properties}
-            items = [{"name": k, "scope": "KSQL", "value": str(v)} for k, v in sorted(merged.items())]
-            rows = [[i["name"], "SESSION" if i["name"] in session.properties else "", i["value"]] for i in items]
-            return ListResult(text, "properties", ["Property", "Level", "Value"], rows, items)
+            items, overwritten, defaults = effective_properties(self.properties, session.properties)
+            rows = [[i["name"], i["scope"],
+                     "SESSION" if i["name"] in overwritten else "" if i["name"] in defaults else "SERVER", i["value"]]
+                    for i in items]
+            return ListResult(text, "properties", ["Property", "Scope", "Level", "Value"], rows, items,
+                              {"overwrittenProperties": overwritten, "defaultProperties": defaults})
         if what == "FUNCTIONS":
             items = _function_list()
             rows = [[i["name"], i["type"], i["category"]] for i in items]

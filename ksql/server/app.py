@@ -161,11 +161,8 @@ class KsqlServer(StatusEndpoints):
             field = {"kafka_topics": "topics", "kafka_topics_extended": "topics", "function_names": "functions",
                      "type_list": "types"}.get(
                 result.kind, result.kind)
-            entity = {"@type": result.kind, "statementText": result.statement, field: result.items, "warnings": []}
-            if result.kind == "properties":
-                entity["overwrittenProperties"] = []
-                entity["defaultProperties"] = []
-            return entity
+            return {"@type": result.kind, "statementText": result.statement, field: result.items, **result.extra,
+                    "warnings": []}
         if isinstance(result, DescriptionsResult):
             return {"@type": "source_descriptions", "statementText": result.statement,
                     "sourceDescriptions": [d.item for d in result.descriptions], "warnings": []}

@@ -189,3 +189,18 @@ def test_a_windowed_key_goes_to_its_keys_partition_whatever_the_window(engine):
     for partition, key, _, _ in topic_records(engine.log, "T"):
         inner = key[:-8]  # the key without its window's start
         assert partition == int(partitions_for([inner], 4)[0])
+
+
+def test_show_properties_lists_every_setting_in_effect_and_where_it_comes_from(make_engine):
+    # show-properties.md: "List the configuration settings that are currently in effect"
+    engine = make_engine(properties={"ksql.service.id": "svc_"}, background=False)
+    engine.session.properties["auto.offset.reset"] = "earliest"
+    result = engine.execute("SHOW PROPERTIES;")[0]
+    assert result.headers == ["Property", "Scope", "Level", "Value"]
+    rows = {row[0]: row[1:] for row in result.rows}
+    assert rows["ksql.service.id"] == ["KSQL", "SERVER", "svc_"]
+    assert rows["ksql.streams.auto.offset.reset"] == ["STREAMS", "SESSION", "earliest"]
+    assert rows["ksql.query.pull.limit.clause.enabled"] == ["KSQL", "", "true"]
+    assert result.extra["overwrittenProperties"] == ["ksql.streams.auto.offset.reset"]
+    assert "ksql.query.pull.limit.clause.enabled" in result.extra["defaultProperties"]
+    assert "ksql.service.id" not in result.extra["defaultProperties"]
