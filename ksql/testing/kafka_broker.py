@@ -133,6 +133,9 @@ class KafkaBroker:
             "transaction.state.log.min.isr=1",
             "group.initial.rebalance.delay.ms=0",
             "num.partitions=1",
+            # test records carry ksqlDB's test timestamps (1970): time-based retention would delete
+            # them once the broker's retention check runs (every 5 minutes), under a test reading them
+            "log.retention.ms=-1",
             # topics exist only when created, as the engine expects of a production cluster
             "auto.create.topics.enable=false",
             # small internal topics: a test broker starts and takes its first transaction sooner
