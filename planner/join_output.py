@@ -30,9 +30,9 @@ def output_name(expr, inputs: list[JoinInput], scope: Scope) -> str | None:
 def expand_star(item: ast.SelectAll, inputs: list[JoinInput], repartitioned: bool = False
                 ) -> list[tuple[str, ast.ColumnRef]]:
     """Each chosen input's columns, named ALIAS_COLUMN (a windowed input's window bounds after
-    its key). Re-keyed by PARTITION BY, a join's
-    rows carry each side's value, its ROWTIME, ROWPARTITION and ROWOFFSET, then its key (the
-    schema ksqlDB repartitions), so a star selects all of them in that order."""
+    its key). Re-keyed by PARTITION BY, a join's rows carry each side's value, its ROWTIME,
+    ROWPARTITION and ROWOFFSET, then its key (the schema ksqlDB repartitions), so a star selects
+    all of them in that order."""
     chosen = inputs if item.source is None else [i for i in inputs if item.source in (i.alias, i.source.name)]
     if not chosen:
         raise KsqlStatementError(f"'{item.source}' is not a valid stream/table name or alias.")

@@ -10,6 +10,7 @@ from ksql.parser.errors import KsqlStatementError
 from ksql.parser import ast
 from ksql.planner import types as T
 from ksql.planner.binder import bind
+from ksql.planner import bound as B
 from ksql.planner.bound import Expr
 from ksql.planner.scope import Scope
 from ksql.planner.format import format_expression
@@ -272,8 +273,6 @@ def _plan_query(query: ast.Query, metastore: MetaStore, sink: str | None, persis
 def _null_for_null_value(bound: Expr, source: DataSource, scope: Scope) -> Expr:
     """A PARTITION BY key read from a record's value (or its ROWTIME) is null when the value
     is: ksqlDB evaluates it over the value, and copies only a key taken from the key alone."""
-    from ksql.planner import bound as B
-
     key_fields = {bind(ast.ColumnRef(c.name), scope).field for c in source.schema.key}
     fields = set()
 
@@ -573,12 +572,15 @@ def _clause_error(error: KsqlStatementError, clause: str) -> KsqlStatementError:
     return error
 
 
+def same_columns(a: LogicalSchema, b: LogicalSchema) -> bool:
+    """The same columns (names, types, key or value) in the same order."""
+    return [(c.name, c.type, c.namespace) for c in a.columns] == [(c.name, c.type, c.namespace) for c in b.columns]
+
+
 def cast_to_sink(plan: QueryPlan, sink: LogicalSchema) -> QueryPlan | None:
     """The plan of an INSERT INTO whose value columns differ from the sink's only by a numeric
     type they widen to (or a numeric literal, to any DECIMAL), with those columns cast to the
     sink's types, as ksqlDB coerces implicitly; None when some other difference remains."""
-    from ksql.planner import bound as B
-
     project = plan.steps[-1] if plan.steps else None
     if not isinstance(project, ProjectNode) or len(plan.schema.columns) != len(sink.columns):
         return None
@@ -599,8 +601,7 @@ def cast_to_sink(plan: QueryPlan, sink: LogicalSchema) -> QueryPlan | None:
         columns.append((column, expr))
     by_name = {c.name: c for c, _ in columns}
     schema = LogicalSchema(tuple(by_name.get(c.name, c) for c in plan.schema.columns))
-    if [(c.name, c.type, c.namespace) for c in schema.columns] != \
-            [(c.name, c.type, c.namespace) for c in sink.columns]:
+    if not same_columns(schema, sink):
         return None
     project = dataclasses.replace(project, columns=tuple(columns))
     return dataclasses.replace(plan, steps=plan.steps[:-1] + (project,), schema=schema)

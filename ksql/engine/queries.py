@@ -11,7 +11,7 @@ from ksql.errors import KsqlError, KsqlStatementError
 from ksql.parser import (ast)
 from ksql.planner.aggregation import AggregateNode, limit_collections
 from ksql.planner.metastore import DataSource
-from ksql.planner.plan import FilterNode, QueryPlan, cast_to_sink, plan_query
+from ksql.planner.plan import FilterNode, QueryPlan, cast_to_sink, plan_query, same_columns
 from ksql.planner.schema import LogicalSchema
 from ksql.planner.upgrades import check_plan_upgrade
 from ksql.parser.parse import parse_statement
@@ -220,11 +220,9 @@ class PersistentQueries:
             raise KsqlStatementError(
                 f"Incompatible data sink and query result. Data sink ({stmt.target}) type is STREAM but "
                 f"select query result is TABLE.")
-        if [(c.name, c.type, c.namespace) for c in plan.schema.columns] != \
-                [(c.name, c.type, c.namespace) for c in sink.schema.columns]:
+        if not same_columns(plan.schema, sink.schema):
             plan = cast_to_sink(plan, sink.schema) or plan
-        if [(c.name, c.type, c.namespace) for c in plan.schema.columns] != \
-                [(c.name, c.type, c.namespace) for c in sink.schema.columns]:
+        if not same_columns(plan.schema, sink.schema):
             raise KsqlStatementError(
                 f"Incompatible schema between results and sink.\n"
                 f"Result schema is {plan.schema.describe()}\n"

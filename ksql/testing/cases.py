@@ -75,12 +75,7 @@ def _run(engine: KsqlEngine, case: Case) -> Result:
     if error is not None:
         return Result(case.file, case.name, ERROR, f"statement failed: {error[0]}\n{error[1]}")
 
-    # Like the reference harness, every input record is processed before the next is produced,
-    # so records of different topics meet in the order the test lists them.
-    engine.drain()
-    for record in case.inputs:
-        produce(engine, record)
-        engine.drain()
+    _feed_inputs(engine, case)
     failed = [q for q in engine.queries.values() if q.state == "ERROR"]
     if failed:
         return Result(case.file, case.name, ERROR, f"query {failed[0].id} failed: {failed[0].error}")
@@ -92,6 +87,15 @@ def _run(engine: KsqlEngine, case: Case) -> Result:
     if reason:
         return Result(case.file, case.name, FAILED, reason)
     return Result(case.file, case.name, PASSED)
+
+
+def _feed_inputs(engine: KsqlEngine, case: Case) -> None:
+    """Like the reference harness, every input record is processed before the next is produced,
+    so records of different topics meet in the order the test lists them."""
+    engine.drain()
+    for record in case.inputs:
+        produce(engine, record)
+        engine.drain()
 
 
 def _schemas_in_order(case: Case) -> list[tuple]:
@@ -115,10 +119,7 @@ def _schemas_in_order(case: Case) -> list[tuple]:
 def _expect_failure(engine: KsqlEngine, case: Case) -> Result:
     """A case whose query must fail on its inputs: the records before the failure are the
     expected outputs, and the query's error names the expected cause."""
-    engine.drain()
-    for record in case.inputs:
-        produce(engine, record)
-        engine.drain()
+    _feed_inputs(engine, case)
     failed = [q for q in engine.queries.values() if q.state == "ERROR"]
     if not failed:
         return Result(case.file, case.name, FAILED,
