@@ -40,9 +40,11 @@ def extract_json_field(values, n):
     duck_path = _duck_json_path(path)
     if duck_path is None:
         return None
-    # a document with text after its first value goes row by row: Jackson reads the first value
+    # a document with text after its first value goes row by row: Jackson reads the first value;
+    # so does a decimal number, whose text Jackson keeps (DuckDB reads it as a double)
     result, odd = duck_many([(f"json_extract_string({_VALID}, {_sql_text(duck_path)})", pa.string()),
-                             ("NOT coalesce(json_valid(a1), true)", pa.bool_())], values[:1], n)
+                             (f"NOT coalesce(json_valid(a1), true) OR coalesce(json_type(json_extract({_VALID}, "
+                              f"{_sql_text(duck_path)})) = 'DOUBLE', false)", pa.bool_())], values[:1], n)
     return result, odd
 
 
@@ -97,6 +99,10 @@ def _first_json_value(text):
         return json.JSONDecoder().raw_decode(text.lstrip())[0]
 
 
+class _Decimal(str):
+    """A JSON decimal number's text."""
+
+
 def _extract_json_field(text, path):
     try:
         value = _json_path(_first_json_value(text), path)
@@ -104,6 +110,18 @@ def _extract_json_field(text, path):
         return None
     if value is None:
         return None
+    if isinstance(value, float):
+        # ksqlDB reads decimals as BigDecimals: their text as written (1.23450), in the
+        # scientific form BigDecimal.toString gives (1E+5), which Decimal's str gives too
+        import json
+        from decimal import Decimal
+
+        try:
+            raw = _json_path(json.JSONDecoder(parse_float=_Decimal).raw_decode(text.lstrip())[0], path)
+        except ValueError:
+            raw = None
+        if isinstance(raw, _Decimal):
+            return str(Decimal(raw))
     return value if isinstance(value, str) else orjson.dumps(value).decode()
 
 

@@ -638,3 +638,9 @@ CREATE STREAM out AS SELECT id, ROUND(v) AS r0, ROUND(v, 2) AS r2, ROUND(v, -2) 
 INSERT INTO s (id, v) VALUES (1, 12345678987654321.2345678987654321);
 ASSERT VALUES out (id, r0, r2, rm2, doubled) VALUES (1, 12345678987654321, 12345678987654321.23, 12345678987654300, 24691357975308642.4691357975308642);
 ASSERT STREAM out (id INT KEY, r0 DECIMAL(17, 0), r2 DECIMAL(33, 16), rm2 DECIMAL(33, 16), doubled DECIMAL(34, 16)) WITH (kafka_topic='OUT', value_format='JSON');
+
+--@test: EXTRACTJSONFIELD gives a decimal number's text as written (ksqlDB's source reads decimals as BigDecimals)
+CREATE STREAM s (id INT KEY, j STRING) WITH (kafka_topic='s', value_format='JSON', partitions=1);
+CREATE STREAM out AS SELECT id, EXTRACTJSONFIELD(j, '$.a[0]') AS d, EXTRACTJSONFIELD(j, '$.a[-1]') AS neg, EXTRACTJSONFIELD(j, '$.a[1]') AS i, EXTRACTJSONFIELD(j, '$.e') AS e FROM s;
+INSERT INTO s (id, j) VALUES (1, '{"a": [1.23450, 7], "e": 1e5}');
+ASSERT VALUES out (id, d, neg, i, e) VALUES (1, '1.23450', NULL, '7', '1E+5');
