@@ -49,6 +49,11 @@ def cast_kernel(source: SqlType | None, target: SqlType) -> Callable:
         return to_integer
     if target.base == "DECIMAL":
         return lambda value: _to_decimal(value, source, target)
+    if source.base == "DECIMAL" and target.base == "DOUBLE":
+        # the nearest double, as BigDecimal.doubleValue gives it: Arrow's own cast multiplies
+        # by a power of ten and can miss it (13.54 became 13.540000000000001); its text parser
+        # rounds correctly
+        return lambda value: pc.cast(pc.cast(value, pa.string()), arrow_type)
     return lambda value: pc.cast(value, arrow_type, safe=False)
 
 

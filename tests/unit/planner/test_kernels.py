@@ -317,3 +317,14 @@ def test_entries_and_json_items(maps, ordered, documents):
     check("ENTRIES", m, pa.scalar(ordered))
     check("ENTRIES", m.slice(1), pa.scalar(ordered))
     check("JSON_ITEMS", strings(documents))
+
+
+def test_a_decimal_becomes_the_nearest_double():
+    # BigDecimal.doubleValue: 13.54 is 13.54 (Arrow's own cast gave 13.540000000000001)
+    from decimal import Decimal
+
+    from ksql.planner import types as T
+    from ksql.runtime.expressions.casts import cast_kernel
+
+    values = pa.array([Decimal("13.54"), Decimal("10.56"), Decimal("-0.07"), None], pa.decimal128(4, 2))
+    assert cast_kernel(T.decimal(4, 2), T.DOUBLE)(values).to_pylist() == [13.54, 10.56, -0.07, None]
