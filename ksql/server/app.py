@@ -397,7 +397,10 @@ class KsqlServer(StatusEndpoints):
         stream = self.queries.pop(str(body.get("queryId")), None)
         if stream is None:
             return error_response(BAD_REQUEST, f"No query with id {body.get('queryId')}")
-        stream.close()
+        # it stops at once (and no longer counts against ksql.max.push.queries); letting go of
+        # its consumer can take a while on Kafka, which neither this client (a shell's Ctrl-C
+        # waits for the answer) nor the server's other requests wait for
+        threading.Thread(target=stream.close, name=f"close-{body.get('queryId')}", daemon=True).start()
         return Response(b"", status_code=200)
 
     async def inserts_stream(self, request: Request) -> Response:
