@@ -5,7 +5,8 @@ stream-stream join, the rows of each key still inside the join window plus its g
 (older ones are dropped, after emitting the NULL-padded row an outer join owes them). Rows
 are matched one at a time, in the order of their timestamps, as ksqlDB does; a single
 stream-table join takes a whole batch at once, each stream row meeting the table as the rows
-before it in the batch left it (`_stream_table`).
+before it in the batch left it (`_stream_table`), and so does a single stream-stream INNER join
+(window_join.py).
 
 Its input batch holds the rows of every source in the order they meet the join (the pipeline
 orders them, runtime/join_order.py): each row's source index in SOURCE, its fields as
@@ -27,6 +28,7 @@ from ksql.planner.joins import JOIN_KEY, JoinNode, JoinPlan, field_name
 from ksql.planner.plan import NULL_VALUE
 from ksql.planner.schema import ROWOFFSET, ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
 from ksql.runtime.expressions.compile import compile_expr
+from ksql.runtime.operators.window_join import WindowJoin, batch_path
 from ksql.runtime.state import StateView, freeze, thaw
 
 SOURCE = "__SOURCE"  # input batch column: the index of the source a row comes from
@@ -41,7 +43,7 @@ _TIME = itemgetter(0)  # a kept stream row [timestamp, fields, matched]: its tim
 class JoinOp:
     # what each key of its state starts with: a side's rows ("L", "R"), a stream-stream join's
     # stream time ("JT"), a foreign-key join's left rows and index ("FL", "FI")
-    STATE_KEYS = ("L", "R", "JT", "FL", "FI")
+    STATE_KEYS = ("L", "R", "JT", "FL", "FI", "C", "CN")
 
     def __init__(self, plan: JoinPlan, store: StateView):
         self.plan = plan
@@ -57,6 +59,8 @@ class JoinOp:
         only = plan.joins[0] if len(plan.joins) == 1 else None
         self.stream_table = only is not None and not only.left_table and only.right_table and not only.foreign_key \
             and not only.window_fields[0]
+        # a single stream-stream INNER join takes every batch at once (window_join.py)
+        self.window_join = WindowJoin(self) if only is not None and batch_path(only, bool(self.windows), self._arrow(JOIN_KEY)) else None
 
     def snapshot(self) -> dict:
         return self.store.snapshot()
@@ -64,6 +68,8 @@ class JoinOp:
     def restore(self, entries: dict) -> None:
         self.store.restore(entries)
         self._expiry = None  # rebuilt from the entries when needed
+        if self.window_join is not None:
+            self.window_join.reset()
 
     def _expiry_heap(self, j: int) -> dict:
         """Stream-stream join `j`'s schedules, built from the state once (after a restart, from
@@ -116,6 +122,8 @@ class JoinOp:
         """The joined rows of the sources' rows, in the batch's order."""
         if batch.num_rows == 0:
             return self._process_events([])
+        if self.window_join is not None:
+            return self.window_join.process(batch)
         if self.stream_table and batch.num_rows >= MIN_PROBE_ROWS:
             out = self._stream_table(batch)
             if out is not None:

@@ -47,6 +47,9 @@ QUERIES = {
     "stream-stream left join": (
         "CREATE STREAM {out} AS SELECT a.k AS k, a.x AS ax, b.x AS bx FROM {s} a "
         "LEFT JOIN {s2} b WITHIN 1 SECOND GRACE PERIOD 0 SECONDS ON a.k = b.k;"),
+    "stream-stream inner join, a batch at a time": (
+        "CREATE STREAM {out} AS SELECT a.k AS k, a.x AS ax, b.x AS bx FROM {s} a "
+        "JOIN {s2} b WITHIN 2 SECONDS GRACE PERIOD 0 SECONDS ON a.k = b.k;"),
 }
 
 
