@@ -107,8 +107,8 @@ class Pipeline:
     def run_joined(self, parts) -> tuple[pa.RecordBatch, list[bytes]]:
         """Rows read from several sources: (source index, partition, records, each record's
         order key, read number). They meet the joins in that order (ties: read, then record,
-        then source), then go through the operators after the join. Consecutive stream rows of
-        a stream-table join are probed as one batch; other rows one at a time."""
+        then source), then go through the operators after the join (which takes them as one
+        batch: JoinOp)."""
         batches, entries, orders = [], [], []
         for index, partition, records, keys, read in parts:
             decoded = self.decoders[index].decode(records, partition)
@@ -118,13 +118,12 @@ class Pipeline:
             orders.append((np.asarray(keys, dtype=np.int64)[at], read, at, index))
         # every row in the join's order, as one batch: each source's rows with its index
         # (SOURCE), its columns NULL in the other sources' rows
-        starts = np.cumsum([0] + [len(fields) for _, fields in batches])  # each batch's first row in all
-        order = [starts[k] + rows for k, rows in _runs_in_order(orders)]
-        if order:
+        order = _join_order(orders)
+        if len(order):
             tables = [pa.Table.from_batches([fields.append_column(SOURCE, pa.array(np.full(len(fields), index, np.int32)))])
                       for index, fields in batches]
             combined = pa.concat_tables(tables, promote_options="default")
-            joined = combined.take(pa.array(np.concatenate(order))).combine_chunks().to_batches()[0]
+            joined = combined.take(pa.array(order)).combine_chunks().to_batches()[0]
         else:
             joined = pa.RecordBatch.from_pydict({SOURCE: pa.array([], pa.int32()), NULL_VALUE: pa.array([], pa.bool_())})
         with function_errors() as failed:  # a function's error gives NULL, and is logged
@@ -188,21 +187,14 @@ class QueryCancelled(Exception):
     """The query was closed or terminated in the middle of a batch: nothing of it counts."""
 
 
-def _runs_in_order(orders: list[tuple]):
-    """(batch number, row numbers) runs that, one after another, visit every row of the batches
-    in the join's order: by key, then read, then record, then source. `orders` has for each
-    batch (its rows' keys, its read's number, its rows' record numbers, its source)."""
+def _join_order(orders: list[tuple]) -> np.ndarray:
+    """The rows of the batches, numbered one batch after another, in the join's order: by key,
+    then read, then record, then source. `orders` has for each batch (its rows' keys, its
+    read's number, its rows' record numbers, its source)."""
     if not orders:
-        return
+        return np.zeros(0, np.int64)
     keys = np.concatenate([k for k, _, _, _ in orders])
     reads = np.concatenate([np.full(len(k), r) for k, r, _, _ in orders])
     records = np.concatenate([np.asarray(at) for _, _, at, _ in orders])
     sources = np.concatenate([np.full(len(k), s) for k, _, _, s in orders])
-    batch_of = np.concatenate([np.full(len(k), b) for b, (k, _, _, _) in enumerate(orders)])
-    row_of = np.concatenate([np.arange(len(k)) for k, _, _, _ in orders])
-    order = np.lexsort((sources, records, reads, keys))
-    sorted_batches = batch_of[order]
-    bounds = [0, *(np.flatnonzero(np.diff(sorted_batches)) + 1), len(order)]
-    for start, end in zip(bounds[:-1], bounds[1:]):
-        if start < end:
-            yield int(sorted_batches[start]), row_of[order[start:end]]
+    return np.lexsort((sources, records, reads, keys))
