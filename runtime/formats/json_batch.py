@@ -122,6 +122,15 @@ def _lines(payloads: pa.BinaryArray) -> pa.Buffer | None:
     return text
 
 
+def encode_bare(column, array) -> pa.BinaryArray | None:
+    """JSON values of one column written bare (a lone key column, or WRAP_SINGLE_VALUE=false):
+    each row's object written by encode_objects, less its `{"NAME":` and `}`."""
+    objects = encode_objects([column], [array])
+    if objects is None:
+        return None
+    return pc.binary_slice(objects, len(orjson.dumps(column.name)) + 2, -1)
+
+
 def encode_objects(columns, arrays) -> pa.BinaryArray | None:
     """JSON objects of number, decimal, boolean, string and temporal columns, one per row, written by
     polars; None when a DOUBLE is not finite (the record path writes "NaN", as Jackson does), or

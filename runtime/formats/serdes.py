@@ -255,6 +255,10 @@ class JsonFormat(_Format):
             written = json_batch.encode_objects(self.columns, arrays)
             if written is not None:
                 return written
+        elif self.unwrapped and self.columns[0].type.base in json_batch.ENCODABLE:
+            written = json_batch.encode_bare(self.columns[0], arrays[0])
+            if written is not None:
+                return written
         return pa.array(self._encode_records(arrays, n), pa.binary())
 
     def _encode_records(self, arrays, n) -> list:

@@ -242,6 +242,21 @@ def test_json_objects_written_a_batch_at_a_time_are_what_the_record_writer_write
         rows[0][:4] + (_java_json_double(rows[0][4]), rows[0][5], None if rows[0][6] is None else float(rows[0][6]))))))
 
 
+@given(st.sampled_from(["STRING", "BIGINT", "INTEGER", "BOOLEAN", "DOUBLE"]), st.data())
+@settings(max_examples=100, deadline=None)
+def test_a_lone_key_written_a_batch_at_a_time_is_what_the_record_writer_writes(type_name, data):
+    """A single key column is written bare; the batch writer strips the object it writes."""
+    values = {"STRING": st.text(), "BIGINT": st.integers(-2**63, 2**63 - 1), "INTEGER": st.integers(-2**31, 2**31 - 1),
+              "BOOLEAN": st.booleans(), "DOUBLE": st.floats()}[type_name]
+    rows = data.draw(st.lists(st.one_of(st.none(), values), min_size=1, max_size=20))
+    sql_type = getattr(T, type_name)
+    fmt = make_format("JSON", [Column("K\"ey", sql_type, KEY)], key=True, options={})
+    array = pa.array(rows, T.to_arrow(sql_type))
+    expected = fmt._encode_records([array], len(rows))
+    assert fmt.encode_array([array], len(rows)).to_pylist() == expected
+    assert expected[0] == (orjson.dumps(_java_json_double(rows[0]) if type_name == "DOUBLE" else rows[0]))
+
+
 def _java_json_double(value):
     """How ksqlDB's JSON writes a DOUBLE: a number, or NaN and the infinities as strings."""
     import math
