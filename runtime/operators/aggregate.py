@@ -11,8 +11,9 @@ reached its close is dropped unemitted, as ksqlDB's own tests expect. Both are f
 time, so neither scans the state.
 
 Every input row yields its update(s) in order, as ksqlDB does with caching off. COUNT, SUM,
-AVG, MIN and MAX over a stream (plain, tumbling or hopping) are computed for a whole batch at
-once (batch_aggregate.py); other aggregations walk the batch row by row.
+AVG, MIN and MAX over a stream (plain, tumbling or hopping), and COUNT, SUM and AVG over a
+table, are computed for a whole batch at once (batch_aggregate.py); other aggregations walk the
+batch row by row.
 """
 from __future__ import annotations
 

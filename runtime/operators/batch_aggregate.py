@@ -1,5 +1,6 @@
 """The batch path of AggregateOp: COUNT, SUM, AVG, MIN and MAX over a stream, plain or in
-TUMBLING / HOPPING windows, computed with numpy over a whole batch.
+TUMBLING / HOPPING windows, and COUNT, SUM and AVG over a table (each update taking its key's
+previous row back), computed with numpy over a whole batch.
 
 The result is the one AggregateOp gives row by row (every input row yields its updated
 aggregate, in order; late rows are dropped by the same stream-time rules) and the store holds
@@ -22,16 +23,19 @@ from ksql.planner.aggregation import AGG_FIELD, KEY_FIELD
 from ksql.planner.plan import NULL_VALUE
 from ksql.planner.schema import ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
 from ksql.runtime.operators.aggregate_output import AggregateOutput
-from ksql.runtime.state import row_keys
+from ksql.runtime.state import freeze, row_keys
 
 _FUNCTIONS = {"COUNT", "SUM", "AVG", "MIN", "MAX"}
+_UNDOABLE = {"COUNT", "SUM", "AVG"}  # those a table's updates and deletes can take back
 _NUMBERS = {"INTEGER", "BIGINT", "DOUBLE"}
 
 
 def supported(op) -> bool:
     """Whether this aggregation can take the batch path."""
     node = op.node
-    if node.table_source or node.emit_final:
+    if node.emit_final:
+        return False
+    if node.table_source and any(call.function.name not in _UNDOABLE for call in node.calls):
         return False
     if node.window is not None and node.window.kind not in ("TUMBLING", "HOPPING"):
         return False
@@ -52,6 +56,8 @@ def supported(op) -> bool:
 def process(op, batch: pa.RecordBatch) -> pa.RecordBatch | None:
     """The aggregation's output for a batch, or None when the batch needs the row path (rows
     of several partitions, whose stream times interleave)."""
+    if op.node.table_source:
+        return table_process(op, batch)
     partitions = batch.column(ROWPARTITION)
     bounds = pc.min_max(partitions)
     if bounds["min"].as_py() != bounds["max"].as_py():
@@ -139,6 +145,163 @@ def process(op, batch: pa.RecordBatch) -> pa.RecordBatch | None:
         arrays += [pa.array(starts, pa.int64()), pa.array(ends, pa.int64())]
         names += [WINDOWSTART, WINDOWEND]
     return pa.RecordBatch.from_arrays(arrays, names=names)
+
+
+def table_process(op, batch: pa.RecordBatch) -> pa.RecordBatch:
+    """A table aggregation's output for a batch: each input row takes its key's previous row
+    back from that row's group (emitting the group, unless the row stays in it) and adds itself
+    to its new group (emitting it), as AggregateOp._table_row does one row at a time. The
+    takebacks and additions become one sequence of signed updates, summed per group as the
+    stream path sums its rows."""
+    node, n = op.node, batch.num_rows
+    keys = [k.column(batch) for k in op.keys]
+    keys = [k if isinstance(k, pa.Array) else pa.array([k.as_py()] * n, k.type) for k in keys]
+    keys = [k.cast(t) for k, t in zip(keys, op.key_types)]
+    args = [[a.column(batch) for a in call_args] for call_args in op.args]
+    args = [[a if isinstance(a, pa.Array) else pa.array([a.as_py()] * n, a.type) for a in call_args]
+            for call_args in args]
+    deleted = batch.column(NULL_VALUE).to_numpy(zero_copy_only=False).copy()
+    for key in keys:
+        deleted |= key.is_null().to_numpy(zero_copy_only=False)
+    times = batch.column(ROWTIME).to_numpy(zero_copy_only=False).astype(np.int64)
+
+    # each row's previous row of its source key: the one before it in the batch, else the store's
+    source_codes = _codes([batch.column(name) for name in node.source_key], np.arange(n))
+    by_source = np.argsort(source_codes, kind="stable")
+    same = np.r_[False, source_codes[by_source][1:] == source_codes[by_source][:-1]]
+    previous = np.full(n, -1, np.int64)
+    previous[by_source[same]] = by_source[np.flatnonzero(same) - 1]
+    firsts = by_source[~same]  # each source key's first row
+    lasts = by_source[np.r_[~same[1:], True]]  # and its last
+    source_keys = row_keys([batch.column(name).take(pa.array(firsts)) for name in node.source_key], len(firsts))
+    stored = op.store.get_many([("S", key) for key in source_keys])
+    had = [i for i, entry in enumerate(stored) if entry is not None]
+    # numbering of the rows updates come from: the batch's rows, then the stored previous rows
+    prior_at = np.full(n, -1, np.int64)
+    prior_at[firsts[had]] = n + np.arange(len(had))
+    previous = np.where(previous >= 0, np.where(deleted[np.maximum(previous, 0)], -1, previous), prior_at)
+    key_columns = [pa.concat_arrays([k, pa.array([stored[i][0][c] for i in had], k.type)])
+                   for c, k in enumerate(keys)]
+    arg_columns = [[pa.concat_arrays([a, pa.array([stored[i][1][call][j] for i in had], a.type)])
+                    for j, a in enumerate(call_args)] for call, call_args in enumerate(args)]
+
+    # the updates, in order: each row's takeback (if it had a previous row), then its addition
+    takes, adds = previous >= 0, ~deleted
+    per_row = takes.astype(np.int64) + adds
+    first_update = np.cumsum(per_row) - per_row
+    count = int(per_row.sum())
+    source = np.empty(count, np.int64)
+    sign = np.empty(count, np.int64)
+    row_of = np.empty(count, np.int64)
+    at = first_update[takes]
+    source[at], sign[at], row_of[at] = previous[takes], -1, np.flatnonzero(takes)
+    at = first_update[adds] + takes[adds]
+    source[at], sign[at], row_of[at] = np.flatnonzero(adds), 1, np.flatnonzero(adds)
+    if count == 0:
+        _table_state(op, batch, node, firsts, lasts, source_keys, deleted, keys, args)
+        return _empty(op)
+    codes = _codes([k.take(pa.array(source)) for k in key_columns], np.arange(count))
+    # a row staying in its group emits only its addition
+    stays = np.zeros(count, bool)
+    both = takes & adds
+    stays[first_update[both]] = codes[first_update[both]] == codes[first_update[both] + 1]
+    emitted = ~stays
+
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    group_starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+    group_sizes = np.diff(np.r_[group_starts, count])
+    first = order[group_starts]
+    group_keys = row_keys([k.take(pa.array(source[first])) for k in key_columns], len(first))
+    store_keys = [("G", key) for key in group_keys]
+    entries = op.store.get_many(store_keys)
+    lowest = np.iinfo(np.int64).min
+    latest = _segmented_max(times[row_of[order]], group_starts, group_sizes,
+                            np.array([e[1] if e else lowest for e in entries], np.int64))
+    results, final_states = [], []
+    for index, call in enumerate(node.calls):
+        priors = [e[0][index] if e else call.function.init() for e in entries]
+        values = arg_columns[index][0].take(pa.array(source[order])) if call.args else None
+        column, states = _running_signed(call.function.name, values, sign[order], priors, group_starts,
+                                         group_sizes, count)
+        results.append(column)
+        final_states.append(states)
+    last = group_starts + group_sizes - 1
+    per_group = zip(*final_states) if final_states else [()] * len(store_keys)
+    op.store.put_many(zip(store_keys, ([list(group_states), group_latest] for group_states, group_latest
+                                       in zip(per_group, latest[last].tolist()))))
+    _table_state(op, batch, node, firsts, lasts, source_keys, deleted, keys, args)
+
+    # the emitted updates, in order
+    inverse = np.empty(count, np.int64)
+    inverse[order] = np.arange(count)
+    shown = pa.array(inverse[emitted])
+    arrays = [pa.array(latest, pa.int64()).take(shown), pa.array(np.zeros(len(shown), bool))]
+    names = [ROWTIME, NULL_VALUE]
+    for i, key in enumerate(key_columns):
+        arrays.append(key.take(pa.array(source[emitted])))
+        names.append(KEY_FIELD.format(i))
+    for i, (column, arrow_type) in enumerate(zip(results, op.agg_types)):
+        arrays.append(pa.array(column, arrow_type).take(shown))
+        names.append(AGG_FIELD.format(i))
+    return pa.RecordBatch.from_arrays(arrays, names=names)
+
+
+def _table_state(op, batch, node, firsts, lasts, source_keys, deleted, keys, args) -> None:
+    """Each source key's last row of the batch, kept to be taken back later ("S"), or forgotten
+    when it was a delete. `lasts` lines up with `firsts` (and `source_keys`) by source key."""
+    rows = lasts
+    key_values = [k.take(pa.array(rows)).to_pylist() for k in keys]
+    arg_values = [[a.take(pa.array(rows)).to_pylist() for a in call_args] for call_args in args]
+    gone = deleted[rows]
+    puts, deletes = [], []
+    for i in range(len(rows)):
+        if gone[i]:
+            deletes.append(("S", source_keys[i]))
+        else:
+            puts.append((("S", source_keys[i]), (tuple(freeze(k[i]) for k in key_values),
+                                                 [[column[i] for column in call] for call in arg_values])))
+    op.store.put_many(puts)
+    for key in deletes:
+        op.store.delete(key)
+
+
+def _codes(columns, rows) -> np.ndarray:
+    """A number per row for the values of these columns (equal values, equal numbers)."""
+    codes = np.zeros(len(rows), np.int64)
+    for column in columns:
+        encoded = pc.dictionary_encode(column.take(pa.array(rows)) if len(rows) != len(column) else column)
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        indices = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy(zero_copy_only=False)
+        codes = codes * (len(encoded.dictionary) + 1) + indices
+    return codes
+
+
+def _running_signed(name, values, signs, priors, group_starts, group_sizes, n):
+    """COUNT, SUM or AVG after each signed update (sorted order; -1 takes a value back) and
+    each group's final state, as the functions' add and undo give them."""
+    last = group_starts + group_sizes - 1
+    if name == "COUNT":
+        counted = np.ones(n, np.int64) if values is None else \
+            (~values.is_null().to_numpy(zero_copy_only=False)).astype(np.int64)
+        running = _segmented_sum(counted * signs, group_starts, group_sizes, priors)
+        return running, [int(v) for v in running[last]]
+    present = ~values.is_null().to_numpy(zero_copy_only=False)
+    numbers = pc.fill_null(values, 0).to_numpy(zero_copy_only=False)
+    signed = numbers * signs.astype(numbers.dtype) if numbers.dtype.kind == "f" else numbers * signs
+    if name == "SUM":
+        # NULL until a value is added (taking one back leaves 0, not NULL)
+        seen = _segmented_sum((present & (signs > 0)).astype(np.int64), group_starts, group_sizes,
+                              [0 if p is None else 1 for p in priors])
+        sums = _segmented_sum(signed, group_starts, group_sizes, [0 if p is None else p for p in priors])
+        return sums, [None if seen[i] == 0 else _plain(sums[i]) for i in last]
+    counts = _segmented_sum(present.astype(np.int64) * signs, group_starts, group_sizes, [p[1] for p in priors])
+    sums = _segmented_sum(signed.astype(np.float64) if numbers.dtype.kind == "f" else signed, group_starts,
+                          group_sizes, [p[0] for p in priors])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        averages = np.where(counts > 0, sums.astype(np.float64) / np.maximum(counts, 1), np.nan)
+    return pa.array(averages, pa.float64(), mask=counts == 0), [(_plain(sums[i]), int(counts[i])) for i in last]
 
 
 def _windowed_pairs(op, partition, rows, times):
