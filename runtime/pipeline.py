@@ -123,7 +123,8 @@ class Pipeline:
             tables = [pa.Table.from_batches([fields.append_column(SOURCE, pa.array(np.full(len(fields), index, np.int32)))])
                       for index, fields in batches]
             combined = pa.concat_tables(tables, promote_options="default")
-            joined = combined.take(pa.array(order)).combine_chunks().to_batches()[0]
+            # (one chunk first: Arrow takes from a chunked column at twice the cost)
+            joined = combined.combine_chunks().take(pa.array(order)).to_batches()[0]
         else:
             joined = pa.RecordBatch.from_pydict({SOURCE: pa.array([], pa.int32()), NULL_VALUE: pa.array([], pa.bool_())})
         with function_errors() as failed:  # a function's error gives NULL, and is logged

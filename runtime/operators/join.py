@@ -188,7 +188,8 @@ class JoinOp:
             key_type = self._arrow(JOIN_KEY)
             stream_keys = self._key_array("L", stream).cast(key_type) if len(stream_at) else pa.array([], key_type)
             table_keys = self._key_array("R", table).cast(key_type) if len(table_at) else pa.array([], key_type)
-            codes = pa.concat_arrays([stream_keys, table_keys]).dictionary_encode().indices
+            encoded = pa.concat_arrays([stream_keys, table_keys]).dictionary_encode()
+            codes = encoded.indices
         except (pa.ArrowException, TypeError):
             return None
         ns = len(stream_at)
@@ -207,10 +208,16 @@ class JoinOp:
         matched_in_batch = in_batch & ~table_tombstones[np.maximum(before, 0)] if len(table_at) else in_batch
         # the others meet the table as the batch found it
         valid = stream_keys.is_valid().to_numpy(zero_copy_only=False) & ~tombstones[stream_at]
-        key_values = stream_keys.to_pylist()
-        stored = [self.store.get(("R", 1, freeze(key_values[i]))) if valid[i] and not in_batch[i] else None
-                  for i in range(ns)]
-        matched = matched_in_batch | np.array([row is not None for row in stored], dtype=bool)
+        # the stored table row of each key they need, read once per key: stored_at numbers
+        # each stream row's among them (-1: none)
+        wanted = np.unique(ids[:ns][valid & ~in_batch])
+        key_values = encoded.dictionary.take(pa.array(wanted, pa.int64())).to_pylist() if len(wanted) else []
+        found = self.store.get_many([("R", 1, freeze(value)) for value in key_values])
+        present = np.array([row is not None for row in found], dtype=bool)
+        slot = np.full(len(encoded.dictionary) + 1, -1, np.int64)
+        slot[wanted] = np.where(present, np.arange(len(wanted)), -1)
+        stored_at = np.where(valid & ~in_batch, slot[ids[:ns]], -1)
+        matched = matched_in_batch | (stored_at >= 0)
         keep = valid & (matched | (node.kind != "INNER"))
         self._update_table(table, table_keys, ids[ns:])
         rows = np.flatnonzero(keep)
@@ -220,9 +227,13 @@ class JoinOp:
         stream, stream_keys = stream.take(pa.array(rows)), stream_keys.take(pa.array(rows))
         from_batch = pa.array(matched_in_batch[rows])
         table_rows = pa.array(np.maximum(before[rows], 0))
-        kept_stored = [stored[i] for i in rows]
         left_fields = set(self.fields_of[0])
         right_fields = set(self.fields_of[1])
+        # the stored rows' fields as columns, one row per key found, then one per kept stream row
+        kept_at = stored_at[rows]
+        found_columns = pa.array([row[0] if row is not None else None for row in found],
+                                 pa.struct([(f, self._arrow(f)) for f in self.fields_of[1]])).flatten()
+        found_rows = pa.array(np.maximum(kept_at, 0), mask=kept_at < 0)
         arrays = []
         for field in self.types:
             arrow_type = self._arrow(field)
@@ -231,7 +242,7 @@ class JoinOp:
             elif field == JOIN_KEY:
                 arrays.append(stream_keys)
             elif field in right_fields:
-                looked_up = pa.array([m[0].get(field) if m else None for m in kept_stored], arrow_type)
+                looked_up = found_columns[self.fields_of[1].index(field)].take(found_rows)
                 taken = table.column(field).cast(arrow_type).take(table_rows) if len(table_at) else looked_up
                 arrays.append(pc.if_else(from_batch, taken, looked_up))
             else:
@@ -255,16 +266,18 @@ class JoinOp:
         prefix = self.plan.inputs[1].alias + "__"
         names = [n for n in table.schema.names if n.startswith(prefix)]
         taken = table.take(pa.array(rows, pa.int64()))
-        values = {n: taken.column(n).to_pylist() for n in names}
+        values = taken.select(names).to_pylist()  # a dict per row
         key_values = keys.take(pa.array(rows, pa.int64())).to_pylist()
         tombstones = taken.column(NULL_VALUE).to_pylist()
-        times = values[prefix + ROWTIME]
+        times = taken.column(prefix + ROWTIME).to_pylist()
+        puts = []
         for k in range(len(rows)):
             store_key = ("R", 1, freeze(key_values[k]))
             if tombstones[k]:
                 self.store.delete(store_key)
             else:
-                self.store.put(store_key, ({n: values[n][k] for n in names}, times[k]))
+                puts.append((store_key, (values[k], times[k])))
+        self.store.put_many(puts)
 
     # -- one join
 
