@@ -8,10 +8,10 @@ results come in the order of the other side's timestamps, ties in arrival order,
 later of the two timestamps.
 
 State: each batch's rows that its side still keeps after the batch are one chunk, an Arrow
-record batch stored under ("C", join, side, number) with the rows' join keys in KEY; a chunk is
-dropped once all its rows are past retention, and rewritten without them once most are. The
-pairs of a batch are found with sorts and binary searches over the batch and the stored rows of
-the batch's keys, not with a Python loop over rows.
+record batch stored under ("C", join, side, number) with the rows' join keys in KEY, written
+once and forgotten once all its rows are past retention. In memory, chunks merge into a few
+larger ones, each indexed by its keys' hashes. A batch's pairs are found with sorts and binary
+searches over the batch and the stored rows of its keys, not with a Python loop over rows.
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from ksql.runtime.state import thaw
 KEY = "__KEY"  # a stored chunk's column: each row's join key
 SIDES = ("L", "R")
 _NEVER = np.iinfo(np.int64).min  # a stream time before any record
+MAX_CHUNK_ROWS = 65_536
 
 
 def batch_path(node: JoinNode, windowed: bool, key_type: pa.DataType) -> bool:
@@ -47,7 +48,7 @@ class WindowJoin:
         self.node: JoinNode = join.plan.joins[0]
         before, after = self.node.within
         self.retention = before + after + self.node.grace
-        self.chunks: dict[str, list] | None = None  # side -> [(number, rows, newest timestamp)]
+        self.chunks: dict[str, list[_Chunk]] | None = None  # side -> its chunks, oldest first
 
     def reset(self) -> None:
         self.chunks = None  # read from the store again (after a restore)
@@ -58,11 +59,9 @@ class WindowJoin:
         if self.chunks is None:
             store = self.join.store
             self.chunks = {"L": [], "R": []}
-            for key, rows in list(store.items()):
-                if key[0] == "C" and key[1] == 1:
-                    self.chunks[key[2]].append((key[3], rows, _newest(rows)))
-            for side in SIDES:
-                self.chunks[side].sort(key=lambda chunk: chunk[0])
+            stored = sorted((key[3], key[2], rows) for key, rows in store.items() if key[0] == "C" and key[1] == 1)
+            for number, side, rows in stored:
+                self._keep(side, _Chunk(rows, [(number, _span(rows)[1])]))
             self._adopt_rows_kept_one_by_one()
         return self.chunks
 
@@ -86,26 +85,52 @@ class WindowJoin:
             store.delete(key)
 
     def _add_chunk(self, side: str, rows: pa.RecordBatch) -> None:
+        """Store a batch's kept rows under a number of their own (written to the changelog
+        once), and keep them in memory as the side's newest chunk."""
         store = self.join.store
+        rows = _as_schema(rows, self._schema(side))
         number = store.get(("CN", 1), 0)
         store.put(("CN", 1), number + 1)
         store.put(("C", 1, side, number), rows)
-        self.chunks[side].append((number, rows, _newest(rows)))
+        self._keep(side, _Chunk(rows, [(number, _span(rows)[1])]))
+
+    def _keep(self, side: str, chunk: "_Chunk") -> None:
+        """In memory, chunks merge as a binary counter carries (a chunk at least half its
+        predecessor's size joins it) up to MAX_CHUNK_ROWS: a side has a few chunks to search,
+        not one per batch, and each row is copied a few times at most."""
+        chunks = self.chunks[side]
+        while chunks and chunk.rows.num_rows * 2 >= chunks[-1].rows.num_rows \
+                and chunk.rows.num_rows + chunks[-1].rows.num_rows <= MAX_CHUNK_ROWS:
+            chunk = chunks.pop().merged(chunk)
+        chunks.append(chunk)
+
+    def _schema(self, side: str) -> pa.Schema:
+        """A side's chunks' columns: its fields in the join's types, then the key."""
+        join = self.join
+        fields = join.fields_of[SIDES.index(side)]
+        return pa.schema([(f, join._arrow(f)) for f in fields] + [(KEY, join._arrow(JOIN_KEY))])
 
     def _expire(self, side: str, side_time: int) -> None:
-        """Drop the side's chunks whose rows are all past retention; rewrite those mostly past."""
+        """Forget the stored chunks whose rows are all past retention; in memory, drop the
+        rows past it once they are most of a chunk (until then, the probe skips them)."""
         store, horizon = self.join.store, side_time - self.retention
         kept = []
-        for number, rows, newest in self.chunks[side]:
-            if newest < horizon:
-                store.delete(("C", 1, side, number))
+        for chunk in self.chunks[side]:
+            if chunk.oldest >= horizon:
+                kept.append(chunk)
                 continue
-            times = _times(rows, self.join.fields_of[SIDES.index(side)])
-            live = times >= horizon
+            for number, newest in chunk.parts:
+                if newest < horizon:
+                    store.delete(("C", 1, side, number))
+            parts = [(number, newest) for number, newest in chunk.parts if newest >= horizon]
+            if not parts:
+                continue
+            live = _times(chunk.rows, self.join.fields_of[SIDES.index(side)]) >= horizon
             if live.sum() * 2 < len(live):
-                rows = rows.filter(pa.array(live))
-                store.put(("C", 1, side, number), rows)
-            kept.append((number, rows, newest))
+                chunk = _Chunk(chunk.rows.filter(pa.array(live)).combine_chunks(), parts)
+            else:
+                chunk.parts = parts
+            kept.append(chunk)
         self.chunks[side] = kept
 
     # -- a batch
@@ -131,15 +156,14 @@ class WindowJoin:
                 keys = pc.if_else(pa.array(mine), join._key_array(side, batch).cast(key_type), keys)
                 times = np.where(mine, _times(batch, join.fields_of[index]), times)
         valid = ~tombstones & keys.is_valid().to_numpy(zero_copy_only=False)  # rows that join
-        # the stored rows that may meet the batch's: those of its keys
+        # the stored rows that may meet the batch's: those whose key hashes as one of the
+        # other side's rows' keys does (in arrival order)
+        hashes = key_hashes(keys)
         stored = []
-        for side, fields in zip(SIDES, (left_fields, right_fields)):
-            if chunks[side]:
-                rows = pa.Table.from_batches([c[1] for c in chunks[side]])
-                rows = rows.filter(pc.is_in(rows.column(KEY), value_set=keys.drop_null()))
-                stored.append(rows.combine_chunks())
-            else:
-                stored.append(None)
+        for index, side in enumerate(SIDES):
+            probing = np.unique(hashes[valid & (sources != index)])
+            parts = [part for part in (chunk.matching(probing) for chunk in chunks[side]) if part.num_rows]
+            stored.append(pa.concat_tables(parts).combine_chunks() if parts else None)
         counts = [0 if rows is None else rows.num_rows for rows in stored]
         # all rows as one numbering: stored left, stored right, then the batch in its order
         side_of = np.concatenate([np.zeros(counts[0], np.int8), np.ones(counts[1], np.int8),
@@ -251,7 +275,81 @@ def _times(rows, fields) -> np.ndarray:
     return rows.column(name).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def _newest(rows) -> int:
+def _as_schema(rows: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    if rows.schema.equals(schema):
+        return rows
+    return pa.RecordBatch.from_arrays([rows.column(f.name).cast(f.type) for f in schema], schema=schema)
+
+
+class _Chunk:
+    """Rows of one side in memory (a table of one record batch, as a rule), with their time
+    span and an index of their keys' hashes; `parts` are the stored chunks they came from:
+    (number, newest timestamp)."""
+
+    def __init__(self, rows, parts: list[tuple[int, int]], hashes: np.ndarray | None = None):
+        self.rows = rows if isinstance(rows, pa.Table) else pa.Table.from_batches([rows])
+        self.parts = parts
+        self.oldest, self.newest = _span(self.rows)
+        # each row's key hash, in row order; and the rows in hash order
+        self.raw = key_hashes(self.rows.column(KEY).combine_chunks()) if hashes is None else hashes
+        self.order = np.argsort(self.raw, kind="stable")
+        self.hashes = self.raw[self.order]
+
+    def merged(self, newer: "_Chunk") -> "_Chunk":
+        # (copied into one record batch: a take from many small ones costs more than the copy)
+        return _Chunk(pa.concat_tables([self.rows, newer.rows]).combine_chunks(), self.parts + newer.parts,
+                      np.concatenate([self.raw, newer.raw]))
+
+    def matching(self, hashes: np.ndarray) -> pa.Table:
+        """The rows whose key hashes as one of `hashes` (sorted) does, in their order."""
+        low = np.searchsorted(self.hashes, hashes, "left")
+        sizes = np.searchsorted(self.hashes, hashes, "right") - low
+        total = int(sizes.sum())
+        if not total:
+            return self.rows.slice(0, 0)
+        positions = np.repeat(low - (np.cumsum(sizes) - sizes), sizes) + np.arange(total)
+        at = np.sort(self.order[positions])
+        # from each record batch its own rows (Arrow's take across many chunks costs far more)
+        batches = self.rows.to_batches()
+        starts = np.cumsum([0] + [b.num_rows for b in batches])
+        cuts = np.searchsorted(at, starts)
+        return pa.Table.from_batches([batch.take(pa.array(at[cuts[i]:cuts[i + 1]] - starts[i]))
+                                      for i, batch in enumerate(batches) if cuts[i + 1] > cuts[i]],
+                                     schema=self.rows.schema)
+
+
+def _span(rows) -> tuple[int, int]:
+    """The oldest and newest timestamps of a side's rows."""
     name = next(n for n in rows.schema.names if n.endswith(f"__{ROWTIME}"))
-    newest = pc.max(rows.column(name)).as_py()
-    return _NEVER if newest is None else newest
+    bounds = pc.min_max(rows.column(name))
+    if bounds["max"].as_py() is None:
+        return _NEVER, _NEVER
+    return bounds["min"].as_py(), bounds["max"].as_py()
+
+
+_MULTIPLIER = np.uint64(0x100000001B3)  # (FNV's 64-bit prime)
+
+
+def key_hashes(keys: pa.Array) -> np.ndarray:
+    """A 64-bit number per key, computed a whole array at once: equal keys get equal numbers
+    (different keys mostly different ones; rows found by number are compared by value later).
+    Integers are their own number; other keys hash their text's bytes."""
+    if pa.types.is_integer(keys.type):
+        return keys.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+    if not (pa.types.is_string(keys.type) or pa.types.is_binary(keys.type)
+            or pa.types.is_large_string(keys.type) or pa.types.is_large_binary(keys.type)):
+        keys = keys.cast(pa.string())
+    keys = keys.cast(pa.large_binary())
+    offsets_buffer, data_buffer = keys.buffers()[1], keys.buffers()[2]
+    offsets = np.frombuffer(offsets_buffer, np.int64)[keys.offset:keys.offset + len(keys) + 1]
+    data = np.frombuffer(data_buffer, np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+    data = data[offsets[0]:offsets[-1]].astype(np.uint64)
+    offsets = offsets - offsets[0]
+    lengths = np.diff(offsets)
+    # sum of byte * M^position within its key, modulo 2^64 (numpy's uint64 arithmetic wraps)
+    longest = int(lengths.max()) if len(lengths) else 0
+    powers = np.cumprod(np.full(max(longest, 1), _MULTIPLIER, np.uint64)) if longest else np.ones(1, np.uint64)
+    positions = np.arange(len(data)) - np.repeat(offsets[:-1], lengths)
+    running = np.concatenate([np.zeros(1, np.uint64), np.cumsum(data * powers[positions])])
+    sums = running[offsets[1:]] - running[offsets[:-1]]
+    return (sums + lengths.astype(np.uint64) * _MULTIPLIER).view(np.int64)

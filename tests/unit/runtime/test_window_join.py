@@ -101,3 +101,23 @@ def test_state_kept_one_row_at_a_time_is_taken_over(tmp_path, monkeypatch):
         assert not [key for key in join.store.keys() if key[0] in ("L", "R")]  # all moved to chunks
     finally:
         engine.close()
+
+
+@pytest.mark.parametrize("values", [
+    ["a", "b", "", None, "ab", "ba", "a", "ünï", "ab"],
+    [1, -1, 2**40, None, 1, 0],
+    [1.5, -0.5, 1.5, None, 2.0],
+])
+def test_equal_keys_hash_alike_in_any_slice(values):
+    import pyarrow as pa
+
+    from ksql.runtime.operators.window_join import key_hashes
+
+    array = pa.array(values)
+    for start in (0, 1, 3):
+        part = array.slice(start)
+        hashes = key_hashes(part)
+        for i, a in enumerate(part.to_pylist()):
+            for j, b in enumerate(part.to_pylist()):
+                if a is not None and b is not None:
+                    assert (hashes[i] == hashes[j]) == (a == b), (a, b)
