@@ -37,7 +37,9 @@ class Events:
     bids: tuple[list, list, list]
 
 
-def generate(count: int, seed: int = 42) -> Events:
+def generate(count: int, seed: int = 42, bids: bool = True) -> Events:
+    """`count` events; without `bids`, only the persons and auctions among them (quicker to
+    make, for runs that read no bids)."""
     rng = np.random.default_rng(seed)
     kinds = np.arange(count) % 100
     times = BASE_TIME + np.arange(count)
@@ -69,6 +71,8 @@ def generate(count: int, seed: int = 42) -> Events:
         auction_rows.append(_json(row))
     auctions = ([int(i).to_bytes(8, "big", signed=True) for i in auction_ids], auction_rows, auction_at.tolist())
 
+    if not bids:
+        return Events(persons, auctions, ([], [], []))
     # the latest auction and person when each bid is made: the hot ones are the latest round hundred
     latest_auction = np.maximum(np.searchsorted(auction_at, bid_at) - 1, 0)
     latest_person = np.maximum(np.searchsorted(person_at, bid_at) - 1, 0)

@@ -1,7 +1,7 @@
 """End-to-end latency of a Nexmark query at a fixed input rate.
 
-The query runs as a server runs it (its own thread); bids are appended to the log every
-10 ms at the given rate, each stamped with the wall-clock time of its append as its event time.
+The query runs as a server runs it (its own thread); its input events (bids, or the streams a
+join reads, each its share) are appended to the log every 10 ms at the given rate, each stamped with the wall-clock time of its append as its event time.
 Output records carry the event time of their input (pass-through, filters, projections) or of
 the newest input they include (window aggregates), so the time an output record becomes
 readable minus its timestamp is the latency from the log to the sink. Output is read by a
@@ -22,17 +22,20 @@ from ksql.runtime.log.embedded import make_records
 
 TICK = 0.01  # seconds between appends
 WARM_UP = 3.0  # seconds of input at the start whose latency is not counted
+SECONDS = 5.0  # seconds of input measured after it
 
 
 def measure(data_dir: str, sources: tuple, query_sql: str, sink: str, events, rate: float,
-            seconds: float = 5.0) -> tuple[float, float, int]:
-    """(p50 ms, p99 ms, output records) at `rate` bids per second for `seconds`."""
+            seconds: float = SECONDS, inputs: tuple = ("bids",)) -> tuple[float, float, int]:
+    """(p50 ms, p99 ms, output records) at `rate` input events per second for `seconds`, the
+    input streams each taking their share of the rate (as many as the generated events hold)."""
     engine = KsqlEngine(data_dir)  # queries run in their own threads
     engine.session.properties["auto.offset.reset"] = "earliest"
     for statement in sources:
         engine.execute(statement)
     engine.execute(query_sql)
-    keys, values, _ = events.bids
+    streams = [(name, *getattr(events, name)[:2]) for name in inputs]
+    total = sum(len(values) for _, _, values in streams)
     latencies: list[np.ndarray] = []
     done = threading.Event()
     measured_from = (time.time() + WARM_UP) * 1000  # (event time: the time of the append)
@@ -52,15 +55,17 @@ def measure(data_dir: str, sources: tuple, query_sql: str, sink: str, events, ra
 
     reader = threading.Thread(target=read_sink, daemon=True)
     reader.start()
-    per_tick = max(int(rate * TICK), 1)
-    sent, started = 0, time.monotonic()
+    per_tick = [max(int(rate * TICK * len(values) / total), 1) for _, _, values in streams]
+    ticks, started = 0, time.monotonic()
     while time.monotonic() - started < seconds + WARM_UP:
         now_ms = int(time.time() * 1000)
-        chunk = slice(sent % len(values), sent % len(values) + per_tick)
-        engine.log.append("bids", 0, make_records(keys[chunk], values[chunk], [now_ms] * len(values[chunk])),
-                          sync=False)
-        sent += per_tick
-        time.sleep(max(started + (sent / per_tick) * TICK - time.monotonic(), 0))
+        for (name, keys, values), count in zip(streams, per_tick):
+            at = ticks * count % len(values)
+            chunk = slice(at, at + count)
+            engine.log.append(name, 0, make_records(keys[chunk], values[chunk], [now_ms] * len(values[chunk])),
+                              sync=False)
+        ticks += 1
+        time.sleep(max(started + ticks * TICK - time.monotonic(), 0))
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and all(q.lag for q in engine.queries.values()):
         time.sleep(0.01)
