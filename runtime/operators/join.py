@@ -5,7 +5,7 @@ stream-stream join, the rows of each key still inside the join window plus its g
 (older ones are dropped, after emitting the NULL-padded row an outer join owes them). Rows
 are matched one at a time, in the order of their timestamps, as ksqlDB does; a single
 stream-table join takes a whole batch at once, each stream row meeting the table as the rows
-before it in the batch left it (`_stream_table`), and so does a single stream-stream INNER join
+before it in the batch left it (`_stream_table`), and so does a single stream-stream join
 (window_join.py).
 
 Its input batch holds the rows of every source in the order they meet the join (the pipeline
@@ -59,7 +59,7 @@ class JoinOp:
         only = plan.joins[0] if len(plan.joins) == 1 else None
         self.stream_table = only is not None and not only.left_table and only.right_table and not only.foreign_key \
             and not only.window_fields[0]
-        # a single stream-stream INNER join takes every batch at once (window_join.py)
+        # a single stream-stream join takes every batch at once (window_join.py)
         self.window_join = WindowJoin(self) if only is not None and batch_path(only, bool(self.windows), self._arrow(JOIN_KEY)) else None
 
     def snapshot(self) -> dict:
@@ -145,6 +145,8 @@ class JoinOp:
         """Move every stream-stream join's stream time to `stream_time` without a record: rows
         past their window and grace are dropped, and an outer join emits the NULL-padded rows
         it owes them (through the joins after it). `process` does the same as records arrive."""
+        if self.window_join is not None:
+            return self.window_join.advance_time(stream_time)
         out: list[tuple[dict, int, bool]] = []
         for j, node in enumerate(self.plan.joins, start=1):
             if not node.within:

@@ -1,17 +1,22 @@
-"""A stream-stream INNER join a batch at a time.
+"""A stream-stream join a batch at a time.
 
 It gives what JoinOp's row-at-a-time path gives for the same rows in the same order: each row
 meets the other side's rows of its key that came before it, whose timestamps fall in its window
 and that the other side still keeps (a side keeps a row while its timestamp plus the window's
 size and grace is not behind the side's stream time, the largest timestamp it has seen); its
 results come in the order of the other side's timestamps, ties in arrival order, each at the
-later of the two timestamps.
+later of the two timestamps. An outer join owes a row that meets none a NULL-padded result: at
+once without a GRACE PERIOD (or when the row comes after its window closed), else when the
+join's stream time passes its window and grace, after that turn's matches, the rows closing
+together in order of timestamp, close and arrival.
 
 State: each batch's rows that its side still keeps after the batch are one chunk, an Arrow
-record batch stored under ("C", join, side, number) with the rows' join keys in KEY, written
-once and forgotten once all its rows are past retention. In memory, chunks merge into a few
-larger ones, each indexed by its keys' hashes. A batch's pairs are found with sorts and binary
-searches over the batch and the stored rows of its keys, not with a Python loop over rows.
+record batch stored under ("C", join, side, number) with the rows' join keys in KEY and arrival
+numbers in SEQ, written once and forgotten once all its rows are past retention; the arrival
+numbers and close times of rows still owed a result are under ("CO", join, side). In memory,
+chunks merge into a few larger ones, each indexed by its keys' hashes. A batch's pairs are found
+with sorts and binary searches over the batch and the stored rows of its keys, not with a Python
+loop over rows.
 """
 from __future__ import annotations
 
@@ -25,17 +30,17 @@ from ksql.planner.schema import ROWOFFSET, ROWPARTITION, ROWTIME
 from ksql.runtime.state import thaw
 
 KEY = "__KEY"  # a stored chunk's column: each row's join key
+SEQ = "__SEQ"  # and its arrival number
 SIDES = ("L", "R")
 _NEVER = np.iinfo(np.int64).min  # a stream time before any record
 MAX_CHUNK_ROWS = 65_536
 
 
 def batch_path(node: JoinNode, windowed: bool, key_type: pa.DataType) -> bool:
-    """Whether a single join takes its batches here: stream-stream INNER joins of unwindowed
-    sources on keys Arrow can hash (outer joins owe NULL-padded rows at window close, which the
-    row path times)."""
+    """Whether a single join takes its batches here: stream-stream joins of unwindowed sources
+    on keys Arrow can hash."""
     hashable = not pa.types.is_nested(key_type)
-    return bool(node.within) and node.kind == "INNER" and not node.left_table and not node.right_table \
+    return bool(node.within) and not node.left_table and not node.right_table \
         and not node.foreign_key and not windowed and hashable
 
 
@@ -49,6 +54,8 @@ class WindowJoin:
         before, after = self.node.within
         self.retention = before + after + self.node.grace
         self.chunks: dict[str, list[_Chunk]] | None = None  # side -> its chunks, oldest first
+        # the sides whose unmatched rows an outer join emits NULL-padded
+        self.owed_sides = [side for side in SIDES if join._owed(self.node, side)]
 
     def reset(self) -> None:
         self.chunks = None  # read from the store again (after a restore)
@@ -65,6 +72,16 @@ class WindowJoin:
             self._adopt_rows_kept_one_by_one()
         return self.chunks
 
+    def _owed(self, side: str) -> tuple[np.ndarray, np.ndarray]:
+        """(arrival numbers, close times) of the side's kept rows still owed a NULL-padded
+        result when their window closes unmatched, by arrival."""
+        owed = self.join.store.get(("CO", 1, side))
+        return (np.zeros(0, np.int64), np.zeros(0, np.int64)) if owed is None else owed
+
+    def _close_times(self, side: str, times: np.ndarray) -> np.ndarray:
+        before, after = self.node.within
+        return times + (after if side == "L" else before) + self.node.grace
+
     def _adopt_rows_kept_one_by_one(self) -> None:
         """State written by the row path (a key's rows as a list of [timestamp, fields,
         matched]) becomes one chunk per side, in timestamp order."""
@@ -74,25 +91,39 @@ class WindowJoin:
         if not old:
             return
         for side, index in zip(SIDES, (0, 1)):
-            records = sorted(((r[0], key[2], r[1]) for key, rows in old if key[0] == side for r in rows),
+            records = sorted(((r[0], key[2], r[1], r[2]) for key, rows in old if key[0] == side for r in rows),
                              key=lambda r: r[0])
             if records:
                 fields = self.join.fields_of[index]
                 columns = {f: pa.array([r[2].get(f) for r in records], self.join._arrow(f)) for f in fields}
                 columns[KEY] = pa.array([thaw(r[1]) for r in records], self.join._arrow(JOIN_KEY))
-                self._add_chunk(side, pa.RecordBatch.from_pydict(columns))
+                seqs = self._add_chunk(side, pa.RecordBatch.from_pydict(columns))
+                if side in self.owed_sides:
+                    unmatched = np.array([not r[3] for r in records], bool)
+                    times = np.array([r[0] for r in records], np.int64)
+                    self._set_owed(side, seqs[unmatched], self._close_times(side, times[unmatched]))
         for key, _ in old:
             store.delete(key)
 
-    def _add_chunk(self, side: str, rows: pa.RecordBatch) -> None:
+    def _add_chunk(self, side: str, rows: pa.RecordBatch, seqs: np.ndarray | None = None) -> np.ndarray:
         """Store a batch's kept rows under a number of their own (written to the changelog
         once), and keep them in memory as the side's newest chunk."""
         store = self.join.store
-        rows = _as_schema(rows, self._schema(side))
         number = store.get(("CN", 1), 0)
         store.put(("CN", 1), number + 1)
+        if seqs is None:  # rows are numbered in arrival order, both sides in one count
+            first = store.get(("CS", 1), 0)
+            store.put(("CS", 1), first + rows.num_rows)
+            seqs = np.arange(first, first + rows.num_rows, dtype=np.int64)
+        rows = _as_schema(rows.append_column(SEQ, pa.array(seqs)), self._schema(side))
         store.put(("C", 1, side, number), rows)
         self._keep(side, _Chunk(rows, [(number, _span(rows)[1])]))
+        return seqs
+
+    def _set_owed(self, side: str, seqs: np.ndarray, closes: np.ndarray) -> None:
+        previous = self._owed(side)
+        if len(previous[0]) or len(seqs):
+            self.join.store.put(("CO", 1, side), (seqs, closes))
 
     def _keep(self, side: str, chunk: "_Chunk") -> None:
         """In memory, chunks merge as a binary counter carries (a chunk at least half its
@@ -108,7 +139,7 @@ class WindowJoin:
         """A side's chunks' columns: its fields in the join's types, then the key."""
         join = self.join
         fields = join.fields_of[SIDES.index(side)]
-        return pa.schema([(f, join._arrow(f)) for f in fields] + [(KEY, join._arrow(JOIN_KEY))])
+        return pa.schema([(f, join._arrow(f)) for f in fields] + [(KEY, join._arrow(JOIN_KEY)), (SEQ, pa.int64())])
 
     def _expire(self, side: str, side_time: int) -> None:
         """Forget the stored chunks whose rows are all past retention; in memory, drop the
@@ -156,13 +187,24 @@ class WindowJoin:
                 keys = pc.if_else(pa.array(mine), join._key_array(side, batch).cast(key_type), keys)
                 times = np.where(mine, _times(batch, join.fields_of[index]), times)
         valid = ~tombstones & keys.is_valid().to_numpy(zero_copy_only=False)  # rows that join
+        # the join's stream time after each batch row
+        previous_time = store.get(("JT", 1))
+        stream_times = np.maximum.accumulate(np.where(valid, times, _NEVER)) if n else np.zeros(0, np.int64)
+        if previous_time is not None:
+            stream_times = np.maximum(stream_times, previous_time)
+        final_time = int(stream_times[-1]) if n else _NEVER
         # the stored rows that may meet the batch's: those whose key hashes as one of the
-        # other side's rows' keys does (in arrival order)
+        # other side's rows' keys does, and the owed rows whose window the batch closes (in
+        # arrival order)
         hashes = key_hashes(keys)
-        stored = []
+        stored, owed = [], {}
         for index, side in enumerate(SIDES):
             probing = np.unique(hashes[valid & (sources != index)])
-            parts = [part for part in (chunk.matching(probing) for chunk in chunks[side]) if part.num_rows]
+            due = np.zeros(0, np.int64)
+            if side in self.owed_sides:
+                owed[side] = self._owed(side)
+                due = owed[side][0][owed[side][1] < final_time]
+            parts = [part for part in (chunk.matching(probing, due) for chunk in chunks[side]) if part.num_rows]
             stored.append(pa.concat_tables(parts).combine_chunks() if parts else None)
         counts = [0 if rows is None else rows.num_rows for rows in stored]
         # all rows as one numbering: stored left, stored right, then the batch in its order
@@ -170,8 +212,9 @@ class WindowJoin:
                                   sources.astype(np.int8)])
         all_times = np.concatenate([_times(rows, fields) if rows is not None else np.zeros(0, np.int64)
                                     for rows, fields in zip(stored, (left_fields, right_fields))] + [times])
-        key_arrays = [rows.column(KEY).combine_chunks().cast(key_type) for rows in stored if rows is not None]
-        codes = pa.concat_arrays(key_arrays + [keys]).dictionary_encode().indices
+        all_keys = pa.concat_arrays([rows.column(KEY).combine_chunks().cast(key_type)
+                                     for rows in stored if rows is not None] + [keys])
+        codes = all_keys.dictionary_encode().indices
         codes = codes.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
         first = counts[0] + counts[1]  # the batch's first row in the numbering
         joins = np.concatenate([np.ones(first, bool), valid])
@@ -183,31 +226,125 @@ class WindowJoin:
             seen = np.where(valid & (sources == index), times, _NEVER)
             running = np.maximum.accumulate(np.concatenate([[start], seen]))
             side_times.append(running)  # [i]: before batch row i; [-1]: after the batch
-        pairs = self._pairs(codes, side_of, all_times, joins, first, side_times)
-        probe, other = pairs
-        # the output: each pair's left and right rows' fields
-        left_at = np.where(side_of[probe] == 0, probe, other)
-        right_at = np.where(side_of[probe] == 0, other, probe)
-        out = self._output(batch, stored, counts, left_at, right_at, keys, probe - first,
-                           np.maximum(all_times[probe], all_times[other]))
+        keep = [valid & (sources == index) & (times >= side_times[index][-1] - self.retention) for index in (0, 1)]
+        # the batch's rows' arrival numbers, both sides in one count
+        base = store.get(("CS", 1), 0)
+        batch_seqs = np.where(valid, base + np.cumsum(valid) - 1, -1)
+        all_seqs = np.concatenate([rows.column(SEQ).to_numpy() for rows in stored if rows is not None]
+                                  + [batch_seqs]).astype(np.int64)
+        probe, other = self._pairs(codes, side_of, all_times, joins, first, side_times)
+        # output rows: (left row, right row, key row, timestamp) in the numbering (-1: NULL), and
+        # what orders them: the batch row whose turn made them, then matches before NULL-padded
+        # rows owed at once before those owed when windows closed (by timestamp, close, arrival)
+        left_at = [np.where(side_of[probe] == 0, probe, other)]
+        right_at = [np.where(side_of[probe] == 0, other, probe)]
+        key_at, out_times = [probe], [np.maximum(all_times[probe], all_times[other])]
+        order_keys = [(probe - first, np.zeros(len(probe), np.int64), np.arange(len(probe)),
+                       np.zeros(len(probe), np.int64), np.zeros(len(probe), np.int64))]
+        steps = np.flatnonzero(valid)
+        for side in self.owed_sides:
+            index = SIDES.index(side)
+            mine = np.flatnonzero(side_of == index)
+            mine_batch = mine[mine >= first]
+            # a batch row with no match when it came is owed: at once without GRACE PERIOD or
+            # when late (its window closed already), else when its window closes unmatched
+            matched_now = np.zeros(len(all_times), bool)
+            matched_now[probe] = True
+            unmatched = mine_batch[valid[mine_batch - first] & ~matched_now[mine_batch]]
+            closes = self._close_times(side, all_times[unmatched])
+            at_once = self.node.eager | (closes < stream_times[unmatched - first])
+            now = unmatched[at_once]
+            left_at.append(now if index == 0 else np.full(len(now), -1))
+            right_at.append(now if index == 1 else np.full(len(now), -1))
+            key_at.append(now)
+            out_times.append(all_times[now])
+            order_keys.append((now - first, np.ones(len(now), np.int64), np.zeros(len(now), np.int64),
+                               np.zeros(len(now), np.int64), np.zeros(len(now), np.int64)))
+            if self.node.eager:
+                continue
+            # the rows owed when windows close: the stored ones, and the batch's waiting ones
+            stored_owed = mine[mine < first]
+            stored_owed = stored_owed[np.isin(all_seqs[stored_owed], owed[side][0])]
+            waiting = np.concatenate([stored_owed, unmatched[~at_once]])
+            closes = self._close_times(side, all_times[waiting])
+            # the first batch row that meets each, and the one whose turn closes its window
+            met_at = np.full(len(all_times), n, np.int64)
+            np.minimum.at(met_at, other, probe - first)
+            met = met_at[waiting]
+            k = np.searchsorted(stream_times[steps], closes, "right")
+            closed = np.where(k < len(steps), steps[np.minimum(k, len(steps) - 1)], n) if len(steps) \
+                else np.full(len(waiting), n)
+            emitted = (closed < n) & (met > closed)
+            due = waiting[emitted]
+            left_at.append(due if index == 0 else np.full(len(due), -1))
+            right_at.append(due if index == 1 else np.full(len(due), -1))
+            key_at.append(due)
+            out_times.append(all_times[due])
+            order_keys.append((closed[emitted], np.full(len(due), 2, np.int64), all_times[due], closes[emitted],
+                               all_seqs[due]))
+            # still owed: neither met nor closed; the stored ones that are not in the numbering
+            still = waiting[(met == n) & ~emitted]
+            untouched = ~np.isin(owed[side][0], all_seqs[mine[mine < first]])
+            self._set_owed(side, np.concatenate([owed[side][0][untouched], all_seqs[still]]),
+                           np.concatenate([owed[side][1][untouched], self._close_times(side, all_times[still])]))
+        left_at, right_at, key_at = np.concatenate(left_at), np.concatenate(right_at), np.concatenate(key_at)
+        out_times = np.concatenate(out_times)
+        columns = [np.concatenate(parts) for parts in zip(*order_keys)]
+        order = np.lexsort(columns[::-1])
+        out = self._output(batch, stored, counts, left_at[order], right_at[order], all_keys.take(pa.array(key_at[order])),
+                           out_times[order])
         # state: stream times, this batch's rows each side still keeps, expired chunks gone
         for index, side in enumerate(SIDES):
             now = int(side_times[index][-1])
             if now != _NEVER and store.get(("JT", 1, side)) != now:
                 store.put(("JT", 1, side), now)
-            keep = valid & (sources == index) & (times >= now - self.retention)
-            if keep.any():
+            if keep[index].any():
                 fields = join.fields_of[index]
-                rows = batch.filter(pa.array(keep)).select(fields)
-                self._add_chunk(side, rows.append_column(KEY, keys.filter(pa.array(keep))))
+                rows = batch.filter(pa.array(keep[index])).select(fields)
+                self._add_chunk(side, rows.append_column(KEY, keys.filter(pa.array(keep[index]))),
+                                batch_seqs[keep[index]])
             if now != _NEVER:
                 self._expire(side, now)
-        if valid.any():
-            latest = int(times[valid].max())
-            previous = store.get(("JT", 1))
-            if previous is None or latest > previous:
-                store.put(("JT", 1), latest)
+        store.put(("CS", 1), base + int(valid.sum()))
+        if final_time != _NEVER and final_time != previous_time:
+            store.put(("JT", 1), final_time)
         return out
+
+    def advance_time(self, stream_time: int) -> pa.RecordBatch:
+        """Move the join's stream time to `stream_time` without a record: an outer join emits
+        the NULL-padded rows it owes rows whose window has closed (as `process` does when a
+        record moves the time)."""
+        join, store = self.join, self.join.store
+        chunks = self._load()
+        previous = store.get(("JT", 1))
+        now = stream_time if previous is None else max(previous, stream_time)
+        if now != previous:
+            store.put(("JT", 1), now)
+        stored = [None, None]
+        for index, side in enumerate(SIDES):
+            if side in self.owed_sides:
+                seqs, closes = self._owed(side)
+                due = seqs[closes < now]
+                if len(due):
+                    parts = [chunk.matching(np.zeros(0, np.int64), due) for chunk in chunks[side]]
+                    stored[index] = pa.concat_tables([p for p in parts if p.num_rows]).combine_chunks()
+                    self._set_owed(side, seqs[closes >= now], closes[closes >= now])
+        counts = [0 if rows is None else rows.num_rows for rows in stored]
+        fields = join.fields_of[0] + join.fields_of[1]
+        empty = pa.RecordBatch.from_arrays([pa.nulls(0, join._arrow(f)) for f in fields], names=fields)
+        if not counts[0] + counts[1]:
+            return self._output(empty, stored, counts, *(np.zeros(0, np.int64),) * 2,
+                                pa.nulls(0, join._arrow(JOIN_KEY)), np.zeros(0, np.int64))
+        rows = [r for r in stored if r is not None]
+        at = np.arange(counts[0] + counts[1])
+        side_of = np.repeat([0, 1], counts)
+        times = np.concatenate([_times(r, join.fields_of[i]) for i, r in enumerate(stored) if r is not None])
+        closes = np.where(side_of == 0, self._close_times("L", times), self._close_times("R", times))
+        seqs = np.concatenate([r.column(SEQ).to_numpy() for r in rows])
+        order = np.lexsort((seqs, closes, times))
+        keys = pa.concat_arrays([r.column(KEY).combine_chunks() for r in rows]).take(pa.array(order))
+        return self._output(empty, stored, counts, np.where(side_of == 0, at, -1)[order],
+                            np.where(side_of == 1, at, -1)[order], keys, times[order])
 
     def _pairs(self, codes, side_of, times, joins, first, side_times):
         """(probing row, other row) of every match, in output order: by probing batch row, then
@@ -240,7 +377,9 @@ class WindowJoin:
         met = (other < probe) & (times[other] >= other_side_time - self.retention)
         return probe[met], other[met]
 
-    def _output(self, batch, stored, counts, left_at, right_at, keys, batch_rows, times) -> pa.RecordBatch:
+    def _output(self, batch, stored, counts, left_at, right_at, key_values, times) -> pa.RecordBatch:
+        """Output rows from rows in the numbering (stored left, stored right, the batch): each
+        one's left and right rows (-1: NULL), key and timestamp."""
         join = self.join
         first = counts[0] + counts[1]
         n = len(times)
@@ -248,7 +387,7 @@ class WindowJoin:
         for field in join.types:
             arrow_type = join._arrow(field)
             if field == JOIN_KEY:
-                columns.append(keys.take(pa.array(batch_rows)))
+                columns.append(key_values)
                 continue
             index = 0 if field in join.fields_of[0] else 1 if field in join.fields_of[1] else None
             if index is None:
@@ -263,7 +402,7 @@ class WindowJoin:
             # are not in it
             offset = counts[0] if index == 1 else 0
             positions = np.where(at >= first, at - first + counts[index], at - offset)
-            columns.append(column.take(pa.array(positions)))
+            columns.append(column.take(pa.array(np.maximum(positions, 0), mask=at < 0)))
         columns += [pa.array(times, pa.int64()), pa.array(np.zeros(n, bool)), pa.array(np.zeros(n, np.int32)),
                     pa.nulls(n, pa.int64())]
         return pa.RecordBatch.from_arrays(columns, names=[*join.types, ROWTIME, NULL_VALUE, ROWPARTITION, ROWOFFSET])
@@ -294,21 +433,26 @@ class _Chunk:
         self.raw = key_hashes(self.rows.column(KEY).combine_chunks()) if hashes is None else hashes
         self.order = np.argsort(self.raw, kind="stable")
         self.hashes = self.raw[self.order]
+        self.seqs = self.rows.column(SEQ).to_numpy()  # ascending: rows are kept in arrival order
 
     def merged(self, newer: "_Chunk") -> "_Chunk":
         # (copied into one record batch: a take from many small ones costs more than the copy)
         return _Chunk(pa.concat_tables([self.rows, newer.rows]).combine_chunks(), self.parts + newer.parts,
                       np.concatenate([self.raw, newer.raw]))
 
-    def matching(self, hashes: np.ndarray) -> pa.Table:
-        """The rows whose key hashes as one of `hashes` (sorted) does, in their order."""
+    def matching(self, hashes: np.ndarray, seqs: np.ndarray) -> pa.Table:
+        """The rows whose key hashes as one of `hashes` (sorted) does, or whose arrival number
+        is one of `seqs`, in their order."""
         low = np.searchsorted(self.hashes, hashes, "left")
         sizes = np.searchsorted(self.hashes, hashes, "right") - low
         total = int(sizes.sum())
-        if not total:
+        positions = self.order[np.repeat(low - (np.cumsum(sizes) - sizes), sizes) + np.arange(total)]
+        if len(seqs) and len(self.seqs):
+            at = np.minimum(np.searchsorted(self.seqs, seqs), len(self.seqs) - 1)
+            positions = np.concatenate([positions, at[self.seqs[at] == seqs]])
+        if not len(positions):
             return self.rows.slice(0, 0)
-        positions = np.repeat(low - (np.cumsum(sizes) - sizes), sizes) + np.arange(total)
-        at = np.sort(self.order[positions])
+        at = np.unique(positions)
         # from each record batch its own rows (Arrow's take across many chunks costs far more)
         batches = self.rows.to_batches()
         starts = np.cumsum([0] + [b.num_rows for b in batches])
