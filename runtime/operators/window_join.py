@@ -226,7 +226,9 @@ class WindowJoin:
             seen = np.where(valid & (sources == index), times, _NEVER)
             running = np.maximum.accumulate(np.concatenate([[start], seen]))
             side_times.append(running)  # [i]: before batch row i; [-1]: after the batch
-        keep = [valid & (sources == index) & (times >= side_times[index][-1] - self.retention) for index in (0, 1)]
+        # (clamped: the time of a side that has seen no row is _NEVER, which less the retention would wrap)
+        keep = [valid & (sources == index) & (times >= max(int(side_times[index][-1]), _NEVER + self.retention)
+                                              - self.retention) for index in (0, 1)]
         # the batch's rows' arrival numbers, both sides in one count
         base = store.get(("CS", 1), 0)
         batch_seqs = np.where(valid, base + np.cumsum(valid) - 1, -1)
@@ -374,7 +376,7 @@ class WindowJoin:
         # the other row came first, and its side still kept it when the probing row came
         batch_row = probe - first
         other_side_time = np.where(side_of[probe] == 0, side_times[1][batch_row], side_times[0][batch_row])
-        met = (other < probe) & (times[other] >= other_side_time - self.retention)
+        met = (other < probe) & (times[other] >= np.maximum(other_side_time, _NEVER + self.retention) - self.retention)
         return probe[met], other[met]
 
     def _output(self, batch, stored, counts, left_at, right_at, key_values, times) -> pa.RecordBatch:
