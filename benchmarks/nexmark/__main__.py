@@ -7,8 +7,8 @@ the log first, then the query runs, driven without threads, until it has read th
 DuckDB running the same query as one batch over the same events written as JSON lines, with
 the ratio engine / DuckDB; for q0, q1, q2, q5 and q7 a hand-written polars loop over the same
 bids (ceiling.py) and the ratio engine / polars; the peak memory the engine's run added (run in
-a forked child); for
-the queries over bids alone, end-to-end latency p50 / p99 at half
+a forked child); and, for
+the queries whose event time is the records' timestamps, end-to-end latency p50 / p99 at half
 the measured rate (latency.py). Results go to benchmarks/results/nexmark.json and .md.
 """
 from __future__ import annotations
@@ -102,7 +102,7 @@ def input_count(name: str, events) -> int:
 def latency_events(name: str, events, rate: float):
     """Events enough for a latency run at `rate` without going round them again (a join that
     met the same keys again within its window would multiply its output): persons and
-    auctions alone are a twelfth of the events."""
+    auctions alone are about a twelfth of the events."""
     needed = rate * (latency.WARM_UP + latency.SECONDS) * 1.2
     if input_count(name, events) >= needed:
         return events

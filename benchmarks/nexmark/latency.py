@@ -1,7 +1,8 @@
 """End-to-end latency of a Nexmark query at a fixed input rate.
 
 The query runs as a server runs it (its own thread); its input events (bids, or the streams a
-join reads, each its share) are appended to the log every 10 ms at the given rate, each stamped with the wall-clock time of its append as its event time.
+join reads, each its share) are appended to the log every 10 ms at the given rate, each stamped
+with the wall-clock time of its append as its event time.
 Output records carry the event time of their input (pass-through, filters, projections) or of
 the newest input they include (window aggregates), so the time an output record becomes
 readable minus its timestamp is the latency from the log to the sink. Output is read by a

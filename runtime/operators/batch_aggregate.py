@@ -198,7 +198,7 @@ def table_process(op, batch: pa.RecordBatch) -> pa.RecordBatch:
     at = first_update[adds] + takes[adds]
     source[at], sign[at], row_of[at] = np.flatnonzero(adds), 1, np.flatnonzero(adds)
     if count == 0:
-        _table_state(op, batch, node, firsts, lasts, source_keys, deleted, keys, args)
+        _table_state(op, lasts, source_keys, deleted, keys, args)
         return _empty(op)
     codes = _codes([k.take(pa.array(source)) for k in key_columns], np.arange(count))
     # a row staying in its group emits only its addition
@@ -230,7 +230,7 @@ def table_process(op, batch: pa.RecordBatch) -> pa.RecordBatch:
     per_group = zip(*final_states) if final_states else [()] * len(store_keys)
     op.store.put_many(zip(store_keys, ([list(group_states), group_latest] for group_states, group_latest
                                        in zip(per_group, latest[last].tolist()))))
-    _table_state(op, batch, node, firsts, lasts, source_keys, deleted, keys, args)
+    _table_state(op, lasts, source_keys, deleted, keys, args)
 
     # the emitted updates, in order
     inverse = np.empty(count, np.int64)
@@ -247,9 +247,9 @@ def table_process(op, batch: pa.RecordBatch) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(arrays, names=names)
 
 
-def _table_state(op, batch, node, firsts, lasts, source_keys, deleted, keys, args) -> None:
+def _table_state(op, lasts, source_keys, deleted, keys, args) -> None:
     """Each source key's last row of the batch, kept to be taken back later ("S"), or forgotten
-    when it was a delete. `lasts` lines up with `firsts` (and `source_keys`) by source key."""
+    when it was a delete. `lasts` (each source key's last row) lines up with `source_keys`."""
     rows = lasts
     key_values = [k.take(pa.array(rows)).to_pylist() for k in keys]
     arg_values = [[a.take(pa.array(rows)).to_pylist() for a in call_args] for call_args in args]

@@ -42,8 +42,9 @@ _TIME = itemgetter(0)  # a kept stream row [timestamp, fields, matched]: its tim
 
 class JoinOp:
     # what each key of its state starts with: a side's rows ("L", "R"), a stream-stream join's
-    # stream time ("JT"), a foreign-key join's left rows and index ("FL", "FI")
-    STATE_KEYS = ("L", "R", "JT", "FL", "FI", "C", "CN")
+    # stream time ("JT"), a foreign-key join's left rows and index ("FL", "FI"), the batch path's
+    # chunks, their count, rows' arrival count and rows owed a result (window_join.py)
+    STATE_KEYS = ("L", "R", "JT", "FL", "FI", "C", "CN", "CS", "CO")
 
     def __init__(self, plan: JoinPlan, store: StateView):
         self.plan = plan
@@ -60,7 +61,8 @@ class JoinOp:
         self.stream_table = only is not None and not only.left_table and only.right_table and not only.foreign_key \
             and not only.window_fields[0]
         # a single stream-stream join takes every batch at once (window_join.py)
-        self.window_join = WindowJoin(self) if only is not None and batch_path(only, bool(self.windows), self._arrow(JOIN_KEY)) else None
+        self.window_join = WindowJoin(self) if only is not None \
+            and batch_path(only, bool(self.windows), self._arrow(JOIN_KEY)) else None
 
     def snapshot(self) -> dict:
         return self.store.snapshot()
