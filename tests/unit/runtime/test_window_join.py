@@ -1,6 +1,6 @@
-"""A stream-stream INNER join taken a batch at a time (runtime/operators/window_join.py) gives
-exactly what the row-at-a-time path gives: the same rows in the same order, whatever the batch
-size, with rows out of order, late rows, repeated timestamps, NULL keys and NULL values."""
+"""A stream-stream join taken a batch at a time (runtime/operators/window_join.py), of any kind,
+gives exactly what the row-at-a-time path gives: the same rows in the same order, whatever the
+batch size, with rows out of order, late rows, repeated timestamps, NULL keys and NULL values."""
 from __future__ import annotations
 
 import json
