@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from ksql.planner.aggregation import AggregateNode
 from ksql.planner.joins import JoinInput, JoinPlan
 from ksql.planner.metastore import DataSource
-from ksql.planner.partitioning import aggregate_index, needs_repartition
+from ksql.planner.partitioning import aggregate_index, co_partitioned, needs_repartition
 from ksql.planner.plan import FilterNode, ProjectNode, QueryPlan, PartitionByNode, TableFunctionNode
 from ksql.planner.properties import StreamProperties
 
@@ -86,7 +86,11 @@ def _joins(plan: JoinPlan) -> ExplainedNode:
     source), its right input the next source."""
     node = _join_input(plan.inputs[0])
     for join in plan.joins:
-        node = ExplainedNode(join.describe(), join.properties, (node, _join_input(plan.inputs[join.right])))
+        text = join.describe()
+        if join is plan.joins[-1]:  # how the chain runs (planner/partitioning.py)
+            text += (" (a task per partition: servers share them)" if co_partitioned(plan)
+                     else " (one task joins every partition: rows of a key may be in different partitions)")
+        node = ExplainedNode(text, join.properties, (node, _join_input(plan.inputs[join.right])))
     return node
 
 

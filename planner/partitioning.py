@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ksql.planner.aggregation import AggregateNode
+from ksql.planner.joins import JoinPlan, field_name
 from ksql.planner.plan import QueryPlan, PartitionByNode
 
 
@@ -15,15 +16,40 @@ def partition_local(plan: QueryPlan) -> bool:
     by the columns its input is partitioned by, so a key's state comes from one partition only.
     Such a query's partitions can be spread over servers; others run on one server at a time.
     (A PARTITION BY's rows keep their source partitions until the sink writes them.)"""
-    if plan.joins is not None:
-        return False  # a join's stream time and expiry span its partitions: one server runs it
+    if plan.joins is not None and not co_partitioned(plan.joins):
+        return False  # rows of one key may come from different partitions: one server joins them all
     partitioning = plan.source.properties.partitioning
     for step in plan.steps:
-        if isinstance(step, PartitionByNode):
+        if isinstance(step, JoinPlan):  # a GROUP BY names the join's A.K as A_K
+            partitioning = tuple(c.replace(".", "_", 1) for c in step.properties.partitioning)
+        elif isinstance(step, PartitionByNode):
             partitioning = ()
         elif isinstance(step, AggregateNode):
             if not step.groups_by_partitioning(partitioning):
                 return False
+    return True
+
+
+# Key formats that write a key's value the same way whatever the source (a registry format's
+# bytes name each source's own schema, so equal keys of two sources may land apart).
+_SAME_BYTES_KEY_FORMATS = frozenset({"KAFKA", "JSON", "DELIMITED"})
+
+
+def co_partitioned(joins: JoinPlan) -> bool:
+    """Whether a join chain's rows meet only rows of the same partition number: every join is on
+    its right source's key and on the key of one of the sources before it (no repartitioning,
+    no foreign key), and the sources have as many partitions and write keys alike (equal keys,
+    equal bytes, equal partitions). Such a join runs as one task per partition, as Kafka
+    Streams runs it: each with its own stream time and state, so servers can share them."""
+    inputs = joins.inputs
+    if len({i.source.partitions for i in inputs}) != 1 or len({i.source.key_format for i in inputs}) != 1 \
+            or inputs[0].source.key_format not in _SAME_BYTES_KEY_FORMATS \
+            or any(i.source.window_type or len(i.source.schema.key) != 1 for i in inputs):
+        return False
+    keys = [field_name(i.alias, i.source.schema.key[0].name) for i in inputs]
+    for node in joins.joins:
+        if node.foreign_key or node.left_field not in keys[:node.right] or node.right_field != keys[node.right]:
+            return False
     return True
 
 

@@ -10,14 +10,15 @@ import pyarrow as pa
 
 from ksql.parser.errors import KsqlFunctionError
 from ksql.planner.functions import function_errors
+from ksql.planner.partitioning import co_partitioned
 from ksql.planner.plan import NULL_VALUE, QueryPlan
 from ksql.planner.schema import ROWOFFSET, ROWTIME
 from ksql.runtime import processing_log
 from ksql.runtime.join_order import PartitionRead, order_keys, partition_time_key
 from ksql.runtime.operators.build import build_operators
-from ksql.runtime.operators.join import SOURCE
+from ksql.runtime.operators.join import SOURCE, JoinOp
 from ksql.runtime.source import Decoded, SourceDecoder
-from ksql.runtime.state import StateLimits, StateStore
+from ksql.runtime.state import StateLimits, StateStore, StateView
 
 
 LOG = logging.getLogger("ksql.query")
@@ -42,6 +43,10 @@ class Pipeline:
         # A join (the first step when there is one) is fed here, with the rows of all its
         # sources in their order; the operators after it take what it gives.
         self.join = self.operators.pop(0) if plan.joins is not None else None
+        # A join whose sources are co-partitioned runs a task per partition number, as Kafka
+        # Streams does: each partition's rows met in their own order, with their own stream
+        # time (`self.join` is partition 0's). Otherwise one task joins every partition's rows.
+        self.join_tasks = {0: self.join} if self.join is not None and co_partitioned(plan.joins) else None
         if self.join is not None:
             self.aliases = [i.alias for i in plan.joins.inputs]
         self._owners: dict | None = None
@@ -76,6 +81,34 @@ class Pipeline:
         """Join the records read from the sources' partitions in Kafka Streams' order
         (runtime/join_order.py): (output, processing-log entries, how many records of each
         read were joined; the rest must be read again)."""
+        if self.join_tasks is None:
+            return self._run_task(reads, self.join)
+        counts = [0] * len(reads)
+        outputs, entries = [], []
+        for partition in sorted({read.partition for read in reads}):
+            mine = [i for i, read in enumerate(reads) if read.partition == partition]
+            rows, logged, joined = self._run_task([reads[i] for i in mine], self._join_task(partition))
+            outputs.append(rows)
+            entries += logged
+            for i, n in zip(mine, joined):
+                counts[i] = n
+        filled = [rows for rows in outputs if rows.num_rows] or outputs[:1]
+        rows = filled[0] if len(filled) == 1 else pa.Table.from_batches(filled).combine_chunks().to_batches()[0]
+        return rows, entries, counts
+
+    def _join_task(self, partition: int):
+        """The join of this partition's rows. A stream-stream join keeps its state (rows in the
+        window, stream time) per partition; a join of tables by key shares one view, whose keys
+        each come from one partition anyway (and so reads the state of earlier versions)."""
+        task = self.join_tasks.get(partition)
+        if task is None:
+            name = self.join.store.name
+            if any(node.within for node in self.join.plan.joins):
+                name = f"{name}@{partition}"
+            task = self.join_tasks[partition] = JoinOp(self.join.plan, StateView(self.store, name))
+        return task
+
+    def _run_task(self, reads: list[PartitionRead], join) -> tuple[pa.RecordBatch, list[bytes], list[int]]:
         times = [self.store.get(partition_time_key(r.topic, r.partition)) for r in reads]
         keys, counts = order_keys(reads, times)
         parts = []
@@ -88,7 +121,7 @@ class Pipeline:
             for index, source in enumerate(self.sources):
                 if source.topic == read.topic:
                     parts.append((index, read.partition, records, k[:n], i))
-        rows, entries = self.run_joined(parts)
+        rows, entries = self.run_joined(parts, join)
         return rows, entries, counts
 
     def read_times(self, topic: str, records: pa.RecordBatch) -> np.ndarray:
@@ -104,11 +137,12 @@ class Pipeline:
         stamps[at] = decoded.column(ROWTIME).to_numpy(zero_copy_only=False)
         return stamps
 
-    def run_joined(self, parts) -> tuple[pa.RecordBatch, list[bytes]]:
+    def run_joined(self, parts, join=None) -> tuple[pa.RecordBatch, list[bytes]]:
         """Rows read from several sources: (source index, partition, records, each record's
         order key, read number). They meet the joins in that order (ties: read, then record,
         then source), then go through the operators after the join (which takes them as one
-        batch: JoinOp)."""
+        batch: `join`, else the query's JoinOp)."""
+        join = join or self.join
         batches, entries, orders = [], [], []
         for index, partition, records, keys, read in parts:
             decoded = self.decoders[index].decode(records, partition)
@@ -128,7 +162,7 @@ class Pipeline:
         else:
             joined = pa.RecordBatch.from_pydict({SOURCE: pa.array([], pa.int32()), NULL_VALUE: pa.array([], pa.bool_())})
         with function_errors() as failed:  # a function's error gives NULL, and is logged
-            out = self._apply(self.join.process(joined))
+            out = self._apply(join.process(joined))
         return out, entries + [processing_log.function_error(self.query_id, message) for message in failed]
 
     def _joined_fields(self, index: int, batch: pa.RecordBatch) -> pa.RecordBatch:

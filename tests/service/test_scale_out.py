@@ -222,32 +222,41 @@ def test_a_group_by_on_other_columns_is_repartitioned_across_servers(kafka, serv
 
 JOINED = """
 CREATE TABLE users (id INT PRIMARY KEY, name STRING) WITH (kafka_topic='users', value_format='JSON', partitions=4);
-CREATE STREAM orders (id INT KEY, amount INT) WITH (kafka_topic='orders', value_format='JSON', partitions=4);
+CREATE STREAM orders (id INT KEY, amount INT, user_id INT) WITH (kafka_topic='orders', value_format='JSON',
+  partitions=4);
 CREATE STREAM enriched AS SELECT o.id AS id, o.amount, u.name FROM orders o JOIN users u ON o.id = u.id;
+CREATE STREAM by_user AS SELECT u.id AS id, o.amount, u.name FROM orders o JOIN users u ON o.user_id = u.id;
 """
 
 
-def test_a_join_runs_on_one_server_and_moves_when_it_dies(kafka, servers):
-    """A join's stream time spans its partitions, so one server runs it (the owner of its first
-    partition); when that server dies, another takes the whole query over."""
+def test_a_co_partitioned_join_is_shared_by_partition_and_moves_when_a_server_dies(kafka, servers):
+    """Orders joined to users on both sides' keys: partition p of each is joined on its own, so
+    the servers share the partitions, and when one dies the other takes its partitions over
+    with their tables' rows. Joined on another column, rows of a key may sit in any partition:
+    one server (the owner of the first partition) runs that query whole."""
     first, second = servers
     first.ksql(JOINED + "".join(f"INSERT INTO users (rowtime, id, name) VALUES ({NOW}, {i}, 'u{i}');"
                                 for i in range(8)))
-    everything = sorted([("CSAS_ENRICHED_2", p) for p in range(4)] * 2)  # orders and users
-    wait_for(lambda: sorted(first.owned() + second.owned()) == everything)
-    owner, other = (first, second) if first.owned() else (second, first)
-    assert owner.owned() == everything and other.owned() == []
+    both_own_partitions(first, second)
+    shared = sorted([("CSAS_ENRICHED_2", p) for p in range(4)] * 2)  # orders and users
+    wait_for(lambda: sorted(q for q in first.owned() + second.owned() if q[0] == "CSAS_ENRICHED_2") == shared)
+    assert any(q[0] == "CSAS_ENRICHED_2" for q in first.owned())
+    assert any(q[0] == "CSAS_ENRICHED_2" for q in second.owned())
+    whole = sorted([("CSAS_BY_USER_3", p) for p in range(4)] * 2)
+    wait_for(lambda: sorted(q for q in first.owned() + second.owned() if q[0] == "CSAS_BY_USER_3") == whole)
+    assert [q for q in first.owned() if q[0] == "CSAS_BY_USER_3"] in ([], whole)
 
     def orders(numbers) -> str:
-        return "".join(f"INSERT INTO orders (rowtime, id, amount) VALUES ({NOW + 1 + n}, {n % 8}, {n});"
-                       for n in numbers)
+        return "".join(f"INSERT INTO orders (rowtime, id, amount, user_id) VALUES ({NOW + 1 + n}, {n % 8}, {n}, "
+                       f"{n % 8});" for n in numbers)
 
     first.ksql(orders(range(40)))
     wait_for(lambda: len(topic_records_of(kafka, "ENRICHED")) >= 20)
-    owner.kill()
-    other.ksql(orders(range(40, 80)))
-    wait_for(lambda: other.owned() == everything)
-    wait_for(lambda: len(topic_records_of(kafka, "ENRICHED")) >= 80, timeout=90)
-    rows = sorted((json.loads(value)["AMOUNT"], json.loads(value)["NAME"])
-                  for _, _, value, _ in topic_records_of(kafka, "ENRICHED"))
-    assert rows == [(n, f"u{n % 8}") for n in range(80)]
+    second.kill()
+    first.ksql(orders(range(40, 80)))
+    wait_for(lambda: sorted(first.owned()) == sorted(shared + whole))
+    for sink in ("ENRICHED", "BY_USER"):
+        wait_for(lambda: len(topic_records_of(kafka, sink)) >= 80, timeout=90)
+        rows = sorted((json.loads(value)["AMOUNT"], json.loads(value)["NAME"])
+                      for _, _, value, _ in topic_records_of(kafka, sink))
+        assert rows == [(n, f"u{n % 8}") for n in range(80)], sink

@@ -41,3 +41,39 @@ def test_grouping_by_the_partitioning_columns_splits_by_partition(tmp_path):
                                                    'EMIT CHANGES;'))
     finally:
         engine.close()
+
+
+def test_a_join_splits_by_partition_only_when_its_sources_are_co_partitioned(tmp_path):
+    """Co-partitioned sources joined on their keys: a task per partition. A join on a value
+    column, a foreign key, or sources whose equal keys may land in different partitions (another
+    partition count, another key format, a registry format's bytes): one task for all."""
+    engine = KsqlEngine(str(tmp_path), background=False)
+    try:
+        engine.execute(
+            "CREATE STREAM a (k INT KEY, x INT, tk INT) WITH (kafka_topic='a', value_format='JSON', partitions=2);"
+            "CREATE STREAM b (k INT KEY, y INT) WITH (kafka_topic='b', value_format='JSON', partitions=2);"
+            "CREATE TABLE t (k INT PRIMARY KEY, z INT) WITH (kafka_topic='t', value_format='JSON', partitions=2);"
+            "CREATE TABLE u (k INT PRIMARY KEY, tk INT) WITH (kafka_topic='u', value_format='JSON', partitions=2);"
+            "CREATE TABLE t3 (k INT PRIMARY KEY, z INT) WITH (kafka_topic='t3', value_format='JSON', partitions=3);"
+            "CREATE TABLE tj (k INT PRIMARY KEY, z INT) WITH (kafka_topic='tj', key_format='JSON', "
+            "value_format='JSON', partitions=2);"
+            "CREATE TABLE ta (k INT PRIMARY KEY, z INT) WITH (kafka_topic='ta', format='AVRO', partitions=2);"
+            "CREATE STREAM sa (k INT KEY, x INT) WITH (kafka_topic='sa', format='AVRO', partitions=2);")
+
+        def local(sql: str) -> bool:
+            return partition_local(planned(engine, sql))
+
+        assert local("SELECT * FROM a JOIN t ON a.k = t.k EMIT CHANGES;")
+        assert local("SELECT * FROM a JOIN b WITHIN 1 SECOND ON a.k = b.k EMIT CHANGES;")
+        assert local("SELECT * FROM t JOIN u ON t.k = u.k EMIT CHANGES;")
+        assert local("SELECT * FROM a JOIN b WITHIN 1 SECOND ON a.k = b.k JOIN t ON b.k = t.k EMIT CHANGES;")
+        # grouped by the join's key after it: still a task per partition; by another column: not
+        assert local("SELECT a.k, COUNT(*) FROM a JOIN t ON a.k = t.k GROUP BY a.k EMIT CHANGES;")
+        assert not local("SELECT t.z, COUNT(*) FROM a JOIN t ON a.k = t.k GROUP BY t.z EMIT CHANGES;")
+        assert not local("SELECT * FROM a JOIN t ON a.tk = t.k EMIT CHANGES;")  # a's rows move by tk
+        assert not local("SELECT * FROM u JOIN t ON u.tk = t.k EMIT CHANGES;")  # foreign key
+        assert not local("SELECT * FROM a JOIN tj ON a.k = tj.k EMIT CHANGES;")  # KAFKA and JSON keys
+        assert not local("SELECT * FROM sa JOIN ta ON sa.k = ta.k EMIT CHANGES;")  # AVRO keys
+        assert not local("SELECT * FROM a JOIN t3 ON a.tk = t3.k EMIT CHANGES;")  # 2 and 3 partitions
+    finally:
+        engine.close()
