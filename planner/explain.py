@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from ksql.planner.aggregation import AggregateNode
 from ksql.planner.joins import JoinInput, JoinPlan
 from ksql.planner.metastore import DataSource
-from ksql.planner.partitioning import aggregate_index, co_partitioned, needs_repartition
+from ksql.planner.partitioning import aggregate_index, co_partitioned, join_repartitions, needs_repartition
 from ksql.planner.plan import FilterNode, ProjectNode, QueryPlan, PartitionByNode, TableFunctionNode
 from ksql.planner.properties import StreamProperties
 
@@ -71,7 +71,7 @@ def _source_text(source: DataSource) -> str:
 
 def _step(step, below: ExplainedNode, plan: QueryPlan) -> ExplainedNode:
     if isinstance(step, JoinPlan):
-        return _joins(step)
+        return _joins(step, plan)
     if not isinstance(step, (FilterNode, TableFunctionNode, ProjectNode, PartitionByNode, AggregateNode)):
         raise TypeError(f"no EXPLAIN for {type(step).__name__}")
     text = step.describe()
@@ -81,17 +81,28 @@ def _step(step, below: ExplainedNode, plan: QueryPlan) -> ExplainedNode:
     return ExplainedNode(text, step.properties, (below,))
 
 
-def _joins(plan: JoinPlan) -> ExplainedNode:
+def _joins(plan: JoinPlan, query: QueryPlan) -> ExplainedNode:
     """The left-deep join chain: each join's left input is the previous join (or the first
     source), its right input the next source."""
     node = _join_input(plan.inputs[0])
     for join in plan.joins:
         text = join.describe()
-        if join is plan.joins[-1]:  # how the chain runs (planner/partitioning.py)
-            text += (" (a task per partition: servers share them)" if co_partitioned(plan)
-                     else " (one task joins every partition: rows of a key may be in different partitions)")
+        if join is plan.joins[-1]:
+            text += _join_tasks(plan, query)
         node = ExplainedNode(text, join.properties, (node, _join_input(plan.inputs[join.right])))
     return node
+
+
+def _join_tasks(plan: JoinPlan, query: QueryPlan) -> str:
+    """How a join chain runs (planner/partitioning.py)."""
+    if co_partitioned(plan):
+        return " (a task per partition: servers share them)"
+    moved = join_repartitions(query)
+    if moved:
+        inputs = " and ".join(("left", "right")[i] for i in moved)
+        return (f" (one task joins every partition; spread over servers, the {inputs} input goes through a "
+                f"repartition topic by its join key first, and the servers share a task per partition)")
+    return " (one task joins every partition: rows of a key may be in different partitions)"
 
 
 def _join_input(join_input: JoinInput) -> ExplainedNode:

@@ -18,6 +18,11 @@ def partition_local(plan: QueryPlan) -> bool:
     (A PARTITION BY's rows keep their source partitions until the sink writes them.)"""
     if plan.joins is not None and not co_partitioned(plan.joins):
         return False  # rows of one key may come from different partitions: one server joins them all
+    return _steps_split_by_partition(plan)
+
+
+def _steps_split_by_partition(plan: QueryPlan) -> bool:
+    """Whether every aggregation groups by what its input is partitioned by."""
     partitioning = plan.source.properties.partitioning
     for step in plan.steps:
         if isinstance(step, JoinPlan):  # a GROUP BY names the join's A.K as A_K
@@ -51,6 +56,30 @@ def co_partitioned(joins: JoinPlan) -> bool:
         if node.foreign_key or node.left_field not in keys[:node.right] or node.right_field != keys[node.right]:
             return False
     return True
+
+
+def join_repartitions(plan: QueryPlan) -> tuple[int, ...]:
+    """The inputs of a join that, run by several servers, go through a repartition topic each,
+    as Kafka Streams repartitions them: a stream joined on another expression than its key,
+    its records sent to the partition their join key's bytes hash to (in the other input's key
+    format), so the join runs a task per partition. () when there is none, or when it cannot
+    be done so (a chain of joins, a foreign key, windowed sources, a registry key format, a
+    source read on both sides, a GROUP BY on other columns after it): one server runs it."""
+    joins = plan.joins
+    if joins is None or co_partitioned(joins) or len(joins.joins) != 1:
+        return ()
+    node = joins.joins[0]
+    moved_sides = {side for side, _ in node.repartitioned}
+    moved = tuple(i for i, side in enumerate(("left", "right")) if side in moved_sides)
+    kept = [joins.inputs[i] for i in range(2) if i not in moved]
+    if not moved or node.foreign_key or any(i.source.window_type for i in joins.inputs) \
+            or any(joins.inputs[i].is_table for i in moved) \
+            or len({joins.inputs[i].source.topic for i in moved}) != len(moved):
+        return ()
+    if kept and (kept[0].source.key_format not in _SAME_BYTES_KEY_FORMATS or len(kept[0].source.schema.key) != 1
+                 or kept[0].source.topic in {joins.inputs[i].source.topic for i in moved}):
+        return ()
+    return moved if _steps_split_by_partition(plan) else ()
 
 
 def aggregate_index(plan: QueryPlan) -> int | None:

@@ -28,7 +28,10 @@ class Pipeline:
     """The operators of one query, applied to each batch read from one source partition."""
 
     def __init__(self, plan: QueryPlan, query_id: str, log=None, changelog: str | None = None,
-                 limits: StateLimits | None = None, state_by_source: bool = False, cancelled=None):
+                 limits: StateLimits | None = None, state_by_source: bool = False, cancelled=None,
+                 join_topics: dict[int, str] | None = None):
+        """join_topics: join inputs read from a repartition topic instead of their source's
+        (runtime/repartition.py: JoinRepartition), by input index."""
         self.query_id = query_id
         # asked between records when a batch is redone one record at a time (slow records, such
         # as a regular expression that runs out of time on each): a query that is closing stops
@@ -46,7 +49,11 @@ class Pipeline:
         # A join whose sources are co-partitioned runs a task per partition number, as Kafka
         # Streams does: each partition's rows met in their own order, with their own stream
         # time (`self.join` is partition 0's). Otherwise one task joins every partition's rows.
-        self.join_tasks = {0: self.join} if self.join is not None and co_partitioned(plan.joins) else None
+        self.join_tasks = {0: self.join} if self.join is not None and (co_partitioned(plan.joins) or join_topics) \
+            else None
+        self.input_topics = [source.topic for source in self.sources]  # where each input's records come from
+        for index, topic in (join_topics or {}).items():
+            self.input_topics[index] = topic
         if self.join is not None:
             self.aliases = [i.alias for i in plan.joins.inputs]
         self._owners: dict | None = None
@@ -118,8 +125,8 @@ class Pipeline:
             self.store.partition = read.partition
             self.store.put(partition_time_key(read.topic, read.partition), int(k[n - 1]))
             records = read.records.slice(0, n) if n < read.records.num_rows else read.records
-            for index, source in enumerate(self.sources):
-                if source.topic == read.topic:
+            for index, topic in enumerate(self.input_topics):
+                if topic == read.topic:
                     parts.append((index, read.partition, records, k[:n], i))
         rows, entries = self.run_joined(parts, join)
         return rows, entries, counts
@@ -128,7 +135,7 @@ class Pipeline:
         """Each record's timestamp as the join orders by it: its TIMESTAMP column's, where the
         source has one (records it cannot read keep the record's own)."""
         stamps = records.column(1).to_numpy(zero_copy_only=False)
-        index = next(i for i, s in enumerate(self.sources) if s.topic == topic)
+        index = self.input_topics.index(topic)
         if not self.sources[index].timestamp_column or records.num_rows == 0:
             return stamps
         decoded = self.decoders[index].decode(records, 0).batch
@@ -147,7 +154,7 @@ class Pipeline:
         for index, partition, records, keys, read in parts:
             decoded = self.decoders[index].decode(records, partition)
             entries += decoded.log_entries
-            batches.append((index, self._joined_fields(index, decoded.batch)))
+            batches.append((index, self.joined_fields(index, decoded.batch)))
             at = np.searchsorted(records.column(0).to_numpy(), decoded.batch.column(ROWOFFSET).to_numpy())
             orders.append((np.asarray(keys, dtype=np.int64)[at], read, at, index))
         # every row in the join's order, as one batch: each source's rows with its index
@@ -165,12 +172,8 @@ class Pipeline:
             out = self._apply(join.process(joined))
         return out, entries + [processing_log.function_error(self.query_id, message) for message in failed]
 
-    def _joined_fields(self, index: int, batch: pa.RecordBatch) -> pa.RecordBatch:
-        """A source's decoded rows with its columns named as the join names them (ALIAS__COL)."""
-        alias = self.aliases[index]
-        keep = [name for name in batch.schema.names if not name.startswith("__")]
-        return pa.RecordBatch.from_arrays([batch.column(n) for n in keep] + [batch.column(NULL_VALUE)],
-                                          names=[f"{alias}__{n}" for n in keep] + [NULL_VALUE])
+    def joined_fields(self, index: int, batch: pa.RecordBatch) -> pa.RecordBatch:
+        return joined_fields(self.aliases[index], batch)
 
     def run_batch(self, batch: pa.RecordBatch, partition: int) -> tuple[pa.RecordBatch, list[bytes]]:
         """Run the operators on an already decoded batch of one partition."""
@@ -216,6 +219,13 @@ class Pipeline:
         if not good:
             return self._apply(batch.slice(0, 0)), entries
         return pa.concat_batches(good), entries
+
+
+def joined_fields(alias: str, batch: pa.RecordBatch) -> pa.RecordBatch:
+    """A source's decoded rows with its columns named as the join names them (ALIAS__COL)."""
+    keep = [name for name in batch.schema.names if not name.startswith("__")]
+    return pa.RecordBatch.from_arrays([batch.column(n) for n in keep] + [batch.column(NULL_VALUE)],
+                                      names=[f"{alias}__{n}" for n in keep] + [NULL_VALUE])
 
 
 class QueryCancelled(Exception):

@@ -22,7 +22,7 @@ from ksql.runtime.log.embedded import EmbeddedLog
 from ksql.planner.partitioning import aggregate_index, partition_local, stage_one, stage_two
 from ksql.runtime.pipeline import Pipeline, QueryCancelled
 from ksql.runtime.read_ahead import ReadAhead
-from ksql.runtime.repartition import Repartition
+from ksql.runtime.repartition import JoinRepartition, Repartition
 from ksql.runtime.sink import SinkEncoder
 from ksql.runtime.state import StateLimits
 
@@ -52,7 +52,8 @@ class PersistentQuery:
                  log: EmbeddedLog, offset_reset: str = "latest", changelog: str | None = None,
                  view=None, state_limits: StateLimits | None = None,
                  processing_log_topic: str = processing_log.TOPIC, scale_out: bool = False,
-                 repartition_topic: str | None = None, retry_backoff: tuple[float, float] = RETRY_BACKOFF):
+                 repartition_topic: str | None = None, retry_backoff: tuple[float, float] = RETRY_BACKOFF,
+                 join_repartition_topics: dict[int, str] | None = None):
         self.id = query_id
         self.retry_backoff = retry_backoff
         self._backoff = retry_backoff[0]
@@ -75,10 +76,18 @@ class PersistentQuery:
                                            repartition_topic, info.partitions)
             stateful_plan = stage_two(plan, index)
             self.partition_local = True  # each stage's state (none, then per group) splits by partition
+        # A join whose inputs are not all partitioned by its key, on several servers, sends those
+        # inputs through repartition topics first (runtime/repartition.py: JoinRepartition).
+        self.join_repartition = None
+        if join_repartition_topics:
+            self.join_repartition = JoinRepartition(plan, query_id, join_repartition_topics,
+                                                    log.topic(next(iter(join_repartition_topics.values()))).partitions)
+            self.partition_local = True  # stage two joins partition p of every input on its own
         # Spread over servers, a query whose state splits by partition keeps each partition's
         # state in the changelog partition of that number; otherwise by a hash of each key.
         self._pipeline_args = (stateful_plan, query_id, log, changelog, state_limits,
                                scale_out and self.partition_local)
+        self._join_topics = join_repartition_topics
         self.processing_log_topic = processing_log_topic
         self.kind = kind  # CSAS | CTAS | INSERT
         self.sql = sql
@@ -106,7 +115,7 @@ class PersistentQuery:
         self.encoder = SinkEncoder(sink, log.topic(sink.topic).partitions, source_keys=not rekeyed)
 
     def _new_pipeline(self) -> Pipeline:
-        return Pipeline(*self._pipeline_args, cancelled=self._stop.is_set)
+        return Pipeline(*self._pipeline_args, cancelled=self._stop.is_set, join_topics=self._join_topics)
 
     @property
     def late_records(self) -> int:
@@ -140,7 +149,13 @@ class PersistentQuery:
     def _topics(self) -> list[str]:
         """What the query reads: its sources, and its repartition topic if it has one."""
         topics = list(dict.fromkeys(s.topic for s in self.plan.sources))
-        return topics + ([self.repartition.topic] if self.repartition is not None else [])
+        return topics + ([self.repartition.topic] if self.repartition is not None else []) \
+            + (list(self.join_repartition.moved.values()) if self.join_repartition is not None else [])
+
+    def _internal(self, topic: str) -> bool:
+        """Whether the query reads this topic after writing it (a repartition topic)."""
+        return (self.repartition is not None and topic == self.repartition.topic
+                or self.join_repartition is not None and topic in self.join_repartition.moved.values())
 
     def _source_partitions(self) -> list[tuple[str, int]]:
         """Every partition the query reads (its repartition topic's too)."""
@@ -152,7 +167,7 @@ class PersistentQuery:
             if self.owned is None or (topic, p) in self.owned:
                 if (topic, p) in committed:
                     positions[(topic, p)] = committed[(topic, p)]
-                elif self.offset_reset == "earliest" or self.repartition and topic == self.repartition.topic:
+                elif self.offset_reset == "earliest" or self._internal(topic):
                     positions[(topic, p)] = self.log.start_offset(topic, p)
                 else:
                     positions[(topic, p)] = self.log.end_offset(topic, p)
@@ -354,14 +369,43 @@ class PersistentQuery:
 
     def _join_step(self, positions) -> bool:
         """Read what every source has and join it in Kafka Streams' order, in one transaction:
-        what the order cannot take yet is read again next time."""
-        reads = _read_partitions(self.log, self.pipeline, positions, MAX_BATCH, max_bytes=MAX_BYTES)
+        what the order cannot take yet is read again next time. (Inputs that go through
+        repartition topics first have their records sent there, each read in a transaction.)"""
+        progressed = False
+        if self.join_repartition is not None:
+            progressed = self._repartition_join_inputs(positions)
+            joined = {tp: position for tp, position in positions.items()
+                      if self.join_repartition.input_of(tp[0]) is None}
+            reads = _read_partitions(self.log, self.pipeline, joined, MAX_BATCH, max_bytes=MAX_BYTES)
+            positions.update(joined)
+        else:
+            reads = _read_partitions(self.log, self.pipeline, positions, MAX_BATCH, max_bytes=MAX_BYTES)
         if not reads:
-            return False
+            return progressed
         rows, entries, counts = self.pipeline.run_reads(reads)
         offsets = _positions_after(reads, counts)
-        self._commit(rows, entries, sum(counts), offsets, positions)
+        # (records read back from a repartition topic were counted as they were written)
+        self._commit(rows, entries, sum(n for read, n in zip(reads, counts) if not self._internal(read.topic)),
+                     offsets, positions)
         return True
+
+    def _repartition_join_inputs(self, positions) -> bool:
+        """Stage one: the records of the inputs not partitioned by the join's key, to their
+        partitions of the repartition topics."""
+        progressed = False
+        for (topic, partition), position in list(positions.items()):
+            index = self.join_repartition.input_of(topic)
+            if index is None or self._stop.is_set():
+                continue
+            records, next_offset = self.log.read(topic, partition, position, MAX_BATCH, MAX_BYTES)
+            if records is None:
+                positions[(topic, partition)] = next_offset
+                continue
+            parts = self.join_repartition.write(index, records, partition)
+            self._commit_parts(self.join_repartition.moved[index], parts, [], records.num_rows,
+                               {(topic, partition): next_offset}, positions)
+            progressed = True
+        return progressed
 
     def _commit(self, rows, entries, count, offsets, positions) -> None:
         """Output, processing-log entries, state changes and input offsets, in one transaction."""

@@ -21,7 +21,7 @@ from ksql.runtime.log.embedded import TopicError, make_records
 from ksql.runtime.materialized import MaterializedTable
 from ksql.runtime.log.names import file_name
 from ksql.runtime.query import RETRY_BACKOFF, PersistentQuery
-from ksql.planner.partitioning import needs_repartition
+from ksql.planner.partitioning import join_repartitions, needs_repartition
 from ksql.runtime.formats.make import make_format
 from ksql.runtime.state import DEFAULT_MAX_ENTRIES, StateLimits
 from ksql.engine.session import Session
@@ -256,6 +256,15 @@ class PersistentQueries:
             repartition = self._repartition_topic(query_id)
             if self.log.topic(repartition) is None:
                 self._create_topic(repartition, partitions)
+        join_topics = None
+        moved = join_repartitions(plan) if scale_out else ()
+        if moved:  # each input not partitioned by the join's key, through a topic of its own
+            join_topics = {index: self._join_repartition_topic(query_id, ("left", "right")[index]) for index in moved}
+            kept = [s.topic for index, s in enumerate(plan.sources) if index not in moved]
+            count = self.log.topic(kept[0]).partitions if kept else partitions
+            for topic in join_topics.values():
+                if self.log.topic(topic) is None:
+                    self._create_topic(topic, count)
         view = None
         if sink.is_table:
             view = self.materialized[sink.name] = MaterializedTable(sink)
@@ -263,7 +272,7 @@ class PersistentQueries:
                                 session.offset_reset(self.properties), changelog, view,
                                 self._state_limits(query_id), self.processing_log_topic,
                                 scale_out=scale_out, repartition_topic=repartition,
-                                retry_backoff=self._retry_backoff())
+                                retry_backoff=self._retry_backoff(), join_repartition_topics=join_topics)
         self.queries[query_id] = query
         for source in plan.sources:
             source.read_queries.add(query_id)
@@ -291,7 +300,8 @@ class PersistentQueries:
         query = self.queries.pop(query_id)
         query.stop()
         LOG.info("query %s terminated", query_id)
-        for internal in (self._changelog_topic(query_id), self._repartition_topic(query_id)):
+        for internal in (self._changelog_topic(query_id), self._repartition_topic(query_id),
+                         self._join_repartition_topic(query_id, "left"), self._join_repartition_topic(query_id, "right")):
             if self.log.topic(internal) is not None:
                 try:
                     self.log.delete_topic(internal)
@@ -338,6 +348,9 @@ class PersistentQueries:
 
     def _repartition_topic(self, query_id: str) -> str:
         return f"_confluent-ksql-{self.service_id}query_{query_id}-Aggregate-GroupBy-repartition"
+
+    def _join_repartition_topic(self, query_id: str, side: str) -> str:
+        return f"_confluent-ksql-{self.service_id}query_{query_id}-Join-{side}-repartition"
 
     def _changelog_topic(self, query_id: str) -> str:
         return f"_confluent-ksql-{self.service_id}query_{query_id}-Aggregate-Materialize-changelog"

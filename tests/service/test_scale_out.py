@@ -224,39 +224,62 @@ JOINED = """
 CREATE TABLE users (id INT PRIMARY KEY, name STRING) WITH (kafka_topic='users', value_format='JSON', partitions=4);
 CREATE STREAM orders (id INT KEY, amount INT, user_id INT) WITH (kafka_topic='orders', value_format='JSON',
   partitions=4);
+CREATE TABLE accounts (id INT PRIMARY KEY, user_id INT) WITH (kafka_topic='accounts', value_format='JSON',
+  partitions=4);
 CREATE STREAM enriched AS SELECT o.id AS id, o.amount, u.name FROM orders o JOIN users u ON o.id = u.id;
 CREATE STREAM by_user AS SELECT u.id AS id, o.amount, u.name FROM orders o JOIN users u ON o.user_id = u.id;
+CREATE TABLE holders AS SELECT a.id AS id, u.name FROM accounts a JOIN users u ON a.user_id = u.id;
 """
 
 
-def test_a_co_partitioned_join_is_shared_by_partition_and_moves_when_a_server_dies(kafka, servers):
+def test_joins_are_shared_by_partition_and_move_when_a_server_dies(kafka, servers):
     """Orders joined to users on both sides' keys: partition p of each is joined on its own, so
-    the servers share the partitions, and when one dies the other takes its partitions over
-    with their tables' rows. Joined on another column, rows of a key may sit in any partition:
-    one server (the owner of the first partition) runs that query whole."""
+    the servers share the partitions. Joined on the orders' user_id, the orders go through a
+    repartition topic first, keyed by user_id, and the join is shared the same way. When a
+    server dies the other takes its partitions over with their tables' rows. A foreign-key
+    join's rows of a key may sit in any partition: one server runs it whole."""
     first, second = servers
     first.ksql(JOINED + "".join(f"INSERT INTO users (rowtime, id, name) VALUES ({NOW}, {i}, 'u{i}');"
+                                f"INSERT INTO accounts (rowtime, id, user_id) VALUES ({NOW}, {10 + i}, {i});"
                                 for i in range(8)))
     both_own_partitions(first, second)
-    shared = sorted([("CSAS_ENRICHED_2", p) for p in range(4)] * 2)  # orders and users
-    wait_for(lambda: sorted(q for q in first.owned() + second.owned() if q[0] == "CSAS_ENRICHED_2") == shared)
-    assert any(q[0] == "CSAS_ENRICHED_2" for q in first.owned())
-    assert any(q[0] == "CSAS_ENRICHED_2" for q in second.owned())
-    whole = sorted([("CSAS_BY_USER_3", p) for p in range(4)] * 2)
-    wait_for(lambda: sorted(q for q in first.owned() + second.owned() if q[0] == "CSAS_BY_USER_3") == whole)
-    assert [q for q in first.owned() if q[0] == "CSAS_BY_USER_3"] in ([], whole)
+    repartition = "_confluent-ksql-default_query_CSAS_BY_USER_4-Join-left-repartition"
+    shares = {"CSAS_ENRICHED_3": sorted([("CSAS_ENRICHED_3", p) for p in range(4)] * 2),  # orders and users
+              "CSAS_BY_USER_4": sorted([("CSAS_BY_USER_4", p) for p in range(4)] * 3),  # and the repartition topic
+              "CTAS_HOLDERS_5": sorted([("CTAS_HOLDERS_5", p) for p in range(4)] * 2)}
+
+    def share(server, query):
+        return sorted(q for q in server.owned() if q[0] == query)
+
+    for query, everything in shares.items():
+        wait_for(lambda: sorted(share(first, query) + share(second, query)) == everything)
+    for query in ("CSAS_ENRICHED_3", "CSAS_BY_USER_4"):
+        assert share(first, query) and share(second, query), query
+    assert share(first, "CTAS_HOLDERS_5") in ([], shares["CTAS_HOLDERS_5"])
+    assert kafka_topic_partitions(kafka, repartition) == 4
 
     def orders(numbers) -> str:
         return "".join(f"INSERT INTO orders (rowtime, id, amount, user_id) VALUES ({NOW + 1 + n}, {n % 8}, {n}, "
-                       f"{n % 8});" for n in numbers)
+                       f"{(n + 3) % 8});" for n in numbers)
 
     first.ksql(orders(range(40)))
     wait_for(lambda: len(topic_records_of(kafka, "ENRICHED")) >= 20)
     second.kill()
     first.ksql(orders(range(40, 80)))
-    wait_for(lambda: sorted(first.owned()) == sorted(shared + whole))
-    for sink in ("ENRICHED", "BY_USER"):
+    wait_for(lambda: sorted(first.owned()) == sorted(sum(shares.values(), [])))
+    for sink, user in (("ENRICHED", lambda n: n % 8), ("BY_USER", lambda n: (n + 3) % 8)):
         wait_for(lambda: len(topic_records_of(kafka, sink)) >= 80, timeout=90)
         rows = sorted((json.loads(value)["AMOUNT"], json.loads(value)["NAME"])
                       for _, _, value, _ in topic_records_of(kafka, sink))
-        assert rows == [(n, f"u{n % 8}") for n in range(80)], sink
+        assert rows == [(n, f"u{user(n)}") for n in range(80)], sink
+    assert pull(first, "SELECT * FROM holders;") == [[10 + i, f"u{i}"] for i in range(8)]
+
+
+def kafka_topic_partitions(broker, topic: str) -> int:
+    from ksql.runtime.log.kafka import KafkaLog
+
+    log = KafkaLog({"bootstrap.servers": broker.bootstrap_servers}, "/tmp/ksql-test-reader")
+    try:
+        return log.topic(topic).partitions
+    finally:
+        log.close()

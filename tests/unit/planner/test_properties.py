@@ -3,7 +3,7 @@ over servers is read from them."""
 from ksql.engine import KsqlEngine
 from ksql.parser import parse_statement
 from ksql.planner.aggregation import AggregateNode
-from ksql.planner.partitioning import partition_local
+from ksql.planner.partitioning import join_repartitions, partition_local
 from ksql.planner.plan import plan_query
 from ksql.planner.properties import StreamProperties
 
@@ -75,5 +75,20 @@ def test_a_join_splits_by_partition_only_when_its_sources_are_co_partitioned(tmp
         assert not local("SELECT * FROM a JOIN tj ON a.k = tj.k EMIT CHANGES;")  # KAFKA and JSON keys
         assert not local("SELECT * FROM sa JOIN ta ON sa.k = ta.k EMIT CHANGES;")  # AVRO keys
         assert not local("SELECT * FROM a JOIN t3 ON a.tk = t3.k EMIT CHANGES;")  # 2 and 3 partitions
+
+        # On several servers, a stream joined on another expression than its key goes through a
+        # repartition topic, partitioned as the other input is; then the servers share the join.
+        def moved(sql: str) -> tuple:
+            return join_repartitions(planned(engine, sql))
+
+        assert moved("SELECT * FROM a JOIN t ON a.tk = t.k EMIT CHANGES;") == (0,)
+        assert moved("SELECT * FROM a JOIN t3 ON a.tk = t3.k EMIT CHANGES;") == (0,)
+        assert moved("SELECT * FROM a JOIN b WITHIN 1 SECOND ON a.x = b.k EMIT CHANGES;") == (0,)
+        assert moved("SELECT * FROM a JOIN b WITHIN 1 SECOND ON a.k = b.y EMIT CHANGES;") == (1,)
+        assert moved("SELECT * FROM a JOIN b WITHIN 1 SECOND ON a.x = b.y EMIT CHANGES;") == (0, 1)
+        assert moved("SELECT * FROM a JOIN t ON a.k = t.k EMIT CHANGES;") == ()  # co-partitioned already
+        assert moved("SELECT * FROM u JOIN t ON u.tk = t.k EMIT CHANGES;") == ()  # foreign key
+        assert moved("SELECT * FROM a JOIN ta ON a.tk = ta.k EMIT CHANGES;") == ()  # AVRO keys
+        assert moved("SELECT t.z, COUNT(*) FROM a JOIN t ON a.tk = t.k GROUP BY t.z EMIT CHANGES;") == ()
     finally:
         engine.close()
