@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from ksql.planner.aggregation import AggregateNode
 from ksql.planner.joins import JoinPlan, field_name
-from ksql.planner.plan import QueryPlan, PartitionByNode
+from ksql.planner.plan import FilterNode, QueryPlan, PartitionByNode
 
 
 def partition_local(plan: QueryPlan) -> bool:
@@ -83,15 +83,18 @@ def join_repartitions(plan: QueryPlan) -> tuple[int, ...]:
 
 
 def aggregate_index(plan: QueryPlan) -> int | None:
-    """Where a stream's GROUP BY starts, when its rows must be repartitioned to run on several
-    servers (the caller knows the query's state does not split by source partition)."""
+    """Where a GROUP BY starts, when its rows must be repartitioned to run on several servers
+    (the caller knows the query's state does not split by source partition). Over a table,
+    only filters may come before it: the repartitioning moves the table's rows themselves."""
     if plan.joins is not None:
         return None
     for index, step in enumerate(plan.steps):
         if isinstance(step, PartitionByNode):
             return None  # PARTITION BY before the aggregation: not handled, one server runs it
         if isinstance(step, AggregateNode):
-            return None if step.table_source else index
+            if step.table_source and not all(isinstance(s, FilterNode) for s in plan.steps[:index]):
+                return None
+            return index
     return None
 
 

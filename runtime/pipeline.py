@@ -29,9 +29,12 @@ class Pipeline:
 
     def __init__(self, plan: QueryPlan, query_id: str, log=None, changelog: str | None = None,
                  limits: StateLimits | None = None, state_by_source: bool = False, cancelled=None,
-                 join_topics: dict[int, str] | None = None):
+                 join_topics: dict[int, str] | None = None, task_per_partition: bool = False):
         """join_topics: join inputs read from a repartition topic instead of their source's
-        (runtime/repartition.py: JoinRepartition), by input index."""
+        (runtime/repartition.py: JoinRepartition), by input index. task_per_partition: each
+        partition's rows go through operators of their own, whose state is named apart (a
+        table's rows regrouped by partition, runtime/repartition.py: TableRepartition: a key's
+        previous row is that of the partition it leaves, not of the one it enters)."""
         self.query_id = query_id
         # asked between records when a batch is redone one record at a time (slow records, such
         # as a regular expression that runs out of time on each): a query that is closing stops
@@ -43,6 +46,9 @@ class Pipeline:
         # pipeline's own keys (each source partition's stream time) are beside them.
         self.store = StateStore(log, changelog, limits, by_source=state_by_source)
         self.operators = build_operators(plan.steps, self.store)
+        self._steps = plan.steps
+        self._tasks = {0: self.operators} if task_per_partition else None  # partition -> its operators
+        self._active = self.operators  # the operators of the batch being run
         # A join (the first step when there is one) is fed here, with the rows of all its
         # sources in their order; the operators after it take what it gives.
         self.join = self.operators.pop(0) if plan.joins is not None else None
@@ -82,6 +88,7 @@ class Pipeline:
     def run_decoded(self, decoded: Decoded, partition: int) -> tuple[pa.RecordBatch, list[bytes]]:
         """Run the operators on a batch of one partition decoded by `self.decoder`."""
         self.store.partition = partition
+        self._active = self._task(partition)
         return self._apply_logged(decoded.batch, decoded.log_entries)
 
     def run_reads(self, reads: list[PartitionRead]) -> tuple[pa.RecordBatch, list[bytes], list[int]]:
@@ -178,7 +185,21 @@ class Pipeline:
     def run_batch(self, batch: pa.RecordBatch, partition: int) -> tuple[pa.RecordBatch, list[bytes]]:
         """Run the operators on an already decoded batch of one partition."""
         self.store.partition = partition
+        self._active = self._task(partition)
         return self._apply_logged(batch, [])
+
+    def _task(self, partition: int) -> list:
+        if self._tasks is None:
+            return self.operators
+        operators = self._tasks.get(partition)
+        if operators is None:
+            operators = self._tasks[partition] = build_operators(self._steps, self.store, partition)
+        return operators
+
+    @property
+    def all_operators(self) -> list:
+        """The operators of every task."""
+        return self.operators if self._tasks is None else [op for ops in self._tasks.values() for op in ops]
 
     def apply(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         """Run the operators on an already decoded batch (pull queries over a snapshot)."""
@@ -198,7 +219,7 @@ class Pipeline:
         return out, entries + [processing_log.function_error(self.query_id, message) for message in failed]
 
     def _apply(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        for operator in self.operators:
+        for operator in self._active:
             batch = operator.process(batch)
         return batch
 

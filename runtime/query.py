@@ -22,7 +22,7 @@ from ksql.runtime.log.embedded import EmbeddedLog
 from ksql.planner.partitioning import aggregate_index, partition_local, stage_one, stage_two
 from ksql.runtime.pipeline import Pipeline, QueryCancelled
 from ksql.runtime.read_ahead import ReadAhead
-from ksql.runtime.repartition import JoinRepartition, Repartition
+from ksql.runtime.repartition import JoinRepartition, Repartition, TableRepartition
 from ksql.runtime.sink import SinkEncoder
 from ksql.runtime.state import StateLimits
 
@@ -72,9 +72,13 @@ class PersistentQuery:
         if repartition_topic is not None:  # the engine gives one when needs_repartition(plan)
             index = aggregate_index(plan)
             info = log.topic(repartition_topic)
-            self.repartition = Repartition(Pipeline(stage_one(plan, index), query_id), plan.steps[index],
-                                           repartition_topic, info.partitions)
-            stateful_plan = stage_two(plan, index)
+            if plan.steps[index].table_source:  # stage one moves the table's rows; stage two runs it all
+                self.repartition = TableRepartition(plan, query_id, plan.steps[index], repartition_topic,
+                                                    info.partitions)
+            else:
+                self.repartition = Repartition(Pipeline(stage_one(plan, index), query_id), plan.steps[index],
+                                               repartition_topic, info.partitions)
+                stateful_plan = stage_two(plan, index)
             self.partition_local = True  # each stage's state (none, then per group) splits by partition
         # A join whose inputs are not all partitioned by its key, on several servers, sends those
         # inputs through repartition topics first (runtime/repartition.py: JoinRepartition).
@@ -115,12 +119,13 @@ class PersistentQuery:
         self.encoder = SinkEncoder(sink, log.topic(sink.topic).partitions, source_keys=not rekeyed)
 
     def _new_pipeline(self) -> Pipeline:
-        return Pipeline(*self._pipeline_args, cancelled=self._stop.is_set, join_topics=self._join_topics)
+        return Pipeline(*self._pipeline_args, cancelled=self._stop.is_set, join_topics=self._join_topics,
+                        task_per_partition=isinstance(self.repartition, TableRepartition))
 
     @property
     def late_records(self) -> int:
         """Records dropped by windowed aggregations because their windows had closed."""
-        return sum(getattr(op, "late", 0) for op in self.pipeline.operators)
+        return sum(getattr(op, "late", 0) for op in self.pipeline.all_operators)
 
     @property
     def lag(self) -> int:
@@ -228,7 +233,8 @@ class PersistentQuery:
             self.pipeline.store.close()
         self.pipeline = self._new_pipeline()
         local = owned is not None and self.partition_local
-        stateful = self.repartition.topic if self.repartition is not None else None  # whose partitions hold state
+        # whose partitions hold state: a stream's regrouping keeps none in stage one
+        stateful = self.repartition.topic if isinstance(self.repartition, Repartition) else None
         if owned is None or owned:  # (a server that owns nothing keeps no state)
             self.pipeline.restore(sorted({p for t, p in owned if stateful in (None, t)}) if local else None)
         committed = self.log.committed(self.id)
@@ -359,10 +365,10 @@ class PersistentQuery:
                 continue
             offsets = {(topic, partition): next_offset}
             if topic != self.repartition.topic:  # stage one: to the repartition topic
-                parts, entries = self.repartition.write(records, partition)
+                parts, entries = self.repartition.write(records, partition, self.pipeline.store)
                 self._commit_parts(self.repartition.topic, parts, entries, records.num_rows, offsets, positions)
             else:  # stage two: the aggregation
-                rows, entries = self.pipeline.run_batch(self.repartition.read(records, partition), partition)
+                rows, entries = self.repartition.stage_two(self.pipeline, records, partition)
                 self._commit(rows, entries, 0, offsets, positions)
             progressed = True
         return progressed

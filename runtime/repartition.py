@@ -16,9 +16,10 @@ import pickle
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ksql.planner.aggregation import AggregateNode
-from ksql.planner.plan import QueryPlan
+from ksql.planner.plan import NULL_VALUE, QueryPlan
 from ksql.planner.schema import ROWOFFSET, ROWPARTITION, ROWTIME, Column
 from ksql.runtime.expressions.compile import compile_expr
 from ksql.runtime.formats.make import make_format
@@ -26,7 +27,7 @@ from ksql.runtime.log.embedded import make_records
 from ksql.runtime.log.murmur2 import partitions_for
 from ksql.runtime.pipeline import joined_fields
 from ksql.runtime.source import SourceDecoder
-from ksql.runtime.state import freeze
+from ksql.runtime.state import StateView, freeze
 
 
 class Repartition:
@@ -40,9 +41,9 @@ class Repartition:
         # the rows' layout, for stage two to read them back whatever the first batch it sees
         self.schema = self.stage_one.run(make_records([], [], []), 0)[0].schema
 
-    def write(self, records: pa.RecordBatch, partition: int) -> tuple[dict[int, pa.RecordBatch], list[bytes]]:
+    def write(self, records: pa.RecordBatch, partition: int, store=None) -> tuple[dict[int, pa.RecordBatch], list[bytes]]:
         """Stage one over source records: the topic's records per partition, and processing-log
-        entries."""
+        entries (stage one keeps no state: `store` is not used)."""
         rows, entries = self.stage_one.run(records, partition)
         if rows.num_rows == 0:
             return {}, entries
@@ -52,6 +53,10 @@ class Repartition:
         out = make_records(keys, values, rows.column(ROWTIME))
         targets = partitions_for(keys, self.partitions)
         return {int(p): out.filter(pa.array(targets == p)) for p in np.unique(targets)}, entries
+
+    def stage_two(self, pipeline, records: pa.RecordBatch, partition: int):
+        """The aggregation and what follows it over a partition of the topic."""
+        return pipeline.run_batch(self.read(records, partition), partition)
 
     def read(self, records: pa.RecordBatch, partition: int) -> pa.RecordBatch:
         """Stage two's input: the rows back as a batch, their partition that of the topic (stream
@@ -107,3 +112,70 @@ class JoinRepartition:
             targets[at[known]] = hashed[known]
         out = make_records(records.column(2), records.column(3), records.column(1), records.column(4))
         return {int(p): out.filter(pa.array(targets == p)) for p in np.unique(targets)}
+
+
+class TableRepartition:
+    """Stage one of a GROUP BY over a table on several servers. A table row leaves its group
+    when its key's next row arrives, so stage one sends each key's rows, unchanged, to the
+    partition of their group (a hash of its values, as `Repartition` does), and when a key
+    changes group, a tombstone of that key to the partition it leaves. Each partition of the
+    topic then reads as a table of the keys now in its groups, and stage two runs the whole
+    query over it: the aggregation there takes a key's row back from its old group as it
+    always does. Which partition each key is in is kept in the query's state (a view of its
+    own, by the key's bytes), changelogged by source partition. A record without a key, or one that cannot
+    be read, stays in the partition of its number (stage two drops or logs it)."""
+
+    def __init__(self, plan: QueryPlan, query_id: str, node: AggregateNode, topic: str, partitions: int):
+        self.topic = topic
+        self.partitions = partitions
+        self.decoder = SourceDecoder(plan.sources[0], query_id)
+        self.keys = [compile_expr(k) for k in node.keys]
+
+    def write(self, records: pa.RecordBatch, partition: int, store) -> tuple[dict[int, pa.RecordBatch], list]:
+        """The topic's records of these source records, by partition (store: the query's
+        StateStore, which keeps where each key is)."""
+        store.partition = partition  # its entries go to the changelog partition of the source's
+        n = records.num_rows
+        here = partition % self.partitions
+        decoded = self.decoder.decode(records, partition).batch
+        groups = np.full(n, -1, dtype=np.int64)  # each record's group's partition (-1: stays with its key)
+        readable = np.zeros(n, dtype=bool)
+        deletes = np.zeros(n, dtype=bool)
+        if decoded.num_rows:
+            at = np.searchsorted(records.column(0).to_numpy(), decoded.column(ROWOFFSET).to_numpy())
+            readable[at] = True
+            values = [key.column(decoded) for key in self.keys]
+            values = [v.to_pylist() if isinstance(v, pa.Array) else [v.as_py()] * decoded.num_rows for v in values]
+            deleted = decoded.column(NULL_VALUE).to_pylist()
+            deletes[at] = deleted
+            for row, record in enumerate(at):
+                group = tuple(freeze(column[row]) for column in values)
+                if not deleted[row] and all(v is not None for v in group):
+                    groups[record] = int(partitions_for([pickle.dumps(group)], self.partitions)[0])
+        where = StateView(store, "Regroup")  # key bytes -> the partition its rows go to
+        keys = records.column(2).to_pylist()
+        picks, tombstone, targets = [], [], []  # what goes out, in log order
+        for i in range(n):
+            key = keys[i]
+            if key is None or not readable[i]:
+                picks.append(i), tombstone.append(False), targets.append(here)
+                continue
+            before = where.get(key)
+            target = int(groups[i]) if groups[i] >= 0 else (here if before is None else before)
+            if before is not None and before != target:
+                picks.append(i), tombstone.append(True), targets.append(before)
+            picks.append(i), tombstone.append(False), targets.append(target)
+            if deletes[i]:
+                where.delete(key)
+            elif before != target:
+                where.put(key, target)
+        taken = records.take(pa.array(picks, pa.int64()))
+        gone = pa.array(tombstone, pa.bool_())
+        out = make_records(taken.column(2), pc.if_else(gone, pa.scalar(None, pa.binary()), taken.column(3)),
+                           taken.column(1), pc.if_else(gone, pa.scalar(None, taken.column(4).type), taken.column(4)))
+        targets = np.asarray(targets, dtype=np.int32)
+        return {int(p): out.filter(pa.array(targets == p)) for p in np.unique(targets)}, []
+
+    def stage_two(self, pipeline, records: pa.RecordBatch, partition: int):
+        """The whole query over a partition of the topic, read as the source table."""
+        return pipeline.run(records, partition)

@@ -57,8 +57,10 @@ OPERATORS: dict[type, type | None] = {
 }
 
 
-def build_operators(steps, store: StateStore) -> list[Operator]:
-    """The operators of a plan's steps, in order."""
+def build_operators(steps, store: StateStore, task: int = 0) -> list[Operator]:
+    """The operators of a plan's steps, in order: those of a query's one task, or, where a
+    query runs a task per partition in one process, of task `task` (their state named apart
+    from the other tasks', task 0's as a query's one task names it)."""
     operators, names = [], set()
     for step in steps:
         if type(step) not in OPERATORS:
@@ -67,7 +69,7 @@ def build_operators(steps, store: StateStore) -> list[Operator]:
         if op is not None:
             name = _state_name(op, step, names)
             names.add(name)
-            operators.append(op(step, StateView(store, name)))
+            operators.append(op(step, StateView(store, name if task == 0 else f"{name}@{task}")))
     return operators
 
 

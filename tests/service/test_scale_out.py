@@ -283,3 +283,37 @@ def kafka_topic_partitions(broker, topic: str) -> int:
         return log.topic(topic).partitions
     finally:
         log.close()
+
+
+REGROUPED = """
+CREATE TABLE people (id INT PRIMARY KEY, city STRING) WITH (kafka_topic='people', value_format='JSON', partitions=4);
+CREATE TABLE per_city AS SELECT city, COUNT(*) AS n FROM people WHERE city <> 'nowhere' GROUP BY city;
+"""
+
+
+def test_a_table_aggregation_is_regrouped_across_servers(kafka, servers):
+    """A person's rows go to their city's partition of the repartition topic, and when they
+    move, a tombstone goes to the partition they leave: each city is counted on one server,
+    the people who moved counted once, through a kill."""
+    first, second = servers
+    first.ksql(REGROUPED)
+    both_own_partitions(first, second)
+    assert sorted(first.owned() + second.owned()) == sorted(
+        [("CTAS_PER_CITY_1", p) for p in range(4)] * 2)  # people and the repartition topic
+
+    def people(numbers, shift: int) -> str:
+        return "".join(f"INSERT INTO people (id, city) VALUES ({n}, 'c{(n + shift) % 5}');" for n in numbers)
+
+    first.ksql(people(range(40), 0))
+    wait_for(lambda: pull(first, "SELECT * FROM per_city;") == [[f"c{i}", 8] for i in range(5)])
+    first.ksql(people(range(20), 1))  # the first 20 move to the next city
+    wait_for(lambda: len(topic_records_of(kafka, "PER_CITY")) >= 50)
+    second.kill()
+    first.ksql(people(range(10), 3) + "INSERT INTO people (id, city) VALUES (39, 'nowhere');")
+    cities = {n: f"c{(n + (3 if n < 10 else 1 if n < 20 else 0)) % 5}" for n in range(39)}
+    expected = sorted([city, list(cities.values()).count(city)] for city in set(cities.values()))
+    wait_for(lambda: pull(first, "SELECT * FROM per_city;") == expected, timeout=90)
+    last = {}
+    for _, key, value, _ in topic_records_of(kafka, "PER_CITY"):
+        last[key.decode()] = json.loads(value)["N"] if value is not None else None
+    assert sorted([city, n] for city, n in last.items() if n) == expected
