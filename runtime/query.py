@@ -152,7 +152,7 @@ class PersistentQuery:
             self.state = "TERMINATED"
 
     def _topics(self) -> list[str]:
-        """What the query reads: its sources, and its repartition topic if it has one."""
+        """What the query reads: its sources, and its repartition topics if it has any."""
         topics = list(dict.fromkeys(s.topic for s in self.plan.sources))
         return topics + ([self.repartition.topic] if self.repartition is not None else []) \
             + (list(self.join_repartition.moved.values()) if self.join_repartition is not None else [])
