@@ -11,7 +11,8 @@ import pyarrow as pa
 from ksql.parser.errors import KsqlFunctionError
 from ksql.planner.functions import function_errors
 from ksql.planner.partitioning import co_partitioned
-from ksql.planner.plan import NULL_VALUE, QueryPlan
+from ksql.planner.bound import Column
+from ksql.planner.plan import NULL_VALUE, FilterNode, PartitionByNode, ProjectNode, QueryPlan
 from ksql.planner.schema import ROWOFFSET, ROWTIME
 from ksql.runtime import processing_log
 from ksql.runtime.join_order import PartitionRead, order_keys, partition_time_key
@@ -62,6 +63,7 @@ class Pipeline:
             self.input_topics[index] = topic
         if self.join is not None:
             self.aliases = [i.alias for i in plan.joins.inputs]
+            self.join.needed = fields_read(plan.steps[1:])
         self._owners: dict | None = None
 
     def restore(self, partitions=None) -> None:
@@ -120,6 +122,7 @@ class Pipeline:
             if any(node.within for node in self.join.plan.joins):
                 name = f"{name}@{partition}"
             task = self.join_tasks[partition] = JoinOp(self.join.plan, StateView(self.store, name))
+            task.needed = self.join.needed
         return task
 
     def _run_task(self, reads: list[PartitionRead], join) -> tuple[pa.RecordBatch, list[bytes], list[int]]:
@@ -240,6 +243,29 @@ class Pipeline:
         if not good:
             return self._apply(batch.slice(0, 0)), entries
         return pa.concat_batches(good), entries
+
+
+def fields_read(steps) -> frozenset | None:
+    """The batch columns these steps read, when they are filters, projections and PARTITION
+    BYs (None for other steps: any column may be read)."""
+    exprs = []
+    for step in steps:
+        if isinstance(step, FilterNode):
+            exprs.append(step.predicate)
+            exprs += [Column(None, field) for field in step.key_fields]
+        elif isinstance(step, ProjectNode):
+            exprs += [expr for _, expr in step.columns]
+        elif isinstance(step, PartitionByNode):
+            exprs += list(step.keys)
+        else:
+            return None
+    fields = set()
+    while exprs:
+        expr = exprs.pop()
+        if isinstance(expr, Column):
+            fields.add(expr.field)
+        exprs += expr.children()
+    return frozenset(fields)
 
 
 def joined_fields(alias: str, batch: pa.RecordBatch) -> pa.RecordBatch:

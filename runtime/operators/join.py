@@ -60,6 +60,9 @@ class JoinOp:
         only = plan.joins[0] if len(plan.joins) == 1 else None
         self.stream_table = only is not None and not only.left_table and only.right_table and not only.foreign_key \
             and not only.window_fields[0]
+        # the joined fields the operators after the join read (set by the pipeline; None: all):
+        # a batch's output leaves the others NULL instead of gathering them
+        self.needed: frozenset | None = None
         # a single stream-stream join takes every batch at once (window_join.py)
         self.window_join = WindowJoin(self) if only is not None \
             and batch_path(only, bool(self.windows), self._arrow(JOIN_KEY)) else None
@@ -227,32 +230,39 @@ class JoinOp:
         rows = np.flatnonzero(keep)
         if not len(rows):
             return self._batch([])
-        # the output: the kept stream rows with their table rows' fields
+        # the output: the kept stream rows with their table rows' fields (those read after it)
+        wanted_field = (lambda f: True) if self.needed is None else self.needed.__contains__
+        stream_time = f"{self.plan.inputs[0].alias}__{ROWTIME}"
+        left_fields = set(self.fields_of[0])
+        right_fields = set(self.fields_of[1])
+        stream = stream.select([f for f in stream.schema.names if f == stream_time or f in left_fields
+                                and wanted_field(f)])
         stream, stream_keys = stream.take(pa.array(rows)), stream_keys.take(pa.array(rows))
         from_batch = pa.array(matched_in_batch[rows])
         table_rows = pa.array(np.maximum(before[rows], 0))
-        left_fields = set(self.fields_of[0])
-        right_fields = set(self.fields_of[1])
         # the stored rows' fields as columns, one row per key found, then one per kept stream row
         kept_at = stored_at[rows]
+        looked_up_fields = [f for f in self.fields_of[1] if wanted_field(f)]
         found_columns = pa.array([row[0] if row is not None else None for row in found],
-                                 pa.struct([(f, self._arrow(f)) for f in self.fields_of[1]])).flatten()
+                                 pa.struct([(f, self._arrow(f)) for f in looked_up_fields])).flatten()
         found_rows = pa.array(np.maximum(kept_at, 0), mask=kept_at < 0)
         arrays = []
         for field in self.types:
             arrow_type = self._arrow(field)
-            if field in left_fields:
+            if field != JOIN_KEY and not wanted_field(field):
+                arrays.append(pa.nulls(len(rows), arrow_type))
+            elif field in left_fields:
                 arrays.append(stream.column(field).cast(arrow_type))
             elif field == JOIN_KEY:
                 arrays.append(stream_keys)
             elif field in right_fields:
-                looked_up = found_columns[self.fields_of[1].index(field)].take(found_rows)
+                looked_up = found_columns[looked_up_fields.index(field)].take(found_rows)
                 taken = table.column(field).cast(arrow_type).take(table_rows) if len(table_at) else looked_up
                 arrays.append(pc.if_else(from_batch, taken, looked_up))
             else:
                 arrays.append(pa.nulls(len(rows), arrow_type))
         n = len(rows)
-        arrays += [stream.column(f"{self.plan.inputs[0].alias}__{ROWTIME}"), pa.array(np.zeros(n, dtype=bool)),
+        arrays += [stream.column(stream_time), pa.array(np.zeros(n, dtype=bool)),
                    pa.array(np.zeros(n, dtype=np.int32)), pa.nulls(n, pa.int64())]
         return pa.RecordBatch.from_arrays(arrays, names=[*self.types, ROWTIME, NULL_VALUE, ROWPARTITION, ROWOFFSET])
 

@@ -392,7 +392,7 @@ class WindowJoin:
                 columns.append(key_values)
                 continue
             index = 0 if field in join.fields_of[0] else 1 if field in join.fields_of[1] else None
-            if index is None:
+            if index is None or join.needed is not None and field not in join.needed:  # (nobody reads it)
                 columns.append(pa.nulls(n, arrow_type))
                 continue
             at = left_at if index == 0 else right_at
