@@ -209,8 +209,7 @@ class PersistentQuery:
     def _take_partitions(self) -> None:
         """Process what the group gave this server: its partitions when the query's state is
         per partition, else every partition when it owns the first one (one server at a time)."""
-        self._generation = self.member.generation
-        assigned = self.member.assigned
+        generation, assigned = self.member.generation, self.member.assigned
         if self.partition_local:
             owned = frozenset(assigned)
         else:
@@ -223,6 +222,8 @@ class PersistentQuery:
             LOG.info("query %s now processes %s", self.id, "; ".join(
                 f"{topic} partitions {', '.join(ps)}" for topic, ps in by_topic.items()) or "no partitions")
             self._take_up(owned)
+        # only now: `placed` tells a pull query's catch-up that the positions are this assignment's
+        self._generation = generation
 
     def _take_up(self, owned: frozenset | None) -> None:
         """Rebuild the state of these source partitions from the changelog and resume them at
