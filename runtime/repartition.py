@@ -105,10 +105,10 @@ class JoinRepartition:
             keys = self.keys[index].column(joined_fields(self.aliases[index], decoded))
             if not isinstance(keys, pa.Array):
                 keys = pa.array([keys.as_py()] * decoded.num_rows, keys.type)
-            written = self.key_format.encode_array([keys], decoded.num_rows).to_pylist()
-            hashed = partitions_for(written, self.partitions)
+            written = self.key_format.encode_array([keys], decoded.num_rows)
+            hashed = partitions_for(written.to_pylist(), self.partitions)
             at = np.searchsorted(records.column(0).to_numpy(), decoded.column(ROWOFFSET).to_numpy())
-            known = np.array([k is not None for k in written], dtype=bool)
+            known = written.is_valid().to_numpy(zero_copy_only=False)
             targets[at[known]] = hashed[known]
         out = make_records(records.column(2), records.column(3), records.column(1), records.column(4))
         return {int(p): out.filter(pa.array(targets == p)) for p in np.unique(targets)}
@@ -122,8 +122,8 @@ class TableRepartition:
     topic then reads as a table of the keys now in its groups, and stage two runs the whole
     query over it: the aggregation there takes a key's row back from its old group as it
     always does. Which partition each key is in is kept in the query's state (a view of its
-    own, by the key's bytes), changelogged by source partition. A record without a key, or one that cannot
-    be read, stays in the partition of its number (stage two drops or logs it)."""
+    own, by the key's bytes), changelogged by source partition. A record without a key, or one
+    that cannot be read, stays in the partition of its number (stage two drops or logs it)."""
 
     def __init__(self, plan: QueryPlan, query_id: str, node: AggregateNode, topic: str, partitions: int):
         self.topic = topic
@@ -148,10 +148,14 @@ class TableRepartition:
             values = [v.to_pylist() if isinstance(v, pa.Array) else [v.as_py()] * decoded.num_rows for v in values]
             deleted = decoded.column(NULL_VALUE).to_pylist()
             deletes[at] = deleted
-            for row, record in enumerate(at):
+            rows, hashed = [], []  # rows with a whole group, and their groups' bytes
+            for row in range(decoded.num_rows):
                 group = tuple(freeze(column[row]) for column in values)
                 if not deleted[row] and all(v is not None for v in group):
-                    groups[record] = int(partitions_for([pickle.dumps(group)], self.partitions)[0])
+                    rows.append(row)
+                    hashed.append(pickle.dumps(group))
+            if rows:
+                groups[at[rows]] = partitions_for(hashed, self.partitions)
         where = StateView(store, "Regroup")  # key bytes -> the partition its rows go to
         keys = records.column(2).to_pylist()
         picks, tombstone, targets = [], [], []  # what goes out, in log order
