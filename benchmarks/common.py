@@ -10,9 +10,9 @@ from ksql.engine import KsqlEngine
 from ksql.runtime.log.embedded import make_records
 
 
-def bench_engine(data_dir: str) -> KsqlEngine:
+def bench_engine(data_dir: str, properties: dict | None = None) -> KsqlEngine:
     """An engine that runs no query threads (drain() drives them) and reads from the start."""
-    engine = KsqlEngine(data_dir, background=False)
+    engine = KsqlEngine(data_dir, properties, background=False)
     engine.session.properties["auto.offset.reset"] = "earliest"
     return engine
 

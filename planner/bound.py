@@ -325,6 +325,17 @@ class Call(Expr):
     def __str__(self):
         return f"{self.name}({', '.join(map(str, self.args))})"
 
+    def __reduce__(self):
+        # A function's evaluate is often a closure, which pickle cannot name: a plan sent to
+        # another process (runtime/workers.py) finds it again there by name and argument types.
+        return _call_of, (self.type, self.name, self.args)
+
+
+def _call_of(type_: SqlType, name: str, args: tuple) -> Call:
+    from ksql.planner.functions import resolve_call  # (the library registers itself on import)
+
+    return Call(type_, name, args, resolve_call(name, [a.type for a in args])[2])
+
 
 @dataclass(frozen=True, slots=True)
 class Lambda(Expr):

@@ -3,6 +3,7 @@ in transactions) and transient queries (push and stream-scan queries read by a c
 from __future__ import annotations
 
 import logging
+import pickle
 import threading
 import time
 from typing import Iterator
@@ -23,8 +24,9 @@ from ksql.planner.partitioning import aggregate_index, partition_local, stage_on
 from ksql.runtime.pipeline import Pipeline, QueryCancelled
 from ksql.runtime.read_ahead import ReadAhead
 from ksql.runtime.repartition import JoinRepartition, Repartition, TableRepartition
-from ksql.runtime.sink import SinkEncoder
+from ksql.runtime.sink import SinkEncoder, encode_or_log
 from ksql.runtime.state import StateLimits
+from ksql.runtime.workers import Workers, WorkerError, offloadable
 
 LOG = logging.getLogger("ksql.query")
 # A persistent query reads up to this many records at a time (and about this many bytes: big
@@ -53,7 +55,7 @@ class PersistentQuery:
                  view=None, state_limits: StateLimits | None = None,
                  processing_log_topic: str = processing_log.TOPIC, scale_out: bool = False,
                  repartition_topic: str | None = None, retry_backoff: tuple[float, float] = RETRY_BACKOFF,
-                 join_repartition_topics: dict[int, str] | None = None):
+                 join_repartition_topics: dict[int, str] | None = None, threads: int = 1):
         self.id = query_id
         self.retry_backoff = retry_backoff
         self._backoff = retry_backoff[0]
@@ -117,6 +119,15 @@ class PersistentQuery:
         rekeyed = plan.joins is not None or any(
             isinstance(step, (PartitionByNode, AggregateNode)) for step in plan.steps)
         self.encoder = SinkEncoder(sink, log.topic(sink.topic).partitions, source_keys=not rekeyed)
+        # a query that keeps no state computes its batches in worker processes (runtime/workers.py)
+        self.workers = None
+        self._reading: dict[tuple[str, int], int] = {}  # where the next batch for a worker starts
+        if threads > 1 and offloadable(plan, sink, scale_out) and self.repartition is None:
+            try:
+                self.workers = Workers(threads, plan, sink, self.encoder.partitions, not rekeyed, query_id)
+            except (pickle.PicklingError, AttributeError, TypeError) as error:
+                LOG.info("query %s runs in its own thread: its plan cannot go to a worker process (%s)",
+                         query_id, error)
 
     def _new_pipeline(self) -> Pipeline:
         return Pipeline(*self._pipeline_args, cancelled=self._stop.is_set, join_topics=self._join_topics,
@@ -148,6 +159,8 @@ class PersistentQuery:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=10)
         self.read_ahead.close()
+        if self.workers is not None:
+            self.workers.close()
         if self.state == "RUNNING":
             self.state = "TERMINATED"
 
@@ -189,6 +202,8 @@ class PersistentQuery:
     def prepare(self) -> None:
         """Fix the start positions and rebuild state; a restart resumes from the committed ones."""
         self.log.open_producer(self.id)  # fences off an older instance of this query first
+        if self.workers is not None and not self.workers.started and not self.workers.failed:
+            self.workers.start()  # they get ready while the query starts in its own thread
         if self.scale_out:
             self.member = self.log.join_group(self.id, self._topics())
             deadline = time.monotonic() + JOIN_TIMEOUT
@@ -230,6 +245,8 @@ class PersistentQuery:
         their committed offsets (the first time: at auto.offset.reset, recorded)."""
         self.owned = owned
         self.read_ahead.forget()
+        if self.workers is not None:
+            self.workers.forget()
         if self.pipeline is not None:
             self.pipeline.store.close()
         self.pipeline = self._new_pipeline()
@@ -284,6 +301,13 @@ class PersistentQuery:
             return progressed
         except QueryCancelled:
             return False  # terminated mid-batch: nothing of the batch was committed
+        except WorkerError as error:
+            if self._stop.is_set():
+                return False  # its workers were stopped with it: nothing of the batch was committed
+            LOG.error("query %s failed: %s", self.id, error)
+            self.state = "ERROR"
+            self.error = str(error)
+            return False
         except KsqlError as error:  # a fault it reports clearly, such as a full disk
             LOG.error("query %s failed: %s", self.id, error)
             self.state = "ERROR"
@@ -342,6 +366,8 @@ class PersistentQuery:
     def _step(self, positions: dict[tuple[str, int], int]) -> bool:
         if self.pipeline.join is not None:
             return self._join_step(positions)
+        if self.workers is not None and (self.workers.pending or self.workers.ready):
+            return self._worker_step(positions)
         progressed = False
         for (topic, partition), position in positions.items():
             if self._stop.is_set():
@@ -373,6 +399,43 @@ class PersistentQuery:
                 self._commit(rows, entries, 0, offsets, positions)
             progressed = True
         return progressed
+
+    def _worker_step(self, positions) -> bool:
+        """Hand the next batches of the source partitions to the workers (a few each under way),
+        then commit the oldest one's result: batches are committed in the order they were read."""
+        workers = self.workers
+        if not workers.pending:  # (the query's thread may have read ahead itself until now)
+            self.read_ahead.forget()
+            self._reading = dict(positions)
+        under_way = {tag[0] for tag in workers.tags()}
+        read = True
+        while read and workers.room() and not self._stop.is_set():
+            read = False
+            for (topic, partition), position in self._reading.items():
+                if not workers.room():
+                    break
+                if self._located(topic):  # the worker reads the records from the file itself
+                    records, next_offset = self.log.locate(topic, partition, position, MAX_BATCH, MAX_BYTES)
+                else:
+                    records, next_offset = self.log.read(topic, partition, position, MAX_BATCH, MAX_BYTES)
+                self._reading[(topic, partition)] = next_offset
+                if records is None:
+                    if (topic, partition) not in under_way:  # past transaction markers
+                        positions[(topic, partition)] = next_offset
+                    continue
+                workers.submit(records, partition, ((topic, partition), next_offset))
+                under_way.add((topic, partition))
+                read = True
+        if not workers.pending:
+            return False
+        (source_partition, next_offset), computed = workers.take()
+        self._commit_parts(self.sink.topic, computed.parts, computed.entries, computed.records,
+                           {source_partition: next_offset}, positions)
+        self.records_out += computed.rows
+        return True
+
+    def _located(self, topic: str) -> bool:
+        return hasattr(self.log, "locate") and self.log.append_only(topic)
 
     def _join_step(self, positions) -> bool:
         """Read what every source has and join it in Kafka Streams' order, in one transaction:
@@ -421,22 +484,7 @@ class PersistentQuery:
         self.records_out += rows.num_rows
 
     def _encode(self, rows: pa.RecordBatch, entries: list) -> tuple[dict, pa.RecordBatch]:
-        """The sink's records of the rows; a row its format cannot write goes to the processing
-        log instead (found row by row only when the batch fails)."""
-        try:
-            return self.encoder.encode(rows), rows
-        except (KsqlError, ValueError, TypeError, ArithmeticError, pa.ArrowException) as error:
-            LOG.warning("query %s: output batch could not be written (%s); retrying row by row", self.id, error)
-        good = []
-        for i in range(rows.num_rows):
-            row = rows.slice(i, 1)
-            try:
-                self.encoder.encode(row)
-                good.append(i)
-            except (KsqlError, ValueError, TypeError, ArithmeticError, pa.ArrowException) as error:
-                entries.append(processing_log.serialization_error(self.id, str(error), row, self.sink.topic))
-        rows = rows.take(pa.array(good, pa.int64()))
-        return self.encoder.encode(rows), rows
+        return encode_or_log(self.encoder, rows, entries, self.id, self.sink.topic)
 
     def _commit_parts(self, topic, parts, entries, count, offsets, positions, rows=None) -> None:
         """Records for `topic` by partition, processing-log entries, state changes (and the view's

@@ -1,16 +1,22 @@
 """Writing a query's output: output rows -> key and value payloads -> sink partitions."""
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ksql.planner.metastore import DataSource
 from ksql.planner.plan import NULL_VALUE, OUTPUT_TIME
+from ksql.parser.errors import KsqlError
+from ksql.runtime import processing_log
 from ksql.runtime.log.embedded import make_records
 from ksql.runtime.log.murmur2 import partitions_for
 from ksql.runtime.formats.make import make_format
 from ksql.runtime.timestamps import parse_timestamps
+
+LOG = logging.getLogger("ksql.query")
 
 
 class SinkEncoder:
@@ -74,6 +80,26 @@ class SinkEncoder:
         if pa.types.is_string(values.type):
             values = parse_timestamps(values, self.timestamp_format)
         return pc.coalesce(values.cast(pa.int64()), fallback)
+
+
+def encode_or_log(encoder: SinkEncoder, rows: pa.RecordBatch, entries: list, query_id: str,
+                  topic: str) -> tuple[dict[int, pa.RecordBatch], pa.RecordBatch]:
+    """The sink's records of the rows, and the rows written; a row its format cannot write goes
+    to the processing log instead (added to `entries`; found row by row only when the batch fails)."""
+    try:
+        return encoder.encode(rows), rows
+    except (KsqlError, ValueError, TypeError, ArithmeticError, pa.ArrowException) as error:
+        LOG.warning("query %s: output batch could not be written (%s); retrying row by row", query_id, error)
+    good = []
+    for i in range(rows.num_rows):
+        row = rows.slice(i, 1)
+        try:
+            encoder.encode(row)
+            good.append(i)
+        except (KsqlError, ValueError, TypeError, ArithmeticError, pa.ArrowException) as error:
+            entries.append(processing_log.serialization_error(query_id, str(error), row, topic))
+    rows = rows.take(pa.array(good, pa.int64()))
+    return encoder.encode(rows), rows
 
 
 def window_keys(keys: pa.Array, starts: pa.Array, ends: pa.Array, session: bool) -> pa.Array:

@@ -111,8 +111,8 @@ def latency_events(name: str, events, rate: float):
     return generate(int(needed / share), bids="bids" in INPUTS.get(name, ("bids",)))
 
 
-def run_engine(name: str, events, data_dir: str, value_format: str = "JSON") -> tuple[float, int]:
-    engine = bench_engine(data_dir)
+def run_engine(name: str, events, data_dir: str, value_format: str = "JSON", threads: int = 1) -> tuple[float, int]:
+    engine = bench_engine(data_dir, {"ksql.streams.num.stream.threads": threads})
     for statement in SOURCES:
         engine.execute(statement.replace("value_format='JSON'", f"value_format='{value_format}'"))
     for stream in INPUTS.get(name, ("bids",)):
@@ -149,13 +149,14 @@ def _reencode(engine, stream: str, values: list) -> list:
     return out
 
 
-def run_engine_measured(name: str, events, data_dir: str, value_format: str = "JSON") -> tuple[float, int, int]:
+def run_engine_measured(name: str, events, data_dir: str, value_format: str = "JSON",
+                        threads: int = 1) -> tuple[float, int, int]:
     """run_engine in a forked child: (events/s, output rows, peak memory growth in bytes), the
     growth being the child's peak resident set minus what it started with (the generated
     events, shared with this process)."""
     def measured():
         start = _resident_bytes()
-        rate, out = run_engine(name, events, data_dir, value_format)
+        rate, out = run_engine(name, events, data_dir, value_format, threads)
         return [rate, out, start]
 
     (rate, out, start), usage = in_child(name, measured)
@@ -206,6 +207,8 @@ def main() -> None:
     parser.add_argument("--queries", default=",".join(QUERIES))
     parser.add_argument("--format", default="JSON", choices=["JSON", "AVRO", "PROTOBUF", "JSON_SR"],
                         help="the value format of the input topics (latency is measured with JSON)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="ksql.streams.num.stream.threads: worker processes of a query that keeps no state")
     args = parser.parse_args()
     events = generate(args.events)
     # Every run is a forked child sharing these events' memory: frozen, the children's garbage
@@ -220,7 +223,8 @@ def main() -> None:
                 f.write(b"\n".join(getattr(events, stream)[1]) + b"\n")
         for name in args.queries.split(","):
             count = input_count(name, events)
-            engine_rate, out, memory = run_engine_measured(name, events, str(Path(scratch) / name), args.format)
+            engine_rate, out, memory = run_engine_measured(name, events, str(Path(scratch) / name), args.format,
+                                                      args.threads)
             duck_rate = run_duckdb(name, json_paths, count)
             result = {"query": name, "what": QUERIES[name][0], "input_events": count, "output_rows": out,
                       "engine_events_per_s": round(engine_rate), "duckdb_events_per_s": round(duck_rate),

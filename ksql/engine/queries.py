@@ -272,7 +272,8 @@ class PersistentQueries:
                                 session.offset_reset(self.properties), changelog, view,
                                 self._state_limits(query_id), self.processing_log_topic,
                                 scale_out=scale_out, repartition_topic=repartition,
-                                retry_backoff=self._retry_backoff(), join_repartition_topics=join_topics)
+                                retry_backoff=self._retry_backoff(), join_repartition_topics=join_topics,
+                                threads=self._stream_threads())
         self.queries[query_id] = query
         for source in plan.sources:
             source.read_queries.add(query_id)
@@ -339,6 +340,15 @@ class PersistentQueries:
         first = float(self.properties.get("ksql.query.retry.backoff.initial.ms", RETRY_BACKOFF[0] * 1000))
         most = float(self.properties.get("ksql.query.retry.backoff.max.ms", RETRY_BACKOFF[1] * 1000))
         return first / 1000, max(first, most) / 1000
+
+    def _stream_threads(self) -> int:
+        """Worker processes a query that keeps no state computes its batches in
+        (ksql.streams.num.stream.threads; 1: the query's own thread)."""
+        value = self.properties.get("ksql.streams.num.stream.threads", 1)
+        try:
+            return max(int(value), 1)
+        except (TypeError, ValueError):
+            raise KsqlStatementError(f"Invalid value for ksql.streams.num.stream.threads: {value!r}") from None
 
     def _state_limits(self, query_id: str) -> StateLimits:
         """A query's state: this many entries in memory (ksql.state.max.entries), the rest

@@ -375,6 +375,18 @@ class EmbeddedLog(ChangeSignal):
         max_bytes were read (at least one); returns (batch or None, next offset)."""
         return self._partition(topic, partition).read(offset, max_records, max_bytes)
 
+    def locate(self, topic: str, partition: int, offset: int, max_records: int = 10_000,
+               max_bytes: int | None = None):
+        """Where the records `read` would return lie in the partition's file, for a worker
+        process to read them itself: (a FileSlice or None when nothing is readable, the next
+        offset). Only for a topic whose files are never rewritten (see `append_only`)."""
+        return self._partition(topic, partition).locate(offset, max_records, max_bytes)
+
+    def append_only(self, topic: str) -> bool:
+        """Whether the topic's files only ever grow (a compacted topic's are rewritten)."""
+        info = self.topic(topic)
+        return info is not None and info.cleanup_policy == "delete"
+
     def end_offset(self, topic: str, partition: int) -> int:
         return self._partition(topic, partition).stable_end()
 

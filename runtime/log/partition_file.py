@@ -117,6 +117,34 @@ class Frame:
     txn: int
 
 
+@dataclass(frozen=True)
+class FileSlice:
+    """Frames of a partition file, by (position, length), and the offsets wanted from them."""
+    path: str
+    frames: tuple[tuple[int, int], ...]
+    start: int  # the first offset wanted
+    end: int  # the offset after the last one wanted
+
+    def read(self) -> pa.RecordBatch | None:
+        """The records, read from the file (in any process); None if none are left."""
+        parts = []
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            for position, length in self.frames:
+                data = os.pread(fd, length, position)
+                plen = HEADER.unpack(data[:HEADER.size])[6]
+                batch = decode_batch(data[HEADER.size + plen:])
+                offsets = batch.column(0)
+                lo, hi = _first_at_least(offsets, self.start), _first_at_least(offsets, self.end)
+                if hi > lo:
+                    parts.append(batch.slice(lo, hi - lo))
+        finally:
+            os.close(fd)
+        if not parts:
+            return None
+        return pa.concat_batches(parts) if len(parts) > 1 else parts[0]
+
+
 def parse_frame(data, position: int) -> tuple[Frame, bytes] | None:
     """The frame starting at `position` of `data` (bytes or an mmap) and its payload, if a whole
     frame with a good checksum starts there."""
@@ -451,6 +479,34 @@ class Partition:
             return None, max(next_offset, offset)
         batch = pa.concat_batches(parts) if len(parts) > 1 else parts[0]
         return batch, max(next_offset, batch.column(0)[-1].as_py() + 1)
+
+    def locate(self, offset: int, max_records: int, max_bytes: int | None = None) -> tuple[FileSlice | None, int]:
+        """Where in the file the records `read` would return are, for another process to read
+        (runtime/workers.py): (the frames to read, or None when nothing is readable; the next
+        offset). The frames' records from `offset` to the stable end are the ones read; with
+        gaps (a compacted topic), fewer than max_records may come back."""
+        self.check()
+        end = self.stable_end()
+        if offset >= end:
+            return None, offset
+        with self.lock:
+            index = max(bisect.bisect_right(self.bases, offset) - 1, 0)
+            frames = self.frames[index:]
+            hidden = set(self.hidden)
+        kept, total, next_offset, read_bytes = [], 0, offset, 0
+        for frame in frames:
+            if frame.base_offset >= end or total >= max_records or (
+                    max_bytes is not None and kept and read_bytes >= max_bytes):
+                break
+            next_offset = min(frame.last_offset + 1, end)
+            if frame.last_offset < offset or (frame.producer, frame.txn) in hidden:
+                continue
+            kept.append((frame.position, frame.length))
+            total += min(frame.last_offset + 1, end) - max(frame.base_offset, offset)
+            read_bytes += frame.length
+        if not kept:  # (read says how far past gaps and hidden frames the offset moves)
+            return None, self.read(offset, max_records, max_bytes)[1]
+        return FileSlice(str(self.path), tuple(kept), offset, end), next_offset
 
     def _read_frame(self, frame: Frame) -> pa.RecordBatch:
         with self.files.use(self) as fd:
