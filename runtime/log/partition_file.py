@@ -131,9 +131,7 @@ class FileSlice:
         fd = os.open(self.path, os.O_RDONLY)
         try:
             for position, length in self.frames:
-                data = os.pread(fd, length, position)
-                plen = HEADER.unpack(data[:HEADER.size])[6]
-                batch = decode_batch(data[HEADER.size + plen:])
+                batch = _frame_batch(os.pread(fd, length, position))
                 offsets = batch.column(0)
                 lo, hi = _first_at_least(offsets, self.start), _first_at_least(offsets, self.end)
                 if hi > lo:
@@ -143,6 +141,12 @@ class FileSlice:
         if not parts:
             return None
         return pa.concat_batches(parts) if len(parts) > 1 else parts[0]
+
+
+def _frame_batch(frame: bytes) -> pa.RecordBatch:
+    """The records of a whole frame's bytes (its payload read in place, not copied out first)."""
+    plen = HEADER.unpack_from(frame)[6]
+    return decode_batch(pa.py_buffer(frame).slice(HEADER.size + plen))
 
 
 def parse_frame(data, position: int) -> tuple[Frame, bytes] | None:
@@ -510,9 +514,7 @@ class Partition:
 
     def _read_frame(self, frame: Frame) -> pa.RecordBatch:
         with self.files.use(self) as fd:
-            data = os.pread(fd, frame.length, frame.position)
-        plen = HEADER.unpack(data[:HEADER.size])[6]
-        return decode_batch(data[HEADER.size + plen:])
+            return _frame_batch(os.pread(fd, frame.length, frame.position))
 
     def compact(self) -> None:
         """Keep only the newest record of each key (offsets are kept, so gaps appear)."""
