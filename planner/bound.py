@@ -369,3 +369,14 @@ class LambdaCall(Expr):
         initial = f", {self.initial}" if self.initial is not None else ""
         lambdas = "".join(f", {lam}" for lam in self.lambdas)
         return f"{self.name}({self.collection}{initial}{lambdas})"
+
+
+def fields_of(exprs) -> frozenset:
+    """The batch columns these expressions read."""
+    exprs, fields = list(exprs), set()
+    while exprs:
+        expr = exprs.pop()
+        if isinstance(expr, Column):
+            fields.add(expr.field)
+        exprs += expr.children()
+    return frozenset(fields)

@@ -11,7 +11,7 @@ import pyarrow as pa
 from ksql.parser.errors import KsqlFunctionError
 from ksql.planner.functions import function_errors
 from ksql.planner.partitioning import co_partitioned
-from ksql.planner.bound import Column
+from ksql.planner.bound import Column, fields_of
 from ksql.planner.plan import NULL_VALUE, FilterNode, PartitionByNode, ProjectNode, QueryPlan
 from ksql.planner.schema import ROWOFFSET, ROWTIME
 from ksql.runtime import processing_log
@@ -160,11 +160,17 @@ class Pipeline:
         then source), then go through the operators after the join (which takes them as one
         batch: `join`, else the query's JoinOp)."""
         join = join or self.join
+        # a stream-table join's stream rows carry only what it and the operators after it read
+        # (the rows are reordered below, every column copied)
+        stream_fields = join.stream_fields_read()
         batches, entries, orders = [], [], []
         for index, partition, records, keys, read in parts:
             decoded = self.decoders[index].decode(records, partition)
             entries += decoded.log_entries
-            batches.append((index, self.joined_fields(index, decoded.batch)))
+            fields = self.joined_fields(index, decoded.batch)
+            if index == 0 and stream_fields is not None:
+                fields = fields.select([n for n in fields.schema.names if n in stream_fields or n == NULL_VALUE])
+            batches.append((index, fields))
             at = np.searchsorted(records.column(0).to_numpy(), decoded.batch.column(ROWOFFSET).to_numpy())
             orders.append((np.asarray(keys, dtype=np.int64)[at], read, at, index))
         # every row in the join's order, as one batch: each source's rows with its index
@@ -259,13 +265,7 @@ def fields_read(steps) -> frozenset | None:
             exprs += list(step.keys)
         else:
             return None
-    fields = set()
-    while exprs:
-        expr = exprs.pop()
-        if isinstance(expr, Column):
-            fields.add(expr.field)
-        exprs += expr.children()
-    return frozenset(fields)
+    return fields_of(exprs)
 
 
 def joined_fields(alias: str, batch: pa.RecordBatch) -> pa.RecordBatch:

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ksql.planner import types as T
+from ksql.planner.bound import fields_of
 from ksql.planner.joins import JOIN_KEY, JoinNode, JoinPlan, field_name
 from ksql.planner.plan import NULL_VALUE
 from ksql.planner.schema import ROWOFFSET, ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
@@ -66,6 +67,15 @@ class JoinOp:
         # a single stream-stream join takes every batch at once (window_join.py)
         self.window_join = WindowJoin(self) if only is not None \
             and batch_path(only, bool(self.windows), self._arrow(JOIN_KEY)) else None
+
+    def stream_fields_read(self) -> frozenset | None:
+        """The stream side's fields a single stream-table join reads (its key, its time) and
+        passes on to be read after it; None: every field (another join, or no list of what is
+        read after it)."""
+        if not self.stream_table or self.needed is None:
+            return None
+        alias = self.plan.inputs[0].alias
+        return self.needed | fields_of([self.plan.joins[0].left_key]) | {field_name(alias, ROWTIME)}
 
     def snapshot(self) -> dict:
         return self.store.snapshot()
