@@ -160,16 +160,16 @@ class Pipeline:
         then source), then go through the operators after the join (which takes them as one
         batch: `join`, else the query's JoinOp)."""
         join = join or self.join
-        # a stream-table join's stream rows carry only what it and the operators after it read
-        # (the rows are reordered below, every column copied)
-        stream_fields = join.stream_fields_read()
         batches, entries, orders = [], [], []
         for index, partition, records, keys, read in parts:
             decoded = self.decoders[index].decode(records, partition)
             entries += decoded.log_entries
             fields = self.joined_fields(index, decoded.batch)
-            if index == 0 and stream_fields is not None:
-                fields = fields.select([n for n in fields.schema.names if n in stream_fields or n == NULL_VALUE])
+            # only what the join and the operators after it read: the rows are reordered
+            # below, every column copied (and a stream-stream join keeps them)
+            wanted = join.input_fields_read(index)
+            if wanted is not None:
+                fields = fields.select([n for n in fields.schema.names if n in wanted or n == NULL_VALUE])
             batches.append((index, fields))
             at = np.searchsorted(records.column(0).to_numpy(), decoded.batch.column(ROWOFFSET).to_numpy())
             orders.append((np.asarray(keys, dtype=np.int64)[at], read, at, index))

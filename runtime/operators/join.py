@@ -68,14 +68,17 @@ class JoinOp:
         self.window_join = WindowJoin(self) if only is not None \
             and batch_path(only, bool(self.windows), self._arrow(JOIN_KEY)) else None
 
-    def stream_fields_read(self) -> frozenset | None:
-        """The stream side's fields a single stream-table join reads (its key, its time) and
-        passes on to be read after it; None: every field (another join, or no list of what is
-        read after it)."""
-        if not self.stream_table or self.needed is None:
+    def input_fields_read(self, index: int) -> frozenset | None:
+        """The fields of input `index` a single stream-table or stream-stream join reads (its
+        key, its time) and passes on to be read after it; None: every field (other joins, a
+        table side whose rows it keeps whole, or no list of what is read after it). A join's
+        state keeps what it is given: fewer fields, less state (and joins cannot be upgraded,
+        so what is read after it never changes)."""
+        if self.needed is None or not (self.window_join is not None or self.stream_table and index == 0):
             return None
-        alias = self.plan.inputs[0].alias
-        return self.needed | fields_of([self.plan.joins[0].left_key]) | {field_name(alias, ROWTIME)}
+        node = self.plan.joins[0]
+        key = node.left_key if index == 0 else node.right_key
+        return self.needed | fields_of([key]) | {field_name(self.plan.inputs[index].alias, ROWTIME)}
 
     def snapshot(self) -> dict:
         return self.store.snapshot()
