@@ -291,7 +291,9 @@ class JoinOp:
         distinct, first_from_end = np.unique(ids[::-1], return_index=True)
         rows = np.sort(len(ids) - 1 - first_from_end[distinct >= 0])  # each key's last row
         prefix = self.plan.inputs[1].alias + "__"
-        names = [n for n in table.schema.names if n.startswith(prefix)]
+        # a row is kept for the fields read after the join (joins cannot be upgraded: no other
+        # version of the query will want more of them)
+        names = [n for n in table.schema.names if n.startswith(prefix) and (self.needed is None or n in self.needed)]
         taken = table.take(pa.array(rows, pa.int64()))
         values = taken.select(names).to_pylist()  # a dict per row
         key_values = keys.take(pa.array(rows, pa.int64())).to_pylist()
