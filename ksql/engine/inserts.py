@@ -86,8 +86,13 @@ class Inserts:
         if target.is_source:
             raise KsqlStatementError(f"Cannot insert values into read-only {target.kind.lower()}: {stmt.target}")
         schema = target.schema
-        writable = [c for c in schema.columns if c.namespace != HEADER]
-        names = list(stmt.columns) or [c.name for c in writable]
+        # header columns are read-only: named, or implied by leaving the column list out
+        header_names = {c.name for c in schema.columns if c.namespace == HEADER}
+        headers = [n for n in stmt.columns if n in header_names] if stmt.columns else \
+            [c.name for c in schema.columns if c.name in header_names]
+        if headers:
+            raise KsqlStatementError(f"Cannot insert into HEADER columns: {', '.join(headers)}")
+        names = list(stmt.columns) or [c.name for c in schema.columns]
         if len(names) != len(stmt.values):
             raise KsqlStatementError(
                 f"Failed to prepare statement: Expected number columns and values to match: "
@@ -103,8 +108,6 @@ class Inserts:
                 raise KsqlStatementError(f"Inserting into column `{name}` is not allowed.")
             if column is None:
                 raise KsqlStatementError(f"Column name {name} does not exist.")
-            if column.namespace == HEADER:
-                raise KsqlStatementError(f"Cannot insert into HEADER columns: {name}")
             values[name] = _insert_value(name, column.type, bind(expr, scope), empty)
         key_columns, value_columns = schema.key, schema.value
         if target.is_table:
