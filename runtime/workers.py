@@ -34,7 +34,7 @@ import pyarrow as pa
 
 from ksql.planner.aggregation import AggregateNode
 from ksql.planner.plan import FilterNode, QueryPlan
-from ksql.runtime.log.partition_file import FileSlice
+from ksql.runtime.log.partition_file import FileSlice, decode_batch, encode_batch
 
 LOG = logging.getLogger("ksql.query")
 
@@ -162,7 +162,7 @@ class Workers:
             conn.send_bytes(pickle.dumps((partition, records)))
         else:
             conn.send_bytes(pickle.dumps((partition, None)))
-            conn.send_bytes(_ipc(records))
+            conn.send_bytes(encode_batch(records))
         self._pending.append((worker, tag))
 
     def take(self) -> tuple[object, Computed]:
@@ -198,7 +198,7 @@ class Workers:
         if header[0] == "error":
             raise WorkerError(header[1])
         _, rows, records, entries, partitions = header
-        parts = {p: _batch(conn.recv_bytes()) for p in partitions}
+        parts = {p: decode_batch(conn.recv_bytes()) for p in partitions}
         return Computed(parts, entries, rows, records)
 
     def close(self) -> None:
@@ -223,17 +223,6 @@ class _Pipe(Connection):
     def close(self):
         self._writer.close()
         super().close()
-
-
-def _ipc(batch: pa.RecordBatch) -> pa.Buffer:
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, batch.schema) as writer:
-        writer.write_batch(batch)
-    return sink.getvalue()
-
-
-def _batch(data: bytes) -> pa.RecordBatch:
-    return pa.ipc.open_stream(pa.py_buffer(data)).read_next_batch()
 
 
 def serve(conn: _Pipe) -> None:
@@ -269,14 +258,14 @@ def serve(conn: _Pipe) -> None:
             continue
         conn.send_bytes(pickle.dumps(("ok", rows.num_rows, records.num_rows, entries, list(parts))))
         for part in parts.values():
-            conn.send_bytes(_ipc(part))
+            conn.send_bytes(encode_batch(part))
 
 
 def _receive_batches(conn: _Pipe, batches: queue.Queue) -> None:
     try:
         while True:
             partition, located = pickle.loads(conn.recv_bytes())
-            batches.put((partition, located if located is not None else _batch(conn.recv_bytes())))
+            batches.put((partition, located if located is not None else decode_batch(conn.recv_bytes())))
     except (EOFError, OSError):
         batches.put(None)  # the query stopped (or its process died)
 

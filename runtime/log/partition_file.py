@@ -125,10 +125,13 @@ class FileSlice:
     start: int  # the first offset wanted
     end: int  # the offset after the last one wanted
 
-    def read(self) -> pa.RecordBatch | None:
-        """The records, read from the file (in any process); None if none are left."""
+    def read(self, fd: int | None = None) -> pa.RecordBatch | None:
+        """The records, read from the file (`fd`, else opened by path: in any process); None if
+        none are left."""
         parts = []
-        fd = os.open(self.path, os.O_RDONLY)
+        own = fd is None
+        if own:
+            fd = os.open(self.path, os.O_RDONLY)
         try:
             for position, length in self.frames:
                 batch = _frame_batch(os.pread(fd, length, position))
@@ -137,7 +140,8 @@ class FileSlice:
                 if hi > lo:
                     parts.append(batch.slice(lo, hi - lo))
         finally:
-            os.close(fd)
+            if own:
+                os.close(fd)
         if not parts:
             return None
         return pa.concat_batches(parts) if len(parts) > 1 else parts[0]
@@ -451,44 +455,19 @@ class Partition:
     def read(self, offset: int, max_records: int, max_bytes: int | None = None) -> tuple[pa.RecordBatch | None, int]:
         """Records from `offset` up to the stable end (at most max_records; no further frame once
         max_bytes of frames were read); returns (batch, next offset)."""
-        self.check()
-        end = self.stable_end()
-        if offset >= end:
-            return None, offset
-        with self.lock:
-            index = max(bisect.bisect_right(self.bases, offset) - 1, 0)
-            frames = self.frames[index:]
-            hidden = set(self.hidden)
-        parts, total, next_offset, read_bytes = [], 0, offset, 0
-        for frame in frames:
-            if frame.base_offset >= end or total >= max_records or (
-                    max_bytes is not None and parts and read_bytes >= max_bytes):
-                break
-            next_offset = min(frame.last_offset + 1, end)
-            if frame.last_offset < offset or (frame.producer, frame.txn) in hidden:
-                continue
-            batch = self._read_frame(frame)
-            offsets = batch.column(0)
-            lo = _first_at_least(offsets, offset)
-            hi = _first_at_least(offsets, end)
-            if hi > lo:
-                parts.append(batch.slice(lo, hi - lo))
-                total += hi - lo
-                read_bytes += frame.length
-        if not parts:
-            if not any(f.last_offset >= offset and f.base_offset < end for f in frames):
-                # no frame holds an offset from here to the end (a gap left by a repair, or by
-                # aborted frames dropped at start-up): nothing to wait for below the end
-                return None, end
-            return None, max(next_offset, offset)
-        batch = pa.concat_batches(parts) if len(parts) > 1 else parts[0]
+        located, next_offset = self.locate(offset, max_records, max_bytes)
+        if located is None:
+            return None, next_offset
+        with self.files.use(self) as fd:
+            batch = located.read(fd)
+        if batch is None:  # (the frames' records in range were compacted away)
+            return None, next_offset
         return batch, max(next_offset, batch.column(0)[-1].as_py() + 1)
 
     def locate(self, offset: int, max_records: int, max_bytes: int | None = None) -> tuple[FileSlice | None, int]:
-        """Where in the file the records `read` would return are, for another process to read
-        (runtime/workers.py): (the frames to read, or None when nothing is readable; the next
-        offset). The frames' records from `offset` to the stable end are the ones read; with
-        gaps (a compacted topic), fewer than max_records may come back."""
+        """Where in the file the records from `offset` are (see `read`), for this process or
+        another one (runtime/workers.py) to read: (the frames, or None when nothing is readable;
+        the next offset). With gaps (a compacted topic) fewer than max_records may come back."""
         self.check()
         end = self.stable_end()
         if offset >= end:
@@ -508,8 +487,12 @@ class Partition:
             kept.append((frame.position, frame.length))
             total += min(frame.last_offset + 1, end) - max(frame.base_offset, offset)
             read_bytes += frame.length
-        if not kept:  # (read says how far past gaps and hidden frames the offset moves)
-            return None, self.read(offset, max_records, max_bytes)[1]
+        if not kept:
+            if not any(f.last_offset >= offset and f.base_offset < end for f in frames):
+                # no frame holds an offset from here to the end (a gap left by a repair, or by
+                # aborted frames dropped at start-up): nothing to wait for below the end
+                return None, end
+            return None, max(next_offset, offset)
         return FileSlice(str(self.path), tuple(kept), offset, end), next_offset
 
     def _read_frame(self, frame: Frame) -> pa.RecordBatch:
