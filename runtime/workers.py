@@ -18,6 +18,7 @@ from a module the worker cannot import, say).
 """
 from __future__ import annotations
 
+import io
 import logging
 import os
 import pickle
@@ -33,6 +34,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from ksql.planner.aggregation import AggregateNode
+from ksql.planner.bound import Call
+from ksql.planner.library import FUNCTIONS
 from ksql.planner.plan import FilterNode, QueryPlan
 from ksql.runtime.log.partition_file import FileSlice, decode_batch, encode_batch
 
@@ -81,7 +84,7 @@ class Workers:
     def __init__(self, count: int, plan: QueryPlan, sink, sink_partitions: int, source_keys: bool,
                  query_id: str):
         self.query_id = query_id
-        self._spec = pickle.dumps((plan, sink, sink_partitions, source_keys, query_id))
+        self._spec = _pickled((plan, sink, sink_partitions, source_keys, query_id))
         self._count = count
         self._procs: list[subprocess.Popen] = []
         self._conns: list[Connection] = []
@@ -208,6 +211,21 @@ class Workers:
             proc.kill()
             proc.wait()
         self._conns, self._procs, self._ready, self._pending = [], [], [], deque()
+
+
+def _pickled(spec) -> bytes:
+    """The query's plan and sink for a worker. A function defined in Python here (ksql/udf.py)
+    may not exist there, or may stand for a built-in of the same name: such a plan stays here."""
+    out = io.BytesIO()
+    _PlanPickler(out).dump(spec)
+    return out.getvalue()
+
+
+class _PlanPickler(pickle.Pickler):
+    def reducer_override(self, obj):
+        if isinstance(obj, Call) and getattr(FUNCTIONS.get(obj.name), "category", None) == "USER":
+            raise pickle.PicklingError(f"{obj.name} is a function defined in Python in this process")
+        return NotImplemented
 
 
 class _Pipe(Connection):

@@ -185,3 +185,26 @@ def _alive(pid: int) -> bool:
     # a killed child not yet reaped is a zombie: gone for our purposes
     with open(f"/proc/{pid}/stat") as f:
         return f.read().split(") ")[1][0] != "Z"
+
+
+def test_a_query_calling_a_python_function_stays_in_its_own_thread(tmp_path):
+    """A function defined in Python in the server (ksql/udf.py) may not exist in a worker, or
+    may stand for a built-in of the same name there: the query computes its batches itself."""
+    from ksql.udf import udf
+
+    @udf("worker_test_shout", "STRING", ["STRING"])
+    def shout(s):
+        return s + "!"
+
+    engine = KsqlEngine(str(tmp_path / "data"), {"ksql.streams.num.stream.threads": 2}, background=False)
+    try:
+        engine.session.properties["auto.offset.reset"] = "earliest"
+        engine.execute("CREATE STREAM src (id INT KEY, s STRING) WITH (kafka_topic='src', value_format='JSON', "
+                       "partitions=2);"
+                       "CREATE STREAM out AS SELECT id, WORKER_TEST_SHOUT(s) AS s FROM src;")
+        assert engine.queries["CSAS_OUT_1"].workers is None
+        engine.execute("INSERT INTO src (id, s) VALUES (1, 'a');")
+        engine.drain()
+        assert [json.loads(v)["S"] for _, _, v, _ in topic_records(engine.log, "OUT")] == ["a!"]
+    finally:
+        engine.close()
