@@ -11,6 +11,14 @@ from ksql.planner.joins import JoinPlan, field_name
 from ksql.planner.plan import FilterNode, QueryPlan, PartitionByNode
 
 
+def keeps_state(plan: QueryPlan) -> bool:
+    """Whether the query keeps state between batches: a join, an aggregation, or a filter over
+    a table (which remembers the keys that matched, to retract them)."""
+    return plan.joins is not None or any(
+        isinstance(step, AggregateNode) or isinstance(step, FilterNode) and step.key_fields and step.table
+        for step in plan.steps)
+
+
 def partition_local(plan: QueryPlan) -> bool:
     """Whether the query's state splits by source partition: every stateful step keys its state
     by the columns its input is partitioned by, so a key's state comes from one partition only.

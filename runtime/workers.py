@@ -33,10 +33,10 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ksql.planner.aggregation import AggregateNode
 from ksql.planner.bound import Call
 from ksql.planner.library import FUNCTIONS
-from ksql.planner.plan import FilterNode, QueryPlan
+from ksql.planner.partitioning import keeps_state
+from ksql.planner.plan import QueryPlan
 from ksql.runtime.log.partition_file import FileSlice, decode_batch, encode_batch
 
 LOG = logging.getLogger("ksql.query")
@@ -51,10 +51,7 @@ def offloadable(plan: QueryPlan, sink, scale_out: bool) -> bool:
     """Whether each batch of this query is computed from that batch alone, by operators a
     worker can rebuild: no join, no aggregation, no table (a table source keeps each key's
     last row; a table sink feeds pull queries), plain formats, the embedded log."""
-    if scale_out or plan.joins is not None or sink.is_table or len(plan.sources) != 1:
-        return False
-    if any(isinstance(step, AggregateNode) or isinstance(step, FilterNode) and step.key_fields and step.table
-           for step in plan.steps):
+    if scale_out or keeps_state(plan) or sink.is_table or len(plan.sources) != 1:
         return False
     formats = {sink.key_format, sink.value_format}
     for source in plan.sources:

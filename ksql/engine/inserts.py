@@ -87,12 +87,11 @@ class Inserts:
             raise KsqlStatementError(f"Cannot insert values into read-only {target.kind.lower()}: {stmt.target}")
         schema = target.schema
         # header columns are read-only: named, or implied by leaving the column list out
+        names = list(stmt.columns) or [c.name for c in schema.columns]
         header_names = {c.name for c in schema.columns if c.namespace == HEADER}
-        headers = [n for n in stmt.columns if n in header_names] if stmt.columns else \
-            [c.name for c in schema.columns if c.name in header_names]
+        headers = [name for name in names if name in header_names]
         if headers:
             raise KsqlStatementError(f"Cannot insert into HEADER columns: {', '.join(headers)}")
-        names = list(stmt.columns) or [c.name for c in schema.columns]
         if len(names) != len(stmt.values):
             raise KsqlStatementError(
                 f"Failed to prepare statement: Expected number columns and values to match: "

@@ -11,7 +11,7 @@ from ksql.errors import KsqlError, KsqlStatementError
 from ksql.parser import (ast)
 from ksql.planner.aggregation import AggregateNode, limit_collections
 from ksql.planner.metastore import DataSource
-from ksql.planner.plan import FilterNode, QueryPlan, cast_to_sink, plan_query, same_columns
+from ksql.planner.plan import QueryPlan, cast_to_sink, plan_query, same_columns
 from ksql.planner.schema import LogicalSchema
 from ksql.planner.upgrades import check_plan_upgrade
 from ksql.parser.parse import parse_statement
@@ -21,7 +21,7 @@ from ksql.runtime.log.embedded import TopicError, make_records
 from ksql.runtime.materialized import MaterializedTable
 from ksql.runtime.log.names import file_name
 from ksql.runtime.query import RETRY_BACKOFF, PersistentQuery
-from ksql.planner.partitioning import join_repartitions, needs_repartition
+from ksql.planner.partitioning import join_repartitions, keeps_state, needs_repartition
 from ksql.runtime.formats.make import make_format
 from ksql.runtime.state import DEFAULT_MAX_ENTRIES, StateLimits
 from ksql.engine.session import Session
@@ -242,9 +242,7 @@ class PersistentQueries:
     def _start_query(self, query_id: str, kind: str, text: str, plan: QueryPlan, sink: DataSource,
                      session: Session) -> None:
         changelog = self._changelog_topic(query_id)
-        stateful = plan.joins is not None or any(
-            isinstance(step, AggregateNode) or isinstance(step, FilterNode) and step.key_fields and step.table
-            for step in plan.steps)
+        stateful = keeps_state(plan)
         # as many changelog partitions as source partitions: a query spread over servers keeps
         # each source partition's state in the changelog partition of that number
         partitions = max(self.log.topic(s.topic).partitions for s in plan.sources)
