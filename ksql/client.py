@@ -17,7 +17,12 @@ from typing import Iterator
 import httpx
 
 from ksql.errors import KsqlError
-from ksql.results import DescribeResult, DescriptionsResult, ListResult, RowStream, StatusResult, TextResult
+from ksql.results import (DescribeResult, DescriptionsResult, EntityResult, ListResult, RowStream, StatusResult,
+                          TextResult)
+
+# entities the shell draws from their fields as they come (repl/render.py: entity_text)
+ENTITY_KINDS = {"connector_info", "connector_list", "connector_description", "connector_plugins_list",
+                "drop_connector", "warning_entity", "error_entity"}
 
 
 _EMIT_CHANGES = re.compile(r"\bEMIT\s+CHANGES\b", re.IGNORECASE)
@@ -307,6 +312,9 @@ def _result(entity: dict):
                 details.append(("Statistics", item["statistics"]))
         return DescribeResult(text, kind, f"Name                 : {item.get('name')}", ["Field", "Type"], rows,
                               details, item)
+    if kind in ENTITY_KINDS:
+        fields = {k: v for k, v in entity.items() if k not in ("@type", "statementText")}
+        return EntityResult(text, kind, fields)
     if "text" in entity:
         return TextResult(text, kind or "text", entity["text"])
     return TextResult(text, kind or "entity", json.dumps(entity, indent=2))

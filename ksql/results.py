@@ -61,6 +61,22 @@ class TextResult:
 
 
 @dataclass
+class EntityResult:
+    """A REST entity passed on whole (the connector statements', warnings, errors): its fields
+    beside @type and statementText; the shell draws it by its kind (repl/render.py)."""
+
+    statement: str
+    kind: str  # connector_info | connector_list | connector_description | drop_connector | ...
+    entity: dict
+
+
+def entity_json(result: EntityResult) -> dict:
+    """The REST entity: @type, statementText, the entity's fields and its warnings."""
+    return {"@type": result.kind, "statementText": result.statement, **result.entity,
+            "warnings": result.entity.get("warnings", [])}
+
+
+@dataclass
 class RowStream:
     """Rows of a push query, a stream scan or PRINT; read `rows()` until it ends or close()."""
 

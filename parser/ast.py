@@ -291,7 +291,8 @@ class QueryStatement(Statement):
 
 @dataclass(frozen=True, slots=True)
 class Show(Statement):
-    what: str  # STREAMS | TABLES | TOPICS | QUERIES | PROPERTIES | FUNCTIONS | VARIABLES | TYPES
+    what: str  # STREAMS | TABLES | TOPICS | QUERIES | PROPERTIES | FUNCTIONS | VARIABLES | TYPES | [SOURCE |
+    # SINK] CONNECTORS | CONNECTOR PLUGINS
     extended: bool = False
     all: bool = False
 

@@ -419,7 +419,8 @@ class ToAst(ExpressionRules, Transformer):
         return ast.AssertSchema(subject, schema_id, not _flag(items, "not_exists"), timeout)
 
     def show_connectors(self, items):
-        return ast.Show("CONNECTORS")
+        scope = next((i.type for i in items if isinstance(i, Token) and i.type in ("SOURCE", "SINK")), None)
+        return ast.Show(f"{scope} CONNECTORS" if scope else "CONNECTORS")
 
     def show_connector_plugins(self, items):
         return ast.Show("CONNECTOR PLUGINS")

@@ -7,7 +7,8 @@ import time
 from typing import Iterable, TextIO
 
 from ksql.planner.values import format_value, json_default as _json_default
-from ksql.results import DescribeResult, DescriptionsResult, ListResult, RowStream, StatusResult, TextResult
+from ksql.results import (DescribeResult, DescriptionsResult, EntityResult, ListResult, RowStream, StatusResult,
+                          TextResult, entity_json)
 
 
 def cell(value) -> str:
@@ -121,7 +122,48 @@ def render(result, out: TextIO, output: str = "TABULAR", width: int | None = Non
             out.write(f"{name:<20} : {value}\n")
     elif isinstance(result, TextResult):
         out.write(result.text + "\n")
+    elif isinstance(result, EntityResult):
+        out.write(entity_text(result.kind, result.entity, width) + "\n")
     out.flush()
+
+
+def entity_text(kind: str, entity: dict, width: int | None = None) -> str:
+    """How the shell shows an entity passed on whole (the connector statements', warnings)."""
+    if kind == "connector_info":
+        return table(["Message"], [[f"Created connector {entity['info']['name']}"]], width)
+    if kind == "drop_connector":
+        return table(["Message"], [[f'Dropped connector "{entity["connectorName"]}"']], width)
+    if kind == "warning_entity":
+        return table(["Message"], [[entity["message"]]], width)
+    if kind == "error_entity":
+        return entity["errorMessage"]
+    if kind == "connector_list":
+        rows = [[c["name"], (c.get("type") or "").upper(), c.get("className") or "", c.get("state") or ""]
+                for c in entity["connectors"]]
+        warnings = "".join(f"\nWARNING: {w['message']}" for w in entity.get("warnings", []))
+        return table(["Connector Name", "Type", "Class", "Status"], rows, width) + warnings
+    if kind == "connector_plugins_list":
+        rows = [[p["className"], (p.get("type") or "").upper(), p.get("version") or ""]
+                for p in entity["connectorsPlugins"]]
+        return table(["Class", "Type", "Version"], rows, width)
+    if kind == "connector_description":
+        return _connector_description(entity, width)
+    return json.dumps(entity, indent=2, default=_json_default)
+
+
+def _connector_description(entity: dict, width: int | None) -> str:
+    status = entity["status"]
+    lines = [f"{'Name':<20} : {status['name']}", f"{'Class':<20} : {entity['connectorClass']}",
+             f"{'Type':<20} : {status.get('type')}", f"{'State':<20} : {status['connector']['state']}",
+             f"{'WorkerId':<20} : {status['connector'].get('worker_id', '')}", ""]
+    tasks = [[t["id"], t["state"], t.get("trace", "")] for t in status.get("tasks", [])]
+    lines.append(table(["Task ID", "State", "Error Trace"], tasks, width))
+    if entity.get("sources"):
+        sources = [[s["name"], s["topic"], s["type"]] for s in entity["sources"]]
+        lines += ["", table(["ksqlDB Source Name", "Kafka Topic", "Type"], sources, width)]
+    if entity.get("topics"):
+        lines += ["", table(["Related Topics"], [[t] for t in entity["topics"]], width)]
+    return "\n".join(lines)
 
 
 def stream_rows(result: RowStream, out: TextIO, output: str = "TABULAR", width: int | None = None,
@@ -221,5 +263,7 @@ def to_json(result) -> dict:
         return {"@type": result.kind, "statementText": result.statement, "sourceDescription": result.item}
     if isinstance(result, TextResult):
         return {"@type": result.kind, "statementText": result.statement, "text": result.text}
+    if isinstance(result, EntityResult):
+        return entity_json(result)
     return {}
 

@@ -20,6 +20,7 @@ from ksql.runtime.materialized import MaterializedTable
 from ksql.runtime.query import PersistentQuery
 from ksql.engine.backends import open_log, open_registry
 from ksql.engine.commands import CommandTopic
+from ksql.engine.connectors import ConnectorStatements
 from ksql.engine.ddl import DdlStatements
 from ksql.engine.describe import Introspection
 from ksql.engine.inserts import Inserts
@@ -35,7 +36,7 @@ LOG = logging.getLogger("ksql.engine")
 
 
 class KsqlEngine(CommandTopic, DdlStatements, PersistentQueries, Inserts, SelectStatements, PullQueries,
-                 Introspection, SessionStatements):
+                 Introspection, SessionStatements, ConnectorStatements):
     """Runs statements: each kind by its handler (HANDLERS), found in the module of its family."""
 
     def __init__(self, data_dir: str = "ksql-data", properties: dict | None = None,
@@ -47,6 +48,7 @@ class KsqlEngine(CommandTopic, DdlStatements, PersistentQueries, Inserts, Select
         self.service_id = str(self.properties["ksql.service.id"])
         self.command_topic = f"_confluent-ksql-{self.service_id}_command_topic"
         self.processing_log_topic = processing_log.topic_for(self.service_id)
+        self.data_dir = data_dir
         self.log = open_log(data_dir, self.properties)
         self.schema_registry = open_registry(self.log, self.properties)
         schema_registry.install(self.schema_registry)
@@ -66,6 +68,7 @@ class KsqlEngine(CommandTopic, DdlStatements, PersistentQueries, Inserts, Select
         self._closing = threading.Event()
         self._ensure_internal_topics()
         self._replay()
+        self._start_connectors()
         self._follower = None
         if background and self.log.shared:
             self._follower = threading.Thread(target=self._follow_commands, name="command-runner", daemon=True)
@@ -130,6 +133,7 @@ class KsqlEngine(CommandTopic, DdlStatements, PersistentQueries, Inserts, Select
         self._closing.set()
         if self._follower is not None:
             self._follower.join(timeout=10)
+        self._close_connectors()
         for query in list(self.queries.values()):
             query.stop()
         self.log.close()
@@ -162,6 +166,8 @@ HANDLERS = {
     ast.ResumeQuery: KsqlEngine._exec_ResumeQuery,
     ast.AlterSystem: KsqlEngine._exec_AlterSystem,
     ast.CreateConnector: KsqlEngine._exec_CreateConnector,
+    ast.DropConnector: KsqlEngine._exec_DropConnector,
+    ast.DescribeConnector: KsqlEngine._exec_DescribeConnector,
     ast.AssertTopic: KsqlEngine._exec_AssertTopic,
     ast.AssertSchema: KsqlEngine._exec_AssertSchema,
     ast.RunScript: KsqlEngine._exec_RunScript,

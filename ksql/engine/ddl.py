@@ -1,5 +1,5 @@
 """Statements that declare and drop sources and types: CREATE STREAM|TABLE, DROP, ALTER, CREATE
-TYPE, DROP TYPE, ASSERT TOPIC|SCHEMA and the connector statements."""
+TYPE, DROP TYPE, ASSERT TOPIC|SCHEMA."""
 from __future__ import annotations
 
 import time
@@ -303,10 +303,3 @@ class DdlStatements:
             if time.monotonic() >= deadline:
                 raise KsqlStatementError(failure)
             self.log.wait(0.1)
-
-    def _exec_CreateConnector(self, stmt, text, session):
-        raise KsqlStatementError("Connectors are not supported: there is no Kafka Connect integration yet.")
-
-    _exec_DropConnector = _exec_CreateConnector
-
-    _exec_DescribeConnector = _exec_CreateConnector

@@ -229,8 +229,8 @@ class Introspection:
             # ksqlDB's TypeList: each type's name -> its schema object
             return ListResult(text, "type_list", ["Type Name", "Schema"], [[n, str(t)] for n, t in types],
                               {n: _schema_entity(t) for n, t in types})
-        if what in ("CONNECTORS", "CONNECTOR PLUGINS"):
-            raise KsqlStatementError("Connectors are not supported: there is no Kafka Connect integration yet.")
+        if what.endswith("CONNECTORS") or what == "CONNECTOR PLUGINS":
+            return self._show_connectors(what, text)
         raise KsqlStatementError(f"SHOW {what} is not supported yet.")
 
     def _exec_Describe(self, stmt: ast.Describe, text: str, session: Session):

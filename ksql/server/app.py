@@ -22,7 +22,8 @@ from ksql.auth import MAX_FAILURES, Authenticator
 from ksql.engine import KsqlEngine, Session, StatementFailed
 from ksql.errors import KsqlError
 from ksql.registry_api import registry_routes
-from ksql.results import DescribeResult, DescriptionsResult, ListResult, RowStream, StatusResult, TextResult, TombstoneRow
+from ksql.results import (DescribeResult, DescriptionsResult, EntityResult, ListResult, RowStream, StatusResult,
+                          TextResult, TombstoneRow, entity_json)
 from ksql.parser import split_statements
 from ksql.server.middleware import AccessLog, BasicAuth, BodyLimit, ContentType, Timing
 from ksql.server.protocol import (BAD_REQUEST, BAD_STATEMENT, COMMAND_WAIT_SECONDS, DELIMITED,
@@ -140,9 +141,9 @@ class KsqlServer(StatusEndpoints):
             try:
                 results = self.engine.execute(piece.text, session)
             except StatementFailed as failure:
-                return error_response(BAD_STATEMENT, str(failure.error), piece.text, entities)
+                return error_response(_error_code(failure.error), str(failure.error), piece.text, entities)
             except KsqlError as error:
-                return error_response(BAD_STATEMENT, str(error), piece.text, entities)
+                return error_response(_error_code(error), str(error), piece.text, entities)
             for result in results:
                 if isinstance(result, RowStream):
                     result.close()
@@ -172,6 +173,8 @@ class KsqlServer(StatusEndpoints):
         if isinstance(result, TextResult):
             return {"@type": result.kind, "statementText": result.statement, "text": result.text,
                     **result.item, "warnings": []}
+        if isinstance(result, EntityResult):
+            return entity_json(result)
         return {"@type": "warning_entity", "statementText": "", "message": str(result)}
 
     # -- queries
@@ -521,3 +524,7 @@ def _limit(stream: RowStream):
     return getattr(stream, "limit", None)
 
 
+def _error_code(error) -> int:
+    """The error code (and so the HTTP status) of a statement's failure: its own where it has
+    one (a connector that exists: 40900, as ksqlDB answers), else 40001."""
+    return getattr(error, "error_code", None) or BAD_STATEMENT

@@ -557,3 +557,47 @@ def test_one_ctrl_c_stops_a_remote_push_query_right_after_its_first_rows(server)
         term.expect("ksql>", timeout=5)
     term.send("exit\r")
     assert term.close() == 0
+
+
+def test_connector_statements_answer_with_ksqldbs_entities(tmp_path):
+    datagen = "io.confluent.kafka.connect.datagen.DatagenConnector"
+    create = (f"CREATE SOURCE CONNECTOR gen WITH ('connector.class'='{datagen}', 'kafka.topic'='orders', "
+              "'quickstart'='orders', 'max.interval'='20');")
+    running = Server(tmp_path / "data")
+    try:
+        [created] = running.ksql(create).json()
+        assert created == {"@type": "connector_info", "statementText": create, "warnings": [], "info": {
+            "name": "GEN", "type": "source", "tasks": [{"connector": "GEN", "task": 0}],
+            "config": {"connector.class": datagen, "kafka.topic": "orders", "quickstart": "orders",
+                       "max.interval": "20", "name": "GEN"}}}
+        conflict = running.ksql(create)
+        assert conflict.status_code == 409
+        assert conflict.json()["error_code"] == 40900 and conflict.json()["message"] == "Connector GEN already exists"
+        assert running.ksql("CREATE STREAM orders (orderid INT, itemid STRING) WITH (kafka_topic='orders', "
+                            "value_format='JSON');").status_code == 200
+        rows = httpx.post(running.url + "/query", json={"ksql": "SELECT orderid FROM orders EMIT CHANGES LIMIT 3;",
+                                                        "streamsProperties": {"auto.offset.reset": "earliest"}},
+                          timeout=60).json()
+        assert [r["row"]["columns"] for r in rows if "row" in r] == [[0], [1], [2]]
+        [listed] = running.ksql("SHOW CONNECTORS;").json()
+        assert listed == {"@type": "connector_list", "statementText": "SHOW CONNECTORS;", "warnings": [],
+                          "connectors": [{"name": "GEN", "type": "source", "className": datagen,
+                                          "state": "RUNNING (1/1 tasks RUNNING)"}]}
+        [described] = running.ksql("DESCRIBE CONNECTOR gen;").json()
+        assert described["@type"] == "connector_description" and described["connectorClass"] == datagen
+        assert described["status"]["connector"]["state"] == "RUNNING"
+        assert [(t["id"], t["state"]) for t in described["status"]["tasks"]] == [(0, "RUNNING")]
+        assert described["topics"] == ["orders"] and [s["name"] for s in described["sources"]] == ["ORDERS"]
+        shell = subprocess.run([sys.executable, "-m", "ksql.cli", running.url, "-e",
+                                "SHOW CONNECTORS; DESCRIBE CONNECTOR gen;"], capture_output=True, text=True, timeout=60)
+        assert "RUNNING (1/1 tasks RUNNING)" in shell.stdout and "Related Topics" in shell.stdout
+        running.stop()
+
+        running = Server(tmp_path / "data")  # the connector comes back with the server
+        assert running.ksql("SHOW CONNECTORS;").json()[0]["connectors"][0]["name"] == "GEN"
+        [dropped] = running.ksql("DROP CONNECTOR gen;").json()
+        assert dropped == {"@type": "drop_connector", "statementText": "DROP CONNECTOR gen;", "connectorName": "GEN",
+                           "warnings": []}
+    finally:
+        if running.process.poll() is None:
+            running.stop()
