@@ -68,6 +68,30 @@ def kafka_broker():
     broker.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server for the whole run, with logical decoding on. Outside CI, a machine
+    without PostgreSQL skips the tests that need it (saying why); in CI they must run."""
+    from postgres_server import PostgresServer, PostgresUnavailable
+
+    try:
+        server = PostgresServer().start()
+    except PostgresUnavailable as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is needed in CI: {error}")
+        pytest.skip(f"no PostgreSQL: {error}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres(postgres_server):
+    """A database of the test's own: (server, database name); dropped after the test."""
+    name = postgres_server.new_database()
+    yield postgres_server, name
+    postgres_server.drop_database(name)
+
+
 def wait_for(condition, timeout: float = 60.0, interval: float = 0.05):
     """Poll until condition() returns a truthy value; fail with the last value at the deadline."""
     deadline = time.monotonic() + timeout

@@ -25,9 +25,10 @@ class EmbeddedConnect:
 
     embedded = True
 
-    def __init__(self, log, file_dir: str):
+    def __init__(self, log, file_dir: str, worker: dict | None = None):
         self.log = log
         self.file_dir = file_dir
+        self.worker = worker or {}  # the worker's settings (its default converters)
         self.tasks: dict = {}  # name -> ConnectorTask
 
     def names(self) -> list[str]:
@@ -36,13 +37,13 @@ class EmbeddedConnect:
     def validate(self, config: dict) -> list[str]:
         """What is wrong with these settings ("setting - reason" each), without creating anything."""
         try:
-            make_task(config.get("name", ""), config, self.log, self.file_dir)
+            make_task(config.get("name", ""), config, self.log, self.file_dir, self.worker)
         except ConfigError as error:
             return error.problems
         return []
 
     def create(self, name: str, config: dict, start: bool = True) -> dict:
-        task = make_task(name, config, self.log, self.file_dir)
+        task = make_task(name, config, self.log, self.file_dir, self.worker)
         Path(self.file_dir).mkdir(parents=True, exist_ok=True)
         self.tasks[name] = task
         if start:
@@ -81,6 +82,22 @@ class EmbeddedConnect:
     def close(self) -> None:
         for task in self.tasks.values():
             task.stop()
+
+
+def worker_settings(properties: dict) -> dict:
+    """The embedded worker's settings, as ksqlDB gives its own: the properties file named by
+    `ksql.connect.worker.config`, then the server's properties prefixed `connect.` (what
+    KSQL_CONNECT_VALUE_CONVERTER and the like set in ksqlDB's container images)."""
+    settings = {}
+    path = properties.get("ksql.connect.worker.config")
+    if path:
+        for line in Path(path).read_text().splitlines():
+            line = line.strip()
+            if line and not line.startswith(("#", "!")) and ("=" in line or ":" in line):
+                key, _, value = line.partition("=") if "=" in line else line.partition(":")
+                settings[key.strip()] = value.strip()
+    settings.update({k[len("connect."):]: str(v) for k, v in properties.items() if k.startswith("connect.")})
+    return settings
 
 
 class RemoteConnect:

@@ -13,7 +13,7 @@ from pathlib import Path
 from ksql.errors import KsqlStatementError
 from ksql.parser import ast
 from ksql.results import EntityResult
-from ksql.engine.connect_backends import ConnectError, EmbeddedConnect, RemoteConnect
+from ksql.engine.connect_backends import ConnectError, EmbeddedConnect, RemoteConnect, worker_settings
 from ksql.engine.session import Session
 
 
@@ -43,7 +43,7 @@ class ConnectorStatements:
                 self._connect_backend = RemoteConnect(str(url))
             else:
                 folder = self.properties.get("ksql.connect.file.dir") or Path(self.data_dir) / "connect-files"
-                self._connect_backend = EmbeddedConnect(self.log, str(folder))
+                self._connect_backend = EmbeddedConnect(self.log, str(folder), worker_settings(self.properties))
         return self._connect_backend
 
     def _embedded_connect(self):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 import zlib
 
-from ksql.runtime.connect.converters import converter
 from ksql.runtime.connect.task import REQUIRED, ConnectorStopped, SourceTask
 
 _TIMES = (1487715775521, 1519273364600)  # the range of the quickstarts' time fields
@@ -78,8 +77,8 @@ class DatagenTask(SourceTask):
                 problems.append(f"schema.keyfield - {self.values['schema.keyfield']} is not a field of {quickstart}: "
                                 f"{', '.join(names)}")
             self.key_field = self.values["schema.keyfield"]
-        self.key_converter = converter(self.config, "key", problems)
-        self.value_converter = converter(self.config, "value", problems)
+        self.key_converter = self.converter("key", problems)
+        self.value_converter = self.converter("value", problems)
         self.seed = zlib.crc32(quickstart.encode())
         self.schema = {"type": "struct", "fields": _schema_fields(self.fields), "optional": False,
                        "name": f"ksql.{quickstart}"}
@@ -101,9 +100,10 @@ class DatagenTask(SourceTask):
         if limit > 0:
             count = min(count, limit - self.position)
         rows = [self.record(i) for i in range(self.position, self.position + count)]
-        keys = [self.key_converter.to_bytes(row.get(self.key_field), self.key_schema) for row in rows]
-        values = [self.value_converter.to_bytes(row, self.schema) for row in rows]
-        self.write(self.values["kafka.topic"], keys, values, self.position + count)
+        topic = self.values["kafka.topic"]
+        keys = [self.key_converter.to_bytes(row.get(self.key_field), self.key_schema, topic) for row in rows]
+        values = [self.value_converter.to_bytes(row, self.schema, topic) for row in rows]
+        self.write({topic: (keys, values)}, self.position + count)
         return True
 
     def pause_after(self, progressed: bool) -> float:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 
-from ksql.runtime.connect.converters import converter
 from ksql.runtime.connect.task import REQUIRED, ConnectorTask, SourceTask
 
 STRING_SCHEMA = {"type": "string", "optional": False}
@@ -26,8 +25,8 @@ class FileSourceTask(SourceTask):
         if self.values["topic"] is not None and "," in self.values["topic"]:
             problems.append("topic - The 'topic' configuration definition must be a single topic when used "
                             "with FileStreamSource")
-        self.key_converter = converter(self.config, "key", problems)
-        self.value_converter = converter(self.config, "value", problems)
+        self.key_converter = self.converter("key", problems)
+        self.value_converter = self.converter("value", problems)
 
     def topics(self) -> list[str]:
         return [self.values["topic"]]
@@ -44,9 +43,9 @@ class FileSourceTask(SourceTask):
             return False
         lines = data[:whole].split(b"\n")[:-1][: self.values["batch.size"]]
         consumed = sum(len(line) + 1 for line in lines)
-        values = [self.value_converter.to_bytes(line.removesuffix(b"\r").decode("utf-8", "replace"), STRING_SCHEMA)
-                  for line in lines]
-        self.write(self.values["topic"], [None] * len(values), values, self.position + consumed)
+        values = [self.value_converter.to_bytes(line.removesuffix(b"\r").decode("utf-8", "replace"), STRING_SCHEMA,
+                                                self.values["topic"]) for line in lines]
+        self.write({self.values["topic"]: ([None] * len(values), values)}, self.position + consumed)
         return True
 
 
@@ -61,7 +60,7 @@ class FileSinkTask(ConnectorTask):
 
     def configure(self, problems: list[str]) -> None:
         self.path = self.path_of("file", problems)
-        self.value_converter = converter(self.config, "value", problems)
+        self.value_converter = self.converter("value", problems)
         self.positions: dict = {}
 
     def open(self) -> None:

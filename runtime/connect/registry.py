@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from ksql.runtime.connect.datagen import DatagenTask
 from ksql.runtime.connect.files import FileSinkTask, FileSourceTask
+from ksql.runtime.connect.postgres import PostgresCdcTask
 from ksql.runtime.connect.task import ConfigError, ConnectorTask
 
 
-TASKS = (DatagenTask, FileSourceTask, FileSinkTask)
+TASKS = (DatagenTask, FileSourceTask, FileSinkTask, PostgresCdcTask)
 
 
 def _classes() -> dict[str, type]:
@@ -25,8 +26,9 @@ def built_in() -> dict[str, str]:
     return {task.connector_class: task.kind for task in sorted(TASKS, key=lambda t: t.connector_class)}
 
 
-def make_task(name: str, config: dict, log, file_dir: str) -> ConnectorTask:
-    """The task for a connector's settings; ConfigError names each setting that is wrong."""
+def make_task(name: str, config: dict, log, file_dir: str, worker: dict | None = None) -> ConnectorTask:
+    """The task for a connector's settings (and the worker's: its converters); ConfigError names
+    each setting that is wrong."""
     connector_class = config.get("connector.class")
     if connector_class is None:
         shown = ", ".join(f"{k}={v}" for k, v in config.items())
@@ -37,4 +39,4 @@ def make_task(name: str, config: dict, log, file_dir: str) -> ConnectorTask:
     if task is None:
         raise ConfigError([f"Failed to find any class that implements Connector and which name matches "
                            f"{connector_class}, available connectors are: {', '.join(built_in())}"])
-    return task(name, config, log, file_dir)
+    return task(name, config, log, file_dir, worker)

@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+from ksql.runtime.connect.converters import converter
 from ksql.runtime.log.embedded import make_records
 from ksql.runtime.log.murmur2 import partitions_for
 
@@ -45,9 +46,10 @@ class ConnectorTask:
     settings: dict = {}
     long_settings: tuple = ()  # numeric settings Connect declares as LONG (the others: INT)
 
-    def __init__(self, name: str, config: dict, log, file_dir: str):
+    def __init__(self, name: str, config: dict, log, file_dir: str, worker: dict | None = None):
         self.name = name
         self.config = config
+        self.worker = worker or {}  # the worker's settings: converters a connector does not set
         self.log = log
         self.file_dir = file_dir
         self.group = f"connect-{name}"  # its committed position (as Kafka Connect names a sink's group)
@@ -87,6 +89,10 @@ class ConnectorTask:
 
     def configure(self, problems: list[str]) -> None:
         """Check settings that depend on each other; append what is wrong to `problems`."""
+
+    def converter(self, role: str, problems: list[str]):
+        """The key or value converter: the connector's own setting, else the worker's."""
+        return converter({**self.worker, **self.config}, role, problems)
 
     def path_of(self, key: str, problems: list[str]) -> Path | None:
         """A file setting, resolved inside the folder connectors may use (ksql.connect.file.dir):
@@ -179,27 +185,35 @@ class SourceTask(ConnectorTask):
     """A connector that writes records to a topic: each batch and the position it reached in
     one transaction."""
 
-    def __init__(self, name: str, config: dict, log, file_dir: str):
-        super().__init__(name, config, log, file_dir)
+    def __init__(self, name: str, config: dict, log, file_dir: str, worker: dict | None = None):
+        super().__init__(name, config, log, file_dir, worker)
         self.position = log.committed(self.group).get((POSITION, 0), 0)
         self._next_partition = 0  # records without a key go round the partitions
 
-    def write(self, topic: str, keys: list, values: list, position: int) -> None:
+    def write(self, records: dict[str, tuple[list, list]], position: int) -> None:
+        """Append {topic: (keys, values)} and commit them with the position they reach."""
+        now = int(time.time() * 1000)
+        txn = self.log.begin(self.group)
+        try:
+            for topic, (keys, values) in records.items():
+                for partition, chosen in self._partitions(topic, keys).items():
+                    txn.append(topic, partition, make_records([keys[i] for i in chosen], [values[i] for i in chosen],
+                                                              [now] * len(chosen)))
+            txn.commit({(POSITION, 0): position})
+        except BaseException:
+            txn.abort()
+            raise
+        self.position = position
+
+    def _partitions(self, topic: str, keys: list) -> dict[int, list[int]]:
+        """The records of each partition: by key as Kafka's producers choose, else round-robin."""
         info = self.log.topic(topic)
         if info is None:  # as a broker that creates topics on first use does, with one partition
             self.log.create_topic(topic, 1)
             info = self.log.topic(topic)
         partitions = partitions_for(keys, info.partitions, self._next_partition)
         self._next_partition += len(keys)
-        now = int(time.time() * 1000)
-        txn = self.log.begin(self.group)
-        try:
-            for partition in sorted(set(partitions.tolist())):
-                chosen = [i for i, p in enumerate(partitions) if p == partition]
-                txn.append(topic, partition, make_records([keys[i] for i in chosen], [values[i] for i in chosen],
-                                                          [now] * len(chosen)))
-            txn.commit({(POSITION, 0): position})
-        except BaseException:
-            txn.abort()
-            raise
-        self.position = position
+        chosen: dict[int, list[int]] = {}
+        for i, partition in enumerate(partitions.tolist()):
+            chosen.setdefault(partition, []).append(i)
+        return chosen

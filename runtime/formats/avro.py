@@ -79,13 +79,17 @@ def schema_for(columns, unwrapped: bool, full_name: str = RECORD_NAME) -> dict |
 # ---------------------------------------------------------------- Avro schemas -> SQL types
 
 
-def sql_type(avro) -> SqlType:
-    """The SQL type of an Avro schema (for CREATE STREAM/TABLE without columns)."""
+def sql_type(avro, upper: bool = False, named: dict | None = None) -> SqlType:
+    """The SQL type of an Avro schema (for CREATE STREAM/TABLE without columns); `upper`: the
+    fields of records in it named in upper case, as ksqlDB names inferred columns (so that
+    `after->name` finds a Debezium record's `name`). A type named earlier in the schema may be
+    used again by its name (Debezium's `before` and `after` share one record)."""
+    named = {} if named is None else named
     if isinstance(avro, list):
         rest = [a for a in avro if a != "null"]
         if len(rest) != 1:
             raise KsqlStatementError(f"Cannot map the Avro union {json.dumps(avro)} to a SQL type")
-        return sql_type(rest[0])
+        return sql_type(rest[0], upper, named)
     if isinstance(avro, str):
         found = {v: k for k, v in _PRIMITIVES.items()}.get(avro)
         if found == "BOOLEAN":
@@ -94,6 +98,8 @@ def sql_type(avro) -> SqlType:
             return getattr(T, found)
         if avro in ("float",):
             return T.DOUBLE
+        if avro in named:
+            return named[avro]
         raise KsqlStatementError(f"Cannot map the Avro type {avro} to a SQL type")
     kind, logical = avro.get("type"), avro.get("logicalType")
     if logical == "decimal":
@@ -105,16 +111,24 @@ def sql_type(avro) -> SqlType:
     if logical in ("time-millis", "time-micros"):
         return T.TIME
     if kind == "array":
-        return T.array(sql_type(avro["items"]))
+        return T.array(sql_type(avro["items"], upper, named))
     if kind == "map":
-        return T.map_of(T.STRING, sql_type(avro["values"]))
+        return T.map_of(T.STRING, sql_type(avro["values"], upper, named))
     if kind == "record":
-        return T.struct(tuple((f["name"], sql_type(f["type"])) for f in avro["fields"]))
-    if kind == "enum":
-        return T.STRING
-    if kind == "fixed":
-        return T.BYTES
-    return sql_type(kind)
+        result = T.struct(tuple((f["name"].upper() if upper else f["name"], sql_type(f["type"], upper, named))
+                                for f in avro["fields"]))
+    elif kind == "enum":
+        result = T.STRING
+    elif kind == "fixed":
+        result = T.BYTES
+    else:
+        return sql_type(kind, upper, named)
+    name = avro.get("name", "")
+    namespace = avro.get("namespace")
+    named[name] = result
+    if namespace and "." not in name:
+        named[f"{namespace}.{name}"] = result
+    return result
 
 
 def inferred_columns(schema_id: int, text: str, key: bool, keep_case: bool, full_name: str | None):
@@ -125,8 +139,10 @@ def inferred_columns(schema_id: int, text: str, key: bool, keep_case: bool, full
     if isinstance(schema, list):
         schema = next((s for s in schema if s != "null"), schema)
     if not key and isinstance(schema, dict) and schema.get("type") == "record":
-        return [(f["name"] if keep_case else f["name"].upper(), sql_type(f["type"])) for f in schema["fields"]]
-    return [(None, sql_type(schema))]
+        named: dict = {}  # (one for the whole schema: a later field may use a type an earlier one named)
+        return [(f["name"] if keep_case else f["name"].upper(), sql_type(f["type"], not keep_case, named))
+                for f in schema["fields"]]
+    return [(None, sql_type(schema, not keep_case))]
 
 
 def _check_names(names: list[str], types: list[SqlType]) -> None:

@@ -246,6 +246,7 @@ def test_show_connectors_by_kind_and_the_plugins(tmp_path):
         plugins = one(engine, "SHOW CONNECTOR PLUGINS;").entity["connectorsPlugins"]
         assert {(p["className"], p["type"]) for p in plugins} == {
             (DATAGEN, "source"), ("org.apache.kafka.connect.file.FileStreamSourceConnector", "source"),
-            ("org.apache.kafka.connect.file.FileStreamSinkConnector", "sink")}
+            ("org.apache.kafka.connect.file.FileStreamSinkConnector", "sink"),
+            ("io.debezium.connector.postgresql.PostgresConnector", "source")}
     finally:
         engine.close()
