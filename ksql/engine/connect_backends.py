@@ -45,6 +45,7 @@ class EmbeddedConnect:
     def create(self, name: str, config: dict, start: bool = True) -> dict:
         task = make_task(name, config, self.log, self.file_dir, self.worker)
         Path(self.file_dir).mkdir(parents=True, exist_ok=True)
+        task.prepare()
         self.tasks[name] = task
         if start:
             task.start()

@@ -65,14 +65,23 @@ class Converter:
             value = value["payload"]
         return value if isinstance(value, str) else orjson.dumps(value).decode()
 
-    def _avro_bytes(self, value, schema: dict, topic: str) -> bytes:
-        """Confluent's wire format: a zero byte, the schema's id, the Avro binary encoding."""
+    def register(self, schema: dict | None, topic: str) -> None:
+        """Register the Avro schema of records of this Connect schema (AvroConverter only)."""
+        if self.kind == AVRO and schema is not None:
+            self._avro_schema(schema, topic)
+
+    def _avro_schema(self, schema: dict, topic: str) -> tuple[int, dict]:
         cache_key = (topic, orjson.dumps(schema))
         known = self._avro.get(cache_key)
         if known is None:
             avro = avro_schema(schema, set())
             schema_id = schema_registry.current().register(f"{topic}-{self.role}", json.dumps(avro))
             known = self._avro[cache_key] = (schema_id, fastavro.parse_schema(avro))
+        return known
+
+    def _avro_bytes(self, value, schema: dict, topic: str) -> bytes:
+        """Confluent's wire format: a zero byte, the schema's id, the Avro binary encoding."""
+        known = self._avro_schema(schema, topic)
         out = io.BytesIO()
         out.write(b"\x00" + known[0].to_bytes(4, "big"))
         fastavro.schemaless_writer(out, known[1], value)

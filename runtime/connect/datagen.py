@@ -89,6 +89,11 @@ class DatagenTask(SourceTask):
     def topics(self) -> list[str]:
         return [self.values["kafka.topic"]]
 
+    def prepare(self) -> None:
+        super().prepare()  # and its schemas registered (AvroConverter): a stream infers its columns at once
+        self.key_converter.register(self.key_schema, self.values["kafka.topic"])
+        self.value_converter.register(self.schema, self.values["kafka.topic"])
+
     def record(self, i: int) -> dict:
         return _draw(self.fields, random.Random(self.seed * 1_000_003 + i), i)
 

@@ -116,6 +116,9 @@ class ConnectorTask:
     def step(self) -> bool:
         raise NotImplementedError
 
+    def prepare(self) -> None:
+        """When the connector is created (not when its settings are only checked)."""
+
     def open(self) -> None:
         """Before the first poll (after the settings were checked)."""
 
@@ -205,12 +208,23 @@ class SourceTask(ConnectorTask):
             raise
         self.position = position
 
-    def _partitions(self, topic: str, keys: list) -> dict[int, list[int]]:
-        """The records of each partition: by key as Kafka's producers choose, else round-robin."""
+    def prepare(self) -> None:
+        """When the connector is created: the topics it writes exist from then on (a stream can be
+        declared over them at once), as a broker that creates topics on first use makes them,
+        with one partition."""
+        for topic in self.topics():
+            self._topic(topic)
+
+    def _topic(self, topic: str):
         info = self.log.topic(topic)
-        if info is None:  # as a broker that creates topics on first use does, with one partition
+        if info is None:
             self.log.create_topic(topic, 1)
             info = self.log.topic(topic)
+        return info
+
+    def _partitions(self, topic: str, keys: list) -> dict[int, list[int]]:
+        """The records of each partition: by key as Kafka's producers choose, else round-robin."""
+        info = self._topic(topic)
         partitions = partitions_for(keys, info.partitions, self._next_partition)
         self._next_partition += len(keys)
         chosen: dict[int, list[int]] = {}

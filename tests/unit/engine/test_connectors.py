@@ -250,3 +250,22 @@ def test_show_connectors_by_kind_and_the_plugins(tmp_path):
             ("io.debezium.connector.postgresql.PostgresConnector", "source")}
     finally:
         engine.close()
+
+
+def test_a_stream_over_a_new_generator_infers_its_avro_columns_at_once(tmp_path):
+    engine = engine_in(tmp_path / "data")
+    try:
+        one(engine, "CREATE SOURCE CONNECTOR g WITH ('connector.class'='DatagenConnector', 'kafka.topic'='orders', "
+                    "'quickstart'='orders', 'max.interval'='0', 'iterations'='2', "
+                    "'value.converter'='io.confluent.connect.avro.AvroConverter');")
+        # nothing written yet: the topic and its schema are there from the CREATE
+        one(engine, "CREATE STREAM orders WITH (kafka_topic='orders', value_format='AVRO');")
+        described = one(engine, "DESCRIBE orders;")
+        assert described.rows == [["ORDERTIME", "BIGINT"], ["ORDERID", "INTEGER"], ["ITEMID", "STRING"],
+                                  ["ORDERUNITS", "DOUBLE"],
+                                  ["ADDRESS", "STRUCT<`CITY` STRING, `STATE` STRING, `ZIPCODE` BIGINT>"]]
+        drain(engine, "G")
+        rows = one(engine, "SELECT orderid, address->zipcode > 9999 FROM orders;").rows()
+        assert list(rows) == [[0, True], [1, True]]
+    finally:
+        engine.close()
