@@ -86,7 +86,7 @@ class EmbeddedConnect:
 
 
 def worker_settings(properties: dict) -> dict:
-    """The embedded worker's settings, as ksqlDB gives its own: the properties file named by
+    """The worker's settings, as ksqlDB gives its embedded worker: the properties file named by
     `ksql.connect.worker.config`, then the server's properties prefixed `connect.` (what
     KSQL_CONNECT_VALUE_CONVERTER and the like set in ksqlDB's container images)."""
     settings = {}
@@ -101,13 +101,30 @@ def worker_settings(properties: dict) -> dict:
     return settings
 
 
+def start_worker(properties: dict):
+    """On Kafka, with `ksql.connect.worker.config` set: a Kafka Connect worker of this server's
+    own (Apache Kafka's connect-runtime, fetched with Maven once), named after the service id
+    unless its settings name it, so a restarted server finds its connectors again."""
+    from ksql.connect_worker import ConnectUnavailable, ConnectWorker
+
+    service = str(properties.get("ksql.service.id", "default_"))
+    settings = {"group.id": f"{service}connect", "config.storage.topic": f"_{service}connect-configs",
+                "offset.storage.topic": f"_{service}connect-offsets",
+                "status.storage.topic": f"_{service}connect-statuses", **worker_settings(properties)}
+    try:
+        return ConnectWorker(str(properties["bootstrap.servers"]), settings=settings).start()
+    except ConnectUnavailable as error:
+        raise ConnectError(503, f"The Kafka Connect worker did not start: {error}") from None
+
+
 class RemoteConnect:
     """A Kafka Connect cluster, through its REST API (as ksqlDB's `ksql.connect.url`)."""
 
     embedded = False
 
-    def __init__(self, url: str, timeout: float = 30):
+    def __init__(self, url: str, timeout: float = 30, worker=None):
         self.client = httpx.Client(base_url=url.rstrip("/"), timeout=timeout)
+        self.worker = worker  # the worker this server runs itself (ksqlDB's embedded Connect), if any
 
     def _call(self, method: str, path: str, body=None):
         try:
@@ -131,8 +148,8 @@ class RemoteConnect:
             result = self._call("PUT", f"/connector-plugins/{connector_class}/config/validate", config)
         except ConnectError as error:
             return [str(error)]
-        return [f"{c['value']['name']} - {'. '.join(c['value']['errors'])}" for c in result.get("configs", [])
-                if c.get("value", {}).get("errors")]
+        values = [c.get("value") or {} for c in result.get("configs", [])]
+        return [f"{v['name']} - {'. '.join(v['errors'])}" for v in values if v.get("errors")]
 
     def create(self, name: str, config: dict, start: bool = True) -> dict:
         return self._call("POST", "/connectors", {"name": name, "config": config})
@@ -158,3 +175,5 @@ class RemoteConnect:
 
     def close(self) -> None:
         self.client.close()
+        if self.worker is not None:
+            self.worker.stop()

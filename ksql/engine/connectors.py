@@ -7,14 +7,18 @@ statements go to the command topic like any other, so they come back after a res
 on from the position they committed."""
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from pathlib import Path
 
 from ksql.errors import KsqlStatementError
 from ksql.parser import ast
 from ksql.results import EntityResult
-from ksql.engine.connect_backends import ConnectError, EmbeddedConnect, RemoteConnect, worker_settings
+from ksql.engine.connect_backends import ConnectError, EmbeddedConnect, RemoteConnect, start_worker, worker_settings
 from ksql.engine.session import Session
+
+
+LOG = logging.getLogger("ksql.engine")
 
 
 class ConnectorExists(KsqlStatementError):
@@ -41,6 +45,12 @@ class ConnectorStatements:
             url = self.properties.get("ksql.connect.url")
             if url:
                 self._connect_backend = RemoteConnect(str(url))
+            elif self.log.shared and self.properties.get("ksql.connect.worker.config"):
+                try:
+                    worker = start_worker(self.properties)
+                except ConnectError as error:
+                    raise KsqlStatementError(str(error)) from None
+                self._connect_backend = RemoteConnect(worker.url, worker=worker)
             else:
                 folder = self.properties.get("ksql.connect.file.dir") or Path(self.data_dir) / "connect-files"
                 self._connect_backend = EmbeddedConnect(self.log, str(folder), worker_settings(self.properties))
@@ -55,8 +65,17 @@ class ConnectorStatements:
         return backend
 
     def _start_connectors(self) -> None:
-        """After the command topic's replay: start the built-in connectors it created."""
-        if self._connect_backend is not None and self.background:
+        """After the command topic's replay: start the built-in connectors it created; on Kafka,
+        the Connect worker this server runs, if it runs one (it goes on with its connectors)."""
+        if not self.background:
+            return
+        if self.log.shared and self.properties.get("ksql.connect.worker.config") \
+                and not self.properties.get("ksql.connect.url"):
+            try:
+                self.connect
+            except KsqlStatementError as error:  # the server runs on; connector statements say why
+                LOG.error("%s", error)
+        if self._connect_backend is not None:
             self._connect_backend.start_all()
 
     def _close_connectors(self) -> None:

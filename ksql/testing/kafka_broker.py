@@ -9,7 +9,6 @@ temporary directory on free loopback ports:
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -19,23 +18,9 @@ import time
 import uuid
 from pathlib import Path
 
-KAFKA_VERSION = "4.3.1"
-START_TIMEOUT = 60.0
+from ksql.maven import KAFKA_VERSION, MavenUnavailable, fetch_jars
 
-_POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>local.ksql</groupId>
-  <artifactId>kafka-broker</artifactId>
-  <version>1</version>
-  <dependencies>
-    <dependency>
-      <groupId>org.apache.kafka</groupId>
-      <artifactId>kafka_2.13</artifactId>
-      <version>{version}</version>
-    </dependency>
-  </dependencies>
-</project>
-"""
+START_TIMEOUT = 60.0
 
 
 class BrokerUnavailable(Exception):
@@ -49,25 +34,10 @@ def cache_dir() -> Path:
 
 def fetch() -> Path:
     """The folder of the broker's jars, fetched with Maven the first time."""
-    libs = cache_dir() / "libs"
-    if libs.is_dir() and any(libs.glob("kafka_2.13-*.jar")):
-        return libs
-    for tool in ("java", "mvn"):
-        if shutil.which(tool) is None:
-            raise BrokerUnavailable(f"`{tool}` is not installed: the Kafka broker needs Java 17 and Maven")
-    libs.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="ksql-kafka-fetch-") as work:
-        (Path(work) / "pom.xml").write_text(_POM.format(version=KAFKA_VERSION))
-        staging = Path(work) / "libs"
-        result = subprocess.run(["mvn", "-q", "-B", "dependency:copy-dependencies",
-                                 f"-DoutputDirectory={staging}"], cwd=work, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise BrokerUnavailable(f"Maven could not fetch Apache Kafka {KAFKA_VERSION}:\n"
-                                    f"{(result.stdout + result.stderr)[-2000:]}")
-        if libs.exists():
-            shutil.rmtree(libs)
-        shutil.move(str(staging), str(libs))
-    return libs
+    try:
+        return fetch_jars("kafka-broker", [f"org.apache.kafka:kafka_2.13:{KAFKA_VERSION}"], cache_dir() / "libs")
+    except MavenUnavailable as error:
+        raise BrokerUnavailable(str(error)) from None
 
 
 def _free_port() -> int:
