@@ -265,3 +265,22 @@ def test_a_push_query_shows_its_live_count_on_a_terminal_only():
     stream_rows(RowStream("SELECT ...", "q", ["ID"], ["INTEGER"], rows, lambda: None, push=True), piped,
                 hint=True)
     assert "rows/s (Ctrl-C" not in piped.getvalue()
+
+
+def test_the_datagen_quickstart_from_the_shell(tmp_path):
+    """The README's connector quickstart: one statement makes a running generator, a stream over
+    its topic infers the quickstart's columns, a push query shows its orders."""
+    result = run(["--data-dir", "d", "-e", """
+        CREATE SOURCE CONNECTOR orders_gen WITH (
+          'connector.class' = 'io.confluent.kafka.connect.datagen.DatagenConnector',
+          'kafka.topic' = 'orders', 'quickstart' = 'orders', 'max.interval' = '50',
+          'value.converter' = 'io.confluent.connect.avro.AvroConverter');
+        CREATE STREAM orders WITH (kafka_topic = 'orders', value_format = 'AVRO');
+        SET 'auto.offset.reset' = 'earliest';
+        SELECT orderid, address->zipcode >= 10000 AS zip FROM orders EMIT CHANGES LIMIT 2;
+        SHOW CONNECTORS;"""], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Created connector ORDERS_GEN" in result.stdout
+    assert re.search(r"\| 0 +\| true +\|\n\| 1 +\| true +\|", result.stdout), result.stdout
+    assert re.search(r"ORDERS_GEN +\| SOURCE +\| io.confluent.kafka.connect.datagen.DatagenConnector +\| "
+                     r"RUNNING \(1/1 tasks RUNNING\)", result.stdout), result.stdout
