@@ -1,7 +1,10 @@
 """An Apache Kafka Connect worker (distributed mode) beside a Kafka cluster: the one `ksql
 server` runs on Kafka when `ksql.connect.worker.config` names its settings (ksqlDB's embedded
-Connect), and the tests'. Kafka's file connectors are on its classpath; connectors from Maven
-Central named by their coordinates (Debezium's, say) go on its plugin path.
+Connect), and the tests'. Kafka's file connectors are on its classpath; on its plugin path,
+connectors from Maven Central named by their coordinates (Debezium's, say) and
+`ksql.connect.AvroConverter`, built from `connect_plugin/` (Confluent's AvroConverter is not
+on Maven Central): with `value.converter.schema.registry.url` set to a `ksql server`'s URL it
+registers each topic's Avro schema there, so streams over the topic infer their columns.
 
 Its jars are fetched once with Maven into a cache outside the repository
 (`~/.cache/ksql/connect-VERSION`, or $KSQL_CONNECT_CACHE), as the broker's are:
@@ -11,7 +14,9 @@ Its jars are fetched once with Maven into a cache outside the repository
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -56,6 +61,37 @@ def fetch_plugin(coordinates: str) -> Path:
         raise ConnectUnavailable(str(error)) from None
 
 
+CONVERTER_SOURCE = Path(__file__).parent / "connect_plugin"  # ksql.connect.AvroConverter's Maven project
+
+
+def fetch_converter() -> Path:
+    """The plugin folder of `ksql.connect.AvroConverter` (Avro in the registry's wire format,
+    its schemas registered with the registry API `ksql server` serves), built with Maven the
+    first time its sources are seen."""
+    sources = sorted(p for p in CONVERTER_SOURCE.rglob("*") if p.is_file())
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()[:12]
+    folder = _cache() / "plugins" / f"ksql-avro-converter-{digest}"
+    if folder.is_dir() and any(folder.glob("ksql-avro-converter-*.jar")):
+        return folder
+    for tool in ("java", "mvn"):
+        if shutil.which(tool) is None:
+            raise ConnectUnavailable(f"`{tool}` is not installed: Kafka Connect needs Java 17 and Maven")
+    with tempfile.TemporaryDirectory(prefix="ksql-converter-build-") as work:
+        shutil.copytree(CONVERTER_SOURCE, work, dirs_exist_ok=True)
+        staging = Path(work) / "plugin"
+        result = subprocess.run(["mvn", "-q", "-B", "package", "dependency:copy-dependencies", "-DincludeScope=runtime",
+                                 f"-DoutputDirectory={staging}"], cwd=work, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise ConnectUnavailable(f"Maven could not build the Avro converter:\n{(result.stdout + result.stderr)[-2000:]}")
+        for jar in (Path(work) / "target").glob("*.jar"):
+            shutil.copy(jar, staging)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        if folder.exists():
+            shutil.rmtree(folder)
+        shutil.move(str(staging), str(folder))
+    return folder
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -87,8 +123,7 @@ class ConnectWorker:
         root = Path(self.directory.name)
         plugin_path = root / "plugins"  # each plugin in a folder of its own, loaded in isolation
         plugin_path.mkdir()
-        for coordinates in self.plugins:
-            folder = fetch_plugin(coordinates)
+        for folder in [fetch_converter()] + [fetch_plugin(c) for c in self.plugins]:
             (plugin_path / folder.name).symlink_to(folder, target_is_directory=True)
         name = f"ksql-connect-{uuid.uuid4().hex[:8]}"
         settings = {
@@ -109,9 +144,8 @@ class ConnectWorker:
             "scheduled.rebalance.max.delay.ms": "0",
             **self.settings,
         }
-        if self.plugins:
-            given = settings.get("plugin.path")
-            settings["plugin.path"] = f"{given},{plugin_path}" if given else str(plugin_path)
+        given = settings.get("plugin.path")
+        settings["plugin.path"] = f"{given},{plugin_path}" if given else str(plugin_path)
         config = root / "worker.properties"
         config.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
         self._log = open(root / "worker.log", "wb")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+import httpx
 import pytest
 
 from ksql.engine import KsqlEngine
@@ -93,41 +94,50 @@ CALLS = [("michael", "purchase", 540), ("michael", "help", 224), ("colin", "help
          ("derek", "refund", 325)]
 
 
-@pytest.fixture
-def debezium_worker(kafka_broker, postgres):
-    from ksql.connect_worker import ConnectUnavailable, ConnectWorker
-
-    try:
-        worker = ConnectWorker(kafka_broker.bootstrap_servers, (DEBEZIUM_POSTGRES,)).start()
-    except ConnectUnavailable as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"Kafka Connect with Debezium is needed in CI: {error}")
-        pytest.skip(f"no Kafka Connect: {error}")
-    yield worker
-    worker.stop()
-    kafka_broker.clean()
-
-
-def test_the_materialized_view_tutorial_with_debezium_on_kafka_connect(tmp_path, kafka_broker, postgres,
-                                                                         debezium_worker):
-    """tutorials/materialized.md with PostgreSQL and Debezium's PostgresConnector (3.x names its
-    settings topic.prefix and table.include.list). Confluent's AvroConverter is not on Maven
-    Central, so the worker writes JSON and the stream declares the columns it reads."""
+def test_the_materialized_view_tutorial_with_debezium_on_kafka_connect(tmp_path, kafka_broker, postgres):
+    """tutorials/materialized.md as written, against PostgreSQL with Debezium's PostgresConnector
+    (3.x names two of its settings topic.prefix and table.include.list) on a real Connect worker,
+    through `ksql server`'s REST API. The tutorial's worker writes values with an AvroConverter
+    whose schemas ksqlDB reads from the registry: here ksql.connect.AvroConverter, registering
+    them with the registry API the ksql server serves."""
     import psycopg
 
-    server, database = postgres
-    db = psycopg.connect(server.dsn(database), autocommit=True)
+    from ksql.connect_worker import ConnectUnavailable, ConnectWorker
+    from processes import Server
+
+    pg, database = postgres
+    db = psycopg.connect(pg.dsn(database), autocommit=True)
     db.execute("CREATE TABLE calls (name TEXT, reason TEXT, duration_seconds INT)")
     for call in CALLS:
         db.execute("INSERT INTO calls (name, reason, duration_seconds) VALUES (%s, %s, %s)", call)
-    engine = KsqlEngine(str(tmp_path / "data"), {"bootstrap.servers": kafka_broker.bootstrap_servers,
-                                                 "ksql.connect.url": debezium_worker.url})
+    worker = ConnectWorker(kafka_broker.bootstrap_servers, (DEBEZIUM_POSTGRES,), settings={
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "value.converter": "ksql.connect.AvroConverter"})
+    (tmp_path / "ksql.properties").write_text(f"ksql.connect.url={worker.url}\n")
+    ksql = Server(tmp_path / "data", "--bootstrap-servers", kafka_broker.bootstrap_servers,
+                  "--config", str(tmp_path / "ksql.properties"))
+    worker.settings["value.converter.schema.registry.url"] = ksql.url
     try:
-        engine.execute("SET 'auto.offset.reset' = 'earliest';")
-        engine.execute(f"""CREATE SOURCE CONNECTOR calls_reader WITH (
+        try:
+            worker.start()
+        except ConnectUnavailable as error:
+            if os.environ.get("CI"):
+                pytest.fail(f"Kafka Connect with Debezium is needed in CI: {error}")
+            pytest.skip(f"no Kafka Connect: {error}")
+
+        def run(sql: str) -> list:
+            response = ksql.ksql(sql, **{"auto.offset.reset": "earliest"})
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        def pull(sql: str) -> list:
+            rows = httpx.post(ksql.url + "/query", json={"ksql": sql}, timeout=30).json()
+            return [r["row"]["columns"] for r in rows if isinstance(r, dict) and "row" in r]
+
+        run(f"""CREATE SOURCE CONNECTOR calls_reader WITH (
             'connector.class' = 'io.debezium.connector.postgresql.PostgresConnector',
             'database.hostname' = '127.0.0.1',
-            'database.port' = '{server.port}',
+            'database.port' = '{pg.port}',
             'database.user' = 'postgres',
             'database.password' = 'postgres',
             'database.dbname' = '{database}',
@@ -139,41 +149,43 @@ def test_the_materialized_view_tutorial_with_debezium_on_kafka_connect(tmp_path,
             'topic.creation.default.partitions' = '1'
         );""")
         topic = "call-center-db.public.calls"
-        wait_for(lambda: engine.log.topic(topic) is not None, timeout=90)
-        engine.execute(f"""CREATE STREAM calls (after STRUCT<name STRING, reason STRING, duration_seconds INT>)
-            WITH (kafka_topic = '{topic}', value_format = 'json');""")
-        engine.execute("""CREATE TABLE support_view AS
+        wait_for(lambda: any(t["name"] == topic for t in run("SHOW TOPICS;")[0]["topics"]), timeout=90)
+        # the value schema is registered with the first record
+        wait_for(lambda: httpx.get(f"{ksql.url}/subjects/{topic}-value/versions", timeout=10).status_code == 200,
+                 timeout=90)
+        run(f"""CREATE STREAM calls WITH (
+            kafka_topic = '{topic}',
+            value_format = 'avro'
+        );""")
+        run("""CREATE TABLE support_view AS
             SELECT after->name AS name,
                    count_distinct(after->reason) AS distinct_reasons,
                    latest_by_offset(after->reason) AS last_reason
             FROM calls
             GROUP BY after->name
             EMIT CHANGES;""")
-        engine.execute("""CREATE TABLE lifetime_view AS
+        run("""CREATE TABLE lifetime_view AS
             SELECT after->name AS name,
                    count(after->reason) AS total_calls,
                    (sum(after->duration_seconds) / 60) as minutes_engaged
             FROM calls
             GROUP BY after->name
             EMIT CHANGES;""")
-
-        def pull(sql):
-            [rows] = engine.execute(sql)
-            return list(rows.rows())
-        wait_for(lambda: pull("SELECT name, distinct_reasons, last_reason FROM support_view WHERE name = 'derek';")
-                 == [["derek", 3, "refund"]], timeout=90)
-        wait_for(lambda: pull("SELECT name, total_calls, minutes_engaged FROM lifetime_view WHERE name = 'michael';")
-                 == [["michael", 3, 46]])
+        support = "SELECT name, distinct_reasons, last_reason FROM support_view WHERE name = 'derek';"
+        lifetime = "SELECT name, total_calls, minutes_engaged FROM lifetime_view WHERE name = 'michael';"
+        wait_for(lambda: pull(support) == [["derek", 3, "refund"]], timeout=90)
+        wait_for(lambda: pull(lifetime) == [["michael", 3, 46]])
         db.execute("INSERT INTO calls (name, reason, duration_seconds) VALUES ('michael', 'refund', 366)")
-        wait_for(lambda: pull("SELECT name, total_calls, minutes_engaged FROM lifetime_view WHERE name = 'michael';")
-                 == [["michael", 4, 52]], timeout=90)
-        described = one(engine, "DESCRIBE CONNECTOR calls_reader;").entity
+        wait_for(lambda: pull(lifetime) == [["michael", 4, 52]], timeout=90)
+        [described] = run("DESCRIBE CONNECTOR calls_reader;")
         assert described["status"]["tasks"][0]["state"] == "RUNNING"
         assert [s["name"] for s in described["sources"]] == ["CALLS"]
-        one(engine, "DROP CONNECTOR calls_reader;")
+        run("DROP CONNECTOR calls_reader;")
     finally:
-        engine.close()
+        worker.stop()
+        ksql.stop()
         db.close()
+        kafka_broker.clean()
 
 
 def test_the_server_runs_its_own_worker_from_ksql_connect_worker_config(tmp_path, kafka_broker):
