@@ -18,7 +18,6 @@ import hashlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from ksql.maven import KAFKA_VERSION, MavenUnavailable, fetch_jars
+from ksql.java import KAFKA_VERSION, MavenUnavailable, fetch_jars, free_port, stop_process
 
 START_TIMEOUT = 90.0
 
@@ -92,12 +91,6 @@ def fetch_converter() -> Path:
     return folder
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class ConnectWorker:
     """One distributed-mode worker. Unless `settings` (a worker's properties) say otherwise: its
     own group and internal topics, REST on a free loopback port, keys as strings and values as
@@ -107,7 +100,7 @@ class ConnectWorker:
         self.bootstrap_servers = bootstrap_servers
         self.plugins = plugins  # Maven coordinates of connector plugins
         self.settings = dict(settings or {})
-        self.port = _free_port()
+        self.port = free_port()
         listeners = self.settings.get("listeners")
         if listeners:  # the worker's own REST address, where the engine sends the statements
             self.url = listeners.split(",")[0].strip().replace("0.0.0.0", "127.0.0.1")
@@ -169,13 +162,7 @@ class ConnectWorker:
         return (Path(self.directory.name) / "worker.log").read_text(errors="replace") if self.directory else ""
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         if self._log is not None:
             self._log.close()
         if self.directory is not None:

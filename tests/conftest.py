@@ -58,14 +58,20 @@ def kafka_broker():
     or Maven skips the tests that need it (saying why); in CI they must run."""
     from ksql.testing.kafka_broker import BrokerUnavailable, KafkaBroker
 
-    try:
-        broker = KafkaBroker().start()
-    except BrokerUnavailable as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"the Kafka broker is needed in CI: {error}")
-        pytest.skip(f"no Kafka broker: {error}")
+    broker = started(lambda: KafkaBroker().start(), BrokerUnavailable, "the Kafka broker")
     yield broker
     broker.stop()
+
+
+def started(start, unavailable: type[Exception], what: str):
+    """start(), or, when what it starts cannot run here (`unavailable`), a skip saying why;
+    in CI such a test must run, so there it fails instead."""
+    try:
+        return start()
+    except unavailable as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"{what} is needed in CI: {error}")
+        pytest.skip(f"{what} cannot run here: {error}")
 
 
 @pytest.fixture(scope="session")
@@ -74,12 +80,7 @@ def postgres_server():
     without PostgreSQL skips the tests that need it (saying why); in CI they must run."""
     from postgres_server import PostgresServer, PostgresUnavailable
 
-    try:
-        server = PostgresServer().start()
-    except PostgresUnavailable as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is needed in CI: {error}")
-        pytest.skip(f"no PostgreSQL: {error}")
+    server = started(lambda: PostgresServer().start(), PostgresUnavailable, "PostgreSQL")
     yield server
     server.stop()
 

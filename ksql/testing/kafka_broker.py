@@ -18,7 +18,7 @@ import time
 import uuid
 from pathlib import Path
 
-from ksql.maven import KAFKA_VERSION, MavenUnavailable, fetch_jars
+from ksql.java import KAFKA_VERSION, MavenUnavailable, fetch_jars, free_port, stop_process
 
 START_TIMEOUT = 60.0
 
@@ -40,12 +40,6 @@ def fetch() -> Path:
         raise BrokerUnavailable(str(error)) from None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class KafkaBroker:
     """One KRaft broker (also its own controller) in a temporary directory."""
 
@@ -53,9 +47,9 @@ class KafkaBroker:
     SASL_USERS = {"admin": "admin-secret", "ksql": "ksql-secret"}
 
     def __init__(self):
-        self.port = _free_port()
-        self.sasl_port = _free_port()
-        self.controller_port = _free_port()
+        self.port = free_port()
+        self.sasl_port = free_port()
+        self.controller_port = free_port()
         self.bootstrap_servers = f"127.0.0.1:{self.port}"
         self.sasl_bootstrap_servers = f"127.0.0.1:{self.sasl_port}"
         self.directory: tempfile.TemporaryDirectory | None = None
@@ -73,7 +67,7 @@ class KafkaBroker:
                 self.stop()
                 if attempt == attempts - 1:
                     raise
-                self.port, self.sasl_port, self.controller_port = _free_port(), _free_port(), _free_port()
+                self.port, self.sasl_port, self.controller_port = free_port(), free_port(), free_port()
                 self.bootstrap_servers = f"127.0.0.1:{self.port}"
                 self.sasl_bootstrap_servers = f"127.0.0.1:{self.sasl_port}"
         raise AssertionError("unreachable")
@@ -179,13 +173,7 @@ class KafkaBroker:
             time.sleep(0.05)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         if self._log is not None:
             self._log.close()
             self._log = None

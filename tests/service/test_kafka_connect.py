@@ -3,7 +3,6 @@
 the engine reading and writing the topics between them."""
 from __future__ import annotations
 
-import os
 
 import httpx
 import pytest
@@ -11,19 +10,16 @@ import pytest
 from ksql.engine import KsqlEngine
 from ksql.engine.session import StatementFailed
 
-from conftest import wait_for
+import materialized_tutorial as tutorial
+from conftest import started, wait_for
 
 
 @pytest.fixture
 def connect_worker(kafka_broker):
     from ksql.connect_worker import ConnectUnavailable, ConnectWorker
 
-    try:
-        worker = ConnectWorker(kafka_broker.bootstrap_servers).start()
-    except ConnectUnavailable as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"Kafka Connect is needed in CI: {error}")
-        pytest.skip(f"no Kafka Connect: {error}")
+    worker = started(lambda: ConnectWorker(kafka_broker.bootstrap_servers).start(), ConnectUnavailable,
+                     "Kafka Connect")
     yield worker
     worker.stop()
     kafka_broker.clean()
@@ -88,10 +84,6 @@ def test_file_connectors_on_a_real_connect_worker(tmp_path, kafka_broker, connec
 
 
 DEBEZIUM_POSTGRES = "io.debezium:debezium-connector-postgres:3.6.1.Final"
-CALLS = [("michael", "purchase", 540), ("michael", "help", 224), ("colin", "help", 802),
-         ("derek", "purchase", 10204), ("derek", "help", 600), ("colin", "refund", 105),
-         ("michael", "help", 2030), ("colin", "purchase", 800), ("derek", "help", 2514),
-         ("derek", "refund", 325)]
 
 
 def test_the_materialized_view_tutorial_with_debezium_on_kafka_connect(tmp_path, kafka_broker, postgres):
@@ -107,9 +99,7 @@ def test_the_materialized_view_tutorial_with_debezium_on_kafka_connect(tmp_path,
 
     pg, database = postgres
     db = psycopg.connect(pg.dsn(database), autocommit=True)
-    db.execute("CREATE TABLE calls (name TEXT, reason TEXT, duration_seconds INT)")
-    for call in CALLS:
-        db.execute("INSERT INTO calls (name, reason, duration_seconds) VALUES (%s, %s, %s)", call)
+    tutorial.seed(db)
     worker = ConnectWorker(kafka_broker.bootstrap_servers, (DEBEZIUM_POSTGRES,), settings={
         "key.converter": "org.apache.kafka.connect.storage.StringConverter",
         "value.converter": "ksql.connect.AvroConverter"})
@@ -118,12 +108,7 @@ def test_the_materialized_view_tutorial_with_debezium_on_kafka_connect(tmp_path,
                   "--config", str(tmp_path / "ksql.properties"))
     worker.settings["value.converter.schema.registry.url"] = ksql.url
     try:
-        try:
-            worker.start()
-        except ConnectUnavailable as error:
-            if os.environ.get("CI"):
-                pytest.fail(f"Kafka Connect with Debezium is needed in CI: {error}")
-            pytest.skip(f"no Kafka Connect: {error}")
+        started(worker.start, ConnectUnavailable, "Kafka Connect with Debezium")
 
         def run(sql: str) -> list:
             response = ksql.ksql(sql, **{"auto.offset.reset": "earliest"})
@@ -148,7 +133,7 @@ def test_the_materialized_view_tutorial_with_debezium_on_kafka_connect(tmp_path,
             'topic.creation.default.replication.factor' = '1',
             'topic.creation.default.partitions' = '1'
         );""")
-        topic = "call-center-db.public.calls"
+        topic = tutorial.TOPIC
         wait_for(lambda: any(t["name"] == topic for t in run("SHOW TOPICS;")[0]["topics"]), timeout=90)
         # the value schema is registered with the first record
         wait_for(lambda: httpx.get(f"{ksql.url}/subjects/{topic}-value/versions", timeout=10).status_code == 200,
@@ -157,26 +142,12 @@ def test_the_materialized_view_tutorial_with_debezium_on_kafka_connect(tmp_path,
             kafka_topic = '{topic}',
             value_format = 'avro'
         );""")
-        run("""CREATE TABLE support_view AS
-            SELECT after->name AS name,
-                   count_distinct(after->reason) AS distinct_reasons,
-                   latest_by_offset(after->reason) AS last_reason
-            FROM calls
-            GROUP BY after->name
-            EMIT CHANGES;""")
-        run("""CREATE TABLE lifetime_view AS
-            SELECT after->name AS name,
-                   count(after->reason) AS total_calls,
-                   (sum(after->duration_seconds) / 60) as minutes_engaged
-            FROM calls
-            GROUP BY after->name
-            EMIT CHANGES;""")
-        support = "SELECT name, distinct_reasons, last_reason FROM support_view WHERE name = 'derek';"
-        lifetime = "SELECT name, total_calls, minutes_engaged FROM lifetime_view WHERE name = 'michael';"
-        wait_for(lambda: pull(support) == [["derek", 3, "refund"]], timeout=90)
-        wait_for(lambda: pull(lifetime) == [["michael", 3, 46]])
-        db.execute("INSERT INTO calls (name, reason, duration_seconds) VALUES ('michael', 'refund', 366)")
-        wait_for(lambda: pull(lifetime) == [["michael", 4, 52]], timeout=90)
+        for view in tutorial.VIEWS:
+            run(view)
+        wait_for(lambda: pull(tutorial.SUPPORT) == tutorial.SUPPORT_ROWS, timeout=90)
+        wait_for(lambda: pull(tutorial.LIFETIME) == tutorial.LIFETIME_ROWS)
+        db.execute(tutorial.INSERT, tutorial.NEW_CALL)
+        wait_for(lambda: pull(tutorial.LIFETIME) == tutorial.LIFETIME_AFTER, timeout=90)
         [described] = run("DESCRIBE CONNECTOR calls_reader;")
         assert described["status"]["tasks"][0]["state"] == "RUNNING"
         assert [s["name"] for s in described["sources"]] == ["CALLS"]

@@ -11,13 +11,10 @@ import pytest
 
 from ksql.engine import KsqlEngine
 
+import materialized_tutorial as tutorial
 from conftest import topic_records, wait_for
 
-CALLS = [("michael", "purchase", 540), ("michael", "help", 224), ("colin", "help", 802),
-         ("derek", "purchase", 10204), ("derek", "help", 600), ("colin", "refund", 105),
-         ("michael", "help", 2030), ("colin", "purchase", 800), ("derek", "help", 2514),
-         ("derek", "refund", 325)]
-TOPIC = "call-center-db.public.calls"
+TOPIC = tutorial.TOPIC
 
 
 def connector(server, database: str, name: str = "calls_reader", extra: str = "") -> str:
@@ -37,9 +34,7 @@ def pull(engine, sql: str) -> list:
 def test_the_materialized_view_tutorial_on_postgresql(tmp_path, postgres):
     server, database = postgres
     db = psycopg.connect(server.dsn(database), autocommit=True)
-    db.execute("CREATE TABLE calls (name TEXT, reason TEXT, duration_seconds INT)")
-    for call in CALLS:
-        db.execute("INSERT INTO calls (name, reason, duration_seconds) VALUES (%s, %s, %s)", call)
+    tutorial.seed(db)
 
     # the tutorial's server runs Connect with these converters (KSQL_CONNECT_KEY_CONVERTER, ...)
     engine = KsqlEngine(str(tmp_path / "data"), {
@@ -52,28 +47,14 @@ def test_the_materialized_view_tutorial_on_postgresql(tmp_path, postgres):
         [topics] = engine.execute("SHOW TOPICS;")
         assert TOPIC in [row[0] for row in topics.rows]
         engine.execute(f"CREATE STREAM calls WITH (kafka_topic = '{TOPIC}', value_format = 'avro');")
-        engine.execute("""CREATE TABLE support_view AS
-            SELECT after->name AS name,
-                   count_distinct(after->reason) AS distinct_reasons,
-                   latest_by_offset(after->reason) AS last_reason
-            FROM calls
-            GROUP BY after->name
-            EMIT CHANGES;""")
-        engine.execute("""CREATE TABLE lifetime_view AS
-            SELECT after->name AS name,
-                   count(after->reason) AS total_calls,
-                   (sum(after->duration_seconds) / 60) as minutes_engaged
-            FROM calls
-            GROUP BY after->name
-            EMIT CHANGES;""")
-        support = "SELECT name, distinct_reasons, last_reason FROM support_view WHERE name = 'derek';"
-        lifetime = "SELECT name, total_calls, minutes_engaged FROM lifetime_view WHERE name = 'michael';"
-        wait_for(lambda: pull(engine, support) == [["derek", 3, "refund"]])
-        wait_for(lambda: pull(engine, lifetime) == [["michael", 3, 46]])
+        for view in tutorial.VIEWS:
+            engine.execute(view)
+        wait_for(lambda: pull(engine, tutorial.SUPPORT) == tutorial.SUPPORT_ROWS)
+        wait_for(lambda: pull(engine, tutorial.LIFETIME) == tutorial.LIFETIME_ROWS)
 
         # "Try inserting more rows ... watch the results propagate in real-time"
-        db.execute("INSERT INTO calls (name, reason, duration_seconds) VALUES ('michael', 'refund', 366)")
-        wait_for(lambda: pull(engine, lifetime) == [["michael", 4, 52]])
+        db.execute(tutorial.INSERT, tutorial.NEW_CALL)
+        wait_for(lambda: pull(engine, tutorial.LIFETIME) == tutorial.LIFETIME_AFTER)
         assert pull(engine, "SELECT name, distinct_reasons, last_reason FROM support_view WHERE name = 'michael';") \
             == [["michael", 3, "refund"]]
         [described] = engine.execute("DESCRIBE CONNECTOR calls_reader;")

@@ -1,9 +1,10 @@
-"""Apache Kafka's jars (the broker's, Kafka Connect's, connector plugins'), fetched once with
-Maven into a cache outside the repository (`~/.cache/ksql/`), for the Java processes the
-engine and its tests start."""
+"""What the Java processes the engine and its tests start (a Kafka broker, a Kafka Connect
+worker) share: Apache Kafka's jars, fetched once with Maven into a cache outside the repository
+(`~/.cache/ksql/`), a free port, and a clean stop."""
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -50,3 +51,20 @@ def fetch_jars(name: str, coordinates: list[str], target: Path, *options: str) -
             shutil.rmtree(target)
         shutil.move(str(staging), str(target))
     return target
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop_process(process: subprocess.Popen | None) -> None:
+    """SIGTERM, then SIGKILL if it has not ended within 30 s."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
