@@ -25,6 +25,7 @@ from ksql.registry_api import registry_routes
 from ksql.results import (DescribeResult, DescriptionsResult, EntityResult, ListResult, RowStream, StatusResult,
                           TextResult, TombstoneRow, entity_json)
 from ksql.parser import split_statements
+from ksql.server.console import console_routes, page, wants_page
 from ksql.server.middleware import AccessLog, BasicAuth, BodyLimit, ContentType, Timing
 from ksql.server.protocol import (BAD_REQUEST, BAD_STATEMENT, COMMAND_WAIT_SECONDS, DELIMITED,
                                   FORWARDED_HEADER, IMMUTABLE_PROPERTIES, KSQL_JSON,
@@ -61,7 +62,7 @@ class KsqlServer(StatusEndpoints):
             Route("/close-query", self.close_query, methods=["POST"]),
             Route("/inserts-stream", self.inserts_stream, methods=["POST"]),
             Route("/info", self.info, methods=["GET"]),
-            Route("/", self.info, methods=["GET"]),
+            Route("/", self.root, methods=["GET"]),
             Route("/healthcheck", self.healthcheck, methods=["GET"]),
             Route("/status", self.statuses, methods=["GET"]),
             Route("/status/{type}/{entity}/{action}", self.status, methods=["GET"]),
@@ -73,10 +74,15 @@ class KsqlServer(StatusEndpoints):
             Route("/metrics", self.metrics, methods=["GET"]),
             WebSocketRoute("/ws/query", self.ws_query),
             *registry_routes(self.engine),
+            *console_routes(),
         ], middleware=[Middleware(AccessLog, server=self), Middleware(ContentType, server=self),
                        Middleware(Timing, server=self),
                        Middleware(BasicAuth, server=self),
                        Middleware(BodyLimit, server=self)])
+
+    async def root(self, request: Request) -> Response:
+        """The console for a browser; the server's info for an API client (as /info)."""
+        return page() if wants_page(request) else await self.info(request)
 
     # -- request helpers
 

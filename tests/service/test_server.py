@@ -301,6 +301,11 @@ def test_basic_authentication(tmp_path):
                     assert answer.status_code == 200, (method, path)
                 else:
                     assert answer.status_code == 401, (method, path, auth, answer.status_code)
+        # the web console too: no page and none of its files without credentials
+        for path in ("/", "/console/index.html", "/console/console.js", "/console/words"):
+            assert httpx.get(secured.url + path, headers={"Accept": "text/html"}).status_code == 401, path
+        page = httpx.get(secured.url + "/", headers={"Accept": "text/html"}, auth=("ann", "s3cret"))
+        assert page.status_code == 200 and "<title>ksql console</title>" in page.text
     finally:
         secured.stop()
 
