@@ -74,7 +74,7 @@ class KsqlServer(StatusEndpoints):
             Route("/metrics", self.metrics, methods=["GET"]),
             WebSocketRoute("/ws/query", self.ws_query),
             *registry_routes(self.engine),
-            *console_routes(),
+            *console_routes(self.engine),
         ], middleware=[Middleware(AccessLog, server=self), Middleware(ContentType, server=self),
                        Middleware(Timing, server=self),
                        Middleware(BasicAuth, server=self),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -16,8 +17,12 @@ from ksql.planner.library import FUNCTIONS
 FILES = Path(__file__).parent / "console"
 
 
-def console_routes() -> list:
+def console_routes(engine) -> list:
+    async def topics(request: Request) -> Response:
+        return JSONResponse(await run_in_threadpool(topic_sizes, engine.log))
+
     return [Route("/console/words", words, methods=["GET"]),
+            Route("/console/topics", topics, methods=["GET"]),
             Mount("/console", StaticFiles(directory=FILES), name="console")]
 
 
@@ -32,3 +37,13 @@ def page() -> Response:
 
 async def words(request: Request) -> Response:
     return JSONResponse({"keywords": sorted(keywords()), "functions": sorted(FUNCTIONS)})
+
+
+def topic_sizes(log) -> list[dict]:
+    """Each topic's partitions and how many records they hold (end minus start offsets; a
+    compacted topic may hold fewer)."""
+    out = []
+    for info in sorted(log.topics(), key=lambda t: t.name):
+        ends = [log.end_offset(info.name, p) - log.start_offset(info.name, p) for p in range(info.partitions)]
+        out.append({"name": info.name, "partitions": info.partitions, "messages": sum(ends)})
+    return out

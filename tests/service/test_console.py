@@ -107,6 +107,8 @@ def test_the_console_runs_sql_streams_rows_and_manages_queries(page):
     page.click("#functions li:has-text('UCASE')")
     page.wait_for_selector("#detail:has-text('UCASE')")
     screenshot(page, "catalog")
+    # pageviews holds the 3 rows and the 3 the rate check inserted at least
+    assert int(page.inner_text("#topics tr:has-text('pageviews') td:nth-child(3)")) >= 4
     page.click("#topics tr:has-text('pageviews') td:has-text('from the beginning')")
     page.wait_for_selector("#results pre:has-text('/p1')")
     page.keyboard.press("Escape")

@@ -263,13 +263,15 @@ async function catalog() {
     $(id).replaceChildren();
     for (const s of list) item($(id), s.name, () => describe(`DESCRIBE ${quote(s.name)} EXTENDED;`));
   }
-  const rows = topics.topics.map((t) => [t.name, t.replicaInfo.length, "from the beginning", "from the end"]);
-  const table = cellsTable(["Topic", "Partitions", "Print", ""], rows);
+  const sizes = Object.fromEntries((await (await fetch("/console/topics")).json()).map((t) => [t.name, t.messages]));
+  const rows = topics.topics.map((t) => [t.name, t.replicaInfo.length, sizes[t.name] ?? "",
+                                         "from the beginning", "from the end"]);
+  const table = cellsTable(["Topic", "Partitions", "Messages", "Print", ""], rows);
   for (const [i, t] of topics.topics.entries()) {
     const cells = table.tBodies[0].rows[i].cells;
-    cells[2].className = cells[3].className = "link";
-    cells[2].onclick = () => printTopic(t.name, true);
-    cells[3].onclick = () => printTopic(t.name, false);
+    cells[3].className = cells[4].className = "link";
+    cells[3].onclick = () => printTopic(t.name, true);
+    cells[4].onclick = () => printTopic(t.name, false);
   }
   $("topics").replaceWith(Object.assign(table, { id: "topics" }));
   $("types").replaceChildren();
@@ -360,11 +362,14 @@ async function plan(id) {
 
 async function cluster() {
   const status = await (await fetch("/clusterStatus")).json();
+  const lag = (s) => Object.values(s.hostStoreLags?.stateStoreLags || {}).flatMap((store) =>
+    Object.values(store.lagByPartition || {})).reduce((sum, p) => sum + (p.offsetLag || 0), 0);
   const rows = Object.entries(status.clusterStatus || {}).map(([host, s]) => [
-    host, s.hostAlive ? "alive" : "down",
+    host, s.hostAlive ? "alive" : "down", lag(s),
     Object.entries(s.activeStandbyPerQuery || {}).map(([q, a]) =>
       `${q}: ${(a.activePartitions || []).map((p) => `${p.topic}-${p.partition}`).join(" ")}`).join("; ")]);
-  $("cluster").replaceWith(Object.assign(cellsTable(["Server", "State", "Partitions by query"], rows), { id: "cluster" }));
+  $("cluster").replaceWith(Object.assign(cellsTable(["Server", "State", "Lag", "Partitions by query"], rows),
+                                         { id: "cluster" }));
 }
 
 // ---------------------------------------------------------------- views
