@@ -115,4 +115,30 @@ def test_the_console_runs_sql_streams_rows_and_manages_queries(page):
 
     page.click("nav button[data-view=cluster]")
     page.wait_for_selector("#cluster td:has-text('alive')")
-    screenshot(page, "cluster")
+
+
+def test_the_cluster_view_shows_each_server_and_its_partitions_on_kafka(tmp_path, kafka_broker):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    args = ("--bootstrap-servers", kafka_broker.bootstrap_servers)
+    servers = [Server(tmp_path / "one", *args), Server(tmp_path / "two", *args)]
+    try:
+        assert servers[0].ksql("CREATE STREAM clicks (id INT KEY, url STRING) WITH (kafka_topic='clicks', "
+                               "value_format='JSON', partitions=2); CREATE STREAM long_clicks AS SELECT id, url "
+                               "FROM clicks WHERE LEN(url) > 3;").status_code == 200
+        with sync_api.sync_playwright() as playwright:
+            chromium = started(lambda: browser(playwright), BrowserUnavailable, "Chromium")
+            page = chromium.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(servers[1].url + "/")
+            page.wait_for_function("window.editor !== undefined")
+            page.click("nav button[data-view=cluster]")
+
+            def shared():  # both servers alive, each running one of the query's two partitions
+                rows = [r.inner_text().split("\t") for r in page.query_selector_all("#cluster tbody tr")]
+                return len(rows) == 2 and all(r[1] == "alive" and r[3].count("clicks-") == 1 for r in rows)
+            wait_for(shared, timeout=60, interval=0.5)
+            screenshot(page, "cluster")
+            chromium.close()
+    finally:
+        for server in servers:
+            server.stop()
+        kafka_broker.clean()
