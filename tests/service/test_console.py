@@ -77,6 +77,12 @@ def test_the_console_runs_sql_streams_rows_and_manages_queries(page):
     wait_for(lambda: "stopped" in page.inner_text("#status"))
     assert page.is_disabled("#stop")
 
+    # Ctrl-Enter in the editor runs it too
+    page.evaluate("sql => window.editor.setValue(sql)", "SHOW STREAMS;")
+    page.click(".CodeMirror")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("table.rows th:has-text('Stream Name')")
+
     # an error is shown at its line and column
     run(page, "SHOW STREAMS;\nSELEC 1;")
     page.wait_for_selector("#error:not([hidden])")
