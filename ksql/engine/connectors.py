@@ -2,9 +2,10 @@
 CONNECTORS and SHOW CONNECTOR PLUGINS, answered with ksqlDB's entities and error texts.
 
 With `ksql.connect.url` the statements go to that Kafka Connect cluster, which keeps the
-connectors. Otherwise the engine runs its built-in connectors on the embedded log; their
-statements go to the command topic like any other, so they come back after a restart and go
-on from the position they committed."""
+connectors; on Kafka with `ksql.connect.worker.config`, to a worker this server runs itself.
+Otherwise the engine runs its built-in connectors on the embedded log; their statements go to
+the command topic like any other, so they come back after a restart and go on from the
+position they committed."""
 from __future__ import annotations
 
 import logging
@@ -56,12 +57,12 @@ class ConnectorStatements:
                 self._connect_backend = EmbeddedConnect(self.log, str(folder), worker_settings(self.properties))
         return self._connect_backend
 
-    def _embedded_connect(self):
-        """The built-in connectors, which run on the embedded log only."""
+    def _connectors(self):
+        """The backend the statements go to (the built-in connectors run on the embedded log only)."""
         backend = self.connect
         if backend.embedded and self.log.shared:
             raise KsqlStatementError("On Kafka, connectors run on Kafka Connect: set ksql.connect.url to the URL "
-                                     "of a Connect worker.")
+                                     "of a Connect worker, or ksql.connect.worker.config to run one in this server.")
         return backend
 
     def _start_connectors(self) -> None:
@@ -83,7 +84,7 @@ class ConnectorStatements:
             self._connect_backend.close()
 
     def _exec_CreateConnector(self, stmt: ast.CreateConnector, text: str, session: Session):
-        backend = self._embedded_connect()
+        backend = self._connectors()
         name = stmt.name
         config = {key: _setting_text(value) for key, value in stmt.properties.items()}
         config["name"] = name
@@ -103,7 +104,7 @@ class ConnectorStatements:
         return EntityResult(text, "connector_info", {"info": info})
 
     def _exec_DropConnector(self, stmt: ast.DropConnector, text: str, session: Session):
-        backend = self._embedded_connect()
+        backend = self._connectors()
         try:
             backend.delete(stmt.name)
         except ConnectError as error:
@@ -115,7 +116,7 @@ class ConnectorStatements:
         return EntityResult(text, "drop_connector", {"connectorName": stmt.name})
 
     def _exec_DescribeConnector(self, stmt: ast.DescribeConnector, text: str, session: Session):
-        backend = self._embedded_connect()
+        backend = self._connectors()
         try:
             status = backend.status(stmt.name)
             info = backend.info(stmt.name)
@@ -129,7 +130,7 @@ class ConnectorStatements:
             "topics": topics})
 
     def _show_connectors(self, what: str, text: str):
-        backend = self._embedded_connect()
+        backend = self._connectors()
         if what == "CONNECTOR PLUGINS":
             try:
                 plugins = backend.plugins()
