@@ -98,8 +98,9 @@ def test_the_console_runs_sql_streams_rows_and_manages_queries(page):
     def rate_above_zero():
         httpx.post(server.url + "/inserts-stream", content='{"target": "PAGEVIEWS"}\n{"ID": 9, "PAGE": "/x", "MS": 99}',
                    timeout=30)
-        cells = page.query_selector_all("#queries tr[data-query^=CSAS_SLOW_PAGES] td")
-        return cells and float(cells[3].inner_text() or 0) > 0
+        # (read in one go: the view redraws its table every 2 s)
+        return page.evaluate("() => Number(document.querySelector("
+                             "'#queries tr[data-query^=CSAS_SLOW_PAGES]')?.cells[3].textContent || 0)") > 0
     wait_for(rate_above_zero, timeout=30, interval=1.0)
     page.click("#queries tr[data-query^=CSAS_SLOW_PAGES] td.link")
     page.wait_for_selector(".plan .node.sink:has-text('Sink SLOW_PAGES')")
@@ -140,7 +141,8 @@ def test_the_cluster_view_shows_each_server_and_its_partitions_on_kafka(tmp_path
             page.click("nav button[data-view=cluster]")
 
             def shared():  # both servers alive, each running one of the query's two partitions
-                rows = [r.inner_text().split("\t") for r in page.query_selector_all("#cluster tbody tr")]
+                rows = page.evaluate("() => [...document.querySelectorAll('#cluster tbody tr')]"
+                                     ".map(r => [...r.cells].map(c => c.textContent))")
                 return len(rows) == 2 and all(r[1] == "alive" and r[3].count("clicks-") == 1 for r in rows)
             wait_for(shared, timeout=60, interval=0.5)
             screenshot(page, "cluster")
