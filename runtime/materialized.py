@@ -62,31 +62,69 @@ class MaterializedTable:
             starts = batch.column(window_columns[0]).to_pylist()
             ends = batch.column(window_columns[1]).to_pylist()
         retention = self.table.window_retention if window_columns else None
-        rows, windows = self.rows, self.windows
         with self.lock:
-            stream_time = self._stream_time
-            for key_tuple, start, end, null, time, row in zip(key_tuples, starts, ends, nulls, times, value_tuples):
-                key = (key_tuple, start, end)
-                if null:
-                    self._remove(key)
-                    continue
-                if retention is not None:
-                    if start < stream_time - retention:
-                        continue  # already past retention
-                    if key not in rows:
-                        heapq.heappush(self._expiry, (start, key))
-                    if time > stream_time:
-                        stream_time = time
-                rows[key] = (time, row)
-                if start is not None:
-                    kept = windows.get(key_tuple)
-                    if kept is None:
-                        kept = windows[key_tuple] = set()
-                    kept.add((start, end))
-            self._stream_time = stream_time
+            if not any(nulls):
+                self._upsert(key_tuples, starts, ends, times, value_tuples, retention)
+            else:
+                self._apply_rows(key_tuples, starts, ends, nulls, times, value_tuples, retention)
             if retention is not None:  # windows past retention leave the view, as they leave the store
                 while self._expiry and self._expiry[0][0] < self._stream_time - retention:
                     self._remove(heapq.heappop(self._expiry)[1])
+
+    def _apply_rows(self, key_tuples, starts, ends, nulls, times, value_tuples, retention) -> None:
+        """Apply rows one at a time, tombstones among them."""
+        rows, windows = self.rows, self.windows
+        stream_time = self._stream_time
+        for key_tuple, start, end, null, time, row in zip(key_tuples, starts, ends, nulls, times, value_tuples):
+            key = (key_tuple, start, end)
+            if null:
+                self._remove(key)
+                continue
+            if retention is not None:
+                if start < stream_time - retention:
+                    continue  # already past retention
+                if key not in rows:
+                    heapq.heappush(self._expiry, (start, key))
+                if time > stream_time:
+                    stream_time = time
+            rows[key] = (time, row)
+            if start is not None:
+                kept = windows.get(key_tuple)
+                if kept is None:
+                    kept = windows[key_tuple] = set()
+                kept.add((start, end))
+        self._stream_time = stream_time
+
+    def _upsert(self, key_tuples, starts, ends, times, value_tuples, retention) -> None:
+        """What _apply_rows does for rows without tombstones, in bulk: the stream time each row
+        meets and the rows already past retention are worked out with numpy, and only rows of
+        keys new to the view are indexed one by one."""
+        keys = list(zip(key_tuples, starts, ends))
+        if retention is not None:
+            at = np.asarray(times, np.int64)
+            lowest = np.iinfo(np.int64).min // 2
+            before = np.maximum.accumulate(np.r_[max(self._stream_time, lowest), at])  # stream time before each row
+            kept = np.asarray(starts, np.int64) >= before[:-1] - retention
+            self._stream_time = max(self._stream_time, int(before[-1]))
+            if not kept.all():
+                chosen = np.flatnonzero(kept).tolist()
+                keys = [keys[i] for i in chosen]
+                times = [times[i] for i in chosen]
+                value_tuples = [value_tuples[i] for i in chosen]
+        rows = self.rows
+        new = [key for key in keys if key not in rows]
+        rows.update(zip(keys, zip(times, value_tuples)))
+        if retention is not None:
+            expiry = self._expiry
+            for key in new:
+                heapq.heappush(expiry, (key[1], key))
+        if new and new[0][1] is not None:
+            windows = self.windows
+            for key_tuple, start, end in new:
+                kept_windows = windows.get(key_tuple)
+                if kept_windows is None:
+                    kept_windows = windows[key_tuple] = set()
+                kept_windows.add((start, end))
 
     def _last_per_key(self, batch, window_columns, time_column) -> pa.RecordBatch:
         """The rows that decide the view: the last of each key (and window), and every row that

@@ -74,18 +74,18 @@ class StateStore:
     def get_many(self, keys) -> list:
         """get() of each key (None when absent): one call for a batch's worth of keys."""
         if self._cold is None or not self._cold_count:  # nothing spilled: memory has it all
-            return [self.hot.get(key) for key in keys]
+            return list(map(self.hot.get, keys))
         return [self.get(key) for key in keys]
 
-    def put_many(self, items) -> None:
-        """put() for each (key, value): one call for a batch's worth of keys."""
-        hot, dirty, partition = self.hot, self._dirty, self.partition
-        spilled = self._cold is not None
-        for key, value in items:
-            if spilled and key not in hot:
-                self._cold_take(key)
-            hot[key] = value
-            dirty[key] = partition
+    def put_many(self, keys, values) -> None:
+        """put() of each key with its value: one call for a batch's worth of keys."""
+        hot = self.hot
+        if self._cold is not None and self._cold_count:
+            for key in keys:
+                if key not in hot:
+                    self._cold_take(key)
+        hot.update(zip(keys, values))
+        self._dirty.update(dict.fromkeys(keys, self.partition))
         if len(hot) > self.limits.max_entries and self.limits.directory is not None:
             self._spill(max(len(hot) - self.limits.max_entries, self.limits.max_entries // 10, 1))
 
@@ -212,6 +212,15 @@ class StateStore:
             return
         changelog_partitions = self.log.topic(self.topic).partitions
         now = int(time.time() * 1000)
+        if changelog_partitions == 1 and (self._cold is None or not self._cold_count):
+            # the common case, in bulk: one partition, everything in memory
+            keys = list(self._dirty)
+            hot, dumps = self.hot, pickle.dumps
+            values = [None if value is _MISSING else dumps(value)
+                      for value in map(hot.get, keys, itertools.repeat(_MISSING))]
+            txn.append(self.topic, 0, make_records(list(map(dumps, keys)), values, [now] * len(keys)))
+            self._dirty.clear()
+            return
         by_partition: dict[int, tuple[list, list]] = {}
         for key, partition in self._dirty.items():
             value = self.hot.get(key, _MISSING)
@@ -259,10 +268,10 @@ class StateView:
         name = self.name
         return self.store.get_many([(name, key) for key in keys])
 
-    def put_many(self, items) -> None:
-        """put() for each (key, value)."""
+    def put_many(self, keys, values) -> None:
+        """put() of each key with its value (two sequences of the same length)."""
         name = self.name
-        self.store.put_many(((name, key), value) for key, value in items)
+        self.store.put_many([(name, key) for key in keys], values)
 
     def delete(self, key) -> None:
         self.store.delete((self.name, key))

@@ -125,8 +125,8 @@ def process(op, batch: pa.RecordBatch) -> pa.RecordBatch | None:
             if entry is None:
                 heapq.heappush(op._expiry, (store_key[2], store_key))
     per_group = zip(*final_states) if final_states else [()] * len(store_keys)
-    op.store.put_many(zip(store_keys, ([list(group_states), group_latest] for group_states, group_latest
-                                       in zip(per_group, latest[last].tolist()))))
+    op.store.put_many(store_keys, [[list(group_states), group_latest] for group_states, group_latest
+                                   in zip(per_group, latest[last].tolist())])
     if op._expiry and op._expiry[0][0] < op._horizon:
         op._purge()
 
@@ -228,8 +228,8 @@ def table_process(op, batch: pa.RecordBatch) -> pa.RecordBatch:
         final_states.append(states)
     last = group_starts + group_sizes - 1
     per_group = zip(*final_states) if final_states else [()] * len(store_keys)
-    op.store.put_many(zip(store_keys, ([list(group_states), group_latest] for group_states, group_latest
-                                       in zip(per_group, latest[last].tolist()))))
+    op.store.put_many(store_keys, [[list(group_states), group_latest] for group_states, group_latest
+                                   in zip(per_group, latest[last].tolist())])
     _table_state(op, lasts, source_keys, deleted, keys, args)
 
     # the emitted updates, in order
@@ -254,14 +254,15 @@ def _table_state(op, lasts, source_keys, deleted, keys, args) -> None:
     key_values = [k.take(pa.array(rows)).to_pylist() for k in keys]
     arg_values = [[a.take(pa.array(rows)).to_pylist() for a in call_args] for call_args in args]
     gone = deleted[rows]
-    puts, deletes = [], []
+    put_keys, put_values, deletes = [], [], []
     for i in range(len(rows)):
         if gone[i]:
             deletes.append(("S", source_keys[i]))
         else:
-            puts.append((("S", source_keys[i]), (tuple(freeze(k[i]) for k in key_values),
-                                                 [[column[i] for column in call] for call in arg_values])))
-    op.store.put_many(puts)
+            put_keys.append(("S", source_keys[i]))
+            put_values.append((tuple(freeze(k[i]) for k in key_values),
+                               [[column[i] for column in call] for call in arg_values]))
+    op.store.put_many(put_keys, put_values)
     for key in deletes:
         op.store.delete(key)
 

@@ -299,14 +299,15 @@ class JoinOp:
         key_values = keys.take(pa.array(rows, pa.int64())).to_pylist()
         tombstones = taken.column(NULL_VALUE).to_pylist()
         times = taken.column(prefix + ROWTIME).to_pylist()
-        puts = []
+        put_keys, put_values = [], []
         for k in range(len(rows)):
             store_key = ("R", 1, freeze(key_values[k]))
             if tombstones[k]:
                 self.store.delete(store_key)
             else:
-                puts.append((store_key, (values[k], times[k])))
-        self.store.put_many(puts)
+                put_keys.append(store_key)
+                put_values.append((values[k], times[k]))
+        self.store.put_many(put_keys, put_values)
 
     # -- one join
 
