@@ -1,5 +1,5 @@
 """The `ksql` command: the REPL (default), `ksql run FILE.sql`, `ksql test ...`, `ksql server`,
-`ksql repair --data-dir D`."""
+`ksql migrations ...` (also installed as `ksql-migrations`), `ksql repair --data-dir D`."""
 from __future__ import annotations
 
 import argparse
@@ -31,6 +31,10 @@ def _main(argv: list[str] | None) -> int:
         from ksql.testing.cli import main as test_main
 
         return test_main(argv[1:])
+    if argv and argv[0] == "migrations":
+        from ksql.migrations import main as migrations_main
+
+        return migrations_main(argv[1:])
     if argv and argv[0] == "repair":
         return _repair_command(argv[1:])
     return _repl_command(argv)

@@ -37,10 +37,13 @@ class KsqlClientError(KsqlError):
 
 
 class KsqlClient:
-    def __init__(self, url: str, user: str | None = None, password: str | None = None, timeout: float = 30):
+    def __init__(self, url: str, user: str | None = None, password: str | None = None, timeout: float = 30,
+                 verify=True, headers: dict | None = None):
+        """verify: as httpx takes it (True, False, or an ssl.SSLContext); headers: sent with every request."""
         self.url = url.rstrip("/")
         auth = (user, password or "") if user else None
-        self.http = httpx.Client(auth=auth, timeout=httpx.Timeout(timeout, read=None))
+        self.http = httpx.Client(auth=auth, timeout=httpx.Timeout(timeout, read=None), verify=verify,
+                                 headers=headers)
 
     def close(self) -> None:
         self.http.close()
@@ -177,6 +180,9 @@ class RemoteEngine:
         return results
 
     def _run_script(self, text: str, session) -> list:
+        """RUN SCRIPT as ksqlDB's CLI sends it: the statement, with the file's text in the
+        property the server runs it from (the server never reads the CLI's files)."""
+        from ksql.engine.session import RUN_SCRIPT_CONTENT
         from ksql.parser import parse_statement
 
         path = parse_statement(text).path
@@ -185,7 +191,11 @@ class RemoteEngine:
                 script = f.read()
         except OSError as error:
             raise KsqlError(f"Failed to read script file {path}: {error.strerror}") from None
-        return self.execute(script, session)
+        try:
+            entities = self.client.ksql(text, {**session.properties, RUN_SCRIPT_CONTENT: script}, session.variables)
+        except KsqlClientError as error:
+            raise _positioned(error, text) from None
+        return [_result(e) for e in entities]
 
     def _local(self, text: str, session) -> StatusResult:
         from ksql.parser import ast, define_variable, parse_statement, undefine_variable

@@ -19,6 +19,20 @@ DEFAULT_PROPERTIES = {
 
 _OFFSET_RESET_KEYS = ("auto.offset.reset", "ksql.streams.auto.offset.reset")
 
+# where ksqlDB's CLI puts the text of the file a RUN SCRIPT statement names
+RUN_SCRIPT_CONTENT = "ksql.run.script.statements"
+
+
+def _refuse_queries(script: str) -> None:
+    """A script runs as statements do over /ksql, where queries are refused; all of it is
+    checked before any statement runs (as ksqlDB validates a request first)."""
+    from ksql.parser import parse_script
+
+    for _, statement in parse_script(script):
+        if isinstance(statement, (ast.QueryStatement, ast.Print)):
+            raise KsqlStatementError("The following statement types should be issued to the websocket endpoint "
+                                     "'/query':\n\t* PRINT\n\t* SELECT")
+
 
 @dataclass
 class Session:
@@ -76,14 +90,18 @@ class SessionStatements:
                                  "configuration file, or per session with SET.")
 
     def _exec_RunScript(self, stmt: ast.RunScript, text: str, session: Session):
-        if session.remote:  # the CLI reads the file and sends its statements, as ksqlDB's does
-            raise KsqlStatementError("Do not know how to validate statement of type: class "
-                                     "io.confluent.ksql.parser.tree.RunScript. RUN SCRIPT runs in the CLI, "
-                                     "which reads the file on its own machine.")
-        try:
-            with open(stmt.path, encoding="utf-8") as f:
-                script = f.read()
-        except OSError as error:
-            raise KsqlStatementError(f"Failed to read script file {stmt.path}: {error.strerror}") from None
+        if session.remote:
+            # a server never reads its own files: ksqlDB's CLI reads the script and sends its text
+            # with the statement, in the property RUN_SCRIPT_CONTENT
+            script = session.properties.pop(RUN_SCRIPT_CONTENT, None)
+            if script is None:
+                raise KsqlStatementError("Request is missing script content")
+        else:
+            try:
+                with open(stmt.path, encoding="utf-8") as f:
+                    script = f.read()
+            except OSError as error:
+                raise KsqlStatementError(f"Failed to read script file {stmt.path}: {error.strerror}") from None
+        _refuse_queries(script)
         results = self.execute(script, session)
         return results[-1] if results else StatusResult(text, "Script ran: no statements.")

@@ -151,8 +151,15 @@ def docs_section(cases: list, results: list[Result], docs: Path) -> list[str]:
     for page in sorted(rows):
         c = rows[page]
         lines.append(f"| {page} | {c['tests']} | {c['pass']} | {c['gap']} | {c['fail']} |")
+    # pages about the shell and the tools, tested by running them (a test module that starts
+    # with "# from <page>.md")
+    elsewhere = {page: path for path in sorted(ROOT.glob("tests/**/test_*.py"))
+                 if (page := _cited_page(path)) is not None}
+    if elsewhere:
+        lines += ["", "Pages of the shell and the tools, tested by running them:", ""]
+        lines += [f"- {page}: `{path.relative_to(ROOT)}`" for page, path in sorted(elsewhere.items())]
     if docs.is_dir():
-        covered = {_cited_page(p) for p in DOCS_TESTS.glob("*.*")}
+        covered = {_cited_page(p) for p in DOCS_TESTS.glob("*.*")} | set(elsewhere)
         missing = sorted(str(p.relative_to(docs)) for pattern in REFERENCE_PAGES for p in docs.glob(pattern)
                          if str(p.relative_to(docs)) not in covered and p.name != "index.md")
         lines += ["", f"Reference pages without tests yet ({len(missing)}):", ""]
@@ -162,7 +169,7 @@ def docs_section(cases: list, results: list[Result], docs: Path) -> list[str]:
 
 def _cited_page(path: Path) -> str | None:
     first = path.read_text().split("\n", 1)[0]
-    return first.split("from ", 1)[1].strip() if first.startswith(("-- from ", "// from ")) else None
+    return first.split("from ", 1)[1].strip() if first.startswith(("-- from ", "// from ", "# from ")) else None
 
 
 def write_report(results: list[Result], out: Path, seconds: float, docs_lines: list[str] = ()) -> None:

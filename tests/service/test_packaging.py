@@ -31,3 +31,6 @@ def test_wheel_installs_and_imports_every_subpackage(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "Show"
     assert (target / "bin" / "ksql").exists() or any(target.glob("ksql-*.dist-info/entry_points.txt"))
+    entry_points = next(target.glob("ksql-*.dist-info/entry_points.txt")).read_text()
+    assert "ksql = ksql.cli:main" in entry_points
+    assert "ksql-migrations = ksql.migrations:main" in entry_points  # ksqlDB's tool, by its own name

@@ -40,3 +40,13 @@ def test_each_file_cites_a_docs_page(path):
     if not DOCS.is_dir():
         pytest.fail(f"the docs are missing: {DOCS}")
     assert (DOCS / cited.group(1)).is_file(), f"{cited.group(1)} is not a docs page"
+
+
+TOOL_TESTS = sorted(p for p in HERE.parents[1].glob("**/test_*.py") if p.read_text().startswith("# from "))
+
+
+@pytest.mark.parametrize("path", TOOL_TESTS, ids=[p.name for p in TOOL_TESTS])
+def test_each_tool_test_cites_a_docs_page(path):
+    """Pages about the shell and the tools are tested by running them: such a module names its page."""
+    cited = re.match(r"^# from (\S+\.md)$", path.read_text().splitlines()[0])
+    assert cited and (DOCS / cited.group(1)).is_file(), f"{path.name}: {cited and cited.group(1)} is not a docs page"
