@@ -139,12 +139,18 @@ def _signature(name: str, params: list[str], returns, variadic: bool) -> str:
 
 
 def udf(name: str, returns, params: list[str], description: str = "", vectorized: bool = False,
-        null_safe: bool = True, variadic: bool = False):
+        null_safe: bool = True, variadic: bool = False, author: str = "", version: str = "",
+        category: str = "USER"):
     """Register a scalar function. Declaring the same name again adds an overload.
-    `returns` is a SQL type name, or a function from the argument types to the result type."""
+    `returns` is a SQL type name, or a function from the argument types to the result type.
+    `author` and `version` show in DESCRIBE FUNCTION, `category` in SHOW FUNCTIONS.
+
+    The function may be a class: an instance is made, called with each row's values, and
+    given the engine's settings for it through configure(settings) if it has that method."""
     upper = name.upper()
 
-    def decorate(function):
+    def decorate(target):
+        function = _instance(upper, target)
         if vectorized:
             def evaluate(values, n):
                 try:
@@ -166,20 +172,39 @@ def udf(name: str, returns, params: list[str], description: str = "", vectorized
         _declare(upper, params, returns, variadic, evaluate)
         signatures = [_signature(upper, params, returns, variadic)]
         existing = FUNCTIONS.get(upper)
-        if existing is not None and existing.category == "USER":
+        if existing is not None and existing.user:
             signatures = list(existing.signatures) + signatures
             description_text = existing.description
         else:
-            description_text = description or (function.__doc__ or "").strip().split("\n")[0]
+            description_text = description or (target.__doc__ or "").strip().split("\n")[0]
+            DETAILS[upper] = {"author": author, "version": version}
 
         def resolve(types):
             overload, params_ = _choose(upper, types, upper.lower())
             wanted = [p if p != ANY else None for p in params_]
             return _return_type(overload, types), wanted, overload.target
 
-        register(upper, "USER", description_text, resolve, evaluate, signatures)
-        return function
+        register(upper, category, description_text, resolve, evaluate, signatures, user=True)
+        return target
     return decorate
+
+
+def _instance(name: str, target):
+    """What a UDF or UDAF declaration stands for: a function as it is, a class as an instance
+    (one that has configure() gets the engine's settings for it at start-up)."""
+    if not isinstance(target, type):
+        return target
+    instance = target()
+    if hasattr(instance, "configure"):
+        _CONFIGURABLE.setdefault(name, []).append(instance)
+    return instance
+
+
+def settings_for(name: str, properties: dict) -> dict:
+    """The settings a user function is given: only those named for it
+    (ksql.functions.<lowercase name>.*) or for every function (ksql.functions._global_.*)."""
+    prefixes = (f"ksql.functions.{name.lower()}.", "ksql.functions._global_.")
+    return {key: value for key, value in properties.items() if key.startswith(prefixes)}
 
 
 def _array(value, n):
@@ -187,7 +212,7 @@ def _array(value, n):
 
 
 def udaf(name: str, returns, params: list[str], description: str = "", variadic: bool | int = False,
-         init_params: list[str] = ()):
+         init_params: list[str] = (), author: str = "", version: str = ""):
     """Register an aggregate function: a class with init(), add(state, *args), result(state),
     and optionally undo(state, *args) (for tables) and merge(a, b) (for session windows).
     Declaring the same name again adds an overload.
@@ -199,7 +224,7 @@ def udaf(name: str, returns, params: list[str], description: str = "", variadic:
     upper = name.upper()
 
     def decorate(cls):
-        instance = cls()
+        instance = _instance(upper, cls)
         aggregate = Aggregate(upper, description or (cls.__doc__ or "").strip(),
                               lambda types: _return_type(_choose(upper, types, upper)[0], types),
                               instance.init, instance.add, instance.result,
@@ -208,6 +233,8 @@ def udaf(name: str, returns, params: list[str], description: str = "", variadic:
                  len(params) if init_params else None)
         first = AGGREGATES.get(upper)
         description_text = first.description if first is not None else aggregate.description
+        if first is None:
+            DETAILS[upper] = {"author": author, "version": version}
         aggregates.register(Aggregate(upper, description_text, aggregate.resolve, aggregate.init, aggregate.add,
                            aggregate.result, aggregate.undo, aggregate.merge,
                            specialize=lambda types: _choose(upper, types, upper)[0].target,
@@ -216,12 +243,13 @@ def udaf(name: str, returns, params: list[str], description: str = "", variadic:
     return decorate
 
 
-def udtf(name: str, returns, params: list[str], description: str = "", variadic: bool = False):
+def udtf(name: str, returns, params: list[str], description: str = "", variadic: bool = False,
+         author: str = "", version: str = ""):
     """Register a table function: returns a list; each element becomes a row. Declaring the
     same name again adds an overload."""
     def decorate(function):
         result = (lambda types: _array_of(returns(types))) if callable(returns) else f"ARRAY<{returns}>"
-        udf(name, result, params, description, variadic=variadic)(function)
+        udf(name, result, params, description, variadic=variadic, author=author, version=version)(function)
 
         if name.upper() not in plan.TABLE_FUNCTIONS:
             plan.TABLE_FUNCTIONS = plan.TABLE_FUNCTIONS + (name.upper(),)
@@ -234,11 +262,26 @@ def _array_of(element):
 
 
 _loaded: set[str] = set()
+# name -> author and version of each user function (DESCRIBE FUNCTION shows them)
+DETAILS: dict[str, dict] = {}
+# name -> the instances of user function classes that take settings (configure)
+_CONFIGURABLE: dict[str, list] = {}
 
 
-def load_extensions(directory: str | None) -> list[str]:
-    """Import every .py file of an extension folder and every 'ksql.functions' entry point."""
+def load_extensions(directory: str | None, properties: dict | None = None) -> list[str]:
+    """Import every .py file of an extension folder and every 'ksql.functions' entry point,
+    then give each configurable function its settings from `properties`."""
     loaded = []
+    try:
+        _import_extensions(directory, loaded)
+    finally:
+        for name, instances in _CONFIGURABLE.items():
+            for instance in instances:
+                instance.configure(settings_for(name, properties or {}))
+    return loaded
+
+
+def _import_extensions(directory: str | None, loaded: list[str]) -> None:
     if directory:
         for path in sorted(Path(directory).glob("*.py")):
             key = str(path.resolve())
@@ -260,4 +303,3 @@ def load_extensions(directory: str | None) -> list[str]:
                 loaded.append(point.name)
     except Exception:  # noqa: BLE001 - a broken third-party package must not stop the engine
         pass
-    return loaded

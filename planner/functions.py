@@ -24,13 +24,14 @@ class ScalarFunction:
     # (argument arrays or scalars, batch length) -> result array (or a list of Python values)
     evaluate: Callable[[list, int], object]
     signatures: tuple[str, ...] = ()
+    user: bool = False  # defined in Python by a user (ksql/udf.py), not built in
 
 
 FUNCTIONS: dict[str, ScalarFunction] = {}
 
 
-def register(name: str, category: str, description: str, resolve, evaluate, signatures=()) -> None:
-    FUNCTIONS[name] = ScalarFunction(name, category, description, resolve, evaluate, tuple(signatures))
+def register(name: str, category: str, description: str, resolve, evaluate, signatures=(), user: bool = False) -> None:
+    FUNCTIONS[name] = ScalarFunction(name, category, description, resolve, evaluate, tuple(signatures), user)
 
 
 def resolve_call(name: str, arg_types: list) -> tuple[SqlType, list, Callable]:

@@ -220,7 +220,7 @@ def _pickled(spec) -> bytes:
 
 class _PlanPickler(pickle.Pickler):
     def reducer_override(self, obj):
-        if isinstance(obj, Call) and getattr(FUNCTIONS.get(obj.name), "category", None) == "USER":
+        if isinstance(obj, Call) and getattr(FUNCTIONS.get(obj.name), "user", False):
             raise pickle.PicklingError(f"{obj.name} is a function defined in Python in this process")
         return NotImplemented
 

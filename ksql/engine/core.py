@@ -63,7 +63,8 @@ class KsqlEngine(CommandTopic, DdlStatements, PersistentQueries, Inserts, Select
         self._replaying = False
         self._replay_query_id: str | None = None  # replaying: the query id its command recorded
 
-        load_extensions(self.properties.get("ksql.extension.dir"))
+        if str(self.properties.get("ksql.udfs.enabled", "true")).lower() != "false":
+            load_extensions(self.properties.get("ksql.extension.dir"), self.properties)
         tune_garbage_collector()
         self._closing = threading.Event()
         self._ensure_internal_topics()

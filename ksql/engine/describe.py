@@ -16,6 +16,7 @@ from ksql.planner.plan import plan_query
 from ksql.planner.schema import HEADER, KEY, VALUE
 from ksql.engine.settings import effective_properties
 from ksql.results import DescribeResult, DescriptionsResult, ListResult, TextResult
+from ksql.udf import DETAILS
 from ksql.engine.session import Session
 
 
@@ -285,12 +286,16 @@ class Introspection:
         item = next((i for i in _function_list() if i["name"] == stmt.name), None)
         if item is None:
             raise KsqlStatementError(f"Can't find any functions with the name '{stmt.name}'")
+        details = DETAILS.get(item["name"], {})  # a user function's own author and version
         lines = [f"Name        : {item['name']}", f"Type        : {item['type']}",
                  f"Category    : {item['category']}", f"Description : {item['description']}"]
+        lines += [f"{label:<12}: {details[key]}" for key, label in (("author", "Author"), ("version", "Version"))
+                  if details.get(key)]
         lines += [f"Signature   : {s}" for s in item["signatures"]]
         # ksqlDB's FunctionDescriptionList: one entry per signature, its arguments and result
-        entity = {"name": item["name"], "description": item["description"], "author": "",
-                  "version": __version__, "path": "internal", "type": item["type"],
+        entity = {"name": item["name"], "description": item["description"], "author": details.get("author", ""),
+                  "version": details.get("version") or __version__,
+                  "path": "internal" if item["name"] not in DETAILS else "extension", "type": item["type"],
                   "functions": [_signature_entity(s, item["description"]) for s in item["signatures"]]}
         return TextResult(text, "describe_function", "\n".join(lines), entity)
 

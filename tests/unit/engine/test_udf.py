@@ -1,3 +1,4 @@
+# from concepts/functions.md
 """Python UDFs, UDAFs and UDTFs loaded from an extension folder, as a user would write them."""
 from __future__ import annotations
 
