@@ -2,6 +2,7 @@
 types once, at plan time, and evaluates a whole batch with Arrow kernels."""
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -47,7 +48,36 @@ def resolve_call(name: str, arg_types: list) -> tuple[SqlType, list, Callable]:
         raise KsqlStatementError(
             str(error) or f"Function '{name.lower()}' does not accept parameters ({shown}).") from None
     return_type, wanted = resolved[:2]
-    return return_type, wanted, resolved[2] if len(resolved) > 2 else function.evaluate
+    evaluate = resolved[2] if len(resolved) > 2 else function.evaluate
+    if CALL_METRICS is not None:
+        evaluate = Timed(name, evaluate)
+    return return_type, wanted, evaluate
+
+
+# name -> [invocations, seconds, most seconds one invocation took], while function metrics are
+# collected (ksql.udf.collect.metrics); None: not collected, and calls are not wrapped
+CALL_METRICS: dict[str, list] | None = None
+
+
+class Timed:
+    """An evaluate function that adds each batch to CALL_METRICS: every row an invocation, the
+    batch's time shared among them (a class, not a closure, so plans still pickle)."""
+
+    def __init__(self, name: str, evaluate):
+        self.name = name
+        self.evaluate = evaluate
+
+    def __call__(self, values, n):
+        began = time.perf_counter()
+        try:
+            return self.evaluate(values, n)
+        finally:
+            if CALL_METRICS is not None and n:
+                seconds = time.perf_counter() - began
+                counted = CALL_METRICS.setdefault(self.name, [0, 0.0, 0.0])
+                counted[0] += n
+                counted[1] += seconds
+                counted[2] = max(counted[2], seconds / n)
 
 
 class BadArguments(Exception):

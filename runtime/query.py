@@ -112,7 +112,8 @@ class PersistentQuery:
         self._thread: threading.Thread | None = None
         self.prepared = threading.Event()  # start positions fixed, state restored (or failed)
         self.pipeline = self._new_pipeline()
-        self.read_ahead = ReadAhead(log, MAX_BATCH, MAX_BYTES, query_id)
+        self.reader = CountingReader(log)  # the query's reads, with the bytes they brought
+        self.read_ahead = ReadAhead(self.reader, MAX_BATCH, MAX_BYTES, query_id)
         self.view = view  # the sink table's materialized rows, for pull queries
         self.view_start: dict[int, int] = {}  # the sink topic's offsets the view reads from
         self.changelog = changelog  # the state's topic (made only for queries that keep state)
@@ -385,7 +386,7 @@ class PersistentQuery:
                 self._commit(rows, entries, count, {(topic, partition): next_offset}, positions)
                 progressed = True
                 continue
-            records, next_offset = self.log.read(topic, partition, position, MAX_BATCH, MAX_BYTES)
+            records, next_offset = self.reader.read(topic, partition, position, MAX_BATCH, MAX_BYTES)
             if records is None:
                 # nothing readable; the offset may still move past transaction markers
                 positions[(topic, partition)] = next_offset
@@ -415,9 +416,9 @@ class PersistentQuery:
                 if not workers.room():
                     break
                 if self._located(topic):  # the worker reads the records from the file itself
-                    records, next_offset = self.log.locate(topic, partition, position, MAX_BATCH, MAX_BYTES)
+                    records, next_offset = self.reader.locate(topic, partition, position, MAX_BATCH, MAX_BYTES)
                 else:
-                    records, next_offset = self.log.read(topic, partition, position, MAX_BATCH, MAX_BYTES)
+                    records, next_offset = self.reader.read(topic, partition, position, MAX_BATCH, MAX_BYTES)
                 self._reading[(topic, partition)] = next_offset
                 if records is None:
                     if (topic, partition) not in under_way:  # past transaction markers
@@ -446,10 +447,10 @@ class PersistentQuery:
             progressed = self._repartition_join_inputs(positions)
             joined = {tp: position for tp, position in positions.items()
                       if self.join_repartition.input_of(tp[0]) is None}
-            reads = _read_partitions(self.log, self.pipeline, joined, MAX_BATCH, max_bytes=MAX_BYTES)
+            reads = _read_partitions(self.reader, self.pipeline, joined, MAX_BATCH, max_bytes=MAX_BYTES)
             positions.update(joined)
         else:
-            reads = _read_partitions(self.log, self.pipeline, positions, MAX_BATCH, max_bytes=MAX_BYTES)
+            reads = _read_partitions(self.reader, self.pipeline, positions, MAX_BATCH, max_bytes=MAX_BYTES)
         if not reads:
             return progressed
         rows, entries, counts = self.pipeline.run_reads(reads)
@@ -467,7 +468,7 @@ class PersistentQuery:
             index = self.join_repartition.input_of(topic)
             if index is None or self._stop.is_set():
                 continue
-            records, next_offset = self.log.read(topic, partition, position, MAX_BATCH, MAX_BYTES)
+            records, next_offset = self.reader.read(topic, partition, position, MAX_BATCH, MAX_BYTES)
             if records is None:
                 positions[(topic, partition)] = next_offset
                 continue
@@ -514,6 +515,32 @@ class PersistentQuery:
         positions.update(offsets)
         self.records_in += count
         self.errors += len(entries)
+
+
+class CountingReader:
+    """The log as a persistent query reads it, counting the bytes of the keys and values it
+    reads (its consumer's bytes consumed, a metric)."""
+
+    def __init__(self, log):
+        self.log = log
+        self.bytes = 0
+
+    def __getattr__(self, name):  # the rest of the log's reading side as it is (end offsets...)
+        return getattr(self.log, name)
+
+    def read(self, topic: str, partition: int, offset: int, max_records: int = 10_000, max_bytes: int | None = None):
+        records, next_offset = self.log.read(topic, partition, offset, max_records, max_bytes)
+        if records is not None:  # (keys and values as written; a null one is 0 bytes)
+            self.bytes += sum(pc.sum(pc.binary_length(records.column(i))).as_py() or 0 for i in (2, 3))
+        return records, next_offset
+
+    def locate(self, topic: str, partition: int, offset: int, max_records: int = 10_000,
+               max_bytes: int | None = None):
+        """(a worker reads the records itself: the size of the frames they are in)"""
+        where, next_offset = self.log.locate(topic, partition, offset, max_records, max_bytes)
+        if where is not None:
+            self.bytes += sum(length for _, length in where.frames)
+        return where, next_offset
 
 
 class TransientQuery:

@@ -29,6 +29,7 @@ from ksql.engine.pull import PullQueries
 from ksql.engine.queries import PersistentQueries
 from ksql.engine.select import SelectStatements
 from ksql.engine.session import DEFAULT_PROPERTIES, Session, SessionStatements, StatementFailed
+from ksql.planner import functions
 from ksql.udf import load_extensions
 
 
@@ -63,6 +64,8 @@ class KsqlEngine(CommandTopic, DdlStatements, PersistentQueries, Inserts, Select
         self._replaying = False
         self._replay_query_id: str | None = None  # replaying: the query id its command recorded
 
+        if str(self.properties.get("ksql.udf.collect.metrics", "false")).lower() == "true":
+            functions.CALL_METRICS = functions.CALL_METRICS or {}  # (kept: counts from earlier engines stay)
         if str(self.properties.get("ksql.udfs.enabled", "true")).lower() != "false":
             load_extensions(self.properties.get("ksql.extension.dir"), self.properties)
         tune_garbage_collector()
@@ -117,6 +120,11 @@ class KsqlEngine(CommandTopic, DdlStatements, PersistentQueries, Inserts, Select
                     self.command_statuses[result.command_id] = result.message
                 self.command_sequence = max(self.command_sequence, recorded)
             return result
+
+    def command_runner_alive(self) -> bool:
+        """Whether statements from the command topic still run here: on a shared log, the thread
+        that follows other servers' commands is alive (alone, each runs as it is made)."""
+        return self._follower is None or self._follower.is_alive()
 
     def drain(self, max_rounds: int = 100_000) -> None:
         """Without background threads: step every query until none has input left."""

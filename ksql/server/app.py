@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
+import time
 
 import orjson
 from starlette.applications import Starlette
@@ -32,7 +34,8 @@ from ksql.server.protocol import (BAD_REQUEST, BAD_STATEMENT, COMMAND_WAIT_SECON
                                   MAX_PUSH_QUERIES, MAX_REQUEST_BYTES, MAX_STATEMENTS, NOT_FOUND,
                                   QUERY_ENDPOINT, SERVER_ERROR, SERVICE_UNAVAILABLE, BadRequest,
                                   dumps, error_response, Invalid, row_error, TooLong)
-from ksql.server.status import StatusEndpoints, metrics_registry
+from ksql.server.metrics import PullQueryMetrics, metrics_registry
+from ksql.server.status import StatusEndpoints
 from ksql.server.values import row_values, schema_of
 
 
@@ -47,6 +50,7 @@ class KsqlServer(StatusEndpoints):
         self.cluster_id: str | None = None  # asked of the log once, for /info
         self.lock = threading.Lock()
         self.state = "READY"
+        self.pull_metrics = PullQueryMetrics()
         self.registry, self.latency, self.forwarded = metrics_registry(self)
 
     def app(self) -> Starlette:
@@ -211,16 +215,23 @@ class KsqlServer(StatusEndpoints):
             return error_response(40600, f"The rows of a query are sent as JSON (application/json, "
                                  f"application/vnd.ksql.v1+json or {DELIMITED}), not as {accept}.")
         body = {}
+        began = time.monotonic()
+        failed = True
         try:
             body = await self._body(request)
             session = self._session(body, properties_field)
-            return await run_in_threadpool(self._start_query, str(body.get(sql_field, "")), session)
+            stream = await run_in_threadpool(self._start_query, str(body.get(sql_field, "")), session)
+            failed = False
+            return stream
         except BadRequest as error:
             return error_response(BAD_REQUEST, str(error))
         except StatementFailed as failure:
             return error_response(BAD_STATEMENT, str(failure.error), failure.statement)
         except KsqlError as error:
             return error_response(BAD_STATEMENT, str(error), str(body.get(sql_field, "")))
+        finally:
+            if _is_pull(body.get(sql_field)):  # (the rows of a pull query are all found by now)
+                self.pull_metrics.record(time.monotonic() - began, error=failed)
 
     async def _rows(self, request: Request, stream: RowStream):
         """A query's rows as they come. Push queries are polled without holding a thread, and end
@@ -266,6 +277,7 @@ class KsqlServer(StatusEndpoints):
         import httpx
 
         headers = {k: v for k, v in request.headers.items() if k.lower() in ("content-type", "accept", "authorization")}
+        began = time.monotonic()
         try:
             async with httpx.AsyncClient(timeout=30) as client:
                 answer = await client.post(owner + request.url.path, content=await request.body(),
@@ -273,6 +285,7 @@ class KsqlServer(StatusEndpoints):
         except httpx.HTTPError:
             return None
         self.forwarded.inc()
+        self.pull_metrics.record(time.monotonic() - began, remote=True, error=answer.status_code >= 400)
         return Response(answer.content, status_code=answer.status_code,
                         media_type=answer.headers.get("content-type"))
 
@@ -512,6 +525,15 @@ class _DuplexResponse(StreamingResponse):
     async def __call__(self, scope, receive, send):
         await self.stream_response(send)
 
+
+
+_SELECT = re.compile(r"\s*(?:(?:--[^\n]*(?:\n|$)|/\*.*?\*/)\s*)*SELECT\b", re.IGNORECASE | re.DOTALL)
+_EMIT_CHANGES = re.compile(r"\bEMIT\s+CHANGES\b", re.IGNORECASE)
+
+
+def _is_pull(sql) -> bool:
+    """Whether a query's text is a pull query (a SELECT without EMIT CHANGES), for its metrics."""
+    return isinstance(sql, str) and bool(_SELECT.match(sql)) and not _EMIT_CHANGES.search(sql)
 
 def _return_memory() -> None:
     """Give the memory a large request used back to the system (glibc keeps freed memory for

@@ -89,50 +89,6 @@ class StatusEndpoints:
                              "commandStatus": {"status": "SUCCESS", "message": "Cluster terminated."}})
 
 
-def metrics_registry(server):
-    from prometheus_client import CollectorRegistry, Counter, Histogram
-    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-
-    registry = CollectorRegistry()
-    latency = Histogram("ksql_request_seconds", "Time to answer a request (to the first byte for streams).",
-                        ["path"], registry=registry)
-
-    class QueryCollector:
-        def collect(self):
-            records_in = GaugeMetricFamily("ksql_query_records_in", "Records read by a persistent query.",
-                                           labels=["query"])
-            records_out = GaugeMetricFamily("ksql_query_records_out", "Rows written by a persistent query.",
-                                            labels=["query"])
-            running = GaugeMetricFamily("ksql_query_running", "1 when a persistent query runs.", labels=["query"])
-            errors = GaugeMetricFamily("ksql_query_errors", "Records of a persistent query that went to the "
-                                       "processing log.", labels=["query"])
-            late = GaugeMetricFamily("ksql_query_late_records", "Records dropped because their windows had "
-                                     "closed.", labels=["query"])
-            lag = GaugeMetricFamily("ksql_query_lag", "Input records not yet processed.", labels=["query"])
-            state = GaugeMetricFamily("ksql_query_state_entries", "Entries in a query's state store.",
-                                      labels=["query"])
-            for query in list(server.engine.queries.values()):
-                records_in.add_metric([query.id], query.records_in)
-                records_out.add_metric([query.id], query.records_out)
-                running.add_metric([query.id], 1 if query.state == "RUNNING" else 0)
-                errors.add_metric([query.id], query.errors)
-                late.add_metric([query.id], query.late_records)
-                lag.add_metric([query.id], query.lag)
-                state.add_metric([query.id], query.state_entries)
-            yield from (records_in, records_out, running, errors, late, lag, state)
-            pushes = GaugeMetricFamily("ksql_push_queries_open", "Push queries being served.")
-            pushes.add_metric([], len(server.queries))
-            yield pushes
-            yield CounterMetricFamily("ksql_password_hashes_checked", "Passwords checked against their scrypt "
-                                      "hash (a good one is then remembered for a while).",
-                                      value=server.authenticator.hashes_checked)
-
-    registry.register(QueryCollector())
-    forwarded = Counter("ksql_pull_queries_forwarded", "Pull queries sent on to the server owning their key.",
-                        registry=registry)
-    return registry, latency, forwarded
-
-
 def _store_lags(lags: dict) -> dict:
     """A state store's lag by partition, as ksqlDB reports it: how far the query has read the
     partitions that feed the store (the repartition topic's when it has one) against their ends."""
