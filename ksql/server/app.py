@@ -526,7 +526,6 @@ class _DuplexResponse(StreamingResponse):
         await self.stream_response(send)
 
 
-
 _SELECT = re.compile(r"\s*(?:(?:--[^\n]*(?:\n|$)|/\*.*?\*/)\s*)*SELECT\b", re.IGNORECASE | re.DOTALL)
 _EMIT_CHANGES = re.compile(r"\bEMIT\s+CHANGES\b", re.IGNORECASE)
 
@@ -534,6 +533,7 @@ _EMIT_CHANGES = re.compile(r"\bEMIT\s+CHANGES\b", re.IGNORECASE)
 def _is_pull(sql) -> bool:
     """Whether a query's text is a pull query (a SELECT without EMIT CHANGES), for its metrics."""
     return isinstance(sql, str) and bool(_SELECT.match(sql)) and not _EMIT_CHANGES.search(sql)
+
 
 def _return_memory() -> None:
     """Give the memory a large request used back to the system (glibc keeps freed memory for
