@@ -446,8 +446,11 @@ def apply(config: Config, args) -> None:
         try:
             run_commands(client, file_commands(content, variables))
         except MigrationError as error:
-            for key in (CURRENT, str(migration.version)):
-                metadata.write(key, migration, "ERROR", started, str(_now()), previous, str(error))
+            try:
+                for key in (CURRENT, str(migration.version)):
+                    metadata.write(key, migration, "ERROR", started, str(_now()), previous, str(error))
+            except (MigrationError, KsqlError, httpx.HTTPError) as unrecorded:  # the first error is the one to show
+                raise MigrationError(f"{error}\n(and the ERROR state could not be recorded: {unrecorded})") from None
             raise
         completed = str(_now())
         for key in (CURRENT, str(migration.version)):
