@@ -35,6 +35,7 @@ COLUMNS = ("VERSION_KEY", "VERSION", "NAME", "STATE", "CHECKSUM", "STARTED_ON", 
 # statements a migration may not hold (they read rather than change the server)
 _UNSUPPORTED = ("DESCRIBE", "EXPLAIN", "SELECT", "PRINT", "SHOW", "LIST")
 _FILE_NAME = re.compile(r"V([0-9]{6})__(.*)\.sql")
+_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 # how long a written metadata event may take to reach the metadata table
 _SETTLE_SECONDS = 30.0
 
@@ -304,9 +305,9 @@ def file_commands(content: str, variables: dict[str, str]) -> list[Command]:
     commands = []
     for piece in split_statements(content):
         text = piece.text.strip()
-        if not text or not re.sub(r"--[^\n]*|/\*.*?\*/", "", text, flags=re.S).strip(" \t\r\n;"):
+        words = _COMMENT.sub(" ", text).replace(";", " ").split()
+        if not words:  # only comments
             continue
-        words = re.sub(r"--[^\n]*|/\*.*?\*/", " ", text, flags=re.S).split()
         first = words[0].upper()
         if first in _UNSUPPORTED:
             raise MigrationError(f"'{first}' statements are not supported.")
