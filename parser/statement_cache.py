@@ -43,6 +43,9 @@ _INTEGER_STAND_IN = 1_000_000_000  # plus the literal's position: 10 digits, sti
 class _Shape:
     statement: ast.Statement  # parsed with stand-ins for the literals
     stand_ins: tuple[tuple[ast.Literal, bool], ...]  # per literal: its stand-in, and whether it was negated
+    # ids of the statement's nodes with a stand-in below them: filling in values rebuilds only
+    # these, not every node of the statement
+    holders: frozenset[int] = frozenset()
 
 
 _shapes: OrderedDict[str, _Shape | None] = OrderedDict()  # None: a shape found not to be cacheable
@@ -116,7 +119,11 @@ def _learn(shaped: str, literals: list[str], statement: ast.Statement, parse) ->
         if plain + minus != 1:
             return None
         signs.append(minus == 1)
-    shape = _Shape(template, tuple(zip(stand_ins, signs)))
+    placed = {ast.Literal(-stand_in.value, "INTEGER") if negated else stand_in
+              for stand_in, negated in zip(stand_ins, signs)}
+    holders: set[int] = set()
+    _mark_holders(template, placed, holders)
+    shape = _Shape(template, tuple(zip(stand_ins, signs)), frozenset(holders))
     if _fill(shape, literals) != statement:
         return None
     return shape
@@ -131,7 +138,7 @@ def _fill(shape: _Shape, literals: list[str]) -> ast.Statement:
             number = int(literal)
             stand = ast.Literal(-stand_in.value, "INTEGER") if negated else stand_in
             values[stand] = ast.Literal(-number if negated else number, "INTEGER")
-    return _replace(shape.statement, values)
+    return _replace(shape.statement, values, shape.holders)
 
 
 def _field_names(node) -> tuple[str, ...]:
@@ -156,18 +163,41 @@ def _collect_literals(node, found: dict) -> None:
             _collect_literals(getattr(node, name), found)
 
 
-def _replace(node, values: dict):
-    """`node` with every Literal in `values` replaced; unchanged parts are shared."""
+def _children(node) -> tuple:
+    if isinstance(node, tuple):
+        return node
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        return tuple(getattr(node, name) for name in _field_names(node))
+    return ()
+
+
+def _mark_holders(node, placed: set, holders: set[int]) -> bool:
+    """Whether a literal of `placed` is `node` or below it; adds the ids of the nodes above one."""
+    if isinstance(node, ast.Literal):
+        return type(node.value) in (int, str) and node in placed
+    found = False
+    for child in _children(node):
+        found = _mark_holders(child, placed, holders) or found
+    if found:
+        holders.add(id(node))
+    return found
+
+
+def _replace(node, values: dict, holders: frozenset[int]):
+    """`node` with every Literal in `values` replaced, rebuilding only the nodes in `holders`
+    (those with a replaced literal below them); the other parts are shared."""
     if isinstance(node, ast.Literal):
         return values.get(node, node) if type(node.value) in (int, str) else node
+    if id(node) not in holders:
+        return node
     if isinstance(node, tuple):
-        items = tuple(_replace(item, values) for item in node)
+        items = tuple(_replace(item, values, holders) for item in node)
         return node if all(a is b for a, b in zip(items, node)) else items
     if dataclasses.is_dataclass(node) and not isinstance(node, type):
         changes = {}
         for name in _field_names(node):
             old = getattr(node, name)
-            new = _replace(old, values)
+            new = _replace(old, values, holders)
             if new is not old:
                 changes[name] = new
         return dataclasses.replace(node, **changes) if changes else node

@@ -3,14 +3,16 @@ for ORDER BY, joins and GROUP BY (planned by planner/pull_sql.py, run by runtime
 and which server owns a looked-up key."""
 from __future__ import annotations
 
+import random
 import time
-import uuid
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ksql.errors import KsqlError, KsqlStatementError
-from ksql.parser import (ast, parse_statement)
+from ksql.parser import ast, parse_statement, split_statements, substitute_variables
+from ksql.planner import pull_rules
+from ksql.planner.pull_sql import needs_sql
 from ksql.planner import types as T
 from ksql.planner.plan import NULL_VALUE, QueryPlan
 from ksql.results import RowStream
@@ -28,10 +30,22 @@ PULL_CATCH_UP_SECONDS = 2.0  # how long a pull query waits for its tables' queri
 # on a shared log (Kafka) a query just created first joins its consumer group and fetches over
 # the network, which on a busy machine takes longer; the wait ends as soon as they are caught up
 SHARED_LOG_CATCH_UP_SECONDS = 10.0
+QUICK_PULL_MAX_CHARS = 1_000  # longer statements may take a while to parse: they go to a thread
+
+
+def _pull_id(table: str) -> str:
+    """A pull query's id, as ksqlDB forms it. (Random bits, not a uuid: that asks the system
+    for entropy, a cost a key lookup notices.)"""
+    return f"pull_{table}_{random.randrange(10**19)}"
 
 
 class PullQueries:
     """Pull queries, as part of KsqlEngine (a mixin)."""
+
+    def _building(self, names: list[str]) -> list:
+        """The running queries that build these tables."""
+        wanted = {name.upper() for name in names}
+        return [q for q in list(self.queries.values()) if q.sink.name in wanted and q.state == "RUNNING"]
 
     def _catch_up(self, names: list[str]) -> None:
         """Before a pull query: give the queries that build these tables a moment to process what
@@ -40,8 +54,7 @@ class PullQueries:
         if not self.background:
             return  # the caller drives the queries (drain())
         timeout = SHARED_LOG_CATCH_UP_SECONDS if self.log.shared else PULL_CATCH_UP_SECONDS
-        wanted = {name.upper() for name in names}
-        building = [q for q in list(self.queries.values()) if q.sink.name in wanted and q.state == "RUNNING"]
+        building = self._building(names)
         deadline = time.monotonic() + timeout
         for query in building:  # a query just started first restores its state
             query.prepared.wait(max(deadline - time.monotonic(), 0))
@@ -58,6 +71,59 @@ class PullQueries:
                      for q in building if q.scale_out and q.view is not None]
         while time.monotonic() < deadline and not all(view.caught_up(ends) for view, ends in following):
             self.log.wait(0.02)
+
+    def _caught_up_now(self, names: list[str]) -> bool:
+        """Whether the queries that build these tables have processed everything their sources
+        hold, known without waiting (on the embedded log only: a writer busy with a partition
+        counts as not caught up)."""
+        if not self.background:
+            return True
+        for query in self._building(names):
+            if not query.prepared.is_set() or not query.placed:
+                return False
+            for (topic, partition), position in dict(query.positions).items():
+                end = self.log.end_offset(topic, partition, wait=False)
+                if end is None or position < end:
+                    return False
+        return True
+
+    def quick_pull(self, sql: str, session) -> RowStream | None:
+        """A pull query that looks keys up in a table, answered at once without waiting on
+        anything: a server answers it on its event loop, where handing it to a thread would cost
+        more than the lookup itself. None when `sql` is not such a query, or answering it could
+        wait (the table's query has input left to read or is applying a batch to the table,
+        another statement holds the engine, the log is Kafka's, whose offsets are asked over the
+        network); the caller then runs it with
+        execute(), which also reports any error with its place in the text."""
+        if len(sql) > QUICK_PULL_MAX_CHARS or self.log.shared:
+            return None
+        pieces = split_statements(sql)
+        if len(pieces) != 1 or not self._lock.acquire(blocking=False):
+            return None
+        try:
+            text = substitute_variables(pieces[0].text, session.variables)
+            statement = parse_statement(text)
+            if not isinstance(statement, ast.QueryStatement):
+                return None
+            query = statement.query
+            target = self.metastore.get(query.source.name)
+            if query.emit is not None or query.joins or target is None or not target.is_table or \
+                    needs_sql(query) or not self._caught_up_now([target.name]):
+                return None
+            pull_rules.check_any(query, target, [])
+            self._check_limit(query, session)
+            pull_rules.check(query, target, {**self.properties, **session.properties})
+            view = self.materialized.get(target.name)
+            if view is None or not view.lock.acquire(blocking=False):  # (held while a batch is applied)
+                return None
+            try:
+                return self._direct_pull_query(text, query, target)
+            finally:
+                view.lock.release()
+        except Exception:  # noqa: BLE001 - execute() runs it again and says what is wrong, where
+            return None
+        finally:
+            self._lock.release()
 
     def _pull_tables(self, query: ast.Query) -> list[pull_sql.Table] | None:
         """The current rows of every table a pull query reads, all taken at one moment; None
@@ -95,7 +161,7 @@ class PullQueries:
         names, types, result = pull_sql.run(plan, tables)
         columns = [result.column(i).to_pylist() for i in range(result.num_columns)]
         rows = [list(row) for row in zip(*columns)]
-        query_id = f"pull_{tables[0].source.name}_{uuid.uuid4().int % 10**19}"
+        query_id = _pull_id(tables[0].source.name)
         return RowStream(text, query_id, names, [str(t) for t in types], lambda: iter(rows), lambda: None,
                          complete=True)
 
@@ -114,7 +180,7 @@ class PullQueries:
                 rows.append([row[position] for _, position, _ in columns])
         if query.limit is not None:
             rows = rows[:query.limit]
-        query_id = f"pull_{table.name}_{uuid.uuid4().int % 10**19}"
+        query_id = _pull_id(table.name)
         key_name = table.schema.key[0].name
         items = projected_names(query, table)
         keys_shown = tuple(name for name, expr in items if isinstance(expr, ast.ColumnRef) and expr.name == key_name)
@@ -145,7 +211,7 @@ class PullQueries:
         rows = [[v[i] for v in values] for i in range(batch.num_rows)]
         if query.limit is not None:
             rows = rows[:query.limit]
-        query_id = f"pull_{source.name}_{uuid.uuid4().int % 10**19}"
+        query_id = _pull_id(source.name)
         key_names = {c.name for c in source.schema.key}
         if source.window_type is not None:
             key_names |= {"WINDOWSTART", "WINDOWEND"}

@@ -27,6 +27,19 @@ def _print_line(timestamp: int, key: str, value: str, partition: int) -> str:
 class SelectStatements:
     """SELECT and PRINT, as part of KsqlEngine (a mixin)."""
 
+    def _check_limit(self, query: ast.Query, session: Session) -> None:
+        merged = {**self.properties, **session.properties}
+        if query.emit is None and query.limit is not None and \
+                str(merged.get("ksql.query.pull.limit.clause.enabled", "true")).lower() == "false":
+            raise KsqlStatementError(
+                "LIMIT clause in pull queries is currently disabled. You can enable them by setting "
+                "ksql.query.pull.limit.clause.enabled=true. See https://cnfl.io/queries for more info.\n"
+                "Add EMIT CHANGES if you intended to issue a push query.")
+        if query.limit is not None and query.limit < 0:
+            raise KsqlStatementError("Pull queries don't support negative integers in the LIMIT clause. "
+                                     "See https://cnfl.io/queries for more info." if query.emit is None else
+                                     "Push queries don't support negative integers in the LIMIT clause.")
+
     def _exec_QueryStatement(self, stmt: ast.QueryStatement, text: str, session: Session):
         query = stmt.query
         if query.emit is None:
@@ -44,17 +57,7 @@ class SelectStatements:
                     # past ksqlDB (which refuses every GROUP BY here), but not this one
                     raise KsqlStatementError(f"Pull queries don't support GROUP BY clauses that select "
                                              f"ungrouped columns: {error}") from None
-        merged = {**self.properties, **session.properties}
-        if query.emit is None and query.limit is not None and \
-                str(merged.get("ksql.query.pull.limit.clause.enabled", "true")).lower() == "false":
-            raise KsqlStatementError(
-                "LIMIT clause in pull queries is currently disabled. You can enable them by setting "
-                "ksql.query.pull.limit.clause.enabled=true. See https://cnfl.io/queries for more info.\n"
-                "Add EMIT CHANGES if you intended to issue a push query.")
-        if query.limit is not None and query.limit < 0:
-            raise KsqlStatementError("Pull queries don't support negative integers in the LIMIT clause. "
-                                     "See https://cnfl.io/queries for more info." if query.emit is None else
-                                     "Push queries don't support negative integers in the LIMIT clause.")
+        self._check_limit(query, session)
         target = self.metastore.get(query.source.name)
         if query.emit is None and not query.joins and target is not None and target.is_table:
             pull_rules.check(query, target, {**self.properties, **session.properties})

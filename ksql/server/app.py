@@ -220,7 +220,14 @@ class KsqlServer(StatusEndpoints):
         try:
             body = await self._body(request)
             session = self._session(body, properties_field)
-            stream = await run_in_threadpool(self._start_query, str(body.get(sql_field, "")), session)
+            text = str(body.get(sql_field, ""))
+            # a key lookup is answered here on the event loop when that cannot wait on anything:
+            # handing it to a thread costs more than the lookup, and the two contend for the GIL
+            stream = self.engine.quick_pull(text, session)
+            if stream is not None:
+                self.queries[stream.query_id] = stream
+            else:
+                stream = await run_in_threadpool(self._start_query, text, session)
             failed = False
             return stream
         except BadRequest as error:

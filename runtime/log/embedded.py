@@ -387,8 +387,9 @@ class EmbeddedLog(ChangeSignal):
         info = self.topic(topic)
         return info is not None and info.cleanup_policy == "delete"
 
-    def end_offset(self, topic: str, partition: int) -> int:
-        return self._partition(topic, partition).stable_end()
+    def end_offset(self, topic: str, partition: int, wait: bool = True) -> int | None:
+        """The last stable offset; None, when not to wait, if a writer holds the partition."""
+        return self._partition(topic, partition).stable_end(wait)
 
     def start_offset(self, topic: str, partition: int) -> int:
         return self._partition(topic, partition).start_offset()

@@ -447,10 +447,15 @@ class Partition:
 
     # -- reading
 
-    def stable_end(self) -> int:
-        """Offsets below this are readable: no open transaction starts before it."""
-        with self.lock:
+    def stable_end(self, wait: bool = True) -> int | None:
+        """Offsets below this are readable: no open transaction starts before it. None, when not
+        to wait, if a writer holds the partition (an append may be waiting for the disk)."""
+        if not self.lock.acquire(blocking=wait):
+            return None
+        try:
             return min(self.pending.values(), default=self.end_offset)
+        finally:
+            self.lock.release()
 
     def read(self, offset: int, max_records: int, max_bytes: int | None = None) -> tuple[pa.RecordBatch | None, int]:
         """Records from `offset` up to the stable end (at most max_records; no further frame once

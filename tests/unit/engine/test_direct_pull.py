@@ -83,3 +83,80 @@ def test_lookups_see_the_current_row(engine):
 def test_what_a_direct_lookup_cannot_answer_gets_the_planners_error(engine, sql, message):
     with pytest.raises(Exception, match=re.escape(message)):
         engine.execute(sql)
+
+
+# -- answered at once, for a server's event loop (quick_pull)
+
+def test_quick_pull_answers_each_direct_lookup_as_execute_does(engine):
+    if engine.log.shared:  # Kafka's offsets are asked over the network: never answered at once
+        assert engine.quick_pull(QUERIES[0], engine.session) is None
+        return
+    for sql in QUERIES:
+        quick = engine.quick_pull(sql, engine.session)
+        assert quick is not None, sql
+        assert (quick.column_names, quick.column_types, quick.key_columns, list(quick)) == answer(engine, sql)
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT * FROM t WHERE id = 1 EMIT CHANGES;",  # a push query
+    "SELECT * FROM t;",  # a scan
+    "SELECT * FROM t WHERE name = 'bob';",  # not by key
+    "SELECT id, COUNT(*) FROM t WHERE id = 1 GROUP BY id;",  # through DuckDB
+    "SELECT * FROM t WHERE id = 1; SELECT * FROM t WHERE id = 2;",
+    "SELECT * FROM s WHERE id = 1;",  # a stream
+    "SHOW STREAMS;",
+    "SELECT nope FROM t WHERE id = 1;",  # an error: execute() says where
+    "SELECT * FROM t WHERE id = = 1;",
+    "SELECT * FROM t WHERE id = 1" + " " * pull.QUICK_PULL_MAX_CHARS + ";",  # long: may take a while to parse
+])
+def test_quick_pull_leaves_everything_else_to_execute(engine, sql):
+    assert engine.quick_pull(sql, engine.session) is None
+
+
+def test_quick_pull_takes_session_variables(engine):
+    if engine.log.shared:
+        pytest.skip("never answered at once on Kafka")
+    engine.session.variables["who"] = "1"
+    quick = engine.quick_pull("SELECT name FROM t WHERE id = ${who};", engine.session)
+    assert list(quick) == [["alice2"]]
+
+
+def test_quick_pull_never_waits(make_engine, monkeypatch):
+    import threading
+
+    eng = make_engine()  # queries on their own threads
+    if eng.log.shared:
+        pytest.skip("never answered at once on Kafka")
+    eng.session.properties["auto.offset.reset"] = "earliest"
+    eng.execute("CREATE TABLE users (id INT PRIMARY KEY, name STRING) WITH (kafka_topic='users', "
+                "value_format='JSON', partitions=1);"
+                "INSERT INTO users VALUES (1, 'ann');"
+                "CREATE TABLE names AS SELECT * FROM users;")
+    assert list(eng.execute("SELECT name FROM names WHERE id = 1;")[0]) == [["ann"]]  # caught up
+    sql = "SELECT name FROM names WHERE id = 1;"
+    assert list(eng.quick_pull(sql, eng.session)) == [["ann"]]
+
+    end_offset = eng.log.end_offset
+    monkeypatch.setattr(eng.log, "end_offset", lambda topic, partition, wait=True: 10**6)
+    assert eng.quick_pull(sql, eng.session) is None  # the table's query has input left to read
+    monkeypatch.setattr(eng.log, "end_offset", lambda topic, partition, wait=True: None)
+    assert eng.quick_pull(sql, eng.session) is None  # a writer holds the partition
+    monkeypatch.setattr(eng.log, "end_offset", end_offset)
+
+    for lock in (eng._lock, eng.materialized["NAMES"].lock):  # another statement; a batch being applied
+        held, release = threading.Event(), threading.Event()
+
+        def busy():
+            with lock:
+                held.set()
+                release.wait(10)
+
+        other = threading.Thread(target=busy)
+        other.start()
+        held.wait(10)
+        try:
+            assert eng.quick_pull(sql, eng.session) is None
+        finally:
+            release.set()
+            other.join()
+    assert list(eng.quick_pull(sql, eng.session)) == [["ann"]]

@@ -52,6 +52,17 @@ def test_key_lookups_are_cached_with_their_own_values():
     assert statement.query.where == ast.BinaryOp("=", ast.ColumnRef("ID"), ast.Literal(77, "INTEGER"))
 
 
+def test_filling_in_values_rebuilds_only_the_path_to_each_literal():
+    _shapes.clear()
+    parse_statement("SELECT a, b, UCASE(c) FROM users WHERE id = 1 AND name = 'x';")  # learns the shape
+    second = parse_statement("SELECT a, b, UCASE(c) FROM users WHERE id = 2 AND name = 'y';")
+    third = parse_statement("SELECT a, b, UCASE(c) FROM users WHERE id = 3 AND name = 'y';")
+    assert second == _parse_uncached("SELECT a, b, UCASE(c) FROM users WHERE id = 2 AND name = 'y';")
+    assert third == _parse_uncached("SELECT a, b, UCASE(c) FROM users WHERE id = 3 AND name = 'y';")
+    assert third.query.select is second.query.select  # no literal below: the cached nodes, shared
+    assert third.query.where is not second.query.where
+
+
 def test_shapes_the_parser_turns_into_other_things_are_not_cached():
     _shapes.clear()
     parse_statement("SELECT * FROM t WHERE id = 1 LIMIT 2;")  # the LIMIT is not a literal node

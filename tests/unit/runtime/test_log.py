@@ -42,6 +42,16 @@ def test_append_and_read_from_offset(tmp_path):
     assert log.read("t", 0, 0) == (None, 0)
 
 
+def test_the_end_offset_is_not_waited_for_while_a_writer_holds_the_partition(tmp_path):
+    log = EmbeddedLog(tmp_path)
+    log.create_topic("t", 1)
+    log.append("t", 0, records(b"a", b"b"))
+    assert log.end_offset("t", 0, wait=False) == 2
+    with log._partition("t", 0).lock:  # as an append waiting for the disk holds it
+        assert log.end_offset("t", 0, wait=False) is None
+    assert log.end_offset("t", 0) == 2
+
+
 def test_data_survives_reopen(tmp_path):
     log = EmbeddedLog(tmp_path)
     log.create_topic("t", 1)
