@@ -270,7 +270,7 @@ class KsqlServer(StatusEndpoints):
     async def _forward(self, request: Request, field: str) -> Response | None:
         """A key lookup on a table another server owns goes to that server (several servers on
         Kafka); None: answer here, as also when the owner cannot be reached."""
-        if request.headers.get(FORWARDED_HEADER) or not self.engine.log.shared:
+        if not self.engine.log.shared or request.headers.get(FORWARDED_HEADER):
             return None  # already forwarded once (never bounce), or one server on its own log
         try:
             sql = (await self._body(request)).get(field)

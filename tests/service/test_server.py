@@ -86,6 +86,18 @@ def test_query_endpoint_and_errors(server):
     assert "ksql_push_queries_open 0.0" in metrics
 
 
+def test_made_up_paths_cannot_grow_the_request_metrics_without_bound(server):
+    from ksql.server.middleware import MAX_TIMED_PATHS
+
+    with httpx.Client(base_url=server.url) as client:
+        for i in range(MAX_TIMED_PATHS + 20):
+            assert client.get(f"/made-up-{i}").status_code == 404
+    metrics = httpx.get(server.url + "/metrics").text
+    paths = set(re.findall(r'ksql_request_seconds_count\{path="([^"]*)"\}', metrics))
+    assert len(paths) == MAX_TIMED_PATHS + 1 and "(other)" in paths
+    assert 'ksql_request_seconds_count{path="(other)"}' in metrics
+
+
 def test_http2_pull_query_and_restart_keeps_queries(server, tmp_path, backend):
     server.ksql("CREATE STREAM s (id INT KEY, n INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);"
                 "CREATE TABLE totals AS SELECT id, SUM(n) AS total FROM s GROUP BY id;",
