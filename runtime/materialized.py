@@ -21,6 +21,7 @@ from ksql.planner.schema import ROWOFFSET, ROWPARTITION, ROWTIME, WINDOWEND, WIN
 from ksql.runtime.source import SourceDecoder
 from ksql.runtime.state import freeze, row_keys, thaw
 from ksql.runtime.log.murmur2 import partitions_for
+from ksql.runtime.log.reading import read_available, read_to_end
 from ksql.runtime.formats.make import make_format
 
 
@@ -167,11 +168,12 @@ class MaterializedTable:
             self.rows, self.windows, self._expiry = {}, {}, []
             self._stream_time = float("-inf")
             self.positions = dict(start or {})
-            self.follow(log)
+            self.follow(log, to_end=True)
 
-    def follow(self, log) -> bool:
+    def follow(self, log, to_end: bool = False) -> bool:
         """Apply what the table's topic gained since the last call (the first: all of it), so
-        the view holds rows that other servers wrote too; False when there was nothing new."""
+        the view holds rows that other servers wrote too; False when there was nothing new.
+        to_end: all the topic held when this began, however long its reads take to come."""
         if self._decoder is None:
             self._decoder = SourceDecoder(self.table, "materialize")
         info = log.topic(self.table.topic)
@@ -180,11 +182,11 @@ class MaterializedTable:
         progressed = False
         for partition in range(info.partitions):
             offset = self.positions.get(partition, 0)
-            while True:
-                records, offset = log.read(self.table.topic, partition, offset)
+            reads = read_to_end if to_end else read_available
+            for records, offset in reads(log, self.table.topic, partition, offset):
                 self.positions[partition] = offset
                 if records is None:
-                    break
+                    continue
                 batch = self._decoder.decode(records, partition).batch  # windowed keys come with their bounds
                 self.apply(batch, (WINDOWSTART, WINDOWEND) if self.table.window_type else None, ROWTIME)
                 progressed = True

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ksql.runtime.log.embedded import make_records
+from ksql.runtime.log.reading import read_to_end
 
 DEFAULT_MAX_ENTRIES = 1_000_000
 _MISSING = object()
@@ -180,11 +181,10 @@ class StateStore:
         wanted = range(info.partitions) if partitions is None else sorted({p % info.partitions for p in partitions})
         unnamed: dict = {}  # key written without its operator's name -> (owner, last value, changelog partition)
         for changelog_partition in wanted:
-            offset = self.log.start_offset(self.topic, changelog_partition)
-            while True:
-                batch, offset = self.log.read(self.topic, changelog_partition, offset)
+            start = self.log.start_offset(self.topic, changelog_partition)
+            for batch, _ in read_to_end(self.log, self.topic, changelog_partition, start):
                 if batch is None:
-                    break
+                    continue
                 for key, value in zip(batch.column(2).to_pylist(), batch.column(3).to_pylist()):
                     key = pickle.loads(key)
                     value = None if value is None else pickle.loads(value)

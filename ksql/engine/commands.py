@@ -13,6 +13,7 @@ from ksql.parser import (parse_statement)
 from ksql.runtime import processing_log
 from ksql.runtime.log.embedded import make_records
 from ksql.runtime.log.partition_file import BrokerError, TopicExists
+from ksql.runtime.log.reading import read_available, read_to_end
 from ksql.engine import clock
 from ksql.engine.session import Session
 
@@ -52,19 +53,20 @@ class CommandTopic:
         """Rebuild the metastore and restart persistent queries from the command topic."""
         self._command_offset = 0
         self._own_commands: set[int] = set()  # offsets of the commands this engine wrote
-        self._run_new_commands()
+        self._run_new_commands(to_end=True)
 
-    def _run_new_commands(self) -> None:
+    def _run_new_commands(self, to_end: bool = False) -> None:
         """Run the commands appended since the last call, but those this engine wrote (it ran
-        them when it wrote them)."""
+        them when it wrote them). to_end: every command the topic held when this began, however
+        long its reads take to come (at start-up: not a part of the statements)."""
         with self._lock:
             self._replaying = True
             try:
-                while True:
-                    batch, next_offset = self.log.read(self.command_topic, 0, self._command_offset)
+                reads = read_to_end if to_end else read_available
+                for batch, next_offset in reads(self.log, self.command_topic, 0, self._command_offset):
                     if batch is None:
                         self._command_offset = next_offset
-                        break
+                        continue
                     for command_offset, value in zip(batch.column(0).to_pylist(), batch.column(3).to_pylist()):
                         if command_offset not in self._own_commands:
                             self._run_command(command_offset, orjson.loads(value))
