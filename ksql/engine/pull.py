@@ -93,8 +93,8 @@ class PullQueries:
         more than the lookup itself. None when `sql` is not such a query, or answering it could
         wait (the table's query has input left to read or is applying a batch to the table,
         another statement holds the engine, the log is Kafka's, whose offsets are asked over the
-        network); the caller then runs it with
-        execute(), which also reports any error with its place in the text."""
+        network); the caller then runs it with execute(), which also reports any error with its
+        place in the text."""
         if len(sql) > QUICK_PULL_MAX_CHARS or self.log.shared:
             return None
         pieces = split_statements(sql)
