@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from ksql.parser.errors import KsqlError
 from ksql.runtime.log.embedded import make_records
+from ksql.runtime.log.reading import read_to_end
 
 TOPIC = "_schemas"
 MAGIC = 0
@@ -55,11 +56,11 @@ class EmbeddedRegistry:
         """Read what the topic gained (other servers may register schemas too)."""
         if self.log.topic(TOPIC) is None:
             return
-        while True:
-            batch, next_offset = self.log.read(TOPIC, 0, self._read)
+        # to the end: a schema just registered (here or by another server) must be found
+        for batch, next_offset in read_to_end(self.log, TOPIC, 0, self._read):
             self._read = next_offset
             if batch is None:
-                return
+                continue
             for value in batch.column(3).to_pylist():
                 if value is None:
                     continue

@@ -74,3 +74,16 @@ def test_a_changelog_restores_whole_however_slowly_it_is_read(tmp_path):
     restored = StateStore(SlowFetches(log, misses=3), "changelog")
     restored.restore()
     assert restored.data == {("G", (f"k{i}",)): i for i in range(10)}
+
+
+def test_the_registry_finds_what_was_registered_however_slowly_it_is_read(tmp_path):
+    from ksql.runtime.formats.schema_registry import EmbeddedRegistry
+
+    log = EmbeddedLog(tmp_path / "log")
+    first = EmbeddedRegistry(log)
+    schema = '{"type": "record", "name": "R", "fields": [{"name": "a", "type": "int"}]}'
+    schema_id = first.register("t-value", schema)
+    other = EmbeddedRegistry(SlowFetches(log, misses=3))  # another server, its fetches slow to come
+    assert other.schema(schema_id) == ("AVRO", schema)
+    assert other.register("t-value", schema) == schema_id  # found, not registered twice
+    assert other.latest("t-value") == (schema_id, 1, "AVRO", schema)
