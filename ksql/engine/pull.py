@@ -71,6 +71,11 @@ class PullQueries:
                      for q in building if q.scale_out and q.view is not None]
         while time.monotonic() < deadline and not all(view.caught_up(ends) for view, ends in following):
             self.log.wait(0.02)
+        restoring = next((q for q in building if not q.prepared.is_set()), None)
+        if restoring is not None:  # its table holds none of its rows yet: an answer would be wrong
+            raise KsqlStatementError(
+                f"Unable to execute pull query: table {restoring.sink.name} is still being restored "
+                f"(query {restoring.id} is rebuilding its state after a start). Try again in a moment.")
 
     def _caught_up_now(self, names: list[str]) -> bool:
         """Whether the queries that build these tables have processed everything their sources

@@ -160,3 +160,27 @@ def test_quick_pull_never_waits(make_engine, monkeypatch):
             release.set()
             other.join()
     assert list(eng.quick_pull(sql, eng.session)) == [["ann"]]
+
+
+def test_a_table_still_being_restored_gives_an_error_not_an_empty_answer(make_engine, monkeypatch):
+    eng = make_engine()  # queries on their own threads
+    eng.session.properties["auto.offset.reset"] = "earliest"
+    eng.execute("CREATE TABLE users (id INT PRIMARY KEY, name STRING) WITH (kafka_topic='users', "
+                "value_format='JSON', partitions=1);"
+                "INSERT INTO users VALUES (1, 'ann');"
+                "CREATE TABLE names AS SELECT * FROM users;")
+    sql = "SELECT name FROM names WHERE id = 1;"
+    assert list(eng.execute(sql)[0]) == [["ann"]]
+    query = next(q for q in eng.queries.values() if q.sink.name == "NAMES")
+    monkeypatch.setattr(pull, "PULL_CATCH_UP_SECONDS", 0.1)
+    monkeypatch.setattr(pull, "SHARED_LOG_CATCH_UP_SECONDS", 0.1)
+    query.prepared.clear()  # as while a query started on existing data rebuilds its state
+    try:
+        assert eng.quick_pull(sql, eng.session) is None
+        with pytest.raises(Exception, match=re.escape(
+                f"Unable to execute pull query: table NAMES is still being restored (query {query.id} is "
+                f"rebuilding its state after a start). Try again in a moment.")):
+            eng.execute(sql)
+    finally:
+        query.prepared.set()
+    assert list(eng.execute(sql)[0]) == [["ann"]]
