@@ -151,24 +151,21 @@ def _field_names(node) -> tuple[str, ...]:
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def _collect_literals(node, found: dict) -> None:
-    if isinstance(node, ast.Literal):
-        if type(node.value) in (int, str):
-            found[node] = found.get(node, 0) + 1
-    elif isinstance(node, tuple):
-        for item in node:
-            _collect_literals(item, found)
-    elif dataclasses.is_dataclass(node):
-        for name in _field_names(node):
-            _collect_literals(getattr(node, name), found)
-
-
 def _children(node) -> tuple:
     if isinstance(node, tuple):
         return node
     if dataclasses.is_dataclass(node) and not isinstance(node, type):
         return tuple(getattr(node, name) for name in _field_names(node))
     return ()
+
+
+def _collect_literals(node, found: dict) -> None:
+    if isinstance(node, ast.Literal):
+        if type(node.value) in (int, str):
+            found[node] = found.get(node, 0) + 1
+        return
+    for child in _children(node):
+        _collect_literals(child, found)
 
 
 def _mark_holders(node, placed: set, holders: set[int]) -> bool:
