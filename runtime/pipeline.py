@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 
 from ksql.parser.errors import KsqlFunctionError
+from ksql.planner.aggregation import AggregateNode
 from ksql.planner.functions import function_errors
 from ksql.planner.partitioning import co_partitioned
 from ksql.planner.bound import Column, fields_of
@@ -252,10 +253,15 @@ class Pipeline:
 
 
 def fields_read(steps) -> frozenset | None:
-    """The batch columns these steps read, when they are filters, projections and PARTITION
-    BYs (None for other steps: any column may be read)."""
+    """The batch columns these steps read, when they are filters, projections, PARTITION BYs
+    and an aggregation (None for other steps: any column may be read)."""
     exprs = []
     for step in steps:
+        if isinstance(step, AggregateNode):
+            # its keys and arguments; what comes after it reads its results, not these rows
+            exprs += list(step.keys) + [arg for call in step.calls for arg in call.args]
+            exprs += [Column(None, name) for name in step.source_key]
+            break
         if isinstance(step, FilterNode):
             exprs.append(step.predicate)
             exprs += [Column(None, field) for field in step.key_fields]

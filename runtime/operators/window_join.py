@@ -56,6 +56,18 @@ class WindowJoin:
         self.chunks: dict[str, list[_Chunk]] | None = None  # side -> its chunks, oldest first
         # the sides whose unmatched rows an outer join emits NULL-padded
         self.owed_sides = [side for side in SIDES if join._owed(self.node, side)]
+        self._fields_of: list[list[str]] | None = None
+
+    @property
+    def fields_of(self) -> list[list[str]]:
+        """Each side's fields that the join keeps: those read at it or after it (the pipeline
+        says which once the join is built, and that never changes)."""
+        if self._fields_of is None:
+            self._fields_of = []
+            for index, fields in enumerate(self.join.fields_of):
+                read = self.join.input_fields_read(index)
+                self._fields_of.append([f for f in fields if read is None or f in read])
+        return self._fields_of
 
     def reset(self) -> None:
         self.chunks = None  # read from the store again (after a restore)
@@ -68,6 +80,8 @@ class WindowJoin:
             self.chunks = {"L": [], "R": []}
             stored = sorted((key[3], key[2], rows) for key, rows in store.items() if key[0] == "C" and key[1] == 1)
             for number, side, rows in stored:
+                # (as this version keeps them: a chunk stored before may hold fields no longer read)
+                rows = _as_schema(rows, self._schema(side))
                 self._keep(side, _Chunk(rows, [(number, _span(rows)[1])]))
             self._adopt_rows_kept_one_by_one()
         return self.chunks
@@ -94,7 +108,7 @@ class WindowJoin:
             records = sorted(((r[0], key[2], r[1], r[2]) for key, rows in old if key[0] == side for r in rows),
                              key=lambda r: r[0])
             if records:
-                fields = self.join.fields_of[index]
+                fields = self.fields_of[index]
                 columns = {f: pa.array([r[2].get(f) for r in records], self.join._arrow(f)) for f in fields}
                 columns[KEY] = pa.array([thaw(r[1]) for r in records], self.join._arrow(JOIN_KEY))
                 seqs = self._add_chunk(side, pa.RecordBatch.from_pydict(columns))
@@ -138,7 +152,7 @@ class WindowJoin:
     def _schema(self, side: str) -> pa.Schema:
         """A side's chunks' columns: its fields in the join's types, then the key."""
         join = self.join
-        fields = join.fields_of[SIDES.index(side)]
+        fields = self.fields_of[SIDES.index(side)]
         return pa.schema([(f, join._arrow(f)) for f in fields] + [(KEY, join._arrow(JOIN_KEY)), (SEQ, pa.int64())])
 
     def _expire(self, side: str, side_time: int) -> None:
@@ -156,7 +170,7 @@ class WindowJoin:
             parts = [(number, newest) for number, newest in chunk.parts if newest >= horizon]
             if not parts:
                 continue
-            live = _times(chunk.rows, self.join.fields_of[SIDES.index(side)]) >= horizon
+            live = _times(chunk.rows, self.fields_of[SIDES.index(side)]) >= horizon
             if live.sum() * 2 < len(live):
                 chunk = _Chunk(chunk.rows.filter(pa.array(live)).combine_chunks(), parts)
             else:
@@ -170,10 +184,10 @@ class WindowJoin:
         join, store = self.join, self.join.store
         chunks = self._load()
         # (a batch of one side's rows has none of the other side's columns)
-        for field in join.fields_of[0] + join.fields_of[1]:
+        for field in self.fields_of[0] + self.fields_of[1]:
             if batch.schema.get_field_index(field) < 0:
                 batch = batch.append_column(field, pa.nulls(batch.num_rows, join._arrow(field)))
-        left_fields, right_fields = join.fields_of
+        left_fields, right_fields = self.fields_of
         key_type = join._arrow(JOIN_KEY)
         sources = batch.column("__SOURCE").to_numpy(zero_copy_only=False)
         tombstones = batch.column(NULL_VALUE).to_numpy(zero_copy_only=False)
@@ -185,7 +199,7 @@ class WindowJoin:
             mine = sources == index
             if mine.any():
                 keys = pc.if_else(pa.array(mine), join._key_array(side, batch).cast(key_type), keys)
-                times = np.where(mine, _times(batch, join.fields_of[index]), times)
+                times = np.where(mine, _times(batch, self.fields_of[index]), times)
         valid = ~tombstones & keys.is_valid().to_numpy(zero_copy_only=False)  # rows that join
         # the join's stream time after each batch row
         previous_time = store.get(("JT", 1))
@@ -301,7 +315,7 @@ class WindowJoin:
             if now != _NEVER and store.get(("JT", 1, side)) != now:
                 store.put(("JT", 1, side), now)
             if keep[index].any():
-                fields = join.fields_of[index]
+                fields = self.fields_of[index]
                 rows = batch.filter(pa.array(keep[index])).select(fields)
                 self._add_chunk(side, rows.append_column(KEY, keys.filter(pa.array(keep[index]))),
                                 batch_seqs[keep[index]])
@@ -332,7 +346,7 @@ class WindowJoin:
                     stored[index] = pa.concat_tables([p for p in parts if p.num_rows]).combine_chunks()
                     self._set_owed(side, seqs[closes >= now], closes[closes >= now])
         counts = [0 if rows is None else rows.num_rows for rows in stored]
-        fields = join.fields_of[0] + join.fields_of[1]
+        fields = self.fields_of[0] + self.fields_of[1]
         empty = pa.RecordBatch.from_arrays([pa.nulls(0, join._arrow(f)) for f in fields], names=fields)
         if not counts[0] + counts[1]:
             return self._output(empty, stored, counts, *(np.zeros(0, np.int64),) * 2,
@@ -340,7 +354,7 @@ class WindowJoin:
         rows = [r for r in stored if r is not None]
         at = np.arange(counts[0] + counts[1])
         side_of = np.repeat([0, 1], counts)
-        times = np.concatenate([_times(r, join.fields_of[i]) for i, r in enumerate(stored) if r is not None])
+        times = np.concatenate([_times(r, self.fields_of[i]) for i, r in enumerate(stored) if r is not None])
         closes = np.where(side_of == 0, self._close_times("L", times), self._close_times("R", times))
         seqs = np.concatenate([r.column(SEQ).to_numpy() for r in rows])
         order = np.lexsort((seqs, closes, times))
