@@ -34,6 +34,7 @@ SEQ = "__SEQ"  # and its arrival number
 SIDES = ("L", "R")
 _NEVER = np.iinfo(np.int64).min  # a stream time before any record
 MAX_CHUNK_ROWS = 65_536
+SORT_KEY_LIMIT = 2**62  # the largest sort key _pairs makes from times since the oldest row
 
 
 def batch_path(node: JoinNode, windowed: bool, key_type: pa.DataType) -> bool:
@@ -367,21 +368,36 @@ class WindowJoin:
         the other row's timestamp, then its arrival."""
         before, after = self.node.within
         rows = np.flatnonzero(joins & (codes >= 0))
-        order = rows[np.lexsort((rows, times[rows], side_of[rows], codes[rows]))]
-        distinct = np.unique(times[rows])
-        slots = len(distinct) + 1
-        ranks = np.searchsorted(distinct, times[order])
-        sorted_keys = (codes[order] * 2 + side_of[order]) * slots + ranks
         probes = np.flatnonzero(joins[first:] & (codes[first:] >= 0)) + first
-        if not len(probes) or not len(order):
+        if not len(probes) or not len(rows):
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         probe_side = side_of[probes].astype(np.int64)
         t = times[probes]
         low = np.where(probe_side == 0, t - before, t - after)
         high = np.where(probe_side == 0, t + after, t + before)
+        # Each row's sort key: (key code, side, time) as one number, sorted once (stable: ties
+        # stay in row order); a probe's matches are the keys between its window's two ends.
+        # The time part is the time since the oldest row, or, when that would not fit in 63
+        # bits beside the codes, the time's rank among the distinct times.
+        row_times = times[rows]
+        oldest = int(row_times.min())
+        span = int(row_times.max()) - oldest
+        if (int(codes.max()) * 2 + 2) * (span + 2) < SORT_KEY_LIMIT:
+            slots = span + 2
+            row_keys = (codes[rows] * 2 + side_of[rows]) * slots + (row_times - oldest)
+            low_at = np.clip(low - oldest, 0, span + 1)
+            high_at = np.clip(high - oldest, -1, span)
+        else:
+            distinct = np.unique(row_times)
+            slots = len(distinct) + 1
+            row_keys = (codes[rows] * 2 + side_of[rows]) * slots + np.searchsorted(distinct, row_times)
+            low_at = np.searchsorted(distinct, low, "left")
+            high_at = np.searchsorted(distinct, high, "right") - 1
+        at = np.argsort(row_keys, kind="stable")
+        order, sorted_keys = rows[at], row_keys[at]
         base = (codes[probes] * 2 + (1 - probe_side)) * slots
-        start = np.searchsorted(sorted_keys, base + np.searchsorted(distinct, low, "left"), "left")
-        end = np.searchsorted(sorted_keys, base + np.searchsorted(distinct, high, "right"), "left")
+        start = np.searchsorted(sorted_keys, base + low_at, "left")
+        end = np.searchsorted(sorted_keys, base + high_at, "right")
         sizes = end - start
         total = int(sizes.sum())
         probe = np.repeat(probes, sizes)
