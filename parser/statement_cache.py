@@ -71,6 +71,16 @@ def _shape_of(text: str) -> tuple[str, list[str]] | None:
     return (shaped, literals) if literals else None
 
 
+def literal_values(text: str) -> tuple[str, list[int | str]] | None:
+    """The text's shape and the values the parser reads from its marked literals (a number's
+    INTEGER, a string's text), in order; None when it has no literals, or comments."""
+    found = _shape_of(text)
+    if found is None:
+        return None
+    shaped, literals = found
+    return shaped, [string_text(literal) if literal.startswith("'") else int(literal) for literal in literals]
+
+
 def parse_cached(text: str, parse: Callable[[str], ast.Statement]) -> ast.Statement:
     """`parse(text)`, through the cache of statement shapes."""
     found = _shape_of(text)

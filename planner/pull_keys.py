@@ -75,6 +75,18 @@ def _key_value(literal, key_type: T.SqlType):
     return None
 
 
+def written_keys(query: ast.Query, source: DataSource) -> list | None:
+    """The key values a direct lookup's WHERE names, in the order written, repeats included."""
+    key = source.schema.key[0]
+    literals = _key_literals(query.where, key.name) if query.where is not None else None
+    return None if not literals else [_key_value(literal, key.type) for literal in literals]
+
+
+def key_from_value(value: int | str, key_type: T.SqlType):
+    """An INTEGER or STRING literal's value as a value of the key's type, or None."""
+    return _key_value(ast.Literal(value, "STRING" if isinstance(value, str) else "INTEGER"), key_type)
+
+
 def direct_lookup(query: ast.Query, source: DataSource) -> tuple[list[tuple], list[tuple[str, int, T.SqlType]]] | None:
     """A pull query that only looks keys up and picks columns (`SELECT *` or columns, `WHERE
     key = x` or `key IN (x, y)` and nothing else), as (keys, [(output name, position in the

@@ -25,7 +25,7 @@ from ksql.engine.ddl import DdlStatements
 from ksql.engine.describe import Introspection
 from ksql.engine.inserts import Inserts
 from ksql.engine.limits import MAX_NESTING, check_size, tune_garbage_collector
-from ksql.engine.pull import PullQueries
+from ksql.engine.pull import KeyLookup, PullQueries
 from ksql.engine.queries import PersistentQueries
 from ksql.engine.select import SelectStatements
 from ksql.engine.session import DEFAULT_PROPERTIES, Session, SessionStatements, StatementFailed
@@ -56,6 +56,7 @@ class KsqlEngine(CommandTopic, DdlStatements, PersistentQueries, Inserts, Select
         self.metastore = MetaStore()
         self.queries: dict[str, PersistentQuery] = {}
         self.materialized: dict[str, MaterializedTable] = {}  # CTAS tables, for pull queries
+        self.key_lookups: dict[str, KeyLookup] = {}  # statement shape -> the key lookup it is (pull.py)
         self.command_statuses: dict[str, str] = {}  # command id -> last status message (REST /status)
         self.command_sequence = -1  # the offset of the last command run, here or replayed
         self._recorded: int | None = None

@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ksql.errors import KsqlError, KsqlStatementError
 from ksql.parser import ast, parse_statement, split_statements, substitute_variables
+from ksql.parser.statement_cache import literal_values
 from ksql.planner import pull_rules
 from ksql.planner.pull_sql import needs_sql
 from ksql.planner import types as T
 from ksql.planner.plan import NULL_VALUE, QueryPlan
 from ksql.results import RowStream
 from ksql.planner import pull_sql as sql_pull
-from ksql.planner.pull_keys import direct_lookup, key_lookup, projected_names
+from ksql.planner.pull_keys import direct_lookup, key_from_value, key_lookup, projected_names, written_keys
 from ksql.runtime import pull_sql
 from ksql.runtime.materialized import MaterializedTable
 from ksql.runtime.state import thaw
@@ -31,6 +33,30 @@ PULL_CATCH_UP_SECONDS = 2.0  # how long a pull query waits for its tables' queri
 # the network, which on a busy machine takes longer; the wait ends as soon as they are caught up
 SHARED_LOG_CATCH_UP_SECONDS = 10.0
 QUICK_PULL_MAX_CHARS = 1_000  # longer statements may take a while to parse: they go to a thread
+
+
+MAX_KEY_LOOKUP_SHAPES = 256
+# the settings a pull query is checked against (pull_rules.check, _check_limit)
+PULL_SETTINGS = ("ksql.query.pull.table.scan.enabled", "ksql.query.pull.range.scan.enabled",
+                 "ksql.query.pull.limit.clause.enabled")
+
+
+@dataclass(frozen=True)
+class KeyLookup:
+    """What every statement of one shape asks for, learnt from one that was answered as a
+    direct key lookup: a statement of that shape differs only in the keys its literals name."""
+    table: object  # the table's DataSource when learnt: dropped or created again, it is another
+    view: MaterializedTable
+    settings: tuple  # the PULL_SETTINGS it was checked against
+    columns: list  # (output name, position in the row, type), as direct_lookup gives them
+    keys_shown: tuple  # the output columns that show the key
+
+
+def _keys_shown(query: ast.Query, table) -> tuple:
+    """The output columns of a key lookup that show the table's key."""
+    key_name = table.schema.key[0].name
+    return tuple(name for name, expr in projected_names(query, table)
+                 if isinstance(expr, ast.ColumnRef) and expr.name == key_name)
 
 
 def _pull_id(table: str) -> str:
@@ -100,12 +126,17 @@ class PullQueries:
         another statement holds the engine, the log is Kafka's, whose offsets are asked over the
         network); the caller then runs it with execute(), which also reports any error with its
         place in the text."""
-        if len(sql) > QUICK_PULL_MAX_CHARS or self.log.shared:
-            return None
-        pieces = split_statements(sql)
-        if len(pieces) != 1 or not self._lock.acquire(blocking=False):
+        if len(sql) > QUICK_PULL_MAX_CHARS or self.log.shared or not self._lock.acquire(blocking=False):
             return None
         try:
+            shaped = literal_values(sql) if "${" not in sql else None  # (variables: substituted first)
+            known = self.key_lookups.get(shaped[0]) if shaped is not None else None
+            answer = self._known_lookup(sql, known, shaped[1], session) if known is not None else None
+            if answer is not None:
+                return answer
+            pieces = split_statements(sql)
+            if len(pieces) != 1:
+                return None
             text = substitute_variables(pieces[0].text, session.variables)
             statement = parse_statement(text)
             if not isinstance(statement, ast.QueryStatement):
@@ -122,13 +153,50 @@ class PullQueries:
             if view is None or not view.lock.acquire(blocking=False):  # (held while a batch is applied)
                 return None
             try:
-                return self._direct_pull_query(text, query, target)
+                answer = self._direct_pull_query(text, query, target)
             finally:
                 view.lock.release()
+            if answer is not None and shaped is not None and text == pieces[0].text:
+                self._learn_key_lookup(shaped, query, target, view, session)
+            return answer
         except Exception:  # noqa: BLE001 - execute() runs it again and says what is wrong, where
             return None
         finally:
             self._lock.release()
+
+    def _learn_key_lookup(self, shaped: tuple, query: ast.Query, table, view, session) -> None:
+        """Remember the shape of a statement answered as a direct lookup when its literals are
+        exactly the keys it names, in order: any statement of that shape is then answered from
+        its literals, without parsing or checking it again."""
+        found = direct_lookup(query, table)
+        key_type = table.schema.key[0].type
+        values = [key_from_value(value, key_type) for value in shaped[1]]
+        if found is None or query.limit is not None or written_keys(query, table) != values or \
+                any(type(a) is not type(b) for a, b in zip(written_keys(query, table), values)):
+            return
+        if len(self.key_lookups) >= MAX_KEY_LOOKUP_SHAPES:
+            self.key_lookups.clear()
+        self.key_lookups[shaped[0]] = KeyLookup(table, view, self._pull_settings(session), found[1],
+                                                _keys_shown(query, table))
+
+    def _known_lookup(self, sql: str, known: KeyLookup, values: list, session) -> RowStream | None:
+        """A statement of a shape learnt by _learn_key_lookup, answered from its literals; None
+        when its table was replaced or the settings changed since (or it would wait)."""
+        table, view = known.table, known.view
+        if self.metastore.get(table.name) is not table or self.materialized.get(table.name) is not view or \
+                self._pull_settings(session) != known.settings or not self._caught_up_now([table.name]):
+            return None
+        key_type = table.schema.key[0].type
+        keys = [(key_from_value(value, key_type),) for value in dict.fromkeys(values)]
+        if any(key is None for key, in keys) or not view.lock.acquire(blocking=False):
+            return None
+        try:
+            return self._lookup_rows(sql, table, view, keys, known.columns, known.keys_shown)
+        finally:
+            view.lock.release()
+
+    def _pull_settings(self, session) -> tuple:
+        return tuple(session.properties.get(name, self.properties.get(name)) for name in PULL_SETTINGS)
 
     def _pull_tables(self, query: ast.Query) -> list[pull_sql.Table] | None:
         """The current rows of every table a pull query reads, all taken at one moment; None
@@ -178,20 +246,19 @@ class PullQueries:
         if found is None:
             return None
         keys, columns = found
+        return self._lookup_rows(text, table, view, keys, columns, _keys_shown(query, table), query.limit)
+
+    def _lookup_rows(self, text: str, table, view, keys: list, columns: list, keys_shown: tuple,
+                     limit: int | None = None) -> RowStream:
         rows = []
         for key in keys:
             for (stored_key, _, _), (_, values) in view.lookup(key)[:1]:
                 row = [thaw(k) for k in stored_key] + list(values)
                 rows.append([row[position] for _, position, _ in columns])
-        if query.limit is not None:
-            rows = rows[:query.limit]
-        query_id = _pull_id(table.name)
-        key_name = table.schema.key[0].name
-        items = projected_names(query, table)
-        keys_shown = tuple(name for name, expr in items if isinstance(expr, ast.ColumnRef) and expr.name == key_name)
-        return RowStream(text, query_id, [name for name, _, _ in columns], [str(t) for _, _, t in columns],
-                         lambda: iter(rows), lambda: None, key_columns=keys_shown,
-                         complete=True)
+        if limit is not None:
+            rows = rows[:limit]
+        return RowStream(text, _pull_id(table.name), [name for name, _, _ in columns], [str(t) for _, _, t in columns],
+                         lambda: iter(rows), lambda: None, key_columns=keys_shown, complete=True)
 
     def _pull_query(self, text: str, query: ast.Query, plan: QueryPlan) -> RowStream:
         """The current rows of a materialized table that match the query."""
