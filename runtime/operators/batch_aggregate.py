@@ -24,6 +24,7 @@ from ksql.planner.plan import NULL_VALUE
 from ksql.planner.schema import ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
 from ksql.runtime.operators.aggregate_output import AggregateOutput
 from ksql.runtime.state import freeze, row_keys
+from ksql.runtime.sorting import stable_argsort
 
 _FUNCTIONS = {"COUNT", "SUM", "AVG", "MIN", "MAX"}
 _UNDOABLE = {"COUNT", "SUM", "AVG"}  # those a table's updates and deletes can take back
@@ -83,11 +84,18 @@ def process(op, batch: pa.RecordBatch) -> pa.RecordBatch | None:
             encoded = encoded.combine_chunks()
         codes = codes * (len(encoded.dictionary) + 1) + encoded.indices.to_numpy(zero_copy_only=False)
     if starts is not None:
-        unique_starts, start_codes = np.unique(starts, return_inverse=True)
-        codes = codes * (len(unique_starts) + 1) + start_codes
+        # window starts are multiples of the advance (of the size, tumbling): numbered by it,
+        # not by sorting them, unless the numbers would not fit beside the key codes
+        step = node.window.size if node.window.kind == "TUMBLING" else node.window.advance
+        start_codes = (starts - starts.min()) // step
+        slots = int(start_codes.max()) + 1
+        if (int(codes.max()) + 1) * slots >= 2**62:
+            unique_starts, start_codes = np.unique(starts, return_inverse=True)
+            slots = len(unique_starts)
+        codes = codes * (slots + 1) + start_codes
     # one stable sort numbers the groups (in code order, as np.unique would) and orders the rows
     # by group, each group's rows in arrival order
-    order = np.argsort(codes, kind="stable")
+    order = stable_argsort(codes)
     sorted_codes = codes[order]
     group_starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
     group_sizes = np.diff(np.r_[group_starts, len(order)])
@@ -167,7 +175,7 @@ def table_process(op, batch: pa.RecordBatch) -> pa.RecordBatch:
 
     # each row's previous row of its source key: the one before it in the batch, else the store's
     source_codes = _codes([batch.column(name) for name in node.source_key], np.arange(n))
-    by_source = np.argsort(source_codes, kind="stable")
+    by_source = stable_argsort(source_codes)
     same = np.r_[False, source_codes[by_source][1:] == source_codes[by_source][:-1]]
     previous = np.full(n, -1, np.int64)
     previous[by_source[same]] = by_source[np.flatnonzero(same) - 1]
@@ -207,7 +215,7 @@ def table_process(op, batch: pa.RecordBatch) -> pa.RecordBatch:
     stays[first_update[both]] = codes[first_update[both]] == codes[first_update[both] + 1]
     emitted = ~stays
 
-    order = np.argsort(codes, kind="stable")
+    order = stable_argsort(codes)
     sorted_codes = codes[order]
     group_starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
     group_sizes = np.diff(np.r_[group_starts, count])

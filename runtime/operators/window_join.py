@@ -28,6 +28,7 @@ from ksql.planner.joins import JOIN_KEY, JoinNode
 from ksql.planner.plan import NULL_VALUE
 from ksql.planner.schema import ROWOFFSET, ROWPARTITION, ROWTIME
 from ksql.runtime.state import thaw
+from ksql.runtime.sorting import stable_argsort
 
 KEY = "__KEY"  # a stored chunk's column: each row's join key
 SEQ = "__SEQ"  # and its arrival number
@@ -393,7 +394,7 @@ class WindowJoin:
             row_keys = (codes[rows] * 2 + side_of[rows]) * slots + np.searchsorted(distinct, row_times)
             low_at = np.searchsorted(distinct, low, "left")
             high_at = np.searchsorted(distinct, high, "right") - 1
-        at = np.argsort(row_keys, kind="stable")
+        at = stable_argsort(row_keys)
         order, sorted_keys = rows[at], row_keys[at]
         base = (codes[probes] * 2 + (1 - probe_side)) * slots
         start = np.searchsorted(sorted_keys, base + low_at, "left")
@@ -463,7 +464,7 @@ class _Chunk:
         self.oldest, self.newest = _span(self.rows)
         # each row's key hash, in row order; and the rows in hash order
         self.raw = key_hashes(self.rows.column(KEY).combine_chunks()) if hashes is None else hashes
-        self.order = np.argsort(self.raw, kind="stable")
+        self.order = stable_argsort(self.raw)
         self.hashes = self.raw[self.order]
         self.seqs = self.rows.column(SEQ).to_numpy()  # ascending: rows are kept in arrival order
 
