@@ -168,16 +168,18 @@ class PullQueries:
         """Remember the shape of a statement answered as a direct lookup when its literals are
         exactly the keys it names, in order: any statement of that shape is then answered from
         its literals, without parsing or checking it again."""
+        shape, literals = shaped
         found = direct_lookup(query, table)
         key_type = table.schema.key[0].type
-        values = [key_from_value(value, key_type) for value in shaped[1]]
-        if found is None or query.limit is not None or written_keys(query, table) != values or \
-                any(type(a) is not type(b) for a, b in zip(written_keys(query, table), values)):
+        values = [key_from_value(value, key_type) for value in literals]
+        written = written_keys(query, table)
+        if found is None or query.limit is not None or written != values or \
+                any(type(a) is not type(b) for a, b in zip(written, values)):
             return
         if len(self.key_lookups) >= MAX_KEY_LOOKUP_SHAPES:
             self.key_lookups.clear()
-        self.key_lookups[shaped[0]] = KeyLookup(table, view, self._pull_settings(session), found[1],
-                                                _keys_shown(query, table))
+        self.key_lookups[shape] = KeyLookup(table, view, self._pull_settings(session), found[1],
+                                            _keys_shown(query, table))
 
     def _known_lookup(self, sql: str, known: KeyLookup, values: list, session) -> RowStream | None:
         """A statement of a shape learnt by _learn_key_lookup, answered from its literals; None
@@ -250,6 +252,7 @@ class PullQueries:
 
     def _lookup_rows(self, text: str, table, view, keys: list, columns: list, keys_shown: tuple,
                      limit: int | None = None) -> RowStream:
+        """The rows of these keys in the view (a key it lacks gives none), as `columns` pick them."""
         rows = []
         for key in keys:
             for (stored_key, _, _), (_, values) in view.lookup(key)[:1]:
