@@ -18,6 +18,7 @@ Arrow's string kernels.
 from __future__ import annotations
 
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -114,12 +115,21 @@ def _lines(payloads: pa.BinaryArray) -> pa.Buffer | None:
     a line break of its own (JSON may put one between tokens: it would split the record)."""
     if payloads.null_count:
         payloads = pc.fill_null(payloads, b"{}")
-    everything = pa.ListArray.from_arrays(pa.array([0, len(payloads)], pa.int32()), payloads)
-    text = pc.binary_join(everything, b"\n")[0].as_buffer()
-    joined = text.to_pybytes()
-    if joined.count(b"\n") != len(payloads) - 1 or b"\r" in joined:
+    if _holds_line_break(payloads):
         return None
-    return text
+    everything = pa.ListArray.from_arrays(pa.array([0, len(payloads)], pa.int32()), payloads)
+    return pc.binary_join(everything, b"\n")[0].as_buffer()
+
+
+def _holds_line_break(payloads: pa.BinaryArray) -> bool:
+    """Whether any payload holds a \\n or a \\r: searched in the payloads' bytes as one piece
+    (bytes' `in` is a memchr, several times faster than counting the lines of the joined text)."""
+    offsets_buffer, data = payloads.buffers()[1:3]
+    if data is None or not len(payloads):
+        return False
+    offsets = np.frombuffer(offsets_buffer, np.int32)
+    raw = data[int(offsets[payloads.offset]):int(offsets[payloads.offset + len(payloads)])].to_pybytes()
+    return b"\n" in raw or b"\r" in raw
 
 
 def encode_bare(column, array) -> pa.BinaryArray | None:

@@ -144,6 +144,18 @@ def test_json_objects_read_a_batch_at_a_time_match_the_record_reader():
     assert decoder.decode(pa.array(batches[1], pa.binary())) is None  # two spellings: record by record
 
 
+def test_json_payloads_with_a_line_break_go_to_the_record_path_and_only_those():
+    from ksql.runtime.formats.json_batch import _lines
+
+    payloads = pa.array([b'{"a":\n1}', b'{"a": 2}', None, b'{"a": 3}', b'{"a": 4}\r'], pa.binary())
+    assert _lines(payloads) is None
+    assert _lines(payloads.slice(4)) is None  # a \r
+    assert _lines(payloads.slice(0, 1)) is None
+    middle = _lines(payloads.slice(1, 3))  # the line breaks are outside the slice
+    assert middle is not None and middle.to_pybytes() == b'{"a": 2}\n{}\n{"a": 3}'
+    assert _lines(pa.array([b"", b""], pa.binary())).to_pybytes() == b"\n"
+
+
 _JSON_VALUE = st.one_of(st.none(), st.booleans(), st.integers(-2**40, 2**40), st.floats(allow_nan=False,
                         allow_infinity=False), st.text(max_size=8), st.lists(st.integers(-9, 9), max_size=2))
 
