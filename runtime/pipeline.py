@@ -65,6 +65,16 @@ class Pipeline:
         if self.join is not None:
             self.aliases = [i.alias for i in plan.joins.inputs]
             self.join.needed = fields_read(plan.steps[1:])
+            after = plan.steps[1] if len(plan.steps) > 1 else None
+            self._where_after_join = after.predicate if isinstance(after, FilterNode) and not after.table else None
+            if self._where_after_join is not None:
+                self.join.push_filter(self._where_after_join)
+            for index, (decoder, alias) in enumerate(zip(self.decoders, self.aliases)):
+                read = self.join.input_fields_read(index)
+                if read is not None:
+                    decoder.read_only({f[len(alias) + 2:] for f in read if f.startswith(alias + "__")})
+        else:
+            self.decoder.read_only(source_fields_read(plan.steps))
         self._owners: dict | None = None
 
     def restore(self, partitions=None) -> None:
@@ -124,6 +134,8 @@ class Pipeline:
                 name = f"{name}@{partition}"
             task = self.join_tasks[partition] = JoinOp(self.join.plan, StateView(self.store, name))
             task.needed = self.join.needed
+            if self._where_after_join is not None:
+                task.push_filter(self._where_after_join)
         return task
 
     def _run_task(self, reads: list[PartitionRead], join) -> tuple[pa.RecordBatch, list[bytes], list[int]]:
@@ -272,6 +284,15 @@ def fields_read(steps) -> frozenset | None:
         else:
             return None
     return fields_of(exprs)
+
+
+def source_fields_read(steps) -> frozenset | None:
+    """The source columns these steps read before a projection or an aggregation replaces the
+    rows (None: any may be read, as when no step does, and the sink writes them)."""
+    for end, step in enumerate(steps):
+        if isinstance(step, (ProjectNode, AggregateNode)):
+            return fields_read(steps[:end + 1])
+    return None
 
 
 def joined_fields(alias: str, batch: pa.RecordBatch) -> pa.RecordBatch:

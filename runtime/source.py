@@ -41,6 +41,14 @@ class SourceDecoder:
                       + [c.name for c in schema.value] + [c.name for c in schema.headers] + [NULL_VALUE])
         self.arrow_types = {c.name: T.to_arrow(c.type) for c in schema.columns}
 
+    def read_only(self, columns) -> None:
+        """Told the columns the query reads (None: all): the others' values are still checked,
+        but may come back as NULLs (the value format decides)."""
+        if columns is None:
+            return
+        self.value_format.unread([c.name for c in self.source.schema.value
+                                  if c.name not in columns and c.name != self.source.timestamp_column])
+
     def decode(self, records: pa.RecordBatch, partition: int) -> Decoded:
         window = None
         if self.source.window_type is not None:

@@ -58,6 +58,10 @@ class _Format:
         without a Python object per record)."""
         return self.decode(payloads.to_pylist())
 
+    def unread(self, names) -> None:
+        """Told the columns nobody reads: a format may give them as NULLs, after checking
+        their values all the same (a bad value still makes its record an error)."""
+
     def encode_array(self, arrays, n) -> pa.BinaryArray:
         """`encode`, as one Arrow array of payloads (null for none)."""
         return pa.array(self.encode(arrays, n), pa.binary())
@@ -214,6 +218,10 @@ class JsonFormat(_Format):
 
     def decode(self, payloads):
         return self._decode_records(payloads)
+
+    def unread(self, names) -> None:
+        if self.batch_decoder is not None:
+            self.batch_decoder.unread = frozenset(name.upper() for name in names)
 
     def decode_array(self, payloads: pa.BinaryArray):
         if self.batch_decoder is not None:

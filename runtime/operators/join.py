@@ -24,7 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ksql.planner import types as T
-from ksql.planner.bound import fields_of
+from ksql.planner.arrays import broadcast
+from ksql.planner.bound import Cast, Column, Compare, Expr, IsDistinct, IsNull, Literal, Logical, Not, fields_of
 from ksql.planner.joins import JOIN_KEY, JoinNode, JoinPlan, field_name
 from ksql.planner.plan import NULL_VALUE
 from ksql.planner.schema import ROWOFFSET, ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
@@ -64,6 +65,10 @@ class JoinOp:
         # the joined fields the operators after the join read (set by the pipeline; None: all):
         # a batch's output leaves the others NULL instead of gathering them
         self.needed: frozenset | None = None
+        # the part of a WHERE after a single stream-table join that reads only the stream's
+        # fields (set by the pipeline: push_filter): its rows that fail it are not looked up
+        self.stream_filter: Expr | None = None
+        self._stream_test = None  # stream_filter compiled
         # a single stream-stream join takes every batch at once (window_join.py)
         self.window_join = WindowJoin(self) if only is not None \
             and batch_path(only, bool(self.windows), self._arrow(JOIN_KEY)) else None
@@ -79,6 +84,20 @@ class JoinOp:
         node = self.plan.joins[0]
         key = node.left_key if index == 0 else node.right_key
         return self.needed | fields_of([key]) | {field_name(self.plan.inputs[index].alias, ROWTIME)}
+
+    def push_filter(self, predicate: Expr) -> None:
+        """Told the WHERE that follows the join: a single stream-table join drops, before it
+        looks their keys up, the stream rows that fail the WHERE's conjuncts over the stream's
+        own fields. The WHERE still runs after the join, so this only saves work: a stream row
+        changes no state, and the conjuncts kept cannot fail (comparisons, AND, OR, NOT, IS
+        NULL of columns and literals), so none logs an error the WHERE would not log."""
+        if not self.stream_table:
+            return
+        own = set(self.fields_of[0])
+        kept = [c for c in _conjuncts(predicate) if fields_of([c]) <= own and _cannot_fail(c)]
+        if kept:
+            self.stream_filter = _all_of(kept)
+            self._stream_test = compile_expr(self.stream_filter)
 
     def snapshot(self) -> dict:
         return self.store.snapshot()
@@ -228,6 +247,9 @@ class JoinOp:
         matched_in_batch = in_batch & ~table_tombstones[np.maximum(before, 0)] if len(table_at) else in_batch
         # the others meet the table as the batch found it
         valid = stream_keys.is_valid().to_numpy(zero_copy_only=False) & ~tombstones[stream_at]
+        if self._stream_test is not None and ns:
+            passes = broadcast(self._stream_test.evaluate(stream), ns, pa.bool_())
+            valid &= pc.fill_null(passes, False).to_numpy(zero_copy_only=False)
         # the stored table row of each key they need, read once per key: stored_at numbers
         # each stream row's among them (-1: none)
         wanted = np.unique(ids[:ns][valid & ~in_batch])
@@ -560,3 +582,30 @@ class JoinOp:
                                         for r in rows], pa.int64()))
                 names.append(bound)
         return pa.RecordBatch.from_arrays(arrays, names=names)
+
+
+def _conjuncts(predicate: Expr) -> list[Expr]:
+    if isinstance(predicate, Logical) and predicate.op == "AND":
+        return _conjuncts(predicate.left) + _conjuncts(predicate.right)
+    return [predicate]
+
+
+def _all_of(conjuncts: list[Expr]) -> Expr:
+    combined = conjuncts[0]
+    for conjunct in conjuncts[1:]:
+        combined = Logical(T.BOOLEAN, "AND", combined, conjunct)
+    return combined
+
+
+_CANNOT_FAIL = (Column, Literal, Compare, Logical, Not, IsNull, IsDistinct)
+_WHOLE = ("INTEGER", "BIGINT")
+
+
+def _cannot_fail(expr: Expr) -> bool:
+    """Whether evaluating it can give no error: only comparisons and logic over columns and
+    literals (a whole number literal may be widened, as the binder does to compare it; no
+    call, other cast or arithmetic)."""
+    if isinstance(expr, Cast):
+        return isinstance(expr.operand, Literal) and expr.operand.type is not None \
+            and expr.operand.type.base in _WHOLE and expr.type.base in (*_WHOLE, "DOUBLE")
+    return isinstance(expr, _CANNOT_FAIL) and all(_cannot_fail(child) for child in expr.children())

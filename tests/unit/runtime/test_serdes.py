@@ -156,6 +156,43 @@ def test_json_payloads_with_a_line_break_go_to_the_record_path_and_only_those():
     assert _lines(pa.array([b"", b""], pa.binary())).to_pybytes() == b"\n"
 
 
+def test_json_columns_nobody_reads_come_back_null_once_their_values_are_checked():
+    from ksql.runtime.formats.json_batch import ObjectDecoder
+
+    decoder = ObjectDecoder(_json_columns())
+    decoder.unread = frozenset({"S", "L"})
+    arrays = decoder.decode(pa.array([b'{"a": 1, "s": "x", "l": 5}', b'{"a": 2, "l": 7}'], pa.binary()))
+    assert [a.to_pylist() for a in arrays] == [[1, 2], [None, None], [None, None], [None, None], [None, None]]
+    # a value an unread column cannot hold still sends the batch to the record path
+    assert decoder.decode(pa.array([b'{"a": 1, "l": "x"}'], pa.binary())) is None
+    assert decoder.decode(pa.array([b'{"a": 1, "s": 5}'], pa.binary())) is None
+
+
+def test_a_query_reading_some_columns_still_refuses_records_with_bad_values_in_the_others(tmp_path):
+    import json
+
+    from conftest import topic_records
+    from ksql.engine import KsqlEngine
+    from ksql.runtime.log.embedded import make_records
+
+    engine = KsqlEngine(str(tmp_path), background=False)
+    try:
+        engine.session.properties["auto.offset.reset"] = "earliest"
+        engine.execute("CREATE STREAM s (a INT, b INT, c STRING) WITH (kafka_topic='s', value_format='JSON', partitions=1);")
+        values = [b'{"a": 1, "b": 2, "c": "x"}', b'{"a": 2, "b": "bad"}', b'{"A": 3, "B": 4}',
+                  b'{"a": 4, "b": 99999999999}', b'{"a": 5, "c": 6}', b'{"a": 6, "c": [1]}']
+        engine.log.append("s", 0, make_records([None] * len(values), values, list(range(len(values)))))
+        engine.execute("CREATE STREAM out AS SELECT a FROM s;")
+        engine.drain()
+        rows = [json.loads(v) for _, _, v, _ in topic_records(engine.log, "OUT")]
+        # "bad" and 99999999999 are no INT; a number or a list is read as a STRING (its JSON text)
+        assert rows == [{"A": 1}, {"A": 3}, {"A": 5}, {"A": 6}]
+        (query,) = engine.queries.values()
+        assert query.pipeline.decoder.value_format.batch_decoder.unread == {"B", "C"}
+    finally:
+        engine.close()
+
+
 _JSON_VALUE = st.one_of(st.none(), st.booleans(), st.integers(-2**40, 2**40), st.floats(allow_nan=False,
                         allow_infinity=False), st.text(max_size=8), st.lists(st.integers(-9, 9), max_size=2))
 

@@ -18,6 +18,11 @@ QUERIES = {
             "LEFT JOIN t_{tag} t ON s.k = t.k;",
     "left, on an expression": "CREATE STREAM out_{tag} AS SELECT t.k, s.x AS sx, t.y AS ty FROM s_{tag} s "
                               "LEFT JOIN t_{tag} t ON CONCAT(s.k, '') = t.k;",
+    # the stream's own conjuncts (not the arithmetic one) are tested before the table is read
+    "inner, filtered": "CREATE STREAM out_{tag} AS SELECT s.k AS k, s.x AS sx, t.y AS ty FROM s_{tag} s "
+                       "JOIN t_{tag} t ON s.k = t.k WHERE s.x % 3 <> 0 AND s.x > 100 AND t.y > 500;",
+    "left, filtered": "CREATE STREAM out_{tag} AS SELECT s.k AS k, s.x AS sx, t.y AS ty FROM s_{tag} s "
+                      "LEFT JOIN t_{tag} t ON s.k = t.k WHERE (s.x < 200 OR s.x > 400) AND NOT (s.k = 'b');",
 }
 
 
@@ -89,3 +94,15 @@ def test_a_batch_of_one_side_only(make_engine, monkeypatch, side):
     batch = run(make_engine, QUERIES["left"], f"all{side}", events)
     assert batch == one_at_a_time
     assert (len(batch) > 100) == (side == "s")
+
+
+def test_only_the_stream_conjuncts_that_cannot_fail_are_tested_before_the_join(make_engine):
+    engine = make_engine("pushed", {}, background=False)
+    engine.execute("CREATE STREAM s (k STRING KEY, x INT, name STRING) WITH (kafka_topic='s', value_format='JSON', partitions=1);")
+    engine.execute("CREATE TABLE t (k STRING PRIMARY KEY, y INT) WITH (kafka_topic='t', value_format='JSON', partitions=1);")
+    engine.execute("CREATE STREAM out AS SELECT s.k AS k, s.x AS sx, t.y AS ty FROM s JOIN t ON s.k = t.k "
+                   "WHERE s.x > 1 AND s.x / 0 = 1 AND t.y > 2 AND s.name IS NOT NULL AND UCASE(s.name) = 'A';")
+    (query,) = engine.queries.values()
+    pushed = query.pipeline.join.stream_filter
+    assert pushed is not None
+    assert str(pushed) == "((S__X > 1) AND (S__NAME IS NOT NULL))"
