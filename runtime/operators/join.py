@@ -75,11 +75,11 @@ class JoinOp:
 
     def input_fields_read(self, index: int) -> frozenset | None:
         """The fields of input `index` a single stream-table or stream-stream join reads (its
-        key, its time) and passes on to be read after it; None: every field (other joins, a
-        table side whose rows it keeps whole, or no list of what is read after it). A join's
-        state keeps what it is given: fewer fields, less state (and joins cannot be upgraded,
-        so what is read after it never changes)."""
-        if self.needed is None or not (self.window_join is not None or self.stream_table and index == 0):
+        key, its time) and passes on to be read after it; None: every field (other joins, or
+        no list of what is read after it). A join's state keeps what it is given: fewer
+        fields, less state (and joins cannot be upgraded, so what is read after it never
+        changes)."""
+        if self.needed is None or not (self.window_join is not None or self.stream_table):
             return None
         node = self.plan.joins[0]
         key = node.left_key if index == 0 else node.right_key

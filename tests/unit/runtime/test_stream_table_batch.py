@@ -50,7 +50,7 @@ def timeline(seed: int, n: int = 600) -> list[tuple]:
         if rng.random() < 0.5:
             events.append(("s", key, {"X": at}, at))
         else:
-            events.append(("t", key, None if rng.random() < 0.15 else {"Y": at * 10}, at))
+            events.append(("t", key, None if rng.random() < 0.15 else {"Y": at * 10, "Z": f"z{at}"}, at))
     return events
 
 
@@ -58,7 +58,8 @@ def run(make_engine, query: str, tag: str, events: list[tuple]) -> list:
     engine = make_engine(tag, {"ksql.service.id": f"{tag}_"}, background=False)
     engine.session.properties["auto.offset.reset"] = "earliest"
     engine.execute(f"CREATE STREAM s_{tag} (k STRING KEY, x INT) WITH (kafka_topic='s_{tag}', value_format='JSON', partitions=1);")
-    engine.execute(f"CREATE TABLE t_{tag} (k STRING PRIMARY KEY, y INT) WITH (kafka_topic='t_{tag}', value_format='JSON', partitions=1);")
+    # (the queries read no Z: the join keeps the table's rows without it)
+    engine.execute(f"CREATE TABLE t_{tag} (k STRING PRIMARY KEY, y INT, z STRING) WITH (kafka_topic='t_{tag}', value_format='JSON', partitions=1);")
     for name in ("s", "t"):
         mine = [e for e in events if e[0] == name]
         engine.log.append(f"{name}_{tag}", 0, make_records(
@@ -81,6 +82,7 @@ def test_a_batch_joins_as_rows_one_at_a_time(make_engine, monkeypatch, name, see
     batch = run(make_engine, QUERIES[name], f"all{seed}", events)
     assert len(one_at_a_time) > 100
     assert batch == one_at_a_time
+    assert sum(value is not None and value["TY"] is not None for _, value, _ in batch) > 20
 
 
 @pytest.mark.parametrize("side", ["s", "t"])
