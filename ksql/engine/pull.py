@@ -102,6 +102,11 @@ class PullQueries:
             raise KsqlStatementError(
                 f"Unable to execute pull query: table {restoring.sink.name} is still being restored "
                 f"(query {restoring.id} is rebuilding its state after a start). Try again in a moment.")
+        waiting = next((q for q in building if not q.placed), None)
+        if waiting is not None:  # its consumer group has not yet given it partitions: nor rows
+            raise KsqlStatementError(
+                f"Unable to execute pull query: table {waiting.sink.name} is not served yet (query "
+                f"{waiting.id} is waiting for its consumer group to assign it partitions). Try again in a moment.")
 
     def _caught_up_now(self, names: list[str]) -> bool:
         """Whether the queries that build these tables have processed everything their sources

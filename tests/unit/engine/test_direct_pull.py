@@ -228,3 +228,27 @@ def test_a_table_still_being_restored_gives_an_error_not_an_empty_answer(make_en
     finally:
         query.prepared.set()
     assert list(eng.execute(sql)[0]) == [["ann"]]
+
+
+def test_a_table_whose_query_has_no_partitions_yet_gives_an_error_not_an_empty_answer(make_engine, monkeypatch):
+    eng = make_engine()  # queries on their own threads
+    eng.session.properties["auto.offset.reset"] = "earliest"
+    eng.execute("CREATE TABLE users (id INT PRIMARY KEY, name STRING) WITH (kafka_topic='users', "
+                "value_format='JSON', partitions=1);"
+                "INSERT INTO users VALUES (1, 'ann');"
+                "CREATE TABLE names AS SELECT * FROM users;")
+    sql = "SELECT name FROM names WHERE id = 1;"
+    deadline = time.monotonic() + 60  # (on Kafka, a busy machine can take longer than a pull query waits)
+    while list(eng.execute(sql)[0]) != [["ann"]]:
+        assert time.monotonic() < deadline, "the table never showed its row"
+    query = next(q for q in eng.queries.values() if q.sink.name == "NAMES")
+    monkeypatch.setattr(pull, "PULL_CATCH_UP_SECONDS", 0.1)
+    monkeypatch.setattr(pull, "SHARED_LOG_CATCH_UP_SECONDS", 0.1)
+    # as on Kafka before the query's consumer group has assigned its partitions
+    monkeypatch.setattr(type(query), "placed", property(lambda self: False))
+    with pytest.raises(Exception, match=re.escape(
+            f"Unable to execute pull query: table NAMES is not served yet (query {query.id} is waiting for "
+            f"its consumer group to assign it partitions). Try again in a moment.")):
+        eng.execute(sql)
+    monkeypatch.undo()
+    assert list(eng.execute(sql)[0]) == [["ann"]]
