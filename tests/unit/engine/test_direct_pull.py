@@ -204,7 +204,9 @@ def test_quick_pull_never_waits(make_engine, monkeypatch):
     assert list(eng.quick_pull(sql, eng.session)) == [["ann"]]
 
 
-def test_a_table_still_being_restored_gives_an_error_not_an_empty_answer(make_engine, monkeypatch):
+def _names_showing_ann(make_engine, monkeypatch):
+    """(engine, query, key lookup): a table NAMES built by a query on its own thread, once it
+    shows its row, with pull queries waiting only briefly for it from then on."""
     eng = make_engine()  # queries on their own threads
     eng.session.properties["auto.offset.reset"] = "earliest"
     eng.execute("CREATE TABLE users (id INT PRIMARY KEY, name STRING) WITH (kafka_topic='users', "
@@ -218,6 +220,11 @@ def test_a_table_still_being_restored_gives_an_error_not_an_empty_answer(make_en
     query = next(q for q in eng.queries.values() if q.sink.name == "NAMES")
     monkeypatch.setattr(pull, "PULL_CATCH_UP_SECONDS", 0.1)
     monkeypatch.setattr(pull, "SHARED_LOG_CATCH_UP_SECONDS", 0.1)
+    return eng, query, sql
+
+
+def test_a_table_still_being_restored_gives_an_error_not_an_empty_answer(make_engine, monkeypatch):
+    eng, query, sql = _names_showing_ann(make_engine, monkeypatch)
     query.prepared.clear()  # as while a query started on existing data rebuilds its state
     try:
         assert eng.quick_pull(sql, eng.session) is None
@@ -231,19 +238,7 @@ def test_a_table_still_being_restored_gives_an_error_not_an_empty_answer(make_en
 
 
 def test_a_table_whose_query_has_no_partitions_yet_gives_an_error_not_an_empty_answer(make_engine, monkeypatch):
-    eng = make_engine()  # queries on their own threads
-    eng.session.properties["auto.offset.reset"] = "earliest"
-    eng.execute("CREATE TABLE users (id INT PRIMARY KEY, name STRING) WITH (kafka_topic='users', "
-                "value_format='JSON', partitions=1);"
-                "INSERT INTO users VALUES (1, 'ann');"
-                "CREATE TABLE names AS SELECT * FROM users;")
-    sql = "SELECT name FROM names WHERE id = 1;"
-    deadline = time.monotonic() + 60  # (on Kafka, a busy machine can take longer than a pull query waits)
-    while list(eng.execute(sql)[0]) != [["ann"]]:
-        assert time.monotonic() < deadline, "the table never showed its row"
-    query = next(q for q in eng.queries.values() if q.sink.name == "NAMES")
-    monkeypatch.setattr(pull, "PULL_CATCH_UP_SECONDS", 0.1)
-    monkeypatch.setattr(pull, "SHARED_LOG_CATCH_UP_SECONDS", 0.1)
+    eng, query, sql = _names_showing_ann(make_engine, monkeypatch)
     # as on Kafka before the query's consumer group has assigned its partitions
     monkeypatch.setattr(type(query), "placed", property(lambda self: False))
     with pytest.raises(Exception, match=re.escape(
