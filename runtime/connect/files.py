@@ -85,6 +85,8 @@ class FileSinkTask(ConnectorTask):
                 offset = self.positions.get((topic, partition), self.log.start_offset(topic, partition))
                 batch, next_offset = self.log.read(topic, partition, offset, self.BATCH)
                 if batch is None:
+                    # past transaction markers or aborted records at most: no need to read them again
+                    self.positions[(topic, partition)] = next_offset
                     continue
                 lines += [self.value_converter.to_text(v).encode() + b"\n" for v in batch.column(3).to_pylist()]
                 reached[(topic, partition)] = next_offset
