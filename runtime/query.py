@@ -176,13 +176,13 @@ class PersistentQuery:
         return (self.repartition is not None and topic == self.repartition.topic
                 or self.join_repartition is not None and topic in self.join_repartition.moved.values())
 
-    def _source_partitions(self) -> list[tuple[str, int]]:
+    def source_partitions(self) -> list[tuple[str, int]]:
         """Every partition the query reads (its repartition topic's too)."""
         return [(topic, p) for topic in self._topics() for p in range(self.log.topic(topic).partitions)]
 
     def _start_positions(self, committed) -> dict[tuple[str, int], int]:
         positions = {}
-        for topic, p in self._source_partitions():
+        for topic, p in self.source_partitions():
             if self.owned is None or (topic, p) in self.owned:
                 if (topic, p) in committed:
                     positions[(topic, p)] = committed[(topic, p)]
@@ -230,7 +230,7 @@ class PersistentQuery:
             owned = frozenset(assigned)
         else:
             first = (self.plan.sources[0].topic, 0)
-            owned = frozenset(self._source_partitions()) if first in assigned else frozenset()
+            owned = frozenset(self.source_partitions()) if first in assigned else frozenset()
         if owned != self.owned:
             by_topic = {}
             for topic, partition in sorted(owned):

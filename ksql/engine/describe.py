@@ -338,7 +338,7 @@ class Introspection:
                                                        "queries": {}, "lags": {}, "stores": local["stores"]})
                 if not query.partition_local:  # processed by the owner of the first partition
                     first = (query.plan.sources[0].topic, 0)
-                    assigned = query._source_partitions() if first in assigned else []
+                    assigned = query.source_partitions() if first in assigned else []
                 member["queries"][query.id] = sorted(assigned)
                 member["lags"][query.id] = {tp: (committed.get(tp, 0), self.log.end_offset(*tp))
                                             for tp in sorted(assigned)}
