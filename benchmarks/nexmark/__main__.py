@@ -6,18 +6,20 @@ For each query: input events per second from the log to the sink (the events are
 the log first, then the query runs, driven without threads, until it has read them all), and
 DuckDB running the same query as one batch over the same events written as JSON lines, with
 the ratio engine / DuckDB; for q0, q1, q2, q5 and q7 a hand-written polars loop over the same
-bids (ceiling.py) and the ratio engine / polars; the peak memory the engine's run added (run in
-a forked child); and, for
-the queries whose event time is the records' timestamps, end-to-end latency p50 / p99 at half
-the measured rate (latency.py). Results go to benchmarks/results/nexmark.json and .md.
+bids (ceiling.py) and the ratio engine / polars; the peak memory the engine's run added; and,
+for the queries whose event time is the records' timestamps, end-to-end latency p50 / p99 at half
+the measured rate (latency.py). Every run is a fresh interpreter of its own (child.py).
+Results go to benchmarks/results/nexmark.json and .md.
 """
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
+import pickle
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -123,7 +125,7 @@ def run_engine(name: str, events, data_dir: str, value_format: str = "JSON", thr
             engine.log.append(stream, 0, make_records(keys[start:start + 10_000], values[start:start + 10_000],
                                                       times[start:start + 10_000]), sync=False)
     # A running server loaded its native libraries with its first query; their import (polars:
-    # ~0.4 s, in each forked child again) is start-up, not throughput: done before the clock.
+    # ~0.4 s) is start-up, not throughput: done before the clock.
     native.polars()
     engine.execute(QUERIES[name][1])
     seconds = drain_seconds(engine)
@@ -149,44 +151,24 @@ def _reencode(engine, stream: str, values: list) -> list:
     return out
 
 
-def run_engine_measured(name: str, events, data_dir: str, value_format: str = "JSON",
+def spawned(name: str, job: dict, events_path: str):
+    """A run in a fresh interpreter (child.py, where the reason is): what it returns and the
+    peak memory the run added, in bytes."""
+    process = subprocess.Popen([sys.executable, "-m", "benchmarks.nexmark.child", events_path, json.dumps(job)],
+                               stdout=subprocess.PIPE, cwd=Path(__file__).resolve().parents[2])
+    report, _ = process.communicate()
+    if process.returncode != 0 or not report:
+        raise SystemExit(f"{name} failed (exit status {process.returncode})")
+    answer = json.loads(report)
+    return answer["result"], answer["added_bytes"]
+
+
+def run_engine_measured(name: str, events_path: str, data_dir: str, value_format: str = "JSON",
                         threads: int = 1) -> tuple[float, int, int]:
-    """run_engine in a forked child: (events/s, output rows, peak memory growth in bytes), the
-    growth being the child's peak resident set minus what it started with (the generated
-    events, shared with this process)."""
-    def measured():
-        start = _resident_bytes()
-        rate, out = run_engine(name, events, data_dir, value_format, threads)
-        return [rate, out, start]
-
-    (rate, out, start), usage = in_child(name, measured)
-    return rate, out, max(usage.ru_maxrss * 1024 - start, 0)
-
-
-def in_child(name: str, work):
-    """work() in a forked child: what it returns (as JSON) and the child's resource usage. Every
-    engine run goes through here, so this process never starts polars' threads, which its later
-    children could not use (runtime/formats/native.py)."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: run, report, leave without running this process's clean-ups
-        os.close(read)
-        try:
-            os.write(write, json.dumps(work()).encode())
-        finally:
-            os._exit(0)
-    os.close(write)
-    with os.fdopen(read) as pipe:
-        report = pipe.read()
-    _, status, usage = os.wait4(pid, 0)
-    if not report:
-        raise SystemExit(f"{name} failed (exit status {status})")
-    return json.loads(report), usage
-
-
-def _resident_bytes() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    """run_engine in a fresh interpreter: (events/s, output rows, peak memory growth in bytes)."""
+    job = {"kind": "engine", "query": name, "data_dir": data_dir, "format": value_format, "threads": threads}
+    (rate, out), added = spawned(name, job, events_path)
+    return rate, out, added
 
 
 def run_duckdb(name: str, json_paths: dict, count: int) -> float:
@@ -211,11 +193,11 @@ def main() -> None:
                         help="ksql.streams.num.stream.threads: worker processes of a query that keeps no state")
     args = parser.parse_args()
     events = generate(args.events)
-    # Every run is a forked child sharing these events' memory: frozen, the children's garbage
-    # collections never walk (and so never copy) the parent's millions of objects.
-    gc.freeze()
     results = []
     with tempfile.TemporaryDirectory() as scratch:
+        events_path = str(Path(scratch) / "events.pickle")  # what every run's process loads
+        with open(events_path, "wb") as f:
+            pickle.dump(events, f, protocol=pickle.HIGHEST_PROTOCOL)
         json_paths = {}
         for stream in ("bids", "auctions", "persons"):
             json_paths[stream] = str(Path(scratch) / f"{stream}.json")
@@ -223,8 +205,8 @@ def main() -> None:
                 f.write(b"\n".join(getattr(events, stream)[1]) + b"\n")
         for name in args.queries.split(","):
             count = input_count(name, events)
-            engine_rate, out, memory = run_engine_measured(name, events, str(Path(scratch) / name), args.format,
-                                                      args.threads)
+            engine_rate, out, memory = run_engine_measured(name, events_path, str(Path(scratch) / name),
+                                                           args.format, args.threads)
             duck_rate = run_duckdb(name, json_paths, count)
             result = {"query": name, "what": QUERIES[name][0], "input_events": count, "output_rows": out,
                       "engine_events_per_s": round(engine_rate), "duckdb_events_per_s": round(duck_rate),
@@ -232,7 +214,7 @@ def main() -> None:
             line = (f"{name} ({QUERIES[name][0]}): {engine_rate:,.0f} events/s; DuckDB {duck_rate:,.0f} events/s "
                     f"(engine/DuckDB {engine_rate / duck_rate:.2f})")
             if name in ceiling.CEILING_QUERIES:
-                ceiling_rate, _ = in_child(name, lambda: ceiling.events_per_second(name, events.bids[1]))
+                ceiling_rate, _ = spawned(name, {"kind": "ceiling", "query": name}, events_path)
                 result.update(ceiling_events_per_s=round(ceiling_rate), ceiling_ratio=round(engine_rate / ceiling_rate, 3))
                 line += f"; polars loop {ceiling_rate:,.0f} events/s (engine/polars {engine_rate / ceiling_rate:.2f})"
             line += f"; peak memory +{memory / 2**20:,.0f} MB"
@@ -244,10 +226,8 @@ def main() -> None:
                 # (p99 116-234 ms instead of 23 ms for q1). Measure the engine, not that.
                 shutil.rmtree(Path(scratch) / name, ignore_errors=True)
                 os.sync()
-                (p50, p99, _), _ = in_child(name, lambda: list(latency.measure(
-                    str(Path(scratch) / f"{name}-latency"), SOURCES, QUERIES[name][1], name.upper(),
-                    latency_events(name, events, engine_rate / 2), engine_rate / 2,
-                    inputs=INPUTS.get(name, ("bids",)))))
+                (p50, p99, _), _ = spawned(name, {"kind": "latency", "query": name, "rate": engine_rate / 2,
+                                                     "data_dir": str(Path(scratch) / f"{name}-latency")}, events_path)
                 result.update(latency_rate=round(engine_rate / 2), latency_p50_ms=round(p50, 1),
                               latency_p99_ms=round(p99, 1))
                 line += f"; at {engine_rate / 2:,.0f} events/s latency p50 {p50:.1f} ms, p99 {p99:.1f} ms"

@@ -8,7 +8,7 @@ does: each bid's new count or maximum for each of its windows, on top of the ear
 No log, no exactly-once commits, no per-query generality: a lower bound on the work.
 
 Run it in a process that forks no engine afterwards (polars' threads do not survive fork:
-runtime/formats/native.py); __main__.py runs it in a forked child.
+runtime/formats/native.py); __main__.py runs it in a process of its own (child.py).
 """
 from __future__ import annotations
 

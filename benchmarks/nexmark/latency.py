@@ -7,8 +7,8 @@ Output records carry the event time of their input (pass-through, filters, proje
 the newest input they include (window aggregates), so the time an output record becomes
 readable minus its timestamp is the latency from the log to the sink. Output is read by a
 second thread woken at each commit. The first three seconds are a warm-up, not measured: the query's
-first batches load modules (the JSON writer, the reader's threads) and, in a forked child, copy
-the memory pages they touch, which held records back by up to half a second, and the backlog
+first batches load modules (the JSON writer, the reader's threads), which held records back
+by up to half a second, and the backlog
 that built up meanwhile took up to two more seconds to clear at the highest rates.
 """
 from __future__ import annotations
