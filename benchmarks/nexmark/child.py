@@ -8,8 +8,8 @@ process; a child forked from the benchmark's process is not: it shares that proc
 gigabyte of events and allocator pages, and every page either touches is copied on its first
 write (up to a sixth of a query's time, in system time and page faults). JOB is a JSON object:
 {"kind": "engine" | "latency" | "ceiling", "query": name, ...}. Prints one JSON object: the
-run's result, and the resident memory the process had before it (the events), so that the
-benchmark can tell what the run itself added.
+run's result, and how far the process's peak resident memory rose above what it held before
+the run (the events and the engine's modules).
 """
 from __future__ import annotations
 

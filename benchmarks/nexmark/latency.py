@@ -8,8 +8,8 @@ the newest input they include (window aggregates), so the time an output record 
 readable minus its timestamp is the latency from the log to the sink. Output is read by a
 second thread woken at each commit. The first three seconds are a warm-up, not measured: the query's
 first batches load modules (the JSON writer, the reader's threads), which held records back
-by up to half a second, and the backlog
-that built up meanwhile took up to two more seconds to clear at the highest rates.
+by up to half a second, and the backlog that built up meanwhile took up to two more seconds
+to clear at the highest rates.
 """
 from __future__ import annotations
 
