@@ -49,6 +49,9 @@ class Literal(Expression):
 class ColumnRef(Expression):
     name: str
     source: str | None = None
+    # (line, column) of the reference in its statement, both from 1, for errors that point at
+    # it; not part of what the reference is (two references to one column are equal)
+    position: tuple[int, int] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

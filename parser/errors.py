@@ -33,7 +33,15 @@ class KsqlSyntaxError(KsqlError):
 
 
 class KsqlStatementError(KsqlError):
-    """A statement that parses but cannot run: unknown names, wrong types, conflicts."""
+    """A statement that parses but cannot run: unknown names, wrong types, conflicts.
+
+    position: (line, column) in the statement, both from 1, of what the error is about (a
+    column reference), when known; the engine turns it into ksqlDB's "Line: L, Col: C: "
+    prefix, counted in the whole script."""
+
+    def __init__(self, message: str = "", position: tuple[int, int] | None = None):
+        super().__init__(message)
+        self.position = position
 
 
 class KsqlFunctionError(KsqlError):

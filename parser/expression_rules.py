@@ -129,10 +129,12 @@ class ExpressionRules:
 
     # -- expressions
 
-    def column_ref(self, items):
+    @lark.v_args(meta=True)
+    def column_ref(self, meta, items):
+        position = None if meta.empty else (meta.line, meta.column)
         if len(items) == 1:
-            return ast.ColumnRef(items[0])
-        return ast.ColumnRef(items[1], items[0])
+            return ast.ColumnRef(items[0], position=position)
+        return ast.ColumnRef(items[1], items[0], position=position)
 
     def function_call(self, items):
         name, args = items[0], [a for a in items[1:] if a is not None]

@@ -116,7 +116,7 @@ def _repartitioned_columns(query, plan: JoinPlan, scope: Scope, sink, persistent
             bind(expr, scope)
         except KsqlStatementError as error:
             message = str(error)
-            raise (KsqlStatementError(f"PARTITION BY column '{message[8:]}") if message.startswith("Column '")
+            raise (KsqlStatementError(f"PARTITION BY column '{message[8:]}", error.position) if message.startswith("Column '")
                    else error) from None
     columns, found = [], []
     for name, expr in _select_list(query, plan, scope, persistent):

@@ -440,7 +440,7 @@ def _bind_on(expr, scope: Scope) -> Expr:
     except KsqlStatementError as error:
         message = str(error)
         if message.startswith("Column '") and "cannot be resolved" in message:
-            raise KsqlStatementError(f"JOIN ON column '{message[8:]}") from None
+            raise KsqlStatementError(f"JOIN ON column '{message[8:]}", error.position) from None
         raise
 
 

@@ -566,7 +566,7 @@ def _select_items(query: ast.Query, source: DataSource, alias: str, scope: Scope
 def _clause_error(error: KsqlStatementError, clause: str) -> KsqlStatementError:
     message = str(error)
     if message.startswith("Column '"):
-        return KsqlStatementError(f"{clause} column '{message[8:]}")
+        return KsqlStatementError(f"{clause} column '{message[8:]}", error.position)
     if message.startswith("Error processing expression:"):
         return KsqlStatementError(f"Error in {clause} expression: {message}")
     return error

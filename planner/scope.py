@@ -53,7 +53,7 @@ class Scope:
                     f"'{ref.source}' is not a valid stream/table name or alias.")
             column = self._columns.get((ref.source, ref.name))
             if column is None:
-                raise KsqlStatementError(f"Column '{ref.source}.{ref.name}' cannot be resolved.")
+                raise KsqlStatementError(f"Column '{ref.source}.{ref.name}' cannot be resolved.", ref.position)
             return column
         if ref.name in self._ambiguous:
             owners = self.candidates.get(ref.name)
@@ -61,5 +61,5 @@ class Scope:
             raise KsqlStatementError(f"Column '{ref.name}' is ambiguous.{hint}")
         column = self._columns.get((None, ref.name))
         if column is None:
-            raise KsqlStatementError(f"Column '{ref.name}' cannot be resolved.")
+            raise KsqlStatementError(f"Column '{ref.name}' cannot be resolved.", ref.position)
         return column

@@ -63,13 +63,14 @@ def run_script(engine, text: str, name: str, out: TextIO, err: TextIO, output: s
     for number, piece in enumerate(pieces, start=1):
         progress.show(number)
         try:
-            results = engine.execute(piece.text)
+            results = engine.execute(piece.text, at=(piece.line, piece.column))
         except StatementFailed as failure:
             progress.clear()
             error = failure.error
-            line = piece.line + failure.line - 1
-            column = failure.column + (piece.column - 1 if failure.line == 1 else 0)
-            err.write(f"{name}:{line}:{column}: {error.reason if isinstance(error, KsqlSyntaxError) else error}\n")
+            message = error.reason if isinstance(error, KsqlSyntaxError) else str(error)
+            # (the file's line and column say where already)
+            message = message.removeprefix(f"Line: {failure.line}, Col: {failure.column}: ")
+            err.write(f"{name}:{failure.line}:{failure.column}: {message}\n")
             if isinstance(error, KsqlSyntaxError) and error.pointer():
                 err.write(error.pointer() + "\n")
             else:

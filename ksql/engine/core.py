@@ -79,27 +79,30 @@ class KsqlEngine(CommandTopic, DdlStatements, PersistentQueries, Inserts, Select
             self._follower = threading.Thread(target=self._follow_commands, name="command-runner", daemon=True)
             self._follower.start()
 
-    def execute(self, sql: str, session: Session | None = None) -> list:
-        """Run every statement of `sql`; stops at the first error (raised as StatementFailed)."""
+    def execute(self, sql: str, session: Session | None = None, at: tuple[int, int] = (1, 1)) -> list:
+        """Run every statement of `sql`; stops at the first error (raised as StatementFailed,
+        positioned in the caller's script, where `sql` starts at line and column `at`)."""
         session = session or self.session
         results = []
         for piece in split_statements(sql):
             text = substitute_variables(piece.text, session.variables)
+            line = at[0] + piece.line - 1
+            column = at[1] + piece.column - 1 if piece.line == 1 else piece.column
             try:
                 results.append(self._execute_one(text, session))
             except KsqlSyntaxError as error:
-                positioned = error.with_offset(piece.line - 1, piece.column - 1)
+                positioned = error.with_offset(line - 1, column - 1)
                 raise StatementFailed(positioned, piece.text, positioned.line, positioned.column) from None
             except KsqlError as error:
-                raise StatementFailed(error, piece.text, piece.line, piece.column) from None
+                raise _located(error, piece.text, line, column) from None
             except RecursionError:
                 failure = KsqlStatementError(f"The statement nests too deeply: its expressions may nest at most "
                                              f"about {MAX_NESTING:,} levels.")
-                raise StatementFailed(failure, piece.text, piece.line, piece.column) from None
+                raise StatementFailed(failure, piece.text, line, column) from None
             except Exception as error:  # noqa: BLE001 - a bug must not take the caller down with a traceback
                 LOG.exception("statement failed unexpectedly: %s", piece.text)
                 failure = KsqlError(f"Internal error ({type(error).__name__}): {error}")
-                raise StatementFailed(failure, piece.text, piece.line, piece.column) from None
+                raise StatementFailed(failure, piece.text, line, column) from None
         return results
 
     def _execute_one(self, text: str, session: Session, replay_offset: int | None = None):
@@ -186,3 +189,13 @@ HANDLERS = {
     ast.DefineVariable: KsqlEngine._exec_DefineVariable,
     ast.UndefineVariable: KsqlEngine._exec_UndefineVariable,
 }
+
+
+def _located(error: KsqlError, statement: str, line: int, column: int) -> StatementFailed:
+    """A statement's error, at the statement (line, column in the script), or, when it points
+    at something inside it (a column reference), there, as ksqlDB says it: "Line: L, Col: C: ..."."""
+    position = getattr(error, "position", None)
+    if position is None or type(error) is not KsqlStatementError:
+        return StatementFailed(error, statement, line, column)
+    line, column = line + position[0] - 1, column + position[1] - 1 if position[0] == 1 else position[1]
+    return StatementFailed(KsqlStatementError(f"Line: {line}, Col: {column}: {error}"), statement, line, column)

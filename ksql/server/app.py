@@ -149,7 +149,7 @@ class KsqlServer(StatusEndpoints):
                                        f"may be sent in one request.")
         for piece in pieces:
             try:
-                results = self.engine.execute(piece.text, session)
+                results = self.engine.execute(piece.text, session, at=(piece.line, piece.column))
             except StatementFailed as failure:
                 return error_response(_error_code(failure.error), str(failure.error), piece.text, entities)
             except KsqlError as error:

@@ -44,6 +44,9 @@ class Case:
     verify_order: bool = False  # REST cases: rows must come in the expected order (else any order)
     inputs_after_query: bool = False  # REST cases: the inputs arrive once the push query runs
     gap: str | None = None  # documented behaviour the engine lacks: why (tests/sql/docs)
+    # the statements are one script, one per line (ksqlDB's query-validation-tests): an error's
+    # "Line: L" counts across them; otherwise each statement's lines count from 1
+    one_script: bool = False
 
 
 @dataclass

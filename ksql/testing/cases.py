@@ -48,10 +48,10 @@ def _run(engine: KsqlEngine, case: Case) -> Result:
         return _run_rest(engine, case)
     assertions = Assertions(engine)
     error = None
-    for statement in case.statements:
+    for line, statement in enumerate(case.statements, start=1):
         try:
             if not assertions.handle(statement):
-                engine.execute(statement)
+                engine.execute(statement, at=(line if case.one_script else 1, 1))
                 if _INSERT_VALUES.match(statement):
                     # as ksqlDB's test driver does, a record is processed as soon as it is written:
                     # a query replaced after it has already seen it
@@ -152,7 +152,7 @@ def _run_rest(engine: KsqlEngine, case: Case) -> Result:
 
     server = KsqlServer(engine)
     actual, produced = [], False
-    for statement in case.statements:
+    for statement in case.statements:  # (each a request of its own: its errors count from line 1)
         is_query = statement.lstrip().upper().startswith(("SELECT", "PRINT"))
         if is_query and not produced and not case.inputs_after_query:
             for record in case.inputs:

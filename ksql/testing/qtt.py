@@ -79,6 +79,9 @@ def cases_from_file(path: str | Path) -> list[Case]:
     cases = []
     for index, test in enumerate(tests):
         cases += _expand(path.name, test, index)
+    if path.parent.name == "query-validation-tests":  # (the REST tests send a request per statement)
+        for case in cases:
+            case.one_script = True
     return cases
 
 

@@ -23,6 +23,15 @@ def test_run_script_stops_at_first_error_with_position(tmp_path):
     assert "Partitions" not in result.stdout  # nothing after the failing statement ran
 
 
+def test_run_script_points_at_a_column_that_cannot_be_resolved(tmp_path):
+    script = tmp_path / "bad.sql"
+    script.write_text("CREATE STREAM s (id INT KEY, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);\n"
+                      "CREATE STREAM out AS SELECT id,\n  nope + 1 AS n FROM s;\n")
+    result = run(["run", str(script)], tmp_path)
+    assert result.returncode == 1
+    assert f"{script}:3:3: SELECT column 'NOPE' cannot be resolved.\n" in result.stderr
+
+
 def test_run_script_success(tmp_path, backend):
     script = tmp_path / "ok.sql"
     script.write_text("SET 'auto.offset.reset'='earliest';\n"

@@ -204,3 +204,34 @@ def test_show_properties_lists_every_setting_in_effect_and_where_it_comes_from(m
     assert result.extra["overwrittenProperties"] == ["ksql.streams.auto.offset.reset"]
     assert "ksql.query.pull.limit.clause.enabled" in result.extra["defaultProperties"]
     assert "ksql.service.id" not in result.extra["defaultProperties"]
+
+
+@pytest.mark.parametrize("sql, line, column, message", [
+    # ksqlDB's messages for these (its test corpus, joins.json): "Line: 3, Col: 70: ..."
+    ("SELECT * FROM a t JOIN b u WITHIN 1 MINUTE ON t.iid = u.id EMIT CHANGES;", 3, 47,
+     "JOIN ON column 'T.IID' cannot be resolved."),
+    ("SELECT * FROM a t JOIN b u WITHIN 1 MINUTE\n  ON t.id = u.iid EMIT CHANGES;", 4, 13,
+     "JOIN ON column 'U.IID' cannot be resolved."),
+    ("SELECT id, v FROM a WHERE\n nope > 1 EMIT CHANGES;", 4, 2, "WHERE column 'NOPE' cannot be resolved."),
+])
+def test_a_column_that_cannot_be_resolved_is_pointed_at_in_the_script(engine, sql, line, column, message):
+    from ksql.engine import StatementFailed
+
+    script = ("CREATE STREAM a (id INT KEY, v INT) WITH (kafka_topic='a', value_format='JSON', partitions=1);\n"
+              "CREATE STREAM b (id INT KEY, w INT) WITH (kafka_topic='b', value_format='JSON', partitions=1);\n"
+              + sql)
+    with pytest.raises(StatementFailed) as failure:
+        engine.execute(script)
+    assert (failure.value.line, failure.value.column) == (line, column)
+    assert str(failure.value) == f"Line: {line}, Col: {column}: {message}"
+
+
+def test_an_error_points_into_the_callers_script(engine):
+    """A caller that runs a script a statement at a time says where each starts (`at`)."""
+    from ksql.engine import StatementFailed
+
+    engine.execute("CREATE STREAM a (id INT KEY, v INT) WITH (kafka_topic='a', value_format='JSON', partitions=1);")
+    with pytest.raises(StatementFailed) as failure:
+        engine.execute("SELECT nope FROM a EMIT CHANGES;", at=(7, 5))
+    assert (failure.value.line, failure.value.column) == (7, 12)
+    assert str(failure.value) == "Line: 7, Col: 12: SELECT column 'NOPE' cannot be resolved."
