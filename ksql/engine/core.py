@@ -197,5 +197,6 @@ def _located(error: KsqlError, statement: str, line: int, column: int) -> Statem
     position = getattr(error, "position", None)
     if position is None or type(error) is not KsqlStatementError:
         return StatementFailed(error, statement, line, column)
-    line, column = line + position[0] - 1, column + position[1] - 1 if position[0] == 1 else position[1]
+    column = column + position[1] - 1 if position[0] == 1 else position[1]
+    line = line + position[0] - 1
     return StatementFailed(KsqlStatementError(f"Line: {line}, Col: {column}: {error}"), statement, line, column)

@@ -6,6 +6,8 @@ import re
 import subprocess
 import time
 
+import pytest
+
 from processes import KSQL, Terminal
 
 
@@ -13,23 +15,20 @@ def run(args, tmp_path, stdin=None):
     return subprocess.run(KSQL + args, cwd=tmp_path, input=stdin, capture_output=True, text=True, timeout=120)
 
 
-def test_run_script_stops_at_first_error_with_position(tmp_path):
+@pytest.mark.parametrize("text, error", [
+    ("SHOW STREAMS;\n\nCREATE STREAM s (id INT KEY) WITH (kafka_topic='s',\n  value_format='JSON' partitions=1);\n",
+     "4:23: Syntax Error at or near 'partitions'; expected ',', ')'"),
+    # a column that cannot be resolved: where the column is, not where its statement starts
+    ("CREATE STREAM s (id INT KEY, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);\n"
+     "CREATE STREAM out AS SELECT id,\n  nope + 1 AS n FROM s;\n", "3:3: SELECT column 'NOPE' cannot be resolved.\n"),
+], ids=["syntax", "column"])
+def test_run_script_stops_at_first_error_with_position(tmp_path, text, error):
     script = tmp_path / "bad.sql"
-    script.write_text("SHOW STREAMS;\n\nCREATE STREAM s (id INT KEY) WITH (kafka_topic='s',\n"
-                      "  value_format='JSON' partitions=1);\nSHOW TOPICS;\n")
+    script.write_text(text + "SHOW TOPICS;\n")
     result = run(["run", str(script)], tmp_path)
     assert result.returncode == 1
-    assert f"{script}:4:23: Syntax Error at or near 'partitions'; expected ',', ')'" in result.stderr
+    assert f"{script}:{error}" in result.stderr
     assert "Partitions" not in result.stdout  # nothing after the failing statement ran
-
-
-def test_run_script_points_at_a_column_that_cannot_be_resolved(tmp_path):
-    script = tmp_path / "bad.sql"
-    script.write_text("CREATE STREAM s (id INT KEY, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);\n"
-                      "CREATE STREAM out AS SELECT id,\n  nope + 1 AS n FROM s;\n")
-    result = run(["run", str(script)], tmp_path)
-    assert result.returncode == 1
-    assert f"{script}:3:3: SELECT column 'NOPE' cannot be resolved.\n" in result.stderr
 
 
 def test_run_script_success(tmp_path, backend):
