@@ -117,7 +117,7 @@ def _learn(shaped: str, literals: list[str], statement: ast.Statement, parse) ->
             stand_in_text.append(str(_INTEGER_STAND_IN + position))
         stand_in_text.append(piece)
     try:
-        template = parse("".join(stand_in_text))
+        template = _unplaced(parse("".join(stand_in_text)))
     except Exception:  # noqa: BLE001 - a stand-in the parser refuses: this shape is not cached
         return None
     found: dict[ast.Literal, int] = {}
@@ -205,6 +205,26 @@ def _replace(node, values: dict, holders: frozenset[int]):
         for name in _field_names(node):
             old = getattr(node, name)
             new = _replace(old, values, holders)
+            if new is not old:
+                changes[name] = new
+        return dataclasses.replace(node, **changes) if changes else node
+    return node
+
+
+def _unplaced(node):
+    """`node` without the positions of its column references: a shape's are those of its
+    stand-in text, not of the statements it stands for (whose errors then point at the
+    statement rather than into it)."""
+    if isinstance(node, ast.ColumnRef):
+        return node if node.position is None else dataclasses.replace(node, position=None)
+    if isinstance(node, tuple):
+        items = tuple(_unplaced(item) for item in node)
+        return node if all(a is b for a, b in zip(items, node)) else items
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        changes = {}
+        for name in _field_names(node):
+            old = getattr(node, name)
+            new = _unplaced(old)
             if new is not old:
                 changes[name] = new
         return dataclasses.replace(node, **changes) if changes else node

@@ -52,6 +52,17 @@ def test_key_lookups_are_cached_with_their_own_values():
     assert statement.query.where == ast.BinaryOp("=", ast.ColumnRef("ID"), ast.Literal(77, "INTEGER"))
 
 
+def test_column_references_of_a_cached_shape_claim_no_position():
+    """Where a column stands (for errors) depends on the literals' lengths before it: the parser
+    gives it, a shape, parsed from stand-ins, does not."""
+    _shapes.clear()
+    first = parse_statement("SELECT * FROM users WHERE name = 'a' AND nope = 1;")
+    assert first.query.where.right.left.position == (1, 42)
+    second = parse_statement("SELECT * FROM users WHERE name = 'abcdef' AND nope = 2;")
+    assert second.query.where.right.left == ast.ColumnRef("NOPE")
+    assert second.query.where.right.left.position is None
+
+
 def test_filling_in_values_rebuilds_only_the_path_to_each_literal():
     _shapes.clear()
     parse_statement("SELECT a, b, UCASE(c) FROM users WHERE id = 1 AND name = 'x';")  # learns the shape
