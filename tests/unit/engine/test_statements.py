@@ -212,7 +212,8 @@ def test_show_properties_lists_every_setting_in_effect_and_where_it_comes_from(m
      "JOIN ON column 'T.IID' cannot be resolved."),
     ("SELECT * FROM a t JOIN b u WITHIN 1 MINUTE\n  ON t.id = u.iid EMIT CHANGES;", 4, 13,
      "JOIN ON column 'U.IID' cannot be resolved."),
-    ("SELECT id, v FROM a WHERE\n nope > 1 EMIT CHANGES;", 4, 2, "WHERE column 'NOPE' cannot be resolved."),
+    # (no literal: a statement of a shape seen before, literals aside, is not placed; test_statement_cache)
+    ("SELECT id, v FROM a WHERE\n nope > v EMIT CHANGES;", 4, 2, "WHERE column 'NOPE' cannot be resolved."),
 ])
 def test_a_column_that_cannot_be_resolved_is_pointed_at_in_the_script(engine, sql, line, column, message):
     from ksql.engine import StatementFailed
