@@ -157,13 +157,15 @@ class RemoteEngine:
         self.metastore = _RemoteMetastore(self.client)
         self.client.info()  # fail now, with a clear message, if nothing answers
 
-    def execute(self, sql: str, session=None) -> list:
+    def execute(self, sql: str, session=None, at: tuple[int, int] = (1, 1)) -> list:
+        """As KsqlEngine.execute: `at` is where `sql` starts in the caller's script."""
         from ksql.parser import split_statements
 
         session = session or self.session
         results = []
         for piece in split_statements(sql):
             text = piece.text
+            start = (at[0] + piece.line - 1, at[1] + piece.column - 1 if piece.line == 1 else piece.column)
             word = text.lstrip().split(None, 1)[0].upper() if text.strip() else ""
             try:
                 if word in ("SELECT", "PRINT"):
@@ -176,7 +178,7 @@ class RemoteEngine:
                     entities = self.client.ksql(text, session.properties, session.variables)
                     results += [_result(e) for e in entities]
             except KsqlClientError as error:
-                raise _positioned(error, text) from None
+                raise _positioned(error, text, start) from None
         return results
 
     def _run_script(self, text: str, session) -> list:
@@ -239,21 +241,28 @@ class RemoteEngine:
 
 
 _POSITION = re.compile(r"line (\d+):(\d+): (.*)", re.DOTALL)
+_POINTED = re.compile(r"Line: (\d+), Col: (\d+): (.*)", re.DOTALL)
 
 
-def _positioned(error: KsqlClientError, text: str) -> KsqlError:
+def _positioned(error: KsqlClientError, text: str, at: tuple[int, int] = (1, 1)) -> KsqlError:
     """The server's "line L:C: ..." syntax error as the local shell's (the caret under the
-    token, the position within the script); other errors as they are."""
-    match = _POSITION.match(str(error))
+    token), and its "Line: L, Col: C: ..." error as the local engine's, each positioned in the
+    script, where the statement starts at `at` (the server saw the statement alone); other
+    errors as they are."""
+    match = _POSITION.match(str(error)) or _POINTED.match(str(error))
     if error.status != 400 or match is None:
         return error
     from ksql.engine import StatementFailed
-    from ksql.errors import KsqlSyntaxError
+    from ksql.errors import KsqlStatementError, KsqlSyntaxError
 
     line, column = int(match.group(1)), int(match.group(2))
+    in_script = (at[0] + line - 1, at[1] + column - 1 if line == 1 else column)
+    if match.re is _POINTED:
+        located = KsqlStatementError(f"Line: {in_script[0]}, Col: {in_script[1]}: {match.group(3)}")
+        return StatementFailed(located, text, *in_script)
     lines = text.splitlines() or [""]
     source = lines[line - 1] if 0 < line <= len(lines) else ""
-    return StatementFailed(KsqlSyntaxError(match.group(3), line, column, source_line=source), text, line, column)
+    return StatementFailed(KsqlSyntaxError(match.group(3), line, column, source_line=source), text, *in_script)
 
 
 def _type_text(schema: dict) -> str:

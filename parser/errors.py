@@ -10,12 +10,15 @@ class KsqlSyntaxError(KsqlError):
     """A statement that does not parse: where, which token, and what was expected."""
 
     def __init__(self, message: str, line: int, column: int, token: str | None = None,
-                 expected: tuple[str, ...] = (), source_line: str = ""):
+                 expected: tuple[str, ...] = (), source_line: str = "", source_column: int | None = None):
         self.line = line
         self.column = column
         self.token = token
         self.expected = expected
         self.source_line = source_line
+        # the token's column in source_line (a statement that starts inside a script's line
+        # has its own first line as source_line, but its column counts in the script's)
+        self.source_column = column if source_column is None else source_column
         self.reason = message
         super().__init__(f"line {line}:{column}: {message}")
 
@@ -23,13 +26,13 @@ class KsqlSyntaxError(KsqlError):
         """The same error, positioned within a larger script."""
         column = self.column + column_offset if self.line == 1 else self.column
         return KsqlSyntaxError(self.reason, self.line + line_offset, column, self.token,
-                               self.expected, self.source_line)
+                               self.expected, self.source_line, self.source_column)
 
     def pointer(self) -> str:
         """The offending line with a caret under the offending token."""
         if not self.source_line:
             return ""
-        return f"{self.source_line}\n{' ' * (self.column - 1)}^"
+        return f"{self.source_line}\n{' ' * (self.source_column - 1)}^"
 
 
 class KsqlStatementError(KsqlError):

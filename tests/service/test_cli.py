@@ -21,7 +21,10 @@ def run(args, tmp_path, stdin=None):
     # a column that cannot be resolved: where the column is, not where its statement starts
     ("CREATE STREAM s (id INT KEY, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);\n"
      "CREATE STREAM out AS SELECT id,\n  nope + 1 AS n FROM s;\n", "3:3: SELECT column 'NOPE' cannot be resolved.\n"),
-], ids=["syntax", "column"])
+    # a statement that starts inside a line: the caret under the token of its own text
+    ("SHOW STREAMS; SELECT * FROM;\n",
+     "1:28: Syntax Error at or near ';'; expected an identifier\nSELECT * FROM;\n             ^\n"),
+], ids=["syntax", "column", "second-on-its-line"])
 def test_run_script_stops_at_first_error_with_position(tmp_path, text, error):
     script = tmp_path / "bad.sql"
     script.write_text(text + "SHOW TOPICS;\n")

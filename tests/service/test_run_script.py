@@ -62,6 +62,12 @@ def test_run_script_against_a_server(scripts):
         refused = ksql(scripts, "--server", server.url, "-e", "RUN SCRIPT 'with_query.sql';")
         assert refused.returncode == 1 and "should be issued to the websocket endpoint '/query'" in refused.stderr
         assert "NEVER" not in server.ksql("SHOW STREAMS;").text
+        # the server's "Line: L, Col: C" counts in the one statement it got; the shell, in its script
+        unresolved = ksql(scripts, "--server", server.url, "-e",
+                          "CREATE STREAM pos (id INT KEY, v INT) WITH (kafka_topic='pos', value_format='JSON', "
+                          "partitions=1);\nCREATE STREAM pos2 AS SELECT id,\n  nope FROM pos;")
+        assert unresolved.returncode == 1
+        assert "<command line>:3:3: SELECT column 'NOPE' cannot be resolved.\n" in unresolved.stderr
 
         # as ksqlDB's own CLI sends it: the script's text rides in a property
         sent = server.ksql("RUN SCRIPT '/some/script.sql';", **{
