@@ -159,13 +159,13 @@ class RemoteEngine:
 
     def execute(self, sql: str, session=None, at: tuple[int, int] = (1, 1)) -> list:
         """As KsqlEngine.execute: `at` is where `sql` starts in the caller's script."""
-        from ksql.parser import split_statements
+        from ksql.parser import in_script, split_statements
 
         session = session or self.session
         results = []
         for piece in split_statements(sql):
             text = piece.text
-            start = (at[0] + piece.line - 1, at[1] + piece.column - 1 if piece.line == 1 else piece.column)
+            start = in_script((piece.line, piece.column), at)
             word = text.lstrip().split(None, 1)[0].upper() if text.strip() else ""
             try:
                 if word in ("SELECT", "PRINT"):
@@ -254,15 +254,16 @@ def _positioned(error: KsqlClientError, text: str, at: tuple[int, int] = (1, 1))
         return error
     from ksql.engine import StatementFailed
     from ksql.errors import KsqlStatementError, KsqlSyntaxError
+    from ksql.parser import in_script
 
     line, column = int(match.group(1)), int(match.group(2))
-    in_script = (at[0] + line - 1, at[1] + column - 1 if line == 1 else column)
+    placed = in_script((line, column), at)
     if match.re is _POINTED:
-        located = KsqlStatementError(f"Line: {in_script[0]}, Col: {in_script[1]}: {match.group(3)}")
-        return StatementFailed(located, text, *in_script)
+        located = KsqlStatementError(f"Line: {placed[0]}, Col: {placed[1]}: {match.group(3)}")
+        return StatementFailed(located, text, *placed)
     lines = text.splitlines() or [""]
     source = lines[line - 1] if 0 < line <= len(lines) else ""
-    return StatementFailed(KsqlSyntaxError(match.group(3), line, column, source_line=source), text, *in_script)
+    return StatementFailed(KsqlSyntaxError(match.group(3), line, column, source_line=source), text, *placed)
 
 
 def _type_text(schema: dict) -> str:

@@ -4,6 +4,7 @@ from ksql.parser.parse import parse_expression, parse_script, parse_statement  #
 from ksql.parser.scripts import (  # noqa: F401
     StatementText,
     define_variable,
+    in_script,
     is_complete,
     split_statements,
     substitute_variables,

@@ -1,6 +1,8 @@
 """Errors shown to users. Each carries enough to point at what went wrong."""
 from __future__ import annotations
 
+from ksql.parser.scripts import in_script
+
 
 class KsqlError(Exception):
     """Base of every error the engine reports to a user."""
@@ -22,10 +24,10 @@ class KsqlSyntaxError(KsqlError):
         self.reason = message
         super().__init__(f"line {line}:{column}: {message}")
 
-    def with_offset(self, line_offset: int, column_offset: int) -> "KsqlSyntaxError":
-        """The same error, positioned within a larger script."""
-        column = self.column + column_offset if self.line == 1 else self.column
-        return KsqlSyntaxError(self.reason, self.line + line_offset, column, self.token,
+    def within(self, start: tuple[int, int]) -> "KsqlSyntaxError":
+        """The same error, positioned in a script where its statement starts at `start`."""
+        line, column = in_script((self.line, self.column), start)
+        return KsqlSyntaxError(self.reason, line, column, self.token,
                                self.expected, self.source_line, self.source_column)
 
     def pointer(self) -> str:

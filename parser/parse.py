@@ -39,7 +39,7 @@ def parse_script(script: str) -> list[tuple[StatementText, ast.Statement]]:
         try:
             result.append((piece, parse_statement(piece.text)))
         except KsqlSyntaxError as error:
-            raise error.with_offset(piece.line - 1, piece.column - 1) from None
+            raise error.within((piece.line, piece.column)) from None
     return result
 
 

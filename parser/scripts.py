@@ -20,6 +20,13 @@ class StatementText:
     column: int  # 1-based column of its first character
 
 
+def in_script(position: tuple[int, int], start: tuple[int, int]) -> tuple[int, int]:
+    """A (line, column) counted in a statement, counted instead in the script where the
+    statement starts at `start`: lines add; columns add only on the statement's first line."""
+    line, column = position
+    return start[0] + line - 1, (start[1] + column - 1 if line == 1 else column)
+
+
 def split_statements(script: str) -> list[StatementText]:
     """Split a script into statements on ';', keeping each one's position."""
     pieces = []

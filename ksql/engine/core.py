@@ -11,7 +11,7 @@ import logging
 import threading
 
 from ksql.errors import KsqlError, KsqlStatementError, KsqlSyntaxError
-from ksql.parser import ast, parse_statement, split_statements, substitute_variables
+from ksql.parser import ast, in_script, parse_statement, split_statements, substitute_variables
 from ksql.planner.metastore import MetaStore
 from ksql.results import StatusResult
 from ksql.runtime import processing_log
@@ -86,12 +86,11 @@ class KsqlEngine(CommandTopic, DdlStatements, PersistentQueries, Inserts, Select
         results = []
         for piece in split_statements(sql):
             text = substitute_variables(piece.text, session.variables)
-            line = at[0] + piece.line - 1
-            column = at[1] + piece.column - 1 if piece.line == 1 else piece.column
+            line, column = in_script((piece.line, piece.column), at)
             try:
                 results.append(self._execute_one(text, session))
             except KsqlSyntaxError as error:
-                positioned = error.with_offset(line - 1, column - 1)
+                positioned = error.within((line, column))
                 raise StatementFailed(positioned, piece.text, positioned.line, positioned.column) from None
             except KsqlError as error:
                 raise _located(error, piece.text, line, column) from None
@@ -197,6 +196,5 @@ def _located(error: KsqlError, statement: str, line: int, column: int) -> Statem
     position = getattr(error, "position", None)
     if position is None or type(error) is not KsqlStatementError:
         return StatementFailed(error, statement, line, column)
-    column = column + position[1] - 1 if position[0] == 1 else position[1]
-    line = line + position[0] - 1
+    line, column = in_script(position, (line, column))
     return StatementFailed(KsqlStatementError(f"Line: {line}, Col: {column}: {error}"), statement, line, column)
