@@ -182,12 +182,12 @@ class MaterializedTable:
             offset = self.positions.get(partition, 0)
             reads = read_to_end if to_end else read_available
             for records, offset in reads(log, self.table.topic, partition, offset):
+                if records is not None:
+                    batch = self._decoder.decode(records, partition).batch  # windowed keys come with their bounds
+                    self.apply(batch, (WINDOWSTART, WINDOWEND) if self.table.window_type else None, ROWTIME)
+                    progressed = True
+                # only now: a pull query that waits for this position must find the rows applied
                 self.positions[partition] = offset
-                if records is None:
-                    continue
-                batch = self._decoder.decode(records, partition).batch  # windowed keys come with their bounds
-                self.apply(batch, (WINDOWSTART, WINDOWEND) if self.table.window_type else None, ROWTIME)
-                progressed = True
         return progressed
 
     def caught_up(self, ends: dict[int, int]) -> bool:

@@ -108,6 +108,9 @@ class PersistentQuery:
         self.records_out = 0
         self.errors = 0  # records that went to the processing log
         self.positions: dict[tuple[str, int], int] = {}  # next offset to read, per source partition
+        # per sink partition, the offset after the last record this query committed: a reader
+        # may not see it at once (on Kafka, the stable end moves once the commit's markers land)
+        self.sink_written: dict[int, int] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.prepared = threading.Event()  # start positions fixed, state restored (or failed)
@@ -504,6 +507,9 @@ class PersistentQuery:
                 viewed = True
                 self.view.apply(rows, ("__WINDOW_START", "__WINDOW_END"))
             txn.commit(offsets)
+            for (written, partition), end in txn.written.items():
+                if written == self.sink.topic:
+                    self.sink_written[partition] = max(self.sink_written.get(partition, 0), end)
         except BaseException:
             txn.abort()
             if viewed:  # pull queries must not see rows that were never committed

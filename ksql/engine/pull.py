@@ -93,7 +93,9 @@ class PullQueries:
                 q.positions.get(tp, 0) < end for q, ends in targets for tp, end in ends.items()):
             self.log.wait(0.02)
         # with several servers, a view follows its table's topic: let it read what is there now
-        following = [(q.view, {p: self.log.end_offset(q.sink.topic, p) for p in range(q.sink.partitions)})
+        # (and at least past what the query itself has committed, visible to readers or not yet)
+        following = [(q.view, {p: max(self.log.end_offset(q.sink.topic, p), q.sink_written.get(p, 0))
+                               for p in range(q.sink.partitions)})
                      for q in building if q.scale_out and q.view is not None]
         while time.monotonic() < deadline and not all(view.caught_up(ends) for view, ends in following):
             self.log.wait(0.02)

@@ -443,23 +443,23 @@ class Transaction:
         self.log = log
         self.producer = producer
         self.txn = txn
-        self._ends: dict[tuple[str, int], int] = {}  # partition -> the end of this txn's frames
+        self.written: dict[tuple[str, int], int] = {}  # partition -> the offset after this txn's records
 
     def append(self, topic: str, partition: int, batch: pa.RecordBatch) -> None:
         part = self.log._partition(topic, partition)
         _, end = part.append(batch, self.producer, self.txn)
-        self._ends[(topic, partition)] = end
+        self.written[(topic, partition)] = end
 
     def commit(self, offsets: dict[tuple[str, int], int]) -> None:
         log = self.log
-        for key in self._ends:
+        for key in self.written:
             log._partitions[key].sync()
         with log._lock:
             log._write_commit({"producer": self.producer, "txn": self.txn, "group": self.producer,
                                "offsets": [[t, p, o] for (t, p), o in offsets.items()],
-                               "ends": [[t, p, end] for (t, p), end in self._ends.items()]})
+                               "ends": [[t, p, end] for (t, p), end in self.written.items()]})
             log._group_offsets.setdefault(self.producer, {}).update(offsets)
-            for key, end in self._ends.items():
+            for key, end in self.written.items():
                 log._durable[key] = max(log._durable.get(key, 0), end)
         self._finish(True)
 
@@ -475,7 +475,7 @@ class Transaction:
         self._finish(False)
 
     def _finish(self, committed: bool) -> None:
-        for key in self._ends:
+        for key in self.written:
             part = self.log._partitions.get(key)
             if part is not None:
                 part.finish_txn(self.producer, self.txn, committed)

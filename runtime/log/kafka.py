@@ -378,9 +378,17 @@ class _KafkaTransaction:
         self.producer = log._transactional_producer(name)
         self.group_client = log._group_client(name)
         self.producer.begin_transaction()
+        # per partition, the offset after this transaction's last record (known once delivered):
+        # the broker moves the partition's stable end past it only some time after the commit
+        self.written: dict[tuple[str, int], int] = {}
 
     def append(self, topic: str, partition: int, batch: pa.RecordBatch) -> None:
-        _produce(self.producer, topic, partition, batch)
+        def delivered(error, message):
+            if error is None:
+                key = (topic, partition)
+                self.written[key] = max(self.written.get(key, 0), message.offset() + 1)
+
+        _produce(self.producer, topic, partition, batch, on_last_delivery=delivered)
 
     def commit(self, offsets: dict[tuple[str, int], int]) -> None:
         if offsets:
@@ -404,13 +412,19 @@ class _AtLeastOnce:
         self.log = log
         self.name = name
         self.failed: list[KafkaError] = []
+        self.written: dict[tuple[str, int], int] = {}  # as _KafkaTransaction's
 
     def append(self, topic: str, partition: int, batch: pa.RecordBatch) -> None:
         def delivered(error, _message):
             if error is not None:
                 self.failed.append(error)
 
-        _produce(self.log._producer, topic, partition, batch, delivered)
+        def last_delivered(error, message):
+            if error is None:
+                key = (topic, partition)
+                self.written[key] = max(self.written.get(key, 0), message.offset() + 1)
+
+        _produce(self.log._producer, topic, partition, batch, delivered, last_delivered)
 
     def commit(self, offsets: dict[tuple[str, int], int]) -> None:
         self.log._producer.flush()
@@ -479,12 +493,19 @@ def _partitions(offsets: dict[tuple[str, int], int]) -> list[TopicPartition]:
     return [TopicPartition(topic, partition, offset) for (topic, partition), offset in offsets.items()]
 
 
-def _produce(producer: Producer, topic: str, partition: int, batch: pa.RecordBatch, on_delivery=None) -> None:
+def _produce(producer: Producer, topic: str, partition: int, batch: pa.RecordBatch, on_delivery=None,
+             on_last_delivery=None) -> None:
+    """Send a batch's records; on_delivery is called for each, on_last_delivery for the last
+    (a partition's records are delivered in order)."""
     columns = batch.to_pydict()
     extra = {} if on_delivery is None else {"on_delivery": on_delivery}
-    for timestamp, key, value, headers in zip(columns["timestamp"], columns["key"], columns["value"],
-                                              columns["headers"]):
+    last = batch.num_rows - 1
+    for i, (timestamp, key, value, headers) in enumerate(zip(columns["timestamp"], columns["key"],
+                                                             columns["value"], columns["headers"])):
         kafka_headers = [(h["key"], h["value"]) for h in headers] if headers else None
+        if i == last and on_last_delivery is not None:
+            extra = {"on_delivery": on_last_delivery if on_delivery is None
+                     else lambda error, message: (on_delivery(error, message), on_last_delivery(error, message))}
         while True:
             try:
                 producer.produce(topic, value, key, partition=partition, timestamp=timestamp or 0,
