@@ -240,8 +240,9 @@ class RemoteEngine:
         self.client.close()
 
 
-_POSITION = re.compile(r"line (\d+):(\d+): (.*)", re.DOTALL)
-_POINTED = re.compile(r"Line: (\d+), Col: (\d+): (.*)", re.DOTALL)
+_POSITION = re.compile(r"line (?P<line>\d+):(?P<column>\d+): (?P<rest>.*)", re.DOTALL)
+_POINTED = re.compile(r"(?P<before>(?:Exception while preparing statement: )?)"
+                      r"Line: (?P<line>\d+), Col: (?P<column>\d+): (?P<rest>.*)", re.DOTALL)
 
 
 def _positioned(error: KsqlClientError, text: str, at: tuple[int, int] = (1, 1)) -> KsqlError:
@@ -256,14 +257,14 @@ def _positioned(error: KsqlClientError, text: str, at: tuple[int, int] = (1, 1))
     from ksql.errors import KsqlStatementError, KsqlSyntaxError
     from ksql.parser import in_script
 
-    line, column = int(match.group(1)), int(match.group(2))
+    line, column, rest = int(match["line"]), int(match["column"]), match["rest"]
     placed = in_script((line, column), at)
     if match.re is _POINTED:
-        located = KsqlStatementError(f"Line: {placed[0]}, Col: {placed[1]}: {match.group(3)}")
+        located = KsqlStatementError(f"{match['before']}Line: {placed[0]}, Col: {placed[1]}: {rest}")
         return StatementFailed(located, text, *placed)
     lines = text.splitlines() or [""]
     source = lines[line - 1] if 0 < line <= len(lines) else ""
-    return StatementFailed(KsqlSyntaxError(match.group(3), line, column, source_line=source), text, *placed)
+    return StatementFailed(KsqlSyntaxError(rest, line, column, source_line=source), text, *placed)
 
 
 def _type_text(schema: dict) -> str:

@@ -3,6 +3,7 @@ in `ksql.parser.errors`, so every layer can raise them)."""
 from ksql.parser.errors import (  # noqa: F401
     KsqlError,
     KsqlFunctionError,
+    KsqlPreparationError,
     KsqlRecordError,
     KsqlStatementError,
     KsqlSyntaxError,

@@ -278,6 +278,8 @@ class InsertInto(Statement):
     target: str
     query: Query
     properties: dict = field(default_factory=dict, hash=False)
+    # (line, column) of the target's name in the statement, for an error about it
+    target_position: tuple[int, int] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,12 @@ class KsqlStatementError(KsqlError):
         self.position = position
 
 
+class KsqlPreparationError(KsqlStatementError):
+    """A statement that names what is not there, found while it is prepared: a source that
+    does not exist, a column that is ambiguous. ksqlDB finds these before planning (its parser
+    and AST sanitizer) and says so: "Exception while preparing statement: ..."."""
+
+
 class KsqlFunctionError(KsqlError):
     """An aggregate function's failure (a DECIMAL sum past its precision, say). It stops the
     query, which restarts from its last commit, as an exception in a Kafka Streams processor

@@ -40,6 +40,10 @@ class _Properties:
 
 
 
+# spaces and comments between two tokens
+_GAP = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.DOTALL)
+
+
 class ToAst(ExpressionRules, Transformer):
     def __init__(self, text: str):
         super().__init__()
@@ -247,7 +251,15 @@ class ToAst(ExpressionRules, Transformer):
 
     def insert_select(self, items):
         props = next((i.values for i in items if isinstance(i, _Properties)), {})
-        return ast.InsertInto(items[2], items[-1], props)
+        return ast.InsertInto(items[2], items[-1], props, target_position=self._position_after(items[1]))
+
+    def _position_after(self, token: Token) -> tuple[int, int] | None:
+        """(line, column) of the first token after `token` (past spaces and comments)."""
+        if token.end_pos is None:
+            return None
+        start = _GAP.match(self.text, token.end_pos).end()
+        line = self.text.count("\n", 0, start) + 1
+        return line, start - self.text.rfind("\n", 0, start)
 
     def column_list(self, items):
         return ("columns", tuple(items))

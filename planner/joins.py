@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ksql.parser.errors import KsqlStatementError
+from ksql.parser.errors import KsqlPreparationError, KsqlStatementError
 from ksql.parser import ast
 from ksql.planner import types as T
 from ksql.planner.binder import bind
@@ -146,7 +146,7 @@ def joined_scope(inputs: list[JoinInput], custom_types: dict) -> Scope:
         for name in counts:
             if counts[name] > 1 and name not in PSEUDO_COLUMNS:
                 scope._ambiguous.add(name)
-                scope.candidates[name] = [i.source.name for i in inputs
+                scope.candidates[name] = [i.alias for i in inputs
                                           if any(n == name for n, _ in i.columns())]
     scope.add(None, ROWTIME, ROWTIME, T.BIGINT)
     for name, sql_type in PSEUDO_COLUMNS.items():
@@ -264,7 +264,7 @@ def _check_inputs(inputs: list[JoinInput]) -> None:
 def _input(relation: ast.Relation, metastore: MetaStore) -> JoinInput:
     source = metastore.get(relation.name)
     if source is None:
-        raise KsqlStatementError(f"{relation.name} does not exist.")
+        raise KsqlPreparationError(f"{relation.name} does not exist.")
     return JoinInput(source, relation.alias or source.name)
 
 

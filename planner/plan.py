@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from ksql.parser.errors import KsqlStatementError
+from ksql.parser.errors import KsqlPreparationError, KsqlStatementError
 from ksql.parser import ast
 from ksql.planner import types as T
 from ksql.planner.binder import bind
@@ -159,7 +159,7 @@ def plan_query(query: ast.Query, metastore: MetaStore, sink: str | None = None,
 def _plan_query(query: ast.Query, metastore: MetaStore, sink: str | None, persistent: bool) -> QueryPlan:
     source = metastore.get(query.source.name)
     if source is None:
-        raise KsqlStatementError(f"{query.source.name} does not exist.")
+        raise KsqlPreparationError(f"{query.source.name} does not exist.")
     alias = query.source.alias or source.name
     if query.joins:
         return _plan_join(query, metastore, sink, persistent)
@@ -426,11 +426,12 @@ def _plan_join(query: ast.Query, metastore: MetaStore, sink, persistent) -> Quer
             predicate = bind(query.where, scope)
         except KsqlStatementError as error:
             message = str(error)
-            if message.startswith("Error in WHERE expression: Cannot compare"):
-                first, _, rest = message.partition("\n")
-                for join_input in join_plan.inputs:  # columns named as the join names them
-                    first = first.replace(f"{join_input.alias}.", f"{join_input.alias}_")
-                message = f"{first}\n{rest}" if rest else first
+            if not message.startswith("Error in WHERE expression: Cannot compare"):
+                raise
+            first, _, rest = message.partition("\n")
+            for join_input in join_plan.inputs:  # columns named as the join names them
+                first = first.replace(f"{join_input.alias}.", f"{join_input.alias}_")
+            message = f"{first}\n{rest}" if rest else first
             raise KsqlStatementError(message) from None
         key_fields = tuple(f for f in (join_plan.joins[0].left_field, join_plan.joins[0].right_field) if f)
         steps.append(FilterNode(predicate, format_expression(query.where), table=join_plan.produces_table,

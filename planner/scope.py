@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ksql.parser import ast
-from ksql.parser.errors import KsqlStatementError
+from ksql.parser.errors import KsqlPreparationError, KsqlStatementError
 from ksql.planner.types import SqlType
 
 
@@ -58,7 +58,7 @@ class Scope:
         if ref.name in self._ambiguous:
             owners = self.candidates.get(ref.name)
             hint = f" Could be {' or '.join(f'{o}.{ref.name}' for o in owners)}." if owners else ""
-            raise KsqlStatementError(f"Column '{ref.name}' is ambiguous.{hint}")
+            raise KsqlPreparationError(f"Column '{ref.name}' is ambiguous.{hint}", ref.position)
         column = self._columns.get((None, ref.name))
         if column is None:
             raise KsqlStatementError(f"Column '{ref.name}' cannot be resolved.", ref.position)

@@ -69,7 +69,7 @@ def run_script(engine, text: str, name: str, out: TextIO, err: TextIO, output: s
             error = failure.error
             message = error.reason if isinstance(error, KsqlSyntaxError) else str(error)
             # (the file's line and column say where already)
-            message = message.removeprefix(f"Line: {failure.line}, Col: {failure.column}: ")
+            message = message.replace(f"Line: {failure.line}, Col: {failure.column}: ", "", 1)
             err.write(f"{name}:{failure.line}:{failure.column}: {message}\n")
             if isinstance(error, KsqlSyntaxError) and error.pointer():
                 err.write(error.pointer() + "\n")

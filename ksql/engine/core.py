@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from ksql.errors import KsqlError, KsqlStatementError, KsqlSyntaxError
+from ksql.errors import KsqlError, KsqlPreparationError, KsqlStatementError, KsqlSyntaxError
 from ksql.parser import ast, in_script, parse_statement, split_statements, substitute_variables
 from ksql.planner.metastore import MetaStore
 from ksql.results import StatusResult
@@ -192,9 +192,15 @@ HANDLERS = {
 
 def _located(error: KsqlError, statement: str, line: int, column: int) -> StatementFailed:
     """A statement's error, at the statement (line, column in the script), or, when it points
-    at something inside it (a column reference), there, as ksqlDB says it: "Line: L, Col: C: ..."."""
-    position = getattr(error, "position", None)
-    if position is None or type(error) is not KsqlStatementError:
+    at something inside it (a column reference), there, as ksqlDB says it: "Line: L, Col: C: ...";
+    after "Exception while preparing statement: " when ksqlDB finds it before planning."""
+    placed = type(error) in (KsqlStatementError, KsqlPreparationError)
+    position = getattr(error, "position", None) if placed else None
+    preparing = "Exception while preparing statement: " if isinstance(error, KsqlPreparationError) else ""
+    if position is None and not preparing:
         return StatementFailed(error, statement, line, column)
-    line, column = in_script(position, (line, column))
-    return StatementFailed(KsqlStatementError(f"Line: {line}, Col: {column}: {error}"), statement, line, column)
+    where = ""
+    if position is not None:
+        line, column = in_script(position, (line, column))
+        where = f"Line: {line}, Col: {column}: "
+    return StatementFailed(type(error)(f"{preparing}{where}{error}"), statement, line, column)

@@ -7,7 +7,7 @@ import logging
 import re
 
 
-from ksql.errors import KsqlError, KsqlStatementError
+from ksql.errors import KsqlError, KsqlPreparationError, KsqlStatementError
 from ksql.parser import (ast)
 from ksql.planner.aggregation import AggregateNode, limit_collections
 from ksql.planner.metastore import DataSource
@@ -207,9 +207,9 @@ class PersistentQueries:
     def _exec_InsertInto(self, stmt: ast.InsertInto, text: str, session: Session):
         sink = self.metastore.get(stmt.target)
         if sink is None:
-            raise KsqlStatementError(f"{stmt.target} does not exist.")
+            raise KsqlPreparationError(f"Source `{stmt.target}` does not exist.", stmt.target_position)
         if sink.is_table:
-            raise KsqlStatementError(
+            raise KsqlPreparationError(
                 f"INSERT INTO can only be used to insert into a stream. {stmt.target} is a table.")
         if sink.is_source:
             raise KsqlStatementError(f"Cannot insert into read-only stream: {stmt.target}")

@@ -50,7 +50,7 @@ def test_run_script_success(tmp_path, backend):
 def test_execute_option_and_unknown_source(tmp_path):
     result = run(["--data-dir", "d", "-e", "SELECT * FROM missing;"], tmp_path)
     assert result.returncode == 1
-    assert "<command line>:1:1: MISSING does not exist." in result.stderr
+    assert "<command line>:1:1: Exception while preparing statement: MISSING does not exist." in result.stderr
 
 
 def test_piped_input_takes_shell_commands(tmp_path):

@@ -232,7 +232,7 @@ def test_python_client_and_remote_cli(server):
                              "SELECT * FROM nope;"], capture_output=True, text=True, timeout=60)
     assert "| a " in result.stdout
     assert result.returncode == 1
-    assert "NOPE does not exist." in result.stderr
+    assert "Exception while preparing statement: NOPE does not exist." in result.stderr
     # a syntax error reads as in the local shell: its place in the script, a caret under the token
     bad = "SHOW STREAMS;\n  SELEC 1;"
     remote = subprocess.run([sys.executable, "-m", "ksql.cli", server.url, "-e", bad], capture_output=True,
@@ -536,7 +536,7 @@ def test_the_websocket_query_endpoint(server):
                                                     {"row": {"columns": [2, ["b", "c"]]}}]
     missing = json.dumps({"ksql": "SELECT * FROM nope EMIT CHANGES;"})
     assert websocket_messages(server.port, "/ws/query?request=" + quote(missing)) == (
-        [], 1003, "NOPE does not exist.")
+        [], 1003, "Exception while preparing statement: NOPE does not exist.")
     assert websocket_messages(server.port, "/ws/query")[1:] == (
         1003, "Error parsing request: Expecting value: line 1 column 1 (char 0)")
 

@@ -227,6 +227,27 @@ def test_a_column_that_cannot_be_resolved_is_pointed_at_in_the_script(engine, sq
     assert str(failure.value) == f"Line: {line}, Col: {column}: {message}"
 
 
+@pytest.mark.parametrize("sql, message", [
+    # ksqlDB finds these while it prepares a statement, before planning, and says so (its test
+    # corpus: insert-into.json "unknown", joins.json "Should fail on ambiguous join attribute",
+    # sql-tests test.sql "bad engine statement should fail")
+    ("INSERT INTO\n  unknown SELECT * FROM a;", "Line: 4, Col: 3: Source `UNKNOWN` does not exist."),
+    ("SELECT * FROM a x JOIN b y WITHIN 1 MINUTE ON x.id = y.id\n WHERE id > 1 EMIT CHANGES;",
+     "Line: 4, Col: 8: Column 'ID' is ambiguous. Could be X.ID or Y.ID."),
+    ("SELECT * FROM missing EMIT CHANGES;", "MISSING does not exist."),
+    ("SELECT * FROM a JOIN missing m WITHIN 1 MINUTE ON a.id = m.id EMIT CHANGES;", "MISSING does not exist."),
+])
+def test_a_name_that_is_not_there_fails_while_preparing(engine, sql, message):
+    from ksql.engine import StatementFailed
+
+    script = ("CREATE STREAM a (id INT KEY, v INT) WITH (kafka_topic='a', value_format='JSON', partitions=1);\n"
+              "CREATE STREAM b (id INT KEY, w INT) WITH (kafka_topic='b', value_format='JSON', partitions=1);\n"
+              + sql)
+    with pytest.raises(StatementFailed) as failure:
+        engine.execute(script)
+    assert str(failure.value) == f"Exception while preparing statement: {message}"
+
+
 def test_an_error_points_into_the_callers_script(engine):
     """A caller that runs a script a statement at a time says where each starts (`at`)."""
     from ksql.engine import StatementFailed
