@@ -201,7 +201,9 @@ def _declared_topic(statement: str) -> str | None:
     if not _CREATE_SOURCE.match(statement):
         return None
     match = _KAFKA_TOPIC.search(statement)
-    return match.group(1) if match else None
+    if match is None or "${" in match.group(1):
+        return None  # (a variable: the statement makes its topic once it is substituted)
+    return match.group(1)
 
 
 def _missing_test_functions() -> list[str]:
