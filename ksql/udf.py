@@ -23,8 +23,9 @@
 
 Types are SQL type names as in CREATE STREAM ("STRING", "ARRAY<INT>", "DECIMAL(4, 2)").
 A row UDF is called with Python values and skipped (NULL result) when any argument is NULL
-unless null_safe=False. An exception in a UDF does not stop the query: the record goes to
-the processing log with the error.
+unless null_safe=False. An exception in a UDF does not stop the query: the expression that
+called it is NULL for that record (in WHERE, the record is left out), and the error goes to
+the processing log.
 
 Functions are found in the `ksql.extension.dir` folder (every .py file there is imported)
 and in installed packages that declare an entry point in the group "ksql.functions".
@@ -50,7 +51,7 @@ from ksql.planner.aggregates import AGGREGATES, Aggregate
 
 
 class UdfError(KsqlError):
-    """A user function raised: the record goes to the processing log."""
+    """A user function raised: its expression is NULL for the record, the error logged."""
 
 
 def _type(text: str):

@@ -116,12 +116,17 @@ def function_errors():
         _ERRORS.reset(token)
 
 
+def report_error(error: Exception) -> None:
+    """Note an error answered with NULL, for the processing log (only inside function_errors())."""
+    errors = _ERRORS.get()
+    if errors is not None:
+        errors.append(str(error) or type(error).__name__)
+
+
 def _safe(fn, args):
     try:
         return fn(*args)
     except (ValueError, TypeError, ArithmeticError, IndexError, KeyError, OverflowError) as error:
-        errors = _ERRORS.get()
-        if errors is not None:
-            errors.append(str(error) or type(error).__name__)
+        report_error(error)
         return None
 

@@ -12,7 +12,9 @@ import pyarrow.compute as pc
 
 from ksql.planner import bound as B
 from ksql.planner import types as T
+from ksql.parser.errors import KsqlFunctionError
 from ksql.planner.arrays import broadcast
+from ksql.planner.functions import report_error
 from ksql.planner.types import SqlType
 from ksql.runtime.expressions.casts import cast_kernel
 from ksql.runtime.expressions.kernels import (
@@ -36,6 +38,21 @@ class Compiled:
 
     def column(self, batch: pa.RecordBatch) -> pa.Array:
         return broadcast(self.evaluate(batch), batch.num_rows, self.arrow_type)
+
+    def column_or_nulls(self, batch: pa.RecordBatch) -> pa.Array:
+        """column(), but for a single row whose evaluation raises (a user function's error, say)
+        NULL, the error noted for the processing log: ksqlDB evaluates a SELECT expression so,
+        and the row goes on. A larger batch that raises is run again a row at a time by the
+        pipeline (which can stop between rows); an aggregate's error stops the query."""
+        try:
+            return self.column(batch)
+        except KsqlFunctionError:
+            raise
+        except Exception as error:  # noqa: BLE001
+            if batch.num_rows != 1:
+                raise
+            report_error(error)
+            return pa.nulls(1, self.arrow_type)
 
     @property
     def arrow_type(self) -> pa.DataType:

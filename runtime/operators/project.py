@@ -33,7 +33,7 @@ class ProjectOp:
             arrays += [batch.column(WINDOWSTART), batch.column(WINDOWEND)]
             names = [OUTPUT_TIME, NULL_VALUE, "__WINDOW_START", "__WINDOW_END"] + self.names[2:]
         for column, compiled in self.columns:
-            array = compiled.column(batch)
+            array = compiled.column_or_nulls(batch)  # (a row that raises gets NULL, as in ksqlDB)
             if array.type != T.to_arrow(column.type):  # an untyped NULL
                 array = array.cast(T.to_arrow(column.type))
             arrays.append(array)

@@ -31,10 +31,22 @@ def test_row_and_vectorized_udfs(engine):
                                                                                        [2, "cakepan", 8]]
 
 
-def test_a_failing_udf_sends_the_record_to_the_processing_log(engine):
-    assert rows(engine, "SELECT id, FAILS_ON_ZERO(z) FROM s;") == [[1, 1.0]]
+def test_a_failing_udf_gives_null_and_an_entry_in_the_processing_log(engine):
+    """As ksqlDB evaluates a SELECT expression: an error makes it NULL for that row, which goes
+    on (its corpus: partition-by.json "should handle PARTITION BY that throws")."""
+    assert rows(engine, "SELECT id, FAILS_ON_ZERO(z) FROM s;") == [[1, 1.0], [2, None]]
     errors = rows(engine, "SELECT MESSAGE->RECORDPROCESSINGERROR->ERRORMESSAGE FROM KSQL_PROCESSING_LOG;")
-    assert errors == [["Error processing record: FAILS_ON_ZERO failed: division by zero"]]
+    assert errors == [["Error computing expression: FAILS_ON_ZERO failed: division by zero"]]
+
+
+def test_a_failing_udf_makes_its_whole_expression_null(engine):
+    """(not only the call: ksqlDB catches the error around the whole SELECT expression)"""
+    assert rows(engine, "SELECT id, COALESCE(FAILS_ON_ZERO(z), 5.0) AS v, a FROM s;") == [[1, 1.0, "hat"],
+                                                                                         [2, None, "pan"]]
+
+
+def test_a_failing_udf_in_where_drops_the_row(engine):
+    assert rows(engine, "SELECT id FROM s WHERE FAILS_ON_ZERO(z) > 0;") == [[1]]
 
 
 def test_udaf_and_udtf(engine):
