@@ -92,9 +92,14 @@ class RowStream:
     poll: Any = None  # push queries: () -> (rows available now, ended?) without blocking
     push: bool = False  # EMIT CHANGES: runs until closed (a stream scan also polls, but ends)
     complete: bool = False  # pull queries on tables: every row is in memory, reading never blocks
+    schema_text: str | None = None  # the header's schema when it is not the columns' (see schema())
 
     def schema(self) -> str:
-        """ksqlDB's schema text for the header of a query response."""
+        """ksqlDB's schema text for the header of a query response: the columns', or, for a
+        pull query's SELECT * on a source table, that table's schema (header columns after the
+        key, marked as such, the order ksqlDB's logical schemas keep)."""
+        if self.schema_text is not None:
+            return self.schema_text
         return ", ".join(f"`{n}` {t}{' KEY' if n in self.key_columns else ''}"
                          for n, t in zip(self.column_names, self.column_types))
 

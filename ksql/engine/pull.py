@@ -50,6 +50,7 @@ class KeyLookup:
     settings: tuple  # the PULL_SETTINGS it was checked against
     columns: list  # (output name, position in the row, type), as direct_lookup gives them
     keys_shown: tuple  # the output columns that show the key
+    schema_text: str | None = None  # the header's schema, when not the columns' (_source_schema_text)
 
 
 def _keys_shown(query: ast.Query, table) -> tuple:
@@ -186,7 +187,7 @@ class PullQueries:
         if len(self.key_lookups) >= MAX_KEY_LOOKUP_SHAPES:
             self.key_lookups.clear()
         self.key_lookups[shape] = KeyLookup(table, view, self._pull_settings(session), found[1],
-                                            _keys_shown(query, table))
+                                            _keys_shown(query, table), _source_schema_text(query, table))
 
     def _known_lookup(self, sql: str, known: KeyLookup, values: list, session) -> RowStream | None:
         """A statement of a shape learnt by _learn_key_lookup, answered from its literals; None
@@ -200,7 +201,8 @@ class PullQueries:
         if any(key is None for key, in keys) or not view.lock.acquire(blocking=False):
             return None
         try:
-            return self._lookup_rows(sql, table, view, keys, known.columns, known.keys_shown)
+            return self._lookup_rows(sql, table, view, keys, known.columns, known.keys_shown,
+                                     schema_text=known.schema_text)
         finally:
             view.lock.release()
 
@@ -255,10 +257,11 @@ class PullQueries:
         if found is None:
             return None
         keys, columns = found
-        return self._lookup_rows(text, table, view, keys, columns, _keys_shown(query, table), query.limit)
+        return self._lookup_rows(text, table, view, keys, columns, _keys_shown(query, table), query.limit,
+                                 _source_schema_text(query, table))
 
     def _lookup_rows(self, text: str, table, view, keys: list, columns: list, keys_shown: tuple,
-                     limit: int | None = None) -> RowStream:
+                     limit: int | None = None, schema_text: str | None = None) -> RowStream:
         """The rows of these keys in the view (a key it lacks gives none), as `columns` pick them."""
         rows = []
         for key in keys:
@@ -268,7 +271,8 @@ class PullQueries:
         if limit is not None:
             rows = rows[:limit]
         return RowStream(text, _pull_id(table.name), [name for name, _, _ in columns], [str(t) for _, _, t in columns],
-                         lambda: iter(rows), lambda: None, key_columns=keys_shown, complete=True)
+                         lambda: iter(rows), lambda: None, key_columns=keys_shown, complete=True,
+                         schema_text=schema_text)
 
     def _pull_query(self, text: str, query: ast.Query, plan: QueryPlan) -> RowStream:
         """The current rows of a materialized table that match the query."""
@@ -300,7 +304,8 @@ class PullQueries:
         items = projected_names(query, source)
         keys = tuple(name for name, expr in items if isinstance(expr, ast.ColumnRef) and expr.name in key_names)
         return RowStream(text, query_id, [c.name for c in columns], [str(c.type) for c in columns],
-                         lambda: iter(rows), lambda: None, key_columns=keys, complete=True)
+                         lambda: iter(rows), lambda: None, key_columns=keys, complete=True,
+                         schema_text=_source_schema_text(query, source))
 
     def pull_owner(self, text: str) -> str | None:
         """The URL of the server that owns the key a pull query looks up, when that is another
@@ -329,3 +334,13 @@ class PullQueries:
             if wanted <= set(assigned):
                 return None if instance == self.log.instance_id or not url else url
         return None
+
+
+def _source_schema_text(query: ast.Query, source) -> str | None:
+    """The header schema ksqlDB gives SELECT * on a source table with header columns: the
+    table's own, key, headers, then values (None: the result columns' own serve)."""
+    schema = source.schema
+    if not (source.is_source and schema.headers and source.window_type is None
+            and len(query.select) == 1 and isinstance(query.select[0], ast.SelectAll)):
+        return None
+    return ", ".join(c.describe() for c in schema.key + schema.headers + schema.value)

@@ -257,3 +257,17 @@ def test_an_error_points_into_the_callers_script(engine):
         engine.execute("SELECT nope FROM a EMIT CHANGES;", at=(7, 5))
     assert (failure.value.line, failure.value.column) == (7, 12)
     assert str(failure.value) == "Line: 7, Col: 12: SELECT column 'NOPE' cannot be resolved."
+
+
+def test_select_star_on_a_source_table_with_headers_names_its_schema_as_ksqldb(make_engine):
+    """ksqlDB's header for it is the table's own schema: key, headers (marked), then values
+    (its corpus: pull-queries-with-headers.json "select * against CST table with headers")."""
+    engine = make_engine(background=False)
+    engine.execute("CREATE SOURCE TABLE input (k INT PRIMARY KEY, text STRING, header BYTES HEADER('abc'), "
+                   "n INT, other BYTES HEADER('xyz')) WITH (kafka_topic='t', value_format='DELIMITED', partitions=1);")
+    assert engine.execute("SELECT * FROM input;")[0].schema() == (
+        "`K` INTEGER KEY, `HEADER` BYTES HEADER('abc'), `OTHER` BYTES HEADER('xyz'), `TEXT` STRING, `N` INTEGER")
+    for _ in range(2):  # a key lookup, answered directly, then from the shape it learnt
+        assert engine.execute("SELECT * FROM input WHERE k = 1;")[0].schema() == (
+            "`K` INTEGER KEY, `HEADER` BYTES HEADER('abc'), `OTHER` BYTES HEADER('xyz'), `TEXT` STRING, `N` INTEGER")
+    assert engine.execute("SELECT k, text FROM input;")[0].schema() == "`K` INTEGER KEY, `TEXT` STRING"
