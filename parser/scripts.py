@@ -43,7 +43,7 @@ def split_statements(script: str) -> list[StatementText]:
         if not _has_code(text):
             continue
         # the statement starts at its first token: comments before it are not part of its text
-        offset = begin + _LEADING.match(text).end()
+        offset = begin + BETWEEN_TOKENS.match(text).end()
         line += script.count("\n", counted, offset)
         newline = script.rfind("\n", counted, offset)
         if newline >= 0:
@@ -53,7 +53,8 @@ def split_statements(script: str) -> list[StatementText]:
     return result
 
 
-_LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.DOTALL)
+# spaces and comments, as between two tokens
+BETWEEN_TOKENS = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.DOTALL)
 
 
 def _has_code(text: str) -> bool:

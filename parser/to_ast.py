@@ -10,6 +10,7 @@ from lark import Token, Transformer
 from ksql.parser.errors import KsqlStatementError, KsqlSyntaxError
 from ksql.parser import ast
 from ksql.parser.expression_rules import ExpressionRules, has_token, string_text
+from ksql.parser.scripts import BETWEEN_TOKENS
 
 
 _UNITS_MS = {"MILLISECOND": 1, "SECOND": 1000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
@@ -38,10 +39,6 @@ class _Flag:
 class _Properties:
     values: dict
 
-
-
-# spaces and comments between two tokens
-_GAP = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.DOTALL)
 
 
 class ToAst(ExpressionRules, Transformer):
@@ -257,7 +254,7 @@ class ToAst(ExpressionRules, Transformer):
         """(line, column) of the first token after `token` (past spaces and comments)."""
         if token.end_pos is None:
             return None
-        start = _GAP.match(self.text, token.end_pos).end()
+        start = BETWEEN_TOKENS.match(self.text, token.end_pos).end()
         line = self.text.count("\n", 0, start) + 1
         return line, start - self.text.rfind("\n", 0, start)
 

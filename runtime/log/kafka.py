@@ -383,12 +383,8 @@ class _KafkaTransaction:
         self.written: dict[tuple[str, int], int] = {}
 
     def append(self, topic: str, partition: int, batch: pa.RecordBatch) -> None:
-        def delivered(error, message):
-            if error is None:
-                key = (topic, partition)
-                self.written[key] = max(self.written.get(key, 0), message.offset() + 1)
-
-        _produce(self.producer, topic, partition, batch, on_last_delivery=delivered)
+        noting = _noting_end(self.written, topic, partition)
+        _produce(self.producer, topic, partition, batch, on_last_delivery=noting)
 
     def commit(self, offsets: dict[tuple[str, int], int]) -> None:
         if offsets:
@@ -419,12 +415,8 @@ class _AtLeastOnce:
             if error is not None:
                 self.failed.append(error)
 
-        def last_delivered(error, message):
-            if error is None:
-                key = (topic, partition)
-                self.written[key] = max(self.written.get(key, 0), message.offset() + 1)
-
-        _produce(self.log._producer, topic, partition, batch, delivered, last_delivered)
+        noting = _noting_end(self.written, topic, partition)
+        _produce(self.log._producer, topic, partition, batch, delivered, noting)
 
     def commit(self, offsets: dict[tuple[str, int], int]) -> None:
         self.log._producer.flush()
@@ -491,6 +483,15 @@ def _instance_id(root: Path) -> str:
 
 def _partitions(offsets: dict[tuple[str, int], int]) -> list[TopicPartition]:
     return [TopicPartition(topic, partition, offset) for (topic, partition), offset in offsets.items()]
+
+
+def _noting_end(written: dict, topic: str, partition: int):
+    """A delivery callback for a batch's last record: keeps the offset after it in `written`."""
+    def delivered(error, message):
+        if error is None:
+            key = (topic, partition)
+            written[key] = max(written.get(key, 0), message.offset() + 1)
+    return delivered
 
 
 def _produce(producer: Producer, topic: str, partition: int, batch: pa.RecordBatch, on_delivery=None,
