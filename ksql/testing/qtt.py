@@ -14,7 +14,8 @@ REGISTRY_FORMATS = ()  # every format runs (the schema registry is the embedded 
 TEST_ONLY_FUNCTIONS = ("TEST_UDF", "BAD_TEST_UDF", "TEST_UDAF", "TEST_UDTF", "MID_VAR_ARG", "VAR_ARG",
                        "TEST_UDAF_", "TOSTRING_UDAF", "NULL_UDAF", "TEST_UDTF_", "SUM_MAP",
                        "MIDDLE_VAR_ARG", "MULTI_ARG", "FOUR_ARG", "FIVE_ARG", "OBJ_COL_ARG", "STRUCT_UDAF",
-                       "COUNT_TEST", "RETURN_INCORRECT_TYPE", "WHEN_NULL", "TIME_ZONE_TEST", "BAD_UDF", "THROWING_UDTF")
+                       "COUNT_TEST", "RETURN_INCORRECT_TYPE", "WHEN_NULL", "TIME_ZONE_TEST", "BAD_UDF", "THROWING_UDTF",
+                       "TOSTRUCT")
 
 
 CASE_FIELDS = {"name", "statements", "inputs", "outputs", "post", "expectedException", "responses",

@@ -1,5 +1,5 @@
 """The functions ksqlDB's own test corpus calls (TEST_UDF, TEST_UDAF, TEST_UDTF, BAD_UDF,
-THROWING_UDTF, VAR_ARG, MULTI_ARG, FOUR_ARG, FIVE_ARG, MID_VAR_ARG, OBJ_COL_ARG), written as a Python extension. They show overloads (the same name
+THROWING_UDTF, TOSTRUCT, VAR_ARG, MULTI_ARG, FOUR_ARG, FIVE_ARG, MID_VAR_ARG, OBJ_COL_ARG), written as a Python extension. They show overloads (the same name
 declared for several signatures), variadic parameters, struct arguments and results, and
 functions that raise: the conformance harness loads this folder."""
 from decimal import Decimal
@@ -28,6 +28,11 @@ def test_udf_struct(value):
 @udf("TEST_UDF", returns="STRUCT<A VARCHAR>", params=[])
 def test_udf_make_struct():
     return {"A": "foo"}
+
+
+@udf("TOSTRUCT", returns="STRUCT<A VARCHAR>", params=["STRING"], description="Wraps a string in a struct.")
+def to_struct(value):
+    return {"A": value}
 
 
 # ---------------------------------------------------------------- BAD_UDF: functions that raise
