@@ -95,8 +95,13 @@ def _select_list(query: ast.Query, plan: JoinPlan, scope: Scope, persistent: boo
                 items.append((plan.synthetic_key, ast.ColumnRef(plan.synthetic_key)))
             items += expand_star(item, list(plan.inputs), repartitioned=persistent and bool(query.partition_by))
             continue
-        if isinstance(item, ast.SelectStructAll):
-            raise KsqlStatementError("'->*' is not supported in joins yet.")
+        if isinstance(item, ast.SelectStructAll):  # each field of the struct, named as the field
+            base = bind(item.expression, scope)
+            if base.type is None or base.type.base != "STRUCT":
+                raise KsqlStatementError(f"Can't expand '->*' on a non-STRUCT value: "
+                                         f"{format_expression(item.expression)}")
+            items += [(field, ast.Dereference(item.expression, field)) for field, _ in base.type.params]
+            continue
         name = item.alias or output_name(item.expression, list(plan.inputs), scope)
         if name is None:
             name = f"KSQL_COL_{generated}"

@@ -82,6 +82,15 @@ CREATE STREAM out AS SELECT userid, address->* FROM users EMIT CHANGES;
 INSERT INTO users (userid, address) VALUES (1, STRUCT(street := 'Main', house_num := 12));
 ASSERT VALUES out (userid, street, house_num) VALUES (1, 'Main', 12);
 
+--@test: every field with ->* in a join too, from either side
+CREATE STREAM users (userid INT KEY, address STRUCT<street STRING, house_num INT>)
+  WITH (kafka_topic='users', value_format='JSON', partitions=1);
+CREATE TABLE cities (userid INT PRIMARY KEY, city STRUCT<name STRING>) WITH (kafka_topic='cities', value_format='JSON', partitions=1);
+CREATE STREAM out AS SELECT u.userid, u.address->*, c.city->* FROM users u JOIN cities c ON u.userid = c.userid;
+INSERT INTO cities (userid, city) VALUES (1, STRUCT(name := 'Oslo'));
+INSERT INTO users (userid, address) VALUES (1, STRUCT(street := 'Main', house_num := 12));
+ASSERT VALUES out (u_userid, street, house_num, name) VALUES (1, 'Main', 12, 'Oslo');
+
 --@test: struct dereference through a source name and an alias
 CREATE STREAM users (userid INT KEY, address STRUCT<street STRING>) WITH (kafka_topic='users', value_format='JSON');
 CREATE STREAM out AS SELECT userid, u.address->street AS s1 FROM users u EMIT CHANGES;
