@@ -30,6 +30,14 @@ def bind(expr: ast.Expression, scope: Scope) -> B.Expr:
     return binder(expr, scope)
 
 
+def struct_fields(struct: ast.Expression, scope: Scope) -> list[tuple[str, ast.Expression]]:
+    """What `struct->*` selects: (field name, struct->field) for each field of the struct."""
+    base = bind(struct, scope)
+    if base.type is None or base.type.base != "STRUCT":
+        raise KsqlStatementError(f"Can't expand '->*' on a non-STRUCT value: {format_expression(struct)}")
+    return [(field, ast.Dereference(struct, field)) for field, _ in base.type.params]
+
+
 def cast(expr: B.Expr, target: SqlType) -> B.Expr:
     """`expr` as a value of `target` (CAST's semantics); itself when it already is one."""
     source = expr.type

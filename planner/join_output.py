@@ -8,7 +8,7 @@ from __future__ import annotations
 from ksql.parser.errors import KsqlStatementError
 from ksql.parser import ast
 from ksql.planner import types as T
-from ksql.planner.binder import bind, cast
+from ksql.planner.binder import bind, cast, struct_fields
 from ksql.planner.bound import Column as BoundColumn, Expr
 from ksql.planner.scope import Scope
 from ksql.planner.format import format_expression
@@ -96,11 +96,7 @@ def _select_list(query: ast.Query, plan: JoinPlan, scope: Scope, persistent: boo
             items += expand_star(item, list(plan.inputs), repartitioned=persistent and bool(query.partition_by))
             continue
         if isinstance(item, ast.SelectStructAll):  # each field of the struct, named as the field
-            base = bind(item.expression, scope)
-            if base.type is None or base.type.base != "STRUCT":
-                raise KsqlStatementError(f"Can't expand '->*' on a non-STRUCT value: "
-                                         f"{format_expression(item.expression)}")
-            items += [(field, ast.Dereference(item.expression, field)) for field, _ in base.type.params]
+            items += struct_fields(item.expression, scope)
             continue
         name = item.alias or output_name(item.expression, list(plan.inputs), scope)
         if name is None:

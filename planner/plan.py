@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ksql.parser.errors import KsqlPreparationError, KsqlStatementError
 from ksql.parser import ast
 from ksql.planner import types as T
-from ksql.planner.binder import bind
+from ksql.planner.binder import bind, struct_fields
 from ksql.planner import bound as B
 from ksql.planner.bound import Expr
 from ksql.planner.scope import Scope
@@ -534,13 +534,7 @@ def _select_items(query: ast.Query, source: DataSource, alias: str, scope: Scope
     namer = ColumnNamer(c.name for c in source.schema.columns)
     for item in query.select:
         if isinstance(item, ast.SelectStructAll):
-            base = bind(item.expression, scope)
-            if base.type is None or base.type.base != "STRUCT":
-                raise KsqlStatementError(f"Can't expand '->*' on a non-STRUCT value: "
-                                         f"{format_expression(item.expression)}")
-            for field_name, _ in base.type.params:
-                expr = ast.Dereference(item.expression, field_name)
-                items.append((field_name, expr, bind(expr, scope)))
+            items += [(name, expr, bind(expr, scope)) for name, expr in struct_fields(item.expression, scope)]
             continue
         if isinstance(item, ast.SelectAll):
             if item.source is not None and item.source not in (alias, source.name):
