@@ -64,13 +64,19 @@ def _checksum(magic: bytes, data: bytes) -> int:
     return crc32c.crc32c(data) if magic == MAGIC else zlib.crc32(data)
 
 
-def encode_frame(batch: pa.RecordBatch, base: int, producer: str = "", txn: int = 0) -> bytes:
+def encode_frame(batch: pa.RecordBatch, base: int, producer: str = "", txn: int = 0) -> list:
+    """The frame of a batch, as the pieces to write one after the other (header, producer,
+    payload): joining them would copy the payload once more."""
     payload = encode_batch(batch)
     pbytes = producer.encode()
     head = HEADER.pack(MAGIC, len(payload), 0, base, batch.num_rows, txn, len(pbytes))
     # the checksum of the header's tail, the producer and the payload, without joining them first
     crc = crc32c.crc32c(payload, crc32c.crc32c(pbytes, crc32c.crc32c(head[_CHECKED_FROM:])))
-    return b"".join((HEADER.pack(MAGIC, len(payload), crc, base, batch.num_rows, txn, len(pbytes)), pbytes, payload))
+    return [HEADER.pack(MAGIC, len(payload), crc, base, batch.num_rows, txn, len(pbytes)), pbytes, payload]
+
+
+def size(pieces: list) -> int:
+    return sum(len(piece) for piece in pieces)
 
 
 def encode_batch(batch: pa.RecordBatch) -> pa.Buffer:
@@ -84,16 +90,21 @@ def decode_batch(payload: bytes) -> pa.RecordBatch:
     return pa.ipc.open_stream(payload).read_next_batch()
 
 
-def append_all(fd: int, data: bytes, sync: bool) -> int:
-    """Write data at the end of a file, all of it or none: a write cut short (a full disk)
-    or a failed fsync is cut off again, so no half frame or half line is left for the next
-    write to follow. Returns where the data starts."""
+def append_all(fd: int, data: bytes | list, sync: bool) -> int:
+    """Write data (bytes, or pieces written one after the other) at the end of a file, all of it
+    or none: a write cut short (a full disk) or a failed fsync is cut off again, so no half
+    frame or half line is left for the next write to follow. Returns where the data starts."""
     position = os.fstat(fd).st_size
+    pieces = [memoryview(piece) for piece in (data if isinstance(data, list) else [data]) if len(piece)]
     try:
         done = 0
-        view = memoryview(data)
-        while done < len(data):
-            done += os.pwrite(fd, view[done:], position + done)
+        while pieces:
+            written = os.pwritev(fd, pieces, position + done)
+            done += written
+            while pieces and written >= len(pieces[0]):  # (a short write: go on from where it stopped)
+                written -= len(pieces.pop(0))
+            if pieces:
+                pieces[0] = pieces[0][written:]
         if sync:
             fsync(fd)
     except OSError:
@@ -419,7 +430,7 @@ class Partition:
                 raise write_error(self.name, error) from None
             if txn and (producer, txn) not in self.pending:
                 self.pending[(producer, txn)] = base
-            self._index(Frame(base, count, base + count - 1, position, len(data), producer, txn))
+            self._index(Frame(base, count, base + count - 1, position, size(data), producer, txn))
             self.end_offset = base + count
             return base, self.end_offset
 
@@ -528,13 +539,13 @@ class Partition:
         data = encode_frame(compacted, first)
         with self.lock:
             try:
-                self._replace_file([data])
+                self._replace_file(data)
             except OSError:
                 self.path.with_suffix(".tmp").unlink(missing_ok=True)  # no room now: kept as it is
                 return
             last = compacted.column(0)[-1].as_py()
             self.frames, self.bases = [], []
-            self._index(Frame(first, compacted.num_rows, last, 0, len(data), "", 0))
+            self._index(Frame(first, compacted.num_rows, last, 0, size(data), "", 0))
 
     def start_offset(self) -> int:
         with self.lock:

@@ -316,3 +316,25 @@ def test_partitions_match_kafka_default_partitioner():
     # (murmur2 & 0x7fffffff) % 6
     assert list(parts) == [(-1993445489 & 0x7FFFFFFF) % 6, (126087238 & 0x7FFFFFFF) % 6,
                            (-267702483 & 0x7FFFFFFF) % 6]
+
+
+def test_a_write_cut_short_goes_on_from_where_it_stopped(tmp_path, monkeypatch):
+    # The kernel may write less than asked (a signal, a nearly full disk): the rest follows.
+    from ksql.runtime.log import partition_file
+
+    real = os.pwritev
+    calls = []
+
+    def a_few_bytes_at_a_time(fd, buffers, offset):
+        calls.append(offset)
+        return real(fd, [bytes(buffers[0])[:3]], offset)
+
+    monkeypatch.setattr(partition_file.os, "pwritev", a_few_bytes_at_a_time)
+    fd = os.open(tmp_path / "f", os.O_RDWR | os.O_CREAT)
+    try:
+        os.write(fd, b"head:")
+        assert partition_file.append_all(fd, [b"abcd", b"", b"efghij", memoryview(b"k")], sync=False) == 5
+    finally:
+        os.close(fd)
+    assert (tmp_path / "f").read_bytes() == b"head:abcdefghijk"
+    assert calls == [5, 8, 9, 12, 15]
