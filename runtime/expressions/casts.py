@@ -95,6 +95,8 @@ def _to_decimal(value, source: SqlType, target: SqlType):
     if source.base == "DECIMAL" and source.scale > target.scale:
         value = pc.round(value, target.scale, round_mode="half_up")
     if source.base in ("INTEGER", "BIGINT"):  # Arrow wants room for every digit of the integer type
+        if target.precision - target.scale >= (10 if source.base == "INTEGER" else 19):
+            return pc.cast(value, arrow_type)  # and every value fits
         value = pc.cast(value, pa.decimal128(38, target.scale))
     return pc.cast(_null_past(value, target), arrow_type, safe=False)
 

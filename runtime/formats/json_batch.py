@@ -139,6 +139,27 @@ def _holds_line_break(payloads: pa.BinaryArray) -> bool:
     return b"\n" in raw or b"\r" in raw
 
 
+def nearest_doubles(decimals: pa.Array) -> pa.Array:
+    """Each decimal as the double nearest it, as the record path writes it (Python's float of a
+    Decimal). Arrow's direct cast is not always the nearest; its parser of the decimals' text
+    is, and so is a division of the unscaled integer by the power of ten when both are
+    doubles exactly (below 2^53, and 10^22): one IEEE division, rounded once, done for the
+    whole batch when every value allows it."""
+    scale = decimals.type.scale
+    if pa.types.is_decimal128(decimals.type) and 0 <= scale <= 22 and len(decimals):
+        # the two 64-bit words of each value, low first: a value that fits in 64 bits has a
+        # high word of its low word's sign
+        words = np.frombuffer(decimals.buffers()[1], np.int64)[2 * decimals.offset:2 * (decimals.offset + len(decimals))]
+        low, high = words[0::2], words[1::2]
+        exact = (high == (low >> 63)) & (low < 2**53) & (low > -(2**53))
+        nulls = decimals.is_null().to_numpy(zero_copy_only=False) if decimals.null_count else None
+        if nulls is not None:
+            exact |= nulls  # (whatever a null's slot holds)
+        if exact.all():
+            return pa.array(low.astype(np.float64) / 10.0 ** scale, pa.float64(), mask=nulls)
+    return decimals.cast(pa.string()).cast(pa.float64())
+
+
 def encode_bare(column, array) -> pa.BinaryArray | None:
     """JSON values of one column written bare (a lone key column, or WRAP_SINGLE_VALUE=false):
     each row's object written by encode_objects, less its `{"NAME":` and `}`."""
@@ -165,8 +186,6 @@ def encode_objects(columns, arrays) -> pa.BinaryArray | None:
         if base in _AS_NUMBERS:
             arrays[i] = arrays[i].cast(_AS_NUMBERS[base])
         elif base == "DECIMAL":
-            # written as the double nearest the decimal, as the record path does; through its
-            # text, since Arrow's direct cast is not always the nearest
-            arrays[i] = arrays[i].cast(pa.string()).cast(pa.float64())
+            arrays[i] = nearest_doubles(arrays[i])
     rows = pa.StructArray.from_arrays(arrays, names=[c.name for c in columns])
     return polars.from_arrow(rows).struct.json_encode().to_arrow().cast(pa.binary())

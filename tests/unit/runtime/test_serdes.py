@@ -337,3 +337,19 @@ def test_json_sr_batches_strip_and_write_the_registry_header():
         assert fmt.decode_array(pa.array(payloads, pa.binary())) == fmt.decode(payloads)
     arrays, errors = fmt.decode_array(pa.array([header + b'{"ID": 2}', b'{"ID": 3}'], pa.binary()))
     assert arrays[0].to_pylist() == [2, None] and errors == {1: "Unknown magic byte!"}
+
+
+@pytest.mark.parametrize("values, precision, scale", [
+    (["13.54", "0.1", "-0.01", None, "99999.99"], 7, 2),  # 13.54: Arrow's direct cast misses it
+    (["9007199254740991", "-9007199254740991", None], 16, 0),  # the largest integers a double holds
+    (["9007199254740993", "1"], 19, 0),  # one past them: through the text
+    (["1.2345678901234567890123", "0.0000000000000000000001"], 23, 22),
+    (["123456789012345678901234567.8", None, "-1"], 38, 1),  # wider than 64 bits
+])
+def test_decimals_are_written_to_json_as_the_nearest_double(values, precision, scale):
+    from ksql.runtime.formats.json_batch import nearest_doubles
+
+    decimals = pa.array([None if v is None else Decimal(v) for v in values], pa.decimal128(precision, scale))
+    for array in (decimals, decimals.slice(1)):
+        expected = [None if v is None else float(v) for v in array.to_pylist()]
+        assert nearest_doubles(array).to_pylist() == expected
