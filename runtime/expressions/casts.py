@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from typing import Callable
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -50,11 +51,30 @@ def cast_kernel(source: SqlType | None, target: SqlType) -> Callable:
     if target.base == "DECIMAL":
         return lambda value: _to_decimal(value, source, target)
     if source.base == "DECIMAL" and target.base == "DOUBLE":
-        # the nearest double, as BigDecimal.doubleValue gives it: Arrow's own cast multiplies
-        # by a power of ten and can miss it (13.54 became 13.540000000000001); its text parser
-        # rounds correctly
-        return lambda value: pc.cast(pc.cast(value, pa.string()), arrow_type)
+        return nearest_doubles  # as BigDecimal.doubleValue gives them
     return lambda value: pc.cast(value, arrow_type, safe=False)
+
+
+def nearest_doubles(decimals):
+    """Each decimal (an array or a scalar) as the double nearest it. Arrow's own cast multiplies
+    by a power of ten and can miss it (13.54 became 13.540000000000001); its parser of the
+    decimals' text does not, nor does a division of the unscaled integer by the power of ten
+    when both are doubles exactly (below 2^53, and 10^22): one IEEE division, rounded once,
+    done for the whole array when every value allows it."""
+    scale = decimals.type.scale
+    if isinstance(decimals, pa.Array) and pa.types.is_decimal128(decimals.type) and 0 <= scale <= 22 \
+            and len(decimals):
+        # the two 64-bit words of each value, low first: a value that fits in 64 bits has a
+        # high word of its low word's sign
+        words = np.frombuffer(decimals.buffers()[1], np.int64)[2 * decimals.offset:2 * (decimals.offset + len(decimals))]
+        low, high = words[0::2], words[1::2]
+        exact = (high == (low >> 63)) & (low < 2**53) & (low > -(2**53))
+        nulls = decimals.is_null().to_numpy(zero_copy_only=False) if decimals.null_count else None
+        if nulls is not None:
+            exact |= nulls  # (whatever a null's slot holds)
+        if exact.all():
+            return pa.array(low.astype(np.float64) / 10.0 ** scale, pa.float64(), mask=nulls)
+    return pc.cast(pc.cast(decimals, pa.string()), pa.float64())
 
 
 def _cast_array(values: pa.Array, source: SqlType | None, target: SqlType) -> pa.Array:

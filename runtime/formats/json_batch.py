@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from ksql.planner import types as T
+from ksql.runtime.expressions.casts import nearest_doubles
 from ksql.runtime.formats import native
 
 # column type -> the Arrow types of JSON values that convert to it exactly as the record reader does
@@ -137,27 +138,6 @@ def _holds_line_break(payloads: pa.BinaryArray) -> bool:
     offsets = np.frombuffer(offsets_buffer, np.int32)
     raw = data[int(offsets[payloads.offset]):int(offsets[payloads.offset + len(payloads)])].to_pybytes()
     return b"\n" in raw or b"\r" in raw
-
-
-def nearest_doubles(decimals: pa.Array) -> pa.Array:
-    """Each decimal as the double nearest it, as the record path writes it (Python's float of a
-    Decimal). Arrow's direct cast is not always the nearest; its parser of the decimals' text
-    is, and so is a division of the unscaled integer by the power of ten when both are
-    doubles exactly (below 2^53, and 10^22): one IEEE division, rounded once, done for the
-    whole batch when every value allows it."""
-    scale = decimals.type.scale
-    if pa.types.is_decimal128(decimals.type) and 0 <= scale <= 22 and len(decimals):
-        # the two 64-bit words of each value, low first: a value that fits in 64 bits has a
-        # high word of its low word's sign
-        words = np.frombuffer(decimals.buffers()[1], np.int64)[2 * decimals.offset:2 * (decimals.offset + len(decimals))]
-        low, high = words[0::2], words[1::2]
-        exact = (high == (low >> 63)) & (low < 2**53) & (low > -(2**53))
-        nulls = decimals.is_null().to_numpy(zero_copy_only=False) if decimals.null_count else None
-        if nulls is not None:
-            exact |= nulls  # (whatever a null's slot holds)
-        if exact.all():
-            return pa.array(low.astype(np.float64) / 10.0 ** scale, pa.float64(), mask=nulls)
-    return decimals.cast(pa.string()).cast(pa.float64())
 
 
 def encode_bare(column, array) -> pa.BinaryArray | None:

@@ -347,7 +347,7 @@ def test_json_sr_batches_strip_and_write_the_registry_header():
     (["123456789012345678901234567.8", None, "-1"], 38, 1),  # wider than 64 bits
 ])
 def test_decimals_are_written_to_json_as_the_nearest_double(values, precision, scale):
-    from ksql.runtime.formats.json_batch import nearest_doubles
+    from ksql.runtime.expressions.casts import nearest_doubles
 
     decimals = pa.array([None if v is None else Decimal(v) for v in values], pa.decimal128(precision, scale))
     for array in (decimals, decimals.slice(1)):
