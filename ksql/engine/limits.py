@@ -34,11 +34,11 @@ sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
 # keeps, the values of state keys), so with the defaults a batch set off collections that walked
 # the whole long-lived state again and again: a stream-table join over 40,000 table rows ran
 # at 150 k rows/s, and at 227 k with young collections every 50,000 objects.
-# The survivors of young collections are collected again, as a middle generation, every
-# second young collection: a pause over at most about 100,000 objects. Every 20 (as before),
-# it walked up to a million of them, the new state of a windowed aggregation: 60-190 ms at a
-# time, which set the aggregation's p99 latency (Nexmark q5 at 123 k events/s: p99 100-109 ms;
-# 55-57 ms with these). Full collections come as seldom as before (every 2,000 young ones).
+# The survivors of young collections are collected again, as a middle generation, at every
+# second young collection: a pause over at most about 100,000 objects. At every 20th, as it was,
+# that collection walked up to a million of them (the new state of a windowed aggregation) for
+# 60-190 ms, which set the aggregation's p99 latency (Nexmark q5 at 123 k events/s: p99 100-109
+# ms; 55-57 ms with these). Full collections come as seldom as before (every 2,000 young ones).
 GC_THRESHOLDS = (50_000, 2, 1_000)
 
 

@@ -75,7 +75,8 @@ def encode_frame(batch: pa.RecordBatch, base: int, producer: str = "", txn: int 
     return [HEADER.pack(MAGIC, len(payload), crc, base, batch.num_rows, txn, len(pbytes)), pbytes, payload]
 
 
-def size(pieces: list) -> int:
+def frame_size(pieces: list) -> int:
+    """How many bytes a frame's pieces (encode_frame) take in the file."""
     return sum(len(piece) for piece in pieces)
 
 
@@ -430,7 +431,7 @@ class Partition:
                 raise write_error(self.name, error) from None
             if txn and (producer, txn) not in self.pending:
                 self.pending[(producer, txn)] = base
-            self._index(Frame(base, count, base + count - 1, position, size(data), producer, txn))
+            self._index(Frame(base, count, base + count - 1, position, frame_size(data), producer, txn))
             self.end_offset = base + count
             return base, self.end_offset
 
@@ -545,7 +546,7 @@ class Partition:
                 return
             last = compacted.column(0)[-1].as_py()
             self.frames, self.bases = [], []
-            self._index(Frame(first, compacted.num_rows, last, 0, size(data), "", 0))
+            self._index(Frame(first, compacted.num_rows, last, 0, frame_size(data), "", 0))
 
     def start_offset(self) -> int:
         with self.lock:
