@@ -22,6 +22,9 @@ from ksql.runtime.expressions.kernels import (
     partial_timestamp_millis, translate_escape,
 )
 from ksql.runtime.expressions.lambdas import lambda_kernel
+from ksql.runtime.expressions.raised import (
+    NULL_OPERAND, NullOperand, flags, raise_rows, raise_where_null, raised_rows, scope,
+)
 
 Evaluator = Callable[[pa.RecordBatch], "pa.Array | pa.Scalar"]
 
@@ -37,7 +40,24 @@ class Compiled:
     evaluate: Evaluator
 
     def column(self, batch: pa.RecordBatch) -> pa.Array:
-        return broadcast(self.evaluate(batch), batch.num_rows, self.arrow_type)
+        """The expression's value for each row: NULL where its evaluation met a NULL that
+        ksqlDB's generated Java code would have thrown on (raised.py), that error noted for
+        the processing log."""
+        if raised_rows() is not None:  # inside another expression, which decides (a lambda's body)
+            return broadcast(self.evaluate(batch), batch.num_rows, self.arrow_type)
+        values, raised = self.column_and_raised(batch)
+        if raised.any():
+            values = pc.if_else(pa.array(raised), pa.scalar(None, values.type), values)
+            for _ in range(int(raised.sum())):
+                report_error(NullOperand(NULL_OPERAND))
+        return values
+
+    def column_and_raised(self, batch: pa.RecordBatch) -> tuple[pa.Array, np.ndarray]:
+        """(the value for each row, whether evaluating it threw in ksqlDB) for the caller to
+        decide what a throw means: a lambda's body throws for the whole call."""
+        with scope(batch.num_rows) as raised:
+            values = broadcast(self.evaluate(batch), batch.num_rows, self.arrow_type)
+        return values, raised
 
     def column_or_nulls(self, batch: pa.RecordBatch) -> pa.Array:
         """column(), but for a single row whose evaluation raises (a user function's error, say)
@@ -91,7 +111,10 @@ def _arithmetic(expr: B.Arithmetic) -> Evaluator:
               "/": lambda a, b: divide(a, b, exact), "%": lambda a, b: modulo(a, b, exact)}[expr.op]
 
     def evaluate(batch):
-        out = kernel(lf(batch), rf(batch))
+        left, right = lf(batch), rf(batch)
+        raise_where_null(left)
+        raise_where_null(right)
+        out = kernel(left, right)
         return pc.cast(out, arrow_result, safe=False) if out.type != arrow_result else out
 
     return evaluate
@@ -146,17 +169,41 @@ def _bool(value):
 def _logical(expr: B.Logical) -> Evaluator:
     lf, rf = _evaluator(expr.left), _evaluator(expr.right)
     kernel = pc.and_kleene if expr.op == "AND" else pc.or_kleene
-    return lambda b: kernel(_bool(lf(b)), _bool(rf(b)))
+    # Java evaluates the right side only where the left does not decide: true for AND, false for OR
+    goes_on = expr.op == "AND"
+
+    def evaluate(batch):
+        left = _bool(lf(batch))
+        raise_where_null(left)
+        with scope(batch.num_rows) as right_raised:
+            right = _bool(rf(batch))
+            raise_where_null(right)
+        raise_rows(right_raised & flags(left, batch.num_rows, goes_on))
+        return kernel(left, right)
+
+    return evaluate
 
 
 def _not(expr: B.Not) -> Evaluator:
     inner = _evaluator(expr.operand)
-    return lambda b: pc.invert(_bool(inner(b)))
+
+    def evaluate(batch):
+        value = _bool(inner(batch))
+        raise_where_null(value)
+        return pc.invert(value)
+
+    return evaluate
 
 
 def _negate(expr: B.Negate) -> Evaluator:
     inner = _evaluator(expr.operand)
-    return lambda b: pc.negate(inner(b))
+
+    def evaluate(batch):
+        value = inner(batch)
+        raise_where_null(value)
+        return pc.negate(value)
+
+    return evaluate
 
 
 def _is_null(expr: B.IsNull) -> Evaluator:
@@ -212,10 +259,27 @@ def _case(expr: B.Case) -> Evaluator:
 
     def evaluate(batch):
         n = batch.num_rows
-        out = broadcast(default(batch), n, arrow_type) if default else pa.nulls(n, arrow_type)
-        for condition, result in reversed(whens):
-            mask = pc.fill_null(broadcast(condition(batch), n, pa.bool_()), False)
-            out = pc.if_else(mask, broadcast(result(batch), n, arrow_type), out)
+        # each WHEN is tested where no earlier one held, its result taken where it holds first
+        reached = np.ones(n, dtype=bool)
+        conditions, results = [], []
+        for condition, result in whens:
+            with scope(n) as raised:
+                mask = pc.fill_null(broadcast(condition(batch), n, pa.bool_()), False)
+            raise_rows(raised & reached)
+            holds = mask.to_numpy(zero_copy_only=False)
+            with scope(n) as raised:
+                results.append(broadcast(result(batch), n, arrow_type))
+            raise_rows(raised & reached & holds)
+            conditions.append(mask)
+            reached &= ~holds
+        if default is not None:
+            with scope(n) as raised:
+                out = broadcast(default(batch), n, arrow_type)
+            raise_rows(raised & reached)
+        else:
+            out = pa.nulls(n, arrow_type)
+        for mask, result in zip(reversed(conditions), reversed(results)):
+            out = pc.if_else(mask, result, out)
         return out
 
     return evaluate

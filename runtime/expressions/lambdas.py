@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 from ksql.planner import bound as B
 from ksql.planner import types as T
 from ksql.planner.arrays import broadcast
+from ksql.runtime.expressions.raised import raise_rows
 
 
 def lambda_kernel(expr: B.LambdaCall, compile_expr):
@@ -75,6 +76,17 @@ def _rows_with_duplicates(parents: np.ndarray, keys: pa.Array, n: int) -> np.nda
     return rows
 
 
+def _body(body, child: pa.RecordBatch, parents: np.ndarray, n: int) -> pa.Array:
+    """A lambda's body over its elements: an element whose evaluation throws in ksqlDB
+    (raised.py) throws for the whole call, so for its parent row's whole expression."""
+    values, raised = body.column_and_raised(child)
+    if raised.any():
+        rows = np.zeros(n, dtype=bool)
+        rows[parents[raised]] = True
+        raise_rows(rows)
+    return values
+
+
 def _null_mask(values: pa.Array, failed: np.ndarray) -> pa.Array:
     return pa.array(np.asarray(values.is_null().to_numpy(zero_copy_only=False), dtype=bool) | failed)
 
@@ -89,7 +101,8 @@ def _transform(collection, bodies, arrow_type):
         outputs = []
         for body, fields in bodies:
             child = _child_batch(batch, parents, dict(zip(fields, parts)))
-            outputs.append(body.column(child) if body.type is not None else pa.nulls(len(parents)))
+            outputs.append(_body(body, child, parents, len(values)) if body.type is not None
+                           else pa.nulls(len(parents)))
         offsets_array = pa.array(offsets, pa.int32())
         if is_map:
             # ksqlDB collects the entries into a Java map, which takes neither a NULL value nor
@@ -112,7 +125,7 @@ def _filter(collection, lambda_, arrow_type):
         values = broadcast(collection(batch), batch.num_rows)
         offsets, parents = _layout(values)
         parts = _parts(values)
-        result = body.column(_child_batch(batch, parents, dict(zip(fields, parts))))
+        result = _body(body, _child_batch(batch, parents, dict(zip(fields, parts))), parents, len(values))
         # a NULL from the predicate fails the row in ksqlDB (a Boolean unboxed), as does a kept
         # NULL map value (a Java map takes none): the row's result is NULL
         failed = _rows_of(parents, result.is_null(), len(values))
@@ -148,7 +161,7 @@ def _reduce(collection, initial, lambda_, state_arrow):
             columns = {fields[0]: state.take(pa.array(rows, pa.int64()))}
             for field, part in zip(fields[1:], parts):
                 columns[field] = part.take(taken)
-            updated = body.column(_child_batch(batch, rows, columns)).cast(state_arrow)
+            updated = _body(body, _child_batch(batch, rows, columns), rows, batch.num_rows).cast(state_arrow)
             mask = np.zeros(n, dtype=bool)
             mask[rows] = True
             positions = np.zeros(n, dtype=np.int64)

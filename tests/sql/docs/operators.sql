@@ -148,13 +148,33 @@ ASSERT VALUES out (id, d, nd) VALUES (1, false, true);
 ASSERT VALUES out (id, d, nd) VALUES (2, true, false);
 ASSERT VALUES out (id, d, nd) VALUES (3, false, true);
 
---@test: AND, OR and NOT with NULL follow three-valued logic
+--@test: AND, OR and NOT with NULL: a NULL that is evaluated makes the expression NULL
+-- The page is silent. ksqlDB's generated Java code evaluates `a && b` and `a || b` on boxed
+-- Booleans, short-circuiting: a NULL it reaches throws, and the whole expression is NULL.
 CREATE STREAM s (id INT KEY, a BOOLEAN, b BOOLEAN) WITH (kafka_topic='s', value_format='JSON');
 CREATE STREAM out AS SELECT id, a AND b AS a_and, a OR b AS a_or, NOT a AS a_not FROM s;
 INSERT INTO s (id, a, b) VALUES (1, NULL, false);
 INSERT INTO s (id, a, b) VALUES (2, NULL, true);
-ASSERT VALUES out (id, a_and, a_or, a_not) VALUES (1, false, NULL, NULL);
-ASSERT VALUES out (id, a_and, a_or, a_not) VALUES (2, NULL, true, NULL);
+INSERT INTO s (id, a, b) VALUES (3, false, NULL);
+INSERT INTO s (id, a, b) VALUES (4, true, NULL);
+ASSERT VALUES out (id, a_and, a_or, a_not) VALUES (1, NULL, NULL, NULL);
+ASSERT VALUES out (id, a_and, a_or, a_not) VALUES (2, NULL, NULL, NULL);
+ASSERT VALUES out (id, a_and, a_or, a_not) VALUES (3, false, NULL, true);
+ASSERT VALUES out (id, a_and, a_or, a_not) VALUES (4, NULL, true, false);
+
+--@test: arithmetic on a NULL makes the whole expression NULL, wherever it stands
+-- The page is silent. ksqlDB's generated code unboxes the operands of arithmetic and throws on
+-- a NULL: the whole SELECT expression is then NULL (and the error goes to the processing log),
+-- so COALESCE, IS NULL and ARRAY[...] around it do not see a NULL value. A CASE evaluates
+-- only the branch it takes, and AND and OR stop once the left side decides.
+CREATE STREAM s (id INT KEY, x INT) WITH (kafka_topic='s', value_format='JSON');
+CREATE STREAM out AS SELECT id, x + 1 AS plain, COALESCE(x + 1, 0) AS co, (x * 2) IS NULL AS isn,
+  ARRAY[x + 5, 6] AS arr, CASE WHEN x IS NULL THEN 0 ELSE x + 1 END AS safe,
+  CASE WHEN x + 1 > 5 THEN 1 ELSE 2 END AS tested, x IS NOT NULL AND x + 1 > 5 AS guarded FROM s;
+INSERT INTO s (id, x) VALUES (1, NULL);
+INSERT INTO s (id, x) VALUES (2, 7);
+ASSERT VALUES out (id, plain, co, isn, arr, safe, tested, guarded) VALUES (1, NULL, NULL, NULL, NULL, 0, NULL, false);
+ASSERT VALUES out (id, plain, co, isn, arr, safe, tested, guarded) VALUES (2, 8, 8, false, ARRAY[12, 6], 8, 1, true);
 
 --@test: comparison operators
 CREATE STREAM s (id INT KEY, a INT, b BIGINT) WITH (kafka_topic='s', value_format='JSON');

@@ -271,3 +271,16 @@ def test_select_star_on_a_source_table_with_headers_names_its_schema_as_ksqldb(m
         assert engine.execute("SELECT * FROM input WHERE k = 1;")[0].schema() == (
             "`K` INTEGER KEY, `HEADER` BYTES HEADER('abc'), `OTHER` BYTES HEADER('xyz'), `TEXT` STRING, `N` INTEGER")
     assert engine.execute("SELECT k, text FROM input;")[0].schema() == "`K` INTEGER KEY, `TEXT` STRING"
+
+
+def test_arithmetic_on_a_null_is_logged_and_makes_the_whole_expression_null(engine):
+    # ksqlDB's generated code throws NullPointerException on it: the processing log says so
+    engine.session.properties["auto.offset.reset"] = "earliest"
+    engine.execute("CREATE STREAM s (id INT KEY, x INT, y INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);"
+                   "INSERT INTO s (id, x, y) VALUES (1, NULL, 3);"
+                   "INSERT INTO s (id, x, y) VALUES (2, 4, 3);")
+    got = list(engine.execute("SELECT id, IFNULL(x + y, -1), y * 2, CASE WHEN x IS NULL THEN 0 ELSE x - y END FROM s;")[0])
+    assert got == [[1, None, 6, 0], [2, 7, 6, 1]]
+    logged = list(engine.execute("SELECT MESSAGE->RECORDPROCESSINGERROR->ERRORMESSAGE FROM KSQL_PROCESSING_LOG;")[0])
+    assert logged == [["Error computing expression: java.lang.NullPointerException: a NULL operand of an "
+                       "arithmetic or logical operator"]]
