@@ -23,7 +23,7 @@ from ksql.runtime.expressions.kernels import (
 )
 from ksql.runtime.expressions.lambdas import lambda_kernel
 from ksql.runtime.expressions.raised import (
-    NULL_OPERAND, NullOperand, flags, raise_rows, raise_where_null, raised_rows, scope,
+    MESSAGES, EvaluationError, flags, raise_inner, raise_where_null, raise_where_unparsed, raised_rows, scope,
 )
 
 Evaluator = Callable[[pa.RecordBatch], "pa.Array | pa.Scalar"]
@@ -47,14 +47,14 @@ class Compiled:
             return broadcast(self.evaluate(batch), batch.num_rows, self.arrow_type)
         values, raised = self.column_and_raised(batch)
         if raised.any():
-            values = pc.if_else(pa.array(raised), pa.scalar(None, values.type), values)
-            for _ in range(int(raised.sum())):
-                report_error(NullOperand(NULL_OPERAND))
+            values = pc.if_else(pa.array(raised != 0), pa.scalar(None, values.type), values)
+            for code in raised[raised != 0].tolist():
+                report_error(EvaluationError(MESSAGES[code]))
         return values
 
     def column_and_raised(self, batch: pa.RecordBatch) -> tuple[pa.Array, np.ndarray]:
-        """(the value for each row, whether evaluating it threw in ksqlDB) for the caller to
-        decide what a throw means: a lambda's body throws for the whole call."""
+        """(the value for each row, what evaluating it threw in ksqlDB: raised.py's flags) for
+        the caller to decide what a throw means: a lambda's body throws for the whole call."""
         with scope(batch.num_rows) as raised:
             values = broadcast(self.evaluate(batch), batch.num_rows, self.arrow_type)
         return values, raised
@@ -100,7 +100,17 @@ def _column(expr: B.Column) -> Evaluator:
 def _cast(expr: B.Cast) -> Evaluator:
     inner = _evaluator(expr.operand)
     kernel = cast_kernel(expr.operand.type, expr.type)
-    return lambda batch: kernel(inner(batch))
+    source = expr.operand.type.base if expr.operand.type is not None else None
+    if source != "STRING" or expr.type.base in ("STRING", "BOOLEAN", "ARRAY", "MAP", "STRUCT"):
+        return lambda batch: kernel(inner(batch))
+
+    def evaluate(batch):  # a string parsed: Java's parser throws on one it cannot read
+        text = inner(batch)
+        parsed = kernel(text)
+        raise_where_unparsed(text, parsed)
+        return parsed
+
+    return evaluate
 
 
 def _arithmetic(expr: B.Arithmetic) -> Evaluator:
@@ -178,7 +188,7 @@ def _logical(expr: B.Logical) -> Evaluator:
         with scope(batch.num_rows) as right_raised:
             right = _bool(rf(batch))
             raise_where_null(right)
-        raise_rows(right_raised & flags(left, batch.num_rows, goes_on))
+        raise_inner(right_raised, flags(left, batch.num_rows, goes_on))
         return kernel(left, right)
 
     return evaluate
@@ -265,17 +275,17 @@ def _case(expr: B.Case) -> Evaluator:
         for condition, result in whens:
             with scope(n) as raised:
                 mask = pc.fill_null(broadcast(condition(batch), n, pa.bool_()), False)
-            raise_rows(raised & reached)
+            raise_inner(raised, reached)
             holds = mask.to_numpy(zero_copy_only=False)
             with scope(n) as raised:
                 results.append(broadcast(result(batch), n, arrow_type))
-            raise_rows(raised & reached & holds)
+            raise_inner(raised, reached & holds)
             conditions.append(mask)
             reached &= ~holds
         if default is not None:
             with scope(n) as raised:
                 out = broadcast(default(batch), n, arrow_type)
-            raise_rows(raised & reached)
+            raise_inner(raised, reached)
         else:
             out = pa.nulls(n, arrow_type)
         for mask, result in zip(reversed(conditions), reversed(results)):

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from ksql.planner import bound as B
 from ksql.planner import types as T
 from ksql.planner.arrays import broadcast
-from ksql.runtime.expressions.raised import raise_rows
+from ksql.runtime.expressions.raised import raise_inner
 
 
 def lambda_kernel(expr: B.LambdaCall, compile_expr):
@@ -81,9 +81,10 @@ def _body(body, child: pa.RecordBatch, parents: np.ndarray, n: int) -> pa.Array:
     (raised.py) throws for the whole call, so for its parent row's whole expression."""
     values, raised = body.column_and_raised(child)
     if raised.any():
-        rows = np.zeros(n, dtype=bool)
-        rows[parents[raised]] = True
-        raise_rows(rows)
+        rows = np.zeros(n, dtype=np.int8)
+        thrown = np.flatnonzero(raised)[::-1]  # (assigned last to first: a row keeps its first element's)
+        rows[parents[thrown]] = raised[thrown]
+        raise_inner(rows)
     return values
 
 

@@ -6,7 +6,8 @@ value for the whole expression is then NULL, and the error goes to the processin
 `COALESCE(x + 1, 0)` is NULL when x is (and `x + 1` alone is NULL, logged). Comparisons test
 for NULL first (false), and so does IS NULL. The evaluators note the rows where such a throw
 happens in the current batch's flags; the parts Java evaluates only sometimes (a CASE's
-branches, the right side of AND and OR) count where they are reached.
+branches, the right side of AND and OR) count where they are reached. A CAST of a string that
+is not a number (or a time, or whatever the target is) throws in Java's parser the same way.
 """
 from __future__ import annotations
 
@@ -19,18 +20,23 @@ import pyarrow.compute as pc
 
 from ksql.planner.arrays import broadcast
 
+# per row of the batch being evaluated: 0, or what threw first (an index into MESSAGES)
 _RAISED: ContextVar[np.ndarray | None] = ContextVar("raised_rows", default=None)
-NULL_OPERAND = "java.lang.NullPointerException: a NULL operand of an arithmetic or logical operator"
+NULL_OPERAND, UNPARSED = 1, 2
+MESSAGES = {
+    NULL_OPERAND: "java.lang.NullPointerException: a NULL operand of an arithmetic or logical operator",
+    UNPARSED: "a string that CAST cannot read as the type it asks for (Java's parser throws)",
+}
 
 
-class NullOperand(Exception):
-    """The error ksqlDB's generated code throws on a NULL it unboxes (for the processing log)."""
+class EvaluationError(Exception):
+    """What ksqlDB's generated code throws for a row (for the processing log)."""
 
 
 @contextmanager
 def scope(n: int):
     """Flags for the rows of an evaluation inside (a fresh set: the outer one is not touched)."""
-    raised = np.zeros(n, dtype=bool)
+    raised = np.zeros(n, dtype=np.int8)
     token = _RAISED.set(raised)
     try:
         yield raised
@@ -45,16 +51,37 @@ def raise_where_null(value) -> None:
         return
     if isinstance(value, pa.Scalar):
         if not value.is_valid:
-            raised[:] = True
+            raise_rows(np.ones(len(raised), dtype=bool), NULL_OPERAND)
     elif value.null_count:
-        raised |= value.is_null().to_numpy(zero_copy_only=False)
+        raise_rows(value.is_null().to_numpy(zero_copy_only=False), NULL_OPERAND)
 
 
-def raise_rows(rows: np.ndarray) -> None:
-    """Note that evaluating these rows threw (what a lambda's body threw, by parent row)."""
+def raise_where_unparsed(text, parsed) -> None:
+    """Note the rows where a string was given (`text`) and its CAST came out NULL."""
     raised = _RAISED.get()
-    if raised is not None:
-        raised |= rows
+    if raised is None:
+        return
+    if isinstance(text, pa.Scalar):
+        if text.is_valid and not (parsed.is_valid if isinstance(parsed, pa.Scalar) else parsed[0].is_valid):
+            raise_rows(np.ones(len(raised), dtype=bool), UNPARSED)
+    elif parsed.null_count > text.null_count:
+        raise_rows(pc.and_(text.is_valid(), parsed.is_null()).to_numpy(zero_copy_only=False), UNPARSED)
+
+
+def raise_rows(rows: np.ndarray, why: int) -> None:
+    """Note that evaluating these rows (a bool per row) threw `why` (a key of MESSAGES)."""
+    raise_inner(np.where(rows, why, 0).astype(np.int8))
+
+
+def raise_inner(codes: np.ndarray, where: np.ndarray | None = None) -> None:
+    """Take what an evaluation inside threw (its flags), in the rows it was reached (`where`)."""
+    raised = _RAISED.get()
+    if raised is None:
+        return
+    if where is not None:
+        codes = np.where(where, codes, 0)
+    first = raised == 0  # (the first throw is the one Java reports)
+    raised[first] = codes[first]
 
 
 def flags(value, n: int, truth: bool) -> np.ndarray:

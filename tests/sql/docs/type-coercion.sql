@@ -90,6 +90,20 @@ CREATE STREAM out AS SELECT id, CAST(i AS STRING) + name AS t, CAST(name AS INT)
 INSERT INTO s (id, i, name) VALUES (1, 4, '41');
 ASSERT VALUES out (id, t, n) VALUES (1, '441', 42);
 
+--@test: a string CAST cannot read makes the whole expression NULL
+-- The page is silent. ksqlDB's generated code parses the string with Java's parsers, which
+-- throw on text that is not a number: the whole SELECT expression is then NULL (and the error
+-- goes to the processing log), so a COALESCE around the CAST does not see a NULL value.
+CREATE STREAM s (id INT KEY, t STRING) WITH (kafka_topic='s', value_format='JSON', partitions=1);
+CREATE STREAM out AS SELECT id, CAST(t AS INT) AS i, COALESCE(CAST(t AS INT), 0) AS c,
+  COALESCE(CAST(t AS DOUBLE), -1.5) AS d, COALESCE(t, 'none') AS n FROM s;
+INSERT INTO s (id, t) VALUES (1, 'x');
+INSERT INTO s (id, t) VALUES (2, ' 12 ');
+INSERT INTO s (id, t) VALUES (3, NULL);
+ASSERT VALUES out (id, i, c, d, n) VALUES (1, NULL, NULL, NULL, 'x');
+ASSERT VALUES out (id, i, c, d, n) VALUES (2, 12, 12, 12.0, ' 12 ');
+ASSERT VALUES out (id, i, c, d, n) VALUES (3, NULL, 0, -1.5, 'none');
+
 --@test: INSERT INTO widens a query's numbers to the stream's types (type-coercion.md: general rules)
 CREATE STREAM target (id INT KEY, big BIGINT, amount DECIMAL(6,2), ratio DOUBLE) WITH (kafka_topic='t', value_format='JSON', partitions=1);
 CREATE STREAM src (id INT KEY, n INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);
