@@ -298,7 +298,12 @@ def _case(expr: B.Case) -> Evaluator:
 def _subscript(expr: B.Subscript) -> Evaluator:
     bf, xf = _evaluator(expr.base), _evaluator(expr.index)
     if expr.base.type.base == "ARRAY":
-        return lambda b: array_element(broadcast(bf(b), b.num_rows), broadcast(xf(b), b.num_rows, pa.int32()))
+        def evaluate(b):
+            base, index = bf(b), xf(b)
+            raise_where_null(index)  # (Java casts the index to an int)
+            return array_element(broadcast(base, b.num_rows), broadcast(index, b.num_rows, pa.int32()))
+
+        return evaluate
     return lambda b: map_lookup(broadcast(bf(b), b.num_rows), broadcast(xf(b), b.num_rows))
 
 

@@ -176,6 +176,20 @@ INSERT INTO s (id, x) VALUES (2, 7);
 ASSERT VALUES out (id, plain, co, isn, arr, safe, tested, guarded) VALUES (1, NULL, NULL, NULL, NULL, 0, NULL, false);
 ASSERT VALUES out (id, plain, co, isn, arr, safe, tested, guarded) VALUES (2, 8, 8, false, ARRAY[12, 6], 8, 1, true);
 
+--@test: an array index that is NULL makes the whole expression NULL
+-- The page is silent. ksqlDB's generated code casts the index to a Java int, which throws on
+-- a NULL; a NULL array, or an index past its end, gives NULL without a throw.
+CREATE STREAM s (id INT KEY, a ARRAY<INT>, i INT) WITH (kafka_topic='s', value_format='JSON');
+CREATE STREAM out AS SELECT id, a[i] AS e, IFNULL(a[i], -1) AS f FROM s;
+INSERT INTO s (id, a, i) VALUES (1, ARRAY[5, 6], NULL);
+INSERT INTO s (id, a, i) VALUES (2, ARRAY[5, 6], 2);
+INSERT INTO s (id, a, i) VALUES (3, ARRAY[5, 6], 3);
+INSERT INTO s (id, a, i) VALUES (4, NULL, 1);
+ASSERT VALUES out (id, e, f) VALUES (1, NULL, NULL);
+ASSERT VALUES out (id, e, f) VALUES (2, 6, 6);
+ASSERT VALUES out (id, e, f) VALUES (3, NULL, -1);
+ASSERT VALUES out (id, e, f) VALUES (4, NULL, -1);
+
 --@test: comparison operators
 CREATE STREAM s (id INT KEY, a INT, b BIGINT) WITH (kafka_topic='s', value_format='JSON');
 CREATE STREAM out AS SELECT id, a = b AS eq, a <> b AS neq, a != b AS neq2, a < b AS lt,
