@@ -233,15 +233,24 @@ def _is_null(expr: B.IsNull) -> Evaluator:
 def _like(expr: B.Like) -> Evaluator:
     inner, pattern = _evaluator(expr.value), _evaluator(expr.pattern)
     negated, escape = expr.negated, expr.escape
+    # (ksqlDB's LIKE hands both strings to Java's regular expressions, which throw on a NULL)
     if not expr.pattern.constant:
-        return lambda batch: like_by_pattern(broadcast(inner(batch), batch.num_rows),
-                                             broadcast(pattern(batch), batch.num_rows), escape, negated)
+        def by_pattern(batch):
+            value, patterns = inner(batch), pattern(batch)
+            raise_where_null(value)
+            raise_where_null(patterns)
+            return like_by_pattern(broadcast(value, batch.num_rows), broadcast(patterns, batch.num_rows),
+                                   escape, negated)
+
+        return by_pattern
     text = constant_value(expr.pattern)
     if escape is not None and text is not None:
         text = translate_escape(text, escape)
 
     def evaluate(batch):
-        result = pc.match_like(inner(batch), text)
+        value = inner(batch)
+        raise_where_null(value if text is not None else pa.scalar(None, pa.string()))
+        result = pc.match_like(value, text)
         return pc.invert(result) if negated else result
 
     return evaluate

@@ -130,6 +130,18 @@ INSERT INTO s (id, name) VALUES (2, 'x%y');
 ASSERT VALUES out (id, starts, three, not_ends, has_percent) VALUES (1, true, true, false, false);
 ASSERT VALUES out (id, starts, three, not_ends, has_percent) VALUES (2, false, false, true, true);
 
+--@test: LIKE on a NULL makes the whole expression NULL
+-- The page is silent. ksqlDB matches with Java's regular expressions, which throw on a NULL
+-- string: the whole SELECT expression is NULL, even inside IFNULL or IS NULL.
+CREATE STREAM s (id INT KEY, name STRING, p STRING) WITH (kafka_topic='s', value_format='JSON');
+CREATE STREAM out AS SELECT id, IFNULL(name LIKE 'a%', true) AS i, (name LIKE p) IS NULL AS n FROM s;
+INSERT INTO s (id, name, p) VALUES (1, NULL, 'a%');
+INSERT INTO s (id, name, p) VALUES (2, 'abc', NULL);
+INSERT INTO s (id, name, p) VALUES (3, 'abc', 'a%');
+ASSERT VALUES out (id, i, n) VALUES (1, NULL, NULL);
+ASSERT VALUES out (id, i, n) VALUES (2, true, NULL);
+ASSERT VALUES out (id, i, n) VALUES (3, true, false);
+
 --@test: IS NULL and IS NOT NULL
 CREATE STREAM s (id INT KEY, v INT) WITH (kafka_topic='s', value_format='JSON');
 CREATE STREAM out AS SELECT id, v IS NULL AS missing, v IS NOT NULL AS present FROM s;
