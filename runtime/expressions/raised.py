@@ -1,13 +1,15 @@
-"""Where ksqlDB's generated code throws on a NULL, a batch at a time.
+"""Where ksqlDB's generated code throws, a batch at a time.
 
-ksqlDB compiles an expression into Java, where a NULL operand of arithmetic (a boxed number
-unboxed), of NOT, or on the left of AND and OR throws a NullPointerException; the record's
-value for the whole expression is then NULL, and the error goes to the processing log. So
-`COALESCE(x + 1, 0)` is NULL when x is (and `x + 1` alone is NULL, logged). Comparisons test
-for NULL first (false), and so does IS NULL. The evaluators note the rows where such a throw
-happens in the current batch's flags; the parts Java evaluates only sometimes (a CASE's
-branches, the right side of AND and OR) count where they are reached. A CAST of a string that
-is not a number (or a time, or whatever the target is) throws in Java's parser the same way.
+ksqlDB compiles an expression into Java, which throws a NullPointerException on a NULL operand
+of arithmetic (a boxed number unboxed), of NOT, AND and OR (a boxed Boolean), on a NULL array
+index (cast to an int), and on a NULL string or pattern of LIKE; Java's parsers throw on a
+string CAST cannot read. The record's value for the whole expression is then NULL, and the
+error goes to the processing log. So `COALESCE(x + 1, 0)` is NULL when x is (and `x + 1` alone
+is NULL, logged). Comparisons test for NULL first (false), and so do IS NULL and IN.
+
+The evaluators note the rows where such a throw happens in the current batch's flags; the
+parts Java evaluates only sometimes (a CASE's branches, the right side of AND and OR) count
+where they are reached, and a lambda's body throws for its parent row.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from ksql.planner.arrays import broadcast
 _RAISED: ContextVar[np.ndarray | None] = ContextVar("raised_rows", default=None)
 NULL_OPERAND, UNPARSED = 1, 2
 MESSAGES = {
-    NULL_OPERAND: "java.lang.NullPointerException: a NULL operand of an arithmetic or logical operator",
+    NULL_OPERAND: "java.lang.NullPointerException: a NULL where the expression needs a value",
     UNPARSED: "a string that CAST cannot read as the type it asks for (Java's parser throws)",
 }
 

@@ -282,5 +282,5 @@ def test_arithmetic_on_a_null_is_logged_and_makes_the_whole_expression_null(engi
     got = list(engine.execute("SELECT id, IFNULL(x + y, -1), y * 2, CASE WHEN x IS NULL THEN 0 ELSE x - y END FROM s;")[0])
     assert got == [[1, None, 6, 0], [2, 7, 6, 1]]
     logged = list(engine.execute("SELECT MESSAGE->RECORDPROCESSINGERROR->ERRORMESSAGE FROM KSQL_PROCESSING_LOG;")[0])
-    assert logged == [["Error computing expression: java.lang.NullPointerException: a NULL operand of an "
-                       "arithmetic or logical operator"]]
+    assert logged == [["Error computing expression: java.lang.NullPointerException: a NULL where the "
+                       "expression needs a value"]]
