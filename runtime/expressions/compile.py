@@ -23,7 +23,7 @@ from ksql.runtime.expressions.kernels import (
 )
 from ksql.runtime.expressions.lambdas import lambda_kernel
 from ksql.runtime.expressions.raised import (
-    MESSAGES, EvaluationError, flags, raise_inner, raise_where_null, raise_where_unparsed, raised_rows, scope,
+    MESSAGES, EvaluationError, counted_where, flags, raise_where_null, raise_where_unparsed, raised_rows, scope,
 )
 
 Evaluator = Callable[[pa.RecordBatch], "pa.Array | pa.Scalar"]
@@ -185,10 +185,9 @@ def _logical(expr: B.Logical) -> Evaluator:
     def evaluate(batch):
         left = _bool(lf(batch))
         raise_where_null(left)
-        with scope(batch.num_rows) as right_raised:
+        with counted_where(flags(left, batch.num_rows, goes_on)):
             right = _bool(rf(batch))
             raise_where_null(right)
-        raise_inner(right_raised, flags(left, batch.num_rows, goes_on))
         return kernel(left, right)
 
     return evaluate
@@ -282,19 +281,16 @@ def _case(expr: B.Case) -> Evaluator:
         reached = np.ones(n, dtype=bool)
         conditions, results = [], []
         for condition, result in whens:
-            with scope(n) as raised:
+            with counted_where(reached):
                 mask = pc.fill_null(broadcast(condition(batch), n, pa.bool_()), False)
-            raise_inner(raised, reached)
             holds = mask.to_numpy(zero_copy_only=False)
-            with scope(n) as raised:
+            with counted_where(reached & holds):
                 results.append(broadcast(result(batch), n, arrow_type))
-            raise_inner(raised, reached & holds)
             conditions.append(mask)
             reached &= ~holds
         if default is not None:
-            with scope(n) as raised:
+            with counted_where(reached):
                 out = broadcast(default(batch), n, arrow_type)
-            raise_inner(raised, reached)
         else:
             out = pa.nulls(n, arrow_type)
         for mask, result in zip(reversed(conditions), reversed(results)):

@@ -46,6 +46,15 @@ def scope(n: int):
         _RAISED.reset(token)
 
 
+@contextmanager
+def counted_where(where: np.ndarray):
+    """An evaluation Java makes only in some rows (a CASE's branch, the right side of AND and
+    OR): what it throws counts in the rows `where` it is made."""
+    with scope(len(where)) as raised:
+        yield
+    raise_inner(raised, where)
+
+
 def raise_where_null(value) -> None:
     """Note the rows where `value`, an operand Java unboxes, is NULL."""
     raised = _RAISED.get()
