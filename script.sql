@@ -1,1 +1,0 @@
-CREATE STREAM t (id INT KEY) WITH (kafka_topic='t', value_format='JSON', partitions=1);
