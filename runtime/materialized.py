@@ -29,6 +29,11 @@ from ksql.runtime.formats.make import make_format
 # From this many rows a batch is first cut to the last row of each key (see _last_per_key).
 _DEDUPLICATE_FROM = 64
 
+# Value formats that read every value back as it was written. A view in another format holds
+# its rows as the format reads them back, as ksqlDB's state store does: PROTOBUF writes a NULL
+# number or string as its default (0, ''), DELIMITED reads an empty field as NULL.
+_EXACT_FORMATS = frozenset({"JSON", "AVRO", "JSON_SR", "KAFKA", "NONE"})
+
 
 class MaterializedTable:
     """Keeps one row per key (and window): {key: (rowtime, window start, window end, values)}."""
@@ -72,6 +77,22 @@ class MaterializedTable:
             if retention is not None:  # windows past retention leave the view, as they leave the store
                 while self._expiry and self._expiry[0][0] < self._stream_time - retention:
                     self._remove(heapq.heappop(self._expiry)[1])
+
+    def apply_written(self, rows: pa.RecordBatch, records: dict[int, pa.RecordBatch],
+                      window_columns: tuple[str, str]) -> None:
+        """Apply a query's output rows, given also as the records written for them by partition:
+        the rows themselves when the format reads them back unchanged, else the records read."""
+        if self.table.value_format.upper() in _EXACT_FORMATS:
+            self.apply(rows, window_columns)
+            return
+        for partition, batch in records.items():
+            self._apply_records(batch, partition)
+
+    def _apply_records(self, records: pa.RecordBatch, partition: int) -> None:
+        if self._decoder is None:
+            self._decoder = SourceDecoder(self.table, "materialize")
+        batch = self._decoder.decode(records, partition).batch  # windowed keys come with their bounds
+        self.apply(batch, (WINDOWSTART, WINDOWEND) if self.table.window_type else None, ROWTIME)
 
     def _apply_rows(self, key_tuples, starts, ends, nulls, times, value_tuples, retention) -> None:
         """Apply rows one at a time, tombstones among them."""
@@ -172,8 +193,6 @@ class MaterializedTable:
         """Apply what the table's topic gained since the last call (the first: all of it), so
         the view holds rows that other servers wrote too; False when there was nothing new.
         to_end: all the topic held when this began, however long its reads take to come."""
-        if self._decoder is None:
-            self._decoder = SourceDecoder(self.table, "materialize")
         info = log.topic(self.table.topic)
         if info is None:
             return False
@@ -183,8 +202,7 @@ class MaterializedTable:
             reads = read_to_end if to_end else read_available
             for records, offset in reads(log, self.table.topic, partition, offset):
                 if records is not None:
-                    batch = self._decoder.decode(records, partition).batch  # windowed keys come with their bounds
-                    self.apply(batch, (WINDOWSTART, WINDOWEND) if self.table.window_type else None, ROWTIME)
+                    self._apply_records(records, partition)
                     progressed = True
                 # only now: a pull query that waits for this position must find the rows applied
                 self.positions[partition] = offset

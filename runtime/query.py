@@ -505,7 +505,7 @@ class PersistentQuery:
                 # Before the commit: once a reader can see a row in the sink, pull queries see it too.
                 # (With several servers, the view follows the sink topic instead: see step().)
                 viewed = True
-                self.view.apply(rows, ("__WINDOW_START", "__WINDOW_END"))
+                self.view.apply_written(rows, parts, ("__WINDOW_START", "__WINDOW_END"))
             txn.commit(offsets)
             for (written, partition), end in txn.written.items():
                 if written == self.sink.topic:
