@@ -36,7 +36,7 @@ def make_format(name: str, columns: tuple[Column, ...], *, key: bool, options: d
     if name == "KAFKA":
         return KafkaFormat(columns, key=key)
     if name == "DELIMITED":
-        return DelimitedFormat(columns, options.get("delimiter", ","))
+        return DelimitedFormat(columns, options.get("delimiter", ","), options.get("topic"))
     if name == "NONE":
         if columns:
             listed = ", ".join(f"`{c.name}` {c.type}{' KEY' if key else ''}" for c in columns)

@@ -21,7 +21,7 @@ from ksql.planner.schema import Column
 from ksql.planner.types import SqlType
 from ksql.planner.values import json_ready_writer, non_finite_as_text
 from ksql.planner.values import java_double, json_default as _json_default
-from ksql.runtime.formats import json_batch
+from ksql.runtime.formats import java_text, json_batch
 from ksql.runtime.formats.json_batch import ObjectDecoder
 
 FORMATS = ("KAFKA", "JSON", "DELIMITED", "NONE")
@@ -365,20 +365,18 @@ def _json_reader(sql_type: SqlType, inner=None):
             _fail(v, sql_type)
         return read
     if base == "DECIMAL":
-        quantum = Decimal(1).scaleb(-sql_type.scale)
-
         def read(v):
             if v is None:
                 return None
             if isinstance(v, bool) or not isinstance(v, (int, float, str)):
                 _fail(v, sql_type)
+            if isinstance(v, str):
+                return java_text.parse_decimal(v, sql_type)
             try:
-                number = Decimal(str(v)).quantize(quantum)
-            except InvalidOperation:
+                number = Decimal(v) if isinstance(v, int) else Decimal(repr(v))
+            except InvalidOperation:  # NaN or infinite
                 _fail(v, sql_type)
-            if len(number.as_tuple().digits) > sql_type.precision:
-                raise RecordError(f"Value {v} does not fit {sql_type}")
-            return number
+            return java_text.fit_decimal(number, sql_type)
         return read
     if base == "STRING":
         def read(v):
@@ -480,7 +478,8 @@ def _double_writer(array: pa.Array) -> list:
 class DelimitedFormat(_Format):
     """Comma (or other single-character) separated values, one field per column."""
 
-    def __init__(self, columns, delimiter: str = ","):
+    def __init__(self, columns, delimiter: str = ",", topic: str | None = None):
+        self.topic = topic or ""  # (named in errors)
         for column in columns:
             if column.type.base in ("ARRAY", "MAP", "STRUCT"):
                 raise KsqlStatementError(
@@ -500,7 +499,7 @@ class DelimitedFormat(_Format):
         fields = next(csv.reader([text], delimiter=self.delimiter)) if text else [""]
         if len(fields) != len(self.columns):
             raise RecordError(
-                f"Column count mismatch on deserialization. topic: , expected: {len(self.columns)}, "
+                f"Column count mismatch on deserialization. topic: {self.topic}, expected: {len(self.columns)}, "
                 f"got: {len(fields)}")
         return [None if f == "" else p(f) for p, f in zip(self.parsers, fields)]
 
@@ -530,18 +529,22 @@ def _csv_field(value: str, delimiter: str, first: bool = False) -> str:
 
 
 def _text_parser(sql_type: SqlType):
+    """How a DELIMITED field is read: with Java's parsers, as ksqlDB's deserializer does."""
     base = sql_type.base
-    if base in ("INTEGER", "BIGINT", "TIMESTAMP", "DATE", "TIME"):
-        return lambda s: int(s.strip())
+    if base in ("INTEGER", "DATE"):
+        return lambda s: java_text.parse_integer(s, 32)
+    if base in ("BIGINT", "TIMESTAMP"):
+        return lambda s: java_text.parse_integer(s, 64)
+    if base == "TIME":
+        return java_text.parse_time
     if base == "DOUBLE":
-        return lambda s: float(s)
+        return java_text.parse_double
     if base == "DECIMAL":
-        quantum = Decimal(1).scaleb(-sql_type.scale)
-        return lambda s: Decimal(s).quantize(quantum)
+        return lambda s: java_text.parse_decimal(s, sql_type)
     if base == "BOOLEAN":
-        return lambda s: s.strip().lower() == "true"
+        return java_text.parse_boolean
     if base == "BYTES":
-        return lambda s: base64.b64decode(s)
+        return java_text.parse_base64
     return lambda s: s
 
 

@@ -51,6 +51,28 @@ CREATE STREAM out AS SELECT * FROM x;
 INSERT INTO raw (v) VALUES (',');
 ASSERT VALUES out (f1, f2) VALUES (NULL, NULL);
 
+--@test: DELIMITED fields are read with Java's parsers: a field they refuse sends its record to the processing log
+-- The page is silent on how a field's text becomes its column's type; ksqlDB's
+-- KsqlDelimitedDeserializer decides: Integer.parseInt (no spaces, nothing out of range),
+-- Boolean.parseBoolean (anything but "true" is false), Double.parseDouble (spaces trimmed),
+-- and DecimalUtil.ensureFit (no rounding, no overflow).
+CREATE STREAM raw (v STRING) WITH (kafka_topic='x', format='KAFKA', partitions=1);
+CREATE STREAM x (b BOOLEAN, i INT, d DOUBLE, e DECIMAL(4, 2)) WITH (kafka_topic='x', format='DELIMITED');
+CREATE STREAM out AS SELECT * FROM x;
+CREATE STREAM errors AS SELECT message->deserializationError->errorMessage AS msg FROM KSQL_PROCESSING_LOG;
+INSERT INTO raw (v) VALUES ('yes,1, 1.5 ,01.5');
+INSERT INTO raw (v) VALUES ('TRUE, 2,2,2');
+INSERT INTO raw (v) VALUES ('true,99999999999,2,2');
+INSERT INTO raw (v) VALUES ('true,3,3,1.125');
+INSERT INTO raw (v) VALUES ('true,4,4,100');
+INSERT INTO raw (v) VALUES ('True,+5,5e0,-2');
+ASSERT VALUES out (b, i, d, e) VALUES (false, 1, 1.5, 1.50);
+ASSERT VALUES out (b, i, d, e) VALUES (true, 5, 5.0, -2.00);
+ASSERT VALUES errors (msg) VALUES ('Failed to deserialize value from topic: x. For input string: " 2"');
+ASSERT VALUES errors (msg) VALUES ('Failed to deserialize value from topic: x. For input string: "99999999999"');
+ASSERT VALUES errors (msg) VALUES ('Failed to deserialize value from topic: x. Cannot fit decimal ''1.125'' into DECIMAL(4, 2) without rounding. (Requires 4,3)');
+ASSERT VALUES errors (msg) VALUES ('Failed to deserialize value from topic: x. Numeric field overflow: A field with precision 4 and scale 2 must round to an absolute value less than 10^2. Got 100');
+
 --@test: DELIMITED serializes TIMESTAMP, TIME, DATE as numbers and BYTES as Base64
 CREATE STREAM raw (v STRING) WITH (kafka_topic='x', format='KAFKA', partitions=1);
 CREATE STREAM x (b BOOLEAN, d DOUBLE, dec DECIMAL(4,2), t TIMESTAMP, dt DATE, tm TIME, bs BYTES, bi BIGINT)

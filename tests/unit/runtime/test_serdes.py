@@ -353,3 +353,39 @@ def test_decimals_are_written_to_json_as_the_nearest_double(values, precision, s
     for array in (decimals, decimals.slice(1)):
         expected = [None if v is None else float(v) for v in array.to_pylist()]
         assert nearest_doubles(array).to_pylist() == expected
+
+
+def test_text_is_read_as_javas_parsers_read_it():
+    # Integer.parseInt, Double.parseDouble, Boolean.parseBoolean, java.util.Base64 and
+    # DecimalUtil.ensureFit, as ksqlDB's DELIMITED deserializer calls them
+    from ksql.runtime.formats import java_text
+
+    assert java_text.parse_integer("+7", 32) == 7
+    for refused in (" 7", "7 ", "7.0", "1_000", "2147483648", ""):
+        with pytest.raises(ValueError, match="For input string"):
+            java_text.parse_integer(refused, 32)
+    assert java_text.parse_integer("2147483648", 64) == 2147483648
+    assert java_text.parse_double(" 1.5 ") == 1.5
+    assert java_text.parse_double("1d") == 1.0 and java_text.parse_double("-Infinity") == float("-inf")
+    for refused in ("inf", "nan", "0x10", "1_0"):
+        with pytest.raises(ValueError):
+            java_text.parse_double(refused)
+    assert [java_text.parse_boolean(t) for t in ("TRUE", "true", " true", "yes", "1")] == [True, True, False, False, False]
+    assert java_text.parse_base64("ew==") == java_text.parse_base64("ew") == b"{"
+    with pytest.raises(ValueError, match="Value is not a valid Base64 encoded string: a"):
+        java_text.parse_base64("a")
+    dec = T.decimal(4, 2)
+    assert java_text.parse_decimal("01.5", dec) == Decimal("1.50") and java_text.parse_decimal("-2", dec) == Decimal("-2.00")
+    with pytest.raises(ValueError, match=r"Cannot fit decimal '1.125' into DECIMAL\(4, 2\) without rounding. \(Requires 4,3\)"):
+        java_text.parse_decimal("1.125", dec)
+    with pytest.raises(ValueError, match=r"must round to an absolute value less than 10\^2. Got 100"):
+        java_text.parse_decimal("100", dec)
+    with pytest.raises(ValueError):
+        java_text.parse_decimal(" 1", dec)
+
+
+def test_json_decimal_that_needs_rounding_is_a_bad_record():
+    json_format = make_format("JSON", (Column("E", T.decimal(4, 2)),), key=False)
+    arrays, bad = json_format.decode([b'{"E": 1.5}', b'{"E": 1.125}', b'{"E": "2"}', b'{"E": 123.4}'])
+    assert arrays[0].to_pylist() == [Decimal("1.50"), None, Decimal("2.00"), None]
+    assert set(bad) == {1, 3} and "without rounding" in bad[1] and "Numeric field overflow" in bad[3]
