@@ -292,19 +292,21 @@ def _json_error(error) -> str:
 
 
 def _json_kind(value) -> str:
+    """The Jackson node class ksqlDB's messages name for a JSON value (its reader keeps
+    floats as exact decimals: DecimalNode)."""
     if isinstance(value, bool):
-        return "BOOLEAN"
+        return "BooleanNode"
     if isinstance(value, int):
-        return "INTEGER"
+        return "IntNode" if -2**31 <= value < 2**31 else "LongNode" if -2**63 <= value < 2**63 else "BigIntegerNode"
     if isinstance(value, float):
-        return "DOUBLE"
+        return "DecimalNode"
     if isinstance(value, str):
-        return "STRING"
+        return "TextNode"
     if isinstance(value, list):
-        return "ARRAY"
+        return "ArrayNode"
     if isinstance(value, dict):
-        return "OBJECT"
-    return "NULL"
+        return "ObjectNode"
+    return "NullNode"
 
 
 def _fail(value, sql_type: SqlType):
@@ -318,34 +320,31 @@ def _json_reader(sql_type: SqlType, inner=None):
     inner = inner or _json_reader
     base = sql_type.base
 
+    # as ksqlDB's JsonSerdeUtils reads them: a number without its fraction, a string with
+    # Java's parser; a number out of the type's range is an error, as the data types page says
+    # (Jackson's intValue would keep its low bits)
     if base == "BOOLEAN":
         def read(v):
             if v is None or isinstance(v, bool):
                 return v
-            if isinstance(v, str) and v.lower() in ("true", "false"):
-                return v.lower() == "true"
             _fail(v, sql_type)
         return read
     if base in ("INTEGER", "BIGINT"):
         bits = 32 if base == "INTEGER" else 64
+        half = 1 << (bits - 1)
 
         def read(v):
             if v is None:
                 return None
-            if isinstance(v, bool):
+            if isinstance(v, bool) or not isinstance(v, (int, float, str)):
                 _fail(v, sql_type)
-            if isinstance(v, int):
-                number = v
-            elif isinstance(v, float):
-                number = int(v)
-            elif isinstance(v, str):
+            if isinstance(v, str):
                 try:
-                    number = int(v.strip())
+                    return java_text.parse_integer(v, bits)
                 except ValueError:
-                    _fail(v, sql_type)
-            else:
-                _fail(v, sql_type)
-            if not -(2 ** (bits - 1)) <= number < 2 ** (bits - 1):
+                    raise RecordError(f"Can't coerce string to type. targetType: {base}") from None
+            number = int(v)
+            if not -half <= number < half:
                 raise RecordError(f"Value {number} is out of range for {sql_type}")
             return number
         return read
@@ -353,16 +352,14 @@ def _json_reader(sql_type: SqlType, inner=None):
         def read(v):
             if v is None:
                 return None
-            if isinstance(v, bool):
+            if isinstance(v, bool) or not isinstance(v, (int, float, str)):
                 _fail(v, sql_type)
-            if isinstance(v, (int, float)):
-                return float(v)
             if isinstance(v, str):
                 try:
-                    return float(v)
+                    return java_text.parse_double(v)
                 except ValueError:
-                    _fail(v, sql_type)
-            _fail(v, sql_type)
+                    raise RecordError(f"Can't coerce string to type. targetType: {base}") from None
+            return float(v)
         return read
     if base == "DECIMAL":
         def read(v):
@@ -386,6 +383,8 @@ def _json_reader(sql_type: SqlType, inner=None):
                 return "true" if v else "false"
             if isinstance(v, (int, float)):
                 return str(v)
+            if isinstance(v, list):  # ksqlDB reads each element as a STRING and lists them
+                return "[" + ", ".join("null" if e is None else read(e) for e in v) + "]"
             return orjson.dumps(v).decode()
         return read
     if base == "BYTES":

@@ -27,13 +27,13 @@ def test_bad_json_goes_to_processing_log_and_good_records_reach_the_sink(engine)
         "FROM KSQL_PROCESSING_LOG;")[0])), timeout=30)
     assert all(t == 0 for _, t in rows)
     assert "Failed to deserialize value from topic: orders" in rows[0][0]
-    assert rows[1][0].endswith("Can't convert type. sourceType: STRING, requiredType: INTEGER")
+    assert rows[1][0].endswith("Can't coerce string to type. targetType: INTEGER")
     assert engine.queries["CSAS_BIG_1"].state == "RUNNING"
 
 
 # Records no query can read, each with what makes it unreadable.
 HOSTILE = [
-    (b'{"N": "not a number"}', "Can't convert type"),            # a wrong type
+    (b'{"N": "not a number"}', "Can't coerce string to type"),      # a string that is no number
     (b'{"N": 1, "TAGS": [1, 2', "Failed to deserialize JSON"),                 # truncated bytes
     (b'{"N": ' + b"9" * 5000 + b"}", "number is infinity"),      # a number too large for any type
     (b"[" * 50_000 + b"]" * 50_000, "Failed to deserialize JSON"),              # nesting past any parser's depth

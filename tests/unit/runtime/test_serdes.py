@@ -32,7 +32,7 @@ def test_json_reports_bad_records_by_row():
     arrays, bad = fmt.decode([b'{"id": 1}', b"{not json", b'{"id": "x"}'])
     assert sorted(bad) == [1, 2]
     assert "Failed to deserialize JSON" in bad[1]
-    assert bad[2] == "Can't convert type. sourceType: STRING, requiredType: INTEGER"
+    assert bad[2] == "Can't coerce string to type. targetType: INTEGER"
     assert arrays[0].to_pylist() == [1, None, None]
 
 
@@ -389,3 +389,18 @@ def test_json_decimal_that_needs_rounding_is_a_bad_record():
     arrays, bad = json_format.decode([b'{"E": 1.5}', b'{"E": 1.125}', b'{"E": "2"}', b'{"E": 123.4}'])
     assert arrays[0].to_pylist() == [Decimal("1.50"), None, Decimal("2.00"), None]
     assert set(bad) == {1, 3} and "without rounding" in bad[1] and "Numeric field overflow" in bad[3]
+
+
+def test_json_strings_and_numbers_are_coerced_as_ksqldbs_json_reader_does():
+    # JsonSerdeUtils: Integer.parseInt / Double.parseDouble for a string, a BOOLEAN only from true
+    # or false, a number's fraction cut off; the data types page: out of range is an error
+    columns = (Column("I", T.INTEGER), Column("D", T.DOUBLE), Column("B", T.BOOLEAN))
+    json_format = make_format("JSON", columns, key=False)
+    payloads = [b'{"I": "5", "D": " 2.5 ", "B": true}', b'{"I": " 5"}', b'{"I": 1.9}', b'{"B": "true"}',
+                b'{"I": 2147483648}']
+    for arrays, bad in (json_format.decode(payloads), json_format.decode_array(pa.array(payloads, pa.binary()))):
+        assert [a.to_pylist() for a in arrays] == [[5, None, 1, None, None], [2.5, None, None, None, None],
+                                                   [True, None, None, None, None]]
+        assert bad == {1: "Can't coerce string to type. targetType: INTEGER",
+                       3: "Can't convert type. sourceType: TextNode, requiredType: BOOLEAN",
+                       4: "Value 2147483648 is out of range for INTEGER"}
