@@ -87,9 +87,13 @@ def sql_type(avro, upper: bool = False, named: dict | None = None) -> SqlType:
     named = {} if named is None else named
     if isinstance(avro, list):
         rest = [a for a in avro if a != "null"]
-        if len(rest) != 1:
+        if not rest:
             raise KsqlStatementError(f"Cannot map the Avro union {json.dumps(avro)} to a SQL type")
-        return sql_type(rest[0], upper, named)
+        if len(rest) == 1:
+            return sql_type(rest[0], upper, named)
+        # as Kafka Connect reads a union of several types: a STRUCT of one field per branch
+        return T.struct(tuple((name.upper() if upper else name, sql_type(branch, upper, named))
+                              for name, branch in zip(union_names(rest), rest)))
     if isinstance(avro, str):
         found = {v: k for k, v in _PRIMITIVES.items()}.get(avro)
         if found == "BOOLEAN":
@@ -129,6 +133,101 @@ def sql_type(avro, upper: bool = False, named: dict | None = None) -> SqlType:
     if namespace and "." not in name:
         named[f"{namespace}.{name}"] = result
     return result
+
+
+def union_names(branches: list) -> list[str]:
+    """The fields Kafka Connect names a union's branches by: a record's, enum's or fixed's
+    name (without its namespace), else the Avro type's name (int, string, array, ...)."""
+    names = []
+    for branch in branches:
+        kind = branch.get("type") if isinstance(branch, dict) else branch
+        if isinstance(branch, dict) and kind in ("record", "enum", "fixed"):
+            names.append(branch["name"].rsplit(".", 1)[-1])
+        elif isinstance(kind, str) and kind in ("record", "enum", "fixed") or isinstance(branch, str) and \
+                branch not in _AVRO_TYPES:
+            names.append(str(kind).rsplit(".", 1)[-1])  # a named type used by its name
+        else:
+            names.append(kind if isinstance(kind, str) else str(kind))
+    return names
+
+
+_AVRO_TYPES = {"null", "boolean", "int", "long", "float", "double", "bytes", "string", "array", "map"}
+
+
+def union_shaper(schema):
+    """None when an Avro schema has no union of several types; else a function that turns the
+    values fastavro reads (with return_named_type: a union's record, enum or fixed comes as
+    (its full name, its value)) into what sql_type() maps such a union to: {branch name:
+    value}, the other branches absent (NULL)."""
+    named: dict = {}
+    if not _has_wide_union(schema, named):
+        return None
+    return lambda value: _shaped(value, schema, named)
+
+
+def _has_wide_union(schema, named: dict) -> bool:
+    """Whether a schema holds a union of several non-null types (noting its named types)."""
+    if isinstance(schema, list):
+        inner = [_has_wide_union(b, named) for b in schema if b != "null"]  # (each branch visited)
+        return len(inner) > 1 or any(inner)
+    if not isinstance(schema, dict):
+        return False
+    kind = schema.get("type")
+    if kind in ("record", "enum", "fixed"):
+        named[schema["name"]] = named[schema["name"].rsplit(".", 1)[-1]] = schema
+    if kind == "record":
+        return any([_has_wide_union(f["type"], named) for f in schema["fields"]])  # (each field visited)
+    if kind == "array":
+        return _has_wide_union(schema["items"], named)
+    if kind == "map":
+        return _has_wide_union(schema["values"], named)
+    return isinstance(kind, (list, dict)) and _has_wide_union(kind, named)
+
+
+def _shaped(value, schema, named: dict):
+    if value is None:
+        return None
+    if isinstance(schema, str):
+        schema = named.get(schema, schema)
+    if isinstance(schema, list):
+        rest = [b for b in schema if b != "null"]
+        if isinstance(value, tuple):  # a named branch
+            name = value[0].rsplit(".", 1)[-1]
+            branch = named.get(value[0], named.get(name))
+            value = value[1]
+        else:
+            branch = rest[_branch_of(value, rest)]
+            name = union_names([branch])[0]
+        shaped = _shaped(value, branch, named)
+        return shaped if len(rest) == 1 else {name: shaped}
+    if not isinstance(schema, dict):
+        return value
+    kind = schema.get("type")
+    if isinstance(kind, (list, dict)):
+        return _shaped(value, kind, named)
+    if kind == "record":
+        return {f["name"]: _shaped(value.get(f["name"]), f["type"], named) for f in schema["fields"]}
+    if kind == "array":
+        return [_shaped(x, schema["items"], named) for x in value]
+    if kind == "map":
+        return {k: _shaped(x, schema["values"], named) for k, x in value.items()}
+    return value
+
+
+def _branch_of(value, branches: list) -> int:
+    """Which unnamed branch of a union a value fastavro read came from, by its Python type."""
+    wanted = ("boolean",) if isinstance(value, bool) else ("int", "long") if isinstance(value, int) else \
+        ("float", "double") if isinstance(value, float) else ("string",) if isinstance(value, str) else \
+        ("bytes",) if isinstance(value, bytes) else ("array",) if isinstance(value, list) else \
+        ("map",) if isinstance(value, dict) else ()
+    for i, branch in enumerate(branches):
+        kind = branch.get("type") if isinstance(branch, dict) else branch
+        if kind in wanted:
+            return i
+    for i, branch in enumerate(branches):  # a logical type: a timestamp, date or decimal
+        if isinstance(branch, dict) and branch.get("logicalType"):
+            return i
+    raise RecordError(f"No branch of the union {json.dumps(branches)} holds {value!r}")
 
 
 def inferred_columns(schema_id: int, text: str, key: bool, keep_case: bool, full_name: str | None):
@@ -202,7 +301,7 @@ class AvroFormat(_Format):
             return None  # headers of several schemas, or bad ones: each record gets its own answer
         (schema_id,) = struct.unpack(">i", first[1:5])
         try:
-            _, plan = self._reader(schema_id)
+            _, plan, _ = self._reader(schema_id)
         except (RecordError, schema_registry.RegistryError, ValueError, KeyError):
             return None
         text, fields = self._batch_readers[schema_id]
@@ -238,9 +337,12 @@ class AvroFormat(_Format):
         if len(payload) < 5 or payload[0] != schema_registry.MAGIC:
             raise RecordError("Unknown magic byte!")
         (schema_id,) = struct.unpack(">i", payload[1:5])
-        parsed, plan = self._reader(schema_id)
+        parsed, plan, shaper = self._reader(schema_id)
         try:
-            value = self._fastavro.schemaless_reader(io.BytesIO(payload[5:]), parsed, None)
+            value = self._fastavro.schemaless_reader(io.BytesIO(payload[5:]), parsed, None,
+                                                     return_named_type=shaper is not None)
+            if shaper is not None:
+                value = shaper(value)
         except EOFError:  # (fastavro's message names its buffer object)
             raise RecordError(f"Error deserializing Avro message for id {schema_id}: it ends before its value "
                               f"does") from None
@@ -272,7 +374,7 @@ class AvroFormat(_Format):
                     same = field is not None and _NATIVE.get(column.type.base) is not None and \
                         _without_null(field["type"]) == _NATIVE[column.type.base]
                     plan.append((field["name"] if field else None, None if same else convert))
-            found = self._readers[schema_id] = (self._fastavro.parse_schema(schema), plan)
+            found = self._readers[schema_id] = (self._fastavro.parse_schema(schema), plan, union_shaper(schema))
             self._batch_readers[schema_id] = (text, avro_batch.batch_fields(schema))
         return found
 

@@ -63,6 +63,35 @@ def test_columns_are_inferred_from_the_registered_schema(engine):
     assert errors[0][0].endswith("Unknown magic byte!")
 
 
+def test_a_union_of_several_types_is_inferred_as_a_struct_of_its_branches(engine):
+    # as Kafka Connect's AvroData reads it (and so ksqlDB): one field per branch, named by the
+    # branch's type or record name, set for the branch the value came from
+    point = {"type": "record", "name": "geo.Point", "fields": [{"name": "x", "type": "int"}]}
+    schema = {"type": "record", "name": "Event", "fields": [
+        {"name": "ID", "type": "long"},
+        {"name": "V", "type": ["null", "int", "string", point]},
+        {"name": "VS", "type": {"type": "array", "items": ["long", "string"]}}]}
+    schema_id = engine.schema_registry.register("events-value", json.dumps(schema))
+    engine.execute("CREATE STREAM events WITH (kafka_topic='events', value_format='AVRO', partitions=1);")
+    described = engine.execute("DESCRIBE events;")[-1]
+    assert [(row[0], row[1]) for row in described.rows] == [
+        ("ID", "BIGINT"), ("V", "STRUCT<`INT` INTEGER, `STRING` STRING, `POINT` STRUCT<`X` INTEGER>>"),
+        ("VS", "ARRAY<STRUCT<`LONG` BIGINT, `STRING` STRING>>")]
+    records = []
+    for value in ({"ID": 1, "V": 5, "VS": [1, "a"]}, {"ID": 2, "V": "five", "VS": []},
+                  {"ID": 3, "V": {"x": 7}, "VS": []}, {"ID": 4, "V": None, "VS": []}):
+        buffer = io.BytesIO()
+        buffer.write(struct.pack(">bi", 0, schema_id))
+        fastavro.schemaless_writer(buffer, fastavro.parse_schema(schema), value)
+        records.append(buffer.getvalue())
+    engine.log.append("events", 0, make_records([None] * 4, records, [1, 2, 3, 4]))
+    engine.execute("CREATE STREAM picked AS SELECT id, v->int AS i, v->string AS s, v->point->x AS x, vs FROM events;")
+    assert wait_for(lambda: (lambda rows: rows if len(rows) == 4 else None)(
+        list(engine.execute("SELECT * FROM picked;")[0]))) == [
+        [1, 5, None, None, [{"LONG": 1, "STRING": None}, {"LONG": None, "STRING": "a"}]],
+        [2, None, "five", None, []], [3, None, None, 7, []], [4, None, None, None, []]]
+
+
 def test_a_missing_schema_is_a_clear_error(engine):
     with pytest.raises(Exception, match="Schema for message values on topic 'nothing' does not exist"):
         engine.execute("CREATE STREAM nothing WITH (kafka_topic='nothing', value_format='AVRO', partitions=1);")
