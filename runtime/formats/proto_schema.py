@@ -227,6 +227,7 @@ def _message_proto(message, decimals: dict, scope: str):
     F = descriptor_pb2.FieldDescriptorProto
     proto = descriptor_pb2.DescriptorProto(name=message.name)
     full_name = f"{scope}.{message.name}" if scope else message.name
+    optional = []  # proto3 `optional` fields
     for element in message.elements:
         kind = type(element).__name__
         if kind == "Message":
@@ -243,8 +244,7 @@ def _message_proto(message, decimals: dict, scope: str):
             field.label = F.LABEL_REPEATED if cardinality == "REPEATED" else F.LABEL_OPTIONAL
             if cardinality == "OPTIONAL":
                 field.proto3_optional = True
-                field.oneof_index = len(proto.oneof_decl)
-                proto.oneof_decl.add(name=f"_{element.name}")
+                optional.append(field)
         elif kind == "MapField":
             entry = proto.nested_type.add(name="".join(p.capitalize() for p in element.name.split("_")) + "Entry")
             entry.options.map_entry = True
@@ -260,6 +260,9 @@ def _message_proto(message, decimals: dict, scope: str):
                     field = proto.field.add(name=inner.name, number=inner.number, label=F.LABEL_OPTIONAL,
                                             oneof_index=index, json_name=inner.name)
                     _set_type(field, inner.type)
+    for field in optional:  # each in a oneof of its own, which protoc puts after the real ones
+        field.oneof_index = len(proto.oneof_decl)
+        proto.oneof_decl.add(name=f"_{field.name}")
     return proto
 
 
@@ -324,7 +327,8 @@ def _single_type(field, decimals: dict) -> SqlType:
             return T.TIME
         if name == DECIMAL_MESSAGE:
             return T.decimal(*decimals.get(field.full_name, (64, 0)))
-        return T.struct(tuple((f.name.upper(), sql_type(f, decimals)) for f in field.message_type.fields))
+        return T.struct(tuple((name.upper(), _member_type(member, decimals))
+                              for name, member in members(field.message_type)))
     if field.enum_type is not None:
         return T.STRING
     kind = field.type
@@ -346,7 +350,28 @@ def inferred_columns(schema_id: int, text: str, key: bool, keep_case: bool, full
     """The columns of a registered schema's message (keys too are messages of their columns)."""
     schema = registered(schema_id)
     message = schema.message(full_name=full_name)
-    return [(f.name if keep_case else f.name.upper(), sql_type(f, schema.decimals)) for f in message.DESCRIPTOR.fields]
+    return [(name if keep_case else name.upper(), _member_type(member, schema.decimals))
+            for name, member in members(message.DESCRIPTOR)]
+
+
+def members(descriptor) -> list[tuple[str, object]]:
+    """A message's parts as Kafka Connect's ProtobufData reads them, with their names: each
+    oneof first, as one STRUCT named `<oneof>_<its index>` of its fields; then the other
+    fields. (A proto3 `optional` field's oneof, which protoc makes up, is no oneof here.)"""
+    unions = [o for o in descriptor.oneofs if not _synthetic(o)]
+    in_union = {f.name for o in unions for f in o.fields}
+    return [(f"{o.name}_{o.index}", o) for o in unions] + \
+        [(f.name, f) for f in descriptor.fields if f.name not in in_union]
+
+
+def _synthetic(oneof) -> bool:
+    return len(oneof.fields) == 1 and oneof.name == "_" + oneof.fields[0].name
+
+
+def _member_type(member, decimals: dict) -> SqlType:
+    if hasattr(member, "fields"):  # a oneof
+        return T.struct(tuple((f.name.upper(), sql_type(f, decimals)) for f in member.fields))
+    return sql_type(member, decimals)
 
 def repeated(field) -> bool:
     """Whether a field is repeated (protobuf 7 drops FieldDescriptor.label)."""

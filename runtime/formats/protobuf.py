@@ -24,8 +24,8 @@ import pyarrow.compute as pc
 from ksql.planner.types import SqlType
 from ksql.runtime.formats import protobuf_batch, schema_registry
 from ksql.runtime.formats.proto_schema import (
-    DATE_MESSAGE, DECIMAL_MESSAGE, TIME_MESSAGE, TIMESTAMP_MESSAGE, UNWRAPPED, Schema, registered, repeated,
-    schema_text)
+    DATE_MESSAGE, DECIMAL_MESSAGE, TIME_MESSAGE, TIMESTAMP_MESSAGE, UNWRAPPED, Schema, members, registered,
+    repeated, schema_text)
 from ksql.runtime.formats.serdes import RecordError, _Format, _json_reader
 
 # ---------------------------------------------------------------- values
@@ -35,21 +35,28 @@ def read_message(message) -> dict:
     """A message as a dict of Python values (unset scalars as their defaults, unset messages
     as None, Timestamp / Date / TimeOfDay / Decimal as datetime / date / time / Decimal)."""
     out = {}
-    for field in message.DESCRIPTOR.fields:
-        value = getattr(message, field.name)
-        if field.message_type is not None and field.message_type.GetOptions().map_entry:
-            value_field = field.message_type.fields_by_name["value"]
-            out[field.name] = {k: _read_single(value_field, v) for k, v in value.items()}
-        elif repeated(field):
-            out[field.name] = [_read_single(field, v) for v in value]
-        elif field.message_type is not None and not message.HasField(field.name):
-            out[field.name] = None
-        elif field.has_presence and field.message_type is None and not message.HasField(field.name):
-            out[field.name] = None  # proto3 optional, unset
-        else:
-            out[field.name] = _read_single(field, value)
+    for name, field in members(message.DESCRIPTOR):
+        if hasattr(field, "fields"):  # a oneof: the field set, if any, in a struct of them all
+            chosen = message.WhichOneof(field.name)
+            out[name] = None if chosen is None else {
+                f.name: _read_field(message, f) if f.name == chosen else None for f in field.fields}
+            continue
+        out[name] = _read_field(message, field)
     return out
 
+
+def _read_field(message, field):
+    value = getattr(message, field.name)
+    if field.message_type is not None and field.message_type.GetOptions().map_entry:
+        value_field = field.message_type.fields_by_name["value"]
+        return {k: _read_single(value_field, v) for k, v in value.items()}
+    if repeated(field):
+        return [_read_single(field, v) for v in value]
+    if field.message_type is not None and not message.HasField(field.name):
+        return None
+    if field.has_presence and field.message_type is None and not message.HasField(field.name):
+        return None  # proto3 optional, unset
+    return _read_single(field, value)
 
 
 def _read_single(field, value):
@@ -74,34 +81,45 @@ def _read_single(field, value):
 
 def fill_message(message, values: dict) -> None:
     """Set a message's fields from Python values (names matched without case); None stays unset."""
-    fields = {f.name.upper(): f for f in message.DESCRIPTOR.fields}
+    fields = {name.upper(): f for name, f in members(message.DESCRIPTOR)}
     for name, value in values.items():
         field = fields.get(str(name).upper())
         if field is None or value is None:
             continue
-        if field.message_type is not None and field.message_type.GetOptions().map_entry:
-            target = getattr(message, field.name)
-            value_field = field.message_type.fields_by_name["value"]
-            for k, v in (value.items() if isinstance(value, dict) else value):
-                if v is None:
-                    continue
-                if value_field.message_type is not None:
-                    _write_single(value_field, target[k], v)
-                else:
-                    target[k] = _scalar(value_field, v)
-        elif repeated(field):
-            target = getattr(message, field.name)
-            for v in value:
-                if field.message_type is not None:
-                    _write_single(field, target.add(), v if v is not None else {})
-                elif v is not None:
-                    target.append(_scalar(field, v))
-        elif field.message_type is not None:
-            _write_single(field, getattr(message, field.name), value)
-            if isinstance(value, dict):  # a struct is there even when none of its fields are set
-                getattr(message, field.name).SetInParent()
-        else:
-            setattr(message, field.name, _scalar(field, value))
+        if hasattr(field, "fields"):  # a oneof, given as a struct: the first of its fields that is set
+            inner = {f.name.upper(): f for f in field.fields}
+            chosen = next(((inner[k.upper()], v) for k, v in value.items()
+                           if v is not None and k.upper() in inner), None)
+            if chosen is not None:
+                _fill_field(message, *chosen)
+            continue
+        _fill_field(message, field, value)
+
+
+def _fill_field(message, field, value) -> None:
+    if field.message_type is not None and field.message_type.GetOptions().map_entry:
+        target = getattr(message, field.name)
+        value_field = field.message_type.fields_by_name["value"]
+        for k, v in (value.items() if isinstance(value, dict) else value):
+            if v is None:
+                continue
+            if value_field.message_type is not None:
+                _write_single(value_field, target[k], v)
+            else:
+                target[k] = _scalar(value_field, v)
+    elif repeated(field):
+        target = getattr(message, field.name)
+        for v in value:
+            if field.message_type is not None:
+                _write_single(field, target.add(), v if v is not None else {})
+            elif v is not None:
+                target.append(_scalar(field, v))
+    elif field.message_type is not None:
+        _write_single(field, getattr(message, field.name), value)
+        if isinstance(value, dict):  # a struct is there even when none of its fields are set
+            getattr(message, field.name).SetInParent()
+    else:
+        setattr(message, field.name, _scalar(field, value))
 
 
 def _scalar(field, value):

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ksql.runtime.formats.proto_schema import repeated
+from ksql.runtime.formats.proto_schema import members, repeated
 
 _VARINT, _FIXED64, _LENGTH = 0, 1, 2
 WIRE_TYPES = {"INTEGER": _VARINT, "BIGINT": _VARINT, "BOOLEAN": _VARINT, "DOUBLE": _FIXED64, "STRING": _LENGTH}
@@ -105,13 +105,15 @@ def reading_plan(descriptor, columns) -> list | None:
     when the message has no such field; None for the whole when a column's field is not of the
     type this path reads into it (the record path converts, or refuses, it)."""
     by_name = {}
-    for field in descriptor.fields:
-        by_name[field.name.upper()] = field  # (the last of a name, as the record path's lookup)
+    for name, field in members(descriptor):
+        by_name[name.upper()] = field  # (the last of a name, as the record path's lookup)
     plan = []
     for column in columns:
         field = by_name.get(column.name.upper())
         if field is None:
             plan.append(None)
+        elif hasattr(field, "fields"):  # a oneof
+            return None
         elif _READABLE.get(column.type.base) == field.type and not repeated(field) and not field.has_presence:
             plan.append((field.number, field.type))
         else:

@@ -205,6 +205,29 @@ def test_protobuf_records_and_inference_from_proto_text(engine):
     assert "Schema 99 not found" in errors[0][0]
 
 
+def test_a_protobuf_oneof_is_a_struct_of_its_fields_named_by_the_oneof_and_its_index(engine):
+    # as Kafka Connect's ProtobufData reads a message (and so ksqlDB): each oneof first, as a
+    # STRUCT `<name>_<index>` holding the field that is set; a proto3 optional field stays a field
+    from ksql.runtime.formats import protobuf
+
+    text = ('syntax = "proto3"; message Shape { int32 id = 1; optional string label = 2;'
+            ' oneof size { int64 side = 3; double radius = 4; } }')
+    schema_id = engine.schema_registry.register("shapes-value", text, "PROTOBUF")
+    engine.execute("CREATE STREAM shapes WITH (kafka_topic='shapes', value_format='PROTOBUF', partitions=1);")
+    assert [tuple(row) for row in engine.execute("DESCRIBE shapes;")[-1].rows] == [
+        ("SIZE_0", "STRUCT<`SIDE` BIGINT, `RADIUS` DOUBLE>"), ("ID", "INTEGER"), ("LABEL", "STRING")]
+    payloads = []
+    for values in ({"id": 1, "size_0": {"side": 4}}, {"id": 2, "label": "disc", "size_0": {"radius": 0.5}}, {"id": 3}):
+        message = protobuf.Schema(text).message()()
+        protobuf.fill_message(message, values)
+        payloads.append(struct.pack(">bi", 0, schema_id) + b"\0" + message.SerializeToString())
+    engine.log.append("shapes", 0, make_records([None] * 3, payloads, [1, 2, 3]))
+    engine.execute("CREATE STREAM sized WITH (value_format='JSON') AS SELECT id, label, size_0->side AS side, size_0->radius AS radius FROM shapes;")
+    assert wait_for(lambda: (lambda rows: rows if len(rows) == 3 else None)(
+        list(engine.execute("SELECT * FROM sized;")[0]))) == [
+        [1, None, 4, None], [2, "disc", None, 0.5], [3, None, None, None]]
+
+
 def test_protobuf_nosr_is_the_bare_message_of_the_columns(engine):
     from ksql.runtime.formats import protobuf
 
