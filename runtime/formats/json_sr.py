@@ -65,14 +65,22 @@ def schema_for(columns, unwrapped: bool) -> dict:
     return _object([(c.name, c.type) for c in columns])
 
 
-def sql_type(schema: dict) -> SqlType:
-    """The SQL type of a JSON Schema (for CREATE STREAM/TABLE without columns)."""
+def sql_type(schema: dict, root: dict | None = None) -> SqlType:
+    """The SQL type of a JSON Schema (for CREATE STREAM/TABLE without columns); `root`: the
+    whole document, where a "$ref" points."""
+    root = schema if root is None else root
+    schema = _resolved(schema, root)
     if "oneOf" in schema or "anyOf" in schema:
-        rest = [s for s in schema.get("oneOf", schema.get("anyOf")) if s.get("type") != "null"]
+        rest = [s for s in schema.get("oneOf", schema.get("anyOf")) if _resolved(s, root).get("type") != "null"]
         if len(rest) != 1:
             raise KsqlStatementError(f"Cannot map the JSON schema {json.dumps(schema)} to a SQL type")
-        return sql_type(rest[0])
+        return sql_type(rest[0], root)
     kind, connect, title = schema.get("type"), schema.get("connect.type"), schema.get("title", "")
+    if isinstance(kind, list):  # "type": ["string", "null"]: a nullable string
+        rest = [k for k in kind if k != "null"]
+        if len(rest) != 1:
+            raise KsqlStatementError(f"Cannot map the JSON schema {json.dumps(schema)} to a SQL type")
+        kind = rest[0]
     if title.endswith("Decimal"):
         params = schema.get("connect.parameters", {})
         return T.decimal(int(params.get("connect.decimal.precision", 64)), int(params.get("scale", 0)))
@@ -88,23 +96,39 @@ def sql_type(schema: dict) -> SqlType:
         return T.DOUBLE
     if kind == "boolean":
         return T.BOOLEAN
-    if kind == "string":
+    if kind == "string" or kind is None and "enum" in schema:  # an enum's symbols are strings
         return T.BYTES if connect == "bytes" else T.STRING
     if kind == "array":
-        return T.array(sql_type(schema.get("items", {"type": "string"})))
+        return T.array(sql_type(schema.get("items", {"type": "string"}), root))
     if kind == "object":
-        fields = record_columns(schema)
+        fields = record_columns(schema, root)
         if fields is not None:
             return T.struct(tuple(fields))
-        return T.map_of(T.STRING, sql_type(schema.get("additionalProperties", {"type": "string"})))
+        return T.map_of(T.STRING, sql_type(schema.get("additionalProperties", {"type": "string"}), root))
     raise KsqlStatementError(f"Cannot map the JSON schema {json.dumps(schema)} to a SQL type")
 
 
-def record_columns(schema: dict) -> list[tuple[str, SqlType]] | None:
+def _resolved(schema: dict, root: dict) -> dict:
+    """The schema a local "$ref" ("#/definitions/Name", "#/$defs/Name") points to."""
+    seen = 0
+    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and schema["$ref"].startswith("#"):
+        target = root
+        for part in schema["$ref"][1:].strip("/").split("/"):
+            if part:
+                target = target[part.replace("~1", "/").replace("~0", "~")]
+        schema, seen = target, seen + 1
+        if seen > 64:
+            raise KsqlStatementError(f"The JSON schema refers to itself: {json.dumps(schema)[:200]}")
+    return schema
+
+
+def record_columns(schema: dict, root: dict | None = None) -> list[tuple[str, SqlType]] | None:
     """The fields of an object schema, in order; None for any other schema."""
+    root = schema if root is None else root
+    schema = _resolved(schema, root)
     if schema.get("type") == "object" and "properties" in schema and schema.get("connect.type") != "map":
         fields = sorted(schema["properties"].items(), key=lambda item: item[1].get("connect.index", 0))
-        return [(name, sql_type(s)) for name, s in fields]
+        return [(name, sql_type(s, root)) for name, s in fields]
     return None
 
 

@@ -174,6 +174,22 @@ def test_json_sr_records_carry_the_header_and_columns_come_from_the_json_schema(
     assert list(json.loads(text)["properties"]) == ["ID", "TAGS"]
 
 
+def test_json_schema_references_type_lists_and_enums_are_inferred(engine):
+    # what JSON Schema writers produce besides Connect's own: a "$ref" to a definition, a
+    # nullable "type" list and an enum of strings
+    schema = {"type": "object", "properties": {
+        "ID": {"type": ["integer", "null"]},
+        "AT": {"$ref": "#/definitions/Place"},
+        "PATH": {"type": "array", "items": {"$ref": "#/$defs/Step"}},
+        "KIND": {"enum": ["a", "b"]}},
+        "definitions": {"Place": {"type": "object", "properties": {"room": {"type": "string"}}}},
+        "$defs": {"Step": {"type": "number"}}}
+    engine.schema_registry.register("moves-value", json.dumps(schema), "JSON")
+    engine.execute("CREATE STREAM moves WITH (kafka_topic='moves', value_format='JSON_SR', partitions=1);")
+    assert [tuple(row[:2]) for row in engine.execute("DESCRIBE moves;")[-1].rows] == [
+        ("ID", "BIGINT"), ("AT", "STRUCT<`room` STRING>"), ("PATH", "ARRAY<DOUBLE>"), ("KIND", "STRING")]
+
+
 def test_protobuf_records_and_inference_from_proto_text(engine):
     from ksql.runtime.formats import protobuf
 
