@@ -12,7 +12,8 @@ class KsqlSyntaxError(KsqlError):
     """A statement that does not parse: where, which token, and what was expected."""
 
     def __init__(self, message: str, line: int, column: int, token: str | None = None,
-                 expected: tuple[str, ...] = (), source_line: str = "", source_column: int | None = None):
+                 expected: tuple[str, ...] = (), source_line: str = "", source_column: int | None = None,
+                 shown_offset: int = 0):
         self.line = line
         self.column = column
         self.token = token
@@ -22,13 +23,16 @@ class KsqlSyntaxError(KsqlError):
         # has its own first line as source_line, but its column counts in the script's)
         self.source_column = column if source_column is None else source_column
         self.reason = message
-        super().__init__(f"line {line}:{column}: {message}")
+        # ksqlDB's errors about a literal (raised from its AST, not by its parser) name the
+        # column after the token's: its ParsingException adds one to a column counted from one
+        self.shown_offset = shown_offset
+        super().__init__(f"line {line}:{column + shown_offset}: {message}")
 
     def within(self, start: tuple[int, int]) -> "KsqlSyntaxError":
         """The same error, positioned in a script where its statement starts at `start`."""
         line, column = in_script((self.line, self.column), start)
         return KsqlSyntaxError(self.reason, line, column, self.token,
-                               self.expected, self.source_line, self.source_column)
+                               self.expected, self.source_line, self.source_column, self.shown_offset)
 
     def pointer(self) -> str:
         """The offending line with a caret under the offending token."""

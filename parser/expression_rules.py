@@ -70,7 +70,8 @@ class ExpressionRules:
     @staticmethod
     def _check_bigint(value: int, token) -> None:
         if not -(2**63) <= value <= 2**63 - 1:
-            raise KsqlSyntaxError(f"Invalid numeric literal: {value}", token.line, token.column, str(token))
+            raise KsqlSyntaxError(f"Invalid numeric literal: {value}", token.line, token.column, str(token),
+                                  shown_offset=1)
 
     def decimal_literal(self, items):
         return ast.Literal(Decimal(str(items[0])), "DECIMAL")
@@ -84,7 +85,7 @@ class ExpressionRules:
             token = items[0]
             negative = self.text[:token.start_pos].rstrip().endswith("-")
             raise KsqlSyntaxError(f"Number overflows DOUBLE: {'-' if negative else ''}{token}", token.line,
-                                  token.column, str(token))
+                                  token.column, str(token), shown_offset=1)
         return ast.Literal(value, "DOUBLE")
 
     def negative_double_literal(self, items):

@@ -45,6 +45,17 @@ def test_syntax_error_names_line_column_token_and_expected():
     assert error.pointer().endswith("\n" + " " * 14 + "^")
 
 
+def test_a_literal_out_of_range_is_placed_where_ksqldb_places_it():
+    # ksqlDB raises these from its AST with a column already counted from one, and its
+    # ParsingException adds one more: "line 1:16" for a literal at the 15th character
+    for literal, message in (("9223372036854775808", "Invalid numeric literal: 9223372036854775808"),
+                             ("1.8E308", "Number overflows DOUBLE: 1.8E308")):
+        with pytest.raises(KsqlSyntaxError) as info:
+            parse_statement(f"SELECT a, b,  {literal} FROM s;")
+        assert str(info.value) == f"line 1:16: {message}"
+        assert (info.value.line, info.value.column) == (1, 15)  # where the literal is, for a caret
+
+
 def test_syntax_error_at_end_of_input():
     with pytest.raises(KsqlSyntaxError) as info:
         parse_statement("SELECT * FROM")
