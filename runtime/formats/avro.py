@@ -135,6 +135,9 @@ def sql_type(avro, upper: bool = False, named: dict | None = None) -> SqlType:
     return result
 
 
+_AVRO_TYPES = {"null", "boolean", "int", "long", "float", "double", "bytes", "string", "array", "map"}
+
+
 def union_names(branches: list) -> list[str]:
     """The fields Kafka Connect names a union's branches by: a record's, enum's or fixed's
     name (without its namespace), else the Avro type's name (int, string, array, ...)."""
@@ -143,15 +146,11 @@ def union_names(branches: list) -> list[str]:
         kind = branch.get("type") if isinstance(branch, dict) else branch
         if isinstance(branch, dict) and kind in ("record", "enum", "fixed"):
             names.append(branch["name"].rsplit(".", 1)[-1])
-        elif isinstance(kind, str) and kind in ("record", "enum", "fixed") or isinstance(branch, str) and \
-                branch not in _AVRO_TYPES:
-            names.append(str(kind).rsplit(".", 1)[-1])  # a named type used by its name
+        elif isinstance(branch, str) and branch not in _AVRO_TYPES:  # a named type, by its name
+            names.append(branch.rsplit(".", 1)[-1])
         else:
             names.append(kind if isinstance(kind, str) else str(kind))
     return names
-
-
-_AVRO_TYPES = {"null", "boolean", "int", "long", "float", "double", "bytes", "string", "array", "map"}
 
 
 def union_shaper(schema):

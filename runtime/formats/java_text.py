@@ -64,7 +64,7 @@ def fit_decimal(number: Decimal, sql_type: SqlType) -> Decimal:
                          f"to an absolute value less than 10^{whole}. Got {format(number, 'f')}")
     fitted = number.quantize(Decimal(1).scaleb(-scale), context=_WIDE)
     if fitted != number:
-        sign, digits, exponent = number.as_tuple()
+        _, digits, exponent = number.as_tuple()
         raise ValueError(f"Cannot fit decimal '{format(number, 'f')}' into DECIMAL({precision}, {scale}) without "
                          f"rounding. (Requires {len(digits)},{-exponent})")
     return fitted
