@@ -121,14 +121,10 @@ class KafkaFormat(_Format):
             values = np.frombuffer(joined, dtype=dtype).astype(dtype.newbyteorder("="))
             return [pa.array(values, arrow_type, mask=~np.array(valid, dtype=bool))], bad
         if sql_type.base == "STRING":
-            out = []
-            for i, p in enumerate(payloads):
-                try:
-                    out.append(None if p is None else p.decode("utf-8"))
-                except UnicodeDecodeError:
-                    bad[i] = "invalid UTF-8 in STRING"
-                    out.append(None)
-            return [pa.array(out, pa.string())], bad
+            # Kafka's StringDeserializer (new String(bytes, UTF_8)) reads bytes that are not
+            # UTF-8 as U+FFFD, without an error
+            return [pa.array([None if p is None else p.decode("utf-8", "replace") for p in payloads],
+                             pa.string())], bad
         if sql_type.base == "BOOLEAN":
             return [pa.array([None if p is None else p != b"\0" for p in payloads], pa.bool_())], bad
         return [pa.array(payloads, pa.binary())], bad
@@ -149,7 +145,7 @@ class KafkaFormat(_Format):
             try:
                 return [payloads.cast(pa.string())], {}
             except pa.ArrowInvalid:
-                pass  # invalid UTF-8: the record path says which
+                pass  # invalid UTF-8: the record path replaces it
         elif base == "BYTES":
             return [payloads], {}
         return self.decode(payloads.to_pylist())
@@ -494,7 +490,7 @@ class DelimitedFormat(_Format):
             csv.Error, RecordError, ValueError, UnicodeDecodeError, InvalidOperation), _delimited_error)
 
     def _decode_one(self, payload: bytes) -> list:
-        text = payload.decode("utf-8")
+        text = payload.decode("utf-8", "replace")  # (as new String(bytes, UTF_8) reads it)
         fields = next(csv.reader([text], delimiter=self.delimiter)) if text else [""]
         if len(fields) != len(self.columns):
             raise RecordError(

@@ -404,3 +404,10 @@ def test_json_strings_and_numbers_are_coerced_as_ksqldbs_json_reader_does():
         assert bad == {1: "Can't coerce string to type. targetType: INTEGER",
                        3: "Can't convert type. sourceType: TextNode, requiredType: BOOLEAN",
                        4: "Value 2147483648 is out of range for INTEGER"}
+
+
+def test_kafka_strings_that_are_not_utf8_read_as_replacement_characters():
+    # as Kafka's StringDeserializer reads them: no error, U+FFFD for each bad byte
+    kafka = make_format("KAFKA", (Column("K", T.STRING),), key=True)
+    for arrays, bad in (kafka.decode([b"ok", b"a\xff\xfeb"]), kafka.decode_array(pa.array([b"ok", b"a\xff\xfeb"]))):
+        assert arrays[0].to_pylist() == ["ok", "a\ufffd\ufffdb"] and bad == {}
