@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from ksql.parser.errors import KsqlStatementError
 from ksql.planner import types as T
 from ksql.planner.types import SqlType
-from ksql.runtime.formats import avro_batch, schema_registry
+from ksql.runtime.formats import avro_batch, java_text, schema_registry
 from ksql.runtime.formats.serdes import RecordError, _Format, _json_reader
 
 RECORD_NAME = "io.confluent.ksql.avro_schemas.KsqlDataSourceSchema"
@@ -483,8 +483,8 @@ def _converter(sql_type: SqlType):
         return read
     if base == "DECIMAL":
         def read(v):
-            if isinstance(v, Decimal):
-                return v.quantize(Decimal(1).scaleb(-sql_type.scale))
+            if isinstance(v, Decimal):  # (the writer's scale: ksqlDB fits it without rounding)
+                return java_text.fit_decimal(v, sql_type)
             return as_json(v)
         return read
     if base == "STRING":

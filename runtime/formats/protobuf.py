@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ksql.planner.types import SqlType
-from ksql.runtime.formats import protobuf_batch, schema_registry
+from ksql.runtime.formats import java_text, protobuf_batch, schema_registry
 from ksql.runtime.formats.proto_schema import (
     DATE_MESSAGE, DECIMAL_MESSAGE, TIME_MESSAGE, TIMESTAMP_MESSAGE, UNWRAPPED, Schema, members, registered,
     repeated, schema_text)
@@ -363,7 +363,7 @@ def _converter(sql_type: SqlType):
     if base in ("TIMESTAMP", "DATE", "TIME", "BYTES"):
         return lambda v: v
     if base == "DECIMAL":
-        return lambda v: None if v is None else Decimal(v).quantize(Decimal(1).scaleb(-sql_type.scale))
+        return lambda v: None if v is None else java_text.fit_decimal(Decimal(v), sql_type)
     if base == "ARRAY":
         element = _converter(sql_type.params[0])
         return lambda v: None if v is None else [element(x) for x in v]

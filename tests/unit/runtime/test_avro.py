@@ -92,6 +92,27 @@ def test_a_union_of_several_types_is_inferred_as_a_struct_of_its_branches(engine
         [2, None, "five", None, []], [3, None, None, 7, []], [4, None, None, None, []]]
 
 
+def test_a_decimal_written_at_a_wider_scale_fits_the_column_only_without_rounding(engine):
+    # ksqlDB's AvroDataTranslator: DecimalUtil.ensureFit, so 1.250 is 1.25 but 1.255 is an error
+    writer = {"type": "record", "name": "Price", "fields": [
+        {"name": "P", "type": {"type": "bytes", "logicalType": "decimal", "precision": 5, "scale": 3}}]}
+    schema_id = engine.schema_registry.register("prices-writer", json.dumps(writer))
+    engine.execute("CREATE STREAM prices (p DECIMAL(4, 2)) WITH (kafka_topic='prices', value_format='AVRO', "
+                   "partitions=1);")
+    records = []
+    for price in (Decimal("1.250"), Decimal("1.255")):
+        buffer = io.BytesIO()
+        buffer.write(struct.pack(">bi", 0, schema_id))
+        fastavro.schemaless_writer(buffer, fastavro.parse_schema(writer), {"P": price})
+        records.append(buffer.getvalue())
+    engine.log.append("prices", 0, make_records([None, None], records, [1, 2]))
+    engine.execute("CREATE STREAM copied WITH (value_format='JSON') AS SELECT p FROM prices;")
+    assert wait_for(lambda: list(engine.execute("SELECT * FROM copied;")[0]) or None) == [[Decimal("1.25")]]
+    errors = wait_for(lambda: list(engine.execute(
+        "SELECT MESSAGE->DESERIALIZATIONERROR->ERRORMESSAGE FROM KSQL_PROCESSING_LOG;")[0]) or None)
+    assert errors[0][0].endswith("Cannot fit decimal '1.255' into DECIMAL(4, 2) without rounding. (Requires 4,3)")
+
+
 def test_a_missing_schema_is_a_clear_error(engine):
     with pytest.raises(Exception, match="Schema for message values on topic 'nothing' does not exist"):
         engine.execute("CREATE STREAM nothing WITH (kafka_topic='nothing', value_format='AVRO', partitions=1);")
