@@ -3,6 +3,8 @@ as ksqlDB's mapping makes it, proto text parsed (proto-schema-parser) into descr
 which the protobuf runtime builds message classes, and descriptors read back as SQL types."""
 from __future__ import annotations
 
+import functools
+
 from ksql.parser.errors import KsqlStatementError
 from ksql.planner import types as T
 from ksql.planner.types import SqlType
@@ -354,14 +356,15 @@ def inferred_columns(schema_id: int, text: str, key: bool, keep_case: bool, full
             for name, member in members(message.DESCRIPTOR)]
 
 
-def members(descriptor) -> list[tuple[str, object]]:
+@functools.lru_cache(maxsize=1024)  # (read for every message the record path reads or writes)
+def members(descriptor) -> tuple[tuple[str, object], ...]:
     """A message's parts as Kafka Connect's ProtobufData reads them, with their names: each
     oneof first, as one STRUCT named `<oneof>_<its index>` of its fields; then the other
     fields. (A proto3 `optional` field's oneof, which protoc makes up, is no oneof here.)"""
     unions = [o for o in descriptor.oneofs if not _synthetic(o)]
     in_union = {f.name for o in unions for f in o.fields}
-    return [(f"{o.name}_{o.index}", o) for o in unions] + \
-        [(f.name, f) for f in descriptor.fields if f.name not in in_union]
+    return tuple([(f"{o.name}_{o.index}", o) for o in unions] +
+                 [(f.name, f) for f in descriptor.fields if f.name not in in_union])
 
 
 def _synthetic(oneof) -> bool:

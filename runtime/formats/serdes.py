@@ -487,7 +487,7 @@ class DelimitedFormat(_Format):
 
     def decode(self, payloads):
         return self._decode_each(payloads, self._decode_one, (
-            csv.Error, RecordError, ValueError, UnicodeDecodeError, InvalidOperation), _delimited_error)
+            csv.Error, RecordError, ValueError, InvalidOperation), _delimited_error)
 
     def _decode_one(self, payload: bytes) -> list:
         text = payload.decode("utf-8", "replace")  # (as new String(bytes, UTF_8) reads it)
