@@ -281,7 +281,7 @@ def _items(query: ast.Query, source: DataSource, names: set[str]):
     items, namer = [], ColumnNamer()
     for item in query.select:
         if isinstance(item, ast.SelectAll):
-            for column in source.schema.key + source.schema.value:
+            for column in source.schema.key + source.schema.value + source.schema.headers:
                 items.append((column.name, ast.ColumnRef(column.name)))
             continue
         if isinstance(item, ast.SelectStructAll):

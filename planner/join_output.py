@@ -40,9 +40,10 @@ def expand_star(item: ast.SelectAll, inputs: list[JoinInput], repartitioned: boo
     for join_input in chosen:
         schema = join_input.source.schema
         window = [WINDOWSTART, WINDOWEND] if join_input.source.window_type else []
-        names = [c.name for c in schema.key] + window + [c.name for c in schema.value]
+        values = [c.name for c in schema.value + schema.headers]  # header columns count as values
+        names = [c.name for c in schema.key] + window + values
         if repartitioned:
-            names = [c.name for c in schema.value] + [ROWTIME, ROWPARTITION, ROWOFFSET] + [c.name for c in schema.key]
+            names = values + [ROWTIME, ROWPARTITION, ROWOFFSET] + [c.name for c in schema.key]
         for name in names:
             out.append((f"{join_input.alias}_{name}", ast.ColumnRef(name, join_input.alias)))
     return out

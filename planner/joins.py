@@ -45,7 +45,7 @@ class JoinInput:
         own = [(c.name, c.type) for c in self.source.schema.key]
         if self.source.window_type:  # a windowed source's rows carry their window after the key
             own += [(WINDOWSTART, T.BIGINT), (WINDOWEND, T.BIGINT)]
-        own += [(c.name, c.type) for c in self.source.schema.value]
+        own += [(c.name, c.type) for c in self.source.schema.value + self.source.schema.headers]
         return own + list(PSEUDO_COLUMNS.items())
 
 

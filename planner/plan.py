@@ -360,14 +360,15 @@ def _is_select_star(query: ast.Query) -> bool:
 
 def _repartitioned_star(source: DataSource, key_exprs, keys, scope: Scope) -> list:
     """SELECT * ... PARTITION BY: the new key first (named after the expression), then the value
-    columns, then the old key columns, minus the columns that became the key."""
+    columns (header columns among them), then the old key columns, minus the columns that
+    became the key."""
     namer = ColumnNamer()
     items, moved = [], set()
     for expr, bound in zip(key_exprs, keys):
         items.append((namer.name(expr, None), expr, bound))
         if isinstance(expr, ast.ColumnRef):
             moved.add(expr.name)
-    for column in source.schema.value + source.schema.key:
+    for column in source.schema.value + source.schema.headers + source.schema.key:
         if column.name not in moved:
             expr = ast.ColumnRef(column.name)
             items.append((column.name, expr, bind(expr, scope)))
