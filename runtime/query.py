@@ -549,16 +549,28 @@ class CountingReader:
         return where, next_offset
 
 
+def _with_key_and_value(records: pa.RecordBatch, keyed: bool) -> pa.RecordBatch:
+    """The records that have a value, and a key when `keyed`."""
+    present = pc.is_valid(records.column(3))
+    if keyed:
+        present = pc.and_(present, pc.is_valid(records.column(2)))
+    return records.filter(present)
+
+
 class TransientQuery:
     """A push query (EMIT CHANGES: runs until closed or LIMIT) or a scan of a stream's
     current contents (no EMIT: ends at the offsets seen when it started)."""
 
     def __init__(self, query_id: str, plan: QueryPlan, log: EmbeddedLog, offset_reset: str,
-                 push: bool, on_log=None, state_limits: StateLimits | None = None):
+                 push: bool, on_log=None, state_limits: StateLimits | None = None, skip_nulls: bool = False):
         self.id = query_id
         self.plan = plan
         self.log = log
         self.push = push
+        # a scalable push query passes over records without a value, or without a key when its
+        # source has key columns, as ksqlDB's does
+        self.skip_nulls = skip_nulls
+        self.keyed = any(source.schema.key for source in plan.sources)
         self.limit = plan.limit
         self.pipeline = Pipeline(plan, query_id, limits=state_limits, cancelled=self._closed_now)
         project = next(s for s in plan.steps if isinstance(s, ProjectNode))
@@ -621,6 +633,10 @@ class TransientQuery:
                 records, cut_at = _within_bytes(records, PUSH_BYTES)
                 next_offset = next_offset if cut_at is None else cut_at
             self.positions[(topic, partition)] = next_offset
+            if self.skip_nulls:
+                records = _with_key_and_value(records, self.keyed)
+                if not records.num_rows:
+                    continue
             parts += [(index, partition, records) for index, source in enumerate(self.pipeline.sources)
                       if source.topic == topic]
         try:

@@ -13,6 +13,8 @@ from ksql.planner.aggregation import limit_collections
 from ksql.planner.plan import plan_query
 from ksql.results import RowStream
 from ksql.planner.pull_sql import needs_sql
+from ksql.planner.schema import ROWOFFSET, ROWPARTITION
+from ksql.planner.tree import walk
 from ksql.runtime.query import TransientQuery
 from ksql.engine.print_formats import FormatsLines
 from ksql.engine.session import Session
@@ -75,13 +77,34 @@ class SelectStatements:
             return self._pull_query(text, query, plan)
         if query.emit == "FINAL":
             raise KsqlStatementError("EMIT FINAL is only supported for windowed aggregations.")
-        query_id = f"transient_{source.name}_{uuid.uuid4().int % 10**19}"
+        scalable = push and self._scalable_push(query, session)
+        query_id = f"{'SCALABLE_PUSH_QUERY' if scalable else 'transient'}_{source.name}_{uuid.uuid4().int % 10**19}"
         offset_reset = session.offset_reset(self.properties)
         transient = TransientQuery(query_id, plan, self.log, offset_reset, push, on_log=self._log_entries,
-                                   state_limits=self._state_limits(query_id))
+                                   state_limits=self._state_limits(query_id), skip_nulls=scalable)
         columns = [c for c, _ in plan.steps[-1].columns]
         return RowStream(text, query_id, [c.name for c in columns], [str(c.type) for c in columns],
                          transient.rows, transient.close, limit=query.limit, poll=transient.poll, push=push)
+
+    def _scalable_push(self, query: ast.Query, session: Session) -> bool:
+        """Whether ksqlDB runs this push query as a scalable (v2) one, with
+        ksql.query.push.v2.enabled: over the sink of exactly one persistent query, from the latest
+        offset, without joins, GROUP BY, windows, HAVING, PARTITION BY, ROWPARTITION or ROWOFFSET
+        (server-configuration.md; the rules as ksqlDB's ScalablePushUtil writes them)."""
+        merged = {**self.properties, **session.properties}
+        if str(merged.get("ksql.query.push.v2.enabled", "false")).lower() != "true":
+            return False
+        if query.emit != "CHANGES" or query.joins or query.group_by is not None or query.window is not None \
+                or query.having is not None or query.partition_by or session.offset_reset(self.properties) != "latest":
+            return False
+        writers = [q for q in self.queries.values() if q.sink.name == query.source.name]
+        if len(writers) != 1:
+            return False
+        named = []
+        for part in [query.where] + [getattr(item, "expression", None) for item in query.select]:
+            if part is not None:
+                walk(part, lambda node: named.append(node.name) if isinstance(node, ast.ColumnRef) else None)
+        return not {ROWPARTITION, ROWOFFSET} & set(named)
 
     def _exec_Print(self, stmt: ast.Print, text: str, session: Session):
         topic = self.log.topic(stmt.topic)

@@ -151,6 +151,8 @@ def _run_rest(engine: KsqlEngine, case: Case) -> Result:
     from ksql.server import KsqlServer, row_values
 
     server = KsqlServer(engine)
+    # ksqlDB's harness of these files runs its server with scalable push queries enabled
+    engine.properties.setdefault("ksql.query.push.v2.enabled", "true")
     actual, produced = [], False
     for statement in case.statements:  # (each a request of its own: its errors count from line 1)
         is_query = statement.lstrip().upper().startswith(("SELECT", "PRINT"))
