@@ -7,12 +7,12 @@
 --@test: the page's example statements are valid, tokens flanking special characters need no spaces
 CREATE STREAM s1 (a STRING KEY, b STRING) WITH (kafka_topic='s1', value_format='json', partitions=1);
 CREATE TABLE t1 (k1 STRING PRIMARY KEY, v STRING) WITH (kafka_topic='t1', value_format='json', partitions=1);
-INSERT INTO s1 (a, b) VALUES ('k1', 'v1');
 CREATE STREAM s2 AS
     SELECT a, b
     FROM s1
     EMIT CHANGES;
 CREATE STREAM s3 AS SELECT a,b FROM s1 WHERE b='v1';
+INSERT INTO s1 (a, b) VALUES ('k1', 'v1');
 ASSERT VALUES s2 (a, b) VALUES ('k1', 'v1');
 ASSERT VALUES s3 (a, b) VALUES ('k1', 'v1');
 
