@@ -3,7 +3,8 @@
     python -m benchmarks.stateful [--rows N] [--keys K] [--lookups L]
 
 1. Aggregation: N generated records (JSON) through `GROUP BY key` with COUNT, SUM and AVG,
-   driven without threads from the log to the sink: input rows per second.
+   then with LATEST_BY_OFFSET and EARLIEST_BY_OFFSET, driven without threads from the log to
+   the sink: input rows per second.
 2. Pull queries: a table of K keys materialized by a CTAS; L key lookups through the engine's
    statement path (`SELECT * FROM t WHERE id = k;`): p50 and p99 latency, from one client and
    from 4 clients (threads) asking at once; then the same through `ksql server` over HTTP
@@ -29,7 +30,11 @@ import orjson
 from benchmarks.common import bench_engine, drain_seconds, produce
 
 
-def aggregation(rows: int) -> float:
+COUNT_SUM_AVG = "COUNT(*) AS n, SUM(price) AS total, AVG(price) AS average"
+BY_OFFSET = "LATEST_BY_OFFSET(price) AS last_price, EARLIEST_BY_OFFSET(price) AS first_price"
+
+
+def aggregation(rows: int, aggregates: str = COUNT_SUM_AVG) -> float:
     with tempfile.TemporaryDirectory() as data:
         engine = bench_engine(data)
         engine.execute("CREATE STREAM bids (auction INT KEY, price INT) WITH (kafka_topic='bids', "
@@ -38,8 +43,7 @@ def aggregation(rows: int) -> float:
         keys = rng.integers(0, 10_000, rows)
         prices = rng.integers(1, 1000, rows)
         produce(engine, "bids", keys, [orjson.dumps({"PRICE": int(p)}) for p in prices])
-        engine.execute("CREATE TABLE stats AS SELECT auction, COUNT(*) AS n, SUM(price) AS total, "
-                       "AVG(price) AS average FROM bids GROUP BY auction;")
+        engine.execute(f"CREATE TABLE stats AS SELECT auction, {aggregates} FROM bids GROUP BY auction;")
         seconds = drain_seconds(engine)
         engine.close()
         return rows / seconds
@@ -153,6 +157,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"aggregation (COUNT, SUM, AVG by key, 10k keys, caching off): {aggregation(args.rows):,.0f} rows/s "
           f"over {args.rows:,} rows")
+    print(f"aggregation (LATEST_BY_OFFSET, EARLIEST_BY_OFFSET by key): {aggregation(args.rows, BY_OFFSET):,.0f} "
+          f"rows/s over {args.rows:,} rows")
     build, (p50, p99), (p50_4, p99_4) = pull_latency(args.keys, args.lookups)
     print(f"pull-query key lookups on a {args.keys:,}-key table (built in {build:.0f} s): "
           f"p50 {p50:.2f} ms, p99 {p99:.2f} ms over {args.lookups:,} lookups; with 4 clients at once: "

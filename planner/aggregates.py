@@ -292,6 +292,12 @@ def _by_offset(latest: bool):
     return resolve, add, merge, result
 
 
+def by_offset_state(value) -> tuple:
+    """The state of a single-value EARLIEST_BY_OFFSET / LATEST_BY_OFFSET that keeps `value`
+    (as its add() leaves it), for callers that find the value some other way."""
+    return ([value], None, [next(_SEQUENCE)])
+
+
 def _kept(state) -> tuple[list, list]:
     """A by-offset state's values and their sequence numbers (a state kept before they were
     recorded numbers its values in order)."""

@@ -1,6 +1,7 @@
-"""The batch path of AggregateOp: COUNT, SUM, AVG, MIN and MAX over a stream, plain or in
-TUMBLING / HOPPING windows, and COUNT, SUM and AVG over a table (each update taking its key's
-previous row back), computed with numpy over a whole batch.
+"""The batch path of AggregateOp: COUNT, SUM, AVG, MIN, MAX and the single-value
+EARLIEST_BY_OFFSET and LATEST_BY_OFFSET over a stream, plain or in TUMBLING / HOPPING windows,
+and COUNT, SUM and AVG over a table (each update taking its key's previous row back), computed
+with numpy over a whole batch.
 
 The result is the one AggregateOp gives row by row (every input row yields its updated
 aggregate, in order; late rows are dropped by the same stream-time rules) and the store holds
@@ -18,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ksql.planner.aggregates import AGGREGATES
+from ksql.planner.aggregates import AGGREGATES, by_offset_state
 from ksql.planner.aggregation import AGG_FIELD, KEY_FIELD
 from ksql.planner.plan import NULL_VALUE
 from ksql.planner.schema import ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
@@ -27,6 +28,7 @@ from ksql.runtime.state import freeze, row_keys
 from ksql.runtime.sorting import stable_argsort
 
 _FUNCTIONS = {"COUNT", "SUM", "AVG", "MIN", "MAX"}
+_BY_OFFSET = {"EARLIEST_BY_OFFSET", "LATEST_BY_OFFSET"}  # of any type: their results are input values
 _UNDOABLE = {"COUNT", "SUM", "AVG"}  # those a table's updates and deletes can take back
 _NUMBERS = {"INTEGER", "BIGINT", "DOUBLE"}
 
@@ -44,6 +46,13 @@ def supported(op) -> bool:
         return False  # group numbering needs keys Arrow can dictionary-encode
     for call in node.calls:
         name = call.function.name
+        if name in _BY_OFFSET and call.function is AGGREGATES.get(name):
+            # the single-value forms: (value) or (value, ignoreNulls); the n-forms keep lists
+            literals = call.literals
+            if len(call.args) != 1 or call.args[0].type is None or len(literals) > 1 or \
+                    (literals and type(literals[0]) is not bool):
+                return False
+            continue
         if name not in _FUNCTIONS or call.function is not AGGREGATES.get(name) or call.literals:
             return False
         if name == "COUNT":
@@ -122,7 +131,12 @@ def process(op, batch: pa.RecordBatch) -> pa.RecordBatch | None:
     for index, call in enumerate(node.calls):
         priors = [e[0][index] if e else call.function.init() for e in entries]
         values = op.args[index][0].column(batch).take(pa.array(sorted_rows)) if call.args else None
-        column, states = _running(call.function.name, values, priors, group_starts, group_sizes, len(order))
+        if call.function.name in _BY_OFFSET:
+            ignore_nulls = call.literals[0] if call.literals else True
+            column, states = _by_offset(call.function.name == "LATEST_BY_OFFSET", ignore_nulls, values, priors,
+                                        group_starts, group_sizes)
+        else:
+            column, states = _running(call.function.name, values, priors, group_starts, group_sizes, len(order))
         results.append(column)
         final_states.append(states)
 
@@ -147,7 +161,8 @@ def process(op, batch: pa.RecordBatch) -> pa.RecordBatch | None:
         arrays.append(key.take(pa.array(rows)).cast(arrow_type))
         names.append(KEY_FIELD.format(i))
     for i, (column, arrow_type) in enumerate(zip(results, op.agg_types)):
-        arrays.append(pa.array(column, arrow_type).take(pa.array(inverse)))
+        column = column.cast(arrow_type) if isinstance(column, pa.Array) else pa.array(column, arrow_type)
+        arrays.append(column.take(pa.array(inverse)))
         names.append(AGG_FIELD.format(i))
     if starts is not None:
         arrays += [pa.array(starts, pa.int64()), pa.array(ends, pa.int64())]
@@ -433,6 +448,37 @@ def _running(name, values, priors, group_starts, group_sizes, n):
             out[i] = None if state is None else _plain(state)
         states.append(None if state is None else _plain(state))
     return out, states
+
+
+def _by_offset(latest: bool, ignore_nulls: bool, values, priors, group_starts, group_sizes):
+    """EARLIEST_BY_OFFSET / LATEST_BY_OFFSET (single value) after each pair (sorted order) and
+    each group's final state. Each result is a value of the batch or the group's stored one: an
+    index into the values followed by each group's stored value, gathered at once."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    n, groups = len(values), len(group_starts)
+    position = np.arange(n)
+    group = np.repeat(np.arange(groups), group_sizes)
+    usable = values.is_valid().to_numpy(zero_copy_only=False) if ignore_nulls else np.ones(n, bool)
+    kept = np.array([bool(p and p[0]) for p in priors], bool)  # the group keeps a value already
+    stored = pa.array([p[0][0] if p and p[0] else None for p in priors], values.type)
+    if latest:  # the group's last usable row so far, else its stored value
+        found = np.maximum.accumulate(np.where(usable, position, -1))
+        found = np.where(found >= group_starts[group], found, -1)
+        chosen = np.where(found >= 0, found, n + group)
+        missing = (found < 0) & ~kept[group]
+    else:  # the stored value, else the group's first usable row once it has come
+        first = np.minimum.reduceat(np.where(usable, position, n), group_starts) if n else np.zeros(0, np.int64)
+        found = np.where(position >= first[group], first[group], -1)
+        chosen = np.where(kept[group], n + group, found)
+        missing = ~kept[group] & (found < 0)
+    column = pa.concat_arrays([values, stored]).take(pa.array(chosen, pa.int64(), mask=missing))
+    last = group_starts + group_sizes - 1
+    decided = ~missing[last] & (chosen[last] < n)  # groups whose state now keeps a value of this batch
+    picked = iter(values.take(pa.array(chosen[last][decided])).to_pylist())
+    states = [by_offset_state(next(picked)) if decided[g] else (priors[g] or ([], None, []))
+              for g in range(groups)]
+    return column, states
 
 
 def _plain(value):
