@@ -1,7 +1,7 @@
-"""The batch path of AggregateOp: COUNT, SUM, AVG, MIN, MAX and the single-value
-EARLIEST_BY_OFFSET and LATEST_BY_OFFSET over a stream, plain or in TUMBLING / HOPPING windows,
-and COUNT, SUM and AVG over a table (each update taking its key's previous row back), computed
-with numpy over a whole batch.
+"""The batch path of AggregateOp: COUNT, SUM, AVG, MIN and MAX (of numbers, decimals, strings,
+bytes and times) and the single-value EARLIEST_BY_OFFSET and LATEST_BY_OFFSET over a stream,
+plain or in TUMBLING / HOPPING windows, and COUNT, SUM and AVG over a table (each update taking
+its key's previous row back), computed with numpy over a whole batch.
 
 The result is the one AggregateOp gives row by row (every input row yields its updated
 aggregate, in order; late rows are dropped by the same stream-time rules) and the store holds
@@ -31,6 +31,7 @@ _FUNCTIONS = {"COUNT", "SUM", "AVG", "MIN", "MAX"}
 _BY_OFFSET = {"EARLIEST_BY_OFFSET", "LATEST_BY_OFFSET"}  # of any type: their results are input values
 _UNDOABLE = {"COUNT", "SUM", "AVG"}  # those a table's updates and deletes can take back
 _NUMBERS = {"INTEGER", "BIGINT", "DOUBLE"}
+_ORDERED = {"DECIMAL", "STRING", "BYTES", "DATE", "TIME", "TIMESTAMP"}  # MIN / MAX by rank
 
 
 def supported(op) -> bool:
@@ -58,7 +59,9 @@ def supported(op) -> bool:
         if name == "COUNT":
             if len(call.args) > 1:
                 return False
-        elif len(call.args) != 1 or call.args[0].type is None or call.args[0].type.base not in _NUMBERS:
+        elif len(call.args) != 1 or call.args[0].type is None:
+            return False
+        elif call.args[0].type.base not in _NUMBERS and not (name in ("MIN", "MAX") and call.args[0].type.base in _ORDERED):
             return False
     return True
 
@@ -131,7 +134,9 @@ def process(op, batch: pa.RecordBatch) -> pa.RecordBatch | None:
     for index, call in enumerate(node.calls):
         priors = [e[0][index] if e else call.function.init() for e in entries]
         values = op.args[index][0].column(batch).take(pa.array(sorted_rows)) if call.args else None
-        if call.function.name in _BY_OFFSET:
+        if call.function.name in ("MIN", "MAX") and call.args[0].type.base in _ORDERED:
+            column, states = _ranked_extreme(call.function.name == "MAX", values, priors, group_starts, group_sizes)
+        elif call.function.name in _BY_OFFSET:
             ignore_nulls = call.literals[0] if call.literals else True
             column, states = _by_offset(call.function.name == "LATEST_BY_OFFSET", ignore_nulls, values, priors,
                                         group_starts, group_sizes)
@@ -448,6 +453,30 @@ def _running(name, values, priors, group_starts, group_sizes, n):
             out[i] = None if state is None else _plain(state)
         states.append(None if state is None else _plain(state))
     return out, states
+
+
+def _ranked_extreme(largest: bool, values, priors, group_starts, group_sizes):
+    """MIN / MAX of values numpy cannot order (decimals, strings, bytes, times) after each pair
+    (sorted order) and each group's final state: each value and stored state is numbered by its
+    rank, the running extreme is taken over the numbers, and the values are picked by index."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    n, groups = len(values), len(group_starts)
+    candidates = pa.concat_arrays([values, pa.array(priors, values.type)])  # each group's state after the values
+    usable = candidates.is_valid().to_numpy(zero_copy_only=False)
+    ranks = pc.rank(candidates, sort_keys="ascending", tiebreaker="dense").to_numpy().astype(np.int64)
+    span = n + groups
+    # one number per candidate: its rank (negated for MIN) first, its index after
+    numbered = (ranks if largest else -ranks) * span + np.arange(span)
+    floor = int(numbered[usable].min()) - 1 if usable.any() else 0  # what an unusable value counts as
+    numbered = np.where(usable, numbered, floor)
+    running = _segmented_max(numbered[:n], group_starts, group_sizes, numbered[n:])
+    seen = running > floor
+    chosen = np.where(seen, running % span, 0)
+    column = candidates.take(pa.array(chosen, pa.int64(), mask=~seen))
+    last = group_starts + group_sizes - 1
+    states = column.take(pa.array(last)).to_pylist()
+    return column, states
 
 
 def _by_offset(latest: bool, ignore_nulls: bool, values, priors, group_starts, group_sizes):
