@@ -1,7 +1,7 @@
 """The batch path of AggregateOp: COUNT, SUM, AVG, MIN and MAX (of numbers, decimals, strings,
-bytes and times) and the single-value EARLIEST_BY_OFFSET and LATEST_BY_OFFSET over a stream,
-plain or in TUMBLING / HOPPING windows, and COUNT, SUM and AVG over a table (each update taking
-its key's previous row back), computed with numpy over a whole batch.
+bytes and times), COUNT_DISTINCT and the single-value EARLIEST_BY_OFFSET and LATEST_BY_OFFSET
+over a stream, plain or in TUMBLING / HOPPING windows, and COUNT, SUM and AVG over a table (each
+update taking its key's previous row back), computed with numpy over a whole batch.
 
 The result is the one AggregateOp gives row by row (every input row yields its updated
 aggregate, in order; late rows are dropped by the same stream-time rules) and the store holds
@@ -32,6 +32,8 @@ _BY_OFFSET = {"EARLIEST_BY_OFFSET", "LATEST_BY_OFFSET"}  # of any type: their re
 _UNDOABLE = {"COUNT", "SUM", "AVG"}  # those a table's updates and deletes can take back
 _NUMBERS = {"INTEGER", "BIGINT", "DOUBLE"}
 _ORDERED = {"DECIMAL", "STRING", "BYTES", "DATE", "TIME", "TIMESTAMP"}  # MIN / MAX by rank
+# COUNT_DISTINCT's values, told apart by Arrow as Python tells them apart (not DOUBLE: NaN)
+_DISTINCT = {"INTEGER", "BIGINT", "BOOLEAN"} | _ORDERED
 
 
 def supported(op) -> bool:
@@ -52,6 +54,10 @@ def supported(op) -> bool:
             literals = call.literals
             if len(call.args) != 1 or call.args[0].type is None or len(literals) > 1 or \
                     (literals and type(literals[0]) is not bool):
+                return False
+            continue
+        if name == "COUNT_DISTINCT" and call.function is AGGREGATES.get(name):
+            if len(call.args) != 1 or call.args[0].type is None or call.args[0].type.base not in _DISTINCT:
                 return False
             continue
         if name not in _FUNCTIONS or call.function is not AGGREGATES.get(name) or call.literals:
@@ -134,7 +140,9 @@ def process(op, batch: pa.RecordBatch) -> pa.RecordBatch | None:
     for index, call in enumerate(node.calls):
         priors = [e[0][index] if e else call.function.init() for e in entries]
         values = op.args[index][0].column(batch).take(pa.array(sorted_rows)) if call.args else None
-        if call.function.name in ("MIN", "MAX") and call.args[0].type.base in _ORDERED:
+        if call.function.name == "COUNT_DISTINCT":
+            column, states = _count_distinct(values, priors, group_starts, group_sizes)
+        elif call.function.name in ("MIN", "MAX") and call.args[0].type.base in _ORDERED:
             column, states = _ranked_extreme(call.function.name == "MAX", values, priors, group_starts, group_sizes)
         elif call.function.name in _BY_OFFSET:
             ignore_nulls = call.literals[0] if call.literals else True
@@ -453,6 +461,35 @@ def _running(name, values, priors, group_starts, group_sizes, n):
             out[i] = None if state is None else _plain(state)
         states.append(None if state is None else _plain(state))
     return out, states
+
+
+def _count_distinct(values, priors, group_starts, group_sizes):
+    """COUNT_DISTINCT after each pair (sorted order) and each group's final state, a dict of
+    each value to how often it came (in order of first arrival, as the row path adds them):
+    a pair counts when its value is new to its group, in the batch and in the stored state.
+    Python runs once per distinct value of a group, not once per row."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    n, groups = len(values), len(group_starts)
+    group = np.repeat(np.arange(groups), group_sizes)
+    encoded = pc.dictionary_encode(values)
+    distinct = encoded.dictionary.to_pylist()
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    present = np.flatnonzero(codes >= 0)
+    pairs = group[present] * len(distinct) + codes[present]
+    unique, first, counts = np.unique(pairs, return_index=True, return_counts=True)
+    arrival = np.argsort(first, kind="stable")  # each group's values in the order they first came
+    first_at = present[first[arrival]]
+    states = [dict(p) for p in priors]
+    new = np.zeros(n, np.int64)
+    for position, pair, count in zip(first_at.tolist(), unique[arrival].tolist(), counts[arrival].tolist()):
+        state = states[pair // len(distinct)]
+        value = distinct[pair % len(distinct)]
+        if value not in state:
+            new[position] = 1
+        state[value] = state.get(value, 0) + count
+    running = _segmented_sum(new, group_starts, group_sizes, [len(p) for p in priors])
+    return running, states
 
 
 def _ranked_extreme(largest: bool, values, priors, group_starts, group_sizes):

@@ -31,6 +31,8 @@ QUERIES = {
     "ordered extremes": "SELECT k, MAX(CAST(x AS STRING)) AS hs, MIN(CAST(x AS DECIMAL(6, 2))) AS lc, "
                         "MAX(FROM_UNIXTIME(x * 1000)) AS ht, MIN(TO_BYTES(CAST(x AS STRING), 'utf8')) AS lb, "
                         "MAX(FROM_DAYS(CAST(x AS INT))) AS hd FROM s GROUP BY k",
+    "distinct": "SELECT k, COUNT_DISTINCT(x) AS nx, COUNT_DISTINCT(CAST(x AS STRING)) AS ns, "
+                "COUNT_DISTINCT(x > 0) AS nb, COUNT_DISTINCT(CAST(x AS DECIMAL(6, 2))) AS nd FROM s GROUP BY k",
     "by offset, hopping": "SELECT k, COUNT(*) AS n, LATEST_BY_OFFSET(d) AS ld, EARLIEST_BY_OFFSET(x) AS ex, "
                           "LATEST_BY_OFFSET(x, false) AS lx FROM s "
                           "WINDOW HOPPING (SIZE 10 SECONDS, ADVANCE BY 3 SECONDS, GRACE PERIOD 2 SECONDS) GROUP BY k",
@@ -120,7 +122,7 @@ def test_batch_and_row_paths_agree(tmp_path, query, seed):
 
 
 @pytest.mark.parametrize("every", [1, 4])
-@pytest.mark.parametrize("query", ["plain", "tumbling", "by offset", "ordered extremes"])
+@pytest.mark.parametrize("query", ["plain", "tumbling", "by offset", "ordered extremes", "distinct"])
 def test_small_batches_over_earlier_state(tmp_path, query, every):
     """A batch where a group has only NULLs (or NaNs), after earlier batches gave it a MIN or
     MAX, keeps that value: such rows must not count as a value of the batch's other groups."""
