@@ -39,8 +39,6 @@ _DISTINCT = {"INTEGER", "BIGINT", "BOOLEAN"} | _ORDERED
 def supported(op) -> bool:
     """Whether this aggregation can take the batch path."""
     node = op.node
-    if node.emit_final:
-        return False
     if node.table_source and any(call.function.name not in _UNDOABLE for call in node.calls):
         return False
     if node.window is not None and node.window.kind not in ("TUMBLING", "HOPPING"):
@@ -88,11 +86,11 @@ def process(op, batch: pa.RecordBatch) -> pa.RecordBatch | None:
         valid &= ~key.is_null().to_numpy(zero_copy_only=False)
     times = batch.column(ROWTIME).to_numpy(zero_copy_only=False).astype(np.int64)
     rows = np.flatnonzero(valid)
-    starts = ends = None
+    starts = ends = steps = None
     if op.windowed:
-        rows, starts, ends = _windowed_pairs(op, bounds["min"].as_py(), rows, times)
+        rows, starts, ends, steps = _windowed_pairs(op, bounds["min"].as_py(), rows, times)
     if len(rows) == 0:
-        return _empty(op)
+        return _emit_final(op, [], [], [], None, None, steps) if node.emit_final else _empty(op)
 
     # number the groups: (key columns[, window start])
     codes = np.zeros(len(rows), np.int64)
@@ -162,6 +160,8 @@ def process(op, batch: pa.RecordBatch) -> pa.RecordBatch | None:
     per_group = zip(*final_states) if final_states else [()] * len(store_keys)
     op.store.put_many(store_keys, [[list(group_states), group_latest] for group_states, group_latest
                                    in zip(per_group, latest[last].tolist())])
+    if node.emit_final:
+        return _emit_final(op, store_keys, entries, results, last, latest, steps)
     if op._expiry and op._expiry[0][0] < op._horizon:
         op._purge()
 
@@ -341,9 +341,53 @@ def _running_signed(name, values, signs, priors, group_starts, group_sizes, n):
     return pa.array(averages, pa.float64(), mask=counts == 0), [(_plain(sums[i]), int(counts[i])) for i in last]
 
 
+def _emit_final(op, store_keys, entries, results, last, latest, steps) -> pa.RecordBatch:
+    """EMIT FINAL: each group's results after the batch wait for its window to close (stored
+    under "F", as the row path keeps them); the windows that close during the batch are emitted,
+    by close time, start and key, as the row path emits them. The row path drops a window past
+    its retention before emitting what closed at that row, so a window closed at the row where
+    it also passed retention is dropped, not emitted (as ksqlDB does)."""
+    stream, horizon = steps
+    if store_keys:
+        final_keys = [("F",) + key[1:] for key in store_keys]
+        waiting = op.store.get_many(final_keys)
+        columns = [_values_at(column, last) for column in results]
+        for final_key, had in zip(final_keys, waiting):
+            if had is None:
+                heapq.heappush(op._pending, (final_key[3] + op.grace, final_key[2], final_key))
+        op.store.put_many(final_keys, [(list(values), group_latest) for values, group_latest
+                                       in zip(zip(*columns) if columns else [()] * len(final_keys),
+                                              latest[last].tolist())])
+    out = AggregateOutput(len(op.node.keys), len(op.node.calls), True)
+    pending = op._pending
+    while len(stream) and pending and pending[0][0] <= stream[-1]:
+        close, start, final_key = heapq.heappop(pending)
+        entry = op.store.get(final_key)
+        if entry is None:
+            continue
+        closed_at = int(np.searchsorted(stream, close))  # the row whose stream time closed it
+        if start < horizon[closed_at]:
+            continue  # dropped at that row, with its window (the purge below deletes it)
+        op.store.delete(final_key)
+        out.add(final_key[1], entry[0], entry[1], (final_key[2], final_key[3]))
+    if op._expiry and op._expiry[0][0] < op._horizon:
+        op._purge()
+    return out.batch(op)
+
+
+def _values_at(column, index) -> list:
+    """A result column's values at these positions, as the Python values the row path keeps."""
+    if isinstance(column, pa.Array):
+        return column.take(pa.array(index)).to_pylist()
+    if isinstance(column, np.ndarray):
+        return column[index].tolist()
+    return [column[i] for i in index]
+
+
 def _windowed_pairs(op, partition, rows, times):
     """(row, window start, window end) of every window each valid row falls in and that is not
-    closed, in row order then window order; counts the rows with no such window as late."""
+    closed, in row order then window order; counts the rows with no such window as late. Also
+    (stream time, retention horizon) as each valid row left them, for EMIT FINAL."""
     window = op.node.window
     ts = times[rows]
     previous = op.store.get(("T", partition))
@@ -371,7 +415,7 @@ def _windowed_pairs(op, partition, rows, times):
     keep = (starts <= ts[:, None]) & (ends + op.grace > stream[:, None]) & (starts >= horizon[:, None])
     op.late += int(np.count_nonzero(~keep.any(axis=1)))
     pair_rows = np.broadcast_to(rows[:, None], keep.shape)[keep]
-    return pair_rows, starts[keep], ends[keep]
+    return pair_rows, starts[keep], ends[keep], (stream, horizon)
 
 
 def _segmented_max(values, group_starts, group_sizes, priors):
@@ -430,7 +474,8 @@ def _running(name, values, priors, group_starts, group_sizes, n):
         with np.errstate(invalid="ignore", divide="ignore"):
             averages = np.where(counts > 0, sums.astype(np.float64) / np.maximum(counts, 1), np.nan)
         result = pa.array(averages, pa.float64(), mask=counts == 0)
-        return result, [(_plain(sums[i]), int(counts[i])) for i in last]
+        # a group that has had no value keeps its state as it was (the row path adds nothing)
+        return result, [priors[g] if counts[i] == 0 else (_plain(sums[i]), int(counts[i])) for g, i in enumerate(last)]
     # MIN / MAX skip NULLs and NaNs; a group with none so far is NULL
     usable = present & ~np.isnan(numbers) if is_float else present
     if not is_float:

@@ -33,6 +33,13 @@ QUERIES = {
                         "MAX(FROM_DAYS(CAST(x AS INT))) AS hd FROM s GROUP BY k",
     "distinct": "SELECT k, COUNT_DISTINCT(x) AS nx, COUNT_DISTINCT(CAST(x AS STRING)) AS ns, "
                 "COUNT_DISTINCT(x > 0) AS nb, COUNT_DISTINCT(CAST(x AS DECIMAL(6, 2))) AS nd FROM s GROUP BY k",
+    "final, tumbling": "SELECT k, COUNT(*) AS n, SUM(x) AS sx, AVG(d) AS ad, MAX(CAST(x AS STRING)) AS hs, "
+                       "LATEST_BY_OFFSET(d) AS ld FROM s WINDOW TUMBLING (SIZE 10 SECONDS, GRACE PERIOD 5 SECONDS) "
+                       "GROUP BY k EMIT FINAL",
+    "final, hopping": "SELECT k, COUNT(*) AS n, MIN(d) AS lo FROM s "
+                      "WINDOW HOPPING (SIZE 10 SECONDS, ADVANCE BY 3 SECONDS, GRACE PERIOD 2 SECONDS) GROUP BY k EMIT FINAL",
+    "final, retention": "SELECT k, MAX(x) AS hi FROM s WINDOW TUMBLING (SIZE 5 SECONDS, RETENTION 20 SECONDS, "
+                        "GRACE PERIOD 0 SECONDS) GROUP BY k EMIT FINAL",
     "by offset, hopping": "SELECT k, COUNT(*) AS n, LATEST_BY_OFFSET(d) AS ld, EARLIEST_BY_OFFSET(x) AS ex, "
                           "LATEST_BY_OFFSET(x, false) AS lx FROM s "
                           "WINDOW HOPPING (SIZE 10 SECONDS, ADVANCE BY 3 SECONDS, GRACE PERIOD 2 SECONDS) GROUP BY k",
@@ -122,7 +129,8 @@ def test_batch_and_row_paths_agree(tmp_path, query, seed):
 
 
 @pytest.mark.parametrize("every", [1, 4])
-@pytest.mark.parametrize("query", ["plain", "tumbling", "by offset", "ordered extremes", "distinct"])
+@pytest.mark.parametrize("query", ["plain", "tumbling", "by offset", "ordered extremes", "distinct",
+                                   "final, tumbling", "final, hopping"])
 def test_small_batches_over_earlier_state(tmp_path, query, every):
     """A batch where a group has only NULLs (or NaNs), after earlier batches gave it a MIN or
     MAX, keeps that value: such rows must not count as a value of the batch's other groups."""
