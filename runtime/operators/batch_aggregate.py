@@ -65,7 +65,7 @@ def supported(op) -> bool:
                 return False
         elif len(call.args) != 1 or call.args[0].type is None:
             return False
-        elif call.args[0].type.base not in _NUMBERS and not (name in ("MIN", "MAX") and call.args[0].type.base in _ORDERED):
+        elif call.args[0].type.base not in (_NUMBERS | _ORDERED if name in ("MIN", "MAX") else _NUMBERS):
             return False
     return True
 
@@ -544,7 +544,7 @@ def _ranked_extreme(largest: bool, values, priors, group_starts, group_sizes):
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     n, groups = len(values), len(group_starts)
-    candidates = pa.concat_arrays([values, pa.array(priors, values.type)])  # each group's state after the values
+    candidates = pa.concat_arrays([values, pa.array(priors, values.type)])  # then each group's stored state
     usable = candidates.is_valid().to_numpy(zero_copy_only=False)
     ranks = pc.rank(candidates, sort_keys="ascending", tiebreaker="dense").to_numpy().astype(np.int64)
     span = n + groups
