@@ -36,7 +36,7 @@ def test_every_file_and_name_the_architecture_page_gives_exists():
 
 # Backticked words that are not code names: values, topics, files, properties.
 NOT_CODE = {"exactly_once_v2", "_schemas", "commits.log", "bootstrap.servers", "ksql.state.max.entries",
-            "ksql.streams.num.stream.threads", "ksql.connect.url",
+            "ksql.streams.num.stream.threads", "ksql.connect.url", "ksql.query.push.v2.enabled",
             "ALIAS__COL", "__AGG_i", "__KEY_i", "__JOIN_KEY"}
 CODE_NAME = re.compile(r"^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?:\(.*\))?$")
 
