@@ -11,12 +11,23 @@ to the columns afterwards, whatever their case; a batch that spells a column two
 value of another JSON type than its column's, or a payload that is not one object on one line
 is left to the record path.
 
+Before pyarrow, polars' reader is tried: it takes a third less CPU time. It is told every
+column under the spelling of the batch's first record, passes over any other field, and
+refuses a value of another JSON type, except that it writes a number, object or array into a
+STRING column as text of its own making (3.0 as "3"). So its answer is taken only when
+- the text holds as many `":` as records times columns: no record has a field beyond the
+  columns, so none spells a column a second way (ksqlDB takes the first spelling written);
+- no column came back with a null (a field missing, or spelled another way);
+- no STRING value could be such text (a number, or starting with `{` or `[`).
+Otherwise pyarrow reads the batch as before.
+
 Encoding hands the columns to polars, which writes `{"A":1,"B":"x","C":null}` byte for byte as
 orjson does for the same rows (escapes included), three times as fast as joining them with
 Arrow's string kernels.
 """
 from __future__ import annotations
 
+import io
 
 import numpy as np
 import orjson
@@ -39,6 +50,15 @@ DECODABLE = {
 ENCODABLE = {"INTEGER", "BIGINT", "BOOLEAN", "STRING", "DOUBLE", "DECIMAL", "TIMESTAMP", "TIME", "DATE"}
 # the temporal types are written as their numbers: epoch millis, millis of the day, days
 _AS_NUMBERS = {"TIMESTAMP": pa.int64(), "TIME": pa.int32(), "DATE": pa.int32()}
+# column type -> the polars type its values are read as, strictly
+_POLARS_TYPES = {"BOOLEAN": "Boolean", "INTEGER": "Int32", "BIGINT": "Int64", "DOUBLE": "Float64", "STRING": "String"}
+# how polars writes a JSON number into a STRING column (1e20 as 100000000000000000000)
+_NUMBER_TEXT = r"^-?[0-9]+(\.[0-9]+)?$"
+# the first bytes of its text of a JSON number, object or array
+_SUSPECT_STARTS = pa.array([c.encode() for c in "-0123456789{["], pa.binary())
+_NESTED_STARTS = pa.array([b"{", b"["], pa.binary())
+# after polars declined a batch, how many batches go straight to pyarrow before it is tried again
+_POLARS_REST = 16
 # The text is parsed in blocks by the reader's threads: a 10,000-record batch of 140-byte
 # records on both cores in about half the time one thread takes. Blocks of at least 256 KiB,
 # and an eighth of the text: more, smaller blocks cost more than they spread (20 MB of
@@ -61,6 +81,8 @@ class ObjectDecoder:
         # columns (upper case) nobody reads: given as NULLs once their values are checked, as
         # gathering the reader's blocks into one array copies every value
         self.unread: frozenset[str] = frozenset()
+        self._polars_rest = 0  # batches still to leave to pyarrow (see _POLARS_REST)
+        self._by_polars = all(c.type.base in _POLARS_TYPES for c in self.columns)
 
     def decode(self, payloads: pa.BinaryArray) -> list[pa.Array] | None:
         """One array per column (a null payload gives a row of nulls), or None when the batch
@@ -70,6 +92,9 @@ class ObjectDecoder:
         if text is None:
             return None
         self._learn(payloads)
+        arrays = self._polars_decode(text, n)
+        if arrays is not None:
+            return arrays
         schema = pa.schema([(name, self.arrow_types[upper]) for upper, name in self.spellings.items()])
         options = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
         try:
@@ -104,6 +129,46 @@ class ObjectDecoder:
             arrays.append(pa.nulls(n, arrow_type) if upper in self.unread else values.combine_chunks())
         return arrays
 
+    def _polars_decode(self, text: pa.Buffer, n: int) -> list[pa.Array] | None:
+        """The columns as polars reads them, when its answer is the one pyarrow's path would give
+        (see the module's comment); else None."""
+        if not self._by_polars or len(self.spellings) != len(self.columns):
+            return None
+        if self._polars_rest:
+            self._polars_rest -= 1
+            return None
+        polars = native.polars()
+        if polars is None:
+            return None
+        if _keys(text) != n * len(self.columns):
+            self._polars_rest = _POLARS_REST
+            return None
+        names = [self.spellings[c.name.upper()] for c in self.columns]
+        schema = {name: getattr(polars, _POLARS_TYPES[c.type.base]) for name, c in zip(names, self.columns)}
+        try:
+            frame = polars.read_ndjson(io.BytesIO(memoryview(text)), schema=schema)
+        except polars.exceptions.PolarsError:
+            frame = None
+        arrays = None if frame is None or frame.height != n else self._polars_columns(frame, names)
+        if arrays is None:
+            self._polars_rest = _POLARS_REST
+        return arrays
+
+    def _polars_columns(self, frame, names: list[str]) -> list[pa.Array] | None:
+        arrays = []
+        for name, column in zip(names, self.columns):
+            series = frame.get_column(name)
+            if series.null_count():
+                return None
+            values = series.to_arrow()
+            if column.type.base == "STRING":
+                values = values.cast(pa.string())
+                if _may_be_written_by_polars(values):
+                    return None
+            upper = column.name.upper()
+            arrays.append(pa.nulls(len(values), values.type) if upper in self.unread else values)
+        return arrays
+
     def _learn(self, payloads: pa.BinaryArray) -> None:
         first = next((p for p in payloads if p.is_valid), None)
         if first is None:
@@ -116,6 +181,28 @@ class ObjectDecoder:
             for name in document:
                 if name.upper() in self.arrow_types:
                     self.spellings[name.upper()] = name
+
+
+def _keys(text: pa.Buffer) -> int:
+    """How many times `":` occurs in the text (each object member's name ends so, when written
+    without a space): two bytes compared at even offsets, then at odd ones, in numpy."""
+    data = memoryview(text)
+    pattern = int.from_bytes(b'":', "little")
+    even = np.frombuffer(data[:len(data) // 2 * 2], "<u2")
+    odd = np.frombuffer(data[1:1 + (len(data) - 1) // 2 * 2], "<u2")
+    return int(np.count_nonzero(even == pattern)) + int(np.count_nonzero(odd == pattern))
+
+
+def _may_be_written_by_polars(values: pa.StringArray) -> bool:
+    """Whether a STRING value read by polars may be its text of a JSON number, object or array
+    rather than a JSON string (a boolean's text, `true` or `false`, is the record path's too)."""
+    first = pc.binary_slice(values.view(pa.binary()), 0, 1)
+    suspect = pc.is_in(first, _SUSPECT_STARTS)
+    if not pc.any(suspect).as_py():
+        return False
+    suspects = values.filter(suspect)
+    return pc.any(pc.is_in(pc.binary_slice(suspects.view(pa.binary()), 0, 1), _NESTED_STARTS)).as_py() or \
+        pc.any(pc.match_substring_regex(suspects, _NUMBER_TEXT)).as_py()
 
 
 def _lines(payloads: pa.BinaryArray) -> pa.Buffer | None:

@@ -206,6 +206,35 @@ def test_json_batch_path_agrees_with_the_record_path_on_any_objects(documents):
     _same_as_record_path([None if d is None else orjson.dumps(d) for d in documents])
 
 
+def test_json_batches_polars_reads_give_the_record_paths_values():
+    """Records holding every column, which polars reads: where it would write a JSON number,
+    object or array into a STRING column as text of its own (3.0 as "3"), the record path's text
+    comes back instead."""
+    whole = b'{"a": 1, "s": %s, "d": %s, "b": true, "l": 5}'
+    for s_value in (b'"x"', b"3.0", b"1e20", b"-0.5", b"12345678901234567890123", b'{"x": [1, "y"]}',
+                    b'["a", 2]', b"[]", b"true", b"7", b'"12"', b'"a\\"q\\""', b'"2024-01-01 00:00:00"'):
+        for d_value in (b"1", b"2.5", b"1e300", b"-0.0"):
+            _same_as_record_path([whole % (s_value, d_value), whole % (b'"plain"', b"0")])
+    _same_as_record_path([b'{"a": 1, "s": "x", "d": 1, "b": false, "L": 2}', b'{"a": 1, "s": "x", "d": 1, "b": false, "l": 3}'])
+    # a later record spelling a column twice: the first spelling written is the one read
+    _same_as_record_path([b'{"a": 1, "s": "x", "d": 1, "b": false, "l": 2}',
+                          b'{"a": 1, "S": "first", "s": "second", "d": 1, "b": false, "l": 3}'])
+    _same_as_record_path([b'{"a": 1, "s": "x", "d": 1, "b": false, "l": 2, "other": {"k": 1}}'])
+
+
+@given(st.lists(st.fixed_dictionaries({
+    "a": st.integers(-2**31, 2**31 - 1),
+    "s": st.one_of(st.text(), _JSON_VALUE, st.dictionaries(st.text(max_size=3), _JSON_VALUE, max_size=2),
+                   st.from_regex(r"-?[0-9]{1,4}(\.[0-9]{1,3})?", fullmatch=True)),
+    "d": st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers(-2**60, 2**60)),
+    "b": st.booleans(), "l": st.integers(-2**63, 2**63 - 1)}), min_size=1, max_size=8))
+@settings(max_examples=300, deadline=None)
+def test_json_batch_path_agrees_with_the_record_path_when_every_field_is_there(documents):
+    import orjson
+
+    _same_as_record_path([orjson.dumps(d) for d in documents])
+
+
 # Any bytes at all, as a record's value: each format answers with values or a per-record error,
 # never an exception for the batch.
 _HOSTILE = st.one_of(
