@@ -116,7 +116,7 @@ class PersistentQuery:
         self.prepared = threading.Event()  # start positions fixed, state restored (or failed)
         self.pipeline = self._new_pipeline()
         self.reader = CountingReader(log)  # the query's reads, with the bytes they brought
-        self.read_ahead = ReadAhead(self.reader, MAX_BATCH, MAX_BYTES, query_id)
+        self.read_ahead = ReadAhead(self.reader, MAX_BATCH, MAX_BYTES, query_id, self._located)
         self.view = view  # the sink table's materialized rows, for pull queries
         self.view_start: dict[int, int] = {}  # the sink topic's offsets the view reads from
         self.changelog = changelog  # the state's topic (made only for queries that keep state)
@@ -536,9 +536,20 @@ class CountingReader:
 
     def read(self, topic: str, partition: int, offset: int, max_records: int = 10_000, max_bytes: int | None = None):
         records, next_offset = self.log.read(topic, partition, offset, max_records, max_bytes)
+        return self._counted(records), next_offset
+
+    def find(self, topic: str, partition: int, offset: int, max_records: int = 10_000,
+             max_bytes: int | None = None):
+        """Where the records `read` would return are, for `read_found` to read (on any thread)."""
+        return self.log.locate(topic, partition, offset, max_records, max_bytes)
+
+    def read_found(self, where):
+        return self._counted(where.read())
+
+    def _counted(self, records: pa.RecordBatch | None) -> pa.RecordBatch | None:
         if records is not None:  # (keys and values as written; a null one is 0 bytes)
             self.bytes += sum(pc.sum(pc.binary_length(records.column(i))).as_py() or 0 for i in (2, 3))
-        return records, next_offset
+        return records
 
     def locate(self, topic: str, partition: int, offset: int, max_records: int = 10_000,
                max_bytes: int | None = None):
