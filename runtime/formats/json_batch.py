@@ -17,7 +17,7 @@ refuses a value of another JSON type, except that it writes a number, object or 
 STRING column as text of its own making (3.0 as "3"). So its answer is taken only when
 - the text holds as many `":` as records times columns: no record has a field beyond the
   columns, so none spells a column a second way (ksqlDB takes the first spelling written);
-- no column came back with a null (a field missing, or spelled another way);
+- every null that came back was written as one (not a field missing, or spelled another way);
 - no STRING value could be such text (a number, or starting with `{` or `[`).
 Otherwise pyarrow reads the batch as before.
 
@@ -57,6 +57,7 @@ _NUMBER_TEXT = r"^-?[0-9]+(\.[0-9]+)?$"
 # the first bytes of its text of a JSON number, object or array
 _SUSPECT_STARTS = pa.array([c.encode() for c in "-0123456789{["], pa.binary())
 _NESTED_STARTS = pa.array([b"{", b"["], pa.binary())
+_REGEX_SPECIAL = frozenset("\\.^$|?*+()[]{}")
 # after polars declined a batch, how many batches go straight to pyarrow before it is tried again
 _POLARS_REST = 16
 # The text is parsed in blocks by the reader's threads: a 10,000-record batch of 140-byte
@@ -92,7 +93,7 @@ class ObjectDecoder:
         if text is None:
             return None
         self._learn(payloads)
-        arrays = self._polars_decode(text, n)
+        arrays = self._polars_decode(text, payloads)
         if arrays is not None:
             return arrays
         schema = pa.schema([(name, self.arrow_types[upper]) for upper, name in self.spellings.items()])
@@ -129,10 +130,10 @@ class ObjectDecoder:
             arrays.append(pa.nulls(n, arrow_type) if upper in self.unread else values.combine_chunks())
         return arrays
 
-    def _polars_decode(self, text: pa.Buffer, n: int) -> list[pa.Array] | None:
+    def _polars_decode(self, text: pa.Buffer, payloads: pa.BinaryArray) -> list[pa.Array] | None:
         """The columns as polars reads them, when its answer is the one pyarrow's path would give
         (see the module's comment); else None."""
-        if not self._by_polars or len(self.spellings) != len(self.columns):
+        if not self._by_polars or not self.columns or len(self.spellings) != len(self.columns):
             return None
         if self._polars_rest:
             self._polars_rest -= 1
@@ -140,6 +141,7 @@ class ObjectDecoder:
         polars = native.polars()
         if polars is None:
             return None
+        n = len(payloads)
         if _keys(text) != n * len(self.columns):
             self._polars_rest = _POLARS_REST
             return None
@@ -149,18 +151,18 @@ class ObjectDecoder:
             frame = polars.read_ndjson(io.BytesIO(memoryview(text)), schema=schema)
         except polars.exceptions.PolarsError:
             frame = None
-        arrays = None if frame is None or frame.height != n else self._polars_columns(frame, names)
+        arrays = None if frame is None or frame.height != n else self._polars_columns(frame, names, payloads)
         if arrays is None:
             self._polars_rest = _POLARS_REST
         return arrays
 
-    def _polars_columns(self, frame, names: list[str]) -> list[pa.Array] | None:
+    def _polars_columns(self, frame, names: list[str], payloads: pa.BinaryArray) -> list[pa.Array] | None:
         arrays = []
         for name, column in zip(names, self.columns):
             series = frame.get_column(name)
-            if series.null_count():
-                return None
             values = series.to_arrow()
+            if series.null_count() and not _written_null(payloads.filter(pc.is_null(values)), name):
+                return None
             if column.type.base == "STRING":
                 values = values.cast(pa.string())
                 if _may_be_written_by_polars(values):
@@ -181,6 +183,13 @@ class ObjectDecoder:
             for name in document:
                 if name.upper() in self.arrow_types:
                     self.spellings[name.upper()] = name
+
+
+def _written_null(payloads: pa.BinaryArray, name: str) -> bool:
+    """Whether every payload has `"name":null` (a space allowed before the null): the field is
+    there and null, not missing or spelled another way."""
+    literal = "".join("\\" + c if c in _REGEX_SPECIAL else c for c in name)
+    return pc.all(pc.match_substring_regex(payloads, '"' + literal + r'":\s*null')).as_py()
 
 
 def _keys(text: pa.Buffer) -> int:
