@@ -2,10 +2,14 @@
 without changing what a query computes or what its changelog holds."""
 from __future__ import annotations
 
+import datetime
+import pickle
+
 import pytest
 
-from ksql.runtime.log.embedded import EmbeddedLog
-from ksql.runtime.state import StateLimits, StateStore
+from ksql.runtime.log.embedded import EmbeddedLog, make_records
+from ksql.runtime.log.reading import read_to_end
+from ksql.runtime.state import key_partition, StateLimits, StateStore
 
 
 def test_entries_past_the_limit_spill_and_come_back(tmp_path):
@@ -89,3 +93,61 @@ def test_state_written_before_operators_had_names_moves_under_them(tmp_path):
     txn.commit({})
     assert restored().data == {("Aggregate", ("G", ("a",))): [[3], 200], ("Aggregate", ("T", 0)): 100,
                                ("PT", "s", 0): 100}
+
+
+def test_a_changelog_written_in_pickles_moves_to_the_new_bytes_for_good(tmp_path):
+    """Earlier versions pickled every changelog key. A restore rewrites each such key in the
+    current bytes, after a tombstone for its old bytes; so even once a broker's compaction has
+    dropped every tombstone, a key deleted since stays deleted."""
+    log = EmbeddedLog(tmp_path / "log")
+    log.create_topic("changelog", 3, "compact")
+    old_records = [(("G", ("a",)), [[1], 10]), (("G", ("b",)), [[5], 20]), (("G", ("a",)), [[2], 30]),
+                   (("G", ("c",)), [[7], 40]), (("G", ("c",)), None),
+                   (("G", ("when",)), [datetime.date(2020, 1, 2)])]  # one marshal cannot write
+    for key, value in old_records:
+        partition = key_partition(key, 3)
+        log.append("changelog", partition, make_records(
+            [pickle.dumps(key)], [None if value is None else pickle.dumps(value)], [0]))
+
+    store = StateStore(log, "changelog")
+    store.restore()
+    assert store.data == {("G", ("a",)): [[2], 30], ("G", ("b",)): [[5], 20],
+                          ("G", ("when",)): [datetime.date(2020, 1, 2)]}
+    commit(log, store)
+    store.delete(("G", ("b",)))
+    store.put(("G", ("a",)), [[3], 50])
+    commit(log, store)
+
+    compact_dropping_tombstones(log, "changelog", "compacted")
+    live = [key for p in range(3) for key in records_of(log, "compacted", p)[0]]
+    assert len(live) == 2 and not any(key.startswith(pickle.dumps(None)[:1]) for key in live)  # none pickled
+    again = StateStore(log, "compacted")
+    again.restore()
+    assert again.data == {("G", ("a",)): [[3], 50], ("G", ("when",)): [datetime.date(2020, 1, 2)]}
+
+
+def commit(log, store):
+    txn = log.begin("p")
+    store.flush(txn)
+    txn.commit({})
+
+
+def records_of(log, topic, partition):
+    keys, values = [], []
+    for batch, _ in read_to_end(log, topic, partition, log.start_offset(topic, partition)):
+        if batch is not None:
+            keys += batch.column(2).to_pylist()
+            values += batch.column(3).to_pylist()
+    return keys, values
+
+
+def compact_dropping_tombstones(log, topic, into):
+    """What a broker's compaction leaves once the tombstones' retention has passed: the newest
+    record of each key, and no tombstones."""
+    partitions = log.topic(topic).partitions
+    log.create_topic(into, partitions, "compact")
+    for p in range(partitions):
+        newest = dict(zip(*records_of(log, topic, p)))
+        kept = [(k, v) for k, v in newest.items() if v is not None]
+        if kept:
+            log.append(into, p, make_records([k for k, _ in kept], [v for _, v in kept], [0] * len(kept)))
