@@ -319,17 +319,17 @@ class JoinOp:
         taken = table.take(pa.array(rows, pa.int64()))
         values = taken.select(names).to_pylist()  # a dict per row
         key_values = keys.take(pa.array(rows, pa.int64())).to_pylist()
-        tombstones = taken.column(NULL_VALUE).to_pylist()
-        times = taken.column(prefix + ROWTIME).to_pylist()
-        put_keys, put_values = [], []
-        for k in range(len(rows)):
-            store_key = ("R", 1, freeze(key_values[k]))
-            if tombstones[k]:
-                self.store.delete(store_key)
-            else:
-                put_keys.append(store_key)
-                put_values.append((values[k], times[k]))
-        self.store.put_many(put_keys, put_values)
+        if pa.types.is_nested(keys.type):
+            key_values = list(map(freeze, key_values))
+        store_keys = [("R", 1, key) for key in key_values]
+        entries = list(zip(values, taken.column(prefix + ROWTIME).to_pylist()))
+        tombstones = taken.column(NULL_VALUE).to_numpy(zero_copy_only=False)
+        if tombstones.any():
+            for k in np.flatnonzero(tombstones).tolist():
+                self.store.delete(store_keys[k])
+            kept = np.flatnonzero(~tombstones).tolist()
+            store_keys, entries = [store_keys[k] for k in kept], [entries[k] for k in kept]
+        self.store.put_many(store_keys, entries)
 
     # -- one join
 
