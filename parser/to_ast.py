@@ -158,17 +158,11 @@ class ToAst(ExpressionRules, Transformer):
     def window_clause(self, items):
         return items[-1]
 
-    def empty_grouping(self, _):
-        return ()
-
-    def grouping_set(self, items):
-        return tuple(items)
-
     def group_by(self, items):
-        out = []
-        for item in items[2:]:
-            out.extend(item if isinstance(item, tuple) else (item,))
-        return ("group_by", tuple(out))
+        return ("group_by", tuple(items[2:]))
+
+    def empty_group_by(self, _):
+        return ("group_by", ())
 
     def having_clause(self, items):
         return ("having", items[1])

@@ -97,7 +97,7 @@ def test_joins_windows_group_by_and_lambdas():
     query = parse_statement(
         "SELECT l.id, COUNT(*) FROM l LEFT OUTER JOIN r WITHIN (1 SECOND, 2 MINUTES) GRACE PERIOD 3 SECONDS "
         "ON l.id = r.id WINDOW HOPPING (SIZE 1 HOUR, ADVANCE BY 10 MINUTES, RETENTION 2 DAYS) "
-        "GROUP BY l.id, (a, b) HAVING COUNT(*) > 1 EMIT FINAL;").query
+        "GROUP BY (l.id, a, b) HAVING COUNT(*) > 1 EMIT FINAL;").query
     join = query.joins[0]
     assert (join.kind, join.relation.name, join.within, join.grace) == ("LEFT", "R", (1000, 120000), 3000)
     assert query.window == ast.Window("HOPPING", 3600000, 600000, 172800000, None)
@@ -105,6 +105,18 @@ def test_joins_windows_group_by_and_lambdas():
     assert query.emit == "FINAL"
     args = parse_statement("SELECT TRANSFORM(m, (k, v) => k, (x) => x + 1, x => x) FROM s;").query.select[0].expression.args
     assert [a.params for a in args[1:]] == [("K", "V"), ("X",), ("X",)]
+
+
+@pytest.mark.parametrize("clause", ["GROUP BY", "PARTITION BY"])
+def test_a_parenthesized_list_is_the_whole_clause_or_nothing(clause):
+    """ksqlDB's grammar takes `GROUP BY a, b` or `GROUP BY (a, b)` (PARTITION BY alike), where
+    `(a, b)` is not an expression: `GROUP BY c, (a, b)` is a syntax error at its comma."""
+    whole = parse_statement(f"SELECT * FROM s {clause} (a, b);").query
+    plain = parse_statement(f"SELECT * FROM s {clause} a, b;").query
+    assert whole == plain
+    with pytest.raises(KsqlSyntaxError) as info:
+        parse_statement(f"SELECT * FROM s {clause} c, (a, b);")
+    assert (info.value.line, info.value.column, info.value.token) == (1, len(f"SELECT * FROM s {clause} c, (a") + 1, ",")
 
 
 def test_comments_before_a_statement_are_not_part_of_its_text():
