@@ -221,7 +221,7 @@ class StateStore:
                     continue
                 for raw_key, value in zip(batch.column(2).to_pylist(), batch.column(3).to_pylist()):
                     key = _load(raw_key)
-                    if raw_key[0] == _PICKLED:
+                    if raw_key[0] == _PICKLED and _dump(key) != raw_key:  # (what marshal cannot write stays pickled)
                         retired[key] = (raw_key, changelog_partition)
                     value = None if value is None else _load(value)
                     owner = owner_of(key) if owner_of is not None else None

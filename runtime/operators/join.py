@@ -323,7 +323,7 @@ class JoinOp:
             key_values = list(map(freeze, key_values))
         store_keys = [("R", 1, key) for key in key_values]
         entries = list(zip(values, taken.column(prefix + ROWTIME).to_pylist()))
-        tombstones = taken.column(NULL_VALUE).to_numpy(zero_copy_only=False)
+        tombstones = pc.fill_null(taken.column(NULL_VALUE), False).to_numpy(zero_copy_only=False)
         if tombstones.any():
             for k in np.flatnonzero(tombstones).tolist():
                 self.store.delete(store_keys[k])

@@ -151,3 +151,20 @@ def compact_dropping_tombstones(log, topic, into):
         kept = [(k, v) for k, v in newest.items() if v is not None]
         if kept:
             log.append(into, p, make_records([k for k, _ in kept], [v for _, v in kept], [0] * len(kept)))
+
+
+def test_a_restore_rewrites_nothing_written_in_the_current_bytes(tmp_path):
+    """Keys marshal cannot write stay pickled: a restart must not delete and write them again."""
+    log = EmbeddedLog(tmp_path / "log")
+    log.create_topic("changelog", 1, "compact")
+    store = StateStore(log, "changelog")
+    store.put(("G", (datetime.date(2020, 1, 2),)), [[1], 10])  # pickled: marshal cannot write a date
+    store.put(("G", ("plain",)), [[2], 20])
+    commit(log, store)
+    written = len(records_of(log, "changelog", 0)[0])
+
+    again = StateStore(log, "changelog")
+    again.restore()
+    commit(log, again)
+    assert len(records_of(log, "changelog", 0)[0]) == written == 2
+    assert again.data == {("G", (datetime.date(2020, 1, 2),)): [[1], 10], ("G", ("plain",)): [[2], 20]}
