@@ -4,9 +4,11 @@ store. PersistentQuery and TransientQuery (query.py) feed it."""
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ksql.parser.errors import KsqlFunctionError
 from ksql.planner.aggregation import AggregateNode
@@ -76,6 +78,11 @@ class Pipeline:
         else:
             self.decoder.read_only(source_fields_read(plan.steps))
         self._owners: dict | None = None
+        # join inputs' records read ahead, decoding on a thread of their own while the batch
+        # before them commits: (input, partition, first offset) -> (how many records, decoding)
+        self._decoding: dict[tuple[int, int, int], tuple[int, Future]] = {}
+        self._decode_pool: ThreadPoolExecutor | None = None
+        self._last_decoding: dict[int, Future] = {}  # input -> its decoding submitted last
 
     def restore(self, partitions=None) -> None:
         self.store.restore(partitions, self._owner_of)
@@ -154,18 +161,65 @@ class Pipeline:
         rows, entries = self.run_joined(parts, join)
         return rows, entries, counts
 
-    def read_times(self, topic: str, records: pa.RecordBatch) -> np.ndarray:
+    def read_times(self, topic: str, partition: int, records: pa.RecordBatch) -> np.ndarray:
         """Each record's timestamp as the join orders by it: its TIMESTAMP column's, where the
         source has one (records it cannot read keep the record's own)."""
         stamps = records.column(1).to_numpy(zero_copy_only=False)
         index = self.input_topics.index(topic)
         if not self.sources[index].timestamp_column or records.num_rows == 0:
             return stamps
-        decoded = self.decoders[index].decode(records, 0).batch
+        ahead = self._decoding.get((index, partition, records.column(0)[0].as_py()))
+        if ahead is not None and ahead[0] == records.num_rows:
+            decoded = ahead[1].result().batch
+        else:
+            self._settle(index)
+            decoded = self.decoders[index].decode(records, partition).batch
         at = np.searchsorted(records.column(0).to_numpy(), decoded.column(ROWOFFSET).to_numpy())
         stamps = stamps.copy()
         stamps[at] = decoded.column(ROWTIME).to_numpy(zero_copy_only=False)
         return stamps
+
+    def decode_ahead(self, topic: str, partition: int, records: pa.RecordBatch) -> None:
+        """Start decoding records a join will read next, for each input they are records of.
+        Decoding is pure (read_ahead.py), and one thread decodes them in the order they were
+        read, so what is decoded here is what the join would have decoded itself. What the
+        join does not take is dropped (see `_decoded`)."""
+        if not records.num_rows:
+            return
+        if self._decode_pool is None:
+            self._decode_pool = ThreadPoolExecutor(1, thread_name_prefix=f"decode-{self.query_id}")
+        first = records.column(0)[0].as_py()
+        for index, input_topic in enumerate(self.input_topics):
+            if input_topic == topic:
+                decoding = self._decode_pool.submit(self.decoders[index].decode, records, partition)
+                self._decoding[(index, partition, first)] = (records.num_rows, decoding)
+                self._last_decoding[index] = decoding
+
+    def forget_ahead(self) -> None:
+        """Drop the decodings the join did not take."""
+        self._decoding.clear()
+
+    def _decoded(self, index: int, partition: int, records: pa.RecordBatch) -> Decoded:
+        """The records of a join input decoded: as read ahead, when they were (the first of
+        them, when the join takes fewer than were read), else here."""
+        ahead = self._decoding.pop((index, partition, records.column(0)[0].as_py()), None) \
+            if records.num_rows else None
+        if ahead is not None:
+            count, decoding = ahead
+            decoded = decoding.result()
+            if count == records.num_rows:
+                return decoded
+            if not decoded.log_entries:  # (else which entries are the first records' is not known)
+                last = records.column(0)[records.num_rows - 1]
+                return Decoded(decoded.batch.filter(pc.less_equal(decoded.batch.column(ROWOFFSET), last)))
+        self._settle(index)
+        return self.decoders[index].decode(records, partition)
+
+    def _settle(self, index: int) -> None:
+        """Wait for an input's decodings under way: a decoder is not used by two threads at once."""
+        decoding = self._last_decoding.pop(index, None)
+        if decoding is not None:
+            wait([decoding])
 
     def run_joined(self, parts, join=None) -> tuple[pa.RecordBatch, list[bytes]]:
         """Rows read from several sources: (source index, partition, records, each record's
@@ -175,7 +229,7 @@ class Pipeline:
         join = join or self.join
         batches, entries, orders = [], [], []
         for index, partition, records, keys, read in parts:
-            decoded = self.decoders[index].decode(records, partition)
+            decoded = self._decoded(index, partition, records)
             entries += decoded.log_entries
             fields = self.joined_fields(index, decoded.batch)
             # only what the join and the operators after it read: the rows are reordered

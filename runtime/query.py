@@ -126,6 +126,8 @@ class PersistentQuery:
         # a query that keeps no state computes its batches in worker processes (runtime/workers.py)
         self.workers = None
         self._reading: dict[tuple[str, int], int] = {}  # where the next batch for a worker starts
+        # a join's next records, read while a batch commits: (topic, partition) -> (position, records, next offset)
+        self._joined_ahead: dict = {}
         if threads > 1 and offloadable(plan, sink, scale_out) and self.repartition is None:
             try:
                 self.workers = Workers(threads, plan, sink, self.encoder.partitions, not rekeyed, query_id)
@@ -249,6 +251,7 @@ class PersistentQuery:
         their committed offsets (the first time: at auto.offset.reset, recorded)."""
         self.owned = owned
         self.read_ahead.forget()
+        self._joined_ahead = {}
         if self.workers is not None:
             self.workers.forget()
         if self.pipeline is not None:
@@ -450,18 +453,38 @@ class PersistentQuery:
             progressed = self._repartition_join_inputs(positions)
             joined = {tp: position for tp, position in positions.items()
                       if self.join_repartition.input_of(tp[0]) is None}
-            reads = _read_partitions(self.reader, self.pipeline, joined, MAX_BATCH, max_bytes=MAX_BYTES)
+            reads = _read_partitions(self.reader, self.pipeline, joined, MAX_BATCH, max_bytes=MAX_BYTES,
+                                     ahead=self._joined_ahead)
             positions.update(joined)
         else:
-            reads = _read_partitions(self.reader, self.pipeline, positions, MAX_BATCH, max_bytes=MAX_BYTES)
+            reads = _read_partitions(self.reader, self.pipeline, positions, MAX_BATCH, max_bytes=MAX_BYTES,
+                                     ahead=self._joined_ahead)
         if not reads:
             return progressed
         rows, entries, counts = self.pipeline.run_reads(reads)
         offsets = _positions_after(reads, counts)
+        # a partition the join took all of is likely to be taken whole again (the one behind in
+        # time): its next records are read and decoded ahead; the others' would be decoded in
+        # vain, as the join takes only the first of them
+        self._read_joined_ahead({(read.topic, read.partition): read.next_offset
+                                 for read, n in zip(reads, counts) if n == read.records.num_rows})
         # (records read back from a repartition topic were counted as they were written)
         self._commit(rows, entries, sum(n for read, n in zip(reads, counts) if not self._internal(read.topic)),
                      offsets, positions)
         return True
+
+    def _read_joined_ahead(self, positions: dict) -> None:
+        """Read what the join takes next, from where this batch leaves each partition, and
+        start decoding it (Pipeline.decode_ahead) while this batch is committed."""
+        self.pipeline.forget_ahead()
+        self._joined_ahead = {}
+        if not isinstance(self.log, EmbeddedLog):
+            return  # (a Kafka consumer's read waits for records: not twice a batch)
+        for (topic, partition), position in positions.items():
+            records, next_offset = _read_one(self.reader, topic, partition, position, MAX_BATCH, MAX_BYTES)
+            if records is not None:
+                self._joined_ahead[(topic, partition)] = (position, records, next_offset)
+                self.pipeline.decode_ahead(topic, partition, records)
 
     def _repartition_join_inputs(self, positions) -> bool:
         """Stage one: the records of the inputs not partitioned by the join's key, to their
@@ -694,28 +717,46 @@ class TransientQuery:
 
 
 def _read_partitions(log, pipeline: Pipeline, positions: dict, max_records: int,
-                     ends: dict | None = None, max_bytes: int | None = None) -> list[PartitionRead]:
+                     ends: dict | None = None, max_bytes: int | None = None,
+                     ahead: dict | None = None) -> list[PartitionRead]:
     """What each partition holds from its position (up to `ends`, for a scan; about
     `max_bytes` of it, for a push query); a partition with nothing readable moves its position
-    past transaction markers in place."""
+    past transaction markers in place. `ahead`: (topic, partition) -> (position, records, next
+    offset) read before, taken when the position is still theirs."""
     reads = []
     for (topic, partition), position in positions.items():
-        records, next_offset = log.read(topic, partition, position, max_records, max_bytes)
-        if records is not None and ends is not None:
-            records = _before(records, ends[(topic, partition)])
-            next_offset = min(next_offset, ends[(topic, partition)])
-            if records.num_rows == 0:
-                records = None
+        read_before = ahead.get((topic, partition)) if ahead and ends is None else None
+        if read_before is not None and read_before[0] == position:
+            _, records, next_offset = read_before
+        elif ends is not None:
+            records, next_offset = log.read(topic, partition, position, max_records, max_bytes)
+            if records is not None:
+                records = _before(records, ends[(topic, partition)])
+                next_offset = min(next_offset, ends[(topic, partition)])
+                if records.num_rows == 0:
+                    records = None
+            if records is not None and max_bytes is not None:
+                records, cut_at = _within_bytes(records, max_bytes)
+                next_offset = next_offset if cut_at is None else cut_at
+        else:
+            records, next_offset = _read_one(log, topic, partition, position, max_records, max_bytes)
         if records is None:
             positions[(topic, partition)] = next_offset
             continue
-        if max_bytes is not None:
-            records, cut_at = _within_bytes(records, max_bytes)
-            next_offset = next_offset if cut_at is None else cut_at
         end = log.end_offset(topic, partition) if ends is None else ends[(topic, partition)]
         reads.append(PartitionRead(topic, partition, records, next_offset, next_offset < end,
-                                   pipeline.read_times(topic, records)))
+                                   pipeline.read_times(topic, partition, records)))
     return reads
+
+
+def _read_one(log, topic: str, partition: int, position: int, max_records: int,
+              max_bytes: int | None) -> tuple[pa.RecordBatch | None, int]:
+    """A partition's records from `position` (about `max_bytes` of them) and the offset after them."""
+    records, next_offset = log.read(topic, partition, position, max_records, max_bytes)
+    if records is not None and max_bytes is not None:
+        records, cut_at = _within_bytes(records, max_bytes)
+        next_offset = next_offset if cut_at is None else cut_at
+    return records, next_offset
 
 
 def _positions_after(reads: list[PartitionRead], counts: list[int]) -> dict:
