@@ -29,6 +29,9 @@ _EMIT_CHANGES = re.compile(r"\bEMIT\s+CHANGES\b", re.IGNORECASE)
 _PRINT = re.compile(r"\s*(?:(?:--[^\n]*(?:\n|$)|/\*.*?\*/)\s*)*PRINT\b", re.IGNORECASE | re.DOTALL)
 
 
+_CLOSE_TIMEOUT = 5.0  # seconds a shell waits for the server to confirm a push query stopped
+
+
 class KsqlClientError(KsqlError):
     def __init__(self, body: dict, status: int):
         self.body = body
@@ -108,8 +111,10 @@ class KsqlClient:
 
         return metadata, rows()
 
-    def close_query(self, query_id: str) -> None:
-        self._check(self.http.post(self.url + "/close-query", json={"queryId": query_id}))
+    def close_query(self, query_id: str, timeout: float | None = None) -> None:
+        """Stop a push query; `timeout`: seconds to wait for the server's answer (None: as long as it takes)."""
+        extra = {} if timeout is None else {"timeout": timeout}
+        self._check(self.http.post(self.url + "/close-query", json={"queryId": query_id}, **extra))
 
     def insert(self, target: str, rows: list[dict]) -> list[dict]:
         lines = [json.dumps({"target": target})] + [json.dumps(r) for r in rows]
@@ -225,11 +230,13 @@ class RemoteEngine:
                 yield row
 
         def close():
-            try:
-                self.client.close_query(metadata.get("queryId", ""))
-            except KsqlError:
-                pass
+            # the stream is let go of first, and the server is not waited for long: a shell's
+            # Ctrl-C comes back to the prompt even when a busy server answers late
             rows.close()
+            try:
+                self.client.close_query(metadata.get("queryId", ""), timeout=_CLOSE_TIMEOUT)
+            except (KsqlError, httpx.HTTPError):
+                pass
 
         # a push query's rows come as they happen: shown one by one, not collected first
         push = is_print or bool(_EMIT_CHANGES.search(text))
