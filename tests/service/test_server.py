@@ -242,7 +242,7 @@ def test_python_client_and_remote_cli(server):
     assert remote.stderr.startswith("<command line>:2:3: Syntax Error at or near 'SELEC'; expected")
     assert remote.returncode == local.returncode == 1 and remote.stderr == local.stderr
     # RUN SCRIPT reads the file where the shell runs, and sends its statements
-    script = Path(server.process.args[-1]).parent / "script.sql"
+    script = Path(server.log_path).parent / "script.sql"  # (the server's folder, not the working one)
     script.write_text("CREATE STREAM t (id INT KEY) WITH (kafka_topic='t', value_format='JSON', partitions=1);")
     result = subprocess.run([sys.executable, "-m", "ksql.cli", server.url, "-e", f"RUN SCRIPT '{script}';"],
                             capture_output=True, text=True, timeout=60)
