@@ -728,18 +728,13 @@ def _read_partitions(log, pipeline: Pipeline, positions: dict, max_records: int,
         read_before = ahead.get((topic, partition)) if ahead and ends is None else None
         if read_before is not None and read_before[0] == position:
             _, records, next_offset = read_before
-        elif ends is not None:
-            records, next_offset = log.read(topic, partition, position, max_records, max_bytes)
-            if records is not None:
+        else:
+            records, next_offset = _read_one(log, topic, partition, position, max_records, max_bytes)
+            if records is not None and ends is not None:  # (both cut a prefix: in either order)
                 records = _before(records, ends[(topic, partition)])
                 next_offset = min(next_offset, ends[(topic, partition)])
                 if records.num_rows == 0:
                     records = None
-            if records is not None and max_bytes is not None:
-                records, cut_at = _within_bytes(records, max_bytes)
-                next_offset = next_offset if cut_at is None else cut_at
-        else:
-            records, next_offset = _read_one(log, topic, partition, position, max_records, max_bytes)
         if records is None:
             positions[(topic, partition)] = next_offset
             continue
