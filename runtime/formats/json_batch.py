@@ -234,13 +234,26 @@ def _holds_line_break(payloads: pa.BinaryArray) -> bool:
     return b"\n" in raw or b"\r" in raw
 
 
-def encode_bare(column, array) -> pa.BinaryArray | None:
+def non_finite_rows(columns, arrays) -> np.ndarray | None:
+    """The rows holding a NaN or infinite DOUBLE (which polars would write as null), or None
+    when there are none."""
+    odd = None
+    for column, array in zip(columns, arrays):
+        if column.type.base == "DOUBLE":
+            finite = pc.fill_null(pc.is_finite(array), True)
+            if not pc.all(finite).as_py():
+                rows = ~finite.to_numpy(zero_copy_only=False)
+                odd = rows if odd is None else odd | rows
+    return None if odd is None else np.flatnonzero(odd)
+
+
+def encode_bare(columns, arrays) -> pa.BinaryArray | None:
     """JSON values of one column written bare (a lone key column, or WRAP_SINGLE_VALUE=false):
     each row's object written by encode_objects, less its `{"NAME":` and `}`."""
-    objects = encode_objects([column], [array])
+    objects = encode_objects(columns, arrays)
     if objects is None:
         return None
-    return pc.binary_slice(objects, len(orjson.dumps(column.name)) + 2, -1)
+    return pc.binary_slice(objects, len(orjson.dumps(columns[0].name)) + 2, -1)
 
 
 def encode_objects(columns, arrays) -> pa.BinaryArray | None:

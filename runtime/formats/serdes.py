@@ -254,15 +254,29 @@ class JsonFormat(_Format):
         return self._encode_batch(arrays, n)
 
     def _encode_batch(self, arrays, n) -> pa.BinaryArray:
-        """JSON payloads (no registry header) as one array, a batch at a time where it can."""
+        """JSON payloads (no registry header) as one array, a batch at a time where it can. Rows
+        with a NaN or infinite DOUBLE are written one at a time (as "NaN", "Infinity"), the others
+        a batch at a time, and the two put back in row order."""
         if self.columnar_out:
-            written = json_batch.encode_objects(self.columns, arrays)
-            if written is not None:
-                return written
+            batch_writer = json_batch.encode_objects
         elif self.unwrapped and self.columns[0].type.base in json_batch.ENCODABLE:
-            written = json_batch.encode_bare(self.columns[0], arrays[0])
+            batch_writer = json_batch.encode_bare
+        else:
+            return pa.array(self._encode_records(arrays, n), pa.binary())
+        odd = json_batch.non_finite_rows(self.columns, arrays)
+        if odd is None:
+            written = batch_writer(self.columns, arrays)
             if written is not None:
                 return written
+        elif len(odd) < n:
+            plain = np.setdiff1d(np.arange(n), odd, assume_unique=True)
+            written = batch_writer(self.columns, [a.take(pa.array(plain)) for a in arrays])
+            if written is not None:
+                by_rows = self._encode_records([a.take(pa.array(odd)) for a in arrays], len(odd))
+                at = np.empty(n, np.int64)
+                at[plain] = np.arange(len(plain))
+                at[odd] = len(plain) + np.arange(len(odd))
+                return pa.concat_arrays([written, pa.array(by_rows, pa.binary())]).take(pa.array(at))
         return pa.array(self._encode_records(arrays, n), pa.binary())
 
     def _encode_records(self, arrays, n) -> list:

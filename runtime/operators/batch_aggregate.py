@@ -1,7 +1,8 @@
 """The batch path of AggregateOp: COUNT, SUM, AVG, MIN and MAX (of numbers, decimals, strings,
-bytes and times), COUNT_DISTINCT and the single-value EARLIEST_BY_OFFSET and LATEST_BY_OFFSET
-over a stream, plain or in TUMBLING / HOPPING windows, and COUNT, SUM and AVG over a table (each
-update taking its key's previous row back), computed with numpy over a whole batch.
+bytes and times), COUNT_DISTINCT, STDDEV_SAMP, STDDEV_SAMPLE, CORRELATION and the single-value
+EARLIEST_BY_OFFSET and LATEST_BY_OFFSET over a stream, plain or in TUMBLING / HOPPING windows,
+and COUNT, SUM, AVG, STDDEV_SAMP, STDDEV_SAMPLE and CORRELATION over a table (each update taking
+its key's previous row back), computed with numpy over a whole batch.
 
 The result is the one AggregateOp gives row by row (every input row yields its updated
 aggregate, in order; late rows are dropped by the same stream-time rules) and the store holds
@@ -27,9 +28,10 @@ from ksql.runtime.operators.aggregate_output import AggregateOutput
 from ksql.runtime.state import freeze, row_keys
 from ksql.runtime.sorting import stable_argsort
 
-_FUNCTIONS = {"COUNT", "SUM", "AVG", "MIN", "MAX"}
+_MOMENTS = {"STDDEV_SAMP", "STDDEV_SAMPLE", "CORRELATION"}  # running sums of values, squares, products
+_FUNCTIONS = {"COUNT", "SUM", "AVG", "MIN", "MAX"} | _MOMENTS
 _BY_OFFSET = {"EARLIEST_BY_OFFSET", "LATEST_BY_OFFSET"}  # of any type: their results are input values
-_UNDOABLE = {"COUNT", "SUM", "AVG"}  # those a table's updates and deletes can take back
+_UNDOABLE = {"COUNT", "SUM", "AVG"} | _MOMENTS  # those a table's updates and deletes can take back
 _NUMBERS = {"INTEGER", "BIGINT", "DOUBLE"}
 _ORDERED = {"DECIMAL", "STRING", "BYTES", "DATE", "TIME", "TIMESTAMP"}  # MIN / MAX by rank
 # COUNT_DISTINCT's values, told apart by Arrow as Python tells them apart (not DOUBLE: NaN)
@@ -62,6 +64,9 @@ def supported(op) -> bool:
             return False
         if name == "COUNT":
             if len(call.args) > 1:
+                return False
+        elif name == "CORRELATION":
+            if len(call.args) != 2 or any(a.type is None or a.type.base not in _NUMBERS for a in call.args):
                 return False
         elif len(call.args) != 1 or call.args[0].type is None:
             return False
@@ -146,6 +151,9 @@ def process(op, batch: pa.RecordBatch) -> pa.RecordBatch | None:
             ignore_nulls = call.literals[0] if call.literals else True
             column, states = _by_offset(call.function.name == "LATEST_BY_OFFSET", ignore_nulls, values, priors,
                                         group_starts, group_sizes)
+        elif call.function.name in _MOMENTS:
+            columns = [a.column(batch).take(pa.array(sorted_rows)) for a in op.args[index]]
+            column, states = _moments(call.function.name, columns, None, priors, group_starts, group_sizes)
         else:
             column, states = _running(call.function.name, values, priors, group_starts, group_sizes, len(order))
         results.append(column)
@@ -257,9 +265,13 @@ def table_process(op, batch: pa.RecordBatch) -> pa.RecordBatch:
     results, final_states = [], []
     for index, call in enumerate(node.calls):
         priors = [e[0][index] if e else call.function.init() for e in entries]
-        values = arg_columns[index][0].take(pa.array(source[order])) if call.args else None
-        column, states = _running_signed(call.function.name, values, sign[order], priors, group_starts,
-                                         group_sizes, count)
+        if call.function.name in _MOMENTS:
+            columns = [a.take(pa.array(source[order])) for a in arg_columns[index]]
+            column, states = _moments(call.function.name, columns, sign[order], priors, group_starts, group_sizes)
+        else:
+            values = arg_columns[index][0].take(pa.array(source[order])) if call.args else None
+            column, states = _running_signed(call.function.name, values, sign[order], priors, group_starts,
+                                             group_sizes, count)
         results.append(column)
         final_states.append(states)
     last = group_starts + group_sizes - 1
@@ -339,6 +351,47 @@ def _running_signed(name, values, signs, priors, group_starts, group_sizes, n):
     with np.errstate(invalid="ignore", divide="ignore"):
         averages = np.where(counts > 0, sums.astype(np.float64) / np.maximum(counts, 1), np.nan)
     return pa.array(averages, pa.float64(), mask=counts == 0), [(_plain(sums[i]), int(counts[i])) for i in last]
+
+
+def _moments(name, columns, signs, priors, group_starts, group_sizes):
+    """STDDEV_SAMP, STDDEV_SAMPLE or CORRELATION after each pair (sorted order; a sign of -1
+    takes a row back) and each group's final state: running counts and running float sums of
+    the values, their squares and (CORRELATION) their products, added in row order as the row
+    path adds them, then its result formula over the arrays. A row with a NULL argument adds
+    nothing."""
+    n = len(columns[0])
+    present = np.ones(n, bool)
+    for column in columns:
+        present &= column.is_valid().to_numpy(zero_copy_only=False)
+    xs = [np.where(present, pc.fill_null(c, 0).to_numpy(zero_copy_only=False).astype(np.float64), 0.0)
+          for c in columns]
+    if name == "CORRELATION":
+        x, y = xs
+        terms = [x, y, x * x, y * y, x * y]
+    else:
+        terms = [xs[0], xs[0] * xs[0]]
+    counted = present.astype(np.int64)
+    if signs is not None:
+        counted = counted * signs
+        terms = [t * signs.astype(np.float64) for t in terms]
+    counts = _segmented_sum(counted, group_starts, group_sizes, [p[0] for p in priors])
+    sums = [_segmented_sum(t, group_starts, group_sizes, [p[i + 1] for p in priors]) for i, t in enumerate(terms)]
+    last = group_starts + group_sizes - 1
+    states = list(zip(counts[last].tolist(), *(s[last].tolist() for s in sums)))
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        if name == "CORRELATION":  # as _corr_result: NaN below two rows or without spread
+            sx, sy, sxx, syy, sxy = sums
+            cov = sxy - sx * sy / counts
+            vx, vy = sxx - sx * sx / counts, syy - sy * sy / counts
+            result = cov / np.sqrt(vx * vy)
+            result[(counts < 2) | (vx <= 0) | (vy <= 0)] = np.nan
+            return result, states
+        total, squares = sums
+        variance = (squares - total * total / counts) / (counts - 1)
+        if name == "STDDEV_SAMPLE":
+            variance = np.sqrt(np.where(variance < 0, 0.0, variance))
+        variance[counts == 1] = 0.0
+    return pa.array(variance, pa.float64(), mask=counts == 0), states
 
 
 def _emit_final(op, store_keys, entries, results, last, latest, steps) -> pa.RecordBatch:
@@ -440,14 +493,38 @@ def _segmented_sum(values, group_starts, group_sizes, priors):
     for integers; group by group for floats, adding in row order as the row path does (the
     cumsum trick would round differently)."""
     if values.dtype.kind == "f":
-        out = np.empty(len(values), np.float64)
-        for g, (start, size) in enumerate(zip(group_starts, group_sizes)):
-            out[start:start + size] = np.add.accumulate(np.r_[float(priors[g]), values[start:start + size]])[1:]
-        return out
+        return _sequential_sums(values, group_starts, group_sizes, priors)
     group = np.repeat(np.arange(len(group_starts)), group_sizes)
     total = np.cumsum(values)
     before = (total[group_starts] - values[group_starts])[group]
     return total - before + np.asarray(priors, dtype=values.dtype)[group]
+
+
+def _sequential_sums(values, group_starts, group_sizes, priors):
+    """Running float sums within each group, adding one value at a time in row order (as the
+    row path does; np.cumsum over all groups would round differently). The groups of up to a
+    few times the mean size become the rows of one matrix, prior first, summed along its rows
+    by one np.add.accumulate (which adds sequentially); each larger group is summed alone, so
+    the matrix stays within a few times the input's size."""
+    n, groups = len(values), len(group_starts)
+    out = np.empty(n, np.float64)
+    priors = np.asarray(priors, np.float64)
+    small = group_sizes <= max(16, 4 * n // max(groups, 1))
+    for g in np.flatnonzero(~small).tolist():
+        start, size = group_starts[g], group_sizes[g]
+        out[start:start + size] = np.add.accumulate(np.r_[priors[g], values[start:start + size]])[1:]
+    if small.any():
+        rows = np.flatnonzero(small)
+        sizes = group_sizes[rows]
+        matrix = np.zeros((len(rows), int(sizes.max()) + 1), np.float64)
+        matrix[:, 0] = priors[rows]
+        row_of = np.repeat(np.arange(len(rows)), sizes)
+        at = np.arange(len(row_of)) - np.repeat(np.cumsum(sizes) - sizes, sizes)  # index within its group
+        positions = np.repeat(group_starts[rows], sizes) + at
+        matrix[row_of, at + 1] = values[positions]
+        np.add.accumulate(matrix, axis=1, out=matrix)
+        out[positions] = matrix[row_of, at + 1]
+    return out
 
 
 def _running(name, values, priors, group_starts, group_sizes, n):

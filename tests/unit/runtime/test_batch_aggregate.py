@@ -40,6 +40,10 @@ QUERIES = {
                       "WINDOW HOPPING (SIZE 10 SECONDS, ADVANCE BY 3 SECONDS, GRACE PERIOD 2 SECONDS) GROUP BY k EMIT FINAL",
     "final, retention": "SELECT k, MAX(x) AS hi FROM s WINDOW TUMBLING (SIZE 5 SECONDS, RETENTION 20 SECONDS, "
                         "GRACE PERIOD 0 SECONDS) GROUP BY k EMIT FINAL",
+    "moments": "SELECT k, STDDEV_SAMP(x) AS vx, STDDEV_SAMPLE(d) AS sd, STDDEV_SAMPLE(x) AS sx, "
+               "CORRELATION(x, d) AS cxd, CORRELATION(d, x * 2) AS cdx FROM s GROUP BY k",
+    "moments, hopping": "SELECT k, STDDEV_SAMP(d) AS vd, CORRELATION(x, x) AS cxx FROM s "
+                        "WINDOW HOPPING (SIZE 10 SECONDS, ADVANCE BY 3 SECONDS, GRACE PERIOD 2 SECONDS) GROUP BY k",
     "by offset, hopping": "SELECT k, COUNT(*) AS n, LATEST_BY_OFFSET(d) AS ld, EARLIEST_BY_OFFSET(x) AS ex, "
                           "LATEST_BY_OFFSET(x, false) AS lx FROM s "
                           "WINDOW HOPPING (SIZE 10 SECONDS, ADVANCE BY 3 SECONDS, GRACE PERIOD 2 SECONDS) GROUP BY k",
@@ -129,7 +133,7 @@ def test_batch_and_row_paths_agree(tmp_path, query, seed):
 
 
 @pytest.mark.parametrize("every", [1, 4])
-@pytest.mark.parametrize("query", ["plain", "tumbling", "by offset", "ordered extremes", "distinct",
+@pytest.mark.parametrize("query", ["plain", "tumbling", "by offset", "ordered extremes", "distinct", "moments",
                                    "final, tumbling", "final, hopping"])
 def test_small_batches_over_earlier_state(tmp_path, query, every):
     """A batch where a group has only NULLs (or NaNs), after earlier batches gave it a MIN or

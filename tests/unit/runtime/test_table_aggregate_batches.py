@@ -16,6 +16,8 @@ from ksql.runtime.operators import aggregate as aggregate_module
 
 QUERY = ("CREATE TABLE out AS SELECT g, COUNT(*) AS n, COUNT(v) AS nv, SUM(v) AS total, AVG(v) AS mean, "
          "SUM(d) AS dsum, AVG(d) AS dmean FROM t GROUP BY g;")
+MOMENTS = ("CREATE TABLE out AS SELECT g, STDDEV_SAMP(v) AS vv, STDDEV_SAMPLE(d) AS sd, CORRELATION(v, d) AS c, "
+           "COUNT(*) AS n FROM t GROUP BY g;")
 
 
 def changes(seed: int, count: int = 300) -> list[tuple]:
@@ -30,7 +32,7 @@ def changes(seed: int, count: int = 300) -> list[tuple]:
     return out
 
 
-def run(tmp_path, name, rows, batch_path, max_batch, monkeypatch) -> list:
+def run(tmp_path, name, rows, batch_path, max_batch, monkeypatch, query=QUERY) -> list:
     monkeypatch.setattr(query_module, "MAX_BATCH", max_batch)
     if not batch_path:
         monkeypatch.setattr(aggregate_module.batch_aggregate, "supported", lambda op: False)
@@ -39,7 +41,7 @@ def run(tmp_path, name, rows, batch_path, max_batch, monkeypatch) -> list:
         engine.session.properties["auto.offset.reset"] = "earliest"
         engine.execute("CREATE TABLE t (id INT PRIMARY KEY, g STRING, v INT, d DOUBLE) "
                        "WITH (kafka_topic='t', value_format='JSON', key_format='KAFKA', partitions=1);")
-        engine.execute(QUERY)
+        engine.execute(query)
         op = next(iter(engine.queries.values())).pipeline.operators
         assert any(getattr(o, "batch_path", None) for o in op) == batch_path
         engine.log.append("t", 0, make_records(
@@ -52,13 +54,14 @@ def run(tmp_path, name, rows, batch_path, max_batch, monkeypatch) -> list:
         monkeypatch.undo()
 
 
+@pytest.mark.parametrize("query", [QUERY, MOMENTS], ids=["sums", "moments"])
 @pytest.mark.parametrize("seed", range(4))
-def test_batch_and_row_paths_agree(tmp_path, monkeypatch, seed):
+def test_batch_and_row_paths_agree(tmp_path, monkeypatch, seed, query):
     rows = changes(seed)
-    expected = run(tmp_path, "rows", rows, batch_path=False, max_batch=50_000, monkeypatch=monkeypatch)
+    expected = run(tmp_path, "rows", rows, False, 50_000, monkeypatch, query)
     assert len(expected) > len(rows)  # rows moving between groups emit twice
-    assert run(tmp_path, "batches", rows, batch_path=True, max_batch=50_000, monkeypatch=monkeypatch) == expected
-    assert run(tmp_path, "small", rows, batch_path=True, max_batch=5, monkeypatch=monkeypatch) == expected
+    assert run(tmp_path, "batches", rows, True, 50_000, monkeypatch, query) == expected
+    assert run(tmp_path, "small", rows, True, 5, monkeypatch, query) == expected
 
 
 def test_a_row_moving_to_another_group_is_taken_back_from_the_first(tmp_path, monkeypatch):
