@@ -7,6 +7,8 @@ import math
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
+import orjson
+
 from ksql.planner.types import SqlType
 
 
@@ -118,6 +120,43 @@ def _epoch_millis(value: datetime) -> int:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return (value - _EPOCH) // timedelta(milliseconds=1)
+
+
+def jackson_text_writer(sql_type: SqlType | None):
+    """A writer of one value as JSON text the way ksqlDB's TO_JSON_STRING writes it with
+    Jackson: struct fields and map keys in sorted order (it copies them into TreeMaps), decimals
+    as their plain text (1.10 stays 1.10), doubles as Java prints them (1.0E10), NaN and the
+    infinities as strings, bytes in base64 and temporal values as ISO-8601 text."""
+    base = sql_type.base if sql_type is not None else None
+    if base in ("TIMESTAMP", "DATE", "TIME"):
+        iso = _iso_text(base)
+        return lambda v: "null" if v is None else orjson.dumps(iso(v)).decode()
+    if base == "ARRAY":
+        element = jackson_text_writer(sql_type.params[0])
+        return lambda v: "null" if v is None else "[" + ",".join(element(x) for x in v) + "]"
+    if base == "MAP":
+        value = jackson_text_writer(sql_type.params[1])
+        return lambda v: "null" if v is None else "{" + ",".join(
+            orjson.dumps(str(k)).decode() + ":" + value(x) for k, x in sorted(v, key=lambda e: str(e[0]))) + "}"
+    if base == "STRUCT":
+        fields = sorted((name, jackson_text_writer(t)) for name, t in sql_type.params)
+        return lambda v: "null" if v is None else "{" + ",".join(
+            orjson.dumps(name).decode() + ":" + w(v.get(name)) for name, w in fields) + "}"
+    return _jackson_scalar
+
+
+def _jackson_scalar(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return java_double(value) if math.isfinite(value) else '"' + java_double(value) + '"'
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (bytes, bytearray)):
+        return '"' + base64.b64encode(value).decode() + '"'
+    return orjson.dumps(value, default=json_default).decode()
 
 
 def python_to_json_value(value, sql_type: SqlType, temporal_text: bool = False):

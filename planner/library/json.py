@@ -4,10 +4,11 @@ from __future__ import annotations
 import re
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 from ksql.planner import types as T
+from ksql.planner.arrays import broadcast
 from ksql.planner.functions import BadArguments, per_row, register, rows
-from ksql.planner.values import python_to_json_value
-from ksql.planner.values import json_default as _json_default
+from ksql.planner.values import jackson_text_writer
 from ksql.planner.library.common import (ANY, B, I, S, VARIES, _nulls, _sql_text, constant, duck,
                                          duck_many, fn, overloads, sig, with_fallback)
 
@@ -63,8 +64,11 @@ def is_json_string(values, n):
 
 
 def json_items(values, n):
-    return duck(f"CASE WHEN json_type({_VALID}) = 'ARRAY' THEN json_extract({_VALID}, '$[*]')::VARCHAR[] END",
-                values, n, pa.list_(pa.string()))
+    items = duck(f"CASE WHEN json_type({_VALID}) = 'ARRAY' THEN json_extract({_VALID}, '$[*]')::VARCHAR[] END",
+                 values, n, pa.list_(pa.string()))
+    # DuckDB writes a decimal number as the double it reads (1.50 as 1.5): those rows go row by row
+    texts = broadcast(values[0], n)
+    return items, pc.match_substring_regex(texts, _FRACTIONAL.pattern)
 
 # ---------------------------------------------------------------- JSON
 
@@ -171,11 +175,39 @@ fn("JSON_KEYS", "JSON", "The keys of a JSON object.", overloads(sig(S, ret=T.arr
    "JSON_KEYS(json)")
 
 
-def _json_records(text):
+_FRACTIONAL = re.compile(r"[0-9][.eE]")  # text that may hold a decimal number
+
+
+def _json_loads_exact(text):
+    """Like _json_loads, but a decimal number comes back as its text (a _Decimal), as ksqlDB's
+    JSON functions read them (Jackson with exact BigDecimals: 1.50 stays 1.50)."""
     value = _json_loads(text)
+    if value is _INVALID or not _FRACTIONAL.search(text):
+        return value
+    import json
+
+    return json.loads(text, parse_float=_Decimal)
+
+
+def _json_text(value, plain: bool) -> str:
+    """A value read by _json_loads_exact as compact JSON text; decimals as BigDecimal prints them:
+    plain (1500, as ksqlDB's mapper writes them) or as toString does (1.5E+3, a node's text)."""
+    from decimal import Decimal
+
+    if isinstance(value, _Decimal):
+        return format(Decimal(value), "f") if plain else str(Decimal(value))
+    if isinstance(value, dict):
+        return "{" + ",".join(orjson.dumps(k).decode() + ":" + _json_text(v, plain) for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_json_text(v, plain) for v in value) + "]"
+    return orjson.dumps(value).decode()
+
+
+def _json_records(text):
+    value = _json_loads_exact(text)
     if not isinstance(value, dict):
         return None
-    return [(k, v if isinstance(v, str) else orjson.dumps(v).decode()) for k, v in value.items()]
+    return [(k, v if type(v) is str else _json_text(v, False)) for k, v in value.items()]
 
 
 fn("JSON_RECORDS", "JSON", "The entries of a JSON object, values as JSON text.",
@@ -183,8 +215,8 @@ fn("JSON_RECORDS", "JSON", "The entries of a JSON object, values as JSON text.",
 
 
 def _json_items(text):
-    value = _json_loads(text)
-    return [orjson.dumps(v).decode() for v in value] if isinstance(value, list) else None
+    value = _json_loads_exact(text)
+    return [_json_text(v, False) for v in value] if isinstance(value, list) else None
 
 
 fn("JSON_ITEMS", "JSON", "The items of a JSON array, as JSON text.", overloads(sig(S, ret=T.array(S))),
@@ -192,18 +224,18 @@ fn("JSON_ITEMS", "JSON", "The items of a JSON array, as JSON text.", overloads(s
 
 
 def _json_concat(*texts):
-    values = [_json_loads(t) for t in texts]
+    values = [_json_loads_exact(t) for t in texts]
     if any(v is _INVALID for v in values):
         return None
     if all(isinstance(v, dict) for v in values):
         merged = {}
         for v in values:
             merged.update(v)
-        return orjson.dumps(merged).decode()
+        return _json_text(merged, True)
     merged = []
     for v in values:
         merged += v if isinstance(v, list) else [v]
-    return orjson.dumps(merged).decode()
+    return _json_text(merged, True)
 
 
 fn("JSON_CONCAT", "JSON", "Merges JSON objects, or concatenates JSON arrays.", overloads(sig(S, ret=S, variadic=True)),
@@ -225,9 +257,8 @@ fn("JSON_ARRAY_CONTAINS", "JSON", "Whether a JSON array holds a value.", overloa
 
 
 def _to_json_string(values, n, sql_type=None):
-    return ["null" if x is None else orjson.dumps(python_to_json_value(x, sql_type, temporal_text=True),
-                                                  default=_json_default).decode()
-            for (x,) in rows(values, n)]
+    write = jackson_text_writer(sql_type)
+    return [write(x) for (x,) in rows(values, n)]
 
 
 def _to_json_resolve(types):

@@ -171,13 +171,7 @@ def _rounding(mode):
             if isinstance(x, float) and (math.isnan(x) or math.isinf(x)):
                 out.append(x)
                 continue
-            exact = Decimal(str(x)) if isinstance(x, float) else Decimal(x)
-            if mode == ROUND_HALF_UP and isinstance(x, float):
-                # Java's Math.round: half way rounds toward positive infinity.
-                rounded = (exact.scaleb(d) + Decimal("0.5")).to_integral_value(rounding=ROUND_FLOOR).scaleb(-d)
-            else:
-                rounded = exact.quantize(Decimal(1).scaleb(-d), rounding=mode) if d >= 0 else \
-                    (exact.scaleb(d).quantize(Decimal(1), rounding=mode)).scaleb(-d)
+            rounded = _round_exact(x, d, mode, len(values) == 1)
             if isinstance(x, float):
                 out.append(float(rounded) if len(values) > 1 else int(rounded))
             elif isinstance(x, int):
@@ -188,12 +182,44 @@ def _rounding(mode):
     return evaluate
 
 
+def _round_exact(x, d: int, mode, to_integer: bool) -> Decimal:
+    """One value rounded as ksqlDB does, in decimal arithmetic: a DOUBLE with places as the
+    decimal its shortest text shows (Java's BigDecimal.valueOf), one without as its exact binary
+    value (Math.round); rounding half way goes toward positive infinity, whatever the sign."""
+    if isinstance(x, float):
+        exact = Decimal(x) if to_integer else Decimal(repr(x))
+    else:
+        exact = Decimal(x)
+    if mode == ROUND_HALF_UP:
+        rounded = (exact.scaleb(d) + Decimal("0.5")).to_integral_value(rounding=ROUND_FLOOR).scaleb(-d)
+    else:
+        rounded = exact.quantize(Decimal(1).scaleb(-d), rounding=mode) if d >= 0 else \
+            (exact.scaleb(d).quantize(Decimal(1), rounding=mode)).scaleb(-d)
+    return rounded.copy_abs() if rounded.is_zero() else rounded  # Java's decimals have no -0
+
+
 def _round_doubles(value, digits: int, mode, to_integer: bool):
-    """Vectorized rounding of doubles: Java's Math.round (half toward +infinity) or truncation."""
+    """Doubles rounded (half toward +infinity, as Java's Math.round) or truncated, computed in
+    floating point, then, where floating point may differ from ksqlDB's decimal arithmetic (a
+    scaled value near a half, or near a whole number when truncating, or past 2**52), again one
+    value at a time by _round_exact."""
     scale = 10.0 ** digits
     scaled = pc.multiply(value, scale)
     rounded = pc.floor(pc.add(scaled, 0.5)) if mode == ROUND_HALF_UP else pc.trunc(scaled)
     result = pc.divide(rounded, scale)
+    numbers = pc.fill_null(scaled, 0.0).to_numpy(zero_copy_only=False)
+    with np.errstate(invalid="ignore"):
+        fraction = numbers - np.floor(numbers)
+        near = np.abs(fraction - 0.5) < 1e-6 if mode == ROUND_HALF_UP else (fraction < 1e-6) | (fraction > 1 - 1e-6)
+        doubtful = near | ~np.isfinite(numbers) | (np.abs(numbers) >= 2.0 ** 52) | (digits < 0)
+    doubtful &= np.isfinite(pc.fill_null(value, 0.0).to_numpy(zero_copy_only=False))
+    doubtful_rows = np.flatnonzero(doubtful)
+    if len(doubtful_rows):
+        exact = [float(_round_exact(x, digits, mode, to_integer)) if x is not None else None
+                 for x in value.take(pa.array(doubtful_rows)).to_pylist()]
+        out = result.to_numpy(zero_copy_only=False).copy()
+        out[doubtful_rows] = [np.nan if v is None else v for v in exact]
+        result = pa.array(out, pa.float64(), mask=value.is_null().to_numpy(zero_copy_only=False))
     return pc.cast(result, pa.int64()) if to_integer else result
 
 

@@ -27,7 +27,7 @@ ASSERT VALUES out (id, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12) VA
   2,
   -2,
   2,
-  -2,
+  -1,
   1.23,
   12300,
   12000,
@@ -36,6 +36,23 @@ ASSERT VALUES out (id, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12) VA
   -1,
   0,
   1);
+
+--@test: maths: ROUND and TRUNC with places work on the decimal a value shows, ties going up
+-- "Numbers equidistant to the nearest value are rounded up, in the positive direction": for
+-- negative values too, so -1.55 to one place is -1.5. ksqlDB rounds a DOUBLE with places as the
+-- decimal its text shows (BigDecimal.valueOf), so 1.005 to two places is 1.01 and 0.29 truncated
+-- to two places stays 0.29, whatever their binary values; a DECIMAL keeps its scale.
+CREATE STREAM s (id INT KEY, d DOUBLE, m DECIMAL(5, 2)) WITH (kafka_topic='s', value_format='JSON', partitions=1);
+CREATE STREAM out AS SELECT id, ROUND(d, 2) AS r2, TRUNC(d, 2) AS t2, ROUND(d) AS r0, ROUND(m, 1) AS m1, ROUND(m) AS m0,
+  TRUNC(m, 1) AS n1 FROM s;
+INSERT INTO s (id, d, m) VALUES (1, 1.005, -1.55);
+INSERT INTO s (id, d, m) VALUES (2, 2.675, 1.55);
+INSERT INTO s (id, d, m) VALUES (3, 0.29, -1.50);
+INSERT INTO s (id, d, m) VALUES (4, -2.5, 2.50);
+ASSERT VALUES out (id, r2, t2, r0, m1, m0, n1) VALUES (1, 1.01, 1.0, 1, -1.50, -2, -1.50);
+ASSERT VALUES out (id, r2, t2, r0, m1, m0, n1) VALUES (2, 2.68, 2.67, 3, 1.60, 2, 1.50);
+ASSERT VALUES out (id, r2, t2, r0, m1, m0, n1) VALUES (3, 0.29, 0.29, 0, -1.50, -1, -1.50);
+ASSERT VALUES out (id, r2, t2, r0, m1, m0, n1) VALUES (4, -2.5, -2.5, -2, 2.50, 3, 2.50);
 
 --@test: maths: roots, powers, logarithms and their edge values
 CREATE STREAM s (id INT KEY, x INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);
@@ -468,6 +485,30 @@ ASSERT VALUES out (id, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c1
   CAST(NULL AS MAP<STRING, STRING>),
   ARRAY['1', '2', '3'],
   CAST(NULL AS ARRAY<STRING>));
+
+--@test: JSON: TO_JSON_STRING writes struct fields and map keys in order, numbers as Java does
+-- The page is silent on order and number text; ksqlDB's ToJsonString copies structs and maps into
+-- sorted maps and writes with Jackson: a decimal as its plain text (1.10 keeps its zero), a double
+-- as Java's Double.toString (1.0E10) and NaN as a string.
+CREATE STREAM s (id INT KEY, d DOUBLE) WITH (kafka_topic='s', value_format='JSON', partitions=1);
+CREATE STREAM out AS SELECT id,
+  TO_JSON_STRING(STRUCT(B := 1, A := CAST(1.10 AS DECIMAL(4, 2)))) AS c0,
+  TO_JSON_STRING(MAP('b' := d, 'a' := 0.5e0)) AS c1,
+  TO_JSON_STRING(CAST('NaN' AS DOUBLE)) AS c2
+  FROM s;
+INSERT INTO s (id, d) VALUES (1, 1e10);
+ASSERT VALUES out (id, c0, c1, c2) VALUES (1, '{"A":1.10,"B":1}', '{"a":0.5,"b":1.0E10}', '"NaN"');
+
+--@test: JSON: JSON_ITEMS, JSON_CONCAT and JSON_RECORDS keep a decimal number's digits
+-- The page is silent; ksqlDB's JSON functions read numbers as exact BigDecimals (1.50 stays
+-- 1.50). JSON_CONCAT writes them plain (1.5e3 as 1500); JSON_ITEMS and JSON_RECORDS give each
+-- node's own text, which BigDecimal writes in its scientific form (1E+5).
+CREATE STREAM s (id INT KEY, j STRING) WITH (kafka_topic='s', value_format='JSON', partitions=1);
+CREATE STREAM out AS SELECT id, JSON_ITEMS(j) AS i, JSON_CONCAT(j, '[1.5e3]') AS c,
+  JSON_RECORDS('{"a": 1.50, "b": [1E2]}') AS r FROM s;
+INSERT INTO s (id, j) VALUES (1, '[1.50, 1e5, {"a": 2.0}, "v1.2", 3]');
+ASSERT VALUES out (id, i, c, r) VALUES (1, ARRAY['1.50', '1E+5', '{"a":2.0}', '"v1.2"', '3'],
+  '[1.50,100000,{"a":2.0},"v1.2",3,1500]', MAP('a' := '1.50', 'b' := '[1E+2]'));
 
 --@test: JSON: TO_JSON_STRING and EXTRACTJSONFIELD (the page's examples)
 CREATE STREAM s (id INT KEY, x INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);
