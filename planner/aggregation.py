@@ -315,6 +315,16 @@ def _bind_call(call: ast.FunctionCall, scope: Scope, source: DataSource) -> Aggr
         raise KsqlStatementError(
             f"Parameter 2 passed to function {call.name} must be a literal constant, "
             f"but was expression: '{format_expression(args[1])}'")
+    if call.name in ("TOPK", "TOPKDISTINCT") and not literals:  # k, the last argument, sizes the state
+        if len(args) < 2:
+            raise KsqlStatementError(f"Function '{call.name.lower()}' requires the number of values to keep, k, "
+                                     f"as its last argument.")
+        raise KsqlStatementError(
+            f"Parameter {len(args)} passed to function {call.name} must be a literal constant, "
+            f"but was expression: '{format_expression(args[-1])}'")
+    if call.name in ("TOPK", "TOPKDISTINCT") and type(literals[0]) is not int:
+        raise KsqlStatementError(f"The last argument of {call.name}, k, must be an INTEGER: "
+                                 f"{format_expression(call.args[-1])}")
     bound = tuple(bind(a, scope) for a in args)
     if call.name == "COUNT" and (call.star or not bound):
         bound = ()

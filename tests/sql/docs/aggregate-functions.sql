@@ -161,6 +161,13 @@ ASSERT VALUES t (zip, top) VALUES ('z', ARRAY[STRUCT(`sort_col` := 5, `col0` := 
 ASSERT VALUES t (zip, top) VALUES ('z', ARRAY[STRUCT(`sort_col` := 9, `col0` := 'b', `col1` := CAST(2 AS BIGINT)),
   STRUCT(`sort_col` := 5, `col0` := 'a', `col1` := CAST(1 AS BIGINT))]);
 
+--@test: TOPK takes k last: a column in its place is refused, not read as k
+-- The page's form is TOPK(col1, otherCols..., k); ksqlDB takes k as the aggregation's literal
+-- initial argument and refuses an expression there.
+--@expected.message: Parameter 3 passed to function TOPK must be a literal constant, but was expression: 'ITEM'
+CREATE STREAM orders (zip STRING KEY, total INT, item STRING) WITH (kafka_topic='o', value_format='JSON', partitions=1);
+CREATE TABLE t AS SELECT zip, TOPK(total, 2, item) AS top FROM orders GROUP BY zip;
+
 --@test: TOPKDISTINCT keeps distinct values
 CREATE STREAM pageviews_users (pageid STRING KEY, viewtime BIGINT) WITH (kafka_topic='p', value_format='JSON', partitions=1);
 CREATE TABLE t AS SELECT pageid, TOPKDISTINCT(viewtime, 2) AS top FROM pageviews_users GROUP BY pageid EMIT CHANGES;
