@@ -3,8 +3,8 @@
     python -m benchmarks.stateful [--rows N] [--keys K] [--lookups L]
 
 1. Aggregation: N generated records (JSON) through `GROUP BY key` with COUNT, SUM and AVG,
-   then with LATEST_BY_OFFSET and EARLIEST_BY_OFFSET, driven without threads from the log to
-   the sink: input rows per second.
+   then with LATEST_BY_OFFSET and EARLIEST_BY_OFFSET, then with STDDEV_SAMPLE and CORRELATION,
+   driven without threads from the log to the sink: input rows per second.
 2. Pull queries: a table of K keys materialized by a CTAS; L key lookups through the engine's
    statement path (`SELECT * FROM t WHERE id = k;`): p50 and p99 latency, from one client and
    from 4 clients (threads) asking at once; then the same through `ksql server` over HTTP
@@ -32,6 +32,7 @@ from benchmarks.common import bench_engine, drain_seconds, produce
 
 COUNT_SUM_AVG = "COUNT(*) AS n, SUM(price) AS total, AVG(price) AS average"
 BY_OFFSET = "LATEST_BY_OFFSET(price) AS last_price, EARLIEST_BY_OFFSET(price) AS first_price"
+MOMENTS = "STDDEV_SAMPLE(price) AS spread, CORRELATION(price, price * price) AS r"
 
 
 def aggregation(rows: int, aggregates: str = COUNT_SUM_AVG) -> float:
@@ -158,6 +159,8 @@ def main() -> None:
     print(f"aggregation (COUNT, SUM, AVG by key, 10k keys, caching off): {aggregation(args.rows):,.0f} rows/s "
           f"over {args.rows:,} rows")
     print(f"aggregation (LATEST_BY_OFFSET, EARLIEST_BY_OFFSET by key): {aggregation(args.rows, BY_OFFSET):,.0f} "
+          f"rows/s over {args.rows:,} rows")
+    print(f"aggregation (STDDEV_SAMPLE, CORRELATION by key): {aggregation(args.rows, MOMENTS):,.0f} "
           f"rows/s over {args.rows:,} rows")
     build, (p50, p99), (p50_4, p99_4) = pull_latency(args.keys, args.lookups)
     print(f"pull-query key lookups on a {args.keys:,}-key table (built in {build:.0f} s): "
