@@ -210,7 +210,7 @@ class JsonFormat(_Format):
         plain = not self.unwrapped and bool(self.columns)
         self.batch_decoder = ObjectDecoder(self.columns) if plain and all(
             c.type.base in json_batch.DECODABLE for c in self.columns) else None
-        self.columnar_out = plain and all(c.type.base in json_batch.ENCODABLE for c in self.columns)
+        self.columnar_out = plain and all(json_batch.encodable(c.type) for c in self.columns)
 
     def decode(self, payloads):
         return self._decode_records(payloads)

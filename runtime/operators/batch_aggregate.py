@@ -1,6 +1,6 @@
 """The batch path of AggregateOp: COUNT, SUM, AVG, MIN and MAX (of numbers, decimals, strings,
-bytes and times), COUNT_DISTINCT, STDDEV_SAMP, STDDEV_SAMPLE, CORRELATION and the single-value
-EARLIEST_BY_OFFSET and LATEST_BY_OFFSET over a stream, plain or in TUMBLING / HOPPING windows,
+bytes and times), COUNT_DISTINCT, STDDEV_SAMP, STDDEV_SAMPLE, CORRELATION, COLLECT_LIST (of
+scalars) and the single-value EARLIEST_BY_OFFSET and LATEST_BY_OFFSET over a stream, plain or in TUMBLING / HOPPING windows,
 and COUNT, SUM, AVG, STDDEV_SAMP, STDDEV_SAMPLE and CORRELATION over a table (each update taking
 its key's previous row back), computed with numpy over a whole batch.
 
@@ -54,6 +54,11 @@ def supported(op) -> bool:
             literals = call.literals
             if len(call.args) != 1 or call.args[0].type is None or len(literals) > 1 or \
                     (literals and type(literals[0]) is not bool):
+                return False
+            continue
+        if name == "COLLECT_LIST" and call.function is AGGREGATES.get(name) and not node.table_source:
+            if len(call.args) != 1 or call.args[0].type is None or \
+                    call.args[0].type.base not in _DISTINCT | {"DOUBLE"}:
                 return False
             continue
         if name == "COUNT_DISTINCT" and call.function is AGGREGATES.get(name):
@@ -151,6 +156,8 @@ def process(op, batch: pa.RecordBatch) -> pa.RecordBatch | None:
             ignore_nulls = call.literals[0] if call.literals else True
             column, states = _by_offset(call.function.name == "LATEST_BY_OFFSET", ignore_nulls, values, priors,
                                         group_starts, group_sizes)
+        elif call.function.name == "COLLECT_LIST":
+            column, states = _collect_list(values, priors, group_starts, group_sizes)
         elif call.function.name in _MOMENTS:
             columns = [a.column(batch).take(pa.array(sorted_rows)) for a in op.args[index]]
             column, states = _moments(call.function.name, columns, None, priors, group_starts, group_sizes)
@@ -351,6 +358,31 @@ def _running_signed(name, values, signs, priors, group_starts, group_sizes, n):
     with np.errstate(invalid="ignore", divide="ignore"):
         averages = np.where(counts > 0, sums.astype(np.float64) / np.maximum(counts, 1), np.nan)
     return pa.array(averages, pa.float64(), mask=counts == 0), [(_plain(sums[i]), int(counts[i])) for i in last]
+
+
+def _collect_list(values, priors, group_starts, group_sizes):
+    """COLLECT_LIST after each pair (sorted order) and each group's final state: a pair's list
+    is its group's stored list, then the group's values of the batch up to and including its
+    own. Every list is gathered at once from the batch's values and the stored ones by one
+    index array of concatenated ranges (a stored range, then a batch range, per pair)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    n = len(values)
+    stored_sizes = np.array([len(p) for p in priors], np.int64)
+    stored = pa.array([v for p in priors for v in p], values.type)
+    stored_starts = n + np.cumsum(stored_sizes) - stored_sizes  # where each group's list begins
+    group = np.repeat(np.arange(len(group_starts)), group_sizes)
+    within = np.arange(n) - group_starts[group]  # each pair's place in its group
+    starts = np.column_stack([stored_starts[group], group_starts[group]]).ravel()
+    lengths = np.column_stack([stored_sizes[group], within + 1]).ravel()
+    total = int(lengths.sum())
+    index = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
+    sizes = stored_sizes[group] + within + 1
+    offsets = np.r_[0, np.cumsum(sizes)].astype(np.int64)
+    items = pa.concat_arrays([values, stored]).take(pa.array(index, pa.int64()))
+    column = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), items).cast(pa.list_(values.type))
+    states = column.take(pa.array(group_starts + group_sizes - 1)).to_pylist()
+    return column, states
 
 
 def _moments(name, columns, signs, priors, group_starts, group_sizes):

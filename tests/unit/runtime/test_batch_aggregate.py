@@ -44,6 +44,10 @@ QUERIES = {
                "CORRELATION(x, d) AS cxd, CORRELATION(d, x * 2) AS cdx FROM s GROUP BY k",
     "moments, hopping": "SELECT k, STDDEV_SAMP(d) AS vd, CORRELATION(x, x) AS cxx FROM s "
                         "WINDOW HOPPING (SIZE 10 SECONDS, ADVANCE BY 3 SECONDS, GRACE PERIOD 2 SECONDS) GROUP BY k",
+    "lists": "SELECT k, COLLECT_LIST(x) AS lx, COLLECT_LIST(d) AS ld, COLLECT_LIST(CAST(x AS STRING)) AS ls, "
+             "COUNT(*) AS n FROM s GROUP BY k",
+    "lists, tumbling": "SELECT k, COLLECT_LIST(x) AS lx FROM s WINDOW TUMBLING (SIZE 10 SECONDS, GRACE PERIOD 5 SECONDS) "
+                       "GROUP BY k",
     "by offset, hopping": "SELECT k, COUNT(*) AS n, LATEST_BY_OFFSET(d) AS ld, EARLIEST_BY_OFFSET(x) AS ex, "
                           "LATEST_BY_OFFSET(x, false) AS lx FROM s "
                           "WINDOW HOPPING (SIZE 10 SECONDS, ADVANCE BY 3 SECONDS, GRACE PERIOD 2 SECONDS) GROUP BY k",
@@ -133,7 +137,7 @@ def test_batch_and_row_paths_agree(tmp_path, query, seed):
 
 
 @pytest.mark.parametrize("every", [1, 4])
-@pytest.mark.parametrize("query", ["plain", "tumbling", "by offset", "ordered extremes", "distinct", "moments",
+@pytest.mark.parametrize("query", ["plain", "tumbling", "by offset", "ordered extremes", "distinct", "moments", "lists",
                                    "final, tumbling", "final, hopping"])
 def test_small_batches_over_earlier_state(tmp_path, query, every):
     """A batch where a group has only NULLs (or NaNs), after earlier batches gave it a MIN or

@@ -325,6 +325,24 @@ def test_json_objects_written_a_batch_at_a_time_are_what_the_record_writer_write
         rows[0][:4] + (_java_json_double(rows[0][4]), rows[0][5], None if rows[0][6] is None else float(rows[0][6]))))))
 
 
+@given(st.lists(st.tuples(st.one_of(st.none(), st.lists(st.one_of(st.none(), st.integers(-2**31, 2**31 - 1)))),
+                          st.one_of(st.none(), st.lists(st.one_of(st.none(), st.text()))),
+                          st.one_of(st.none(), st.lists(st.one_of(st.none(), st.booleans())))),
+                min_size=1, max_size=20))
+@settings(max_examples=100, deadline=None)
+def test_json_arrays_written_a_batch_at_a_time_are_what_the_record_writer_writes(rows):
+    from ksql.planner.schema import VALUE
+
+    columns = [Column("I", T.array(T.INTEGER), VALUE), Column("S", T.array(T.STRING), VALUE),
+               Column("B", T.array(T.BOOLEAN), VALUE)]
+    fmt = make_format("JSON", columns, key=False, options={})
+    assert fmt.columnar_out
+    arrays = [pa.array([r[i] for r in rows], T.to_arrow(c.type)) for i, c in enumerate(columns)]
+    expected = fmt._encode_records(arrays, len(rows))
+    assert fmt.encode_array(arrays, len(rows)).to_pylist() == expected
+    assert orjson.loads(expected[0]) == dict(zip("ISB", rows[0]))
+
+
 @given(st.sampled_from(["STRING", "BIGINT", "INTEGER", "BOOLEAN", "DOUBLE"]), st.data())
 @settings(max_examples=100, deadline=None)
 def test_a_lone_key_written_a_batch_at_a_time_is_what_the_record_writer_writes(type_name, data):
