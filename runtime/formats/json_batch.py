@@ -50,13 +50,6 @@ DECODABLE = {
 ENCODABLE = {"INTEGER", "BIGINT", "BOOLEAN", "STRING", "DOUBLE", "DECIMAL", "TIMESTAMP", "TIME", "DATE"}
 # arrays whose elements polars writes as the record writer does (no NaN, decimal or time inside)
 _LIST_ELEMENTS = {"INTEGER", "BIGINT", "BOOLEAN", "STRING"}
-
-
-def encodable(sql_type) -> bool:
-    """Whether encode_objects writes a column of this type."""
-    if sql_type.base == "ARRAY":
-        return sql_type.params[0].base in _LIST_ELEMENTS
-    return sql_type.base in ENCODABLE
 # the temporal types are written as their numbers: epoch millis, millis of the day, days
 _AS_NUMBERS = {"TIMESTAMP": pa.int64(), "TIME": pa.int32(), "DATE": pa.int32()}
 # column type -> the polars type its values are read as, strictly
@@ -265,10 +258,18 @@ def encode_bare(columns, arrays) -> pa.BinaryArray | None:
     return pc.binary_slice(objects, len(orjson.dumps(columns[0].name)) + 2, -1)
 
 
+def encodable(sql_type) -> bool:
+    """Whether encode_objects writes a column of this type."""
+    if sql_type.base == "ARRAY":
+        return sql_type.params[0].base in _LIST_ELEMENTS
+    return sql_type.base in ENCODABLE
+
+
 def encode_objects(columns, arrays) -> pa.BinaryArray | None:
     """JSON objects of number, decimal, boolean, string and temporal columns (and arrays of
-    integers, booleans and strings), one per row, written by polars; None when a DOUBLE is not finite (the record path writes "NaN", as Jackson does), or
-    when this process may not use polars (native.py)."""
+    integers, booleans and strings), one per row, written by polars; None when a DOUBLE is not
+    finite (the record path writes "NaN", as Jackson does), or when this process may not use
+    polars (native.py)."""
     polars = native.polars()
     if polars is None:
         return None

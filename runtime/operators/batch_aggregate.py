@@ -1,7 +1,7 @@
 """The batch path of AggregateOp: COUNT, SUM, AVG, MIN and MAX (of numbers, decimals, strings,
 bytes and times), COUNT_DISTINCT, STDDEV_SAMP, STDDEV_SAMPLE, CORRELATION, COLLECT_LIST (of
-scalars) and the single-value EARLIEST_BY_OFFSET and LATEST_BY_OFFSET over a stream, plain or in TUMBLING / HOPPING windows,
-and COUNT, SUM, AVG, STDDEV_SAMP, STDDEV_SAMPLE and CORRELATION over a table (each update taking
+scalars) and the single-value EARLIEST_BY_OFFSET and LATEST_BY_OFFSET over a stream, plain or
+in TUMBLING / HOPPING windows, and COUNT, SUM, AVG, STDDEV_SAMP, STDDEV_SAMPLE and CORRELATION over a table (each update taking
 its key's previous row back), computed with numpy over a whole batch.
 
 The result is the one AggregateOp gives row by row (every input row yields its updated
