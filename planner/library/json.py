@@ -1,7 +1,10 @@
 """JSON functions: extracting, checking and writing JSON text."""
 from __future__ import annotations
 
+import json
 import re
+from decimal import Decimal
+
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -98,8 +101,6 @@ def _first_json_value(text):
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
-        import json
-
         return json.JSONDecoder().raw_decode(text.lstrip())[0]
 
 
@@ -117,9 +118,6 @@ def _extract_json_field(text, path):
     if isinstance(value, float):
         # ksqlDB reads decimals as BigDecimals: their text as written (1.23450), in the
         # scientific form BigDecimal.toString gives (1E+5), which Decimal's str gives too
-        import json
-        from decimal import Decimal
-
         try:
             raw = _json_path(json.JSONDecoder(parse_float=_Decimal).raw_decode(text.lstrip())[0], path)
         except ValueError:
@@ -184,16 +182,12 @@ def _json_loads_exact(text):
     value = _json_loads(text)
     if value is _INVALID or not _FRACTIONAL.search(text):
         return value
-    import json
-
     return json.loads(text, parse_float=_Decimal)
 
 
 def _json_text(value, plain: bool) -> str:
     """A value read by _json_loads_exact as compact JSON text; decimals as BigDecimal prints them:
     plain (1500, as ksqlDB's mapper writes them) or as toString does (1.5E+3, a node's text)."""
-    from decimal import Decimal
-
     if isinstance(value, _Decimal):
         return format(Decimal(value), "f") if plain else str(Decimal(value))
     if isinstance(value, dict):
