@@ -204,7 +204,7 @@ def _collect_set_merge(first, second):
 
 register(Aggregate("COLLECT_SET", "The distinct values, in order of first arrival, as an array.",
                    lambda types: T.array(types[0] or T.STRING), lambda: [], _collect_set_add, lambda s: s,
-                   _collect_list_undo, _collect_set_merge))
+                   None, _collect_set_merge))  # no undo: ksqlDB's is for streams only
 
 
 def _distinct_add(state, value):
@@ -220,12 +220,25 @@ register(Aggregate("COUNT_DISTINCT", "The number of distinct non-NULL values.", 
                    lambda a, b: dict(Counter(a) + Counter(b))))
 
 
+# HISTOGRAM counts at most this many distinct values; a value new past it is ignored
+HISTOGRAM_LIMIT = 1000
+
+
 def _histogram_add(state, value):
-    if value is None:
+    if value is None or (len(state) >= HISTOGRAM_LIMIT and value not in state):
         return state
     state = dict(state)
     state[value] = state.get(value, 0) + 1
     return state
+
+
+def _histogram_merge(first, second):
+    """The first window's counts, then the second's added in its order, up to the limit."""
+    merged = dict(first)
+    for value, count in second.items():
+        if len(merged) < HISTOGRAM_LIMIT or value in merged:
+            merged[value] = merged.get(value, 0) + count
+    return merged
 
 
 def _histogram_undo(state, value):
@@ -238,9 +251,9 @@ def _histogram_undo(state, value):
     return state
 
 
-register(Aggregate("HISTOGRAM", "How many times each string value occurs, as a map.",
+register(Aggregate("HISTOGRAM", "How many times each string value occurs, as a map of at most 1000 distinct values.",
                    lambda types: T.map_of(T.STRING, T.BIGINT), lambda: {}, _histogram_add,
-                   lambda s: list(s.items()), _histogram_undo, lambda a, b: dict(Counter(a) + Counter(b))))
+                   lambda s: list(s.items()), _histogram_undo, _histogram_merge))
 
 
 # Each value EARLIEST_BY_OFFSET / LATEST_BY_OFFSET keeps carries a sequence number, so that

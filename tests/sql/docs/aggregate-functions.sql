@@ -129,6 +129,23 @@ ASSERT VALUES t (k, h) VALUES ('a', MAP('x' := 1));
 ASSERT VALUES t (k, h) VALUES ('a', MAP('x' := 1, 'y' := 1));
 ASSERT VALUES t (k, h) VALUES ('a', MAP('x' := 2, 'y' := 1));
 
+--@test: HISTOGRAM counts at most 1000 distinct values, ignoring later new ones
+-- (the page: it "limits the number of distinct values which can be counted to 1000, beyond
+-- which any additional entries are ignored"; a value counted already goes on being counted)
+CREATE STREAM s (k STRING KEY, n INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);
+CREATE STREAM e AS SELECT k, CAST(EXPLODE(GENERATE_SERIES(1, n)) AS STRING) AS v FROM s;
+CREATE TABLE t AS SELECT k, ARRAY_LENGTH(MAP_KEYS(HISTOGRAM(v))) AS distinct_values,
+  HISTOGRAM(v)['1'] AS first_count, HISTOGRAM(v)['1001'] AS last_count FROM e GROUP BY k;
+CREATE STREAM changes (k STRING KEY, distinct_values INT, first_count BIGINT, last_count BIGINT)
+  WITH (kafka_topic='T', value_format='JSON');
+CREATE STREAM late_changes AS SELECT * FROM changes WHERE distinct_values >= 999;
+INSERT INTO s (k, n) VALUES ('a', 1001);
+INSERT INTO s (k, n) VALUES ('a', 1);
+ASSERT VALUES late_changes (k, distinct_values, first_count, last_count) VALUES ('a', 999, 1, NULL);
+ASSERT VALUES late_changes (k, distinct_values, first_count, last_count) VALUES ('a', 1000, 1, NULL);
+ASSERT VALUES late_changes (k, distinct_values, first_count, last_count) VALUES ('a', 1000, 1, NULL);
+ASSERT VALUES late_changes (k, distinct_values, first_count, last_count) VALUES ('a', 1000, 2, NULL);
+
 --@test: STDDEV_SAMP is the sample variance, STDDEV_SAMPLE the sample standard deviation
 CREATE STREAM s (k STRING KEY, v DOUBLE) WITH (kafka_topic='s', value_format='JSON', partitions=1);
 CREATE TABLE t AS SELECT k, STDDEV_SAMP(v) AS var_, STDDEV_SAMPLE(v) AS sd FROM s GROUP BY k;
@@ -182,6 +199,13 @@ ASSERT VALUES t (pageid, top) VALUES ('p', ARRAY[CAST(5 AS BIGINT), CAST(3 AS BI
 --@expected.message: The aggregation functions LATEST_BY_OFFSET cannot be applied to a table source, only to a stream source.
 CREATE TABLE u (id INT PRIMARY KEY, g STRING, v INT) WITH (kafka_topic='u', value_format='JSON', partitions=1);
 CREATE TABLE t AS SELECT g, LATEST_BY_OFFSET(v) AS l FROM u GROUP BY g;
+
+--@test: COLLECT_SET is refused over a table, COLLECT_LIST and HISTOGRAM taken
+-- (the page: COLLECT_SET applies to streams; COLLECT_LIST and HISTOGRAM to streams and tables)
+--@expected.message: The aggregation functions COLLECT_SET cannot be applied to a table source, only to a stream source.
+CREATE TABLE u (id INT PRIMARY KEY, g STRING, v STRING) WITH (kafka_topic='u', value_format='JSON', partitions=1);
+CREATE TABLE ok AS SELECT g, COLLECT_LIST(v) AS l, HISTOGRAM(v) AS h FROM u GROUP BY g;
+CREATE TABLE t AS SELECT g, COLLECT_SET(v) AS st FROM u GROUP BY g;
 
 --@test: ATTR of arrays, maps and structs: the value while every row holds an equal one, else NULL
 -- (ATTR is not on the page; ksqlDB's source defines it: values compare as they are equal)
