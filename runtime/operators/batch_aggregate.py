@@ -1,6 +1,6 @@
 """The batch path of AggregateOp: COUNT, SUM, AVG, MIN and MAX (of numbers, decimals, strings,
-bytes and times), COUNT_DISTINCT, STDDEV_SAMP, STDDEV_SAMPLE, CORRELATION, COLLECT_LIST (of
-scalars) and the single-value EARLIEST_BY_OFFSET and LATEST_BY_OFFSET over a stream, plain or
+bytes and times), COUNT_DISTINCT, STDDEV_SAMP, STDDEV_SAMPLE, CORRELATION, COLLECT_LIST and
+COLLECT_SET (of scalars) and the single-value EARLIEST_BY_OFFSET and LATEST_BY_OFFSET over a stream, plain or
 in TUMBLING / HOPPING windows, and COUNT, SUM, AVG, STDDEV_SAMP, STDDEV_SAMPLE and CORRELATION over a table (each update taking
 its key's previous row back), computed with numpy over a whole batch.
 
@@ -61,7 +61,7 @@ def supported(op) -> bool:
                     call.args[0].type.base not in _DISTINCT | {"DOUBLE"}:
                 return False
             continue
-        if name == "COUNT_DISTINCT" and call.function is AGGREGATES.get(name):
+        if name in ("COUNT_DISTINCT", "COLLECT_SET") and call.function is AGGREGATES.get(name):
             if len(call.args) != 1 or call.args[0].type is None or call.args[0].type.base not in _DISTINCT:
                 return False
             continue
@@ -158,6 +158,8 @@ def process(op, batch: pa.RecordBatch) -> pa.RecordBatch | None:
                                         group_starts, group_sizes)
         elif call.function.name == "COLLECT_LIST":
             column, states = _collect_list(values, priors, group_starts, group_sizes)
+        elif call.function.name == "COLLECT_SET":
+            column, states = _collect_set(values, priors, group_starts, group_sizes)
         elif call.function.name in _MOMENTS:
             columns = [a.column(batch).take(pa.array(sorted_rows)) for a in op.args[index]]
             column, states = _moments(call.function.name, columns, None, priors, group_starts, group_sizes)
@@ -363,26 +365,60 @@ def _running_signed(name, values, signs, priors, group_starts, group_sizes, n):
 def _collect_list(values, priors, group_starts, group_sizes):
     """COLLECT_LIST after each pair (sorted order) and each group's final state: a pair's list
     is its group's stored list, then the group's values of the batch up to and including its
-    own. Every list is gathered at once from the batch's values and the stored ones by one
-    index array of concatenated ranges (a stored range, then a batch range, per pair)."""
+    own."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     n = len(values)
     stored_sizes = np.array([len(p) for p in priors], np.int64)
     stored = pa.array([v for p in priors for v in p], values.type)
-    stored_starts = n + np.cumsum(stored_sizes) - stored_sizes  # where each group's list begins
     group = np.repeat(np.arange(len(group_starts)), group_sizes)
     within = np.arange(n) - group_starts[group]  # each pair's place in its group
-    starts = np.column_stack([stored_starts[group], group_starts[group]]).ravel()
-    lengths = np.column_stack([stored_sizes[group], within + 1]).ravel()
+    stored_starts = n + np.cumsum(stored_sizes) - stored_sizes  # where each group's list begins
+    return _lists(pa.concat_arrays([values, stored]), np.arange(n + len(stored)), stored_starts[group],
+                  stored_sizes[group], group_starts[group], within + 1, group_starts + group_sizes - 1)
+
+
+def _collect_set(values, priors, group_starts, group_sizes):
+    """COLLECT_SET after each pair (sorted order) and each group's final state: a pair's list
+    is its group's stored list, then the values of the group's batch rows up to its own that
+    came first (NULL counts as a value, as in ksqlDB). Values are told apart by their codes in
+    one dictionary of the batch's and the stored values."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    n, groups = len(values), len(group_starts)
+    stored_sizes = np.array([len(p) for p in priors], np.int64)
+    stored = pa.array([v for p in priors for v in p], values.type)
+    items = pa.concat_arrays([values, stored])
+    encoded = pc.dictionary_encode(items, null_encoding="encode")
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    width = len(encoded.dictionary)
+    group = np.repeat(np.arange(groups), group_sizes)
+    pairs = group * width + codes[:n]
+    stored_pairs = np.repeat(np.arange(groups), stored_sizes) * width + codes[n:]
+    new = np.zeros(n, bool)
+    new[np.unique(pairs, return_index=True)[1]] = True  # each group's first row of a value
+    new &= ~np.isin(pairs, stored_pairs)
+    new_rows = np.flatnonzero(new)  # in group order, as the pairs are
+    counted = np.cumsum(new)
+    before = counted[group_starts] - new[group_starts]  # new rows of the groups before each
+    stored_starts = len(new_rows) + np.cumsum(stored_sizes) - stored_sizes
+    pool = np.r_[new_rows, n + np.arange(len(stored))]  # positions in the values, then the stored
+    return _lists(items, pool, stored_starts[group], stored_sizes[group],
+                  before[group], counted - before[group], group_starts + group_sizes - 1)
+
+
+def _lists(items, pool, first_starts, first_lengths, second_starts, second_lengths, last):
+    """One list per pair and the lists at `last` as Python values: a pair's list is items at
+    pool[first range], then at pool[second range]. Every list is gathered at once by one index
+    array of the concatenated ranges."""
+    starts = np.column_stack([first_starts, second_starts]).ravel()
+    lengths = np.column_stack([first_lengths, second_lengths]).ravel()
     total = int(lengths.sum())
     index = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
-    sizes = stored_sizes[group] + within + 1
-    offsets = np.r_[0, np.cumsum(sizes)].astype(np.int64)
-    items = pa.concat_arrays([values, stored]).take(pa.array(index, pa.int64()))
-    column = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), items).cast(pa.list_(values.type))
-    states = column.take(pa.array(group_starts + group_sizes - 1)).to_pylist()
-    return column, states
+    offsets = np.r_[0, np.cumsum(first_lengths + second_lengths)].astype(np.int64)
+    gathered = items.take(pa.array(pool[index], pa.int64()))
+    column = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), gathered).cast(pa.list_(items.type))
+    return column, column.take(pa.array(last)).to_pylist()
 
 
 def _moments(name, columns, signs, priors, group_starts, group_sizes):

@@ -48,6 +48,10 @@ QUERIES = {
              "COUNT(*) AS n FROM s GROUP BY k",
     "lists, tumbling": "SELECT k, COLLECT_LIST(x) AS lx FROM s WINDOW TUMBLING (SIZE 10 SECONDS, GRACE PERIOD 5 SECONDS) "
                        "GROUP BY k",
+    "sets": "SELECT k, COLLECT_SET(x) AS sx, COLLECT_SET(CAST(x AS STRING)) AS ss, COLLECT_SET(x > 0) AS sb, "
+            "COLLECT_SET(CAST(x AS DECIMAL(6, 2))) AS sd, COLLECT_SET(FROM_UNIXTIME(x * 1000)) AS st FROM s GROUP BY k",
+    "sets, hopping": "SELECT k, COLLECT_SET(x % 7) AS sx, COLLECT_LIST(x) AS lx FROM s "
+                     "WINDOW HOPPING (SIZE 10 SECONDS, ADVANCE BY 3 SECONDS, GRACE PERIOD 2 SECONDS) GROUP BY k",
     "by offset, hopping": "SELECT k, COUNT(*) AS n, LATEST_BY_OFFSET(d) AS ld, EARLIEST_BY_OFFSET(x) AS ex, "
                           "LATEST_BY_OFFSET(x, false) AS lx FROM s "
                           "WINDOW HOPPING (SIZE 10 SECONDS, ADVANCE BY 3 SECONDS, GRACE PERIOD 2 SECONDS) GROUP BY k",
@@ -137,7 +141,7 @@ def test_batch_and_row_paths_agree(tmp_path, query, seed):
 
 
 @pytest.mark.parametrize("every", [1, 4])
-@pytest.mark.parametrize("query", ["plain", "tumbling", "by offset", "ordered extremes", "distinct", "moments", "lists",
+@pytest.mark.parametrize("query", ["plain", "tumbling", "by offset", "ordered extremes", "distinct", "moments", "lists", "sets",
                                    "final, tumbling", "final, hopping"])
 def test_small_batches_over_earlier_state(tmp_path, query, every):
     """A batch where a group has only NULLs (or NaNs), after earlier batches gave it a MIN or
