@@ -4,7 +4,7 @@
 
 1. Aggregation: N generated records (JSON) through `GROUP BY key` with COUNT, SUM and AVG,
    then with LATEST_BY_OFFSET and EARLIEST_BY_OFFSET, then with STDDEV_SAMPLE and CORRELATION,
-   then with COLLECT_SET,
+   then with COLLECT_SET, then with HISTOGRAM,
    driven without threads from the log to the sink: input rows per second.
 2. Pull queries: a table of K keys materialized by a CTAS; L key lookups through the engine's
    statement path (`SELECT * FROM t WHERE id = k;`): p50 and p99 latency, from one client and
@@ -35,6 +35,7 @@ COUNT_SUM_AVG = "COUNT(*) AS n, SUM(price) AS total, AVG(price) AS average"
 BY_OFFSET = "LATEST_BY_OFFSET(price) AS last_price, EARLIEST_BY_OFFSET(price) AS first_price"
 MOMENTS = "STDDEV_SAMPLE(price) AS spread, CORRELATION(price, price * price) AS r"
 SETS = "COLLECT_SET(price % 20) AS price_classes"
+HISTOGRAMS = "HISTOGRAM(CAST(price % 20 AS STRING)) AS class_counts"
 
 
 def aggregation(rows: int, aggregates: str = COUNT_SUM_AVG) -> float:
@@ -165,6 +166,7 @@ def main() -> None:
     print(f"aggregation (STDDEV_SAMPLE, CORRELATION by key): {aggregation(args.rows, MOMENTS):,.0f} "
           f"rows/s over {args.rows:,} rows")
     print(f"aggregation (COLLECT_SET by key): {aggregation(args.rows, SETS):,.0f} rows/s over {args.rows:,} rows")
+    print(f"aggregation (HISTOGRAM by key): {aggregation(args.rows, HISTOGRAMS):,.0f} rows/s over {args.rows:,} rows")
     build, (p50, p99), (p50_4, p99_4) = pull_latency(args.keys, args.lookups)
     print(f"pull-query key lookups on a {args.keys:,}-key table (built in {build:.0f} s): "
           f"p50 {p50:.2f} ms, p99 {p99:.2f} ms over {args.lookups:,} lookups; with 4 clients at once: "

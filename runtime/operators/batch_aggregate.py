@@ -1,8 +1,9 @@
 """The batch path of AggregateOp: COUNT, SUM, AVG, MIN and MAX (of numbers, decimals, strings,
 bytes and times), COUNT_DISTINCT, STDDEV_SAMP, STDDEV_SAMPLE, CORRELATION, COLLECT_LIST and
-COLLECT_SET (of scalars) and the single-value EARLIEST_BY_OFFSET and LATEST_BY_OFFSET over a stream, plain or
-in TUMBLING / HOPPING windows, and COUNT, SUM, AVG, STDDEV_SAMP, STDDEV_SAMPLE and CORRELATION over a table (each update taking
-its key's previous row back), computed with numpy over a whole batch.
+COLLECT_SET (of scalars), HISTOGRAM and the single-value EARLIEST_BY_OFFSET and
+LATEST_BY_OFFSET over a stream, plain or in TUMBLING / HOPPING windows, and COUNT, SUM, AVG,
+STDDEV_SAMP, STDDEV_SAMPLE and CORRELATION over a table (each update taking its key's previous
+row back), computed with numpy over a whole batch.
 
 The result is the one AggregateOp gives row by row (every input row yields its updated
 aggregate, in order; late rows are dropped by the same stream-time rules) and the store holds
@@ -20,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ksql.planner.aggregates import AGGREGATES, by_offset_state
+from ksql.planner.aggregates import AGGREGATES, HISTOGRAM_LIMIT, by_offset_state
 from ksql.planner.aggregation import AGG_FIELD, KEY_FIELD
 from ksql.planner.plan import NULL_VALUE
 from ksql.planner.schema import ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART
@@ -59,6 +60,10 @@ def supported(op) -> bool:
         if name == "COLLECT_LIST" and call.function is AGGREGATES.get(name) and not node.table_source:
             if len(call.args) != 1 or call.args[0].type is None or \
                     call.args[0].type.base not in _DISTINCT | {"DOUBLE"}:
+                return False
+            continue
+        if name == "HISTOGRAM" and call.function is AGGREGATES.get(name) and not node.table_source:
+            if len(call.args) != 1 or call.args[0].type is None or call.args[0].type.base != "STRING":
                 return False
             continue
         if name in ("COUNT_DISTINCT", "COLLECT_SET") and call.function is AGGREGATES.get(name):
@@ -160,6 +165,8 @@ def process(op, batch: pa.RecordBatch) -> pa.RecordBatch | None:
             column, states = _collect_list(values, priors, group_starts, group_sizes)
         elif call.function.name == "COLLECT_SET":
             column, states = _collect_set(values, priors, group_starts, group_sizes)
+        elif call.function.name == "HISTOGRAM":
+            column, states = _histogram(values, priors, group_starts, group_sizes)
         elif call.function.name in _MOMENTS:
             columns = [a.column(batch).take(pa.array(sorted_rows)) for a in op.args[index]]
             column, states = _moments(call.function.name, columns, None, priors, group_starts, group_sizes)
@@ -407,15 +414,75 @@ def _collect_set(values, priors, group_starts, group_sizes):
                   before[group], counted - before[group], group_starts + group_sizes - 1)
 
 
-def _lists(items, pool, first_starts, first_lengths, second_starts, second_lengths, last):
-    """One list per pair and the lists at `last` as Python values: a pair's list is items at
-    pool[first range], then at pool[second range]. Every list is gathered at once by one index
-    array of the concatenated ranges."""
+def _histogram(values, priors, group_starts, group_sizes):
+    """HISTOGRAM after each pair (sorted order) and each group's final state (a dict in order
+    of first arrival, as the row path keeps it). A pair's map has its group's stored entries,
+    then the values of the group's batch rows up to its own that came first, while the group
+    holds fewer than HISTOGRAM_LIMIT values (a value refused once stays refused: a stream's
+    state never shrinks). Each entry's count is its stored count plus its rows up to the pair,
+    found by binary search among the counted rows' (value, position) numbers."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    n, groups = len(values), len(group_starts)
+    stored_sizes = np.array([len(p) for p in priors], np.int64)
+    stored_counts = np.array([c for p in priors for c in p.values()], np.int64)
+    items = pa.concat_arrays([values, pa.array([v for p in priors for v in p], values.type)])
+    encoded = pc.dictionary_encode(items)
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    width = len(encoded.dictionary)
+    group = np.repeat(np.arange(groups), group_sizes)
+    present = codes[:n] >= 0  # NULL adds nothing
+    pairs = group * width + codes[:n]
+    stored_pairs = np.repeat(np.arange(groups), stored_sizes) * width + codes[n:]
+    rows = np.flatnonzero(present)
+    new = np.zeros(n, bool)
+    new[rows[np.unique(pairs[rows], return_index=True)[1]]] = True
+    new &= ~np.isin(pairs, stored_pairs)
+    counted = np.cumsum(new)
+    before = counted[group_starts] - new[group_starts]
+    new &= stored_sizes[group] + counted - before[group] <= HISTOGRAM_LIMIT
+    counted = np.cumsum(new)
+    before = counted[group_starts] - new[group_starts]
+    new_rows = np.flatnonzero(new)
+    # the values kept, numbered densely, and the rows that count one of them
+    kept = np.unique(np.r_[stored_pairs, pairs[new_rows]])
+    number = np.searchsorted(kept, pairs)
+    if len(kept):
+        present &= kept[np.minimum(number, len(kept) - 1)] == pairs
+    position = np.flatnonzero(present)
+    occurrences = number[position] * (n + 1) + position  # sorted: numbers, then positions
+    occurrences.sort()
+    # each pair's entries: the stored ones, then its group's new values up to it
+    pool = np.r_[new_rows, n + np.arange(len(stored_counts))]
+    pool_number = np.r_[number[new_rows], np.searchsorted(kept, stored_pairs)]
+    pool_counts = np.r_[np.zeros(len(new_rows), np.int64), stored_counts]
+    stored_starts = len(new_rows) + np.cumsum(stored_sizes) - stored_sizes
+    index, offsets = _ranges(stored_starts[group], stored_sizes[group], before[group], counted - before[group])
+    owner = np.repeat(np.arange(n), np.diff(offsets))
+    entry = pool_number[index] * (n + 1)
+    counts = pool_counts[index] + np.searchsorted(occurrences, entry + owner, side="right") - \
+        np.searchsorted(occurrences, entry, side="left")
+    column = pa.MapArray.from_arrays(pa.array(offsets, pa.int32()), items.take(pa.array(pool[index], pa.int64())),
+                                     pa.array(counts, pa.int64()))
+    states = [dict(entries) for entries in column.take(pa.array(group_starts + group_sizes - 1)).to_pylist()]
+    return column, states
+
+
+def _ranges(first_starts, first_lengths, second_starts, second_lengths):
+    """The positions of each pair's two ranges (first, then second), concatenated, and where
+    each pair's begin in them (one more offset than pairs)."""
     starts = np.column_stack([first_starts, second_starts]).ravel()
     lengths = np.column_stack([first_lengths, second_lengths]).ravel()
     total = int(lengths.sum())
     index = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
-    offsets = np.r_[0, np.cumsum(first_lengths + second_lengths)].astype(np.int64)
+    return index, np.r_[0, np.cumsum(first_lengths + second_lengths)].astype(np.int64)
+
+
+def _lists(items, pool, first_starts, first_lengths, second_starts, second_lengths, last):
+    """One list per pair and the lists at `last` as Python values: a pair's list is items at
+    pool[first range], then at pool[second range]. Every list is gathered at once by one index
+    array of the concatenated ranges."""
+    index, offsets = _ranges(first_starts, first_lengths, second_starts, second_lengths)
     gathered = items.take(pa.array(pool[index], pa.int64()))
     column = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), gathered).cast(pa.list_(items.type))
     return column, column.take(pa.array(last)).to_pylist()

@@ -3,6 +3,7 @@ output rows in the same order, the same late-record count and the same state, on
 streams with NULLs, NaNs, out-of-order and late records, over several partitions."""
 from __future__ import annotations
 
+import ast
 import math
 import random
 
@@ -52,6 +53,10 @@ QUERIES = {
             "COLLECT_SET(CAST(x AS DECIMAL(6, 2))) AS sd, COLLECT_SET(FROM_UNIXTIME(x * 1000)) AS st FROM s GROUP BY k",
     "sets, hopping": "SELECT k, COLLECT_SET(x % 7) AS sx, COLLECT_LIST(x) AS lx FROM s "
                      "WINDOW HOPPING (SIZE 10 SECONDS, ADVANCE BY 3 SECONDS, GRACE PERIOD 2 SECONDS) GROUP BY k",
+    "histograms": "SELECT k, HISTOGRAM(CAST(x % 5 AS STRING)) AS hx, HISTOGRAM(CAST(d AS STRING)) AS hd, COUNT(*) AS n "
+                  "FROM s GROUP BY k",
+    "histograms, tumbling": "SELECT k, HISTOGRAM(CAST(x AS STRING)) AS hx FROM s "
+                            "WINDOW TUMBLING (SIZE 10 SECONDS, GRACE PERIOD 5 SECONDS) GROUP BY k",
     "by offset, hopping": "SELECT k, COUNT(*) AS n, LATEST_BY_OFFSET(d) AS ld, EARLIEST_BY_OFFSET(x) AS ex, "
                           "LATEST_BY_OFFSET(x, false) AS lx FROM s "
                           "WINDOW HOPPING (SIZE 10 SECONDS, ADVANCE BY 3 SECONDS, GRACE PERIOD 2 SECONDS) GROUP BY k",
@@ -141,7 +146,7 @@ def test_batch_and_row_paths_agree(tmp_path, query, seed):
 
 
 @pytest.mark.parametrize("every", [1, 4])
-@pytest.mark.parametrize("query", ["plain", "tumbling", "by offset", "ordered extremes", "distinct", "moments", "lists", "sets",
+@pytest.mark.parametrize("query", ["plain", "tumbling", "by offset", "ordered extremes", "distinct", "moments", "lists", "sets", "histograms",
                                    "final, tumbling", "final, hopping"])
 def test_small_batches_over_earlier_state(tmp_path, query, every):
     """A batch where a group has only NULLs (or NaNs), after earlier batches gave it a MIN or
@@ -163,3 +168,25 @@ def test_a_view_keeps_the_last_row_of_each_key(monkeypatch, with_polars):
         monkeypatch.setattr(materialized.native, "polars", lambda: None)
     codes = np.array([5, 3, 5, 9, 3, 3, 7, 5], np.int64)
     assert materialized._last_of_each(codes).tolist() == [False, False, False, True, False, True, True, True]
+
+
+@pytest.mark.parametrize("every", [None, 300])
+def test_histogram_past_its_limit(tmp_path, every):
+    """HISTOGRAM keeps 1000 distinct values: past that, new values are ignored and known ones
+    still counted, in one batch and over state that reached the limit in an earlier one."""
+    records = []
+    for i in range(1300):
+        if i < 1100:
+            key, x = "a", i  # 0 to 999 kept, 1000 to 1099 ignored
+        elif i % 2:
+            key, x = "b", i
+        else:
+            key, x = "a", 5000 + i if i % 4 == 0 else 3  # new ones ignored, 3 counted 50 times more
+        records.append((1_000 + i, i % 10, f"'{key}', {x}, 0.5"))
+    sql = "SELECT k, HISTOGRAM(CAST(x AS STRING)) AS h FROM s GROUP BY k"
+    by_rows = run(tmp_path, "rows", sql, records, batch_path=False, drain_every=every)
+    by_batch = run(tmp_path, "batch", sql, records, batch_path=True, drain_every=every)
+    assert by_batch == by_rows
+    states = {entry[0][1][1][0]: entry[1][0][0] for entry in map(ast.literal_eval, by_rows[2])}
+    assert {key: len(state) for key, state in states.items()} == {"a": 1000, "b": 100}
+    assert states["a"]["3"] == 51

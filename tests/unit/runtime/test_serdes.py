@@ -343,6 +343,28 @@ def test_json_arrays_written_a_batch_at_a_time_are_what_the_record_writer_writes
     assert orjson.loads(expected[0]) == dict(zip("ISB", rows[0]))
 
 
+@given(st.lists(st.tuples(st.one_of(st.none(), st.dictionaries(st.text(), st.one_of(st.none(), st.integers(-2**63, 2**63 - 1)))),
+                          st.one_of(st.none(), st.text()),
+                          st.one_of(st.none(), st.dictionaries(st.text(), st.one_of(st.none(), st.text()))),
+                          st.one_of(st.none(), st.dictionaries(st.text(), st.one_of(st.none(), st.booleans())))),
+                min_size=1, max_size=20), st.integers(0, 2))
+@settings(max_examples=100, deadline=None)
+def test_json_maps_written_a_batch_at_a_time_are_what_the_record_writer_writes(rows, cut):
+    """MAP columns among others, in arrays cut from longer ones (as a batch's slices are)."""
+    from ksql.planner.schema import VALUE
+
+    columns = [Column("M", T.map_of(T.STRING, T.BIGINT), VALUE), Column("S", T.STRING, VALUE),
+               Column("N", T.map_of(T.STRING, T.STRING), VALUE), Column("B", T.map_of(T.STRING, T.BOOLEAN), VALUE)]
+    fmt = make_format("JSON", columns, key=False, options={})
+    assert fmt.columnar_out
+    padded = [rows[0]] * cut + rows + [rows[-1]] * cut
+    arrays = [pa.array([None if r[i] is None else list(r[i].items()) if isinstance(r[i], dict) else r[i]
+                        for r in padded], T.to_arrow(c.type)).slice(cut, len(rows)) for i, c in enumerate(columns)]
+    expected = fmt._encode_records(arrays, len(rows))
+    assert fmt.encode_array(arrays, len(rows)).to_pylist() == expected
+    assert orjson.loads(expected[0]) == dict(zip("MSNB", rows[0]))
+
+
 @given(st.sampled_from(["STRING", "BIGINT", "INTEGER", "BOOLEAN", "DOUBLE"]), st.data())
 @settings(max_examples=100, deadline=None)
 def test_a_lone_key_written_a_batch_at_a_time_is_what_the_record_writer_writes(type_name, data):
