@@ -4,7 +4,7 @@
 
 1. Aggregation: N generated records (JSON) through `GROUP BY key` with COUNT, SUM and AVG,
    then with LATEST_BY_OFFSET and EARLIEST_BY_OFFSET, then with STDDEV_SAMPLE and CORRELATION,
-   then with COLLECT_SET, then with HISTOGRAM,
+   then with COLLECT_SET, then with HISTOGRAM, then with TOPK and TOPKDISTINCT,
    driven without threads from the log to the sink: input rows per second.
 2. Pull queries: a table of K keys materialized by a CTAS; L key lookups through the engine's
    statement path (`SELECT * FROM t WHERE id = k;`): p50 and p99 latency, from one client and
@@ -36,6 +36,7 @@ BY_OFFSET = "LATEST_BY_OFFSET(price) AS last_price, EARLIEST_BY_OFFSET(price) AS
 MOMENTS = "STDDEV_SAMPLE(price) AS spread, CORRELATION(price, price * price) AS r"
 SETS = "COLLECT_SET(price % 20) AS price_classes"
 HISTOGRAMS = "HISTOGRAM(CAST(price % 20 AS STRING)) AS class_counts"
+TOP_K = "TOPK(price, 3) AS top_prices, TOPKDISTINCT(price % 20, 3) AS top_classes"
 
 
 def aggregation(rows: int, aggregates: str = COUNT_SUM_AVG) -> float:
@@ -167,6 +168,7 @@ def main() -> None:
           f"rows/s over {args.rows:,} rows")
     print(f"aggregation (COLLECT_SET by key): {aggregation(args.rows, SETS):,.0f} rows/s over {args.rows:,} rows")
     print(f"aggregation (HISTOGRAM by key): {aggregation(args.rows, HISTOGRAMS):,.0f} rows/s over {args.rows:,} rows")
+    print(f"aggregation (TOPK, TOPKDISTINCT by key): {aggregation(args.rows, TOP_K):,.0f} rows/s over {args.rows:,} rows")
     build, (p50, p99), (p50_4, p99_4) = pull_latency(args.keys, args.lookups)
     print(f"pull-query key lookups on a {args.keys:,}-key table (built in {build:.0f} s): "
           f"p50 {p50:.2f} ms, p99 {p99:.2f} ms over {args.lookups:,} lookups; with 4 clients at once: "

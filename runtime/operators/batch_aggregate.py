@@ -1,9 +1,9 @@
 """The batch path of AggregateOp: COUNT, SUM, AVG, MIN and MAX (of numbers, decimals, strings,
 bytes and times), COUNT_DISTINCT, STDDEV_SAMP, STDDEV_SAMPLE, CORRELATION, COLLECT_LIST and
-COLLECT_SET (of scalars), HISTOGRAM and the single-value EARLIEST_BY_OFFSET and
-LATEST_BY_OFFSET over a stream, plain or in TUMBLING / HOPPING windows, and COUNT, SUM, AVG,
-STDDEV_SAMP, STDDEV_SAMPLE and CORRELATION over a table (each update taking its key's previous
-row back), computed with numpy over a whole batch.
+COLLECT_SET (of scalars), HISTOGRAM, TOPK and TOPKDISTINCT (of whole numbers) and the
+single-value EARLIEST_BY_OFFSET and LATEST_BY_OFFSET over a stream, plain or in TUMBLING /
+HOPPING windows, and COUNT, SUM, AVG, STDDEV_SAMP, STDDEV_SAMPLE and CORRELATION over a table
+(each update taking its key's previous row back), computed with numpy over a whole batch.
 
 The result is the one AggregateOp gives row by row (every input row yields its updated
 aggregate, in order; late rows are dropped by the same stream-time rules) and the store holds
@@ -31,7 +31,8 @@ from ksql.runtime.sorting import stable_argsort
 
 _MOMENTS = {"STDDEV_SAMP", "STDDEV_SAMPLE", "CORRELATION"}  # running sums of values, squares, products
 _FUNCTIONS = {"COUNT", "SUM", "AVG", "MIN", "MAX"} | _MOMENTS
-_BY_OFFSET = {"EARLIEST_BY_OFFSET", "LATEST_BY_OFFSET"}  # of any type: their results are input values
+_BY_OFFSET = {"EARLIEST_BY_OFFSET", "LATEST_BY_OFFSET"}
+_TOP_K = {"TOPK", "TOPKDISTINCT"}  # of any type: their results are input values
 _UNDOABLE = {"COUNT", "SUM", "AVG"} | _MOMENTS  # those a table's updates and deletes can take back
 _NUMBERS = {"INTEGER", "BIGINT", "DOUBLE"}
 _ORDERED = {"DECIMAL", "STRING", "BYTES", "DATE", "TIME", "TIMESTAMP"}  # MIN / MAX by rank
@@ -60,6 +61,12 @@ def supported(op) -> bool:
         if name == "COLLECT_LIST" and call.function is AGGREGATES.get(name) and not node.table_source:
             if len(call.args) != 1 or call.args[0].type is None or \
                     call.args[0].type.base not in _DISTINCT | {"DOUBLE"}:
+                return False
+            continue
+        if name in _TOP_K and call.function is AGGREGATES.get(name):
+            # TOPK(x, k) of whole numbers; with other columns, or of other types, row by row
+            if len(call.args) != 1 or call.args[0].type is None or call.args[0].type.base not in ("INTEGER", "BIGINT") \
+                    or len(call.literals) != 1 or type(call.literals[0]) is not int or not 0 < call.literals[0] <= 1000:
                 return False
             continue
         if name == "HISTOGRAM" and call.function is AGGREGATES.get(name) and not node.table_source:
@@ -167,6 +174,9 @@ def process(op, batch: pa.RecordBatch) -> pa.RecordBatch | None:
             column, states = _collect_set(values, priors, group_starts, group_sizes)
         elif call.function.name == "HISTOGRAM":
             column, states = _histogram(values, priors, group_starts, group_sizes)
+        elif call.function.name in _TOP_K:
+            column, states = _top_k(call.literals[0], call.function.name == "TOPKDISTINCT", values, priors,
+                                    group_starts, group_sizes)
         elif call.function.name in _MOMENTS:
             columns = [a.column(batch).take(pa.array(sorted_rows)) for a in op.args[index]]
             column, states = _moments(call.function.name, columns, None, priors, group_starts, group_sizes)
@@ -466,6 +476,55 @@ def _histogram(values, priors, group_starts, group_sizes):
                                      pa.array(counts, pa.int64()))
     states = [dict(entries) for entries in column.take(pa.array(group_starts + group_sizes - 1)).to_pylist()]
     return column, states
+
+
+def _top_k(k: int, distinct: bool, values, priors, group_starts, group_sizes):
+    """TOPK / TOPKDISTINCT of whole numbers after each pair (sorted order) and each group's
+    final state. Values become dense ranks (0: no value), each pair starts as a row of k + 1
+    ranks (its own value, and at a group's first pair the stored list) cut to its k largest,
+    and a segmented prefix scan merges each row with the one `step` before it in its group
+    (step 1, 2, 4, ...): taking the k largest of two lists is associative, so after the last
+    step each row holds the k largest of its group's values up to it."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    n = len(values)
+    present = values.is_valid().to_numpy(zero_copy_only=False)
+    numbers = pc.fill_null(values, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    stored = np.array([v for p in priors for v in p], np.int64)
+    distinct_values, ranks = np.unique(np.r_[numbers, stored], return_inverse=True)
+    ranks = ranks.reshape(-1) + 1
+    rows = np.zeros((n, k + 1), np.int64)
+    rows[:, 0] = np.where(present, ranks[:n], 0)
+    stored_sizes = np.array([len(p) for p in priors], np.int64)
+    if len(stored):
+        owner = np.repeat(group_starts, stored_sizes)  # the group's first pair
+        slot = np.arange(len(stored)) - np.repeat(np.cumsum(stored_sizes) - stored_sizes, stored_sizes)
+        rows[owner, 1 + slot] = ranks[n:]
+    tops = _largest(rows, k, distinct)
+    group_start = np.repeat(group_starts, group_sizes)
+    position = np.arange(n)
+    step = 1
+    while step < int(group_sizes.max()):
+        later = np.flatnonzero(position - step >= group_start)
+        merged = _largest(np.concatenate([tops[later], tops[later - step]], axis=1), k, distinct)
+        tops = tops.copy()
+        tops[later] = merged
+        step *= 2
+    kept = tops > 0
+    items = pa.array(distinct_values[tops[kept] - 1], values.type)
+    offsets = np.r_[0, np.cumsum(kept.sum(axis=1))].astype(np.int32)
+    column = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), items)
+    return column, column.take(pa.array(group_starts + group_sizes - 1)).to_pylist()
+
+
+def _largest(rows, k: int, distinct: bool) -> np.ndarray:
+    """Each row's k largest ranks, largest first (0, no value, last); a rank once if distinct."""
+    ordered = -np.sort(-rows, axis=1)
+    if distinct:
+        repeated = np.zeros(ordered.shape, bool)
+        repeated[:, 1:] = ordered[:, 1:] == ordered[:, :-1]
+        ordered = -np.sort(-np.where(repeated, 0, ordered), axis=1)
+    return ordered[:, :k]
 
 
 def _ranges(first_starts, first_lengths, second_starts, second_lengths):

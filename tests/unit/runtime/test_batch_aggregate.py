@@ -57,6 +57,10 @@ QUERIES = {
                   "FROM s GROUP BY k",
     "histograms, tumbling": "SELECT k, HISTOGRAM(CAST(x AS STRING)) AS hx FROM s "
                             "WINDOW TUMBLING (SIZE 10 SECONDS, GRACE PERIOD 5 SECONDS) GROUP BY k",
+    "top k": "SELECT k, TOPK(x, 3) AS tx, TOPKDISTINCT(x % 10, 2) AS dx, TOPK(CAST(x AS INT), 1) AS t1, "
+             "TOPKDISTINCT(x, 40) AS many FROM s GROUP BY k",
+    "top k, hopping": "SELECT k, TOPK(x, 2) AS tx, TOPKDISTINCT(x % 4, 3) AS dx FROM s "
+                      "WINDOW HOPPING (SIZE 10 SECONDS, ADVANCE BY 3 SECONDS, GRACE PERIOD 2 SECONDS) GROUP BY k",
     "by offset, hopping": "SELECT k, COUNT(*) AS n, LATEST_BY_OFFSET(d) AS ld, EARLIEST_BY_OFFSET(x) AS ex, "
                           "LATEST_BY_OFFSET(x, false) AS lx FROM s "
                           "WINDOW HOPPING (SIZE 10 SECONDS, ADVANCE BY 3 SECONDS, GRACE PERIOD 2 SECONDS) GROUP BY k",
@@ -146,7 +150,7 @@ def test_batch_and_row_paths_agree(tmp_path, query, seed):
 
 
 @pytest.mark.parametrize("every", [1, 4])
-@pytest.mark.parametrize("query", ["plain", "tumbling", "by offset", "ordered extremes", "distinct", "moments", "lists", "sets", "histograms",
+@pytest.mark.parametrize("query", ["plain", "tumbling", "by offset", "ordered extremes", "distinct", "moments", "lists", "sets", "histograms", "top k",
                                    "final, tumbling", "final, hopping"])
 def test_small_batches_over_earlier_state(tmp_path, query, every):
     """A batch where a group has only NULLs (or NaNs), after earlier batches gave it a MIN or
