@@ -61,6 +61,9 @@ QUERIES = {
              "TOPKDISTINCT(x, 40) AS many FROM s GROUP BY k",
     "top k, hopping": "SELECT k, TOPK(x, 2) AS tx, TOPKDISTINCT(x % 4, 3) AS dx FROM s "
                       "WINDOW HOPPING (SIZE 10 SECONDS, ADVANCE BY 3 SECONDS, GRACE PERIOD 2 SECONDS) GROUP BY k",
+    "final, collections": "SELECT k, COLLECT_SET(x % 3) AS sx, HISTOGRAM(CAST(x % 3 AS STRING)) AS hx, "
+                          "TOPK(x, 2) AS tx FROM s WINDOW TUMBLING (SIZE 10 SECONDS, GRACE PERIOD 5 SECONDS) "
+                          "GROUP BY k EMIT FINAL",
     "by offset, hopping": "SELECT k, COUNT(*) AS n, LATEST_BY_OFFSET(d) AS ld, EARLIEST_BY_OFFSET(x) AS ex, "
                           "LATEST_BY_OFFSET(x, false) AS lx FROM s "
                           "WINDOW HOPPING (SIZE 10 SECONDS, ADVANCE BY 3 SECONDS, GRACE PERIOD 2 SECONDS) GROUP BY k",
