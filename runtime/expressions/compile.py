@@ -118,7 +118,7 @@ def _arithmetic(expr: B.Arithmetic) -> Evaluator:
     exact = expr.left.type.base in ("INTEGER", "BIGINT", "DECIMAL")
     arrow_result = T.to_arrow(expr.type)
     kernel = {"+": pc.add, "-": pc.subtract, "*": pc.multiply,
-              "/": lambda a, b: divide(a, b, exact), "%": lambda a, b: modulo(a, b, exact)}[expr.op]
+              "/": lambda a, b: divide(a, b, exact, arrow_result), "%": lambda a, b: modulo(a, b, exact)}[expr.op]
 
     def evaluate(batch):
         left, right = lf(batch), rf(batch)

@@ -10,16 +10,88 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ksql.runtime.expressions.raised import (
+    DECIMAL_DIVIDED_BY_ZERO, DIVIDED_BY_ZERO, ROUNDING, raise_rows, raise_where,
+)
 
-def divide(a, b, exact: bool):
-    """a / b; for exact numbers (integers, decimals) a zero divisor gives NULL, as in ksqlDB
-    (integers truncate toward zero); doubles give Java's infinities and NaN."""
-    if exact:
-        zero = pc.equal(b, 0)
-        a, safe_b = _without_zero_divisors(a, b, zero)
-        quotient = pc.divide(a, safe_b)
-        return pc.if_else(zero, pa.scalar(None, quotient.type), quotient)
-    return pc.divide(a, b)
+
+def divide(a, b, exact: bool, result_type: pa.DataType | None = None):
+    """a / b. Integers truncate toward zero, and a zero divisor throws in Java (the row's value
+    is NULL, the error logged: raised.py); doubles give Java's infinities and NaN. Decimals
+    divide as ksqlDB's generated code does, `a.divide(b, new MathContext(precision,
+    UNNECESSARY)).setScale(scale)`: the quotient must be exact at the result's scale, else Java
+    throws "Rounding necessary" (1.00 / 3.00 has no DECIMAL value)."""
+    if not exact:
+        return pc.divide(a, b)
+    zero = pc.equal(b, 0)
+    if result_type is not None and pa.types.is_decimal(result_type):
+        raise_where(zero, DECIMAL_DIVIDED_BY_ZERO)
+        return _decimal_quotients(a, b, result_type)
+    raise_where(zero, DIVIDED_BY_ZERO)
+    a, safe_b = _without_zero_divisors(a, b, zero)
+    quotient = pc.divide(a, safe_b)
+    return pc.if_else(zero, pa.scalar(None, quotient.type), quotient)
+
+
+def _decimal_quotients(a, b, result_type: pa.DataType):
+    """Exact decimal quotients at the result's scale; NULL, with "Rounding necessary" noted,
+    where the quotient has more digits after the point than the scale (or never ends), and
+    NULL where the divisor is zero (noted by the caller). Arrow divides with truncation at a
+    scale of its own, max(4, s1 + p2 - s2 + 1): the dividend is first given the scale that
+    makes it the result's; a quotient is exact when multiplying it back gives the dividend."""
+    a, b = _as_decimal(a), _as_decimal(b)
+    (p1, s1), (p2, s2) = (a.type.precision, a.type.scale), (b.type.precision, b.type.scale)
+    scale = result_type.scale
+    shift = scale - p2 + s2 - 1
+    widened = p1 - s1 + shift
+    if shift < s1 or max(4, shift + p2 - s2 + 1) != scale or result_type.precision + p2 + 1 > 76:
+        return _decimal_quotients_by_row(a, b, result_type)
+    zero = pc.equal(b, 0)
+    try:
+        a_wide = a.cast(pa.decimal128(widened, shift) if widened <= 38 else pa.decimal256(widened, shift))
+        a_wide, safe_b = _without_zero_divisors(a_wide, b, zero)
+        quotients = pc.divide(a_wide, safe_b)
+        exact = pc.and_(pc.equal(pc.multiply(quotients, safe_b), a), pc.invert(zero))
+        quotients = pc.if_else(exact, quotients, pa.scalar(None, quotients.type)).cast(result_type)
+    except pa.ArrowInvalid:  # a quotient past the result's precision (capped at 38)
+        return _decimal_quotients_by_row(a, b, result_type)
+    raise_where(pc.and_(pc.invert(exact), pc.invert(zero)), ROUNDING)
+    return quotients
+
+
+def _as_decimal(value):
+    """INT and BIGINT as ksqlDB takes them into decimal arithmetic: DECIMAL(10, 0), DECIMAL(19, 0)."""
+    if pa.types.is_integer(value.type):
+        return value.cast(pa.decimal128(10 if value.type.bit_width <= 32 else 19, 0))
+    return value
+
+
+def _decimal_quotients_by_row(a, b, result_type: pa.DataType):
+    """_decimal_quotients for decimals too wide for Arrow's arithmetic to check: each row's
+    rational quotient tested in Python integers."""
+    if isinstance(a, pa.Scalar) and isinstance(b, pa.Scalar):
+        return _decimal_quotients_by_row(pa.array([a.as_py()], a.type), pa.array([b.as_py()], b.type),
+                                         result_type)[0]
+    n = len(a) if not isinstance(a, pa.Scalar) else len(b)
+    lefts = a.to_pylist() if not isinstance(a, pa.Scalar) else [a.as_py()] * n
+    rights = b.to_pylist() if not isinstance(b, pa.Scalar) else [b.as_py()] * n
+    unit = 10 ** result_type.scale
+    quotients, inexact = [], np.zeros(n, bool)
+    for i, (x, y) in enumerate(zip(lefts, rights)):
+        if x is None or y is None or y == 0:
+            quotients.append(None)
+            continue
+        x_num, x_den = x.as_integer_ratio()
+        y_num, y_den = y.as_integer_ratio()
+        scaled, divisor = x_num * y_den * unit, x_den * y_num
+        if scaled % divisor:
+            inexact[i] = True
+            quotients.append(None)
+        else:
+            quotients.append(Decimal(scaled // divisor).scaleb(-result_type.scale))
+    if inexact.any():
+        raise_rows(inexact, ROUNDING)
+    return pa.array(quotients, result_type)
 
 
 def _without_zero_divisors(a, b, zero):
@@ -33,9 +105,10 @@ def _without_zero_divisors(a, b, zero):
 
 def modulo(a, b, exact: bool):
     """Java's %, keeping the sign of the dividend: a - b * trunc(a / b); for exact numbers a
-    zero divisor gives NULL."""
+    zero divisor throws in Java (the row's value is NULL, the error logged)."""
     if exact:
         zero = pc.equal(b, 0)
+        raise_where(zero, DECIMAL_DIVIDED_BY_ZERO if pa.types.is_decimal(b.type) else DIVIDED_BY_ZERO)
         a, safe_b = _without_zero_divisors(a, b, zero)
         quotient = pc.divide(a, safe_b)
         if not pa.types.is_integer(quotient.type):

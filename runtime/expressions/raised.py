@@ -24,10 +24,13 @@ from ksql.planner.arrays import broadcast
 
 # per row of the batch being evaluated: 0, or what threw first (an index into MESSAGES)
 _RAISED: ContextVar[np.ndarray | None] = ContextVar("raised_rows", default=None)
-NULL_OPERAND, UNPARSED = 1, 2
+NULL_OPERAND, UNPARSED, DIVIDED_BY_ZERO, DECIMAL_DIVIDED_BY_ZERO, ROUNDING = 1, 2, 3, 4, 5
 MESSAGES = {
     NULL_OPERAND: "java.lang.NullPointerException: a NULL where the expression needs a value",
     UNPARSED: "a string that CAST cannot read as the type it asks for (Java's parser throws)",
+    DIVIDED_BY_ZERO: "java.lang.ArithmeticException: / by zero",
+    DECIMAL_DIVIDED_BY_ZERO: "java.lang.ArithmeticException: Division by zero",
+    ROUNDING: "java.lang.ArithmeticException: Rounding necessary",
 }
 
 
@@ -65,6 +68,18 @@ def raise_where_null(value) -> None:
             raise_rows(np.ones(len(raised), dtype=bool), NULL_OPERAND)
     elif value.null_count:
         raise_rows(value.is_null().to_numpy(zero_copy_only=False), NULL_OPERAND)
+
+
+def raise_where(condition, why: int) -> None:
+    """Note the rows where a boolean array (or scalar, for every row) is true."""
+    raised = _RAISED.get()
+    if raised is None:
+        return
+    if isinstance(condition, pa.Scalar):
+        if condition.is_valid and condition.as_py():
+            raise_rows(np.ones(len(raised), dtype=bool), why)
+    elif pc.any(condition).as_py():
+        raise_rows(pc.fill_null(condition, False).to_numpy(zero_copy_only=False), why)
 
 
 def raise_where_unparsed(text, parsed) -> None:
