@@ -285,11 +285,24 @@ def _case(expr: ast.Case, scope: Scope) -> B.Expr:
     conditions = [_boolean(c, scope) for c, _ in expr.whens]
     results = [bind(r, scope) for _, r in expr.whens]
     default = bind(expr.default, scope) if expr.default is not None else None
-    all_results = results + ([default] if default else [])
-    result_type = T.common_type([r.type for r in all_results])
-    if result_type is None and any(r.type is not None for r in all_results):
-        raise KsqlStatementError("Invalid Case expression. Type for all 'THEN' clauses should be the same.")
-    result_type = result_type or T.STRING
+    # ksqlDB's branches must have one type, exactly (no widening: INTEGER and BIGINT differ)
+    then_type = None
+    for (condition, result_ast), result in zip(expr.whens, results):
+        if result.type is None:
+            continue
+        if then_type is not None and result.type != then_type:
+            raise KsqlStatementError(
+                "Invalid Case expression. Type for all 'THEN' clauses should be the same.\n"
+                f"THEN expression 'WHEN {_text(condition)} THEN {_text(result_ast)}' has type: {result.type}.\n"
+                f"Previous THEN expression(s) type: {then_type}.")
+        then_type = then_type or result.type
+    if then_type is not None and default is not None and default.type is not None and default.type != then_type:
+        raise KsqlStatementError(
+            "Invalid Case expression. Type for the default clause should be the same as for 'THEN' clauses.\n"
+            f"THEN type: {then_type}.\nDEFAULT type: {default.type}.")
+    result_type = then_type or (default.type if default is not None else None)
+    if result_type is None:
+        raise KsqlStatementError("Invalid Case expression. All case branches have NULL type")
     whens = tuple((c, cast(r, result_type)) for c, r in zip(conditions, results))
     return B.Case(result_type, whens, cast(default, result_type) if default else None)
 

@@ -44,6 +44,32 @@ ASSERT VALUES sized (id, case_result) VALUES (1, NULL);
 CREATE STREAM orders (id INT KEY, orderunits DOUBLE) WITH (kafka_topic='orders', value_format='JSON', partitions=1);
 CREATE STREAM sized AS SELECT id, CASE WHEN orderunits < 2.0 THEN 'small' WHEN orderunits < 4.0 THEN 4 END AS case_result FROM orders;
 
+--@test: CASE results must have one type exactly: an INTEGER and a BIGINT are refused
+-- (the page: "The schema for all results must be the same, otherwise ksqlDB rejects the
+-- statement"; ksqlDB's type check compares the types for equality, naming the clause)
+--@expected.message: THEN expression 'WHEN (ID = 2) THEN BIG' has type: BIGINT.
+CREATE STREAM orders (id INT KEY, small INT, big BIGINT) WITH (kafka_topic='orders', value_format='JSON', partitions=1);
+CREATE STREAM sized AS SELECT id, CASE WHEN id = 1 THEN small WHEN id = 2 THEN big END AS r FROM orders;
+
+--@test: an ELSE of another type than the THEN results is refused
+--@expected.message: Type for the default clause should be the same as for 'THEN' clauses.
+CREATE STREAM orders (id INT KEY, big BIGINT) WITH (kafka_topic='orders', value_format='JSON', partitions=1);
+CREATE STREAM sized AS SELECT id, CASE WHEN big > 0 THEN big ELSE 0 END AS r FROM orders;
+
+--@test: a CASE whose results are all NULL is refused
+--@expected.message: Invalid Case expression. All case branches have NULL type
+CREATE STREAM orders (id INT KEY, big BIGINT) WITH (kafka_topic='orders', value_format='JSON', partitions=1);
+CREATE STREAM sized AS SELECT id, CASE WHEN big > 0 THEN NULL ELSE NULL END AS r FROM orders;
+
+--@test: NULL results take the type of the others
+CREATE STREAM orders (id INT KEY, big BIGINT) WITH (kafka_topic='orders', value_format='JSON', partitions=1);
+CREATE STREAM sized AS SELECT id, CASE WHEN big > 0 THEN NULL WHEN big < 0 THEN big END AS r,
+  CASE WHEN big > 0 THEN big ELSE NULL END AS s FROM orders;
+INSERT INTO orders (id, big) VALUES (1, 5);
+INSERT INTO orders (id, big) VALUES (2, -5);
+ASSERT VALUES sized (id, r, s) VALUES (1, NULL, 5);
+ASSERT VALUES sized (id, r, s) VALUES (2, -5, NULL);
+
 --@test: the page's CAST: a count of 5 becomes 5_HELLO
 CREATE STREAM pageviews_enriched (page_id INT KEY, user_id STRING) WITH (kafka_topic='pv', value_format='JSON', partitions=1);
 CREATE TABLE hellos AS SELECT page_id, CONCAT(CAST(COUNT(*) AS VARCHAR), '_HELLO') AS c
