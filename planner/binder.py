@@ -282,7 +282,11 @@ def _is_distinct(expr: ast.IsDistinctFrom, scope: Scope) -> B.Expr:
 
 
 def _case(expr: ast.Case, scope: Scope) -> B.Expr:
-    conditions = [_boolean(c, scope) for c, _ in expr.whens]
+    conditions = [bind(c, scope) for c, _ in expr.whens]
+    for (condition, _), bound in zip(expr.whens, conditions):
+        if bound.type is not None and bound.type.base != "BOOLEAN":
+            raise KsqlStatementError(
+                f"WHEN operand type should be boolean.\nType for '{_text(condition)}' is {bound.type}")
     results = [bind(r, scope) for _, r in expr.whens]
     default = bind(expr.default, scope) if expr.default is not None else None
     # ksqlDB's branches must have one type, exactly (no widening: INTEGER and BIGINT differ)
@@ -316,7 +320,9 @@ def _subscript(expr: ast.Subscript, scope: Scope) -> B.Expr:
         return B.Subscript(base.type.params[0], base, index)
     if base.type.base == "MAP":
         return B.Subscript(base.type.params[1], base, index)
-    raise KsqlStatementError(f"Subscripts apply to ARRAY and MAP values, not {base.type}: {_text(expr)}")
+    advice = f" Use the dereference operator for STRUCTS: {_text(expr.base)}->{_text(expr.index)}" \
+        if base.type.base == "STRUCT" else ""
+    raise KsqlStatementError(f"Subscript expression ({_text(expr)}) do not apply to {base.type}.{advice}")
 
 
 def _dereference(expr: ast.Dereference, scope: Scope) -> B.Expr:

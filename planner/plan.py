@@ -565,6 +565,9 @@ def _clause_error(error: KsqlStatementError, clause: str) -> KsqlStatementError:
         return KsqlStatementError(f"{clause} column '{message[8:]}", error.position)
     if message.startswith("Error processing expression:"):
         return KsqlStatementError(f"Error in {clause} expression: {message}")
+    if message.startswith("Error in WHERE expression: ") and clause != "WHERE":
+        # the binder names WHERE, where most comparisons are; elsewhere the check's own words
+        return KsqlStatementError(message.removeprefix("Error in WHERE expression: "), error.position)
     return error
 
 

@@ -99,6 +99,17 @@ CREATE STREAM out AS SELECT id, m['x'] AS x, m['nope'] AS nope FROM s;
 INSERT INTO s (id, m) VALUES (1, MAP('x' := 10, 'y' := 20));
 ASSERT VALUES out (id, x, nope) VALUES (1, 10, NULL);
 
+--@test: a subscript of a STRUCT is refused, pointing to the dereference operator
+-- (the page: subscripts are for arrays and maps, -> for structs; the words are ksqlDB's type check's)
+--@expected.message: Subscript expression (ST[1]) do not apply to STRUCT<`A` INTEGER>. Use the dereference operator for STRUCTS: ST->1
+CREATE STREAM s (id INT KEY, st STRUCT<a INT>) WITH (kafka_topic='s', value_format='JSON');
+CREATE STREAM out AS SELECT id, st[1] AS x FROM s;
+
+--@test: a comparison of values that cannot be compared is refused in a SELECT as in a WHERE
+--@expected.message: Cannot compare S (STRING) to I (INTEGER) with GREATER_THAN.
+CREATE STREAM s (id INT KEY, s STRING, i INT) WITH (kafka_topic='s', value_format='JSON');
+CREATE STREAM out AS SELECT id, s > i AS x FROM s;
+
 --@test: struct dereference
 CREATE STREAM users (userid INT KEY, address STRUCT<street STRING, house_num INT>)
   WITH (kafka_topic='users', value_format='JSON');

@@ -61,6 +61,12 @@ CREATE STREAM sized AS SELECT id, CASE WHEN big > 0 THEN big ELSE 0 END AS r FRO
 CREATE STREAM orders (id INT KEY, big BIGINT) WITH (kafka_topic='orders', value_format='JSON', partitions=1);
 CREATE STREAM sized AS SELECT id, CASE WHEN big > 0 THEN NULL ELSE NULL END AS r FROM orders;
 
+--@test: a WHEN condition that is not a BOOLEAN is refused
+-- (the page: CASE "evaluates each boolean condition in WHEN clauses")
+--@expected.message: WHEN operand type should be boolean.
+CREATE STREAM orders (id INT KEY, big BIGINT) WITH (kafka_topic='orders', value_format='JSON', partitions=1);
+CREATE STREAM sized AS SELECT id, CASE WHEN big THEN 1 END AS r FROM orders;
+
 --@test: NULL results take the type of the others
 CREATE STREAM orders (id INT KEY, big BIGINT) WITH (kafka_topic='orders', value_format='JSON', partitions=1);
 CREATE STREAM sized AS SELECT id, CASE WHEN big > 0 THEN NULL WHEN big < 0 THEN big END AS r,
