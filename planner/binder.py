@@ -74,10 +74,32 @@ def _column(expr: ast.ColumnRef, scope: Scope) -> B.Expr:
     return B.Column(column.type, column.field)
 
 
+# The CASTs the scalar-functions page lists (a type to itself aside); any other is refused
+_NUMBERS = {"INTEGER", "BIGINT", "DECIMAL", "DOUBLE"}
+_CASTS = {("STRING", t) for t in _NUMBERS | {"BOOLEAN", "TIME", "DATE", "TIMESTAMP"}} \
+    | {(a, b) for a in _NUMBERS for b in _NUMBERS} \
+    | {("TIMESTAMP", "TIME"), ("TIMESTAMP", "DATE"), ("DATE", "TIMESTAMP")}
+
+
+def _castable(source: SqlType, target: SqlType) -> bool:
+    if target.base == "STRING":
+        return source.base != "BYTES"
+    if source.base != target.base:
+        return (source.base, target.base) in _CASTS
+    if source.base == "ARRAY":
+        return _castable(source.params[0], target.params[0])
+    if source.base == "MAP":
+        return all(_castable(a, b) for a, b in zip(source.params, target.params))
+    if source.base == "STRUCT":  # the fields both have
+        fields = dict(target.params)
+        return all(_castable(t, fields[name]) for name, t in source.params if name in fields)
+    return True
+
+
 def _cast(expr: ast.Cast, scope: Scope) -> B.Expr:
     target = T.from_ref(expr.type, scope.custom_types)
     operand = bind(expr.operand, scope)
-    if operand.type is not None and target.base in ("ARRAY", "MAP", "STRUCT") and operand.type.base != target.base:
+    if operand.type is not None and not _castable(operand.type, target):
         raise KsqlStatementError(f"Invalid Select: Cast of {operand.type} to {target} is not supported")
     return cast(operand, target)
 

@@ -630,6 +630,21 @@ ASSERT VALUES out (id, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10) VALUES (1,
   'http',
   'a=foo bar&b=baz');
 
+--@test: a CAST the page's table does not list is refused: BOOLEAN to a number
+--@expected.message: Cast of BOOLEAN to INTEGER is not supported
+CREATE STREAM s (id INT KEY, b BOOLEAN) WITH (kafka_topic='s', value_format='JSON', partitions=1);
+CREATE STREAM out AS SELECT id, CAST(b AS INT) AS i FROM s;
+
+--@test: a CAST the page's table does not list is refused: BYTES to STRING ("any except BYTES")
+--@expected.message: Cast of BYTES to STRING is not supported
+CREATE STREAM s (id INT KEY, b BYTES) WITH (kafka_topic='s', value_format='JSON', partitions=1);
+CREATE STREAM out AS SELECT id, CAST(b AS STRING) AS t FROM s;
+
+--@test: a CAST of an ARRAY is refused when its elements' CAST is
+--@expected.message: Cast of ARRAY<BOOLEAN> to ARRAY<INTEGER> is not supported
+CREATE STREAM s (id INT KEY, bs ARRAY<BOOLEAN>) WITH (kafka_topic='s', value_format='JSON', partitions=1);
+CREATE STREAM out AS SELECT id, CAST(bs AS ARRAY<INT>) AS i FROM s;
+
 --@test: CAST between the types the page's table lists
 CREATE STREAM s (id INT KEY, x INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);
 CREATE STREAM out AS SELECT id,
