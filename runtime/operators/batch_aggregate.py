@@ -31,8 +31,9 @@ from ksql.runtime.sorting import stable_argsort
 
 _MOMENTS = {"STDDEV_SAMP", "STDDEV_SAMPLE", "CORRELATION"}  # running sums of values, squares, products
 _FUNCTIONS = {"COUNT", "SUM", "AVG", "MIN", "MAX"} | _MOMENTS
-_BY_OFFSET = {"EARLIEST_BY_OFFSET", "LATEST_BY_OFFSET"}
-_TOP_K = {"TOPK", "TOPKDISTINCT"}  # of any type: their results are input values
+_BY_OFFSET = {"EARLIEST_BY_OFFSET", "LATEST_BY_OFFSET"}  # of any type: their results are input values
+_TOP_K = {"TOPK", "TOPKDISTINCT"}
+_TOP_K_MOST = 64  # a batch's running lists are a (rows x 2k) matrix: a larger k goes row by row
 _UNDOABLE = {"COUNT", "SUM", "AVG"} | _MOMENTS  # those a table's updates and deletes can take back
 _NUMBERS = {"INTEGER", "BIGINT", "DOUBLE"}
 _ORDERED = {"DECIMAL", "STRING", "BYTES", "DATE", "TIME", "TIMESTAMP"}  # MIN / MAX by rank
@@ -66,7 +67,8 @@ def supported(op) -> bool:
         if name in _TOP_K and call.function is AGGREGATES.get(name):
             # TOPK(x, k) of whole numbers; with other columns, or of other types, row by row
             if len(call.args) != 1 or call.args[0].type is None or call.args[0].type.base not in ("INTEGER", "BIGINT") \
-                    or len(call.literals) != 1 or type(call.literals[0]) is not int or not 0 < call.literals[0] <= 1000:
+                    or len(call.literals) != 1 or type(call.literals[0]) is not int \
+                    or not 0 < call.literals[0] <= _TOP_K_MOST:
                 return False
             continue
         if name == "HISTOGRAM" and call.function is AGGREGATES.get(name) and not node.table_source:

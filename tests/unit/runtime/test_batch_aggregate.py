@@ -58,7 +58,7 @@ QUERIES = {
     "histograms, tumbling": "SELECT k, HISTOGRAM(CAST(x AS STRING)) AS hx FROM s "
                             "WINDOW TUMBLING (SIZE 10 SECONDS, GRACE PERIOD 5 SECONDS) GROUP BY k",
     "top k": "SELECT k, TOPK(x, 3) AS tx, TOPKDISTINCT(x % 10, 2) AS dx, TOPK(CAST(x AS INT), 1) AS t1, "
-             "TOPKDISTINCT(x, 40) AS many FROM s GROUP BY k",
+             "TOPKDISTINCT(x, 64) AS many FROM s GROUP BY k",
     "top k, hopping": "SELECT k, TOPK(x, 2) AS tx, TOPKDISTINCT(x % 4, 3) AS dx FROM s "
                       "WINDOW HOPPING (SIZE 10 SECONDS, ADVANCE BY 3 SECONDS, GRACE PERIOD 2 SECONDS) GROUP BY k",
     "final, collections": "SELECT k, COLLECT_SET(x % 3) AS sx, HISTOGRAM(CAST(x % 3 AS STRING)) AS hx, "
